@@ -1,0 +1,1 @@
+"""The backend package: shared libraries for Python services (``backend.src.libs``)."""

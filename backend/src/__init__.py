@@ -1,0 +1,1 @@
+"""Source root of the backend package."""

@@ -1,0 +1,1 @@
+"""Shared libraries: ``bucket`` (object storage), ``core`` (runtime registry), peers."""

@@ -1,0 +1,71 @@
+"""Object storage for Python services: AWS S3, MinIO, Ceph RGW, SeaweedFS or a local folder.
+
+``Bucket`` is the facade with return codes; ``S3Store`` (and ``LocalStore``) the
+exception-based core; ``BucketConfig`` the settings; ``StorageError`` the root of the
+error tree. Importing this package does not import boto3.
+"""
+
+from backend.src.libs.bucket.bucket import Bucket
+from backend.src.libs.bucket.config import BucketConfig
+from backend.src.libs.bucket.errors import (
+    AlreadyExists,
+    AuthenticationFailed,
+    BucketNotEmpty,
+    BucketNotFound,
+    ConfigError,
+    Conflict,
+    ConnectionFailed,
+    IntegrityError,
+    InvalidArgument,
+    NotFound,
+    NotSupported,
+    ObjectNotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+    StorageError,
+)
+from backend.src.libs.bucket.store import (
+    BucketInfo,
+    DeleteError,
+    DeleteResult,
+    ObjectInfo,
+    ObjectStore,
+    PrefixInfo,
+    UploadResult,
+)
+
+__all__ = [
+    "AlreadyExists",
+    "AuthenticationFailed",
+    "Bucket",
+    "BucketConfig",
+    "BucketInfo",
+    "BucketNotEmpty",
+    "BucketNotFound",
+    "ConfigError",
+    "Conflict",
+    "ConnectionFailed",
+    "DeleteError",
+    "DeleteResult",
+    "IntegrityError",
+    "InvalidArgument",
+    "NotFound",
+    "NotSupported",
+    "ObjectInfo",
+    "ObjectNotFound",
+    "ObjectStore",
+    "PermissionDenied",
+    "PrefixInfo",
+    "ServiceUnavailable",
+    "StorageError",
+    "UploadResult",
+]
+
+
+def __getattr__(name: str) -> object:
+    # S3Store imports lazily so that `import backend.src.libs.bucket` stays cheap.
+    if name == "S3Store":
+        from backend.src.libs.bucket.s3_store import S3Store
+
+        return S3Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

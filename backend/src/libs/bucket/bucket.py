@@ -1,0 +1,516 @@
+"""``Bucket``: the final facade with numeric return codes over an ``ObjectStore``.
+
+Every public method returns ``success`` / ``error`` (or its data, or ``error``) and
+never raises for a storage, network or input error: the failure is logged once
+through display-tty's ``Disp`` and kept in ``last_error`` for the caller. Code that
+prefers exceptions uses ``bucket.store`` directly.
+
+Connection model: building a ``Bucket`` makes no request. The store (and its boto3
+client) is built on the first operation; ``connect()`` builds it and checks it with
+one request. When an operation fails because the connection dropped, the client is
+rebuilt and the operation is tried once more. No request is added before operations.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import IO, Any, TypeVar
+
+from backend.src.libs.bucket.config import BucketConfig
+from backend.src.libs.bucket.errors import ConnectionFailed, StorageError
+from backend.src.libs.bucket.store import (
+    Data,
+    DeleteResult,
+    ListEntry,
+    ObjectInfo,
+    ObjectStore,
+    PrefixInfo,
+    ProgressCallback,
+)
+from backend.src.libs.core.final import FinalClass
+
+T = TypeVar("T")
+log = logging.getLogger("bucket")
+
+
+class Bucket(metaclass=FinalClass):
+    """Object storage with return codes: AWS S3, MinIO, Ceph RGW, SeaweedFS or a folder.
+
+    Args:
+        error: the code returned on failure (default 84).
+        success: the code returned on success (default 0).
+        auto_connect: build the store now (no request is made); otherwise on first use.
+        debug: log debug messages through ``Disp``.
+        config: settings; default ``BucketConfig.from_env()`` (environment and ``.env``),
+            read when the store is first built, so a bad setting surfaces as ``error``
+            from ``connect()`` or the first operation, never at import or construction.
+        store: an ``ObjectStore`` to use instead of building one (tests, custom stores).
+
+    Attributes:
+        last_error: the ``StorageError`` of the last failed call; None after a success.
+        last_latency: seconds taken by the last ``health_check`` / ``is_connected`` probe.
+
+    Thread-safety: one instance may be shared by threads; ``last_error`` is per instance
+    (the last failure of any thread).
+    """
+
+    def __init__(
+        self,
+        error: int = 84,
+        success: int = 0,
+        auto_connect: bool = True,
+        debug: bool = False,
+        *,
+        config: BucketConfig | None = None,
+        store: ObjectStore | None = None,
+    ) -> None:
+        self.error = error
+        self.success = success
+        self.debug = debug
+        self.last_error: StorageError | None = None
+        self.last_latency: float | None = None
+        self._config = config
+        self._store: ObjectStore | None = store
+        self._owns_store = store is None
+        self._lock = threading.RLock()
+        self._disp: Any = None
+        if auto_connect and store is None:
+            self._attempt("connect", self._ensure_store, reconnect=False)
+
+    # ------------------------------------------------------------- plumbing
+    @property
+    def disp(self) -> Any:
+        """The display-tty ``Disp`` logger of this instance (built on first use)."""
+        if self._disp is None:
+            from display_tty import initialise_logger
+
+            self._disp = initialise_logger("bucket.Bucket", self.debug)
+        return self._disp
+
+    @property
+    def config(self) -> BucketConfig:
+        """The settings in use (read from the environment on first access).
+
+        Raises:
+            ConfigError: a setting is invalid (this property raises; methods do not).
+        """
+        if self._config is None:
+            self._config = BucketConfig.from_env()
+        return self._config
+
+    @property
+    def store(self) -> ObjectStore:
+        """The exception-based core store (built on first access).
+
+        Raises:
+            ConfigError: a setting is invalid.
+        """
+        return self._ensure_store()
+
+    def _ensure_store(self) -> ObjectStore:
+        store = self._store
+        if store is None:
+            with self._lock:
+                store = self._store
+                if store is None:
+                    from backend.src.libs.bucket.factory import make_store
+
+                    store = self._store = make_store(self.config)
+        return store
+
+    def _reconnect(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+
+    def _attempt(
+        self,
+        operation: str,
+        func: Callable[[], T],
+        *,
+        reconnect: bool = True,
+        quiet: bool = False,
+    ) -> tuple[bool, T | None]:
+        """Run ``func``; return ``(True, result)``, or ``(False, None)`` after logging the
+        failure once and keeping it in ``last_error``.
+
+        A ``ConnectionFailed`` makes the store drop its connections and ``func`` run one
+        more time when ``reconnect`` is True (only for calls that can be replayed).
+        """
+        try:
+            try:
+                result = func()
+            except ConnectionFailed as exc:
+                if not reconnect:
+                    raise
+                self.disp.log_debug(f"{operation}: {exc}; reconnecting once", operation)
+                self._reconnect()
+                result = func()
+        except StorageError as exc:
+            self._fail(operation, exc, quiet=quiet)
+            return False, None
+        except Exception as exc:  # never raise from the facade, even on a bug below
+            wrapped = StorageError(f"{operation} failed: {exc!r}", code=type(exc).__name__)
+            self._fail(operation, wrapped, quiet=quiet)
+            return False, None
+        self.last_error = None
+        return True, result
+
+    def _call(self, operation: str, func: Callable[[], T], *, reconnect: bool = True) -> T | int:
+        """Run ``func``: its result, or ``self.error`` on failure."""
+        ok, result = self._attempt(operation, func, reconnect=reconnect)
+        return result if ok else self.error  # type: ignore[return-value]
+
+    def _code(self, operation: str, func: Callable[[], object], *, reconnect: bool = True) -> int:
+        """Run ``func``: ``self.success`` or ``self.error``."""
+        ok, _ = self._attempt(operation, func, reconnect=reconnect)
+        return self.success if ok else self.error
+
+    def _fail(self, operation: str, exc: StorageError, *, quiet: bool = False) -> None:
+        self.last_error = exc
+        if quiet:
+            self.disp.log_debug(f"{operation}: {exc}", operation)
+        else:
+            self.disp.log_error(f"{operation}: {exc}", operation)
+
+    # ----------------------------------------------------------- connection
+    def connect(self) -> int:
+        """Build the store and check it with one request.
+
+        Returns:
+            ``success`` when the server answers and accepts the credentials, else ``error``.
+        """
+        with self._lock:
+            if self._owns_store and self._store is not None:
+                self._store.close()
+        return self._code("connect", lambda: self._ensure_store().ping(), reconnect=False)
+
+    def is_connected(self) -> bool:
+        """True when a store is open and answers one probe request with these credentials.
+
+        False before the first connection (``auto_connect=False``), after
+        ``disconnect()``, or when the probe fails (``last_error`` says why). Never raises.
+        """
+        if self._store is None:
+            return False
+        return self.health_check()
+
+    def health_check(self) -> bool:
+        """One request (HeadBucket on the default bucket, else ListBuckets); never raises.
+
+        Opens the store if needed. Records the probe's latency in ``last_latency``
+        (None on failure).
+        """
+        ok, latency = self._attempt(
+            "health_check", lambda: self._ensure_store().ping(), reconnect=False, quiet=True
+        )
+        self.last_latency = latency if ok else None
+        return ok
+
+    def disconnect(self) -> int:
+        """Drop the connection; the next call (or ``connect()``) opens a new one.
+
+        Idempotent: returns ``success`` when already disconnected.
+        """
+        with self._lock:
+            store = self._store
+            if store is not None:
+                try:
+                    store.close()
+                except Exception as exc:  # close must not fail the caller
+                    self.disp.log_warning(f"disconnect: {exc!r}", "disconnect")
+                if self._owns_store:
+                    self._store = None
+        self.last_error = None
+        return self.success
+
+    def close(self) -> None:
+        """Same as ``disconnect()``, for ``with`` blocks and the RuntimeManager."""
+        self.disconnect()
+
+    def __enter__(self) -> Bucket:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.disconnect()
+
+    # -------------------------------------------------------------- buckets
+    def get_bucket_names(self) -> list[str] | int:
+        """Names of every bucket the credentials can see, or ``error``."""
+        return self._call("get_bucket_names", lambda: [b.name for b in self.store.list_buckets()])
+
+    def create_bucket(self, bucket_name: str, *, exist_ok: bool = True) -> int:
+        """Create a bucket in the configured region. Creating a bucket you already own
+        succeeds unless ``exist_ok=False``; a name another account owns, or an invalid
+        name (refused before any request), returns ``error``."""
+        return self._code(
+            "create_bucket", lambda: self.store.create_bucket(bucket_name, exist_ok=exist_ok)
+        )
+
+    def ensure_bucket(self, bucket_name: str) -> int:
+        """Create the bucket if it does not exist; ``success`` if it exists or was made."""
+
+        def run() -> None:
+            if not self.store.bucket_exists(bucket_name):
+                self.store.create_bucket(bucket_name)
+
+        return self._code("ensure_bucket", run)
+
+    def bucket_exists(self, bucket_name: str) -> bool | int:
+        """True or False, or ``error`` when the server cannot say (unreachable, denied)."""
+        return self._call("bucket_exists", lambda: self.store.bucket_exists(bucket_name))
+
+    def delete_bucket(self, bucket_name: str, *, force: bool = False) -> int:
+        """Delete a bucket; with ``force`` empty it first (every version too)."""
+        return self._code("delete_bucket", lambda: self.store.delete_bucket(bucket_name, force=force))
+
+    # -------------------------------------------------------------- objects
+    def upload_file(
+        self,
+        bucket_name: str,
+        file_path: str | os.PathLike[str],
+        key_name: str | None = None,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Upload a local file (multipart above ``multipart_threshold``).
+
+        Args:
+            key_name: default: ``file_path`` as given, without leading ``/`` or ``./``.
+            content_type: default: guessed from the key.
+        """
+
+        def run() -> object:
+            key = key_name if key_name is not None else _default_key(file_path)
+            return self.store.upload_file(
+                bucket_name, key, os.fspath(file_path),
+                content_type=content_type, metadata=metadata, progress=progress,
+            )
+
+        return self._code("upload_file", run)
+
+    def upload_stream(
+        self,
+        bucket_name: str,
+        data: Data,
+        key_name: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Upload bytes, text or a binary stream (any length; multipart when large)."""
+        start = _tell(data)
+
+        def run() -> object:
+            if start is not None:
+                data.seek(start)  # type: ignore[union-attr]
+            return self.store.put_object(
+                bucket_name, key_name, data,
+                content_type=content_type, metadata=metadata, progress=progress,
+            )
+
+        replayable = isinstance(data, (bytes, bytearray, memoryview, str)) or start is not None
+        return self._code("upload_stream", run, reconnect=replayable)
+
+    def download_file(
+        self,
+        bucket_name: str,
+        key_name: str,
+        destination_path: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Download to ``destination_path``; the file appears whole or not at all."""
+        return self._code(
+            "download_file",
+            lambda: self.store.download_file(
+                bucket_name, key_name, os.fspath(destination_path), progress=progress
+            ),
+        )
+
+    def download_stream(self, bucket_name: str, key_name: str) -> bytes | int:
+        """The object's bytes, or ``error``."""
+        return self._call("download_stream", lambda: self.store.get_object(bucket_name, key_name))
+
+    def get_file_range(
+        self, bucket_name: str, key_name: str, *, start: int | None = None, end: int | None = None
+    ) -> bytes | int:
+        """Bytes ``start..end`` (inclusive) of the object, or ``error``."""
+        return self._call(
+            "get_file_range",
+            lambda: self.store.get_object(bucket_name, key_name, start=start, end=end),
+        )
+
+    def open_file(self, bucket_name: str, key_name: str) -> IO[bytes] | int:
+        """A readable binary stream of the object (the caller closes it), or ``error``."""
+        return self._call("open_file", lambda: self.store.open_object(bucket_name, key_name))
+
+    def delete_file(self, bucket_name: str, key_name: str) -> int:
+        """Delete one object (``success`` if it was already gone)."""
+        return self._code("delete_file", lambda: self.store.delete_object(bucket_name, key_name))
+
+    def delete_files(self, bucket_name: str, key_names: Iterable[str]) -> DeleteResult | int:
+        """Delete many objects (1000 a request). Returns a ``DeleteResult`` listing what
+        was deleted and what failed, or ``error`` when the batch could not run at all."""
+        keys = list(key_names)
+        result = self._call("delete_files", lambda: self.store.delete_objects(bucket_name, keys))
+        if isinstance(result, DeleteResult) and result.errors:
+            first = result.errors[0]
+            self.disp.log_warning(
+                f"delete_files: {len(result.errors)} key(s) not deleted, first {first.key!r}: "
+                f"{first.code} {first.message}",
+                "delete_files",
+            )
+        return result
+
+    def get_bucket_files(self, bucket_name: str) -> list[str] | int:
+        """Every key of the bucket (all pages), or ``error``. Builds a list: prefer
+        ``list_files`` for large buckets."""
+
+        def run() -> list[str]:
+            return [
+                e.key for e in self.store.list_objects(bucket_name) if isinstance(e, ObjectInfo)
+            ]
+
+        return self._call("get_bucket_files", run)
+
+    def list_files(
+        self,
+        bucket_name: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        max_keys: int | None = None,
+        start_after: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[ListEntry] | int:
+        """A generator of ``ObjectInfo`` (and ``PrefixInfo`` with a delimiter), one page
+        in memory at a time.
+
+        The first page is fetched before returning, so a missing bucket or bad input
+        returns ``error``. A failure on a later page ends the iteration early, logs it
+        and sets ``last_error``: check ``bucket.last_error`` after the loop.
+        """
+
+        def first() -> tuple[Iterator[ListEntry], list[ListEntry]]:
+            iterator = self.store.list_objects(
+                bucket_name, prefix=prefix, delimiter=delimiter, max_keys=max_keys,
+                start_after=start_after, page_size=page_size,
+            )
+            head = [entry for entry in _take(iterator, 1)]
+            return iterator, head
+
+        started = self._call("list_files", first)
+        if not isinstance(started, tuple):
+            return self.error
+        iterator, head = started
+        return self._rest("list_files", iterator, head)
+
+    def _rest(
+        self, operation: str, iterator: Iterator[ListEntry], head: list[ListEntry]
+    ) -> Iterator[ListEntry]:
+        yield from head
+        try:
+            yield from iterator
+        except StorageError as exc:
+            self._fail(operation, exc)
+
+    def get_bucket_file(self, bucket_name: str, key_name: str) -> dict[str, Any] | int:
+        """The object's properties as a dict (``file_path``, ``file_size``, ``etag``,
+        ``last_modified``, ``content_type``, ``metadata``...), or ``error``."""
+        return self._call(
+            "get_bucket_file", lambda: self.store.head_object(bucket_name, key_name).as_dict()
+        )
+
+    def get_file_info(self, bucket_name: str, key_name: str) -> ObjectInfo | int:
+        """The object's properties as an ``ObjectInfo``, or ``error``."""
+        return self._call("get_file_info", lambda: self.store.head_object(bucket_name, key_name))
+
+    def file_exists(self, bucket_name: str, key_name: str) -> bool | int:
+        """True or False, or ``error`` when the server cannot say."""
+        return self._call("file_exists", lambda: self.store.object_exists(bucket_name, key_name))
+
+    def set_file_metadata(
+        self,
+        bucket_name: str,
+        key_name: str,
+        metadata: Mapping[str, str],
+        *,
+        content_type: str | None = None,
+    ) -> int:
+        """Replace the object's user metadata (and content type, if given)."""
+        return self._code(
+            "set_file_metadata",
+            lambda: self.store.set_metadata(
+                bucket_name, key_name, metadata, content_type=content_type
+            ),
+        )
+
+    def copy_file(
+        self,
+        bucket_name: str,
+        key_name: str,
+        dest_key: str,
+        *,
+        dest_bucket: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> int:
+        """Copy an object (server side), to ``dest_bucket`` (default: the same bucket).
+        Metadata is copied, or replaced when ``metadata`` / ``content_type`` is given."""
+        return self._code(
+            "copy_file",
+            lambda: self.store.copy_object(
+                bucket_name, key_name, dest_bucket or bucket_name, dest_key,
+                metadata=metadata, content_type=content_type,
+            ),
+        )
+
+    def move_file(
+        self, bucket_name: str, key_name: str, dest_key: str, *, dest_bucket: str | None = None
+    ) -> int:
+        """Copy then delete the source; the source stays if the copy fails."""
+        return self._code(
+            "move_file",
+            lambda: self.store.move_object(bucket_name, key_name, dest_bucket or bucket_name, dest_key),
+        )
+
+    def __repr__(self) -> str:
+        state = "connected" if self._store is not None else "not connected"
+        return f"<Bucket {state} config={self._config!r}>"
+
+
+def _default_key(file_path: str | os.PathLike[str]) -> str:
+    key = os.fspath(file_path)
+    while key.startswith("./"):
+        key = key[2:]
+    return key.lstrip("/")
+
+
+def _tell(data: object) -> int | None:
+    if isinstance(data, (bytes, bytearray, memoryview, str)):
+        return None
+    try:
+        if data.seekable():  # type: ignore[attr-defined]
+            return int(data.tell())  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    return None
+
+
+def _take(iterator: Iterator[T], count: int) -> Iterator[T]:
+    for _ in range(count):
+        try:
+            yield next(iterator)
+        except StopIteration:
+            return
+
+
+__all__ = ["Bucket", "PrefixInfo"]

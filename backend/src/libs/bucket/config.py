@@ -1,0 +1,437 @@
+"""Every setting of the bucket module, read from a mapping and validated.
+
+``BucketConfig.from_env()`` reads ``os.environ`` and a ``.env`` file (python-dotenv);
+tests pass a plain dict instead. Precedence, highest first:
+
+1. explicit values (``BucketConfig(...)`` or ``from_env(..., region="eu-west-3")``);
+2. the ``BUCKET_*`` variables;
+3. the aliases used by other deployments (``S3_*``, ``AWS_*``);
+4. boto3's own chain (shared profile files, container and instance roles), which
+   applies when no key is configured at all.
+
+Invalid values raise ``ConfigError`` naming the variable. Nothing is read or
+validated at import time. ``repr`` masks the secret key, password and session token.
+The full list lives in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from backend.src.libs.bucket.errors import ConfigError
+
+StorageType = Literal["s3", "local"]
+AddressingStyle = Literal["auto", "path", "virtual"]
+ChecksumMode = Literal["auto", "when_required", "when_supported"]
+RetryMode = Literal["standard", "adaptive", "legacy"]
+
+MiB = 1024 * 1024
+SIGNATURE_VERSIONS = ("s3v4", "s3")
+_SECRET_FIELDS = ("secret_key", "session_token")
+_REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+# field name -> variables that can set it, highest precedence first
+VARIABLES: dict[str, tuple[str, ...]] = {
+    "storage_type": ("BUCKET_STORAGE_TYPE", "STORAGE_TYPE"),
+    "endpoint_url": ("BUCKET_ENDPOINT_URL", "S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+    "host": ("BUCKET_HOST",),
+    "port": ("BUCKET_PORT",),
+    "scheme": ("BUCKET_SCHEME",),
+    "access_key": ("BUCKET_USER", "BUCKET_ACCESS_KEY", "S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+    "secret_key": ("BUCKET_PASSWORD", "BUCKET_SECRET_KEY", "S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+    "session_token": ("BUCKET_SESSION_TOKEN", "AWS_SESSION_TOKEN"),
+    "profile": ("BUCKET_PROFILE", "AWS_PROFILE"),
+    "region": ("BUCKET_REGION", "S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    "signature_version": ("BUCKET_SIGNATURE_VERSION", "S3_SIGNATURE_VERSION"),
+    "addressing_style": ("BUCKET_ADDRESSING_STYLE", "S3_ADDRESSING_STYLE"),
+    "checksum_mode": ("BUCKET_CHECKSUM_MODE",),
+    "verify_ssl": ("BUCKET_VERIFY_SSL", "S3_VERIFY_SSL"),
+    "max_retries": ("BUCKET_MAX_RETRIES", "S3_MAX_RETRIES"),
+    "retry_mode": ("BUCKET_RETRY_MODE", "AWS_RETRY_MODE"),
+    "connect_timeout": ("BUCKET_CONNECT_TIMEOUT", "S3_CONNECT_TIMEOUT"),
+    "read_timeout": ("BUCKET_READ_TIMEOUT", "S3_READ_TIMEOUT"),
+    "max_pool_connections": ("BUCKET_MAX_POOL_CONNECTIONS", "S3_MAX_POOL_CONNECTIONS"),
+    "max_workers": ("BUCKET_MAX_WORKERS", "S3_MAX_WORKERS"),
+    "multipart_threshold": ("BUCKET_MULTIPART_THRESHOLD", "S3_MULTIPART_THRESHOLD"),
+    "multipart_chunksize": ("BUCKET_MULTIPART_CHUNKSIZE", "S3_MULTIPART_CHUNKSIZE"),
+    "default_bucket": ("BUCKET_NAME", "S3_BUCKET_NAME"),
+    "prefix": ("BUCKET_PREFIX", "S3_PREFIX"),
+    "public_url": ("BUCKET_PUBLIC_URL", "S3_PUBLIC_URL"),
+    "local_root": ("BUCKET_LOCAL_ROOT",),
+}
+
+
+@dataclass(frozen=True, repr=False)
+class BucketConfig:
+    """Validated settings of one store. Frozen; build with ``from_env`` or directly.
+
+    Attributes:
+        storage_type: ``"s3"`` or ``"local"``. Default: ``"s3"`` when an endpoint, host,
+            access key or profile is configured, else ``"local"``.
+        endpoint_url: full URL of a non-AWS endpoint (``http://127.0.0.1:9000``);
+            ``None`` means AWS S3. Built from ``host``/``port``/``scheme`` when not given.
+        access_key, secret_key, session_token: static credentials; ``None`` lets boto3's
+            chain (profile, container or instance role) find them.
+        profile: a named profile of the shared AWS files.
+        region: default ``"us-east-1"``.
+        signature_version: ``"s3v4"`` (default) or the legacy ``"s3"``.
+        addressing_style: ``"auto"`` (path-style for custom endpoints, virtual-hosted
+            for AWS), ``"path"`` or ``"virtual"``.
+        checksum_mode: ``"auto"`` (``when_required`` for custom endpoints, which older
+            MinIO and Ceph need; ``when_supported`` for AWS) or either value.
+        verify_ssl: verify TLS certificates (default True) or a CA bundle path.
+        max_retries: botocore retries after the first attempt (default 3).
+        retry_mode: botocore retry mode, ``"standard"`` (default) or ``"adaptive"``.
+        connect_timeout, read_timeout: seconds (defaults 5 and 60).
+        max_pool_connections: HTTP pool size (default 10; raised to ``max_workers``).
+        max_workers: threads for multipart and many-object transfers (default 8).
+        multipart_threshold, multipart_chunksize: bytes (defaults 8 MiB each).
+        default_bucket: bucket used when a caller passes none (optional).
+        prefix: key prefix applied to every key of the store (optional).
+        public_url: the endpoint browsers and other containers use, for presigning.
+        local_root: the folder of the local store (default ``./.bucket-data``).
+    """
+
+    storage_type: StorageType = "s3"
+    endpoint_url: str | None = None
+    access_key: str | None = None
+    secret_key: str | None = None
+    session_token: str | None = None
+    profile: str | None = None
+    region: str = "us-east-1"
+    signature_version: str = "s3v4"
+    addressing_style: AddressingStyle = "auto"
+    checksum_mode: ChecksumMode = "auto"
+    verify_ssl: bool | str = True
+    max_retries: int = 3
+    retry_mode: RetryMode = "standard"
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    max_pool_connections: int = 10
+    max_workers: int = 8
+    multipart_threshold: int = 8 * MiB
+    multipart_chunksize: int = 8 * MiB
+    default_bucket: str | None = None
+    prefix: str = ""
+    public_url: str | None = None
+    local_root: str = "./.bucket-data"
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Which variable set each field (for messages and ``describe``)."""
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+    # ---------------------------------------------------------------- building
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        env_file: str | os.PathLike[str] | None = ".env",
+        **overrides: Any,
+    ) -> BucketConfig:
+        """Read the settings from a mapping.
+
+        Args:
+            environ: the variables to read. Default: ``os.environ`` over the values of
+                ``env_file`` (the process environment wins). When a mapping is given,
+                only that mapping is read.
+            env_file: the ``.env`` file read when ``environ`` is None (default ``.env``
+                in the working directory; a missing file is fine; None skips it).
+            **overrides: explicit field values; they win over every variable.
+
+        Raises:
+            ConfigError: a value is invalid; the message names the variable.
+        """
+        env = dict(_read_environ(env_file) if environ is None else environ)
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for name, variables in VARIABLES.items():
+            for var in variables:
+                raw = env.get(var)
+                if raw is not None and raw.strip() != "":
+                    values[name] = raw.strip()
+                    sources[name] = var
+                    break
+        for name, value in overrides.items():
+            if name not in VARIABLES and name not in {f.name for f in dataclasses.fields(cls)}:
+                raise ConfigError(f"unknown setting {name!r}")
+            if value is not None:
+                values[name] = value
+                sources[name] = "explicit"
+        return cls._from_values(values, sources)
+
+    @classmethod
+    def _from_values(cls, values: dict[str, Any], sources: dict[str, str]) -> BucketConfig:
+        def var(name: str) -> str:
+            return sources.get(name, VARIABLES.get(name, (name,))[0])
+
+        kwargs: dict[str, Any] = {"sources": dict(sources)}
+        endpoint = values.pop("endpoint_url", None)
+        host = values.pop("host", None)
+        port = values.pop("port", None)
+        scheme = values.pop("scheme", None)
+        if endpoint is None and host is not None:
+            endpoint = _endpoint_from_host(str(host), port, scheme, var)
+            sources["endpoint_url"] = var("host")
+        elif port is not None or scheme is not None:
+            if port is not None:
+                _parse_int(port, var("port"), low=1, high=65535)
+            if scheme is not None:
+                _check_scheme(str(scheme), var("scheme"))
+        if endpoint is not None:
+            kwargs["endpoint_url"] = _check_url(str(endpoint), var("endpoint_url"))
+        for name in ("max_retries",):
+            if name in values:
+                kwargs[name] = _parse_int(values.pop(name), var(name), low=0, high=50)
+        for name in ("max_pool_connections", "max_workers"):
+            if name in values:
+                kwargs[name] = _parse_int(values.pop(name), var(name), low=1, high=1024)
+        for name in ("multipart_threshold", "multipart_chunksize"):
+            if name in values:
+                kwargs[name] = _parse_size(values.pop(name), var(name))
+        for name in ("connect_timeout", "read_timeout"):
+            if name in values:
+                kwargs[name] = _parse_float(values.pop(name), var(name))
+        if "verify_ssl" in values:
+            kwargs["verify_ssl"] = _parse_verify(values.pop("verify_ssl"), var("verify_ssl"))
+        if "storage_type" not in values:
+            configured = endpoint is not None or any(
+                values.get(k) for k in ("access_key", "profile")
+            )
+            values["storage_type"] = "s3" if configured else "local"
+        for name, value in values.items():
+            kwargs[name] = value.lower() if name in _LOWERCASE and isinstance(value, str) else value
+        try:
+            return cls(**kwargs)
+        except ConfigError:
+            raise
+        except TypeError as exc:  # wrong type passed explicitly
+            raise ConfigError(f"invalid setting: {exc}") from exc
+
+    def replace(self, **changes: Any) -> BucketConfig:
+        """Return a copy with ``changes`` applied (validated again)."""
+        sources = dict(self.sources)
+        sources.update({name: "explicit" for name in changes})
+        return dataclasses.replace(self, sources=sources, **changes)
+
+    # -------------------------------------------------------------- validation
+    def _var(self, name: str) -> str:
+        return self.sources.get(name) or VARIABLES.get(name, (name,))[0]
+
+    def _validate(self) -> None:
+        if self.storage_type not in ("s3", "local"):
+            raise ConfigError(
+                f"{self._var('storage_type')} must be 's3' or 'local', not {self.storage_type!r}"
+            )
+        if self.endpoint_url is not None:
+            _check_url(self.endpoint_url, self._var("endpoint_url"))
+        if self.public_url is not None:
+            _check_url(self.public_url, self._var("public_url"))
+        if not isinstance(self.region, str) or not _REGION_RE.match(self.region):
+            raise ConfigError(
+                f"{self._var('region')} must be a region name such as 'us-east-1' "
+                f"(lowercase letters, digits and hyphens), not {self.region!r}"
+            )
+        if self.signature_version not in SIGNATURE_VERSIONS:
+            raise ConfigError(
+                f"{self._var('signature_version')} must be one of {', '.join(SIGNATURE_VERSIONS)}, "
+                f"not {self.signature_version!r}"
+            )
+        _check_choice(self.addressing_style, ("auto", "path", "virtual"), self._var("addressing_style"))
+        _check_choice(self.checksum_mode, ("auto", "when_required", "when_supported"), self._var("checksum_mode"))
+        _check_choice(self.retry_mode, ("standard", "adaptive", "legacy"), self._var("retry_mode"))
+        for name in ("connect_timeout", "read_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ConfigError(f"{self._var(name)} must be a positive number of seconds, not {value!r}")
+        for name, low in (
+            ("max_retries", 0),
+            ("max_pool_connections", 1),
+            ("max_workers", 1),
+            ("multipart_threshold", 5 * MiB),
+            ("multipart_chunksize", 5 * MiB),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"{self._var(name)} must be an integer >= {low}, not {value!r}")
+        if (self.access_key is None) != (self.secret_key is None):
+            missing = "secret_key" if self.secret_key is None else "access_key"
+            raise ConfigError(
+                f"{self._var(missing)} is not set: the access key and the secret key go together"
+            )
+        if self.prefix and (self.prefix.startswith("/") or "\x00" in self.prefix):
+            raise ConfigError(f"{self._var('prefix')} must not start with '/' or contain NUL")
+        if not self.local_root:
+            raise ConfigError(f"{self._var('local_root')} must name a folder")
+
+    # ---------------------------------------------------------------- derived
+    @property
+    def is_aws(self) -> bool:
+        """True when talking to AWS S3 itself (no custom endpoint)."""
+        return self.endpoint_url is None or ".amazonaws.com" in self.endpoint_url
+
+    @property
+    def effective_addressing_style(self) -> str:
+        """``path`` for custom endpoints, ``virtual`` for AWS, unless set."""
+        if self.addressing_style != "auto":
+            return self.addressing_style
+        return "virtual" if self.is_aws else "path"
+
+    @property
+    def effective_checksum_mode(self) -> str:
+        """``when_required`` for non-AWS endpoints, ``when_supported`` for AWS, unless set."""
+        if self.checksum_mode != "auto":
+            return self.checksum_mode
+        return "when_supported" if self.is_aws else "when_required"
+
+    @property
+    def pool_size(self) -> int:
+        """HTTP pool size: at least the number of worker threads."""
+        return max(self.max_pool_connections, self.max_workers)
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as a dict for logs and ``doctor``; secrets masked."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "sources":
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = _mask(value) if f.name in _SECRET_FIELDS else value
+        return out
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            if f.name == "sources":
+                continue
+            value = getattr(self, f.name)
+            shown = _mask(value) if f.name in _SECRET_FIELDS else repr(value)
+            parts.append(f"{f.name}={shown}")
+        return f"BucketConfig({', '.join(parts)})"
+
+    __str__ = __repr__
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values this config holds (for tests that check nothing leaks)."""
+        return tuple(v for v in (self.secret_key, self.session_token) if v)
+
+
+_LOWERCASE = {"storage_type", "addressing_style", "checksum_mode", "retry_mode", "signature_version"}
+
+
+def _mask(value: Any) -> str:
+    return "None" if value is None else "'***'"
+
+
+def _read_environ(env_file: str | os.PathLike[str] | None) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        from dotenv import dotenv_values
+
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ)
+    return merged
+
+
+def _check_choice(value: Any, choices: tuple[str, ...], var: str) -> None:
+    if value not in choices:
+        raise ConfigError(f"{var} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def _check_scheme(scheme: str, var: str) -> str:
+    scheme = scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ConfigError(f"{var} must be http or https, not {scheme!r}")
+    return scheme
+
+
+def _check_url(url: str, var: str) -> str:
+    parts = urlsplit(url)
+    _check_scheme(parts.scheme or "(none)", var)
+    if not parts.hostname:
+        raise ConfigError(f"{var} must be a URL such as http://127.0.0.1:9000, not {url!r}")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"{var} has an invalid port: {url!r}") from exc
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(f"{var} has a port outside 1-65535: {url!r}")
+    return url.rstrip("/")
+
+
+def _endpoint_from_host(host: str, port: Any, scheme: Any, var: Any) -> str:
+    if "://" in host:
+        parts = urlsplit(host)
+        scheme = scheme or parts.scheme
+        host_only = parts.hostname or ""
+        if port is None and parts.port is not None:
+            port = parts.port
+    else:
+        host_only = host
+        if ":" in host and not host.startswith("["):
+            host_only, _, port_text = host.partition(":")
+            port = port if port is not None else port_text
+    if not host_only or any(c in host_only for c in " /\\"):
+        raise ConfigError(f"{var('host')} must be a host name or address, not {host!r}")
+    scheme = _check_scheme(str(scheme or "http"), var("scheme"))
+    netloc = host_only
+    if port is not None:
+        netloc += f":{_parse_int(port, var('port'), low=1, high=65535)}"
+    return f"{scheme}://{netloc}"
+
+
+def _parse_int(raw: Any, var: str, *, low: int, high: int) -> int:
+    if isinstance(raw, bool):
+        raise ConfigError(f"{var} must be an integer, not {raw!r}")
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ConfigError(f"{var} must be an integer, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{var} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _parse_float(raw: Any, var: str) -> float:
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        raise ConfigError(f"{var} must be a number of seconds, not {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{var} must be a positive number of seconds, not {raw!r}")
+    return value
+
+
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kKmMgG]i?[bB]?|[bB])?\s*$")
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": MiB, "g": 1024 * MiB}
+
+
+def _parse_size(raw: Any, var: str) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    match = _SIZE_RE.match(str(raw))
+    if not match:
+        raise ConfigError(f"{var} must be a size in bytes such as 8388608 or 8MiB, not {raw!r}")
+    unit = (match.group(2) or "")[:1].lower()
+    return int(match.group(1)) * _UNITS[unit]
+
+
+def _parse_verify(raw: Any, var: str) -> bool | str:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip()
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    if Path(text).is_file():
+        return text
+    raise ConfigError(f"{var} must be true, false or the path of a CA bundle, not {raw!r}")

@@ -1,0 +1,354 @@
+"""The storage error tree, and the one place that turns botocore errors into it.
+
+::
+
+    StorageError                         root; code, message, bucket, key, request_id, status
+    ├── NotFound (FileNotFoundError)
+    │   ├── BucketNotFound
+    │   └── ObjectNotFound
+    ├── PermissionDenied (PermissionError)
+    │   └── AuthenticationFailed         wrong access key, secret or signature
+    ├── InvalidArgument (ValueError)     bad input, refused before or by the server
+    │   └── ConfigError                  a setting is missing or invalid (names the variable)
+    ├── Conflict                         the state on the server forbids the operation
+    │   ├── AlreadyExists                bucket taken, write-once key present
+    │   └── BucketNotEmpty
+    ├── ConnectionFailed (ConnectionError)  endpoint unreachable, timed out, connection dropped
+    ├── ServiceUnavailable               5xx / SlowDown after botocore's retries are spent
+    ├── IntegrityError                   bytes do not match their checksum
+    └── NotSupported                     the server or store cannot do this
+
+Every ``StorageError`` keeps what is known of the failure: the S3 error ``code``, a
+human ``message``, the ``bucket`` and ``key`` involved, the server's ``request_id``
+and the HTTP ``status``. ``translate`` is the only function in the project that
+looks inside botocore exceptions; callers write ``raise translate(exc, ...) from exc``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StorageError(Exception):
+    """Root of every error raised by the storage core.
+
+    Attributes:
+        message: what went wrong, for a person.
+        code: the S3 error code (``NoSuchKey``, ``AccessDenied``...) or our own tag.
+        bucket: the bucket involved, if any.
+        key: the object key involved, if any.
+        request_id: the server's request id, if it answered.
+        status: the HTTP status, if the server answered.
+    """
+
+    default_code = "StorageError"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        bucket: str | None = None,
+        key: str | None = None,
+        request_id: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.bucket = bucket
+        self.key = key
+        self.request_id = request_id
+        self.status = status
+
+    def __str__(self) -> str:
+        where = ""
+        if self.bucket:
+            where = f" [{self.bucket}/{self.key}]" if self.key else f" [{self.bucket}]"
+        return f"{self.code}: {self.message}{where}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, "
+            f"bucket={self.bucket!r}, key={self.key!r}, request_id={self.request_id!r}, "
+            f"status={self.status!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {
+            "code": self.code,
+            "bucket": self.bucket,
+            "key": self.key,
+            "request_id": self.request_id,
+            "status": self.status,
+        }
+        return (_rebuild, (type(self), self.message, kwargs))
+
+
+def _rebuild(cls: type[StorageError], message: str, kwargs: dict[str, Any]) -> StorageError:
+    return cls(message, **kwargs)
+
+
+class NotFound(StorageError, FileNotFoundError):
+    """The bucket or object does not exist."""
+
+    default_code = "NotFound"
+
+
+class BucketNotFound(NotFound):
+    """The bucket does not exist."""
+
+    default_code = "NoSuchBucket"
+
+
+class ObjectNotFound(NotFound):
+    """The object (or the version asked for) does not exist."""
+
+    default_code = "NoSuchKey"
+
+
+class PermissionDenied(StorageError, PermissionError):
+    """The credentials are valid but not allowed to do this."""
+
+    default_code = "AccessDenied"
+
+
+class AuthenticationFailed(PermissionDenied):
+    """The server refused the credentials: unknown access key, wrong secret, bad signature."""
+
+    default_code = "InvalidAccessKeyId"
+
+
+class InvalidArgument(StorageError, ValueError):
+    """An argument is invalid (checked before any request, or refused by the server)."""
+
+    default_code = "InvalidArgument"
+
+
+class ConfigError(InvalidArgument):
+    """A setting is missing or invalid; the message names the variable."""
+
+    default_code = "InvalidConfiguration"
+
+
+class Conflict(StorageError):
+    """The server's current state forbids the operation."""
+
+    default_code = "Conflict"
+
+
+class AlreadyExists(Conflict):
+    """The bucket name is taken, or a write-once key already exists."""
+
+    default_code = "AlreadyExists"
+
+
+class BucketNotEmpty(Conflict):
+    """The bucket still holds objects (or versions) and cannot be deleted."""
+
+    default_code = "BucketNotEmpty"
+
+
+class ConnectionFailed(StorageError, ConnectionError):
+    """The endpoint could not be reached, timed out or dropped the connection."""
+
+    default_code = "ConnectionFailed"
+
+
+class ServiceUnavailable(StorageError):
+    """The server answered 5xx or SlowDown after botocore's retries were spent."""
+
+    default_code = "ServiceUnavailable"
+
+
+class IntegrityError(StorageError):
+    """Bytes did not match their checksum."""
+
+    default_code = "IntegrityError"
+
+
+class NotSupported(StorageError):
+    """The server or the store cannot do this operation."""
+
+    default_code = "NotImplemented"
+
+
+# S3 error codes -> our classes. Codes not listed fall back on the HTTP status.
+_CODE_TABLE: dict[str, type[StorageError]] = {
+    "NoSuchBucket": BucketNotFound,
+    "NoSuchKey": ObjectNotFound,
+    "NoSuchVersion": ObjectNotFound,
+    "NoSuchUpload": NotFound,
+    "NoSuchLifecycleConfiguration": NotFound,
+    "NoSuchTagSet": NotFound,
+    "ServerSideEncryptionConfigurationNotFoundError": NotFound,
+    "ObjectLockConfigurationNotFoundError": NotFound,
+    "AccessDenied": PermissionDenied,
+    "AllAccessDisabled": PermissionDenied,
+    "AccountProblem": PermissionDenied,
+    "InvalidAccessKeyId": AuthenticationFailed,
+    "SignatureDoesNotMatch": AuthenticationFailed,
+    "InvalidToken": AuthenticationFailed,
+    "ExpiredToken": AuthenticationFailed,
+    "TokenRefreshRequired": AuthenticationFailed,
+    "RequestTimeTooSkewed": AuthenticationFailed,
+    "BucketAlreadyExists": AlreadyExists,
+    "BucketAlreadyOwnedByYou": AlreadyExists,
+    "BucketNotEmpty": BucketNotEmpty,
+    "PreconditionFailed": Conflict,
+    "ConditionalRequestConflict": Conflict,
+    "OperationAborted": Conflict,
+    "InvalidObjectState": Conflict,
+    "InvalidBucketName": InvalidArgument,
+    "InvalidArgument": InvalidArgument,
+    "InvalidRange": InvalidArgument,
+    "InvalidRequest": InvalidArgument,
+    "InvalidStorageClass": InvalidArgument,
+    "InvalidLocationConstraint": InvalidArgument,
+    "IllegalLocationConstraintException": InvalidArgument,
+    "KeyTooLongError": InvalidArgument,
+    "MetadataTooLarge": InvalidArgument,
+    "EntityTooLarge": InvalidArgument,
+    "EntityTooSmall": InvalidArgument,
+    "MalformedXML": InvalidArgument,
+    "InvalidPart": InvalidArgument,
+    "InvalidPartOrder": InvalidArgument,
+    "MissingContentLength": InvalidArgument,
+    "BadDigest": IntegrityError,
+    "InvalidDigest": IntegrityError,
+    "XAmzContentSHA256Mismatch": IntegrityError,
+    "MissingContentMD5": NotSupported,
+    "NotImplemented": NotSupported,
+    "SlowDown": ServiceUnavailable,
+    "ServiceUnavailable": ServiceUnavailable,
+    "InternalError": ServiceUnavailable,
+    "RequestTimeout": ConnectionFailed,
+}
+
+_STATUS_TABLE: dict[int, type[StorageError]] = {
+    400: InvalidArgument,
+    401: AuthenticationFailed,
+    403: PermissionDenied,
+    404: NotFound,
+    405: NotSupported,
+    409: Conflict,
+    412: Conflict,
+    416: InvalidArgument,
+    501: NotSupported,
+}
+
+_MESSAGES: dict[str, str] = {
+    "InvalidAccessKeyId": "the access key is not known to the server (check BUCKET_USER / AWS_ACCESS_KEY_ID)",
+    "SignatureDoesNotMatch": "the request signature does not match (check BUCKET_PASSWORD / AWS_SECRET_ACCESS_KEY)",
+    "RequestTimeTooSkewed": "the local clock differs too much from the server's",
+    "PreconditionFailed": "a condition of the request does not hold (for a write-once put: the key exists)",
+    "MissingContentMD5": "the server wants a Content-MD5 header (an older server; see checksum settings)",
+}
+
+
+def _class_for(code: str, status: int | None, *, has_key: bool) -> type[StorageError]:
+    if code in _CODE_TABLE:
+        return _CODE_TABLE[code]
+    if status == 404 or code in ("NotFound", "404"):
+        return ObjectNotFound if has_key else BucketNotFound
+    if status is not None and status in _STATUS_TABLE:
+        return _STATUS_TABLE[status]
+    if status is not None and status >= 500:
+        return ServiceUnavailable
+    return StorageError
+
+
+def translate(
+    exc: BaseException,
+    *,
+    bucket: str | None = None,
+    key: str | None = None,
+    operation: str | None = None,
+) -> StorageError:
+    """Turn a botocore (or socket) exception into a ``StorageError``.
+
+    This is the only place in the project that reads botocore exceptions. It keeps
+    the S3 error code, the HTTP status, the request id, the bucket and the key.
+
+    Args:
+        exc: the exception raised by boto3, botocore or the network stack.
+        bucket: the bucket the operation was about, if any.
+        key: the key the operation was about, if any.
+        operation: the store method's name, used in messages.
+
+    Returns:
+        A ``StorageError`` subclass instance; ``exc`` itself if it already is one.
+        The caller raises it ``from exc``.
+    """
+    if isinstance(exc, StorageError):
+        return exc
+    # botocore is imported here, not at module level: importing the package stays cheap.
+    from botocore import exceptions as bce
+
+    what = f"{operation} failed" if operation else "request failed"
+    if not isinstance(exc, (bce.ClientError, bce.BotoCoreError)):
+        # boto3's transfer wrappers (S3UploadFailedError, RetriesExceededError) carry the
+        # real botocore error as their cause or context: translate that one.
+        inner = exc.__cause__ or exc.__context__ or getattr(exc, "last_exception", None)
+        if isinstance(inner, (bce.ClientError, bce.BotoCoreError)):
+            return translate(inner, bucket=bucket, key=key, operation=operation)
+    if isinstance(exc, bce.ClientError):
+        response: dict[str, Any] = dict(exc.response or {})
+        error = response.get("Error") or {}
+        meta = response.get("ResponseMetadata") or {}
+        status = meta.get("HTTPStatusCode")
+        code = str(error.get("Code") or status or "Unknown")
+        headers = meta.get("HTTPHeaders") or {}
+        request_id = meta.get("RequestId") or headers.get("x-amz-request-id")
+        detail = str(error.get("Message") or "")
+        hint = _MESSAGES.get(code)
+        if hint:
+            detail = f"{detail} ({hint})" if detail else hint
+        cls = _class_for(code, status, has_key=key is not None)
+        if cls is BucketNotFound and not detail:
+            detail = "the bucket does not exist"
+        elif cls is ObjectNotFound and not detail:
+            detail = "the object does not exist"
+        message = f"{what}: {detail}" if detail else f"{what}: {code}"
+        return cls(
+            message, code=code, bucket=bucket, key=key, request_id=request_id, status=status
+        )
+    if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
+        return ConfigError(
+            f"{what}: no usable credentials (set BUCKET_USER and BUCKET_PASSWORD, "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)",
+            code="NoCredentials",
+            bucket=bucket,
+            key=key,
+        )
+    if isinstance(exc, bce.ParamValidationError):
+        return InvalidArgument(f"{what}: {exc}", bucket=bucket, key=key)
+    if isinstance(exc, (bce.ConnectTimeoutError, bce.ReadTimeoutError)):
+        return ConnectionFailed(
+            f"{what}: timed out ({type(exc).__name__})", code="Timeout", bucket=bucket, key=key
+        )
+    if isinstance(
+        exc,
+        (
+            bce.EndpointConnectionError,
+            bce.ConnectionClosedError,
+            bce.ConnectionError,
+            bce.HTTPClientError,
+            ConnectionError,
+            TimeoutError,
+        ),
+    ):
+        return ConnectionFailed(
+            f"{what}: cannot reach the endpoint ({exc})", bucket=bucket, key=key
+        )
+    if isinstance(exc, bce.NoRegionError):
+        return ConfigError(f"{what}: no region set (set S3_REGION or AWS_REGION)", bucket=bucket)
+    if isinstance(exc, (bce.FlexibleChecksumError, bce.ChecksumError)):
+        return IntegrityError(f"{what}: {exc}", bucket=bucket, key=key)
+    if isinstance(exc, bce.BotoCoreError):
+        return StorageError(f"{what}: {exc}", code=type(exc).__name__, bucket=bucket, key=key)
+    if isinstance(exc, ValueError):
+        return InvalidArgument(f"{what}: {exc}", bucket=bucket, key=key)
+    if isinstance(exc, OSError):
+        return StorageError(f"{what}: {exc}", code=type(exc).__name__, bucket=bucket, key=key)
+    return StorageError(f"{what}: {exc!r}", code=type(exc).__name__, bucket=bucket, key=key)

@@ -1,0 +1,833 @@
+"""``S3Store``: the ``ObjectStore`` protocol over one boto3 S3 client.
+
+Raises ``StorageError`` subclasses (never return codes). One client per store, made
+lazily under a lock on first use and shared by every thread; ``close()`` drops it and
+the next call makes a new one. Retries are botocore's own (``max_retries``,
+``retry_mode``); nothing here loops on top of them. boto3 is imported on first use,
+so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import mimetypes
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from backend.src.libs.bucket import transfer
+from backend.src.libs.bucket.config import BucketConfig
+from backend.src.libs.bucket.errors import (
+    AlreadyExists,
+    ConfigError,
+    InvalidArgument,
+    NotFound,
+    StorageError,
+    translate,
+)
+from backend.src.libs.bucket.store import (
+    BucketInfo,
+    Data,
+    DeleteError,
+    DeleteResult,
+    ListEntry,
+    ObjectInfo,
+    PrefixInfo,
+    ProgressCallback,
+    UploadResult,
+)
+from backend.src.libs.bucket.validation import (
+    check_bucket_name,
+    check_key,
+    check_metadata,
+    check_range,
+    range_header,
+)
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+
+log = logging.getLogger("bucket.s3")
+
+BATCH_DELETE_LIMIT = 1000
+# S3 error codes by which a server refuses a batch delete for its checksum header
+_BATCH_CHECKSUM_REFUSALS = frozenset(
+    {"MissingContentMD5", "InvalidDigest", "BadDigest", "XAmzContentSHA256Mismatch", "NotImplemented"}
+)
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+def guess_content_type(key: str) -> str:
+    """The MIME type suggested by the key's extension, else ``application/octet-stream``."""
+    guessed, _ = mimetypes.guess_type(key, strict=False)
+    return guessed or DEFAULT_CONTENT_TYPE
+
+
+class S3Store:
+    """The ``ObjectStore`` protocol on S3, MinIO, Ceph RGW, SeaweedFS and AWS.
+
+    Args:
+        config: validated settings (``BucketConfig.from_env()`` by default).
+        client: a ready boto3 S3 client to use instead of building one (tests).
+
+    Thread-safety: one instance may be shared by any number of threads.
+    """
+
+    def __init__(self, config: BucketConfig | None = None, *, client: Any = None) -> None:
+        self.config = config if config is not None else BucketConfig.from_env()
+        self._client: S3Client | None = client
+        self._injected = client is not None
+        self._lock = threading.Lock()
+        self._batch_delete_ok = True
+        self._prefix = self.config.prefix
+
+    # ------------------------------------------------------------ connection
+    @property
+    def client(self) -> S3Client:
+        """The boto3 S3 client, built on first use (thread-safe)."""
+        client = self._client
+        if client is None:
+            with self._lock:
+                client = self._client
+                if client is None:
+                    client = self._client = self._build_client()
+        return client
+
+    def _build_client(self) -> S3Client:
+        cfg = self.config
+        try:
+            import boto3
+            from botocore.config import Config
+            from botocore.exceptions import BotoCoreError
+
+            session = boto3.session.Session(
+                aws_access_key_id=cfg.access_key,
+                aws_secret_access_key=cfg.secret_key,
+                aws_session_token=cfg.session_token,
+                region_name=cfg.region,
+                profile_name=cfg.profile,
+            )
+            checksum = cfg.effective_checksum_mode
+            botocore_config = Config(
+                region_name=cfg.region,
+                signature_version=cfg.signature_version,
+                s3={"addressing_style": cfg.effective_addressing_style},
+                retries={"total_max_attempts": cfg.max_retries + 1, "mode": cfg.retry_mode},
+                connect_timeout=cfg.connect_timeout,
+                read_timeout=cfg.read_timeout,
+                max_pool_connections=cfg.pool_size,
+                request_checksum_calculation=checksum,
+                response_checksum_validation=checksum,
+                user_agent_appid="bucket",
+            )
+            client = session.client(
+                "s3",
+                endpoint_url=cfg.endpoint_url,
+                verify=cfg.verify_ssl,
+                config=botocore_config,
+            )
+        except BotoCoreError as exc:
+            from botocore.exceptions import ProfileNotFound
+
+            if isinstance(exc, ProfileNotFound):
+                raise ConfigError(
+                    f"{cfg.sources.get('profile', 'AWS_PROFILE')} names a profile that is not "
+                    f"in the shared AWS files: {cfg.profile!r}"
+                ) from exc
+            raise translate(exc, operation="connect") from exc
+        log.debug("S3 client ready: %s", cfg.endpoint_url or "AWS S3")
+        return cast("S3Client", client)
+
+    def close(self) -> None:
+        """Drop the client and its connections; the next call builds a new one. Idempotent."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None and not self._injected:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    def ping(self) -> float:
+        """One request (HeadBucket on the default bucket, else ListBuckets); returns seconds.
+
+        Raises:
+            StorageError: the server cannot be reached or refuses the credentials.
+        """
+        started = time.perf_counter()
+        bucket = self.config.default_bucket
+        with self._translating("ping", bucket):
+            if bucket:
+                self.client.head_bucket(Bucket=bucket)
+            else:
+                self.client.list_buckets()
+        return time.perf_counter() - started
+
+    @contextlib.contextmanager
+    def _translating(
+        self, operation: str, bucket: str | None = None, key: str | None = None
+    ) -> Iterator[None]:
+        """Turn any botocore or network error raised inside into a ``StorageError``."""
+        try:
+            yield
+        except StorageError:
+            raise
+        except Exception as exc:
+            raise translate(exc, bucket=bucket, key=key, operation=operation) from exc
+
+    # ---------------------------------------------------------------- keys
+    def _key(self, key: str, bucket: str, argument: str = "key_name") -> str:
+        check_key(key, argument=argument, bucket=bucket)
+        full = self._prefix + key
+        if self._prefix:
+            check_key(full, argument=argument, bucket=bucket)
+        return full
+
+    def _unprefix(self, key: str) -> str:
+        return key[len(self._prefix) :] if self._prefix and key.startswith(self._prefix) else key
+
+    # -------------------------------------------------------------- buckets
+    def list_buckets(self) -> list[BucketInfo]:
+        """Every bucket visible to these credentials, in the server's order."""
+        with self._translating("list_buckets"):
+            response = self.client.list_buckets()
+        return [
+            BucketInfo(name=b["Name"], created=b.get("CreationDate"))
+            for b in response.get("Buckets", [])
+        ]
+
+    def create_bucket(self, bucket: str, *, exist_ok: bool = True) -> None:
+        """Create ``bucket`` in the configured region.
+
+        ``us-east-1`` takes no ``LocationConstraint``; every other region does. With
+        ``exist_ok`` (the default) creating a bucket you already own succeeds, as it does
+        on AWS us-east-1 and Ceph; ``exist_ok=False`` checks first (one more request).
+
+        Raises:
+            InvalidArgument: the name breaks a naming rule (no request is made).
+            AlreadyExists: someone else owns the name, or you do and ``exist_ok`` is False.
+        """
+        check_bucket_name(bucket)
+        if not exist_ok and self.bucket_exists(bucket):
+            raise AlreadyExists(
+                "create_bucket failed: the bucket already exists",
+                code="BucketAlreadyOwnedByYou", bucket=bucket, status=409,
+            )
+        kwargs: dict[str, Any] = {"Bucket": bucket}
+        if self.config.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.config.region}
+        try:
+            with self._translating("create_bucket", bucket):
+                self.client.create_bucket(**kwargs)
+        except AlreadyExists as exc:
+            if not (exist_ok and exc.code == "BucketAlreadyOwnedByYou"):
+                raise
+        log.debug("created bucket %s", bucket)
+
+    def bucket_exists(self, bucket: str) -> bool:
+        """True if the bucket exists; False on 404.
+
+        Raises:
+            PermissionDenied: the bucket exists but these credentials may not use it.
+            ConnectionFailed: the server cannot be reached.
+        """
+        check_bucket_name(bucket)
+        try:
+            with self._translating("bucket_exists", bucket):
+                self.client.head_bucket(Bucket=bucket)
+        except NotFound:
+            return False
+        return True
+
+    def delete_bucket(self, bucket: str, *, force: bool = False) -> None:
+        """Delete ``bucket``.
+
+        Args:
+            force: first delete every object, every version and delete marker, and abort
+                every incomplete multipart upload.
+
+        Raises:
+            BucketNotEmpty: the bucket holds objects and ``force`` is False.
+            BucketNotFound: no such bucket.
+        """
+        check_bucket_name(bucket)
+        if force:
+            self._empty_bucket(bucket)
+        with self._translating("delete_bucket", bucket):
+            self.client.delete_bucket(Bucket=bucket)
+        log.debug("deleted bucket %s", bucket)
+
+    def _empty_bucket(self, bucket: str) -> None:
+        client = self.client
+        with self._translating("delete_bucket", bucket):
+            uploads = client.get_paginator("list_multipart_uploads")
+            for page in uploads.paginate(Bucket=bucket):
+                for upload in page.get("Uploads", []):
+                    client.abort_multipart_upload(
+                        Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+            versions = client.get_paginator("list_object_versions")
+            for page in versions.paginate(Bucket=bucket):
+                targets = [
+                    {"Key": v["Key"], "VersionId": v["VersionId"]}
+                    for v in itertools.chain(page.get("Versions", []), page.get("DeleteMarkers", []))
+                ]
+                self._delete_batch(bucket, targets)
+
+    # -------------------------------------------------------------- objects
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: Data,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult:
+        """Store ``data`` under ``key``.
+
+        Bytes and text (UTF-8) go up in one PUT. A binary stream goes up in one PUT when
+        it is seekable and smaller than ``multipart_threshold``, else as a multipart
+        upload (any length, even unknown), aborted on failure.
+
+        Args:
+            content_type: default: guessed from the key's extension.
+            metadata: user metadata (``x-amz-meta-*``), at most 2 KiB.
+            progress: ``progress(bytes_done, bytes_total)``.
+
+        Raises:
+            InvalidArgument: bad bucket name, key, metadata or data type.
+        """
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        extra = self._extra_args(key, content_type, metadata)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            body = bytes(data)
+            return self._put_small(bucket, key, full, body, len(body), extra, progress)
+        if not hasattr(data, "read"):
+            raise InvalidArgument(
+                f"data must be bytes, str or a binary stream, not {type(data).__name__}",
+                bucket=bucket,
+                key=key,
+            )
+        stream = cast(IO[bytes], data)
+        size = _remaining_size(stream)
+        if size is not None and size < self.config.multipart_threshold:
+            return self._put_small(bucket, key, full, stream, size, extra, progress)
+        with self._translating("put_object", bucket, key):
+            transfer.upload(
+                self.client, self.config, stream, bucket, full,
+                extra_args=extra, size=size, progress=progress,
+            )
+        return UploadResult(bucket=bucket, key=key, size=_position(stream, size))
+
+    def _put_small(
+        self,
+        bucket: str,
+        key: str,
+        full: str,
+        body: bytes | IO[bytes],
+        size: int,
+        extra: dict[str, Any],
+        progress: ProgressCallback | None,
+    ) -> UploadResult:
+        if progress:
+            progress(0, size)
+        with self._translating("put_object", bucket, key):
+            response = self.client.put_object(Bucket=bucket, Key=full, Body=body, **extra)
+        if progress:
+            progress(size, size)
+        return UploadResult(
+            bucket=bucket,
+            key=key,
+            size=size,
+            etag=_etag(response.get("ETag")),
+            version_id=response.get("VersionId"),
+        )
+
+    def upload_file(
+        self,
+        bucket: str,
+        key: str,
+        path: str | os.PathLike[str],
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult:
+        """Upload the file at ``path``: one PUT below ``multipart_threshold``, else a
+        parallel multipart upload (aborted on failure).
+
+        Raises:
+            InvalidArgument: ``path`` is missing, unreadable or not a regular file.
+        """
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        source = _readable_file(path)
+        size = source.stat().st_size
+        extra = self._extra_args(key, content_type, metadata)
+        if size < self.config.multipart_threshold:
+            with source.open("rb") as handle:
+                return self._put_small(bucket, key, full, handle, size, extra, progress)
+        with self._translating("upload_file", bucket, key):
+            transfer.upload(
+                self.client, self.config, str(source), bucket, full,
+                extra_args=extra, size=size, progress=progress,
+            )
+        return UploadResult(bucket=bucket, key=key, size=size)
+
+    def get_object(
+        self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
+    ) -> bytes:
+        """The object's bytes, or the inclusive byte range ``start..end`` of them.
+
+        Raises:
+            ObjectNotFound, BucketNotFound: nothing there.
+            InvalidArgument: a negative or reversed range, or one past the end.
+        """
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        check_range(start, end)
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
+        header = range_header(start, end)
+        if header:
+            kwargs["Range"] = header
+        with self._translating("get_object", bucket, key):
+            body = self.client.get_object(**kwargs)["Body"]
+            try:
+                return body.read()
+            finally:
+                body.close()
+
+    def open_object(self, bucket: str, key: str) -> IO[bytes]:
+        """A readable binary stream of the object (botocore's ``StreamingBody``).
+
+        The caller reads and closes it; nothing is buffered beyond what is read.
+        """
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        with self._translating("open_object", bucket, key):
+            body = self.client.get_object(Bucket=bucket, Key=full)["Body"]
+        return cast(IO[bytes], _TranslatingStream(body, self, bucket, key))
+
+    def download_file(
+        self,
+        bucket: str,
+        key: str,
+        path: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Download to ``path``; the file appears whole or not at all.
+
+        One GET below ``multipart_threshold`` (streamed to a temporary file beside
+        ``path``, fsynced, then renamed); above it, parallel ranged GETs.
+
+        Returns:
+            The number of bytes written.
+
+        Raises:
+            InvalidArgument: ``path`` is a folder, or its folder is missing or not writable.
+            ObjectNotFound, BucketNotFound: nothing to download.
+        """
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        target = _writable_target(path)
+        with self._translating("download_file", bucket, key):
+            response = self.client.get_object(Bucket=bucket, Key=full)
+            size = int(response["ContentLength"])
+            body = response["Body"]
+            if size >= self.config.multipart_threshold:
+                body.close()
+                transfer.download(
+                    self.client, self.config, bucket, full, str(target),
+                    size=size, progress=progress,
+                )
+                return size
+            if progress:
+                progress(0, size)
+            try:
+                _write_atomically(target, body.iter_chunks(1024 * 1024))
+            finally:
+                body.close()
+            if progress:
+                progress(size, size)
+        return size
+
+    def head_object(self, bucket: str, key: str) -> ObjectInfo:
+        """The object's size, ETag, dates, content type, storage class and user metadata."""
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        with self._translating("head_object", bucket, key):
+            r = self.client.head_object(Bucket=bucket, Key=full)
+        return ObjectInfo(
+            bucket=bucket,
+            key=key,
+            size=int(r.get("ContentLength", 0)),
+            etag=_etag(r.get("ETag")),
+            last_modified=r.get("LastModified"),
+            content_type=r.get("ContentType"),
+            metadata=dict(r.get("Metadata", {})),
+            storage_class=r.get("StorageClass", "STANDARD"),
+            version_id=r.get("VersionId"),
+        )
+
+    def object_exists(self, bucket: str, key: str) -> bool:
+        """True if ``key`` exists.
+
+        Raises:
+            BucketNotFound: the bucket itself does not exist (S3 says so on HEAD only as
+                a bare 404, so this is reported as False).
+        """
+        try:
+            self.head_object(bucket, key)
+        except NotFound:
+            return False
+        return True
+
+    def delete_object(self, bucket: str, key: str) -> None:
+        """Delete ``key``; deleting a missing key is not an error (S3's rule)."""
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        with self._translating("delete_object", bucket, key):
+            self.client.delete_object(Bucket=bucket, Key=full)
+
+    def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
+        """Delete many keys, 1000 a request, reading ``keys`` lazily.
+
+        Falls back to one DELETE a key when the server refuses the batch for its
+        checksum header (older MinIO and Ceph), and remembers that for this store.
+
+        Returns:
+            ``DeleteResult`` with the keys deleted and, for the others, why not.
+
+        Raises:
+            InvalidArgument: a key is invalid (checked before its batch is sent).
+            BucketNotFound, PermissionDenied, ConnectionFailed: the batch itself failed.
+        """
+        check_bucket_name(bucket)
+        deleted: list[str] = []
+        errors: list[DeleteError] = []
+        iterator = iter(keys)
+        while True:
+            chunk = [self._key(k, bucket, "keys") for k in itertools.islice(iterator, BATCH_DELETE_LIMIT)]
+            if not chunk:
+                break
+            done, failed = self._delete_batch(bucket, [{"Key": k} for k in chunk])
+            deleted.extend(self._unprefix(k) for k in done)
+            errors.extend(
+                DeleteError(key=self._unprefix(e.key), code=e.code, message=e.message)
+                for e in failed
+            )
+        return DeleteResult(deleted=tuple(deleted), errors=tuple(errors))
+
+    def _delete_batch(
+        self, bucket: str, targets: list[dict[str, str]]
+    ) -> tuple[list[str], list[DeleteError]]:
+        if not targets:
+            return [], []
+        if self._batch_delete_ok:
+            try:
+                with self._translating("delete_objects", bucket):
+                    response = self.client.delete_objects(
+                        Bucket=bucket, Delete={"Objects": targets, "Quiet": True}  # type: ignore[typeddict-item]
+                    )
+            except StorageError as exc:
+                if exc.code not in _BATCH_CHECKSUM_REFUSALS:
+                    raise
+                log.warning(
+                    "server refused a batch delete (%s); deleting key by key from now on", exc.code
+                )
+                self._batch_delete_ok = False
+            else:
+                failed = [
+                    DeleteError(key=e.get("Key", ""), code=e.get("Code", ""), message=e.get("Message", ""))
+                    for e in response.get("Errors", [])
+                ]
+                failed_keys = {e.key for e in failed}
+                return [t["Key"] for t in targets if t["Key"] not in failed_keys], failed
+        deleted: list[str] = []
+        failures: list[DeleteError] = []
+        for target in targets:
+            try:
+                with self._translating("delete_object", bucket, target["Key"]):
+                    self.client.delete_object(Bucket=bucket, **target)  # type: ignore[arg-type]
+            except StorageError as exc:
+                if exc.code in ("NoSuchBucket",) or exc.status is None:
+                    raise
+                failures.append(DeleteError(key=target["Key"], code=exc.code, message=exc.message))
+            else:
+                deleted.append(target["Key"])
+        return deleted, failures
+
+    def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        max_keys: int | None = None,
+        start_after: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[ListEntry]:
+        """Yield ``ObjectInfo`` (and ``PrefixInfo`` with a delimiter) in key order.
+
+        Follows continuation tokens one page at a time: memory stays flat whatever the
+        bucket's size. ``max_keys`` caps the total number of entries yielded.
+
+        Raises:
+            BucketNotFound: no such bucket (raised on the first ``next()``).
+            InvalidArgument: ``page_size`` outside 1..1000 or ``max_keys`` < 0.
+        """
+        check_bucket_name(bucket)
+        if not isinstance(prefix, str):
+            raise InvalidArgument(f"prefix must be a string, not {type(prefix).__name__}")
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000:
+            raise InvalidArgument(f"page_size must be an integer between 1 and 1000, not {page_size!r}")
+        if max_keys is not None and (isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0):
+            raise InvalidArgument(f"max_keys must be a non-negative integer, not {max_keys!r}")
+        return self._list(bucket, prefix, delimiter, max_keys, start_after, page_size)
+
+    def _list(
+        self,
+        bucket: str,
+        prefix: str,
+        delimiter: str | None,
+        max_keys: int | None,
+        start_after: str | None,
+        page_size: int,
+    ) -> Iterator[ListEntry]:
+        remaining = max_keys
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": self._prefix + prefix}
+        if delimiter:
+            kwargs["Delimiter"] = delimiter
+        if start_after:
+            kwargs["StartAfter"] = self._prefix + start_after
+        while remaining is None or remaining > 0:
+            kwargs["MaxKeys"] = page_size if remaining is None else min(page_size, remaining)
+            with self._translating("list_objects", bucket):
+                page = self.client.list_objects_v2(**kwargs)
+            entries: list[tuple[str, ListEntry]] = [
+                (
+                    o["Key"],
+                    ObjectInfo(
+                        bucket=bucket,
+                        key=self._unprefix(o["Key"]),
+                        size=int(o.get("Size", 0)),
+                        etag=_etag(o.get("ETag")),
+                        last_modified=o.get("LastModified"),
+                        storage_class=o.get("StorageClass"),
+                    ),
+                )
+                for o in page.get("Contents", [])
+            ]
+            entries.extend(
+                (p["Prefix"], PrefixInfo(bucket=bucket, prefix=self._unprefix(p["Prefix"])))
+                for p in page.get("CommonPrefixes", [])
+            )
+            entries.sort(key=lambda pair: pair[0].encode("utf-8"))
+            for _, entry in entries:
+                if remaining is not None:
+                    if remaining <= 0:
+                        return
+                    remaining -= 1
+                yield entry
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
+            kwargs["ContinuationToken"] = token
+            kwargs.pop("StartAfter", None)
+
+    def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> UploadResult:
+        """Server-side copy. Metadata is copied, or replaced when ``metadata`` or
+        ``content_type`` is given (the other one is then kept from the source).
+
+        Raises:
+            ObjectNotFound: no source object.
+        """
+        check_bucket_name(src_bucket, argument="src_bucket")
+        check_bucket_name(dst_bucket, argument="dst_bucket")
+        src_full = self._key(src_key, src_bucket, "src_key")
+        dst_full = self._key(dst_key, dst_bucket, "dst_key")
+        kwargs: dict[str, Any] = {
+            "Bucket": dst_bucket,
+            "Key": dst_full,
+            "CopySource": {"Bucket": src_bucket, "Key": src_full},
+        }
+        if metadata is not None or content_type is not None:
+            source = None
+            if metadata is None or content_type is None:
+                source = self.head_object(src_bucket, src_key)
+            kwargs["MetadataDirective"] = "REPLACE"
+            kwargs["Metadata"] = check_metadata(metadata if metadata is not None else source.metadata if source else {})
+            kwargs["ContentType"] = content_type or (source.content_type if source else None) or guess_content_type(dst_key)
+        with self._translating("copy_object", dst_bucket, dst_key):
+            response = self.client.copy_object(**kwargs)
+        result = response.get("CopyObjectResult", {})
+        return UploadResult(
+            bucket=dst_bucket,
+            key=dst_key,
+            size=-1,
+            etag=_etag(result.get("ETag")),
+            version_id=response.get("VersionId"),
+        )
+
+    def move_object(
+        self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str
+    ) -> UploadResult:
+        """Copy the object, then delete the source. The source stays if the copy fails.
+
+        Raises:
+            InvalidArgument: source and destination are the same object.
+        """
+        if (src_bucket, src_key) == (dst_bucket, dst_key):
+            raise InvalidArgument("move_object: source and destination are the same object",
+                                  bucket=src_bucket, key=src_key)
+        result = self.copy_object(src_bucket, src_key, dst_bucket, dst_key)
+        self.delete_object(src_bucket, src_key)
+        return result
+
+    def set_metadata(
+        self,
+        bucket: str,
+        key: str,
+        metadata: Mapping[str, str],
+        *,
+        content_type: str | None = None,
+    ) -> UploadResult:
+        """Replace the user metadata (and the content type if given) by copying the
+        object onto itself."""
+        return self.copy_object(bucket, key, bucket, key, metadata=metadata, content_type=content_type)
+
+    # -------------------------------------------------------------- helpers
+    def _extra_args(
+        self, key: str, content_type: str | None, metadata: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        extra: dict[str, Any] = {"ContentType": content_type or guess_content_type(key)}
+        checked = check_metadata(metadata)
+        if checked:
+            extra["Metadata"] = checked
+        return extra
+
+
+class _TranslatingStream:
+    """Wraps a ``StreamingBody`` so read errors become ``StorageError`` too."""
+
+    def __init__(self, body: Any, store: S3Store, bucket: str, key: str) -> None:
+        self._body = body
+        self._store = store
+        self._bucket = bucket
+        self._key = key
+
+    def read(self, amt: int | None = None) -> bytes:
+        with self._store._translating("read", self._bucket, self._key):
+            return cast(bytes, self._body.read(amt))
+
+    def iter_chunks(self, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        while chunk := self.read(chunk_size):
+            yield chunk
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.iter_chunks()
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._body.close()
+
+    def __enter__(self) -> _TranslatingStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _etag(value: str | None) -> str | None:
+    return value.strip('"') if value else value
+
+
+def _remaining_size(stream: IO[bytes]) -> int | None:
+    try:
+        if not stream.seekable():
+            return None
+        here = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(here)
+        return end - here
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _position(stream: IO[bytes], known: int | None) -> int:
+    if known is not None:
+        return known
+    try:
+        return stream.tell()
+    except (AttributeError, OSError, ValueError):
+        return -1
+
+
+def _readable_file(path: str | os.PathLike[str]) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidArgument(f"file_path must be a path, not {type(path).__name__}")
+    source = Path(path)
+    if not source.exists():
+        raise InvalidArgument(f"file_path {str(source)!r} does not exist", code="NoSuchFile")
+    if not source.is_file():
+        raise InvalidArgument(f"file_path {str(source)!r} is not a regular file", code="NotAFile")
+    if not os.access(source, os.R_OK):
+        raise InvalidArgument(f"file_path {str(source)!r} is not readable", code="AccessDenied")
+    return source
+
+
+def _writable_target(path: str | os.PathLike[str]) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidArgument(f"destination_path must be a path, not {type(path).__name__}")
+    target = Path(path)
+    if target.is_dir():
+        raise InvalidArgument(f"destination_path {str(target)!r} is a directory", code="IsADirectory")
+    folder = target.parent
+    if not folder.is_dir():
+        raise InvalidArgument(
+            f"destination_path's folder {str(folder)!r} does not exist", code="NoSuchFolder"
+        )
+    if not os.access(folder, os.W_OK):
+        raise InvalidArgument(
+            f"destination_path's folder {str(folder)!r} is not writable", code="AccessDenied"
+        )
+    return target
+
+
+def _write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
+    """Write ``chunks`` to a temporary file beside ``target``, fsync, then rename."""
+    handle = tempfile.NamedTemporaryFile(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
+    )
+    try:
+        with handle:
+            for chunk in chunks:
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise

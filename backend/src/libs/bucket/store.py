@@ -1,0 +1,224 @@
+"""The ``ObjectStore`` protocol and the frozen result types every store returns.
+
+Two stores implement the protocol: ``S3Store`` (boto3) and ``LocalStore`` (a folder).
+Both raise ``StorageError`` subclasses (``errors.py``) and never return error codes;
+return codes belong to the ``Bucket`` facade alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Protocol, Union, runtime_checkable
+
+ProgressCallback = Callable[[int, int | None], None]
+"""Called as ``progress(bytes_done, bytes_total)``; ``bytes_total`` is None when unknown."""
+
+Data = Union[bytes, bytearray, memoryview, str, IO[bytes]]
+"""What ``put_object`` accepts: bytes-like, text (UTF-8 encoded) or a binary stream."""
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    """A bucket as listed by the store."""
+
+    name: str
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """An object's properties (from a listing or a HEAD).
+
+    ``metadata`` and ``content_type`` are only filled by ``head_object``; listings do
+    not return them.
+    """
+
+    bucket: str
+    key: str
+    size: int
+    etag: str | None = None
+    last_modified: datetime | None = None
+    content_type: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    storage_class: str | None = None
+    version_id: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """A plain dict (the facade's ``get_bucket_file`` shape: ``file_path``, ``file_size``...)."""
+        return {
+            "bucket": self.bucket,
+            "file_path": self.key,
+            "key": self.key,
+            "file_size": self.size,
+            "size": self.size,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "content_type": self.content_type,
+            "metadata": dict(self.metadata),
+            "storage_class": self.storage_class,
+            "version_id": self.version_id,
+        }
+
+
+@dataclass(frozen=True)
+class PrefixInfo:
+    """A common prefix ("folder") returned by a listing with a delimiter."""
+
+    bucket: str
+    prefix: str
+
+
+ListEntry = Union[ObjectInfo, PrefixInfo]
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What a put or upload stored."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str | None = None
+    version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteError:
+    """One key a batch delete could not remove."""
+
+    key: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    """Outcome of a many-key delete: keys removed, keys that failed (with why)."""
+
+    deleted: tuple[str, ...] = ()
+    errors: tuple[DeleteError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when every key was deleted."""
+        return not self.errors
+
+
+@runtime_checkable
+class ObjectStore(Protocol):
+    """What a store can do. Every method raises ``StorageError`` subclasses on failure.
+
+    Keys are relative to the store's prefix, if it has one. Implementations are
+    thread-safe: one instance serves every thread of a process.
+    """
+
+    def close(self) -> None:
+        """Release connections; the next call opens them again. Idempotent."""
+
+    def ping(self) -> float:
+        """One cheap request; returns its latency in seconds."""
+
+    # buckets
+    def list_buckets(self) -> list[BucketInfo]:
+        """Every bucket the credentials can see."""
+
+    def create_bucket(self, bucket: str, *, exist_ok: bool = True) -> None:
+        """Create ``bucket``; succeeds if you already own it unless ``exist_ok`` is False
+        (then ``AlreadyExists``). ``AlreadyExists`` if another account owns the name."""
+
+    def bucket_exists(self, bucket: str) -> bool:
+        """True if the bucket exists and is reachable with these credentials."""
+
+    def delete_bucket(self, bucket: str, *, force: bool = False) -> None:
+        """Delete ``bucket``; ``force`` empties it first (every version too)."""
+
+    # objects
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: Data,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult:
+        """Store ``data`` (bytes, text or a binary stream of any length) at ``key``."""
+
+    def upload_file(
+        self,
+        bucket: str,
+        key: str,
+        path: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult:
+        """Store the file at ``path`` under ``key``."""
+
+    def get_object(
+        self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
+    ) -> bytes:
+        """The object's bytes, or the inclusive byte range ``start..end``."""
+
+    def open_object(self, bucket: str, key: str) -> IO[bytes]:
+        """A readable binary stream of the object; the caller closes it."""
+
+    def download_file(
+        self, bucket: str, key: str, path: str, *, progress: ProgressCallback | None = None
+    ) -> int:
+        """Write the object to ``path`` atomically; returns the byte count."""
+
+    def head_object(self, bucket: str, key: str) -> ObjectInfo:
+        """The object's properties and user metadata."""
+
+    def object_exists(self, bucket: str, key: str) -> bool:
+        """True if ``key`` exists in ``bucket``."""
+
+    def delete_object(self, bucket: str, key: str) -> None:
+        """Delete ``key`` (no error if it is already gone)."""
+
+    def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
+        """Delete many keys, 1000 a request; failures are reported, not raised."""
+
+    def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        max_keys: int | None = None,
+        start_after: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[ListEntry]:
+        """Yield objects (and common prefixes with a delimiter) page by page."""
+
+    def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> UploadResult:
+        """Copy an object; ``metadata``/``content_type`` given means replace, else copy."""
+
+    def move_object(
+        self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str
+    ) -> UploadResult:
+        """Copy then delete the source."""
+
+    def set_metadata(
+        self,
+        bucket: str,
+        key: str,
+        metadata: Mapping[str, str],
+        *,
+        content_type: str | None = None,
+    ) -> UploadResult:
+        """Replace the object's user metadata (and content type, if given)."""

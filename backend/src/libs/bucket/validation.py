@@ -1,0 +1,154 @@
+"""Input checks made before any request: bucket names, keys, ranges, metadata.
+
+Each check raises ``InvalidArgument`` with a message that names the argument and
+the rule it breaks, so callers never pay for a round trip to learn it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+
+from backend.src.libs.bucket.errors import InvalidArgument
+
+MAX_KEY_BYTES = 1024
+MAX_METADATA_BYTES = 2048
+_BUCKET_CHARS = re.compile(r"^[a-z0-9.-]+$")
+_META_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+
+
+def check_bucket_name(name: object, *, argument: str = "bucket_name") -> str:
+    """Check an S3 bucket name against the AWS naming rules.
+
+    Rules: 3-63 characters; lowercase letters, digits, hyphens and periods; starts and
+    ends with a letter or digit; not an IP address; no ``..``; no ``xn--`` prefix; no
+    ``-s3alias`` or ``--ol-s3`` suffix.
+
+    Returns:
+        The name, unchanged.
+
+    Raises:
+        InvalidArgument: the message names the rule that failed.
+    """
+    if not isinstance(name, str):
+        raise InvalidArgument(f"{argument} must be a string, not {type(name).__name__}")
+
+    def bad(rule: str) -> InvalidArgument:
+        return InvalidArgument(
+            f"invalid {argument} {name!r}: {rule}", code="InvalidBucketName", bucket=name
+        )
+
+    if not 3 <= len(name) <= 63:
+        raise bad(f"must be 3 to 63 characters long (it has {len(name)})")
+    if not _BUCKET_CHARS.match(name):
+        raise bad("may only contain lowercase letters, digits, hyphens and periods")
+    if not (name[0].isalnum() and name[-1].isalnum()):
+        raise bad("must start and end with a lowercase letter or a digit")
+    if ".." in name:
+        raise bad("must not contain two adjacent periods")
+    if name.startswith("xn--"):
+        raise bad("must not start with 'xn--'")
+    if name.endswith("-s3alias") or name.endswith("--ol-s3"):
+        raise bad("must not end with '-s3alias' or '--ol-s3'")
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        pass
+    else:
+        raise bad("must not be formatted as an IP address")
+    return name
+
+
+def check_key(key: object, *, argument: str = "key_name", bucket: str | None = None) -> str:
+    """Check an object key: a non-empty string of at most 1024 UTF-8 bytes, no NUL.
+
+    Returns:
+        The key, unchanged.
+
+    Raises:
+        InvalidArgument: empty, too long, not a string, or containing NUL.
+    """
+    if not isinstance(key, str):
+        raise InvalidArgument(
+            f"{argument} must be a string, not {type(key).__name__}", bucket=bucket
+        )
+    if key == "":
+        raise InvalidArgument(f"{argument} must not be empty", code="InvalidKey", bucket=bucket)
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidArgument(
+            f"{argument} is not valid UTF-8 text (lone surrogate)", code="InvalidKey", bucket=bucket
+        ) from None
+    if size > MAX_KEY_BYTES:
+        raise InvalidArgument(
+            f"{argument} is {size} bytes in UTF-8; the limit is {MAX_KEY_BYTES}",
+            code="KeyTooLongError",
+            bucket=bucket,
+        )
+    if "\x00" in key:
+        raise InvalidArgument(
+            f"{argument} must not contain a NUL character", code="InvalidKey", bucket=bucket
+        )
+    return key
+
+
+def check_range(start: int | None, end: int | None) -> tuple[int | None, int | None]:
+    """Check an inclusive byte range; either end may be None (open).
+
+    Raises:
+        InvalidArgument: negative offsets, a reversed range, or non-integers.
+    """
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise InvalidArgument(f"{name} must be an integer byte offset, not {value!r}")
+        if value is not None and value < 0:
+            raise InvalidArgument(f"{name} must be >= 0, not {value}", code="InvalidRange")
+    if start is not None and end is not None and end < start:
+        raise InvalidArgument(
+            f"end ({end}) must not be before start ({start})", code="InvalidRange"
+        )
+    return start, end
+
+
+def range_header(start: int | None, end: int | None) -> str | None:
+    """The HTTP ``Range`` header for an inclusive range, or None for the whole object."""
+    if start is None and end is None:
+        return None
+    if start is None:
+        # "the first end+1 bytes" (S3 reads "bytes=-N" as the last N bytes)
+        return f"bytes=0-{end}"
+    return f"bytes={start}-" if end is None else f"bytes={start}-{end}"
+
+
+def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """Check user metadata: ASCII header-safe names, string values, 2 KiB in total.
+
+    Raises:
+        InvalidArgument: names the offending entry or the total size.
+    """
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise InvalidArgument(f"metadata must be a mapping, not {type(metadata).__name__}")
+    out: dict[str, str] = {}
+    total = 0
+    for name, value in metadata.items():
+        if not isinstance(name, str) or not _META_NAME.match(name):
+            raise InvalidArgument(
+                f"metadata name {name!r} must be ASCII letters, digits and -_. characters"
+            )
+        if not isinstance(value, str):
+            raise InvalidArgument(
+                f"metadata value of {name!r} must be a string, not {type(value).__name__}"
+            )
+        if any(ord(c) < 32 and c != "\t" for c in value):
+            raise InvalidArgument(f"metadata value of {name!r} must not contain control characters")
+        total += len(name.encode()) + len(value.encode())
+        out[name.lower()] = value
+    if total > MAX_METADATA_BYTES:
+        raise InvalidArgument(
+            f"metadata is {total} bytes; S3 allows {MAX_METADATA_BYTES}", code="MetadataTooLarge"
+        )
+    return out

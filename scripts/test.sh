@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the whole suite against real servers and stops what it started, pass or fail.
+#   - S3: the project's Ceph RGW under .servers/ (or BUCKET_TEST_S3_ENDPOINT, see tests/servers.py)
+#   - Redis and MariaDB: scripts/services.sh starts them when they do not answer
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+started_ceph=0
+cleanup() {
+  if [ "$started_ceph" = 1 ] && [ "${BUCKET_TEST_KEEP_SERVERS:-0}" != 1 ]; then
+    bash scripts/ceph-s3.sh stop .servers/ceph >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT INT TERM
+if [ -f scripts/services.sh ]; then bash scripts/services.sh start || exit 1; fi
+if [ -z "${BUCKET_TEST_S3_ENDPOINT:-}" ] && ! bash scripts/ceph-s3.sh env .servers/ceph >/dev/null 2>&1; then
+  started_ceph=1   # pytest starts it; this trap makes sure it is stopped even if pytest dies
+fi
+"$PY" -m pytest "$@"
+rc=$?
+# pytest exits 5 when it collected no test: that is a failure here, not a pass
+exit $rc

@@ -84,3 +84,29 @@ def facade(s3_config: BucketConfig) -> Iterator[Bucket]:
     bucket = Bucket(config=s3_config)
     yield bucket
     bucket.disconnect()
+
+
+@pytest.fixture(params=["s3", "local"])
+def any_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The same test on every store: the real S3 server and the local folder store.
+
+    Yields an ``ObjectStore`` and gives it a fresh bucket in ``store.test_bucket``.
+    """
+    if request.param == "s3":
+        store: object = S3Store(request.getfixturevalue("s3_config"))
+    else:
+        try:
+            from backend.src.libs.bucket.local_store import LocalStore
+        except ImportError:
+            pytest.fail("LocalStore is missing (backend/src/libs/bucket/local_store.py)")
+        root = tmp_path_factory.mktemp("local-store")
+        store = LocalStore(BucketConfig(storage_type="local", local_root=str(root)))
+    name = unique_bucket_name()
+    store.create_bucket(name)  # type: ignore[attr-defined]
+    store.test_bucket = name  # type: ignore[attr-defined]
+    yield store
+    try:
+        store.delete_bucket(name, force=True)  # type: ignore[attr-defined]
+    except Exception:
+        pass
+    store.close()  # type: ignore[attr-defined]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
-from backend.src.libs.bucket import Bucket, BucketConfig
+from backend.src.libs.bucket import Bucket, BucketConfig, ObjectStore
 from backend.src.libs.bucket.s3_store import S3Store
 from tests.servers import S3Server, external_s3, start_ceph, stop_ceph
 
@@ -86,14 +87,23 @@ def facade(s3_config: BucketConfig) -> Iterator[Bucket]:
     bucket.disconnect()
 
 
-@pytest.fixture(params=["s3", "local"])
-def any_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """The same test on every store: the real S3 server and the local folder store.
+@dataclass
+class StoreCase:
+    """A store under test, its kind (``s3`` or ``local``) and a fresh bucket in it."""
 
-    Yields an ``ObjectStore`` and gives it a fresh bucket in ``store.test_bucket``.
-    """
+    kind: str
+    store: ObjectStore
+    bucket: str
+
+
+@pytest.fixture(params=["s3", "local"])
+def any_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StoreCase]:
+    """The same test on every store: the real S3 server and the local folder store."""
+    store: ObjectStore
     if request.param == "s3":
-        store: object = S3Store(request.getfixturevalue("s3_config"))
+        store = S3Store(request.getfixturevalue("s3_config"))
     else:
         try:
             from backend.src.libs.bucket.local_store import LocalStore
@@ -102,11 +112,10 @@ def any_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         root = tmp_path_factory.mktemp("local-store")
         store = LocalStore(BucketConfig(storage_type="local", local_root=str(root)))
     name = unique_bucket_name()
-    store.create_bucket(name)  # type: ignore[attr-defined]
-    store.test_bucket = name  # type: ignore[attr-defined]
-    yield store
+    store.create_bucket(name)
+    yield StoreCase(kind=request.param, store=store, bucket=name)
     try:
-        store.delete_bucket(name, force=True)  # type: ignore[attr-defined]
+        store.delete_bucket(name, force=True)
     except Exception:
         pass
-    store.close()  # type: ignore[attr-defined]
+    store.close()

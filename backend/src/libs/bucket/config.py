@@ -34,7 +34,7 @@ RetryMode = Literal["standard", "adaptive", "legacy"]
 
 MiB = 1024 * 1024
 SIGNATURE_VERSIONS = ("s3v4", "s3")
-_SECRET_FIELDS = ("secret_key", "session_token")
+_SECRET_FIELDS = ("secret_key", "session_token", "sse_customer_key")
 _REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 # field name -> variables that can set it, highest precedence first
@@ -65,7 +65,35 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "prefix": ("BUCKET_PREFIX", "S3_PREFIX"),
     "public_url": ("BUCKET_PUBLIC_URL", "S3_PUBLIC_URL"),
     "local_root": ("BUCKET_LOCAL_ROOT",),
+    # encryption and storage class applied to every write unless a call says otherwise
+    "sse": ("BUCKET_SSE", "S3_SSE"),
+    "sse_kms_key_id": ("BUCKET_SSE_KMS_KEY_ID", "S3_SSE_KMS_KEY_ID"),
+    "sse_customer_key": ("BUCKET_SSE_CUSTOMER_KEY", "S3_SSE_CUSTOMER_KEY"),
+    "storage_class": ("BUCKET_STORAGE_CLASS", "S3_STORAGE_CLASS"),
+    # assume role (STS) on top of whatever credentials the chain found
+    "role_arn": ("BUCKET_ROLE_ARN", "AWS_ROLE_ARN"),
+    "role_session_name": ("BUCKET_ROLE_SESSION_NAME", "AWS_ROLE_SESSION_NAME"),
+    "role_external_id": ("BUCKET_ROLE_EXTERNAL_ID",),
+    "role_duration": ("BUCKET_ROLE_DURATION",),
+    # what ensure_bucket sets up on a bucket it creates
+    "create_versioning": ("BUCKET_CREATE_VERSIONING",),
+    "create_encryption": ("BUCKET_CREATE_ENCRYPTION",),
+    "create_object_lock": ("BUCKET_CREATE_OBJECT_LOCK",),
+    "create_lifecycle": ("BUCKET_CREATE_LIFECYCLE",),
+    "lifecycle_transitions": ("BUCKET_LIFECYCLE_TRANSITIONS",),
+    "lifecycle_expiration_days": ("BUCKET_LIFECYCLE_EXPIRATION_DAYS",),
+    "lifecycle_abort_multipart_days": ("BUCKET_LIFECYCLE_ABORT_MULTIPART_DAYS",),
 }
+
+SSE_ALGORITHMS = ("AES256", "aws:kms")
+_SSE_ALIASES = {"aes256": "AES256", "sse-s3": "AES256", "s3": "AES256",
+                "aws:kms": "aws:kms", "sse-kms": "aws:kms", "kms": "aws:kms"}
+STORAGE_CLASSES = (
+    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+    "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE",
+)
+_ROLE_ARN_RE = re.compile(r"^arn:[a-z0-9-]+:iam::[0-9a-zA-Z_-]*:role/.+$")
+_DEFAULT_TRANSITIONS = "30:STANDARD_IA,90:GLACIER"
 
 
 @dataclass(frozen=True, repr=False)
@@ -97,6 +125,24 @@ class BucketConfig:
         prefix: key prefix applied to every key of the store (optional).
         public_url: the endpoint browsers and other containers use, for presigning.
         local_root: the folder of the local store (default ``./.bucket-data``).
+        sse: server-side encryption of every write: ``"AES256"`` (SSE-S3; also
+            ``sse-s3``) or ``"aws:kms"`` (SSE-KMS; also ``sse-kms``). Default None.
+        sse_kms_key_id: the KMS key of SSE-KMS writes (default: the server's key).
+        sse_customer_key: SSE-C key used for every write and read: 32 raw bytes given as
+            64 hex digits or base64 (secret, masked). Default None.
+        storage_class: storage class of every write (default: the server's, STANDARD).
+        role_arn: assume this IAM role through STS on top of the credentials found
+            (refreshed before expiry). Default None.
+        role_session_name: default ``"bucket"``. role_external_id: default None.
+        role_duration: seconds, 900..43200 (default 3600).
+        create_versioning, create_encryption, create_object_lock, create_lifecycle:
+            what ``ensure_bucket`` sets on a bucket it creates (defaults off).
+        lifecycle_transitions: ``(days, storage class)`` pairs of the creation lifecycle
+            policy (default 30 days STANDARD_IA, 90 days GLACIER), from
+            ``BUCKET_LIFECYCLE_TRANSITIONS="30:STANDARD_IA,90:GLACIER"`` (``none`` for none).
+        lifecycle_expiration_days: expire objects after this many days (default 365; 0 = never).
+        lifecycle_abort_multipart_days: abort incomplete multipart uploads after this many
+            days (default 7; 0 = never).
     """
 
     storage_type: StorageType = "s3"
@@ -122,6 +168,21 @@ class BucketConfig:
     prefix: str = ""
     public_url: str | None = None
     local_root: str = "./.bucket-data"
+    sse: str | None = None
+    sse_kms_key_id: str | None = None
+    sse_customer_key: str | None = None
+    storage_class: str | None = None
+    role_arn: str | None = None
+    role_session_name: str = "bucket"
+    role_external_id: str | None = None
+    role_duration: int = 3600
+    create_versioning: bool = False
+    create_encryption: str | None = None
+    create_object_lock: bool = False
+    create_lifecycle: bool = False
+    lifecycle_transitions: tuple[tuple[int, str], ...] = ((30, "STANDARD_IA"), (90, "GLACIER"))
+    lifecycle_expiration_days: int | None = 365
+    lifecycle_abort_multipart_days: int | None = 7
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Which variable set each field (for messages and ``describe``)."""
 
@@ -202,6 +263,7 @@ class BucketConfig:
                 kwargs[name] = _parse_float(values.pop(name), var(name))
         if "verify_ssl" in values:
             kwargs["verify_ssl"] = _parse_verify(values.pop("verify_ssl"), var("verify_ssl"))
+        _parse_feature_values(values, kwargs, var)
         if "storage_type" not in values:
             configured = endpoint is not None or any(
                 values.get(k) for k in ("access_key", "profile")
@@ -271,6 +333,68 @@ class BucketConfig:
             raise ConfigError(f"{self._var('prefix')} must not start with '/' or contain NUL")
         if not self.local_root:
             raise ConfigError(f"{self._var('local_root')} must name a folder")
+        self._validate_features()
+
+    def _validate_features(self) -> None:
+        if self.sse is not None and self.sse not in SSE_ALGORITHMS:
+            raise ConfigError(
+                f"{self._var('sse')} must be AES256 (sse-s3) or aws:kms (sse-kms), not {self.sse!r}"
+            )
+        if self.create_encryption is not None and self.create_encryption not in SSE_ALGORITHMS:
+            raise ConfigError(
+                f"{self._var('create_encryption')} must be AES256 (sse-s3) or aws:kms (sse-kms), "
+                f"not {self.create_encryption!r}"
+            )
+        if self.sse_kms_key_id is not None and self.sse != "aws:kms":
+            raise ConfigError(
+                f"{self._var('sse_kms_key_id')} needs {self._var('sse')}=aws:kms"
+            )
+        if self.sse_customer_key is not None:
+            if self.sse is not None:
+                raise ConfigError(
+                    f"{self._var('sse_customer_key')} (SSE-C) and {self._var('sse')} exclude each other"
+                )
+            sse_customer_key_bytes(self.sse_customer_key, self._var("sse_customer_key"))
+        if self.storage_class is not None and self.storage_class not in STORAGE_CLASSES:
+            raise ConfigError(
+                f"{self._var('storage_class')} must be one of {', '.join(STORAGE_CLASSES)}, "
+                f"not {self.storage_class!r}"
+            )
+        if self.role_arn is not None and not _ROLE_ARN_RE.match(self.role_arn):
+            raise ConfigError(
+                f"{self._var('role_arn')} must be an IAM role ARN such as "
+                f"arn:aws:iam::123456789012:role/name, not {self.role_arn!r}"
+            )
+        if not re.match(r"^[\w+=,.@-]{2,64}$", self.role_session_name or ""):
+            raise ConfigError(
+                f"{self._var('role_session_name')} must be 2-64 characters of letters, digits "
+                f"and +=,.@_-, not {self.role_session_name!r}"
+            )
+        if self.role_external_id is not None and not 2 <= len(self.role_external_id) <= 1224:
+            raise ConfigError(f"{self._var('role_external_id')} must be 2-1224 characters long")
+        duration = self.role_duration
+        if isinstance(duration, bool) or not isinstance(duration, int) or not 900 <= duration <= 43200:
+            raise ConfigError(
+                f"{self._var('role_duration')} must be between 900 and 43200 seconds, not {duration!r}"
+            )
+        previous = 0
+        for days, storage_class in self.lifecycle_transitions:
+            if not isinstance(days, int) or days <= previous or storage_class not in STORAGE_CLASSES:
+                raise ConfigError(
+                    f"{self._var('lifecycle_transitions')} must list increasing 'days:CLASS' "
+                    f"pairs with known storage classes, not {self.lifecycle_transitions!r}"
+                )
+            previous = days
+        for name in ("lifecycle_expiration_days", "lifecycle_abort_multipart_days"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{self._var(name)} must be a positive number of days, not {value!r}")
+        expire = self.lifecycle_expiration_days
+        if expire is not None and self.lifecycle_transitions and expire <= previous:
+            raise ConfigError(
+                f"{self._var('lifecycle_expiration_days')} ({expire}) must come after the last "
+                f"transition ({previous} days)"
+            )
 
     # ---------------------------------------------------------------- derived
     @property
@@ -321,7 +445,7 @@ class BucketConfig:
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values this config holds (for tests that check nothing leaks)."""
-        return tuple(v for v in (self.secret_key, self.session_token) if v)
+        return tuple(v for v in (self.secret_key, self.session_token, self.sse_customer_key) if v)
 
 
 _LOWERCASE = {"storage_type", "addressing_style", "checksum_mode", "retry_mode", "signature_version"}
@@ -435,3 +559,80 @@ def _parse_verify(raw: Any, var: str) -> bool | str:
     if Path(text).is_file():
         return text
     raise ConfigError(f"{var} must be true, false or the path of a CA bundle, not {raw!r}")
+
+
+# ------------------------------------------------------------ feature settings
+_BOOL_FIELDS = ("create_versioning", "create_object_lock", "create_lifecycle")
+
+
+def _parse_feature_values(values: dict[str, Any], kwargs: dict[str, Any], var: Any) -> None:
+    """Parse the encryption, role and bucket-creation variables out of ``values``."""
+    for name in ("sse", "create_encryption"):
+        if name in values and isinstance(values[name], str):
+            raw = values.pop(name)
+            kwargs[name] = _SSE_ALIASES.get(raw.strip().lower(), raw)
+    if "storage_class" in values and isinstance(values["storage_class"], str):
+        kwargs["storage_class"] = values.pop("storage_class").strip().upper()
+    if "role_duration" in values:
+        kwargs["role_duration"] = _parse_int(values.pop("role_duration"), var("role_duration"), low=900, high=43200)
+    for name in _BOOL_FIELDS:
+        if name in values:
+            kwargs[name] = _parse_bool(values.pop(name), var(name))
+    for name in ("lifecycle_expiration_days", "lifecycle_abort_multipart_days"):
+        if name in values:
+            raw = values.pop(name)
+            days = _parse_int(raw, var(name), low=0, high=100000)
+            kwargs[name] = days or None
+    if "lifecycle_transitions" in values:
+        kwargs["lifecycle_transitions"] = _parse_transitions(
+            values.pop("lifecycle_transitions"), var("lifecycle_transitions")
+        )
+
+
+def _parse_bool(raw: Any, var: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{var} must be true or false, not {raw!r}")
+
+
+def _parse_transitions(raw: Any, var: str) -> tuple[tuple[int, str], ...]:
+    if not isinstance(raw, str):
+        return tuple((int(d), str(c)) for d, c in raw)
+    text = raw.strip()
+    if text.lower() in ("", "none", "off"):
+        return ()
+    out: list[tuple[int, str]] = []
+    for part in text.split(","):
+        days, sep, storage_class = part.strip().partition(":")
+        if not sep or not days.strip().isdigit():
+            raise ConfigError(f"{var} must look like '30:STANDARD_IA,90:GLACIER', not {raw!r}")
+        out.append((int(days), storage_class.strip().upper()))
+    return tuple(out)
+
+
+def sse_customer_key_bytes(key: str | bytes, var: str = "sse_customer_key") -> bytes:
+    """The 32 raw bytes of an SSE-C key given as bytes, 64 hex digits or base64.
+
+    Raises:
+        ConfigError: not a 256-bit key; the message names ``var``, never the key.
+    """
+    import base64
+    import binascii
+
+    if isinstance(key, bytes):
+        raw = key
+    elif re.fullmatch(r"[0-9a-fA-F]{64}", key):
+        raw = bytes.fromhex(key)
+    else:
+        try:
+            raw = base64.b64decode(key, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+    if len(raw) != 32:
+        raise ConfigError(f"{var} must be a 256-bit key: 32 bytes, 64 hex digits or base64")
+    return raw

@@ -223,6 +223,22 @@ _CODE_TABLE: dict[str, type[StorageError]] = {
     "ServiceUnavailable": ServiceUnavailable,
     "InternalError": ServiceUnavailable,
     "RequestTimeout": ConnectionFailed,
+    # issue 3: versioning, encryption, lifecycle, object lock, write-once, STS
+    "NoSuchObjectLockConfiguration": NotFound,
+    "NoSuchBucketPolicy": NotFound,
+    "ReplicationConfigurationNotFoundError": NotFound,
+    "InvalidEncryptionAlgorithmError": InvalidArgument,
+    "InvalidRetentionPeriod": InvalidArgument,
+    "InvalidBucketState": Conflict,
+    "ObjectLocked": Conflict,
+    "MethodNotAllowed": NotSupported,
+    "UnsupportedOperation": NotSupported,
+    "KMS.NotFoundException": InvalidArgument,
+    "KMS.DisabledException": InvalidArgument,
+    "AccessDeniedException": PermissionDenied,
+    "RegionDisabledException": PermissionDenied,
+    "MalformedPolicyDocument": InvalidArgument,
+    "PackedPolicyTooLarge": InvalidArgument,
 }
 
 _STATUS_TABLE: dict[int, type[StorageError]] = {
@@ -243,6 +259,9 @@ _MESSAGES: dict[str, str] = {
     "RequestTimeTooSkewed": "the local clock differs too much from the server's",
     "PreconditionFailed": "a condition of the request does not hold (for a write-once put: the key exists)",
     "MissingContentMD5": "the server wants a Content-MD5 header (an older server; see checksum settings)",
+    "InvalidBucketState": "the bucket's state forbids this (object lock needs versioning; lock cannot be turned off)",
+    "ObjectLocked": "the object version is locked by a retention period or a legal hold",
+    "InvalidEncryptionAlgorithmError": "the server-side encryption algorithm is not supported",
 }
 
 

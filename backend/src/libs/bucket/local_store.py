@@ -1,0 +1,1238 @@
+"""``LocalStore``: the ``ObjectStore`` protocol on a local folder (the embedded default).
+
+Layout under ``config.local_root``::
+
+    <root>/
+      <bucket>/                    one folder per bucket (names checked like S3's)
+        .bucket.json               creation time of the bucket
+        photos/                    a key segment that has keys below it
+          2025/
+            cat.jpg~               the object "photos/2025/cat.jpg"
+        photos~                    the object "photos" (coexists with "photos/...")
+        %2Eenv~                    the object ".env"
+        .3f9c...e1.tmp             a write in progress (or left by a killed writer)
+
+Key encoding. A key is split on ``/``; every segment but the last names a folder, the
+last names a file. Each segment is percent-encoded: ASCII letters, digits, ``-``,
+``_`` and ``.`` stay as they are (a leading ``.`` becomes ``%2E``); every other byte
+of its UTF-8 form becomes ``%XX``. An object's file is its encoded last segment plus
+``~``; a folder is the encoded segment alone (``%`` for an empty segment, as in
+``a//b``). ``~`` is always encoded, so a file name (ending in ``~``) can never equal
+a folder name: the keys ``a`` and ``a/b`` coexist as ``a~`` and ``a/b~``. No encoded
+name starts with ``.``, so temporary and bookkeeping files (which do) never collide
+with objects, and no name is ``.`` or ``..``: a key cannot reach outside its bucket.
+
+Object files. Each file holds the object's bytes from offset 0, followed by a
+trailer: the object's properties as JSON (size, ETag = hex MD5 of the bytes, content
+type, user metadata lowercased, last-modified time, key), the JSON's length as an
+8-byte big-endian integer and the 8-byte magic ``b"bucket1\\n"``. Keeping data and
+metadata in one file makes one ``rename`` commit both: a reader can never see new
+bytes with stale metadata (or the reverse). ``head -c <size> file`` gives the bytes.
+
+Writes are atomic: bytes go to a temporary file in the object's own folder, are
+fsynced, then renamed over the old file, and the folder is fsynced. A killed writer
+leaves the old object (or none) and, at worst, a hidden ``.*.tmp`` file that listings
+ignore. Readers use one open file descriptor, so a concurrent overwrite or delete
+never mixes two versions in one read.
+
+Limits (see ``docs/local.md``): an encoded segment may not exceed 255 bytes (the
+usual file-name limit); keys that differ only by case collide on case-insensitive
+file systems; keys with ``..`` segments, backslashes, control characters or a
+leading ``/`` are refused although S3 accepts them; no versioning, presigned URLs or
+server-side encryption (``NotSupported``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import io
+import itertools
+import json
+import logging
+import os
+import shutil
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from backend.src.libs.bucket.config import BucketConfig
+from backend.src.libs.bucket.errors import (
+    AlreadyExists,
+    BucketNotEmpty,
+    BucketNotFound,
+    ConnectionFailed,
+    IntegrityError,
+    InvalidArgument,
+    NotFound,
+    NotSupported,
+    ObjectNotFound,
+    PermissionDenied,
+    StorageError,
+)
+from backend.src.libs.bucket.s3_store import guess_content_type
+from backend.src.libs.bucket.store import (
+    BucketInfo,
+    Data,
+    DeleteError,
+    DeleteResult,
+    ListEntry,
+    ObjectInfo,
+    PrefixInfo,
+    ProgressCallback,
+    UploadResult,
+)
+from backend.src.libs.bucket.validation import (
+    check_bucket_name,
+    check_key,
+    check_metadata,
+    check_range,
+)
+
+log = logging.getLogger("bucket.local")
+
+CHUNK = 1024 * 1024
+MAGIC = b"bucket1\n"
+_TRAILER = struct.Struct(">Q8s")
+MAX_HEADER_BYTES = 64 * 1024
+MAX_NAME_BYTES = 255
+OBJECT_SUFFIX = "~"
+EMPTY_SEGMENT_DIR = "%"
+BUCKET_FILE = ".bucket.json"
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+# ----------------------------------------------------------------- key encoding
+def encode_segment(segment: str) -> str:
+    """Percent-encode one key segment (no ``/``) into a safe file-system name.
+
+    ASCII letters, digits, ``-``, ``_`` and ``.`` are kept, except a leading ``.``;
+    every other UTF-8 byte becomes ``%XX``. The result never contains ``/``, ``~`` or
+    ``\\``, never starts with ``.``, and is empty only for an empty segment.
+    """
+    out: list[str] = []
+    for index, char in enumerate(segment):
+        if char in _SAFE and not (index == 0 and char == "."):
+            out.append(char)
+        else:
+            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8"))
+    return "".join(out)
+
+
+def decode_segment(name: str) -> str | None:
+    """Inverse of ``encode_segment``; None if ``name`` is not an encoded segment."""
+    if "%" not in name:
+        return name if all(c in _SAFE for c in name) and not name.startswith(".") else None
+    raw = bytearray()
+    i = 0
+    while i < len(name):
+        char = name[i]
+        if char == "%":
+            pair = name[i + 1 : i + 3]
+            if len(pair) != 2 or any(c not in "0123456789ABCDEF" for c in pair):
+                return None
+            raw.append(int(pair, 16))
+            i += 3
+        elif char in _SAFE:
+            raw.append(ord(char))
+            i += 1
+        else:
+            return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _dir_name(segment: str) -> str:
+    return encode_segment(segment) if segment else EMPTY_SEGMENT_DIR
+
+
+def _file_name(segment: str) -> str:
+    return encode_segment(segment) + OBJECT_SUFFIX
+
+
+def check_local_key(key: str, *, argument: str = "key_name", bucket: str | None = None) -> str:
+    """The checks ``check_key`` makes, plus what a folder refuses.
+
+    Refused: a leading ``/`` (absolute path), a ``..`` segment, a backslash, and any
+    control character (U+0000-U+001F, U+007F).
+
+    Raises:
+        InvalidArgument: the message names the key and the rule it breaks.
+    """
+    check_key(key, argument=argument, bucket=bucket)
+
+    def bad(rule: str) -> InvalidArgument:
+        return InvalidArgument(
+            f"{argument} {key!r} {rule} (the local store refuses it)",
+            code="InvalidKey",
+            bucket=bucket,
+            key=key,
+        )
+
+    if key.startswith("/"):
+        raise bad("is an absolute path")
+    if "\\" in key:
+        raise bad("contains a backslash")
+    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+        raise bad("contains a control character")
+    if ".." in key.split("/"):
+        raise bad("has a '..' segment")
+    return key
+
+
+# ------------------------------------------------------------------- the store
+class LocalStore:
+    """The ``ObjectStore`` protocol on a local folder, with S3's semantics.
+
+    Buckets are folders under ``config.local_root``; see the module docstring for the
+    layout. Nothing touches the disk until the first call (``create_bucket`` creates
+    the root folder if it is missing).
+
+    Args:
+        config: settings; only ``local_root`` and ``prefix`` are used. Default:
+            ``BucketConfig.from_env()``.
+
+    Thread-safety: one instance may be shared by any number of threads, and several
+    processes may share one root: every write is a rename, every read uses one open
+    file. Bucket creation and deletion are serialised within the instance.
+    """
+
+    def __init__(self, config: BucketConfig | None = None) -> None:
+        self.config = config if config is not None else BucketConfig.from_env()
+        self._root = Path(self.config.local_root).expanduser().absolute()
+        self._prefix = self.config.prefix
+        self._lock = threading.RLock()
+
+    @property
+    def root(self) -> Path:
+        """The folder holding the buckets (absolute)."""
+        return self._root
+
+    def __enter__(self) -> LocalStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Nothing to release (no connection); kept for the protocol. Idempotent."""
+
+    def ping(self) -> float:
+        """Check that the root folder exists (creating it) and is writable.
+
+        Returns:
+            The seconds taken to create, fsync and remove a probe file.
+
+        Raises:
+            PermissionDenied: the root cannot be created or written.
+            ConnectionFailed: any other reason the root is unusable (not a folder,
+                read-only file system, disk full...).
+        """
+        started = time.perf_counter()
+        probe = self._root / f".ping-{uuid.uuid4().hex}.tmp"
+        try:
+            self._root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            try:
+                os.write(fd, b"ping")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.unlink(probe)
+        except PermissionError as exc:
+            raise PermissionDenied(
+                f"ping failed: the local root {str(self._root)!r} is not writable ({exc.strerror})"
+            ) from exc
+        except OSError as exc:
+            raise ConnectionFailed(
+                f"ping failed: the local root {str(self._root)!r} is not usable ({exc.strerror or exc})",
+                code="LocalRootUnusable",
+            ) from exc
+        return time.perf_counter() - started
+
+    # ------------------------------------------------------------------ paths
+    def _full_key(self, key: str, bucket: str, argument: str = "key_name") -> str:
+        check_local_key(key, argument=argument, bucket=bucket)
+        full = self._prefix + key
+        if self._prefix:
+            check_local_key(full, argument=argument, bucket=bucket)
+        return full
+
+    def _unprefix(self, key: str) -> str:
+        return key[len(self._prefix) :] if self._prefix and key.startswith(self._prefix) else key
+
+    def _bucket_path(self, bucket: str) -> Path:
+        return self._root / check_bucket_name(bucket)
+
+    def _bucket_dir(self, bucket: str, operation: str) -> Path:
+        """The bucket's folder, checked to exist."""
+        path = self._bucket_path(bucket)
+        if not path.is_dir():
+            raise BucketNotFound(
+                f"{operation} failed: the bucket does not exist", bucket=bucket, status=404
+            )
+        return path
+
+    def _relative_path(self, full_key: str, *, bucket: str, key: str) -> tuple[list[str], str]:
+        """Folder names and file name of ``full_key`` inside its bucket."""
+        segments = full_key.split("/")
+        dirs = [_dir_name(s) for s in segments[:-1]]
+        name = _file_name(segments[-1])
+        for part in [*dirs, name]:
+            if len(part.encode()) > MAX_NAME_BYTES:
+                raise InvalidArgument(
+                    f"key_name {key!r} has a segment of {len(part.encode())} bytes once encoded "
+                    f"for the local store; the file-system limit is {MAX_NAME_BYTES}",
+                    code="KeyTooLongError",
+                    bucket=bucket,
+                    key=key,
+                )
+        return dirs, name
+
+    def object_path(self, bucket: str, key: str) -> Path:
+        """Where the object ``key`` of ``bucket`` lives (or would live) on disk.
+
+        Raises:
+            InvalidArgument: bad bucket name or key (nothing is touched on disk).
+        """
+        full = self._full_key(key, bucket)
+        dirs, name = self._relative_path(full, bucket=bucket, key=key)
+        return self._bucket_path(bucket).joinpath(*dirs, name)
+
+    def _os_error(
+        self, exc: OSError, operation: str, bucket: str | None, key: str | None = None
+    ) -> StorageError:
+        what = f"{operation} failed"
+        if isinstance(exc, PermissionError):
+            return PermissionDenied(f"{what}: {exc.strerror}", bucket=bucket, key=key)
+        if exc.errno == errno.ENAMETOOLONG:
+            return InvalidArgument(
+                f"{what}: the key is too long for the local file system",
+                code="KeyTooLongError", bucket=bucket, key=key,
+            )
+        if exc.errno == errno.ENOSPC:
+            return StorageError(f"{what}: no space left on the device",
+                                code="InsufficientStorage", bucket=bucket, key=key)
+        name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        return StorageError(f"{what}: {exc.strerror or exc}", code=name, bucket=bucket, key=key)
+
+    # --------------------------------------------------------------- buckets
+    def list_buckets(self) -> list[BucketInfo]:
+        """Every bucket (every folder of the root with a valid bucket name), by name.
+
+        Raises:
+            PermissionDenied: the root cannot be read.
+        """
+        try:
+            entries = sorted(os.scandir(self._root), key=lambda e: e.name)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise self._os_error(exc, "list_buckets", None) from exc
+        out: list[BucketInfo] = []
+        for entry in entries:
+            if not entry.is_dir():
+                continue
+            try:
+                check_bucket_name(entry.name)
+            except InvalidArgument:
+                continue
+            out.append(BucketInfo(name=entry.name, created=self._created(Path(entry.path))))
+        return out
+
+    @staticmethod
+    def _created(path: Path) -> datetime | None:
+        try:
+            raw = json.loads((path / BUCKET_FILE).read_text("utf-8"))
+            return datetime.fromtimestamp(float(raw["created"]), tz=UTC)
+        except (OSError, ValueError, KeyError, TypeError):
+            try:
+                return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+            except OSError:
+                return None
+
+    def create_bucket(self, bucket: str, *, exist_ok: bool = True) -> None:
+        """Create the bucket's folder (and the root folder if it is missing).
+
+        Args:
+            exist_ok: default True: creating a bucket that exists succeeds, as S3Store
+                does for a bucket you own.
+
+        Raises:
+            InvalidArgument: the name breaks an S3 naming rule (nothing is created).
+            AlreadyExists: the bucket exists and ``exist_ok`` is False
+                (code ``BucketAlreadyOwnedByYou``).
+            PermissionDenied: the root is not writable.
+        """
+        path = self._bucket_path(bucket)
+        with self._lock:
+            try:
+                self._root.mkdir(parents=True, exist_ok=True)
+                path.mkdir()
+            except FileExistsError:
+                if not path.is_dir():
+                    raise AlreadyExists(
+                        "create_bucket failed: a file of that name is in the local root",
+                        bucket=bucket, status=409,
+                    ) from None
+                if not exist_ok:
+                    raise AlreadyExists(
+                        "create_bucket failed: the bucket already exists",
+                        code="BucketAlreadyOwnedByYou", bucket=bucket, status=409,
+                    ) from None
+                return
+            except OSError as exc:
+                raise self._os_error(exc, "create_bucket", bucket) from exc
+            body = json.dumps({"created": time.time()}).encode()
+            try:
+                _write_file_atomically(path / BUCKET_FILE, [body])
+            except OSError as exc:
+                raise self._os_error(exc, "create_bucket", bucket) from exc
+        log.debug("created local bucket %s", bucket)
+
+    def bucket_exists(self, bucket: str) -> bool:
+        """True if the bucket's folder exists.
+
+        Raises:
+            InvalidArgument: bad bucket name.
+        """
+        return self._bucket_path(bucket).is_dir()
+
+    def delete_bucket(self, bucket: str, *, force: bool = False) -> None:
+        """Delete the bucket's folder.
+
+        The folder is first renamed to a hidden name in the root (so the bucket
+        disappears at once), then removed.
+
+        Args:
+            force: default False; True deletes every object first.
+
+        Raises:
+            BucketNotEmpty: the bucket holds objects and ``force`` is False.
+            BucketNotFound: no such bucket.
+        """
+        path = self._bucket_dir(bucket, "delete_bucket")
+        with self._lock:
+            if not force and next(self._walk(path, "", "", None, collapse=False), None):
+                raise BucketNotEmpty(
+                    "delete_bucket failed: the bucket is not empty (use force=True)",
+                    bucket=bucket, status=409,
+                )
+            trash = self._root / f".deleted-{bucket}-{uuid.uuid4().hex}"
+            try:
+                os.rename(path, trash)
+            except FileNotFoundError:
+                raise BucketNotFound(
+                    "delete_bucket failed: the bucket does not exist", bucket=bucket, status=404
+                ) from None
+            except OSError as exc:
+                raise self._os_error(exc, "delete_bucket", bucket) from exc
+            shutil.rmtree(trash, ignore_errors=True)
+        log.debug("deleted local bucket %s", bucket)
+
+    # --------------------------------------------------------------- writing
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: Data,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult:
+        """Store ``data`` under ``key``, atomically (the old object or the new one).
+
+        Args:
+            data: bytes-like, text (UTF-8 encoded) or a binary stream (read to its end).
+            content_type: default: guessed from the key's extension.
+            metadata: user metadata, at most 2 KiB; names are lowercased.
+            progress: ``progress(bytes_done, bytes_total)``; total is None for a stream
+                whose size cannot be known.
+
+        Raises:
+            InvalidArgument: bad bucket name, key, metadata or data type.
+            BucketNotFound: no such bucket.
+        """
+        check_bucket_name(bucket)
+        full = self._full_key(key, bucket)
+        checked = check_metadata(metadata)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        chunks: Iterable[bytes]
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            body = bytes(data)
+            total: int | None = len(body)
+            chunks = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
+        elif hasattr(data, "read"):
+            stream = data
+            total = _remaining_size(stream)
+            chunks = _read_chunks(stream)
+        else:
+            raise InvalidArgument(
+                f"data must be bytes, str or a binary stream, not {type(data).__name__}",
+                bucket=bucket, key=key,
+            )
+        return self._write(
+            "put_object", bucket, key, full, chunks,
+            content_type=content_type or guess_content_type(key),
+            metadata=checked, progress=progress, total=total,
+        )
+
+    def upload_file(
+        self,
+        bucket: str,
+        key: str,
+        path: str | os.PathLike[str],
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult:
+        """Store the file at ``path`` under ``key`` (copied, atomically).
+
+        Args:
+            content_type: default: guessed from the key's extension (not the path's).
+            metadata: user metadata, at most 2 KiB.
+            progress: ``progress(bytes_done, bytes_total)``.
+
+        Raises:
+            InvalidArgument: ``path`` is missing, unreadable or not a regular file; bad
+                bucket name, key or metadata.
+            BucketNotFound: no such bucket.
+        """
+        check_bucket_name(bucket)
+        full = self._full_key(key, bucket)
+        checked = check_metadata(metadata)
+        source = _readable_file(path)
+        with source.open("rb") as handle:
+            total = os.fstat(handle.fileno()).st_size
+            return self._write(
+                "upload_file", bucket, key, full, _read_chunks(handle),
+                content_type=content_type or guess_content_type(key),
+                metadata=checked, progress=progress, total=total,
+            )
+
+    def _write(
+        self,
+        operation: str,
+        bucket: str,
+        key: str,
+        full: str,
+        chunks: Iterable[bytes],
+        *,
+        content_type: str,
+        metadata: Mapping[str, str],
+        progress: ProgressCallback | None = None,
+        total: int | None = None,
+    ) -> UploadResult:
+        """Write one object file: temp file beside it, fsync, rename, fsync the folder."""
+        dirs, name = self._relative_path(full, bucket=bucket, key=key)
+        bucket_dir = self._bucket_dir(bucket, operation)
+        try:
+            folder, fd, temp = self._open_temp(bucket_dir, dirs, bucket, operation)
+        except OSError as exc:
+            raise self._os_error(exc, operation, bucket, key) from exc
+        try:
+            md5 = hashlib.md5(usedforsecurity=False)
+            size = 0
+            with os.fdopen(fd, "wb") as out:
+                if progress:
+                    progress(0, total)
+                for chunk in chunks:
+                    if not chunk:
+                        continue
+                    out.write(chunk)
+                    md5.update(chunk)
+                    size += len(chunk)
+                    if progress:
+                        progress(size, total)
+                etag = md5.hexdigest()
+                header = {
+                    "v": 1,
+                    "key": full,
+                    "size": size,
+                    "etag": etag,
+                    "content_type": content_type,
+                    "metadata": dict(metadata),
+                    "last_modified": time.time(),
+                }
+                out.write(_trailer(header))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, folder / name)
+            _fsync_dir(folder)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            if isinstance(exc, OSError):
+                raise self._os_error(exc, operation, bucket, key) from exc
+            raise
+        if progress and total is None:
+            progress(size, size)
+        return UploadResult(bucket=bucket, key=key, size=size, etag=etag)
+
+    def _open_temp(
+        self, bucket_dir: Path, dirs: list[str], bucket: str, operation: str
+    ) -> tuple[Path, int, Path]:
+        """Create the object's folders and a temporary file in the last one.
+
+        Retries when a concurrent delete prunes a folder between the two steps.
+        """
+        for _attempt in range(10):
+            folder = bucket_dir
+            try:
+                for part in dirs:
+                    folder = folder / part
+                    with contextlib.suppress(FileExistsError):
+                        folder.mkdir()
+                temp = folder / f".{uuid.uuid4().hex}.tmp"
+                fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+            except FileNotFoundError:
+                if not bucket_dir.is_dir():
+                    raise BucketNotFound(
+                        f"{operation} failed: the bucket does not exist", bucket=bucket, status=404
+                    ) from None
+                continue
+            except (FileExistsError, NotADirectoryError) as exc:
+                raise StorageError(
+                    f"{operation} failed: {str(folder)!r} is in the way (not a folder)",
+                    code="LocalLayoutConflict", bucket=bucket,
+                ) from exc
+            return folder, fd, temp
+        raise StorageError(f"{operation} failed: the object's folder keeps disappearing",
+                           code="LocalLayoutConflict", bucket=bucket)
+
+    # --------------------------------------------------------------- reading
+    def _open(self, bucket: str, key: str, operation: str) -> tuple[IO[bytes], dict[str, Any]]:
+        """Open the object's file and read its properties; the caller closes the file."""
+        check_bucket_name(bucket)
+        full = self._full_key(key, bucket)
+        dirs, name = self._relative_path(full, bucket=bucket, key=key)
+        bucket_dir = self._bucket_dir(bucket, operation)
+        path = bucket_dir.joinpath(*dirs, name)
+        try:
+            handle = path.open("rb")
+        except (FileNotFoundError, NotADirectoryError):
+            raise ObjectNotFound(
+                f"{operation} failed: the object does not exist",
+                bucket=bucket, key=key, status=404,
+            ) from None
+        except OSError as exc:
+            raise self._os_error(exc, operation, bucket, key) from exc
+        try:
+            header = _read_trailer(handle)
+        except IntegrityError as exc:
+            handle.close()
+            raise IntegrityError(
+                f"{operation} failed: {exc.message} ({path})", bucket=bucket, key=key
+            ) from exc
+        except BaseException:
+            handle.close()
+            raise
+        return handle, header
+
+    def get_object(
+        self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
+    ) -> bytes:
+        """The object's bytes, or the inclusive byte range ``start..end`` of them.
+
+        Args:
+            start: default None: from the first byte.
+            end: default None: to the last byte; an end past the last byte is clamped.
+
+        Raises:
+            ObjectNotFound, BucketNotFound: nothing there.
+            InvalidArgument: a negative or reversed range, or a start at or past the end
+                (code ``InvalidRange``, as S3 answers 416).
+            IntegrityError: the file's trailer is damaged.
+        """
+        check_range(start, end)
+        handle, header = self._open(bucket, key, "get_object")
+        with handle:
+            size = int(header["size"])
+            if start is None and end is None:
+                return _read_exact(handle, size)
+            first = start or 0
+            if first >= size:
+                raise InvalidArgument(
+                    f"get_object failed: the range starts at {first} but the object has {size} bytes",
+                    code="InvalidRange", bucket=bucket, key=key, status=416,
+                )
+            last = size - 1 if end is None else min(end, size - 1)
+            handle.seek(first)
+            return _read_exact(handle, last - first + 1)
+
+    def open_object(self, bucket: str, key: str) -> IO[bytes]:
+        """A readable, seekable binary stream of the object's bytes; the caller closes it.
+
+        The stream keeps reading the version it opened even if the object is
+        overwritten or deleted meanwhile.
+
+        Raises:
+            ObjectNotFound, BucketNotFound: nothing there.
+        """
+        handle, header = self._open(bucket, key, "open_object")
+        return io.BufferedReader(_Slice(handle, int(header["size"])), CHUNK)
+
+    def download_file(
+        self,
+        bucket: str,
+        key: str,
+        path: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Copy the object to ``path``; the file appears whole or not at all.
+
+        Returns:
+            The number of bytes written.
+
+        Raises:
+            InvalidArgument: ``path`` is a folder, or its folder is missing or not writable.
+            ObjectNotFound, BucketNotFound: nothing to download.
+        """
+        target = _writable_target(path)
+        handle, header = self._open(bucket, key, "download_file")
+        size = int(header["size"])
+        with handle:
+            if progress:
+                progress(0, size)
+
+            def chunks() -> Iterator[bytes]:
+                done = 0
+                while done < size:
+                    chunk = handle.read(min(CHUNK, size - done))
+                    if not chunk:
+                        raise IntegrityError("download_file failed: the object file is truncated",
+                                             bucket=bucket, key=key)
+                    done += len(chunk)
+                    yield chunk
+                    if progress:
+                        progress(done, size)
+
+            try:
+                _write_file_atomically(target, chunks())
+            except OSError as exc:
+                raise self._os_error(exc, "download_file", bucket, key) from exc
+        return size
+
+    def head_object(self, bucket: str, key: str) -> ObjectInfo:
+        """The object's size, ETag, last-modified time, content type and user metadata.
+
+        Raises:
+            ObjectNotFound, BucketNotFound: nothing there.
+        """
+        handle, header = self._open(bucket, key, "head_object")
+        handle.close()
+        return _info(bucket, key, header, full=True)
+
+    def object_exists(self, bucket: str, key: str) -> bool:
+        """True if ``key`` exists; False if it or its bucket does not.
+
+        Raises:
+            InvalidArgument: bad bucket name or key.
+        """
+        try:
+            self.head_object(bucket, key)
+        except NotFound:
+            return False
+        return True
+
+    # -------------------------------------------------------------- deleting
+    def delete_object(self, bucket: str, key: str) -> None:
+        """Delete ``key``; deleting a missing key is not an error (S3's rule).
+
+        Folders left empty are removed.
+
+        Raises:
+            BucketNotFound: no such bucket.
+            InvalidArgument: bad bucket name or key.
+        """
+        check_bucket_name(bucket)
+        full = self._full_key(key, bucket)
+        bucket_dir = self._bucket_dir(bucket, "delete_object")
+        self._unlink(bucket_dir, full, bucket, key)
+
+    def _unlink(self, bucket_dir: Path, full: str, bucket: str, key: str) -> None:
+        dirs, name = self._relative_path(full, bucket=bucket, key=key)
+        folder = bucket_dir.joinpath(*dirs)
+        try:
+            os.unlink(folder / name)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise self._os_error(exc, "delete_object", bucket, key) from exc
+        _fsync_dir(folder)
+        while folder != bucket_dir:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
+
+    def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
+        """Delete many keys, reading ``keys`` lazily; missing keys count as deleted.
+
+        Returns:
+            ``DeleteResult`` with the keys deleted and, for the others, why not.
+
+        Raises:
+            InvalidArgument: a key is invalid (checked before its batch of 1000 is deleted).
+            BucketNotFound: no such bucket.
+        """
+        check_bucket_name(bucket)
+        bucket_dir = self._bucket_dir(bucket, "delete_objects")
+        deleted: list[str] = []
+        errors: list[DeleteError] = []
+        iterator = iter(keys)
+        while True:
+            chunk = [(k, self._full_key(k, bucket, "keys")) for k in itertools.islice(iterator, 1000)]
+            if not chunk:
+                break
+            for key, full in chunk:
+                try:
+                    self._unlink(bucket_dir, full, bucket, key)
+                except StorageError as exc:
+                    errors.append(DeleteError(key=key, code=exc.code, message=exc.message))
+                else:
+                    deleted.append(key)
+        return DeleteResult(deleted=tuple(deleted), errors=tuple(errors))
+
+    # --------------------------------------------------------------- listing
+    def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        max_keys: int | None = None,
+        start_after: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[ListEntry]:
+        """Yield ``ObjectInfo`` (and ``PrefixInfo`` with a delimiter) in UTF-8 byte order.
+
+        Walks the bucket's folders lazily, one sorted folder at a time: memory holds
+        one folder's entries per level of depth, never the whole bucket. With the
+        delimiter ``/`` the walk does not descend below the prefix's level at all.
+
+        Args:
+            prefix: default "": only keys starting with it.
+            delimiter: default None; keys containing it after the prefix are rolled up
+                into one ``PrefixInfo`` (the key up to and including the delimiter).
+            max_keys: default None (all); caps the entries (objects and prefixes) yielded.
+            start_after: default None; only keys after it (byte order).
+            page_size: default 1000; checked (1..1000) like S3Store's but otherwise
+                unused, as there are no pages to fetch.
+
+        Raises:
+            BucketNotFound: no such bucket (raised on the first ``next()``).
+            InvalidArgument: ``page_size`` outside 1..1000 or ``max_keys`` < 0.
+        """
+        check_bucket_name(bucket)
+        if not isinstance(prefix, str):
+            raise InvalidArgument(f"prefix must be a string, not {type(prefix).__name__}")
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000:
+            raise InvalidArgument(f"page_size must be an integer between 1 and 1000, not {page_size!r}")
+        if max_keys is not None and (isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0):
+            raise InvalidArgument(f"max_keys must be a non-negative integer, not {max_keys!r}")
+        if start_after is not None and not isinstance(start_after, str):
+            raise InvalidArgument(f"start_after must be a string, not {type(start_after).__name__}")
+        return self._list(bucket, prefix, delimiter or None, max_keys, start_after or None)
+
+    def _list(
+        self,
+        bucket: str,
+        prefix: str,
+        delimiter: str | None,
+        max_keys: int | None,
+        start_after: str | None,
+    ) -> Iterator[ListEntry]:
+        bucket_dir = self._bucket_dir(bucket, "list_objects")
+        full_prefix = self._prefix + prefix
+        after = self._prefix + start_after if start_after else None
+        if max_keys == 0:
+            return
+        cut = full_prefix.rfind("/") + 1
+        folder = bucket_dir
+        for segment in full_prefix[:cut].split("/")[:-1]:
+            folder = folder / _dir_name(segment)
+        collapse = delimiter == "/"
+        walk = self._walk(folder, full_prefix[:cut], full_prefix[cut:], after, collapse=collapse)
+        count = 0
+        last_prefix: str | None = None
+        for full, path in walk:
+            entry: ListEntry | None
+            if path is None:
+                entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(full))
+            elif delimiter and not collapse and delimiter in full[len(full_prefix) :]:
+                rest = full[len(full_prefix) :]
+                common = full_prefix + rest[: rest.index(delimiter) + len(delimiter)]
+                if common == last_prefix:
+                    continue
+                last_prefix = common
+                entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(common))
+            else:
+                entry = self._list_info(bucket, full, path)
+                if entry is None:
+                    continue
+            yield entry
+            count += 1
+            if max_keys is not None and count >= max_keys:
+                return
+
+    def _list_info(self, bucket: str, full: str, path: Path) -> ObjectInfo | None:
+        try:
+            with path.open("rb") as handle:
+                header = _read_trailer(handle)
+        except (FileNotFoundError, NotADirectoryError):
+            return None  # deleted while listing
+        except IntegrityError:
+            log.warning("skipping damaged object file %s", path)
+            return None
+        except OSError as exc:
+            raise self._os_error(exc, "list_objects", bucket, self._unprefix(full)) from exc
+        return _info(bucket, self._unprefix(full), header, full=False)
+
+    def _walk(
+        self,
+        folder: Path,
+        path_key: str,
+        partial: str,
+        after: str | None,
+        *,
+        collapse: bool,
+    ) -> Iterator[tuple[str, Path | None]]:
+        """Yield ``(full_key, file)`` for every object below ``folder`` in key order.
+
+        ``path_key`` is the key prefix ``folder`` stands for; only children whose
+        segment starts with ``partial`` are visited. With ``collapse``, a child folder
+        is yielded once as ``(prefix, None)`` (if it holds a key after ``after``)
+        instead of being walked. Code-point order of ``str`` is UTF-8 byte order.
+        """
+        children: list[tuple[str, str, bool, str]] = []
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if name.startswith("."):
+                        continue
+                    try:
+                        is_dir = entry.is_dir(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if is_dir:
+                        segment = "" if name == EMPTY_SEGMENT_DIR else decode_segment(name)
+                        sort_key = None if segment is None else segment + "/"
+                    elif name.endswith(OBJECT_SUFFIX):
+                        segment = decode_segment(name[: -len(OBJECT_SUFFIX)])
+                        sort_key = segment
+                    else:
+                        continue
+                    if segment is None or sort_key is None or not segment.startswith(partial):
+                        continue
+                    children.append((sort_key, segment, is_dir, name))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        children.sort()
+        for sort_key, _segment, is_dir, name in children:
+            key = path_key + sort_key
+            if not is_dir:
+                if after is None or key > after:
+                    yield key, folder / name
+                continue
+            # every key below this folder starts with ``key``
+            if after is not None and key < after and not after.startswith(key):
+                continue
+            below = after if after is not None and after.startswith(key) else None
+            if collapse:
+                if next(self._walk(folder / name, key, "", below, collapse=False), None):
+                    yield key, None
+            else:
+                yield from self._walk(folder / name, key, "", below, collapse=False)
+
+    # ------------------------------------------------------------ copy, move
+    def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> UploadResult:
+        """Copy an object. Metadata is copied, or replaced when ``metadata`` or
+        ``content_type`` is given (the other one is then kept from the source).
+
+        Raises:
+            ObjectNotFound, BucketNotFound: no source object, or no destination bucket.
+            InvalidArgument: copying an object onto itself without changing anything
+                (S3 refuses that too), or bad names, keys or metadata.
+        """
+        check_bucket_name(src_bucket, argument="src_bucket")
+        check_bucket_name(dst_bucket, argument="dst_bucket")
+        self._full_key(src_key, src_bucket, "src_key")
+        dst_full = self._full_key(dst_key, dst_bucket, "dst_key")
+        replace = metadata is not None or content_type is not None
+        checked = check_metadata(metadata) if metadata is not None else None
+        if (src_bucket, src_key) == (dst_bucket, dst_key) and not replace:
+            raise InvalidArgument(
+                "copy_object failed: copying an object onto itself needs new metadata or a "
+                "new content type",
+                code="InvalidRequest", bucket=dst_bucket, key=dst_key, status=400,
+            )
+        handle, header = self._open(src_bucket, src_key, "copy_object")
+        with handle:
+            size = int(header["size"])
+            new_meta = checked if checked is not None else dict(header.get("metadata") or {})
+            new_type = content_type or header.get("content_type") or guess_content_type(dst_key)
+            result = self._write(
+                "copy_object", dst_bucket, dst_key, dst_full, _read_chunks(handle, size),
+                content_type=str(new_type), metadata=new_meta,
+            )
+        if result.size != size or result.etag != header.get("etag"):
+            raise IntegrityError(
+                "copy_object failed: the source changed size or checksum while being copied",
+                bucket=src_bucket, key=src_key,
+            )
+        return result
+
+    def move_object(
+        self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str
+    ) -> UploadResult:
+        """Copy the object, then delete the source. The source stays if the copy fails.
+
+        Within one bucket this is a copy and a delete too (not a rename), so the
+        destination appears whole before the source disappears.
+
+        Raises:
+            InvalidArgument: source and destination are the same object.
+            ObjectNotFound, BucketNotFound: no source object, or no destination bucket.
+        """
+        if (src_bucket, src_key) == (dst_bucket, dst_key):
+            raise InvalidArgument("move_object: source and destination are the same object",
+                                  bucket=src_bucket, key=src_key)
+        result = self.copy_object(src_bucket, src_key, dst_bucket, dst_key)
+        self.delete_object(src_bucket, src_key)
+        return result
+
+    def set_metadata(
+        self,
+        bucket: str,
+        key: str,
+        metadata: Mapping[str, str],
+        *,
+        content_type: str | None = None,
+    ) -> UploadResult:
+        """Replace the user metadata (and the content type if given); the bytes and
+        ETag stay, the last-modified time changes (as on S3).
+
+        Raises:
+            ObjectNotFound, BucketNotFound: nothing there.
+            InvalidArgument: bad metadata.
+        """
+        return self.copy_object(bucket, key, bucket, key, metadata=metadata, content_type=content_type)
+
+    # ------------------------------------------------------ not on a folder
+    def presign_url(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expiration: int = 3600,
+        method: str = "GET",
+    ) -> str:
+        """Presigned URLs need an HTTP server; a folder has none.
+
+        Raises:
+            NotSupported: always.
+        """
+        raise NotSupported(
+            "presign_url is not supported by the local store (a folder has no HTTP endpoint "
+            "to sign URLs for); use an S3 store",
+            bucket=bucket, key=key,
+        )
+
+
+# ------------------------------------------------------------------ helpers
+def _trailer(header: Mapping[str, Any]) -> bytes:
+    raw = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return raw + _TRAILER.pack(len(raw), MAGIC)
+
+
+def _read_trailer(handle: IO[bytes]) -> dict[str, Any]:
+    """Read the properties from the end of an object file; leaves the file at offset 0."""
+    try:
+        total = os.fstat(handle.fileno()).st_size
+        if total < _TRAILER.size:
+            raise IntegrityError("the object file has no trailer")
+        handle.seek(total - _TRAILER.size)
+        length, magic = _TRAILER.unpack(handle.read(_TRAILER.size))
+        if magic != MAGIC or length > MAX_HEADER_BYTES or length > total - _TRAILER.size:
+            raise IntegrityError("the object file's trailer is damaged")
+        handle.seek(total - _TRAILER.size - length)
+        header = json.loads(handle.read(length).decode("utf-8"))
+        if not isinstance(header, dict) or int(header["size"]) != total - _TRAILER.size - length:
+            raise IntegrityError("the object file's size does not match its trailer")
+    except (ValueError, KeyError, TypeError, struct.error) as exc:
+        raise IntegrityError(f"the object file's trailer is damaged ({exc})") from exc
+    handle.seek(0)
+    return header
+
+
+def _info(bucket: str, key: str, header: Mapping[str, Any], *, full: bool) -> ObjectInfo:
+    stamp = float(header.get("last_modified") or 0.0)
+    modified = datetime.fromtimestamp(round(stamp, 3), tz=UTC)
+    return ObjectInfo(
+        bucket=bucket,
+        key=key,
+        size=int(header["size"]),
+        etag=str(header["etag"]),
+        last_modified=modified,
+        content_type=str(header.get("content_type")) if full else None,
+        metadata=dict(header.get("metadata") or {}) if full else {},
+        storage_class="STANDARD",
+    )
+
+
+def _read_exact(handle: IO[bytes], count: int) -> bytes:
+    data = handle.read(count)
+    if len(data) != count:
+        raise IntegrityError("the object file is shorter than its trailer says")
+    return data
+
+
+def _read_chunks(stream: IO[bytes], limit: int | None = None) -> Iterator[bytes]:
+    left = limit
+    while left is None or left > 0:
+        chunk = stream.read(CHUNK if left is None else min(CHUNK, left))
+        if not chunk:
+            return
+        if left is not None:
+            left -= len(chunk)
+        yield bytes(chunk)
+
+
+def _remaining_size(stream: IO[bytes]) -> int | None:
+    try:
+        if not stream.seekable():
+            return None
+        here = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(here)
+        return end - here
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_file_atomically(target: Path, chunks: Iterable[bytes]) -> None:
+    """Write ``chunks`` to a temporary file beside ``target``, fsync, rename, fsync the folder."""
+    temp = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
+    fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _readable_file(path: str | os.PathLike[str]) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidArgument(f"file_path must be a path, not {type(path).__name__}")
+    source = Path(path)
+    if not source.exists():
+        raise InvalidArgument(f"file_path {str(source)!r} does not exist", code="NoSuchFile")
+    if not source.is_file():
+        raise InvalidArgument(f"file_path {str(source)!r} is not a regular file", code="NotAFile")
+    if not os.access(source, os.R_OK):
+        raise InvalidArgument(f"file_path {str(source)!r} is not readable", code="AccessDenied")
+    return source
+
+
+def _writable_target(path: str | os.PathLike[str]) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidArgument(f"destination_path must be a path, not {type(path).__name__}")
+    target = Path(path)
+    if target.is_dir():
+        raise InvalidArgument(f"destination_path {str(target)!r} is a directory", code="IsADirectory")
+    folder = target.parent
+    if not folder.is_dir():
+        raise InvalidArgument(
+            f"destination_path's folder {str(folder)!r} does not exist", code="NoSuchFolder"
+        )
+    if not os.access(folder, os.W_OK):
+        raise InvalidArgument(
+            f"destination_path's folder {str(folder)!r} is not writable", code="AccessDenied"
+        )
+    return target
+
+
+class _Slice(io.RawIOBase):
+    """The first ``size`` bytes of an open object file (its data, not its trailer)."""
+
+    def __init__(self, handle: IO[bytes], size: int) -> None:
+        super().__init__()
+        self._handle = handle
+        self._size = size
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        want = min(len(view), self._size - self._pos)
+        if want <= 0:
+            return 0
+        data = os.pread(self._handle.fileno(), want, self._pos)
+        view[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        position = base + offset
+        if position < 0:
+            raise ValueError(f"negative seek position {position}")
+        self._pos = position
+        return position
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        if not self.closed:
+            self._handle.close()
+        super().close()

@@ -35,7 +35,7 @@ def _subscribers(progress: ProgressCallback | None, size: int | None) -> list[An
         """Gives s3transfer the size we already know and reports progress."""
 
         def __init__(self) -> None:
-            self._done = 0
+            self.done = 0
             self._lock = threading.Lock()
 
         def on_queued(self, future: Any, **kwargs: Any) -> None:
@@ -43,12 +43,11 @@ def _subscribers(progress: ProgressCallback | None, size: int | None) -> list[An
                 future.meta.provide_transfer_size(size)
 
         def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
-            if progress is None:
-                return
             with self._lock:
-                self._done += bytes_transferred
-                done = self._done
-            progress(done, size)
+                self.done += bytes_transferred
+                done = self.done
+            if progress is not None:
+                progress(done, size)
 
     return [Subscriber()]
 
@@ -69,16 +68,22 @@ def upload(
     extra_args: dict[str, Any],
     size: int | None,
     progress: ProgressCallback | None,
-) -> None:
+) -> int:
     """Upload a file name or a binary stream (any length); multipart above the threshold.
+
+    Returns:
+        The number of bytes uploaded (counted as they go, so streams of unknown length
+        are measured too).
 
     On failure s3transfer aborts the multipart upload and the error propagates.
     """
+    subscribers = _subscribers(progress, size)
     with _manager(client, config) as manager:
         future = manager.upload(
-            source, bucket, key, extra_args=extra_args, subscribers=_subscribers(progress, size)
+            source, bucket, key, extra_args=extra_args, subscribers=subscribers
         )
         future.result()
+    return int(subscribers[0].done)
 
 
 def download(

@@ -1,0 +1,698 @@
+"""Bucket-level S3 features of ``S3Store``: versioning, default encryption, lifecycle,
+tagging, object lock, bucket info and stats.
+
+These are S3-only, so they are not part of the ``ObjectStore`` protocol: ``S3Store``
+gets them from the ``S3BucketFeatures`` mixin below, and the ``Bucket`` facade turns a
+store without them into ``error`` with a ``NotSupported`` ``last_error``. Every method
+validates its input before any request and raises ``StorageError`` subclasses.
+
+Thread-safety: like ``S3Store``, every method may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from backend.src.libs.bucket.config import SSE_ALGORITHMS, STORAGE_CLASSES, BucketConfig
+from backend.src.libs.bucket.errors import InvalidArgument, NotFound, StorageError
+from backend.src.libs.bucket.store import ObjectInfo
+from backend.src.libs.bucket.validation import check_bucket_name
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+
+VersioningStatus = Literal["Enabled", "Suspended"]
+LockMode = Literal["GOVERNANCE", "COMPLIANCE"]
+MAX_TAGS = 10
+
+
+@dataclass(frozen=True)
+class ObjectVersion:
+    """One version (or delete marker) of a key in a versioned bucket."""
+
+    bucket: str
+    key: str
+    version_id: str
+    is_latest: bool
+    is_delete_marker: bool = False
+    size: int = 0
+    etag: str | None = None
+    last_modified: datetime | None = None
+    storage_class: str | None = None
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    """One lifecycle rule.
+
+    Attributes:
+        id: the rule's name (unique in the bucket).
+        prefix: keys it applies to (relative to the store prefix; default: all).
+        transitions: ``(days, storage class)`` pairs, increasing days.
+        expiration_days: delete current versions after this many days (None: never).
+        noncurrent_expiration_days: delete non-current versions after this many days.
+        abort_multipart_days: abort incomplete multipart uploads after this many days.
+        enabled: the rule's status (default True).
+    """
+
+    id: str
+    prefix: str = ""
+    transitions: tuple[tuple[int, str], ...] = ()
+    expiration_days: int | None = None
+    noncurrent_expiration_days: int | None = None
+    abort_multipart_days: int | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Retention:
+    """An object version's retention: mode and the date until which it is kept."""
+
+    mode: LockMode
+    retain_until: datetime
+
+
+@dataclass(frozen=True)
+class ObjectLockConfig:
+    """A bucket's object lock: enabled, and the default retention (if any)."""
+
+    enabled: bool
+    mode: LockMode | None = None
+    days: int | None = None
+    years: int | None = None
+
+
+@dataclass(frozen=True)
+class BucketProperties:
+    """What ``get_bucket_info`` reports about a bucket. A setting the server does not
+    support, or that is not set, is None (an empty tuple for lifecycle)."""
+
+    name: str
+    region: str
+    versioning: str | None
+    encryption: str | None
+    kms_key_id: str | None
+    lifecycle: tuple[LifecycleRule, ...]
+    object_lock: ObjectLockConfig | None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A count of objects and their bytes."""
+
+    objects: int = 0
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class BucketStats:
+    """Objects and bytes of a bucket (under a prefix), over every listing page.
+
+    Attributes:
+        total: everything counted.
+        by_prefix: per top-level prefix (the part of the key before the first ``/``;
+            keys without a ``/`` count under ``""``).
+        by_storage_class: per storage class (``STANDARD`` when the server says nothing).
+        pages: listing requests made.
+    """
+
+    bucket: str
+    prefix: str
+    total: Usage
+    by_prefix: Mapping[str, Usage] = field(default_factory=dict)
+    by_storage_class: Mapping[str, Usage] = field(default_factory=dict)
+    pages: int = 0
+
+    @property
+    def objects(self) -> int:
+        """Number of objects."""
+        return self.total.objects
+
+    @property
+    def bytes(self) -> int:
+        """Total size in bytes."""
+        return self.total.bytes
+
+
+def default_lifecycle(config: BucketConfig) -> LifecycleRule:
+    """The creation lifecycle policy of the settings (``BUCKET_LIFECYCLE_*``): by
+    default 30 days to STANDARD_IA, 90 to GLACIER, expiry at 365, abort incomplete
+    multipart uploads after 7 days."""
+    return LifecycleRule(
+        id="bucket-default",
+        transitions=tuple(config.lifecycle_transitions),
+        expiration_days=config.lifecycle_expiration_days,
+        abort_multipart_days=config.lifecycle_abort_multipart_days,
+    )
+
+
+def check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
+    """Check object tags: at most 10, keys 1-128 and values 0-256 characters.
+
+    Raises:
+        InvalidArgument: names the offending tag.
+    """
+    if tags is None:
+        return {}
+    if not isinstance(tags, Mapping):
+        raise InvalidArgument(f"tags must be a mapping, not {type(tags).__name__}")
+    if len(tags) > MAX_TAGS:
+        raise InvalidArgument(f"tags: S3 allows {MAX_TAGS} tags per object, not {len(tags)}")
+    for name, value in tags.items():
+        if not isinstance(name, str) or not 1 <= len(name) <= 128:
+            raise InvalidArgument(f"tag name {name!r} must be 1-128 characters")
+        if not isinstance(value, str) or len(value) > 256:
+            raise InvalidArgument(f"tag value of {name!r} must be a string of at most 256 characters")
+    return dict(tags)
+
+
+def tagging_header(tags: Mapping[str, str]) -> str:
+    """Tags as the URL-encoded ``x-amz-tagging`` value of a put."""
+    return urllib.parse.urlencode(dict(tags))
+
+
+def check_lock_mode(mode: object) -> LockMode:
+    """``GOVERNANCE`` or ``COMPLIANCE``, else ``InvalidArgument`` naming ``mode``."""
+    if mode not in ("GOVERNANCE", "COMPLIANCE"):
+        raise InvalidArgument(f"mode must be GOVERNANCE or COMPLIANCE, not {mode!r}")
+    return mode  # type: ignore[return-value]
+
+
+def _days(value: object, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgument(f"{name} must be a positive number of days, not {value!r}")
+    return value
+
+
+def _rule_to_s3(rule: LifecycleRule, prefix: str) -> dict[str, Any]:
+    if not isinstance(rule, LifecycleRule):
+        raise InvalidArgument(f"rules must be LifecycleRule objects, not {type(rule).__name__}")
+    if not rule.id or len(rule.id) > 255:
+        raise InvalidArgument("a lifecycle rule id must be 1-255 characters")
+    out: dict[str, Any] = {
+        "ID": rule.id,
+        "Status": "Enabled" if rule.enabled else "Disabled",
+        "Filter": {"Prefix": prefix + rule.prefix},
+    }
+    previous = 0
+    transitions = []
+    for days, storage_class in rule.transitions:
+        checked = _days(days, f"rule {rule.id!r} transition days")
+        if checked is None or checked <= previous:
+            raise InvalidArgument(f"rule {rule.id!r}: transition days must increase")
+        if storage_class not in STORAGE_CLASSES:
+            raise InvalidArgument(f"rule {rule.id!r}: unknown storage class {storage_class!r}")
+        transitions.append({"Days": checked, "StorageClass": storage_class})
+        previous = checked
+    if transitions:
+        out["Transitions"] = transitions
+    expiration = _days(rule.expiration_days, f"rule {rule.id!r} expiration_days")
+    if expiration is not None:
+        out["Expiration"] = {"Days": expiration}
+    noncurrent = _days(rule.noncurrent_expiration_days, f"rule {rule.id!r} noncurrent_expiration_days")
+    if noncurrent is not None:
+        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": noncurrent}
+    abort = _days(rule.abort_multipart_days, f"rule {rule.id!r} abort_multipart_days")
+    if abort is not None:
+        out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": abort}
+    if len(out) == 3:
+        raise InvalidArgument(f"rule {rule.id!r} has no action (transition, expiration or abort)")
+    return out
+
+
+def _rule_from_s3(raw: Mapping[str, Any], unprefix: Callable[[str], str]) -> LifecycleRule:
+    filt = raw.get("Filter") or {}
+    prefix = raw.get("Prefix", filt.get("Prefix", filt.get("And", {}).get("Prefix", ""))) or ""
+    transitions = sorted(
+        (int(t["Days"]), str(t["StorageClass"])) for t in raw.get("Transitions", []) if "Days" in t
+    )
+    return LifecycleRule(
+        id=str(raw.get("ID", "")),
+        prefix=unprefix(prefix),
+        transitions=tuple(transitions),
+        expiration_days=(raw.get("Expiration") or {}).get("Days"),
+        noncurrent_expiration_days=(raw.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
+        abort_multipart_days=(raw.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"),
+        enabled=raw.get("Status") == "Enabled",
+    )
+
+
+class S3BucketFeatures:
+    """Versioning, encryption, lifecycle, tagging, object lock, info and stats on S3.
+
+    Mixed into ``S3Store``; relies on its ``client``, ``config``, ``_key``,
+    ``_unprefix``, ``_prefix`` and ``_translating``.
+    """
+
+    if TYPE_CHECKING:
+        config: BucketConfig
+        _prefix: str
+
+        @property
+        def client(self) -> S3Client: ...
+
+        def _key(self, key: str, bucket: str, argument: str = "key_name") -> str: ...
+
+        def _unprefix(self, key: str) -> str: ...
+
+        def _translating(
+            self, operation: str, bucket: str | None = None, key: str | None = None
+        ) -> contextlib.AbstractContextManager[None]: ...
+
+    # ------------------------------------------------------------ versioning
+    def set_versioning(self, bucket: str, enabled: bool = True) -> None:
+        """Enable (True) or suspend (False) versioning. A bucket once versioned can only
+        be suspended, never unversioned again (S3's rule).
+
+        Raises:
+            BucketNotFound: no such bucket. InvalidArgument: ``enabled`` not a bool.
+        """
+        check_bucket_name(bucket)
+        if not isinstance(enabled, bool):
+            raise InvalidArgument(f"enabled must be True or False, not {enabled!r}")
+        status = "Enabled" if enabled else "Suspended"
+        with self._translating("set_versioning", bucket):
+            self.client.put_bucket_versioning(
+                Bucket=bucket, VersioningConfiguration={"Status": status}
+            )
+
+    def get_versioning(self, bucket: str) -> VersioningStatus | None:
+        """``"Enabled"``, ``"Suspended"``, or None for a bucket never versioned."""
+        check_bucket_name(bucket)
+        with self._translating("get_versioning", bucket):
+            status = self.client.get_bucket_versioning(Bucket=bucket).get("Status")
+        return status if status in ("Enabled", "Suspended") else None  # type: ignore[return-value]
+
+    def list_object_versions(
+        self, bucket: str, *, prefix: str = "", page_size: int = 1000
+    ) -> Iterator[ObjectVersion]:
+        """Yield every version and delete marker under ``prefix``, newest first per key,
+        one page in memory at a time.
+
+        Raises:
+            BucketNotFound: no such bucket (on the first ``next()``).
+        """
+        check_bucket_name(bucket)
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000:
+            raise InvalidArgument(f"page_size must be an integer between 1 and 1000, not {page_size!r}")
+        return self._versions(bucket, prefix, page_size)
+
+    def _versions(self, bucket: str, prefix: str, page_size: int) -> Iterator[ObjectVersion]:
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": self._prefix + prefix, "MaxKeys": page_size}
+        while True:
+            with self._translating("list_object_versions", bucket):
+                page = self.client.list_object_versions(**kwargs)
+            entries = [
+                ObjectVersion(
+                    bucket=bucket,
+                    key=self._unprefix(v["Key"]),
+                    version_id=str(v.get("VersionId") or "null"),
+                    is_latest=bool(v.get("IsLatest")),
+                    size=int(v.get("Size", 0)),
+                    etag=(v.get("ETag") or "").strip('"') or None,
+                    last_modified=v.get("LastModified"),
+                    storage_class=v.get("StorageClass"),
+                )
+                for v in page.get("Versions", [])
+            ]
+            entries.extend(
+                ObjectVersion(
+                    bucket=bucket,
+                    key=self._unprefix(m["Key"]),
+                    version_id=str(m.get("VersionId") or "null"),
+                    is_latest=bool(m.get("IsLatest")),
+                    is_delete_marker=True,
+                    last_modified=m.get("LastModified"),
+                )
+                for m in page.get("DeleteMarkers", [])
+            )
+            entries.sort(
+                key=lambda e: (e.key, -(e.last_modified.timestamp() if e.last_modified else 0.0))
+            )
+            yield from entries
+            if not page.get("IsTruncated"):
+                return
+            kwargs["KeyMarker"] = page.get("NextKeyMarker")
+            kwargs["VersionIdMarker"] = page.get("NextVersionIdMarker")
+
+    # ------------------------------------------------------------ encryption
+    def set_bucket_encryption(
+        self, bucket: str, algorithm: str = "AES256", *, kms_key_id: str | None = None
+    ) -> None:
+        """Set the bucket's default encryption: ``AES256`` (SSE-S3, default) or
+        ``aws:kms`` (with ``kms_key_id`` or the server's key).
+
+        Raises:
+            InvalidArgument: unknown algorithm, or a key id without ``aws:kms``.
+            NotSupported / InvalidArgument: the server has no bucket encryption (Ceph 16).
+        """
+        check_bucket_name(bucket)
+        if algorithm not in SSE_ALGORITHMS:
+            raise InvalidArgument(f"algorithm must be AES256 or aws:kms, not {algorithm!r}")
+        if kms_key_id is not None and algorithm != "aws:kms":
+            raise InvalidArgument("kms_key_id needs algorithm='aws:kms'")
+        default: dict[str, Any] = {"SSEAlgorithm": algorithm}
+        if kms_key_id:
+            default["KMSMasterKeyID"] = kms_key_id
+        with self._translating("set_bucket_encryption", bucket):
+            self.client.put_bucket_encryption(
+                Bucket=bucket,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": default}]  # type: ignore[list-item]
+                },
+            )
+
+    def get_bucket_encryption(self, bucket: str) -> tuple[str, str | None] | None:
+        """``(algorithm, kms key id or None)`` of the bucket's default encryption, or
+        None when there is none."""
+        check_bucket_name(bucket)
+        try:
+            with self._translating("get_bucket_encryption", bucket):
+                response = self.client.get_bucket_encryption(Bucket=bucket)
+        except NotFound as exc:
+            if exc.code == "NoSuchBucket":
+                raise
+            return None
+        rules = response.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        for rule in rules:
+            default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+            if default.get("SSEAlgorithm"):
+                return str(default["SSEAlgorithm"]), default.get("KMSMasterKeyID")
+        return None
+
+    def delete_bucket_encryption(self, bucket: str) -> None:
+        """Remove the bucket's default encryption (no error if there is none)."""
+        check_bucket_name(bucket)
+        with self._translating("delete_bucket_encryption", bucket):
+            self.client.delete_bucket_encryption(Bucket=bucket)
+
+    # ------------------------------------------------------------- lifecycle
+    def set_lifecycle(self, bucket: str, rules: list[LifecycleRule] | tuple[LifecycleRule, ...]) -> None:
+        """Replace the bucket's lifecycle rules (prefixes are relative to the store prefix).
+
+        Raises:
+            InvalidArgument: a rule is invalid (checked before any request) or no rule given.
+        """
+        check_bucket_name(bucket)
+        if not rules:
+            raise InvalidArgument("rules must hold at least one LifecycleRule (use delete_lifecycle)")
+        body = [_rule_to_s3(rule, self._prefix) for rule in rules]
+        if len({r["ID"] for r in body}) != len(body):
+            raise InvalidArgument("lifecycle rule ids must be unique")
+        with self._translating("set_lifecycle", bucket):
+            self.client.put_bucket_lifecycle_configuration(
+                Bucket=bucket, LifecycleConfiguration={"Rules": body}  # type: ignore[typeddict-item]
+            )
+
+    def get_lifecycle(self, bucket: str) -> tuple[LifecycleRule, ...]:
+        """The bucket's lifecycle rules; empty when none are set."""
+        check_bucket_name(bucket)
+        try:
+            with self._translating("get_lifecycle", bucket):
+                response = self.client.get_bucket_lifecycle_configuration(Bucket=bucket)
+        except NotFound as exc:
+            if exc.code == "NoSuchBucket":
+                raise
+            return ()
+        return tuple(_rule_from_s3(r, self._unprefix) for r in response.get("Rules", []))  # type: ignore[arg-type]
+
+    def delete_lifecycle(self, bucket: str) -> None:
+        """Remove every lifecycle rule of the bucket (no error if there is none)."""
+        check_bucket_name(bucket)
+        with self._translating("delete_lifecycle", bucket):
+            self.client.delete_bucket_lifecycle(Bucket=bucket)
+
+    # --------------------------------------------------------------- tagging
+    def set_object_tags(
+        self, bucket: str, key: str, tags: Mapping[str, str], *, version_id: str | None = None
+    ) -> None:
+        """Replace the object's tags (at most 10)."""
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        checked = check_tags(tags)
+        kwargs: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": full,
+            "Tagging": {"TagSet": [{"Key": k, "Value": v} for k, v in checked.items()]},
+        }
+        if version_id:
+            kwargs["VersionId"] = version_id
+        with self._translating("set_object_tags", bucket, key):
+            self.client.put_object_tagging(**kwargs)
+
+    def get_object_tags(self, bucket: str, key: str, *, version_id: str | None = None) -> dict[str, str]:
+        """The object's tags as a dict."""
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        with self._translating("get_object_tags", bucket, key):
+            response = self.client.get_object_tagging(**kwargs)
+        return {t["Key"]: t["Value"] for t in response.get("TagSet", [])}
+
+    def delete_object_tags(self, bucket: str, key: str, *, version_id: str | None = None) -> None:
+        """Remove every tag of the object."""
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        with self._translating("delete_object_tags", bucket, key):
+            self.client.delete_object_tagging(**kwargs)
+
+    # ----------------------------------------------------------- object lock
+    def get_object_lock(self, bucket: str) -> ObjectLockConfig:
+        """The bucket's object lock state and default retention."""
+        check_bucket_name(bucket)
+        try:
+            with self._translating("get_object_lock", bucket):
+                response = self.client.get_object_lock_configuration(Bucket=bucket)
+        except NotFound as exc:
+            if exc.code == "NoSuchBucket":
+                raise
+            return ObjectLockConfig(enabled=False)
+        conf = response.get("ObjectLockConfiguration", {})
+        default = (conf.get("Rule") or {}).get("DefaultRetention") or {}
+        return ObjectLockConfig(
+            enabled=conf.get("ObjectLockEnabled") == "Enabled",
+            mode=default.get("Mode"),
+            days=default.get("Days"),
+            years=default.get("Years"),
+        )
+
+    def set_object_lock(self, bucket: str, *, mode: LockMode, days: int) -> None:
+        """Set the default retention of a bucket created with object lock.
+
+        Raises:
+            InvalidArgument: bad mode or days. Conflict: the bucket has no object lock.
+        """
+        check_bucket_name(bucket)
+        lock_mode = check_lock_mode(mode)
+        checked = _days(days, "days")
+        with self._translating("set_object_lock", bucket):
+            self.client.put_object_lock_configuration(
+                Bucket=bucket,
+                ObjectLockConfiguration={
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": {"Mode": lock_mode, "Days": checked}},  # type: ignore[typeddict-item]
+                },
+            )
+
+    def set_retention(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        mode: LockMode,
+        retain_until: datetime,
+        version_id: str | None = None,
+        bypass_governance: bool = False,
+    ) -> None:
+        """Keep an object version until ``retain_until`` (timezone-aware).
+
+        Raises:
+            InvalidArgument: bad mode or a naive datetime.
+            PermissionDenied / Conflict: shortening a retention without the right.
+        """
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        lock_mode = check_lock_mode(mode)
+        if not isinstance(retain_until, datetime) or retain_until.tzinfo is None:
+            raise InvalidArgument("retain_until must be a timezone-aware datetime")
+        kwargs: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": full,
+            "Retention": {"Mode": lock_mode, "RetainUntilDate": retain_until},
+        }
+        if version_id:
+            kwargs["VersionId"] = version_id
+        if bypass_governance:
+            kwargs["BypassGovernanceRetention"] = True
+        with self._translating("set_retention", bucket, key):
+            self.client.put_object_retention(**kwargs)
+
+    def get_retention(self, bucket: str, key: str, *, version_id: str | None = None) -> Retention | None:
+        """The object version's retention, or None when it has none."""
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        try:
+            with self._translating("get_retention", bucket, key):
+                response = self.client.get_object_retention(**kwargs)
+        except NotFound as exc:
+            if exc.code in ("NoSuchKey", "NoSuchBucket", "NoSuchVersion"):
+                raise
+            return None
+        retention = response.get("Retention") or {}
+        if not retention.get("Mode"):
+            return None
+        return Retention(mode=retention["Mode"], retain_until=retention["RetainUntilDate"])  # type: ignore[typeddict-item]
+
+    def set_legal_hold(
+        self, bucket: str, key: str, on: bool = True, *, version_id: str | None = None
+    ) -> None:
+        """Put (True) or lift (False) a legal hold on an object version."""
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        if not isinstance(on, bool):
+            raise InvalidArgument(f"on must be True or False, not {on!r}")
+        kwargs: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": full,
+            "LegalHold": {"Status": "ON" if on else "OFF"},
+        }
+        if version_id:
+            kwargs["VersionId"] = version_id
+        with self._translating("set_legal_hold", bucket, key):
+            self.client.put_object_legal_hold(**kwargs)
+
+    def get_legal_hold(self, bucket: str, key: str, *, version_id: str | None = None) -> bool:
+        """True when a legal hold is on the object version."""
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        try:
+            with self._translating("get_legal_hold", bucket, key):
+                response = self.client.get_object_legal_hold(**kwargs)
+        except NotFound as exc:
+            if exc.code in ("NoSuchKey", "NoSuchBucket", "NoSuchVersion"):
+                raise
+            return False
+        return (response.get("LegalHold") or {}).get("Status") == "ON"
+
+    # ------------------------------------------------------------ info/stats
+    def get_bucket_region(self, bucket: str) -> str:
+        """The bucket's region (``us-east-1`` when the server reports none)."""
+        check_bucket_name(bucket)
+        with self._translating("get_bucket_region", bucket):
+            location = self.client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+        if not location:
+            return "us-east-1"
+        return "eu-west-1" if location == "EU" else str(location)
+
+    def get_bucket_info(self, bucket: str) -> BucketProperties:
+        """Region, versioning, default encryption, lifecycle rules and object lock.
+
+        Settings the server does not implement read as None (or no rules).
+
+        Raises:
+            BucketNotFound: no such bucket.
+        """
+        region = self.get_bucket_region(bucket)
+        encryption = _unsupported_as_none(lambda: self.get_bucket_encryption(bucket))
+        lifecycle = _unsupported_as_none(lambda: self.get_lifecycle(bucket))
+        return BucketProperties(
+            name=bucket,
+            region=region,
+            versioning=_unsupported_as_none(lambda: self.get_versioning(bucket)),
+            encryption=encryption[0] if encryption else None,
+            kms_key_id=encryption[1] if encryption else None,
+            lifecycle=lifecycle or (),
+            object_lock=_unsupported_as_none(lambda: self.get_object_lock(bucket)),
+        )
+
+    def get_bucket_stats(self, bucket: str, *, prefix: str = "", page_size: int = 1000) -> BucketStats:
+        """Object count and bytes, in total, per top-level prefix and per storage class,
+        over every listing page (memory: one page plus the counters).
+
+        Args:
+            prefix: count only keys under this prefix (relative to the store prefix).
+            page_size: keys per listing request, 1..1000 (default 1000).
+
+        Raises:
+            BucketNotFound: no such bucket.
+        """
+        check_bucket_name(bucket)
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000:
+            raise InvalidArgument(f"page_size must be an integer between 1 and 1000, not {page_size!r}")
+        totals = [0, 0]
+        per_prefix: dict[str, list[int]] = {}
+        per_class: dict[str, list[int]] = {}
+        pages = 0
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": self._prefix + prefix, "MaxKeys": page_size}
+        while True:
+            with self._translating("get_bucket_stats", bucket):
+                page = self.client.list_objects_v2(**kwargs)
+            pages += 1
+            for obj in page.get("Contents", []):
+                size = int(obj.get("Size", 0))
+                key = self._unprefix(obj["Key"])
+                top = key.split("/", 1)[0] + "/" if "/" in key else ""
+                storage_class = str(obj.get("StorageClass") or "STANDARD")
+                for counter in (totals, per_prefix.setdefault(top, [0, 0]), per_class.setdefault(storage_class, [0, 0])):
+                    counter[0] += 1
+                    counter[1] += size
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                break
+            kwargs["ContinuationToken"] = token
+        return BucketStats(
+            bucket=bucket,
+            prefix=prefix,
+            total=Usage(objects=totals[0], bytes=totals[1]),
+            by_prefix={k: Usage(objects=v[0], bytes=v[1]) for k, v in sorted(per_prefix.items())},
+            by_storage_class={k: Usage(objects=v[0], bytes=v[1]) for k, v in sorted(per_class.items())},
+            pages=pages,
+        )
+
+
+def _unsupported_as_none(func: Callable[[], Any]) -> Any:
+    """Run ``func``; a server that does not implement the call (or refuses it as
+    invalid) reads as None. Missing buckets, denials and outages still raise."""
+    from backend.src.libs.bucket.errors import InvalidArgument as _Invalid
+    from backend.src.libs.bucket.errors import NotSupported
+
+    try:
+        return func()
+    except (NotSupported, _Invalid):
+        return None
+    except StorageError as exc:
+        if exc.code == "NoSuchBucket" or exc.status not in (400, 405, 501):
+            raise
+        return None
+
+
+__all__ = [
+    "BucketProperties",
+    "BucketStats",
+    "LifecycleRule",
+    "ObjectInfo",
+    "ObjectLockConfig",
+    "ObjectVersion",
+    "Retention",
+    "S3BucketFeatures",
+    "Usage",
+    "default_lifecycle",
+]

@@ -1,0 +1,158 @@
+"""Presigned GET/PUT URLs and presigned POST forms.
+
+Signing makes no request: botocore computes the SigV4 signature locally for the host
+of the client it is given. When ``BUCKET_PUBLIC_URL`` is set, ``S3Store`` hands in a
+second client built for that public endpoint (same credentials, never used to send a
+request), so the URL is valid for the host a browser or another container will use.
+
+Expiry is bounded to 1 second .. 7 days (SigV4's limit); outside it ``InvalidArgument``
+names ``expiration``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+from backend.src.libs.bucket.errors import InvalidArgument
+
+MIN_EXPIRATION = 1
+MAX_EXPIRATION = 7 * 24 * 3600
+PresignMethod = Literal["GET", "PUT"]
+_CLIENT_METHODS = {"GET": "get_object", "PUT": "put_object"}
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    """A presigned POST form: send ``fields`` (then the file as ``file``) to ``url``
+    as ``multipart/form-data``."""
+
+    url: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+def check_expiration(expiration: int | float | timedelta) -> int:
+    """Seconds of validity, 1 .. 604800 (7 days).
+
+    Raises:
+        InvalidArgument: not a number of seconds or outside the bounds; names ``expiration``.
+    """
+    if isinstance(expiration, timedelta):
+        seconds: float = expiration.total_seconds()
+    elif isinstance(expiration, (int, float)) and not isinstance(expiration, bool):
+        seconds = expiration
+    else:
+        raise InvalidArgument(
+            f"expiration must be seconds or a timedelta, not {type(expiration).__name__}",
+            code="InvalidExpiration",
+        )
+    if seconds != seconds or not MIN_EXPIRATION <= seconds <= MAX_EXPIRATION:
+        raise InvalidArgument(
+            f"expiration must be between {MIN_EXPIRATION} second and {MAX_EXPIRATION} seconds "
+            f"(7 days), not {expiration!r}",
+            code="InvalidExpiration",
+        )
+    return int(seconds)
+
+
+def presign_url(
+    client: Any,
+    bucket: str,
+    key: str,
+    *,
+    method: str = "GET",
+    expiration: int | float | timedelta = 3600,
+    params: Mapping[str, Any] | None = None,
+) -> str:
+    """A presigned URL for ``method`` on ``bucket``/``key`` (the full, prefixed key).
+
+    Args:
+        client: the boto3 client whose endpoint the URL will name.
+        method: ``"GET"`` (default) or ``"PUT"``.
+        expiration: seconds or a timedelta, 1 s .. 7 days (default 3600).
+        params: extra request parameters signed into the URL (``ContentType``,
+            ``VersionId``, ``ResponseContentDisposition``...).
+
+    Raises:
+        InvalidArgument: bad method or expiration.
+    """
+    verb = str(method).upper()
+    if verb not in _CLIENT_METHODS:
+        raise InvalidArgument(f"method must be GET or PUT, not {method!r}")
+    seconds = check_expiration(expiration)
+    request = {"Bucket": bucket, "Key": key, **dict(params or {})}
+    return str(
+        client.generate_presigned_url(
+            _CLIENT_METHODS[verb], Params=request, ExpiresIn=seconds, HttpMethod=verb
+        )
+    )
+
+
+def presign_post(
+    client: Any,
+    bucket: str,
+    key: str,
+    *,
+    expiration: int | float | timedelta = 3600,
+    min_size: int | None = None,
+    max_size: int | None = None,
+    content_type: str | None = None,
+    content_type_prefix: str | None = None,
+    key_prefix: str | None = None,
+    fields: Mapping[str, str] | None = None,
+) -> PresignedPost:
+    """A presigned POST policy for a browser upload.
+
+    Args:
+        key: the key to upload to (full, prefixed); may end with ``${filename}``.
+        expiration: seconds or a timedelta, 1 s .. 7 days (default 3600).
+        min_size, max_size: ``content-length-range`` bounds in bytes (default: none;
+            one given alone means 0 or 5 GiB for the other).
+        content_type: the exact ``Content-Type`` the form must send (it is put in the
+            fields).
+        content_type_prefix: or a prefix the ``Content-Type`` must start with
+            (``image/``); the caller sets the field.
+        key_prefix: accept any key starting with this (full, prefixed) instead of
+            exactly ``key``; ``key`` is then only the default of the form's field.
+        fields: more form fields to sign (``acl``, ``x-amz-meta-*``...).
+
+    Raises:
+        InvalidArgument: bad expiration, sizes, or a key not under ``key_prefix``.
+    """
+    seconds = check_expiration(expiration)
+    form: dict[str, Any] = dict(fields or {})
+    conditions: list[Any] = [{k: v} for k, v in form.items()]
+    if min_size is not None or max_size is not None:
+        low = 0 if min_size is None else min_size
+        high = 5 * 1024**3 if max_size is None else max_size
+        for name, value in (("min_size", low), ("max_size", high)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidArgument(f"{name} must be a non-negative integer, not {value!r}")
+        if high < low:
+            raise InvalidArgument(f"max_size ({high}) must not be below min_size ({low})")
+        conditions.append(["content-length-range", low, high])
+    if content_type is not None and content_type_prefix is not None:
+        raise InvalidArgument("give content_type or content_type_prefix, not both")
+    if content_type is not None:
+        form["Content-Type"] = content_type
+        conditions.append({"Content-Type": content_type})
+    elif content_type_prefix is not None:
+        conditions.append(["starts-with", "$Content-Type", content_type_prefix])
+    signed_key = key
+    if key_prefix is not None:
+        if not key.startswith(key_prefix):
+            raise InvalidArgument(f"key {key!r} must start with key_prefix {key_prefix!r}")
+        # botocore turns a key ending in ${filename} into ["starts-with", "$key", prefix]
+        signed_key = key_prefix + "${filename}"
+    post = client.generate_presigned_post(
+        bucket,
+        signed_key,
+        Fields=form or None,
+        Conditions=conditions or None,
+        ExpiresIn=seconds,
+    )
+    out = dict(post["fields"])
+    out["key"] = key
+    return PresignedPost(url=str(post["url"]), fields=out)

@@ -11,12 +11,12 @@ import pytest
 
 from backend.src.libs.bucket import Bucket, BucketConfig, ObjectStore
 from backend.src.libs.bucket.s3_store import S3Store
-from tests.servers import S3Server, external_s3, start_ceph, stop_ceph
+from tests.servers import S3Server, external_s3, minio_container, start_ceph, stop_ceph
 
 
 @pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
-    """The S3 server of this test session: ``BUCKET_TEST_S3_*`` or the project's Ceph."""
+def ceph_server() -> Iterator[S3Server]:
+    """The project's Ceph RGW, started or reused (or the server named by ``BUCKET_TEST_S3_*``)."""
     server = external_s3()
     if server is not None:
         yield server
@@ -32,6 +32,16 @@ def s3_server() -> Iterator[S3Server]:
     yield server
     if started and os.environ.get("BUCKET_TEST_KEEP_SERVERS") != "1":
         stop_ceph()
+
+
+@pytest.fixture(scope="session", params=["ceph", pytest.param("minio", marks=pytest.mark.docker)])
+def s3_server(request: pytest.FixtureRequest) -> Iterator[S3Server]:
+    """The S3 server of this session: the project's Ceph RGW (or ``BUCKET_TEST_S3_*``), and
+    MinIO in a container through testcontainers wherever a Docker engine answers."""
+    if request.param == "minio":
+        yield from minio_container()
+    else:
+        yield request.getfixturevalue("ceph_server")
 
 
 def config_for(server: S3Server, **overrides: object) -> BucketConfig:
@@ -103,7 +113,7 @@ def any_store(
     """The same test on every store: the real S3 server and the local folder store."""
     store: ObjectStore
     if request.param == "s3":
-        store = S3Store(request.getfixturevalue("s3_config"))
+        store = S3Store(config_for(request.getfixturevalue("ceph_server")))
     else:
         try:
             from backend.src.libs.bucket.local_store import LocalStore

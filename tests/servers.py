@@ -20,6 +20,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,3 +133,36 @@ def start_ceph() -> tuple[S3Server, bool]:
 def stop_ceph() -> None:
     """Stop the project's Ceph and delete its folder."""
     _run("bash", CEPH_SCRIPT, "stop", SERVERS_DIR / "ceph")
+
+
+def docker_engine_problem() -> str | None:
+    """Why no Docker engine can be used here, or None when one answers."""
+    try:
+        import docker
+    except ImportError:
+        return "the docker Python package is not installed"
+    try:
+        docker.from_env(timeout=3).ping()
+    except Exception as exc:
+        return f"no Docker engine answers ({type(exc).__name__})"
+    return None
+
+
+def minio_container() -> Iterator[S3Server]:
+    """MinIO in a container (testcontainers); skips the test with the reason when no engine runs."""
+    import pytest
+
+    problem = docker_engine_problem()
+    if problem is not None:
+        pytest.skip(f"MinIO via testcontainers needs Docker: {problem}")
+    from testcontainers.minio import MinioContainer
+
+    with MinioContainer() as minio:
+        host = minio.get_container_host_ip()
+        port = minio.get_exposed_port(minio.port)
+        yield S3Server(
+            name="minio",
+            endpoint=f"http://{host}:{port}",
+            access_key=minio.access_key,
+            secret_key=minio.secret_key,
+        )

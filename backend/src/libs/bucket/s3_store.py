@@ -322,11 +322,11 @@ class S3Store:
         if size is not None and size < self.config.multipart_threshold:
             return self._put_small(bucket, key, full, stream, size, extra, progress)
         with self._translating("put_object", bucket, key):
-            transfer.upload(
+            sent = transfer.upload(
                 self.client, self.config, stream, bucket, full,
                 extra_args=extra, size=size, progress=progress,
             )
-        return UploadResult(bucket=bucket, key=key, size=_position(stream, size))
+        return UploadResult(bucket=bucket, key=key, size=size if size is not None else sent)
 
     def _put_small(
         self,
@@ -773,15 +773,6 @@ def _remaining_size(stream: IO[bytes]) -> int | None:
         return end - here
     except (AttributeError, OSError, ValueError):
         return None
-
-
-def _position(stream: IO[bytes], known: int | None) -> int:
-    if known is not None:
-        return known
-    try:
-        return stream.tell()
-    except (AttributeError, OSError, ValueError):
-        return -1
 
 
 def _readable_file(path: str | os.PathLike[str]) -> Path:

@@ -8,7 +8,7 @@ creation time, so the facade's contract cannot be bent by inheritance.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, ClassVar
 
 
 class FinalClass(type):
@@ -35,8 +35,8 @@ class FinalSingleton(FinalClass):
     Thread-safe.
     """
 
-    _instances: dict[type, Any] = {}
-    _lock = threading.RLock()
+    _instances: ClassVar[dict[type, Any]] = {}
+    _lock: ClassVar[threading.RLock] = threading.RLock()
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         instance = FinalSingleton._instances.get(cls)

@@ -1,0 +1,493 @@
+"""``SQL``: the final facade with return codes over a mysql-connector connection pool.
+
+The same connection pattern as ``Bucket``: building it makes no request; the pool is
+opened on first use (it opens ``pool_size`` connections at once); ``connect()`` opens
+it and checks it with ``SELECT 1``. mysql-connector pings a pooled connection when it
+is checked out and reconnects it if the server restarted, so the first call after a
+restart works; a read whose connection drops mid-way is replayed once on a fresh
+connection (writes are not replayed: they may have been applied).
+
+Values never go into SQL text: every method takes ``query`` with ``%s`` (or
+``%(name)s``) placeholders and ``params`` separately, and the driver sends them as
+data. Identifiers cannot be parameters: ``quote_identifier`` validates and quotes them.
+
+Every public method returns ``success`` / ``error`` (or its data, or ``error``) and
+never raises for a server, network or input error: the failure is logged once through
+display-tty's ``Disp`` and kept in ``last_error``. ``transaction()`` is the
+exception-based zone: inside it statements raise ``SQLError``, and any exception
+rolls the transaction back and propagates.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from backend.src.libs.core.final import FinalClass
+from backend.src.libs.sql.config import SQLConfig
+from backend.src.libs.sql.errors import (
+    SQLConnectionError,
+    SQLError,
+    SQLPoolTimeout,
+    SQLQueryError,
+    translate,
+)
+
+if TYPE_CHECKING:
+    from mysql.connector.pooling import MySQLConnectionPool
+
+T = TypeVar("T")
+Params = Sequence[Any] | Mapping[str, Any] | None
+Row = dict[str, Any]
+_IDENT_RE = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
+_POOL_IDS = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What a statement changed.
+
+    Attributes:
+        rowcount: rows affected (-1 when the server does not say).
+        last_insert_id: the AUTO_INCREMENT value generated, if any.
+    """
+
+    rowcount: int
+    last_insert_id: int | None = None
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` (``table`` or ``db.table``) validated and quoted with backticks.
+
+    Raises:
+        SQLQueryError: a part is empty, longer than 64 or has characters other than
+            letters, digits, ``_`` and ``$``.
+    """
+    parts = name.split(".") if isinstance(name, str) else [""]
+    if not 1 <= len(parts) <= 2 or not all(_IDENT_RE.match(p) for p in parts):
+        raise SQLQueryError(f"invalid identifier {name!r}: letters, digits, _ and $ only")
+    return ".".join(f"`{p}`" for p in parts)
+
+
+def _check_params(query: str, params: Params) -> None:
+    if not isinstance(query, str) or not query.strip():
+        raise SQLQueryError("query must be a non-empty string")
+    if params is None:
+        return
+    if isinstance(params, (str, bytes, bytearray)) or not isinstance(params, (Sequence, Mapping)):
+        raise SQLQueryError(
+            f"params must be a tuple, a list or a mapping, not {type(params).__name__}"
+        )
+
+
+def _insert_sql(table: str, row: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    if not row:
+        raise SQLQueryError("insert needs at least one column")
+    columns = ", ".join(quote_identifier(c) for c in row)
+    marks = ", ".join(["%s"] * len(row))
+    return f"INSERT INTO {quote_identifier(table)} ({columns}) VALUES ({marks})", tuple(row.values())
+
+
+Fetch = Literal["all", "one", "none"]
+
+
+def _run(cnx: Any, query: str, params: Params, fetch: Fetch) -> Any:
+    _check_params(query, params)
+    cursor = cnx.cursor(dictionary=True, buffered=True)
+    try:
+        cursor.execute(query, params)
+        if fetch == "all":
+            return [dict(row) for row in cursor.fetchall()]
+        if fetch == "one":
+            row = cursor.fetchone()
+            return None if row is None else dict(row)
+        return ExecResult(int(cursor.rowcount), cursor.lastrowid or None)
+    finally:
+        cursor.close()
+
+
+def _run_many(cnx: Any, query: str, rows: Sequence[Params]) -> ExecResult:
+    for params in rows:
+        _check_params(query, params)
+    cursor = cnx.cursor()
+    try:
+        cursor.executemany(query, list(rows))
+        return ExecResult(int(cursor.rowcount), cursor.lastrowid or None)
+    finally:
+        cursor.close()
+
+
+class Transaction:
+    """Statements inside ``SQL.transaction()``: they raise ``SQLError`` on failure.
+
+    Not thread-safe: one transaction belongs to one thread.
+    """
+
+    def __init__(self, cnx: Any) -> None:
+        self._cnx = cnx
+        self.rolled_back = False
+
+    def _do(self, func: Callable[[], T]) -> T:
+        if self.rolled_back:
+            raise SQLQueryError("the transaction was rolled back")
+        try:
+            return func()
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    def execute(self, query: str, params: Params = None) -> ExecResult:
+        """Run one statement; its ``ExecResult``."""
+        return self._do(lambda: _run(self._cnx, query, params, "none"))  # type: ignore[no-any-return]
+
+    def execute_many(self, query: str, rows: Sequence[Params]) -> ExecResult:
+        """Run one statement for each parameter set."""
+        return self._do(lambda: _run_many(self._cnx, query, rows))
+
+    def insert(self, table: str, row: Mapping[str, Any]) -> ExecResult:
+        """Insert one row (column names validated and quoted)."""
+        query, params = _insert_sql(table, row)
+        return self.execute(query, params)
+
+    def fetch_all(self, query: str, params: Params = None) -> list[Row]:
+        """Every row as a dict."""
+        return self._do(lambda: _run(self._cnx, query, params, "all"))
+
+    def fetch_one(self, query: str, params: Params = None) -> Row | None:
+        """The first row as a dict, or None."""
+        return self._do(lambda: _run(self._cnx, query, params, "one"))  # type: ignore[no-any-return]
+
+    def rollback(self) -> None:
+        """Roll back now; the block then ends without committing."""
+        self._do(self._cnx.rollback)
+        self.rolled_back = True
+
+
+class SQL(metaclass=FinalClass):
+    """MariaDB / MySQL with return codes (a mysql-connector pool underneath).
+
+    Args:
+        error: the code returned on failure (default 84).
+        success: the code returned on success (default 0).
+        auto_connect: read and validate the settings now (no connection is opened:
+            the pool opens on first use or ``connect()``).
+        debug: log debug messages through ``Disp``.
+        config: settings; default ``SQLConfig.from_env()`` (environment and ``.env``),
+            read on first use, so a bad setting surfaces as ``error``, never at
+            construction.
+
+    Attributes:
+        last_error: the ``SQLError`` of the last failed call; None after a success.
+        last_latency: seconds taken by the last ``health_check`` probe.
+
+    Thread-safety: one instance may be shared by threads; each call checks a
+    connection out of the pool (waiting up to ``pool_timeout`` when all are busy).
+    ``last_error`` is per instance (the last failure of any thread).
+    """
+
+    def __init__(
+        self,
+        error: int = 84,
+        success: int = 0,
+        auto_connect: bool = True,
+        debug: bool = False,
+        *,
+        config: SQLConfig | None = None,
+    ) -> None:
+        self.error = error
+        self.success = success
+        self.debug = debug
+        self.last_error: SQLError | None = None
+        self.last_latency: float | None = None
+        self._config = config
+        self._pool: tuple[MySQLConnectionPool, threading.BoundedSemaphore] | None = None
+        self._lock = threading.RLock()
+        self._disp: Any = None
+        if auto_connect:
+            self._attempt("connect", lambda: self.config)
+
+    # ------------------------------------------------------------- plumbing
+    @property
+    def disp(self) -> Any:
+        """The display-tty ``Disp`` logger of this instance (built on first use)."""
+        if self._disp is None:
+            from display_tty import initialise_logger
+
+            self._disp = initialise_logger("bucket.SQL", self.debug)
+        return self._disp
+
+    @property
+    def config(self) -> SQLConfig:
+        """The settings in use (read from the environment on first access).
+
+        Raises:
+            SQLConfigError: a setting is invalid (this property raises; methods do not).
+        """
+        if self._config is None:
+            self._config = SQLConfig.from_env()
+        return self._config
+
+    def _ensure_pool(self) -> tuple[MySQLConnectionPool, threading.BoundedSemaphore]:
+        pool = self._pool
+        if pool is None:
+            with self._lock:
+                pool = self._pool
+                if pool is None:
+                    from mysql.connector.pooling import MySQLConnectionPool
+
+                    config = self.config
+                    raw = MySQLConnectionPool(
+                        pool_name=f"bucket_sql_{next(_POOL_IDS)}",
+                        pool_size=config.pool_size,
+                        pool_reset_session=True,
+                        **config.connect_kwargs(),
+                    )
+                    pool = self._pool = (raw, threading.BoundedSemaphore(config.pool_size))
+                    self.disp.log_debug(f"pool opened on {config.location}", "connect")
+        return pool
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """A pooled connection for the block (returned to the pool afterwards).
+
+        Raises:
+            SQLPoolTimeout: none became free within ``pool_timeout``.
+            Exception: mysql-connector's, when the server cannot be reached.
+        """
+        pool, slots = self._ensure_pool()
+        if not slots.acquire(timeout=self.config.pool_timeout):
+            raise SQLPoolTimeout(
+                f"no pooled connection became free within {self.config.pool_timeout} s "
+                f"(DB_POOL_SIZE={self.config.pool_size})"
+            )
+        try:
+            cnx = pool.get_connection()
+            try:
+                yield cnx
+            finally:
+                try:
+                    cnx.close()  # back to the pool (after a session reset)
+                except Exception as exc:
+                    self.disp.log_debug(f"returning a connection: {exc!r}", "pool")
+        finally:
+            slots.release()
+
+    def _attempt(
+        self, operation: str, func: Callable[[], T], *, quiet: bool = False
+    ) -> tuple[bool, T | None]:
+        try:
+            result = func()
+        except Exception as exc:  # never raise from the facade, even on a bug below
+            self._fail(operation, translate(exc), quiet=quiet)
+            return False, None
+        self.last_error = None
+        return True, result
+
+    def _with_connection(self, operation: str, func: Callable[[Any], T], *, replay: bool) -> T | int:
+        def run() -> T:
+            try:
+                with self._connection() as cnx:
+                    return func(cnx)
+            except Exception as exc:
+                error = translate(exc)
+                if not replay or not isinstance(error, SQLConnectionError) or isinstance(
+                    error, SQLPoolTimeout
+                ):
+                    raise
+                self.disp.log_debug(f"{operation}: {error}; retrying once", operation)
+                with self._connection() as cnx:
+                    return func(cnx)
+
+        ok, result = self._attempt(operation, run)
+        return result if ok else self.error  # type: ignore[return-value]
+
+    def _fail(self, operation: str, exc: SQLError, *, quiet: bool = False) -> None:
+        self.last_error = exc
+        if quiet:
+            self.disp.log_debug(f"{operation}: {exc}", operation)
+        else:
+            self.disp.log_error(f"{operation}: {exc}", operation)
+
+    # ----------------------------------------------------------- connection
+    def connect(self) -> int:
+        """Open a new pool (closing an old one) and check it with ``SELECT 1``.
+
+        Returns:
+            ``success`` when the server answers and accepts the user, else ``error``.
+        """
+        self._drop_pool()
+        result = self._with_connection(
+            "connect", lambda cnx: _run(cnx, "SELECT 1 AS ok", None, "one"), replay=False
+        )
+        return self.error if isinstance(result, int) else self.success
+
+    def is_connected(self) -> bool:
+        """True when the pool is open and the server answers. Never raises.
+
+        False before the first use, after ``disconnect()``, or when the probe fails.
+        """
+        if self._pool is None:
+            return False
+        return self.health_check()
+
+    def health_check(self) -> bool:
+        """``SELECT 1`` on a pooled connection; never raises. Opens the pool if need be
+        and records the latency in ``last_latency`` (None on failure)."""
+        started = time.perf_counter()
+
+        def probe() -> object:
+            with self._connection() as cnx:
+                return _run(cnx, "SELECT 1 AS ok", None, "one")
+
+        ok, _ = self._attempt("health_check", probe, quiet=True)
+        self.last_latency = time.perf_counter() - started if ok else None
+        return ok
+
+    def _drop_pool(self) -> None:
+        with self._lock:
+            pool = self._pool
+            self._pool = None
+        if pool is not None:
+            pool[0]._remove_connections()  # closes the idle connections
+
+    def disconnect(self) -> int:
+        """Close the pool's idle connections and forget the pool; the next call opens a
+        new one (connections still in use close when returned). Idempotent; ``success``."""
+        try:
+            self._drop_pool()
+        except Exception as exc:  # close must not fail the caller
+            self.disp.log_warning(f"disconnect: {exc!r}", "disconnect")
+        self.last_error = None
+        return self.success
+
+    def close(self) -> None:
+        """Same as ``disconnect()``, for ``with`` blocks and the RuntimeManager."""
+        self.disconnect()
+
+    def __enter__(self) -> SQL:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.disconnect()
+
+    # ------------------------------------------------------------- queries
+    def execute(self, query: str, params: Params = None) -> int:
+        """Run one statement (autocommitted): ``success`` or ``error``.
+
+        Args:
+            query: SQL with ``%s`` / ``%(name)s`` placeholders, never values.
+            params: a tuple, list or mapping of values (sent as data).
+        """
+        result = self.run(query, params)
+        return self.success if isinstance(result, ExecResult) else self.error
+
+    def run(self, query: str, params: Params = None) -> ExecResult | int:
+        """Run one statement (autocommitted): its ``ExecResult``, or ``error``."""
+        return self._with_connection(
+            "execute", lambda cnx: _run(cnx, query, params, "none"), replay=False
+        )
+
+    def execute_many(self, query: str, rows: Sequence[Params]) -> ExecResult | int:
+        """Run one statement for each parameter set (batched by the driver), in one
+        transaction: all rows or none. Its ``ExecResult``, or ``error``."""
+
+        def run(cnx: Any) -> ExecResult:
+            cnx.start_transaction()
+            try:
+                result = _run_many(cnx, query, rows)
+                cnx.commit()
+                return result
+            except BaseException:
+                cnx.rollback()
+                raise
+
+        return self._with_connection("execute_many", run, replay=False)
+
+    def insert(self, table: str, row: Mapping[str, Any]) -> ExecResult | int:
+        """Insert one row; table and column names are validated and quoted.
+
+        Returns its ``ExecResult`` (``last_insert_id`` set for AUTO_INCREMENT), or ``error``.
+        """
+
+        def run(cnx: Any) -> ExecResult:
+            query, params = _insert_sql(table, row)
+            return _run(cnx, query, params, "none")  # type: ignore[no-any-return]
+
+        return self._with_connection("insert", run, replay=False)
+
+    def fetch_all(self, query: str, params: Params = None) -> list[Row] | int:
+        """Every row as a dict (column name -> value), or ``error``."""
+        return self._with_connection(
+            "fetch_all", lambda cnx: _run(cnx, query, params, "all"), replay=True
+        )
+
+    def fetch_one(self, query: str, params: Params = None) -> Row | int | None:
+        """The first row as a dict, None when there is none, or ``error``."""
+        return self._with_connection(
+            "fetch_one", lambda cnx: _run(cnx, query, params, "one"), replay=True
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A transaction on one pooled connection: commits when the block ends, rolls
+        back when it raises (the exception propagates).
+
+        Example::
+
+            with sql.transaction() as tx:
+                tx.execute("UPDATE accounts SET balance = balance - %s WHERE id = %s", (5, 1))
+                tx.execute("UPDATE accounts SET balance = balance + %s WHERE id = %s", (5, 2))
+
+        Raises:
+            SQLError: no connection could be had, a statement failed, or the commit
+                failed (after a rollback). ``last_error`` is set too.
+        """
+        try:
+            ctx = self._connection()
+            cnx = ctx.__enter__()
+        except Exception as exc:
+            error = translate(exc)
+            self._fail("transaction", error)
+            raise error from exc
+        try:
+            try:
+                cnx.start_transaction()
+            except Exception as exc:
+                error = translate(exc)
+                self._fail("transaction", error)
+                raise error from exc
+            tx = Transaction(cnx)
+            try:
+                yield tx
+                if not tx.rolled_back:
+                    cnx.commit()
+            except BaseException as exc:
+                try:
+                    if not tx.rolled_back:
+                        cnx.rollback()
+                except Exception as rollback_exc:
+                    self.disp.log_warning(f"rollback failed: {rollback_exc!r}", "transaction")
+                if isinstance(exc, SQLError):
+                    self._fail("transaction", exc)
+                elif isinstance(exc, Exception) and type(exc).__module__.startswith("mysql"):
+                    error = translate(exc)
+                    self._fail("transaction", error)
+                    raise error from exc
+                else:
+                    self.disp.log_warning(f"rolled back: {type(exc).__name__}", "transaction")
+                raise
+            self.last_error = None
+        finally:
+            ctx.__exit__(None, None, None)
+
+    def __repr__(self) -> str:
+        state = "connected" if self._pool is not None else "not connected"
+        return f"<SQL {state} config={self._config!r}>"
+
+
+__all__ = ["SQL", "ExecResult", "Params", "Row", "Transaction", "quote_identifier"]

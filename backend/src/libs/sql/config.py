@@ -1,0 +1,211 @@
+"""Every setting of the SQL peer (MariaDB / MySQL), read from a mapping and validated.
+
+``SQLConfig.from_env()`` reads ``os.environ`` over a ``.env`` file; tests pass a dict;
+explicit ``from_env(**overrides)`` win. Invalid values raise ``SQLConfigError``
+naming the variable. ``repr`` masks the password; nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.src.libs.core.settings import first_set, mask, parse_float, parse_int, read_environ
+from backend.src.libs.sql.errors import SQLConfigError
+
+VARIABLES: dict[str, tuple[str, ...]] = {
+    "host": ("DB_HOST",),
+    "port": ("DB_PORT",),
+    "user": ("DB_USER",),
+    "password": ("DB_PASSWORD",),
+    "database": ("DB_DATABASE", "DB_NAME"),
+    "socket": ("DB_SOCKET",),
+    "pool_size": ("DB_POOL_SIZE",),
+    "pool_timeout": ("DB_POOL_TIMEOUT",),
+    "connect_timeout": ("DB_CONNECT_TIMEOUT",),
+    "charset": ("DB_CHARSET",),
+}
+_SECRET_FIELDS = ("password",)
+_NAME_RE = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
+
+
+@dataclass(frozen=True, repr=False)
+class SQLConfig:
+    """Validated settings of the SQL peer. Frozen; build with ``from_env`` or directly.
+
+    Attributes:
+        host: server name or address (default ``"127.0.0.1"``).
+        port: TCP port (default 3306).
+        user: user name (default ``"root"``).
+        password: the password (default ``""``); masked in ``repr``.
+        database: the default database (default None: none selected).
+        socket: a unix socket path; when set, ``host``/``port`` are not used.
+        pool_size: pooled connections, 1-32 (default 5; the pool opens them all on
+            first use).
+        pool_timeout: seconds a call waits for a free connection (default 10).
+        connect_timeout: seconds to open a connection (default 5).
+        charset: connection character set (default ``"utf8mb4"``).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 3306
+    user: str = "root"
+    password: str = ""
+    database: str | None = None
+    socket: str | None = None
+    pool_size: int = 5
+    pool_timeout: float = 10.0
+    connect_timeout: float = 5.0
+    charset: str = "utf8mb4"
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Which variable set each field (for messages)."""
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        env_file: str | os.PathLike[str] | None = ".env",
+        **overrides: Any,
+    ) -> SQLConfig:
+        """Read the settings from a mapping.
+
+        Args:
+            environ: the variables to read. Default: ``os.environ`` over ``env_file``.
+            env_file: the ``.env`` file read when ``environ`` is None (default ``.env``;
+                missing is fine; None skips it).
+            **overrides: explicit field values; they win over every variable.
+
+        Raises:
+            SQLConfigError: a value is invalid or unknown; the message names it.
+        """
+        env = read_environ(environ, env_file)
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for name, variables in VARIABLES.items():
+            if name == "password":  # an empty password is a valid value
+                for variable in variables:
+                    if variable in env:
+                        sources[name], values[name] = variable, env[variable]
+                        break
+                continue
+            found = first_set(env, variables)
+            if found is not None:
+                sources[name], values[name] = found
+        known = {f.name for f in dataclasses.fields(cls)} - {"sources"}
+        for name, value in overrides.items():
+            if name not in known:
+                raise SQLConfigError(f"unknown setting {name!r}")
+            if value is not None:
+                values[name] = value
+                sources[name] = "explicit"
+
+        def var(name: str) -> str:
+            return sources.get(name, VARIABLES[name][0])
+
+        kwargs: dict[str, Any] = {"sources": dict(sources)}
+        for name, value in values.items():
+            if name == "port":
+                kwargs[name] = parse_int(value, var(name), SQLConfigError, low=1, high=65535)
+            elif name == "pool_size":
+                kwargs[name] = parse_int(value, var(name), SQLConfigError, low=1, high=32)
+            elif name in ("pool_timeout", "connect_timeout"):
+                kwargs[name] = parse_float(value, var(name), SQLConfigError)
+            else:
+                kwargs[name] = value
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise SQLConfigError(f"invalid setting: {exc}") from exc
+
+    def _var(self, name: str) -> str:
+        return self.sources.get(name) or VARIABLES[name][0]
+
+    def _validate(self) -> None:
+        if not isinstance(self.host, str) or not self.host or any(c in self.host for c in " /\\@"):
+            raise SQLConfigError(f"{self._var('host')} must be a host name or address, not {self.host!r}")
+        for name, low, high in (("port", 1, 65535), ("pool_size", 1, 32)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise SQLConfigError(
+                    f"{self._var(name)} must be an integer between {low} and {high}, not {value!r}"
+                )
+        for name in ("pool_timeout", "connect_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise SQLConfigError(
+                    f"{self._var(name)} must be a positive number of seconds, not {value!r}"
+                )
+        if not isinstance(self.user, str) or not self.user:
+            raise SQLConfigError(f"{self._var('user')} must name a user")
+        if not isinstance(self.password, str):
+            raise SQLConfigError(f"{self._var('password')} must be a string")
+        if self.database is not None and not _NAME_RE.match(str(self.database)):
+            raise SQLConfigError(
+                f"{self._var('database')} must be a database name (letters, digits, _ and $, "
+                f"at most 64), not {self.database!r}"
+            )
+        if not isinstance(self.charset, str) or not _NAME_RE.match(self.charset):
+            raise SQLConfigError(f"{self._var('charset')} must be a character set name, not {self.charset!r}")
+        if self.socket is not None and (not isinstance(self.socket, str) or not self.socket):
+            raise SQLConfigError(f"{self._var('socket')} must be a unix socket path")
+
+    def replace(self, **changes: Any) -> SQLConfig:
+        """A copy with ``changes`` applied (validated again)."""
+        sources = dict(self.sources)
+        sources.update({name: "explicit" for name in changes})
+        return dataclasses.replace(self, sources=sources, **changes)
+
+    @property
+    def location(self) -> str:
+        """Where the server is, for messages: ``user@host:port/database`` (no secret)."""
+        where = f"unix:{self.socket}" if self.socket else f"{self.host}:{self.port}"
+        return f"{self.user}@{where}/{self.database or ''}"
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for mysql-connector (holds the password: never log it)."""
+        kwargs: dict[str, Any] = {
+            "user": self.user,
+            "password": self.password,
+            "charset": self.charset,
+            "connection_timeout": max(1, round(self.connect_timeout)),
+            "autocommit": True,
+            "use_unicode": True,
+        }
+        if self.database:
+            kwargs["database"] = self.database
+        if self.socket:
+            kwargs["unix_socket"] = self.socket
+        else:
+            kwargs.update(host=self.host, port=self.port)
+        return kwargs
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as a dict for logs; the password masked."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name != "sources":
+                value = getattr(self, f.name)
+                out[f.name] = mask(value) if f.name in _SECRET_FIELDS else value
+        return out
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            if f.name == "sources":
+                continue
+            value = getattr(self, f.name)
+            parts.append(f"{f.name}={mask(value) if f.name in _SECRET_FIELDS else repr(value)}")
+        return f"SQLConfig({', '.join(parts)})"
+
+    __str__ = __repr__
+
+
+__all__ = ["VARIABLES", "SQLConfig"]

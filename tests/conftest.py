@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -83,10 +84,8 @@ def bucket_name(s3_store: S3Store) -> Iterator[str]:
     name = unique_bucket_name()
     s3_store.create_bucket(name)
     yield name
-    try:
+    with contextlib.suppress(Exception):  # the test may have deleted it already
         s3_store.delete_bucket(name, force=True)
-    except Exception:  # the test may have deleted it already
-        pass
 
 
 @pytest.fixture
@@ -124,8 +123,6 @@ def any_store(
     name = unique_bucket_name()
     store.create_bucket(name)
     yield StoreCase(kind=request.param, store=store, bucket=name)
-    try:
+    with contextlib.suppress(Exception):
         store.delete_bucket(name, force=True)
-    except Exception:
-        pass
     store.close()

@@ -82,7 +82,7 @@ def wait_http(url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - loopback test server
+            urllib.request.urlopen(url, timeout=2)
             return
         except urllib.error.HTTPError:
             return

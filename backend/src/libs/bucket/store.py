@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Protocol, Union, runtime_checkable
+from typing import IO, Protocol, runtime_checkable
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called as ``progress(bytes_done, bytes_total)``; ``bytes_total`` is None when unknown."""
 
-Data = Union[bytes, bytearray, memoryview, str, IO[bytes]]
+Data = bytes | bytearray | memoryview | str | IO[bytes]
 """What ``put_object`` accepts: bytes-like, text (UTF-8 encoded) or a binary stream."""
 
 
@@ -70,7 +70,7 @@ class PrefixInfo:
     prefix: str
 
 
-ListEntry = Union[ObjectInfo, PrefixInfo]
+ListEntry = ObjectInfo | PrefixInfo
 
 
 @dataclass(frozen=True)

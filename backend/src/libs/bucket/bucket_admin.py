@@ -180,7 +180,7 @@ def check_lock_mode(mode: object) -> LockMode:
     """``GOVERNANCE`` or ``COMPLIANCE``, else ``InvalidArgument`` naming ``mode``."""
     if mode not in ("GOVERNANCE", "COMPLIANCE"):
         raise InvalidArgument(f"mode must be GOVERNANCE or COMPLIANCE, not {mode!r}")
-    return mode  # type: ignore[return-value]
+    return mode
 
 
 def _days(value: object, name: str) -> int | None:
@@ -277,7 +277,7 @@ class S3BucketFeatures:
         check_bucket_name(bucket)
         if not isinstance(enabled, bool):
             raise InvalidArgument(f"enabled must be True or False, not {enabled!r}")
-        status = "Enabled" if enabled else "Suspended"
+        status: Literal["Enabled", "Suspended"] = "Enabled" if enabled else "Suspended"
         with self._translating("set_versioning", bucket):
             self.client.put_bucket_versioning(
                 Bucket=bucket, VersioningConfiguration={"Status": status}
@@ -288,7 +288,9 @@ class S3BucketFeatures:
         check_bucket_name(bucket)
         with self._translating("get_versioning", bucket):
             status = self.client.get_bucket_versioning(Bucket=bucket).get("Status")
-        return status if status in ("Enabled", "Suspended") else None  # type: ignore[return-value]
+        if status == "Enabled" or status == "Suspended":
+            return status
+        return None
 
     def list_object_versions(
         self, bucket: str, *, prefix: str = "", page_size: int = 1000
@@ -361,12 +363,10 @@ class S3BucketFeatures:
         default: dict[str, Any] = {"SSEAlgorithm": algorithm}
         if kms_key_id:
             default["KMSMasterKeyID"] = kms_key_id
+        body: Any = {"Rules": [{"ApplyServerSideEncryptionByDefault": default}]}
         with self._translating("set_bucket_encryption", bucket):
             self.client.put_bucket_encryption(
-                Bucket=bucket,
-                ServerSideEncryptionConfiguration={
-                    "Rules": [{"ApplyServerSideEncryptionByDefault": default}]  # type: ignore[list-item]
-                },
+                Bucket=bucket, ServerSideEncryptionConfiguration=body
             )
 
     def get_bucket_encryption(self, bucket: str) -> tuple[str, str | None] | None:
@@ -382,7 +382,7 @@ class S3BucketFeatures:
             return None
         rules = response.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
         for rule in rules:
-            default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+            default: Mapping[str, Any] = rule.get("ApplyServerSideEncryptionByDefault") or {}
             if default.get("SSEAlgorithm"):
                 return str(default["SSEAlgorithm"]), default.get("KMSMasterKeyID")
         return None
@@ -421,7 +421,8 @@ class S3BucketFeatures:
             if exc.code == "NoSuchBucket":
                 raise
             return ()
-        return tuple(_rule_from_s3(r, self._unprefix) for r in response.get("Rules", []))  # type: ignore[arg-type]
+        rules: list[Any] = list(response.get("Rules", []))
+        return tuple(_rule_from_s3(r, self._unprefix) for r in rules)
 
     def delete_lifecycle(self, bucket: str) -> None:
         """Remove every lifecycle rule of the bucket (no error if there is none)."""
@@ -556,7 +557,8 @@ class S3BucketFeatures:
         retention = response.get("Retention") or {}
         if not retention.get("Mode"):
             return None
-        return Retention(mode=retention["Mode"], retain_until=retention["RetainUntilDate"])  # type: ignore[typeddict-item]
+        mode: Any = retention["Mode"]
+        return Retention(mode=mode, retain_until=retention["RetainUntilDate"])
 
     def set_legal_hold(
         self, bucket: str, key: str, on: bool = True, *, version_id: str | None = None

@@ -146,7 +146,7 @@ def _install_credentials(core: Any, credentials: Any) -> None:
     """Make ``core`` hand out ``credentials`` (first in its provider chain)."""
     from botocore.credentials import CredentialProvider
 
-    class _Fixed(CredentialProvider):  # type: ignore[misc]
+    class _Fixed(CredentialProvider):
         METHOD = "assume-role"
         CANONICAL_NAME = "bucket-assume-role"
 

@@ -18,14 +18,30 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from backend.src.libs.bucket import transfer
-from backend.src.libs.bucket.config import BucketConfig
+from backend.src.libs.bucket import presign, transfer
+from backend.src.libs.bucket.bucket_admin import (
+    LifecycleRule,
+    LockMode,
+    S3BucketFeatures,
+    check_lock_mode,
+    check_tags,
+    default_lifecycle,
+    tagging_header,
+)
+from backend.src.libs.bucket.config import (
+    SSE_ALGORITHMS,
+    STORAGE_CLASSES,
+    BucketConfig,
+    sse_customer_key_bytes,
+)
 from backend.src.libs.bucket.errors import (
     AlreadyExists,
     ConfigError,
+    Conflict,
     InvalidArgument,
     NotFound,
     StorageError,
@@ -69,23 +85,39 @@ def guess_content_type(key: str) -> str:
     return guessed or DEFAULT_CONTENT_TYPE
 
 
-class S3Store:
+class S3Store(S3BucketFeatures):
     """The ``ObjectStore`` protocol on S3, MinIO, Ceph RGW, SeaweedFS and AWS.
+
+    Beyond the protocol it offers the S3-only features: per-object encryption, storage
+    class, tags, write-once puts and object lock (keyword options of ``put_object`` and
+    ``upload_file``), versions (``version_id=`` on reads and deletes), presigning, and
+    the bucket features of ``S3BucketFeatures`` (versioning, default encryption,
+    lifecycle, tagging, object lock, info, stats).
 
     Args:
         config: validated settings (``BucketConfig.from_env()`` by default).
         client: a ready boto3 S3 client to use instead of building one (tests).
+        sts_client: the STS client used for ``role_arn`` (tests pass a stubbed one).
 
     Thread-safety: one instance may be shared by any number of threads.
     """
 
-    def __init__(self, config: BucketConfig | None = None, *, client: Any = None) -> None:
+    def __init__(
+        self, config: BucketConfig | None = None, *, client: Any = None, sts_client: Any = None
+    ) -> None:
         self.config = config if config is not None else BucketConfig.from_env()
         self._client: S3Client | None = client
         self._injected = client is not None
         self._lock = threading.Lock()
         self._batch_delete_ok = True
         self._prefix = self.config.prefix
+        self._sts_client = sts_client
+        self._session: Any = None
+        self._botocore_config: Any = None
+        self._signer: Any = None
+        self._write_once: dict[tuple[str, str], int] = {}
+        self._write_once_lock = threading.Lock()
+        self._hooked: set[int] = set()
 
     # ------------------------------------------------------------ connection
     @property
@@ -102,36 +134,33 @@ class S3Store:
     def _build_client(self) -> S3Client:
         cfg = self.config
         try:
-            import boto3
             from botocore.config import Config
             from botocore.exceptions import BotoCoreError
 
-            session = boto3.session.Session(
-                aws_access_key_id=cfg.access_key,
-                aws_secret_access_key=cfg.secret_key,
-                aws_session_token=cfg.session_token,
-                region_name=cfg.region,
-                profile_name=cfg.profile,
-            )
+            from backend.src.libs.bucket.credentials import make_session
+
+            session = make_session(cfg, sts_client=self._sts_client)
             checksum = cfg.effective_checksum_mode
-            botocore_config = Config(
-                region_name=cfg.region,
-                signature_version=cfg.signature_version,
-                s3={"addressing_style": cfg.effective_addressing_style},
-                retries={"total_max_attempts": cfg.max_retries + 1, "mode": cfg.retry_mode},
-                connect_timeout=cfg.connect_timeout,
-                read_timeout=cfg.read_timeout,
-                max_pool_connections=cfg.pool_size,
-                request_checksum_calculation=checksum,
-                response_checksum_validation=checksum,
-                user_agent_appid="bucket",
-            )
+            settings_: dict[str, Any] = {
+                "region_name": cfg.region,
+                "signature_version": cfg.signature_version,
+                "s3": {"addressing_style": cfg.effective_addressing_style},
+                "retries": {"total_max_attempts": cfg.max_retries + 1, "mode": cfg.retry_mode},
+                "connect_timeout": cfg.connect_timeout,
+                "read_timeout": cfg.read_timeout,
+                "max_pool_connections": cfg.pool_size,
+                "request_checksum_calculation": checksum,
+                "response_checksum_validation": checksum,
+                "user_agent_extra": "bucket",
+            }
+            botocore_config = Config(**settings_)
             client = session.client(
                 "s3",
                 endpoint_url=cfg.endpoint_url,
                 verify=cfg.verify_ssl,
                 config=botocore_config,
             )
+            self._session, self._botocore_config = session, botocore_config
         except BotoCoreError as exc:
             from botocore.exceptions import ProfileNotFound
 
@@ -142,12 +171,16 @@ class S3Store:
                 ) from exc
             raise translate(exc, operation="connect") from exc
         log.debug("S3 client ready: %s", cfg.endpoint_url or "AWS S3")
-        return cast("S3Client", client)
+        return client
 
     def close(self) -> None:
         """Drop the client and its connections; the next call builds a new one. Idempotent."""
         with self._lock:
             client, self._client = self._client, None
+            signer, self._signer = self._signer, None
+        if signer is not None and signer is not client:
+            with contextlib.suppress(Exception):
+                signer.close()
         if client is not None and not self._injected:
             with contextlib.suppress(Exception):
                 client.close()
@@ -200,7 +233,7 @@ class S3Store:
             for b in response.get("Buckets", [])
         ]
 
-    def create_bucket(self, bucket: str, *, exist_ok: bool = True) -> None:
+    def create_bucket(self, bucket: str, *, exist_ok: bool = True, object_lock: bool = False) -> None:
         """Create ``bucket`` in the configured region.
 
         ``us-east-1`` takes no ``LocationConstraint``; every other region does. With
@@ -218,6 +251,8 @@ class S3Store:
                 code="BucketAlreadyOwnedByYou", bucket=bucket, status=409,
             )
         kwargs: dict[str, Any] = {"Bucket": bucket}
+        if object_lock:
+            kwargs["ObjectLockEnabledForBucket"] = True  # also turns versioning on
         if self.config.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.config.region}
         try:
@@ -271,11 +306,12 @@ class S3Store:
                         Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
                     )
             versions = client.get_paginator("list_object_versions")
-            for page in versions.paginate(Bucket=bucket):
-                targets = [
-                    {"Key": v["Key"], "VersionId": v["VersionId"]}
-                    for v in itertools.chain(page.get("Versions", []), page.get("DeleteMarkers", []))
+            for version_page in versions.paginate(Bucket=bucket):
+                entries: list[Any] = [
+                    *version_page.get("Versions", []),
+                    *version_page.get("DeleteMarkers", []),
                 ]
+                targets = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in entries]
                 self._delete_batch(bucket, targets)
 
     # -------------------------------------------------------------- objects
@@ -288,6 +324,18 @@ class S3Store:
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         progress: ProgressCallback | None = None,
+        sse: str | None = None,
+        sse_kms_key_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+        storage_class: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        if_none_match: str | None = None,
+        lock_mode: LockMode | None = None,
+        retain_until: datetime | None = None,
+        legal_hold: bool | None = None,
+        multipart_threshold: int | None = None,
+        part_size: int | None = None,
+        max_concurrency: int | None = None,
     ) -> UploadResult:
         """Store ``data`` under ``key``.
 
@@ -299,32 +347,55 @@ class S3Store:
             content_type: default: guessed from the key's extension.
             metadata: user metadata (``x-amz-meta-*``), at most 2 KiB.
             progress: ``progress(bytes_done, bytes_total)``.
+            sse: ``"AES256"`` (SSE-S3) or ``"aws:kms"`` (SSE-KMS); default
+                ``BUCKET_SSE`` (none).
+            sse_kms_key_id: the KMS key of SSE-KMS (default ``BUCKET_SSE_KMS_KEY_ID``).
+            sse_customer_key: SSE-C key, 32 bytes (or 64 hex digits / base64); the
+                same key is needed to read the object. Default ``BUCKET_SSE_CUSTOMER_KEY``.
+            storage_class: e.g. ``"STANDARD_IA"`` (default ``BUCKET_STORAGE_CLASS``).
+            tags: object tags (at most 10).
+            if_none_match: ``"*"`` makes the put write-once: ``AlreadyExists`` when the
+                key exists (checked atomically by the server, multipart too).
+            lock_mode, retain_until: object lock retention of the new version
+                (bucket created with object lock).
+            legal_hold: put a legal hold on the new version.
+            multipart_threshold, part_size, max_concurrency: per-call multipart
+                settings (defaults: the store's).
 
         Raises:
-            InvalidArgument: bad bucket name, key, metadata or data type.
+            InvalidArgument: bad bucket name, key, metadata, option or data type.
+            AlreadyExists: ``if_none_match="*"`` and the key exists.
         """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
+        settings = transfer.TransferSettings(multipart_threshold, part_size, max_concurrency)
         extra = self._extra_args(key, content_type, metadata)
+        extra.update(self._write_args(
+            sse=sse, sse_kms_key_id=sse_kms_key_id, sse_customer_key=sse_customer_key,
+            storage_class=storage_class, tags=tags, lock_mode=lock_mode,
+            retain_until=retain_until, legal_hold=legal_hold,
+        ))
+        write_once = _check_if_none_match(if_none_match)
         if isinstance(data, str):
             data = data.encode("utf-8")
         if isinstance(data, (bytes, bytearray, memoryview)):
             body = bytes(data)
-            return self._put_small(bucket, key, full, body, len(body), extra, progress)
+            return self._put_small(bucket, key, full, body, len(body), extra, progress, write_once)
         if not hasattr(data, "read"):
             raise InvalidArgument(
                 f"data must be bytes, str or a binary stream, not {type(data).__name__}",
                 bucket=bucket,
                 key=key,
             )
-        stream = cast(IO[bytes], data)
+        stream = data
         size = _remaining_size(stream)
-        if size is not None and size < self.config.multipart_threshold:
-            return self._put_small(bucket, key, full, stream, size, extra, progress)
-        with self._translating("put_object", bucket, key):
+        if size is not None and size < settings.threshold(self.config):
+            return self._put_small(bucket, key, full, stream, size, extra, progress, write_once)
+        with _write_once_conflict(write_once, bucket, key), self._translating("put_object", bucket, key), \
+                self._maybe_write_once(bucket, full, write_once):
             sent = transfer.upload(
                 self.client, self.config, stream, bucket, full,
-                extra_args=extra, size=size, progress=progress,
+                extra_args=extra, size=size, progress=progress, settings=settings,
             )
         return UploadResult(bucket=bucket, key=key, size=size if size is not None else sent)
 
@@ -337,10 +408,13 @@ class S3Store:
         size: int,
         extra: dict[str, Any],
         progress: ProgressCallback | None,
+        write_once: bool = False,
     ) -> UploadResult:
         if progress:
             progress(0, size)
-        with self._translating("put_object", bucket, key):
+        if write_once:
+            extra = {**extra, "IfNoneMatch": "*"}
+        with _write_once_conflict(write_once, bucket, key), self._translating("put_object", bucket, key):
             response = self.client.put_object(Bucket=bucket, Key=full, Body=body, **extra)
         if progress:
             progress(size, size)
@@ -361,60 +435,107 @@ class S3Store:
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         progress: ProgressCallback | None = None,
+        sse: str | None = None,
+        sse_kms_key_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+        storage_class: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        if_none_match: str | None = None,
+        lock_mode: LockMode | None = None,
+        retain_until: datetime | None = None,
+        legal_hold: bool | None = None,
+        multipart_threshold: int | None = None,
+        part_size: int | None = None,
+        max_concurrency: int | None = None,
     ) -> UploadResult:
         """Upload the file at ``path``: one PUT below ``multipart_threshold``, else a
         parallel multipart upload (aborted on failure).
 
+        The keyword options are those of ``put_object`` (encryption, storage class,
+        tags, write-once, object lock, per-call multipart settings).
+
         Raises:
             InvalidArgument: ``path`` is missing, unreadable or not a regular file.
+            AlreadyExists: ``if_none_match="*"`` and the key exists.
         """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
         source = _readable_file(path)
         size = source.stat().st_size
+        settings = transfer.TransferSettings(multipart_threshold, part_size, max_concurrency)
         extra = self._extra_args(key, content_type, metadata)
-        if size < self.config.multipart_threshold:
+        extra.update(self._write_args(
+            sse=sse, sse_kms_key_id=sse_kms_key_id, sse_customer_key=sse_customer_key,
+            storage_class=storage_class, tags=tags, lock_mode=lock_mode,
+            retain_until=retain_until, legal_hold=legal_hold,
+        ))
+        write_once = _check_if_none_match(if_none_match)
+        if size < settings.threshold(self.config):
             with source.open("rb") as handle:
-                return self._put_small(bucket, key, full, handle, size, extra, progress)
-        with self._translating("upload_file", bucket, key):
+                return self._put_small(bucket, key, full, handle, size, extra, progress, write_once)
+        with _write_once_conflict(write_once, bucket, key), self._translating("upload_file", bucket, key), \
+                self._maybe_write_once(bucket, full, write_once):
             transfer.upload(
                 self.client, self.config, str(source), bucket, full,
-                extra_args=extra, size=size, progress=progress,
+                extra_args=extra, size=size, progress=progress, settings=settings,
             )
         return UploadResult(bucket=bucket, key=key, size=size)
 
     def get_object(
-        self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
     ) -> bytes:
         """The object's bytes, or the inclusive byte range ``start..end`` of them.
 
+        Args:
+            version_id: read this version (default: the latest).
+            sse_customer_key: the SSE-C key the object was written with (default
+                ``BUCKET_SSE_CUSTOMER_KEY``).
+
         Raises:
             ObjectNotFound, BucketNotFound: nothing there.
-            InvalidArgument: a negative or reversed range, or one past the end.
+            InvalidArgument: a negative or reversed range, or one past the end; an SSE-C
+                object read without its key (or with another key).
         """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
         check_range(start, end)
         kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
+        kwargs.update(self._read_args(version_id, sse_customer_key))
         header = range_header(start, end)
         if header:
             kwargs["Range"] = header
-        with self._translating("get_object", bucket, key):
+        with _sse_c_hint(bucket, key), self._translating("get_object", bucket, key):
             body = self.client.get_object(**kwargs)["Body"]
             try:
                 return body.read()
             finally:
                 body.close()
 
-    def open_object(self, bucket: str, key: str) -> IO[bytes]:
+    def open_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+    ) -> IO[bytes]:
         """A readable binary stream of the object (botocore's ``StreamingBody``).
 
         The caller reads and closes it; nothing is buffered beyond what is read.
+        ``version_id`` and ``sse_customer_key`` as in ``get_object``.
         """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
-        with self._translating("open_object", bucket, key):
-            body = self.client.get_object(Bucket=bucket, Key=full)["Body"]
+        extra = self._read_args(version_id, sse_customer_key)
+        with _sse_c_hint(bucket, key), self._translating("open_object", bucket, key):
+            body = self.client.get_object(Bucket=bucket, Key=full, **extra)["Body"]
         return cast(IO[bytes], _TranslatingStream(body, self, bucket, key))
 
     def download_file(
@@ -424,8 +545,17 @@ class S3Store:
         path: str | os.PathLike[str],
         *,
         progress: ProgressCallback | None = None,
+        version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+        multipart_threshold: int | None = None,
+        part_size: int | None = None,
+        max_concurrency: int | None = None,
     ) -> int:
         """Download to ``path``; the file appears whole or not at all.
+
+        ``version_id`` and ``sse_customer_key`` as in ``get_object``;
+        ``multipart_threshold``, ``part_size`` and ``max_concurrency`` override the
+        store's ranged-download settings for this call.
 
         One GET below ``multipart_threshold`` (streamed to a temporary file beside
         ``path``, fsynced, then renamed); above it, parallel ranged GETs.
@@ -440,15 +570,19 @@ class S3Store:
         check_bucket_name(bucket)
         full = self._key(key, bucket)
         target = _writable_target(path)
-        with self._translating("download_file", bucket, key):
-            response = self.client.get_object(Bucket=bucket, Key=full)
+        settings = transfer.TransferSettings(multipart_threshold, part_size, max_concurrency)
+        extra = self._read_args(version_id, sse_customer_key)
+        with _sse_c_hint(bucket, key), self._translating("download_file", bucket, key):
+            response = self.client.get_object(Bucket=bucket, Key=full, **extra)
             size = int(response["ContentLength"])
             body = response["Body"]
-            if size >= self.config.multipart_threshold:
+            if size >= settings.threshold(self.config):
                 body.close()
+                if version_id is None and response.get("VersionId"):
+                    extra["VersionId"] = response["VersionId"]  # the version measured
                 transfer.download(
                     self.client, self.config, bucket, full, str(target),
-                    size=size, progress=progress,
+                    size=size, progress=progress, extra_args=extra, settings=settings,
                 )
                 return size
             if progress:
@@ -461,12 +595,23 @@ class S3Store:
                 progress(size, size)
         return size
 
-    def head_object(self, bucket: str, key: str) -> ObjectInfo:
-        """The object's size, ETag, dates, content type, storage class and user metadata."""
+    def head_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+    ) -> ObjectInfo:
+        """The object's size, ETag, dates, content type, storage class and user metadata.
+
+        ``version_id`` and ``sse_customer_key`` as in ``get_object``.
+        """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
-        with self._translating("head_object", bucket, key):
-            r = self.client.head_object(Bucket=bucket, Key=full)
+        extra = self._read_args(version_id, sse_customer_key)
+        with _sse_c_hint(bucket, key), self._translating("head_object", bucket, key):
+            r = self.client.head_object(Bucket=bucket, Key=full, **extra)
         return ObjectInfo(
             bucket=bucket,
             key=key,
@@ -492,12 +637,33 @@ class S3Store:
             return False
         return True
 
-    def delete_object(self, bucket: str, key: str) -> None:
-        """Delete ``key``; deleting a missing key is not an error (S3's rule)."""
+    def delete_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        bypass_governance: bool = False,
+    ) -> None:
+        """Delete ``key``; deleting a missing key is not an error (S3's rule).
+
+        Args:
+            version_id: delete this version (or delete marker) for good; without it a
+                versioned bucket gets a delete marker.
+            bypass_governance: delete a version under GOVERNANCE retention.
+
+        Raises:
+            PermissionDenied: the version is locked (retention or legal hold).
+        """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
+        extra: dict[str, Any] = {}
+        if version_id:
+            extra["VersionId"] = version_id
+        if bypass_governance:
+            extra["BypassGovernanceRetention"] = True
         with self._translating("delete_object", bucket, key):
-            self.client.delete_object(Bucket=bucket, Key=full)
+            self.client.delete_object(Bucket=bucket, Key=full, **extra)
 
     def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
         """Delete many keys, 1000 a request, reading ``keys`` lazily.
@@ -725,6 +891,254 @@ class S3Store:
             extra["Metadata"] = checked
         return extra
 
+    def _write_args(
+        self,
+        *,
+        sse: str | None,
+        sse_kms_key_id: str | None,
+        sse_customer_key: str | bytes | None,
+        storage_class: str | None,
+        tags: Mapping[str, str] | None,
+        lock_mode: LockMode | None,
+        retain_until: datetime | None,
+        legal_hold: bool | None,
+    ) -> dict[str, Any]:
+        """The encryption, storage class, tagging and lock arguments of a write, with
+        the store's defaults (``BUCKET_SSE``...) for what the call leaves out."""
+        cfg = self.config
+        out: dict[str, Any] = {}
+        customer_key = sse_customer_key if sse_customer_key is not None else (
+            None if sse is not None else cfg.sse_customer_key
+        )
+        algorithm = sse if sse is not None else (None if sse_customer_key is not None else cfg.sse)
+        if algorithm is not None and customer_key is not None:
+            raise InvalidArgument("sse and sse_customer_key exclude each other")
+        if algorithm is not None:
+            if algorithm not in SSE_ALGORITHMS:
+                raise InvalidArgument(f"sse must be AES256 or aws:kms, not {algorithm!r}")
+            out["ServerSideEncryption"] = algorithm
+            key_id = sse_kms_key_id if sse_kms_key_id is not None else cfg.sse_kms_key_id
+            if key_id:
+                if algorithm != "aws:kms":
+                    raise InvalidArgument("sse_kms_key_id needs sse='aws:kms'")
+                out["SSEKMSKeyId"] = key_id
+        elif sse_kms_key_id is not None:
+            raise InvalidArgument("sse_kms_key_id needs sse='aws:kms'")
+        if customer_key is not None:
+            out.update(_sse_c_args(customer_key))
+        storage = storage_class if storage_class is not None else cfg.storage_class
+        if storage is not None:
+            if storage not in STORAGE_CLASSES:
+                raise InvalidArgument(f"storage_class must be one of {', '.join(STORAGE_CLASSES)}, not {storage!r}")
+            out["StorageClass"] = storage
+        checked_tags = check_tags(tags)
+        if checked_tags:
+            out["Tagging"] = tagging_header(checked_tags)
+        if (lock_mode is None) != (retain_until is None):
+            raise InvalidArgument("lock_mode and retain_until go together")
+        if lock_mode is not None and retain_until is not None:
+            out["ObjectLockMode"] = check_lock_mode(lock_mode)
+            if not isinstance(retain_until, datetime) or retain_until.tzinfo is None:
+                raise InvalidArgument("retain_until must be a timezone-aware datetime")
+            out["ObjectLockRetainUntilDate"] = retain_until
+        if legal_hold is not None:
+            out["ObjectLockLegalHoldStatus"] = "ON" if legal_hold else "OFF"
+        return out
+
+    def _read_args(self, version_id: str | None, sse_customer_key: str | bytes | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if version_id is not None:
+            if not isinstance(version_id, str) or not version_id:
+                raise InvalidArgument(f"version_id must be a non-empty string, not {version_id!r}")
+            out["VersionId"] = version_id
+        customer_key = sse_customer_key if sse_customer_key is not None else self.config.sse_customer_key
+        if customer_key is not None:
+            out.update(_sse_c_args(customer_key))
+        return out
+
+    @contextlib.contextmanager
+    def _maybe_write_once(self, bucket: str, full: str, write_once: bool) -> Iterator[None]:
+        """While a write-once multipart upload of ``bucket``/``full`` runs, its
+        CompleteMultipartUpload carries ``If-None-Match: *`` (s3transfer cannot pass it)."""
+        if not write_once:
+            yield
+            return
+        client = self.client
+        with self._write_once_lock:
+            if id(client) not in self._hooked:
+                client.meta.events.register(
+                    "before-parameter-build.s3.CompleteMultipartUpload", self._add_if_none_match
+                )
+                self._hooked.add(id(client))
+            self._write_once[(bucket, full)] = self._write_once.get((bucket, full), 0) + 1
+        try:
+            yield
+        finally:
+            with self._write_once_lock:
+                left = self._write_once.get((bucket, full), 1) - 1
+                if left:
+                    self._write_once[(bucket, full)] = left
+                else:
+                    self._write_once.pop((bucket, full), None)
+
+    def _add_if_none_match(self, params: dict[str, Any], **kwargs: Any) -> None:
+        with self._write_once_lock:
+            if (params.get("Bucket"), params.get("Key")) in self._write_once:
+                params["IfNoneMatch"] = "*"
+
+    # ------------------------------------------------------------ presigning
+    @property
+    def signing_client(self) -> Any:
+        """The client presigned URLs are signed with: the store's own, or one built
+        for ``public_url`` (same credentials and settings; it never sends a request)."""
+        if not self.config.public_url or self._injected:
+            return self.client
+        signer = self._signer
+        if signer is None:
+            client = self.client  # builds the session and botocore config
+            with self._lock:
+                signer = self._signer
+                if signer is None:
+                    with self._translating("presign"):
+                        session = self._session
+                        signer = self._signer = session.client(
+                            "s3",
+                            endpoint_url=self.config.public_url,
+                            verify=self.config.verify_ssl,
+                            config=self._botocore_config,
+                        ) if session is not None else client
+        return signer
+
+    def presign_url(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        method: str = "GET",
+        expiration: int | float | timedelta = 3600,
+        content_type: str | None = None,
+        version_id: str | None = None,
+        download_name: str | None = None,
+    ) -> str:
+        """A presigned GET or PUT URL, signed for ``public_url`` when it is set. No request.
+
+        Args:
+            method: ``"GET"`` (default) or ``"PUT"``.
+            expiration: seconds or a timedelta, 1 s .. 7 days (default 3600).
+            content_type: PUT only: the ``Content-Type`` the uploader must send.
+            version_id: GET only: a given version.
+            download_name: GET only: served as ``Content-Disposition: attachment``.
+
+        Raises:
+            InvalidArgument: bad bucket, key, method or expiration (names ``expiration``).
+        """
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        params: dict[str, Any] = {}
+        verb = str(method).upper()
+        if content_type is not None:
+            if verb != "PUT":
+                raise InvalidArgument("content_type applies to PUT URLs only")
+            params["ContentType"] = content_type
+        if version_id is not None:
+            params["VersionId"] = version_id
+        if download_name is not None:
+            params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
+        with self._translating("presign_url", bucket, key):
+            return presign.presign_url(
+                self.signing_client, bucket, full, method=verb, expiration=expiration, params=params
+            )
+
+    def presign_post(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expiration: int | float | timedelta = 3600,
+        min_size: int | None = None,
+        max_size: int | None = None,
+        content_type: str | None = None,
+        content_type_prefix: str | None = None,
+        key_prefix: str | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> presign.PresignedPost:
+        """A presigned POST form (browser upload) with conditions; no request.
+
+        ``key`` and ``key_prefix`` are relative to the store prefix. See
+        ``presign.presign_post`` for the conditions.
+
+        Raises:
+            InvalidArgument: bad bucket, key, expiration or conditions.
+        """
+        check_bucket_name(bucket)
+        full = self._key(key, bucket)
+        full_prefix = None if key_prefix is None else self._prefix + key_prefix
+        with self._translating("presign_post", bucket, key):
+            return presign.presign_post(
+                self.signing_client, bucket, full, expiration=expiration,
+                min_size=min_size, max_size=max_size, content_type=content_type,
+                content_type_prefix=content_type_prefix, key_prefix=full_prefix, fields=fields,
+            )
+
+    # --------------------------------------------------------- ensure bucket
+    def ensure_bucket(
+        self,
+        bucket: str,
+        *,
+        versioning: bool | None = None,
+        encryption: str | None = None,
+        lifecycle: list[LifecycleRule] | tuple[LifecycleRule, ...] | bool | None = None,
+        object_lock: bool | None = None,
+    ) -> bool:
+        """HEAD the bucket; on 404 create it (region rule, "already yours" tolerated)
+        and configure it. An existing bucket is left as it is.
+
+        Args:
+            versioning: enable versioning (default ``BUCKET_CREATE_VERSIONING``, off).
+            encryption: default encryption ``AES256``/``aws:kms`` (default
+                ``BUCKET_CREATE_ENCRYPTION``, none).
+            lifecycle: rules, or True for the settings' policy (default
+                ``BUCKET_CREATE_LIFECYCLE``: 30 d STANDARD_IA, 90 d GLACIER, expire 365 d,
+                abort incomplete multipart uploads after 7 d).
+            object_lock: create with object lock (default ``BUCKET_CREATE_OBJECT_LOCK``).
+
+        Returns:
+            True when this call created the bucket.
+
+        Raises:
+            InvalidArgument: invalid name (no request made) or options.
+            AlreadyExists: another account owns the name.
+            NotSupported / InvalidArgument: the server refused a configuration; the
+                bucket exists then, unconfigured in that respect.
+        """
+        check_bucket_name(bucket)
+        cfg = self.config
+        versioning = cfg.create_versioning if versioning is None else versioning
+        encryption = cfg.create_encryption if encryption is None else encryption
+        object_lock = cfg.create_object_lock if object_lock is None else object_lock
+        if lifecycle is None:
+            lifecycle = cfg.create_lifecycle
+        rules: tuple[LifecycleRule, ...] = ()
+        if lifecycle is True:
+            rules = (default_lifecycle(cfg),)
+        elif lifecycle:
+            rules = tuple(lifecycle)
+        if encryption is not None and encryption not in SSE_ALGORITHMS:
+            raise InvalidArgument(f"encryption must be AES256 or aws:kms, not {encryption!r}")
+        if self.bucket_exists(bucket):
+            return False
+        self.create_bucket(bucket, object_lock=bool(object_lock))
+        if versioning and not object_lock:
+            self.set_versioning(bucket, True)
+        if encryption is not None:
+            self.set_bucket_encryption(
+                bucket, encryption,
+                kms_key_id=cfg.sse_kms_key_id if encryption == "aws:kms" else None,
+            )
+        if rules:
+            self.set_lifecycle(bucket, rules)
+        return True
+
 
 class _TranslatingStream:
     """Wraps a ``StreamingBody`` so read errors become ``StorageError`` too."""
@@ -822,3 +1236,46 @@ def _write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(handle.name)
         raise
+
+
+def _sse_c_args(key: str | bytes) -> dict[str, Any]:
+    raw = sse_customer_key_bytes(key)
+    # botocore base64-encodes the key and adds its MD5 itself
+    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": raw}
+
+
+def _check_if_none_match(value: str | None) -> bool:
+    if value is None:
+        return False
+    if value != "*":
+        raise InvalidArgument(f"if_none_match must be '*' (write-once), not {value!r}")
+    return True
+
+
+@contextlib.contextmanager
+def _write_once_conflict(write_once: bool, bucket: str, key: str) -> Iterator[None]:
+    """A write-once put refused because the key exists becomes ``AlreadyExists``."""
+    try:
+        yield
+    except Conflict as exc:
+        if not write_once or isinstance(exc, AlreadyExists):
+            raise
+        raise AlreadyExists(
+            "write-once put refused: the key already exists (if_none_match='*')",
+            code=exc.code, bucket=bucket, key=key, request_id=exc.request_id, status=exc.status,
+        ) from exc
+
+
+@contextlib.contextmanager
+def _sse_c_hint(bucket: str, key: str) -> Iterator[None]:
+    """A 400 on a read is, most of the time, an SSE-C object read without its key: say so."""
+    try:
+        yield
+    except InvalidArgument as exc:
+        if exc.status != 400 or exc.code not in ("400", "InvalidArgument", "InvalidRequest", "BadRequest"):
+            raise
+        raise InvalidArgument(
+            f"{exc.message} (if the object is encrypted with a customer key (SSE-C), pass "
+            "the sse_customer_key it was written with)",
+            code=exc.code, bucket=bucket, key=key, request_id=exc.request_id, status=exc.status,
+        ) from exc

@@ -16,12 +16,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any, TypeVar
 
 from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.errors import ConnectionFailed, StorageError
+from backend.src.libs.bucket.errors import ConnectionFailed, NotSupported, StorageError
 from backend.src.libs.bucket.store import (
     Data,
     DeleteResult,
@@ -251,12 +250,46 @@ class Bucket(metaclass=FinalClass):
             "create_bucket", lambda: self.store.create_bucket(bucket_name, exist_ok=exist_ok)
         )
 
-    def ensure_bucket(self, bucket_name: str) -> int:
-        """Create the bucket if it does not exist; ``success`` if it exists or was made."""
+    def ensure_bucket(
+        self,
+        bucket_name: str,
+        *,
+        versioning: bool | None = None,
+        encryption: str | None = None,
+        lifecycle: Any = None,
+        object_lock: bool | None = None,
+    ) -> int:
+        """Create the bucket if it does not exist; ``success`` if it exists or was made.
+
+        A bucket this call creates is configured from the options, which default to the
+        ``BUCKET_CREATE_*`` settings (all off): ``versioning``, default ``encryption``
+        (``AES256``/``aws:kms``), ``lifecycle`` (rules, or True for the settings' policy:
+        30 d STANDARD_IA, 90 d GLACIER, expire 365 d, abort multipart after 7 d) and
+        ``object_lock``. An existing bucket is left as it is. A store without these
+        features (the local store) returns ``error`` (``NotSupported``) only when an
+        option is asked for.
+        """
+        options = {
+            k: v
+            for k, v in (
+                ("versioning", versioning),
+                ("encryption", encryption),
+                ("lifecycle", lifecycle),
+                ("object_lock", object_lock),
+            )
+            if v is not None
+        }
 
         def run() -> None:
-            if not self.store.bucket_exists(bucket_name):
-                self.store.create_bucket(bucket_name)
+            store = self.store
+            ensure = getattr(store, "ensure_bucket", None)
+            if ensure is not None:
+                ensure(bucket_name, **options)
+                return
+            if options:
+                raise _not_supported(store, "ensure_bucket with creation options")
+            if not store.bucket_exists(bucket_name):
+                store.create_bucket(bucket_name)
 
         return self._code("ensure_bucket", run)
 
@@ -482,6 +515,307 @@ class Bucket(metaclass=FinalClass):
             lambda: self.store.move_object(bucket_name, key_name, dest_bucket or bucket_name, dest_key),
         )
 
+    # ------------------------------------------------------ S3-only features
+    def _feature(self, name: str) -> Any:
+        """The store's method ``name``; ``NotSupported`` when the store has none
+        (these features are not part of the ``ObjectStore`` protocol)."""
+        store = self.store
+        method = getattr(store, name, None)
+        if method is None:
+            raise _not_supported(store, name)
+        return method
+
+    def _with_options(self, name: str, options: Mapping[str, Any]) -> Any:
+        """The store's method ``name``, checked to accept the keyword ``options``."""
+        method = self._feature(name)
+        if options:
+            import inspect
+
+            accepted = inspect.signature(method).parameters
+            unknown = sorted(set(options) - set(accepted))
+            if unknown:
+                raise _not_supported(self.store, f"{name} with {', '.join(unknown)}")
+        return method
+
+    def upload_file_with(
+        self,
+        bucket_name: str,
+        file_path: str | os.PathLike[str],
+        key_name: str,
+        **options: Any,
+    ) -> int:
+        """``upload_file`` with the S3 options of ``S3Store.upload_file``: ``sse``,
+        ``sse_kms_key_id``, ``sse_customer_key``, ``storage_class``, ``tags``,
+        ``if_none_match="*"`` (write-once: ``error`` with ``AlreadyExists`` when the key
+        exists), ``lock_mode`` + ``retain_until``, ``legal_hold``, ``multipart_threshold``,
+        ``part_size``, ``max_concurrency``, ``content_type``, ``metadata``, ``progress``.
+        A store without one of them returns ``error`` (``NotSupported``)."""
+        return self._code(
+            "upload_file",
+            lambda: self._with_options("upload_file", options)(
+                bucket_name, key_name, os.fspath(file_path), **options
+            ),
+        )
+
+    def upload_stream_with(
+        self, bucket_name: str, data: Data, key_name: str, **options: Any
+    ) -> int:
+        """``upload_stream`` with the S3 options of ``S3Store.put_object`` (see
+        ``upload_file_with``). Streams of unknown length go up as multipart uploads."""
+        start = _tell(data)
+
+        def run() -> object:
+            if start is not None:
+                data.seek(start)  # type: ignore[union-attr]
+            return self._with_options("put_object", options)(bucket_name, key_name, data, **options)
+
+        replayable = isinstance(data, (bytes, bytearray, memoryview, str)) or start is not None
+        return self._code("upload_stream", run, reconnect=replayable)
+
+    def download_stream_with(self, bucket_name: str, key_name: str, **options: Any) -> bytes | int:
+        """The object's bytes with ``version_id``, ``sse_customer_key``, ``start``/``end``."""
+        return self._call(
+            "download_stream",
+            lambda: self._with_options("get_object", options)(bucket_name, key_name, **options),
+        )
+
+    def download_file_with(
+        self,
+        bucket_name: str,
+        key_name: str,
+        destination_path: str | os.PathLike[str],
+        **options: Any,
+    ) -> int:
+        """``download_file`` with ``version_id``, ``sse_customer_key``, ``progress``,
+        ``multipart_threshold``, ``part_size``, ``max_concurrency``."""
+        return self._code(
+            "download_file",
+            lambda: self._with_options("download_file", options)(
+                bucket_name, key_name, os.fspath(destination_path), **options
+            ),
+        )
+
+    def get_file_version_info(
+        self, bucket_name: str, key_name: str, *, version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+    ) -> ObjectInfo | int:
+        """``get_file_info`` of a given version and/or an SSE-C object."""
+        options = {k: v for k, v in (("version_id", version_id), ("sse_customer_key", sse_customer_key)) if v is not None}
+        return self._call(
+            "get_file_info",
+            lambda: self._with_options("head_object", options)(bucket_name, key_name, **options),
+        )
+
+    def delete_file_version(
+        self, bucket_name: str, key_name: str, *, version_id: str, bypass_governance: bool = False
+    ) -> int:
+        """Delete one version (or delete marker) for good."""
+        options = {"version_id": version_id, "bypass_governance": bypass_governance}
+        return self._code(
+            "delete_file_version",
+            lambda: self._with_options("delete_object", options)(bucket_name, key_name, **options),
+        )
+
+    # presigning
+    def presign_url(
+        self,
+        bucket_name: str,
+        key_name: str,
+        *,
+        method: str = "GET",
+        expiration: int | float | Any = 3600,
+        content_type: str | None = None,
+        version_id: str | None = None,
+        download_name: str | None = None,
+    ) -> str | int:
+        """A presigned GET (default) or PUT URL, or ``error``. No request is made.
+
+        ``expiration`` is seconds or a timedelta, 1 s .. 7 days (default 3600); outside
+        it ``last_error`` is an ``InvalidArgument`` naming ``expiration``. Signed for
+        ``BUCKET_PUBLIC_URL`` when set.
+        """
+        return self._call(
+            "presign_url",
+            lambda: self._feature("presign_url")(
+                bucket_name, key_name, method=method, expiration=expiration,
+                content_type=content_type, version_id=version_id, download_name=download_name,
+            ),
+        )
+
+    def presign_post(
+        self,
+        bucket_name: str,
+        key_name: str,
+        *,
+        expiration: int | float | Any = 3600,
+        min_size: int | None = None,
+        max_size: int | None = None,
+        content_type: str | None = None,
+        content_type_prefix: str | None = None,
+        key_prefix: str | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> Any:
+        """A ``PresignedPost`` (``url`` and form ``fields``) for a browser upload with
+        conditions (size range, content type, key prefix), or ``error``."""
+        return self._call(
+            "presign_post",
+            lambda: self._feature("presign_post")(
+                bucket_name, key_name, expiration=expiration, min_size=min_size,
+                max_size=max_size, content_type=content_type,
+                content_type_prefix=content_type_prefix, key_prefix=key_prefix, fields=fields,
+            ),
+        )
+
+    # versioning
+    def set_versioning(self, bucket_name: str, *, enabled: bool = True) -> int:
+        """Enable (default) or suspend versioning."""
+        return self._code(
+            "set_versioning", lambda: self._feature("set_versioning")(bucket_name, enabled)
+        )
+
+    def get_versioning(self, bucket_name: str) -> str | int | None:
+        """``"Enabled"``, ``"Suspended"``, None (never versioned), or ``error``."""
+        return self._call("get_versioning", lambda: self._feature("get_versioning")(bucket_name))
+
+    def list_file_versions(
+        self, bucket_name: str, *, prefix: str = "", page_size: int = 1000
+    ) -> list[Any] | int:
+        """Every ``ObjectVersion`` (versions and delete markers) under ``prefix``, all
+        pages, or ``error``."""
+        return self._call(
+            "list_file_versions",
+            lambda: list(
+                self._feature("list_object_versions")(bucket_name, prefix=prefix, page_size=page_size)
+            ),
+        )
+
+    # encryption
+    def set_bucket_encryption(
+        self, bucket_name: str, *, algorithm: str = "AES256", kms_key_id: str | None = None
+    ) -> int:
+        """Set the bucket's default encryption (SSE-S3 by default, or ``aws:kms``)."""
+        return self._code(
+            "set_bucket_encryption",
+            lambda: self._feature("set_bucket_encryption")(
+                bucket_name, algorithm, kms_key_id=kms_key_id
+            ),
+        )
+
+    def get_bucket_encryption(self, bucket_name: str) -> tuple[str, str | None] | int | None:
+        """``(algorithm, kms key id)``, None when unset, or ``error``."""
+        return self._call(
+            "get_bucket_encryption", lambda: self._feature("get_bucket_encryption")(bucket_name)
+        )
+
+    def delete_bucket_encryption(self, bucket_name: str) -> int:
+        """Remove the bucket's default encryption."""
+        return self._code(
+            "delete_bucket_encryption", lambda: self._feature("delete_bucket_encryption")(bucket_name)
+        )
+
+    # lifecycle
+    def set_lifecycle(self, bucket_name: str, *, rules: Any = None) -> int:
+        """Replace the bucket's lifecycle rules (``LifecycleRule`` objects); None applies
+        the settings' policy (30 d STANDARD_IA, 90 d GLACIER, expire 365 d, abort
+        incomplete multipart uploads after 7 d)."""
+
+        def run() -> None:
+            from backend.src.libs.bucket.bucket_admin import default_lifecycle
+
+            chosen = rules if rules is not None else [default_lifecycle(self.config)]
+            self._feature("set_lifecycle")(bucket_name, chosen)
+
+        return self._code("set_lifecycle", run)
+
+    def get_lifecycle(self, bucket_name: str) -> tuple[Any, ...] | int:
+        """The bucket's ``LifecycleRule`` tuple (empty when none), or ``error``."""
+        return self._call("get_lifecycle", lambda: self._feature("get_lifecycle")(bucket_name))
+
+    def delete_lifecycle(self, bucket_name: str) -> int:
+        """Remove every lifecycle rule."""
+        return self._code("delete_lifecycle", lambda: self._feature("delete_lifecycle")(bucket_name))
+
+    # tagging
+    def set_file_tags(
+        self, bucket_name: str, key_name: str, tags: Mapping[str, str], *, version_id: str | None = None
+    ) -> int:
+        """Replace the object's tags (at most 10)."""
+        return self._code(
+            "set_file_tags",
+            lambda: self._feature("set_object_tags")(bucket_name, key_name, tags, version_id=version_id),
+        )
+
+    def get_file_tags(
+        self, bucket_name: str, key_name: str, *, version_id: str | None = None
+    ) -> dict[str, str] | int:
+        """The object's tags, or ``error``."""
+        return self._call(
+            "get_file_tags",
+            lambda: self._feature("get_object_tags")(bucket_name, key_name, version_id=version_id),
+        )
+
+    def delete_file_tags(self, bucket_name: str, key_name: str) -> int:
+        """Remove the object's tags."""
+        return self._code(
+            "delete_file_tags", lambda: self._feature("delete_object_tags")(bucket_name, key_name)
+        )
+
+    # object lock
+    def set_retention(
+        self, bucket_name: str, key_name: str, *, mode: str, retain_until: Any,
+        version_id: str | None = None,
+    ) -> int:
+        """Keep an object version until ``retain_until`` (GOVERNANCE or COMPLIANCE)."""
+        return self._code(
+            "set_retention",
+            lambda: self._feature("set_retention")(
+                bucket_name, key_name, mode=mode, retain_until=retain_until, version_id=version_id
+            ),
+        )
+
+    def get_retention(
+        self, bucket_name: str, key_name: str, *, version_id: str | None = None
+    ) -> Any:
+        """The version's ``Retention`` (None when none), or ``error``."""
+        return self._call(
+            "get_retention",
+            lambda: self._feature("get_retention")(bucket_name, key_name, version_id=version_id),
+        )
+
+    def set_legal_hold(
+        self, bucket_name: str, key_name: str, *, on: bool = True, version_id: str | None = None
+    ) -> int:
+        """Put (default) or lift a legal hold."""
+        return self._code(
+            "set_legal_hold",
+            lambda: self._feature("set_legal_hold")(bucket_name, key_name, on, version_id=version_id),
+        )
+
+    def get_legal_hold(
+        self, bucket_name: str, key_name: str, *, version_id: str | None = None
+    ) -> bool | int:
+        """True when a legal hold is on, or ``error``."""
+        return self._call(
+            "get_legal_hold",
+            lambda: self._feature("get_legal_hold")(bucket_name, key_name, version_id=version_id),
+        )
+
+    # info and stats
+    def get_bucket_info(self, bucket_name: str) -> Any:
+        """A ``BucketProperties`` (region, versioning, encryption, lifecycle, object
+        lock), or ``error``."""
+        return self._call("get_bucket_info", lambda: self._feature("get_bucket_info")(bucket_name))
+
+    def get_bucket_stats(
+        self, bucket_name: str, *, prefix: str = "", page_size: int = 1000
+    ) -> Any:
+        """A ``BucketStats`` (count and bytes in total, per top-level prefix, per storage
+        class) over every page, or ``error``."""
+        return self._call(
+            "get_bucket_stats",
+            lambda: self._feature("get_bucket_stats")(bucket_name, prefix=prefix, page_size=page_size),
+        )
+
     def __repr__(self) -> str:
         state = "connected" if self._store is not None else "not connected"
         return f"<Bucket {state} config={self._config!r}>"
@@ -514,3 +848,9 @@ def _take(iterator: Iterator[T], count: int) -> Iterator[T]:
 
 
 __all__ = ["Bucket", "PrefixInfo"]
+
+
+def _not_supported(store: object, what: str) -> NotSupported:
+    return NotSupported(
+        f"{what} is not supported by {type(store).__name__}", code="NotSupported"
+    )

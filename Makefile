@@ -43,6 +43,7 @@ down:
 
 servers-stop:
 	-bash scripts/ceph-s3.sh stop .servers/ceph
+	-bash scripts/seaweedfs-s3.sh stop .servers/seaweedfs
 
 clean: servers-stop
 	rm -rf $(VENV) .bucket-data .pytest_cache .mypy_cache .ruff_cache

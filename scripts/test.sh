@@ -6,15 +6,22 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 started_ceph=0
+started_seaweedfs=0
 cleanup() {
   if [ "$started_ceph" = 1 ] && [ "${BUCKET_TEST_KEEP_SERVERS:-0}" != 1 ]; then
     bash scripts/ceph-s3.sh stop .servers/ceph >/dev/null 2>&1 || true
+  fi
+  if [ "$started_seaweedfs" = 1 ] && [ "${BUCKET_TEST_KEEP_SERVERS:-0}" != 1 ]; then
+    bash scripts/seaweedfs-s3.sh stop .servers/seaweedfs >/dev/null 2>&1 || true
   fi
 }
 trap cleanup EXIT INT TERM
 if [ -f scripts/services.sh ]; then bash scripts/services.sh start || exit 1; fi
 if [ -z "${BUCKET_TEST_S3_ENDPOINT:-}" ] && ! bash scripts/ceph-s3.sh env .servers/ceph >/dev/null 2>&1; then
   started_ceph=1   # pytest starts it; this trap makes sure it is stopped even if pytest dies
+fi
+if [ -z "${BUCKET_TEST_SEAWEEDFS_ENDPOINT:-}" ] && ! bash scripts/seaweedfs-s3.sh env .servers/seaweedfs >/dev/null 2>&1; then
+  started_seaweedfs=1   # likewise for SeaweedFS (tests/servers.py: start_seaweedfs)
 fi
 "$PY" -m pytest "$@"
 rc=$?

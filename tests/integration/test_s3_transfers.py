@@ -1,0 +1,146 @@
+"""Issue 3 item 1: multipart transfers, per-call settings, unknown-length streams,
+ranged parallel downloads, progress, and abort on failure (server lists 0 uploads)."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from backend.src.libs.bucket import Bucket, InvalidArgument, StorageError
+from tests.conftest import ServerCase
+from tests.integration._helpers import RequestLog
+
+MiB = 1024 * 1024
+
+
+class _Unseekable(io.RawIOBase):
+    """A stream of unknown length: no seek, no tell, no len."""
+
+    def __init__(self, data: bytes, fail_after: int | None = None) -> None:
+        self._data = memoryview(data)
+        self._pos = 0
+        self._fail_after = fail_after
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        if self._fail_after is not None and self._pos >= self._fail_after:
+            raise OSError("the source broke in the middle of the upload")
+        n = min(len(buffer), len(self._data) - self._pos)
+        buffer[:n] = self._data[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+
+def _uploads(case: ServerCase) -> list[dict[str, object]]:
+    return list(case.store.client.list_multipart_uploads(Bucket=case.bucket).get("Uploads", []))
+
+
+def test_multipart_upload_with_per_call_part_size_and_progress(s3case: ServerCase, tmp_path: Path) -> None:
+    """A 12 MiB file with threshold 5 MiB and part size 5 MiB goes up as 3 parts; the
+    bytes round-trip and progress ends at (size, size)."""
+    data = os.urandom(12 * MiB)
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    log = RequestLog(s3case.store.client)
+    seen: list[tuple[int, int | None]] = []
+    s3case.store.upload_file(
+        s3case.bucket, "big.bin", src, multipart_threshold=5 * MiB, part_size=5 * MiB,
+        max_concurrency=2, progress=lambda done, total: seen.append((done, total)),
+    )
+    assert log.count("PUT", "partNumber=") == 3
+    assert log.count("POST", "uploads") == 1
+    assert seen[-1] == (len(data), len(data))
+    assert s3case.store.get_object(s3case.bucket, "big.bin") == data
+    assert _uploads(s3case) == []
+
+
+def test_small_file_below_per_call_threshold_is_one_put(s3case: ServerCase, tmp_path: Path) -> None:
+    """Below the per-call threshold an upload is a single PUT (no multipart)."""
+    src = tmp_path / "small.bin"
+    src.write_bytes(b"x" * 1000)
+    log = RequestLog(s3case.store.client)
+    s3case.store.upload_file(s3case.bucket, "small.bin", src, multipart_threshold=5 * MiB)
+    assert log.count("PUT") == 1 and log.count("POST") == 0
+
+
+def test_stream_of_unknown_length_goes_multipart(s3case: ServerCase) -> None:
+    """A non-seekable stream larger than the threshold is uploaded as multipart and its
+    size is counted as it goes."""
+    data = os.urandom(11 * MiB)
+    log = RequestLog(s3case.store.client)
+    totals: list[int | None] = []
+    result = s3case.store.put_object(
+        s3case.bucket, "stream.bin", io.BufferedReader(_Unseekable(data)),
+        multipart_threshold=5 * MiB, part_size=5 * MiB,
+        progress=lambda done, total: totals.append(total),
+    )
+    assert result.size == len(data)
+    assert log.count("PUT", "partNumber=") == 3
+    assert totals and totals[-1] is None  # unknown length: no total
+    assert s3case.store.get_object(s3case.bucket, "stream.bin") == data
+
+
+def test_small_unknown_length_stream_roundtrips(s3case: ServerCase) -> None:
+    """A small non-seekable stream is stored whole."""
+    s3case.store.put_object(s3case.bucket, "tiny.bin", io.BufferedReader(_Unseekable(b"hello")))
+    assert s3case.store.get_object(s3case.bucket, "tiny.bin") == b"hello"
+
+
+def test_failed_multipart_upload_is_aborted(s3case: ServerCase) -> None:
+    """A stream that breaks after the multipart upload started raises, and the server
+    then lists 0 incomplete multipart uploads (s3transfer aborted it)."""
+    data = os.urandom(16 * MiB)
+    log = RequestLog(s3case.store.client)
+    with pytest.raises((StorageError, OSError)):
+        s3case.store.put_object(
+            s3case.bucket, "broken.bin", io.BufferedReader(_Unseekable(data, fail_after=11 * MiB)),
+            multipart_threshold=5 * MiB, part_size=5 * MiB,
+        )
+    assert log.count("POST", "uploads") == 1  # a multipart upload was really started
+    assert log.count("DELETE", "uploadId=") == 1  # ... and aborted
+    assert _uploads(s3case) == []
+    assert not s3case.store.object_exists(s3case.bucket, "broken.bin")
+
+
+def test_facade_failed_multipart_returns_error_and_leaves_no_upload(s3case: ServerCase) -> None:
+    """Through the facade the same failure returns ``error`` and leaves 0 uploads."""
+    bucket = Bucket(config=s3case.config())
+    data = os.urandom(12 * MiB)
+    code = bucket.upload_stream_with(
+        s3case.bucket, io.BufferedReader(_Unseekable(data, fail_after=6 * MiB)), "f.bin",
+        multipart_threshold=5 * MiB, part_size=5 * MiB,
+    )
+    assert code == bucket.error and bucket.last_error is not None
+    assert _uploads(s3case) == []
+
+
+def test_parallel_ranged_download_with_progress(s3case: ServerCase, tmp_path: Path) -> None:
+    """Above the threshold a download uses ranged GETs (part size per call) and the
+    file is byte-identical; progress reaches the total."""
+    data = os.urandom(12 * MiB)
+    s3case.store.put_object(s3case.bucket, "dl.bin", data, multipart_threshold=5 * MiB, part_size=5 * MiB)
+    log = RequestLog(s3case.store.client)
+    seen: list[tuple[int, int | None]] = []
+    target = tmp_path / "out.bin"
+    size = s3case.store.download_file(
+        s3case.bucket, "dl.bin", target, multipart_threshold=5 * MiB, part_size=5 * MiB,
+        max_concurrency=3, progress=lambda d, t: seen.append((d, t)),
+    )
+    assert size == len(data) and target.read_bytes() == data
+    ranged = [h for m, _, h in log.requests if m == "GET" and "Range" in h]
+    assert len(ranged) == 3
+    assert seen[-1] == (len(data), len(data))
+
+
+def test_per_call_settings_are_validated(s3case: ServerCase) -> None:
+    """A part size under 5 MiB is refused before any request, naming ``part_size``."""
+    with pytest.raises(InvalidArgument, match="part_size"):
+        s3case.store.put_object(s3case.bucket, "k", b"x", part_size=1024)

@@ -98,8 +98,19 @@ def own_redis(tmp_path: Path) -> Iterator[OwnServer]:
     port = free_port()
     server = OwnServer(
         "redis",
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)],
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
         port,
         tmp_path,
     )
@@ -118,24 +129,53 @@ def own_mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]
     folder = tmp_path_factory.mktemp("mariadb")
     data = folder / "data"
     subprocess.run(
-        ["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root",
-         "--auth-root-authentication-method=normal", "--skip-test-db"],
-        check=True, capture_output=True, timeout=120,
+        [
+            "mariadb-install-db",
+            "--no-defaults",
+            f"--datadir={data}",
+            "--user=root",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     port = free_port()
     server = OwnServer(
         "mariadb",
-        [mariadbd, "--no-defaults", f"--datadir={data}", f"--socket={folder / 'mysqld.sock'}",
-         f"--port={port}", "--bind-address=127.0.0.1", "--user=root", "--skip-log-bin",
-         "--innodb-buffer-pool-size=16M", "--skip-name-resolve", f"--pid-file={folder / 'pid'}"],
+        [
+            mariadbd,
+            "--no-defaults",
+            f"--datadir={data}",
+            f"--socket={folder / 'mysqld.sock'}",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            "--user=root",
+            "--skip-log-bin",
+            "--innodb-buffer-pool-size=16M",
+            "--skip-name-resolve",
+            f"--pid-file={folder / 'pid'}",
+        ],
         port,
         folder,
     )
     server.start(seconds=60)
     subprocess.run(
-        ["mariadb", "--protocol=TCP", "-h", "127.0.0.1", "-P", str(port), "-uroot",
-         "-e", f"CREATE DATABASE IF NOT EXISTS `{TEST_DATABASE}`"],
-        check=True, capture_output=True, timeout=30,
+        [
+            "mariadb",
+            "--protocol=TCP",
+            "-h",
+            "127.0.0.1",
+            "-P",
+            str(port),
+            "-uroot",
+            "-e",
+            f"CREATE DATABASE IF NOT EXISTS `{TEST_DATABASE}`",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
     )
     yield server
     server.stop()
@@ -143,16 +183,27 @@ def own_mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]
 
 def redis_config_for(port: int = 6379, **overrides: object) -> RedisConfig:
     """Settings for a Redis on 127.0.0.1:``port`` (no environment read), short timeouts."""
-    env = {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(port), "REDIS_CONNECT_TIMEOUT": "2",
-           "REDIS_SOCKET_TIMEOUT": "3"}
+    env = {
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(port),
+        "REDIS_CONNECT_TIMEOUT": "2",
+        "REDIS_SOCKET_TIMEOUT": "3",
+    }
     return RedisConfig.from_env(env, **overrides)
 
 
 def sql_config_for(port: int = 3306, **overrides: object) -> SQLConfig:
     """Settings for a MariaDB on 127.0.0.1:``port``, database ``bucket_test``."""
-    env = {"DB_HOST": "127.0.0.1", "DB_PORT": str(port), "DB_USER": "root", "DB_PASSWORD": "",
-           "DB_DATABASE": TEST_DATABASE, "DB_POOL_SIZE": "2", "DB_CONNECT_TIMEOUT": "2",
-           "DB_POOL_TIMEOUT": "5"}
+    env = {
+        "DB_HOST": "127.0.0.1",
+        "DB_PORT": str(port),
+        "DB_USER": "root",
+        "DB_PASSWORD": "",
+        "DB_DATABASE": TEST_DATABASE,
+        "DB_POOL_SIZE": "2",
+        "DB_CONNECT_TIMEOUT": "2",
+        "DB_POOL_TIMEOUT": "5",
+    }
     return SQLConfig.from_env(env, **overrides)
 
 

@@ -25,10 +25,13 @@ from tests.runtime.conftest import OwnServer, sql_config_for
 def sql(sql_config: SQLConfig, table_name: str) -> Iterator[SQL]:
     """A facade on the machine's MariaDB with a fresh ``people`` table named ``table_name``."""
     facade = SQL(config=sql_config)
-    assert facade.execute(
-        f"CREATE TABLE {table_name} (id INT AUTO_INCREMENT PRIMARY KEY, "
-        "name VARCHAR(200) NOT NULL UNIQUE, note TEXT NULL)"
-    ) == facade.success, facade.last_error
+    assert (
+        facade.execute(
+            f"CREATE TABLE {table_name} (id INT AUTO_INCREMENT PRIMARY KEY, "
+            "name VARCHAR(200) NOT NULL UNIQUE, note TEXT NULL)"
+        )
+        == facade.success
+    ), facade.last_error
     yield facade
     facade.execute(f"DROP TABLE IF EXISTS {table_name}")
     facade.disconnect()
@@ -37,11 +40,21 @@ def sql(sql_config: SQLConfig, table_name: str) -> Iterator[SQL]:
 def test_settings_come_from_the_mapping_with_defaults() -> None:
     """DB_* variables are read and validated; unset ones keep their documented defaults."""
     config = SQLConfig.from_env(
-        {"DB_HOST": "db", "DB_PORT": "3307", "DB_USER": "app", "DB_PASSWORD": "pw",
-         "DB_DATABASE": "shop", "DB_POOL_SIZE": "8"}
+        {
+            "DB_HOST": "db",
+            "DB_PORT": "3307",
+            "DB_USER": "app",
+            "DB_PASSWORD": "pw",
+            "DB_DATABASE": "shop",
+            "DB_POOL_SIZE": "8",
+        }
     )
     assert (config.host, config.port, config.user, config.database, config.pool_size) == (
-        "db", 3307, "app", "shop", 8
+        "db",
+        3307,
+        "app",
+        "shop",
+        8,
     )
     assert config.sources["pool_size"] == "DB_POOL_SIZE"
     assert SQLConfig.from_env({}) == SQLConfig()
@@ -95,8 +108,9 @@ def test_sql_injection_attempts_are_stored_as_data(sql: SQL, table_name: str) ->
     assert sql.fetch_all(f"SELECT id FROM {table_name} WHERE name = %s", ("' OR '1'='1",)) == [
         {"id": 2}
     ]
-    assert sql.fetch_one(f"SELECT COUNT(*) AS n FROM {table_name} WHERE name = %(v)s",
-                         {"v": "nobody' OR 1=1 -- "}) == {"n": 0}
+    assert sql.fetch_one(
+        f"SELECT COUNT(*) AS n FROM {table_name} WHERE name = %(v)s", {"v": "nobody' OR 1=1 -- "}
+    ) == {"n": 0}
     assert sql.fetch_one(f"SELECT COUNT(*) AS n FROM {table_name}") == {"n": len(payloads)}
 
 
@@ -119,11 +133,15 @@ def test_fetch_helpers_return_dicts_and_codes(sql: SQL, table_name: str) -> None
         f"INSERT INTO {table_name} (name) VALUES (%s)", [("bob",), ("cy",)]
     ) == ExecResult(rowcount=2, last_insert_id=2)
     assert sql.fetch_one(f"SELECT id, name, note FROM {table_name} WHERE name = %s", ("ada",)) == {
-        "id": 1, "name": "ada", "note": None
+        "id": 1,
+        "name": "ada",
+        "note": None,
     }
     assert sql.fetch_one(f"SELECT id FROM {table_name} WHERE name = %s", ("zed",)) is None
     assert sql.fetch_all(f"SELECT name FROM {table_name} ORDER BY name") == [
-        {"name": "ada"}, {"name": "bob"}, {"name": "cy"}
+        {"name": "ada"},
+        {"name": "bob"},
+        {"name": "cy"},
     ]
     updated = sql.run(f"UPDATE {table_name} SET note = %s WHERE id > %s", ("n", 1))
     assert updated == ExecResult(rowcount=2, last_insert_id=None)
@@ -156,9 +174,10 @@ def test_transaction_commits_or_rolls_back_on_error(sql: SQL, table_name: str) -
         tx.insert(table_name, {"name": "e"})
         tx.rollback()
 
-    assert sql.execute_many(
-        f"INSERT INTO {table_name} (name) VALUES (%s)", [("f",), ("a",)]
-    ) == sql.error
+    assert (
+        sql.execute_many(f"INSERT INTO {table_name} (name) VALUES (%s)", [("f",), ("a",)])
+        == sql.error
+    )
     names = sql.fetch_all(f"SELECT name FROM {table_name} ORDER BY name")
     assert names == [{"name": "a"}, {"name": "b"}]
 

@@ -615,8 +615,10 @@ def _probe(name: str, instance: Any) -> ServiceHealth:
         )
     latency = time.perf_counter() - started
     error = getattr(instance, "error", _MISSING)
-    ok = result is not False and result is not None and not (
-        isinstance(result, int) and not isinstance(result, bool) and result == error
+    ok = (
+        result is not False
+        and result is not None
+        and not (isinstance(result, int) and not isinstance(result, bool) and result == error)
     )
     if ok:
         return ServiceHealth(name, True, None, latency)

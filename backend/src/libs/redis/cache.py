@@ -85,7 +85,12 @@ class JsonCache:
         try:
             return json.loads(raw)
         except ValueError as exc:
-            self.redis._fail("cache.get", RedisCommandError(f"{self.key(name)!r} holds invalid JSON: {exc}", code="InvalidJSON"))
+            self.redis._fail(
+                "cache.get",
+                RedisCommandError(
+                    f"{self.key(name)!r} holds invalid JSON: {exc}", code="InvalidJSON"
+                ),
+            )
             return default
 
     def set(self, name: str, value: Any, *, ttl: int | None = None) -> int:
@@ -96,7 +101,10 @@ class JsonCache:
         try:
             text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            self.redis._fail("cache.set", RedisCommandError(f"value of {name!r} is not JSON: {exc}", code="InvalidArgument"))
+            self.redis._fail(
+                "cache.set",
+                RedisCommandError(f"value of {name!r} is not JSON: {exc}", code="InvalidArgument"),
+            )
             return self.redis.error
         lifetime = self.ttl if ttl is None else ttl
         return self.redis.set(self.key(name), text, ttl=lifetime or None)
@@ -105,9 +113,7 @@ class JsonCache:
         """Delete names (``success`` also when they were not cached), or ``error``."""
         return self.redis.delete(self.key(name), *(self.key(n) for n in names))
 
-    def get_or_set(
-        self, name: str, factory: Callable[[], Any], *, ttl: int | None = None
-    ) -> Any:
+    def get_or_set(self, name: str, factory: Callable[[], Any], *, ttl: int | None = None) -> Any:
         """The cached value, or ``factory()`` stored and returned on a miss.
 
         ``factory`` exceptions propagate (nothing is stored); a failed store still

@@ -241,9 +241,7 @@ class Redis(metaclass=FinalClass):
         """The string at ``key``, None when there is none, or ``error``."""
         return self._call("get", lambda: self._ensure_client().get(key))  # type: ignore[arg-type,return-value]
 
-    def set(
-        self, key: str, value: str | bytes | int | float, *, ttl: int | None = None
-    ) -> int:
+    def set(self, key: str, value: str | bytes | int | float, *, ttl: int | None = None) -> int:
         """Store ``value`` at ``key``, expiring after ``ttl`` seconds (default: never).
 
         Returns ``success`` or ``error`` (a ``ttl`` below 1 is refused before any request).
@@ -251,7 +249,9 @@ class Redis(metaclass=FinalClass):
 
         def run() -> object:
             if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 1):
-                raise RedisCommandError(f"ttl must be a positive integer, not {ttl!r}", code="InvalidArgument")
+                raise RedisCommandError(
+                    f"ttl must be a positive integer, not {ttl!r}", code="InvalidArgument"
+                )
             return self._ensure_client().set(key, value, ex=ttl)
 
         return self._code("set", run)
@@ -310,7 +310,9 @@ class Redis(metaclass=FinalClass):
 
         def run() -> InvalidateResult:
             if not prefix:
-                raise RedisCommandError("refusing to delete every key: give a prefix", code="InvalidArgument")
+                raise RedisCommandError(
+                    "refusing to delete every key: give a prefix", code="InvalidArgument"
+                )
             client = self._ensure_client()
             deleted = scanned = 0
             pending: list[str] = []

@@ -157,7 +157,9 @@ class RedisConfig:
 
     def _validate(self) -> None:
         if not isinstance(self.host, str) or not self.host or any(c in self.host for c in " /\\@"):
-            raise RedisConfigError(f"{self._var('host')} must be a host name or address, not {self.host!r}")
+            raise RedisConfigError(
+                f"{self._var('host')} must be a host name or address, not {self.host!r}"
+            )
         for name, low, high in (
             ("port", 1, 65535),
             ("db", 0, 1023),

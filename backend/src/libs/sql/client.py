@@ -91,7 +91,9 @@ def _insert_sql(table: str, row: Mapping[str, Any]) -> tuple[str, tuple[Any, ...
         raise SQLQueryError("insert needs at least one column")
     columns = ", ".join(quote_identifier(c) for c in row)
     marks = ", ".join(["%s"] * len(row))
-    return f"INSERT INTO {quote_identifier(table)} ({columns}) VALUES ({marks})", tuple(row.values())
+    return f"INSERT INTO {quote_identifier(table)} ({columns}) VALUES ({marks})", tuple(
+        row.values()
+    )
 
 
 Fetch = Literal["all", "one", "none"]
@@ -288,15 +290,19 @@ class SQL(metaclass=FinalClass):
         self.last_error = None
         return True, result
 
-    def _with_connection(self, operation: str, func: Callable[[Any], T], *, replay: bool) -> T | int:
+    def _with_connection(
+        self, operation: str, func: Callable[[Any], T], *, replay: bool
+    ) -> T | int:
         def run() -> T:
             try:
                 with self._connection() as cnx:
                     return func(cnx)
             except Exception as exc:
                 error = translate(exc)
-                if not replay or not isinstance(error, SQLConnectionError) or isinstance(
-                    error, SQLPoolTimeout
+                if (
+                    not replay
+                    or not isinstance(error, SQLConnectionError)
+                    or isinstance(error, SQLPoolTimeout)
                 ):
                     raise
                 self.disp.log_debug(f"{operation}: {error}; retrying once", operation)

@@ -130,7 +130,9 @@ class SQLConfig:
 
     def _validate(self) -> None:
         if not isinstance(self.host, str) or not self.host or any(c in self.host for c in " /\\@"):
-            raise SQLConfigError(f"{self._var('host')} must be a host name or address, not {self.host!r}")
+            raise SQLConfigError(
+                f"{self._var('host')} must be a host name or address, not {self.host!r}"
+            )
         for name, low, high in (("port", 1, 65535), ("pool_size", 1, 32)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -153,7 +155,9 @@ class SQLConfig:
                 f"at most 64), not {self.database!r}"
             )
         if not isinstance(self.charset, str) or not _NAME_RE.match(self.charset):
-            raise SQLConfigError(f"{self._var('charset')} must be a character set name, not {self.charset!r}")
+            raise SQLConfigError(
+                f"{self._var('charset')} must be a character set name, not {self.charset!r}"
+            )
         if self.socket is not None and (not isinstance(self.socket, str) or not self.socket):
             raise SQLConfigError(f"{self._var('socket')} must be a unix socket path")
 

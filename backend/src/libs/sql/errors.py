@@ -31,7 +31,9 @@ class SQLError(Exception):
         sqlstate: the SQLSTATE, if any.
     """
 
-    def __init__(self, message: str, *, errno: int | None = None, sqlstate: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, errno: int | None = None, sqlstate: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errno = errno
@@ -84,15 +86,16 @@ def translate(exc: BaseException) -> SQLError:
         return SQLConnectionError(text, errno=errno, sqlstate=sqlstate)
     if errno in AUTH_ERRNOS:
         return SQLAuthError(text, errno=errno, sqlstate=sqlstate)
-    if (
-        errno in CONNECTION_ERRNOS
-        or (isinstance(exc, (my.InterfaceError, my.OperationalError, OSError))
-        and not isinstance(exc, my.ProgrammingError))
+    if errno in CONNECTION_ERRNOS or (
+        isinstance(exc, (my.InterfaceError, my.OperationalError, OSError))
+        and not isinstance(exc, my.ProgrammingError)
     ):
         return SQLConnectionError(text, errno=errno, sqlstate=sqlstate)
     if isinstance(exc, my.IntegrityError):
         return SQLIntegrityError(text, errno=errno, sqlstate=sqlstate)
-    if isinstance(exc, (my.ProgrammingError, my.DataError, my.NotSupportedError, TypeError, ValueError)):
+    if isinstance(
+        exc, (my.ProgrammingError, my.DataError, my.NotSupportedError, TypeError, ValueError)
+    ):
         return SQLQueryError(text, errno=errno, sqlstate=sqlstate)
     return SQLError(f"{type(exc).__name__}: {text}", errno=errno, sqlstate=sqlstate)
 

@@ -187,9 +187,12 @@ def test_aget_builds_without_blocking_the_loop(runtime: RuntimeManager) -> None:
             ticks.append(time.monotonic())
             await asyncio.sleep(0.01)
 
+    built_at: list[float] = []
+
     async def main() -> Counted:
         task = asyncio.create_task(ticker())
-        service = await runtime.aget(Counted, 0.2, auto_register=True)
+        service = await runtime.aget(Counted, 0.3, auto_register=True)
+        built_at.append(time.monotonic())
         await task
         return service
 
@@ -198,6 +201,7 @@ def test_aget_builds_without_blocking_the_loop(runtime: RuntimeManager) -> None:
     assert isinstance(service, Counted)
     assert Counted.built == 1
     assert len(ticks) == 5
+    assert sum(t < built_at[0] for t in ticks) == 5  # the loop ticked while it was built
 
 
 def test_failing_async_initialiser_registers_nothing_and_closes_the_half_built_service(

@@ -443,3 +443,15 @@ def test_close_is_idempotent(store: LocalStore) -> None:
     store.close()
     store.put_object(BUCKET, "k", b"x")
     assert store.get_object(BUCKET, "k") == b"x"
+
+
+def test_ensure_bucket(tmp_path: Path) -> None:
+    """ensure_bucket creates a missing bucket (True), leaves an existing one (False), refuses features."""
+    s = make_store(tmp_path)
+    assert s.ensure_bucket("ens-bucket") is True
+    assert s.ensure_bucket("ens-bucket") is False
+    with pytest.raises(NotSupported, match="versioning"):
+        s.ensure_bucket("other-bucket", versioning=True)
+    assert s.bucket_exists("other-bucket") is False
+    with pytest.raises(NotSupported):
+        s.presign_post("ens-bucket", "k")

@@ -57,8 +57,8 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -1050,10 +1050,14 @@ class LocalStore:
         bucket: str,
         key: str,
         *,
-        expiration: int = 3600,
         method: str = "GET",
+        expiration: int | float | timedelta = 3600,
+        content_type: str | None = None,
+        version_id: str | None = None,
     ) -> str:
         """Presigned URLs need an HTTP server; a folder has none.
+
+        Same signature as ``S3Store.presign_url``.
 
         Raises:
             NotSupported: always.
@@ -1063,6 +1067,57 @@ class LocalStore:
             "to sign URLs for); use an S3 store",
             bucket=bucket, key=key,
         )
+
+    def presign_post(self, bucket: str, key: str, **options: Any) -> Any:
+        """Presigned POST forms need an HTTP server; a folder has none.
+
+        Raises:
+            NotSupported: always.
+        """
+        raise NotSupported(
+            "presign_post is not supported by the local store (a folder has no HTTP endpoint); "
+            "use an S3 store",
+            bucket=bucket, key=key,
+        )
+
+    def ensure_bucket(
+        self,
+        bucket: str,
+        *,
+        versioning: bool | None = None,
+        encryption: str | None = None,
+        lifecycle: Sequence[Any] | bool | None = None,
+        object_lock: bool | None = None,
+    ) -> bool:
+        """Create the bucket if it is missing (as ``S3Store.ensure_bucket``).
+
+        Args:
+            versioning, encryption, lifecycle, object_lock: default None; a folder has
+                none of these, so asking for one raises ``NotSupported`` (before
+                anything is created). The ``BUCKET_CREATE_*`` settings are ignored.
+
+        Returns:
+            True when this call created the bucket.
+
+        Raises:
+            InvalidArgument: invalid name.
+            NotSupported: a bucket feature the local store cannot have was asked for.
+        """
+        check_bucket_name(bucket)
+        asked = [name for name, value in (("versioning", versioning), ("encryption", encryption),
+                                          ("lifecycle", lifecycle), ("object_lock", object_lock))
+                 if value]
+        if asked:
+            raise NotSupported(
+                f"ensure_bucket: the local store has no {', '.join(asked)} (a folder cannot); "
+                "use an S3 store",
+                bucket=bucket,
+            )
+        with self._lock:
+            if self.bucket_exists(bucket):
+                return False
+            self.create_bucket(bucket)
+            return True
 
 
 # ------------------------------------------------------------------ helpers

@@ -33,7 +33,7 @@ typecheck: install
 check: lint typecheck
 
 bench: install
-	@echo "the benchmark lands with the performance issue (bench/)"; exit 1
+	$(PY) -m bench.run $(if $(filter 1,$(QUICK)),--quick,)
 
 up:
 	docker compose up -d

@@ -1,0 +1,202 @@
+"""Many-object operations on any ``ObjectStore``: put, get, delete, directory transfers.
+
+Each function runs its items on a thread pool sharing the store's one client (the S3
+store sizes its connection pool to ``max_workers``), returns one ``ItemResult`` per
+input item **in input order**, and reports a failed item in its result instead of
+stopping the batch. Only an invalid argument of the call itself (bucket name, worker
+count) raises.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from backend.src.libs.bucket.errors import InvalidArgument, StorageError
+from backend.src.libs.bucket.store import Data, ObjectInfo, ObjectStore, UploadResult
+from backend.src.libs.bucket.validation import check_bucket_name
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class ItemResult(Generic[T]):
+    """The outcome of one item of a batch: its key, and its value or its error."""
+
+    key: str
+    value: T | None = None
+    error: StorageError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the item succeeded."""
+        return self.error is None
+
+
+def _workers(store: ObjectStore, max_workers: int | None) -> int:
+    if max_workers is None:
+        config = getattr(store, "config", None)
+        return int(getattr(config, "max_workers", 8))
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise InvalidArgument(f"max_workers must be a positive integer, not {max_workers!r}")
+    return max_workers
+
+
+def _run(
+    items: Iterable[V],
+    key_of: Callable[[V], str],
+    work: Callable[[V], T],
+    workers: int,
+) -> list[ItemResult[T]]:
+    def one(item: V) -> ItemResult[T]:
+        key = key_of(item)
+        try:
+            return ItemResult(key=key, value=work(item))
+        except StorageError as exc:
+            return ItemResult(key=key, error=exc)
+        except Exception as exc:  # a bug must not sink the other items
+            return ItemResult(key=key, error=StorageError(f"{exc!r}", code=type(exc).__name__))
+
+    materialised = list(items)
+    if workers == 1 or len(materialised) <= 1:
+        return [one(item) for item in materialised]
+    with ThreadPoolExecutor(max_workers=min(workers, len(materialised))) as pool:
+        return list(pool.map(one, materialised))
+
+
+def put_many(
+    store: ObjectStore,
+    bucket: str,
+    items: Mapping[str, Data] | Iterable[tuple[str, Data]],
+    *,
+    max_workers: int | None = None,
+    content_type: str | None = None,
+) -> list[ItemResult[UploadResult]]:
+    """Store many objects in parallel.
+
+    Args:
+        items: ``{key: data}`` or ``(key, data)`` pairs; data as for ``put_object``.
+        max_workers: threads (default: the store's ``max_workers``, 8).
+        content_type: for every item (default: guessed from each key).
+
+    Returns:
+        One result per item, in input order.
+    """
+    check_bucket_name(bucket)
+    pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
+    return _run(
+        pairs,
+        lambda pair: pair[0],
+        lambda pair: store.put_object(bucket, pair[0], pair[1], content_type=content_type),
+        _workers(store, max_workers),
+    )
+
+
+def get_many(
+    store: ObjectStore, bucket: str, keys: Iterable[str], *, max_workers: int | None = None
+) -> list[ItemResult[bytes]]:
+    """Read many objects in parallel; one result per key, in input order."""
+    check_bucket_name(bucket)
+    return _run(
+        list(keys), lambda key: key, lambda key: store.get_object(bucket, key),
+        _workers(store, max_workers),
+    )
+
+
+def delete_many(
+    store: ObjectStore, bucket: str, keys: Iterable[str], *, max_workers: int | None = None
+) -> list[ItemResult[None]]:
+    """Delete many objects: batches of 1000 keys (``delete_objects``), the batches in
+    parallel; one result per key, in input order.
+    """
+    check_bucket_name(bucket)
+    ordered = list(keys)
+    chunks = [ordered[i : i + 1000] for i in range(0, len(ordered), 1000)]
+    outcomes: dict[str, StorageError | None] = {}
+    results = _run(
+        chunks,
+        lambda chunk: chunk[0],
+        lambda chunk: store.delete_objects(bucket, chunk),
+        _workers(store, max_workers),
+    )
+    for chunk, outcome in zip(chunks, results, strict=True):
+        if outcome.value is None:  # the whole batch failed: every key of it carries why
+            for key in chunk:
+                outcomes.setdefault(key, outcome.error)
+            continue
+        for failure in outcome.value.errors:
+            outcomes[failure.key] = StorageError(
+                failure.message, code=failure.code, bucket=bucket, key=failure.key
+            )
+        for key in outcome.value.deleted:
+            outcomes.setdefault(key, None)
+    return [ItemResult(key=key, error=outcomes.get(key)) for key in ordered]
+
+
+def upload_directory(
+    store: ObjectStore,
+    bucket: str,
+    directory: str | os.PathLike[str],
+    *,
+    prefix: str = "",
+    max_workers: int | None = None,
+) -> list[ItemResult[UploadResult]]:
+    """Upload every regular file under ``directory`` to ``prefix + relative/path``.
+
+    Returns:
+        One result per file, in sorted path order.
+
+    Raises:
+        InvalidArgument: ``directory`` is not a folder.
+    """
+    check_bucket_name(bucket)
+    root = Path(directory)
+    if not root.is_dir():
+        raise InvalidArgument(f"directory {str(root)!r} is not a folder")
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return _run(
+        files,
+        lambda path: prefix + path.relative_to(root).as_posix(),
+        lambda path: store.upload_file(bucket, prefix + path.relative_to(root).as_posix(), str(path)),
+        _workers(store, max_workers),
+    )
+
+
+def download_directory(
+    store: ObjectStore,
+    bucket: str,
+    directory: str | os.PathLike[str],
+    *,
+    prefix: str = "",
+    max_workers: int | None = None,
+) -> list[ItemResult[int]]:
+    """Download every object under ``prefix`` into ``directory`` (folders created).
+
+    Keys that would land outside ``directory`` (``..`` segments, absolute paths) are
+    reported as failed items, never written.
+
+    Returns:
+        One result per object (bytes written), in key order.
+    """
+    check_bucket_name(bucket)
+    root = Path(directory).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+
+    def keys() -> Iterator[str]:
+        for entry in store.list_objects(bucket, prefix=prefix):
+            if isinstance(entry, ObjectInfo) and not entry.key.endswith("/"):
+                yield entry.key
+
+    def fetch(key: str) -> int:
+        target = (root / key[len(prefix) :]).resolve()
+        if root not in target.parents:
+            raise InvalidArgument(f"key {key!r} would be written outside {str(root)!r}", key=key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return store.download_file(bucket, key, str(target))
+
+    return _run(list(keys()), lambda key: key, fetch, _workers(store, max_workers))

@@ -403,6 +403,8 @@ def test_presign_not_supported(store: LocalStore) -> None:
     """presign_url raises NotSupported saying a folder has no URL."""
     with pytest.raises(NotSupported, match="local store"):
         store.presign_url(BUCKET, "k")
+    with pytest.raises(NotSupported):
+        store.presign_url(BUCKET, "k", method="PUT", expiration=60, download_name="x.txt")
 
 
 def test_ping_creates_and_checks_root(tmp_path: Path) -> None:

@@ -1054,10 +1054,13 @@ class LocalStore:
         expiration: int | float | timedelta = 3600,
         content_type: str | None = None,
         version_id: str | None = None,
+        download_name: str | None = None,
+        **options: Any,
     ) -> str:
         """Presigned URLs need an HTTP server; a folder has none.
 
-        Same signature as ``S3Store.presign_url``.
+        Accepts ``S3Store.presign_url``'s arguments (and any option added there later)
+        so that callers get this error, not a ``TypeError``.
 
         Raises:
             NotSupported: always.

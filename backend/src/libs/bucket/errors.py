@@ -346,6 +346,14 @@ def translate(
         return ConnectionFailed(
             f"{what}: timed out ({type(exc).__name__})", code="Timeout", bucket=bucket, key=key
         )
+    if isinstance(exc, (bce.ConnectionClosedError, bce.ResponseStreamingError)):
+        # the server was reached, then the connection broke mid-request or mid-body
+        return ConnectionFailed(
+            f"{what}: the connection was dropped during the transfer ({exc})",
+            code="ConnectionDropped",
+            bucket=bucket,
+            key=key,
+        )
     if isinstance(
         exc,
         (

@@ -388,8 +388,9 @@ class Obstore(Contender):
         return sum(len(batch) for batch in obstore.list(self.store, prefix=prefix or None))
 
     def presign(self, key: str) -> str:
-        import obstore
         from datetime import timedelta
+
+        import obstore
 
         return str(obstore.sign(self.store, "GET", key, timedelta(hours=1)))
 

@@ -144,10 +144,10 @@ def w5_construction_requests() -> int:
     thread.start()
     env = {"S3_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
     code = (
-        "import os; os.environ.update(%r)\n"
+        f"import os; os.environ.update({env!r})\n"
         "from backend.src.libs.bucket import Bucket\n"
         "from backend.src.libs.core import RuntimeManager\n"
-        "b = Bucket(); r = RuntimeManager(); print('built')\n" % env
+        "b = Bucket(); r = RuntimeManager(); print('built')\n"
     )
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-c", code], cwd=tmp, env={**os.environ, "PYTHONPATH": str(ROOT)},

@@ -114,7 +114,7 @@ def test_facade_failed_multipart_returns_error_and_leaves_no_upload(s3case: Serv
     """Through the facade the same failure returns ``error`` and leaves 0 uploads."""
     bucket = Bucket(config=s3case.config())
     data = os.urandom(12 * MiB)
-    code = bucket.upload_stream_with(
+    code = bucket.upload_stream(
         s3case.bucket, io.BufferedReader(_Unseekable(data, fail_after=6 * MiB)), "f.bin",
         multipart_threshold=5 * MiB, part_size=5 * MiB,
     )

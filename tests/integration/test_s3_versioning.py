@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from backend.src.libs.bucket import Bucket, ObjectNotFound
 from tests.conftest import ServerCase
-
-import pytest
 
 
 def test_enable_suspend_and_status(s3case: ServerCase) -> None:
@@ -50,7 +50,7 @@ def test_facade_versioning(s3case: ServerCase) -> None:
     bucket.upload_stream(s3case.bucket, b"b", "k")
     versions = bucket.list_file_versions(s3case.bucket)
     assert isinstance(versions, list) and len(versions) == 2
-    old = [v for v in versions if not v.is_latest][0]
-    assert bucket.download_stream_with(s3case.bucket, "k", version_id=old.version_id) == b"a"
-    assert bucket.delete_file_version(s3case.bucket, "k", version_id=old.version_id) == bucket.success
+    old = next(v for v in versions if not v.is_latest)
+    assert bucket.download_stream(s3case.bucket, "k", version_id=old.version_id) == b"a"
+    assert bucket.delete_file(s3case.bucket, "k", version_id=old.version_id) == bucket.success
     assert bucket.set_versioning("no-such-bucket-zz9", enabled=True) == bucket.error

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -47,8 +47,8 @@ def test_write_once_on_versioned_bucket(s3case: ServerCase) -> None:
 def test_facade_write_once_returns_error(s3case: ServerCase) -> None:
     """The facade returns ``error`` with AlreadyExists in last_error."""
     bucket = Bucket(config=s3case.config())
-    assert bucket.upload_stream_with(s3case.bucket, b"a", "f", if_none_match="*") == bucket.success
-    assert bucket.upload_stream_with(s3case.bucket, b"b", "f", if_none_match="*") == bucket.error
+    assert bucket.upload_stream(s3case.bucket, b"a", "f", if_none_match="*") == bucket.success
+    assert bucket.upload_stream(s3case.bucket, b"b", "f", if_none_match="*") == bucket.error
     assert isinstance(bucket.last_error, AlreadyExists)
 
 
@@ -58,7 +58,7 @@ def test_object_lock_retention_and_legal_hold(s3case: ServerCase) -> None:
     store = s3case.store
     b = s3case.new_bucket(object_lock=True)
     assert store.get_object_lock(b).enabled
-    until = datetime.now(timezone.utc) + timedelta(seconds=3)
+    until = datetime.now(UTC) + timedelta(seconds=3)
     v1 = store.put_object(b, "r.txt", b"x", lock_mode="GOVERNANCE", retain_until=until).version_id
     retention = store.get_retention(b, "r.txt", version_id=v1)
     assert retention is not None and retention.mode == "GOVERNANCE"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -69,8 +69,8 @@ def test_assume_role_uses_stubbed_sts_and_refreshes(aws_dir: Path) -> None:
     stub = Stubber(sts)
     expected = {"RoleArn": "arn:aws:iam::123456789012:role/app", "RoleSessionName": "svc",
                 "DurationSeconds": 900, "ExternalId": "ext-1"}
-    soon = datetime.now(timezone.utc) + timedelta(seconds=60)  # inside the refresh window
-    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    soon = datetime.now(UTC) + timedelta(seconds=60)  # inside the refresh window
+    later = datetime.now(UTC) + timedelta(hours=1)
     stub.add_response("assume_role", _sts_response("ROLEKEY1ROLEKEY1", soon), expected)
     stub.add_response("assume_role", _sts_response("ROLEKEY2ROLEKEY2", later), expected)
     env = {"AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "a",

@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import ConnectionFailed, NotSupported, StorageError
@@ -31,6 +31,11 @@ from backend.src.libs.bucket.store import (
     ProgressCallback,
 )
 from backend.src.libs.core.final import FinalClass
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from backend.src.libs.bucket.bucket_admin import LockMode
 
 T = TypeVar("T")
 log = logging.getLogger("bucket")
@@ -311,19 +316,54 @@ class Bucket(metaclass=FinalClass):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         progress: ProgressCallback | None = None,
+        sse: str | None = None,
+        sse_kms_key_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+        storage_class: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        if_none_match: str | None = None,
+        lock_mode: LockMode | None = None,
+        retain_until: datetime | None = None,
+        legal_hold: bool | None = None,
+        multipart_threshold: int | None = None,
+        part_size: int | None = None,
+        max_concurrency: int | None = None,
     ) -> int:
-        """Upload a local file (multipart above ``multipart_threshold``).
+        """Upload a local file: one PUT below ``multipart_threshold``, else a parallel
+        multipart upload (aborted on failure: nothing half-written stays).
 
         Args:
             key_name: default: ``file_path`` as given, without leading ``/`` or ``./``.
             content_type: default: guessed from the key.
+            metadata: user metadata, 2 KiB at most.
+            progress: ``progress(bytes_done, bytes_total)``.
+            sse, sse_kms_key_id, sse_customer_key: server-side encryption
+                (``"AES256"``, ``"aws:kms"`` + key id, or an SSE-C key); default: the
+                store's ``BUCKET_SSE*`` settings.
+            storage_class: e.g. ``"STANDARD_IA"``; default: ``BUCKET_STORAGE_CLASS``.
+            tags: object tags.
+            if_none_match: ``"*"`` makes the write write-once: ``error`` with an
+                ``AlreadyExists`` ``last_error`` when the key exists.
+            lock_mode, retain_until, legal_hold: object lock (bucket created with lock).
+            multipart_threshold, part_size, max_concurrency: this call's transfer
+                settings; default: the store's.
+
+        The S3 options are sent only when given; a store without one of them (the local
+        folder store) returns ``error`` with a ``NotSupported`` ``last_error``.
         """
+        options = _given(
+            sse=sse, sse_kms_key_id=sse_kms_key_id, sse_customer_key=sse_customer_key,
+            storage_class=storage_class, tags=tags, if_none_match=if_none_match,
+            lock_mode=lock_mode, retain_until=retain_until, legal_hold=legal_hold,
+            multipart_threshold=multipart_threshold, part_size=part_size,
+            max_concurrency=max_concurrency,
+        )
 
         def run() -> object:
             key = key_name if key_name is not None else _default_key(file_path)
-            return self.store.upload_file(
+            return self._with_options("upload_file", options)(
                 bucket_name, key, os.fspath(file_path),
-                content_type=content_type, metadata=metadata, progress=progress,
+                content_type=content_type, metadata=metadata, progress=progress, **options,
             )
 
         return self._code("upload_file", run)
@@ -337,16 +377,40 @@ class Bucket(metaclass=FinalClass):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         progress: ProgressCallback | None = None,
+        sse: str | None = None,
+        sse_kms_key_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+        storage_class: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        if_none_match: str | None = None,
+        lock_mode: LockMode | None = None,
+        retain_until: datetime | None = None,
+        legal_hold: bool | None = None,
+        multipart_threshold: int | None = None,
+        part_size: int | None = None,
+        max_concurrency: int | None = None,
     ) -> int:
-        """Upload bytes, text or a binary stream (any length; multipart when large)."""
+        """Upload bytes, text (UTF-8) or a binary stream of any length, even unknown
+        (multipart above the threshold). Options as for ``upload_file``.
+
+        A dropped connection is retried once only when the data can be replayed
+        (bytes, text, or a seekable stream, rewound to where it started).
+        """
+        options = _given(
+            sse=sse, sse_kms_key_id=sse_kms_key_id, sse_customer_key=sse_customer_key,
+            storage_class=storage_class, tags=tags, if_none_match=if_none_match,
+            lock_mode=lock_mode, retain_until=retain_until, legal_hold=legal_hold,
+            multipart_threshold=multipart_threshold, part_size=part_size,
+            max_concurrency=max_concurrency,
+        )
         start = _tell(data)
 
         def run() -> object:
             if start is not None:
                 data.seek(start)  # type: ignore[union-attr]
-            return self.store.put_object(
+            return self._with_options("put_object", options)(
                 bucket_name, key_name, data,
-                content_type=content_type, metadata=metadata, progress=progress,
+                content_type=content_type, metadata=metadata, progress=progress, **options,
             )
 
         replayable = isinstance(data, (bytes, bytearray, memoryview, str)) or start is not None
@@ -359,35 +423,99 @@ class Bucket(metaclass=FinalClass):
         destination_path: str | os.PathLike[str],
         *,
         progress: ProgressCallback | None = None,
+        version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+        multipart_threshold: int | None = None,
+        part_size: int | None = None,
+        max_concurrency: int | None = None,
     ) -> int:
-        """Download to ``destination_path``; the file appears whole or not at all."""
+        """Download to ``destination_path``; the file appears whole or not at all.
+
+        Args:
+            progress: ``progress(bytes_done, bytes_total)``.
+            version_id: a given version (versioned buckets).
+            sse_customer_key: the SSE-C key the object was written with.
+            multipart_threshold, part_size, max_concurrency: parallel ranged GETs above
+                the threshold; default: the store's settings.
+        """
+        options = _given(
+            version_id=version_id, sse_customer_key=sse_customer_key,
+            multipart_threshold=multipart_threshold, part_size=part_size,
+            max_concurrency=max_concurrency,
+        )
         return self._code(
             "download_file",
-            lambda: self.store.download_file(
-                bucket_name, key_name, os.fspath(destination_path), progress=progress
+            lambda: self._with_options("download_file", options)(
+                bucket_name, key_name, os.fspath(destination_path), progress=progress, **options
             ),
         )
 
-    def download_stream(self, bucket_name: str, key_name: str) -> bytes | int:
-        """The object's bytes, or ``error``."""
-        return self._call("download_stream", lambda: self.store.get_object(bucket_name, key_name))
-
-    def get_file_range(
-        self, bucket_name: str, key_name: str, *, start: int | None = None, end: int | None = None
+    def download_stream(
+        self,
+        bucket_name: str,
+        key_name: str,
+        *,
+        version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
     ) -> bytes | int:
-        """Bytes ``start..end`` (inclusive) of the object, or ``error``."""
+        """The object's bytes (of ``version_id``, decrypted with an SSE-C key), or ``error``."""
+        options = _given(version_id=version_id, sse_customer_key=sse_customer_key)
         return self._call(
-            "get_file_range",
-            lambda: self.store.get_object(bucket_name, key_name, start=start, end=end),
+            "download_stream",
+            lambda: self._with_options("get_object", options)(bucket_name, key_name, **options),
         )
 
-    def open_file(self, bucket_name: str, key_name: str) -> IO[bytes] | int:
-        """A readable binary stream of the object (the caller closes it), or ``error``."""
-        return self._call("open_file", lambda: self.store.open_object(bucket_name, key_name))
+    def get_file_range(
+        self,
+        bucket_name: str,
+        key_name: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+    ) -> bytes | int:
+        """Bytes ``start..end`` (inclusive; an open end reads to the end) of the object,
+        or ``error``. ``end`` past the end is clamped; ``start`` past it is an error."""
+        options = _given(version_id=version_id, sse_customer_key=sse_customer_key)
+        return self._call(
+            "get_file_range",
+            lambda: self._with_options("get_object", options)(
+                bucket_name, key_name, start=start, end=end, **options
+            ),
+        )
 
-    def delete_file(self, bucket_name: str, key_name: str) -> int:
-        """Delete one object (``success`` if it was already gone)."""
-        return self._code("delete_file", lambda: self.store.delete_object(bucket_name, key_name))
+    def open_file(
+        self,
+        bucket_name: str,
+        key_name: str,
+        *,
+        version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+    ) -> IO[bytes] | int:
+        """A readable binary stream of the object (the caller closes it), or ``error``."""
+        options = _given(version_id=version_id, sse_customer_key=sse_customer_key)
+        return self._call(
+            "open_file",
+            lambda: self._with_options("open_object", options)(bucket_name, key_name, **options),
+        )
+
+    def delete_file(
+        self,
+        bucket_name: str,
+        key_name: str,
+        *,
+        version_id: str | None = None,
+        bypass_governance: bool = False,
+    ) -> int:
+        """Delete one object (``success`` if it was already gone). With ``version_id``,
+        delete that version (or delete marker) for good; ``bypass_governance`` lifts a
+        GOVERNANCE-mode retention when the credentials may."""
+        options = _given(version_id=version_id, bypass_governance=bypass_governance or None)
+        return self._code(
+            "delete_file",
+            lambda: self._with_options("delete_object", options)(bucket_name, key_name, **options),
+        )
 
     def delete_files(self, bucket_name: str, key_names: Iterable[str]) -> DeleteResult | int:
         """Delete many objects (1000 a request). Returns a ``DeleteResult`` listing what
@@ -455,16 +583,35 @@ class Bucket(metaclass=FinalClass):
         except StorageError as exc:
             self._fail(operation, exc)
 
-    def get_bucket_file(self, bucket_name: str, key_name: str) -> dict[str, Any] | int:
+    def get_bucket_file(
+        self,
+        bucket_name: str,
+        key_name: str,
+        *,
+        version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+    ) -> dict[str, Any] | int:
         """The object's properties as a dict (``file_path``, ``file_size``, ``etag``,
         ``last_modified``, ``content_type``, ``metadata``...), or ``error``."""
-        return self._call(
-            "get_bucket_file", lambda: self.store.head_object(bucket_name, key_name).as_dict()
+        info = self.get_file_info(
+            bucket_name, key_name, version_id=version_id, sse_customer_key=sse_customer_key
         )
+        return info.as_dict() if isinstance(info, ObjectInfo) else info
 
-    def get_file_info(self, bucket_name: str, key_name: str) -> ObjectInfo | int:
-        """The object's properties as an ``ObjectInfo``, or ``error``."""
-        return self._call("get_file_info", lambda: self.store.head_object(bucket_name, key_name))
+    def get_file_info(
+        self,
+        bucket_name: str,
+        key_name: str,
+        *,
+        version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+    ) -> ObjectInfo | int:
+        """The object's properties as an ``ObjectInfo`` (of ``version_id``), or ``error``."""
+        options = _given(version_id=version_id, sse_customer_key=sse_customer_key)
+        return self._call(
+            "get_file_info",
+            lambda: self._with_options("head_object", options)(bucket_name, key_name, **options),
+        )
 
     def file_exists(self, bucket_name: str, key_name: str) -> bool | int:
         """True or False, or ``error`` when the server cannot say."""
@@ -536,85 +683,6 @@ class Bucket(metaclass=FinalClass):
             if unknown:
                 raise _not_supported(self.store, f"{name} with {', '.join(unknown)}")
         return method
-
-    def upload_file_with(
-        self,
-        bucket_name: str,
-        file_path: str | os.PathLike[str],
-        key_name: str,
-        **options: Any,
-    ) -> int:
-        """``upload_file`` with the S3 options of ``S3Store.upload_file``: ``sse``,
-        ``sse_kms_key_id``, ``sse_customer_key``, ``storage_class``, ``tags``,
-        ``if_none_match="*"`` (write-once: ``error`` with ``AlreadyExists`` when the key
-        exists), ``lock_mode`` + ``retain_until``, ``legal_hold``, ``multipart_threshold``,
-        ``part_size``, ``max_concurrency``, ``content_type``, ``metadata``, ``progress``.
-        A store without one of them returns ``error`` (``NotSupported``)."""
-        return self._code(
-            "upload_file",
-            lambda: self._with_options("upload_file", options)(
-                bucket_name, key_name, os.fspath(file_path), **options
-            ),
-        )
-
-    def upload_stream_with(
-        self, bucket_name: str, data: Data, key_name: str, **options: Any
-    ) -> int:
-        """``upload_stream`` with the S3 options of ``S3Store.put_object`` (see
-        ``upload_file_with``). Streams of unknown length go up as multipart uploads."""
-        start = _tell(data)
-
-        def run() -> object:
-            if start is not None:
-                data.seek(start)  # type: ignore[union-attr]
-            return self._with_options("put_object", options)(bucket_name, key_name, data, **options)
-
-        replayable = isinstance(data, (bytes, bytearray, memoryview, str)) or start is not None
-        return self._code("upload_stream", run, reconnect=replayable)
-
-    def download_stream_with(self, bucket_name: str, key_name: str, **options: Any) -> bytes | int:
-        """The object's bytes with ``version_id``, ``sse_customer_key``, ``start``/``end``."""
-        return self._call(
-            "download_stream",
-            lambda: self._with_options("get_object", options)(bucket_name, key_name, **options),
-        )
-
-    def download_file_with(
-        self,
-        bucket_name: str,
-        key_name: str,
-        destination_path: str | os.PathLike[str],
-        **options: Any,
-    ) -> int:
-        """``download_file`` with ``version_id``, ``sse_customer_key``, ``progress``,
-        ``multipart_threshold``, ``part_size``, ``max_concurrency``."""
-        return self._code(
-            "download_file",
-            lambda: self._with_options("download_file", options)(
-                bucket_name, key_name, os.fspath(destination_path), **options
-            ),
-        )
-
-    def get_file_version_info(
-        self, bucket_name: str, key_name: str, *, version_id: str | None = None,
-        sse_customer_key: str | bytes | None = None,
-    ) -> ObjectInfo | int:
-        """``get_file_info`` of a given version and/or an SSE-C object."""
-        options = {k: v for k, v in (("version_id", version_id), ("sse_customer_key", sse_customer_key)) if v is not None}
-        return self._call(
-            "get_file_info",
-            lambda: self._with_options("head_object", options)(bucket_name, key_name, **options),
-        )
-
-    def delete_file_version(
-        self, bucket_name: str, key_name: str, *, version_id: str, bypass_governance: bool = False
-    ) -> int:
-        """Delete one version (or delete marker) for good."""
-        options = {"version_id": version_id, "bypass_governance": bypass_governance}
-        return self._code(
-            "delete_file_version",
-            lambda: self._with_options("delete_object", options)(bucket_name, key_name, **options),
-        )
 
     # presigning
     def presign_url(
@@ -819,6 +887,11 @@ class Bucket(metaclass=FinalClass):
     def __repr__(self) -> str:
         state = "connected" if self._store is not None else "not connected"
         return f"<Bucket {state} config={self._config!r}>"
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    """The options that were given (not None), to pass on to the store."""
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def _default_key(file_path: str | os.PathLike[str]) -> str:

@@ -376,6 +376,8 @@ def translate(
         return StorageError(f"{what}: {exc}", code=type(exc).__name__, bucket=bucket, key=key)
     if isinstance(exc, ValueError):
         return InvalidArgument(f"{what}: {exc}", bucket=bucket, key=key)
+    if isinstance(exc, PermissionError):  # a local file or folder we may not write or read
+        return PermissionDenied(f"{what}: {exc}", code="AccessDenied", bucket=bucket, key=key)
     if isinstance(exc, OSError):
         return StorageError(f"{what}: {exc}", code=type(exc).__name__, bucket=bucket, key=key)
     return StorageError(f"{what}: {exc!r}", code=type(exc).__name__, bucket=bucket, key=key)

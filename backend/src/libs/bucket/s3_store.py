@@ -14,6 +14,7 @@ import itertools
 import logging
 import mimetypes
 import os
+import re
 import tempfile
 import threading
 import time
@@ -77,6 +78,8 @@ _BATCH_CHECKSUM_REFUSALS = frozenset(
     {"MissingContentMD5", "InvalidDigest", "BadDigest", "XAmzContentSHA256Mismatch", "NotImplemented"}
 )
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+# characters XML 1.0 cannot carry, even escaped: keys holding them cannot go in a batch delete
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def guess_content_type(key: str) -> str:
@@ -699,6 +702,14 @@ class S3Store(S3BucketFeatures):
     ) -> tuple[list[str], list[DeleteError]]:
         if not targets:
             return [], []
+        unsafe = [t for t in targets if _XML_ILLEGAL.search(t["Key"])]
+        if unsafe:
+            # a DeleteObjects body cannot carry these characters (the server answers 400):
+            # such keys go one DELETE each, the others still in one batch
+            safe = [t for t in targets if not _XML_ILLEGAL.search(t["Key"])]
+            done, failed = self._delete_batch(bucket, safe)
+            done_each, failed_each = self._delete_each(bucket, unsafe)
+            return done + done_each, failed + failed_each
         if self._batch_delete_ok:
             try:
                 with self._translating("delete_objects", bucket):
@@ -719,6 +730,11 @@ class S3Store(S3BucketFeatures):
                 ]
                 failed_keys = {e.key for e in failed}
                 return [t["Key"] for t in targets if t["Key"] not in failed_keys], failed
+        return self._delete_each(bucket, targets)
+
+    def _delete_each(
+        self, bucket: str, targets: list[dict[str, str]]
+    ) -> tuple[list[str], list[DeleteError]]:
         deleted: list[str] = []
         failures: list[DeleteError] = []
         for target in targets:
@@ -1222,19 +1238,17 @@ def _writable_target(path: str | os.PathLike[str]) -> Path:
 
 def _write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
     """Write ``chunks`` to a temporary file beside ``target``, fsync, then rename."""
-    handle = tempfile.NamedTemporaryFile(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
-    )
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
-        with handle:
+        with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(handle.name, target)
+        os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(handle.name)
+            os.unlink(temporary)
         raise
 
 

@@ -84,7 +84,7 @@ class TransferSettings:
 def _subscribers(progress: ProgressCallback | None, size: int | None) -> list[Any]:
     from s3transfer.subscribers import BaseSubscriber
 
-    class Subscriber(BaseSubscriber):  # type: ignore[misc]
+    class Subscriber(BaseSubscriber):
         """Gives s3transfer the size we already know and reports progress."""
 
         def __init__(self) -> None:

@@ -39,10 +39,12 @@ from urllib.parse import urlsplit
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import (
     AuthenticationFailed,
+    BucketNotFound,
     ConfigError,
     InvalidArgument,
     NotFound,
     NotSupported,
+    ObjectNotFound,
     PermissionDenied,
     StorageError,
 )
@@ -107,6 +109,25 @@ def require_remote(text: str, *, key: bool | None = None) -> Remote:
     if key is False and remote.key:
         raise CliError(f"{text!r} must name a bucket only (s3://bucket)", EXIT_USAGE)
     return remote
+
+
+def head(store: ObjectStore, bucket: str, key: str) -> ObjectInfo:
+    """``store.head_object``, with S3's bare HEAD 404 reported as ``NoSuchKey`` (or
+    ``NoSuchBucket`` when the bucket is the missing part).
+
+    Raises:
+        ObjectNotFound, BucketNotFound: nothing there.
+    """
+    try:
+        return store.head_object(bucket, key)
+    except NotFound as exc:
+        if exc.code in ("NoSuchKey", "NoSuchBucket"):
+            raise
+        if not store.bucket_exists(bucket):
+            raise BucketNotFound("head_object failed: the bucket does not exist",
+                                 bucket=bucket, status=404) from exc
+        raise ObjectNotFound("head_object failed: the object does not exist",
+                             bucket=bucket, key=key, status=404) from exc
 
 
 def human(size: int | float) -> str:
@@ -371,7 +392,7 @@ def _copy_one(ctx: Context, src: str, dst: str, done: list[dict[str, object]]) -
         if target.is_dir() or dst.endswith(("/", os.sep)):
             target = target / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        info = store.head_object(s.bucket, s.key)
+        info = head(store, s.bucket, s.key)
         with ctx.progress(name, info.size) as bar:
             size = store.download_file(s.bucket, s.key, str(target), progress=bar)
         done.append({"source": src, "destination": str(target), "bytes": size})
@@ -434,7 +455,7 @@ def cmd_rm(ctx: Context) -> int:
     if not ctx.args.recursive:
         if not remote.key:
             raise CliError("rm needs a key (or -r --force for a prefix)", EXIT_USAGE)
-        store.head_object(remote.bucket, remote.key)  # a missing key is an error here
+        head(store, remote.bucket, remote.key)  # a missing key is an error here
         store.delete_object(remote.bucket, remote.key)
         if ctx.json:
             ctx.emit({"deleted": [remote.key], "errors": []})
@@ -465,7 +486,7 @@ def cmd_rm(ctx: Context) -> int:
 def cmd_stat(ctx: Context) -> int:
     """An object's properties and user metadata."""
     remote = require_remote(ctx.args.path, key=True)
-    info = ctx.store.head_object(remote.bucket, remote.key)
+    info = head(ctx.store, remote.bucket, remote.key)
     doc = {
         "bucket": info.bucket, "key": info.key, "size": info.size, "etag": info.etag,
         "last_modified": info.last_modified, "content_type": info.content_type,

@@ -1,0 +1,1 @@
+"""Tests of the installed ``bucket`` command, run as a subprocess."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.src.libs.bucket import InvalidArgument, ObjectNotFound, batch
+from backend.src.libs.bucket import Bucket, InvalidArgument, ObjectNotFound, batch
 from tests.conftest import StoreCase
 
 pytestmark = pytest.mark.integration
@@ -64,3 +64,26 @@ def test_bad_arguments_raise(any_store: StoreCase, tmp_path: Path) -> None:
         batch.get_many(store, "Bad_Name", ["a"])
     with pytest.raises(InvalidArgument, match="not a folder"):
         batch.upload_directory(store, bucket, tmp_path / "missing")
+
+
+def test_facade_many_object_methods(facade: Bucket, bucket_name: str, tmp_path: Path) -> None:
+    """Bucket.put_many/get_many/delete_many and directory transfers return per-item results."""
+    keys = [f"f/{i:02d}" for i in range(25)]
+    puts = facade.put_many(bucket_name, [(k, k.encode()) for k in keys], max_workers=6)
+    assert not isinstance(puts, int) and [r.key for r in puts] == keys and all(r.ok for r in puts)
+    gets = facade.get_many(bucket_name, [*keys, "missing"])
+    assert not isinstance(gets, int)
+    assert [r.value for r in gets[:-1]] == [k.encode() for k in keys]
+    assert isinstance(gets[-1].error, ObjectNotFound)
+    deletes = facade.delete_many(bucket_name, keys)
+    assert not isinstance(deletes, int) and all(r.ok for r in deletes)
+    assert facade.get_bucket_files(bucket_name) == []
+    assert facade.put_many("Bad_Name", [("k", b"v")]) == facade.error
+    assert isinstance(facade.last_error, InvalidArgument)
+    (tmp_path / "up").mkdir()
+    (tmp_path / "up" / "x.txt").write_bytes(b"x")
+    assert not isinstance(facade.upload_directory(bucket_name, tmp_path / "up", prefix="d/"), int)
+    down = facade.download_directory(bucket_name, tmp_path / "down", prefix="d/")
+    assert not isinstance(down, int) and [r.value for r in down] == [1]
+    assert (tmp_path / "down" / "x.txt").read_bytes() == b"x"
+    assert facade.upload_directory(bucket_name, tmp_path / "nope") == facade.error

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -65,6 +64,8 @@ def _run(
     materialised = list(items)
     if workers == 1 or len(materialised) <= 1:
         return [one(item) for item in materialised]
+    from concurrent.futures import ThreadPoolExecutor  # imported on use: keeps imports cheap
+
     with ThreadPoolExecutor(max_workers=min(workers, len(materialised))) as pool:
         return list(pool.map(one, materialised))
 

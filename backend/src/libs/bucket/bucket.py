@@ -19,6 +19,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
+from backend.src.libs.bucket import batch
+from backend.src.libs.bucket.batch import ItemResult
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import ConnectionFailed, NotSupported, StorageError
 from backend.src.libs.bucket.store import (
@@ -29,6 +31,7 @@ from backend.src.libs.bucket.store import (
     ObjectStore,
     PrefixInfo,
     ProgressCallback,
+    UploadResult,
 )
 from backend.src.libs.core.final import FinalClass
 
@@ -660,6 +663,79 @@ class Bucket(metaclass=FinalClass):
         return self._code(
             "move_file",
             lambda: self.store.move_object(bucket_name, key_name, dest_bucket or bucket_name, dest_key),
+        )
+
+    # ------------------------------------------------------ many objects
+    def put_many(
+        self,
+        bucket_name: str,
+        items: Mapping[str, Data] | Iterable[tuple[str, Data]],
+        *,
+        max_workers: int | None = None,
+        content_type: str | None = None,
+    ) -> list[ItemResult[UploadResult]] | int:
+        """Store many objects on ``max_workers`` threads (default ``BUCKET_MAX_WORKERS``)
+        sharing one client. One ``ItemResult`` per item, in input order; a failed item
+        carries its error and does not stop the others. ``error`` only when the call
+        itself is invalid (bucket name, worker count)."""
+        return self._call(
+            "put_many",
+            lambda: batch.put_many(
+                self.store, bucket_name, items, max_workers=max_workers, content_type=content_type
+            ),
+        )
+
+    def get_many(
+        self, bucket_name: str, key_names: Iterable[str], *, max_workers: int | None = None
+    ) -> list[ItemResult[bytes]] | int:
+        """Read many objects in parallel; one ``ItemResult`` (bytes) per key, in input order."""
+        return self._call(
+            "get_many",
+            lambda: batch.get_many(self.store, bucket_name, key_names, max_workers=max_workers),
+        )
+
+    def delete_many(
+        self, bucket_name: str, key_names: Iterable[str], *, max_workers: int | None = None
+    ) -> list[ItemResult[None]] | int:
+        """Delete many objects (batches of 1000 sent in parallel); one ``ItemResult`` per
+        key, in input order."""
+        return self._call(
+            "delete_many",
+            lambda: batch.delete_many(self.store, bucket_name, key_names, max_workers=max_workers),
+        )
+
+    def upload_directory(
+        self,
+        bucket_name: str,
+        directory: str | os.PathLike[str],
+        *,
+        prefix: str = "",
+        max_workers: int | None = None,
+    ) -> list[ItemResult[UploadResult]] | int:
+        """Upload every file under ``directory`` as ``prefix + relative/path``; one result
+        per file in path order, or ``error`` when ``directory`` is not a folder."""
+        return self._call(
+            "upload_directory",
+            lambda: batch.upload_directory(
+                self.store, bucket_name, directory, prefix=prefix, max_workers=max_workers
+            ),
+        )
+
+    def download_directory(
+        self,
+        bucket_name: str,
+        directory: str | os.PathLike[str],
+        *,
+        prefix: str = "",
+        max_workers: int | None = None,
+    ) -> list[ItemResult[int]] | int:
+        """Download every object under ``prefix`` into ``directory`` (folders created);
+        keys that would land outside it fail alone. One result per object, in key order."""
+        return self._call(
+            "download_directory",
+            lambda: batch.download_directory(
+                self.store, bucket_name, directory, prefix=prefix, max_workers=max_workers
+            ),
         )
 
     # ------------------------------------------------------ S3-only features

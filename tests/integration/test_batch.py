@@ -87,3 +87,18 @@ def test_facade_many_object_methods(facade: Bucket, bucket_name: str, tmp_path: 
     assert not isinstance(down, int) and [r.value for r in down] == [1]
     assert (tmp_path / "down" / "x.txt").read_bytes() == b"x"
     assert facade.upload_directory(bucket_name, tmp_path / "nope") == facade.error
+
+
+def test_stats_on_every_store(any_store: StoreCase) -> None:
+    """bucket_stats counts objects and bytes per top-level prefix on S3 and the local store."""
+    from backend.src.libs.bucket.bucket_admin import bucket_stats
+
+    store, bucket = any_store.store, any_store.bucket
+    batch.put_many(store, bucket, {"a/1": b"xx", "a/2": b"yyy", "b/1": b"z", "top": b""})
+    stats = bucket_stats(store, bucket, page_size=2)
+    assert (stats.objects, stats.bytes) == (4, 6)
+    assert {k: (v.objects, v.bytes) for k, v in stats.by_prefix.items()} == {
+        "": (1, 0), "a/": (2, 5), "b/": (1, 1)
+    }
+    assert stats.by_storage_class["STANDARD"].objects == 4
+    assert stats.pages == 2

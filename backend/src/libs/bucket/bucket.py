@@ -38,7 +38,7 @@ from backend.src.libs.core.final import FinalClass
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from backend.src.libs.bucket.bucket_admin import LockMode
+    from backend.src.libs.bucket.bucket_admin import BucketStats, LockMode
 
 T = TypeVar("T")
 log = logging.getLogger("bucket")
@@ -952,12 +952,14 @@ class Bucket(metaclass=FinalClass):
 
     def get_bucket_stats(
         self, bucket_name: str, *, prefix: str = "", page_size: int = 1000
-    ) -> Any:
-        """A ``BucketStats`` (count and bytes in total, per top-level prefix, per storage
-        class) over every page, or ``error``."""
+    ) -> BucketStats | int:
+        """A ``BucketStats`` (count and bytes in total, per top-level prefix and per
+        storage class) over every listing page, on any store; or ``error``."""
+        from backend.src.libs.bucket.bucket_admin import bucket_stats
+
         return self._call(
             "get_bucket_stats",
-            lambda: self._feature("get_bucket_stats")(bucket_name, prefix=prefix, page_size=page_size),
+            lambda: bucket_stats(self.store, bucket_name, prefix=prefix, page_size=page_size),
         )
 
     def __repr__(self) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from backend.src.libs.bucket.config import SSE_ALGORITHMS, STORAGE_CLASSES, BucketConfig
 from backend.src.libs.bucket.errors import InvalidArgument, NotFound, StorageError
-from backend.src.libs.bucket.store import ObjectInfo
+from backend.src.libs.bucket.store import ObjectInfo, ObjectStore
 from backend.src.libs.bucket.validation import check_bucket_name
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class BucketStats:
         by_prefix: per top-level prefix (the part of the key before the first ``/``;
             keys without a ``/`` count under ``""``).
         by_storage_class: per storage class (``STANDARD`` when the server says nothing).
-        pages: listing requests made.
+        pages: listing pages read (of ``page_size`` keys).
     """
 
     bucket: str
@@ -636,38 +636,7 @@ class S3BucketFeatures:
         Raises:
             BucketNotFound: no such bucket.
         """
-        check_bucket_name(bucket)
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000:
-            raise InvalidArgument(f"page_size must be an integer between 1 and 1000, not {page_size!r}")
-        totals = [0, 0]
-        per_prefix: dict[str, list[int]] = {}
-        per_class: dict[str, list[int]] = {}
-        pages = 0
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": self._prefix + prefix, "MaxKeys": page_size}
-        while True:
-            with self._translating("get_bucket_stats", bucket):
-                page = self.client.list_objects_v2(**kwargs)
-            pages += 1
-            for obj in page.get("Contents", []):
-                size = int(obj.get("Size", 0))
-                key = self._unprefix(obj["Key"])
-                top = key.split("/", 1)[0] + "/" if "/" in key else ""
-                storage_class = str(obj.get("StorageClass") or "STANDARD")
-                for counter in (totals, per_prefix.setdefault(top, [0, 0]), per_class.setdefault(storage_class, [0, 0])):
-                    counter[0] += 1
-                    counter[1] += size
-            token = page.get("NextContinuationToken")
-            if not page.get("IsTruncated") or not token:
-                break
-            kwargs["ContinuationToken"] = token
-        return BucketStats(
-            bucket=bucket,
-            prefix=prefix,
-            total=Usage(objects=totals[0], bytes=totals[1]),
-            by_prefix={k: Usage(objects=v[0], bytes=v[1]) for k, v in sorted(per_prefix.items())},
-            by_storage_class={k: Usage(objects=v[0], bytes=v[1]) for k, v in sorted(per_class.items())},
-            pages=pages,
-        )
+        return bucket_stats(self, bucket, prefix=prefix, page_size=page_size)  # type: ignore[arg-type]
 
 
 def _unsupported_as_none(func: Callable[[], Any]) -> Any:
@@ -698,3 +667,37 @@ __all__ = [
     "Usage",
     "default_lifecycle",
 ]
+
+
+def bucket_stats(
+    store: ObjectStore, bucket: str, *, prefix: str = "", page_size: int = 1000
+) -> BucketStats:
+    """Object count and bytes of any store's bucket, in total, per top-level prefix and
+    per storage class, over every listing page (memory: one page plus the counters).
+
+    Raises:
+        BucketNotFound: no such bucket.
+        InvalidArgument: a bad bucket name or ``page_size`` outside 1..1000.
+    """
+    check_bucket_name(bucket)
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000:
+        raise InvalidArgument(f"page_size must be an integer between 1 and 1000, not {page_size!r}")
+    totals = [0, 0]
+    per_prefix: dict[str, list[int]] = {}
+    per_class: dict[str, list[int]] = {}
+    for entry in store.list_objects(bucket, prefix=prefix, page_size=page_size):
+        if not isinstance(entry, ObjectInfo):
+            continue
+        top = entry.key.split("/", 1)[0] + "/" if "/" in entry.key else ""
+        storage_class = entry.storage_class or "STANDARD"
+        for counter in (totals, per_prefix.setdefault(top, [0, 0]), per_class.setdefault(storage_class, [0, 0])):
+            counter[0] += 1
+            counter[1] += entry.size
+    return BucketStats(
+        bucket=bucket,
+        prefix=prefix,
+        total=Usage(objects=totals[0], bytes=totals[1]),
+        by_prefix={k: Usage(objects=v[0], bytes=v[1]) for k, v in sorted(per_prefix.items())},
+        by_storage_class={k: Usage(objects=v[0], bytes=v[1]) for k, v in sorted(per_class.items())},
+        pages=max(1, -(-totals[0] // page_size)),
+    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from backend.src.libs.bucket import batch
@@ -36,9 +36,17 @@ from backend.src.libs.bucket.store import (
 from backend.src.libs.core.final import FinalClass
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
-    from backend.src.libs.bucket.bucket_admin import BucketStats, LockMode
+    from backend.src.libs.bucket.bucket_admin import (
+        BucketProperties,
+        BucketStats,
+        LifecycleRule,
+        LockMode,
+        ObjectVersion,
+        Retention,
+    )
+    from backend.src.libs.bucket.presign import PresignedPost
 
 T = TypeVar("T")
 log = logging.getLogger("bucket")
@@ -264,7 +272,7 @@ class Bucket(metaclass=FinalClass):
         *,
         versioning: bool | None = None,
         encryption: str | None = None,
-        lifecycle: Any = None,
+        lifecycle: Sequence[LifecycleRule] | bool | None = None,
         object_lock: bool | None = None,
     ) -> int:
         """Create the bucket if it does not exist; ``success`` if it exists or was made.
@@ -767,7 +775,7 @@ class Bucket(metaclass=FinalClass):
         key_name: str,
         *,
         method: str = "GET",
-        expiration: int | float | Any = 3600,
+        expiration: float | timedelta = 3600,
         content_type: str | None = None,
         version_id: str | None = None,
         download_name: str | None = None,
@@ -791,14 +799,14 @@ class Bucket(metaclass=FinalClass):
         bucket_name: str,
         key_name: str,
         *,
-        expiration: int | float | Any = 3600,
+        expiration: float | timedelta = 3600,
         min_size: int | None = None,
         max_size: int | None = None,
         content_type: str | None = None,
         content_type_prefix: str | None = None,
         key_prefix: str | None = None,
         fields: Mapping[str, str] | None = None,
-    ) -> Any:
+    ) -> PresignedPost | int:
         """A ``PresignedPost`` (``url`` and form ``fields``) for a browser upload with
         conditions (size range, content type, key prefix), or ``error``."""
         return self._call(
@@ -823,7 +831,7 @@ class Bucket(metaclass=FinalClass):
 
     def list_file_versions(
         self, bucket_name: str, *, prefix: str = "", page_size: int = 1000
-    ) -> list[Any] | int:
+    ) -> list[ObjectVersion] | int:
         """Every ``ObjectVersion`` (versions and delete markers) under ``prefix``, all
         pages, or ``error``."""
         return self._call(
@@ -858,7 +866,9 @@ class Bucket(metaclass=FinalClass):
         )
 
     # lifecycle
-    def set_lifecycle(self, bucket_name: str, *, rules: Any = None) -> int:
+    def set_lifecycle(
+        self, bucket_name: str, *, rules: Sequence[LifecycleRule] | None = None
+    ) -> int:
         """Replace the bucket's lifecycle rules (``LifecycleRule`` objects); None applies
         the settings' policy (30 d STANDARD_IA, 90 d GLACIER, expire 365 d, abort
         incomplete multipart uploads after 7 d)."""
@@ -871,7 +881,7 @@ class Bucket(metaclass=FinalClass):
 
         return self._code("set_lifecycle", run)
 
-    def get_lifecycle(self, bucket_name: str) -> tuple[Any, ...] | int:
+    def get_lifecycle(self, bucket_name: str) -> tuple[LifecycleRule, ...] | int:
         """The bucket's ``LifecycleRule`` tuple (empty when none), or ``error``."""
         return self._call("get_lifecycle", lambda: self._feature("get_lifecycle")(bucket_name))
 
@@ -906,7 +916,7 @@ class Bucket(metaclass=FinalClass):
 
     # object lock
     def set_retention(
-        self, bucket_name: str, key_name: str, *, mode: str, retain_until: Any,
+        self, bucket_name: str, key_name: str, *, mode: LockMode, retain_until: datetime,
         version_id: str | None = None,
     ) -> int:
         """Keep an object version until ``retain_until`` (GOVERNANCE or COMPLIANCE)."""
@@ -919,7 +929,7 @@ class Bucket(metaclass=FinalClass):
 
     def get_retention(
         self, bucket_name: str, key_name: str, *, version_id: str | None = None
-    ) -> Any:
+    ) -> Retention | int | None:
         """The version's ``Retention`` (None when none), or ``error``."""
         return self._call(
             "get_retention",
@@ -945,7 +955,7 @@ class Bucket(metaclass=FinalClass):
         )
 
     # info and stats
-    def get_bucket_info(self, bucket_name: str) -> Any:
+    def get_bucket_info(self, bucket_name: str) -> BucketProperties | int:
         """A ``BucketProperties`` (region, versioning, encryption, lifecycle, object
         lock), or ``error``."""
         return self._call("get_bucket_info", lambda: self._feature("get_bucket_info")(bucket_name))

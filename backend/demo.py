@@ -13,7 +13,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from backend.src.libs.bucket import Bucket, BucketConfig
+from backend.src.libs.bucket import Bucket, BucketConfig, StorageError
+from backend.src.libs.bucket.bundles import BundleStore
+from backend.src.libs.bucket.store import ProgressCallback
+
+
+def _progress_printer() -> ProgressCallback | None:
+    """A one-line progress display on a terminal; nothing when output is redirected."""
+    if not sys.stdout.isatty():
+        return None
+
+    def show(done: int, total: int | None) -> None:
+        percent = f"{100 * done / total:5.1f}%" if total else f"{done:,} bytes"
+        end = "\n" if total and done >= total else ""
+        print(f"\r       uploading... {percent}", end=end, flush=True)
+
+    return show
 
 
 def main() -> int:
@@ -32,16 +47,20 @@ def main() -> int:
         print(f"[{mark}] {label}{': ' + detail if detail else ''}{reason}", flush=True)
 
     print(f"bucket demo on {config.storage_type} ({where})")
-    step("health check", bucket.health_check(), f"{(bucket.last_latency or 0) * 1000:.1f} ms")
     step("ensure bucket", bucket.ensure_bucket(name) == bucket.success, name)
+    step("health check", bucket.health_check(), f"{(bucket.last_latency or 0) * 1000:.1f} ms")
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "report.bin"
         payload = os.urandom(3 * 1024 * 1024 + 123)
         source.write_bytes(payload)
         started = time.perf_counter()
-        code = bucket.upload_file(name, str(source), "demo/report.bin", metadata={"origin": "make-demo"})
+        code = bucket.upload_file(
+            name, str(source), "demo/report.bin",
+            metadata={"origin": "make-demo"}, progress=_progress_printer(),
+        )
         elapsed = time.perf_counter() - started
-        step("upload", code == bucket.success, f"demo/report.bin, {len(payload):,} bytes in {elapsed * 1000:.0f} ms")
+        step("upload with progress", code == bucket.success,
+             f"demo/report.bin, {len(payload):,} bytes in {elapsed * 1000:.0f} ms")
         keys = bucket.list_files(name, prefix="demo/")
         listed = [getattr(e, "key", "") for e in keys] if not isinstance(keys, int) else []
         step("list", "demo/report.bin" in listed, f"{len(listed)} object(s) under demo/: {', '.join(listed)}")
@@ -53,6 +72,18 @@ def main() -> int:
         same = code == bucket.success and target.read_bytes() == payload
         digest = hashlib.sha256(payload).hexdigest()[:16]
         step("download and compare", same, f"sha256 {digest}... identical" if same else "")
+    bundles = BundleStore(bucket.store, name)
+    try:
+        stored = bundles.create("audit", {"action": "make demo", "files": ["demo/report.bin"]})
+        back = bundles.get(stored.id)
+        step("bundle stored, retrieved, verified", back.checksum == stored.checksum,
+             f"{bundles.key_of(stored.id)} sha256 {stored.checksum[:16]}...")
+        bundles.delete(stored.id)
+    except StorageError as exc:
+        step("bundle stored, retrieved, verified", False, str(exc))
+    stats = bucket.get_bucket_stats(name)
+    step("stats", not isinstance(stats, int),
+         f"{stats.objects} object(s), {stats.bytes:,} bytes" if not isinstance(stats, int) else "")
     step("delete", bucket.delete_file(name, "demo/report.bin") == bucket.success, "demo/report.bin")
     gone = bucket.file_exists(name, "demo/report.bin")
     step("gone", gone is False, "the object no longer exists")

@@ -194,13 +194,14 @@ class S3Store(S3BucketFeatures):
         Raises:
             StorageError: the server cannot be reached or refuses the credentials.
         """
-        started = time.perf_counter()
         bucket = self.config.default_bucket
         with self._translating("ping", bucket):
+            client = self.client  # built first: the latency is the request's alone
+            started = time.perf_counter()
             if bucket:
-                self.client.head_bucket(Bucket=bucket)
+                client.head_bucket(Bucket=bucket)
             else:
-                self.client.list_buckets()
+                client.list_buckets()
         return time.perf_counter() - started
 
     @contextlib.contextmanager

@@ -124,10 +124,12 @@ def head(store: ObjectStore, bucket: str, key: str) -> ObjectInfo:
         if exc.code in ("NoSuchKey", "NoSuchBucket"):
             raise
         if not store.bucket_exists(bucket):
-            raise BucketNotFound("head_object failed: the bucket does not exist",
-                                 bucket=bucket, status=404) from exc
-        raise ObjectNotFound("head_object failed: the object does not exist",
-                             bucket=bucket, key=key, status=404) from exc
+            raise BucketNotFound(
+                "head_object failed: the bucket does not exist", bucket=bucket, status=404
+            ) from exc
+        raise ObjectNotFound(
+            "head_object failed: the object does not exist", bucket=bucket, key=key, status=404
+        ) from exc
 
 
 def human(size: int | float) -> str:
@@ -265,8 +267,15 @@ class Context:
         except ImportError:  # the "cli" extra is not installed: no bar
             yield None
             return
-        bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=label,
-                   file=self.stderr, leave=False)
+        bar = tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=label,
+            file=self.stderr,
+            leave=False,
+        )
         seen = [0]
 
         def update(done: int, _total: int | None) -> None:
@@ -302,10 +311,15 @@ def cmd_ls(ctx: Context) -> int:
             if isinstance(entry, PrefixInfo):
                 item = {"prefix": entry.prefix}
             else:
-                item = {"key": entry.key, "size": entry.size, "etag": entry.etag,
-                        "last_modified": entry.last_modified}
-            ctx.stdout.write(("," if i else "") + json.dumps(item, default=_json_default,
-                                                             ensure_ascii=False))
+                item = {
+                    "key": entry.key,
+                    "size": entry.size,
+                    "etag": entry.etag,
+                    "last_modified": entry.last_modified,
+                }
+            ctx.stdout.write(
+                ("," if i else "") + json.dumps(item, default=_json_default, ensure_ascii=False)
+            )
         ctx.stdout.write("]\n")
         return EXIT_OK
     for entry in entries:
@@ -348,8 +362,9 @@ def _copy_one(ctx: Context, src: str, dst: str, done: list[dict[str, object]]) -
     store = ctx.store
     s, d = parse_remote(src), parse_remote(dst)
     if s is None and d is None:
-        raise CliError("cp needs at least one s3:// path (use your shell's cp for two files)",
-                       EXIT_USAGE)
+        raise CliError(
+            "cp needs at least one s3:// path (use your shell's cp for two files)", EXIT_USAGE
+        )
     if s is None and d is not None:  # upload
         path = Path(src)
         if src == "-":
@@ -360,9 +375,12 @@ def _copy_one(ctx: Context, src: str, dst: str, done: list[dict[str, object]]) -
             size = result.size
         else:
             if not path.is_file():
-                raise CliError(f"{src!r}: no such file" if not path.exists() else
-                               f"{src!r} is a directory (use -r)", EXIT_NOT_FOUND
-                               if not path.exists() else EXIT_USAGE)
+                raise CliError(
+                    f"{src!r}: no such file"
+                    if not path.exists()
+                    else f"{src!r} is a directory (use -r)",
+                    EXIT_NOT_FOUND if not path.exists() else EXIT_USAGE,
+                )
             key = _target_key(d, path.name)
             size = path.stat().st_size
             with ctx.progress(path.name, size) as bar:
@@ -413,8 +431,9 @@ def _copy_tree(ctx: Context, src: str, dst: str, done: list[dict[str, object]]) 
     if s is None:
         root = Path(src)
         if not root.is_dir():
-            raise CliError(f"{src!r} is not a directory", EXIT_NOT_FOUND if not root.exists()
-                           else EXIT_USAGE)
+            raise CliError(
+                f"{src!r} is not a directory", EXIT_NOT_FOUND if not root.exists() else EXIT_USAGE
+            )
         if d is None:
             raise CliError("cp -r needs at least one s3:// path", EXIT_USAGE)
         base = d.key if not d.key or d.key.endswith("/") else d.key + "/"
@@ -443,8 +462,9 @@ def cmd_cp(ctx: Context) -> int:
     else:
         _copy_one(ctx, ctx.args.source, ctx.args.destination, done)
     if ctx.json:
-        ctx.emit({"copied": done, "count": len(done),
-                  "bytes": sum(int(str(x["bytes"])) for x in done)})
+        ctx.emit(
+            {"copied": done, "count": len(done), "bytes": sum(int(str(x["bytes"])) for x in done)}
+        )
     return EXIT_OK
 
 
@@ -466,13 +486,21 @@ def cmd_rm(ctx: Context) -> int:
         raise CliError(
             f"refusing to delete everything under {ctx.args.path} without --force", EXIT_USAGE
         )
-    keys = (e.key for e in store.list_objects(remote.bucket, prefix=remote.key)
-            if isinstance(e, ObjectInfo))
+    keys = (
+        e.key
+        for e in store.list_objects(remote.bucket, prefix=remote.key)
+        if isinstance(e, ObjectInfo)
+    )
     result = store.delete_objects(remote.bucket, keys)
     if ctx.json:
-        ctx.emit({"deleted": list(result.deleted),
-                  "errors": [{"key": e.key, "code": e.code, "message": e.message}
-                             for e in result.errors]})
+        ctx.emit(
+            {
+                "deleted": list(result.deleted),
+                "errors": [
+                    {"key": e.key, "code": e.code, "message": e.message} for e in result.errors
+                ],
+            }
+        )
     else:
         for key in result.deleted:
             ctx.out(f"delete: s3://{remote.bucket}/{key}")
@@ -488,9 +516,14 @@ def cmd_stat(ctx: Context) -> int:
     remote = require_remote(ctx.args.path, key=True)
     info = head(ctx.store, remote.bucket, remote.key)
     doc = {
-        "bucket": info.bucket, "key": info.key, "size": info.size, "etag": info.etag,
-        "last_modified": info.last_modified, "content_type": info.content_type,
-        "storage_class": info.storage_class, "version_id": info.version_id,
+        "bucket": info.bucket,
+        "key": info.key,
+        "size": info.size,
+        "etag": info.etag,
+        "last_modified": info.last_modified,
+        "content_type": info.content_type,
+        "storage_class": info.storage_class,
+        "version_id": info.version_id,
         "metadata": dict(info.metadata),
     }
     if ctx.json:
@@ -530,8 +563,9 @@ def cmd_presign(ctx: Context) -> int:
     presign = getattr(ctx.store, "presign_url", None)
     if presign is None:
         raise NotSupported("presign is not supported by this store")
-    url = str(presign(remote.bucket, remote.key, method=ctx.args.method,
-                      expiration=ctx.args.expires))
+    url = str(
+        presign(remote.bucket, remote.key, method=ctx.args.method, expiration=ctx.args.expires)
+    )
     if ctx.json:
         ctx.emit({"url": url, "method": ctx.args.method, "expires_in": ctx.args.expires})
     else:
@@ -548,11 +582,13 @@ def cmd_du(ctx: Context) -> int:
             objects += 1
             total += entry.size
     if ctx.json:
-        ctx.emit({"bucket": remote.bucket, "prefix": remote.key, "objects": objects,
-                  "bytes": total})
+        ctx.emit(
+            {"bucket": remote.bucket, "prefix": remote.key, "objects": objects, "bytes": total}
+        )
     else:
-        ctx.out(f"{objects} objects  {total} bytes ({human(total)})  "
-                f"s3://{remote.bucket}/{remote.key}")
+        ctx.out(
+            f"{objects} objects  {total} bytes ({human(total)})  s3://{remote.bucket}/{remote.key}"
+        )
     return EXIT_OK
 
 
@@ -590,10 +626,17 @@ def cmd_sync(ctx: Context) -> int:
 
     try:
         report = sync(
-            src_store, src.bucket, dst_store, dst.bucket,
-            src_prefix=folder(src.key), dst_prefix=folder(dst.key),
-            dry_run=args.dry_run, delete=args.delete, verify=args.verify,
-            workers=args.workers, on_event=event,
+            src_store,
+            src.bucket,
+            dst_store,
+            dst.bucket,
+            src_prefix=folder(src.key),
+            dst_prefix=folder(dst.key),
+            dry_run=args.dry_run,
+            delete=args.delete,
+            verify=args.verify,
+            workers=args.workers,
+            on_event=event,
         )
     finally:
         for store, own in ((src_store, own_src), (dst_store, own_dst)):
@@ -629,8 +672,13 @@ def cmd_bundle(ctx: Context) -> int:
     remote = require_remote(args.bucket, key=False)
     bundles = BundleStore(ctx.store, remote.bucket)
     if args.bundle_command == "put":
-        raw = sys.stdin.read() if args.data == "-" else (
-            Path(args.data[1:]).read_text("utf-8") if args.data.startswith("@") else args.data)
+        raw = (
+            sys.stdin.read()
+            if args.data == "-"
+            else (
+                Path(args.data[1:]).read_text("utf-8") if args.data.startswith("@") else args.data
+            )
+        )
         try:
             data = json.loads(raw)
         except ValueError as exc:
@@ -647,11 +695,20 @@ def cmd_bundle(ctx: Context) -> int:
         bundles.put(bundle, overwrite=args.overwrite)
         key = bundles.key_of(bundle.id)
         if ctx.json:
-            ctx.emit({"id": bundle.id, "type": bundle.type, "key": key,
-                      "checksum": bundle.checksum, "created_at": bundle.created_at})
+            ctx.emit(
+                {
+                    "id": bundle.id,
+                    "type": bundle.type,
+                    "key": key,
+                    "checksum": bundle.checksum,
+                    "created_at": bundle.created_at,
+                }
+            )
         else:
-            ctx.out(f"stored bundle {bundle.id} at s3://{remote.bucket}/{key} "
-                    f"(sha256 {bundle.checksum})")
+            ctx.out(
+                f"stored bundle {bundle.id} at s3://{remote.bucket}/{key} "
+                f"(sha256 {bundle.checksum})"
+            )
         return EXIT_OK
     if args.bundle_command == "get":
         bundle = bundles.get(args.id)  # checksum verified, IntegrityError otherwise
@@ -660,9 +717,20 @@ def cmd_bundle(ctx: Context) -> int:
         return EXIT_OK
     infos = bundles.list(args.type, year=args.year, month=args.month)
     if ctx.json:
-        ctx.emit([{"id": i.id, "type": i.type, "year": i.year, "month": i.month,
-                   "key": i.key, "size": i.size, "last_modified": i.last_modified}
-                  for i in infos])
+        ctx.emit(
+            [
+                {
+                    "id": i.id,
+                    "type": i.type,
+                    "year": i.year,
+                    "month": i.month,
+                    "key": i.key,
+                    "size": i.size,
+                    "last_modified": i.last_modified,
+                }
+                for i in infos
+            ]
+        )
         return EXIT_OK
     for info in infos:
         ctx.out(f"{_when(info.last_modified)}  {info.size:>8}  {info.type:<16} {info.id}")
@@ -680,11 +748,19 @@ def cmd_health(ctx: Context) -> int:
     config = ctx.config
     latency = ctx.store.ping()
     if ctx.json:
-        ctx.emit({"ok": True, "storage": config.storage_type, "endpoint": _describe_store(config),
-                  "latency_ms": round(latency * 1000, 1)})
+        ctx.emit(
+            {
+                "ok": True,
+                "storage": config.storage_type,
+                "endpoint": _describe_store(config),
+                "latency_ms": round(latency * 1000, 1),
+            }
+        )
     else:
-        ctx.out(f"ok: {config.storage_type} {_describe_store(config)} answered in "
-                f"{latency * 1000:.1f} ms")
+        ctx.out(
+            f"ok: {config.storage_type} {_describe_store(config)} answered in "
+            f"{latency * 1000:.1f} ms"
+        )
     return EXIT_OK
 
 
@@ -712,15 +788,29 @@ def iam_policy(bucket: str | None) -> dict[str, object]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "ListBuckets", "Effect": "Allow", "Action": ["s3:ListAllMyBuckets"],
-             "Resource": "*"},
-            {"Sid": "Bucket", "Effect": "Allow",
-             "Action": ["s3:ListBucket", "s3:GetBucketLocation", "s3:CreateBucket",
-                        "s3:DeleteBucket"],
-             "Resource": f"arn:aws:s3:::{name}"},
-            {"Sid": "Objects", "Effect": "Allow",
-             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-             "Resource": f"arn:aws:s3:::{name}/*"},
+            {
+                "Sid": "ListBuckets",
+                "Effect": "Allow",
+                "Action": ["s3:ListAllMyBuckets"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "Bucket",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:ListBucket",
+                    "s3:GetBucketLocation",
+                    "s3:CreateBucket",
+                    "s3:DeleteBucket",
+                ],
+                "Resource": f"arn:aws:s3:::{name}",
+            },
+            {
+                "Sid": "Objects",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": f"arn:aws:s3:::{name}/*",
+            },
         ],
     }
 
@@ -757,8 +847,15 @@ class _Doctor:
             return self.run_local()
         date = self.endpoint()
         if date is None:
-            for name in ("clock skew", "credentials", "addressing style", "region",
-                         "checksum compatibility", "presigned URL", "permissions"):
+            for name in (
+                "clock skew",
+                "credentials",
+                "addressing style",
+                "region",
+                "checksum compatibility",
+                "presigned URL",
+                "permissions",
+            ):
                 self.add(name, "skip", "the endpoint is unreachable")
             return self.checks
         self.clock(date)
@@ -777,12 +874,24 @@ class _Doctor:
         try:
             latency = self.ctx.store.ping()
         except StorageError as exc:
-            self.add("local root", "fail", f"{root}: {exc.message}",
-                     "set BUCKET_LOCAL_ROOT to a writable folder")
+            self.add(
+                "local root",
+                "fail",
+                f"{root}: {exc.message}",
+                "set BUCKET_LOCAL_ROOT to a writable folder",
+            )
         else:
             self.add("local root", "ok", f"{root} is writable ({latency * 1000:.1f} ms)")
-        for name in ("endpoint reachable", "credentials", "clock skew", "addressing style",
-                     "region", "checksum compatibility", "presigned URL", "permissions"):
+        for name in (
+            "endpoint reachable",
+            "credentials",
+            "clock skew",
+            "addressing style",
+            "region",
+            "checksum compatibility",
+            "presigned URL",
+            "permissions",
+        ):
             self.add(name, "skip", "not applicable to the local folder store (STORAGE_TYPE=local)")
         return self.checks
 
@@ -800,13 +909,18 @@ class _Doctor:
             headers, status = exc.headers, exc.code
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            self.add("endpoint reachable", "fail", f"{url}: {reason}",
-                     f"check {variable} (scheme, host, port) and that the server is running "
-                     "and reachable from this machine")
+            self.add(
+                "endpoint reachable",
+                "fail",
+                f"{url}: {reason}",
+                f"check {variable} (scheme, host, port) and that the server is running "
+                "and reachable from this machine",
+            )
             return None
         elapsed = time.monotonic() - started
-        self.add("endpoint reachable", "ok", f"{url} answered HTTP {status} in "
-                 f"{elapsed * 1000:.0f} ms")
+        self.add(
+            "endpoint reachable", "ok", f"{url} answered HTTP {status} in {elapsed * 1000:.0f} ms"
+        )
         raw_date = headers.get("Date") if headers is not None else None
         try:
             when = parsedate_to_datetime(raw_date) if raw_date else None
@@ -817,14 +931,23 @@ class _Doctor:
     def clock(self, date: tuple[datetime, float]) -> None:
         server, elapsed = date
         if elapsed < 0:
-            self.add("clock skew", "warn", "the server sent no Date header; skew unknown",
-                     "keep this machine's clock synchronised (NTP)")
+            self.add(
+                "clock skew",
+                "warn",
+                "the server sent no Date header; skew unknown",
+                "keep this machine's clock synchronised (NTP)",
+            )
             return
         skew = (datetime.now(UTC) - server).total_seconds() - elapsed / 2
         fix = "synchronise the clock (timedatectl set-ntp true, chrony or ntpd)"
         if abs(skew) > 900:
-            self.add("clock skew", "fail", f"local clock is {skew:+.0f} s off the server's; "
-                     "S3 refuses signatures beyond 15 min", fix)
+            self.add(
+                "clock skew",
+                "fail",
+                f"local clock is {skew:+.0f} s off the server's; "
+                "S3 refuses signatures beyond 15 min",
+                fix,
+            )
         elif abs(skew) > 60:
             self.add("clock skew", "warn", f"local clock is {skew:+.0f} s off the server's", fix)
         else:
@@ -833,24 +956,35 @@ class _Doctor:
     def credentials(self) -> bool:
         cfg = self.config
         source = cfg.sources.get("access_key") or (
-            f"profile {cfg.profile}" if cfg.profile else "boto3's default chain")
+            f"profile {cfg.profile}" if cfg.profile else "boto3's default chain"
+        )
         try:
             ok, buckets = self.attempt("s3:ListAllMyBuckets", self.ctx.store.list_buckets)
         except AuthenticationFailed as exc:
-            self.add("credentials", "fail", f"refused by the server ({exc.code}; key from "
-                     f"{source})", "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY "
-                     "(or BUCKET_USER / BUCKET_PASSWORD, AWS_PROFILE)")
+            self.add(
+                "credentials",
+                "fail",
+                f"refused by the server ({exc.code}; key from {source})",
+                "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY "
+                "(or BUCKET_USER / BUCKET_PASSWORD, AWS_PROFILE)",
+            )
             return False
         except ConfigError as exc:
-            self.add("credentials", "fail", exc.message,
-                     "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE")
+            self.add(
+                "credentials",
+                "fail",
+                exc.message,
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE",
+            )
             return False
         if ok:
-            self.add("credentials", "ok", f"accepted (key from {source}; "
-                     f"{len(buckets)} bucket(s) visible)")
+            self.add(
+                "credentials",
+                "ok",
+                f"accepted (key from {source}; {len(buckets)} bucket(s) visible)",
+            )
         else:
-            self.add("credentials", "ok", f"accepted (key from {source}) but ListBuckets "
-                     "is denied")
+            self.add("credentials", "ok", f"accepted (key from {source}) but ListBuckets is denied")
         return True
 
     def addressing(self) -> None:
@@ -858,15 +992,25 @@ class _Doctor:
         style = cfg.effective_addressing_style
         variable = "BUCKET_ADDRESSING_STYLE"
         if not cfg.is_aws and style == "virtual":
-            self.add("addressing style", "warn", f"virtual-hosted for the custom endpoint "
-                     f"{cfg.endpoint_url}: bucket names become host names, which most "
-                     "self-hosted servers do not resolve", f"set {variable}=path")
+            self.add(
+                "addressing style",
+                "warn",
+                f"virtual-hosted for the custom endpoint "
+                f"{cfg.endpoint_url}: bucket names become host names, which most "
+                "self-hosted servers do not resolve",
+                f"set {variable}=path",
+            )
         elif cfg.is_aws and style == "path":
-            self.add("addressing style", "warn", "path-style on AWS S3 (deprecated, refused "
-                     "for new buckets)", f"set {variable}=auto")
+            self.add(
+                "addressing style",
+                "warn",
+                "path-style on AWS S3 (deprecated, refused for new buckets)",
+                f"set {variable}=auto",
+            )
         else:
-            self.add("addressing style", "ok", f"{style} ({'AWS' if cfg.is_aws else 'custom'} "
-                     "endpoint)")
+            self.add(
+                "addressing style", "ok", f"{style} ({'AWS' if cfg.is_aws else 'custom'} endpoint)"
+            )
 
     def scratch(self) -> None:
         store, cfg = self.ctx.store, self.config
@@ -877,8 +1021,12 @@ class _Doctor:
             created, _ = self.attempt("s3:CreateBucket", lambda: store.create_bucket(bucket))
             if not created:
                 for name in ("region", "checksum compatibility", "presigned URL"):
-                    self.add(name, "skip", "could not create a scratch bucket",
-                             "pass --bucket NAME (a bucket you may write to)")
+                    self.add(
+                        name,
+                        "skip",
+                        "could not create a scratch bucket",
+                        "pass --bucket NAME (a bucket you may write to)",
+                    )
                 return
         try:
             self.region(bucket)
@@ -896,16 +1044,27 @@ class _Doctor:
         ok, region = self.attempt("s3:GetBucketLocation", lambda: where(bucket))
         variable = self.config.sources.get("region", "AWS_REGION")
         if not ok:
-            self.add("region", "warn", f"{self.config.region} configured; GetBucketLocation "
-                     "denied", "grant s3:GetBucketLocation (see the policy below)")
+            self.add(
+                "region",
+                "warn",
+                f"{self.config.region} configured; GetBucketLocation denied",
+                "grant s3:GetBucketLocation (see the policy below)",
+            )
         elif region != self.config.region and not self.config.is_aws:
             # self-hosted servers report their zonegroup ("default"); they accepted the
             # requests signed for the configured region, which is what matters
-            self.add("region", "ok", f"{self.config.region} accepted (the server names its "
-                     f"zone group {region!r})")
+            self.add(
+                "region",
+                "ok",
+                f"{self.config.region} accepted (the server names its zone group {region!r})",
+            )
         elif region != self.config.region:
-            self.add("region", "fail", f"bucket {bucket} is in {region}, the settings say "
-                     f"{self.config.region}", f"set {variable}={region}")
+            self.add(
+                "region",
+                "fail",
+                f"bucket {bucket} is in {region}, the settings say {self.config.region}",
+                f"set {variable}={region}",
+            )
         else:
             self.add("region", "ok", f"{region} (bucket {bucket} agrees)")
 
@@ -915,31 +1074,50 @@ class _Doctor:
         body = b"bucket doctor scratch object\n"
         ok, _ = self.attempt("s3:PutObject", lambda: store.put_object(bucket, key, body))
         if not ok:
-            self.add("checksum compatibility", "skip", f"PutObject denied on {bucket}",
-                     "grant s3:PutObject (see the policy below)")
+            self.add(
+                "checksum compatibility",
+                "skip",
+                f"PutObject denied on {bucket}",
+                "grant s3:PutObject (see the policy below)",
+            )
             self.add("presigned URL", "skip", f"PutObject denied on {bucket}")
             return
         try:
             self.presigned(bucket, key, body)
         finally:
             mode = cfg.effective_checksum_mode
-            ok, result = self.attempt("s3:DeleteObject", lambda: store.delete_objects(bucket, [key]))
+            ok, result = self.attempt(
+                "s3:DeleteObject", lambda: store.delete_objects(bucket, [key])
+            )
             # S3Store remembers when the server refused a batch delete for its checksum
             refused = getattr(store, "_batch_delete_ok", True) is False
             if not ok:
-                self.add("checksum compatibility", "skip", "DeleteObject denied",
-                         "grant s3:DeleteObject (see the policy below)")
+                self.add(
+                    "checksum compatibility",
+                    "skip",
+                    "DeleteObject denied",
+                    "grant s3:DeleteObject (see the policy below)",
+                )
             elif refused:
-                self.add("checksum compatibility", "warn", f"the server refused a batch delete "
-                         f"for its checksum (mode {mode}); per-key deletes are used instead",
-                         "set BUCKET_CHECKSUM_MODE=when_required")
+                self.add(
+                    "checksum compatibility",
+                    "warn",
+                    f"the server refused a batch delete "
+                    f"for its checksum (mode {mode}); per-key deletes are used instead",
+                    "set BUCKET_CHECKSUM_MODE=when_required",
+                )
             elif result is not None and not result.ok:
                 error = result.errors[0]
-                self.add("checksum compatibility", "fail", f"batch delete failed: {error.code}: "
-                         f"{error.message}", "set BUCKET_CHECKSUM_MODE=when_required")
+                self.add(
+                    "checksum compatibility",
+                    "fail",
+                    f"batch delete failed: {error.code}: {error.message}",
+                    "set BUCKET_CHECKSUM_MODE=when_required",
+                )
             else:
-                self.add("checksum compatibility", "ok", f"batch delete accepted (checksum "
-                         f"mode {mode})")
+                self.add(
+                    "checksum compatibility", "ok", f"batch delete accepted (checksum mode {mode})"
+                )
 
     def presigned(self, bucket: str, key: str, body: bytes) -> None:
         cfg = self.config
@@ -949,8 +1127,12 @@ class _Doctor:
                 raise NotSupported("this store has no presigned URLs")
             url = str(presign(bucket, key, expiration=300))
         except StorageError as exc:
-            self.add("presigned URL", "fail", f"cannot presign: {exc}",
-                     "use an S3 store for presigned URLs")
+            self.add(
+                "presigned URL",
+                "fail",
+                f"cannot presign: {exc}",
+                "use an S3 store for presigned URLs",
+            )
             return
         host = urlsplit(url).netloc
         public = "BUCKET_PUBLIC_URL"
@@ -958,19 +1140,30 @@ class _Doctor:
             with urllib.request.urlopen(url, timeout=cfg.connect_timeout + 5) as response:
                 got = response.read()
         except urllib.error.HTTPError as exc:
-            self.add("presigned URL", "fail", f"GET through {host} answered HTTP {exc.code}",
-                     f"set {public} to the endpoint clients use, as the server sees it "
-                     "(the signature covers the host)")
+            self.add(
+                "presigned URL",
+                "fail",
+                f"GET through {host} answered HTTP {exc.code}",
+                f"set {public} to the endpoint clients use, as the server sees it "
+                "(the signature covers the host)",
+            )
             return
         except (urllib.error.URLError, OSError) as exc:
-            self.add("presigned URL", "fail", f"{host} is not reachable from here "
-                     f"({getattr(exc, 'reason', exc)})",
-                     f"set {public} to a URL reachable by clients (now "
-                     f"{cfg.public_url or 'unset: the endpoint is used'})")
+            self.add(
+                "presigned URL",
+                "fail",
+                f"{host} is not reachable from here ({getattr(exc, 'reason', exc)})",
+                f"set {public} to a URL reachable by clients (now "
+                f"{cfg.public_url or 'unset: the endpoint is used'})",
+            )
             return
         if got != body:
-            self.add("presigned URL", "fail", f"GET through {host} returned other bytes",
-                     f"check {public}: it must reach this same server")
+            self.add(
+                "presigned URL",
+                "fail",
+                f"GET through {host} returned other bytes",
+                f"check {public}: it must reach this same server",
+            )
             return
         via = f"{public}={cfg.public_url}" if cfg.public_url else "the endpoint (no public URL)"
         self.add("presigned URL", "ok", f"fetched through {host} ({via})")
@@ -979,8 +1172,12 @@ class _Doctor:
         if not self.denied:
             self.add("permissions", "ok", "every operation tried was allowed")
             return
-        self.add("permissions", "fail", f"denied: {', '.join(sorted(set(self.denied)))}",
-                 "attach the IAM policy printed below to these credentials")
+        self.add(
+            "permissions",
+            "fail",
+            f"denied: {', '.join(sorted(set(self.denied)))}",
+            "attach the IAM policy printed below to these credentials",
+        )
 
 
 def cmd_doctor(ctx: Context) -> int:
@@ -991,15 +1188,19 @@ def cmd_doctor(ctx: Context) -> int:
     policy = iam_policy(bucket)
     failed = any(c.status == "fail" for c in checks)
     if ctx.json:
-        ctx.emit({
-            "ok": not failed,
-            "storage": ctx.config.storage_type,
-            "endpoint": _describe_store(ctx.config),
-            "checks": [{"name": c.name, "status": c.status, "detail": c.detail, "fix": c.fix}
-                       for c in checks],
-            "denied": sorted(set(doctor.denied)),
-            "policy": policy,
-        })
+        ctx.emit(
+            {
+                "ok": not failed,
+                "storage": ctx.config.storage_type,
+                "endpoint": _describe_store(ctx.config),
+                "checks": [
+                    {"name": c.name, "status": c.status, "detail": c.detail, "fix": c.fix}
+                    for c in checks
+                ],
+                "denied": sorted(set(doctor.denied)),
+                "policy": policy,
+            }
+        )
     elif doctor.denied:
         ctx.out("IAM policy these credentials need:")
         ctx.out(json.dumps(policy, indent=2))
@@ -1016,23 +1217,55 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
         return value if top else argparse.SUPPRESS
 
     group = parser.add_argument_group("global options")
-    group.add_argument("--endpoint", metavar="URL", default=default(None),
-                       help="S3 endpoint URL (overrides S3_ENDPOINT_URL / BUCKET_HOST)")
-    group.add_argument("--profile", default=default(None),
-                       help="AWS shared-credentials profile (overrides AWS_PROFILE)")
+    group.add_argument(
+        "--endpoint",
+        metavar="URL",
+        default=default(None),
+        help="S3 endpoint URL (overrides S3_ENDPOINT_URL / BUCKET_HOST)",
+    )
+    group.add_argument(
+        "--profile",
+        default=default(None),
+        help="AWS shared-credentials profile (overrides AWS_PROFILE)",
+    )
     group.add_argument("--region", default=default(None), help="region (overrides AWS_REGION)")
-    group.add_argument("--storage", choices=("s3", "local"), default=default(None),
-                       help="store kind (overrides STORAGE_TYPE)")
-    group.add_argument("--local-root", metavar="DIR", default=default(None),
-                       help="folder of the local store (overrides BUCKET_LOCAL_ROOT)")
-    group.add_argument("--env-file", metavar="FILE", default=default(".env"),
-                       help="settings file read under the environment (default .env)")
-    group.add_argument("--json", action="store_true", default=default(False),
-                       help="print one JSON document on stdout")
-    group.add_argument("-q", "--quiet", action="store_true", default=default(False),
-                       help="no progress bars or per-object lines")
-    group.add_argument("--debug", action="store_true", default=default(False),
-                       help="log requests to stderr and show tracebacks")
+    group.add_argument(
+        "--storage",
+        choices=("s3", "local"),
+        default=default(None),
+        help="store kind (overrides STORAGE_TYPE)",
+    )
+    group.add_argument(
+        "--local-root",
+        metavar="DIR",
+        default=default(None),
+        help="folder of the local store (overrides BUCKET_LOCAL_ROOT)",
+    )
+    group.add_argument(
+        "--env-file",
+        metavar="FILE",
+        default=default(".env"),
+        help="settings file read under the environment (default .env)",
+    )
+    group.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print one JSON document on stdout",
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
+        help="no progress bars or per-object lines",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="log requests to stderr and show tracebacks",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1081,8 +1314,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("presign", cmd_presign, "print a presigned URL")
     p.add_argument("path", help="s3://bucket/key")
-    p.add_argument("--expires", type=int, default=3600, metavar="SECONDS",
-                   help="validity in seconds, 1..604800 (default 3600)")
+    p.add_argument(
+        "--expires",
+        type=int,
+        default=3600,
+        metavar="SECONDS",
+        help="validity in seconds, 1..604800 (default 3600)",
+    )
     p.add_argument("--method", choices=("GET", "PUT"), default="GET", help="default GET")
 
     p = command("du", cmd_du, "count objects and bytes under a bucket or prefix")
@@ -1093,8 +1331,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("destination", help="s3://bucket[/prefix] or local://bucket[/prefix]")
     p.add_argument("--dry-run", action="store_true", help="show what would be done, write nothing")
     p.add_argument("--delete", action="store_true", help="delete destination keys the source lacks")
-    p.add_argument("--verify", choices=("quick", "full", "off"), default="quick",
-                   help="final check: quick (default), full (hash every object), off")
+    p.add_argument(
+        "--verify",
+        choices=("quick", "full", "off"),
+        default="quick",
+        help="final check: quick (default), full (hash every object), off",
+    )
     p.add_argument("--workers", type=int, default=4, help="objects in parallel (default 4)")
     p.add_argument("--source-env", metavar="FILE", help="read the source's settings from FILE")
     p.add_argument("--dest-env", metavar="FILE", help="read the destination's settings from FILE")
@@ -1123,8 +1365,10 @@ def build_parser() -> argparse.ArgumentParser:
     command("health", cmd_health, "one probe request; prints the latency")
 
     p = command("doctor", cmd_doctor, "check the setup; one line per check with a fix")
-    p.add_argument("--bucket", help="bucket for the scratch test (default: the settings' "
-                   "bucket, else a temporary one)")
+    p.add_argument(
+        "--bucket",
+        help="bucket for the scratch test (default: the settings' bucket, else a temporary one)",
+    )
     return parser
 
 
@@ -1140,8 +1384,12 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
-         stderr: IO[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
     """Run the command line; returns the exit status (never raises, except SystemExit
     from ``--help``).
 
@@ -1157,7 +1405,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
     except SystemExit as exc:  # argparse printed its usage line already
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.CRITICAL + 1, stream=err,
+        level=logging.DEBUG if args.debug else logging.CRITICAL + 1,
+        stream=err,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if not args.debug:
@@ -1187,8 +1436,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
             import traceback
 
             ctx.err(traceback.format_exc().rstrip())
-        ctx.err(f"{PROG}: error: {type(exc).__name__}: {_one_line(str(exc))}"
-                + ("" if args.debug else " (run with --debug for details)"))
+        ctx.err(
+            f"{PROG}: error: {type(exc).__name__}: {_one_line(str(exc))}"
+            + ("" if args.debug else " (run with --debug for details)")
+        )
         return EXIT_FAIL
     finally:
         ctx.close()

@@ -206,7 +206,9 @@ def _encrypted(store: ObjectStore) -> bool:
     return bool(getattr(config, "sse", None) or getattr(config, "sse_customer_key", None))
 
 
-def _objects(store: ObjectStore, bucket: str, prefix: str) -> Iterator[tuple[bytes, str, ObjectInfo]]:
+def _objects(
+    store: ObjectStore, bucket: str, prefix: str
+) -> Iterator[tuple[bytes, str, ObjectInfo]]:
     """``(sort key, key relative to prefix, info)`` of every object under ``prefix``, in order."""
     last: bytes | None = None
     for entry in store.list_objects(bucket, prefix=prefix):
@@ -325,12 +327,14 @@ class _Sync:
             if len(data) != head.size:
                 raise IntegrityError(
                     f"sync: read {len(data)} bytes, the source said {head.size}",
-                    bucket=self.src_bucket, key=src_key,
+                    bucket=self.src_bucket,
+                    key=src_key,
                 )
             if self.plain_etags and _is_md5(head.etag) and head.etag != md5:
                 raise IntegrityError(
                     "sync: the bytes read do not match the source's ETag (changed while read?)",
-                    bucket=self.src_bucket, key=src_key,
+                    bucket=self.src_bucket,
+                    key=src_key,
                 )
             metadata[SHA256_META] = hashlib.sha256(data).hexdigest()
             if head.etag:
@@ -342,7 +346,8 @@ class _Sync:
                 self.dst.delete_object(self.dst_bucket, dst_key)
                 raise IntegrityError(
                     f"sync: the destination stored other bytes (ETag {result.etag}, sent MD5 {md5})",
-                    bucket=self.dst_bucket, key=dst_key,
+                    bucket=self.dst_bucket,
+                    key=dst_key,
                 )
             return len(data)
         expected = metadata.get(SHA256_META, "").lower()
@@ -354,8 +359,11 @@ class _Sync:
         reader = _HashingReader(self.src.open_object(self.src_bucket, src_key))
         try:
             self.dst.put_object(
-                self.dst_bucket, dst_key, cast(IO[bytes], reader),
-                content_type=head.content_type, metadata=metadata,
+                self.dst_bucket,
+                dst_key,
+                cast(IO[bytes], reader),
+                content_type=head.content_type,
+                metadata=metadata,
             )
         finally:
             reader.close()
@@ -364,11 +372,14 @@ class _Sync:
             raise IntegrityError(
                 "sync: the bytes streamed do not match the source's size or SHA-256 "
                 "(changed during the copy?); the copy was removed",
-                bucket=self.src_bucket, key=src_key,
+                bucket=self.src_bucket,
+                key=src_key,
             )
         return reader.size
 
-    def reconcile(self, key: str, s: ObjectInfo, d: ObjectInfo | None, *, dry_run: bool) -> _Outcome:
+    def reconcile(
+        self, key: str, s: ObjectInfo, d: ObjectInfo | None, *, dry_run: bool
+    ) -> _Outcome:
         """Compare one source object with its destination twin; copy when needed."""
         try:
             reason = "missing at the destination" if d is None else self.difference(key, s, d)
@@ -448,23 +459,35 @@ def sync(
         raise InvalidArgument(f"workers must be a positive integer, not {workers!r}")
     if isinstance(buffer_limit, bool) or not isinstance(buffer_limit, int) or buffer_limit < 0:
         raise InvalidArgument(f"buffer_limit must be a non-negative integer, not {buffer_limit!r}")
-    if src is dst and src_bucket == dst_bucket and (
-        src_prefix.startswith(dst_prefix) or dst_prefix.startswith(src_prefix)
+    if (
+        src is dst
+        and src_bucket == dst_bucket
+        and (src_prefix.startswith(dst_prefix) or dst_prefix.startswith(src_prefix))
     ):
         raise InvalidArgument(
             f"sync: source {src_bucket}/{src_prefix} and destination {dst_bucket}/{dst_prefix} "
             "overlap; use disjoint prefixes or another bucket"
         )
-    run = _Sync(src, src_bucket, dst, dst_bucket, src_prefix=src_prefix, dst_prefix=dst_prefix,
-                buffer_limit=buffer_limit)
+    run = _Sync(
+        src,
+        src_bucket,
+        dst,
+        dst_bucket,
+        src_prefix=src_prefix,
+        dst_prefix=dst_prefix,
+        buffer_limit=buffer_limit,
+    )
     if not src.bucket_exists(src_bucket):
-        raise BucketNotFound("sync: the source bucket does not exist", bucket=src_bucket, status=404)
+        raise BucketNotFound(
+            "sync: the source bucket does not exist", bucket=src_bucket, status=404
+        )
     dst_exists = dst.bucket_exists(dst_bucket)
     if not dst_exists and not dry_run:
         if not create_bucket:
             raise BucketNotFound(
                 "sync: the destination bucket does not exist (create_bucket is off)",
-                bucket=dst_bucket, status=404,
+                bucket=dst_bucket,
+                status=404,
             )
         dst.create_bucket(dst_bucket)
         dst_exists = True
@@ -506,8 +529,14 @@ def sync(
             record(_Outcome("delete", key, sizes.get(key, 0), reason="not in the source"))
         for error in result.errors:
             key = error.key[len(dst_prefix) :]
-            record(_Outcome("fail", key, sizes.get(key, 0),
-                            reason=f"delete failed: {error.code}: {error.message}"))
+            record(
+                _Outcome(
+                    "fail",
+                    key,
+                    sizes.get(key, 0),
+                    reason=f"delete failed: {error.code}: {error.message}",
+                )
+            )
 
     source_listing = _objects(src, src_bucket, src_prefix)
     dest_listing = _objects(dst, dst_bucket, dst_prefix) if dst_exists else iter(())
@@ -575,8 +604,13 @@ def sync(
     )
     log.info(
         "sync %s -> %s: %d copied, %d skipped, %d deleted, %d failed, verified=%s",
-        report.source, report.destination, report.copied, report.skipped, report.deleted,
-        report.failed_count, report.verified,
+        report.source,
+        report.destination,
+        report.copied,
+        report.skipped,
+        report.deleted,
+        report.failed_count,
+        report.verified,
     )
     return report
 

@@ -75,11 +75,11 @@ def rotation(names: list[str], round_no: int) -> list[str]:
 def run(args: argparse.Namespace) -> tuple[Samples, dict[str, object]]:
     quick = args.quick
     sizes = {
-        "w1": 60 if quick else 1000,
-        "w2": 300 if quick else 2000,
-        "w3": (64 if quick else 1024) * W.MiB,
-        "w4": 5000 if quick else 100_000,
-        "w6": 1000 if quick else 10_000,
+        "w1": 20 if quick else 1000,
+        "w2": 100 if quick else 2000,
+        "w3": (32 if quick else 1024) * W.MiB,
+        "w4": 2000 if quick else 100_000,
+        "w6": 500 if quick else 10_000,
     }
     threads = args.threads
     rounds = args.rounds
@@ -91,29 +91,37 @@ def run(args: argparse.Namespace) -> tuple[Samples, dict[str, object]]:
         extra["facade_requests"] = W.facade_requests_per_call(contenders["bucket-facade"])
         print(f"facade requests per call: {extra['facade_requests']}", flush=True)
         W.w4_prefill(contenders["bucket-store"], sizes["w4"])
+        spent: dict[str, float] = defaultdict(float)
+
+        def record(workload: str, name: str, results: dict[str, float], started: float) -> None:
+            for op, value in results.items():
+                samples[(workload, op, name)].append(value)
+            spent[workload] += time.perf_counter() - started
+
         for r in range(rounds):
             for name in rotation(names, r):
                 c = contenders[name]
-                for op, s in W.w1_single(c, sizes["w1"], r).items():
-                    samples[("W1", op, name)].append(s)
-                for op, s in W.w2_many(c, sizes["w2"], threads, r).items():
-                    samples[("W2", op, name)].append(s)
+                t = time.perf_counter()
+                record("W1", name, W.w1_single(c, sizes["w1"], r), t)
+                t = time.perf_counter()
+                record("W2", name, W.w2_many(c, sizes["w2"], threads, r), t)
                 if name == "boto3":
-                    for op, s in W.w2_many(c, sizes["w2"], 1, r).items():
-                        samples[("W2", op, "boto3-sequential")].append(s)
-                for op, s in W.w3_large(c, target, sizes["w3"], r, Path(tmp)).items():
-                    samples[("W3", op, name)].append(s)
-                for op, s in W.w4_list(c, sizes["w4"]).items():
-                    samples[("W4", op, name)].append(s)
-                for op, s in W.w6_presign(c, sizes["w6"]).items():
-                    samples[("W6", op, name)].append(s)
+                    t = time.perf_counter()
+                    record("W2", "boto3-sequential", W.w2_many(c, sizes["w2"], 1, r), t)
+                t = time.perf_counter()
+                record("W3", name, W.w3_large(c, target, sizes["w3"], r, Path(tmp)), t)
+                t = time.perf_counter()
+                record("W4", name, W.w4_list(c, sizes["w4"]), t)
+                t = time.perf_counter()
+                record("W6", name, W.w6_presign(c, sizes["w6"]), t)
             if "bucket-facade" in contenders:
                 facade = contenders["bucket-facade"]
                 started = time.perf_counter()
                 stats = facade.bucket.get_bucket_stats(target.bucket, prefix="w4/")  # type: ignore[attr-defined]
                 samples[("W4", "stats", "bucket-facade")].append(time.perf_counter() - started)
                 assert not isinstance(stats, int), "get_bucket_stats failed"
-            print(f"round {r + 1}/{rounds} done", flush=True)
+            where = ", ".join(f"{w} {v:.0f}s" for w, v in sorted(spent.items()))
+            print(f"round {r + 1}/{rounds} done (so far: {where})", flush=True)
         for op, values in W.w5_imports(rounds).items():
             samples[("W5", op, "python")].extend(values)
         extra["construction_connections"] = W.w5_construction_requests()

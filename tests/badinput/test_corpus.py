@@ -162,9 +162,6 @@ def test_facade_refuses(case: Case, stage: Stage, capfd: pytest.CaptureFixture[s
     assert stage.store.get_object(stage.bucket, "existing") == EXISTING
 
 
-@pytest.mark.xfail(strict=True, reason="Bucket.upload_file calls os.fspath() before the store "
-                   "checks the path: a non-path gives a generic StorageError('TypeError') that "
-                   "does not name file_path, not the core's InvalidArgument")
 def test_facade_upload_file_path_wrong_type(stage: Stage) -> None:
     """upload_file with an int as the path: InvalidArgument naming file_path."""
     assert stage.facade.upload_file(stage.bucket, 123, "k") == stage.facade.error  # type: ignore[arg-type]

@@ -182,12 +182,6 @@ def test_reset_mid_download_facade_retries(
     assert bucket.download_stream(fault_bucket, "down") == data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="S3Store.get_object reads the body after botocore's retries are over: a reset "
-    "mid-body is raised at once (ConnectionFailed), not retried within max_retries; only "
-    "the facade's one reconnect replays it",
-)
 def test_core_get_object_retries_reset_mid_body(
     proxy: FaultProxy, proxied_config: ProxiedConfig, direct: S3Store, fault_bucket: str
 ) -> None:

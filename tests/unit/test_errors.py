@@ -73,8 +73,11 @@ def test_codes_map_to_classes(code: str, status: int, cls: type[StorageError]) -
 
 def test_bare_404_from_head_depends_on_key() -> None:
     """HEAD answers a bare 404: with a key it is ObjectNotFound, without one BucketNotFound."""
-    assert isinstance(translate(client_error("404", 404), bucket="b", key="k"), ObjectNotFound)
-    assert isinstance(translate(client_error("404", 404), bucket="b"), BucketNotFound)
+    missing_key = translate(client_error("404", 404, "Not Found"), bucket="b", key="k")
+    assert isinstance(missing_key, ObjectNotFound)
+    assert missing_key.code == "NoSuchKey" and "does not exist" in missing_key.message
+    missing_bucket = translate(client_error("404", 404), bucket="b")
+    assert isinstance(missing_bucket, BucketNotFound) and missing_bucket.code == "NoSuchBucket"
 
 
 def test_builtin_bases_let_plain_except_work() -> None:

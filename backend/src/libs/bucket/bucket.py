@@ -22,7 +22,12 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 from backend.src.libs.bucket import batch
 from backend.src.libs.bucket.batch import ItemResult
 from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.errors import ConnectionFailed, NotSupported, StorageError
+from backend.src.libs.bucket.errors import (
+    ConnectionFailed,
+    InvalidArgument,
+    NotSupported,
+    StorageError,
+)
 from backend.src.libs.bucket.store import (
     Data,
     DeleteResult,
@@ -371,6 +376,10 @@ class Bucket(metaclass=FinalClass):
         )
 
         def run() -> object:
+            if not isinstance(file_path, (str, os.PathLike)):
+                raise InvalidArgument(
+                    f"file_path must be a path (str or os.PathLike), not {type(file_path).__name__}"
+                )
             key = key_name if key_name is not None else _default_key(file_path)
             return self._with_options("upload_file", options)(
                 bucket_name, key, os.fspath(file_path),
@@ -454,12 +463,17 @@ class Bucket(metaclass=FinalClass):
             multipart_threshold=multipart_threshold, part_size=part_size,
             max_concurrency=max_concurrency,
         )
-        return self._code(
-            "download_file",
-            lambda: self._with_options("download_file", options)(
+        def run() -> object:
+            if not isinstance(destination_path, (str, os.PathLike)):
+                raise InvalidArgument(
+                    "destination_path must be a path (str or os.PathLike), "
+                    f"not {type(destination_path).__name__}"
+                )
+            return self._with_options("download_file", options)(
                 bucket_name, key_name, os.fspath(destination_path), progress=progress, **options
-            ),
-        )
+            )
+
+        return self._code("download_file", run)
 
     def download_stream(
         self,

@@ -1090,7 +1090,7 @@ class _Doctor:
                 "s3:DeleteObject", lambda: store.delete_objects(bucket, [key])
             )
             # S3Store remembers when the server refused a batch delete for its checksum
-            refused = getattr(store, "_batch_delete_ok", True) is False
+            refused = getattr(store, "batch_delete_supported", True) is False
             if not ok:
                 self.add(
                     "checksum compatibility",

@@ -324,6 +324,9 @@ def translate(
         if hint:
             detail = f"{detail} ({hint})" if detail else hint
         cls = _class_for(code, status, has_key=key is not None)
+        if code in ("404", "NotFound") and cls in (ObjectNotFound, BucketNotFound):
+            code = cls.default_code  # HEAD answers a bare 404: name it as GET would
+            detail = ""
         if cls is BucketNotFound and not detail:
             detail = "the bucket does not exist"
         elif cls is ObjectNotFound and not detail:

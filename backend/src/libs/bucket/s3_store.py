@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from backend.src.libs.bucket import presign, transfer
+from backend.src.libs.bucket import presign, redact, transfer
 from backend.src.libs.bucket.bucket_admin import (
     LifecycleRule,
     LockMode,
@@ -173,6 +173,12 @@ class S3Store(S3BucketFeatures):
                     f"in the shared AWS files: {cfg.profile!r}"
                 ) from exc
             raise translate(exc, operation="connect") from exc
+        for secret in (cfg.secret_key, cfg.session_token):
+            redact.register(secret)
+        if cfg.sse_customer_key:
+            redact.register(cfg.sse_customer_key)
+            redact.register(sse_customer_key_bytes(cfg.sse_customer_key))
+        redact.install()
         log.debug("S3 client ready: %s", cfg.endpoint_url or "AWS S3")
         return client
 
@@ -187,6 +193,12 @@ class S3Store(S3BucketFeatures):
         if client is not None and not self._injected:
             with contextlib.suppress(Exception):
                 client.close()
+
+    @property
+    def batch_delete_supported(self) -> bool:
+        """False once the server refused a batch delete for its checksum header (older
+        MinIO and Ceph): this store then deletes key by key."""
+        return self._batch_delete_ok
 
     def ping(self) -> float:
         """One request (HeadBucket on the default bucket, else ListBuckets); returns seconds.
@@ -516,11 +528,58 @@ class S3Store(S3BucketFeatures):
         if header:
             kwargs["Range"] = header
         with _sse_c_hint(bucket, key), self._translating("get_object", bucket, key):
-            body = self.client.get_object(**kwargs)["Body"]
-            try:
-                return body.read()
-            finally:
+            response = self.client.get_object(**kwargs)
+            return b"".join(self._body_chunks(response, kwargs, first=start or 0, end=end))
+
+    def _body_chunks(
+        self, response: Any, request: dict[str, Any], *, first: int, end: int | None
+    ) -> Iterator[bytes]:
+        """Yield a GET's body in 1 MiB chunks, and close it.
+
+        botocore retries a failed request, but not a body it has already handed over: when
+        the connection drops mid-body, this asks for the rest (a ranged GET pinned to the
+        same ETag with ``If-Match``, so two versions are never stitched together), at most
+        ``max_retries`` times. The bytes already received are kept.
+
+        Args:
+            response: the first ``get_object`` response.
+            request: the keyword arguments of that ``get_object`` call.
+            first: the offset of the body's first byte in the object.
+            end: the inclusive last offset asked for, None for the end of the object.
+        """
+        from botocore.exceptions import (
+            IncompleteReadError,
+            ReadTimeoutError,
+            ResponseStreamingError,
+        )
+        from urllib3.exceptions import ProtocolError
+        from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
+
+        dropped = (
+            IncompleteReadError, ReadTimeoutError, ResponseStreamingError, ProtocolError,
+            Urllib3ReadTimeout, ConnectionError,
+        )
+        etag = response.get("ETag")
+        body = response["Body"]
+        received = 0
+        resumes = 0
+        try:
+            while True:
+                try:
+                    while chunk := body.read(1024 * 1024):
+                        received += len(chunk)
+                        yield chunk
+                    return
+                except dropped:
+                    if etag is None or resumes >= self.config.max_retries:
+                        raise
+                resumes += 1
+                log.debug("body dropped after %d bytes; resuming (%d)", received, resumes)
+                tail = f"bytes={first + received}-{'' if end is None else end}"
                 body.close()
+                body = self.client.get_object(**{**request, "Range": tail, "IfMatch": etag})["Body"]
+        finally:
+            body.close()
 
     def open_object(
         self,
@@ -591,10 +650,8 @@ class S3Store(S3BucketFeatures):
                 return size
             if progress:
                 progress(0, size)
-            try:
-                _write_atomically(target, body.iter_chunks(1024 * 1024))
-            finally:
-                body.close()
+            request = {"Bucket": bucket, "Key": full, **extra}
+            _write_atomically(target, self._body_chunks(response, request, first=0, end=None))
             if progress:
                 progress(size, size)
         return size
@@ -1255,6 +1312,8 @@ def _write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
 
 def _sse_c_args(key: str | bytes) -> dict[str, Any]:
     raw = sse_customer_key_bytes(key)
+    redact.register(key)
+    redact.register(raw)
     # botocore base64-encodes the key and adds its MD5 itself
     return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": raw}
 

@@ -76,7 +76,14 @@ from backend.src.libs.bucket.errors import (
     PermissionDenied,
     StorageError,
 )
-from backend.src.libs.bucket.s3_store import guess_content_type
+from backend.src.libs.bucket.localfiles import (
+    fsync_dir,
+    guess_content_type,
+    readable_file,
+    remaining_size,
+    writable_target,
+    write_atomically,
+)
 from backend.src.libs.bucket.store import (
     BucketInfo,
     Data,
@@ -393,7 +400,7 @@ class LocalStore:
                 raise self._os_error(exc, "create_bucket", bucket) from exc
             body = json.dumps({"created": time.time()}).encode()
             try:
-                _write_file_atomically(path / BUCKET_FILE, [body])
+                write_atomically(path / BUCKET_FILE, [body])
             except OSError as exc:
                 raise self._os_error(exc, "create_bucket", bucket) from exc
         log.debug("created local bucket %s", bucket)
@@ -474,7 +481,7 @@ class LocalStore:
             chunks = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
         elif hasattr(data, "read"):
             stream = data
-            total = _remaining_size(stream)
+            total = remaining_size(stream)
             chunks = _read_chunks(stream)
         else:
             raise InvalidArgument(
@@ -512,7 +519,7 @@ class LocalStore:
         check_bucket_name(bucket)
         full = self._full_key(key, bucket)
         checked = check_metadata(metadata)
-        source = _readable_file(path)
+        source = readable_file(path)
         with source.open("rb") as handle:
             total = os.fstat(handle.fileno()).st_size
             return self._write(
@@ -569,7 +576,7 @@ class LocalStore:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temp, folder / name)
-            _fsync_dir(folder)
+            fsync_dir(folder)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
@@ -700,7 +707,7 @@ class LocalStore:
             InvalidArgument: ``path`` is a folder, or its folder is missing or not writable.
             ObjectNotFound, BucketNotFound: nothing to download.
         """
-        target = _writable_target(path)
+        target = writable_target(path)
         handle, header = self._open(bucket, key, "download_file")
         size = int(header["size"])
         with handle:
@@ -720,7 +727,7 @@ class LocalStore:
                         progress(done, size)
 
             try:
-                _write_file_atomically(target, chunks())
+                write_atomically(target, chunks())
             except OSError as exc:
                 raise self._os_error(exc, "download_file", bucket, key) from exc
         return size
@@ -771,7 +778,7 @@ class LocalStore:
             return
         except OSError as exc:
             raise self._os_error(exc, "delete_object", bucket, key) from exc
-        _fsync_dir(folder)
+        fsync_dir(folder)
         while folder != bucket_dir:
             try:
                 folder.rmdir()
@@ -1182,78 +1189,14 @@ def _read_chunks(stream: IO[bytes], limit: int | None = None) -> Iterator[bytes]
         yield bytes(chunk)
 
 
-def _remaining_size(stream: IO[bytes]) -> int | None:
-    try:
-        if not stream.seekable():
-            return None
-        here = stream.tell()
-        end = stream.seek(0, os.SEEK_END)
-        stream.seek(here)
-        return end - here
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
-def _write_file_atomically(target: Path, chunks: Iterable[bytes]) -> None:
-    """Write ``chunks`` to a temporary file beside ``target``, fsync, rename, fsync the folder."""
-    temp = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
-    fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    _fsync_dir(target.parent)
 
 
-def _readable_file(path: str | os.PathLike[str]) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise InvalidArgument(f"file_path must be a path, not {type(path).__name__}")
-    source = Path(path)
-    if not source.exists():
-        raise InvalidArgument(f"file_path {str(source)!r} does not exist", code="NoSuchFile")
-    if not source.is_file():
-        raise InvalidArgument(f"file_path {str(source)!r} is not a regular file", code="NotAFile")
-    if not os.access(source, os.R_OK):
-        raise InvalidArgument(f"file_path {str(source)!r} is not readable", code="AccessDenied")
-    return source
 
 
-def _writable_target(path: str | os.PathLike[str]) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise InvalidArgument(f"destination_path must be a path, not {type(path).__name__}")
-    target = Path(path)
-    if target.is_dir():
-        raise InvalidArgument(f"destination_path {str(target)!r} is a directory", code="IsADirectory")
-    folder = target.parent
-    if not folder.is_dir():
-        raise InvalidArgument(
-            f"destination_path's folder {str(folder)!r} does not exist", code="NoSuchFolder"
-        )
-    if not os.access(folder, os.W_OK):
-        raise InvalidArgument(
-            f"destination_path's folder {str(folder)!r} is not writable", code="AccessDenied"
-        )
-    return target
 
 
 class _Slice(io.RawIOBase):

@@ -13,6 +13,7 @@ pass the logger's level, so with DEBUG off this adds no work to a request.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import threading
 
@@ -33,10 +34,8 @@ def register(secret: str | bytes | None) -> None:
     forms: set[str] = set()
     if isinstance(secret, bytes):
         forms |= {base64.b64encode(secret).decode(), secret.hex()}
-        try:
+        with contextlib.suppress(UnicodeDecodeError):
             forms.add(secret.decode())
-        except UnicodeDecodeError:
-            pass
     else:
         forms.add(secret)
     with _lock:

@@ -12,15 +12,12 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import mimetypes
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from backend.src.libs.bucket import presign, redact, transfer
@@ -47,6 +44,13 @@ from backend.src.libs.bucket.errors import (
     NotFound,
     StorageError,
     translate,
+)
+from backend.src.libs.bucket.localfiles import (
+    guess_content_type,
+    readable_file,
+    remaining_size,
+    writable_target,
+    write_atomically,
 )
 from backend.src.libs.bucket.store import (
     BucketInfo,
@@ -77,15 +81,10 @@ BATCH_DELETE_LIMIT = 1000
 _BATCH_CHECKSUM_REFUSALS = frozenset(
     {"MissingContentMD5", "InvalidDigest", "BadDigest", "XAmzContentSHA256Mismatch", "NotImplemented"}
 )
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
 # characters XML 1.0 cannot carry, even escaped: keys holding them cannot go in a batch delete
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
-def guess_content_type(key: str) -> str:
-    """The MIME type suggested by the key's extension, else ``application/octet-stream``."""
-    guessed, _ = mimetypes.guess_type(key, strict=False)
-    return guessed or DEFAULT_CONTENT_TYPE
 
 
 class S3Store(S3BucketFeatures):
@@ -404,7 +403,7 @@ class S3Store(S3BucketFeatures):
                 key=key,
             )
         stream = data
-        size = _remaining_size(stream)
+        size = remaining_size(stream)
         if size is not None and size < settings.threshold(self.config):
             return self._put_small(bucket, key, full, stream, size, extra, progress, write_once)
         with _write_once_conflict(write_once, bucket, key), self._translating("put_object", bucket, key), \
@@ -476,7 +475,7 @@ class S3Store(S3BucketFeatures):
         """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
-        source = _readable_file(path)
+        source = readable_file(path)
         size = source.stat().st_size
         settings = transfer.TransferSettings(multipart_threshold, part_size, max_concurrency)
         extra = self._extra_args(key, content_type, metadata)
@@ -632,7 +631,7 @@ class S3Store(S3BucketFeatures):
         """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
-        target = _writable_target(path)
+        target = writable_target(path)
         settings = transfer.TransferSettings(multipart_threshold, part_size, max_concurrency)
         extra = self._read_args(version_id, sse_customer_key)
         with _sse_c_hint(bucket, key), self._translating("download_file", bucket, key):
@@ -651,7 +650,7 @@ class S3Store(S3BucketFeatures):
             if progress:
                 progress(0, size)
             request = {"Bucket": bucket, "Key": full, **extra}
-            _write_atomically(target, self._body_chunks(response, request, first=0, end=None))
+            write_atomically(target, self._body_chunks(response, request, first=0, end=None))
             if progress:
                 progress(size, size)
         return size
@@ -1251,63 +1250,12 @@ def _etag(value: str | None) -> str | None:
     return value.strip('"') if value else value
 
 
-def _remaining_size(stream: IO[bytes]) -> int | None:
-    try:
-        if not stream.seekable():
-            return None
-        here = stream.tell()
-        end = stream.seek(0, os.SEEK_END)
-        stream.seek(here)
-        return end - here
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
-def _readable_file(path: str | os.PathLike[str]) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise InvalidArgument(f"file_path must be a path, not {type(path).__name__}")
-    source = Path(path)
-    if not source.exists():
-        raise InvalidArgument(f"file_path {str(source)!r} does not exist", code="NoSuchFile")
-    if not source.is_file():
-        raise InvalidArgument(f"file_path {str(source)!r} is not a regular file", code="NotAFile")
-    if not os.access(source, os.R_OK):
-        raise InvalidArgument(f"file_path {str(source)!r} is not readable", code="AccessDenied")
-    return source
 
 
-def _writable_target(path: str | os.PathLike[str]) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise InvalidArgument(f"destination_path must be a path, not {type(path).__name__}")
-    target = Path(path)
-    if target.is_dir():
-        raise InvalidArgument(f"destination_path {str(target)!r} is a directory", code="IsADirectory")
-    folder = target.parent
-    if not folder.is_dir():
-        raise InvalidArgument(
-            f"destination_path's folder {str(folder)!r} does not exist", code="NoSuchFolder"
-        )
-    if not os.access(folder, os.W_OK):
-        raise InvalidArgument(
-            f"destination_path's folder {str(folder)!r} is not writable", code="AccessDenied"
-        )
-    return target
 
 
-def _write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
-    """Write ``chunks`` to a temporary file beside ``target``, fsync, then rename."""
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def _sse_c_args(key: str | bytes) -> dict[str, Any]:

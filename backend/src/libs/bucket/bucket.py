@@ -38,6 +38,7 @@ from backend.src.libs.bucket.store import (
     ProgressCallback,
     UploadResult,
 )
+from backend.src.libs.core.codes import ReturnCodes
 from backend.src.libs.core.final import FinalClass
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ T = TypeVar("T")
 log = logging.getLogger("bucket")
 
 
-class Bucket(metaclass=FinalClass):
+class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
     """Object storage with return codes: AWS S3, MinIO, Ceph RGW, SeaweedFS or a folder.
 
     Args:
@@ -88,28 +89,17 @@ class Bucket(metaclass=FinalClass):
         config: BucketConfig | None = None,
         store: ObjectStore | None = None,
     ) -> None:
-        self.error = error
-        self.success = success
-        self.debug = debug
-        self.last_error: StorageError | None = None
+        self._init_codes(error=error, success=success, debug=debug)
         self.last_latency: float | None = None
         self._config = config
         self._store: ObjectStore | None = store
         self._owns_store = store is None
         self._lock = threading.RLock()
-        self._disp: Any = None
         if auto_connect and store is None:
-            self._attempt("connect", self._ensure_store, reconnect=False)
+            self._attempt("connect", self._ensure_store)
 
     # ------------------------------------------------------------- plumbing
-    @property
-    def disp(self) -> Any:
-        """The display-tty ``Disp`` logger of this instance (built on first use)."""
-        if self._disp is None:
-            from display_tty import initialise_logger
-
-            self._disp = initialise_logger("bucket.Bucket", self.debug)
-        return self._disp
+    logger_name = "bucket.Bucket"
 
     @property
     def config(self) -> BucketConfig:
@@ -147,55 +137,33 @@ class Bucket(metaclass=FinalClass):
             if self._store is not None:
                 self._store.close()
 
-    def _attempt(
-        self,
-        operation: str,
-        func: Callable[[], T],
-        *,
-        reconnect: bool = True,
-        quiet: bool = False,
-    ) -> tuple[bool, T | None]:
-        """Run ``func``; return ``(True, result)``, or ``(False, None)`` after logging the
-        failure once and keeping it in ``last_error``.
+    def _translate(self, exc: Exception, operation: str) -> StorageError:
+        if isinstance(exc, StorageError):
+            return exc
+        return StorageError(f"{operation} failed: {exc!r}", code=type(exc).__name__)
 
-        A ``ConnectionFailed`` makes the store drop its connections and ``func`` run one
-        more time when ``reconnect`` is True (only for calls that can be replayed).
-        """
-        try:
+    def _replaying(self, operation: str, func: Callable[[], T]) -> Callable[[], T]:
+        """``func``, run once more after the store drops its connections when it fails
+        with ``ConnectionFailed`` (only for calls that can be replayed)."""
+
+        def run() -> T:
             try:
-                result = func()
+                return func()
             except ConnectionFailed as exc:
-                if not reconnect:
-                    raise
                 self.disp.log_debug(f"{operation}: {exc}; reconnecting once", operation)
                 self._reconnect()
-                result = func()
-        except StorageError as exc:
-            self._fail(operation, exc, quiet=quiet)
-            return False, None
-        except Exception as exc:  # never raise from the facade, even on a bug below
-            wrapped = StorageError(f"{operation} failed: {exc!r}", code=type(exc).__name__)
-            self._fail(operation, wrapped, quiet=quiet)
-            return False, None
-        self.last_error = None
-        return True, result
+                return func()
+
+        return run
 
     def _call(self, operation: str, func: Callable[[], T], *, reconnect: bool = True) -> T | int:
-        """Run ``func``: its result, or ``self.error`` on failure."""
-        ok, result = self._attempt(operation, func, reconnect=reconnect)
-        return result if ok else self.error  # type: ignore[return-value]
+        """Run ``func`` (replayed once after a dropped connection when ``reconnect``):
+        its result, or ``self.error`` on failure."""
+        return super()._call(operation, self._replaying(operation, func) if reconnect else func)
 
     def _code(self, operation: str, func: Callable[[], object], *, reconnect: bool = True) -> int:
-        """Run ``func``: ``self.success`` or ``self.error``."""
-        ok, _ = self._attempt(operation, func, reconnect=reconnect)
-        return self.success if ok else self.error
-
-    def _fail(self, operation: str, exc: StorageError, *, quiet: bool = False) -> None:
-        self.last_error = exc
-        if quiet:
-            self.disp.log_debug(f"{operation}: {exc}", operation)
-        else:
-            self.disp.log_error(f"{operation}: {exc}", operation)
+        """Run ``func`` (replayed as in ``_call``): ``self.success`` or ``self.error``."""
+        return super()._code(operation, self._replaying(operation, func) if reconnect else func)
 
     # ----------------------------------------------------------- connection
     def connect(self) -> int:
@@ -226,7 +194,7 @@ class Bucket(metaclass=FinalClass):
         (None on failure).
         """
         ok, latency = self._attempt(
-            "health_check", lambda: self._ensure_store().ping(), reconnect=False, quiet=True
+            "health_check", lambda: self._ensure_store().ping(), quiet=True
         )
         self.last_latency = latency if ok else None
         return ok

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from backend.src.libs.core.codes import ReturnCodes
 from backend.src.libs.core.final import FinalClass
 from backend.src.libs.redis.config import RedisConfig
 from backend.src.libs.redis.errors import RedisCommandError, RedisError, translate
@@ -55,7 +56,7 @@ def escape_glob(text: str) -> str:
     return "".join(out)
 
 
-class Redis(metaclass=FinalClass):
+class Redis(ReturnCodes[RedisError], metaclass=FinalClass):
     """Redis with return codes (redis-py underneath).
 
     Args:
@@ -87,28 +88,20 @@ class Redis(metaclass=FinalClass):
         config: RedisConfig | None = None,
         client: redis_py.Redis | None = None,
     ) -> None:
-        self.error = error
-        self.success = success
-        self.debug = debug
-        self.last_error: RedisError | None = None
+        self._init_codes(error=error, success=success, debug=debug)
         self.last_latency: float | None = None
         self._config = config
         self._client: redis_py.Redis | None = client
         self._owns_client = client is None
         self._lock = threading.RLock()
-        self._disp: Any = None
         if auto_connect and client is None:
             self._attempt("connect", self._ensure_client)
 
     # ------------------------------------------------------------- plumbing
-    @property
-    def disp(self) -> Any:
-        """The display-tty ``Disp`` logger of this instance (built on first use)."""
-        if self._disp is None:
-            from display_tty import initialise_logger
+    logger_name = "bucket.Redis"
 
-            self._disp = initialise_logger("bucket.Redis", self.debug)
-        return self._disp
+    def _translate(self, exc: Exception, operation: str) -> RedisError:
+        return translate(exc)
 
     @property
     def config(self) -> RedisConfig:
@@ -148,33 +141,9 @@ class Redis(metaclass=FinalClass):
                     self.disp.log_debug(f"client built for {config.location}", "connect")
         return client
 
-    def _attempt(
-        self, operation: str, func: Callable[[], T], *, quiet: bool = False
-    ) -> tuple[bool, T | None]:
-        """Run ``func``: ``(True, result)``, or ``(False, None)`` after logging the
-        failure once and keeping it in ``last_error``."""
-        try:
-            result = func()
-        except Exception as exc:  # never raise from the facade, even on a bug below
-            self._fail(operation, translate(exc), quiet=quiet)
-            return False, None
-        self.last_error = None
-        return True, result
 
-    def _call(self, operation: str, func: Callable[[], T]) -> T | int:
-        ok, result = self._attempt(operation, func)
-        return result if ok else self.error  # type: ignore[return-value]
 
-    def _code(self, operation: str, func: Callable[[], object]) -> int:
-        ok, _ = self._attempt(operation, func)
-        return self.success if ok else self.error
 
-    def _fail(self, operation: str, exc: RedisError, *, quiet: bool = False) -> None:
-        self.last_error = exc
-        if quiet:
-            self.disp.log_debug(f"{operation}: {exc}", operation)
-        else:
-            self.disp.log_error(f"{operation}: {exc}", operation)
 
     # ----------------------------------------------------------- connection
     def connect(self) -> int:

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from backend.src.libs.core.codes import ReturnCodes
 from backend.src.libs.core.final import FinalClass
 from backend.src.libs.sql.config import SQLConfig
 from backend.src.libs.sql.errors import (
@@ -170,7 +171,7 @@ class Transaction:
         self.rolled_back = True
 
 
-class SQL(metaclass=FinalClass):
+class SQL(ReturnCodes[SQLError], metaclass=FinalClass):
     """MariaDB / MySQL with return codes (a mysql-connector pool underneath).
 
     Args:
@@ -201,27 +202,19 @@ class SQL(metaclass=FinalClass):
         *,
         config: SQLConfig | None = None,
     ) -> None:
-        self.error = error
-        self.success = success
-        self.debug = debug
-        self.last_error: SQLError | None = None
+        self._init_codes(error=error, success=success, debug=debug)
         self.last_latency: float | None = None
         self._config = config
         self._pool: tuple[MySQLConnectionPool, threading.BoundedSemaphore] | None = None
         self._lock = threading.RLock()
-        self._disp: Any = None
         if auto_connect:
             self._attempt("connect", lambda: self.config)
 
     # ------------------------------------------------------------- plumbing
-    @property
-    def disp(self) -> Any:
-        """The display-tty ``Disp`` logger of this instance (built on first use)."""
-        if self._disp is None:
-            from display_tty import initialise_logger
+    logger_name = "bucket.SQL"
 
-            self._disp = initialise_logger("bucket.SQL", self.debug)
-        return self._disp
+    def _translate(self, exc: Exception, operation: str) -> SQLError:
+        return translate(exc)
 
     @property
     def config(self) -> SQLConfig:
@@ -279,16 +272,6 @@ class SQL(metaclass=FinalClass):
         finally:
             slots.release()
 
-    def _attempt(
-        self, operation: str, func: Callable[[], T], *, quiet: bool = False
-    ) -> tuple[bool, T | None]:
-        try:
-            result = func()
-        except Exception as exc:  # never raise from the facade, even on a bug below
-            self._fail(operation, translate(exc), quiet=quiet)
-            return False, None
-        self.last_error = None
-        return True, result
 
     def _with_connection(
         self, operation: str, func: Callable[[Any], T], *, replay: bool
@@ -312,12 +295,6 @@ class SQL(metaclass=FinalClass):
         ok, result = self._attempt(operation, run)
         return result if ok else self.error  # type: ignore[return-value]
 
-    def _fail(self, operation: str, exc: SQLError, *, quiet: bool = False) -> None:
-        self.last_error = exc
-        if quiet:
-            self.disp.log_debug(f"{operation}: {exc}", operation)
-        else:
-            self.disp.log_error(f"{operation}: {exc}", operation)
 
     # ----------------------------------------------------------- connection
     def connect(self) -> int:

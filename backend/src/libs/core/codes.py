@@ -1,0 +1,86 @@
+"""What the return-code facades (``Bucket``, ``Redis``, ``SQL``) share.
+
+Each facade calls its exception-based core through ``_call`` / ``_code``: on success it
+returns the data (or ``success``) and clears ``last_error``; on any exception it turns
+it into the facade's error type, logs it once through display-tty's ``Disp``, keeps it
+in ``last_error`` and returns ``error``. Nothing escapes: a bug below still becomes an
+error code with a message, never a traceback in the caller's request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, Generic, TypeVar
+
+T = TypeVar("T")
+E = TypeVar("E", bound=Exception)
+
+
+class ReturnCodes(Generic[E]):
+    """Mixin of the facades with numeric return codes.
+
+    Subclasses set ``logger_name``, call ``_init_codes`` from ``__init__`` and implement
+    ``_translate`` (any exception -> their error type).
+
+    Attributes:
+        error: the code returned on failure (default 84).
+        success: the code returned on success (default 0).
+        debug: debug messages through ``Disp``.
+        last_error: the error of the last failed call; None after a success.
+    """
+
+    logger_name: ClassVar[str] = "bucket"
+    error: int
+    success: int
+    debug: bool
+    last_error: E | None
+
+    def _init_codes(self, *, error: int, success: int, debug: bool) -> None:
+        self.error = error
+        self.success = success
+        self.debug = debug
+        self.last_error = None
+        self._disp: Any = None
+
+    @property
+    def disp(self) -> Any:
+        """The display-tty ``Disp`` logger of this instance (built on first use)."""
+        if self._disp is None:
+            from display_tty import initialise_logger
+
+            self._disp = initialise_logger(self.logger_name, self.debug)
+        return self._disp
+
+    def _translate(self, exc: Exception, operation: str) -> E:
+        """``exc`` as this facade's error type (``exc`` itself when it already is one)."""
+        raise NotImplementedError
+
+    def _attempt(
+        self, operation: str, func: Callable[[], T], *, quiet: bool = False
+    ) -> tuple[bool, T | None]:
+        """Run ``func``: ``(True, result)``, or ``(False, None)`` after logging the failure
+        once (at DEBUG when ``quiet``) and keeping it in ``last_error``."""
+        try:
+            result = func()
+        except Exception as exc:  # never raise from the facade, even on a bug below
+            self._fail(operation, self._translate(exc, operation), quiet=quiet)
+            return False, None
+        self.last_error = None
+        return True, result
+
+    def _call(self, operation: str, func: Callable[[], T]) -> T | int:
+        """Run ``func``: its result, or ``self.error`` on failure."""
+        ok, result = self._attempt(operation, func)
+        return result if ok else self.error  # type: ignore[return-value]
+
+    def _code(self, operation: str, func: Callable[[], object]) -> int:
+        """Run ``func``: ``self.success`` or ``self.error``."""
+        ok, _ = self._attempt(operation, func)
+        return self.success if ok else self.error
+
+    def _fail(self, operation: str, exc: E, *, quiet: bool = False) -> None:
+        self.last_error = exc
+        if quiet:
+            self.disp.log_debug(f"{operation}: {exc}", operation)
+        else:
+            self.disp.log_error(f"{operation}: {exc}", operation)

@@ -26,6 +26,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from backend.src.libs.bucket.errors import ConfigError
+from backend.src.libs.core import settings
+from backend.src.libs.core.settings import read_environ
 
 StorageType = Literal["s3", "local"]
 AddressingStyle = Literal["auto", "path", "virtual"]
@@ -211,7 +213,7 @@ class BucketConfig:
         Raises:
             ConfigError: a value is invalid; the message names the variable.
         """
-        env = dict(_read_environ(env_file) if environ is None else environ)
+        env = read_environ(environ, env_file)
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
         for name, variables in VARIABLES.items():
@@ -244,23 +246,23 @@ class BucketConfig:
             sources["endpoint_url"] = var("host")
         elif port is not None or scheme is not None:
             if port is not None:
-                _parse_int(port, var("port"), low=1, high=65535)
+                settings.parse_int(port, var("port"), ConfigError, low=1, high=65535)
             if scheme is not None:
                 _check_scheme(str(scheme), var("scheme"))
         if endpoint is not None:
             kwargs["endpoint_url"] = _check_url(str(endpoint), var("endpoint_url"))
         for name in ("max_retries",):
             if name in values:
-                kwargs[name] = _parse_int(values.pop(name), var(name), low=0, high=50)
+                kwargs[name] = settings.parse_int(values.pop(name), var(name), ConfigError, low=0, high=50)
         for name in ("max_pool_connections", "max_workers"):
             if name in values:
-                kwargs[name] = _parse_int(values.pop(name), var(name), low=1, high=1024)
+                kwargs[name] = settings.parse_int(values.pop(name), var(name), ConfigError, low=1, high=1024)
         for name in ("multipart_threshold", "multipart_chunksize"):
             if name in values:
                 kwargs[name] = _parse_size(values.pop(name), var(name))
         for name in ("connect_timeout", "read_timeout"):
             if name in values:
-                kwargs[name] = _parse_float(values.pop(name), var(name))
+                kwargs[name] = settings.parse_float(values.pop(name), var(name), ConfigError)
         if "verify_ssl" in values:
             kwargs["verify_ssl"] = _parse_verify(values.pop("verify_ssl"), var("verify_ssl"))
         _parse_feature_values(values, kwargs, var)
@@ -428,7 +430,7 @@ class BucketConfig:
             if f.name == "sources":
                 continue
             value = getattr(self, f.name)
-            out[f.name] = _mask(value) if f.name in _SECRET_FIELDS else value
+            out[f.name] = settings.mask(value) if f.name in _SECRET_FIELDS else value
         return out
 
     def __repr__(self) -> str:
@@ -437,7 +439,7 @@ class BucketConfig:
             if f.name == "sources":
                 continue
             value = getattr(self, f.name)
-            shown = _mask(value) if f.name in _SECRET_FIELDS else repr(value)
+            shown = settings.mask(value) if f.name in _SECRET_FIELDS else repr(value)
             parts.append(f"{f.name}={shown}")
         return f"BucketConfig({', '.join(parts)})"
 
@@ -451,18 +453,8 @@ class BucketConfig:
 _LOWERCASE = {"storage_type", "addressing_style", "checksum_mode", "retry_mode", "signature_version"}
 
 
-def _mask(value: Any) -> str:
-    return "None" if value is None else "'***'"
 
 
-def _read_environ(env_file: str | os.PathLike[str] | None) -> dict[str, str]:
-    merged: dict[str, str] = {}
-    if env_file is not None and Path(env_file).is_file():
-        from dotenv import dotenv_values
-
-        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    merged.update(os.environ)
-    return merged
 
 
 def _check_choice(value: Any, choices: tuple[str, ...], var: str) -> None:
@@ -508,30 +500,12 @@ def _endpoint_from_host(host: str, port: Any, scheme: Any, var: Any) -> str:
     scheme = _check_scheme(str(scheme or "http"), var("scheme"))
     netloc = host_only
     if port is not None:
-        netloc += f":{_parse_int(port, var('port'), low=1, high=65535)}"
+        netloc += f":{settings.parse_int(port, var('port'), ConfigError, low=1, high=65535)}"
     return f"{scheme}://{netloc}"
 
 
-def _parse_int(raw: Any, var: str, *, low: int, high: int) -> int:
-    if isinstance(raw, bool):
-        raise ConfigError(f"{var} must be an integer, not {raw!r}")
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise ConfigError(f"{var} must be an integer, not {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{var} must be between {low} and {high}, not {value}")
-    return value
 
 
-def _parse_float(raw: Any, var: str) -> float:
-    try:
-        value = float(str(raw).strip())
-    except ValueError:
-        raise ConfigError(f"{var} must be a number of seconds, not {raw!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise ConfigError(f"{var} must be a positive number of seconds, not {raw!r}")
-    return value
 
 
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([kKmMgG]i?[bB]?|[bB])?\s*$")
@@ -574,14 +548,16 @@ def _parse_feature_values(values: dict[str, Any], kwargs: dict[str, Any], var: A
     if "storage_class" in values and isinstance(values["storage_class"], str):
         kwargs["storage_class"] = values.pop("storage_class").strip().upper()
     if "role_duration" in values:
-        kwargs["role_duration"] = _parse_int(values.pop("role_duration"), var("role_duration"), low=900, high=43200)
+        kwargs["role_duration"] = settings.parse_int(
+            values.pop("role_duration"), var("role_duration"), ConfigError, low=900, high=43200
+        )
     for name in _BOOL_FIELDS:
         if name in values:
-            kwargs[name] = _parse_bool(values.pop(name), var(name))
+            kwargs[name] = settings.parse_bool(values.pop(name), var(name), ConfigError)
     for name in ("lifecycle_expiration_days", "lifecycle_abort_multipart_days"):
         if name in values:
             raw = values.pop(name)
-            days = _parse_int(raw, var(name), low=0, high=100000)
+            days = settings.parse_int(raw, var(name), ConfigError, low=0, high=100000)
             kwargs[name] = days or None
     if "lifecycle_transitions" in values:
         kwargs["lifecycle_transitions"] = _parse_transitions(
@@ -589,15 +565,6 @@ def _parse_feature_values(values: dict[str, Any], kwargs: dict[str, Any], var: A
         )
 
 
-def _parse_bool(raw: Any, var: str) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{var} must be true or false, not {raw!r}")
 
 
 def _parse_transitions(raw: Any, var: str) -> tuple[tuple[int, str], ...]:

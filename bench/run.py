@@ -75,10 +75,10 @@ def rotation(names: list[str], round_no: int) -> list[str]:
 def run(args: argparse.Namespace) -> tuple[Samples, dict[str, object]]:
     quick = args.quick
     sizes = {
-        "w1": 20 if quick else 1000,
-        "w2": 100 if quick else 2000,
+        "w1": 10 if quick else 1000,
+        "w2": 50 if quick else 2000,
         "w3": (32 if quick else 1024) * W.MiB,
-        "w4": 2000 if quick else 100_000,
+        "w4": 1000 if quick else 100_000,
         "w6": 500 if quick else 10_000,
     }
     threads = args.threads

@@ -13,7 +13,6 @@ rebuilt and the operation is tried once more. No request is added before operati
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -55,7 +54,6 @@ if TYPE_CHECKING:
     from backend.src.libs.bucket.presign import PresignedPost
 
 T = TypeVar("T")
-log = logging.getLogger("bucket")
 
 
 class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):

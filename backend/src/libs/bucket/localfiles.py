@@ -11,7 +11,7 @@ import contextlib
 import mimetypes
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -94,23 +94,34 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
-    """Write ``chunks`` to a temporary file beside ``target``, fsync, rename, fsync the folder.
+@contextlib.contextmanager
+def atomic_file(target: Path) -> Iterator[int]:
+    """A file descriptor of a temporary file beside ``target``; on a clean exit it is
+    fsynced and renamed over ``target`` (and the folder fsynced), on an error removed.
 
     ``target`` holds its old bytes (or does not exist) until the rename: a failure or a
-    killed writer never leaves it half-written; the temporary file is removed on failure.
+    killed writer never leaves it half-written.
     """
     temp = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
     fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
     try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            yield fd
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
     fsync_dir(target.parent)
+
+
+def write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
+    """Write ``chunks`` to ``target`` through ``atomic_file``: whole or not at all."""
+    with atomic_file(target) as fd:
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]

@@ -46,11 +46,11 @@ from backend.src.libs.bucket.errors import (
     translate,
 )
 from backend.src.libs.bucket.localfiles import (
+    atomic_file,
     guess_content_type,
     readable_file,
     remaining_size,
     writable_target,
-    write_atomically,
 )
 from backend.src.libs.bucket.store import (
     BucketInfo,
@@ -634,25 +634,33 @@ class S3Store(S3BucketFeatures):
         target = writable_target(path)
         settings = transfer.TransferSettings(multipart_threshold, part_size, max_concurrency)
         extra = self._read_args(version_id, sse_customer_key)
+        request = {"Bucket": bucket, "Key": full, **extra}
+        threshold = settings.threshold(self.config)
         with _sse_c_hint(bucket, key), self._translating("download_file", bucket, key):
-            response = self.client.get_object(Bucket=bucket, Key=full, **extra)
-            size = int(response["ContentLength"])
-            body = response["Body"]
-            if size >= settings.threshold(self.config):
-                body.close()
-                if version_id is None and response.get("VersionId"):
-                    extra["VersionId"] = response["VersionId"]  # the version measured
-                transfer.download(
-                    self.client, self.config, bucket, full, str(target),
-                    size=size, progress=progress, extra_args=extra, settings=settings,
-                )
-                return size
+            try:
+                response = self.client.get_object(**request, Range=f"bytes=0-{threshold - 1}")
+            except Exception as exc:  # an empty object has no byte 0: S3 answers 416
+                if translate(exc).code != "InvalidRange":
+                    raise
+                response = self.client.get_object(**request)
+            size = _total_size(response)
+            if version_id is None and response.get("VersionId"):
+                request["VersionId"] = response["VersionId"]  # every part from this version
             if progress:
                 progress(0, size)
-            request = {"Bucket": bucket, "Key": full, **extra}
-            write_atomically(target, self._body_chunks(response, request, first=0, end=None))
-            if progress:
-                progress(size, size)
+            with atomic_file(target) as fd:
+                transfer.ranged_download(
+                    fd, response, size,
+                    fetch=lambda start, end: self.client.get_object(
+                        **request, Range=f"bytes={start}-{end}", IfMatch=response.get("ETag")
+                    ),
+                    chunks=lambda resp, start, end: self._body_chunks(
+                        resp, {**request, "IfMatch": response.get("ETag")}, first=start, end=end
+                    ),
+                    part_size=settings.chunk(self.config),
+                    concurrency=settings.concurrency(self.config),
+                    progress=progress,
+                )
         return size
 
     def head_object(
@@ -871,7 +879,8 @@ class S3Store(S3BucketFeatures):
                 (p["Prefix"], PrefixInfo(bucket=bucket, prefix=self._unprefix(p["Prefix"])))
                 for p in page.get("CommonPrefixes", [])
             )
-            entries.sort(key=lambda pair: pair[0].encode("utf-8"))
+            if delimiter:  # objects and common prefixes come in two lists: merge them
+                entries.sort(key=lambda pair: pair[0].encode("utf-8"))
             for _, entry in entries:
                 if remaining is not None:
                     if remaining <= 0:
@@ -1256,6 +1265,17 @@ def _etag(value: str | None) -> str | None:
 
 
 
+
+
+def _total_size(response: Any) -> int:
+    """The object's size from a (ranged) GET: ``Content-Range: bytes 0-N/TOTAL``, or the
+    whole body's length when the server answered 200."""
+    content_range = response.get("ContentRange")
+    if content_range and "/" in content_range:
+        total = content_range.rsplit("/", 1)[1]
+        if total.isdigit():
+            return int(total)
+    return int(response["ContentLength"])
 
 
 def _sse_c_args(key: str | bytes) -> dict[str, Any]:

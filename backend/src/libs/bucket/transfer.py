@@ -1,13 +1,19 @@
-"""Multipart and parallel transfers through s3transfer, with progress.
+"""Multipart uploads through s3transfer, parallel ranged downloads, progress.
 
-s3transfer already splits, parallelises, retries parts and aborts a failed multipart
-upload; this module only configures it from ``BucketConfig`` and adapts its progress
-events to ``progress(bytes_done, bytes_total)``. Nothing here retries on its own.
+Uploads: s3transfer already splits, parallelises, retries parts and aborts a failed
+multipart upload; this module configures it from ``BucketConfig`` and adapts its
+progress events to ``progress(bytes_done, bytes_total)``.
+
+Downloads: ``ranged_download`` continues a GET already made with parallel ranged GETs
+(see its docstring for why not s3transfer). Nothing here retries requests on its own:
+botocore does; a body dropped mid-read is resumed by the store's ``_body_chunks``.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -140,27 +146,71 @@ def upload(
     return int(subscribers[0].done)
 
 
-def download(
-    client: Any,
-    config: BucketConfig,
-    bucket: str,
-    key: str,
-    path: str,
-    *,
+
+
+def ranged_download(
+    fd: int,
+    first: Any,
     size: int,
-    extra_args: dict[str, Any] | None = None,
+    *,
+    fetch: Callable[[int, int], Any],
+    chunks: Callable[[Any, int, int | None], Iterable[bytes]],
+    part_size: int,
+    concurrency: int,
     progress: ProgressCallback | None,
-    settings: TransferSettings | None = None,
 ) -> None:
-    """Download to ``path`` with parallel ranged GETs; s3transfer writes a temporary file
-    beside ``path`` and renames it when complete (removed on failure). ``settings``
-    overrides the part size and concurrency for this call."""
-    with _manager(client, config, settings) as manager:
-        future = manager.download(
-            bucket,
-            key,
-            path,
-            extra_args=extra_args or {},
-            subscribers=_subscribers(progress, size),
-        )
-        future.result()
+    """Write an object of ``size`` bytes into ``fd``: the body of ``first`` (a GET of its
+    first bytes, already made) from offset 0, the rest as parallel ranged GETs.
+
+    Downloads do not go through s3transfer: it needs the size first (a HEAD) and cannot use
+    the bytes of a GET already made, so a one-GET download for small objects would cost a
+    wasted request for large ones. Here a small object costs one GET, a large one one GET
+    per part. Parts are pinned to the first response's ETag by ``fetch`` (``If-Match``)
+    and resumed mid-body by ``chunks``; the first failure cancels the parts not started
+    and is raised (the caller's temporary file is then removed).
+
+    Args:
+        fd: an open file descriptor to write into (positional writes).
+        first: the first GET's response.
+        size: the object's total size.
+        fetch: ``fetch(start, end)`` makes a ranged GET for bytes ``start..end``.
+        chunks: ``chunks(response, start, end)`` yields a response's body.
+        part_size: bytes per ranged GET.
+        concurrency: parallel ranged GETs.
+        progress: ``progress(bytes_done, size)``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    lock = threading.Lock()
+    done = 0
+
+    def write(response: Any, start: int, end: int | None) -> None:
+        nonlocal done
+        offset = start
+        for chunk in chunks(response, start, end):
+            view = memoryview(chunk)
+            while view:
+                written = os.pwrite(fd, view, offset)
+                offset += written
+                view = view[written:]
+            if progress is not None:
+                with lock:
+                    done += len(chunk)
+                    now = done
+                progress(now, size)
+
+    received = int(first.get("ContentLength", 0))
+    rest = [(start, min(start + part_size, size) - 1) for start in range(received, size, part_size)]
+    if not rest:
+        write(first, 0, None)
+        return
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(rest)))) as pool:
+        futures = [pool.submit(lambda span: write(fetch(*span), *span), span) for span in rest]
+        try:
+            write(first, 0, received - 1)
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise

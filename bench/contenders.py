@@ -223,6 +223,7 @@ class Facade(CoreStore):
         from backend.src.libs.bucket import Bucket
 
         self.bucket = Bucket(config=self.config)
+        self.bucket.store.client  # type: ignore[attr-defined]  # built now, like boto3's
 
     def put(self, key: str, data: bytes) -> None:
         assert self.bucket.upload_stream(self.target.bucket, data, key) == self.bucket.success

@@ -76,9 +76,9 @@ def run(args: argparse.Namespace) -> tuple[Samples, dict[str, object]]:
     quick = args.quick
     sizes = {
         "w1": 10 if quick else 1000,
-        "w2": 50 if quick else 2000,
-        "w3": (32 if quick else 1024) * W.MiB,
-        "w4": 1000 if quick else 100_000,
+        "w2": 40 if quick else 2000,
+        "w3": (24 if quick else 1024) * W.MiB,
+        "w4": 500 if quick else 100_000,
         "w6": 500 if quick else 10_000,
     }
     threads = args.threads

@@ -156,3 +156,57 @@ def presign_post(
     out = dict(post["fields"])
     out["key"] = key
     return PresignedPost(url=str(post["url"]), fields=out)
+
+
+# request parameter -> its query-string name (the ones presign_url passes)
+_QUERY_NAMES = {
+    "VersionId": "versionId",
+    "ResponseContentDisposition": "response-content-disposition",
+}
+
+
+def presign_path_style(
+    endpoint: str,
+    credentials: Any,
+    region: str,
+    bucket: str,
+    key: str,
+    *,
+    method: str,
+    expiration: int | float | timedelta,
+    params: Mapping[str, Any] | None = None,
+) -> str | None:
+    """A SigV4 presigned URL for a path-style endpoint, signed directly with botocore's
+    ``S3SigV4QueryAuth`` (the signer ``generate_presigned_url`` ends in), without the
+    client's per-call serialisation and endpoint-ruleset resolution, which cost as much
+    as the signature. The URL is the one the client would make.
+
+    Returns:
+        The URL, or None when ``params`` holds a parameter this path does not handle
+        (the caller then uses ``presign_url``).
+
+    Raises:
+        InvalidArgument: bad method or expiration.
+    """
+    from urllib.parse import quote
+
+    from botocore.auth import S3SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+
+    verb = str(method).upper()
+    if verb not in _CLIENT_METHODS:
+        raise InvalidArgument(f"method must be GET or PUT, not {method!r}")
+    seconds = check_expiration(expiration)
+    query: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    for name, value in (params or {}).items():
+        if name == "ContentType":
+            headers["Content-Type"] = str(value)
+        elif name in _QUERY_NAMES:
+            query[_QUERY_NAMES[name]] = str(value)
+        else:
+            return None
+    url = f"{endpoint.rstrip('/')}/{bucket}/{quote(key, safe='/~')}"
+    request = AWSRequest(method=verb, url=url, headers=headers, params=query)
+    S3SigV4QueryAuth(credentials, "s3", region, expires=seconds).add_auth(request)
+    return str(request.url)

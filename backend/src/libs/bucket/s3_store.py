@@ -1091,6 +1091,19 @@ class S3Store(S3BucketFeatures):
                         ) if session is not None else client
         return signer
 
+    def _path_style_credentials(self, signer: Any) -> Any:
+        """Frozen credentials for ``presign.presign_path_style`` when it applies (a custom
+        path-style endpoint and a session we built), else None."""
+        if (
+            self._session is None
+            or self.config.is_aws
+            or self.config.effective_addressing_style != "path"
+            or not signer.meta.endpoint_url
+        ):
+            return None
+        credentials = self._session.get_credentials()
+        return None if credentials is None else credentials.get_frozen_credentials()
+
     def presign_url(
         self,
         bucket: str,
@@ -1127,8 +1140,17 @@ class S3Store(S3BucketFeatures):
         if download_name is not None:
             params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
         with self._translating("presign_url", bucket, key):
+            signer = self.signing_client
+            credentials = self._path_style_credentials(signer)
+            if credentials is not None:
+                url = presign.presign_path_style(
+                    signer.meta.endpoint_url, credentials, self.config.region, bucket, full,
+                    method=verb, expiration=expiration, params=params,
+                )
+                if url is not None:
+                    return url
             return presign.presign_url(
-                self.signing_client, bucket, full, method=verb, expiration=expiration, params=params
+                signer, bucket, full, method=verb, expiration=expiration, params=params
             )
 
     def presign_post(

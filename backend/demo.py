@@ -36,7 +36,9 @@ def main() -> int:
     config = BucketConfig.from_env()
     bucket = Bucket(config=config)
     name = config.default_bucket or "demo-bucket"
-    where = config.endpoint_url or ("AWS S3" if config.storage_type == "s3" else f"folder {config.local_root}")
+    where = config.endpoint_url or (
+        "AWS S3" if config.storage_type == "s3" else f"folder {config.local_root}"
+    )
     failures = 0
 
     def step(label: str, ok: bool, detail: str = "") -> None:
@@ -55,18 +57,34 @@ def main() -> int:
         source.write_bytes(payload)
         started = time.perf_counter()
         code = bucket.upload_file(
-            name, str(source), "demo/report.bin",
-            metadata={"origin": "make-demo"}, progress=_progress_printer(),
+            name,
+            str(source),
+            "demo/report.bin",
+            metadata={"origin": "make-demo"},
+            progress=_progress_printer(),
         )
         elapsed = time.perf_counter() - started
-        step("upload with progress", code == bucket.success,
-             f"demo/report.bin, {len(payload):,} bytes in {elapsed * 1000:.0f} ms")
+        step(
+            "upload with progress",
+            code == bucket.success,
+            f"demo/report.bin, {len(payload):,} bytes in {elapsed * 1000:.0f} ms",
+        )
         keys = bucket.list_files(name, prefix="demo/")
         listed = [getattr(e, "key", "") for e in keys] if not isinstance(keys, int) else []
-        step("list", "demo/report.bin" in listed, f"{len(listed)} object(s) under demo/: {', '.join(listed)}")
+        step(
+            "list",
+            "demo/report.bin" in listed,
+            f"{len(listed)} object(s) under demo/: {', '.join(listed)}",
+        )
         info = bucket.get_bucket_file(name, "demo/report.bin")
         ok = isinstance(info, dict) and info["file_size"] == len(payload)
-        step("stat", ok, f"size {info['file_size']:,}, etag {info['etag']}, type {info['content_type']}" if isinstance(info, dict) else "")
+        step(
+            "stat",
+            ok,
+            f"size {info['file_size']:,}, etag {info['etag']}, type {info['content_type']}"
+            if isinstance(info, dict)
+            else "",
+        )
         target = Path(tmp) / "back.bin"
         code = bucket.download_file(name, "demo/report.bin", str(target))
         same = code == bucket.success and target.read_bytes() == payload
@@ -76,19 +94,29 @@ def main() -> int:
     try:
         stored = bundles.create("audit", {"action": "make demo", "files": ["demo/report.bin"]})
         back = bundles.get(stored.id)
-        step("bundle stored, retrieved, verified", back.checksum == stored.checksum,
-             f"{bundles.key_of(stored.id)} sha256 {stored.checksum[:16]}...")
+        step(
+            "bundle stored, retrieved, verified",
+            back.checksum == stored.checksum,
+            f"{bundles.key_of(stored.id)} sha256 {stored.checksum[:16]}...",
+        )
         bundles.delete(stored.id)
     except StorageError as exc:
         step("bundle stored, retrieved, verified", False, str(exc))
     stats = bucket.get_bucket_stats(name)
-    step("stats", not isinstance(stats, int),
-         f"{stats.objects} object(s), {stats.bytes:,} bytes" if not isinstance(stats, int) else "")
+    step(
+        "stats",
+        not isinstance(stats, int),
+        f"{stats.objects} object(s), {stats.bytes:,} bytes" if not isinstance(stats, int) else "",
+    )
     step("delete", bucket.delete_file(name, "demo/report.bin") == bucket.success, "demo/report.bin")
     gone = bucket.file_exists(name, "demo/report.bin")
     step("gone", gone is False, "the object no longer exists")
     bucket.disconnect()
-    print("demo finished: all steps passed" if failures == 0 else f"demo finished: {failures} step(s) failed")
+    print(
+        "demo finished: all steps passed"
+        if failures == 0
+        else f"demo finished: {failures} step(s) failed"
+    )
     return 0 if failures == 0 else 1
 
 

@@ -168,7 +168,7 @@ class CoreStore(Contender):
             }
         )
         self.store = S3Store(self.config)
-        self.store.client  # built now, as boto3's contender builds its client in __init__
+        _ = self.store.client  # built now, as boto3's contender builds its client in __init__
 
     def put(self, key: str, data: bytes) -> None:
         self.store.put_object(self.target.bucket, key, data)
@@ -223,7 +223,7 @@ class Facade(CoreStore):
         from backend.src.libs.bucket import Bucket
 
         self.bucket = Bucket(config=self.config)
-        self.bucket.store.client  # type: ignore[attr-defined]  # built now, like boto3's
+        _ = self.bucket.store.client  # type: ignore[attr-defined]  # built now, like boto3's
 
     def put(self, key: str, data: bytes) -> None:
         assert self.bucket.upload_stream(self.target.bucket, data, key) == self.bucket.success

@@ -104,7 +104,9 @@ def get_many(
     """Read many objects in parallel; one result per key, in input order."""
     check_bucket_name(bucket)
     return _run(
-        list(keys), lambda key: key, lambda key: store.get_object(bucket, key),
+        list(keys),
+        lambda key: key,
+        lambda key: store.get_object(bucket, key),
         _workers(store, max_workers),
     )
 
@@ -163,7 +165,9 @@ def upload_directory(
     return _run(
         files,
         lambda path: prefix + path.relative_to(root).as_posix(),
-        lambda path: store.upload_file(bucket, prefix + path.relative_to(root).as_posix(), str(path)),
+        lambda path: store.upload_file(
+            bucket, prefix + path.relative_to(root).as_posix(), str(path)
+        ),
         _workers(store, max_workers),
     )
 

@@ -191,9 +191,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         Opens the store if needed. Records the probe's latency in ``last_latency``
         (None on failure).
         """
-        ok, latency = self._attempt(
-            "health_check", lambda: self._ensure_store().ping(), quiet=True
-        )
+        ok, latency = self._attempt("health_check", lambda: self._ensure_store().ping(), quiet=True)
         self.last_latency = latency if ok else None
         return ok
 
@@ -286,7 +284,9 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
 
     def delete_bucket(self, bucket_name: str, *, force: bool = False) -> int:
         """Delete a bucket; with ``force`` empty it first (every version too)."""
-        return self._code("delete_bucket", lambda: self.store.delete_bucket(bucket_name, force=force))
+        return self._code(
+            "delete_bucket", lambda: self.store.delete_bucket(bucket_name, force=force)
+        )
 
     # -------------------------------------------------------------- objects
     def upload_file(
@@ -334,10 +334,17 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         folder store) returns ``error`` with a ``NotSupported`` ``last_error``.
         """
         options = _given(
-            sse=sse, sse_kms_key_id=sse_kms_key_id, sse_customer_key=sse_customer_key,
-            storage_class=storage_class, tags=tags, if_none_match=if_none_match,
-            lock_mode=lock_mode, retain_until=retain_until, legal_hold=legal_hold,
-            multipart_threshold=multipart_threshold, part_size=part_size,
+            sse=sse,
+            sse_kms_key_id=sse_kms_key_id,
+            sse_customer_key=sse_customer_key,
+            storage_class=storage_class,
+            tags=tags,
+            if_none_match=if_none_match,
+            lock_mode=lock_mode,
+            retain_until=retain_until,
+            legal_hold=legal_hold,
+            multipart_threshold=multipart_threshold,
+            part_size=part_size,
             max_concurrency=max_concurrency,
         )
 
@@ -348,8 +355,13 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
                 )
             key = key_name if key_name is not None else _default_key(file_path)
             return self._with_options("upload_file", options)(
-                bucket_name, key, os.fspath(file_path),
-                content_type=content_type, metadata=metadata, progress=progress, **options,
+                bucket_name,
+                key,
+                os.fspath(file_path),
+                content_type=content_type,
+                metadata=metadata,
+                progress=progress,
+                **options,
             )
 
         return self._code("upload_file", run)
@@ -383,10 +395,17 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         (bytes, text, or a seekable stream, rewound to where it started).
         """
         options = _given(
-            sse=sse, sse_kms_key_id=sse_kms_key_id, sse_customer_key=sse_customer_key,
-            storage_class=storage_class, tags=tags, if_none_match=if_none_match,
-            lock_mode=lock_mode, retain_until=retain_until, legal_hold=legal_hold,
-            multipart_threshold=multipart_threshold, part_size=part_size,
+            sse=sse,
+            sse_kms_key_id=sse_kms_key_id,
+            sse_customer_key=sse_customer_key,
+            storage_class=storage_class,
+            tags=tags,
+            if_none_match=if_none_match,
+            lock_mode=lock_mode,
+            retain_until=retain_until,
+            legal_hold=legal_hold,
+            multipart_threshold=multipart_threshold,
+            part_size=part_size,
             max_concurrency=max_concurrency,
         )
         start = _tell(data)
@@ -395,8 +414,13 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
             if start is not None:
                 data.seek(start)  # type: ignore[union-attr]
             return self._with_options("put_object", options)(
-                bucket_name, key_name, data,
-                content_type=content_type, metadata=metadata, progress=progress, **options,
+                bucket_name,
+                key_name,
+                data,
+                content_type=content_type,
+                metadata=metadata,
+                progress=progress,
+                **options,
             )
 
         replayable = isinstance(data, (bytes, bytearray, memoryview, str)) or start is not None
@@ -425,10 +449,13 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
                 the threshold; default: the store's settings.
         """
         options = _given(
-            version_id=version_id, sse_customer_key=sse_customer_key,
-            multipart_threshold=multipart_threshold, part_size=part_size,
+            version_id=version_id,
+            sse_customer_key=sse_customer_key,
+            multipart_threshold=multipart_threshold,
+            part_size=part_size,
             max_concurrency=max_concurrency,
         )
+
         def run() -> object:
             if not isinstance(destination_path, (str, os.PathLike)):
                 raise InvalidArgument(
@@ -553,8 +580,12 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
 
         def first() -> tuple[Iterator[ListEntry], list[ListEntry]]:
             iterator = self.store.list_objects(
-                bucket_name, prefix=prefix, delimiter=delimiter, max_keys=max_keys,
-                start_after=start_after, page_size=page_size,
+                bucket_name,
+                prefix=prefix,
+                delimiter=delimiter,
+                max_keys=max_keys,
+                start_after=start_after,
+                page_size=page_size,
             )
             head = [entry for entry in _take(iterator, 1)]
             return iterator, head
@@ -639,8 +670,12 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         return self._code(
             "copy_file",
             lambda: self.store.copy_object(
-                bucket_name, key_name, dest_bucket or bucket_name, dest_key,
-                metadata=metadata, content_type=content_type,
+                bucket_name,
+                key_name,
+                dest_bucket or bucket_name,
+                dest_key,
+                metadata=metadata,
+                content_type=content_type,
             ),
         )
 
@@ -650,7 +685,9 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """Copy then delete the source; the source stays if the copy fails."""
         return self._code(
             "move_file",
-            lambda: self.store.move_object(bucket_name, key_name, dest_bucket or bucket_name, dest_key),
+            lambda: self.store.move_object(
+                bucket_name, key_name, dest_bucket or bucket_name, dest_key
+            ),
         )
 
     # ------------------------------------------------------ many objects
@@ -769,8 +806,13 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         return self._call(
             "presign_url",
             lambda: self._feature("presign_url")(
-                bucket_name, key_name, method=method, expiration=expiration,
-                content_type=content_type, version_id=version_id, download_name=download_name,
+                bucket_name,
+                key_name,
+                method=method,
+                expiration=expiration,
+                content_type=content_type,
+                version_id=version_id,
+                download_name=download_name,
             ),
         )
 
@@ -792,9 +834,15 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         return self._call(
             "presign_post",
             lambda: self._feature("presign_post")(
-                bucket_name, key_name, expiration=expiration, min_size=min_size,
-                max_size=max_size, content_type=content_type,
-                content_type_prefix=content_type_prefix, key_prefix=key_prefix, fields=fields,
+                bucket_name,
+                key_name,
+                expiration=expiration,
+                min_size=min_size,
+                max_size=max_size,
+                content_type=content_type,
+                content_type_prefix=content_type_prefix,
+                key_prefix=key_prefix,
+                fields=fields,
             ),
         )
 
@@ -817,7 +865,9 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         return self._call(
             "list_file_versions",
             lambda: list(
-                self._feature("list_object_versions")(bucket_name, prefix=prefix, page_size=page_size)
+                self._feature("list_object_versions")(
+                    bucket_name, prefix=prefix, page_size=page_size
+                )
             ),
         )
 
@@ -842,7 +892,8 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
     def delete_bucket_encryption(self, bucket_name: str) -> int:
         """Remove the bucket's default encryption."""
         return self._code(
-            "delete_bucket_encryption", lambda: self._feature("delete_bucket_encryption")(bucket_name)
+            "delete_bucket_encryption",
+            lambda: self._feature("delete_bucket_encryption")(bucket_name),
         )
 
     # lifecycle
@@ -867,16 +918,25 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
 
     def delete_lifecycle(self, bucket_name: str) -> int:
         """Remove every lifecycle rule."""
-        return self._code("delete_lifecycle", lambda: self._feature("delete_lifecycle")(bucket_name))
+        return self._code(
+            "delete_lifecycle", lambda: self._feature("delete_lifecycle")(bucket_name)
+        )
 
     # tagging
     def set_file_tags(
-        self, bucket_name: str, key_name: str, tags: Mapping[str, str], *, version_id: str | None = None
+        self,
+        bucket_name: str,
+        key_name: str,
+        tags: Mapping[str, str],
+        *,
+        version_id: str | None = None,
     ) -> int:
         """Replace the object's tags (at most 10)."""
         return self._code(
             "set_file_tags",
-            lambda: self._feature("set_object_tags")(bucket_name, key_name, tags, version_id=version_id),
+            lambda: self._feature("set_object_tags")(
+                bucket_name, key_name, tags, version_id=version_id
+            ),
         )
 
     def get_file_tags(
@@ -896,7 +956,12 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
 
     # object lock
     def set_retention(
-        self, bucket_name: str, key_name: str, *, mode: LockMode, retain_until: datetime,
+        self,
+        bucket_name: str,
+        key_name: str,
+        *,
+        mode: LockMode,
+        retain_until: datetime,
         version_id: str | None = None,
     ) -> int:
         """Keep an object version until ``retain_until`` (GOVERNANCE or COMPLIANCE)."""
@@ -922,7 +987,9 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """Put (default) or lift a legal hold."""
         return self._code(
             "set_legal_hold",
-            lambda: self._feature("set_legal_hold")(bucket_name, key_name, on, version_id=version_id),
+            lambda: self._feature("set_legal_hold")(
+                bucket_name, key_name, on, version_id=version_id
+            ),
         )
 
     def get_legal_hold(
@@ -992,6 +1059,4 @@ __all__ = ["Bucket", "PrefixInfo"]
 
 
 def _not_supported(store: object, what: str) -> NotSupported:
-    return NotSupported(
-        f"{what} is not supported by {type(store).__name__}", code="NotSupported"
-    )
+    return NotSupported(f"{what} is not supported by {type(store).__name__}", code="NotSupported")

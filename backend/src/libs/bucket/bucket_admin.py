@@ -167,7 +167,9 @@ def check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
         if not isinstance(name, str) or not 1 <= len(name) <= 128:
             raise InvalidArgument(f"tag name {name!r} must be 1-128 characters")
         if not isinstance(value, str) or len(value) > 256:
-            raise InvalidArgument(f"tag value of {name!r} must be a string of at most 256 characters")
+            raise InvalidArgument(
+                f"tag value of {name!r} must be a string of at most 256 characters"
+            )
     return dict(tags)
 
 
@@ -216,7 +218,9 @@ def _rule_to_s3(rule: LifecycleRule, prefix: str) -> dict[str, Any]:
     expiration = _days(rule.expiration_days, f"rule {rule.id!r} expiration_days")
     if expiration is not None:
         out["Expiration"] = {"Days": expiration}
-    noncurrent = _days(rule.noncurrent_expiration_days, f"rule {rule.id!r} noncurrent_expiration_days")
+    noncurrent = _days(
+        rule.noncurrent_expiration_days, f"rule {rule.id!r} noncurrent_expiration_days"
+    )
     if noncurrent is not None:
         out["NoncurrentVersionExpiration"] = {"NoncurrentDays": noncurrent}
     abort = _days(rule.abort_multipart_days, f"rule {rule.id!r} abort_multipart_days")
@@ -238,8 +242,12 @@ def _rule_from_s3(raw: Mapping[str, Any], unprefix: Callable[[str], str]) -> Lif
         prefix=unprefix(prefix),
         transitions=tuple(transitions),
         expiration_days=(raw.get("Expiration") or {}).get("Days"),
-        noncurrent_expiration_days=(raw.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
-        abort_multipart_days=(raw.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"),
+        noncurrent_expiration_days=(raw.get("NoncurrentVersionExpiration") or {}).get(
+            "NoncurrentDays"
+        ),
+        abort_multipart_days=(raw.get("AbortIncompleteMultipartUpload") or {}).get(
+            "DaysAfterInitiation"
+        ),
         enabled=raw.get("Status") == "Enabled",
     )
 
@@ -302,12 +310,22 @@ class S3BucketFeatures:
             BucketNotFound: no such bucket (on the first ``next()``).
         """
         check_bucket_name(bucket)
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000:
-            raise InvalidArgument(f"page_size must be an integer between 1 and 1000, not {page_size!r}")
+        if (
+            isinstance(page_size, bool)
+            or not isinstance(page_size, int)
+            or not 1 <= page_size <= 1000
+        ):
+            raise InvalidArgument(
+                f"page_size must be an integer between 1 and 1000, not {page_size!r}"
+            )
         return self._versions(bucket, prefix, page_size)
 
     def _versions(self, bucket: str, prefix: str, page_size: int) -> Iterator[ObjectVersion]:
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": self._prefix + prefix, "MaxKeys": page_size}
+        kwargs: dict[str, Any] = {
+            "Bucket": bucket,
+            "Prefix": self._prefix + prefix,
+            "MaxKeys": page_size,
+        }
         while True:
             with self._translating("list_object_versions", bucket):
                 page = self.client.list_object_versions(**kwargs)
@@ -365,9 +383,7 @@ class S3BucketFeatures:
             default["KMSMasterKeyID"] = kms_key_id
         body: Any = {"Rules": [{"ApplyServerSideEncryptionByDefault": default}]}
         with self._translating("set_bucket_encryption", bucket):
-            self.client.put_bucket_encryption(
-                Bucket=bucket, ServerSideEncryptionConfiguration=body
-            )
+            self.client.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=body)
 
     def get_bucket_encryption(self, bucket: str) -> tuple[str, str | None] | None:
         """``(algorithm, kms key id or None)`` of the bucket's default encryption, or
@@ -394,7 +410,9 @@ class S3BucketFeatures:
             self.client.delete_bucket_encryption(Bucket=bucket)
 
     # ------------------------------------------------------------- lifecycle
-    def set_lifecycle(self, bucket: str, rules: list[LifecycleRule] | tuple[LifecycleRule, ...]) -> None:
+    def set_lifecycle(
+        self, bucket: str, rules: list[LifecycleRule] | tuple[LifecycleRule, ...]
+    ) -> None:
         """Replace the bucket's lifecycle rules (prefixes are relative to the store prefix).
 
         Raises:
@@ -402,13 +420,16 @@ class S3BucketFeatures:
         """
         check_bucket_name(bucket)
         if not rules:
-            raise InvalidArgument("rules must hold at least one LifecycleRule (use delete_lifecycle)")
+            raise InvalidArgument(
+                "rules must hold at least one LifecycleRule (use delete_lifecycle)"
+            )
         body = [_rule_to_s3(rule, self._prefix) for rule in rules]
         if len({r["ID"] for r in body}) != len(body):
             raise InvalidArgument("lifecycle rule ids must be unique")
         with self._translating("set_lifecycle", bucket):
             self.client.put_bucket_lifecycle_configuration(
-                Bucket=bucket, LifecycleConfiguration={"Rules": body}  # type: ignore[typeddict-item]
+                Bucket=bucket,
+                LifecycleConfiguration={"Rules": body},  # type: ignore[typeddict-item]
             )
 
     def get_lifecycle(self, bucket: str) -> tuple[LifecycleRule, ...]:
@@ -448,7 +469,9 @@ class S3BucketFeatures:
         with self._translating("set_object_tags", bucket, key):
             self.client.put_object_tagging(**kwargs)
 
-    def get_object_tags(self, bucket: str, key: str, *, version_id: str | None = None) -> dict[str, str]:
+    def get_object_tags(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> dict[str, str]:
         """The object's tags as a dict."""
         check_bucket_name(bucket)
         full = self._key(key, bucket)
@@ -540,7 +563,9 @@ class S3BucketFeatures:
         with self._translating("set_retention", bucket, key):
             self.client.put_object_retention(**kwargs)
 
-    def get_retention(self, bucket: str, key: str, *, version_id: str | None = None) -> Retention | None:
+    def get_retention(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> Retention | None:
         """The object version's retention, or None when it has none."""
         check_bucket_name(bucket)
         full = self._key(key, bucket)
@@ -625,7 +650,9 @@ class S3BucketFeatures:
             object_lock=_unsupported_as_none(lambda: self.get_object_lock(bucket)),
         )
 
-    def get_bucket_stats(self, bucket: str, *, prefix: str = "", page_size: int = 1000) -> BucketStats:
+    def get_bucket_stats(
+        self, bucket: str, *, prefix: str = "", page_size: int = 1000
+    ) -> BucketStats:
         """Object count and bytes, in total, per top-level prefix and per storage class,
         over every listing page (memory: one page plus the counters).
 
@@ -690,7 +717,11 @@ def bucket_stats(
             continue
         top = entry.key.split("/", 1)[0] + "/" if "/" in entry.key else ""
         storage_class = entry.storage_class or "STANDARD"
-        for counter in (totals, per_prefix.setdefault(top, [0, 0]), per_class.setdefault(storage_class, [0, 0])):
+        for counter in (
+            totals,
+            per_prefix.setdefault(top, [0, 0]),
+            per_class.setdefault(storage_class, [0, 0]),
+        ):
             counter[0] += 1
             counter[1] += entry.size
     return BucketStats(

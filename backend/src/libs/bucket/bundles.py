@@ -133,7 +133,11 @@ def _thaw(value: Any) -> Any:
 def canonical_json(value: Any) -> bytes:
     """Canonical JSON: sorted keys, compact separators, UTF-8 (no ASCII escaping)."""
     return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
         default=_thaw,
     ).encode("utf-8")
 
@@ -378,8 +382,11 @@ class BundleStore:
         if not isinstance(bundle, EvidenceBundle):
             raise InvalidArgument(f"bundle must be an EvidenceBundle, not {type(bundle).__name__}")
         if bundle.compute_checksum() != bundle.checksum:
-            raise IntegrityError(f"bundle {bundle.id!r}: checksum does not match its content",
-                                 bucket=self.bucket, key=bundle.id)
+            raise IntegrityError(
+                f"bundle {bundle.id!r}: checksum does not match its content",
+                bucket=self.bucket,
+                key=bundle.id,
+            )
         key = bundle_key(bundle.type, bundle.created_at, bundle.id)
         with self._lock:
             previous = self._pointer_or_none(bundle.id)
@@ -387,18 +394,33 @@ class BundleStore:
                 raise AlreadyExists(
                     f"bundle {bundle.id!r} is already stored at {previous['key']} "
                     "(pass overwrite=True to replace it)",
-                    bucket=self.bucket, key=previous["key"],
+                    bucket=self.bucket,
+                    key=previous["key"],
                 )
             result = self.store.put_object(
-                self.bucket, key, bundle.to_json(),
+                self.bucket,
+                key,
+                bundle.to_json(),
                 content_type="application/json",
-                metadata={"bundle-id": bundle.id, "bundle-type": bundle.type,
-                          "sha256": bundle.checksum},
+                metadata={
+                    "bundle-id": bundle.id,
+                    "bundle-type": bundle.type,
+                    "sha256": bundle.checksum,
+                },
             )
-            pointer = {"id": bundle.id, "type": bundle.type, "key": key,
-                       "checksum": bundle.checksum, "created_at": _iso(bundle.created_at)}
-            self.store.put_object(self.bucket, self._pointer_key(bundle.id),
-                                  canonical_json(pointer), content_type="application/json")
+            pointer = {
+                "id": bundle.id,
+                "type": bundle.type,
+                "key": key,
+                "checksum": bundle.checksum,
+                "created_at": _iso(bundle.created_at),
+            }
+            self.store.put_object(
+                self.bucket,
+                self._pointer_key(bundle.id),
+                canonical_json(pointer),
+                content_type="application/json",
+            )
             if previous is not None and previous["key"] != key:
                 self.store.delete_object(self.bucket, previous["key"])
         return result
@@ -417,18 +439,21 @@ class BundleStore:
         except ObjectNotFound as exc:
             raise ObjectNotFound(
                 f"bundle {bundle_id!r}: its pointer names {pointer['key']}, which is missing",
-                bucket=self.bucket, key=pointer["key"],
+                bucket=self.bucket,
+                key=pointer["key"],
             ) from exc
         try:
             bundle = EvidenceBundle.from_json(raw)
         except IntegrityError as exc:
-            raise IntegrityError(f"bundle {bundle_id!r}: {exc.message}",
-                                 bucket=self.bucket, key=pointer["key"]) from exc
+            raise IntegrityError(
+                f"bundle {bundle_id!r}: {exc.message}", bucket=self.bucket, key=pointer["key"]
+            ) from exc
         if bundle.id != bundle_id or bundle.checksum != pointer.get("checksum"):
             raise IntegrityError(
                 f"bundle {bundle_id!r}: the object at {pointer['key']} is not the bundle its "
                 "pointer names (id or checksum differ)",
-                bucket=self.bucket, key=pointer["key"],
+                bucket=self.bucket,
+                key=pointer["key"],
             )
         return bundle
 
@@ -463,9 +488,13 @@ class BundleStore:
         """
         if type is not None:
             _check_name(type, "type")
-        if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999):
+        if year is not None and (
+            isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999
+        ):
             raise InvalidArgument(f"year must be an integer 1-9999, not {year!r}")
-        if month is not None and (isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12):
+        if month is not None and (
+            isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12
+        ):
             raise InvalidArgument(f"month must be an integer 1-12, not {month!r}")
         prefix = f"{EVIDENCE}/"
         if type is not None:
@@ -488,8 +517,15 @@ class BundleStore:
                 continue
             if (year is not None and int(yyyy) != year) or (month is not None and int(mm) != month):
                 continue
-            yield BundleInfo(id=name[: -len(".json")], type=btype, year=int(yyyy), month=int(mm),
-                             key=entry.key, size=entry.size, last_modified=entry.last_modified)
+            yield BundleInfo(
+                id=name[: -len(".json")],
+                type=btype,
+                year=int(yyyy),
+                month=int(mm),
+                key=entry.key,
+                size=entry.size,
+                last_modified=entry.last_modified,
+            )
 
     def delete(self, bundle_id: str, *, attachments: bool = False) -> None:
         """Delete the bundle, then its pointer (and its attachments if asked).
@@ -541,19 +577,29 @@ class BundleStore:
             if not isinstance(pointer, dict) or not isinstance(pointer.get("key"), str):
                 raise ValueError("no key")
         except ValueError as exc:
-            raise IntegrityError(f"the pointer of bundle {bundle_id!r} is damaged: {exc}",
-                                 bucket=self.bucket, key=key) from exc
+            raise IntegrityError(
+                f"the pointer of bundle {bundle_id!r} is damaged: {exc}",
+                bucket=self.bucket,
+                key=key,
+            ) from exc
         expected_prefix = f"{EVIDENCE}/"
         if not pointer["key"].startswith(expected_prefix) or pointer.get("id") != bundle_id:
-            raise IntegrityError(f"the pointer of bundle {bundle_id!r} names another object",
-                                 bucket=self.bucket, key=key)
+            raise IntegrityError(
+                f"the pointer of bundle {bundle_id!r} names another object",
+                bucket=self.bucket,
+                key=key,
+            )
         return pointer
 
     def _pointer(self, bundle_id: str) -> dict[str, Any]:
         pointer = self._pointer_or_none(bundle_id)
         if pointer is None:
-            raise ObjectNotFound(f"no bundle with id {bundle_id!r}", bucket=self.bucket,
-                                 key=self._pointer_key(bundle_id), status=404)
+            raise ObjectNotFound(
+                f"no bundle with id {bundle_id!r}",
+                bucket=self.bucket,
+                key=self._pointer_key(bundle_id),
+                status=404,
+            )
         return pointer
 
     # ------------------------------------------------------------ attachments
@@ -591,22 +637,35 @@ class BundleStore:
         body = bytes(data)
         meta = {k.lower(): v for k, v in (metadata or {}).items()}
         if "sha256" in meta:
-            raise InvalidArgument("metadata name 'sha256' is reserved for the attachment's checksum")
+            raise InvalidArgument(
+                "metadata name 'sha256' is reserved for the attachment's checksum"
+            )
         meta["sha256"] = hashlib.sha256(body).hexdigest()
         with self._lock:
             folder = self._attachment_folder(bundle_id, create=True)
             assert folder is not None
             key = folder + name
             if not overwrite and self.store.object_exists(self.bucket, key):
-                raise AlreadyExists(f"attachment {name!r} of {bundle_id!r} already exists "
-                                    "(pass overwrite=True to replace it)",
-                                    bucket=self.bucket, key=key)
-            result = self.store.put_object(self.bucket, key, body, content_type=content_type,
-                                           metadata=meta)
+                raise AlreadyExists(
+                    f"attachment {name!r} of {bundle_id!r} already exists "
+                    "(pass overwrite=True to replace it)",
+                    bucket=self.bucket,
+                    key=key,
+                )
+            result = self.store.put_object(
+                self.bucket, key, body, content_type=content_type, metadata=meta
+            )
         info = self.store.head_object(self.bucket, key)
-        return AttachmentInfo(id=bundle_id, name=name, key=key, size=result.size,
-                              content_type=info.content_type, metadata=dict(info.metadata),
-                              etag=info.etag, last_modified=info.last_modified)
+        return AttachmentInfo(
+            id=bundle_id,
+            name=name,
+            key=key,
+            size=result.size,
+            content_type=info.content_type,
+            metadata=dict(info.metadata),
+            etag=info.etag,
+            last_modified=info.last_modified,
+        )
 
     def get_attachment(self, bundle_id: str, name: str) -> bytes:
         """The attachment's bytes, checked against their SHA-256.
@@ -619,8 +678,11 @@ class BundleStore:
         data = self.store.get_object(self.bucket, key)
         expected = self.store.head_object(self.bucket, key).metadata.get("sha256")
         if expected and hashlib.sha256(data).hexdigest() != expected:
-            raise IntegrityError(f"attachment {name!r} of {bundle_id!r}: SHA-256 mismatch",
-                                 bucket=self.bucket, key=key)
+            raise IntegrityError(
+                f"attachment {name!r} of {bundle_id!r}: SHA-256 mismatch",
+                bucket=self.bucket,
+                key=key,
+            )
         return data
 
     def head_attachment(self, bundle_id: str, name: str) -> AttachmentInfo:
@@ -631,9 +693,16 @@ class BundleStore:
         """
         key = self._attachment_key(bundle_id, name)
         info = self.store.head_object(self.bucket, key)
-        return AttachmentInfo(id=bundle_id, name=name, key=key, size=info.size,
-                              content_type=info.content_type, metadata=dict(info.metadata),
-                              etag=info.etag, last_modified=info.last_modified)
+        return AttachmentInfo(
+            id=bundle_id,
+            name=name,
+            key=key,
+            size=info.size,
+            content_type=info.content_type,
+            metadata=dict(info.metadata),
+            etag=info.etag,
+            last_modified=info.last_modified,
+        )
 
     def list_attachments(self, bundle_id: str) -> Iterator[AttachmentInfo]:
         """Yield the id's attachments by name (no content type or metadata: use
@@ -651,9 +720,14 @@ class BundleStore:
             return
         for entry in self.store.list_objects(self.bucket, prefix=folder):
             if isinstance(entry, ObjectInfo):
-                yield AttachmentInfo(id=bundle_id, name=entry.key[len(folder):], key=entry.key,
-                                     size=entry.size, etag=entry.etag,
-                                     last_modified=entry.last_modified)
+                yield AttachmentInfo(
+                    id=bundle_id,
+                    name=entry.key[len(folder) :],
+                    key=entry.key,
+                    size=entry.size,
+                    etag=entry.etag,
+                    last_modified=entry.last_modified,
+                )
 
     def delete_attachment(self, bundle_id: str, name: str) -> None:
         """Delete one attachment (no error if it is already gone)."""
@@ -676,7 +750,8 @@ class BundleStore:
                 first = result.errors[0]
                 raise IntegrityError(
                     f"could not delete attachment {first.key}: {first.code} {first.message}",
-                    bucket=self.bucket, key=first.key,
+                    bucket=self.bucket,
+                    key=first.key,
                 )
             self.store.delete_object(self.bucket, self._attachment_pointer_key(bundle_id))
         return len(result.deleted)
@@ -694,18 +769,29 @@ class BundleStore:
                 return None
             now = _utc(self.clock(), "clock()")
             folder = f"{ATTACHMENTS}/{now.year:04d}/{now.month:02d}/{bundle_id}/"
-            self.store.put_object(self.bucket, key, canonical_json({"id": bundle_id, "prefix": folder}),
-                                  content_type="application/json")
+            self.store.put_object(
+                self.bucket,
+                key,
+                canonical_json({"id": bundle_id, "prefix": folder}),
+                content_type="application/json",
+            )
             return folder
         try:
             folder = json.loads(raw.decode("utf-8"))["prefix"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise IntegrityError(f"the attachment pointer of {bundle_id!r} is damaged",
-                                 bucket=self.bucket, key=key) from exc
-        if not isinstance(folder, str) or not folder.startswith(f"{ATTACHMENTS}/") \
-                or not folder.endswith(f"/{bundle_id}/"):
-            raise IntegrityError(f"the attachment pointer of {bundle_id!r} names another folder",
-                                 bucket=self.bucket, key=key)
+            raise IntegrityError(
+                f"the attachment pointer of {bundle_id!r} is damaged", bucket=self.bucket, key=key
+            ) from exc
+        if (
+            not isinstance(folder, str)
+            or not folder.startswith(f"{ATTACHMENTS}/")
+            or not folder.endswith(f"/{bundle_id}/")
+        ):
+            raise IntegrityError(
+                f"the attachment pointer of {bundle_id!r} names another folder",
+                bucket=self.bucket,
+                key=key,
+            )
         return folder
 
     def _attachment_key(self, bundle_id: str, name: str) -> str:
@@ -713,6 +799,10 @@ class BundleStore:
         check_attachment_name(name)
         folder = self._attachment_folder(bundle_id, create=False)
         if folder is None:
-            raise ObjectNotFound(f"{bundle_id!r} has no attachments", bucket=self.bucket,
-                                 key=self._attachment_pointer_key(bundle_id), status=404)
+            raise ObjectNotFound(
+                f"{bundle_id!r} has no attachments",
+                bucket=self.bucket,
+                key=self._attachment_pointer_key(bundle_id),
+                status=404,
+            )
         return folder + name

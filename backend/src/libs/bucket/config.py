@@ -42,12 +42,22 @@ _REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # field name -> variables that can set it, highest precedence first
 VARIABLES: dict[str, tuple[str, ...]] = {
     "storage_type": ("BUCKET_STORAGE_TYPE", "STORAGE_TYPE"),
-    "endpoint_url": ("BUCKET_ENDPOINT_URL", "S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+    "endpoint_url": (
+        "BUCKET_ENDPOINT_URL",
+        "S3_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL",
+    ),
     "host": ("BUCKET_HOST",),
     "port": ("BUCKET_PORT",),
     "scheme": ("BUCKET_SCHEME",),
     "access_key": ("BUCKET_USER", "BUCKET_ACCESS_KEY", "S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
-    "secret_key": ("BUCKET_PASSWORD", "BUCKET_SECRET_KEY", "S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+    "secret_key": (
+        "BUCKET_PASSWORD",
+        "BUCKET_SECRET_KEY",
+        "S3_SECRET_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+    ),
     "session_token": ("BUCKET_SESSION_TOKEN", "AWS_SESSION_TOKEN"),
     "profile": ("BUCKET_PROFILE", "AWS_PROFILE"),
     "region": ("BUCKET_REGION", "S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
@@ -88,11 +98,26 @@ VARIABLES: dict[str, tuple[str, ...]] = {
 }
 
 SSE_ALGORITHMS = ("AES256", "aws:kms")
-_SSE_ALIASES = {"aes256": "AES256", "sse-s3": "AES256", "s3": "AES256",
-                "aws:kms": "aws:kms", "sse-kms": "aws:kms", "kms": "aws:kms"}
+_SSE_ALIASES = {
+    "aes256": "AES256",
+    "sse-s3": "AES256",
+    "s3": "AES256",
+    "aws:kms": "aws:kms",
+    "sse-kms": "aws:kms",
+    "kms": "aws:kms",
+}
 STORAGE_CLASSES = (
-    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
-    "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE",
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+    "OUTPOSTS",
+    "SNOW",
+    "EXPRESS_ONEZONE",
 )
 _ROLE_ARN_RE = re.compile(r"^arn:[a-z0-9-]+:iam::[0-9a-zA-Z_-]*:role/.+$")
 _DEFAULT_TRANSITIONS = "30:STANDARD_IA,90:GLACIER"
@@ -253,10 +278,14 @@ class BucketConfig:
             kwargs["endpoint_url"] = _check_url(str(endpoint), var("endpoint_url"))
         for name in ("max_retries",):
             if name in values:
-                kwargs[name] = settings.parse_int(values.pop(name), var(name), ConfigError, low=0, high=50)
+                kwargs[name] = settings.parse_int(
+                    values.pop(name), var(name), ConfigError, low=0, high=50
+                )
         for name in ("max_pool_connections", "max_workers"):
             if name in values:
-                kwargs[name] = settings.parse_int(values.pop(name), var(name), ConfigError, low=1, high=1024)
+                kwargs[name] = settings.parse_int(
+                    values.pop(name), var(name), ConfigError, low=1, high=1024
+                )
         for name in ("multipart_threshold", "multipart_chunksize"):
             if name in values:
                 kwargs[name] = _parse_size(values.pop(name), var(name))
@@ -309,13 +338,21 @@ class BucketConfig:
                 f"{self._var('signature_version')} must be one of {', '.join(SIGNATURE_VERSIONS)}, "
                 f"not {self.signature_version!r}"
             )
-        _check_choice(self.addressing_style, ("auto", "path", "virtual"), self._var("addressing_style"))
-        _check_choice(self.checksum_mode, ("auto", "when_required", "when_supported"), self._var("checksum_mode"))
+        _check_choice(
+            self.addressing_style, ("auto", "path", "virtual"), self._var("addressing_style")
+        )
+        _check_choice(
+            self.checksum_mode,
+            ("auto", "when_required", "when_supported"),
+            self._var("checksum_mode"),
+        )
         _check_choice(self.retry_mode, ("standard", "adaptive", "legacy"), self._var("retry_mode"))
         for name in ("connect_timeout", "read_timeout"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ConfigError(f"{self._var(name)} must be a positive number of seconds, not {value!r}")
+                raise ConfigError(
+                    f"{self._var(name)} must be a positive number of seconds, not {value!r}"
+                )
         for name, low in (
             ("max_retries", 0),
             ("max_pool_connections", 1),
@@ -348,9 +385,7 @@ class BucketConfig:
                 f"not {self.create_encryption!r}"
             )
         if self.sse_kms_key_id is not None and self.sse != "aws:kms":
-            raise ConfigError(
-                f"{self._var('sse_kms_key_id')} needs {self._var('sse')}=aws:kms"
-            )
+            raise ConfigError(f"{self._var('sse_kms_key_id')} needs {self._var('sse')}=aws:kms")
         if self.sse_customer_key is not None:
             if self.sse is not None:
                 raise ConfigError(
@@ -375,13 +410,21 @@ class BucketConfig:
         if self.role_external_id is not None and not 2 <= len(self.role_external_id) <= 1224:
             raise ConfigError(f"{self._var('role_external_id')} must be 2-1224 characters long")
         duration = self.role_duration
-        if isinstance(duration, bool) or not isinstance(duration, int) or not 900 <= duration <= 43200:
+        if (
+            isinstance(duration, bool)
+            or not isinstance(duration, int)
+            or not 900 <= duration <= 43200
+        ):
             raise ConfigError(
                 f"{self._var('role_duration')} must be between 900 and 43200 seconds, not {duration!r}"
             )
         previous = 0
         for days, storage_class in self.lifecycle_transitions:
-            if not isinstance(days, int) or days <= previous or storage_class not in STORAGE_CLASSES:
+            if (
+                not isinstance(days, int)
+                or days <= previous
+                or storage_class not in STORAGE_CLASSES
+            ):
                 raise ConfigError(
                     f"{self._var('lifecycle_transitions')} must list increasing 'days:CLASS' "
                     f"pairs with known storage classes, not {self.lifecycle_transitions!r}"
@@ -389,8 +432,12 @@ class BucketConfig:
             previous = days
         for name in ("lifecycle_expiration_days", "lifecycle_abort_multipart_days"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ConfigError(f"{self._var(name)} must be a positive number of days, not {value!r}")
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ConfigError(
+                    f"{self._var(name)} must be a positive number of days, not {value!r}"
+                )
         expire = self.lifecycle_expiration_days
         if expire is not None and self.lifecycle_transitions and expire <= previous:
             raise ConfigError(
@@ -450,11 +497,13 @@ class BucketConfig:
         return tuple(v for v in (self.secret_key, self.session_token, self.sse_customer_key) if v)
 
 
-_LOWERCASE = {"storage_type", "addressing_style", "checksum_mode", "retry_mode", "signature_version"}
-
-
-
-
+_LOWERCASE = {
+    "storage_type",
+    "addressing_style",
+    "checksum_mode",
+    "retry_mode",
+    "signature_version",
+}
 
 
 def _check_choice(value: Any, choices: tuple[str, ...], var: str) -> None:
@@ -502,10 +551,6 @@ def _endpoint_from_host(host: str, port: Any, scheme: Any, var: Any) -> str:
     if port is not None:
         netloc += f":{settings.parse_int(port, var('port'), ConfigError, low=1, high=65535)}"
     return f"{scheme}://{netloc}"
-
-
-
-
 
 
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([kKmMgG]i?[bB]?|[bB])?\s*$")
@@ -563,8 +608,6 @@ def _parse_feature_values(values: dict[str, Any], kwargs: dict[str, Any], var: A
         kwargs["lifecycle_transitions"] = _parse_transitions(
             values.pop("lifecycle_transitions"), var("lifecycle_transitions")
         )
-
-
 
 
 def _parse_transitions(raw: Any, var: str) -> tuple[tuple[int, str], ...]:

@@ -332,9 +332,7 @@ def translate(
         elif cls is ObjectNotFound and not detail:
             detail = "the object does not exist"
         message = f"{what}: {detail}" if detail else f"{what}: {code}"
-        return cls(
-            message, code=code, bucket=bucket, key=key, request_id=request_id, status=status
-        )
+        return cls(message, code=code, bucket=bucket, key=key, request_id=request_id, status=status)
     if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
         return ConfigError(
             f"{what}: no usable credentials (set BUCKET_USER and BUCKET_PASSWORD, "

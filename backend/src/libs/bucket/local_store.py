@@ -323,11 +323,17 @@ class LocalStore:
         if exc.errno == errno.ENAMETOOLONG:
             return InvalidArgument(
                 f"{what}: the key is too long for the local file system",
-                code="KeyTooLongError", bucket=bucket, key=key,
+                code="KeyTooLongError",
+                bucket=bucket,
+                key=key,
             )
         if exc.errno == errno.ENOSPC:
-            return StorageError(f"{what}: no space left on the device",
-                                code="InsufficientStorage", bucket=bucket, key=key)
+            return StorageError(
+                f"{what}: no space left on the device",
+                code="InsufficientStorage",
+                bucket=bucket,
+                key=key,
+            )
         name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
         return StorageError(f"{what}: {exc.strerror or exc}", code=name, bucket=bucket, key=key)
 
@@ -388,12 +394,15 @@ class LocalStore:
                 if not path.is_dir():
                     raise AlreadyExists(
                         "create_bucket failed: a file of that name is in the local root",
-                        bucket=bucket, status=409,
+                        bucket=bucket,
+                        status=409,
                     ) from None
                 if not exist_ok:
                     raise AlreadyExists(
                         "create_bucket failed: the bucket already exists",
-                        code="BucketAlreadyOwnedByYou", bucket=bucket, status=409,
+                        code="BucketAlreadyOwnedByYou",
+                        bucket=bucket,
+                        status=409,
                     ) from None
                 return
             except OSError as exc:
@@ -431,7 +440,8 @@ class LocalStore:
             if not force and next(self._walk(path, "", "", None, collapse=False), None):
                 raise BucketNotEmpty(
                     "delete_bucket failed: the bucket is not empty (use force=True)",
-                    bucket=bucket, status=409,
+                    bucket=bucket,
+                    status=409,
                 )
             trash = self._root / f".deleted-{bucket}-{uuid.uuid4().hex}"
             try:
@@ -486,12 +496,19 @@ class LocalStore:
         else:
             raise InvalidArgument(
                 f"data must be bytes, str or a binary stream, not {type(data).__name__}",
-                bucket=bucket, key=key,
+                bucket=bucket,
+                key=key,
             )
         return self._write(
-            "put_object", bucket, key, full, chunks,
+            "put_object",
+            bucket,
+            key,
+            full,
+            chunks,
             content_type=content_type or guess_content_type(key),
-            metadata=checked, progress=progress, total=total,
+            metadata=checked,
+            progress=progress,
+            total=total,
         )
 
     def upload_file(
@@ -523,9 +540,15 @@ class LocalStore:
         with source.open("rb") as handle:
             total = os.fstat(handle.fileno()).st_size
             return self._write(
-                "upload_file", bucket, key, full, _read_chunks(handle),
+                "upload_file",
+                bucket,
+                key,
+                full,
+                _read_chunks(handle),
                 content_type=content_type or guess_content_type(key),
-                metadata=checked, progress=progress, total=total,
+                metadata=checked,
+                progress=progress,
+                total=total,
             )
 
     def _write(
@@ -612,11 +635,15 @@ class LocalStore:
             except (FileExistsError, NotADirectoryError) as exc:
                 raise StorageError(
                     f"{operation} failed: {str(folder)!r} is in the way (not a folder)",
-                    code="LocalLayoutConflict", bucket=bucket,
+                    code="LocalLayoutConflict",
+                    bucket=bucket,
                 ) from exc
             return folder, fd, temp
-        raise StorageError(f"{operation} failed: the object's folder keeps disappearing",
-                           code="LocalLayoutConflict", bucket=bucket)
+        raise StorageError(
+            f"{operation} failed: the object's folder keeps disappearing",
+            code="LocalLayoutConflict",
+            bucket=bucket,
+        )
 
     # --------------------------------------------------------------- reading
     def _open(self, bucket: str, key: str, operation: str) -> tuple[IO[bytes], dict[str, Any]]:
@@ -631,7 +658,9 @@ class LocalStore:
         except (FileNotFoundError, NotADirectoryError):
             raise ObjectNotFound(
                 f"{operation} failed: the object does not exist",
-                bucket=bucket, key=key, status=404,
+                bucket=bucket,
+                key=key,
+                status=404,
             ) from None
         except OSError as exc:
             raise self._os_error(exc, operation, bucket, key) from exc
@@ -672,7 +701,10 @@ class LocalStore:
             if first >= size:
                 raise InvalidArgument(
                     f"get_object failed: the range starts at {first} but the object has {size} bytes",
-                    code="InvalidRange", bucket=bucket, key=key, status=416,
+                    code="InvalidRange",
+                    bucket=bucket,
+                    key=key,
+                    status=416,
                 )
             last = size - 1 if end is None else min(end, size - 1)
             handle.seek(first)
@@ -719,8 +751,11 @@ class LocalStore:
                 while done < size:
                     chunk = handle.read(min(CHUNK, size - done))
                     if not chunk:
-                        raise IntegrityError("download_file failed: the object file is truncated",
-                                             bucket=bucket, key=key)
+                        raise IntegrityError(
+                            "download_file failed: the object file is truncated",
+                            bucket=bucket,
+                            key=key,
+                        )
                     done += len(chunk)
                     yield chunk
                     if progress:
@@ -802,7 +837,9 @@ class LocalStore:
         errors: list[DeleteError] = []
         iterator = iter(keys)
         while True:
-            chunk = [(k, self._full_key(k, bucket, "keys")) for k in itertools.islice(iterator, 1000)]
+            chunk = [
+                (k, self._full_key(k, bucket, "keys")) for k in itertools.islice(iterator, 1000)
+            ]
             if not chunk:
                 break
             for key, full in chunk:
@@ -848,9 +885,17 @@ class LocalStore:
         check_bucket_name(bucket)
         if not isinstance(prefix, str):
             raise InvalidArgument(f"prefix must be a string, not {type(prefix).__name__}")
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000:
-            raise InvalidArgument(f"page_size must be an integer between 1 and 1000, not {page_size!r}")
-        if max_keys is not None and (isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0):
+        if (
+            isinstance(page_size, bool)
+            or not isinstance(page_size, int)
+            or not 1 <= page_size <= 1000
+        ):
+            raise InvalidArgument(
+                f"page_size must be an integer between 1 and 1000, not {page_size!r}"
+            )
+        if max_keys is not None and (
+            isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0
+        ):
             raise InvalidArgument(f"max_keys must be a non-negative integer, not {max_keys!r}")
         if start_after is not None and not isinstance(start_after, str):
             raise InvalidArgument(f"start_after must be a string, not {type(start_after).__name__}")
@@ -963,7 +1008,9 @@ class LocalStore:
             below = after if after is not None and after.startswith(key) else None
             if collapse:
                 # S3 (and Ceph) yield a common prefix only if it sorts after start_after
-                if below is None and next(self._walk(folder / name, key, "", None, collapse=False), None):
+                if below is None and next(
+                    self._walk(folder / name, key, "", None, collapse=False), None
+                ):
                     yield key, None
             else:
                 yield from self._walk(folder / name, key, "", below, collapse=False)
@@ -997,7 +1044,10 @@ class LocalStore:
             raise InvalidArgument(
                 "copy_object failed: copying an object onto itself needs new metadata or a "
                 "new content type",
-                code="InvalidRequest", bucket=dst_bucket, key=dst_key, status=400,
+                code="InvalidRequest",
+                bucket=dst_bucket,
+                key=dst_key,
+                status=400,
             )
         handle, header = self._open(src_bucket, src_key, "copy_object")
         with handle:
@@ -1005,13 +1055,19 @@ class LocalStore:
             new_meta = checked if checked is not None else dict(header.get("metadata") or {})
             new_type = content_type or header.get("content_type") or guess_content_type(dst_key)
             result = self._write(
-                "copy_object", dst_bucket, dst_key, dst_full, _read_chunks(handle, size),
-                content_type=str(new_type), metadata=new_meta,
+                "copy_object",
+                dst_bucket,
+                dst_key,
+                dst_full,
+                _read_chunks(handle, size),
+                content_type=str(new_type),
+                metadata=new_meta,
             )
         if result.size != size or result.etag != header.get("etag"):
             raise IntegrityError(
                 "copy_object failed: the source changed size or checksum while being copied",
-                bucket=src_bucket, key=src_key,
+                bucket=src_bucket,
+                key=src_key,
             )
         return result
 
@@ -1028,8 +1084,11 @@ class LocalStore:
             ObjectNotFound, BucketNotFound: no source object, or no destination bucket.
         """
         if (src_bucket, src_key) == (dst_bucket, dst_key):
-            raise InvalidArgument("move_object: source and destination are the same object",
-                                  bucket=src_bucket, key=src_key)
+            raise InvalidArgument(
+                "move_object: source and destination are the same object",
+                bucket=src_bucket,
+                key=src_key,
+            )
         result = self.copy_object(src_bucket, src_key, dst_bucket, dst_key)
         self.delete_object(src_bucket, src_key)
         return result
@@ -1049,7 +1108,9 @@ class LocalStore:
             ObjectNotFound, BucketNotFound: nothing there.
             InvalidArgument: bad metadata.
         """
-        return self.copy_object(bucket, key, bucket, key, metadata=metadata, content_type=content_type)
+        return self.copy_object(
+            bucket, key, bucket, key, metadata=metadata, content_type=content_type
+        )
 
     # ------------------------------------------------------ not on a folder
     def presign_url(
@@ -1075,7 +1136,8 @@ class LocalStore:
         raise NotSupported(
             "presign_url is not supported by the local store (a folder has no HTTP endpoint "
             "to sign URLs for); use an S3 store",
-            bucket=bucket, key=key,
+            bucket=bucket,
+            key=key,
         )
 
     def presign_post(self, bucket: str, key: str, **options: Any) -> Any:
@@ -1087,7 +1149,8 @@ class LocalStore:
         raise NotSupported(
             "presign_post is not supported by the local store (a folder has no HTTP endpoint); "
             "use an S3 store",
-            bucket=bucket, key=key,
+            bucket=bucket,
+            key=key,
         )
 
     def ensure_bucket(
@@ -1114,9 +1177,16 @@ class LocalStore:
             NotSupported: a bucket feature the local store cannot have was asked for.
         """
         check_bucket_name(bucket)
-        asked = [name for name, value in (("versioning", versioning), ("encryption", encryption),
-                                          ("lifecycle", lifecycle), ("object_lock", object_lock))
-                 if value]
+        asked = [
+            name
+            for name, value in (
+                ("versioning", versioning),
+                ("encryption", encryption),
+                ("lifecycle", lifecycle),
+                ("object_lock", object_lock),
+            )
+            if value
+        ]
         if asked:
             raise NotSupported(
                 f"ensure_bucket: the local store has no {', '.join(asked)} (a folder cannot); "
@@ -1187,16 +1257,6 @@ def _read_chunks(stream: IO[bytes], limit: int | None = None) -> Iterator[bytes]
         if left is not None:
             left -= len(chunk)
         yield bytes(chunk)
-
-
-
-
-
-
-
-
-
-
 
 
 class _Slice(io.RawIOBase):

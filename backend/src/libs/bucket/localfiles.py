@@ -54,7 +54,9 @@ def writable_target(path: str | os.PathLike[str]) -> Path:
         raise InvalidArgument(f"destination_path must be a path, not {type(path).__name__}")
     target = Path(path)
     if target.is_dir():
-        raise InvalidArgument(f"destination_path {str(target)!r} is a directory", code="IsADirectory")
+        raise InvalidArgument(
+            f"destination_path {str(target)!r} is a directory", code="IsADirectory"
+        )
     folder = target.parent
     if not folder.is_dir():
         raise InvalidArgument(

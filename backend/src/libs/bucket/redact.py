@@ -70,7 +70,8 @@ def install() -> None:
     manager = logging.Logger.manager
     with _lock:
         names = [
-            name for name in list(manager.loggerDict)
+            name
+            for name in list(manager.loggerDict)
             if name.split(".", 1)[0] in _LIBRARIES and name not in _installed
         ]
         for name in [*_LIBRARIES, *names]:

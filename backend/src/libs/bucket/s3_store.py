@@ -79,12 +79,16 @@ log = logging.getLogger("bucket.s3")
 BATCH_DELETE_LIMIT = 1000
 # S3 error codes by which a server refuses a batch delete for its checksum header
 _BATCH_CHECKSUM_REFUSALS = frozenset(
-    {"MissingContentMD5", "InvalidDigest", "BadDigest", "XAmzContentSHA256Mismatch", "NotImplemented"}
+    {
+        "MissingContentMD5",
+        "InvalidDigest",
+        "BadDigest",
+        "XAmzContentSHA256Mismatch",
+        "NotImplemented",
+    }
 )
 # characters XML 1.0 cannot carry, even escaped: keys holding them cannot go in a batch delete
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
 
 
 class S3Store(S3BucketFeatures):
@@ -248,7 +252,9 @@ class S3Store(S3BucketFeatures):
             for b in response.get("Buckets", [])
         ]
 
-    def create_bucket(self, bucket: str, *, exist_ok: bool = True, object_lock: bool = False) -> None:
+    def create_bucket(
+        self, bucket: str, *, exist_ok: bool = True, object_lock: bool = False
+    ) -> None:
         """Create ``bucket`` in the configured region.
 
         ``us-east-1`` takes no ``LocationConstraint``; every other region does. With
@@ -263,7 +269,9 @@ class S3Store(S3BucketFeatures):
         if not exist_ok and self.bucket_exists(bucket):
             raise AlreadyExists(
                 "create_bucket failed: the bucket already exists",
-                code="BucketAlreadyOwnedByYou", bucket=bucket, status=409,
+                code="BucketAlreadyOwnedByYou",
+                bucket=bucket,
+                status=409,
             )
         kwargs: dict[str, Any] = {"Bucket": bucket}
         if object_lock:
@@ -385,11 +393,18 @@ class S3Store(S3BucketFeatures):
         full = self._key(key, bucket)
         settings = transfer.TransferSettings(multipart_threshold, part_size, max_concurrency)
         extra = self._extra_args(key, content_type, metadata)
-        extra.update(self._write_args(
-            sse=sse, sse_kms_key_id=sse_kms_key_id, sse_customer_key=sse_customer_key,
-            storage_class=storage_class, tags=tags, lock_mode=lock_mode,
-            retain_until=retain_until, legal_hold=legal_hold,
-        ))
+        extra.update(
+            self._write_args(
+                sse=sse,
+                sse_kms_key_id=sse_kms_key_id,
+                sse_customer_key=sse_customer_key,
+                storage_class=storage_class,
+                tags=tags,
+                lock_mode=lock_mode,
+                retain_until=retain_until,
+                legal_hold=legal_hold,
+            )
+        )
         write_once = _check_if_none_match(if_none_match)
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -406,11 +421,21 @@ class S3Store(S3BucketFeatures):
         size = remaining_size(stream)
         if size is not None and size < settings.threshold(self.config):
             return self._put_small(bucket, key, full, stream, size, extra, progress, write_once)
-        with _write_once_conflict(write_once, bucket, key), self._translating("put_object", bucket, key), \
-                self._maybe_write_once(bucket, full, write_once):
+        with (
+            _write_once_conflict(write_once, bucket, key),
+            self._translating("put_object", bucket, key),
+            self._maybe_write_once(bucket, full, write_once),
+        ):
             sent = transfer.upload(
-                self.client, self.config, stream, bucket, full,
-                extra_args=extra, size=size, progress=progress, settings=settings,
+                self.client,
+                self.config,
+                stream,
+                bucket,
+                full,
+                extra_args=extra,
+                size=size,
+                progress=progress,
+                settings=settings,
             )
         return UploadResult(bucket=bucket, key=key, size=size if size is not None else sent)
 
@@ -429,7 +454,10 @@ class S3Store(S3BucketFeatures):
             progress(0, size)
         if write_once:
             extra = {**extra, "IfNoneMatch": "*"}
-        with _write_once_conflict(write_once, bucket, key), self._translating("put_object", bucket, key):
+        with (
+            _write_once_conflict(write_once, bucket, key),
+            self._translating("put_object", bucket, key),
+        ):
             response = self.client.put_object(Bucket=bucket, Key=full, Body=body, **extra)
         if progress:
             progress(size, size)
@@ -479,20 +507,37 @@ class S3Store(S3BucketFeatures):
         size = source.stat().st_size
         settings = transfer.TransferSettings(multipart_threshold, part_size, max_concurrency)
         extra = self._extra_args(key, content_type, metadata)
-        extra.update(self._write_args(
-            sse=sse, sse_kms_key_id=sse_kms_key_id, sse_customer_key=sse_customer_key,
-            storage_class=storage_class, tags=tags, lock_mode=lock_mode,
-            retain_until=retain_until, legal_hold=legal_hold,
-        ))
+        extra.update(
+            self._write_args(
+                sse=sse,
+                sse_kms_key_id=sse_kms_key_id,
+                sse_customer_key=sse_customer_key,
+                storage_class=storage_class,
+                tags=tags,
+                lock_mode=lock_mode,
+                retain_until=retain_until,
+                legal_hold=legal_hold,
+            )
+        )
         write_once = _check_if_none_match(if_none_match)
         if size < settings.threshold(self.config):
             with source.open("rb") as handle:
                 return self._put_small(bucket, key, full, handle, size, extra, progress, write_once)
-        with _write_once_conflict(write_once, bucket, key), self._translating("upload_file", bucket, key), \
-                self._maybe_write_once(bucket, full, write_once):
+        with (
+            _write_once_conflict(write_once, bucket, key),
+            self._translating("upload_file", bucket, key),
+            self._maybe_write_once(bucket, full, write_once),
+        ):
             transfer.upload(
-                self.client, self.config, str(source), bucket, full,
-                extra_args=extra, size=size, progress=progress, settings=settings,
+                self.client,
+                self.config,
+                str(source),
+                bucket,
+                full,
+                extra_args=extra,
+                size=size,
+                progress=progress,
+                settings=settings,
             )
         return UploadResult(bucket=bucket, key=key, size=size)
 
@@ -555,8 +600,12 @@ class S3Store(S3BucketFeatures):
         from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
         dropped = (
-            IncompleteReadError, ReadTimeoutError, ResponseStreamingError, ProtocolError,
-            Urllib3ReadTimeout, ConnectionError,
+            IncompleteReadError,
+            ReadTimeoutError,
+            ResponseStreamingError,
+            ProtocolError,
+            Urllib3ReadTimeout,
+            ConnectionError,
         )
         etag = response.get("ETag")
         body = response["Body"]
@@ -650,7 +699,9 @@ class S3Store(S3BucketFeatures):
                 progress(0, size)
             with atomic_file(target) as fd:
                 transfer.ranged_download(
-                    fd, response, size,
+                    fd,
+                    response,
+                    size,
                     fetch=lambda start, end: self.client.get_object(
                         **request, Range=f"bytes={start}-{end}", IfMatch=response.get("ETag")
                     ),
@@ -751,7 +802,9 @@ class S3Store(S3BucketFeatures):
         errors: list[DeleteError] = []
         iterator = iter(keys)
         while True:
-            chunk = [self._key(k, bucket, "keys") for k in itertools.islice(iterator, BATCH_DELETE_LIMIT)]
+            chunk = [
+                self._key(k, bucket, "keys") for k in itertools.islice(iterator, BATCH_DELETE_LIMIT)
+            ]
             if not chunk:
                 break
             done, failed = self._delete_batch(bucket, [{"Key": k} for k in chunk])
@@ -779,7 +832,8 @@ class S3Store(S3BucketFeatures):
             try:
                 with self._translating("delete_objects", bucket):
                     response = self.client.delete_objects(
-                        Bucket=bucket, Delete={"Objects": targets, "Quiet": True}  # type: ignore[typeddict-item]
+                        Bucket=bucket,
+                        Delete={"Objects": targets, "Quiet": True},  # type: ignore[typeddict-item]
                     )
             except StorageError as exc:
                 if exc.code not in _BATCH_CHECKSUM_REFUSALS:
@@ -790,7 +844,9 @@ class S3Store(S3BucketFeatures):
                 self._batch_delete_ok = False
             else:
                 failed = [
-                    DeleteError(key=e.get("Key", ""), code=e.get("Code", ""), message=e.get("Message", ""))
+                    DeleteError(
+                        key=e.get("Key", ""), code=e.get("Code", ""), message=e.get("Message", "")
+                    )
                     for e in response.get("Errors", [])
                 ]
                 failed_keys = {e.key for e in failed}
@@ -836,9 +892,17 @@ class S3Store(S3BucketFeatures):
         check_bucket_name(bucket)
         if not isinstance(prefix, str):
             raise InvalidArgument(f"prefix must be a string, not {type(prefix).__name__}")
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000:
-            raise InvalidArgument(f"page_size must be an integer between 1 and 1000, not {page_size!r}")
-        if max_keys is not None and (isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0):
+        if (
+            isinstance(page_size, bool)
+            or not isinstance(page_size, int)
+            or not 1 <= page_size <= 1000
+        ):
+            raise InvalidArgument(
+                f"page_size must be an integer between 1 and 1000, not {page_size!r}"
+            )
+        if max_keys is not None and (
+            isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0
+        ):
             raise InvalidArgument(f"max_keys must be a non-negative integer, not {max_keys!r}")
         return self._list(bucket, prefix, delimiter, max_keys, start_after, page_size)
 
@@ -923,8 +987,14 @@ class S3Store(S3BucketFeatures):
             if metadata is None or content_type is None:
                 source = self.head_object(src_bucket, src_key)
             kwargs["MetadataDirective"] = "REPLACE"
-            kwargs["Metadata"] = check_metadata(metadata if metadata is not None else source.metadata if source else {})
-            kwargs["ContentType"] = content_type or (source.content_type if source else None) or guess_content_type(dst_key)
+            kwargs["Metadata"] = check_metadata(
+                metadata if metadata is not None else source.metadata if source else {}
+            )
+            kwargs["ContentType"] = (
+                content_type
+                or (source.content_type if source else None)
+                or guess_content_type(dst_key)
+            )
         with self._translating("copy_object", dst_bucket, dst_key):
             response = self.client.copy_object(**kwargs)
         result = response.get("CopyObjectResult", {})
@@ -945,8 +1015,11 @@ class S3Store(S3BucketFeatures):
             InvalidArgument: source and destination are the same object.
         """
         if (src_bucket, src_key) == (dst_bucket, dst_key):
-            raise InvalidArgument("move_object: source and destination are the same object",
-                                  bucket=src_bucket, key=src_key)
+            raise InvalidArgument(
+                "move_object: source and destination are the same object",
+                bucket=src_bucket,
+                key=src_key,
+            )
         result = self.copy_object(src_bucket, src_key, dst_bucket, dst_key)
         self.delete_object(src_bucket, src_key)
         return result
@@ -961,7 +1034,9 @@ class S3Store(S3BucketFeatures):
     ) -> UploadResult:
         """Replace the user metadata (and the content type if given) by copying the
         object onto itself."""
-        return self.copy_object(bucket, key, bucket, key, metadata=metadata, content_type=content_type)
+        return self.copy_object(
+            bucket, key, bucket, key, metadata=metadata, content_type=content_type
+        )
 
     # -------------------------------------------------------------- helpers
     def _extra_args(
@@ -989,8 +1064,10 @@ class S3Store(S3BucketFeatures):
         the store's defaults (``BUCKET_SSE``...) for what the call leaves out."""
         cfg = self.config
         out: dict[str, Any] = {}
-        customer_key = sse_customer_key if sse_customer_key is not None else (
-            None if sse is not None else cfg.sse_customer_key
+        customer_key = (
+            sse_customer_key
+            if sse_customer_key is not None
+            else (None if sse is not None else cfg.sse_customer_key)
         )
         algorithm = sse if sse is not None else (None if sse_customer_key is not None else cfg.sse)
         if algorithm is not None and customer_key is not None:
@@ -1011,7 +1088,9 @@ class S3Store(S3BucketFeatures):
         storage = storage_class if storage_class is not None else cfg.storage_class
         if storage is not None:
             if storage not in STORAGE_CLASSES:
-                raise InvalidArgument(f"storage_class must be one of {', '.join(STORAGE_CLASSES)}, not {storage!r}")
+                raise InvalidArgument(
+                    f"storage_class must be one of {', '.join(STORAGE_CLASSES)}, not {storage!r}"
+                )
             out["StorageClass"] = storage
         checked_tags = check_tags(tags)
         if checked_tags:
@@ -1027,13 +1106,17 @@ class S3Store(S3BucketFeatures):
             out["ObjectLockLegalHoldStatus"] = "ON" if legal_hold else "OFF"
         return out
 
-    def _read_args(self, version_id: str | None, sse_customer_key: str | bytes | None) -> dict[str, Any]:
+    def _read_args(
+        self, version_id: str | None, sse_customer_key: str | bytes | None
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if version_id is not None:
             if not isinstance(version_id, str) or not version_id:
                 raise InvalidArgument(f"version_id must be a non-empty string, not {version_id!r}")
             out["VersionId"] = version_id
-        customer_key = sse_customer_key if sse_customer_key is not None else self.config.sse_customer_key
+        customer_key = (
+            sse_customer_key if sse_customer_key is not None else self.config.sse_customer_key
+        )
         if customer_key is not None:
             out.update(_sse_c_args(customer_key))
         return out
@@ -1083,12 +1166,16 @@ class S3Store(S3BucketFeatures):
                 if signer is None:
                     with self._translating("presign"):
                         session = self._session
-                        signer = self._signer = session.client(
-                            "s3",
-                            endpoint_url=self.config.public_url,
-                            verify=self.config.verify_ssl,
-                            config=self._botocore_config,
-                        ) if session is not None else client
+                        signer = self._signer = (
+                            session.client(
+                                "s3",
+                                endpoint_url=self.config.public_url,
+                                verify=self.config.verify_ssl,
+                                config=self._botocore_config,
+                            )
+                            if session is not None
+                            else client
+                        )
         return signer
 
     def _path_style_credentials(self, signer: Any) -> Any:
@@ -1144,8 +1231,14 @@ class S3Store(S3BucketFeatures):
             credentials = self._path_style_credentials(signer)
             if credentials is not None:
                 url = presign.presign_path_style(
-                    signer.meta.endpoint_url, credentials, self.config.region, bucket, full,
-                    method=verb, expiration=expiration, params=params,
+                    signer.meta.endpoint_url,
+                    credentials,
+                    self.config.region,
+                    bucket,
+                    full,
+                    method=verb,
+                    expiration=expiration,
+                    params=params,
                 )
                 if url is not None:
                     return url
@@ -1179,9 +1272,16 @@ class S3Store(S3BucketFeatures):
         full_prefix = None if key_prefix is None else self._prefix + key_prefix
         with self._translating("presign_post", bucket, key):
             return presign.presign_post(
-                self.signing_client, bucket, full, expiration=expiration,
-                min_size=min_size, max_size=max_size, content_type=content_type,
-                content_type_prefix=content_type_prefix, key_prefix=full_prefix, fields=fields,
+                self.signing_client,
+                bucket,
+                full,
+                expiration=expiration,
+                min_size=min_size,
+                max_size=max_size,
+                content_type=content_type,
+                content_type_prefix=content_type_prefix,
+                key_prefix=full_prefix,
+                fields=fields,
             )
 
     # --------------------------------------------------------- ensure bucket
@@ -1236,7 +1336,8 @@ class S3Store(S3BucketFeatures):
             self.set_versioning(bucket, True)
         if encryption is not None:
             self.set_bucket_encryption(
-                bucket, encryption,
+                bucket,
+                encryption,
                 kms_key_id=cfg.sse_kms_key_id if encryption == "aws:kms" else None,
             )
         if rules:
@@ -1281,14 +1382,6 @@ def _etag(value: str | None) -> str | None:
     return value.strip('"') if value else value
 
 
-
-
-
-
-
-
-
-
 def _total_size(response: Any) -> int:
     """The object's size from a (ranged) GET: ``Content-Range: bytes 0-N/TOTAL``, or the
     whole body's length when the server answered 200."""
@@ -1326,7 +1419,11 @@ def _write_once_conflict(write_once: bool, bucket: str, key: str) -> Iterator[No
             raise
         raise AlreadyExists(
             "write-once put refused: the key already exists (if_none_match='*')",
-            code=exc.code, bucket=bucket, key=key, request_id=exc.request_id, status=exc.status,
+            code=exc.code,
+            bucket=bucket,
+            key=key,
+            request_id=exc.request_id,
+            status=exc.status,
         ) from exc
 
 
@@ -1336,10 +1433,19 @@ def _sse_c_hint(bucket: str, key: str) -> Iterator[None]:
     try:
         yield
     except InvalidArgument as exc:
-        if exc.status != 400 or exc.code not in ("400", "InvalidArgument", "InvalidRequest", "BadRequest"):
+        if exc.status != 400 or exc.code not in (
+            "400",
+            "InvalidArgument",
+            "InvalidRequest",
+            "BadRequest",
+        ):
             raise
         raise InvalidArgument(
             f"{exc.message} (if the object is encrypted with a customer key (SSE-C), pass "
             "the sse_customer_key it was written with)",
-            code=exc.code, bucket=bucket, key=key, request_id=exc.request_id, status=exc.status,
+            code=exc.code,
+            bucket=bucket,
+            key=key,
+            request_id=exc.request_id,
+            status=exc.status,
         ) from exc

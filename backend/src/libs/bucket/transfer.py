@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from s3transfer.manager import TransferConfig, TransferManager
 
 
-def transfer_config(config: BucketConfig, settings: TransferSettings | None = None) -> TransferConfig:
+def transfer_config(
+    config: BucketConfig, settings: TransferSettings | None = None
+) -> TransferConfig:
     """s3transfer settings from the store's config (threshold, part size, threads),
     with the per-call ``settings`` on top."""
     from s3transfer.manager import TransferConfig
@@ -72,11 +74,17 @@ class TransferSettings:
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise InvalidArgument(f"{name} must be an integer between {low} and {high}, not {value!r}")
+                raise InvalidArgument(
+                    f"{name} must be an integer between {low} and {high}, not {value!r}"
+                )
 
     def threshold(self, config: BucketConfig) -> int:
         """The multipart threshold in force."""
-        return self.multipart_threshold if self.multipart_threshold is not None else config.multipart_threshold
+        return (
+            self.multipart_threshold
+            if self.multipart_threshold is not None
+            else config.multipart_threshold
+        )
 
     def chunk(self, config: BucketConfig) -> int:
         """The part size in force."""
@@ -111,7 +119,9 @@ def _subscribers(progress: ProgressCallback | None, size: int | None) -> list[An
     return [Subscriber()]
 
 
-def _manager(client: Any, config: BucketConfig, settings: TransferSettings | None = None) -> TransferManager:
+def _manager(
+    client: Any, config: BucketConfig, settings: TransferSettings | None = None
+) -> TransferManager:
     from s3transfer.manager import TransferManager
 
     return TransferManager(client, transfer_config(config, settings))
@@ -139,13 +149,9 @@ def upload(
     """
     subscribers = _subscribers(progress, size)
     with _manager(client, config, settings) as manager:
-        future = manager.upload(
-            source, bucket, key, extra_args=extra_args, subscribers=subscribers
-        )
+        future = manager.upload(source, bucket, key, extra_args=extra_args, subscribers=subscribers)
         future.result()
     return int(subscribers[0].done)
-
-
 
 
 def ranged_download(

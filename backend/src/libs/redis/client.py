@@ -141,10 +141,6 @@ class Redis(ReturnCodes[RedisError], metaclass=FinalClass):
                     self.disp.log_debug(f"client built for {config.location}", "connect")
         return client
 
-
-
-
-
     # ----------------------------------------------------------- connection
     def connect(self) -> int:
         """Build the client (dropping an old pool) and check it with one PING.

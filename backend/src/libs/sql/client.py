@@ -272,7 +272,6 @@ class SQL(ReturnCodes[SQLError], metaclass=FinalClass):
         finally:
             slots.release()
 
-
     def _with_connection(
         self, operation: str, func: Callable[[Any], T], *, replay: bool
     ) -> T | int:
@@ -294,7 +293,6 @@ class SQL(ReturnCodes[SQLError], metaclass=FinalClass):
 
         ok, result = self._attempt(operation, run)
         return result if ok else self.error  # type: ignore[return-value]
-
 
     # ----------------------------------------------------------- connection
     def connect(self) -> int:

@@ -25,6 +25,7 @@ serialised within one ``BundleStore`` instance but not across processes (the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -38,11 +39,13 @@ from typing import Any
 
 from backend.src.libs.bucket.errors import (
     AlreadyExists,
+    Conflict,
     IntegrityError,
     InvalidArgument,
     NotFound,
     NotSupported,
     ObjectNotFound,
+    StorageError,
 )
 from backend.src.libs.bucket.store import Data, ObjectInfo, ObjectStore, UploadResult
 
@@ -334,8 +337,9 @@ class BundleStore:
             new attachments and of bundles made with ``create``.
 
     Thread-safety: one instance may be shared by threads; the write-once check and the
-    write are done under one lock. Two processes storing the same id at the same time
-    may both succeed (the last write wins).
+    write are done under one lock; across processes, where the store offers write-once
+    puts (S3 and the local store), the bundle and its pointer are written with
+    ``If-None-Match: *``, so exactly one of two writers of an id succeeds.
     """
 
     def __init__(self, store: ObjectStore, bucket: str, *, clock: Clock = utc_now) -> None:
@@ -397,17 +401,33 @@ class BundleStore:
                     bucket=self.bucket,
                     key=previous["key"],
                 )
-            result = self.store.put_object(
-                self.bucket,
-                key,
-                bundle.to_json(),
-                content_type="application/json",
-                metadata={
-                    "bundle-id": bundle.id,
-                    "bundle-type": bundle.type,
-                    "sha256": bundle.checksum,
-                },
+            # Without overwrite, both writes are write-once where the store offers it
+            # (If-None-Match: *): the bundle first, then its pointer, which claims the id.
+            # Two processes storing the same id: exactly one pointer is created, and a
+            # loser removes its own bundle object (never the winner's: same key means its
+            # bundle write already failed).
+            once: dict[str, Any] = (
+                {"if_none_match": "*"} if not overwrite and self._write_once else {}
             )
+            body = bundle.to_json()
+            try:
+                result = self.store.put_object(
+                    self.bucket,
+                    key,
+                    body,
+                    content_type="application/json",
+                    metadata={
+                        "bundle-id": bundle.id,
+                        "bundle-type": bundle.type,
+                        "sha256": bundle.checksum,
+                    },
+                    **once,
+                )
+            except Conflict as exc:
+                # the same bundle left without its pointer by a writer that died: adopt it
+                if not self._is_orphan_of(bundle, key):
+                    raise self._taken(bundle.id, key) from exc
+                result = UploadResult(bucket=self.bucket, key=key, size=len(body))
             pointer = {
                 "id": bundle.id,
                 "type": bundle.type,
@@ -415,15 +435,46 @@ class BundleStore:
                 "checksum": bundle.checksum,
                 "created_at": _iso(bundle.created_at),
             }
-            self.store.put_object(
-                self.bucket,
-                self._pointer_key(bundle.id),
-                canonical_json(pointer),
-                content_type="application/json",
-            )
+            try:
+                self.store.put_object(
+                    self.bucket,
+                    self._pointer_key(bundle.id),
+                    canonical_json(pointer),
+                    content_type="application/json",
+                    **once,
+                )
+            except Conflict as exc:
+                with contextlib.suppress(StorageError):
+                    self.store.delete_object(self.bucket, key)
+                raise self._taken(bundle.id, key) from exc
             if previous is not None and previous["key"] != key:
                 self.store.delete_object(self.bucket, previous["key"])
         return result
+
+    @property
+    def _write_once(self) -> bool:
+        """True when the store's ``put_object`` takes ``if_none_match`` (S3 and local)."""
+        import inspect
+
+        return "if_none_match" in inspect.signature(self.store.put_object).parameters
+
+    def _is_orphan_of(self, bundle: EvidenceBundle, key: str) -> bool:
+        """True when ``key`` holds this very bundle (same checksum) and no pointer names it."""
+        if self._pointer_or_none(bundle.id) is not None:
+            return False
+        try:
+            stored = self.store.head_object(self.bucket, key)
+        except NotFound:
+            return False
+        return stored.metadata.get("sha256") == bundle.checksum
+
+    def _taken(self, bundle_id: str, key: str) -> AlreadyExists:
+        return AlreadyExists(
+            f"bundle {bundle_id!r} was stored meanwhile by another writer "
+            "(pass overwrite=True to replace it)",
+            bucket=self.bucket,
+            key=key,
+        )
 
     def get(self, bundle_id: str) -> EvidenceBundle:
         """The bundle stored under ``bundle_id``, checked against its checksum.

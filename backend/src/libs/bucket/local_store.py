@@ -465,6 +465,7 @@ class LocalStore:
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         progress: ProgressCallback | None = None,
+        if_none_match: str | None = None,
     ) -> UploadResult:
         """Store ``data`` under ``key``, atomically (the old object or the new one).
 
@@ -474,11 +475,17 @@ class LocalStore:
             metadata: user metadata, at most 2 KiB; names are lowercased.
             progress: ``progress(bytes_done, bytes_total)``; total is None for a stream
                 whose size cannot be known.
+            if_none_match: ``"*"`` makes the write write-once, as on S3: the file is
+                linked into place only if no object exists (atomic across processes).
 
         Raises:
-            InvalidArgument: bad bucket name, key, metadata or data type.
+            InvalidArgument: bad bucket name, key, metadata or data type, or an
+                ``if_none_match`` other than ``"*"``.
+            AlreadyExists: ``if_none_match="*"`` and the key exists.
             BucketNotFound: no such bucket.
         """
+        if if_none_match not in (None, "*"):
+            raise InvalidArgument(f"if_none_match must be '*' or None, not {if_none_match!r}")
         check_bucket_name(bucket)
         full = self._full_key(key, bucket)
         checked = check_metadata(metadata)
@@ -509,6 +516,7 @@ class LocalStore:
             metadata=checked,
             progress=progress,
             total=total,
+            write_once=if_none_match == "*",
         )
 
     def upload_file(
@@ -563,8 +571,13 @@ class LocalStore:
         metadata: Mapping[str, str],
         progress: ProgressCallback | None = None,
         total: int | None = None,
+        write_once: bool = False,
     ) -> UploadResult:
-        """Write one object file: temp file beside it, fsync, rename, fsync the folder."""
+        """Write one object file: temp file beside it, fsync, rename, fsync the folder.
+
+        With ``write_once`` the temp file is hard-linked to its name instead of renamed
+        over it: ``link`` fails when the name exists, so exactly one writer wins.
+        """
         dirs, name = self._relative_path(full, bucket=bucket, key=key)
         bucket_dir = self._bucket_dir(bucket, operation)
         try:
@@ -598,7 +611,20 @@ class LocalStore:
                 out.write(_trailer(header))
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(temp, folder / name)
+            if write_once:
+                try:
+                    os.link(temp, folder / name)
+                except FileExistsError:
+                    raise AlreadyExists(
+                        f"{operation} failed: the key exists (write-once put)",
+                        code="PreconditionFailed",
+                        bucket=bucket,
+                        key=key,
+                        status=412,
+                    ) from None
+                os.unlink(temp)
+            else:
+                os.replace(temp, folder / name)
             fsync_dir(folder)
         except BaseException as exc:
             with contextlib.suppress(OSError):

@@ -289,7 +289,12 @@ def test_write_once_across_writers(any_store: StoreCase) -> None:
         outcomes: dict[str, object] = {}
         barrier = threading.Barrier(2)
 
-        def store(name: str) -> None:
+        def store(
+            name: str,
+            bundle_id: str = bundle_id,
+            barrier: threading.Barrier = barrier,
+            outcomes: dict[str, object] = outcomes,
+        ) -> None:
             writer = BundleStore(any_store.store, any_store.bucket)
             bundle = EvidenceBundle.create("audit", {"writer": name}, id=bundle_id)
             barrier.wait()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from backend.src.libs.bucket.config import SSE_ALGORITHMS, STORAGE_CLASSES, BucketConfig
 from backend.src.libs.bucket.errors import InvalidArgument, NotFound, StorageError
 from backend.src.libs.bucket.store import ObjectInfo, ObjectStore
-from backend.src.libs.bucket.validation import check_bucket_name
+from backend.src.libs.bucket.validation import check_bucket_name, check_listing
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -707,8 +707,7 @@ def bucket_stats(
         InvalidArgument: a bad bucket name or ``page_size`` outside 1..1000.
     """
     check_bucket_name(bucket)
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000:
-        raise InvalidArgument(f"page_size must be an integer between 1 and 1000, not {page_size!r}")
+    check_listing(prefix=prefix, page_size=page_size)
     totals = [0, 0]
     per_prefix: dict[str, list[int]] = {}
     per_class: dict[str, list[int]] = {}

@@ -98,6 +98,7 @@ from backend.src.libs.bucket.store import (
 from backend.src.libs.bucket.validation import (
     check_bucket_name,
     check_key,
+    check_listing,
     check_metadata,
     check_range,
 )
@@ -909,22 +910,9 @@ class LocalStore:
             InvalidArgument: ``page_size`` outside 1..1000 or ``max_keys`` < 0.
         """
         check_bucket_name(bucket)
-        if not isinstance(prefix, str):
-            raise InvalidArgument(f"prefix must be a string, not {type(prefix).__name__}")
-        if (
-            isinstance(page_size, bool)
-            or not isinstance(page_size, int)
-            or not 1 <= page_size <= 1000
-        ):
-            raise InvalidArgument(
-                f"page_size must be an integer between 1 and 1000, not {page_size!r}"
-            )
-        if max_keys is not None and (
-            isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0
-        ):
-            raise InvalidArgument(f"max_keys must be a non-negative integer, not {max_keys!r}")
-        if start_after is not None and not isinstance(start_after, str):
-            raise InvalidArgument(f"start_after must be a string, not {type(start_after).__name__}")
+        check_listing(
+            prefix=prefix, page_size=page_size, max_keys=max_keys, start_after=start_after
+        )
         return self._list(bucket, prefix, delimiter or None, max_keys, start_after or None)
 
     def _list(

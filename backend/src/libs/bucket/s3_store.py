@@ -66,6 +66,7 @@ from backend.src.libs.bucket.store import (
 from backend.src.libs.bucket.validation import (
     check_bucket_name,
     check_key,
+    check_listing,
     check_metadata,
     check_range,
     range_header,
@@ -890,20 +891,9 @@ class S3Store(S3BucketFeatures):
             InvalidArgument: ``page_size`` outside 1..1000 or ``max_keys`` < 0.
         """
         check_bucket_name(bucket)
-        if not isinstance(prefix, str):
-            raise InvalidArgument(f"prefix must be a string, not {type(prefix).__name__}")
-        if (
-            isinstance(page_size, bool)
-            or not isinstance(page_size, int)
-            or not 1 <= page_size <= 1000
-        ):
-            raise InvalidArgument(
-                f"page_size must be an integer between 1 and 1000, not {page_size!r}"
-            )
-        if max_keys is not None and (
-            isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0
-        ):
-            raise InvalidArgument(f"max_keys must be a non-negative integer, not {max_keys!r}")
+        check_listing(
+            prefix=prefix, page_size=page_size, max_keys=max_keys, start_after=start_after
+        )
         return self._list(bucket, prefix, delimiter, max_keys, start_after, page_size)
 
     def _list(

@@ -152,3 +152,28 @@ def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
             f"metadata is {total} bytes; S3 allows {MAX_METADATA_BYTES}", code="MetadataTooLarge"
         )
     return out
+
+
+def check_listing(
+    *,
+    prefix: object = "",
+    page_size: object = 1000,
+    max_keys: object = None,
+    start_after: object = None,
+) -> None:
+    """Check a listing's arguments, as every store's ``list_objects`` takes them.
+
+    Raises:
+        InvalidArgument: ``prefix`` or ``start_after`` not a string, ``page_size`` outside
+            1..1000, ``max_keys`` negative or not an integer.
+    """
+    if not isinstance(prefix, str):
+        raise InvalidArgument(f"prefix must be a string, not {type(prefix).__name__}")
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000:
+        raise InvalidArgument(f"page_size must be an integer between 1 and 1000, not {page_size!r}")
+    if max_keys is not None and (
+        isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0
+    ):
+        raise InvalidArgument(f"max_keys must be a non-negative integer, not {max_keys!r}")
+    if start_after is not None and not isinstance(start_after, str):
+        raise InvalidArgument(f"start_after must be a string, not {type(start_after).__name__}")

@@ -94,6 +94,7 @@ from backend.src.libs.bucket.store import (
     PrefixInfo,
     ProgressCallback,
     UploadResult,
+    move_by_copy,
 )
 from backend.src.libs.bucket.validation import (
     check_bucket_name,
@@ -1097,15 +1098,7 @@ class LocalStore:
             InvalidArgument: source and destination are the same object.
             ObjectNotFound, BucketNotFound: no source object, or no destination bucket.
         """
-        if (src_bucket, src_key) == (dst_bucket, dst_key):
-            raise InvalidArgument(
-                "move_object: source and destination are the same object",
-                bucket=src_bucket,
-                key=src_key,
-            )
-        result = self.copy_object(src_bucket, src_key, dst_bucket, dst_key)
-        self.delete_object(src_bucket, src_key)
-        return result
+        return move_by_copy(self, src_bucket, src_key, dst_bucket, dst_key)
 
     def set_metadata(
         self,

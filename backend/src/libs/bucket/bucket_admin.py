@@ -274,6 +274,15 @@ class S3BucketFeatures:
             self, operation: str, bucket: str | None = None, key: str | None = None
         ) -> contextlib.AbstractContextManager[None]: ...
 
+    def _version_target(self, bucket: str, key: str, version_id: str | None) -> dict[str, Any]:
+        """``{"Bucket", "Key"(, "VersionId")}`` for an object-version request, after
+        checking the bucket name and the key and applying the store's prefix."""
+        check_bucket_name(bucket)
+        target: dict[str, Any] = {"Bucket": bucket, "Key": self._key(key, bucket)}
+        if version_id:
+            target["VersionId"] = version_id
+        return target
+
     # ------------------------------------------------------------ versioning
     def set_versioning(self, bucket: str, enabled: bool = True) -> None:
         """Enable (True) or suspend (False) versioning. A bucket once versioned can only
@@ -456,16 +465,9 @@ class S3BucketFeatures:
         self, bucket: str, key: str, tags: Mapping[str, str], *, version_id: str | None = None
     ) -> None:
         """Replace the object's tags (at most 10)."""
-        check_bucket_name(bucket)
-        full = self._key(key, bucket)
+        kwargs = self._version_target(bucket, key, version_id)
         checked = check_tags(tags)
-        kwargs: dict[str, Any] = {
-            "Bucket": bucket,
-            "Key": full,
-            "Tagging": {"TagSet": [{"Key": k, "Value": v} for k, v in checked.items()]},
-        }
-        if version_id:
-            kwargs["VersionId"] = version_id
+        kwargs["Tagging"] = {"TagSet": [{"Key": k, "Value": v} for k, v in checked.items()]}
         with self._translating("set_object_tags", bucket, key):
             self.client.put_object_tagging(**kwargs)
 
@@ -473,22 +475,14 @@ class S3BucketFeatures:
         self, bucket: str, key: str, *, version_id: str | None = None
     ) -> dict[str, str]:
         """The object's tags as a dict."""
-        check_bucket_name(bucket)
-        full = self._key(key, bucket)
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
-        if version_id:
-            kwargs["VersionId"] = version_id
+        kwargs = self._version_target(bucket, key, version_id)
         with self._translating("get_object_tags", bucket, key):
             response = self.client.get_object_tagging(**kwargs)
         return {t["Key"]: t["Value"] for t in response.get("TagSet", [])}
 
     def delete_object_tags(self, bucket: str, key: str, *, version_id: str | None = None) -> None:
         """Remove every tag of the object."""
-        check_bucket_name(bucket)
-        full = self._key(key, bucket)
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
-        if version_id:
-            kwargs["VersionId"] = version_id
+        kwargs = self._version_target(bucket, key, version_id)
         with self._translating("delete_object_tags", bucket, key):
             self.client.delete_object_tagging(**kwargs)
 
@@ -546,18 +540,11 @@ class S3BucketFeatures:
             InvalidArgument: bad mode or a naive datetime.
             PermissionDenied / Conflict: shortening a retention without the right.
         """
-        check_bucket_name(bucket)
-        full = self._key(key, bucket)
+        kwargs = self._version_target(bucket, key, version_id)
         lock_mode = check_lock_mode(mode)
         if not isinstance(retain_until, datetime) or retain_until.tzinfo is None:
             raise InvalidArgument("retain_until must be a timezone-aware datetime")
-        kwargs: dict[str, Any] = {
-            "Bucket": bucket,
-            "Key": full,
-            "Retention": {"Mode": lock_mode, "RetainUntilDate": retain_until},
-        }
-        if version_id:
-            kwargs["VersionId"] = version_id
+        kwargs["Retention"] = {"Mode": lock_mode, "RetainUntilDate": retain_until}
         if bypass_governance:
             kwargs["BypassGovernanceRetention"] = True
         with self._translating("set_retention", bucket, key):
@@ -567,11 +554,7 @@ class S3BucketFeatures:
         self, bucket: str, key: str, *, version_id: str | None = None
     ) -> Retention | None:
         """The object version's retention, or None when it has none."""
-        check_bucket_name(bucket)
-        full = self._key(key, bucket)
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
-        if version_id:
-            kwargs["VersionId"] = version_id
+        kwargs = self._version_target(bucket, key, version_id)
         try:
             with self._translating("get_retention", bucket, key):
                 response = self.client.get_object_retention(**kwargs)
@@ -589,27 +572,16 @@ class S3BucketFeatures:
         self, bucket: str, key: str, on: bool = True, *, version_id: str | None = None
     ) -> None:
         """Put (True) or lift (False) a legal hold on an object version."""
-        check_bucket_name(bucket)
-        full = self._key(key, bucket)
+        kwargs = self._version_target(bucket, key, version_id)
         if not isinstance(on, bool):
             raise InvalidArgument(f"on must be True or False, not {on!r}")
-        kwargs: dict[str, Any] = {
-            "Bucket": bucket,
-            "Key": full,
-            "LegalHold": {"Status": "ON" if on else "OFF"},
-        }
-        if version_id:
-            kwargs["VersionId"] = version_id
+        kwargs["LegalHold"] = {"Status": "ON" if on else "OFF"}
         with self._translating("set_legal_hold", bucket, key):
             self.client.put_object_legal_hold(**kwargs)
 
     def get_legal_hold(self, bucket: str, key: str, *, version_id: str | None = None) -> bool:
         """True when a legal hold is on the object version."""
-        check_bucket_name(bucket)
-        full = self._key(key, bucket)
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
-        if version_id:
-            kwargs["VersionId"] = version_id
+        kwargs = self._version_target(bucket, key, version_id)
         try:
             with self._translating("get_legal_hold", bucket, key):
                 response = self.client.get_object_legal_hold(**kwargs)

@@ -125,7 +125,7 @@ paxos min wait = 0.01
 osd data = $DIR/osd/\$id
 $STORE
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw data = $DIR/rgw
 # SSE-C / SSE-KMS over plain http; 'testing' KMS with one static key
 rgw crypt require ssl = false

@@ -93,6 +93,7 @@ from backend.src.libs.bucket.store import (
     ObjectInfo,
     PrefixInfo,
     ProgressCallback,
+    StoreLocation,
     UploadResult,
     move_by_copy,
 )
@@ -224,6 +225,11 @@ class LocalStore:
     def root(self) -> Path:
         """The folder holding the buckets (absolute)."""
         return self._root
+
+    @property
+    def location(self) -> StoreLocation:
+        """The root folder (symlinks resolved) and key prefix of this store."""
+        return StoreLocation("local", str(self._root.resolve()), self._prefix)
 
     def __enter__(self) -> LocalStore:
         return self

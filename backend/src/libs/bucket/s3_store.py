@@ -61,6 +61,7 @@ from backend.src.libs.bucket.store import (
     ObjectInfo,
     PrefixInfo,
     ProgressCallback,
+    StoreLocation,
     UploadResult,
     move_by_copy,
 )
@@ -126,6 +127,13 @@ class S3Store(S3BucketFeatures):
         self._write_once: dict[tuple[str, str], int] = {}
         self._write_once_lock = threading.Lock()
         self._hooked: set[int] = set()
+
+    @property
+    def location(self) -> StoreLocation:
+        """The endpoint (``aws:<region>`` without one) and key prefix of this store."""
+        endpoint = self.config.endpoint_url
+        place = endpoint.rstrip("/").lower() if endpoint else f"aws:{self.config.region}"
+        return StoreLocation("s3", place, self._prefix)
 
     # ------------------------------------------------------------ connection
     @property

@@ -106,6 +106,25 @@ class DeleteResult:
         return not self.errors
 
 
+@dataclass(frozen=True)
+class StoreLocation:
+    """Where a store keeps its objects, to tell whether two stores are the same place.
+
+    Two store objects built from the same settings are different Python objects but
+    the same place: ``sync`` compares locations, never object identity.
+
+    Attributes:
+        kind: ``"s3"`` or ``"local"``.
+        place: the endpoint URL (S3; ``aws:<region>`` for AWS without an endpoint) or
+            the absolute, symlink-resolved root folder (local store).
+        key_prefix: the prefix the store puts before every key ("" for none).
+    """
+
+    kind: str
+    place: str
+    key_prefix: str = ""
+
+
 @runtime_checkable
 class ObjectStore(Protocol):
     """What a store can do. Every method raises ``StorageError`` subclasses on failure.
@@ -116,6 +135,10 @@ class ObjectStore(Protocol):
 
     def close(self) -> None:
         """Release connections; the next call opens them again. Idempotent."""
+
+    @property
+    def location(self) -> StoreLocation:
+        """Where this store keeps its objects (no request is made)."""
 
     def ping(self) -> float:
         """One cheap request; returns its latency in seconds."""

@@ -231,6 +231,11 @@ class LocalStore:
         """The root folder (symlinks resolved) and key prefix of this store."""
         return StoreLocation("local", str(self._root.resolve()), self._prefix)
 
+    @property
+    def lists_in_byte_order(self) -> bool:
+        """Always True: ``list_objects`` sorts each folder's keys in UTF-8 byte order."""
+        return True
+
     def __enter__(self) -> LocalStore:
         return self
 

@@ -135,6 +135,12 @@ class S3Store(S3BucketFeatures):
         place = endpoint.rstrip("/").lower() if endpoint else f"aws:{self.config.region}"
         return StoreLocation("s3", place, self._prefix)
 
+    @property
+    def lists_in_byte_order(self) -> bool:
+        """True for AWS S3 only: other servers are not trusted to list in byte order
+        (SeaweedFS lists in folder-tree order), so ``sync`` sorts their listings."""
+        return self.config.is_aws
+
     # ------------------------------------------------------------ connection
     @property
     def client(self) -> S3Client:

@@ -140,6 +140,13 @@ class ObjectStore(Protocol):
     def location(self) -> StoreLocation:
         """Where this store keeps its objects (no request is made)."""
 
+    @property
+    def lists_in_byte_order(self) -> bool:
+        """True when ``list_objects`` (no delimiter) is known to yield keys in UTF-8 byte
+        order, as S3 documents; False when the server may list in another order
+        (SeaweedFS walks its folder tree: ``a/z`` before ``a!``), so callers that pair
+        two listings must sort them first."""
+
     def ping(self) -> float:
         """One cheap request; returns its latency in seconds."""
 

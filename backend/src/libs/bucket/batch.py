@@ -16,8 +16,17 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from backend.src.libs.bucket.errors import InvalidArgument, StorageError
-from backend.src.libs.bucket.store import Data, ObjectInfo, ObjectStore, UploadResult
-from backend.src.libs.bucket.validation import check_bucket_name
+from backend.src.libs.bucket.store import (
+    Data,
+    DeleteError,
+    DeleteResult,
+    ObjectInfo,
+    ObjectStore,
+    UploadResult,
+)
+from backend.src.libs.bucket.validation import check_bucket_name, check_keys
+
+DELETE_BATCH = 1000
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -139,6 +148,47 @@ def delete_many(
         for key in outcome.value.deleted:
             outcomes.setdefault(key, None)
     return [ItemResult(key=key, error=outcomes.get(key)) for key in ordered]
+
+
+def delete_keys(store: ObjectStore, bucket: str, keys: Iterable[str]) -> DeleteResult:
+    """Delete many keys, 1000 a request, every key checked before the first request.
+
+    A batch the server refuses as a whole (after botocore's retries) stops the call.
+    When an earlier batch was already deleted, the result still says so: the keys of
+    the refused batch and of the batches not sent are listed in ``errors`` with the
+    refusal's code, the keys really deleted in ``deleted``.
+
+    Args:
+        keys: the keys (any iterable but a single ``str``; read once, up front).
+
+    Returns:
+        ``DeleteResult``: keys deleted (missing keys count as deleted) and, for the
+        others, why not.
+
+    Raises:
+        InvalidArgument: the bucket name, ``keys`` or one of its keys is invalid
+            (the message names the key's position; nothing was deleted).
+        StorageError: the first batch failed as a whole (nothing was deleted).
+    """
+    check_bucket_name(bucket)
+    ordered = check_keys(keys, bucket=bucket)
+    deleted: list[str] = []
+    errors: list[DeleteError] = []
+    for start in range(0, len(ordered), DELETE_BATCH):
+        chunk = ordered[start : start + DELETE_BATCH]
+        try:
+            outcome = store.delete_objects(bucket, chunk)
+        except StorageError as exc:
+            if start == 0:
+                raise
+            errors.extend(
+                DeleteError(key=key, code=exc.code, message=f"not deleted: {exc.message}")
+                for key in ordered[start:]
+            )
+            break
+        deleted.extend(outcome.deleted)
+        errors.extend(outcome.errors)
+    return DeleteResult(deleted=tuple(deleted), errors=tuple(errors))
 
 
 def upload_directory(

@@ -37,6 +37,7 @@ from backend.src.libs.bucket.store import (
     ProgressCallback,
     UploadResult,
 )
+from backend.src.libs.bucket.validation import check_keys
 from backend.src.libs.core.codes import ReturnCodes
 from backend.src.libs.core.final import FinalClass
 
@@ -536,10 +537,26 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         )
 
     def delete_files(self, bucket_name: str, key_names: Iterable[str]) -> DeleteResult | int:
-        """Delete many objects (1000 a request). Returns a ``DeleteResult`` listing what
-        was deleted and what failed, or ``error`` when the batch could not run at all."""
-        keys = list(key_names)
-        result = self._call("delete_files", lambda: self.store.delete_objects(bucket_name, keys))
+        """Delete many objects (1000 a request).
+
+        Every key is checked before the first request: a key that is not a string,
+        empty, over 1024 bytes or holding NUL, a ``key_names`` that is not an iterable
+        of keys (``None``, a number, a single ``str``), or a generator that raises,
+        deletes nothing and returns ``error`` (``last_error`` an ``InvalidArgument``
+        naming the key's position, ``key_names[1000]``).
+
+        Returns:
+            A ``DeleteResult`` listing what was deleted and what was not (a batch the
+            server refused after an earlier one was deleted: its keys and the later
+            ones are in ``errors`` with the refusal's code), or ``error`` when nothing
+            could be deleted.
+        """
+        keys = self._call("delete_files", lambda: check_keys(key_names), reconnect=False)
+        if not isinstance(keys, list):
+            return self.error
+        result = self._call(
+            "delete_files", lambda: batch.delete_keys(self.store, bucket_name, keys)
+        )
         if isinstance(result, DeleteResult) and result.errors:
             first = result.errors[0]
             self.disp.log_warning(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from backend.src.libs.bucket.errors import InvalidArgument
 
@@ -92,6 +92,48 @@ def check_key(key: object, *, argument: str = "key_name", bucket: str | None = N
             f"{argument} must not contain a NUL character", code="InvalidKey", bucket=bucket
         )
     return key
+
+
+def check_keys(
+    keys: object, *, argument: str = "key_names", bucket: str | None = None
+) -> list[str]:
+    """Read every key of a many-key call and check each one, before any request.
+
+    Args:
+        keys: an iterable of keys (a list, a tuple, a generator...); a single ``str``
+            or ``bytes`` is refused (it would be read character by character).
+        argument: the argument's name, used in messages (default ``key_names``).
+        bucket: the bucket, kept on the error.
+
+    Returns:
+        The keys, as a list, in the order given.
+
+    Raises:
+        InvalidArgument: ``keys`` is not an iterable of keys, reading it raised, or a
+            key breaks ``check_key``; the message names the key's position
+            (``key_names[1000]``).
+    """
+    if isinstance(keys, (str, bytes, bytearray)) or not isinstance(keys, Iterable):
+        raise InvalidArgument(
+            f"{argument} must be an iterable of keys (a list of str), not {type(keys).__name__}",
+            bucket=bucket,
+        )
+    try:
+        listed = list(keys)
+    except Exception as exc:  # the caller's generator failed: nothing was sent
+        raise InvalidArgument(
+            f"{argument} could not be read ({exc!r}); no request was made", bucket=bucket
+        ) from exc
+    for position, key in enumerate(listed):
+        try:
+            check_key(key, argument=f"{argument}[{position}]", bucket=bucket)
+        except InvalidArgument as exc:
+            raise InvalidArgument(
+                f"{exc.message} (all keys are checked before the first request; none was sent)",
+                code=exc.code,
+                bucket=bucket,
+            ) from None
+    return listed
 
 
 def check_range(start: int | None, end: int | None) -> tuple[int | None, int | None]:

@@ -10,7 +10,7 @@ count) raises.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -232,26 +232,54 @@ def download_directory(
 ) -> list[ItemResult[int]]:
     """Download every object under ``prefix`` into ``directory`` (folders created).
 
-    Keys that would land outside ``directory`` (``..`` segments, absolute paths) are
-    reported as failed items, never written.
+    The one download-to-folder routine: the facade's ``download_directory`` and the
+    CLI's ``cp -r`` both use it.
+
+    - A key is written at ``directory / key[len(prefix):]``. A key that would land
+      outside ``directory`` (``..`` segments, an absolute remainder such as
+      ``prefix//etc/x``, a symlink leading out) is a failed item (``InvalidArgument``),
+      never written, never a folder created for it.
+    - A folder marker (a key ending in ``/``, as consoles create for "new folder")
+      becomes a folder (its result is 0 bytes), never a file; the marker of ``prefix``
+      itself is ``directory``.
 
     Returns:
-        One result per object (bytes written), in key order.
+        One result per object (bytes written, 0 for a folder marker), in key order.
+
+    Raises:
+        InvalidArgument: the bucket name or ``max_workers`` is invalid.
     """
     check_bucket_name(bucket)
     root = Path(directory).resolve()
     root.mkdir(parents=True, exist_ok=True)
-
-    def keys() -> Iterator[str]:
-        for entry in store.list_objects(bucket, prefix=prefix):
-            if isinstance(entry, ObjectInfo) and not entry.key.endswith("/"):
-                yield entry.key
+    keys = [
+        entry.key
+        for entry in store.list_objects(bucket, prefix=prefix)
+        if isinstance(entry, ObjectInfo)
+    ]
 
     def fetch(key: str) -> int:
-        target = (root / key[len(prefix) :]).resolve()
-        if root not in target.parents:
-            raise InvalidArgument(f"key {key!r} would be written outside {str(root)!r}", key=key)
+        target = folder_target(root, key[len(prefix) :], key=key)
+        if key.endswith("/"):
+            target.mkdir(parents=True, exist_ok=True)
+            return 0
         target.parent.mkdir(parents=True, exist_ok=True)
         return store.download_file(bucket, key, str(target))
 
-    return _run(list(keys()), lambda key: key, fetch, _workers(store, max_workers))
+    return _run(keys, lambda key: key, fetch, _workers(store, max_workers))
+
+
+def folder_target(root: Path, relative: str, *, key: str) -> Path:
+    """Where ``relative`` (a key without its prefix) lands under the resolved ``root``.
+
+    Raises:
+        InvalidArgument: the path resolves outside ``root`` (or is ``root`` itself for
+            a key that is not a folder marker); names the key.
+    """
+    target = (root / relative).resolve()
+    inside = root in target.parents or (target == root and key.endswith("/"))
+    if not inside:
+        raise InvalidArgument(
+            f"key {key!r} would be written outside {str(root)!r}; not downloaded", key=key
+        )
+    return target

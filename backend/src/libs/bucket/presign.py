@@ -6,7 +6,8 @@ second client built for that public endpoint (same credentials, never used to se
 request), so the URL is valid for the host a browser or another container will use.
 
 Expiry is bounded to 1 second .. 7 days (SigV4's limit); outside it ``InvalidArgument``
-names ``expiration``.
+names ``expiration``. A ``download_name`` becomes a ``Content-Disposition`` encoded by
+``content_disposition`` (RFC 6266 / RFC 5987), never pasted into the header as is.
 """
 
 from __future__ import annotations
@@ -31,6 +32,52 @@ class PresignedPost:
 
     url: str
     fields: Mapping[str, str] = field(default_factory=dict)
+
+
+# RFC 5987 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_"
+# / "`" / "|" / "~"; quote() keeps letters, digits and "_.-~" by itself
+_ATTR_SAFE = "!#$&+^`|"
+MAX_DOWNLOAD_NAME_BYTES = 1024
+
+
+def content_disposition(download_name: object) -> str:
+    """The ``Content-Disposition`` value that makes a browser save as ``download_name``.
+
+    ``attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>``
+    (RFC 6266 section 4.3, RFC 5987). The fallback is the name with every character
+    outside printable ASCII, ``"``, ``\\`` and ``%`` replaced by ``_``; the
+    ``filename*`` parameter carries the exact name, so ``"``, ``;`` and non-ASCII
+    letters (``é``, ``中``) cannot end the parameter or add another.
+
+    Example:
+        ``content_disposition('a"b.pdf')`` is
+        ``attachment; filename="a_b.pdf"; filename*=UTF-8''a%22b.pdf``.
+
+    Raises:
+        InvalidArgument: not a string, empty, over 1024 UTF-8 bytes, a lone surrogate,
+            or a control character (C0 including tab, CR and LF; DEL; C1), which would
+            split or corrupt the response header. Names ``download_name``.
+    """
+    if not isinstance(download_name, str):
+        raise InvalidArgument(f"download_name must be a string, not {type(download_name).__name__}")
+    bad = next((c for c in download_name if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F), None)
+    if bad is not None:
+        raise InvalidArgument(f"download_name must not contain control characters (found {bad!r})")
+    try:
+        encoded = download_name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgument("download_name is not valid UTF-8 text (lone surrogate)") from None
+    if not encoded or len(encoded) > MAX_DOWNLOAD_NAME_BYTES:
+        raise InvalidArgument(
+            f"download_name must be 1 to {MAX_DOWNLOAD_NAME_BYTES} UTF-8 bytes, not {len(encoded)}"
+        )
+    from urllib.parse import quote
+
+    fallback = "".join(
+        c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_" for c in download_name
+    )
+    exact = quote(encoded, safe=_ATTR_SAFE)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
 
 
 def check_expiration(expiration: int | float | timedelta) -> int:

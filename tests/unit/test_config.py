@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from backend.src.libs.bucket import BucketConfig, ConfigError
@@ -84,12 +86,139 @@ def test_explicit_overrides_win_over_everything() -> None:
     assert cfg.sources["region"] == "explicit"
 
 
-def test_storage_type_defaults_to_local_without_a_server() -> None:
-    """No endpoint, host, key or profile: the local folder store is the default."""
+def test_storage_type_is_local_only_when_nothing_points_at_s3() -> None:
+    """No setting pointing at S3: the local folder store; STORAGE_TYPE decides when set."""
     assert BucketConfig.from_env({}).storage_type == "local"
+    assert BucketConfig.from_env({}).selected_by == "no setting points at S3"
     assert BucketConfig.from_env({"STORAGE_TYPE": "S3"}).storage_type == "s3"
     assert BucketConfig.from_env(CORE).storage_type == "s3"
     assert BucketConfig.from_env({**CORE, "STORAGE_TYPE": "local"}).storage_type == "local"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"BUCKET_HOST": "minio"},
+        {"AWS_ENDPOINT_URL": "http://minio:9000"},
+        {"AWS_ENDPOINT_URL_S3": "http://minio:9000"},
+        {"BUCKET_NAME": "media"},
+        {"S3_BUCKET_NAME": "eje-evidence"},
+        {"AWS_REGION": "eu-west-1"},
+        {"AWS_DEFAULT_REGION": "eu-west-1"},
+        {"S3_REGION": "eu-west-1"},
+        {"AWS_ACCESS_KEY_ID": "ak", "AWS_SECRET_ACCESS_KEY": "sk"},
+        {"AWS_PROFILE": "ops"},
+        {"AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/eks/token"},
+        {"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/app"},
+        {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/x"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://169.254.170.23/v1/credentials"},
+    ],
+)
+def test_any_sign_of_s3_selects_s3(env: dict[str, str]) -> None:
+    """Each setting that points at S3 selects the S3 store on its own, and is named."""
+    cfg = BucketConfig.from_env(env)
+    assert cfg.storage_type == "s3"
+    assert next(iter(env)) in cfg.selected_by
+
+
+def test_irsa_style_settings_select_s3() -> None:
+    """A service with a role and only S3_BUCKET_NAME + AWS_REGION gets S3, not a folder."""
+    cfg = BucketConfig.from_env({"S3_BUCKET_NAME": "eje-evidence", "AWS_REGION": "eu-west-1"})
+    assert cfg.storage_type == "s3" and cfg.s3_signs == ("S3_BUCKET_NAME", "AWS_REGION")
+    assert cfg.selected_by == "S3_BUCKET_NAME, AWS_REGION"
+
+
+def test_shared_file_with_default_profile_selects_s3(tmp_path: Path) -> None:
+    """A shared credentials or config file with a [default] profile selects S3 (named
+    by its variable, or ~/.aws under HOME); an empty file does not."""
+    creds = tmp_path / "credentials"
+    creds.write_text("[default]\naws_access_key_id = a\naws_secret_access_key = b\n")
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    cfg = BucketConfig.from_env({"AWS_SHARED_CREDENTIALS_FILE": str(creds)})
+    assert cfg.storage_type == "s3" and cfg.s3_signs == ("AWS_SHARED_CREDENTIALS_FILE [default]",)
+    config = tmp_path / "config"
+    config.write_text("[profile default]\nregion = eu-west-1\n")
+    assert BucketConfig.from_env({"AWS_CONFIG_FILE": str(config)}).storage_type == "s3"
+    assert BucketConfig.from_env({"AWS_CONFIG_FILE": str(empty)}).storage_type == "local"
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "credentials").write_text(creds.read_text())
+    cfg = BucketConfig.from_env({"HOME": str(home)})
+    assert cfg.s3_signs == ("~/.aws/credentials [default]",)
+
+
+def test_explicit_local_wins_and_keeps_the_ignored_signs() -> None:
+    """STORAGE_TYPE=local beside S3 settings: local, and the ignored settings are known."""
+    cfg = BucketConfig.from_env({"STORAGE_TYPE": "local", "S3_BUCKET_NAME": "b"})
+    assert cfg.storage_type == "local" and cfg.s3_signs == ("S3_BUCKET_NAME",)
+    assert cfg.selected_by == "STORAGE_TYPE=local"
+
+
+def test_contradictory_or_unknown_storage_type_is_an_error() -> None:
+    """BUCKET_STORAGE_TYPE and STORAGE_TYPE disagreeing, or an unknown type, raise
+    ConfigError naming the variables; the same value twice is fine."""
+    with pytest.raises(ConfigError, match="BUCKET_STORAGE_TYPE=s3 and STORAGE_TYPE=local"):
+        BucketConfig.from_env({"BUCKET_STORAGE_TYPE": "s3", "STORAGE_TYPE": "local"})
+    with pytest.raises(ConfigError, match="STORAGE_TYPE must be 's3' or 'local', not 'gcs'"):
+        BucketConfig.from_env({"STORAGE_TYPE": "gcs"})
+    cfg = BucketConfig.from_env({"BUCKET_STORAGE_TYPE": "S3", "STORAGE_TYPE": "s3"})
+    assert cfg.storage_type == "s3"
+
+
+@pytest.mark.parametrize("prefix", ["design-analysis", "design-analysis/", "a/b", "a/b//"])
+def test_prefix_is_a_folder(prefix: str) -> None:
+    """S3_PREFIX (or BUCKET_KEY_PREFIX) names a folder: key_prefix ends in one '/'."""
+    assert BucketConfig.from_env({"S3_PREFIX": prefix}).key_prefix == prefix.rstrip("/") + "/"
+    assert BucketConfig.from_env({"BUCKET_KEY_PREFIX": prefix}).key_prefix.endswith("/")
+    assert BucketConfig.from_env({}).key_prefix == ""
+
+
+@pytest.mark.parametrize("prefix", ["../up", "a/../b", "/abs", "a//b", "./a", ".."])
+def test_prefix_that_escapes_is_a_config_error(prefix: str) -> None:
+    """A prefix with '..' or '.' parts, a leading '/' or '//' inside: ConfigError naming
+    the variable."""
+    with pytest.raises(ConfigError, match="S3_PREFIX must be a folder path"):
+        BucketConfig.from_env({"S3_PREFIX": prefix})
+
+
+@pytest.mark.parametrize(
+    ("env", "endpoint"),
+    [
+        ({"BUCKET_HOST": "s3.amazonaws.com"}, "https://s3.amazonaws.com"),
+        ({"BUCKET_HOST": "s3.eu-west-1.amazonaws.com"}, "https://s3.eu-west-1.amazonaws.com"),
+        ({"BUCKET_HOST": "minio", "BUCKET_PORT": "443"}, "https://minio:443"),
+        ({"BUCKET_HOST": "minio:443"}, "https://minio:443"),
+        ({"BUCKET_HOST": "minio", "BUCKET_PORT": "9000"}, "http://minio:9000"),
+        ({"BUCKET_HOST": "s3.amazonaws.com", "BUCKET_SCHEME": "http"}, "http://s3.amazonaws.com"),
+        ({"BUCKET_HOST": "notamazonaws.com"}, "http://notamazonaws.com"),
+    ],
+)
+def test_https_for_aws_hosts_and_port_443(env: dict[str, str], endpoint: str) -> None:
+    """BUCKET_HOST on amazonaws.com or port 443 means https unless BUCKET_SCHEME says
+    otherwise; other hosts default to http."""
+    assert BucketConfig.from_env(env).endpoint_url == endpoint
+
+
+def test_archive_preset_and_auto_create() -> None:
+    """BUCKET_CREATE_PRESET=archive sets seed 002's creation settings; a BUCKET_CREATE_*
+    variable beside it wins; an unknown preset names the variable; BUCKET_AUTO_CREATE
+    defaults on."""
+    cfg = BucketConfig.from_env({"BUCKET_CREATE_PRESET": "Archive"})
+    assert cfg.create_preset == "archive" and cfg.auto_create is True
+    assert cfg.create_versioning is True and cfg.create_encryption == "AES256"
+    assert cfg.create_lifecycle is True
+    assert cfg.lifecycle_transitions == ((30, "STANDARD_IA"), (90, "GLACIER"))
+    assert cfg.lifecycle_expiration_days == 365 and cfg.lifecycle_abort_multipart_days == 7
+    cfg = BucketConfig.from_env(
+        {"BUCKET_CREATE_PRESET": "archive", "BUCKET_CREATE_VERSIONING": "off"}
+    )
+    assert cfg.create_versioning is False and cfg.create_encryption == "AES256"
+    with pytest.raises(ConfigError, match="BUCKET_CREATE_PRESET must be one of none, archive"):
+        BucketConfig.from_env({"BUCKET_CREATE_PRESET": "cold"})
+    assert BucketConfig.from_env({"BUCKET_AUTO_CREATE": "0"}).auto_create is False
+    with pytest.raises(ConfigError, match="BUCKET_AUTO_CREATE"):
+        BucketConfig.from_env({"BUCKET_AUTO_CREATE": "maybe"})
 
 
 def test_empty_values_count_as_unset() -> None:

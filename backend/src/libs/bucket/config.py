@@ -16,6 +16,7 @@ The full list lives in ``docs/configuration.md``.
 
 from __future__ import annotations
 
+import configparser
 import dataclasses
 import os
 import re
@@ -74,7 +75,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "multipart_threshold": ("BUCKET_MULTIPART_THRESHOLD", "S3_MULTIPART_THRESHOLD"),
     "multipart_chunksize": ("BUCKET_MULTIPART_CHUNKSIZE", "S3_MULTIPART_CHUNKSIZE"),
     "default_bucket": ("BUCKET_NAME", "S3_BUCKET_NAME"),
-    "prefix": ("BUCKET_PREFIX", "S3_PREFIX"),
+    "prefix": ("BUCKET_KEY_PREFIX", "BUCKET_PREFIX", "S3_PREFIX"),
     "public_url": ("BUCKET_PUBLIC_URL", "S3_PUBLIC_URL"),
     "local_root": ("BUCKET_LOCAL_ROOT",),
     # encryption and storage class applied to every write unless a call says otherwise
@@ -87,6 +88,9 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "role_session_name": ("BUCKET_ROLE_SESSION_NAME", "AWS_ROLE_SESSION_NAME"),
     "role_external_id": ("BUCKET_ROLE_EXTERNAL_ID",),
     "role_duration": ("BUCKET_ROLE_DURATION",),
+    # the default bucket made ready when the store is first used, and how
+    "auto_create": ("BUCKET_AUTO_CREATE",),
+    "create_preset": ("BUCKET_CREATE_PRESET",),
     # what ensure_bucket sets up on a bucket it creates
     "create_versioning": ("BUCKET_CREATE_VERSIONING",),
     "create_encryption": ("BUCKET_CREATE_ENCRYPTION",),
@@ -119,6 +123,34 @@ STORAGE_CLASSES = (
     "SNOW",
     "EXPRESS_ONEZONE",
 )
+# settings that point at S3: any of them selects the S3 store when STORAGE_TYPE is unset
+_S3_SIGN_FIELDS = (
+    "host",
+    "endpoint_url",
+    "default_bucket",
+    "region",
+    "access_key",
+    "secret_key",
+    "profile",
+    "role_arn",
+)
+_S3_SIGN_VARIABLES = (
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+# what BUCKET_CREATE_PRESET=archive sets up (seed 002); BUCKET_CREATE_* variables win
+CREATE_PRESETS: dict[str, dict[str, Any]] = {
+    "none": {},
+    "archive": {
+        "create_versioning": True,
+        "create_encryption": "AES256",
+        "create_lifecycle": True,
+        "lifecycle_transitions": ((30, "STANDARD_IA"), (90, "GLACIER")),
+        "lifecycle_expiration_days": 365,
+        "lifecycle_abort_multipart_days": 7,
+    },
+}
 _ROLE_ARN_RE = re.compile(r"^arn:[a-z0-9-]+:iam::[0-9a-zA-Z_-]*:role/.+$")
 _DEFAULT_TRANSITIONS = "30:STANDARD_IA,90:GLACIER"
 
@@ -128,8 +160,10 @@ class BucketConfig:
     """Validated settings of one store. Frozen; build with ``from_env`` or directly.
 
     Attributes:
-        storage_type: ``"s3"`` or ``"local"``. Default: ``"s3"`` when an endpoint, host,
-            access key or profile is configured, else ``"local"``.
+        storage_type: ``"s3"`` or ``"local"``. ``STORAGE_TYPE`` (or ``BUCKET_STORAGE_TYPE``)
+            decides when set. Otherwise (``from_env``) any setting that points at S3
+            selects ``"s3"`` (see ``s3_signs``); ``"local"`` only when none does. Built
+            directly, the default is ``"s3"``.
         endpoint_url: full URL of a non-AWS endpoint (``http://127.0.0.1:9000``);
             ``None`` means AWS S3. Built from ``host``/``port``/``scheme`` when not given.
         access_key, secret_key, session_token: static credentials; ``None`` lets boto3's
@@ -149,7 +183,9 @@ class BucketConfig:
         max_workers: threads for multipart and many-object transfers (default 8).
         multipart_threshold, multipart_chunksize: bytes (defaults 8 MiB each).
         default_bucket: bucket used when a caller passes none (optional).
-        prefix: key prefix applied to every key of the store (optional).
+        prefix: the folder every key of the store lives under (optional):
+            ``design-analysis`` stores ``a/b`` as ``design-analysis/a/b`` (see
+            ``key_prefix``). A leading ``/`` or a ``.``/``..`` part is a ``ConfigError``.
         public_url: the endpoint browsers and other containers use, for presigning.
         local_root: the folder of the local store (default ``./.bucket-data``).
         sse: server-side encryption of every write: ``"AES256"`` (SSE-S3; also
@@ -162,6 +198,14 @@ class BucketConfig:
             (refreshed before expiry). Default None.
         role_session_name: default ``"bucket"``. role_external_id: default None.
         role_duration: seconds, 900..43200 (default 3600).
+        auto_create: make sure ``default_bucket`` exists (created and set up with the
+            ``create_*`` settings) on ``connect()`` and the first operation of the
+            ``Bucket`` facade (``BUCKET_AUTO_CREATE``, default True).
+        create_preset: a named set of ``create_*`` values (``BUCKET_CREATE_PRESET``):
+            ``archive`` = versioning, AES256 default encryption and the lifecycle policy
+            below (30 d STANDARD_IA, 90 d GLACIER, expire 365 d, abort incomplete multipart
+            uploads after 7 d), under the key prefix; ``none``. Default None. Any
+            ``BUCKET_CREATE_*``/``BUCKET_LIFECYCLE_*`` variable set beside it wins.
         create_versioning, create_encryption, create_object_lock, create_lifecycle:
             what ``ensure_bucket`` sets on a bucket it creates (defaults off).
         lifecycle_transitions: ``(days, storage class)`` pairs of the creation lifecycle
@@ -203,6 +247,8 @@ class BucketConfig:
     role_session_name: str = "bucket"
     role_external_id: str | None = None
     role_duration: int = 3600
+    auto_create: bool = True
+    create_preset: str | None = None
     create_versioning: bool = False
     create_encryption: str | None = None
     create_object_lock: bool = False
@@ -212,6 +258,9 @@ class BucketConfig:
     lifecycle_abort_multipart_days: int | None = 7
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Which variable set each field (for messages and ``describe``)."""
+    s3_signs: tuple[str, ...] = field(default=(), compare=False)
+    """The settings that point at S3 (variable names, ``name (explicit)``, or a shared
+    AWS file with a ``[default]`` profile), as ``from_env`` found them."""
 
     def __post_init__(self) -> None:
         self._validate()
@@ -248,20 +297,24 @@ class BucketConfig:
                     values[name] = raw.strip()
                     sources[name] = var
                     break
+        _check_storage_type_variables(env)
         for name, value in overrides.items():
             if name not in VARIABLES and name not in {f.name for f in dataclasses.fields(cls)}:
                 raise ConfigError(f"unknown setting {name!r}")
             if value is not None:
                 values[name] = value
                 sources[name] = "explicit"
-        return cls._from_values(values, sources)
+        signs = s3_signs(env, overrides)
+        return cls._from_values(values, sources, signs=signs)
 
     @classmethod
-    def _from_values(cls, values: dict[str, Any], sources: dict[str, str]) -> BucketConfig:
+    def _from_values(
+        cls, values: dict[str, Any], sources: dict[str, str], *, signs: tuple[str, ...] = ()
+    ) -> BucketConfig:
         def var(name: str) -> str:
             return sources.get(name, VARIABLES.get(name, (name,))[0])
 
-        kwargs: dict[str, Any] = {"sources": dict(sources)}
+        kwargs: dict[str, Any] = {"sources": dict(sources), "s3_signs": signs}
         endpoint = values.pop("endpoint_url", None)
         host = values.pop("host", None)
         port = values.pop("port", None)
@@ -296,10 +349,7 @@ class BucketConfig:
             kwargs["verify_ssl"] = _parse_verify(values.pop("verify_ssl"), var("verify_ssl"))
         _parse_feature_values(values, kwargs, var)
         if "storage_type" not in values:
-            configured = endpoint is not None or any(
-                values.get(k) for k in ("access_key", "profile")
-            )
-            values["storage_type"] = "s3" if configured else "local"
+            values["storage_type"] = "s3" if signs else "local"
         for name, value in values.items():
             kwargs[name] = value.lower() if name in _LOWERCASE and isinstance(value, str) else value
         try:
@@ -368,13 +418,17 @@ class BucketConfig:
             raise ConfigError(
                 f"{self._var(missing)} is not set: the access key and the secret key go together"
             )
-        if self.prefix and (self.prefix.startswith("/") or "\x00" in self.prefix):
-            raise ConfigError(f"{self._var('prefix')} must not start with '/' or contain NUL")
+        _check_prefix(self.prefix, self._var("prefix"))
         if not self.local_root:
             raise ConfigError(f"{self._var('local_root')} must name a folder")
         self._validate_features()
 
     def _validate_features(self) -> None:
+        if self.create_preset is not None and self.create_preset not in CREATE_PRESETS:
+            raise ConfigError(
+                f"{self._var('create_preset')} must be one of {', '.join(CREATE_PRESETS)}, "
+                f"not {self.create_preset!r}"
+            )
         if self.sse is not None and self.sse not in SSE_ALGORITHMS:
             raise ConfigError(
                 f"{self._var('sse')} must be AES256 (sse-s3) or aws:kms (sse-kms), not {self.sse!r}"
@@ -447,6 +501,25 @@ class BucketConfig:
 
     # ---------------------------------------------------------------- derived
     @property
+    def key_prefix(self) -> str:
+        """``prefix`` as a folder: ``""`` or the prefix ending in exactly one ``/``
+        (``design-analysis`` and ``design-analysis/`` both give ``design-analysis/``).
+        Keys, listings and lifecycle filters of both stores go under it."""
+        folder = self.prefix.rstrip("/")
+        return f"{folder}/" if folder else ""
+
+    @property
+    def selected_by(self) -> str:
+        """Why this store type was chosen, for logs, ``health`` and ``doctor``:
+        ``STORAGE_TYPE=local``, ``S3_BUCKET_NAME, AWS_REGION`` or ``no setting points at S3``."""
+        chosen = self.sources.get("storage_type")
+        if chosen is not None:
+            return f"{chosen}={self.storage_type}"
+        if self.storage_type == "s3":
+            return ", ".join(self.s3_signs) or "BucketConfig(storage_type='s3')"
+        return "no setting points at S3"
+
+    @property
     def is_aws(self) -> bool:
         """True when talking to AWS S3 itself (no custom endpoint)."""
         return self.endpoint_url is None or ".amazonaws.com" in self.endpoint_url
@@ -506,6 +579,86 @@ _LOWERCASE = {
 }
 
 
+def _check_prefix(prefix: Any, var: str) -> None:
+    """A key prefix is a relative folder path: no leading ``/``, no ``.``/``..`` part,
+    no empty part inside, no NUL."""
+    if not isinstance(prefix, str):
+        raise ConfigError(f"{var} must be a folder path, not {prefix!r}")
+    if not prefix:
+        return
+    parts = prefix.rstrip("/").split("/")
+    if prefix.startswith("/") or "\x00" in prefix or any(p in ("", ".", "..") for p in parts):
+        raise ConfigError(
+            f"{var} must be a folder path such as 'design-analysis' (no leading '/', "
+            f"no '.' or '..' part, no '//'), not {prefix!r}"
+        )
+
+
+def _check_storage_type_variables(env: Mapping[str, str]) -> None:
+    """``BUCKET_STORAGE_TYPE`` and ``STORAGE_TYPE`` set to different values: an error."""
+    given = {
+        var: env[var].strip().lower()
+        for var in VARIABLES["storage_type"]
+        if env.get(var) is not None and env[var].strip() != ""
+    }
+    if len(set(given.values())) > 1:
+        shown = " and ".join(f"{var}={value}" for var, value in given.items())
+        raise ConfigError(f"{shown} contradict each other: set only one of them")
+
+
+def s3_signs(env: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+    """The settings in ``env`` (and explicit ``overrides``) that point at S3.
+
+    Any of them selects the S3 store when ``STORAGE_TYPE`` is not set: ``BUCKET_HOST``,
+    an endpoint, a bucket name, a region, access keys, a profile, a role ARN, a
+    web-identity token file, container-credential variables, or a shared AWS
+    credentials/config file with a ``[default]`` profile (``AWS_SHARED_CREDENTIALS_FILE``
+    / ``AWS_CONFIG_FILE``, else ``~/.aws/`` under the mapping's ``HOME``).
+
+    Returns:
+        Their names, in that order; empty when nothing points at S3.
+    """
+    found: list[str] = []
+    for name in _S3_SIGN_FIELDS:
+        if overrides and overrides.get(name) is not None:
+            found.append(f"{name} (explicit)")
+            continue
+        hit = settings.first_set(env, VARIABLES[name])
+        if hit is not None:
+            found.append(hit[0])
+    found.extend(var for var in _S3_SIGN_VARIABLES if (env.get(var) or "").strip())
+    found.extend(_shared_file_signs(env))
+    return tuple(found)
+
+
+def _shared_file_signs(env: Mapping[str, str]) -> list[str]:
+    home = env.get("HOME") or env.get("USERPROFILE")
+    found = []
+    for var, default in (
+        ("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        ("AWS_CONFIG_FILE", "config"),
+    ):
+        raw = (env.get(var) or "").strip()
+        if raw:
+            path, label = Path(raw).expanduser(), f"{var} [default]"
+        elif home:
+            path, label = Path(home, ".aws", default), f"~/.aws/{default} [default]"
+        else:
+            continue
+        if _has_default_profile(path):
+            found.append(label)
+    return found
+
+
+def _has_default_profile(path: Path) -> bool:
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return False
+    return parser.has_section("default") or parser.has_section("profile default")
+
+
 def _check_choice(value: Any, choices: tuple[str, ...], var: str) -> None:
     if value not in choices:
         raise ConfigError(f"{var} must be one of {', '.join(choices)}, not {value!r}")
@@ -546,11 +699,21 @@ def _endpoint_from_host(host: str, port: Any, scheme: Any, var: Any) -> str:
             port = port if port is not None else port_text
     if not host_only or any(c in host_only for c in " /\\"):
         raise ConfigError(f"{var('host')} must be a host name or address, not {host!r}")
-    scheme = _check_scheme(str(scheme or "http"), var("scheme"))
-    netloc = host_only
-    if port is not None:
-        netloc += f":{settings.parse_int(port, var('port'), ConfigError, low=1, high=65535)}"
+    port_number = (
+        None
+        if port is None
+        else settings.parse_int(port, var("port"), ConfigError, low=1, high=65535)
+    )
+    scheme = _check_scheme(str(scheme or _default_scheme(host_only, port_number)), var("scheme"))
+    netloc = host_only if port_number is None else f"{host_only}:{port_number}"
     return f"{scheme}://{netloc}"
+
+
+def _default_scheme(host: str, port: int | None) -> str:
+    """``https`` for AWS hosts (``amazonaws.com`` and below) and port 443, else ``http``."""
+    name = host.lower().rstrip(".")
+    aws = name == "amazonaws.com" or name.endswith(".amazonaws.com")
+    return "https" if aws or port == 443 else "http"
 
 
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([kKmMgG]i?[bB]?|[bB])?\s*$")
@@ -608,6 +771,22 @@ def _parse_feature_values(values: dict[str, Any], kwargs: dict[str, Any], var: A
         kwargs["lifecycle_transitions"] = _parse_transitions(
             values.pop("lifecycle_transitions"), var("lifecycle_transitions")
         )
+    if "auto_create" in values:
+        kwargs["auto_create"] = settings.parse_bool(
+            values.pop("auto_create"), var("auto_create"), ConfigError
+        )
+    if "create_preset" in values:
+        _apply_preset(values.pop("create_preset"), kwargs, var("create_preset"))
+
+
+def _apply_preset(raw: Any, kwargs: dict[str, Any], var: str) -> None:
+    """Fill the ``create_*`` values of the preset ``raw`` that were not set explicitly."""
+    name = str(raw).strip().lower()
+    if name not in CREATE_PRESETS:
+        raise ConfigError(f"{var} must be one of {', '.join(CREATE_PRESETS)}, not {raw!r}")
+    kwargs["create_preset"] = name
+    for field_name, value in CREATE_PRESETS[name].items():
+        kwargs.setdefault(field_name, value)
 
 
 def _parse_transitions(raw: Any, var: str) -> tuple[tuple[int, str], ...]:

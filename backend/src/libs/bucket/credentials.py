@@ -157,6 +157,46 @@ def _install_credentials(core: Any, credentials: Any) -> None:
     resolver.providers.insert(0, _Fixed())
 
 
+def require_credentials(session: boto3.session.Session, config: BucketConfig) -> None:
+    """Fail now when boto3's chain finds no credentials for ``session``.
+
+    The chain is the one boto3 walks on the first request (keys, profiles, web
+    identity, container and instance roles; the instance metadata lookup can take a
+    second when it is not disabled).
+
+    Raises:
+        ConfigError: no credentials anywhere; the message names the settings that
+            chose S3 (never a value) and how to give credentials, so nothing is written
+            anywhere instead.
+    """
+    if session.get_credentials() is not None:
+        return
+    raise ConfigError(
+        f"no credentials found: the S3 store was chosen by {config.selected_by}, but "
+        "boto3 found no credentials (keys, AWS_PROFILE, shared credentials file, web "
+        "identity, container or instance role); set BUCKET_USER/BUCKET_PASSWORD or "
+        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile or a role, or "
+        "STORAGE_TYPE=local to store in a local folder",
+        code="NoCredentials",
+    )
+
+
+def configured_endpoint(session: boto3.session.Session) -> str | None:
+    """The S3 endpoint boto3 itself will use when the settings name none: the
+    ``AWS_ENDPOINT_URL(_S3)`` variables of the process, or ``endpoint_url`` in the
+    shared config file's profile (or its ``services`` section). None means AWS."""
+    from botocore.configprovider import ConfiguredEndpointProvider
+
+    core = session._session  # the botocore session boto3 wraps
+    provider = ConfiguredEndpointProvider(
+        full_config=core.full_config,
+        scoped_config=core.get_scoped_config(),
+        client_name="s3",
+    )
+    endpoint = provider.provide()
+    return str(endpoint) if endpoint else None
+
+
 def credential_source(config: BucketConfig) -> str:
     """Which rung of the precedence gives ``config`` its credentials (for ``doctor``).
 

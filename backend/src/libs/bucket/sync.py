@@ -6,10 +6,24 @@ local folder to S3, S3 to a local backup, S3 to another S3 server or bucket.
 
 How it works:
 
-- **Merge-join listing.** Both sides are listed as sorted generators (UTF-8 byte order,
-  the order every store lists in) and walked in step, one entry of each at a time:
-  memory holds a few entries and the objects in flight, never the listing of a bucket.
-  A listing that goes backwards raises ``IntegrityError`` rather than mis-pair keys.
+- **Merge-join listing.** Both sides are listed as sorted generators (UTF-8 byte order)
+  and walked in step, one entry of each at a time. A store that lists in byte order
+  (``ObjectStore.lists_in_byte_order``: the local store, AWS) is read as it lists, and
+  a listing of it that goes backwards raises ``IntegrityError`` rather than mis-pair
+  keys. Any other store's listing (S3 servers other than AWS: SeaweedFS lists in
+  folder-tree order, ``a/z`` before ``a!``) is read in full and sorted first: runs of
+  ``SORT_RUN`` entries are sorted in memory and spilled to temporary files, then merged,
+  so memory stays bounded whatever the bucket's size.
+- **Nothing deleted on an unchecked listing.** With ``delete=True`` the destination keys
+  the source lacks are only noted (in a temporary file past a few MiB) while the
+  listings are walked; they are deleted after both listings have been read to the end
+  and found in order. A listing that fails or goes out of order stops the run before
+  any delete is sent.
+- **Same place refused.** Source and destination are compared by where they keep
+  their objects (``ObjectStore.location``: the endpoint or resolved root folder, plus
+  the store's key prefix), the bucket and the prefixes, not by Python object: two
+  stores built from the same settings are the same place, and a source inside the
+  destination (or the reverse) is refused before anything is listed.
 - **What "identical" means.** Same size, and then the cheapest proof available:
   1. both ETags are plain MD5s (single-part uploads, the local store) and equal;
   2. the destination's user metadata carries ``source-etag`` equal to the source's
@@ -24,7 +38,11 @@ How it works:
   The destination keeps the source's content type and user metadata, plus ``sha256``
   (of the bytes) and ``source-etag``. A large object's SHA-256 must be known before
   its upload starts (metadata goes with the first request): it comes from the source's
-  own ``sha256`` metadata when present, else from a first streaming pass.
+  own ``sha256`` metadata when present, else from a first streaming pass. The streamed
+  bytes are checked against that size and SHA-256 *before* the last of them is handed
+  to the destination: a source that changed during the copy makes the upload fail
+  (multipart aborted, local temporary file removed), so the destination keeps the
+  version it held.
 - **Resume.** What is already identical is skipped, so a run interrupted at any point
   continues where it stopped: the second run of a finished sync lists both sides and
   copies nothing. An upload cut in the middle leaves no object (S3 multipart uploads
@@ -40,9 +58,13 @@ Errors: listing failures (missing source bucket, unreachable endpoint) raise a
 from __future__ import annotations
 
 import hashlib
+import heapq
+import json
 import logging
+import pickle
 import re
-from collections.abc import Callable, Iterator
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import IO, Literal, cast
@@ -60,6 +82,8 @@ log = logging.getLogger("bucket.sync")
 MiB = 1024 * 1024
 CHUNK = MiB
 DELETE_BATCH = 1000
+SORT_RUN = 100_000
+"""Listing entries sorted in memory before a run is spilled to a temporary file."""
 SHA256_META = "sha256"
 SOURCE_ETAG_META = "source-etag"
 _MD5_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -172,19 +196,42 @@ class _Outcome:
     reason: str = ""
 
 
-class _HashingReader:
-    """A read-only binary stream that hashes (SHA-256) and counts what passes through."""
+class _VerifyingReader:
+    """A read-only binary stream that checks what passes through against an expected
+    size and SHA-256, and raises ``IntegrityError`` *before* handing over the bytes that
+    complete (or overrun) the stream when they do not match, so the writer reading it
+    never commits a copy of a source that changed while it was read."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], *, size: int, sha256: str, bucket: str, key: str) -> None:
         self._stream = stream
-        self.sha256 = hashlib.sha256()
+        self._expected_size = size
+        self._expected_sha256 = sha256
+        self._bucket, self._key = bucket, key
+        self._digest = hashlib.sha256()
         self.size = 0
+        self.verified = False
 
     def read(self, amt: int | None = -1) -> bytes:
         chunk = self._stream.read(amt if amt is not None and amt >= 0 else CHUNK * 8)
-        self.sha256.update(chunk)
+        self._digest.update(chunk)
         self.size += len(chunk)
+        if self.size > self._expected_size:
+            self._fail(f"more than the {self._expected_size} bytes the source said")
+        if self.size == self._expected_size and not self.verified:
+            if self._digest.hexdigest() != self._expected_sha256:
+                self._fail("bytes whose SHA-256 differs from the source's")
+            self.verified = True
+        elif not chunk and not self.verified:
+            self._fail(f"{self.size} bytes where the source said {self._expected_size}")
         return chunk
+
+    def _fail(self, what: str) -> None:
+        raise IntegrityError(
+            f"sync: the source streamed {what} (changed during the copy?); "
+            "the copy was not committed and the destination is unchanged",
+            bucket=self._bucket,
+            key=self._key,
+        )
 
     def readable(self) -> bool:
         return True
@@ -194,6 +241,36 @@ class _HashingReader:
 
     def close(self) -> None:
         self._stream.close()
+
+
+class _DeleteJournal:
+    """Destination keys to delete, noted while the listings are walked and handed back
+    only once both have been read to the end (JSON lines; in memory up to 8 MiB, then a
+    temporary file)."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=8 * MiB)  # noqa: SIM115 - closed by close()
+        self.count = 0
+
+    def add(self, key: str, size: int) -> None:
+        self._file.write(json.dumps([key, size]).encode("utf-8") + b"\n")
+        self.count += 1
+
+    def batches(self, size: int) -> Iterator[list[tuple[str, int]]]:
+        """The noted keys with their sizes, ``size`` at a time, in the order noted."""
+        self._file.seek(0)
+        batch: list[tuple[str, int]] = []
+        for line in self._file:
+            key, length = json.loads(line)
+            batch.append((key, length))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _is_md5(etag: str | None) -> bool:
@@ -206,30 +283,123 @@ def _encrypted(store: ObjectStore) -> bool:
     return bool(getattr(config, "sse", None) or getattr(config, "sse_customer_key", None))
 
 
-def _objects(
-    store: ObjectStore, bucket: str, prefix: str
-) -> Iterator[tuple[bytes, str, ObjectInfo]]:
-    """``(sort key, key relative to prefix, info)`` of every object under ``prefix``, in order."""
-    last: bytes | None = None
+_Entry = tuple[bytes, str, ObjectInfo]
+"""A listing entry: ``(sort key, key relative to the prefix, info)``."""
+
+
+def _objects(store: ObjectStore, bucket: str, prefix: str) -> Iterator[_Entry]:
+    """Every object under ``prefix`` in UTF-8 byte order of its key.
+
+    Raises:
+        IntegrityError: a store that lists in byte order listed a key out of order, or
+            a listing returned a key twice.
+        StorageError: the listing failed.
+    """
+    entries = _entries(store, bucket, prefix)
+    if not store.lists_in_byte_order:
+        entries = _sorted(entries)
+    return _in_order(entries, bucket, prefix)
+
+
+def _entries(store: ObjectStore, bucket: str, prefix: str) -> Iterator[_Entry]:
     for entry in store.list_objects(bucket, prefix=prefix):
-        if not isinstance(entry, ObjectInfo):
-            continue
-        relative = entry.key[len(prefix) :]
-        order = relative.encode("utf-8")
-        if last is not None and order <= last:
+        if isinstance(entry, ObjectInfo):
+            relative = entry.key[len(prefix) :]
+            yield relative.encode("utf-8"), relative, entry
+
+
+def _in_order(entries: Iterable[_Entry], bucket: str, prefix: str) -> Iterator[_Entry]:
+    last: bytes | None = None
+    for entry in entries:
+        if last is not None and entry[0] <= last:
             raise IntegrityError(
                 f"sync: the listing of {bucket}/{prefix} is not in UTF-8 byte order "
-                f"({entry.key!r} came after a greater key); refusing to pair keys",
+                f"({entry[2].key!r} came after a greater or equal key); refusing to pair keys",
                 bucket=bucket,
-                key=entry.key,
+                key=entry[2].key,
             )
-        last = order
-        yield order, relative, entry
+        last = entry[0]
+        yield entry
+
+
+def _sort_key(entry: _Entry) -> bytes:
+    return entry[0]
+
+
+def _sorted(entries: Iterable[_Entry], run: int = SORT_RUN) -> Iterator[_Entry]:
+    """``entries`` in byte order: sorted in memory up to ``run`` entries, else as sorted
+    runs spilled to temporary files and merged (memory: one run plus one entry per run)."""
+    spilled: list[IO[bytes]] = []
+    chunk: list[_Entry] = []
+    try:
+        for entry in entries:
+            chunk.append(entry)
+            if len(chunk) >= run:
+                spilled.append(_spill(sorted(chunk, key=_sort_key)))
+                chunk = []
+        chunk.sort(key=_sort_key)
+        if not spilled:
+            yield from chunk
+            return
+        if chunk:
+            spilled.append(_spill(chunk))
+            chunk = []
+        yield from heapq.merge(*(_replay(f) for f in spilled), key=_sort_key)
+    finally:
+        for file in spilled:
+            file.close()
+
+
+def _spill(entries: list[_Entry]) -> IO[bytes]:
+    file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _sorted
+    for entry in entries:
+        pickle.dump(entry, file, protocol=pickle.HIGHEST_PROTOCOL)
+    file.seek(0)
+    return file
+
+
+def _replay(file: IO[bytes]) -> Iterator[_Entry]:
+    while True:
+        try:
+            yield pickle.load(file)  # our own temporary file, written by _spill
+        except EOFError:
+            return
+
+
+def check_disjoint(
+    src: ObjectStore,
+    src_bucket: str,
+    src_prefix: str,
+    dst: ObjectStore,
+    dst_bucket: str,
+    dst_prefix: str,
+) -> None:
+    """Refuse a source and a destination that are, or contain, one another.
+
+    Two sides overlap when their stores keep objects in the same place (same kind and
+    endpoint, or the same resolved root folder), the bucket is the same, and one full
+    prefix (the store's key prefix, then the sync prefix) starts with the other: a
+    ``delete`` would then remove the source's own objects, and copies would feed on
+    themselves.
+
+    Raises:
+        InvalidArgument: they overlap.
+    """
+    a, b = src.location, dst.location
+    if (a.kind, a.place, src_bucket) != (b.kind, b.place, dst_bucket):
+        return
+    full_src, full_dst = a.key_prefix + src_prefix, b.key_prefix + dst_prefix
+    if full_src.startswith(full_dst) or full_dst.startswith(full_src):
+        raise InvalidArgument(
+            f"sync: source {src_bucket}/{src_prefix} and destination {dst_bucket}/{dst_prefix} "
+            f"overlap (same {a.kind} store at {a.place}, one prefix inside the other); "
+            "use disjoint prefixes or another bucket"
+        )
 
 
 def merge(
-    source: Iterator[tuple[bytes, str, ObjectInfo]],
-    destination: Iterator[tuple[bytes, str, ObjectInfo]],
+    source: Iterator[_Entry],
+    destination: Iterator[_Entry],
 ) -> Iterator[tuple[str, ObjectInfo | None, ObjectInfo | None]]:
     """Walk two sorted listings in step: ``(key, source info, destination info)``.
 
@@ -314,8 +484,9 @@ class _Sync:
         """Copy one object; returns the bytes written.
 
         Raises:
-            IntegrityError: the bytes read do not match the source's ETag or ``sha256``,
-                or the destination's ETag does not match them (the copy is removed).
+            IntegrityError: the bytes read do not match the source's ETag or ``sha256``
+                (nothing is written: the destination keeps what it held), or the
+                destination's ETag does not match the bytes sent (that copy is removed).
             StorageError: a read or write failed.
         """
         src_key, dst_key = self.src_prefix + key, self.dst_prefix + key
@@ -356,7 +527,13 @@ class _Sync:
         metadata[SHA256_META] = expected
         if head.etag:
             metadata[SOURCE_ETAG_META] = head.etag
-        reader = _HashingReader(self.src.open_object(self.src_bucket, src_key))
+        reader = _VerifyingReader(
+            self.src.open_object(self.src_bucket, src_key),
+            size=head.size,
+            sha256=expected,
+            bucket=self.src_bucket,
+            key=src_key,
+        )
         try:
             self.dst.put_object(
                 self.dst_bucket,
@@ -367,13 +544,11 @@ class _Sync:
             )
         finally:
             reader.close()
-        if reader.size != head.size or reader.sha256.hexdigest() != expected:
-            self.dst.delete_object(self.dst_bucket, dst_key)
+        if not reader.verified:  # a store that stopped reading early: should not happen
             raise IntegrityError(
-                "sync: the bytes streamed do not match the source's size or SHA-256 "
-                "(changed during the copy?); the copy was removed",
-                bucket=self.src_bucket,
-                key=src_key,
+                "sync: the destination stored the object without reading it to the end",
+                bucket=self.dst_bucket,
+                key=dst_key,
             )
         return reader.size
 
@@ -444,12 +619,15 @@ def sync(
         verification found a difference.
 
     Raises:
-        InvalidArgument: bad arguments, or source and destination overlap (same store,
-            same bucket, one prefix inside the other).
+        InvalidArgument: bad arguments, or source and destination overlap (the same
+            place, see ``check_disjoint``: same endpoint or root folder, same bucket,
+            one prefix inside the other), whichever store objects were passed.
         BucketNotFound: the source bucket does not exist, or the destination bucket does
             not and ``create_bucket`` is False.
-        StorageError: a listing failed (nothing is deleted on a partial listing).
-        IntegrityError: a store listed keys out of order.
+        StorageError: a listing failed (nothing is deleted: deletes are sent only after
+            both listings were read to the end).
+        IntegrityError: a store that lists in byte order listed keys out of order
+            (nothing is deleted either).
     """
     if dst_prefix is None:
         dst_prefix = src_prefix
@@ -459,15 +637,7 @@ def sync(
         raise InvalidArgument(f"workers must be a positive integer, not {workers!r}")
     if isinstance(buffer_limit, bool) or not isinstance(buffer_limit, int) or buffer_limit < 0:
         raise InvalidArgument(f"buffer_limit must be a non-negative integer, not {buffer_limit!r}")
-    if (
-        src is dst
-        and src_bucket == dst_bucket
-        and (src_prefix.startswith(dst_prefix) or dst_prefix.startswith(src_prefix))
-    ):
-        raise InvalidArgument(
-            f"sync: source {src_bucket}/{src_prefix} and destination {dst_bucket}/{dst_prefix} "
-            "overlap; use disjoint prefixes or another bucket"
-        )
+    check_disjoint(src, src_bucket, src_prefix, dst, dst_bucket, dst_prefix)
     run = _Sync(
         src,
         src_bucket,
@@ -506,13 +676,7 @@ def sync(
         if on_event is not None:
             on_event(SyncEvent(outcome.action, outcome.key, outcome.size, outcome.reason))
 
-    doomed: list[tuple[str, int]] = []
-
-    def flush_deletes() -> None:
-        if not doomed:
-            return
-        batch = list(doomed)
-        doomed.clear()
+    def delete_extras(batch: list[tuple[str, int]]) -> None:
         if dry_run:
             for key, size in batch:
                 record(_Outcome("delete", key, size, reason="not in the source"))
@@ -529,14 +693,8 @@ def sync(
             record(_Outcome("delete", key, sizes.get(key, 0), reason="not in the source"))
         for error in result.errors:
             key = error.key[len(dst_prefix) :]
-            record(
-                _Outcome(
-                    "fail",
-                    key,
-                    sizes.get(key, 0),
-                    reason=f"delete failed: {error.code}: {error.message}",
-                )
-            )
+            reason = f"delete failed: {error.code}: {error.message}"
+            record(_Outcome("fail", key, sizes.get(key, 0), reason=reason))
 
     source_listing = _objects(src, src_bucket, src_prefix)
     dest_listing = _objects(dst, dst_bucket, dst_prefix) if dst_exists else iter(())
@@ -550,30 +708,34 @@ def sync(
             for future in done:
                 record(future.result())
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bucket-sync") as pool:
-        try:
-            for key, s, d in merge(source_listing, dest_listing):
-                if s is None:
-                    assert d is not None
-                    if delete:
-                        doomed.append((key, d.size))
-                        if len(doomed) >= DELETE_BATCH:
-                            flush_deletes()
-                    else:
-                        record(_Outcome("extra", key, d.size, reason="not in the source"))
-                    continue
-                totals["source_objects"] += 1
-                totals["source_bytes"] += s.size
-                if workers == 1:
-                    record(run.reconcile(key, s, d, dry_run=dry_run))
-                    continue
-                pending.add(pool.submit(run.reconcile, key, s, d, dry_run=dry_run))
-                drain(limit)
-            drain(0)
-            flush_deletes()
-        finally:
-            for future in pending:
-                future.cancel()
+    extras = _DeleteJournal()
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bucket-sync") as pool:
+            try:
+                for key, s, d in merge(source_listing, dest_listing):
+                    if s is None:
+                        assert d is not None
+                        if delete:
+                            extras.add(key, d.size)  # deleted once both listings are read
+                        else:
+                            record(_Outcome("extra", key, d.size, reason="not in the source"))
+                        continue
+                    totals["source_objects"] += 1
+                    totals["source_bytes"] += s.size
+                    if workers == 1:
+                        record(run.reconcile(key, s, d, dry_run=dry_run))
+                        continue
+                    pending.add(pool.submit(run.reconcile, key, s, d, dry_run=dry_run))
+                    drain(limit)
+                drain(0)
+            finally:
+                for future in pending:
+                    future.cancel()
+        # Both listings were read to the end and found in order: only now delete.
+        for batch in extras.batches(DELETE_BATCH):
+            delete_extras(batch)
+    finally:
+        extras.close()
 
     verified: bool | None = None
     problems: list[SyncFailure] = []
@@ -657,4 +819,12 @@ def _verify(
     return objects, total
 
 
-__all__ = ["SyncEvent", "SyncFailure", "SyncReport", "VerifyMode", "merge", "sync"]
+__all__ = [
+    "SyncEvent",
+    "SyncFailure",
+    "SyncReport",
+    "VerifyMode",
+    "check_disjoint",
+    "merge",
+    "sync",
+]

@@ -255,7 +255,16 @@ _STATUS_TABLE: dict[int, type[StorageError]] = {
 
 _MESSAGES: dict[str, str] = {
     "InvalidAccessKeyId": "the access key is not known to the server (check BUCKET_USER / AWS_ACCESS_KEY_ID)",
-    "SignatureDoesNotMatch": "the request signature does not match (check BUCKET_PASSWORD / AWS_SECRET_ACCESS_KEY)",
+    # The library refuses the input known to break signatures (metadata values with a tab
+    # or other control characters, non-ASCII, edge spaces: validation.check_metadata), so
+    # what is left is a wrong secret or something rewriting the request on the way; the
+    # hint names both instead of blaming the password alone.
+    "SignatureDoesNotMatch": (
+        "the request signature does not match: either the secret key is wrong (check "
+        "BUCKET_PASSWORD / AWS_SECRET_ACCESS_KEY) or a header was altered on the way "
+        "(a proxy, or a header value the server reads differently, such as a tab in "
+        "metadata sent around this library's checks)"
+    ),
     "RequestTimeTooSkewed": "the local clock differs too much from the server's",
     "PreconditionFailed": "a condition of the request does not hold (for a write-once put: the key exists)",
     "MissingContentMD5": "the server wants a Content-MD5 header (an older server; see checksum settings)",

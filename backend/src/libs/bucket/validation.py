@@ -167,8 +167,20 @@ def range_header(start: int | None, end: int | None) -> str | None:
 def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
     """Check user metadata: ASCII header-safe names, string values, 2 KiB in total.
 
+    The one rule for every store (the local store keeps what S3 would keep, so a
+    local -> S3 sync never meets a value the server refuses or changes): a value is
+    printable ASCII (space to ``~``), with no space at either end. Refused, before
+    any request:
+
+    - control characters, tab and DEL included (Ceph answers a tab with
+      ``SignatureDoesNotMatch``, DEL with 400);
+    - non-ASCII text (botocore refuses it; encode it yourself, e.g. RFC 2047 or
+      percent-encoding, if you need it);
+    - leading or trailing spaces (S3 servers strip them, so the value read back
+      would differ).
+
     Raises:
-        InvalidArgument: names the offending entry or the total size.
+        InvalidArgument: names the offending entry (and the character) or the total size.
     """
     if metadata is None:
         return {}
@@ -185,8 +197,7 @@ def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
             raise InvalidArgument(
                 f"metadata value of {name!r} must be a string, not {type(value).__name__}"
             )
-        if any(ord(c) < 32 and c != "\t" for c in value):
-            raise InvalidArgument(f"metadata value of {name!r} must not contain control characters")
+        _check_metadata_value(name, value)
         total += len(name.encode()) + len(value.encode())
         out[name.lower()] = value
     if total > MAX_METADATA_BYTES:
@@ -194,6 +205,21 @@ def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
             f"metadata is {total} bytes; S3 allows {MAX_METADATA_BYTES}", code="MetadataTooLarge"
         )
     return out
+
+
+def _check_metadata_value(name: str, value: str) -> None:
+    """The value rule of ``check_metadata``; raises ``InvalidArgument`` naming ``name``."""
+    bad = next((c for c in value if not " " <= c <= "~"), None)
+    if bad is not None:
+        kind = "control characters" if ord(bad) < 32 or ord(bad) == 127 else "non-ASCII text"
+        raise InvalidArgument(
+            f"metadata value of {name!r} must not contain {kind} (found {bad!r}); "
+            "values are printable ASCII on every store"
+        )
+    if value != value.strip(" "):
+        raise InvalidArgument(
+            f"metadata value of {name!r} must not start or end with a space (S3 servers strip them)"
+        )
 
 
 def check_listing(

@@ -76,15 +76,16 @@ def test_escaping_keys_refused(store: LocalStore, key: str) -> None:
 
 
 def test_store_prefix_is_checked_and_applied(tmp_path: Path) -> None:
-    """config.prefix is prepended on disk, hidden from keys, and cannot smuggle '..'."""
-    s = make_store(tmp_path, prefix="tenant/")
-    s.create_bucket(BUCKET)
-    s.put_object(BUCKET, "a/b", b"x")
-    assert s.object_path(BUCKET, "a/b") == tmp_path / BUCKET / "tenant" / "a" / "b~"
-    assert keys(s) == ["a/b"]
-    bad = make_store(tmp_path, prefix="../")
-    with pytest.raises(InvalidArgument):
-        bad.put_object(BUCKET, "k", b"x")
+    """config.prefix is a folder prepended on disk (with or without its '/'), hidden from
+    keys, and cannot smuggle '..' (refused by the settings, before any store exists)."""
+    for prefix in ("tenant/", "tenant"):
+        s = make_store(tmp_path, prefix=prefix)
+        s.create_bucket(BUCKET, exist_ok=True)
+        s.put_object(BUCKET, "a/b", b"x")
+        assert s.object_path(BUCKET, "a/b") == tmp_path / BUCKET / "tenant" / "a" / "b~"
+        assert keys(s) == ["a/b"]
+    with pytest.raises(InvalidArgument, match="must be a folder path"):
+        make_store(tmp_path, prefix="../")
 
 
 @settings(max_examples=400, deadline=None)
@@ -448,10 +449,12 @@ def test_close_is_idempotent(store: LocalStore) -> None:
 
 
 def test_ensure_bucket(tmp_path: Path) -> None:
-    """ensure_bucket creates a missing bucket (True), leaves an existing one (False), refuses features."""
+    """ensure_bucket creates a missing bucket (report: created), leaves an existing one
+    (report: exists), refuses features."""
     s = make_store(tmp_path)
-    assert s.ensure_bucket("ens-bucket") is True
-    assert s.ensure_bucket("ens-bucket") is False
+    assert s.ensure_bucket("ens-bucket").outcome("bucket") == "created"
+    again = s.ensure_bucket("ens-bucket")
+    assert again.outcome("bucket") == "exists" and not again.created and again.ok
     with pytest.raises(NotSupported, match="versioning"):
         s.ensure_bucket("other-bucket", versioning=True)
     assert s.bucket_exists("other-bucket") is False

@@ -7,7 +7,9 @@ prefers exceptions uses ``bucket.store`` directly.
 
 Connection model: building a ``Bucket`` makes no request. The store (and its boto3
 client) is built on the first operation; ``connect()`` builds it and checks it with
-one request. When an operation fails because the connection dropped, the client is
+one request. With a default bucket and ``BUCKET_AUTO_CREATE`` on (the default),
+``connect()`` and the first operation first make sure that bucket exists
+(``ensure_bucket``: HEAD, create on 404 with the ``BUCKET_CREATE_*`` setup). When an operation fails because the connection dropped, the client is
 rebuilt and the operation is tried once more. No request is added before operations.
 """
 
@@ -20,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from backend.src.libs.bucket import batch
 from backend.src.libs.bucket.batch import ItemResult
+from backend.src.libs.bucket.bucket_admin import EnsuresBucket
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import (
     ConnectionFailed,
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from backend.src.libs.bucket.bucket_admin import (
         BucketProperties,
         BucketStats,
+        EnsureReport,
         LifecycleRule,
         LockMode,
         ObjectVersion,
@@ -73,6 +77,8 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
     Attributes:
         last_error: the ``StorageError`` of the last failed call; None after a success.
         last_latency: seconds taken by the last ``health_check`` / ``is_connected`` probe.
+        bucket_report: the ``EnsureReport`` of the last ``ensure_bucket`` (or of the
+            default bucket made ready at start); None before any.
 
     Thread-safety: one instance may be shared by threads; ``last_error`` is per instance
     (the last failure of any thread).
@@ -90,6 +96,8 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
     ) -> None:
         self._init_codes(error=error, success=success, debug=debug)
         self.last_latency: float | None = None
+        self.bucket_report: EnsureReport | None = None
+        self._prepared = False
         self._config = config
         self._store: ObjectStore | None = store
         self._owns_store = store is None
@@ -113,12 +121,41 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
 
     @property
     def store(self) -> ObjectStore:
-        """The exception-based core store (built on first access).
+        """The exception-based core store (built on first access; the first access also
+        makes the default bucket ready, see ``BUCKET_AUTO_CREATE``).
 
         Raises:
             ConfigError: a setting is invalid.
+            StorageError: the default bucket could not be made ready.
         """
-        return self._ensure_store()
+        return self._ready_store()
+
+    def _ready_store(self) -> ObjectStore:
+        """The store, after making the default bucket ready once (when this ``Bucket``
+        built the store, a default bucket is set and ``auto_create`` is on)."""
+        store = self._ensure_store()
+        if not self._prepared:
+            with self._lock:
+                if not self._prepared:
+                    self._prepare_default_bucket(store)
+                    self._prepared = True
+        return store
+
+    def _prepare_default_bucket(self, store: ObjectStore) -> None:
+        config = self.config
+        name = config.default_bucket
+        if not (self._owns_store and name and config.auto_create):
+            return
+        if not isinstance(store, EnsuresBucket):
+            return
+        report = self.bucket_report = store.ensure_bucket(name)
+        for step in report.steps:
+            if step.outcome in ("denied", "unsupported"):
+                self.disp.log_warning(
+                    f"default bucket {name}: {step.name} {step.outcome}: {step.reason}",
+                    "connect",
+                )
+        report.raise_for_failure()
 
     def _ensure_store(self) -> ObjectStore:
         store = self._store
@@ -172,9 +209,17 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
             ``success`` when the server answers and accepts the credentials, else ``error``.
         """
         with self._lock:
+            self._prepared = False
             if self._owns_store and self._store is not None:
                 self._store.close()
-        return self._code("connect", lambda: self._ensure_store().ping(), reconnect=False)
+        return self._code("connect", self._connect_probe, reconnect=False)
+
+    def _connect_probe(self) -> None:
+        store = self._ready_store()
+        report = self.bucket_report
+        if report is not None and report.outcome("bucket") == "denied":
+            return  # HeadBucket was refused (403) and is not fatal: do not repeat it
+        store.ping()
 
     def is_connected(self) -> bool:
         """True when a store is open and answers one probe request with these credentials.
@@ -210,6 +255,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
                     self.disp.log_warning(f"disconnect: {exc!r}", "disconnect")
                 if self._owns_store:
                     self._store = None
+                    self._prepared = False
         self.last_error = None
         return self.success
 
@@ -268,9 +314,9 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
 
         def run() -> None:
             store = self.store
-            ensure = getattr(store, "ensure_bucket", None)
-            if ensure is not None:
-                ensure(bucket_name, **options)
+            if isinstance(store, EnsuresBucket):
+                report = self.bucket_report = store.ensure_bucket(bucket_name, **options)
+                report.raise_for_failure()
                 return
             if options:
                 raise _not_supported(store, "ensure_bucket with creation options")

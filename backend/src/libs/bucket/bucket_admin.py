@@ -16,7 +16,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from backend.src.libs.bucket.config import SSE_ALGORITHMS, STORAGE_CLASSES, BucketConfig
 from backend.src.libs.bucket.errors import InvalidArgument, NotFound, StorageError
@@ -137,6 +137,88 @@ class BucketStats:
     def bytes(self) -> int:
         """Total size in bytes."""
         return self.total.bytes
+
+
+StepOutcome = Literal["created", "exists", "set", "unsupported", "denied", "failed"]
+
+
+@dataclass(frozen=True)
+class EnsureStep:
+    """One step of ``ensure_bucket``.
+
+    Attributes:
+        name: ``bucket``, ``versioning``, ``encryption`` or ``lifecycle``.
+        outcome: ``created`` / ``exists`` (the bucket), ``set`` (a setting),
+            ``unsupported`` (the server does not implement it), ``denied`` (HEAD 403:
+            not fatal, the credentials may use a bucket they cannot see) or ``failed``.
+        reason: why, for a person ("" when plain success).
+        error: the ``StorageError`` behind ``unsupported``/``denied``/``failed``.
+    """
+
+    name: str
+    outcome: StepOutcome
+    reason: str = ""
+    error: StorageError | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class EnsureReport:
+    """What ``ensure_bucket`` did, one ``EnsureStep`` per step, in order."""
+
+    bucket: str
+    steps: tuple[EnsureStep, ...]
+
+    @property
+    def created(self) -> bool:
+        """True when this call created the bucket."""
+        return any(s.name == "bucket" and s.outcome == "created" for s in self.steps)
+
+    @property
+    def ok(self) -> bool:
+        """False when a step failed (unsupported and denied steps are not failures)."""
+        return not any(s.outcome == "failed" for s in self.steps)
+
+    def outcome(self, name: str) -> StepOutcome | None:
+        """The outcome of the step ``name``, or None when it did not run."""
+        return next((s.outcome for s in self.steps if s.name == name), None)
+
+    def raise_for_failure(self) -> None:
+        """Raise the error of the first failed step; nothing when ``ok``."""
+        for step in self.steps:
+            if step.outcome == "failed":
+                raise step.error or StorageError(
+                    f"ensure_bucket: {step.name} failed: {step.reason}", bucket=self.bucket
+                )
+
+
+@runtime_checkable
+class EnsuresBucket(Protocol):
+    """A store that can make a bucket ready (``S3Store``, ``LocalStore``)."""
+
+    def ensure_bucket(self, bucket: str) -> EnsureReport: ...
+
+
+def is_unsupported(exc: StorageError) -> bool:
+    """True when the server does not implement the call (or refuses as invalid a request
+    this module validated first): 400/405/501, ``NotSupported``, not a missing bucket."""
+    from backend.src.libs.bucket.errors import NotSupported
+
+    if isinstance(exc, NotSupported):
+        return True
+    if exc.code == "NoSuchBucket":
+        return False
+    return isinstance(exc, InvalidArgument) or exc.status in (400, 405, 501)
+
+
+def run_step(name: str, func: Callable[[], object]) -> EnsureStep:
+    """Run one setting step of ``ensure_bucket``: ``set``, ``unsupported`` or ``failed``
+    (with the reason); never raises a ``StorageError``."""
+    try:
+        func()
+    except StorageError as exc:
+        outcome: StepOutcome = "unsupported" if is_unsupported(exc) else "failed"
+        return EnsureStep(name, outcome, exc.message, exc)
+    return EnsureStep(name, "set")
 
 
 def default_lifecycle(config: BucketConfig) -> LifecycleRule:
@@ -641,15 +723,10 @@ class S3BucketFeatures:
 def _unsupported_as_none(func: Callable[[], Any]) -> Any:
     """Run ``func``; a server that does not implement the call (or refuses it as
     invalid) reads as None. Missing buckets, denials and outages still raise."""
-    from backend.src.libs.bucket.errors import InvalidArgument as _Invalid
-    from backend.src.libs.bucket.errors import NotSupported
-
     try:
         return func()
-    except (NotSupported, _Invalid):
-        return None
     except StorageError as exc:
-        if exc.code == "NoSuchBucket" or exc.status not in (400, 405, 501):
+        if not is_unsupported(exc):
             raise
         return None
 
@@ -657,6 +734,9 @@ def _unsupported_as_none(func: Callable[[], Any]) -> Any:
 __all__ = [
     "BucketProperties",
     "BucketStats",
+    "EnsureReport",
+    "EnsureStep",
+    "EnsuresBucket",
     "LifecycleRule",
     "ObjectInfo",
     "ObjectLockConfig",

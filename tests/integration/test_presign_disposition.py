@@ -81,3 +81,19 @@ def test_public_url_signer_carries_the_encoded_name(s3case: ServerCase) -> None:
             assert response.headers.get_all("Content-Disposition") == [EXPECTED[name]]
     finally:
         store.close()
+
+
+def test_botocore_signer_route_carries_the_encoded_name(s3case: ServerCase) -> None:
+    """The other signing route (botocore's generate_presigned_url, used when the fast
+    path-style signer does not apply) signs the same encoded value: 200, exact header."""
+    from backend.src.libs.bucket import presign
+
+    s3case.store.put_object(s3case.bucket, "doc.bin", BODY)
+    name = "résumé 中文.pdf"
+    url = presign.presign_url(
+        s3case.store.client, s3case.bucket, "doc.bin", expiration=60,
+        params={"ResponseContentDisposition": presign.content_disposition(name)},
+    )
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.read() == BODY
+        assert response.headers.get_all("Content-Disposition") == [EXPECTED[name]]

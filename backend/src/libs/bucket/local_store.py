@@ -35,6 +35,16 @@ leaves the old object (or none) and, at worst, a hidden ``.*.tmp`` file that lis
 ignore. Readers use one open file descriptor, so a concurrent overwrite or delete
 never mixes two versions in one read.
 
+Links. No symbolic link at or below the root is followed: each folder is opened
+relative to its parent's descriptor with ``O_NOFOLLOW`` (``openat``), the object file
+too, so a link planted anywhere under the root (or a root that is a link) is refused
+with ``PermissionDenied`` (code ``SymlinkRefused``) and listings skip it with a warning.
+Folders above the root are followed.
+
+Damage. An object file that is not a regular file or whose trailer is not what the
+store writes is an ``IntegrityError`` for reads of that key; a listing skips it with a
+WARNING naming the key and file, and lists the rest.
+
 Limits (see ``docs/local.md``): an encoded segment may not exceed 255 bytes (the
 usual file-name limit); keys that differ only by case collide on case-insensitive
 file systems; keys with ``..`` segments, backslashes, control characters or a
@@ -51,17 +61,20 @@ import io
 import itertools
 import json
 import logging
+import math
 import os
 import shutil
+import stat
 import struct
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
+from backend.src.libs.bucket.bucket_admin import EnsureReport, EnsureStep
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import (
     AlreadyExists,
@@ -77,7 +90,7 @@ from backend.src.libs.bucket.errors import (
     StorageError,
 )
 from backend.src.libs.bucket.localfiles import (
-    fsync_dir,
+    fsync_fd,
     guess_content_type,
     readable_file,
     remaining_size,
@@ -116,6 +129,12 @@ OBJECT_SUFFIX = "~"
 EMPTY_SEGMENT_DIR = "%"
 BUCKET_FILE = ".bucket.json"
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+# Every folder and file under the root is opened relative to its parent's descriptor and
+# without following a link (``openat`` with ``O_NOFOLLOW``): see ``LocalStore._descend``.
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK  # a FIFO must not block a read
+_TEMP_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
+_LINK_ERRNOS = frozenset({errno.ELOOP, errno.ENOTDIR})  # O_NOFOLLOW's answers to a link
 
 
 # ----------------------------------------------------------------- key encoding
@@ -218,7 +237,7 @@ class LocalStore:
     def __init__(self, config: BucketConfig | None = None) -> None:
         self.config = config if config is not None else BucketConfig.from_env()
         self._root = Path(self.config.local_root).expanduser().absolute()
-        self._prefix = self.config.prefix
+        self._prefix = self.config.key_prefix  # the prefix is a folder: "a" stores "a/k"
         self._lock = threading.RLock()
 
     @property
@@ -252,7 +271,8 @@ class LocalStore:
             The seconds taken to create, fsync and remove a probe file.
 
         Raises:
-            PermissionDenied: the root cannot be created or written.
+            PermissionDenied: the root cannot be created or written, or is a symbolic
+                link (code ``SymlinkRefused``).
             ConnectionFailed: any other reason the root is unusable (not a folder,
                 read-only file system, disk full...).
         """
@@ -260,6 +280,7 @@ class LocalStore:
         probe = self._root / f".ping-{uuid.uuid4().hex}.tmp"
         try:
             self._root.mkdir(parents=True, exist_ok=True)
+            os.close(self._open_root("ping"))
             fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             try:
                 os.write(fd, b"ping")
@@ -267,6 +288,8 @@ class LocalStore:
             finally:
                 os.close(fd)
             os.unlink(probe)
+        except StorageError:
+            raise
         except PermissionError as exc:
             raise PermissionDenied(
                 f"ping failed: the local root {str(self._root)!r} is not writable ({exc.strerror})"
@@ -292,14 +315,101 @@ class LocalStore:
     def _bucket_path(self, bucket: str) -> Path:
         return self._root / check_bucket_name(bucket)
 
-    def _bucket_dir(self, bucket: str, operation: str) -> Path:
-        """The bucket's folder, checked to exist."""
-        path = self._bucket_path(bucket)
-        if not path.is_dir():
+    def _open_root(self, operation: str) -> int:
+        """The root folder's descriptor (the caller closes it). Links above the root are
+        followed (the operator chose that path); the root itself may not be a link.
+
+        Raises:
+            PermissionDenied: the root is a symbolic link (code ``SymlinkRefused``).
+            OSError: any other failure to open it (missing, not a folder...).
+        """
+        try:
+            return os.open(self._root, _DIR_FLAGS)
+        except OSError as exc:
+            refused = _link_error(exc, str(self._root), None, self._root, operation)
+            if refused is not None:
+                raise refused from exc
+            raise
+
+    def _open_bucket(self, bucket: str, operation: str, *, root_fd: int | None = None) -> int:
+        """The bucket folder's descriptor, opened without following a link (the caller
+        closes it); inside ``root_fd`` if given, else in a freshly opened root.
+
+        ``bucket`` must have been checked (``check_bucket_name``) by the caller.
+
+        Raises:
+            BucketNotFound: no such folder (or a file of that name).
+            PermissionDenied: the root or the bucket folder is a symbolic link, or unreadable.
+        """
+        parent = root_fd
+        try:
+            if parent is None:
+                parent = self._open_root(operation)
+            return _open_at(
+                bucket, _DIR_FLAGS, parent, lambda: self._root / bucket, operation, bucket
+            )
+        except StorageError:
+            raise
+        except (FileNotFoundError, NotADirectoryError):
             raise BucketNotFound(
                 f"{operation} failed: the bucket does not exist", bucket=bucket, status=404
-            )
-        return path
+            ) from None
+        except OSError as exc:
+            raise self._os_error(exc, operation, bucket) from exc
+        finally:
+            if root_fd is None and parent is not None:
+                os.close(parent)
+
+    def _descend(
+        self,
+        bucket_fd: int,
+        dirs: Sequence[str],
+        *,
+        operation: str,
+        bucket: str,
+        key: str | None = None,
+        create: bool = False,
+    ) -> list[int]:
+        """Open the folders ``dirs`` below the bucket one at a time, each relative to its
+        parent's descriptor and without following a link (``openat`` + ``O_NOFOLLOW``).
+
+        This is race-free where checking each component with ``lstat`` before use is not:
+        a folder swapped for a link after the check would still be followed by the open.
+        It costs one ``open`` and one ``close`` per folder, about what the kernel's own
+        path walk did.
+
+        Returns:
+            ``[bucket_fd, fd of dirs[0], ...]``; the caller closes all but ``bucket_fd``
+            (which it owns).
+
+        Raises:
+            PermissionDenied: a folder is a symbolic link (code ``SymlinkRefused``).
+            OSError: a folder is missing (``create`` False) or a file is in the way; with
+                ``create``, a missing folder is made first.
+        """
+        chain = [bucket_fd]
+        try:
+            for depth, part in enumerate(dirs, 1):
+
+                def where(depth: int = depth) -> Path:
+                    return self._root.joinpath(bucket, *dirs[:depth])
+
+                try:
+                    chain.append(
+                        _open_at(part, _DIR_FLAGS, chain[-1], where, operation, bucket, key)
+                    )
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, dir_fd=chain[-1])
+                    chain.append(
+                        _open_at(part, _DIR_FLAGS, chain[-1], where, operation, bucket, key)
+                    )
+        except BaseException:
+            _close(chain[1:])
+            raise
+        return chain
 
     def _relative_path(self, full_key: str, *, bucket: str, key: str) -> tuple[list[str], str]:
         """Folder names and file name of ``full_key`` inside its bucket."""
@@ -330,6 +440,8 @@ class LocalStore:
     def _os_error(
         self, exc: OSError, operation: str, bucket: str | None, key: str | None = None
     ) -> StorageError:
+        if isinstance(exc, StorageError):  # already ours (a refused link)
+            return exc
         what = f"{operation} failed"
         if isinstance(exc, PermissionError):
             return PermissionDenied(f"{what}: {exc.strerror}", bucket=bucket, key=key)
@@ -354,34 +466,47 @@ class LocalStore:
     def list_buckets(self) -> list[BucketInfo]:
         """Every bucket (every folder of the root with a valid bucket name), by name.
 
+        A folder that is a symbolic link is not a bucket: it is skipped with a warning.
+
         Raises:
-            PermissionDenied: the root cannot be read.
+            PermissionDenied: the root cannot be read, or is a symbolic link.
         """
         try:
-            entries = sorted(os.scandir(self._root), key=lambda e: e.name)
+            root_fd = self._open_root("list_buckets")
+            try:
+                with os.scandir(root_fd) as listing:
+                    entries = sorted(listing, key=lambda e: e.name)
+            finally:
+                os.close(root_fd)
+        except StorageError:
+            raise
         except FileNotFoundError:
             return []
         except OSError as exc:
             raise self._os_error(exc, "list_buckets", None) from exc
         out: list[BucketInfo] = []
         for entry in entries:
-            if not entry.is_dir():
+            if entry.is_symlink():
+                log.warning("list_buckets: skipping %s, a symbolic link", self._root / entry.name)
+                continue
+            if not entry.is_dir(follow_symlinks=False):
                 continue
             try:
                 check_bucket_name(entry.name)
             except InvalidArgument:
                 continue
-            out.append(BucketInfo(name=entry.name, created=self._created(Path(entry.path))))
+            out.append(BucketInfo(name=entry.name, created=self._created(self._root / entry.name)))
         return out
 
     @staticmethod
     def _created(path: Path) -> datetime | None:
         try:
-            raw = json.loads((path / BUCKET_FILE).read_text("utf-8"))
+            with os.fdopen(os.open(path / BUCKET_FILE, _FILE_FLAGS), "rb") as handle:
+                raw = json.loads(handle.read(MAX_HEADER_BYTES))
             return datetime.fromtimestamp(float(raw["created"]), tz=UTC)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, OverflowError):
             try:
-                return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+                return datetime.fromtimestamp(path.lstat().st_mtime, tz=UTC)
             except OSError:
                 return None
 
@@ -428,18 +553,21 @@ class LocalStore:
         log.debug("created local bucket %s", bucket)
 
     def bucket_exists(self, bucket: str) -> bool:
-        """True if the bucket's folder exists.
+        """True if the bucket's folder exists (a symbolic link to a folder is not one).
 
         Raises:
             InvalidArgument: bad bucket name.
         """
-        return self._bucket_path(bucket).is_dir()
+        try:
+            return stat.S_ISDIR(os.lstat(self._bucket_path(bucket)).st_mode)
+        except OSError:
+            return False
 
     def delete_bucket(self, bucket: str, *, force: bool = False) -> None:
         """Delete the bucket's folder.
 
         The folder is first renamed to a hidden name in the root (so the bucket
-        disappears at once), then removed.
+        disappears at once), then removed (``shutil.rmtree``, which follows no link).
 
         Args:
             force: default False; True deletes every object first.
@@ -447,26 +575,65 @@ class LocalStore:
         Raises:
             BucketNotEmpty: the bucket holds objects and ``force`` is False.
             BucketNotFound: no such bucket.
+            PermissionDenied: the root or the bucket folder is a symbolic link (code
+                ``SymlinkRefused``), or the folder was swapped during the call; nothing
+                is renamed or removed.
         """
-        path = self._bucket_dir(bucket, "delete_bucket")
+        check_bucket_name(bucket)
         with self._lock:
-            if not force and next(self._walk(path, "", "", None, collapse=False), None):
-                raise BucketNotEmpty(
-                    "delete_bucket failed: the bucket is not empty (use force=True)",
-                    bucket=bucket,
-                    status=409,
-                )
-            trash = self._root / f".deleted-{bucket}-{uuid.uuid4().hex}"
             try:
-                os.rename(path, trash)
+                root_fd = self._open_root("delete_bucket")
+            except StorageError:
+                raise
             except FileNotFoundError:
                 raise BucketNotFound(
                     "delete_bucket failed: the bucket does not exist", bucket=bucket, status=404
                 ) from None
             except OSError as exc:
                 raise self._os_error(exc, "delete_bucket", bucket) from exc
-            shutil.rmtree(trash, ignore_errors=True)
+            try:
+                self._delete_bucket_in(root_fd, bucket, force=force)
+            finally:
+                os.close(root_fd)
         log.debug("deleted local bucket %s", bucket)
+
+    def _delete_bucket_in(self, root_fd: int, bucket: str, *, force: bool) -> None:
+        bucket_fd = self._open_bucket(bucket, "delete_bucket", root_fd=root_fd)
+        try:
+            if not force and self._holds_objects(bucket_fd, bucket):
+                raise BucketNotEmpty(
+                    "delete_bucket failed: the bucket is not empty (use force=True)",
+                    bucket=bucket,
+                    status=409,
+                )
+            opened = os.fstat(bucket_fd)
+        finally:
+            os.close(bucket_fd)
+        trash = f".deleted-{bucket}-{uuid.uuid4().hex}"
+        try:
+            os.rename(bucket, trash, src_dir_fd=root_fd, dst_dir_fd=root_fd)
+            moved = os.lstat(trash, dir_fd=root_fd)
+        except FileNotFoundError:
+            raise BucketNotFound(
+                "delete_bucket failed: the bucket does not exist", bucket=bucket, status=404
+            ) from None
+        except OSError as exc:
+            raise self._os_error(exc, "delete_bucket", bucket) from exc
+        if (moved.st_dev, moved.st_ino) != (opened.st_dev, opened.st_ino):
+            # swapped (for a link?) between the check and the rename: put it back
+            os.rename(trash, bucket, src_dir_fd=root_fd, dst_dir_fd=root_fd)
+            raise PermissionDenied(
+                "delete_bucket failed: the bucket folder was replaced during the call",
+                code="SymlinkRefused",
+                bucket=bucket,
+            )
+        shutil.rmtree(trash, ignore_errors=True, dir_fd=root_fd)
+
+    def _holds_objects(self, bucket_fd: int, bucket: str) -> bool:
+        with contextlib.closing(
+            self._walk(bucket_fd, self._root / bucket, "", "", None, collapse=False)
+        ) as walk:
+            return next(walk, None) is not None
 
     # --------------------------------------------------------------- writing
     def put_object(
@@ -592,11 +759,7 @@ class LocalStore:
         over it: ``link`` fails when the name exists, so exactly one writer wins.
         """
         dirs, name = self._relative_path(full, bucket=bucket, key=key)
-        bucket_dir = self._bucket_dir(bucket, operation)
-        try:
-            folder, fd, temp = self._open_temp(bucket_dir, dirs, bucket, operation)
-        except OSError as exc:
-            raise self._os_error(exc, operation, bucket, key) from exc
+        folder_fd, fd, temp = self._open_temp(dirs, bucket=bucket, key=key, operation=operation)
         try:
             md5 = hashlib.md5(usedforsecurity=False)
             size = 0
@@ -626,7 +789,13 @@ class LocalStore:
                 os.fsync(out.fileno())
             if write_once:
                 try:
-                    os.link(temp, folder / name)
+                    os.link(
+                        temp,
+                        name,
+                        src_dir_fd=folder_fd,
+                        dst_dir_fd=folder_fd,
+                        follow_symlinks=False,
+                    )
                 except FileExistsError:
                     raise AlreadyExists(
                         f"{operation} failed: the key exists (write-once put)",
@@ -635,53 +804,71 @@ class LocalStore:
                         key=key,
                         status=412,
                     ) from None
-                os.unlink(temp)
+                os.unlink(temp, dir_fd=folder_fd)
             else:
-                os.replace(temp, folder / name)
-            fsync_dir(folder)
+                os.replace(temp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+            fsync_fd(folder_fd)
         except BaseException as exc:
             with contextlib.suppress(OSError):
-                os.unlink(temp)
-            if isinstance(exc, OSError):
+                os.unlink(temp, dir_fd=folder_fd)
+            if isinstance(exc, OSError) and not isinstance(exc, StorageError):
                 raise self._os_error(exc, operation, bucket, key) from exc
             raise
+        finally:
+            os.close(folder_fd)
         if progress and total is None:
             progress(size, size)
         return UploadResult(bucket=bucket, key=key, size=size, etag=etag)
 
     def _open_temp(
-        self, bucket_dir: Path, dirs: list[str], bucket: str, operation: str
-    ) -> tuple[Path, int, Path]:
+        self, dirs: Sequence[str], *, bucket: str, key: str, operation: str
+    ) -> tuple[int, int, str]:
         """Create the object's folders and a temporary file in the last one.
 
         Retries when a concurrent delete prunes a folder between the two steps.
+
+        Returns:
+            ``(folder descriptor, temporary file descriptor, temporary file name)``; the
+            caller closes both.
+
+        Raises:
+            BucketNotFound: no such bucket.
+            PermissionDenied: a folder on the way is a symbolic link.
+            StorageError: a file is in the way of a folder (code ``LocalLayoutConflict``).
         """
         for _attempt in range(10):
-            folder = bucket_dir
+            chain = [self._open_bucket(bucket, operation)]
+            temp = f".{uuid.uuid4().hex}.tmp"
             try:
-                for part in dirs:
-                    folder = folder / part
-                    with contextlib.suppress(FileExistsError):
-                        folder.mkdir()
-                temp = folder / f".{uuid.uuid4().hex}.tmp"
-                fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+                chain = self._descend(
+                    chain[0], dirs, operation=operation, bucket=bucket, key=key, create=True
+                )
+                fd = os.open(temp, _TEMP_FLAGS, 0o666, dir_fd=chain[-1])
             except FileNotFoundError:
-                if not bucket_dir.is_dir():
-                    raise BucketNotFound(
-                        f"{operation} failed: the bucket does not exist", bucket=bucket, status=404
-                    ) from None
-                continue
-            except (FileExistsError, NotADirectoryError) as exc:
-                raise StorageError(
-                    f"{operation} failed: {str(folder)!r} is in the way (not a folder)",
-                    code="LocalLayoutConflict",
-                    bucket=bucket,
-                ) from exc
-            return folder, fd, temp
+                _close(chain)
+                continue  # pruned by a concurrent delete: start again from the bucket
+            except BaseException as exc:
+                _close(chain)
+                if isinstance(exc, (FileExistsError, NotADirectoryError)):
+                    raise self._in_the_way(exc, operation, bucket, key) from exc
+                if isinstance(exc, OSError) and not isinstance(exc, StorageError):
+                    raise self._os_error(exc, operation, bucket, key) from exc
+                raise
+            _close(chain[:-1])
+            return chain[-1], fd, temp
         raise StorageError(
             f"{operation} failed: the object's folder keeps disappearing",
             code="LocalLayoutConflict",
             bucket=bucket,
+        )
+
+    @staticmethod
+    def _in_the_way(exc: OSError, operation: str, bucket: str, key: str) -> StorageError:
+        return StorageError(
+            f"{operation} failed: a file is in the way of the folders of the key ({exc.strerror})",
+            code="LocalLayoutConflict",
+            bucket=bucket,
+            key=key,
         )
 
     # --------------------------------------------------------------- reading
@@ -690,10 +877,23 @@ class LocalStore:
         check_bucket_name(bucket)
         full = self._full_key(key, bucket)
         dirs, name = self._relative_path(full, bucket=bucket, key=key)
-        bucket_dir = self._bucket_dir(bucket, operation)
-        path = bucket_dir.joinpath(*dirs, name)
+        bucket_fd = self._open_bucket(bucket, operation)
         try:
-            handle = path.open("rb")
+            chain = self._descend(bucket_fd, dirs, operation=operation, bucket=bucket, key=key)
+            try:
+                fd = _open_at(
+                    name,
+                    _FILE_FLAGS,
+                    chain[-1],
+                    lambda: self.object_path(bucket, key),
+                    operation,
+                    bucket,
+                    key,
+                )
+            finally:
+                _close(chain[1:])
+        except StorageError:
+            raise
         except (FileNotFoundError, NotADirectoryError):
             raise ObjectNotFound(
                 f"{operation} failed: the object does not exist",
@@ -703,12 +903,17 @@ class LocalStore:
             ) from None
         except OSError as exc:
             raise self._os_error(exc, operation, bucket, key) from exc
+        finally:
+            os.close(bucket_fd)
+        handle = os.fdopen(fd, "rb")
         try:
             header = _read_trailer(handle)
         except IntegrityError as exc:
             handle.close()
             raise IntegrityError(
-                f"{operation} failed: {exc.message} ({path})", bucket=bucket, key=key
+                f"{operation} failed: {exc.message} ({self.object_path(bucket, key)})",
+                bucket=bucket,
+                key=key,
             ) from exc
         except BaseException:
             handle.close()
@@ -840,25 +1045,39 @@ class LocalStore:
         """
         check_bucket_name(bucket)
         full = self._full_key(key, bucket)
-        bucket_dir = self._bucket_dir(bucket, "delete_object")
-        self._unlink(bucket_dir, full, bucket, key)
-
-    def _unlink(self, bucket_dir: Path, full: str, bucket: str, key: str) -> None:
-        dirs, name = self._relative_path(full, bucket=bucket, key=key)
-        folder = bucket_dir.joinpath(*dirs)
+        bucket_fd = self._open_bucket(bucket, "delete_object")
         try:
-            os.unlink(folder / name)
+            self._unlink(bucket_fd, full, bucket, key)
+        finally:
+            os.close(bucket_fd)
+
+    def _unlink(self, bucket_fd: int, full: str, bucket: str, key: str) -> None:
+        """Remove the object's file, then the folders it leaves empty (bottom up)."""
+        dirs, name = self._relative_path(full, bucket=bucket, key=key)
+        try:
+            chain = self._descend(
+                bucket_fd, dirs, operation="delete_object", bucket=bucket, key=key
+            )
+        except StorageError:
+            raise
         except (FileNotFoundError, NotADirectoryError):
             return
         except OSError as exc:
             raise self._os_error(exc, "delete_object", bucket, key) from exc
-        fsync_dir(folder)
-        while folder != bucket_dir:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-            folder = folder.parent
+        try:
+            os.unlink(name, dir_fd=chain[-1])
+            fsync_fd(chain[-1])
+            for index in range(len(dirs) - 1, -1, -1):
+                try:
+                    os.rmdir(dirs[index], dir_fd=chain[index])
+                except OSError:
+                    break
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise self._os_error(exc, "delete_object", bucket, key) from exc
+        finally:
+            _close(chain[1:])
 
     def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
         """Delete many keys, reading ``keys`` lazily; missing keys count as deleted.
@@ -871,7 +1090,13 @@ class LocalStore:
             BucketNotFound: no such bucket.
         """
         check_bucket_name(bucket)
-        bucket_dir = self._bucket_dir(bucket, "delete_objects")
+        bucket_fd = self._open_bucket(bucket, "delete_objects")
+        try:
+            return self._delete_all(bucket_fd, bucket, keys)
+        finally:
+            os.close(bucket_fd)
+
+    def _delete_all(self, bucket_fd: int, bucket: str, keys: Iterable[str]) -> DeleteResult:
         deleted: list[str] = []
         errors: list[DeleteError] = []
         iterator = iter(keys)
@@ -883,7 +1108,7 @@ class LocalStore:
                 break
             for key, full in chunk:
                 try:
-                    self._unlink(bucket_dir, full, bucket, key)
+                    self._unlink(bucket_fd, full, bucket, key)
                 except StorageError as exc:
                     errors.append(DeleteError(key=key, code=exc.code, message=exc.message))
                 else:
@@ -935,111 +1160,158 @@ class LocalStore:
         max_keys: int | None,
         start_after: str | None,
     ) -> Iterator[ListEntry]:
-        bucket_dir = self._bucket_dir(bucket, "list_objects")
         full_prefix = self._prefix + prefix
         after = self._prefix + start_after if start_after else None
-        if max_keys == 0:
-            return
         cut = full_prefix.rfind("/") + 1
-        folder = bucket_dir
-        for segment in full_prefix[:cut].split("/")[:-1]:
-            folder = folder / _dir_name(segment)
-        collapse = delimiter == "/"
-        walk = self._walk(folder, full_prefix[:cut], full_prefix[cut:], after, collapse=collapse)
-        count = 0
-        last_prefix: str | None = None
-        for full, path in walk:
-            entry: ListEntry | None
-            if path is None:
-                entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(full))
-            elif delimiter and not collapse and delimiter in full[len(full_prefix) :]:
-                rest = full[len(full_prefix) :]
-                common = full_prefix + rest[: rest.index(delimiter) + len(delimiter)]
-                if common == last_prefix or (after is not None and common <= after):
-                    continue
-                last_prefix = common
-                entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(common))
-            else:
-                entry = self._list_info(bucket, full, path)
-                if entry is None:
-                    continue
-            yield entry
-            count += 1
-            if max_keys is not None and count >= max_keys:
-                return
-
-    def _list_info(self, bucket: str, full: str, path: Path) -> ObjectInfo | None:
+        dirs = [_dir_name(segment) for segment in full_prefix[:cut].split("/")[:-1]]
+        chain = self._open_listing(bucket, dirs)
         try:
-            with path.open("rb") as handle:
+            if max_keys == 0 or len(chain) <= len(dirs):
+                return
+            collapse = delimiter == "/"
+            folder = self._root.joinpath(bucket, *dirs)
+            walk = self._walk(
+                chain[-1], folder, full_prefix[:cut], full_prefix[cut:], after, collapse=collapse
+            )
+            count = 0
+            last_prefix: str | None = None
+            for full, found in walk:
+                entry: ListEntry | None
+                if found is None:
+                    entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(full))
+                elif delimiter and not collapse and delimiter in full[len(full_prefix) :]:
+                    rest = full[len(full_prefix) :]
+                    common = full_prefix + rest[: rest.index(delimiter) + len(delimiter)]
+                    if common == last_prefix or (after is not None and common <= after):
+                        continue
+                    last_prefix = common
+                    entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(common))
+                else:
+                    entry = self._list_info(bucket, full, found)
+                    if entry is None:
+                        continue
+                yield entry
+                count += 1
+                if max_keys is not None and count >= max_keys:
+                    return
+        finally:
+            _close(chain)
+
+    def _open_listing(self, bucket: str, dirs: Sequence[str]) -> list[int]:
+        """``[bucket fd, fds of dirs...]`` for a listing, shorter when a folder of the
+        prefix is missing or a link (nothing to list there). The caller closes them all.
+
+        Raises:
+            BucketNotFound, PermissionDenied: as ``_open_bucket``.
+        """
+        bucket_fd = self._open_bucket(bucket, "list_objects")
+        try:
+            return self._descend(bucket_fd, dirs, operation="list_objects", bucket=bucket)
+        except (FileNotFoundError, NotADirectoryError):
+            return [bucket_fd]
+        except PermissionDenied as exc:
+            log.warning("list_objects: nothing listed below %s", exc.message)
+            return [bucket_fd]
+        except OSError as exc:
+            os.close(bucket_fd)
+            raise self._os_error(exc, "list_objects", bucket) from exc
+
+    def _list_info(self, bucket: str, full: str, found: _Found) -> ObjectInfo | None:
+        key = self._unprefix(full)
+        try:
+            fd = os.open(found.name, _FILE_FLAGS, dir_fd=found.dir_fd)
+            with os.fdopen(fd, "rb") as handle:
                 header = _read_trailer(handle)
         except (FileNotFoundError, NotADirectoryError):
             return None  # deleted while listing
-        except IntegrityError:
-            log.warning("skipping damaged object file %s", path)
+        except IntegrityError as exc:
+            log.warning(
+                "list_objects: skipping the damaged object %r of bucket %s (%s: %s)",
+                key,
+                bucket,
+                found.folder / found.name,
+                exc.message,
+            )
             return None
         except OSError as exc:
-            raise self._os_error(exc, "list_objects", bucket, self._unprefix(full)) from exc
-        return _info(bucket, self._unprefix(full), header, full=False)
+            if exc.errno == errno.ELOOP:
+                log.warning("list_objects: skipping %s, a symbolic link", found.folder / found.name)
+                return None
+            raise self._os_error(exc, "list_objects", bucket, key) from exc
+        return _info(bucket, key, header, full=False)
 
     def _walk(
         self,
+        folder_fd: int,
         folder: Path,
         path_key: str,
         partial: str,
         after: str | None,
         *,
         collapse: bool,
-    ) -> Iterator[tuple[str, Path | None]]:
+    ) -> Generator[tuple[str, _Found | None], None, None]:
         """Yield ``(full_key, file)`` for every object below ``folder`` in key order.
 
-        ``path_key`` is the key prefix ``folder`` stands for; only children whose
-        segment starts with ``partial`` are visited. With ``collapse``, a child folder
-        is yielded once as ``(prefix, None)`` (if it holds a key after ``after``)
-        instead of being walked. Code-point order of ``str`` is UTF-8 byte order.
+        ``folder_fd`` is the open folder (``folder`` its path, for messages); the
+        ``_Found`` yielded is valid until the next step of the walk. ``path_key`` is the
+        key prefix ``folder`` stands for; only children whose segment starts with
+        ``partial`` are visited. With ``collapse``, a child folder is yielded once as
+        ``(prefix, None)`` (if it holds a key after ``after``) instead of being walked.
+        Code-point order of ``str`` is UTF-8 byte order. Links are never followed.
         """
-        children: list[tuple[str, str, bool, str]] = []
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    name = entry.name
-                    if name.startswith("."):
-                        continue
-                    try:
-                        is_dir = entry.is_dir(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    if is_dir:
-                        segment = "" if name == EMPTY_SEGMENT_DIR else decode_segment(name)
-                        sort_key = None if segment is None else segment + "/"
-                    elif name.endswith(OBJECT_SUFFIX):
-                        segment = decode_segment(name[: -len(OBJECT_SUFFIX)])
-                        sort_key = segment
-                    else:
-                        continue
-                    if segment is None or sort_key is None or not segment.startswith(partial):
-                        continue
-                    children.append((sort_key, segment, is_dir, name))
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        children.sort()
-        for sort_key, _segment, is_dir, name in children:
+        for sort_key, is_dir, name in self._children(folder_fd, folder, partial):
             key = path_key + sort_key
             if not is_dir:
                 if after is None or key > after:
-                    yield key, folder / name
+                    yield key, _Found(folder_fd, name, folder)
                 continue
             # every key below this folder starts with ``key``
             if after is not None and key < after and not after.startswith(key):
                 continue
             below = after if after is not None and after.startswith(key) else None
-            if collapse:
-                # S3 (and Ceph) yield a common prefix only if it sorts after start_after
-                if below is None and next(
-                    self._walk(folder / name, key, "", None, collapse=False), None
-                ):
+            if collapse and below is not None:
+                continue  # S3 (and Ceph) yield a common prefix only if it sorts after start_after
+            child_fd = _open_listed_folder(name, folder_fd, folder)
+            if child_fd is None:
+                continue
+            try:
+                inner = self._walk(child_fd, folder / name, key, "", below, collapse=False)
+                if not collapse:
+                    yield from inner
+                    continue
+                with contextlib.closing(inner):
+                    holds_keys = next(inner, None) is not None
+                if holds_keys:
                     yield key, None
-            else:
-                yield from self._walk(folder / name, key, "", below, collapse=False)
+            finally:
+                os.close(child_fd)
+
+    @staticmethod
+    def _children(folder_fd: int, folder: Path, partial: str) -> list[tuple[str, bool, str]]:
+        """``(sort key, is a folder, name)`` of the folder's objects and key folders whose
+        segment starts with ``partial``, sorted; links are skipped with a warning."""
+        children: list[tuple[str, bool, str]] = []
+        try:
+            with os.scandir(folder_fd) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if name.startswith("."):
+                        continue
+                    try:
+                        is_link = entry.is_symlink()
+                        is_dir = entry.is_dir(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if is_link:
+                        log.warning("list_objects: skipping %s, a symbolic link", folder / name)
+                        continue
+                    sort_key = _sort_key(name, is_dir=is_dir)
+                    if sort_key is not None and sort_key.startswith(partial):
+                        children.append((sort_key, is_dir, name))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        children.sort()
+        return children
 
     # ------------------------------------------------------------ copy, move
     def copy_object(
@@ -1179,7 +1451,7 @@ class LocalStore:
         encryption: str | None = None,
         lifecycle: Sequence[Any] | bool | None = None,
         object_lock: bool | None = None,
-    ) -> bool:
+    ) -> EnsureReport:
         """Create the bucket if it is missing (as ``S3Store.ensure_bucket``).
 
         Args:
@@ -1188,7 +1460,7 @@ class LocalStore:
                 anything is created). The ``BUCKET_CREATE_*`` settings are ignored.
 
         Returns:
-            True when this call created the bucket.
+            One ``bucket`` step: ``created`` or ``exists``.
 
         Raises:
             InvalidArgument: invalid name.
@@ -1213,21 +1485,116 @@ class LocalStore:
             )
         with self._lock:
             if self.bucket_exists(bucket):
-                return False
+                return EnsureReport(bucket, (EnsureStep("bucket", "exists"),))
             self.create_bucket(bucket)
-            return True
+            return EnsureReport(bucket, (EnsureStep("bucket", "created"),))
 
 
 # ------------------------------------------------------------------ helpers
+class _Found(NamedTuple):
+    """An object file met by a listing: its folder's open descriptor, its name, and the
+    folder's path (for messages)."""
+
+    dir_fd: int
+    name: str
+    folder: Path
+
+
+def _sort_key(name: str, *, is_dir: bool) -> str | None:
+    """The listing sort key of a folder entry (its decoded segment, plus ``/`` for a
+    folder), or None if it is neither a key folder nor an object file."""
+    if is_dir:
+        segment = "" if name == EMPTY_SEGMENT_DIR else decode_segment(name)
+        return None if segment is None else segment + "/"
+    if name.endswith(OBJECT_SUFFIX):
+        return decode_segment(name[: -len(OBJECT_SUFFIX)])
+    return None
+
+
+def _open_listed_folder(name: str, dir_fd: int, folder: Path) -> int | None:
+    """The descriptor of a folder a listing walks into; None (with a warning for a link)
+    if it is gone or was swapped for a link or a file since it was read."""
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if _link_error(exc, name, dir_fd, folder / name, "list_objects") is not None:
+            log.warning("list_objects: skipping %s, a symbolic link", folder / name)
+        return None
+
+
+def _link_error(
+    exc: OSError,
+    name: str,
+    dir_fd: int | None,
+    where: Path | Callable[[], Path],
+    operation: str,
+    bucket: str | None = None,
+    key: str | None = None,
+) -> PermissionDenied | None:
+    """The error for an ``O_NOFOLLOW`` open of ``name`` that failed because it is a link;
+    None when it failed for another reason. Costs an ``lstat`` on failures only."""
+    if exc.errno not in _LINK_ERRNOS:
+        return None
+    try:
+        if not stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode):
+            return None
+    except OSError:
+        return None
+    if callable(where):
+        where = where()
+    return PermissionDenied(
+        f"{operation} failed: {str(where)!r} is a symbolic link; the local store follows "
+        "no link at or below its root",
+        code="SymlinkRefused",
+        bucket=bucket,
+        key=key,
+    )
+
+
+def _open_at(
+    name: str,
+    flags: int,
+    dir_fd: int,
+    where: Path | Callable[[], Path],
+    operation: str,
+    bucket: str | None = None,
+    key: str | None = None,
+) -> int:
+    """``os.open(name, flags, dir_fd=dir_fd)``, with a link met under ``O_NOFOLLOW``
+    raised as ``PermissionDenied`` naming ``where`` (a path, or a function making it only
+    when needed); other errors as they are."""
+    try:
+        return os.open(name, flags, 0o666, dir_fd=dir_fd)
+    except OSError as exc:
+        refused = _link_error(exc, name, dir_fd, where, operation, bucket, key)
+        if refused is not None:
+            raise refused from exc
+        raise
+
+
+def _close(fds: Iterable[int]) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 def _trailer(header: Mapping[str, Any]) -> bytes:
     raw = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
     return raw + _TRAILER.pack(len(raw), MAGIC)
 
 
 def _read_trailer(handle: IO[bytes]) -> dict[str, Any]:
-    """Read the properties from the end of an object file; leaves the file at offset 0."""
+    """Read the properties from the end of an object file; leaves the file at offset 0.
+
+    Raises:
+        IntegrityError: not a regular file, no trailer, or a trailer whose JSON is not
+            the properties the store writes (see ``_check_header``).
+    """
     try:
-        total = os.fstat(handle.fileno()).st_size
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise IntegrityError("the object file is not a regular file")
+        total = status.st_size
         if total < _TRAILER.size:
             raise IntegrityError("the object file has no trailer")
         handle.seek(total - _TRAILER.size)
@@ -1235,12 +1602,58 @@ def _read_trailer(handle: IO[bytes]) -> dict[str, Any]:
         if magic != MAGIC or length > MAX_HEADER_BYTES or length > total - _TRAILER.size:
             raise IntegrityError("the object file's trailer is damaged")
         handle.seek(total - _TRAILER.size - length)
-        header = json.loads(handle.read(length).decode("utf-8"))
-        if not isinstance(header, dict) or int(header["size"]) != total - _TRAILER.size - length:
-            raise IntegrityError("the object file's size does not match its trailer")
+        header = _check_header(
+            json.loads(handle.read(length).decode("utf-8")), total - _TRAILER.size - length
+        )
     except (ValueError, KeyError, TypeError, struct.error) as exc:
         raise IntegrityError(f"the object file's trailer is damaged ({exc})") from exc
     handle.seek(0)
+    return header
+
+
+def _is_text_map(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+def _is_timestamp(value: object) -> bool:
+    if value is None:
+        return True  # written before the field existed: shown as 1970
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return _FIRST_STAMP <= value <= _LAST_STAMP
+
+
+# the seconds ``datetime`` can show (years 1 to 9999, UTC), with a second to spare
+_FIRST_STAMP = datetime(1, 1, 1, 0, 0, 1, tzinfo=UTC).timestamp()
+_LAST_STAMP = datetime(9999, 12, 31, 23, 59, 58, tzinfo=UTC).timestamp()
+
+# what a trailer's fields must be for ``_info`` and the readers to use them as they are
+_FIELD_CHECKS: tuple[tuple[str, str, Any], ...] = (
+    ("etag", "no ETag", lambda v: isinstance(v, str) and v != ""),
+    ("last_modified", "a bad last-modified time", _is_timestamp),
+    ("metadata", "bad user metadata", lambda v: v is None or _is_text_map(v)),
+    ("content_type", "a bad content type", lambda v: v is None or isinstance(v, str)),
+)
+
+
+def _check_header(header: object, data_size: int) -> dict[str, Any]:
+    """The trailer's properties, checked: a JSON object whose ``size`` is the data's,
+    with a non-empty ``etag``, a representable ``last_modified``, ``metadata`` mapping
+    text to text and a text ``content_type`` (the last three may be absent).
+
+    Raises:
+        IntegrityError: the first field that is wrong, named.
+    """
+    if not isinstance(header, dict):
+        raise IntegrityError("the object file's trailer is not a JSON object")
+    size = header.get("size")
+    if isinstance(size, bool) or not isinstance(size, int) or size != data_size:
+        raise IntegrityError("the object file's size does not match its trailer")
+    for field, problem, valid in _FIELD_CHECKS:
+        if not valid(header.get(field)):
+            raise IntegrityError(f"the object file's trailer has {problem} ({field})")
     return header
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 import os
+import stat
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import IO
 from backend.src.libs.bucket.errors import InvalidArgument
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+NAME_MAX = 255  # bytes in one file name: Linux, macOS, the BSDs
+_TEMP_OVERHEAD = len("." + "." + uuid.UUID(int=0).hex + ".part")  # 39: what temp_name adds
 
 
 def guess_content_type(key: str) -> str:
@@ -48,11 +51,18 @@ def writable_target(path: str | os.PathLike[str]) -> Path:
     """``path`` as a ``Path`` after checking a file can be written there.
 
     Raises:
-        InvalidArgument: not a path, a folder, or its folder is missing or not writable.
+        InvalidArgument: not a path, a folder, a file name longer than ``NAME_MAX`` bytes
+            (code ``NameTooLong``), or its folder is missing or not writable.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise InvalidArgument(f"destination_path must be a path, not {type(path).__name__}")
     target = Path(path)
+    if len(os.fsencode(target.name)) > NAME_MAX:
+        raise InvalidArgument(
+            f"destination_path {str(target)!r} has a file name of "
+            f"{len(os.fsencode(target.name))} bytes; the file-system limit is {NAME_MAX}",
+            code="NameTooLong",
+        )
     if target.is_dir():
         raise InvalidArgument(
             f"destination_path {str(target)!r} is a directory", code="IsADirectory"
@@ -82,6 +92,12 @@ def remaining_size(stream: IO[bytes]) -> int | None:
         return None
 
 
+def fsync_fd(fd: int) -> None:
+    """Flush an open folder's entries (a rename in it) to disk; best effort."""
+    with contextlib.suppress(OSError):
+        os.fsync(fd)
+
+
 def fsync_dir(folder: Path) -> None:
     """Flush a folder's entries (a rename in it) to disk; best effort."""
     try:
@@ -89,11 +105,32 @@ def fsync_dir(folder: Path) -> None:
     except OSError:
         return
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        fsync_fd(fd)
     finally:
         os.close(fd)
+
+
+def temp_name(name: str) -> str:
+    """A fresh hidden name for a temporary file beside ``name``, at most ``NAME_MAX`` bytes.
+
+    ``.<name>.<32 hex>.part``, with ``name`` cut (on its bytes) so that the whole fits:
+    any name the file system accepts gets a temporary name it accepts too.
+    """
+    room = NAME_MAX - _TEMP_OVERHEAD
+    stem = os.fsencode(name)[:room]
+    return f".{os.fsdecode(stem)}.{uuid.uuid4().hex}.part"
+
+
+def _kept_mode(target: Path) -> int | None:
+    """The permission bits of the file ``target`` names now (a link's target's), or None.
+
+    Set-user-ID, set-group-ID and sticky bits are not kept: new bytes under an old
+    privilege would be a surprise.
+    """
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode) & 0o777
+    except OSError:
+        return None
 
 
 @contextlib.contextmanager
@@ -103,11 +140,19 @@ def atomic_file(target: Path) -> Iterator[int]:
 
     ``target`` holds its old bytes (or does not exist) until the rename: a failure or a
     killed writer never leaves it half-written.
+
+    Modes: a new file gets ``0o666`` less the process umask (``0o644`` with the usual
+    ``022``); replacing an existing file keeps its permission bits (``0o600`` stays
+    ``0o600``) but not its owner, group, ACLs or set-ID bits (a rename makes a new file,
+    owned by this process).
     """
-    temp = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
-    fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    temp = target.parent / temp_name(target.name)
+    mode = _kept_mode(target)
+    fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o666)
     try:
         try:
+            if mode is not None:
+                os.fchmod(fd, mode)
             yield fd
             os.fsync(fd)
         finally:

@@ -976,12 +976,17 @@ class LocalStore:
     ) -> int:
         """Copy the object to ``path``; the file appears whole or not at all.
 
+        An existing file at ``path`` keeps its permission bits; a new one gets ``0o666``
+        less the umask (see ``localfiles.atomic_file``).
+
         Returns:
             The number of bytes written.
 
         Raises:
-            InvalidArgument: ``path`` is a folder, or its folder is missing or not writable.
+            InvalidArgument: ``path`` is a folder, its file name is over 255 bytes (code
+                ``NameTooLong``), or its folder is missing or not writable.
             ObjectNotFound, BucketNotFound: nothing to download.
+            IntegrityError: the object's file is damaged (``path`` is left as it was).
         """
         target = writable_target(path)
         handle, header = self._open(bucket, key, "download_file")

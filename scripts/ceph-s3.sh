@@ -133,6 +133,11 @@ rgw crypt s3 kms backend = testing
 rgw crypt s3 kms encryption keys = testkey-1=$(head -c32 /dev/urandom | base64)
 # lifecycle: one "day" = 10 s, so expiration rules can be tested
 rgw lc debug interval = 10
+# reclaim the space of deleted objects and aborted uploads within a minute (default: 2 h),
+# so a long test run does not fill the OSD with garbage awaiting collection
+rgw gc obj min wait = 30
+rgw gc processor period = 30
+rgw gc processor max time = 30
 EOF
   log "mon on $MON_PORT, osd ports $OSD_MIN-$OSD_MAX, rgw on $RGW_PORT ($OBJECTSTORE)"
   monmaptool --create --fsid "$FSID" --addv a "[v2:127.0.0.1:$MON_PORT]" \

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from backend.src.libs.bucket import batch
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import (
     AuthenticationFailed,
@@ -209,11 +210,17 @@ class Context:
 
     @property
     def store(self) -> ObjectStore:
-        """The main store (``S3Store`` or ``LocalStore``, from the settings)."""
+        """The main store (``S3Store`` or ``LocalStore``, from the settings). A local
+        folder store chosen because no setting points at S3 is announced on stderr
+        (its absolute root), unless ``--quiet``."""
         if self._store is None:
-            from backend.src.libs.bucket.factory import make_store
+            from backend.src.libs.bucket.factory import local_announcement, make_store
 
-            self._store = make_store(self.config)
+            config = self.config
+            self._store = make_store(config)
+            implicit = "storage_type" not in config.sources
+            if config.storage_type == "local" and implicit and not self.args.quiet:
+                self.err(local_announcement(config))
         return self._store
 
     def make_store(self, config: BucketConfig) -> ObjectStore:
@@ -442,16 +449,39 @@ def _copy_tree(ctx: Context, src: str, dst: str, done: list[dict[str, object]]) 
             _copy_one(ctx, str(path), f"s3://{d.bucket}/{base}{rel}", done)
         return
     prefix = s.key if not s.key or s.key.endswith("/") else s.key + "/"
+    if d is None:
+        _download_tree(ctx, s.bucket, prefix, Path(dst), done)
+        return
     for entry in store.list_objects(s.bucket, prefix=prefix):
         if not isinstance(entry, ObjectInfo):
             continue
         rel = entry.key[len(prefix) :]
-        if d is None:
-            target = Path(dst, *rel.split("/"))
-            _copy_one(ctx, f"s3://{s.bucket}/{entry.key}", str(target), done)
-        else:
-            base = d.key if not d.key or d.key.endswith("/") else d.key + "/"
-            _copy_one(ctx, f"s3://{s.bucket}/{entry.key}", f"s3://{d.bucket}/{base}{rel}", done)
+        base = d.key if not d.key or d.key.endswith("/") else d.key + "/"
+        _copy_one(ctx, f"s3://{s.bucket}/{entry.key}", f"s3://{d.bucket}/{base}{rel}", done)
+
+
+def _download_tree(
+    ctx: Context, bucket: str, prefix: str, folder: Path, done: list[dict[str, object]]
+) -> None:
+    """``cp -r s3://bucket/prefix folder``: ``batch.download_directory``, the library's one
+    download-to-folder routine (keys escaping ``folder`` refused, folder markers made
+    folders). Each failed key gets a line on stderr; any failure exits 1."""
+    results = batch.download_directory(ctx.store, bucket, folder, prefix=prefix)
+    root = folder.resolve()
+    for item in results:
+        if item.error is not None:
+            ctx.err(f"{PROG}: could not download {item.key!r}: {item.error}")
+            continue
+        target = root / item.key[len(prefix) :]
+        done.append(
+            {"source": f"s3://{bucket}/{item.key}", "destination": str(target), "bytes": item.value}
+        )
+        if not ctx.json:
+            verb = "folder" if item.key.endswith("/") else "download"
+            ctx.out(f"{verb}: s3://{bucket}/{item.key} to {target}")
+    failed = sum(1 for item in results if item.error is not None)
+    if failed:
+        raise CliError(f"{failed} of {len(results)} key(s) could not be downloaded")
 
 
 def cmd_cp(ctx: Context) -> int:
@@ -753,13 +783,14 @@ def cmd_health(ctx: Context) -> int:
                 "ok": True,
                 "storage": config.storage_type,
                 "endpoint": _describe_store(config),
+                "selected_by": config.selected_by,
                 "latency_ms": round(latency * 1000, 1),
             }
         )
     else:
         ctx.out(
             f"ok: {config.storage_type} {_describe_store(config)} answered in "
-            f"{latency * 1000:.1f} ms"
+            f"{latency * 1000:.1f} ms (chosen by: {config.selected_by})"
         )
     return EXIT_OK
 
@@ -881,7 +912,12 @@ class _Doctor:
                 "set BUCKET_LOCAL_ROOT to a writable folder",
             )
         else:
-            self.add("local root", "ok", f"{root} is writable ({latency * 1000:.1f} ms)")
+            self.add(
+                "local root",
+                "ok",
+                f"{root} is writable ({latency * 1000:.1f} ms); local folder store chosen "
+                f"by: {self.config.selected_by}",
+            )
         for name in (
             "endpoint reachable",
             "credentials",
@@ -1193,6 +1229,7 @@ def cmd_doctor(ctx: Context) -> int:
                 "ok": not failed,
                 "storage": ctx.config.storage_type,
                 "endpoint": _describe_store(ctx.config),
+                "selected_by": ctx.config.selected_by,
                 "checks": [
                     {"name": c.name, "status": c.status, "detail": c.detail, "fix": c.fix}
                     for c in checks

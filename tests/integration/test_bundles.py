@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -53,12 +57,21 @@ def bundles(any_store: StoreCase, clock: FakeClock) -> BundleStore:
 # ---------------------------------------------------------------- the bundle
 def test_checksum_is_sha256_of_canonical_json() -> None:
     """The checksum is SHA-256 of sorted-key, compact, UTF-8 JSON of the content fields."""
-    b = EvidenceBundle.create("audit", {"b": [1, 2], "a": "é"}, id="x1",
-                              metadata={"m": "1"}, clock=lambda: JAN_31)
+    b = EvidenceBundle.create(
+        "audit", {"b": [1, 2], "a": "é"}, id="x1", metadata={"m": "1"}, clock=lambda: JAN_31
+    )
     expected = json.dumps(
-        {"id": "x1", "type": "audit", "created_at": "2025-01-31T23:59:30.000000Z", "version": 1,
-         "data": {"a": "é", "b": [1, 2]}, "metadata": {"m": "1"}},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        {
+            "id": "x1",
+            "type": "audit",
+            "created_at": "2025-01-31T23:59:30.000000Z",
+            "version": 1,
+            "data": {"a": "é", "b": [1, 2]},
+            "metadata": {"m": "1"},
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     ).encode("utf-8")
     assert canonical_json(b.content()) == expected
     assert b.checksum == hashlib.sha256(expected).hexdigest()
@@ -79,8 +92,16 @@ def test_bundle_is_immutable() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("type", "a/b"), ("type", ".."), ("type", "_index"), ("type", "x\ny"), ("id", "../x"),
-     ("id", "a\\b"), ("id", ""), ("id", "a..b")],
+    [
+        ("type", "a/b"),
+        ("type", ".."),
+        ("type", "_index"),
+        ("type", "x\ny"),
+        ("id", "../x"),
+        ("id", "a\\b"),
+        ("id", ""),
+        ("id", "a..b"),
+    ],
 )
 def test_invalid_type_and_id_refused(field: str, value: str) -> None:
     """Types and ids with '/', '..', '\\', control characters, or a leading '_' raise InvalidArgument."""
@@ -102,8 +123,13 @@ def test_naive_dates_and_non_json_refused() -> None:
 # ------------------------------------------------------------------ storing
 def test_store_and_get(any_store: StoreCase, bundles: BundleStore) -> None:
     """put stores the canonical JSON at evidence/{type}/{YYYY}/{MM}/{id}.json; get returns an equal bundle."""
-    b = EvidenceBundle.create("audit", {"event": "login", "n": 3}, id="ev-1",
-                              metadata={"source": "web"}, clock=lambda: JAN_31)
+    b = EvidenceBundle.create(
+        "audit",
+        {"event": "login", "n": 3},
+        id="ev-1",
+        metadata={"source": "web"},
+        clock=lambda: JAN_31,
+    )
     bundles.put(b)
     key = "evidence/audit/2025/01/ev-1.json"
     assert bundles.key_of("ev-1") == key == bundle_key("audit", JAN_31, "ev-1")
@@ -111,16 +137,23 @@ def test_store_and_get(any_store: StoreCase, bundles: BundleStore) -> None:
     assert any_store.store.head_object(any_store.bucket, key).content_type == "application/json"
     got = bundles.get("ev-1")
     assert got == b
-    assert (got.checksum, dict(got.data), dict(got.metadata)) == (b.checksum, {"event": "login", "n": 3}, {"source": "web"})
+    assert (got.checksum, dict(got.data), dict(got.metadata)) == (
+        b.checksum,
+        {"event": "login", "n": 3},
+        {"source": "web"},
+    )
     assert bundles.exists("ev-1") and not bundles.exists("ev-2")
 
 
-def test_write_once_and_overwrite(any_store: StoreCase, bundles: BundleStore, clock: FakeClock) -> None:
+def test_write_once_and_overwrite(
+    any_store: StoreCase, bundles: BundleStore, clock: FakeClock
+) -> None:
     """A second put of the same id raises AlreadyExists (a Conflict); overwrite=True replaces it."""
     first = EvidenceBundle.create("audit", {"v": 1}, id="once", clock=clock)
     bundles.put(first)
-    second = EvidenceBundle.create("audit", {"v": 2}, id="once", version=2,
-                                   clock=lambda: JAN_31 + timedelta(days=40))
+    second = EvidenceBundle.create(
+        "audit", {"v": 2}, id="once", version=2, clock=lambda: JAN_31 + timedelta(days=40)
+    )
     with pytest.raises(AlreadyExists) as err:
         bundles.put(second)
     assert isinstance(err.value, Conflict)
@@ -190,7 +223,12 @@ def test_list_by_type_year_month(bundles: BundleStore) -> None:
     assert [i.id for i in bundles.list(month=12)] == ["a1"]
     assert [i.id for i in bundles.list("nothing")] == []
     info = next(bundles.list("consent"))
-    assert (info.type, info.year, info.month, info.key) == ("consent", 2025, 1, "evidence/consent/2025/01/c1.json")
+    assert (info.type, info.year, info.month, info.key) == (
+        "consent",
+        2025,
+        1,
+        "evidence/consent/2025/01/c1.json",
+    )
     assert info.size > 0
     with pytest.raises(InvalidArgument):
         bundles.list(month=13)
@@ -225,7 +263,9 @@ def test_presign(any_store: StoreCase, bundles: BundleStore) -> None:
 
 
 # ---------------------------------------------------------------- attachments
-def test_attachments_put_get_list_delete(any_store: StoreCase, bundles: BundleStore, clock: FakeClock) -> None:
+def test_attachments_put_get_list_delete(
+    any_store: StoreCase, bundles: BundleStore, clock: FakeClock
+) -> None:
     """Attachments live at attachments/{YYYY}/{MM}/{id}/{name} with content type, metadata and SHA-256."""
     a = bundles.put_attachment("ev-9", "scan.pdf", b"%PDF-1.7", metadata={"Page-Count": "1"})
     assert a.key == "attachments/2025/01/ev-9/scan.pdf"
@@ -311,7 +351,9 @@ def test_write_once_across_writers(any_store: StoreCase) -> None:
             t.join()
         assert sorted(outcomes.values()) == ["lost", "won"], outcomes
         winner = next(n for n, o in outcomes.items() if o == "won")
-        assert BundleStore(any_store.store, any_store.bucket).get(bundle_id).data == {"writer": winner}
+        assert BundleStore(any_store.store, any_store.bucket).get(bundle_id).data == {
+            "writer": winner
+        }
 
 
 def test_orphan_of_a_dead_writer_is_adopted(any_store: StoreCase) -> None:
@@ -322,8 +364,9 @@ def test_orphan_of_a_dead_writer_is_adopted(any_store: StoreCase) -> None:
     bundles = BundleStore(any_store.store, any_store.bucket)
     bundle = EvidenceBundle.create("audit", {"n": 1}, id="orphan-1")
     key = bundle_key(bundle.type, bundle.created_at, bundle.id)
-    any_store.store.put_object(any_store.bucket, key, bundle.to_json(),
-                               metadata={"sha256": bundle.checksum})  # the dead writer's half
+    any_store.store.put_object(
+        any_store.bucket, key, bundle.to_json(), metadata={"sha256": bundle.checksum}
+    )  # the dead writer's half
     with pytest.raises(ObjectNotFound):
         bundles.get("orphan-1")
     other = EvidenceBundle.create("audit", {"n": 2}, id="orphan-1", clock=lambda: bundle.created_at)
@@ -331,3 +374,176 @@ def test_orphan_of_a_dead_writer_is_adopted(any_store: StoreCase) -> None:
         bundles.put(other)
     bundles.put(bundle)
     assert bundles.get("orphan-1").data == {"n": 1}
+
+
+# ------------------------------------------------------------ issue 15 items 4, 9, 20
+def _another_store(case: StoreCase) -> Any:
+    """A second store on the same place, as another process would have: no lock, no state
+    shared with ``case.store``."""
+    return type(case.store)(case.store.config)  # type: ignore[call-arg, attr-defined]
+
+
+def _race(*writers: Callable[[], object]) -> list[str]:
+    """Run the writers at once; each outcome is "won" or "lost" (AlreadyExists)."""
+    barrier = threading.Barrier(len(writers))
+    outcomes: list[str] = ["?"] * len(writers)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            writers[i]()
+            outcomes[i] = "won"
+        except AlreadyExists:
+            outcomes[i] = "lost"
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(writers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_attachment_write_once_across_writers(any_store: StoreCase) -> None:
+    """Two writers with no shared lock (two stores, as two processes) store the same
+    attachment with different bytes, 12 rounds: each time exactly one wins and
+    get_attachment returns the winner's bytes."""
+    other = _another_store(any_store)
+    try:
+        for round_no in range(12):
+            bundle_id = f"att-race-{round_no}"
+            bodies = [f"writer-a-{round_no}".encode(), f"writer-b-{round_no}".encode()]
+            writers = [BundleStore(store, any_store.bucket) for store in (any_store.store, other)]
+            outcomes = _race(
+                *(
+                    functools.partial(w.put_attachment, bundle_id, "doc.txt", body)
+                    for w, body in zip(writers, bodies, strict=True)
+                )
+            )
+            assert sorted(outcomes) == ["lost", "won"], (round_no, outcomes)
+            winner = bodies[outcomes.index("won")]
+            assert (
+                BundleStore(any_store.store, any_store.bucket).get_attachment(bundle_id, "doc.txt")
+                == winner
+            )
+    finally:
+        other.close()
+
+
+def _attachment_writer(
+    kind: str, config: Any, bucket: str, writer: str, rounds: int, barrier: Any, results: Any
+) -> None:
+    """One process of ``test_attachment_write_once_across_processes``: its own store."""
+    from backend.src.libs.bucket.local_store import LocalStore
+    from backend.src.libs.bucket.s3_store import S3Store
+
+    store = S3Store(config) if kind == "s3" else LocalStore(config)
+    bundles = BundleStore(store, bucket)
+    for round_no in range(rounds):
+        barrier.wait(timeout=60)
+        try:
+            bundles.put_attachment(f"proc-{round_no}", "doc.txt", f"{writer}-{round_no}".encode())
+            results.put((round_no, writer, "won"))
+        except AlreadyExists:
+            results.put((round_no, writer, "lost"))
+        except Exception as exc:  # reported, so the test shows it
+            results.put((round_no, writer, repr(exc)))
+    store.close()
+
+
+def test_attachment_write_once_across_processes(any_store: StoreCase) -> None:
+    """Two processes store the same attachment with different bytes, 12 rounds: exactly
+    one wins each round, and the stored bytes are the winner's."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    config = any_store.store.config  # type: ignore[attr-defined]
+    procs = [
+        ctx.Process(
+            target=_attachment_writer,
+            args=(any_store.kind, config, any_store.bucket, name, 12, barrier, results),
+        )
+        for name in ("a", "b")
+    ]
+    for p in procs:
+        p.start()
+    outcomes: dict[int, dict[str, str]] = {}
+    for _ in range(24):
+        round_no, writer, outcome = results.get(timeout=120)
+        outcomes.setdefault(round_no, {})[writer] = outcome
+    for p in procs:
+        p.join(timeout=60)
+    reader = BundleStore(any_store.store, any_store.bucket)
+    for round_no, by_writer in sorted(outcomes.items()):
+        assert sorted(by_writer.values()) == ["lost", "won"], (round_no, by_writer)
+        winner = next(w for w, o in by_writer.items() if o == "won")
+        assert (
+            reader.get_attachment(f"proc-{round_no}", "doc.txt") == f"{winner}-{round_no}".encode()
+        )
+
+
+def test_first_attachments_of_an_id_share_one_folder(any_store: StoreCase) -> None:
+    """Two writers storing the first attachments of one id at once, with clocks on both
+    sides of a month change: one folder pointer is created, both attachments land in
+    that folder and are listed."""
+    other = _another_store(any_store)
+    try:
+        for round_no in range(6):
+            bundle_id = f"folder-race-{round_no}"
+            jan = BundleStore(any_store.store, any_store.bucket, clock=lambda: JAN_31)
+            feb = BundleStore(
+                other, any_store.bucket, clock=lambda: datetime(2025, 2, 1, tzinfo=UTC)
+            )
+            outcomes = _race(
+                functools.partial(jan.put_attachment, bundle_id, "a.txt", b"a"),
+                functools.partial(feb.put_attachment, bundle_id, "b.txt", b"b"),
+            )
+            assert outcomes == ["won", "won"]
+            reader = BundleStore(any_store.store, any_store.bucket)
+            listed = list(reader.list_attachments(bundle_id))
+            assert [a.name for a in listed] == ["a.txt", "b.txt"], round_no
+            assert len({a.key.rsplit("/", 1)[0] for a in listed}) == 1
+            assert reader.get_attachment(bundle_id, "b.txt") == b"b"
+    finally:
+        other.close()
+
+
+def test_attachment_without_checksum_is_integrity_error(
+    any_store: StoreCase, bundles: BundleStore
+) -> None:
+    """An attachment overwritten without its sha256 metadata (forged bytes, metadata
+    dropped or other metadata only) raises IntegrityError instead of returning them."""
+    a = bundles.put_attachment("ev-f", "data.bin", b"original", metadata={"origin": "scanner"})
+    any_store.store.put_object(any_store.bucket, a.key, b"forged")
+    with pytest.raises(IntegrityError, match="sha256"):
+        bundles.get_attachment("ev-f", "data.bin")
+    any_store.store.put_object(any_store.bucket, a.key, b"forged", metadata={"origin": "scanner"})
+    with pytest.raises(IntegrityError, match="sha256"):
+        bundles.get_attachment("ev-f", "data.bin")
+    # an empty checksum is no checksum
+    any_store.store.put_object(any_store.bucket, a.key, b"forged", metadata={"sha256": ""})
+    with pytest.raises(IntegrityError):
+        bundles.get_attachment("ev-f", "data.bin")
+
+
+def test_attachment_overwrite_still_allowed_when_asked(bundles: BundleStore) -> None:
+    """Write-once refuses a second put of a name with AlreadyExists naming overwrite;
+    overwrite=True replaces the bytes and their checksum, and reads verify again."""
+    bundles.put_attachment("ev-o", "x.txt", b"one")
+    with pytest.raises(AlreadyExists, match="overwrite"):
+        bundles.put_attachment("ev-o", "x.txt", b"two")
+    assert bundles.get_attachment("ev-o", "x.txt") == b"one"
+    bundles.put_attachment("ev-o", "x.txt", b"two", overwrite=True)
+    assert bundles.get_attachment("ev-o", "x.txt") == b"two"
+
+
+def test_create_with_empty_id_is_refused(any_store: StoreCase, bundles: BundleStore) -> None:
+    """id="" is an invalid id (InvalidArgument), never replaced by a random one; only
+    id=None (the default) draws a random id. Nothing is stored."""
+    with pytest.raises(InvalidArgument, match="id"):
+        EvidenceBundle.create("audit", {"x": 1}, id="", clock=lambda: JAN_31)
+    with pytest.raises(InvalidArgument, match="id"):
+        bundles.create("audit", {"x": 1}, id="")
+    assert [e.key for e in any_store.store.list_objects(any_store.bucket)] == []  # type: ignore[union-attr]
+    assert len(EvidenceBundle.create("audit", {}, clock=lambda: JAN_31).id) == 32

@@ -16,11 +16,12 @@ Checksum: SHA-256 (hex) of the canonical JSON of ``{id, type, created_at, versio
 data, metadata}``: keys sorted, separators ``,`` and ``:``, UTF-8, no ASCII escaping.
 It is checked when a bundle is stored and when it is read; a mismatch raises
 ``IntegrityError``. Attachments carry their SHA-256 in the ``sha256`` metadata entry,
-checked on read too.
+checked on read too: an attachment without it is an ``IntegrityError`` as well.
 
-Write-once is checked before writing (``AlreadyExists``); the check and the write are
-serialised within one ``BundleStore`` instance but not across processes (the
-``ObjectStore`` protocol has no conditional put).
+Write-once (``AlreadyExists``) is the store's atomic conditional write where it offers
+one (``put_object(if_none_match="*")``: S3 and the local store), so it holds across
+processes for bundles, their pointers, attachments and the attachments' folder pointer.
+A store without it gets a check-then-write, serialised within one ``BundleStore`` only.
 """
 
 from __future__ import annotations
@@ -221,13 +222,14 @@ class EvidenceBundle:
         version: int = 1,
         clock: Clock = utc_now,
     ) -> EvidenceBundle:
-        """A new bundle; ``id`` defaults to a random UUID hex, ``created_at`` to ``clock()``.
+        """A new bundle; ``id`` defaults (None) to a random UUID hex, ``created_at`` to
+        ``clock()``.
 
         Raises:
-            InvalidArgument: an invalid field.
+            InvalidArgument: an invalid field (``id=""`` included: only None draws an id).
         """
         return cls(
-            id=id or uuid.uuid4().hex,
+            id=uuid.uuid4().hex if id is None else id,
             type=type,
             created_at=clock(),
             data=data,
@@ -338,8 +340,10 @@ class BundleStore:
 
     Thread-safety: one instance may be shared by threads; the write-once check and the
     write are done under one lock; across processes, where the store offers write-once
-    puts (S3 and the local store), the bundle and its pointer are written with
-    ``If-None-Match: *``, so exactly one of two writers of an id succeeds.
+    puts (S3 and the local store), the bundle, its pointer, each attachment (without
+    ``overwrite``) and the attachments' folder pointer are written with
+    ``If-None-Match: *``, so exactly one of two writers of an id (or of an attachment
+    name) succeeds.
     """
 
     def __init__(self, store: ObjectStore, bucket: str, *, clock: Clock = utc_now) -> None:
@@ -673,7 +677,9 @@ class BundleStore:
         Args:
             content_type: default: guessed from ``name`` by the store.
             metadata: user metadata (``sha256`` is reserved).
-            overwrite: default False: an existing name raises ``AlreadyExists``.
+            overwrite: default False: an existing name raises ``AlreadyExists``, checked
+                by the store's atomic write-once put (``If-None-Match: *``), so of two
+                writers of one name, in any processes, exactly one succeeds.
 
         Raises:
             InvalidArgument: invalid id, name, metadata or data.
@@ -692,20 +698,31 @@ class BundleStore:
                 "metadata name 'sha256' is reserved for the attachment's checksum"
             )
         meta["sha256"] = hashlib.sha256(body).hexdigest()
+        once: dict[str, Any] = {"if_none_match": "*"} if not overwrite and self._write_once else {}
         with self._lock:
             folder = self._attachment_folder(bundle_id, create=True)
             assert folder is not None
             key = folder + name
-            if not overwrite and self.store.object_exists(self.bucket, key):
-                raise AlreadyExists(
+
+            def taken() -> AlreadyExists:
+                return AlreadyExists(
                     f"attachment {name!r} of {bundle_id!r} already exists "
                     "(pass overwrite=True to replace it)",
                     bucket=self.bucket,
                     key=key,
                 )
-            result = self.store.put_object(
-                self.bucket, key, body, content_type=content_type, metadata=meta
-            )
+
+            # without a conditional put: check, then write (atomic within this instance)
+            if not overwrite and not once and self.store.object_exists(self.bucket, key):
+                raise taken()
+            try:
+                result = self.store.put_object(
+                    self.bucket, key, body, content_type=content_type, metadata=meta, **once
+                )
+            except Conflict as exc:
+                if not once:
+                    raise
+                raise taken() from exc
         info = self.store.head_object(self.bucket, key)
         return AttachmentInfo(
             id=bundle_id,
@@ -721,20 +738,39 @@ class BundleStore:
     def get_attachment(self, bundle_id: str, name: str) -> bytes:
         """The attachment's bytes, checked against their SHA-256.
 
+        Every attachment is stored with its SHA-256 (``sha256`` metadata): one without it
+        was replaced outside ``put_attachment`` (or damaged) and is refused.
+
         Raises:
             ObjectNotFound: no such attachment.
-            IntegrityError: the bytes do not match the stored SHA-256.
+            IntegrityError: the ``sha256`` metadata is missing or empty, or the bytes do
+                not match it.
         """
         key = self._attachment_key(bundle_id, name)
-        data = self.store.get_object(self.bucket, key)
-        expected = self.store.head_object(self.bucket, key).metadata.get("sha256")
-        if expected and hashlib.sha256(data).hexdigest() != expected:
-            raise IntegrityError(
-                f"attachment {name!r} of {bundle_id!r}: SHA-256 mismatch",
-                bucket=self.bucket,
-                key=key,
-            )
-        return data
+        for attempt in (1, 2):
+            info = self.store.head_object(self.bucket, key)
+            expected = info.metadata.get("sha256")
+            if not expected:
+                raise IntegrityError(
+                    f"attachment {name!r} of {bundle_id!r} has no sha256 checksum (every "
+                    "attachment is stored with one): it was replaced outside "
+                    "put_attachment or damaged",
+                    bucket=self.bucket,
+                    key=key,
+                )
+            data = self.store.get_object(self.bucket, key)
+            if hashlib.sha256(data).hexdigest() == expected:
+                return data
+            # replaced between the HEAD and the GET (put_attachment(overwrite=True))?
+            # then read the new one once; else the bytes are not the ones stored
+            if attempt == 1 and self.store.head_object(self.bucket, key).etag != info.etag:
+                continue
+            break
+        raise IntegrityError(
+            f"attachment {name!r} of {bundle_id!r}: SHA-256 mismatch",
+            bucket=self.bucket,
+            key=key,
+        )
 
     def head_attachment(self, bundle_id: str, name: str) -> AttachmentInfo:
         """The attachment's size, content type, metadata, ETag and date.
@@ -812,21 +848,42 @@ class BundleStore:
         return f"{ATTACHMENTS}/{INDEX}/{bundle_id}.json"
 
     def _attachment_folder(self, bundle_id: str, *, create: bool) -> str | None:
+        """The id's attachment folder, read from its pointer. With ``create``, a missing
+        pointer is created write-once: of two writers of an id's first attachments (in
+        any processes, their clocks in different months), one pointer wins and both
+        use its folder."""
         key = self._attachment_pointer_key(bundle_id)
-        try:
-            raw = self.store.get_object(self.bucket, key)
-        except NotFound:
-            if not create:
-                return None
-            now = _utc(self.clock(), "clock()")
-            folder = f"{ATTACHMENTS}/{now.year:04d}/{now.month:02d}/{bundle_id}/"
-            self.store.put_object(
-                self.bucket,
-                key,
-                canonical_json({"id": bundle_id, "prefix": folder}),
-                content_type="application/json",
-            )
-            return folder
+        for _ in range(3):
+            try:
+                raw = self.store.get_object(self.bucket, key)
+            except NotFound:
+                if not create:
+                    return None
+                now = _utc(self.clock(), "clock()")
+                folder = f"{ATTACHMENTS}/{now.year:04d}/{now.month:02d}/{bundle_id}/"
+                once: dict[str, Any] = {"if_none_match": "*"} if self._write_once else {}
+                try:
+                    self.store.put_object(
+                        self.bucket,
+                        key,
+                        canonical_json({"id": bundle_id, "prefix": folder}),
+                        content_type="application/json",
+                        **once,
+                    )
+                except Conflict:
+                    if not once:
+                        raise
+                    continue  # another writer created it first: use theirs
+                return folder
+            return self._folder_of(bundle_id, key, raw)
+        raise Conflict(
+            f"the attachment pointer of {bundle_id!r} keeps changing (created and deleted "
+            "by other writers); try again",
+            bucket=self.bucket,
+            key=key,
+        )
+
+    def _folder_of(self, bundle_id: str, key: str, raw: bytes) -> str:
         try:
             folder = json.loads(raw.decode("utf-8"))["prefix"]
         except (ValueError, KeyError, TypeError) as exc:

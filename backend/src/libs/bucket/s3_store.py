@@ -19,15 +19,19 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 from backend.src.libs.bucket import presign, redact, transfer
 from backend.src.libs.bucket.bucket_admin import (
+    EnsureReport,
+    EnsureStep,
     LifecycleRule,
     LockMode,
     S3BucketFeatures,
     check_lock_mode,
     check_tags,
     default_lifecycle,
+    run_step,
     tagging_header,
 )
 from backend.src.libs.bucket.config import (
@@ -38,10 +42,13 @@ from backend.src.libs.bucket.config import (
 )
 from backend.src.libs.bucket.errors import (
     AlreadyExists,
+    AuthenticationFailed,
     ConfigError,
     Conflict,
     InvalidArgument,
     NotFound,
+    NotSupported,
+    PermissionDenied,
     StorageError,
     translate,
 )
@@ -119,7 +126,7 @@ class S3Store(S3BucketFeatures):
         self._injected = client is not None
         self._lock = threading.Lock()
         self._batch_delete_ok = True
-        self._prefix = self.config.prefix
+        self._prefix = self.config.key_prefix  # the prefix is a folder: "a" stores "a/k"
         self._sts_client = sts_client
         self._session: Any = None
         self._botocore_config: Any = None
@@ -159,14 +166,24 @@ class S3Store(S3BucketFeatures):
             from botocore.config import Config
             from botocore.exceptions import BotoCoreError
 
-            from backend.src.libs.bucket.credentials import make_session
+            from backend.src.libs.bucket.credentials import (
+                configured_endpoint,
+                make_session,
+                require_credentials,
+            )
 
             session = make_session(cfg, sts_client=self._sts_client)
-            checksum = cfg.effective_checksum_mode
+            require_credentials(session, cfg)
+            # no endpoint in the settings: boto3 reads AWS_ENDPOINT_URL* or the config
+            # file's endpoint_url itself; addressing and checksums follow that endpoint
+            effective = cfg
+            if cfg.endpoint_url is None:
+                effective = cfg.replace(endpoint_url=configured_endpoint(session))
+            checksum = effective.effective_checksum_mode
             settings_: dict[str, Any] = {
                 "region_name": cfg.region,
                 "signature_version": cfg.signature_version,
-                "s3": {"addressing_style": cfg.effective_addressing_style},
+                "s3": {"addressing_style": effective.effective_addressing_style},
                 "retries": {"total_max_attempts": cfg.max_retries + 1, "mode": cfg.retry_mode},
                 "connect_timeout": cfg.connect_timeout,
                 "read_timeout": cfg.read_timeout,
@@ -289,17 +306,22 @@ class S3Store(S3BucketFeatures):
                 bucket=bucket,
                 status=409,
             )
+        try:
+            self._create_bucket(bucket, object_lock=object_lock)
+        except AlreadyExists as exc:
+            if not (exist_ok and exc.code == "BucketAlreadyOwnedByYou"):
+                raise
+
+    def _create_bucket(self, bucket: str, *, object_lock: bool) -> None:
+        """One CreateBucket with the region rule (no ``LocationConstraint`` in
+        us-east-1). Raises ``AlreadyExists`` for a bucket already yours too."""
         kwargs: dict[str, Any] = {"Bucket": bucket}
         if object_lock:
             kwargs["ObjectLockEnabledForBucket"] = True  # also turns versioning on
         if self.config.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.config.region}
-        try:
-            with self._translating("create_bucket", bucket):
-                self.client.create_bucket(**kwargs)
-        except AlreadyExists as exc:
-            if not (exist_ok and exc.code == "BucketAlreadyOwnedByYou"):
-                raise
+        with self._translating("create_bucket", bucket):
+            self.client.create_bucket(**kwargs)
         log.debug("created bucket %s", bucket)
 
     def bucket_exists(self, bucket: str) -> bool:
@@ -394,7 +416,12 @@ class S3Store(S3BucketFeatures):
             storage_class: e.g. ``"STANDARD_IA"`` (default ``BUCKET_STORAGE_CLASS``).
             tags: object tags (at most 10).
             if_none_match: ``"*"`` makes the put write-once: ``AlreadyExists`` when the
-                key exists (checked atomically by the server, multipart too).
+                key exists, checked atomically by the server on the request that creates
+                the object. Above the multipart threshold, only AWS S3 is trusted to check
+                it on CompleteMultipartUpload (Ceph RGW ignores it there); elsewhere the
+                body goes up as one conditional PUT (a stream of unknown length is
+                spooled first: memory up to the threshold, then a temporary file), so at
+                most 5 GiB (``transfer.MAX_SINGLE_PUT``).
             lock_mode, retain_until: object lock retention of the new version
                 (bucket created with object lock).
             legal_hold: put a legal hold on the new version.
@@ -404,6 +431,8 @@ class S3Store(S3BucketFeatures):
         Raises:
             InvalidArgument: bad bucket name, key, metadata, option or data type.
             AlreadyExists: ``if_none_match="*"`` and the key exists.
+            NotSupported: ``if_none_match="*"`` with a stream above 5 GiB on a server other
+                than AWS S3 (nothing is written).
         """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
@@ -437,11 +466,11 @@ class S3Store(S3BucketFeatures):
         size = remaining_size(stream)
         if size is not None and size < settings.threshold(self.config):
             return self._put_small(bucket, key, full, stream, size, extra, progress, write_once)
-        with (
-            _write_once_conflict(write_once, bucket, key),
-            self._translating("put_object", bucket, key),
-            self._maybe_write_once(bucket, full, write_once),
-        ):
+        if write_once:
+            return self._upload_once(
+                "put_object", bucket, key, full, stream, size, extra, progress, settings
+            )
+        with self._translating("put_object", bucket, key):
             sent = transfer.upload(
                 self.client,
                 self.config,
@@ -516,6 +545,8 @@ class S3Store(S3BucketFeatures):
         Raises:
             InvalidArgument: ``path`` is missing, unreadable or not a regular file.
             AlreadyExists: ``if_none_match="*"`` and the key exists.
+            NotSupported: ``if_none_match="*"`` with a file above 5 GiB on a server other
+                than AWS S3 (refused before any request).
         """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
@@ -539,11 +570,11 @@ class S3Store(S3BucketFeatures):
         if size < settings.threshold(self.config):
             with source.open("rb") as handle:
                 return self._put_small(bucket, key, full, handle, size, extra, progress, write_once)
-        with (
-            _write_once_conflict(write_once, bucket, key),
-            self._translating("upload_file", bucket, key),
-            self._maybe_write_once(bucket, full, write_once),
-        ):
+        if write_once:
+            return self._upload_once(
+                "upload_file", bucket, key, full, str(source), size, extra, progress, settings
+            )
+        with self._translating("upload_file", bucket, key):
             transfer.upload(
                 self.client,
                 self.config,
@@ -685,13 +716,16 @@ class S3Store(S3BucketFeatures):
         store's ranged-download settings for this call.
 
         One GET below ``multipart_threshold`` (streamed to a temporary file beside
-        ``path``, fsynced, then renamed); above it, parallel ranged GETs.
+        ``path``, fsynced, then renamed); above it, parallel ranged GETs. An existing
+        file at ``path`` keeps its permission bits; a new one gets ``0o666`` less the
+        umask (see ``localfiles.atomic_file``).
 
         Returns:
             The number of bytes written.
 
         Raises:
-            InvalidArgument: ``path`` is a folder, or its folder is missing or not writable.
+            InvalidArgument: ``path`` is a folder, its file name is over 255 bytes (code
+                ``NameTooLong``), or its folder is missing or not writable.
             ObjectNotFound, BucketNotFound: nothing to download.
         """
         check_bucket_name(bucket)
@@ -1118,10 +1152,103 @@ class S3Store(S3BucketFeatures):
             out.update(_sse_c_args(customer_key))
         return out
 
+    # ------------------------------------------------------------ write-once
+    def _upload_once(
+        self,
+        operation: str,
+        bucket: str,
+        key: str,
+        full: str,
+        source: str | IO[bytes],
+        size: int | None,
+        extra: dict[str, Any],
+        progress: ProgressCallback | None,
+        settings: transfer.TransferSettings,
+    ) -> UploadResult:
+        """A write-once upload of a file name or a stream at or above the multipart
+        threshold (``size`` None: unknown length). An existing object is never replaced.
+
+        - AWS S3 checks ``If-None-Match: *`` on CompleteMultipartUpload: multipart, the
+          condition added to that request (a stream of unknown length shorter than the
+          threshold is one conditional PUT).
+        - Any other server may ignore it there (Ceph RGW 16 does, and completes over the
+          object): one conditional PUT of at most ``transfer.MAX_SINGLE_PUT`` bytes, a
+          stream of unknown length spooled first; larger bodies raise ``NotSupported``.
+        """
+        threshold = settings.threshold(self.config)
+        if self._multipart_checks_if_none_match():
+            if size is None and not isinstance(source, str):
+                with self._translating(operation, bucket, key):
+                    head, source = transfer.read_ahead(source, threshold)
+                if len(head) < threshold:
+                    return self._put_small(
+                        bucket, key, full, head, len(head), extra, progress, True
+                    )
+            with (
+                _write_once_conflict(True, bucket, key),
+                self._translating(operation, bucket, key),
+                self._maybe_write_once(bucket, full, True),
+            ):
+                sent = transfer.upload(
+                    self.client,
+                    self.config,
+                    source,
+                    bucket,
+                    full,
+                    extra_args=extra,
+                    size=size,
+                    progress=progress,
+                    settings=settings,
+                )
+            return UploadResult(bucket=bucket, key=key, size=size if size is not None else sent)
+        limit = transfer.MAX_SINGLE_PUT
+        with contextlib.ExitStack() as cleanup:
+            if size is None and not isinstance(source, str):
+                with self._translating(operation, bucket, key):
+                    source, size = transfer.spool(source, memory=threshold, limit=limit)
+                cleanup.callback(source.close)
+            assert size is not None
+            if size > limit:
+                raise NotSupported(
+                    f"write-once upload of {size} bytes refused: one PUT carries at most "
+                    f"5 GiB ({limit} bytes), and above that a write-once upload needs a "
+                    "server that checks If-None-Match on CompleteMultipartUpload (AWS S3; "
+                    "Ceph RGW ignores it there and would replace the object); nothing "
+                    "was written",
+                    code="WriteOnceTooLarge",
+                    bucket=bucket,
+                    key=key,
+                )
+            with (
+                _write_once_conflict(True, bucket, key),
+                self._translating(operation, bucket, key),
+            ):
+                transfer.upload_once(
+                    self.client,
+                    self.config,
+                    source,
+                    bucket,
+                    full,
+                    extra_args=extra,
+                    size=size,
+                    progress=progress,
+                    settings=settings,
+                )
+        return UploadResult(bucket=bucket, key=key, size=size)
+
+    def _multipart_checks_if_none_match(self) -> bool:
+        """True when the server is AWS S3 (judged by the endpoint the client really uses,
+        wherever it came from), which checks ``If-None-Match`` on CompleteMultipartUpload.
+        Other servers are not trusted to: Ceph RGW 16 ignores it there."""
+        endpoint = getattr(self.client.meta, "endpoint_url", None) or ""
+        host = (urlsplit(str(endpoint)).hostname or "").lower()
+        return host == "amazonaws.com" or host.endswith(".amazonaws.com")
+
     @contextlib.contextmanager
     def _maybe_write_once(self, bucket: str, full: str, write_once: bool) -> Iterator[None]:
         """While a write-once multipart upload of ``bucket``/``full`` runs, its
-        CompleteMultipartUpload carries ``If-None-Match: *`` (s3transfer cannot pass it)."""
+        CompleteMultipartUpload carries ``If-None-Match: *`` (s3transfer cannot pass it).
+        Used on AWS S3 only (``_multipart_checks_if_none_match``)."""
         if not write_once:
             yield
             return
@@ -1206,7 +1333,8 @@ class S3Store(S3BucketFeatures):
             expiration: seconds or a timedelta, 1 s .. 7 days (default 3600).
             content_type: PUT only: the ``Content-Type`` the uploader must send.
             version_id: GET only: a given version.
-            download_name: GET only: served as ``Content-Disposition: attachment``.
+            download_name: GET only: served as ``Content-Disposition: attachment``,
+                encoded by ``presign.content_disposition`` (control characters refused).
 
         Raises:
             InvalidArgument: bad bucket, key, method or expiration (names ``expiration``).
@@ -1222,7 +1350,7 @@ class S3Store(S3BucketFeatures):
         if version_id is not None:
             params["VersionId"] = version_id
         if download_name is not None:
-            params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
+            params["ResponseContentDisposition"] = presign.content_disposition(download_name)
         with self._translating("presign_url", bucket, key):
             signer = self.signing_client
             credentials = self._path_style_credentials(signer)
@@ -1290,9 +1418,15 @@ class S3Store(S3BucketFeatures):
         encryption: str | None = None,
         lifecycle: list[LifecycleRule] | tuple[LifecycleRule, ...] | bool | None = None,
         object_lock: bool | None = None,
-    ) -> bool:
-        """HEAD the bucket; on 404 create it (region rule, "already yours" tolerated)
-        and configure it. An existing bucket is left as it is.
+    ) -> EnsureReport:
+        """HEAD the bucket; on 404 create it (region rule) and set it up. An existing
+        bucket is left as it is.
+
+        A 403 on the HEAD is recorded (``denied``) and not fatal: the credentials may
+        use a bucket they cannot see. When another process creates the bucket at the
+        same moment, this call reports ``exists`` and leaves the setup to the creator.
+        A setting the server does not implement (Ceph RGW 16 has no bucket default
+        encryption) is ``unsupported`` and the other steps still run.
 
         Args:
             versioning: enable versioning (default ``BUCKET_CREATE_VERSIONING``, off).
@@ -1300,46 +1434,79 @@ class S3Store(S3BucketFeatures):
                 ``BUCKET_CREATE_ENCRYPTION``, none).
             lifecycle: rules, or True for the settings' policy (default
                 ``BUCKET_CREATE_LIFECYCLE``: 30 d STANDARD_IA, 90 d GLACIER, expire 365 d,
-                abort incomplete multipart uploads after 7 d).
+                abort incomplete multipart uploads after 7 d), under the key prefix.
             object_lock: create with object lock (default ``BUCKET_CREATE_OBJECT_LOCK``).
 
         Returns:
-            True when this call created the bucket.
+            One step per action: ``bucket`` (created / exists / denied / failed), then,
+            for a bucket this call created, ``versioning``, ``encryption`` and
+            ``lifecycle`` as asked (set / unsupported / failed, with the reason).
 
         Raises:
-            InvalidArgument: invalid name (no request made) or options.
-            AlreadyExists: another account owns the name.
-            NotSupported / InvalidArgument: the server refused a configuration; the
-                bucket exists then, unconfigured in that respect.
+            InvalidArgument: invalid name or options (before any request).
         """
         check_bucket_name(bucket)
         cfg = self.config
         versioning = cfg.create_versioning if versioning is None else versioning
         encryption = cfg.create_encryption if encryption is None else encryption
         object_lock = cfg.create_object_lock if object_lock is None else object_lock
-        if lifecycle is None:
-            lifecycle = cfg.create_lifecycle
-        rules: tuple[LifecycleRule, ...] = ()
-        if lifecycle is True:
-            rules = (default_lifecycle(cfg),)
-        elif lifecycle:
-            rules = tuple(lifecycle)
+        rules = _creation_rules(cfg, cfg.create_lifecycle if lifecycle is None else lifecycle)
         if encryption is not None and encryption not in SSE_ALGORITHMS:
             raise InvalidArgument(f"encryption must be AES256 or aws:kms, not {encryption!r}")
-        if self.bucket_exists(bucket):
-            return False
-        self.create_bucket(bucket, object_lock=bool(object_lock))
-        if versioning and not object_lock:
-            self.set_versioning(bucket, True)
-        if encryption is not None:
-            self.set_bucket_encryption(
-                bucket,
-                encryption,
-                kms_key_id=cfg.sse_kms_key_id if encryption == "aws:kms" else None,
+        first = self._ensure_exists(bucket, object_lock=bool(object_lock))
+        steps = [first]
+        if first.outcome == "created":
+            if versioning and not object_lock:
+                steps.append(run_step("versioning", lambda: self.set_versioning(bucket, True)))
+            if encryption is not None:
+                kms = cfg.sse_kms_key_id if encryption == "aws:kms" else None
+                steps.append(
+                    run_step(
+                        "encryption",
+                        lambda: self.set_bucket_encryption(bucket, encryption, kms_key_id=kms),
+                    )
+                )
+            if rules:
+                steps.append(run_step("lifecycle", lambda: self.set_lifecycle(bucket, rules)))
+        report = EnsureReport(bucket=bucket, steps=tuple(steps))
+        for step in report.steps:
+            if step.outcome in ("unsupported", "denied", "failed"):
+                log.warning(
+                    "ensure_bucket %s: %s %s: %s", bucket, step.name, step.outcome, step.reason
+                )
+        return report
+
+    def _ensure_exists(self, bucket: str, *, object_lock: bool) -> EnsureStep:
+        """The ``bucket`` step: HEAD, and on 404 create (racing creators tolerated)."""
+        try:
+            if self.bucket_exists(bucket):
+                return EnsureStep("bucket", "exists")
+        except AuthenticationFailed as exc:
+            return EnsureStep("bucket", "failed", exc.message, exc)
+        except PermissionDenied as exc:
+            return EnsureStep(
+                "bucket", "denied", f"HEAD refused (403), going on: {exc.message}", exc
             )
-        if rules:
-            self.set_lifecycle(bucket, rules)
-        return True
+        except StorageError as exc:
+            return EnsureStep("bucket", "failed", exc.message, exc)
+        try:
+            self._create_bucket(bucket, object_lock=object_lock)
+        except AlreadyExists as exc:
+            if exc.code != "BucketAlreadyOwnedByYou":
+                return EnsureStep("bucket", "failed", exc.message, exc)
+            return EnsureStep("bucket", "exists", "created meanwhile by another process")
+        except StorageError as exc:
+            return EnsureStep("bucket", "failed", exc.message, exc)
+        return EnsureStep("bucket", "created", "with object lock" if object_lock else "")
+
+
+def _creation_rules(
+    config: BucketConfig, lifecycle: list[LifecycleRule] | tuple[LifecycleRule, ...] | bool
+) -> tuple[LifecycleRule, ...]:
+    """The lifecycle rules of a new bucket: the settings' policy for True, none for False."""
+    if lifecycle is True:
+        return (default_lifecycle(config),)
+    return tuple(lifecycle) if lifecycle else ()
 
 
 class _TranslatingStream:

@@ -4,6 +4,11 @@ Uploads: s3transfer already splits, parallelises, retries parts and aborts a fai
 multipart upload; this module configures it from ``BucketConfig`` and adapts its
 progress events to ``progress(bytes_done, bytes_total)``.
 
+Write-once uploads that may not rely on ``If-None-Match`` at CompleteMultipartUpload
+(every server but AWS S3, see ``docs/reliability.md``) go up as one conditional PUT of at
+most ``MAX_SINGLE_PUT`` bytes: ``upload_once``, with ``spool`` making a stream of unknown
+length re-readable first.
+
 Downloads: ``ranged_download`` continues a GET already made with parallel ranged GETs
 (see its docstring for why not s3transfer). Nothing here retries requests on its own:
 botocore does; a body dropped mid-read is resumed by the store's ``_body_chunks``.
@@ -11,11 +16,14 @@ botocore does; a body dropped mid-read is resumed by the store's ``_body_chunks`
 
 from __future__ import annotations
 
+import functools
+import io
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import InvalidArgument
@@ -43,6 +51,9 @@ def transfer_config(
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
 MAX_PARTS = 10_000
+MAX_SINGLE_PUT = 5 * 1024 * 1024 * 1024
+"""The largest body one PutObject may carry (S3's limit, Ceph RGW's default too)."""
+SPOOL_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,153 @@ def upload(
         future = manager.upload(source, bucket, key, extra_args=extra_args, subscribers=subscribers)
         future.result()
     return int(subscribers[0].done)
+
+
+def upload_once(
+    client: Any,
+    config: BucketConfig,
+    source: str | IO[bytes],
+    bucket: str,
+    key: str,
+    *,
+    extra_args: dict[str, Any],
+    size: int,
+    progress: ProgressCallback | None,
+    settings: TransferSettings | None = None,
+) -> int:
+    """Upload a file name or a seekable stream of ``size`` bytes (at most
+    ``MAX_SINGLE_PUT``) as ONE PutObject carrying ``If-None-Match: *``, whatever the
+    multipart threshold: the server checks the condition on the request that creates the
+    object, so an existing object is never replaced (412, raised as s3transfer raises it).
+
+    s3transfer sends it (progress per chunk, not counted while botocore hashes the body,
+    rewound on a retry); a stream is lent to it and stays open.
+
+    Raises:
+        ValueError: ``size`` above ``MAX_SINGLE_PUT`` (the caller checks first).
+    """
+    if size > MAX_SINGLE_PUT:
+        raise ValueError(f"{size} bytes do not fit one PUT ({MAX_SINGLE_PUT} at most)")
+    tconfig = transfer_config(config, settings)
+    tconfig.multipart_threshold = size + 1  # never multipart: one PUT carries the condition
+    body: Any = source if isinstance(source, str) else _Lent(source)
+    subscribers = _subscribers(progress, size)
+    with _write_once_manager()(client, tconfig) as manager:
+        future = manager.upload(
+            body,
+            bucket,
+            key,
+            extra_args={**extra_args, "IfNoneMatch": "*"},
+            subscribers=subscribers,
+        )
+        future.result()
+    return int(subscribers[0].done)
+
+
+@functools.cache
+def _write_once_manager() -> type[TransferManager]:
+    """A ``TransferManager`` that lets ``IfNoneMatch`` through to PutObject (s3transfer
+    filters it out of ``extra_args``). Only ``upload_once`` uses it, and only for single
+    PUTs: were it ever to start a multipart upload, botocore would refuse ``IfNoneMatch``
+    on CreateMultipartUpload (a parameter error), never drop it silently."""
+    from s3transfer.manager import TransferManager
+
+    class WriteOnceManager(TransferManager):
+        ALLOWED_UPLOAD_ARGS = [  # noqa: RUF012 (s3transfer declares it a plain list)
+            *TransferManager.ALLOWED_UPLOAD_ARGS,
+            "IfNoneMatch",
+        ]
+
+    return WriteOnceManager
+
+
+class _Lent:
+    """A caller's seekable stream handed to s3transfer, which closes the body of a single
+    PUT when done: closing this leaves the caller's stream open."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def read(self, amt: int | None = -1) -> bytes:
+        return self._stream.read(-1 if amt is None else amt)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def spool(stream: IO[bytes], *, memory: int, limit: int) -> tuple[IO[bytes], int]:
+    """Copy a stream of unknown length into a re-readable temporary spool: in memory up to
+    ``memory`` bytes, then a temporary file (removed when closed), so a retried request
+    can re-read it and memory stays bounded.
+
+    Reads at most ``limit + 1`` bytes: a returned size above ``limit`` means the stream is
+    longer than ``limit`` (the rest is left unread).
+
+    Returns:
+        The spool, rewound, and its size. The caller closes it.
+    """
+    # returned open to the caller, who closes it (removing the temporary file)
+    out = tempfile.SpooledTemporaryFile(max_size=max(memory, 1), prefix="bucket-spool-")  # noqa: SIM115
+    size = 0
+    try:
+        while size <= limit:
+            chunk = stream.read(min(SPOOL_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            out.write(chunk)
+            size += len(chunk)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return cast("IO[bytes]", out), size
+
+
+def read_ahead(stream: IO[bytes], size: int) -> tuple[bytes, IO[bytes]]:
+    """Read up to ``size`` bytes of ``stream``: those bytes, and a stream that yields them
+    and then the rest of ``stream`` (for deciding single PUT or multipart on a stream of
+    unknown length before the upload starts)."""
+    head = bytearray()
+    while len(head) < size:
+        chunk = stream.read(size - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return bytes(head), io.BufferedReader(_Chained(bytes(head), stream), SPOOL_CHUNK)
+
+
+class _Chained(io.RawIOBase):
+    """``head``, then the rest of ``rest``."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        chunk = self._rest.read(len(view))
+        view[: len(chunk)] = chunk
+        return len(chunk)
 
 
 def ranged_download(

@@ -156,3 +156,17 @@ def test_example_runs(
         timeout=120,
     )
     assert done.returncode == 0, f"{doc} example {number} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def test_seed_environments_match_the_doc() -> None:
+    """Every ``# environment:`` block names a known seed and the ```bash block before it
+    exports exactly that seed's variables; a drift between the two is caught (no server)."""
+    server = S3Server("fake", "http://127.0.0.1:9", "access", "secret")
+    marked = [b for b in _blocks() if ENV_MARK.match(b[2].lstrip())]
+    assert {ENV_MARK.match(code.lstrip()).group(1) for _, _, code, _ in marked} == set(  # type: ignore[union-attr]
+        SEED_ENVIRONMENTS
+    )
+    for _doc, _number, code, exports in marked:
+        assert _env_for(code, exports, server)
+    with pytest.raises(AssertionError, match="exports"):
+        _env_for("# environment: eje\n", "AWS_REGION S3_BUCKET_NAME", server)

@@ -26,7 +26,10 @@ A store without it gets a check-then-write, serialised within one ``BundleStore`
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -36,7 +39,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from backend.src.libs.bucket.errors import (
     AlreadyExists,
@@ -48,7 +51,13 @@ from backend.src.libs.bucket.errors import (
     ObjectNotFound,
     StorageError,
 )
-from backend.src.libs.bucket.store import Data, ObjectInfo, ObjectStore, UploadResult
+from backend.src.libs.bucket.store import (
+    Data,
+    ObjectInfo,
+    ObjectStore,
+    PrefixInfo,
+    UploadResult,
+)
 
 Clock = Callable[[], datetime]
 """Returns the current time (timezone-aware); injected in tests."""
@@ -57,6 +66,7 @@ EVIDENCE = "evidence"
 ATTACHMENTS = "attachments"
 INDEX = "_index"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def utc_now() -> datetime:
@@ -156,24 +166,97 @@ def _parse_iso(value: object) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-@dataclass(frozen=True)
+Layout = Literal["bucket", "eje"]
+"""How a bundle is stored: ``"bucket"`` (ours, the default for new bundles) or ``"eje"``
+(the EJE system's documents, read as they lie)."""
+
+EJE_FIELDS = (
+    "decision_id",
+    "evidence_data",
+    "created_at",
+    "evidence_type",
+    "version",
+    "checksum",
+    "metadata",
+)
+"""The fields of an EJE bundle document, in the order EJE wrote them."""
+EJE_DEFAULT_TYPE = "decision"
+
+
+def eje_checksum(data: Any) -> str:
+    """EJE's checksum: SHA-256 hex of ``json.dumps(evidence_data, sort_keys=True,
+    default=str)`` (UTF-8). It covers ``evidence_data`` only."""
+    text = json.dumps(_plain(data), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """Frozen data back to plain dicts and lists (as EJE's ``json.dumps`` saw them)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _eje_time(value: object) -> datetime:
+    """EJE's ``created_at``: ISO 8601 without a zone, UTC meant (a zone, if any, kept)."""
+    if not isinstance(value, str):
+        raise ValueError(f"is not a string: {value!r}")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _eje_version(value: object, argument: str = "version") -> int:
+    """EJE's version string (``"1.0"``) as our integer: ``"N"`` or ``"N.0"``, N >= 1."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        whole = value[:-2] if value.endswith(".0") else value
+        if whole.isdigit() and int(whole) >= 1:
+            return int(whole)
+    raise InvalidArgument(f"{argument} must be a positive integer or 'N.0', not {value!r}")
+
+
+def _one_of(ours: Any, theirs: Any, name: str, eje_name: str) -> Any:
+    if ours is not None and theirs is not None:
+        raise InvalidArgument(f"give {name} or {eje_name}, not both")
+    return theirs if ours is None else ours
+
+
+@dataclass(frozen=True, init=False)
 class EvidenceBundle:
     """One piece of evidence: typed JSON data with metadata and a SHA-256 checksum.
 
     Frozen, and ``data``/``metadata`` are deep read-only copies, so a bundle cannot
-    change after its checksum is computed. Build one with ``EvidenceBundle.create``.
+    change after its checksum is computed. Build one with ``EvidenceBundle.create``, or
+    with the constructor under our names or EJE's: ``EvidenceBundle(decision_id=...,
+    evidence_data=..., created_at=datetime.utcnow(), evidence_type="decision",
+    metadata=...)`` works as EJE's did (``created_at`` naive means UTC and defaults to
+    now, ``evidence_type`` defaults to ``"decision"``, ``version`` may be ``"1.0"``, a
+    ``checksum`` given is checked by EJE's rule); the bundle is then one of ours
+    (``layout="bucket"``) with our checksum.
 
     Attributes:
-        id: 1-128 ASCII letters, digits, ``.``, ``_``, ``-`` (no ``..``).
-        type: same rule; not starting with ``_``.
-        created_at: timezone-aware; stored in UTC with microseconds.
+        id: 1-128 ASCII letters, digits, ``.``, ``_``, ``-`` (no ``..``). EJE: ``decision_id``.
+        type: same rule; not starting with ``_``. EJE: ``evidence_type``.
+        created_at: timezone-aware (naive refused, except under EJE's names); kept in UTC.
         version: a positive integer chosen by the caller (default 1).
         data: JSON data (mappings, sequences, strings, numbers, booleans, None).
-        metadata: string to string.
-        checksum: SHA-256 hex of ``canonical_json(content())``; computed when empty.
+            EJE: ``evidence_data``.
+        metadata: string to string (an EJE bundle's may hold any JSON values).
+        checksum: computed when empty. ``layout="bucket"``: SHA-256 hex of
+            ``canonical_json(content())``; ``layout="eje"``: ``eje_checksum(data)``.
+        layout: ``"bucket"`` (default) or ``"eje"`` (read from an EJE document; stored
+            again, it keeps EJE's document and checksum).
+        verified: False only for an EJE document stored with ``"checksum": null``: its
+            checksum was computed on reading and could not be checked.
 
     Raises:
-        InvalidArgument: on construction, for any invalid field.
+        InvalidArgument: on construction, for any invalid or missing field (named, under
+            the name it was given).
         IntegrityError: on construction, when a given ``checksum`` does not match.
     """
 
@@ -181,35 +264,98 @@ class EvidenceBundle:
     type: str
     created_at: datetime
     data: Mapping[str, Any]
-    metadata: Mapping[str, str] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
     version: int = 1
     checksum: str = ""
+    layout: Layout = "bucket"
+    verified: bool = True
 
-    def __post_init__(self) -> None:
-        _check_name(self.id, "id")
-        _check_name(self.type, "type")
+    def __init__(
+        self,
+        id: str | None = None,
+        type: str | None = None,
+        created_at: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        version: int | str = 1,
+        checksum: str | None = "",
+        *,
+        layout: Layout = "bucket",
+        verified: bool = True,
+        decision_id: str | None = None,
+        evidence_type: str | None = None,
+        evidence_data: Mapping[str, Any] | None = None,
+    ) -> None:
+        eje_names = (
+            decision_id is not None or evidence_type is not None or evidence_data is not None
+        )
+        names = (
+            ("decision_id", "evidence_type", "evidence_data")
+            if eje_names
+            else ("id", "type", "data")
+        )
+        bundle_id = _one_of(id, decision_id, "id", "decision_id")
+        bundle_type = _one_of(type, evidence_type, "type", "evidence_type")
+        body = _one_of(data, evidence_data, "data", "evidence_data")
+        if eje_names:
+            bundle_type = EJE_DEFAULT_TYPE if bundle_type is None else bundle_type
+            created_at = utc_now() if created_at is None else created_at
+            if isinstance(created_at, datetime) and created_at.tzinfo is None:
+                created_at = created_at.replace(tzinfo=UTC)  # EJE's utcnow(): UTC meant
+            version = _eje_version(version)
+        for value, name in ((bundle_id, names[0]), (bundle_type, names[1]), (body, names[2])):
+            if value is None:
+                raise InvalidArgument(f"{name} is required")
+        if created_at is None:
+            raise InvalidArgument("created_at is required")
+        if layout not in ("bucket", "eje"):
+            raise InvalidArgument(f"layout must be 'bucket' or 'eje', not {layout!r}")
+        if eje_names and layout == "bucket" and checksum:
+            _check_eje_checksum(bundle_id, body, checksum)
+            checksum = ""  # EJE's checksum was checked; the bundle carries ours
+        set_ = functools.partial(object.__setattr__, self)
+        set_("layout", layout)
+        set_("verified", bool(verified))
+        set_("id", _check_name(bundle_id, names[0]))
+        set_("type", _check_name(bundle_type, names[1]))
         if self.type.startswith("_"):
-            raise InvalidArgument(f"type {self.type!r} must not start with '_' (reserved)")
-        object.__setattr__(self, "created_at", _utc(self.created_at, "created_at"))
-        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
-            raise InvalidArgument(f"version must be a positive integer, not {self.version!r}")
-        if not isinstance(self.data, Mapping):
-            raise InvalidArgument(f"data must be a mapping, not {type(self.data).__name__}")
-        object.__setattr__(self, "data", _freeze(self.data))
-        if not isinstance(self.metadata, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in self.metadata.items()
-        ):
+            raise InvalidArgument(f"{names[1]} {self.type!r} must not start with '_' (reserved)")
+        set_("created_at", _utc(created_at, "created_at"))
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise InvalidArgument(f"version must be a positive integer, not {version!r}")
+        set_("version", version)
+        if not isinstance(body, Mapping):
+            raise InvalidArgument(
+                f"{names[2]} must be a mapping, not {builtins.type(body).__name__}"
+            )
+        set_("data", _freeze(body, names[2]))
+        set_("metadata", self._checked_metadata(metadata))
+        self._set_checksum(checksum or "")
+
+    def _checked_metadata(self, metadata: Mapping[str, Any] | None) -> Mapping[str, Any]:
+        metadata = {} if metadata is None else metadata
+        if not isinstance(metadata, Mapping):
+            raise InvalidArgument(
+                f"metadata must be a mapping, not {builtins.type(metadata).__name__}"
+            )
+        if self.layout == "eje":
+            frozen: Mapping[str, Any] = _freeze(metadata, "metadata")
+            return frozen
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
             raise InvalidArgument("metadata must map strings to strings")
-        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+        return MappingProxyType(dict(metadata))
+
+    def _set_checksum(self, checksum: str) -> None:
         expected = self.compute_checksum()
-        if not self.checksum:
+        if not checksum:
             object.__setattr__(self, "checksum", expected)
-        elif self.checksum != expected:
+        elif checksum != expected:
             raise IntegrityError(
-                f"bundle {self.id!r}: checksum {self.checksum} does not match its content "
-                f"({expected})",
+                f"bundle {self.id!r}: checksum {checksum} does not match its content ({expected})",
                 key=self.id,
             )
+        else:
+            object.__setattr__(self, "checksum", checksum)
 
     @classmethod
     def create(
@@ -237,8 +383,24 @@ class EvidenceBundle:
             version=version,
         )
 
+    # EJE's attribute names, read-only
+    @property
+    def decision_id(self) -> str:
+        """EJE's name of ``id``."""
+        return self.id
+
+    @property
+    def evidence_type(self) -> str:
+        """EJE's name of ``type``."""
+        return self.type
+
+    @property
+    def evidence_data(self) -> Mapping[str, Any]:
+        """EJE's name of ``data``."""
+        return self.data
+
     def content(self) -> dict[str, Any]:
-        """The fields the checksum covers, as plain JSON values."""
+        """The fields our checksum covers, as plain JSON values."""
         return {
             "id": self.id,
             "type": self.type,
@@ -249,23 +411,58 @@ class EvidenceBundle:
         }
 
     def compute_checksum(self) -> str:
-        """SHA-256 hex of the canonical JSON of ``content()``."""
+        """The checksum by the bundle's layout's rule: ours, SHA-256 hex of the canonical
+        JSON of ``content()``; EJE's, ``eje_checksum(data)``."""
+        if self.layout == "eje":
+            return eje_checksum(self.data)
         return hashlib.sha256(canonical_json(self.content())).hexdigest()
 
     def to_json(self) -> bytes:
-        """The stored document: ``content()`` plus ``checksum``, canonical JSON."""
+        """The stored document. Ours: ``content()`` plus ``checksum``, canonical JSON.
+        EJE's: its seven fields, 2-space indented, as EJE wrote them."""
+        if self.layout == "eje":
+            return self._to_eje_json()
         return canonical_json({**self.content(), "checksum": self.checksum})
+
+    def _to_eje_json(self) -> bytes:
+        doc = {
+            "decision_id": self.id,
+            "evidence_data": _plain(self.data),
+            "created_at": self.created_at.replace(tzinfo=None).isoformat(),
+            "evidence_type": self.type,
+            "version": f"{self.version}.0",
+            "checksum": self.checksum,
+            "metadata": _plain(self.metadata),
+        }
+        return json.dumps(doc, indent=2, default=str).encode("utf-8")
+
+    def object_metadata(self) -> dict[str, str]:
+        """The object metadata stored with the document (EJE's names for EJE's layout)."""
+        if self.layout == "eje":
+            return {
+                "decision-id": self.id,
+                "evidence-type": self.type,
+                "version": f"{self.version}.0",
+                "created-at": self.created_at.replace(tzinfo=None).isoformat(),
+                "checksum": self.checksum,
+            }
+        return {"bundle-id": self.id, "bundle-type": self.type, "sha256": self.checksum}
 
     @classmethod
     def from_json(cls, raw: bytes) -> EvidenceBundle:
-        """Parse a stored document and verify its checksum.
+        """Parse a stored document, ours or EJE's, and verify its checksum.
 
         Raises:
-            IntegrityError: not valid JSON, a field missing or invalid, or a checksum
-                that does not match the content.
+            IntegrityError: not valid JSON, a field missing or invalid (named), or a
+                checksum that does not match the content.
         """
         try:
             doc = json.loads(raw.decode("utf-8"))
+        except ValueError as exc:
+            raise IntegrityError(f"the stored bundle is damaged: {exc}") from exc
+        if _is_eje(doc):
+            return cls.from_eje(doc)
+        try:
             if not isinstance(doc, dict):
                 raise ValueError("not a JSON object")
             checksum = doc["checksum"]
@@ -285,6 +482,54 @@ class EvidenceBundle:
         except (ValueError, KeyError, TypeError, InvalidArgument) as exc:
             raise IntegrityError(f"the stored bundle is damaged: {exc}") from exc
 
+    @classmethod
+    def from_eje(cls, doc: Mapping[str, Any]) -> EvidenceBundle:
+        """An EJE document (parsed JSON), read as it lies and verified.
+
+        A ``checksum`` of null is accepted (EJE stored some so): the bundle's checksum is
+        then computed and ``verified`` is False.
+
+        Raises:
+            IntegrityError: a field missing or invalid (named), or a checksum that does not
+                match ``evidence_data``.
+        """
+        missing = [name for name in EJE_FIELDS if name not in doc]
+        if missing:
+            raise IntegrityError(
+                f"the EJE bundle {doc.get('decision_id')!r} is missing the field "
+                f"{missing[0]!r}"
+                + (f" (and {', '.join(map(repr, missing[1:]))})" if missing[1:] else "")
+            )
+        checksum = doc["checksum"]
+        if checksum is not None and (not isinstance(checksum, str) or not checksum):
+            raise IntegrityError(f"the EJE bundle's field 'checksum' is invalid: {checksum!r}")
+        name = "created_at"
+        try:
+            created_at = _eje_time(doc["created_at"])
+            name = "version"
+            version = _eje_version(doc["version"])
+            name = "metadata"
+            metadata = doc["metadata"] if doc["metadata"] is not None else {}
+            name = "evidence_data"
+            return cls(
+                id=doc["decision_id"],
+                type=doc["evidence_type"],
+                created_at=created_at,
+                data=doc["evidence_data"],
+                metadata=metadata,
+                version=version,
+                checksum=checksum or "",
+                layout="eje",
+                verified=checksum is not None,
+            )
+        except IntegrityError as exc:
+            raise IntegrityError(
+                f"the EJE bundle {doc.get('decision_id')!r}: field 'checksum' does not match "
+                f"its 'evidence_data' ({exc.message})"
+            ) from exc
+        except (ValueError, TypeError, InvalidArgument) as exc:
+            raise IntegrityError(f"the EJE bundle's field {name!r} is invalid: {exc}") from exc
+
     @property
     def year(self) -> int:
         """The UTC year of ``created_at`` (the ``YYYY`` of the key)."""
@@ -294,6 +539,16 @@ class EvidenceBundle:
     def month(self) -> int:
         """The UTC month of ``created_at`` (the ``MM`` of the key)."""
         return self.created_at.month
+
+
+def _check_eje_checksum(bundle_id: object, data: object, checksum: str) -> None:
+    expected = eje_checksum(_freeze(data, "evidence_data"))
+    if checksum != expected:
+        raise IntegrityError(
+            f"bundle {bundle_id!r}: checksum {checksum} does not match its evidence_data "
+            f"by EJE's rule ({expected})",
+            key=str(bundle_id),
+        )
 
 
 @dataclass(frozen=True)
@@ -321,6 +576,56 @@ class AttachmentInfo:
     metadata: Mapping[str, str] = field(default_factory=dict)
     etag: str | None = None
     last_modified: datetime | None = None
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Where a bundle was found: its key; with a pointer, the checksum the pointer
+    recorded; found by a search, the bytes already read."""
+
+    key: str
+    checksum: str | None = None
+    pointer: bool = False
+    raw: bytes | None = None
+
+
+def _is_year(name: str) -> bool:
+    return len(name) == 4 and name.isdigit()
+
+
+def _is_month(name: str) -> bool:
+    return len(name) == 2 and name.isdigit() and 1 <= int(name) <= 12
+
+
+def _looks_eje(raw: bytes) -> bool:
+    """True for an EJE document (``decision_id``, no ``id``); damaged JSON counts as one,
+    so that reading it reports the damage."""
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        return True
+    return not isinstance(doc, dict) or _is_eje(doc)
+
+
+def _is_eje(doc: object) -> bool:
+    """An EJE document: a JSON object with EJE's names, none of ours (``id``)."""
+    return (
+        isinstance(doc, dict)
+        and "id" not in doc
+        and any(name in doc for name in ("decision_id", "evidence_data", "evidence_type"))
+    )
+
+
+def _number(value: object, argument: str, high: int) -> int | None:
+    """A year or month given as an int or a string of digits (``"2024"``, ``"01"``)."""
+    if value is None:
+        return None
+    number = value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        number = int(value)
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= high:
+        raise InvalidArgument(f"{argument} must be an integer 1-{high}, not {value!r}")
+    return number
 
 
 def bundle_key(bundle_type: str, created_at: datetime, bundle_id: str) -> str:
@@ -377,12 +682,17 @@ class BundleStore:
     def put(self, bundle: EvidenceBundle, *, overwrite: bool = False) -> UploadResult:
         """Store ``bundle`` at ``evidence/{type}/{YYYY}/{MM}/{id}.json``, then its pointer.
 
+        The document is the bundle's layout's: ours for new bundles, EJE's for a bundle
+        read from an EJE document (so its checksum still verifies wherever it is copied).
+
         Args:
             overwrite: default False: a second store of the same id raises
-                ``AlreadyExists``. True replaces it (and removes the old copy if its
-                key differs).
+                ``AlreadyExists``, whether the id is ours or an EJE bundle's (found
+                without a pointer, see ``get``). True replaces it (and removes the old
+                copy if its key differs).
 
         Raises:
+            InvalidArgument: not an ``EvidenceBundle``.
             AlreadyExists: the id is stored and ``overwrite`` is False.
             IntegrityError: the bundle's checksum does not match its content.
             StorageError: from the store (missing bucket, connection...).
@@ -397,13 +707,13 @@ class BundleStore:
             )
         key = bundle_key(bundle.type, bundle.created_at, bundle.id)
         with self._lock:
-            previous = self._pointer_or_none(bundle.id)
+            previous = self._locate(bundle.id)
             if previous is not None and not overwrite:
                 raise AlreadyExists(
-                    f"bundle {bundle.id!r} is already stored at {previous['key']} "
+                    f"bundle {bundle.id!r} is already stored at {previous.key} "
                     "(pass overwrite=True to replace it)",
                     bucket=self.bucket,
-                    key=previous["key"],
+                    key=previous.key,
                 )
             # Without overwrite, both writes are write-once where the store offers it
             # (If-None-Match: *): the bundle first, then its pointer, which claims the id.
@@ -420,11 +730,7 @@ class BundleStore:
                     key,
                     body,
                     content_type="application/json",
-                    metadata={
-                        "bundle-id": bundle.id,
-                        "bundle-type": bundle.type,
-                        "sha256": bundle.checksum,
-                    },
+                    metadata=bundle.object_metadata(),
                     **once,
                 )
             except Conflict as exc:
@@ -432,28 +738,31 @@ class BundleStore:
                 if not self._is_orphan_of(bundle, key):
                     raise self._taken(bundle.id, key) from exc
                 result = UploadResult(bucket=self.bucket, key=key, size=len(body))
-            pointer = {
-                "id": bundle.id,
-                "type": bundle.type,
-                "key": key,
-                "checksum": bundle.checksum,
-                "created_at": _iso(bundle.created_at),
-            }
             try:
-                self.store.put_object(
-                    self.bucket,
-                    self._pointer_key(bundle.id),
-                    canonical_json(pointer),
-                    content_type="application/json",
-                    **once,
-                )
+                self._write_pointer(bundle, key, once)
             except Conflict as exc:
                 with contextlib.suppress(StorageError):
                     self.store.delete_object(self.bucket, key)
                 raise self._taken(bundle.id, key) from exc
-            if previous is not None and previous["key"] != key:
-                self.store.delete_object(self.bucket, previous["key"])
+            if previous is not None and previous.key != key:
+                self.store.delete_object(self.bucket, previous.key)
         return result
+
+    def _write_pointer(self, bundle: EvidenceBundle, key: str, once: Mapping[str, Any]) -> None:
+        pointer = {
+            "id": bundle.id,
+            "type": bundle.type,
+            "key": key,
+            "checksum": bundle.checksum if bundle.verified else None,
+            "created_at": _iso(bundle.created_at),
+        }
+        self.store.put_object(
+            self.bucket,
+            self._pointer_key(bundle.id),
+            canonical_json(pointer),
+            content_type="application/json",
+            **once,
+        )
 
     @property
     def _write_once(self) -> bool:
@@ -470,7 +779,8 @@ class BundleStore:
             stored = self.store.head_object(self.bucket, key)
         except NotFound:
             return False
-        return stored.metadata.get("sha256") == bundle.checksum
+        recorded = stored.metadata.get("sha256") or stored.metadata.get("checksum")
+        return recorded == bundle.checksum
 
     def _taken(self, bundle_id: str, key: str) -> AlreadyExists:
         return AlreadyExists(
@@ -483,82 +793,198 @@ class BundleStore:
     def get(self, bundle_id: str) -> EvidenceBundle:
         """The bundle stored under ``bundle_id``, checked against its checksum.
 
+        Found by its pointer (``evidence/_index/{id}.json``: one GET); an EJE bundle,
+        which has none, by ``_find_eje``: one listing of ``evidence/`` (types), one per
+        type (years) and one per type and year (months), then one GET per month present,
+        newest first: a cost that grows with the types and months present, never with
+        the number of bundles. ``reindex()`` writes the pointers once, after which every
+        id costs one GET.
+
         Raises:
+            InvalidArgument: an invalid id (``/``, ``..``...).
             ObjectNotFound: no bundle with this id.
-            IntegrityError: the stored bundle is damaged, its checksum does not match,
-                or it is not the bundle its pointer names.
+            IntegrityError: the stored bundle is damaged (a field missing, named), its
+                checksum does not match, or it is not the bundle its key or pointer names.
         """
-        pointer = self._pointer(bundle_id)
-        try:
-            raw = self.store.get_object(self.bucket, pointer["key"])
-        except ObjectNotFound as exc:
-            raise ObjectNotFound(
-                f"bundle {bundle_id!r}: its pointer names {pointer['key']}, which is missing",
-                bucket=self.bucket,
-                key=pointer["key"],
-            ) from exc
+        found = self._locate(bundle_id)
+        if found is None:
+            raise self._not_found(bundle_id)
+        raw = found.raw
+        if raw is None:
+            try:
+                raw = self.store.get_object(self.bucket, found.key)
+            except ObjectNotFound as exc:
+                raise ObjectNotFound(
+                    f"bundle {bundle_id!r}: its pointer names {found.key}, which is missing",
+                    bucket=self.bucket,
+                    key=found.key,
+                ) from exc
+        return self._verified(bundle_id, found, raw)
+
+    def _verified(self, bundle_id: str, found: _Found, raw: bytes) -> EvidenceBundle:
         try:
             bundle = EvidenceBundle.from_json(raw)
         except IntegrityError as exc:
             raise IntegrityError(
-                f"bundle {bundle_id!r}: {exc.message}", bucket=self.bucket, key=pointer["key"]
+                f"bundle {bundle_id!r}: {exc.message}", bucket=self.bucket, key=found.key
             ) from exc
-        if bundle.id != bundle_id or bundle.checksum != pointer.get("checksum"):
+        if not bundle.verified:
+            bundle = self._checked_by_metadata(bundle, found.key)
+        recorded = found.checksum
+        if found.pointer and (
+            bundle.id != bundle_id
+            or (recorded is not None and (not bundle.verified or bundle.checksum != recorded))
+        ):
             raise IntegrityError(
-                f"bundle {bundle_id!r}: the object at {pointer['key']} is not the bundle its "
+                f"bundle {bundle_id!r}: the object at {found.key} is not the bundle its "
                 "pointer names (id or checksum differ)",
                 bucket=self.bucket,
-                key=pointer["key"],
+                key=found.key,
+            )
+        parts = found.key.split("/")
+        if (bundle.id, bundle.type) != (parts[-1][: -len(".json")], parts[1]):
+            raise IntegrityError(
+                f"bundle {bundle_id!r}: the document at {found.key} names decision_id/id "
+                f"{bundle.id!r} and evidence_type/type {bundle.type!r}, not its key's",
+                bucket=self.bucket,
+                key=found.key,
             )
         return bundle
 
+    def _checked_by_metadata(self, bundle: EvidenceBundle, key: str) -> EvidenceBundle:
+        """An EJE document with ``"checksum": null``: EJE also wrote the checksum in the
+        object metadata (``checksum``); when that holds one, the data must match it."""
+        recorded = self.store.head_object(self.bucket, key).metadata.get("checksum", "")
+        if not _SHA256.match(recorded):
+            return bundle  # nothing recorded anywhere: returned with verified=False
+        if recorded != bundle.checksum:
+            raise IntegrityError(
+                f"bundle {bundle.id!r}: its document has no checksum and its data does not "
+                f"match the checksum in its object metadata ({recorded})",
+                bucket=self.bucket,
+                key=key,
+            )
+        return dataclasses.replace(bundle, verified=True)
+
     def exists(self, bundle_id: str) -> bool:
-        """True if a bundle with this id is stored (its pointer exists)."""
-        return self._pointer_or_none(bundle_id) is not None
+        """True if a bundle with this id is stored (its pointer, or an EJE bundle)."""
+        return self._locate(bundle_id) is not None
 
     def key_of(self, bundle_id: str) -> str:
-        """The object key of the bundle ``bundle_id`` (read from its pointer).
+        """The object key of the bundle ``bundle_id`` (its pointer's, or the EJE bundle's).
 
         Raises:
             ObjectNotFound: no bundle with this id.
         """
-        return str(self._pointer(bundle_id)["key"])
+        found = self._locate(bundle_id)
+        if found is None:
+            raise self._not_found(bundle_id)
+        return found.key
+
+    def _not_found(self, bundle_id: str) -> ObjectNotFound:
+        return ObjectNotFound(
+            f"no bundle with id {bundle_id!r}",
+            bucket=self.bucket,
+            key=self._pointer_key(bundle_id),
+            status=404,
+        )
+
+    def _locate(self, bundle_id: str) -> _Found | None:
+        """Where the bundle is: its pointer's key, else an EJE document found by
+        ``_find_eje``; None if neither."""
+        pointer = self._pointer_or_none(bundle_id)
+        if pointer is not None:
+            return _Found(key=pointer["key"], checksum=pointer.get("checksum"), pointer=True)
+        return self._find_eje(bundle_id)
+
+    def _find_eje(self, bundle_id: str) -> _Found | None:
+        """An EJE bundle ``evidence/{type}/{YYYY}/{MM}/{id}.json`` (no pointer): the
+        type, year and month folders are listed with a delimiter (a few names each),
+        then each month's candidate key is read, newest month first. A document of our
+        own layout there has lost its pointer (a writer died): it is not found here."""
+        for type_folder in self._folders(f"{EVIDENCE}/", lambda name: name != INDEX):
+            for year_folder in reversed(self._folders(type_folder, _is_year)):
+                for month_folder in reversed(self._folders(year_folder, _is_month)):
+                    key = f"{month_folder}{bundle_id}.json"
+                    try:
+                        raw = self.store.get_object(self.bucket, key)
+                    except ObjectNotFound:
+                        continue
+                    if _looks_eje(raw):
+                        return _Found(key=key, raw=raw)
+        return None
+
+    def _folders(self, prefix: str, keep: Callable[[str], bool]) -> list[str]:
+        """The sub-folders of ``prefix`` (one delimited listing) whose name ``keep`` accepts."""
+        out = []
+        for entry in self.store.list_objects(self.bucket, prefix=prefix, delimiter="/"):
+            if isinstance(entry, PrefixInfo):
+                name = entry.prefix[len(prefix) :].rstrip("/")
+                if name and keep(name):
+                    out.append(entry.prefix)
+        return sorted(out)
+
+    def reindex(self) -> int:
+        """Write the pointer of every bundle that has none (EJE's), so that ``get`` costs
+        one GET for every id. Run it once after the last EJE writer has stopped: it lists
+        the whole ``evidence/`` folder once (a cost that grows with the bucket, paid once)
+        and reads each bundle without a pointer (verified: a damaged one raises). Pointers
+        are written write-once, so it is safe to run twice or next to writers.
+
+        Returns:
+            The number of pointers written.
+
+        Raises:
+            IntegrityError: a bundle without pointer is damaged (nothing more is written).
+        """
+        indexed = {
+            entry.key.rsplit("/", 1)[-1][: -len(".json")]
+            for entry in self.store.list_objects(self.bucket, prefix=f"{EVIDENCE}/{INDEX}/")
+            if isinstance(entry, ObjectInfo) and entry.key.endswith(".json")
+        }
+        once: dict[str, Any] = {"if_none_match": "*"} if self._write_once else {}
+        written = 0
+        for info in self.list():
+            if info.id in indexed:
+                continue
+            raw = self.store.get_object(self.bucket, info.key)
+            bundle = self._verified(info.id, _Found(key=info.key), raw)
+            with contextlib.suppress(Conflict):  # written meanwhile: theirs stands
+                self._write_pointer(bundle, info.key, once)
+                written += 1
+            indexed.add(info.id)
+        return written
 
     def list(
         self,
         type: str | None = None,
         *,
-        year: int | None = None,
-        month: int | None = None,
+        year: int | str | None = None,
+        month: int | str | None = None,
     ) -> Iterator[BundleInfo]:
-        """Yield stored bundles (without reading them), in key order.
+        """Yield stored bundles, ours and EJE's (without reading them), in key order.
 
         Args:
             type: default None (every type).
-            year: default None (every year).
-            month: default None (every month); 1-12.
+            year: default None (every year); 1-9999, an int or a string of digits
+                (``"2024"``, as EJE took it).
+            month: default None (every month); 1-12, an int or a string (``"01"``).
 
         Raises:
             InvalidArgument: an invalid type, year or month (raised at the call).
         """
         if type is not None:
             _check_name(type, "type")
-        if year is not None and (
-            isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999
-        ):
-            raise InvalidArgument(f"year must be an integer 1-9999, not {year!r}")
-        if month is not None and (
-            isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12
-        ):
-            raise InvalidArgument(f"month must be an integer 1-12, not {month!r}")
+        year_n = _number(year, "year", 9999)
+        month_n = _number(month, "month", 12)
         prefix = f"{EVIDENCE}/"
         if type is not None:
             prefix += f"{type}/"
-            if year is not None:
-                prefix += f"{year:04d}/"
-                if month is not None:
-                    prefix += f"{month:02d}/"
-        return self._list(prefix, year, month)
+            if year_n is not None:
+                prefix += f"{year_n:04d}/"
+                if month_n is not None:
+                    prefix += f"{month_n:02d}/"
+        return self._list(prefix, year_n, month_n)
 
     def _list(self, prefix: str, year: int | None, month: int | None) -> Iterator[BundleInfo]:
         for entry in self.store.list_objects(self.bucket, prefix=prefix):
@@ -583,7 +1009,7 @@ class BundleStore:
             )
 
     def delete(self, bundle_id: str, *, attachments: bool = False) -> None:
-        """Delete the bundle, then its pointer (and its attachments if asked).
+        """Delete the bundle, then its pointer if it has one (and its attachments if asked).
 
         Args:
             attachments: default False; True deletes the id's attachments too.
@@ -592,14 +1018,17 @@ class BundleStore:
             ObjectNotFound: no bundle with this id.
         """
         with self._lock:
-            pointer = self._pointer(bundle_id)
-            self.store.delete_object(self.bucket, pointer["key"])
-            self.store.delete_object(self.bucket, self._pointer_key(bundle_id))
+            found = self._locate(bundle_id)
+            if found is None:
+                raise self._not_found(bundle_id)
+            self.store.delete_object(self.bucket, found.key)
+            if found.pointer:
+                self.store.delete_object(self.bucket, self._pointer_key(bundle_id))
         if attachments:
             self.delete_attachments(bundle_id)
 
     def presign_url(self, bundle_id: str, *, expiration: int = 3600) -> str:
-        """A presigned GET URL of the bundle, from the store's ``presign_url``.
+        """A presigned GET URL of the bundle (ours or EJE's), from the store's ``presign_url``.
 
         Args:
             expiration: seconds the URL stays valid (default 3600).
@@ -643,17 +1072,6 @@ class BundleStore:
                 f"the pointer of bundle {bundle_id!r} names another object",
                 bucket=self.bucket,
                 key=key,
-            )
-        return pointer
-
-    def _pointer(self, bundle_id: str) -> dict[str, Any]:
-        pointer = self._pointer_or_none(bundle_id)
-        if pointer is None:
-            raise ObjectNotFound(
-                f"no bundle with id {bundle_id!r}",
-                bucket=self.bucket,
-                key=self._pointer_key(bundle_id),
-                status=404,
             )
         return pointer
 

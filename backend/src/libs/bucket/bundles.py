@@ -9,7 +9,15 @@ Layout in the bucket::
 
 ``YYYY/MM`` is the bundle's ``created_at`` month (UTC). ``get(id)`` reads the pointer,
 so it finds a bundle whatever month it was stored in: no key is ever rebuilt from
-today's date. Attachments of one id live under the month of the first one stored
+today's date.
+
+Bundles written by the EJE system (same key pattern, EJE's document: ``decision_id``,
+``evidence_data``, ``created_at`` naive UTC, ``evidence_type``, ``version`` "1.0",
+``checksum`` of ``evidence_data`` only, ``metadata``; no pointer) are read as they lie:
+``get`` finds them by listing the type, year and month folders (a few names each) and
+reading one key per month, verifies EJE's checksum and names a missing field;
+``reindex()`` writes their pointers once. New bundles keep our layout (see
+``docs/bundles.md`` for why); ``EvidenceBundle`` also takes EJE's field names. Attachments of one id live under the month of the first one stored
 (the clock's month), recorded in their pointer.
 
 Checksum: SHA-256 (hex) of the canonical JSON of ``{id, type, created_at, version,
@@ -524,8 +532,8 @@ class EvidenceBundle:
             )
         except IntegrityError as exc:
             raise IntegrityError(
-                f"the EJE bundle {doc.get('decision_id')!r}: field 'checksum' does not match "
-                f"its 'evidence_data' ({exc.message})"
+                f"the EJE bundle's field 'checksum' {checksum} does not match its "
+                f"'evidence_data' (which hashes to {eje_checksum(doc['evidence_data'])})"
             ) from exc
         except (ValueError, TypeError, InvalidArgument) as exc:
             raise IntegrityError(f"the EJE bundle's field {name!r} is invalid: {exc}") from exc

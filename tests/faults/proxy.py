@@ -174,6 +174,13 @@ class FaultProxy:
         """Answer nothing to the next ``count`` matching requests for ``seconds``."""
         return self._add(Rule("stall", count, match or matcher(), seconds=seconds))
 
+    def trickle(self, interval: float, *, after: int = 0, count: int = 1,
+                match: Matcher | None = None) -> Rule:
+        """Relay the next ``count`` matching responses at full speed for their first
+        ``after`` bytes (head included), then one byte every ``interval`` seconds: never
+        silent for long, never done."""
+        return self._add(Rule("trickle", count, match or matcher(), seconds=interval, after=after))
+
     def clear(self) -> None:
         """Forget every rule that has not fired yet (the fault is gone)."""
         with self._lock:
@@ -251,6 +258,9 @@ class FaultProxy:
                     length = 0
             if not self._pump_request(client, upstream, rest, length, upload_limit):
                 return
+            if rule is not None and rule.action == "trickle":
+                self._trickle_response(upstream, client, early, rule.seconds, rule.after)
+                return
             self._pump_response(upstream, client, early, download_limit)
         except OSError:
             _reset(client)
@@ -305,6 +315,17 @@ class FaultProxy:
             if not data:
                 return False
 
+    def _trickle_response(self, upstream: socket.socket, client: socket.socket, buffer: bytes,
+                          interval: float, after: int) -> None:
+        """Server -> client: the first ``after`` bytes of the answer at once, then one byte
+        every ``interval`` seconds (until the client goes away or the proxy stops)."""
+        answer = _read_all(upstream, buffer)
+        client.sendall(answer[:after])
+        for i in range(after, len(answer)):
+            client.sendall(answer[i : i + 1])
+            if self._closing.wait(interval):
+                return
+
     def _pump_response(self, upstream: socket.socket, client: socket.socket, buffer: bytes,
                        limit: int | None) -> None:
         """Server -> client: relay 1xx heads as they are, rewrite the final head
@@ -340,6 +361,12 @@ class FaultProxy:
             data = upstream.recv(65536)
             if not data:
                 return
+
+
+def _read_all(sock: socket.socket, buffer: bytes) -> bytes:
+    while chunk := sock.recv(65536):
+        buffer += chunk
+    return buffer
 
 
 def _read_head(sock: socket.socket) -> tuple[bytes | None, bytes]:

@@ -180,12 +180,16 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
 
     def _replaying(self, operation: str, func: Callable[[], T]) -> Callable[[], T]:
         """``func``, run once more after the store drops its connections when it fails
-        with ``ConnectionFailed`` (only for calls that can be replayed)."""
+        with ``ConnectionFailed`` (only for calls that can be replayed). A server that
+        answered too slowly (``DeadlineExceeded``) is not retried again: new connections
+        would meet the same server, and the call's time bound would double."""
 
         def run() -> T:
             try:
                 return func()
             except ConnectionFailed as exc:
+                if exc.code == "DeadlineExceeded":
+                    raise
                 self.disp.log_debug(f"{operation}: {exc}; reconnecting once", operation)
                 self._reconnect()
                 return func()

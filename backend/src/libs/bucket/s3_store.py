@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-from backend.src.libs.bucket import presign, redact, transfer
+from backend.src.libs.bucket import deadline, presign, redact, transfer
 from backend.src.libs.bucket.bucket_admin import (
     EnsureReport,
     EnsureStep,
@@ -45,6 +45,7 @@ from backend.src.libs.bucket.errors import (
     AuthenticationFailed,
     ConfigError,
     Conflict,
+    ConnectionFailed,
     InvalidArgument,
     NotFound,
     NotSupported,
@@ -200,6 +201,11 @@ class S3Store(S3BucketFeatures):
                 config=botocore_config,
             )
             self._session, self._botocore_config = session, botocore_config
+            deadline.install(
+                client, connect_timeout=cfg.connect_timeout, read_timeout=cfg.read_timeout
+            )
+            # after botocore's own 'before-call.s3' handler that adds the header
+            client.meta.events.register_last("before-call.s3", _no_expect_for_small_bodies)
         except BotoCoreError as exc:
             from botocore.exceptions import ProfileNotFound
 
@@ -254,15 +260,39 @@ class S3Store(S3BucketFeatures):
 
     @contextlib.contextmanager
     def _translating(
-        self, operation: str, bucket: str | None = None, key: str | None = None
+        self,
+        operation: str,
+        bucket: str | None = None,
+        key: str | None = None,
+        *,
+        since: float | None = None,
     ) -> Iterator[None]:
-        """Turn any botocore or network error raised inside into a ``StorageError``."""
+        """Turn any botocore or network error raised inside into a ``StorageError``; an
+        error that follows an attempt cut by its deadline (``deadline.py``) at or after
+        ``since`` (default: now) is a ``ConnectionFailed`` with code ``DeadlineExceeded``."""
+        started = time.monotonic() if since is None else since
         try:
             yield
         except StorageError:
             raise
         except Exception as exc:
+            if deadline.WATCHDOG.expired_since(started):
+                raise self._deadline_error(operation, bucket, key) from exc
             raise translate(exc, bucket=bucket, key=key, operation=operation) from exc
+
+    def _deadline_error(
+        self, operation: str, bucket: str | None, key: str | None
+    ) -> ConnectionFailed:
+        cfg = self.config
+        bound = deadline.attempt_bound(cfg.connect_timeout, cfg.read_timeout)
+        return ConnectionFailed(
+            f"{operation}: the server answered too slowly: an attempt outlived its deadline "
+            f"({bound:g} s plus 1 s per 64 KiB moved; BUCKET_CONNECT_TIMEOUT + "
+            "BUCKET_READ_TIMEOUT) and the connection was closed",
+            code="DeadlineExceeded",
+            bucket=bucket,
+            key=key,
+        )
 
     # ---------------------------------------------------------------- keys
     def _key(self, key: str, bucket: str, argument: str = "key_name") -> str:
@@ -482,7 +512,7 @@ class S3Store(S3BucketFeatures):
                 progress=progress,
                 settings=settings,
             )
-        return UploadResult(bucket=bucket, key=key, size=size if size is not None else sent)
+        return _upload_result(bucket, key, size, sent)
 
     def _put_small(
         self,
@@ -575,7 +605,7 @@ class S3Store(S3BucketFeatures):
                 "upload_file", bucket, key, full, str(source), size, extra, progress, settings
             )
         with self._translating("upload_file", bucket, key):
-            transfer.upload(
+            sent = transfer.upload(
                 self.client,
                 self.config,
                 str(source),
@@ -586,7 +616,7 @@ class S3Store(S3BucketFeatures):
                 progress=progress,
                 settings=settings,
             )
-        return UploadResult(bucket=bucket, key=key, size=size)
+        return _upload_result(bucket, key, size, sent)
 
     def get_object(
         self,
@@ -1200,7 +1230,7 @@ class S3Store(S3BucketFeatures):
                     progress=progress,
                     settings=settings,
                 )
-            return UploadResult(bucket=bucket, key=key, size=size if size is not None else sent)
+            return _upload_result(bucket, key, size, sent)
         limit = transfer.MAX_SINGLE_PUT
         with contextlib.ExitStack() as cleanup:
             if size is None and not isinstance(source, str):
@@ -1223,7 +1253,7 @@ class S3Store(S3BucketFeatures):
                 _write_once_conflict(True, bucket, key),
                 self._translating(operation, bucket, key),
             ):
-                transfer.upload_once(
+                sent = transfer.upload_once(
                     self.client,
                     self.config,
                     source,
@@ -1234,7 +1264,7 @@ class S3Store(S3BucketFeatures):
                     progress=progress,
                     settings=settings,
                 )
-        return UploadResult(bucket=bucket, key=key, size=size)
+        return _upload_result(bucket, key, size, sent)
 
     def _multipart_checks_if_none_match(self) -> bool:
         """True when the server is AWS S3 (judged by the endpoint the client really uses,
@@ -1517,9 +1547,17 @@ class _TranslatingStream:
         self._store = store
         self._bucket = bucket
         self._key = key
+        # the body is read at the caller's pace: only the time inside read() counts
+        self._connection = deadline.stream_connection(body)
+        deadline.release(self._connection)
+        self._opened = time.monotonic()
 
     def read(self, amt: int | None = None) -> bytes:
-        with self._store._translating("read", self._bucket, self._key):
+        read_timeout = self._store.config.read_timeout
+        with (
+            self._store._translating("read", self._bucket, self._key, since=self._opened),
+            deadline.reading(self._connection, amt, read_timeout=read_timeout),
+        ):
             return cast(bytes, self._body.read(amt))
 
     def iter_chunks(self, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
@@ -1542,8 +1580,44 @@ class _TranslatingStream:
         self.close()
 
 
+SMALL_BODY = 1024 * 1024
+"""Bodies up to this size go without ``Expect: 100-continue`` (see ``_no_expect...``)."""
+
+
+def _no_expect_for_small_bodies(params: dict[str, Any], model: Any = None, **_: Any) -> None:
+    """Drop botocore's ``Expect: 100-continue`` from PUTs of at most ``SMALL_BODY`` bytes.
+
+    botocore asks every file-like body to wait for ``100 Continue`` and, when the server
+    says nothing, waits 1 s before sending the body anyway: against a slow or stalled
+    server each attempt of a small PUT costs a second more, for no gain (sending a small
+    body the server may refuse costs less than the round trip). Larger bodies keep it.
+    """
+    headers = params.get("headers") or {}
+    if "Expect" not in headers or getattr(model, "name", None) not in ("PutObject", "UploadPart"):
+        return
+    from botocore.utils import determine_content_length
+
+    size = determine_content_length(params.get("body"))
+    if size is not None and size <= SMALL_BODY:
+        del headers["Expect"]
+
+
 def _etag(value: str | None) -> str | None:
     return value.strip('"') if value else value
+
+
+def _upload_result(
+    bucket: str, key: str, size: int | None, sent: transfer.Uploaded
+) -> UploadResult:
+    """An ``UploadResult`` from what s3transfer sent and the server answered (its ETag and
+    version id, as single puts return them); ``size`` None: the bytes counted."""
+    return UploadResult(
+        bucket=bucket,
+        key=key,
+        size=size if size is not None else sent.size,
+        etag=sent.etag,
+        version_id=sent.version_id,
+    )
 
 
 def _total_size(response: Any) -> int:

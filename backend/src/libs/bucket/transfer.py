@@ -17,6 +17,7 @@ botocore does; a body dropped mid-read is resumed by the store's ``_body_chunks`
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import os
 import tempfile
@@ -30,6 +31,8 @@ from backend.src.libs.bucket.errors import InvalidArgument
 from backend.src.libs.bucket.store import ProgressCallback
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from s3transfer.manager import TransferConfig, TransferManager
 
 
@@ -130,12 +133,126 @@ def _subscribers(progress: ProgressCallback | None, size: int | None) -> list[An
     return [Subscriber()]
 
 
+@dataclass(frozen=True)
+class Uploaded:
+    """What an upload sent and what the server answered to the request that created the
+    object (PutObject or CompleteMultipartUpload).
+
+    Attributes:
+        size: bytes uploaded (counted as they go).
+        etag: the new object's ETag, quotes stripped (a multipart ETag ends in ``-N``);
+            None if the server sent none.
+        version_id: the new version's id on a versioned bucket, else None.
+    """
+
+    size: int
+    etag: str | None = None
+    version_id: str | None = None
+
+
+_ANSWERS = threading.local()
+"""``answer``: in the worker threads of one upload's ``TransferManager`` (and only
+there), the dict its creating response is recorded into."""
+
+_RECORDED = ("PutObject", "CompleteMultipartUpload")
+
+
+def _record_answer(http_response: Any = None, parsed: Any = None, **kwargs: Any) -> None:
+    """botocore ``after-call`` hook: keep the ETag and VersionId of a successful
+    PutObject / CompleteMultipartUpload made by a worker thread of an upload.
+
+    s3transfer's future returns no response, so the answer is caught here. Each upload
+    runs its own ``TransferManager`` whose threads are marked with that upload's dict at
+    start (``_marked_executor``): concurrent uploads on one client, even of the same key,
+    each see their own answer, and calls made outside an upload record nothing.
+
+    Ceph RGW 16 answers CompleteMultipartUpload with an empty ``<ETag/>``: the ETag is
+    then computed by S3's multipart rule from the parts' ETags (``_record_parts``), which
+    is the ETag the server reports on HEAD.
+    """
+    answer = getattr(_ANSWERS, "answer", None)
+    if answer is None or not isinstance(parsed, dict) or "Error" in parsed:
+        return
+    if http_response is not None and getattr(http_response, "status_code", 200) >= 300:
+        return
+    etag = str(parsed.get("ETag") or "").strip('"') or _multipart_etag(answer.get("parts"))
+    answer["etag"] = etag
+    answer["version_id"] = parsed.get("VersionId")
+
+
+def _record_parts(params: Any = None, **kwargs: Any) -> None:
+    """botocore ``before-parameter-build`` hook of CompleteMultipartUpload: keep the
+    parts' ETags of an upload's completion (in its worker thread only)."""
+    answer = getattr(_ANSWERS, "answer", None)
+    if answer is None or not isinstance(params, dict):
+        return
+    parts = params.get("MultipartUpload", {}).get("Parts", [])
+    ordered = sorted(parts, key=lambda part: int(part.get("PartNumber", 0)))
+    answer["parts"] = [str(part.get("ETag", "")) for part in ordered]
+
+
+def _multipart_etag(parts: list[str] | None) -> str | None:
+    """S3's multipart ETag: MD5 of the parts' binary MD5s, then ``-{number of parts}``;
+    None when a part's ETag is not an MD5 (then nothing is guessed)."""
+    if not parts:
+        return None
+    try:
+        digests = b"".join(bytes.fromhex(etag.strip('"')) for etag in parts)
+    except ValueError:
+        return None
+    if len(digests) != 16 * len(parts):
+        return None
+    return f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(parts)}"
+
+
+def _hook_answers(client: Any) -> None:
+    """Register the answer hooks on ``client`` (idempotent: one ``unique_id`` each)."""
+    events = client.meta.events
+    for operation in _RECORDED:
+        events.register(
+            f"after-call.s3.{operation}",
+            _record_answer,
+            unique_id=f"bucket.transfer.record-answer.{operation}",
+        )
+    events.register(
+        "before-parameter-build.s3.CompleteMultipartUpload",
+        _record_parts,
+        unique_id="bucket.transfer.record-parts",
+    )
+
+
+def _mark(answer: dict[str, Any]) -> None:
+    _ANSWERS.answer = answer
+
+
+def _marked_executor(answer: dict[str, Any]) -> type[ThreadPoolExecutor]:
+    """A thread pool class for s3transfer whose threads record into ``answer``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    class Marked(ThreadPoolExecutor):
+        def __init__(self, max_workers: int | None = None) -> None:
+            super().__init__(max_workers=max_workers, initializer=_mark, initargs=(answer,))
+
+    return Marked
+
+
+def _uploaded(size: int, answer: dict[str, Any]) -> Uploaded:
+    return Uploaded(size=size, etag=answer.get("etag"), version_id=answer.get("version_id"))
+
+
 def _manager(
-    client: Any, config: BucketConfig, settings: TransferSettings | None = None
+    client: Any,
+    config: BucketConfig,
+    settings: TransferSettings | None = None,
+    *,
+    answer: dict[str, Any],
 ) -> TransferManager:
     from s3transfer.manager import TransferManager
 
-    return TransferManager(client, transfer_config(config, settings))
+    _hook_answers(client)
+    return TransferManager(
+        client, transfer_config(config, settings), executor_cls=_marked_executor(answer)
+    )
 
 
 def upload(
@@ -149,20 +266,22 @@ def upload(
     size: int | None,
     progress: ProgressCallback | None,
     settings: TransferSettings | None = None,
-) -> int:
+) -> Uploaded:
     """Upload a file name or a binary stream (any length); multipart above the threshold.
 
     Returns:
-        The number of bytes uploaded (counted as they go, so streams of unknown length
-        are measured too).
+        The bytes uploaded (counted as they go, so streams of unknown length are
+        measured too), and the ETag and version id the server answered to the
+        PutObject or CompleteMultipartUpload that created the object.
 
     On failure s3transfer aborts the multipart upload and the error propagates.
     """
     subscribers = _subscribers(progress, size)
-    with _manager(client, config, settings) as manager:
+    answer: dict[str, Any] = {}
+    with _manager(client, config, settings, answer=answer) as manager:
         future = manager.upload(source, bucket, key, extra_args=extra_args, subscribers=subscribers)
         future.result()
-    return int(subscribers[0].done)
+    return _uploaded(int(subscribers[0].done), answer)
 
 
 def upload_once(
@@ -176,7 +295,7 @@ def upload_once(
     size: int,
     progress: ProgressCallback | None,
     settings: TransferSettings | None = None,
-) -> int:
+) -> Uploaded:
     """Upload a file name or a seekable stream of ``size`` bytes (at most
     ``MAX_SINGLE_PUT``) as ONE PutObject carrying ``If-None-Match: *``, whatever the
     multipart threshold: the server checks the condition on the request that creates the
@@ -184,6 +303,9 @@ def upload_once(
 
     s3transfer sends it (progress per chunk, not counted while botocore hashes the body,
     rewound on a retry); a stream is lent to it and stays open.
+
+    Returns:
+        The bytes sent, the ETag and the version id of the new object.
 
     Raises:
         ValueError: ``size`` above ``MAX_SINGLE_PUT`` (the caller checks first).
@@ -194,7 +316,10 @@ def upload_once(
     tconfig.multipart_threshold = size + 1  # never multipart: one PUT carries the condition
     body: Any = source if isinstance(source, str) else _Lent(source)
     subscribers = _subscribers(progress, size)
-    with _write_once_manager()(client, tconfig) as manager:
+    answer: dict[str, Any] = {}
+    _hook_answers(client)
+    manager = _write_once_manager()(client, tconfig, executor_cls=_marked_executor(answer))
+    with manager:
         future = manager.upload(
             body,
             bucket,
@@ -203,7 +328,7 @@ def upload_once(
             subscribers=subscribers,
         )
         future.result()
-    return int(subscribers[0].done)
+    return _uploaded(int(subscribers[0].done), answer)
 
 
 @functools.cache

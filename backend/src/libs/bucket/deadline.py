@@ -1,0 +1,275 @@
+"""Deadlines for every HTTP attempt: the read timeout bounds silence, this bounds the wait.
+
+botocore's ``read_timeout`` applies to each socket read, so a server (or a middlebox) that
+trickles one byte every half second never trips it and holds a call for as long as it
+likes. Here every attempt of every request made through an ``S3Store``'s client gets a
+deadline, and a watchdog thread shuts the socket of an attempt that outlives it; the
+blocked read then fails at once, botocore retries the attempt within ``max_retries`` (or
+the store resumes a body from where it stopped), and the call ends with
+``ConnectionFailed`` when the budget is spent.
+
+The formula, with ``connect`` = ``BUCKET_CONNECT_TIMEOUT``, ``read`` =
+``BUCKET_READ_TIMEOUT`` and ``MIN_RATE`` = 64 KiB/s:
+
+- sending a request: ``connect + read + body bytes / MIN_RATE``;
+- its response, once the head arrived: ``read + Content-Length / MIN_RATE`` (1 MiB
+  counted for a chunked body of unknown length; the body of a non-streaming response,
+  such as a listing, is read within it);
+- a body handed to the caller as a stream (``open_object``, ``download_stream``): each
+  ``read(n)`` the caller makes gets ``read + n / MIN_RATE``; the time between reads is
+  the caller's and is not counted.
+
+A call is then bounded by ``attempts x (that attempt's deadline) + botocore's backoff``
+(``attempts`` = ``BUCKET_MAX_RETRIES`` + 1; standard-mode backoff is at most 1, 2, 4...
+seconds, capped at 20). ``docs/reliability.md`` works it out for the default and the test
+settings.
+
+How: the client's connection pools are given connection classes that register each
+attempt with the watchdog (``install``). The watchdog wakes at most every
+``TICK`` seconds while an attempt is registered and sleeps otherwise; an attempt costs
+two dictionary updates under a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+log = logging.getLogger("bucket.deadline")
+
+MIN_RATE = 64 * 1024
+"""Bytes per second below which a transfer counts as stalled (see the module docstring)."""
+
+TICK = 0.25
+"""How often the watchdog looks at the registered attempts, in seconds."""
+
+
+class _Watchdog:
+    """One thread for the process: shuts the socket of any connection past its deadline."""
+
+    def __init__(self) -> None:
+        self._deadlines: dict[Any, tuple[float, int]] = {}
+        self._lock = threading.Condition(threading.Lock())
+        self._thread: threading.Thread | None = None
+        self._expired_at: dict[int, float] = {}
+        self.expired = 0
+
+    def watch(self, connection: Any, seconds: float) -> None:
+        """Shut ``connection``'s socket if it is still watched ``seconds`` from now."""
+        expires = time.monotonic() + seconds
+        with self._lock:
+            was_idle = not self._deadlines
+            self._deadlines[connection] = (expires, threading.get_ident())
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="bucket-deadline", daemon=True
+                )
+                self._thread.start()
+            elif was_idle:
+                self._lock.notify()
+
+    def unwatch(self, connection: Any) -> None:
+        """Stop watching ``connection`` (no-op when it is not watched)."""
+        with self._lock:
+            self._deadlines.pop(connection, None)
+
+    def expired_since(self, started: float) -> bool:
+        """True when an attempt of the calling thread was cut by its deadline at or after
+        ``started`` (a ``time.monotonic()`` reading)."""
+        with self._lock:
+            return self._expired_at.get(threading.get_ident(), float("-inf")) >= started
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._deadlines:
+                    self._lock.wait()
+                now = time.monotonic()
+                late = [c for c, (t, _) in self._deadlines.items() if t <= now]
+                for connection in late:
+                    self._expired_at[self._deadlines.pop(connection)[1]] = now
+            for connection in late:
+                self._expire(connection)
+            time.sleep(TICK)
+
+    def _expire(self, connection: Any) -> None:
+        # http.client drops conn.sock when the answer says "Connection: close" while the
+        # response still reads from it: the socket kept by getresponse() is the one to shut
+        sock = getattr(connection, "deadline_socket", None) or getattr(connection, "sock", None)
+        if sock is None:
+            return
+        self.expired += 1
+        log.warning(
+            "an HTTP attempt to %s outlived its deadline (the server answers too slowly); "
+            "closing its connection",
+            getattr(connection, "host", "?"),
+        )
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+WATCHDOG = _Watchdog()
+
+
+UNKNOWN_BODY = 1024 * 1024
+"""The allowance, in bytes, for a response body of unknown length (chunked)."""
+
+
+def _content_length(headers: Any, unknown: int = 0) -> int:
+    """The Content-Length of ``headers``; ``unknown`` when there is none."""
+    raw = headers.get("Content-Length") or headers.get("content-length")
+    try:
+        return int(raw) if raw is not None else unknown
+    except (TypeError, ValueError):
+        return unknown
+
+
+class _DeadlineConnection:
+    """Mixin for botocore's connection classes: each attempt registered with the watchdog.
+
+    ``connect_timeout`` and ``read_timeout`` are class attributes set by ``install``.
+    """
+
+    connect_timeout: float = 60.0
+    read_timeout: float = 60.0
+
+    def request(
+        self,
+        method: Any,
+        url: Any,
+        body: Any = None,
+        headers: Any = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        size = _content_length(headers or {})
+        WATCHDOG.watch(self, self.connect_timeout + self.read_timeout + size / MIN_RATE)
+        return super().request(method, url, body, headers, *args, **kwargs)  # type: ignore[misc]
+
+    deadline_socket: socket.socket | None = None
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        self.deadline_socket = getattr(self, "sock", None)
+        response = super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        size = _content_length(response.headers, UNKNOWN_BODY)
+        WATCHDOG.watch(self, self.read_timeout + size / MIN_RATE)
+        return response
+
+    def close(self) -> None:
+        # http.client calls this when it hands the socket to a "Connection: close"
+        # response: deadline_socket stays, for the response's reads
+        WATCHDOG.unwatch(self)
+        super().close()  # type: ignore[misc]
+
+
+class _DeadlinePool:
+    """Mixin for the connection pools: a connection handed back is no longer watched."""
+
+    def _put_conn(self, conn: Any) -> None:
+        if conn is not None:
+            WATCHDOG.unwatch(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+def install(client: Any, *, connect_timeout: float, read_timeout: float) -> bool:
+    """Give ``client`` (a boto3 client) deadline-watched connections.
+
+    Returns:
+        True when installed; False (with a warning logged) when this botocore keeps its
+        connection pools where this module does not look, in which case the client
+        works as before, bounded by the read timeout only.
+    """
+    from botocore.awsrequest import (
+        AWSHTTPConnection,
+        AWSHTTPConnectionPool,
+        AWSHTTPSConnection,
+        AWSHTTPSConnectionPool,
+    )
+
+    pools = getattr(
+        getattr(getattr(client, "_endpoint", None), "http_session", None),
+        "_pool_classes_by_scheme",
+        None,
+    )
+    if not isinstance(pools, dict) or set(pools) != {"http", "https"}:
+        log.warning("deadlines not installed: this botocore keeps its connection pools elsewhere")
+        return False
+    settings = {"connect_timeout": float(connect_timeout), "read_timeout": float(read_timeout)}
+    http_conn = type("DeadlineHTTPConnection", (_DeadlineConnection, AWSHTTPConnection), settings)
+    https_conn = type(
+        "DeadlineHTTPSConnection", (_DeadlineConnection, AWSHTTPSConnection), settings
+    )
+    # The pool manager shares this dict: updating it in place reaches both.
+    pools["http"] = type(
+        "DeadlineHTTPConnectionPool",
+        (_DeadlinePool, AWSHTTPConnectionPool),
+        {"ConnectionCls": http_conn},
+    )
+    pools["https"] = type(
+        "DeadlineHTTPSConnectionPool",
+        (_DeadlinePool, AWSHTTPSConnectionPool),
+        {"ConnectionCls": https_conn},
+    )
+    return True
+
+
+def stream_connection(body: Any) -> Any:
+    """The connection a botocore ``StreamingBody`` reads from, or None."""
+    raw = getattr(body, "_raw_stream", None)
+    return getattr(raw, "connection", None) if raw is not None else None
+
+
+@contextlib.contextmanager
+def reading(connection: Any, amount: int | None, *, read_timeout: float) -> Iterator[None]:
+    """Watch ``connection`` for the length of one read of ``amount`` bytes (None: until
+    the end of the body, counted at ``MIN_RATE`` over 1 MiB), then stop watching it: the
+    time the caller spends between reads is its own."""
+    if connection is None:
+        yield
+        return
+    size = amount if amount is not None and amount >= 0 else 1024 * 1024
+    WATCHDOG.watch(connection, read_timeout + size / MIN_RATE)
+    try:
+        yield
+    finally:
+        WATCHDOG.unwatch(connection)
+
+
+def release(connection: Any) -> None:
+    """Stop watching ``connection`` (its body is now read at the caller's pace)."""
+    if connection is not None:
+        WATCHDOG.unwatch(connection)
+
+
+def attempt_bound(connect_timeout: float, read_timeout: float, size: int = 0) -> float:
+    """The longest one attempt of a request moving ``size`` bytes may take, in seconds
+    (plus up to ``TICK`` for the watchdog to notice)."""
+    return connect_timeout + read_timeout + size / MIN_RATE
+
+
+def call_bound(
+    connect_timeout: float, read_timeout: float, max_retries: int, size: int = 0
+) -> float:
+    """The longest one call may take when every attempt hits its deadline: each attempt's
+    bound, the watchdog's tick, and botocore's standard backoff between attempts (at most
+    1, 2, 4... seconds, capped at 20)."""
+    attempts = max_retries + 1
+    backoff = sum(min(20.0, 2.0**i) for i in range(max_retries))
+    return attempts * (attempt_bound(connect_timeout, read_timeout, size) + TICK) + backoff
+
+
+__all__ = [
+    "MIN_RATE",
+    "WATCHDOG",
+    "attempt_bound",
+    "call_bound",
+    "install",
+    "reading",
+    "release",
+    "stream_connection",
+]

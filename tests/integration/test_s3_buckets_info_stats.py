@@ -53,11 +53,14 @@ def test_ensure_bucket_creates_and_configures(s3case: ServerCase) -> None:
 
 
 def test_ensure_bucket_with_encryption(s3case: ServerCase) -> None:
-    """ensure_bucket(encryption='AES256') sets default encryption on a new bucket."""
+    """ensure_bucket(encryption='AES256') creates the bucket and sets default encryption
+    (its report: bucket created, encryption set)."""
     s3case.need("bucket-encryption")
     name = unique_bucket_name("enc")
     s3case.extra.append(name)
-    assert s3case.store.ensure_bucket(name, encryption="AES256") is True
+    report = s3case.store.ensure_bucket(name, encryption="AES256")
+    assert report.ok and report.created
+    assert (report.outcome("bucket"), report.outcome("encryption")) == ("created", "set")
     assert s3case.store.get_bucket_info(name).encryption == "AES256"
 
 

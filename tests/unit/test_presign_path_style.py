@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from backend.src.libs.bucket import BucketConfig
+from backend.src.libs.bucket.presign import content_disposition
 from backend.src.libs.bucket.s3_store import S3Store
 
 CASES: list[tuple[str, dict[str, Any]]] = [
@@ -32,7 +33,7 @@ def test_same_url_as_botocore(method: str, options: dict[str, Any], token: str |
     if "version_id" in options:
         params["VersionId"] = options["version_id"]
     if "download_name" in options:
-        params["ResponseContentDisposition"] = f'attachment; filename="{options["download_name"]}"'
+        params["ResponseContentDisposition"] = content_disposition(options["download_name"])
     if "content_type" in options:
         params["ContentType"] = options["content_type"]
     operation = "get_object" if method == "GET" else "put_object"

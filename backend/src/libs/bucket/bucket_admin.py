@@ -115,8 +115,8 @@ class BucketStats:
 
     Attributes:
         total: everything counted.
-        by_prefix: per top-level prefix (the part of the key before the first ``/``;
-            keys without a ``/`` count under ``""``).
+        by_prefix: per top-level prefix (the key up to and including its first ``/``,
+            e.g. ``"evidence/"``; keys without a ``/`` count under ``""``).
         by_storage_class: per storage class (``STANDARD`` when the server says nothing).
         pages: listing pages read (of ``page_size`` keys).
     """

@@ -1446,9 +1446,18 @@ def main(
         stream=err,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    disabled_before = logging.root.manager.disable
     if not args.debug:
         logging.disable(logging.CRITICAL)
-    ctx = Context(args, stdout=out, stderr=err)
+    try:
+        return _run(args, stdout=out, stderr=err)
+    finally:  # main() may run inside another program: give it its logging back
+        logging.disable(disabled_before)
+
+
+def _run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
+    """Run the parsed command; its exit status (errors printed as one line)."""
+    ctx = Context(args, stdout=stdout, stderr=stderr)
     try:
         return int(args.func(ctx))
     except CliError as exc:

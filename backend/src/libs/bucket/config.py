@@ -182,7 +182,9 @@ class BucketConfig:
         max_pool_connections: HTTP pool size (default 10; raised to ``max_workers``).
         max_workers: threads for multipart and many-object transfers (default 8).
         multipart_threshold, multipart_chunksize: bytes (defaults 8 MiB each).
-        default_bucket: bucket used when a caller passes none (optional).
+        default_bucket: the service's bucket (optional): the one ``ping``/``health_check``
+            probe, ``BUCKET_AUTO_CREATE`` prepares and the CLI uses when a path names
+            none. Store and facade methods always take their bucket explicitly.
         prefix: the folder every key of the store lives under (optional):
             ``design-analysis`` stores ``a/b`` as ``design-analysis/a/b`` (see
             ``key_prefix``). A leading ``/`` or a ``.``/``..`` part is a ``ConfigError``.

@@ -637,7 +637,8 @@ class S3Store(S3BucketFeatures):
 
         Raises:
             ObjectNotFound, BucketNotFound: nothing there.
-            InvalidArgument: a negative or reversed range, or one past the end; an SSE-C
+            InvalidArgument: a negative or reversed range, or a ``start`` past the end
+                (an ``end`` past the end is clamped to the last byte); an SSE-C
                 object read without its key (or with another key).
         """
         check_bucket_name(bucket)

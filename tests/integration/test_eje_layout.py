@@ -315,3 +315,57 @@ def test_eje_names_round_trip(s3case: ServerCase, bundles: BundleStore) -> None:
     assert bundles.key_of("dec-7") == "evidence/decision/2024/01/dec-7.json"
     assert s3case.store.object_exists(s3case.bucket, "evidence/_index/dec-7.json")
     assert bundles.get("dec-7") == b
+
+
+# ------------------------------------------------------------------- EJE attachments
+def eje_attach(store: ObjectStore, bucket: str, decision_id: str, name: str, data: bytes,
+               when: datetime) -> str:
+    """Store an attachment exactly as EJE's ``store_attachment`` did (no checksum, no
+    pointer); returns its key."""
+    key = f"attachments/{when.year}/{when.month:02d}/{decision_id}/{name}"
+    store.put_object(bucket, key, data, content_type="application/pdf",
+                     metadata={"decision-id": decision_id, "attachment-name": name})
+    return key
+
+
+def test_eje_attachments_are_listed_and_read_as_they_lie(
+    s3case: ServerCase, bundles: BundleStore
+) -> None:
+    """EJE's attachments of a past month (no pointer, no checksum) are listed by id and
+    read byte for byte; an id with none lists nothing."""
+    old = datetime(2024, 1, 20, tzinfo=UTC)
+    eje_attach(s3case.store, s3case.bucket, "dec-att-1", "report.pdf", b"%PDF-1 eje", old)
+    eje_attach(s3case.store, s3case.bucket, "dec-att-1", "scan.pdf", b"%PDF-2 scan", old)
+    eje_attach(s3case.store, s3case.bucket, "dec-other", "x.pdf", b"other", datetime(2025, 6, 1, tzinfo=UTC))
+    listed = {a.name: a.size for a in bundles.list_attachments("dec-att-1")}
+    assert listed == {"report.pdf": 10, "scan.pdf": 11}
+    assert bundles.get_attachment("dec-att-1", "report.pdf") == b"%PDF-1 eje"
+    assert bundles.head_attachment("dec-att-1", "scan.pdf").key == "attachments/2024/01/dec-att-1/scan.pdf"
+    assert list(bundles.list_attachments("dec-none")) == []
+
+
+def test_new_attachment_of_an_eje_id_joins_its_folder(
+    s3case: ServerCase, bundles: BundleStore
+) -> None:
+    """A new attachment for an id EJE gave attachments goes into EJE's folder (clock in
+    another month), with its SHA-256; the EJE one still reads, and both are listed."""
+    eje_attach(s3case.store, s3case.bucket, "dec-att-2", "old.pdf", b"eje bytes",
+               datetime(2023, 11, 2, tzinfo=UTC))
+    info = bundles.put_attachment("dec-att-2", "new.txt", b"ours")
+    assert info.key == "attachments/2023/11/dec-att-2/new.txt"
+    assert info.metadata["sha256"] == hashlib.sha256(b"ours").hexdigest()
+    assert bundles.get_attachment("dec-att-2", "old.pdf") == b"eje bytes"
+    assert bundles.get_attachment("dec-att-2", "new.txt") == b"ours"
+    assert sorted(a.name for a in bundles.list_attachments("dec-att-2")) == ["new.txt", "old.pdf"]
+
+
+def test_an_eje_lookalike_without_checksum_in_our_folder_is_refused(
+    s3case: ServerCase, bundles: BundleStore
+) -> None:
+    """An attachment of ours replaced by bytes carrying EJE's metadata but no checksum is
+    still an IntegrityError: only folders EJE made are read unverified."""
+    info = bundles.put_attachment("dec-att-3", "a.pdf", b"genuine")
+    s3case.store.put_object(s3case.bucket, info.key, b"forged",
+                            metadata={"decision-id": "dec-att-3", "attachment-name": "a.pdf"})
+    with pytest.raises(IntegrityError, match="no sha256"):
+        bundles.get_attachment("dec-att-3", "a.pdf")

@@ -1164,18 +1164,23 @@ class BundleStore:
     def get_attachment(self, bundle_id: str, name: str) -> bytes:
         """The attachment's bytes, checked against their SHA-256.
 
-        Every attachment is stored with its SHA-256 (``sha256`` metadata): one without it
-        was replaced outside ``put_attachment`` (or damaged) and is refused.
+        Every attachment we store carries its SHA-256 (``sha256`` metadata): one without
+        it was replaced outside ``put_attachment`` (or damaged) and is refused. The one
+        exception is an attachment EJE wrote (``attachments/{YYYY}/{MM}/{id}/{name}``
+        with EJE's ``decision-id`` and ``attachment-name`` metadata, in a folder EJE
+        made): EJE stored no checksum, so its bytes are returned as they lie, unverified.
 
         Raises:
             ObjectNotFound: no such attachment.
-            IntegrityError: the ``sha256`` metadata is missing or empty, or the bytes do
-                not match it.
+            IntegrityError: the ``sha256`` metadata is missing or empty (and the object
+                is not EJE's), or the bytes do not match it.
         """
         key = self._attachment_key(bundle_id, name)
         for attempt in (1, 2):
             info = self.store.head_object(self.bucket, key)
             expected = info.metadata.get("sha256")
+            if not expected and self._is_eje_attachment(bundle_id, name, info):
+                return self.store.get_object(self.bucket, key)
             if not expected:
                 raise IntegrityError(
                     f"attachment {name!r} of {bundle_id!r} has no sha256 checksum (every "
@@ -1283,16 +1288,20 @@ class BundleStore:
             try:
                 raw = self.store.get_object(self.bucket, key)
             except NotFound:
+                eje = self._find_eje_attachments(bundle_id)
                 if not create:
-                    return None
+                    return eje
                 now = _utc(self.clock(), "clock()")
-                folder = f"{ATTACHMENTS}/{now.year:04d}/{now.month:02d}/{bundle_id}/"
+                folder = eje or f"{ATTACHMENTS}/{now.year:04d}/{now.month:02d}/{bundle_id}/"
+                record = {"id": bundle_id, "prefix": folder}
+                if eje is not None:  # an EJE folder adopted: its files have no sha256
+                    record["legacy"] = "eje"
                 once: dict[str, Any] = {"if_none_match": "*"} if self._write_once else {}
                 try:
                     self.store.put_object(
                         self.bucket,
                         key,
-                        canonical_json({"id": bundle_id, "prefix": folder}),
+                        canonical_json(record),
                         content_type="application/json",
                         **once,
                     )
@@ -1308,6 +1317,36 @@ class BundleStore:
             bucket=self.bucket,
             key=key,
         )
+
+    def _find_eje_attachments(self, bundle_id: str) -> str | None:
+        """The folder ``attachments/{YYYY}/{MM}/{id}/`` where EJE stored the id's
+        attachments (no pointer), newest month first: the year and month folders are
+        listed with a delimiter, then one listing of at most one key per month; None if
+        no month holds the id."""
+        for year_folder in reversed(self._folders(f"{ATTACHMENTS}/", _is_year)):
+            for month_folder in reversed(self._folders(year_folder, _is_month)):
+                folder = f"{month_folder}{bundle_id}/"
+                if next(
+                    iter(self.store.list_objects(self.bucket, prefix=folder, max_keys=1)), None
+                ):
+                    return folder
+        return None
+
+    def _is_eje_attachment(self, bundle_id: str, name: str, info: ObjectInfo) -> bool:
+        """True when ``info`` is an attachment EJE wrote (its ``decision-id`` and
+        ``attachment-name`` metadata name this id and name) in a folder found as EJE's or
+        adopted from EJE (the pointer says ``legacy: eje``): EJE stored no checksum."""
+        meta = info.metadata
+        if meta.get("decision-id") != bundle_id or meta.get("attachment-name") != name:
+            return False
+        try:
+            raw = self.store.get_object(self.bucket, self._attachment_pointer_key(bundle_id))
+        except NotFound:
+            return True  # no pointer: the folder was found as EJE's
+        try:
+            return bool(json.loads(raw.decode("utf-8")).get("legacy") == "eje")
+        except (ValueError, AttributeError):
+            return False
 
     def _folder_of(self, bundle_id: str, key: str, raw: bytes) -> str:
         try:

@@ -631,14 +631,9 @@ def sync(
     """
     if dst_prefix is None:
         dst_prefix = src_prefix
-    if verify not in ("off", "quick", "full"):
-        raise InvalidArgument(f"verify must be 'off', 'quick' or 'full', not {verify!r}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InvalidArgument(f"workers must be a positive integer, not {workers!r}")
-    if isinstance(buffer_limit, bool) or not isinstance(buffer_limit, int) or buffer_limit < 0:
-        raise InvalidArgument(f"buffer_limit must be a non-negative integer, not {buffer_limit!r}")
+    _check_options(verify=verify, workers=workers, buffer_limit=buffer_limit)
     check_disjoint(src, src_bucket, src_prefix, dst, dst_bucket, dst_prefix)
-    run = _Sync(
+    pair = _Sync(
         src,
         src_bucket,
         dst,
@@ -647,123 +642,20 @@ def sync(
         dst_prefix=dst_prefix,
         buffer_limit=buffer_limit,
     )
-    if not src.bucket_exists(src_bucket):
-        raise BucketNotFound(
-            "sync: the source bucket does not exist", bucket=src_bucket, status=404
-        )
-    dst_exists = dst.bucket_exists(dst_bucket)
-    if not dst_exists and not dry_run:
-        if not create_bucket:
-            raise BucketNotFound(
-                "sync: the destination bucket does not exist (create_bucket is off)",
-                bucket=dst_bucket,
-                status=404,
-            )
-        dst.create_bucket(dst_bucket)
-        dst_exists = True
-
-    counts = {"copy": 0, "skip": 0, "delete": 0, "extra": 0, "fail": 0}
-    totals = {"bytes": 0, "source_objects": 0, "source_bytes": 0}
-    failures: list[SyncFailure] = []
-
-    def record(outcome: _Outcome) -> None:
-        counts[outcome.action] += 1
-        totals["bytes"] += outcome.bytes
-        if outcome.action == "fail" and len(failures) < max_failures_kept:
-            failures.append(SyncFailure(outcome.key, outcome.reason))
-        if outcome.action == "fail":
-            log.warning("sync: %s failed: %s", outcome.key, outcome.reason)
-        if on_event is not None:
-            on_event(SyncEvent(outcome.action, outcome.key, outcome.size, outcome.reason))
-
-    def delete_extras(batch: list[tuple[str, int]]) -> None:
-        if dry_run:
-            for key, size in batch:
-                record(_Outcome("delete", key, size, reason="not in the source"))
-            return
-        sizes = dict(batch)
-        try:
-            result = dst.delete_objects(dst_bucket, [dst_prefix + k for k, _ in batch])
-        except StorageError as exc:
-            for key, size in batch:
-                record(_Outcome("fail", key, size, reason=f"delete failed: {exc}"))
-            return
-        for full in result.deleted:
-            key = full[len(dst_prefix) :]
-            record(_Outcome("delete", key, sizes.get(key, 0), reason="not in the source"))
-        for error in result.errors:
-            key = error.key[len(dst_prefix) :]
-            reason = f"delete failed: {error.code}: {error.message}"
-            record(_Outcome("fail", key, sizes.get(key, 0), reason=reason))
-
-    source_listing = _objects(src, src_bucket, src_prefix)
-    dest_listing = _objects(dst, dst_bucket, dst_prefix) if dst_exists else iter(())
-    pending: set[Future[_Outcome]] = set()
-    limit = workers * 4
-
-    def drain(until: int) -> None:
-        nonlocal pending
-        while len(pending) > until:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                record(future.result())
-
-    extras = _DeleteJournal()
-    try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bucket-sync") as pool:
-            try:
-                for key, s, d in merge(source_listing, dest_listing):
-                    if s is None:
-                        assert d is not None
-                        if delete:
-                            extras.add(key, d.size)  # deleted once both listings are read
-                        else:
-                            record(_Outcome("extra", key, d.size, reason="not in the source"))
-                        continue
-                    totals["source_objects"] += 1
-                    totals["source_bytes"] += s.size
-                    if workers == 1:
-                        record(run.reconcile(key, s, d, dry_run=dry_run))
-                        continue
-                    pending.add(pool.submit(run.reconcile, key, s, d, dry_run=dry_run))
-                    drain(limit)
-                drain(0)
-            finally:
-                for future in pending:
-                    future.cancel()
-        # Both listings were read to the end and found in order: only now delete.
-        for batch in extras.batches(DELETE_BATCH):
-            delete_extras(batch)
-    finally:
-        extras.close()
-
-    verified: bool | None = None
-    problems: list[SyncFailure] = []
-    dst_objects: int | None = None
-    dst_bytes: int | None = None
-    if not dry_run and verify != "off":
-        dst_objects, dst_bytes = _verify(
-            run, deep=verify == "full", strict=delete, problems=problems, keep=max_failures_kept
-        )
-        verified = not problems
-    report = SyncReport(
-        source=f"{src_bucket}/{src_prefix}",
-        destination=f"{dst_bucket}/{dst_prefix}",
-        dry_run=dry_run,
-        copied=counts["copy"],
-        skipped=counts["skip"],
-        deleted=counts["delete"],
-        extra=counts["extra"],
-        failed=tuple(failures),
-        failed_count=counts["fail"],
-        bytes_copied=totals["bytes"],
-        source_objects=totals["source_objects"],
-        source_bytes=totals["source_bytes"],
-        destination_objects=dst_objects,
-        destination_bytes=dst_bytes,
-        verified=verified,
-        problems=tuple(problems),
+    dst_exists = _prepare_buckets(pair, dry_run=dry_run, create_bucket=create_bucket)
+    run = _Run(
+        pair,
+        _RunOptions(
+            dry_run=dry_run,
+            delete=delete,
+            verify=verify,
+            workers=workers,
+            on_event=on_event,
+            keep=max_failures_kept,
+        ),
     )
+    run.walk(dst_exists=dst_exists)
+    report = run.report()
     log.info(
         "sync %s -> %s: %d copied, %d skipped, %d deleted, %d failed, verified=%s",
         report.source,
@@ -775,6 +667,205 @@ def sync(
         report.verified,
     )
     return report
+
+
+def _check_options(*, verify: str, workers: object, buffer_limit: object) -> None:
+    """Raises InvalidArgument naming the first bad option."""
+    if verify not in ("off", "quick", "full"):
+        raise InvalidArgument(f"verify must be 'off', 'quick' or 'full', not {verify!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidArgument(f"workers must be a positive integer, not {workers!r}")
+    if isinstance(buffer_limit, bool) or not isinstance(buffer_limit, int) or buffer_limit < 0:
+        raise InvalidArgument(f"buffer_limit must be a non-negative integer, not {buffer_limit!r}")
+
+
+def _prepare_buckets(pair: _Sync, *, dry_run: bool, create_bucket: bool) -> bool:
+    """Check the source bucket and make the destination's (unless a dry run); returns
+    whether the destination bucket exists.
+
+    Raises:
+        BucketNotFound: no source bucket, or no destination bucket and ``create_bucket``
+            off.
+    """
+    if not pair.src.bucket_exists(pair.src_bucket):
+        raise BucketNotFound(
+            "sync: the source bucket does not exist", bucket=pair.src_bucket, status=404
+        )
+    if pair.dst.bucket_exists(pair.dst_bucket):
+        return True
+    if dry_run:
+        return False
+    if not create_bucket:
+        raise BucketNotFound(
+            "sync: the destination bucket does not exist (create_bucket is off)",
+            bucket=pair.dst_bucket,
+            status=404,
+        )
+    pair.dst.create_bucket(pair.dst_bucket)
+    return True
+
+
+@dataclass(frozen=True)
+class _RunOptions:
+    """What one ``sync`` call asked for (see ``sync``'s arguments)."""
+
+    dry_run: bool
+    delete: bool
+    verify: VerifyMode
+    workers: int
+    on_event: Callable[[SyncEvent], None] | None
+    keep: int
+
+
+@dataclass
+class _Counts:
+    """What a run did so far."""
+
+    actions: dict[str, int] = field(
+        default_factory=lambda: {"copy": 0, "skip": 0, "delete": 0, "extra": 0, "fail": 0}
+    )
+    bytes_copied: int = 0
+    source_objects: int = 0
+    source_bytes: int = 0
+    failures: list[SyncFailure] = field(default_factory=list)
+
+
+class _Run:
+    """One ``sync`` call: walks both listings, reconciles each key (in a thread pool),
+    deletes extras once the listings are read, verifies, and builds the report."""
+
+    def __init__(self, pair: _Sync, options: _RunOptions) -> None:
+        self.pair = pair
+        self.options = options
+        self.counts = _Counts()
+
+    def record(self, outcome: _Outcome) -> None:
+        """Count ``outcome``, keep it if it failed, and tell ``on_event``."""
+        counts = self.counts
+        counts.actions[outcome.action] += 1
+        counts.bytes_copied += outcome.bytes
+        if outcome.action == "fail":
+            log.warning("sync: %s failed: %s", outcome.key, outcome.reason)
+            if len(counts.failures) < self.options.keep:
+                counts.failures.append(SyncFailure(outcome.key, outcome.reason))
+        if self.options.on_event is not None:
+            event = SyncEvent(outcome.action, outcome.key, outcome.size, outcome.reason)
+            self.options.on_event(event)
+
+    def walk(self, *, dst_exists: bool) -> None:
+        """The copy pass, then the deletes (only after both listings were read in full)."""
+        pair = self.pair
+        source = _objects(pair.src, pair.src_bucket, pair.src_prefix)
+        destination = (
+            _objects(pair.dst, pair.dst_bucket, pair.dst_prefix) if dst_exists else iter(())
+        )
+        extras = _DeleteJournal()
+        try:
+            self._reconcile_all(merge(source, destination), extras)
+            # Both listings were read to the end and found in order: only now delete.
+            for batch in extras.batches(DELETE_BATCH):
+                self._delete_extras(batch)
+        finally:
+            extras.close()
+
+    def _reconcile_all(
+        self,
+        pairs: Iterator[tuple[str, ObjectInfo | None, ObjectInfo | None]],
+        extras: _DeleteJournal,
+    ) -> None:
+        options = self.options
+        pending: set[Future[_Outcome]] = set()
+        with ThreadPoolExecutor(options.workers, thread_name_prefix="bucket-sync") as pool:
+            try:
+                for key, s, d in pairs:
+                    if s is None:
+                        assert d is not None
+                        self._extra(key, d, extras)
+                        continue
+                    self.counts.source_objects += 1
+                    self.counts.source_bytes += s.size
+                    if options.workers == 1:
+                        self.record(self.pair.reconcile(key, s, d, dry_run=options.dry_run))
+                        continue
+                    task = pool.submit(self.pair.reconcile, key, s, d, dry_run=options.dry_run)
+                    pending.add(task)
+                    pending = self._drain(pending, until=options.workers * 4)
+                self._drain(pending, until=0)
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    def _drain(self, pending: set[Future[_Outcome]], *, until: int) -> set[Future[_Outcome]]:
+        """Record finished work until at most ``until`` tasks are pending; the rest."""
+        while len(pending) > until:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                self.record(future.result())
+        return pending
+
+    def _extra(self, key: str, d: ObjectInfo, extras: _DeleteJournal) -> None:
+        """A destination key the source lacks: noted for deletion, or counted as extra."""
+        if self.options.delete:
+            extras.add(key, d.size)
+        else:
+            self.record(_Outcome("extra", key, d.size, reason="not in the source"))
+
+    def _delete_extras(self, batch: list[tuple[str, int]]) -> None:
+        if self.options.dry_run:
+            for key, size in batch:
+                self.record(_Outcome("delete", key, size, reason="not in the source"))
+            return
+        pair = self.pair
+        prefix = pair.dst_prefix
+        sizes = dict(batch)
+        try:
+            result = pair.dst.delete_objects(pair.dst_bucket, [prefix + k for k, _ in batch])
+        except StorageError as exc:
+            for key, size in batch:
+                self.record(_Outcome("fail", key, size, reason=f"delete failed: {exc}"))
+            return
+        for full in result.deleted:
+            key = full[len(prefix) :]
+            self.record(_Outcome("delete", key, sizes.get(key, 0), reason="not in the source"))
+        for error in result.errors:
+            key = error.key[len(prefix) :]
+            reason = f"delete failed: {error.code}: {error.message}"
+            self.record(_Outcome("fail", key, sizes.get(key, 0), reason=reason))
+
+    def report(self) -> SyncReport:
+        """Verify (unless a dry run or ``verify="off"``) and build the report."""
+        options, counts, pair = self.options, self.counts, self.pair
+        verified: bool | None = None
+        problems: list[SyncFailure] = []
+        dst_objects: int | None = None
+        dst_bytes: int | None = None
+        if not options.dry_run and options.verify != "off":
+            dst_objects, dst_bytes = _verify(
+                pair,
+                deep=options.verify == "full",
+                strict=options.delete,
+                problems=problems,
+                keep=options.keep,
+            )
+            verified = not problems
+        return SyncReport(
+            source=f"{pair.src_bucket}/{pair.src_prefix}",
+            destination=f"{pair.dst_bucket}/{pair.dst_prefix}",
+            dry_run=options.dry_run,
+            copied=counts.actions["copy"],
+            skipped=counts.actions["skip"],
+            deleted=counts.actions["delete"],
+            extra=counts.actions["extra"],
+            failed=tuple(counts.failures),
+            failed_count=counts.actions["fail"],
+            bytes_copied=counts.bytes_copied,
+            source_objects=counts.source_objects,
+            source_bytes=counts.source_bytes,
+            destination_objects=dst_objects,
+            destination_bytes=dst_bytes,
+            verified=verified,
+            problems=tuple(problems),
+        )
 
 
 def _verify(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from backend.src.libs.bucket.capabilities import Configured
 from backend.src.libs.bucket.errors import InvalidArgument, StorageError
 from backend.src.libs.bucket.store import (
     Data,
@@ -48,8 +49,7 @@ class ItemResult(Generic[T]):
 
 def _workers(store: ObjectStore, max_workers: int | None) -> int:
     if max_workers is None:
-        config = getattr(store, "config", None)
-        return int(getattr(config, "max_workers", 8))
+        return store.config.max_workers if isinstance(store, Configured) else 8
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
         raise InvalidArgument(f"max_workers must be a positive integer, not {max_workers!r}")
     return max_workers

@@ -23,11 +23,21 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 from backend.src.libs.bucket import batch
 from backend.src.libs.bucket.batch import ItemResult
 from backend.src.libs.bucket.bucket_admin import EnsuresBucket
+from backend.src.libs.bucket.capabilities import (
+    bucket_encryption,
+    bucket_inspection,
+    check_options,
+    lifecycle,
+    not_supported,
+    object_lock,
+    object_tagging,
+    presigner,
+    versioning,
+)
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import (
     ConnectionFailed,
     InvalidArgument,
-    NotSupported,
     StorageError,
 )
 from backend.src.libs.bucket.store import (
@@ -323,7 +333,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
                 report.raise_for_failure()
                 return
             if options:
-                raise _not_supported(store, "ensure_bucket with creation options")
+                raise not_supported(store, "ensure_bucket with creation options")
             if not store.bucket_exists(bucket_name):
                 store.create_bucket(bucket_name)
 
@@ -405,7 +415,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
                     f"file_path must be a path (str or os.PathLike), not {type(file_path).__name__}"
                 )
             key = key_name if key_name is not None else _default_key(file_path)
-            return self._with_options("upload_file", options)(
+            return self._optioned("upload_file", options).upload_file(
                 bucket_name,
                 key,
                 os.fspath(file_path),
@@ -464,7 +474,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         def run() -> object:
             if start is not None:
                 data.seek(start)  # type: ignore[union-attr]
-            return self._with_options("put_object", options)(
+            return self._optioned("put_object", options).put_object(
                 bucket_name,
                 key_name,
                 data,
@@ -513,7 +523,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
                     "destination_path must be a path (str or os.PathLike), "
                     f"not {type(destination_path).__name__}"
                 )
-            return self._with_options("download_file", options)(
+            return self._optioned("download_file", options).download_file(
                 bucket_name, key_name, os.fspath(destination_path), progress=progress, **options
             )
 
@@ -531,7 +541,9 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         options = _given(version_id=version_id, sse_customer_key=sse_customer_key)
         return self._call(
             "download_stream",
-            lambda: self._with_options("get_object", options)(bucket_name, key_name, **options),
+            lambda: self._optioned("get_object", options).get_object(
+                bucket_name, key_name, **options
+            ),
         )
 
     def get_file_range(
@@ -549,7 +561,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         options = _given(version_id=version_id, sse_customer_key=sse_customer_key)
         return self._call(
             "get_file_range",
-            lambda: self._with_options("get_object", options)(
+            lambda: self._optioned("get_object", options).get_object(
                 bucket_name, key_name, start=start, end=end, **options
             ),
         )
@@ -566,7 +578,9 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         options = _given(version_id=version_id, sse_customer_key=sse_customer_key)
         return self._call(
             "open_file",
-            lambda: self._with_options("open_object", options)(bucket_name, key_name, **options),
+            lambda: self._optioned("open_object", options).open_object(
+                bucket_name, key_name, **options
+            ),
         )
 
     def delete_file(
@@ -583,7 +597,9 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         options = _given(version_id=version_id, bypass_governance=bypass_governance or None)
         return self._code(
             "delete_file",
-            lambda: self._with_options("delete_object", options)(bucket_name, key_name, **options),
+            lambda: self._optioned("delete_object", options).delete_object(
+                bucket_name, key_name, **options
+            ),
         )
 
     def delete_files(self, bucket_name: str, key_names: Iterable[str]) -> DeleteResult | int:
@@ -699,7 +715,9 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         options = _given(version_id=version_id, sse_customer_key=sse_customer_key)
         return self._call(
             "get_file_info",
-            lambda: self._with_options("head_object", options)(bucket_name, key_name, **options),
+            lambda: self._optioned("head_object", options).head_object(
+                bucket_name, key_name, **options
+            ),
         )
 
     def file_exists(self, bucket_name: str, key_name: str) -> bool | int:
@@ -830,28 +848,17 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
             ),
         )
 
-    # ------------------------------------------------------ S3-only features
-    def _feature(self, name: str) -> Any:
-        """The store's method ``name``; ``NotSupported`` when the store has none
-        (these features are not part of the ``ObjectStore`` protocol)."""
+    def _optioned(self, operation: str, options: Mapping[str, Any]) -> ObjectStore:
+        """The store, once it declares every one of ``options`` for ``operation``.
+
+        Raises:
+            NotSupported: an option the store does not declare (nothing is sent).
+        """
         store = self.store
-        method = getattr(store, name, None)
-        if method is None:
-            raise _not_supported(store, name)
-        return method
+        check_options(store, operation, options)
+        return store
 
-    def _with_options(self, name: str, options: Mapping[str, Any]) -> Any:
-        """The store's method ``name``, checked to accept the keyword ``options``."""
-        method = self._feature(name)
-        if options:
-            import inspect
-
-            accepted = inspect.signature(method).parameters
-            unknown = sorted(set(options) - set(accepted))
-            if unknown:
-                raise _not_supported(self.store, f"{name} with {', '.join(unknown)}")
-        return method
-
+    # ------------------------------------------------------ S3-only features
     # presigning
     def presign_url(
         self,
@@ -872,7 +879,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """
         return self._call(
             "presign_url",
-            lambda: self._feature("presign_url")(
+            lambda: presigner(self.store, "presign_url").presign_url(
                 bucket_name,
                 key_name,
                 method=method,
@@ -900,7 +907,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         conditions (size range, content type, key prefix), or ``error``."""
         return self._call(
             "presign_post",
-            lambda: self._feature("presign_post")(
+            lambda: presigner(self.store, "presign_post").presign_post(
                 bucket_name,
                 key_name,
                 expiration=expiration,
@@ -917,12 +924,16 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
     def set_versioning(self, bucket_name: str, *, enabled: bool = True) -> int:
         """Enable (default) or suspend versioning."""
         return self._code(
-            "set_versioning", lambda: self._feature("set_versioning")(bucket_name, enabled)
+            "set_versioning",
+            lambda: versioning(self.store, "set_versioning").set_versioning(bucket_name, enabled),
         )
 
     def get_versioning(self, bucket_name: str) -> str | int | None:
         """``"Enabled"``, ``"Suspended"``, None (never versioned), or ``error``."""
-        return self._call("get_versioning", lambda: self._feature("get_versioning")(bucket_name))
+        return self._call(
+            "get_versioning",
+            lambda: versioning(self.store, "get_versioning").get_versioning(bucket_name),
+        )
 
     def list_file_versions(
         self, bucket_name: str, *, prefix: str = "", page_size: int = 1000
@@ -932,7 +943,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         return self._call(
             "list_file_versions",
             lambda: list(
-                self._feature("list_object_versions")(
+                versioning(self.store, "list_object_versions").list_object_versions(
                     bucket_name, prefix=prefix, page_size=page_size
                 )
             ),
@@ -945,7 +956,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """Set the bucket's default encryption (SSE-S3 by default, or ``aws:kms``)."""
         return self._code(
             "set_bucket_encryption",
-            lambda: self._feature("set_bucket_encryption")(
+            lambda: bucket_encryption(self.store, "set_bucket_encryption").set_bucket_encryption(
                 bucket_name, algorithm, kms_key_id=kms_key_id
             ),
         )
@@ -953,14 +964,19 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
     def get_bucket_encryption(self, bucket_name: str) -> tuple[str, str | None] | int | None:
         """``(algorithm, kms key id)``, None when unset, or ``error``."""
         return self._call(
-            "get_bucket_encryption", lambda: self._feature("get_bucket_encryption")(bucket_name)
+            "get_bucket_encryption",
+            lambda: bucket_encryption(self.store, "get_bucket_encryption").get_bucket_encryption(
+                bucket_name
+            ),
         )
 
     def delete_bucket_encryption(self, bucket_name: str) -> int:
         """Remove the bucket's default encryption."""
         return self._code(
             "delete_bucket_encryption",
-            lambda: self._feature("delete_bucket_encryption")(bucket_name),
+            lambda: bucket_encryption(
+                self.store, "delete_bucket_encryption"
+            ).delete_bucket_encryption(bucket_name),
         )
 
     # lifecycle
@@ -975,18 +991,22 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
             from backend.src.libs.bucket.bucket_admin import default_lifecycle
 
             chosen = rules if rules is not None else [default_lifecycle(self.config)]
-            self._feature("set_lifecycle")(bucket_name, chosen)
+            lifecycle(self.store, "set_lifecycle").set_lifecycle(bucket_name, chosen)
 
         return self._code("set_lifecycle", run)
 
     def get_lifecycle(self, bucket_name: str) -> tuple[LifecycleRule, ...] | int:
         """The bucket's ``LifecycleRule`` tuple (empty when none), or ``error``."""
-        return self._call("get_lifecycle", lambda: self._feature("get_lifecycle")(bucket_name))
+        return self._call(
+            "get_lifecycle",
+            lambda: lifecycle(self.store, "get_lifecycle").get_lifecycle(bucket_name),
+        )
 
     def delete_lifecycle(self, bucket_name: str) -> int:
         """Remove every lifecycle rule."""
         return self._code(
-            "delete_lifecycle", lambda: self._feature("delete_lifecycle")(bucket_name)
+            "delete_lifecycle",
+            lambda: lifecycle(self.store, "delete_lifecycle").delete_lifecycle(bucket_name),
         )
 
     # tagging
@@ -1001,7 +1021,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """Replace the object's tags (at most 10)."""
         return self._code(
             "set_file_tags",
-            lambda: self._feature("set_object_tags")(
+            lambda: object_tagging(self.store, "set_object_tags").set_object_tags(
                 bucket_name, key_name, tags, version_id=version_id
             ),
         )
@@ -1012,13 +1032,18 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """The object's tags, or ``error``."""
         return self._call(
             "get_file_tags",
-            lambda: self._feature("get_object_tags")(bucket_name, key_name, version_id=version_id),
+            lambda: object_tagging(self.store, "get_object_tags").get_object_tags(
+                bucket_name, key_name, version_id=version_id
+            ),
         )
 
     def delete_file_tags(self, bucket_name: str, key_name: str) -> int:
         """Remove the object's tags."""
         return self._code(
-            "delete_file_tags", lambda: self._feature("delete_object_tags")(bucket_name, key_name)
+            "delete_file_tags",
+            lambda: object_tagging(self.store, "delete_object_tags").delete_object_tags(
+                bucket_name, key_name
+            ),
         )
 
     # object lock
@@ -1034,7 +1059,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """Keep an object version until ``retain_until`` (GOVERNANCE or COMPLIANCE)."""
         return self._code(
             "set_retention",
-            lambda: self._feature("set_retention")(
+            lambda: object_lock(self.store, "set_retention").set_retention(
                 bucket_name, key_name, mode=mode, retain_until=retain_until, version_id=version_id
             ),
         )
@@ -1045,7 +1070,9 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """The version's ``Retention`` (None when none), or ``error``."""
         return self._call(
             "get_retention",
-            lambda: self._feature("get_retention")(bucket_name, key_name, version_id=version_id),
+            lambda: object_lock(self.store, "get_retention").get_retention(
+                bucket_name, key_name, version_id=version_id
+            ),
         )
 
     def set_legal_hold(
@@ -1054,7 +1081,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """Put (default) or lift a legal hold."""
         return self._code(
             "set_legal_hold",
-            lambda: self._feature("set_legal_hold")(
+            lambda: object_lock(self.store, "set_legal_hold").set_legal_hold(
                 bucket_name, key_name, on, version_id=version_id
             ),
         )
@@ -1065,14 +1092,19 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """True when a legal hold is on, or ``error``."""
         return self._call(
             "get_legal_hold",
-            lambda: self._feature("get_legal_hold")(bucket_name, key_name, version_id=version_id),
+            lambda: object_lock(self.store, "get_legal_hold").get_legal_hold(
+                bucket_name, key_name, version_id=version_id
+            ),
         )
 
     # info and stats
     def get_bucket_info(self, bucket_name: str) -> BucketProperties | int:
         """A ``BucketProperties`` (region, versioning, encryption, lifecycle, object
         lock), or ``error``."""
-        return self._call("get_bucket_info", lambda: self._feature("get_bucket_info")(bucket_name))
+        return self._call(
+            "get_bucket_info",
+            lambda: bucket_inspection(self.store, "get_bucket_info").get_bucket_info(bucket_name),
+        )
 
     def get_bucket_stats(
         self, bucket_name: str, *, prefix: str = "", page_size: int = 1000
@@ -1123,7 +1155,3 @@ def _take(iterator: Iterator[T], count: int) -> Iterator[T]:
 
 
 __all__ = ["Bucket", "PrefixInfo"]
-
-
-def _not_supported(store: object, what: str) -> NotSupported:
-    return NotSupported(f"{what} is not supported by {type(store).__name__}", code="NotSupported")

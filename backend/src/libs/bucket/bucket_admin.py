@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -501,9 +501,7 @@ class S3BucketFeatures:
             self.client.delete_bucket_encryption(Bucket=bucket)
 
     # ------------------------------------------------------------- lifecycle
-    def set_lifecycle(
-        self, bucket: str, rules: list[LifecycleRule] | tuple[LifecycleRule, ...]
-    ) -> None:
+    def set_lifecycle(self, bucket: str, rules: Sequence[LifecycleRule]) -> None:
         """Replace the bucket's lifecycle rules (prefixes are relative to the store prefix).
 
         Raises:

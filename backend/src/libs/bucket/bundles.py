@@ -49,6 +49,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
+from backend.src.libs.bucket.capabilities import Presigner, options_of
 from backend.src.libs.bucket.errors import (
     AlreadyExists,
     Conflict,
@@ -774,10 +775,9 @@ class BundleStore:
 
     @property
     def _write_once(self) -> bool:
-        """True when the store's ``put_object`` takes ``if_none_match`` (S3 and local)."""
-        import inspect
-
-        return "if_none_match" in inspect.signature(self.store.put_object).parameters
+        """True when the store declares ``if_none_match`` for ``put_object`` (S3 and local
+        do; see ``capabilities.DeclaresOptions``)."""
+        return "if_none_match" in options_of(self.store, "put_object")
 
     def _is_orphan_of(self, bundle: EvidenceBundle, key: str) -> bool:
         """True when ``key`` holds this very bundle (same checksum) and no pointer names it."""
@@ -1043,16 +1043,18 @@ class BundleStore:
 
         Raises:
             ObjectNotFound: no bundle with this id.
-            NotSupported: the store cannot presign (``LocalStore``, or a store without
-                ``presign_url``).
+            NotSupported: the store cannot presign (``LocalStore``, or a store that is
+                not a ``capabilities.Presigner``).
         """
         key = self.key_of(bundle_id)
-        presign = getattr(self.store, "presign_url", None)
-        if presign is None:
+        store = self.store
+        if not isinstance(store, Presigner):
             raise NotSupported(
-                f"{type(self.store).__name__} cannot presign URLs", bucket=self.bucket, key=key
+                f"{type(store).__name__} cannot presign URLs (no Presigner capability)",
+                bucket=self.bucket,
+                key=key,
             )
-        return str(presign(self.bucket, key, expiration=expiration))
+        return store.presign_url(self.bucket, key, expiration=expiration)
 
     def _pointer_key(self, bundle_id: str) -> str:
         _check_name(bundle_id, "id")

@@ -37,6 +37,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from backend.src.libs.bucket import batch
+from backend.src.libs.bucket.capabilities import BatchDeleteStatus, BucketInspection, presigner
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import (
     AuthenticationFailed,
@@ -44,7 +45,6 @@ from backend.src.libs.bucket.errors import (
     ConfigError,
     InvalidArgument,
     NotFound,
-    NotSupported,
     ObjectNotFound,
     PermissionDenied,
     StorageError,
@@ -590,11 +590,8 @@ def cmd_cat(ctx: Context) -> int:
 def cmd_presign(ctx: Context) -> int:
     """A presigned GET (or PUT) URL of an object."""
     remote = require_remote(ctx.args.path, key=True)
-    presign = getattr(ctx.store, "presign_url", None)
-    if presign is None:
-        raise NotSupported("presign is not supported by this store")
-    url = str(
-        presign(remote.bucket, remote.key, method=ctx.args.method, expiration=ctx.args.expires)
+    url = presigner(ctx.store, "presign").presign_url(
+        remote.bucket, remote.key, method=ctx.args.method, expiration=ctx.args.expires
     )
     if ctx.json:
         ctx.emit({"url": url, "method": ctx.args.method, "expires_in": ctx.args.expires})
@@ -1073,11 +1070,11 @@ class _Doctor:
                     store.delete_bucket(bucket, force=True)
 
     def region(self, bucket: str) -> None:
-        where = getattr(self.ctx.store, "get_bucket_region", None)
-        if where is None:
+        store = self.ctx.store
+        if not isinstance(store, BucketInspection):
             self.add("region", "ok", f"{self.config.region} (the store cannot report one)")
             return
-        ok, region = self.attempt("s3:GetBucketLocation", lambda: where(bucket))
+        ok, region = self.attempt("s3:GetBucketLocation", lambda: store.get_bucket_region(bucket))
         variable = self.config.sources.get("region", "AWS_REGION")
         if not ok:
             self.add(
@@ -1126,7 +1123,7 @@ class _Doctor:
                 "s3:DeleteObject", lambda: store.delete_objects(bucket, [key])
             )
             # S3Store remembers when the server refused a batch delete for its checksum
-            refused = getattr(store, "batch_delete_supported", True) is False
+            refused = isinstance(store, BatchDeleteStatus) and not store.batch_delete_supported
             if not ok:
                 self.add(
                     "checksum compatibility",
@@ -1157,11 +1154,8 @@ class _Doctor:
 
     def presigned(self, bucket: str, key: str, body: bytes) -> None:
         cfg = self.config
-        presign = getattr(self.ctx.store, "presign_url", None)
         try:
-            if presign is None:
-                raise NotSupported("this store has no presigned URLs")
-            url = str(presign(bucket, key, expiration=300))
+            url = presigner(self.ctx.store, "presign_url").presign_url(bucket, key, expiration=300)
         except StorageError as exc:
             self.add(
                 "presigned URL",

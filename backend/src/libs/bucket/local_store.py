@@ -72,7 +72,7 @@ import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from backend.src.libs.bucket.bucket_admin import EnsureReport, EnsureStep
 from backend.src.libs.bucket.config import BucketConfig
@@ -117,6 +117,9 @@ from backend.src.libs.bucket.validation import (
     check_metadata,
     check_range,
 )
+
+if TYPE_CHECKING:
+    from backend.src.libs.bucket.presign import PresignedPost
 
 log = logging.getLogger("bucket.local")
 
@@ -233,6 +236,12 @@ class LocalStore:
     processes may share one root: every write is a rename, every read uses one open
     file. Bucket creation and deletion are serialised within the instance.
     """
+
+    options_supported: ClassVar[Mapping[str, frozenset[str]]] = {
+        "put_object": frozenset({"if_none_match"}),
+    }
+    """The keyword options each operation takes beyond ``ObjectStore`` (``DeclaresOptions``):
+    only the write-once put; encryption, storage classes, tags, versions and locks are S3's."""
 
     def __init__(self, config: BucketConfig | None = None) -> None:
         self.config = config if config is not None else BucketConfig.from_env()
@@ -1418,12 +1427,11 @@ class LocalStore:
         content_type: str | None = None,
         version_id: str | None = None,
         download_name: str | None = None,
-        **options: Any,
     ) -> str:
         """Presigned URLs need an HTTP server; a folder has none.
 
-        Accepts ``S3Store.presign_url``'s arguments (and any option added there later)
-        so that callers get this error, not a ``TypeError``.
+        Takes ``S3Store.presign_url``'s arguments (the ``Presigner`` signature) so that
+        callers get this error with its reason, not a ``TypeError``.
 
         Raises:
             NotSupported: always.
@@ -1435,7 +1443,19 @@ class LocalStore:
             key=key,
         )
 
-    def presign_post(self, bucket: str, key: str, **options: Any) -> Any:
+    def presign_post(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expiration: int | float | timedelta = 3600,
+        min_size: int | None = None,
+        max_size: int | None = None,
+        content_type: str | None = None,
+        content_type_prefix: str | None = None,
+        key_prefix: str | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> PresignedPost:
         """Presigned POST forms need an HTTP server; a folder has none.
 
         Raises:
@@ -1735,3 +1755,20 @@ class _Slice(io.RawIOBase):
         if not self.closed:
             self._handle.close()
         super().close()
+
+
+if TYPE_CHECKING:
+    from backend.src.libs.bucket import capabilities as _capabilities
+    from backend.src.libs.bucket.store import ObjectStore
+
+    def _has_capabilities(
+        store: LocalStore,
+    ) -> tuple[
+        _capabilities.Presigner,
+        _capabilities.Configured,
+        _capabilities.DeclaresOptions,
+        ObjectStore,
+    ]:
+        """mypy checks here that ``LocalStore`` has these capabilities' exact signatures
+        (``Presigner`` only to refuse with the reason: a folder has no URL to sign)."""
+        return (store, store, store, store)

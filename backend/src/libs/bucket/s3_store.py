@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 from backend.src.libs.bucket import deadline, presign, redact, transfer
@@ -101,6 +101,20 @@ _BATCH_CHECKSUM_REFUSALS = frozenset(
 # characters XML 1.0 cannot carry, even escaped: keys holding them cannot go in a batch delete
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
+_TRANSFER_OPTIONS = frozenset({"multipart_threshold", "part_size", "max_concurrency"})
+_READ_OPTIONS = frozenset({"version_id", "sse_customer_key"})
+_WRITE_OPTIONS = _TRANSFER_OPTIONS | {
+    "sse",
+    "sse_kms_key_id",
+    "sse_customer_key",
+    "storage_class",
+    "tags",
+    "if_none_match",
+    "lock_mode",
+    "retain_until",
+    "legal_hold",
+}
+
 
 class S3Store(S3BucketFeatures):
     """The ``ObjectStore`` protocol on S3, MinIO, Ceph RGW, SeaweedFS and AWS.
@@ -118,6 +132,17 @@ class S3Store(S3BucketFeatures):
 
     Thread-safety: one instance may be shared by any number of threads.
     """
+
+    options_supported: ClassVar[Mapping[str, frozenset[str]]] = {
+        "put_object": _WRITE_OPTIONS,
+        "upload_file": _WRITE_OPTIONS,
+        "get_object": _READ_OPTIONS,
+        "open_object": _READ_OPTIONS,
+        "head_object": _READ_OPTIONS,
+        "download_file": _READ_OPTIONS | _TRANSFER_OPTIONS,
+        "delete_object": frozenset({"version_id", "bypass_governance"}),
+    }
+    """The keyword options each operation takes beyond ``ObjectStore`` (``DeclaresOptions``)."""
 
     def __init__(
         self, config: BucketConfig | None = None, *, client: Any = None, sts_client: Any = None
@@ -1688,3 +1713,26 @@ def _sse_c_hint(bucket: str, key: str) -> Iterator[None]:
             request_id=exc.request_id,
             status=exc.status,
         ) from exc
+
+
+if TYPE_CHECKING:
+    from backend.src.libs.bucket import capabilities as _capabilities
+    from backend.src.libs.bucket.store import ObjectStore
+
+    def _has_capabilities(
+        store: S3Store,
+    ) -> tuple[
+        _capabilities.Presigner,
+        _capabilities.Versioning,
+        _capabilities.BucketEncryption,
+        _capabilities.Lifecycle,
+        _capabilities.ObjectTagging,
+        _capabilities.ObjectLock,
+        _capabilities.BucketInspection,
+        _capabilities.BatchDeleteStatus,
+        _capabilities.Configured,
+        _capabilities.DeclaresOptions,
+        ObjectStore,
+    ]:
+        """mypy checks here that ``S3Store`` has each capability's exact signatures."""
+        return (store, store, store, store, store, store, store, store, store, store, store)

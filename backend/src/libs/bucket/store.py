@@ -2,7 +2,9 @@
 
 Two stores implement the protocol: ``S3Store`` (boto3) and ``LocalStore`` (a folder).
 Both raise ``StorageError`` subclasses (``errors.py``) and never return error codes;
-return codes belong to the ``Bucket`` facade alone.
+return codes belong to the ``Bucket`` facade alone. What only some stores can do
+(presigning, versioning, lifecycle...) is one small protocol each in ``capabilities.py``,
+re-exported here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Protocol, runtime_checkable
+
+from backend.src.libs.bucket.capabilities import (
+    BatchDeleteStatus,
+    BucketEncryption,
+    BucketInspection,
+    Configured,
+    DeclaresOptions,
+    Lifecycle,
+    ObjectLock,
+    ObjectTagging,
+    Presigner,
+    Versioning,
+)
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called as ``progress(bytes_done, bytes_total)``; ``bytes_total`` is None when unknown."""
@@ -273,3 +288,29 @@ def move_by_copy(
     result = store.copy_object(src_bucket, src_key, dst_bucket, dst_key)
     store.delete_object(src_bucket, src_key)
     return result
+
+
+__all__ = [
+    "BatchDeleteStatus",
+    "BucketEncryption",
+    "BucketInfo",
+    "BucketInspection",
+    "Configured",
+    "Data",
+    "DeclaresOptions",
+    "DeleteError",
+    "DeleteResult",
+    "Lifecycle",
+    "ListEntry",
+    "ObjectInfo",
+    "ObjectLock",
+    "ObjectStore",
+    "ObjectTagging",
+    "PrefixInfo",
+    "Presigner",
+    "ProgressCallback",
+    "StoreLocation",
+    "UploadResult",
+    "Versioning",
+    "move_by_copy",
+]

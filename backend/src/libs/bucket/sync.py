@@ -69,6 +69,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import IO, Literal, cast
 
+from backend.src.libs.bucket.capabilities import Configured
 from backend.src.libs.bucket.errors import (
     BucketNotFound,
     IntegrityError,
@@ -279,8 +280,9 @@ def _is_md5(etag: str | None) -> bool:
 
 def _encrypted(store: ObjectStore) -> bool:
     """True when ``store`` encrypts its writes (its ETags are then not MD5s)."""
-    config = getattr(store, "config", None)
-    return bool(getattr(config, "sse", None) or getattr(config, "sse_customer_key", None))
+    if not isinstance(store, Configured):
+        return False
+    return bool(store.config.sse or store.config.sse_customer_key)
 
 
 _Entry = tuple[bytes, str, ObjectInfo]

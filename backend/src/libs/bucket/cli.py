@@ -691,10 +691,8 @@ def cmd_sync(ctx: Context) -> int:
 
 def cmd_bundle(ctx: Context) -> int:
     """``bundle put|get|ls``: evidence bundles (``bundles.py``)."""
-    try:
-        from backend.src.libs.bucket.bundles import BundleStore, EvidenceBundle
-    except ImportError as exc:  # pragma: no cover - bundles ship with the package
-        raise CliError("evidence bundles are not available in this build") from exc
+    from backend.src.libs.bucket.bundles import BundleStore, EvidenceBundle
+
     args = ctx.args
     remote = require_remote(args.bucket, key=False)
     bundles = BundleStore(ctx.store, remote.bucket)

@@ -152,7 +152,6 @@ CREATE_PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 _ROLE_ARN_RE = re.compile(r"^arn:[a-z0-9-]+:iam::[0-9a-zA-Z_-]*:role/.+$")
-_DEFAULT_TRANSITIONS = "30:STANDARD_IA,90:GLACIER"
 
 
 @dataclass(frozen=True, repr=False)

@@ -223,7 +223,7 @@ _CODE_TABLE: dict[str, type[StorageError]] = {
     "ServiceUnavailable": ServiceUnavailable,
     "InternalError": ServiceUnavailable,
     "RequestTimeout": ConnectionFailed,
-    # issue 3: versioning, encryption, lifecycle, object lock, write-once, STS
+    # versioning, encryption, lifecycle, object lock, write-once, STS
     "NoSuchObjectLockConfiguration": NotFound,
     "NoSuchBucketPolicy": NotFound,
     "ReplicationConfigurationNotFoundError": NotFound,
@@ -321,27 +321,44 @@ def translate(
         if isinstance(inner, (bce.ClientError, bce.BotoCoreError)):
             return translate(inner, bucket=bucket, key=key, operation=operation)
     if isinstance(exc, bce.ClientError):
-        response: dict[str, Any] = dict(exc.response or {})
-        error = response.get("Error") or {}
-        meta = response.get("ResponseMetadata") or {}
-        status = meta.get("HTTPStatusCode")
-        code = str(error.get("Code") or status or "Unknown")
-        headers = meta.get("HTTPHeaders") or {}
-        request_id = meta.get("RequestId") or headers.get("x-amz-request-id")
-        detail = str(error.get("Message") or "")
-        hint = _MESSAGES.get(code)
-        if hint:
-            detail = f"{detail} ({hint})" if detail else hint
-        cls = _class_for(code, status, has_key=key is not None)
-        if code in ("404", "NotFound") and cls in (ObjectNotFound, BucketNotFound):
-            code = cls.default_code  # HEAD answers a bare 404: name it as GET would
-            detail = ""
-        if cls is BucketNotFound and not detail:
-            detail = "the bucket does not exist"
-        elif cls is ObjectNotFound and not detail:
-            detail = "the object does not exist"
-        message = f"{what}: {detail}" if detail else f"{what}: {code}"
-        return cls(message, code=code, bucket=bucket, key=key, request_id=request_id, status=status)
+        return _from_client_error(exc, what, bucket=bucket, key=key)
+    found = _from_transport(exc, what, bucket=bucket, key=key)
+    if found is not None:
+        return found
+    return _from_other(exc, what, bucket=bucket, key=key)
+
+
+def _from_client_error(exc: Any, what: str, *, bucket: str | None, key: str | None) -> StorageError:
+    """An error the server answered: its code, status, request id and message kept."""
+    response: dict[str, Any] = dict(exc.response or {})
+    error = response.get("Error") or {}
+    meta = response.get("ResponseMetadata") or {}
+    status = meta.get("HTTPStatusCode")
+    code = str(error.get("Code") or status or "Unknown")
+    headers = meta.get("HTTPHeaders") or {}
+    request_id = meta.get("RequestId") or headers.get("x-amz-request-id")
+    detail = str(error.get("Message") or "")
+    hint = _MESSAGES.get(code)
+    if hint:
+        detail = f"{detail} ({hint})" if detail else hint
+    cls = _class_for(code, status, has_key=key is not None)
+    if code in ("404", "NotFound") and cls in (ObjectNotFound, BucketNotFound):
+        code = cls.default_code  # HEAD answers a bare 404: name it as GET would
+        detail = ""
+    if cls is BucketNotFound and not detail:
+        detail = "the bucket does not exist"
+    elif cls is ObjectNotFound and not detail:
+        detail = "the object does not exist"
+    message = f"{what}: {detail}" if detail else f"{what}: {code}"
+    return cls(message, code=code, bucket=bucket, key=key, request_id=request_id, status=status)
+
+
+def _from_transport(
+    exc: BaseException, what: str, *, bucket: str | None, key: str | None
+) -> StorageError | None:
+    """Credentials, parameters, timeouts and broken connections; None for anything else."""
+    from botocore import exceptions as bce
+
     if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
         return ConfigError(
             f"{what}: no usable credentials (set BUCKET_USER and BUCKET_PASSWORD, "
@@ -364,20 +381,26 @@ def translate(
             bucket=bucket,
             key=key,
         )
-    if isinstance(
-        exc,
-        (
-            bce.EndpointConnectionError,
-            bce.ConnectionClosedError,
-            bce.ConnectionError,
-            bce.HTTPClientError,
-            ConnectionError,
-            TimeoutError,
-        ),
-    ):
+    unreachable = (
+        bce.EndpointConnectionError,
+        bce.ConnectionError,
+        bce.HTTPClientError,
+        ConnectionError,
+        TimeoutError,
+    )
+    if isinstance(exc, unreachable):
         return ConnectionFailed(
             f"{what}: cannot reach the endpoint ({exc})", bucket=bucket, key=key
         )
+    return None
+
+
+def _from_other(
+    exc: BaseException, what: str, *, bucket: str | None, key: str | None
+) -> StorageError:
+    """Region, checksum and other botocore errors, then Python's own."""
+    from botocore import exceptions as bce
+
     if isinstance(exc, bce.NoRegionError):
         return ConfigError(f"{what}: no region set (set S3_REGION or AWS_REGION)", bucket=bucket)
     if isinstance(exc, (bce.FlexibleChecksumError, bce.ChecksumError)):

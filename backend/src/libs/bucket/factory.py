@@ -31,13 +31,8 @@ def make_store(config: BucketConfig) -> ObjectStore:
 
         return S3Store(config)
     if config.storage_type == "local":
-        try:
-            from backend.src.libs.bucket.local_store import LocalStore
-        except ImportError as exc:  # pragma: no cover - until the local store lands
-            raise ConfigError(
-                "STORAGE_TYPE=local is not available in this build; set BUCKET_HOST or "
-                "S3_ENDPOINT_URL to use an S3 server"
-            ) from exc
+        from backend.src.libs.bucket.local_store import LocalStore
+
         warn_ignored_s3_settings(config)
         store = LocalStore(config)
         log.info("%s", local_announcement(config))

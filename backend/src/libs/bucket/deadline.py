@@ -57,7 +57,6 @@ class _Watchdog:
         self._lock = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._expired_at: dict[int, float] = {}
-        self.expired = 0
 
     def watch(self, connection: Any, seconds: float) -> None:
         """Shut ``connection``'s socket if it is still watched ``seconds`` from now."""
@@ -103,7 +102,6 @@ class _Watchdog:
         sock = getattr(connection, "deadline_socket", None) or getattr(connection, "sock", None)
         if sock is None:
             return
-        self.expired += 1
         log.warning(
             "an HTTP attempt to %s outlived its deadline (the server answers too slowly); "
             "closing its connection",

@@ -251,11 +251,9 @@ class _DeleteJournal:
 
     def __init__(self) -> None:
         self._file = tempfile.SpooledTemporaryFile(max_size=8 * MiB)  # noqa: SIM115 - closed by close()
-        self.count = 0
 
     def add(self, key: str, size: int) -> None:
         self._file.write(json.dumps([key, size]).encode("utf-8") + b"\n")
-        self.count += 1
 
     def batches(self, size: int) -> Iterator[list[tuple[str, int]]]:
         """The noted keys with their sizes, ``size`` at a time, in the order noted."""

@@ -26,7 +26,8 @@ looks inside botocore exceptions; callers write ``raise translate(exc, ...) from
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TypedDict
 
 
 class StorageError(Exception):
@@ -74,8 +75,8 @@ class StorageError(Exception):
             f"status={self.status!r})"
         )
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        kwargs = {
+    def __reduce__(self) -> tuple[_Rebuild, tuple[type[StorageError], str, _Fields]]:
+        kwargs: _Fields = {
             "code": self.code,
             "bucket": self.bucket,
             "key": self.key,
@@ -85,7 +86,20 @@ class StorageError(Exception):
         return (_rebuild, (type(self), self.message, kwargs))
 
 
-def _rebuild(cls: type[StorageError], message: str, kwargs: dict[str, Any]) -> StorageError:
+class _Fields(TypedDict):
+    """What a ``StorageError`` carries besides its message (for pickling)."""
+
+    code: str
+    bucket: str | None
+    key: str | None
+    request_id: str | None
+    status: int | None
+
+
+_Rebuild = Callable[[type[StorageError], str, _Fields], StorageError]
+
+
+def _rebuild(cls: type[StorageError], message: str, kwargs: _Fields) -> StorageError:
     return cls(message, **kwargs)
 
 
@@ -328,15 +342,19 @@ def translate(
     return _from_other(exc, what, bucket=bucket, key=key)
 
 
-def _from_client_error(exc: Any, what: str, *, bucket: str | None, key: str | None) -> StorageError:
+def _from_client_error(
+    exc: BaseException, what: str, *, bucket: str | None, key: str | None
+) -> StorageError:
     """An error the server answered: its code, status, request id and message kept."""
-    response: dict[str, Any] = dict(exc.response or {})
-    error = response.get("Error") or {}
-    meta = response.get("ResponseMetadata") or {}
-    status = meta.get("HTTPStatusCode")
+    response = _mapping(getattr(exc, "response", None))
+    error = _mapping(response.get("Error"))
+    meta = _mapping(response.get("ResponseMetadata"))
+    raw_status = meta.get("HTTPStatusCode")
+    status = raw_status if isinstance(raw_status, int) else None
     code = str(error.get("Code") or status or "Unknown")
-    headers = meta.get("HTTPHeaders") or {}
-    request_id = meta.get("RequestId") or headers.get("x-amz-request-id")
+    headers = _mapping(meta.get("HTTPHeaders"))
+    found_id = meta.get("RequestId") or headers.get("x-amz-request-id")
+    request_id = str(found_id) if found_id else None
     detail = str(error.get("Message") or "")
     hint = _MESSAGES.get(code)
     if hint:
@@ -351,6 +369,11 @@ def _from_client_error(exc: Any, what: str, *, bucket: str | None, key: str | No
         detail = "the object does not exist"
     message = f"{what}: {detail}" if detail else f"{what}: {code}"
     return cls(message, code=code, bucket=bucket, key=key, request_id=request_id, status=status)
+
+
+def _mapping(value: object) -> Mapping[str, object]:
+    """``value`` when it is a mapping (a botocore error response part), else empty."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _from_transport(

@@ -1,5 +1,6 @@
 """Bucket-level S3 features of ``S3Store``: versioning, default encryption, lifecycle,
-tagging, object lock, bucket info and stats.
+tagging, object lock, bucket info and stats (counted by ``stats.py``, which works on
+any store).
 
 These are S3-only, so they are not part of the ``ObjectStore`` protocol: ``S3Store``
 gets them from the ``S3BucketFeatures`` mixin below, and the ``Bucket`` facade turns a
@@ -20,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from backend.src.libs.bucket.config import SSE_ALGORITHMS, STORAGE_CLASSES, BucketConfig
 from backend.src.libs.bucket.errors import InvalidArgument, NotFound, StorageError
-from backend.src.libs.bucket.store import ObjectInfo, ObjectStore
-from backend.src.libs.bucket.validation import check_bucket_name, check_listing
+from backend.src.libs.bucket.stats import BucketStats, Usage, bucket_stats
+from backend.src.libs.bucket.store import ObjectInfo
+from backend.src.libs.bucket.validation import check_bucket_name
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -99,44 +101,6 @@ class BucketProperties:
     kms_key_id: str | None
     lifecycle: tuple[LifecycleRule, ...]
     object_lock: ObjectLockConfig | None
-
-
-@dataclass(frozen=True)
-class Usage:
-    """A count of objects and their bytes."""
-
-    objects: int = 0
-    bytes: int = 0
-
-
-@dataclass(frozen=True)
-class BucketStats:
-    """Objects and bytes of a bucket (under a prefix), over every listing page.
-
-    Attributes:
-        total: everything counted.
-        by_prefix: per top-level prefix (the key up to and including its first ``/``,
-            e.g. ``"evidence/"``; keys without a ``/`` count under ``""``).
-        by_storage_class: per storage class (``STANDARD`` when the server says nothing).
-        pages: listing pages read (of ``page_size`` keys).
-    """
-
-    bucket: str
-    prefix: str
-    total: Usage
-    by_prefix: Mapping[str, Usage] = field(default_factory=dict)
-    by_storage_class: Mapping[str, Usage] = field(default_factory=dict)
-    pages: int = 0
-
-    @property
-    def objects(self) -> int:
-        """Number of objects."""
-        return self.total.objects
-
-    @property
-    def bytes(self) -> int:
-        """Total size in bytes."""
-        return self.total.bytes
 
 
 StepOutcome = Literal["created", "exists", "set", "unsupported", "denied", "failed"]
@@ -742,42 +706,6 @@ __all__ = [
     "Retention",
     "S3BucketFeatures",
     "Usage",
+    "bucket_stats",
     "default_lifecycle",
 ]
-
-
-def bucket_stats(
-    store: ObjectStore, bucket: str, *, prefix: str = "", page_size: int = 1000
-) -> BucketStats:
-    """Object count and bytes of any store's bucket, in total, per top-level prefix and
-    per storage class, over every listing page (memory: one page plus the counters).
-
-    Raises:
-        BucketNotFound: no such bucket.
-        InvalidArgument: a bad bucket name or ``page_size`` outside 1..1000.
-    """
-    check_bucket_name(bucket)
-    check_listing(prefix=prefix, page_size=page_size)
-    totals = [0, 0]
-    per_prefix: dict[str, list[int]] = {}
-    per_class: dict[str, list[int]] = {}
-    for entry in store.list_objects(bucket, prefix=prefix, page_size=page_size):
-        if not isinstance(entry, ObjectInfo):
-            continue
-        top = entry.key.split("/", 1)[0] + "/" if "/" in entry.key else ""
-        storage_class = entry.storage_class or "STANDARD"
-        for counter in (
-            totals,
-            per_prefix.setdefault(top, [0, 0]),
-            per_class.setdefault(storage_class, [0, 0]),
-        ):
-            counter[0] += 1
-            counter[1] += entry.size
-    return BucketStats(
-        bucket=bucket,
-        prefix=prefix,
-        total=Usage(objects=totals[0], bytes=totals[1]),
-        by_prefix={k: Usage(objects=v[0], bytes=v[1]) for k, v in sorted(per_prefix.items())},
-        by_storage_class={k: Usage(objects=v[0], bytes=v[1]) for k, v in sorted(per_class.items())},
-        pages=max(1, -(-totals[0] // page_size)),
-    )

@@ -701,7 +701,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         info = self.get_file_info(
             bucket_name, key_name, version_id=version_id, sse_customer_key=sse_customer_key
         )
-        return info.as_dict() if isinstance(info, ObjectInfo) else info
+        return _file_dict(info) if isinstance(info, ObjectInfo) else info
 
     def get_file_info(
         self,
@@ -1111,7 +1111,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
     ) -> BucketStats | int:
         """A ``BucketStats`` (count and bytes in total, per top-level prefix and per
         storage class) over every listing page, on any store; or ``error``."""
-        from backend.src.libs.bucket.bucket_admin import bucket_stats
+        from backend.src.libs.bucket.stats import bucket_stats
 
         return self._call(
             "get_bucket_stats",
@@ -1126,6 +1126,24 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
 def _given(**options: Any) -> dict[str, Any]:
     """The options that were given (not None), to pass on to the store."""
     return {name: value for name, value in options.items() if value is not None}
+
+
+def _file_dict(info: ObjectInfo) -> dict[str, Any]:
+    """The seed's ``get_bucket_file`` shape: ``file_path`` and ``file_size`` beside the
+    core's ``key`` and ``size`` (both kept: callers of either vocabulary read it)."""
+    return {
+        "bucket": info.bucket,
+        "file_path": info.key,
+        "key": info.key,
+        "file_size": info.size,
+        "size": info.size,
+        "etag": info.etag,
+        "last_modified": info.last_modified,
+        "content_type": info.content_type,
+        "metadata": dict(info.metadata),
+        "storage_class": info.storage_class,
+        "version_id": info.version_id,
+    }
 
 
 def _default_key(file_path: str | os.PathLike[str]) -> str:

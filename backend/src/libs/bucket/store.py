@@ -60,22 +60,6 @@ class ObjectInfo:
     storage_class: str | None = None
     version_id: str | None = None
 
-    def as_dict(self) -> dict[str, object]:
-        """A plain dict (the facade's ``get_bucket_file`` shape: ``file_path``, ``file_size``...)."""
-        return {
-            "bucket": self.bucket,
-            "file_path": self.key,
-            "key": self.key,
-            "file_size": self.size,
-            "size": self.size,
-            "etag": self.etag,
-            "last_modified": self.last_modified,
-            "content_type": self.content_type,
-            "metadata": dict(self.metadata),
-            "storage_class": self.storage_class,
-            "version_id": self.version_id,
-        }
-
 
 @dataclass(frozen=True)
 class PrefixInfo:

@@ -12,6 +12,7 @@ from backend.src.libs.redis import (
     InvalidateResult,
     JsonCache,
     Redis,
+    RedisCommandError,
     RedisConfig,
     RedisConfigError,
     RedisConnectionError,
@@ -162,8 +163,37 @@ def test_json_cache_misses_on_bad_data_and_refuses_unencodable_values(redis: Red
     assert cache.get_or_set("lazy", lambda: calls.append(1) or 42) == 42
     assert cache.get_or_set("lazy", lambda: calls.append(1) or 43) == 42
     assert calls == [1]
+
+
+def test_cache_with_an_invalid_namespace_returns_error_instead_of_raising(redis: Redis) -> None:
+    """cache() never raises: a bad namespace or ttl is error + an InvalidArgument
+    last_error naming it; building JsonCache directly still raises ValueError."""
+    assert redis.cache("a:b") == redis.error
+    assert isinstance(redis.last_error, RedisCommandError)
+    assert redis.last_error.code == "InvalidArgument"
+    assert "namespace" in redis.last_error.message
+    assert redis.cache("ok", ttl=-1) == redis.error
+    assert redis.last_error is not None and "ttl" in redis.last_error.message
+    assert isinstance(redis.cache("ok"), JsonCache)
+    assert redis.last_error is None
     with pytest.raises(ValueError, match="namespace"):
-        redis.cache("a:b")
+        JsonCache(redis, "a b")
+
+
+def test_json_round_trip_through_the_facade(redis: Redis, redis_config: RedisConfig) -> None:
+    """get_json/set_json (what JsonCache uses): compact JSON, default on a miss and on
+    invalid JSON, error for an unencodable value or a bad ttl, never an exception."""
+    key = redis_config.cache_prefix + ":json:k"
+    assert redis.set_json(key, {"a": [1, "é"]}, ttl=30) == redis.success
+    assert redis.get(key) == '{"a":[1,"é"]}'
+    assert redis.get_json(key) == {"a": [1, "é"]}
+    assert redis.get_json(key + ":missing", "d") == "d"
+    assert redis.set(key, "nope") == redis.success
+    assert redis.get_json(key, 0) == 0
+    assert redis.last_error is not None and redis.last_error.code == "InvalidJSON"
+    assert redis.set_json(key, {1}) == redis.error
+    assert redis.set_json(key, 1, ttl=0) == redis.error
+    assert redis.last_error is not None and "ttl" in redis.last_error.message
 
 
 class NoKeysRedis(redis_py.Redis):

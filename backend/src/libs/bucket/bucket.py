@@ -16,8 +16,7 @@ rebuilt and the operation is tried once more. No request is added before operati
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from backend.src.libs.bucket import batch
@@ -51,7 +50,7 @@ from backend.src.libs.bucket.store import (
     UploadResult,
 )
 from backend.src.libs.bucket.validation import check_keys
-from backend.src.libs.core.codes import ReturnCodes
+from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
 
 if TYPE_CHECKING:
@@ -71,8 +70,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
+class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalClass):
     """Object storage with return codes: AWS S3, MinIO, Ceph RGW, SeaweedFS or a folder.
+
+    The lifecycle (settings, lazy store, ``connect`` / ``is_connected`` /
+    ``health_check`` / ``disconnect`` / ``close``, ``with`` blocks, one replay after a
+    dropped connection) is ``Facade``'s; ``Bucket`` adds the default bucket made ready
+    on first use, and what a dropped connection means for a store.
 
     Args:
         error: the code returned on failure (default 84).
@@ -104,30 +108,22 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
         config: BucketConfig | None = None,
         store: ObjectStore | None = None,
     ) -> None:
-        self._init_codes(error=error, success=success, debug=debug)
-        self.last_latency: float | None = None
         self.bucket_report: EnsureReport | None = None
         self._prepared = False
-        self._config = config
-        self._store: ObjectStore | None = store
-        self._owns_store = store is None
-        self._lock = threading.RLock()
-        if auto_connect and store is None:
-            self._attempt("connect", self._ensure_store)
+        self._init_facade(
+            error=error,
+            success=success,
+            debug=debug,
+            auto_connect=auto_connect,
+            config=config,
+            resource=store,
+        )
 
     # ------------------------------------------------------------- plumbing
     logger_name = "bucket.Bucket"
 
-    @property
-    def config(self) -> BucketConfig:
-        """The settings in use (read from the environment on first access).
-
-        Raises:
-            ConfigError: a setting is invalid (this property raises; methods do not).
-        """
-        if self._config is None:
-            self._config = BucketConfig.from_env()
-        return self._config
+    def _read_config(self) -> BucketConfig:
+        return BucketConfig.from_env()
 
     @property
     def store(self) -> ObjectStore:
@@ -143,7 +139,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
     def _ready_store(self) -> ObjectStore:
         """The store, after making the default bucket ready once (when this ``Bucket``
         built the store, a default bucket is set and ``auto_create`` is on)."""
-        store = self._ensure_store()
+        store = self._ensure()
         if not self._prepared:
             with self._lock:
                 if not self._prepared:
@@ -154,7 +150,7 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
     def _prepare_default_bucket(self, store: ObjectStore) -> None:
         config = self.config
         name = config.default_bucket
-        if not (self._owns_store and name and config.auto_create):
+        if not (self._owns_resource and name and config.auto_create):
             return
         if not isinstance(store, EnsuresBucket):
             return
@@ -167,121 +163,43 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
                 )
         report.raise_for_failure()
 
-    def _ensure_store(self) -> ObjectStore:
-        store = self._store
-        if store is None:
-            with self._lock:
-                store = self._store
-                if store is None:
-                    from backend.src.libs.bucket.factory import make_store
+    def _open(self) -> ObjectStore:
+        from backend.src.libs.bucket.factory import make_store
 
-                    store = self._store = make_store(self.config)
-        return store
+        return make_store(self.config)
+
+    def _release(self, resource: ObjectStore, *, owned: bool) -> None:
+        resource.close()  # a store given to the constructor is closed too, and kept
+
+    def _probe(self, resource: ObjectStore) -> object:
+        return resource.ping()  # HeadBucket on the default bucket, else ListBuckets
+
+    def _forget(self) -> None:
+        self._prepared = False
 
     def _reconnect(self) -> None:
         with self._lock:
-            if self._store is not None:
-                self._store.close()
+            if self._resource is not None:
+                self._resource.close()
 
     def _translate(self, exc: Exception, operation: str) -> StorageError:
         if isinstance(exc, StorageError):
             return exc
         return StorageError(f"{operation} failed: {exc!r}", code=type(exc).__name__)
 
-    def _replaying(self, operation: str, func: Callable[[], T]) -> Callable[[], T]:
-        """``func``, run once more after the store drops its connections when it fails
-        with ``ConnectionFailed`` (only for calls that can be replayed). A server that
-        answered too slowly (``DeadlineExceeded``) is not retried again: new connections
-        would meet the same server, and the call's time bound would double."""
-
-        def run() -> T:
-            try:
-                return func()
-            except ConnectionFailed as exc:
-                if exc.code == "DeadlineExceeded":
-                    raise
-                self.disp.log_debug(f"{operation}: {exc}; reconnecting once", operation)
-                self._reconnect()
-                return func()
-
-        return run
-
-    def _call(self, operation: str, func: Callable[[], T], *, reconnect: bool = True) -> T | int:
-        """Run ``func`` (replayed once after a dropped connection when ``reconnect``):
-        its result, or ``self.error`` on failure."""
-        return super()._call(operation, self._replaying(operation, func) if reconnect else func)
-
-    def _code(self, operation: str, func: Callable[[], object], *, reconnect: bool = True) -> int:
-        """Run ``func`` (replayed as in ``_call``): ``self.success`` or ``self.error``."""
-        return super()._code(operation, self._replaying(operation, func) if reconnect else func)
+    def _is_dropped(self, error: StorageError) -> bool:
+        """``ConnectionFailed``, but not ``DeadlineExceeded``: a server that answered too
+        slowly would meet new connections just as slowly, and the call's time bound would
+        double."""
+        return isinstance(error, ConnectionFailed) and error.code != "DeadlineExceeded"
 
     # ----------------------------------------------------------- connection
-    def connect(self) -> int:
-        """Build the store and check it with one request.
-
-        Returns:
-            ``success`` when the server answers and accepts the credentials, else ``error``.
-        """
-        with self._lock:
-            self._prepared = False
-            if self._owns_store and self._store is not None:
-                self._store.close()
-        return self._code("connect", self._connect_probe, reconnect=False)
-
     def _connect_probe(self) -> None:
         store = self._ready_store()
         report = self.bucket_report
         if report is not None and report.outcome("bucket") == "denied":
             return  # HeadBucket was refused (403) and is not fatal: do not repeat it
         store.ping()
-
-    def is_connected(self) -> bool:
-        """True when a store is open and answers one probe request with these credentials.
-
-        False before the first connection (``auto_connect=False``), after
-        ``disconnect()``, or when the probe fails (``last_error`` says why). Never raises.
-        """
-        if self._store is None:
-            return False
-        return self.health_check()
-
-    def health_check(self) -> bool:
-        """One request (HeadBucket on the default bucket, else ListBuckets); never raises.
-
-        Opens the store if needed. Records the probe's latency in ``last_latency``
-        (None on failure).
-        """
-        ok, latency = self._attempt("health_check", lambda: self._ensure_store().ping(), quiet=True)
-        self.last_latency = latency if ok else None
-        return ok
-
-    def disconnect(self) -> int:
-        """Drop the connection; the next call (or ``connect()``) opens a new one.
-
-        Idempotent: returns ``success`` when already disconnected.
-        """
-        with self._lock:
-            store = self._store
-            if store is not None:
-                try:
-                    store.close()
-                except Exception as exc:  # close must not fail the caller
-                    self.disp.log_warning(f"disconnect: {exc!r}", "disconnect")
-                if self._owns_store:
-                    self._store = None
-                    self._prepared = False
-        self.last_error = None
-        return self.success
-
-    def close(self) -> None:
-        """Same as ``disconnect()``, for ``with`` blocks and the RuntimeManager."""
-        self.disconnect()
-
-    def __enter__(self) -> Bucket:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.disconnect()
 
     # -------------------------------------------------------------- buckets
     def get_bucket_names(self) -> list[str] | int:
@@ -1117,10 +1035,6 @@ class Bucket(ReturnCodes[StorageError], metaclass=FinalClass):
             "get_bucket_stats",
             lambda: bucket_stats(self.store, bucket_name, prefix=prefix, page_size=page_size),
         )
-
-    def __repr__(self) -> str:
-        state = "connected" if self._store is not None else "not connected"
-        return f"<Bucket {state} config={self._config!r}>"
 
 
 def _given(**options: Any) -> dict[str, Any]:

@@ -7,17 +7,19 @@ namespace's names starting with ``prefix`` with SCAN and UNLINK, never KEYS.
 
 A cache never raises: a read that fails (server down, a value that is not JSON) is a
 miss and returns the default; writes return ``success`` / ``error``; the facade's
-``last_error`` says why.
+``last_error`` says why. It goes through the facade's public methods only
+(``get_json``, ``set_json``, ``delete``, ``delete_prefix``, ``config``).
+
+``Redis.cache(namespace)`` is the never-raising way to build one (``error`` for an
+invalid namespace); building ``JsonCache`` directly raises ``ValueError`` instead.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from backend.src.libs.redis.client import InvalidateResult, Redis
-from backend.src.libs.redis.errors import RedisCommandError
 
 
 class JsonCache:
@@ -78,36 +80,17 @@ class JsonCache:
         return f"{self.prefix}:{self.namespace}:{name}"
 
     def get(self, name: str, default: Any = None) -> Any:
-        """The decoded value of ``name``, or ``default`` on a miss or a failure."""
-        raw = self.redis.get(self.key(name))
-        if raw is None or not isinstance(raw, str):
-            return default
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            self.redis._fail(
-                "cache.get",
-                RedisCommandError(
-                    f"{self.key(name)!r} holds invalid JSON: {exc}", code="InvalidJSON"
-                ),
-            )
-            return default
+        """The decoded value of ``name``, or ``default`` on a miss or a failure (a value
+        that is not JSON included: ``last_error`` says why)."""
+        return self.redis.get_json(self.key(name), default)
 
     def set(self, name: str, value: Any, *, ttl: int | None = None) -> int:
         """Store ``value`` (JSON-encodable) for ``ttl`` seconds (default: the cache's).
 
         Returns ``success``, or ``error`` (a value JSON cannot encode is refused).
         """
-        try:
-            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            self.redis._fail(
-                "cache.set",
-                RedisCommandError(f"value of {name!r} is not JSON: {exc}", code="InvalidArgument"),
-            )
-            return self.redis.error
         lifetime = self.ttl if ttl is None else ttl
-        return self.redis.set(self.key(name), text, ttl=lifetime or None)
+        return self.redis.set_json(self.key(name), value, ttl=lifetime or None)
 
     def delete(self, name: str, *names: str) -> int:
         """Delete names (``success`` also when they were not cached), or ``error``."""

@@ -14,13 +14,12 @@ display-tty's ``Disp`` and kept in ``last_error``. Code that prefers exceptions 
 
 from __future__ import annotations
 
-import threading
-import time
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from backend.src.libs.core.codes import ReturnCodes
+from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
 from backend.src.libs.redis.config import RedisConfig
 from backend.src.libs.redis.errors import RedisCommandError, RedisError, translate
@@ -30,7 +29,15 @@ if TYPE_CHECKING:
 
     from backend.src.libs.redis.cache import JsonCache
 
-T = TypeVar("T")
+_MISS = object()
+
+
+def _check_ttl(ttl: int | None) -> None:
+    """Refuse a ``ttl`` that is not a positive integer (None means never expires)."""
+    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 1):
+        raise RedisCommandError(
+            f"ttl must be a positive integer, not {ttl!r}", code="InvalidArgument"
+        )
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,12 @@ def escape_glob(text: str) -> str:
     return "".join(out)
 
 
-class Redis(ReturnCodes[RedisError], metaclass=FinalClass):
+class Redis(Facade[RedisConfig, "redis_py.Redis", RedisError], metaclass=FinalClass):
     """Redis with return codes (redis-py underneath).
+
+    The lifecycle (settings, lazy client, ``connect`` / ``is_connected`` /
+    ``health_check`` / ``disconnect`` / ``close``, ``with`` blocks) is ``Facade``'s;
+    nothing is replayed by the facade: redis-py's own retry rebuilds a dropped connection.
 
     Args:
         error: the code returned on failure (default 84).
@@ -78,6 +89,8 @@ class Redis(ReturnCodes[RedisError], metaclass=FinalClass):
     ``last_error`` is per instance (the last failure of any thread).
     """
 
+    logger_name = "bucket.Redis"
+
     def __init__(
         self,
         error: int = 84,
@@ -88,31 +101,42 @@ class Redis(ReturnCodes[RedisError], metaclass=FinalClass):
         config: RedisConfig | None = None,
         client: redis_py.Redis | None = None,
     ) -> None:
-        self._init_codes(error=error, success=success, debug=debug)
-        self.last_latency: float | None = None
-        self._config = config
-        self._client: redis_py.Redis | None = client
-        self._owns_client = client is None
-        self._lock = threading.RLock()
-        if auto_connect and client is None:
-            self._attempt("connect", self._ensure_client)
+        self._init_facade(
+            error=error,
+            success=success,
+            debug=debug,
+            auto_connect=auto_connect,
+            config=config,
+            resource=client,
+        )
 
     # ------------------------------------------------------------- plumbing
-    logger_name = "bucket.Redis"
-
     def _translate(self, exc: Exception, operation: str) -> RedisError:
         return translate(exc)
 
-    @property
-    def config(self) -> RedisConfig:
-        """The settings in use (read from the environment on first access).
+    def _read_config(self) -> RedisConfig:
+        return RedisConfig.from_env()
 
-        Raises:
-            RedisConfigError: a setting is invalid (this property raises; methods do not).
-        """
-        if self._config is None:
-            self._config = RedisConfig.from_env()
-        return self._config
+    def _open(self) -> redis_py.Redis:
+        import redis as redis_py
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
+
+        config = self.config
+        client = redis_py.Redis(
+            **config.client_kwargs(),
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), config.max_retries),
+        )
+        self.disp.log_debug(f"client built for {config.location}", "connect")
+        return client
+
+    def _release(self, resource: redis_py.Redis, *, owned: bool) -> None:
+        if owned:  # a client given to the constructor is left open
+            resource.close()
+            resource.connection_pool.disconnect()
+
+    def _probe(self, resource: redis_py.Redis) -> object:
+        return resource.ping()
 
     @property
     def client(self) -> redis_py.Redis:
@@ -121,90 +145,12 @@ class Redis(ReturnCodes[RedisError], metaclass=FinalClass):
         Raises:
             RedisConfigError: a setting is invalid.
         """
-        return self._ensure_client()
-
-    def _ensure_client(self) -> redis_py.Redis:
-        client = self._client
-        if client is None:
-            with self._lock:
-                client = self._client
-                if client is None:
-                    import redis as redis_py
-                    from redis.backoff import ExponentialBackoff
-                    from redis.retry import Retry
-
-                    config = self.config
-                    client = self._client = redis_py.Redis(
-                        **config.client_kwargs(),
-                        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), config.max_retries),
-                    )
-                    self.disp.log_debug(f"client built for {config.location}", "connect")
-        return client
-
-    # ----------------------------------------------------------- connection
-    def connect(self) -> int:
-        """Build the client (dropping an old pool) and check it with one PING.
-
-        Returns:
-            ``success`` when the server answers and accepts the credentials, else ``error``.
-        """
-        if self._owns_client:
-            self._drop_client()
-        return self._code("connect", lambda: self._ensure_client().ping())
-
-    def is_connected(self) -> bool:
-        """True when a client is open and answers a PING. Never raises.
-
-        False before the first connection (``auto_connect=False``), after
-        ``disconnect()``, or when the PING fails (``last_error`` says why).
-        """
-        if self._client is None:
-            return False
-        return self.health_check()
-
-    def health_check(self) -> bool:
-        """One PING; never raises. Builds the client if needed and records the latency
-        in ``last_latency`` (None on failure)."""
-        started = time.perf_counter()
-        ok, _ = self._attempt("health_check", lambda: self._ensure_client().ping(), quiet=True)
-        self.last_latency = time.perf_counter() - started if ok else None
-        return ok
-
-    def _drop_client(self) -> None:
-        with self._lock:
-            client = self._client
-            self._client = None
-        if client is not None:
-            client.close()
-            client.connection_pool.disconnect()
-
-    def disconnect(self) -> int:
-        """Close the pool's connections; the next call opens new ones. Idempotent.
-
-        A client given to the constructor is left open. Returns ``success``.
-        """
-        if self._owns_client:
-            try:
-                self._drop_client()
-            except Exception as exc:  # close must not fail the caller
-                self.disp.log_warning(f"disconnect: {exc!r}", "disconnect")
-        self.last_error = None
-        return self.success
-
-    def close(self) -> None:
-        """Same as ``disconnect()``, for ``with`` blocks and the RuntimeManager."""
-        self.disconnect()
-
-    def __enter__(self) -> Redis:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.disconnect()
+        return self._ensure()
 
     # ------------------------------------------------------------- commands
     def get(self, key: str) -> str | int | None:
         """The string at ``key``, None when there is none, or ``error``."""
-        return self._call("get", lambda: self._ensure_client().get(key))  # type: ignore[arg-type,return-value]
+        return self._call("get", lambda: self._ensure().get(key))  # type: ignore[arg-type,return-value]
 
     def set(self, key: str, value: str | bytes | int | float, *, ttl: int | None = None) -> int:
         """Store ``value`` at ``key``, expiring after ``ttl`` seconds (default: never).
@@ -213,26 +159,65 @@ class Redis(ReturnCodes[RedisError], metaclass=FinalClass):
         """
 
         def run() -> object:
-            if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 1):
-                raise RedisCommandError(
-                    f"ttl must be a positive integer, not {ttl!r}", code="InvalidArgument"
-                )
-            return self._ensure_client().set(key, value, ex=ttl)
+            _check_ttl(ttl)
+            return self._ensure().set(key, value, ex=ttl)
 
         return self._code("set", run)
 
+    def get_json(self, key: str, default: Any = None) -> Any:
+        """The JSON value at ``key``, decoded; ``default`` when there is none.
+
+        ``default`` is also returned when the server cannot say or the value is not JSON
+        (``last_error`` says which, code ``InvalidJSON`` for the latter): a JSON value
+        may be any number, so the ``error`` code would be ambiguous here.
+        """
+
+        def run() -> Any:
+            raw = self._ensure().get(key)
+            if raw is None:
+                return _MISS
+            try:
+                return json.loads(raw)
+            except ValueError as exc:
+                raise RedisCommandError(
+                    f"{key!r} holds invalid JSON: {exc}", code="InvalidJSON"
+                ) from exc
+
+        ok, value = self._attempt("get_json", run)
+        return value if ok and value is not _MISS else default
+
+    def set_json(self, key: str, value: Any, *, ttl: int | None = None) -> int:
+        """Store ``value`` as compact JSON at ``key``, expiring after ``ttl`` seconds
+        (default: never).
+
+        Returns ``success``, or ``error``: a value JSON cannot hold (a set, NaN...) and a
+        ``ttl`` below 1 are refused before any request.
+        """
+
+        def run() -> object:
+            try:
+                text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise RedisCommandError(
+                    f"value of {key!r} is not JSON: {exc}", code="InvalidArgument"
+                ) from exc
+            _check_ttl(ttl)
+            return self._ensure().set(key, text, ex=ttl)
+
+        return self._code("set_json", run)
+
     def delete(self, key: str, *keys: str) -> int:
         """Delete keys (``success`` also when they did not exist), or ``error``."""
-        return self._code("delete", lambda: self._ensure_client().delete(key, *keys))
+        return self._code("delete", lambda: self._ensure().delete(key, *keys))
 
     def exists(self, key: str) -> bool | int:
         """True or False, or ``error`` when the server cannot say."""
-        return self._call("exists", lambda: bool(self._ensure_client().exists(key)))
+        return self._call("exists", lambda: bool(self._ensure().exists(key)))
 
     def expire(self, key: str, ttl: int) -> bool | int:
         """Make ``key`` expire in ``ttl`` seconds: True, False when there is no such key,
         or ``error``."""
-        return self._call("expire", lambda: bool(self._ensure_client().expire(key, ttl)))
+        return self._call("expire", lambda: bool(self._ensure().expire(key, ttl)))
 
     def iter_keys(self, prefix: str, *, count: int = 500) -> Iterator[str] | int:
         """A generator of the keys starting with ``prefix`` (SCAN, never KEYS).
@@ -243,7 +228,7 @@ class Redis(ReturnCodes[RedisError], metaclass=FinalClass):
         """
 
         def first() -> tuple[Iterator[str], list[str]]:
-            iterator: Iterator[str] = self._ensure_client().scan_iter(
+            iterator: Iterator[str] = self._ensure().scan_iter(
                 match=escape_glob(prefix) + "*", count=count
             )
             head = []
@@ -278,7 +263,7 @@ class Redis(ReturnCodes[RedisError], metaclass=FinalClass):
                 raise RedisCommandError(
                     "refusing to delete every key: give a prefix", code="InvalidArgument"
                 )
-            client = self._ensure_client()
+            client = self._ensure()
             deleted = scanned = 0
             pending: list[str] = []
             for key in client.scan_iter(match=escape_glob(prefix) + "*", count=batch):
@@ -293,22 +278,25 @@ class Redis(ReturnCodes[RedisError], metaclass=FinalClass):
 
         return self._call("delete_prefix", run)
 
-    def cache(self, namespace: str, *, ttl: int | None = None) -> JsonCache:
-        """A ``JsonCache`` of ``namespace`` on this connection.
+    def cache(self, namespace: str, *, ttl: int | None = None) -> JsonCache | int:
+        """A ``JsonCache`` of ``namespace`` on this connection (no request is made).
 
         Args:
+            namespace: the second part of every key; no ``:``, spaces or glob characters.
             ttl: default seconds a value lives (default ``config.cache_ttl``; 0 = forever).
 
-        Raises:
-            ValueError: ``namespace`` is empty or contains ``:`` or a space.
+        Returns:
+            The cache, or ``error`` (``last_error`` an ``InvalidArgument``
+            ``RedisCommandError``) for an invalid namespace or ttl. Never raises.
         """
         from backend.src.libs.redis.cache import JsonCache
 
-        return JsonCache(self, namespace, ttl=ttl)
+        def build() -> JsonCache:
+            try:
+                return JsonCache(self, namespace, ttl=ttl)
+            except ValueError as exc:
+                raise RedisCommandError(str(exc), code="InvalidArgument") from exc
 
-    def __repr__(self) -> str:
-        state = "connected" if self._client is not None else "not connected"
-        return f"<Redis {state} config={self._config!r}>"
-
+        return self._call("cache", build, reconnect=False)
 
 __all__ = ["InvalidateResult", "Redis", "escape_glob"]

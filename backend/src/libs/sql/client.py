@@ -23,13 +23,12 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from backend.src.libs.core.codes import ReturnCodes
+from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
 from backend.src.libs.sql.config import SQLConfig
 from backend.src.libs.sql.errors import (
@@ -171,8 +170,20 @@ class Transaction:
         self.rolled_back = True
 
 
-class SQL(ReturnCodes[SQLError], metaclass=FinalClass):
+@dataclass(frozen=True)
+class _Pool:
+    """The open pool and the slots that bound how many callers wait on it."""
+
+    pool: MySQLConnectionPool
+    slots: threading.BoundedSemaphore
+
+
+class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
     """MariaDB / MySQL with return codes (a mysql-connector pool underneath).
+
+    The lifecycle (settings, lazy pool, ``connect`` / ``is_connected`` /
+    ``health_check`` / ``disconnect`` / ``close``, ``with`` blocks, one replay of a read
+    whose connection dropped) is ``Facade``'s.
 
     Args:
         error: the code returned on failure (default 84).
@@ -193,6 +204,8 @@ class SQL(ReturnCodes[SQLError], metaclass=FinalClass):
     ``last_error`` is per instance (the last failure of any thread).
     """
 
+    logger_name = "bucket.SQL"
+
     def __init__(
         self,
         error: int = 84,
@@ -202,49 +215,49 @@ class SQL(ReturnCodes[SQLError], metaclass=FinalClass):
         *,
         config: SQLConfig | None = None,
     ) -> None:
-        self._init_codes(error=error, success=success, debug=debug)
-        self.last_latency: float | None = None
-        self._config = config
-        self._pool: tuple[MySQLConnectionPool, threading.BoundedSemaphore] | None = None
-        self._lock = threading.RLock()
-        if auto_connect:
-            self._attempt("connect", lambda: self.config)
+        self._init_facade(
+            error=error,
+            success=success,
+            debug=debug,
+            auto_connect=auto_connect,
+            config=config,
+            resource=None,
+        )
 
     # ------------------------------------------------------------- plumbing
-    logger_name = "bucket.SQL"
-
     def _translate(self, exc: Exception, operation: str) -> SQLError:
         return translate(exc)
 
-    @property
-    def config(self) -> SQLConfig:
-        """The settings in use (read from the environment on first access).
+    def _read_config(self) -> SQLConfig:
+        return SQLConfig.from_env()
 
-        Raises:
-            SQLConfigError: a setting is invalid (this property raises; methods do not).
-        """
-        if self._config is None:
-            self._config = SQLConfig.from_env()
-        return self._config
+    def _auto_open(self) -> object:
+        return self.config  # the pool opens pool_size connections: not before first use
 
-    def _ensure_pool(self) -> tuple[MySQLConnectionPool, threading.BoundedSemaphore]:
-        pool = self._pool
-        if pool is None:
-            with self._lock:
-                pool = self._pool
-                if pool is None:
-                    from mysql.connector.pooling import MySQLConnectionPool
+    def _open(self) -> _Pool:
+        from mysql.connector.pooling import MySQLConnectionPool
 
-                    config = self.config
-                    raw = MySQLConnectionPool(
-                        pool_name=f"bucket_sql_{next(_POOL_IDS)}",
-                        pool_size=config.pool_size,
-                        pool_reset_session=True,
-                        **config.connect_kwargs(),
-                    )
-                    pool = self._pool = (raw, threading.BoundedSemaphore(config.pool_size))
-                    self.disp.log_debug(f"pool opened on {config.location}", "connect")
-        return pool
+        config = self.config
+        raw = MySQLConnectionPool(
+            pool_name=f"bucket_sql_{next(_POOL_IDS)}",
+            pool_size=config.pool_size,
+            pool_reset_session=True,
+            **config.connect_kwargs(),
+        )
+        self.disp.log_debug(f"pool opened on {config.location}", "connect")
+        return _Pool(raw, threading.BoundedSemaphore(config.pool_size))
+
+    def _release(self, resource: _Pool, *, owned: bool) -> None:
+        resource.pool._remove_connections()  # closes the idle connections
+
+    def _probe(self, resource: _Pool) -> object:
+        with self._checkout(resource) as cnx:
+            return _run(cnx, "SELECT 1 AS ok", None, "one")
+
+    def _is_dropped(self, error: SQLError) -> bool:
+        # mysql-connector reconnects a pooled connection when it is checked out, so the
+        # replay needs no _reconnect(); a busy pool is not a dropped connection
+        return isinstance(error, SQLConnectionError) and not isinstance(error, SQLPoolTimeout)
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
@@ -254,14 +267,18 @@ class SQL(ReturnCodes[SQLError], metaclass=FinalClass):
             SQLPoolTimeout: none became free within ``pool_timeout``.
             Exception: mysql-connector's, when the server cannot be reached.
         """
-        pool, slots = self._ensure_pool()
-        if not slots.acquire(timeout=self.config.pool_timeout):
+        with self._checkout(self._ensure()) as cnx:
+            yield cnx
+
+    @contextmanager
+    def _checkout(self, resource: _Pool) -> Iterator[Any]:
+        if not resource.slots.acquire(timeout=self.config.pool_timeout):
             raise SQLPoolTimeout(
                 f"no pooled connection became free within {self.config.pool_timeout} s "
                 f"(DB_POOL_SIZE={self.config.pool_size})"
             )
         try:
-            cnx = pool.get_connection()
+            cnx = resource.pool.get_connection()
             try:
                 yield cnx
             finally:
@@ -270,91 +287,16 @@ class SQL(ReturnCodes[SQLError], metaclass=FinalClass):
                 except Exception as exc:
                     self.disp.log_debug(f"returning a connection: {exc!r}", "pool")
         finally:
-            slots.release()
+            resource.slots.release()
 
     def _with_connection(
         self, operation: str, func: Callable[[Any], T], *, replay: bool
     ) -> T | int:
         def run() -> T:
-            try:
-                with self._connection() as cnx:
-                    return func(cnx)
-            except Exception as exc:
-                error = translate(exc)
-                if (
-                    not replay
-                    or not isinstance(error, SQLConnectionError)
-                    or isinstance(error, SQLPoolTimeout)
-                ):
-                    raise
-                self.disp.log_debug(f"{operation}: {error}; retrying once", operation)
-                with self._connection() as cnx:
-                    return func(cnx)
-
-        ok, result = self._attempt(operation, run)
-        return result if ok else self.error  # type: ignore[return-value]
-
-    # ----------------------------------------------------------- connection
-    def connect(self) -> int:
-        """Open a new pool (closing an old one) and check it with ``SELECT 1``.
-
-        Returns:
-            ``success`` when the server answers and accepts the user, else ``error``.
-        """
-        self._drop_pool()
-        result = self._with_connection(
-            "connect", lambda cnx: _run(cnx, "SELECT 1 AS ok", None, "one"), replay=False
-        )
-        return self.error if isinstance(result, int) else self.success
-
-    def is_connected(self) -> bool:
-        """True when the pool is open and the server answers. Never raises.
-
-        False before the first use, after ``disconnect()``, or when the probe fails.
-        """
-        if self._pool is None:
-            return False
-        return self.health_check()
-
-    def health_check(self) -> bool:
-        """``SELECT 1`` on a pooled connection; never raises. Opens the pool if need be
-        and records the latency in ``last_latency`` (None on failure)."""
-        started = time.perf_counter()
-
-        def probe() -> object:
             with self._connection() as cnx:
-                return _run(cnx, "SELECT 1 AS ok", None, "one")
+                return func(cnx)
 
-        ok, _ = self._attempt("health_check", probe, quiet=True)
-        self.last_latency = time.perf_counter() - started if ok else None
-        return ok
-
-    def _drop_pool(self) -> None:
-        with self._lock:
-            pool = self._pool
-            self._pool = None
-        if pool is not None:
-            pool[0]._remove_connections()  # closes the idle connections
-
-    def disconnect(self) -> int:
-        """Close the pool's idle connections and forget the pool; the next call opens a
-        new one (connections still in use close when returned). Idempotent; ``success``."""
-        try:
-            self._drop_pool()
-        except Exception as exc:  # close must not fail the caller
-            self.disp.log_warning(f"disconnect: {exc!r}", "disconnect")
-        self.last_error = None
-        return self.success
-
-    def close(self) -> None:
-        """Same as ``disconnect()``, for ``with`` blocks and the RuntimeManager."""
-        self.disconnect()
-
-    def __enter__(self) -> SQL:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.disconnect()
+        return self._call(operation, run, reconnect=replay)
 
     # ------------------------------------------------------------- queries
     def execute(self, query: str, params: Params = None) -> int:
@@ -465,10 +407,6 @@ class SQL(ReturnCodes[SQLError], metaclass=FinalClass):
             self.last_error = None
         finally:
             ctx.__exit__(None, None, None)
-
-    def __repr__(self) -> str:
-        state = "connected" if self._pool is not None else "not connected"
-        return f"<SQL {state} config={self._config!r}>"
 
 
 __all__ = ["SQL", "ExecResult", "Params", "Row", "Transaction", "quote_identifier"]

@@ -1,5 +1,11 @@
 """Keeps this process's storage secrets out of the logs of boto3, botocore, s3transfer
-and urllib3.
+and urllib3, and out of what the ``bucket`` command prints: the project's one redaction rule.
+
+The rule: a registered secret (a string, or bytes with their base64 and hex forms) of at
+least ``MIN_LENGTH`` (8) characters is replaced by ``***`` wherever it appears. Shorter
+values are not masked: replacing a 4-character password everywhere would corrupt ordinary
+text (object keys, URLs, listings), and real secrets are longer (AWS secret keys have 40
+characters, MinIO refuses passwords under 8).
 
 botocore logs whole requests at DEBUG (``botocore.endpoint``: parameters and headers;
 ``botocore.auth``: the canonical request), which carry the session token
@@ -18,8 +24,11 @@ import logging
 import threading
 
 MASK = "***"
+MIN_LENGTH = 8
+"""Shortest secret masked; shorter values would mask ordinary text."""
 _LIBRARIES = ("botocore", "boto3", "s3transfer", "urllib3")
 _secrets: set[str] = set()
+_longest_first: tuple[str, ...] = ()  # a secret inside another is masked after it
 _installed: set[str] = set()
 _lock = threading.Lock()
 
@@ -27,7 +36,8 @@ _lock = threading.Lock()
 def register(secret: str | bytes | None) -> None:
     """Remember ``secret`` (and, for bytes, its base64 and hex forms) for redaction.
 
-    Values shorter than 8 characters are ignored (they would mask ordinary text).
+    Values shorter than ``MIN_LENGTH`` (8) characters are ignored (they would mask
+    ordinary text). Thread-safe.
     """
     if not secret:
         return
@@ -38,24 +48,35 @@ def register(secret: str | bytes | None) -> None:
             forms.add(secret.decode())
     else:
         forms.add(secret)
+    global _longest_first
     with _lock:
-        _secrets.update(form for form in forms if len(form) >= 8)
+        _secrets.update(form for form in forms if len(form) >= MIN_LENGTH)
+        _longest_first = tuple(sorted(_secrets, key=len, reverse=True))
+
+
+def scrub(text: str) -> str:
+    """``text`` with every registered secret replaced by ``***`` (the rule of this module).
+
+    Longer secrets are masked first, so one that contains another leaves nothing behind.
+    Never raises; with nothing registered, returns ``text`` unchanged. Thread-safe.
+    """
+    for secret in _longest_first:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
 
 
 class RedactingFilter(logging.Filter):
     """Replaces every registered secret in a record's rendered message by ``***``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not _secrets:
+        if not _longest_first:
             return True
         try:
             message = record.getMessage()
         except Exception:  # a record whose arguments do not format: leave it to logging
             return True
-        redacted = message
-        for secret in tuple(_secrets):
-            if secret in redacted:
-                redacted = redacted.replace(secret, MASK)
+        redacted = scrub(message)
         if redacted != message:
             record.msg, record.args = redacted, None
         return True

@@ -1,0 +1,51 @@
+"""The ``bucket`` command line: ``python -m backend ...`` or the ``bucket`` console script.
+
+Settings come from the environment and ``.env`` (``BucketConfig.from_env``); the global
+options ``--endpoint``, ``--profile``, ``--region``, ``--storage`` and ``--local-root``
+override them. Remote paths are written ``s3://bucket/key`` whatever the store (the
+local folder store included); ``sync`` also takes ``local://bucket/prefix`` for the
+local folder store when the settings name an S3 server, and ``--source-env`` /
+``--dest-env`` to read one side's settings from another ``.env`` file.
+
+Exit status: 0 success; 1 failure (storage, network, integrity, a check of
+``doctor``); 2 bad usage or invalid argument (bad bucket name...); 3 not found;
+130 interrupted. A failure prints one line on stderr (``bucket: error: ...``), never a
+traceback unless ``--debug``. ``--json`` prints one JSON document on stdout.
+Secrets never reach the output: every line printed goes through ``redact.scrub``.
+
+Modules: ``app`` (main, errors to exit statuses), ``parsing`` (addresses and the
+argparse grammar), ``context`` (settings and stores), ``output`` (text, JSON, progress),
+``commands/`` (one module per group), ``doctor`` with ``doctor_checks`` and
+``doctor_scratch``, ``store_fixes`` (work-arounds that belong in a store), ``status``
+(exit statuses, ``CliError``).
+"""
+
+from __future__ import annotations
+
+from backend.src.libs.bucket.cli.app import main, run
+from backend.src.libs.bucket.cli.parsing import Remote, build_parser, parse_remote, require_remote
+from backend.src.libs.bucket.cli.status import (
+    EXIT_FAIL,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    CliError,
+)
+
+__all__ = [
+    "EXIT_FAIL",
+    "EXIT_INTERRUPTED",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "PROG",
+    "CliError",
+    "Remote",
+    "build_parser",
+    "main",
+    "parse_remote",
+    "require_remote",
+    "run",
+]

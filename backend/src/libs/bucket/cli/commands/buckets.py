@@ -1,0 +1,75 @@
+"""Bucket and store commands: ``mb``, ``rb``, ``du`` (``bucket_admin.bucket_stats``) and
+``health``."""
+
+from __future__ import annotations
+
+from backend.src.libs.bucket.bucket_admin import bucket_stats
+from backend.src.libs.bucket.cli.context import Context, describe_store
+from backend.src.libs.bucket.cli.output import human
+from backend.src.libs.bucket.cli.parsing import require_remote
+from backend.src.libs.bucket.cli.status import EXIT_OK
+
+
+def cmd_mb(ctx: Context) -> int:
+    """Create a bucket (fails if it exists)."""
+    remote = require_remote(ctx.args.bucket, key=False)
+    ctx.store.create_bucket(remote.bucket, exist_ok=False)
+    if ctx.json:
+        ctx.emit({"created": remote.bucket})
+    else:
+        ctx.out(f"make_bucket: {remote.bucket}")
+    return EXIT_OK
+
+
+def cmd_rb(ctx: Context) -> int:
+    """Delete a bucket (``--force`` empties it first)."""
+    remote = require_remote(ctx.args.bucket, key=False)
+    ctx.store.delete_bucket(remote.bucket, force=ctx.args.force)
+    if ctx.json:
+        ctx.emit({"deleted": remote.bucket})
+    else:
+        ctx.out(f"remove_bucket: {remote.bucket}")
+    return EXIT_OK
+
+
+def cmd_du(ctx: Context) -> int:
+    """Objects and bytes under a bucket or prefix (one listing pass, ``bucket_stats``)."""
+    remote = require_remote(ctx.args.path)
+    stats = bucket_stats(ctx.store, remote.bucket, prefix=remote.key)
+    if ctx.json:
+        ctx.emit(
+            {
+                "bucket": remote.bucket,
+                "prefix": remote.key,
+                "objects": stats.objects,
+                "bytes": stats.bytes,
+            }
+        )
+    else:
+        ctx.out(
+            f"{stats.objects} objects  {stats.bytes} bytes ({human(stats.bytes)})  "
+            f"s3://{remote.bucket}/{remote.key}"
+        )
+    return EXIT_OK
+
+
+def cmd_health(ctx: Context) -> int:
+    """One probe request; prints the latency."""
+    config = ctx.config
+    latency = ctx.store.ping()
+    if ctx.json:
+        ctx.emit(
+            {
+                "ok": True,
+                "storage": config.storage_type,
+                "endpoint": describe_store(config),
+                "selected_by": config.selected_by,
+                "latency_ms": round(latency * 1000, 1),
+            }
+        )
+    else:
+        ctx.out(
+            f"ok: {config.storage_type} {describe_store(config)} answered in "
+            f"{latency * 1000:.1f} ms (chosen by: {config.selected_by})"
+        )
+    return EXIT_OK

@@ -1,0 +1,136 @@
+"""Everything the ``bucket`` command prints: text lines, ``--json`` documents, progress bars.
+
+Every line goes through ``redact.scrub`` (the project's one redaction rule), so no
+configured secret reaches stdout or stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from backend.src.libs.bucket import redact
+from backend.src.libs.bucket.store import ProgressCallback
+
+PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+
+
+def human(size: int | float) -> str:
+    """``1536`` -> ``1.5 KiB`` (B, KiB, MiB, GiB, TiB)."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} PiB"  # pragma: no cover
+
+
+def when(value: datetime | None) -> str:
+    """A date as ``YYYY-MM-DD HH:MM:SS`` in UTC; 19 spaces for None (keeps columns)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value else " " * 19
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace (newlines included) made one space."""
+    return " ".join(text.split())
+
+
+def json_default(value: object) -> object:
+    """How ``--json`` writes what ``json`` cannot: dates in ISO 8601, bytes as UTF-8
+    (bad bytes replaced), anything else as ``str``."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def to_json(document: object, *, indent: int | None = None) -> str:
+    """``document`` as JSON text (non-ASCII kept, ``json_default`` for the rest)."""
+    return json.dumps(document, default=json_default, ensure_ascii=False, indent=indent)
+
+
+class Output:
+    """Where a command writes: stdout and stderr, in text or (``json``) JSON.
+
+    Args:
+        stdout, stderr: the text streams written to.
+        json: True for ``--json`` (one document on stdout, no per-object lines).
+        quiet: True for ``--quiet`` (no progress bars).
+
+    Not thread-safe: one command writes from one thread.
+    """
+
+    def __init__(self, stdout: IO[str], stderr: IO[str], *, json: bool, quiet: bool) -> None:
+        self.stdout = stdout
+        self.stderr = stderr
+        self.json = json
+        self.quiet = quiet
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every registered secret replaced by ``***`` (``redact.scrub``)."""
+        return redact.scrub(text)
+
+    def out(self, text: str = "") -> None:
+        """One line on stdout (scrubbed)."""
+        print(self.scrub(text), file=self.stdout)
+
+    def err(self, text: str) -> None:
+        """One line on stderr (scrubbed)."""
+        print(self.scrub(text), file=self.stderr)
+
+    def emit(self, document: object) -> None:
+        """The ``--json`` document of a command, on one line."""
+        self.out(to_json(document))
+
+    def emit_items(self, items: Iterable[object]) -> None:
+        """A JSON array written item by item: a big listing is never held in memory."""
+        self.stdout.write("[")
+        for i, item in enumerate(items):
+            self.stdout.write(("," if i else "") + self.scrub(to_json(item)))
+        self.stdout.write("]\n")
+
+    @contextlib.contextmanager
+    def progress(self, label: str, total: int | None) -> Iterator[ProgressCallback | None]:
+        """A tqdm bar on stderr for transfers of 4 MiB or more when stderr is a terminal
+        (never with ``--json`` or ``--quiet``, nor without tqdm, the "cli" extra); yields
+        the progress callback, or None when no bar is shown."""
+        show = (
+            total is not None
+            and total >= PROGRESS_MIN_BYTES
+            and not self.json
+            and not self.quiet
+            and self.stderr.isatty()
+        )
+        if not show:
+            yield None
+            return
+        try:  # imported by name: tqdm ships no type stubs
+            tqdm: Any = importlib.import_module("tqdm").tqdm
+        except ImportError:  # the "cli" extra is not installed: no bar
+            yield None
+            return
+        bar = tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=label,
+            file=self.stderr,
+            leave=False,
+        )
+        seen = [0]
+
+        def update(done: int, _total: int | None) -> None:
+            if done > seen[0]:
+                bar.update(done - seen[0])
+                seen[0] = done
+
+        try:
+            yield update
+        finally:
+            bar.close()

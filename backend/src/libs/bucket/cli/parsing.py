@@ -1,0 +1,251 @@
+"""The command line's grammar: remote addresses (``s3://bucket/key``, ``local://bucket/key``)
+and the argparse parser of every command.
+
+The parser sets ``args.command`` (and ``args.bundle_command``) to the command's name;
+``commands.COMMANDS`` maps names to the functions that run them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from backend.src.libs.bucket.cli.status import EXIT_USAGE, PROG, CliError
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A parsed ``s3://bucket/key`` (or ``local://bucket/key``) path."""
+
+    scheme: str
+    bucket: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.bucket}/{self.key}"
+
+
+def parse_remote(text: str) -> Remote | None:
+    """``Remote`` for ``s3://`` and ``local://`` paths, None for a local file path.
+
+    Raises:
+        CliError: a remote path without a bucket name (exit status 2).
+    """
+    for scheme in ("s3", "local"):
+        marker = f"{scheme}://"
+        if text.startswith(marker):
+            bucket, _, key = text[len(marker) :].partition("/")
+            if not bucket:
+                raise CliError(f"{text!r} names no bucket (write {marker}bucket/key)", EXIT_USAGE)
+            return Remote(scheme, bucket, key)
+    return None
+
+
+def require_remote(text: str, *, key: bool | None = None) -> Remote:
+    """Parse a path that must be remote; ``key=True`` needs a key, ``False`` forbids one,
+    None (the default) accepts both.
+
+    Raises:
+        CliError: a local path, or a key missing or present against the rule (status 2).
+    """
+    remote = parse_remote(text)
+    if remote is None:
+        raise CliError(f"{text!r} is not a remote path (write s3://bucket/key)", EXIT_USAGE)
+    if key is True and not remote.key:
+        raise CliError(f"{text!r} names no key (write s3://bucket/key)", EXIT_USAGE)
+    if key is False and remote.key:
+        raise CliError(f"{text!r} must name a bucket only (s3://bucket)", EXIT_USAGE)
+    return remote
+
+
+def folder(key: str) -> str:
+    """``key`` as a folder prefix: ``""`` stays ``""``, otherwise it ends with ``/``."""
+    return key if not key or key.endswith("/") else key + "/"
+
+
+def target_key(destination: Remote, source_name: str) -> str:
+    """The key a copy writes: the destination's key, or ``source_name`` appended when the
+    destination names a bucket or a folder (ends with ``/``)."""
+    if not destination.key or destination.key.endswith("/"):
+        return destination.key + source_name
+    return destination.key
+
+
+# ---------------------------------------------------------------------- parser
+def _add_globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # On sub-commands the defaults are SUPPRESSed, so an option given before the command
+    # is not reset by the sub-parser: `bucket --json ls` and `bucket ls --json` both work.
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--endpoint",
+        metavar="URL",
+        default=default(None),
+        help="S3 endpoint URL (overrides S3_ENDPOINT_URL / BUCKET_HOST)",
+    )
+    group.add_argument(
+        "--profile",
+        default=default(None),
+        help="AWS shared-credentials profile (overrides AWS_PROFILE)",
+    )
+    group.add_argument("--region", default=default(None), help="region (overrides AWS_REGION)")
+    group.add_argument(
+        "--storage",
+        choices=("s3", "local"),
+        default=default(None),
+        help="store kind (overrides STORAGE_TYPE)",
+    )
+    group.add_argument(
+        "--local-root",
+        metavar="DIR",
+        default=default(None),
+        help="folder of the local store (overrides BUCKET_LOCAL_ROOT)",
+    )
+    group.add_argument(
+        "--env-file",
+        metavar="FILE",
+        default=default(".env"),
+        help="settings file read under the environment (default .env)",
+    )
+    group.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print one JSON document on stdout",
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
+        help="no progress bars or per-object lines",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="log requests to stderr and show tracebacks",
+    )
+
+
+class _Commands:
+    """Adds sub-commands, each with the global options repeated after its name."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self.sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(self, name: str, text: str) -> argparse.ArgumentParser:
+        p = self.sub.add_parser(name, help=text, description=text)
+        _add_globals(p, top=False)
+        return p
+
+
+def _object_commands(commands: _Commands) -> None:
+    p = commands.add("ls", "list buckets, or objects under s3://bucket/prefix")
+    p.add_argument("path", nargs="?", help="s3://bucket[/prefix] (none: list buckets)")
+    p.add_argument("-r", "--recursive", action="store_true", help="every key, no PRE folders")
+
+    p = commands.add("mb", "make a bucket")
+    p.add_argument("bucket", help="s3://bucket")
+
+    p = commands.add("rb", "remove a bucket")
+    p.add_argument("bucket", help="s3://bucket")
+    p.add_argument("--force", action="store_true", help="delete its objects first")
+
+    p = commands.add("cp", "copy files and objects (local<->remote, remote->remote)")
+    p.add_argument("source", help="file, directory (-r), s3://bucket/key or - for stdin")
+    p.add_argument("destination", help="file, directory, s3://bucket/key or - for stdout")
+    p.add_argument("-r", "--recursive", action="store_true", help="copy a tree")
+
+    p = commands.add("rm", "delete an object (or a prefix with -r --force)")
+    p.add_argument("path", help="s3://bucket/key")
+    p.add_argument("-r", "--recursive", action="store_true", help="every key under the prefix")
+    p.add_argument("--force", action="store_true", help="needed with -r")
+
+    p = commands.add("stat", "show an object's properties")
+    p.add_argument("path", help="s3://bucket/key")
+
+    p = commands.add("cat", "write an object to stdout")
+    p.add_argument("path", help="s3://bucket/key")
+
+    p = commands.add("presign", "print a presigned URL")
+    p.add_argument("path", help="s3://bucket/key")
+    p.add_argument(
+        "--expires",
+        type=int,
+        default=3600,
+        metavar="SECONDS",
+        help="validity in seconds, 1..604800 (default 3600)",
+    )
+    p.add_argument("--method", choices=("GET", "PUT"), default="GET", help="default GET")
+
+    p = commands.add("du", "count objects and bytes under a bucket or prefix")
+    p.add_argument("path", help="s3://bucket[/prefix]")
+
+
+def _sync_command(commands: _Commands) -> None:
+    p = commands.add("sync", "copy what is missing or different, then verify")
+    p.add_argument("source", help="s3://bucket[/prefix] or local://bucket[/prefix]")
+    p.add_argument("destination", help="s3://bucket[/prefix] or local://bucket[/prefix]")
+    p.add_argument("--dry-run", action="store_true", help="show what would be done, write nothing")
+    p.add_argument("--delete", action="store_true", help="delete destination keys the source lacks")
+    p.add_argument(
+        "--verify",
+        choices=("quick", "full", "off"),
+        default="quick",
+        help="final check: quick (default), full (hash every object), off",
+    )
+    p.add_argument("--workers", type=int, default=4, help="objects in parallel (default 4)")
+    p.add_argument("--source-env", metavar="FILE", help="read the source's settings from FILE")
+    p.add_argument("--dest-env", metavar="FILE", help="read the destination's settings from FILE")
+
+
+def _bundle_command(commands: _Commands) -> None:
+    p = commands.add("bundle", "evidence bundles: put, get, ls")
+    bsub = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
+    bp = bsub.add_parser("put", help="store a bundle (write-once)")
+    _add_globals(bp, top=False)
+    bp.add_argument("bucket", help="s3://bucket")
+    bp.add_argument("--type", required=True, help="bundle type")
+    bp.add_argument("--data", required=True, help="JSON object, @file or - for stdin")
+    bp.add_argument("--id", help="bundle id (default: a random one)")
+    bp.add_argument("--meta", action="append", metavar="NAME=VALUE", help="metadata (repeatable)")
+    bp.add_argument("--overwrite", action="store_true", help="replace a stored bundle")
+    bg = bsub.add_parser("get", help="print a bundle (its checksum verified)")
+    _add_globals(bg, top=False)
+    bg.add_argument("bucket", help="s3://bucket")
+    bg.add_argument("id", help="bundle id")
+    bl = bsub.add_parser("ls", help="list bundles")
+    _add_globals(bl, top=False)
+    bl.add_argument("bucket", help="s3://bucket")
+    bl.add_argument("--type", help="only this type")
+    bl.add_argument("--year", type=int, help="only this year (needs --type)")
+    bl.add_argument("--month", type=int, help="only this month (needs --year)")
+
+
+def _setup_commands(commands: _Commands) -> None:
+    commands.add("health", "one probe request; prints the latency")
+    p = commands.add("doctor", "check the setup; one line per check with a fix")
+    p.add_argument(
+        "--bucket",
+        help="bucket for the scratch test (default: the settings' bucket, else a temporary one)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command; ``args.command`` names the one given."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Object storage from the shell: S3, MinIO, Ceph RGW, SeaweedFS or a "
+        "local folder, configured by the environment or .env.",
+        epilog="Exit status: 0 ok, 1 failure, 2 usage, 3 not found, 130 interrupted.",
+    )
+    _add_globals(parser, top=True)
+    commands = _Commands(parser)
+    _object_commands(commands)
+    _sync_command(commands)
+    _bundle_command(commands)
+    _setup_commands(commands)
+    return parser

@@ -360,3 +360,99 @@ def test_ping_reports_a_peer_whose_settings_are_invalid(runtime: RuntimeManager)
     assert report.failing == ("SQL",)
     assert report["SQL"].reason is not None
     assert runtime.sql.health_check() is False
+
+
+def _twin(module: str) -> type:
+    """A class named ``Twin`` defined in ``module`` (as if imported from there)."""
+    return type("Twin", (), {"__module__": module, "__qualname__": "Twin"})
+
+
+def test_two_classes_of_one_name_in_two_modules_do_not_collide(runtime: RuntimeManager) -> None:
+    """Services are keyed by type: two ``Twin`` classes from two modules are two services;
+    the second is shown module-qualified, and both names find their own service."""
+    first_cls, second_cls = _twin("app.mail"), _twin("app.billing")
+    first = runtime.set(first_cls)
+    second = runtime.set(second_cls)
+    assert first is not second
+    assert isinstance(first, first_cls) and isinstance(second, second_cls)
+    assert runtime.get(first_cls) is first
+    assert runtime.get(second_cls) is second
+    assert runtime.names == ("Twin", "app.billing.Twin")
+    assert runtime.get("Twin") is first
+    assert runtime.get("app.billing.Twin") is second
+    assert runtime.get("app.mail.Twin") is first
+    assert runtime.set(second_cls) is second  # still a no-op, not a clash
+    assert runtime.close().closed == ("app.billing.Twin", "Twin")
+
+
+class Pinged:
+    """A service without probe or close methods of its own."""
+
+    def __init__(self) -> None:
+        self.healthy = True
+        self.closed = False
+
+
+def test_register_factory_uses_its_ping_and_close_hooks(runtime: RuntimeManager) -> None:
+    """register_factory(type, factory, ping=, on_close=): built lazily, probed and closed
+    through the hooks; an Unhealthy message is the report's reason as it is."""
+    from backend.src.libs.core.services import Unhealthy
+
+    def ping(service: Pinged) -> None:
+        if not service.healthy:
+            raise Unhealthy("mail relay refuses connections")
+
+    def on_close(service: Pinged) -> None:
+        service.closed = True
+
+    runtime.register_factory(Pinged, Pinged, ping=ping, on_close=on_close, aliases=("mail",))
+    assert runtime.names == ()
+    service = runtime.get("mail")
+    assert runtime.get(Pinged) is service
+    assert runtime.ping().healthy is True
+    service.healthy = False
+    report = runtime.ping()
+    assert report.failing == ("Pinged",)
+    assert report["mail"].reason == "mail relay refuses connections"
+    assert runtime.close().closed == ("Pinged",)
+    assert service.closed is True
+
+
+def test_register_value_registers_a_ready_instance_once(runtime: RuntimeManager) -> None:
+    """register_value() makes the instance the service at once; a second one while it is
+    built raises instead of silently replacing it."""
+    ready = Pinged()
+    runtime.register_value(Pinged, ready)
+    assert runtime.get(Pinged) is ready
+    assert runtime.names == ("Pinged",)
+    with pytest.raises(RuntimeError, match="already built"):
+        runtime.register_value(Pinged, Pinged())
+
+
+def test_configure_refuses_a_value_that_is_neither_settings_nor_the_peer(
+    runtime: RuntimeManager,
+) -> None:
+    """configure() checks values against the type each peer declares, not class names."""
+    with pytest.raises(TypeError, match="RedisConfig or a Redis"):
+        runtime.configure(redis=SQLConfig(port=1))  # type: ignore[arg-type]
+    assert runtime.names == ()
+
+
+def test_the_runtime_imports_a_peer_only_when_it_is_asked_for() -> None:
+    """The runtime module imports no peer package; runtime.redis loads the Redis peer's
+    declaration only (neither the bucket nor the SQL package)."""
+    code = (
+        "import sys\n"
+        "from backend.src.libs.core.runtime import RuntimeManager\n"
+        "def peers():\n"
+        "    return sorted(m.split('.')[3] for m in sys.modules if m.startswith('backend.src.libs.')"
+        " and m.split('.')[3] in ('bucket', 'redis', 'sql'))\n"
+        "rt = RuntimeManager(isolated=True)\n"
+        "before = peers()\n"
+        "r = rt.redis\n"
+        "print(before, sorted(set(peers())), type(r).__name__, rt.names)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[] ['redis'] Redis ('Redis',)"

@@ -1,4 +1,4 @@
-"""``RuntimeManager``: the process-wide registry of shared services.
+"""``RuntimeManager``: the process-wide registry of shared services (in the manner of svcs).
 
 Every ``RuntimeManager()`` of a process sees the same services (``RI`` is a ready
 handle); ``RuntimeManager(isolated=True)`` has its own registry (tests, embedding).
@@ -9,27 +9,40 @@ handle); ``RuntimeManager(isolated=True)`` has its own registry (tests, embeddin
     runtime.bucket            # Bucket, built on first access from the settings
     runtime.redis             # Redis facade (backend.src.libs.redis)
     runtime.sql               # SQL facade (backend.src.libs.sql)
+    runtime.register_factory(Mailer, make_mailer, ping=Mailer.noop, on_close=Mailer.quit)
+    runtime.register_value(Clock, clock)      # a ready instance
     runtime.set(Mailer, host="smtp")          # build now; a second set is a no-op
     runtime.get(Mailer)                       # the same instance
     runtime.get(Cache, auto_register=True)    # build lazily on first call
     runtime.ping()            # one PingReport: each service healthy or why not
     runtime.close()           # reverse creation order; logs failures, never raises
 
-Services are keyed by name: ``cls.__name__`` for a class, or the string given. The
-three peers are registered as ``"Bucket"``, ``"Redis"`` and ``"SQL"`` (``"bucket"``,
-``"redis"`` and ``"sql"`` are accepted as aliases), so ``runtime.get(Bucket)`` and
-``runtime.bucket`` are the same object.
+**Keys cannot collide.** A service is keyed by its type (two classes of one name in
+two modules are two services), or by the string given to ``register(..., name=)``.
+Each service also has a display name, used by ``names``, the reports and string
+lookups: the class's ``__name__``, or ``module.QualName`` when another service of the
+registry already shows that name. ``get("Name")`` accepts a display name, a
+module-qualified name or an alias.
 
-Creation is thread-safe: each name has its own lock, so many threads racing on ``get``
-build exactly one instance while other names build in parallel. A constructor (or
+**The runtime does not know its peers.** ``Bucket``, ``Redis`` and ``SQL`` declare
+themselves as ``ServiceSpec`` s (factory, settings type, ping and close hooks, alias)
+in a small module beside each peer (``bucket/service.py``...); ``core.services``
+names those modules, imported the first time a peer is asked for. ``runtime.redis``,
+``get(Redis)`` and ``get("redis")`` are the same object.
+
+Creation is thread-safe: each key has its own lock, so many threads racing on ``get``
+build exactly one instance while other services build in parallel. A factory (or
 async initialiser) that raises registers nothing, and the next ``get`` tries again.
 A service whose instance has an ``ainit()`` method returning an awaitable is awaited
 before it is registered: with ``asyncio.run`` outside an event loop, and in a helper
 thread with its own loop when called from inside a running loop (``await
 runtime.aget(...)`` does the same without blocking the caller's loop).
 
-Importing this module imports neither boto3, redis nor mysql: the peers are imported
-when first built. Building a ``RuntimeManager`` makes no request.
+Services registered without hooks are probed with their ``health_check()`` (else
+``ping()``) and closed with ``close()`` (else ``disconnect()``, else ``aclose()``).
+
+Importing this module imports neither the peers, boto3, redis nor mysql. Building a
+``RuntimeManager`` makes no request.
 """
 
 from __future__ import annotations
@@ -45,8 +58,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from backend.src.libs.core.final import FinalClass
+from backend.src.libs.core.services import (
+    ServiceSpec,
+    Unhealthy,
+    declared,
+    declared_by_alias,
+)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the typed accessors only; nothing is imported at run time
     from backend.src.libs.bucket import Bucket, BucketConfig
     from backend.src.libs.redis import Redis, RedisConfig
     from backend.src.libs.sql import SQL, SQLConfig
@@ -54,15 +73,14 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 log = logging.getLogger("bucket.runtime")
 
-PEER_NAMES: dict[str, str] = {"bucket": "Bucket", "redis": "Redis", "sql": "SQL"}
-"""Alias -> registry name of the three peers."""
+Hook = Callable[[Any], object]
 
 
 class ServiceNotFound(LookupError):
     """``get`` was asked for a service that is neither registered nor buildable.
 
     Attributes:
-        name: the registry name asked for.
+        name: the name asked for.
     """
 
     def __init__(self, name: str, hint: str = "") -> None:
@@ -71,7 +89,7 @@ class ServiceNotFound(LookupError):
 
 
 class CircularDependency(RuntimeError):
-    """A service's constructor asked the runtime for itself (directly or not)."""
+    """A service's factory asked the runtime for itself (directly or not)."""
 
 
 @dataclass(frozen=True)
@@ -79,16 +97,18 @@ class ServiceHealth:
     """The health of one service.
 
     Attributes:
-        name: the registry name.
+        name: the display name.
         healthy: True when the probe succeeded.
         reason: why it is not healthy (None when healthy).
         latency: seconds the probe took.
+        aliases: other names the report accepts for it (``"redis"``).
     """
 
     name: str
     healthy: bool
     reason: str | None = None
     latency: float = 0.0
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,14 +137,18 @@ class PingReport:
         return tuple(s.name for s in self.services)
 
     def __getitem__(self, name: str) -> ServiceHealth:
-        name = PEER_NAMES.get(name, name)
+        """The service whose display name or alias is ``name``.
+
+        Raises:
+            KeyError: no such service in the report.
+        """
         for service in self.services:
-            if service.name == name:
+            if name == service.name or name in service.aliases:
                 return service
         raise KeyError(name)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and PEER_NAMES.get(name, name) in self.names
+        return any(name == s.name or name in s.aliases for s in self.services)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: ``{"healthy": bool, "services": {name: {...}}}``."""
@@ -155,29 +179,82 @@ class CloseReport:
         return not self.failed
 
 
+@dataclass(frozen=True)
+class _Recipe:
+    """How one key is built, probed and closed (hooks None: found on the instance)."""
+
+    factory: Callable[[], Any]
+    ping: Hook | None = None
+    on_close: Hook | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A built service with its display name and hooks."""
+
+    instance: Any
+    name: str
+    ping: Hook | None = None
+    on_close: Hook | None = None
+    aliases: tuple[str, ...] = ()
+
+
 @dataclass
 class _State:
-    """One registry: instances in creation order, factories, per-name locks, configs."""
+    """One registry. Keys are types, or strings given as names."""
 
     lock: threading.RLock = field(default_factory=threading.RLock)
-    instances: dict[str, Any] = field(default_factory=dict)
-    factories: dict[str, Callable[[], Any]] = field(default_factory=dict)
-    name_locks: dict[str, threading.Lock] = field(default_factory=dict)
-    configs: dict[str, Any] = field(default_factory=dict)
+    built: dict[object, _Built] = field(default_factory=dict)  # creation order
+    recipes: dict[object, _Recipe] = field(default_factory=dict)
+    names: dict[object, str] = field(default_factory=dict)  # display name per key seen
+    key_locks: dict[object, threading.Lock] = field(default_factory=dict)
+    configs: dict[object, Any] = field(default_factory=dict)  # settings from configure()
     building: threading.local = field(default_factory=threading.local)
 
-    def name_lock(self, name: str) -> threading.Lock:
+    def key_lock(self, key: object) -> threading.Lock:
         with self.lock:
-            lock = self.name_locks.get(name)
+            lock = self.key_locks.get(key)
             if lock is None:
-                lock = self.name_locks[name] = threading.Lock()
+                lock = self.key_locks[key] = threading.Lock()
             return lock
 
-    def building_names(self) -> set[str]:
-        names: set[str] | None = getattr(self.building, "names", None)
-        if names is None:
-            names = self.building.names = set()
-        return names
+    def building_keys(self) -> set[object]:
+        keys: set[object] | None = getattr(self.building, "keys", None)
+        if keys is None:
+            keys = self.building.keys = set()
+        return keys
+
+    def name_of(self, key: object, *, record: bool) -> str:
+        """The display name of ``key``: its short name, or ``module.QualName`` when
+        another key already shows the short name (recorded once, then stable)."""
+        with self.lock:
+            name = self.names.get(key)
+            if name is not None:
+                return name
+            name = _short_name(key)
+            if name in self.names.values():
+                name = _qualified_name(key)
+            if record:
+                self.names[key] = name
+            return name
+
+    def find(self, name: str) -> object | None:
+        """The key whose string, display name, alias or qualified name is ``name``."""
+        with self.lock:
+            if name in self.recipes or name in self.built:
+                return name
+            for key, shown in self.names.items():
+                if shown == name:
+                    return key
+            aliased = [k for k, b in self.built.items() if name in b.aliases]
+            aliased += [k for k, r in self.recipes.items() if name in r.aliases]
+            if aliased:
+                return aliased[0]
+            for key in (*self.names, *self.recipes):
+                if isinstance(key, type) and _qualified_name(key) == name:
+                    return key
+        return None
 
 
 _PROCESS_STATE = _State()
@@ -197,16 +274,81 @@ class RuntimeManager(metaclass=FinalClass):
     def __init__(self, *, isolated: bool = False) -> None:
         self._state = _State() if isolated else _PROCESS_STATE
 
-    # ------------------------------------------------------------ container
+    # -------------------------------------------------------- registration
+    def register_factory(
+        self,
+        svc_type: type[T] | str,
+        factory: Callable[[], T],
+        *,
+        ping: Callable[[T], object] | None = None,
+        on_close: Callable[[T], object] | None = None,
+        aliases: tuple[str, ...] = (),
+    ) -> None:
+        """Declare how to build ``svc_type`` lazily (on the first ``get``).
+
+        Args:
+            svc_type: the key: a type, or a name for services that are not one type.
+            factory: builds the service (no arguments).
+            ping: probes an instance for ``ping()``; unhealthy when it raises (an
+                ``Unhealthy`` message is reported as it is) or returns False. Default:
+                the instance's ``health_check()`` / ``ping()``, if any.
+            on_close: closes an instance in ``close()`` (may raise: logged, reported).
+                Default: the instance's ``close()`` / ``disconnect()`` / ``aclose()``.
+            aliases: other names ``get()`` and the reports accept.
+
+        A later declaration replaces an earlier one; an instance already built stays
+        until ``close()``.
+        """
+        with self._state.lock:
+            self._state.recipes[svc_type] = _Recipe(factory, ping, on_close, aliases)
+            self._state.name_of(svc_type, record=True)
+
+    def register_value(
+        self,
+        svc_type: type[T] | str,
+        value: T,
+        *,
+        ping: Callable[[T], object] | None = None,
+        on_close: Callable[[T], object] | None = None,
+        aliases: tuple[str, ...] = (),
+    ) -> None:
+        """Register a ready instance under ``svc_type`` (hooks as in ``register_factory``).
+
+        Raises:
+            RuntimeError: a service is already built under that key (``close()`` first).
+        """
+        state = self._state
+        with state.lock:
+            name = state.name_of(svc_type, record=True)
+            if svc_type in state.built:
+                raise RuntimeError(f"{name} is already built; close() or reset() the runtime first")
+            state.built[svc_type] = _Built(value, name, ping, on_close, aliases)
+
+    def register(
+        self, cls: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any
+    ) -> None:
+        """Declare ``cls(*args, **kwargs)`` to be built lazily on the first ``get``.
+
+        Args:
+            cls: the class (or any callable returning the service).
+            name: a string key, for several services of one class (default: ``cls``).
+
+        A key already declared or built keeps its first declaration (no-op).
+        """
+        key: object = name or cls
+        with self._state.lock:
+            if key not in self._state.recipes and key not in self._state.built:
+                self.register_factory(key, lambda: cls(*args, **kwargs))  # type: ignore[arg-type]
+
     @overload
     def set(self, cls: type[T], *args: Any, **kwargs: Any) -> T: ...
     @overload
     def set(self, cls: str, *args: Any, **kwargs: Any) -> Any: ...
     def set(self, cls: type[T] | str, *args: Any, **kwargs: Any) -> T | Any:
-        """Build ``cls(*args, **kwargs)`` now and register it under ``cls.__name__``.
+        """Build ``cls(*args, **kwargs)`` now and register it under ``cls``.
 
-        A second ``set`` of a registered name is a no-op returning the existing instance
-        (its arguments are ignored). A string names a registered factory or peer.
+        A second ``set`` of a registered key is a no-op returning the existing instance
+        (its arguments are ignored). A string names a declared service or a peer.
 
         Returns:
             The registered instance.
@@ -218,20 +360,7 @@ class RuntimeManager(metaclass=FinalClass):
         """
         return self.get(cls, *args, auto_register=True, **kwargs)
 
-    def register(self, cls: type[Any], *args: Any, name: str | None = None, **kwargs: Any) -> None:
-        """Declare ``cls(*args, **kwargs)`` to be built lazily on the first ``get``.
-
-        Args:
-            cls: the class (or any callable returning the service).
-            name: the registry name (default ``cls.__name__``).
-
-        A name already registered or built keeps its first declaration (no-op).
-        """
-        key = name or _name_of(cls)
-        with self._state.lock:
-            if key not in self._state.factories and key not in self._state.instances:
-                self._state.factories[key] = lambda: cls(*args, **kwargs)
-
+    # -------------------------------------------------------------- lookup
     @overload
     def get(
         self, cls_or_name: type[T], *args: Any, auto_register: bool = False, **kwargs: Any
@@ -245,25 +374,29 @@ class RuntimeManager(metaclass=FinalClass):
     ) -> T | Any:
         """The service registered under ``cls_or_name``, built on first call if need be.
 
-        Lookup order: an instance already built; a factory declared with ``register``
-        (and the three peers); with ``auto_register=True`` and a class,
+        Lookup order: an instance already built; a factory declared with
+        ``register_factory`` / ``register``; a declared peer (``Bucket``, ``Redis``,
+        ``SQL``, or their aliases); with ``auto_register=True`` and a class,
         ``cls(*args, **kwargs)``. Arguments are ignored once the instance exists.
 
         Raises:
             ServiceNotFound: nothing is registered and the service cannot be built
                 (a string name, or a class without ``auto_register``).
-            TypeError: the name belongs to an instance of another class.
-            Exception: whatever the constructor or ``ainit()`` raised; nothing is
+            TypeError: the key holds an instance of another class.
+            Exception: whatever the factory or ``ainit()`` raised; nothing is
                 registered and the next call tries again.
         """
-        key = _key(cls_or_name)
-        instance = self._state.instances.get(key, _MISSING)
-        if instance is _MISSING:
-            factory = self._factory(cls_or_name, key, args, kwargs, auto_register)
-            instance = self._build(key, factory)
+        key = self._key(cls_or_name, discover=True)
+        built = self._state.built.get(key)
+        instance = (
+            built.instance
+            if built is not None
+            else self._build(key, self._recipe(cls_or_name, key, args, kwargs, auto_register))
+        )
         if isinstance(cls_or_name, type) and not isinstance(instance, cls_or_name):
             raise TypeError(
-                f"service {key!r} is a {type(instance).__name__}, not a {cls_or_name.__name__}"
+                f"service {self._state.name_of(key, record=False)!r} is a "
+                f"{type(instance).__name__}, not a {cls_or_name.__name__}"
             )
         return instance
 
@@ -274,9 +407,7 @@ class RuntimeManager(metaclass=FinalClass):
 
         Same arguments, result and errors as ``get``.
         """
-        key = _key(cls_or_name)
-        instance = self._state.instances.get(key, _MISSING)
-        if instance is not _MISSING:
+        if self._key(cls_or_name, discover=False) in self._state.built:
             return self.get(cls_or_name)
         return await asyncio.to_thread(
             lambda: self.get(cls_or_name, *args, auto_register=auto_register, **kwargs)
@@ -288,64 +419,90 @@ class RuntimeManager(metaclass=FinalClass):
     def get_if_exists(self, cls_or_name: str) -> Any | None: ...
     def get_if_exists(self, cls_or_name: type[T] | str) -> T | Any | None:
         """The instance if it has been built, else None. Never builds anything."""
-        return self._state.instances.get(_key(cls_or_name))
+        built = self._state.built.get(self._key(cls_or_name, discover=False))
+        return None if built is None else built.instance
 
     def exists(self, cls_or_name: type[Any] | str) -> bool:
         """True when the service has been built (a declared factory does not count)."""
-        return _key(cls_or_name) in self._state.instances
+        return self._key(cls_or_name, discover=False) in self._state.built
 
     @property
     def names(self) -> tuple[str, ...]:
-        """Names of the built services, in creation order."""
+        """Display names of the built services, in creation order."""
         with self._state.lock:
-            return tuple(self._state.instances)
+            return tuple(b.name for b in self._state.built.values())
 
-    def _factory(
+    def _key(self, cls_or_name: object, *, discover: bool) -> object:
+        """The registry key of a type (itself) or of a name (what it names)."""
+        if not isinstance(cls_or_name, str):
+            return cls_or_name
+        if not cls_or_name:
+            raise ValueError("a service name must not be empty")
+        key = self._state.find(cls_or_name)
+        if key is None and discover:
+            spec = declared_by_alias(cls_or_name)
+            key = spec.svc_type if spec is not None else None
+        return cls_or_name if key is None else key
+
+    def _recipe(
         self,
-        cls_or_name: type[Any] | str,
-        key: str,
+        cls_or_name: object,
+        key: object,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         auto_register: bool,
-    ) -> Callable[[], Any]:
-        factory = self._state.factories.get(key)
-        if factory is not None:
-            return factory
-        if key in _PEER_BUILDERS and not (auto_register and (args or kwargs)):
-            builder = _PEER_BUILDERS[key]
-            return lambda: builder(self._state)
-        if auto_register and callable(cls_or_name) and not isinstance(cls_or_name, str):
-            cls = cls_or_name
-            return lambda: cls(*args, **kwargs)
+    ) -> _Recipe:
+        recipe = self._state.recipes.get(key)
+        if recipe is not None:
+            return recipe
+        spec = declared(key) if isinstance(key, type) else None
+        direct = auto_register and callable(cls_or_name) and not isinstance(cls_or_name, str)
+        if spec is not None and not (direct and (args or kwargs)):
+            config_key = spec.svc_type
+            return _Recipe(
+                lambda: spec.factory(self._state.configs.get(config_key)),
+                spec.ping,
+                spec.on_close,
+                spec.aliases,
+            )
+        if direct:
+            cls: Callable[..., Any] = cls_or_name  # type: ignore[assignment]
+            hooks = (
+                (spec.ping, spec.on_close, spec.aliases) if spec is not None else (None, None, ())
+            )
+            return _Recipe(lambda: cls(*args, **kwargs), *hooks)
         hint = (
-            "; pass auto_register=True or call set()/register() first"
+            "; pass auto_register=True or call set()/register_factory() first"
             if isinstance(cls_or_name, type)
-            else "; register it with set() or register() first"
+            else "; register it with register_factory(), register() or set() first"
         )
-        raise ServiceNotFound(key, hint)
+        raise ServiceNotFound(self._state.name_of(key, record=False), hint)
 
-    def _build(self, key: str, factory: Callable[[], Any]) -> Any:
+    def _build(self, key: object, recipe: _Recipe) -> Any:
         state = self._state
-        building = state.building_names()
+        name = state.name_of(key, record=True)
+        building = state.building_keys()
         if key in building:
-            raise CircularDependency(f"service {key!r} asked for itself while being built")
-        with state.name_lock(key):
-            instance = state.instances.get(key, _MISSING)
-            if instance is not _MISSING:
-                return instance
+            raise CircularDependency(f"service {name!r} asked for itself while being built")
+        with state.key_lock(key):
+            built = state.built.get(key)
+            if built is not None:
+                return built.instance
             building.add(key)
             try:
-                instance = factory()
+                instance = recipe.factory()
                 try:
                     _await_init(instance)
                 except BaseException:
-                    _close_quietly(key, instance)
+                    _close_quietly(_Built(instance, name, on_close=recipe.on_close))
                     raise
             finally:
                 building.discard(key)
             with state.lock:
-                state.instances[key] = instance
-            log.debug("runtime: built %s (%s)", key, type(instance).__name__)
+                state.built[key] = _Built(
+                    instance, name, recipe.ping, recipe.on_close, recipe.aliases
+                )
+            log.debug("runtime: built %s (%s)", name, type(instance).__name__)
             return instance
 
     # ---------------------------------------------------------------- peers
@@ -360,27 +517,36 @@ class RuntimeManager(metaclass=FinalClass):
 
         A config is used when the peer is first built (instead of the environment and
         ``.env``); an instance is registered as the peer at once. Unset peers keep
-        reading their settings from the environment.
+        reading their settings from the environment. Each peer's declaration says
+        which settings type it takes.
 
         Raises:
             RuntimeError: a peer given here has already been built (``close()`` or
                 ``reset()`` first).
+            TypeError: a value is neither the peer's settings nor the peer.
         """
-        given = {"Bucket": bucket, "Redis": redis, "SQL": sql}
-        with self._state.lock:
-            for name, value in given.items():
-                if value is not None and name in self._state.instances:
+        given = [
+            (_peer_spec(alias), value)
+            for alias, value in (("bucket", bucket), ("redis", redis), ("sql", sql))
+            if value is not None
+        ]
+        state = self._state
+        with state.lock:
+            for spec, value in given:
+                _check_peer_value(spec, value)
+                if spec.svc_type in state.built:
                     raise RuntimeError(
-                        f"{name} is already built; close() or reset() the runtime before "
-                        "configuring it"
+                        f"{spec.display_name} is already built; close() or reset() the "
+                        "runtime before configuring it"
                     )
-            for name, value in given.items():
-                if value is None:
-                    continue
-                if _is_config(value):
-                    self._state.configs[name] = value
+            for spec, value in given:
+                if isinstance(value, spec.svc_type):
+                    name = state.name_of(spec.svc_type, record=True)
+                    state.built[spec.svc_type] = _Built(
+                        value, name, spec.ping, spec.on_close, spec.aliases
+                    )
                 else:
-                    self._state.instances[name] = value
+                    state.configs[spec.svc_type] = value
 
     @property
     def bucket(self) -> Bucket:
@@ -389,17 +555,17 @@ class RuntimeManager(metaclass=FinalClass):
         Settings: the config given to ``configure``, else ``BucketConfig.from_env()``
         read on first use (a bad setting surfaces from ``bucket.connect()``).
         """
-        return self.get("Bucket")  # type: ignore[no-any-return]
+        return self.get("bucket")  # type: ignore[no-any-return]
 
     @property
     def redis(self) -> Redis:
         """The ``Redis`` facade (built on first access; no request is made)."""
-        return self.get("Redis")  # type: ignore[no-any-return]
+        return self.get("redis")  # type: ignore[no-any-return]
 
     @property
     def sql(self) -> SQL:
         """The ``SQL`` facade (built on first access; no request is made)."""
-        return self.get("SQL")  # type: ignore[no-any-return]
+        return self.get("sql")  # type: ignore[no-any-return]
 
     # ----------------------------------------------------------- lifecycle
     def ping(self, *names: str) -> PingReport:
@@ -408,60 +574,75 @@ class RuntimeManager(metaclass=FinalClass):
         Args:
             *names: services to probe (peers are built if need be, e.g.
                 ``ping("bucket", "redis", "sql")``). Default: every built service
-                that has a ``health_check()`` or ``ping()`` method.
+                with a ping hook or a ``health_check()`` / ``ping()`` method.
 
-        Each probe calls ``health_check()`` (else ``ping()``); False, an error code or an
-        exception makes the service unhealthy, with the service's ``last_error`` (or
-        the exception) as the reason.
+        A service is unhealthy when its ping hook raises or returns False (or, without
+        a hook, when its probe returns False, None or its error code, or raises); the
+        reason is the hook's message, the service's ``last_error`` or the exception.
         """
         if names:
-            targets: list[tuple[str, Any]] = []
-            for name in names:
-                key = PEER_NAMES.get(name, name)
-                try:
-                    targets.append((key, self.get(key)))
-                except Exception as exc:
-                    targets.append((key, _Unbuildable(exc)))
+            targets = [self._target(name) for name in names]
         else:
             with self._state.lock:
                 targets = [
-                    (k, v) for k, v in self._state.instances.items() if _probe_of(v) is not None
+                    b
+                    for b in self._state.built.values()
+                    if b.ping is not None or _duck_probe(b.instance) is not None
                 ]
-        return PingReport(tuple(_probe(name, instance) for name, instance in targets))
+        return PingReport(tuple(_probe(target) for target in targets))
+
+    def _target(self, name: str) -> _Built:
+        """The built service ``name`` names (built now if need be), or a stand-in that
+        reports why it could not be built."""
+        key: object = name
+        try:
+            key = self._key(name, discover=True)
+            self.get(key)  # type: ignore[call-overload]
+            built = self._state.built[key]
+        except Exception as exc:
+            shown = self._state.name_of(key, record=False)
+            aliases = (name,) if name != shown else ()
+            return _Built(_Unbuildable(exc), shown, aliases=aliases)
+        if name != built.name and name not in built.aliases:
+            return _Built(built.instance, built.name, built.ping, built.on_close, (name,))
+        return built
 
     def close(self) -> CloseReport:
         """Close every service in reverse creation order and empty the registry.
 
-        Calls each service's ``close()`` (else ``disconnect()``, else ``aclose()``).
-        A failure is logged and the next service is closed all the same. Never raises;
-        idempotent (a second call closes nothing). Services are rebuilt on the next
-        ``get``; declared factories and configs are kept (``reset()`` drops them).
+        Runs each service's close hook (default: its ``close()``, else ``disconnect()``,
+        else ``aclose()``). A failure is logged and the next service is closed all the
+        same. Never raises; idempotent (a second call closes nothing). Services are
+        rebuilt on the next ``get``; declared factories and configs are kept
+        (``reset()`` drops them).
 
         Returns:
             A ``CloseReport`` naming what closed and what failed.
         """
         with self._state.lock:
-            items = list(self._state.instances.items())
-            self._state.instances.clear()
+            items = list(self._state.built.values())
+            self._state.built.clear()
         closed: list[str] = []
         failed: list[tuple[str, str]] = []
-        for name, instance in reversed(items):
-            reason = _close_one(instance)
+        for built in reversed(items):
+            reason = _close_one(built)
             if reason is None:
-                closed.append(name)
-                log.debug("runtime: closed %s", name)
+                closed.append(built.name)
+                log.debug("runtime: closed %s", built.name)
             else:
-                failed.append((name, reason))
-                log.error("runtime: closing %s failed: %s", name, reason)
+                failed.append((built.name, reason))
+                log.error("runtime: closing %s failed: %s", built.name, reason)
         return CloseReport(tuple(closed), tuple(failed))
 
     def reset(self) -> CloseReport:
-        """``close()``, then forget declared factories and configs (for tests). Never raises."""
+        """``close()``, then forget declared factories, configs and display names (for
+        tests). Never raises."""
         report = self.close()
         with self._state.lock:
-            self._state.factories.clear()
+            self._state.recipes.clear()
             self._state.configs.clear()
-            self._state.name_locks.clear()
+            self._state.key_locks.clear()
+            self._state.names.clear()
         return report
 
     def __enter__(self) -> RuntimeManager:
@@ -476,15 +657,8 @@ class RuntimeManager(metaclass=FinalClass):
 
 
 # ------------------------------------------------------------------ helpers
-class _Missing:
-    pass
-
-
-_MISSING: Any = _Missing()
-
-
 class _Unbuildable:
-    """Stands in for a peer whose construction failed, so ``ping`` can report it."""
+    """Stands in for a service whose construction failed, so ``ping`` can report it."""
 
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
@@ -493,45 +667,39 @@ class _Unbuildable:
         raise self.exc
 
 
-def _name_of(cls: Any) -> str:
-    return str(getattr(cls, "__name__", None) or type(cls).__name__)
+def _short_name(key: object) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, type):
+        spec = declared(key)
+        return spec.display_name if spec is not None else key.__name__
+    return str(getattr(key, "__name__", None) or type(key).__name__)
 
 
-def _key(cls_or_name: type[Any] | str) -> str:
-    if isinstance(cls_or_name, str):
-        if not cls_or_name:
-            raise ValueError("a service name must not be empty")
-        return PEER_NAMES.get(cls_or_name, cls_or_name)
-    return _name_of(cls_or_name)
+def _qualified_name(key: object) -> str:
+    if isinstance(key, str):
+        return key
+    module = getattr(key, "__module__", None)
+    qualname = getattr(key, "__qualname__", None) or _short_name(key)
+    return f"{module}.{qualname}" if module else str(qualname)
 
 
-def _is_config(value: object) -> bool:
-    return type(value).__name__ in ("BucketConfig", "RedisConfig", "SQLConfig")
+def _peer_spec(alias: str) -> ServiceSpec[Any]:
+    spec = declared_by_alias(alias)
+    if spec is None:  # a peer module that no longer declares itself
+        raise ServiceNotFound(alias, "; its package declares no service")
+    return spec
 
 
-def _build_bucket(state: _State) -> Any:
-    from backend.src.libs.bucket import Bucket
-
-    return Bucket(config=state.configs.get("Bucket"))
-
-
-def _build_redis(state: _State) -> Any:
-    from backend.src.libs.redis import Redis
-
-    return Redis(config=state.configs.get("Redis"))
-
-
-def _build_sql(state: _State) -> Any:
-    from backend.src.libs.sql import SQL
-
-    return SQL(config=state.configs.get("SQL"))
-
-
-_PEER_BUILDERS: dict[str, Callable[[_State], Any]] = {
-    "Bucket": _build_bucket,
-    "Redis": _build_redis,
-    "SQL": _build_sql,
-}
+def _check_peer_value(spec: ServiceSpec[Any], value: object) -> None:
+    settings = spec.settings
+    if isinstance(value, spec.svc_type) or (settings is not None and isinstance(value, settings)):
+        return
+    wanted = f"{settings.__name__} or a " if settings is not None else ""
+    raise TypeError(
+        f"{spec.display_name} takes a {wanted}{spec.svc_type.__name__}, "
+        f"not a {type(value).__name__}"
+    )
 
 
 def run_awaitable(awaitable: Awaitable[T]) -> T:
@@ -566,33 +734,48 @@ def _await_init(instance: Any) -> None:
         run_awaitable(result)
 
 
-def _close_one(instance: Any) -> str | None:
-    """Close ``instance``; the reason it failed, or None."""
+def _settle(result: object) -> object:
+    """``result``, awaited first when it is awaitable."""
+    return run_awaitable(result) if inspect.isawaitable(result) else result
+
+
+def _close_one(built: _Built) -> str | None:
+    """Close a service with its hook (else the first of its close methods); the reason
+    it failed, or None."""
+    if built.on_close is not None:
+        try:
+            _settle(built.on_close(built.instance))
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
+    instance = built.instance
     for method in ("close", "disconnect", "aclose"):
         func = getattr(instance, method, None)
         if func is None or not callable(func):
             continue
         try:
-            result = func()
-            if inspect.isawaitable(result):
-                result = run_awaitable(result)
+            result = _settle(func())
         except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
-        error = getattr(instance, "error", _MISSING)
-        if isinstance(result, int) and not isinstance(result, bool) and result == error:
+        if _is_error_code(instance, result):
             last = getattr(instance, "last_error", None)
             return f"{method}() returned error code {result}" + (f": {last}" if last else "")
         return None
     return None
 
 
-def _close_quietly(name: str, instance: Any) -> None:
-    reason = _close_one(instance)
+def _close_quietly(built: _Built) -> None:
+    reason = _close_one(built)
     if reason is not None:
-        log.warning("runtime: cleaning up half-built %s failed: %s", name, reason)
+        log.warning("runtime: cleaning up half-built %s failed: %s", built.name, reason)
 
 
-def _probe_of(instance: Any) -> Callable[[], Any] | None:
+def _is_error_code(instance: Any, result: object) -> bool:
+    error = getattr(instance, "error", _MISSING)
+    return isinstance(result, int) and not isinstance(result, bool) and result == error
+
+
+def _duck_probe(instance: Any) -> Callable[[], Any] | None:
     for method in ("health_check", "ping"):
         func = getattr(instance, method, None)
         if func is not None and callable(func):
@@ -600,38 +783,55 @@ def _probe_of(instance: Any) -> Callable[[], Any] | None:
     return None
 
 
-def _probe(name: str, instance: Any) -> ServiceHealth:
-    probe = _probe_of(instance)
+def _probe(built: _Built) -> ServiceHealth:
+    """Probe one service with its ping hook, else its own probe method."""
+    if built.ping is not None:
+        return _probe_hook(built, built.ping)
+    probe = _duck_probe(built.instance)
     if probe is None:
-        return ServiceHealth(name, False, "has no health_check() or ping() method")
+        return ServiceHealth(
+            built.name, False, "has no health_check() or ping() method", aliases=built.aliases
+        )
     started = time.perf_counter()
     try:
-        result = probe()
-        if inspect.isawaitable(result):
-            result = run_awaitable(result)
+        result = _settle(probe())
     except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
         return ServiceHealth(
-            name, False, f"{type(exc).__name__}: {exc}", time.perf_counter() - started
+            built.name, False, reason, time.perf_counter() - started, built.aliases
         )
     latency = time.perf_counter() - started
-    error = getattr(instance, "error", _MISSING)
-    ok = (
-        result is not False
-        and result is not None
-        and not (isinstance(result, int) and not isinstance(result, bool) and result == error)
-    )
-    if ok:
-        return ServiceHealth(name, True, None, latency)
-    last = getattr(instance, "last_error", None)
+    if result is not False and result is not None and not _is_error_code(built.instance, result):
+        return ServiceHealth(built.name, True, None, latency, built.aliases)
+    last = getattr(built.instance, "last_error", None)
     reason = str(last) if last is not None else f"{getattr(probe, '__name__', 'probe')}() failed"
-    return ServiceHealth(name, False, reason, latency)
+    return ServiceHealth(built.name, False, reason, latency, built.aliases)
 
+
+def _probe_hook(built: _Built, hook: Hook) -> ServiceHealth:
+    started = time.perf_counter()
+    reason: str | None = None
+    try:
+        if _settle(hook(built.instance)) is False:
+            reason = "ping hook returned False"
+    except Unhealthy as exc:
+        reason = str(exc)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+    latency = time.perf_counter() - started
+    return ServiceHealth(built.name, reason is None, reason, latency, built.aliases)
+
+
+class _Missing:
+    pass
+
+
+_MISSING: Any = _Missing()
 
 RI = RuntimeManager()
 """The process-wide runtime (same services as every ``RuntimeManager()``)."""
 
 __all__ = [
-    "PEER_NAMES",
     "RI",
     "CircularDependency",
     "CloseReport",

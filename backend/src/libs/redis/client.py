@@ -299,4 +299,5 @@ class Redis(Facade[RedisConfig, "redis_py.Redis", RedisError], metaclass=FinalCl
 
         return self._call("cache", build, reconnect=False)
 
+
 __all__ = ["InvalidateResult", "Redis", "escape_glob"]

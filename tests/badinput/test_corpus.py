@@ -38,6 +38,7 @@ from backend.src.libs.bucket import (
     StorageError,
 )
 from backend.src.libs.bucket.config import VARIABLES
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
 from tests.badinput.conftest import EXISTING, Stage, is_root
 from tests.conftest import config_for
@@ -218,7 +219,12 @@ CORE: list[Case] = [
     Case("core-range-reversed", lambda st, s: st.get_object(s.bucket, "existing", start=5, end=1), InvalidArgument, ("before start",)),
     Case("core-range-past-end", lambda st, s: st.get_object(s.bucket, "existing", start=10), InvalidArgument, ("range",)),
     Case("core-data-wrong-type", lambda st, s: st.put_object(s.bucket, "k", 3.14), InvalidArgument, ("float",)),
-    Case("core-metadata-oversized", lambda st, s: st.put_object(s.bucket, "k", b"x", metadata={f"m{i}": "v" * 100 for i in range(25)}), InvalidArgument, ("2048",)),
+    Case("core-metadata-oversized", lambda st, s: st.put_object(
+        s.bucket,
+        "k",
+        b"x",
+        options=WriteOptions(metadata={f"m{i}": "v" * 100 for i in range(25)}),
+    ), InvalidArgument, ("2048",)),
     Case("core-upload-missing-file", lambda st, s: st.upload_file(s.bucket, "k", str(s.files / "nope")), InvalidArgument, ("does not exist",)),
     Case("core-upload-path-wrong-type", lambda st, s: st.upload_file(s.bucket, "k", 123), InvalidArgument, ("file_path", "int")),
     Case("core-download-into-directory", lambda st, s: st.download_file(s.bucket, "existing", str(s.files)), InvalidArgument, ("directory",)),

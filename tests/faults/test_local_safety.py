@@ -80,6 +80,7 @@ WRITER = textwrap.dedent(
     sys.path.insert(0, sys.argv[1])
     from backend.src.libs.bucket import BucketConfig
     from backend.src.libs.bucket.local_store import LocalStore
+    from backend.src.libs.bucket.options import WriteOptions
 
     store = LocalStore(BucketConfig(storage_type="local", local_root=sys.argv[2]))
     size = int(sys.argv[3])
@@ -87,7 +88,8 @@ WRITER = textwrap.dedent(
     while True:
         generation += 1
         block = bytes([generation % 251]) * size
-        store.put_object("safety-bucket", "obj", block, metadata={"gen": str(generation)})
+        options = WriteOptions(metadata={"gen": str(generation)})
+        store.put_object("safety-bucket", "obj", block, options=options)
         sys.stdout.write(f"{generation}\\n")
         sys.stdout.flush()
     """

@@ -26,6 +26,7 @@ from backend.src.libs.bucket.bundles import (
     bundle_key,
     canonical_json,
 )
+from backend.src.libs.bucket.options import WriteOptions
 from tests.conftest import StoreCase
 
 pytestmark = pytest.mark.integration
@@ -297,7 +298,12 @@ def test_attachment_tamper_raises(any_store: StoreCase, bundles: BundleStore) ->
     """An attachment whose bytes no longer match its SHA-256 raises IntegrityError."""
     a = bundles.put_attachment("ev-t", "data.bin", b"original")
     meta = dict(a.metadata)
-    any_store.store.put_object(any_store.bucket, a.key, b"modified", metadata=meta)
+    any_store.store.put_object(
+        any_store.bucket,
+        a.key,
+        b"modified",
+        options=WriteOptions(metadata=meta),
+    )
     with pytest.raises(IntegrityError):
         bundles.get_attachment("ev-t", "data.bin")
 
@@ -365,7 +371,10 @@ def test_orphan_of_a_dead_writer_is_adopted(any_store: StoreCase) -> None:
     bundle = EvidenceBundle.create("audit", {"n": 1}, id="orphan-1")
     key = bundle_key(bundle.type, bundle.created_at, bundle.id)
     any_store.store.put_object(
-        any_store.bucket, key, bundle.to_json(), metadata={"sha256": bundle.checksum}
+        any_store.bucket,
+        key,
+        bundle.to_json(),
+        options=WriteOptions(metadata={"sha256": bundle.checksum}),
     )  # the dead writer's half
     with pytest.raises(ObjectNotFound):
         bundles.get("orphan-1")
@@ -518,11 +527,21 @@ def test_attachment_without_checksum_is_integrity_error(
     any_store.store.put_object(any_store.bucket, a.key, b"forged")
     with pytest.raises(IntegrityError, match="sha256"):
         bundles.get_attachment("ev-f", "data.bin")
-    any_store.store.put_object(any_store.bucket, a.key, b"forged", metadata={"origin": "scanner"})
+    any_store.store.put_object(
+        any_store.bucket,
+        a.key,
+        b"forged",
+        options=WriteOptions(metadata={"origin": "scanner"}),
+    )
     with pytest.raises(IntegrityError, match="sha256"):
         bundles.get_attachment("ev-f", "data.bin")
     # an empty checksum is no checksum
-    any_store.store.put_object(any_store.bucket, a.key, b"forged", metadata={"sha256": ""})
+    any_store.store.put_object(
+        any_store.bucket,
+        a.key,
+        b"forged",
+        options=WriteOptions(metadata={"sha256": ""}),
+    )
     with pytest.raises(IntegrityError):
         bundles.get_attachment("ev-f", "data.bin")
 

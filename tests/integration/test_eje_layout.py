@@ -18,6 +18,7 @@ import requests
 
 from backend.src.libs.bucket import AlreadyExists, IntegrityError, InvalidArgument, ObjectNotFound
 from backend.src.libs.bucket.bundles import BundleStore, EvidenceBundle, eje_checksum
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.store import ObjectInfo, ObjectStore
 from tests.conftest import ServerCase
 
@@ -74,7 +75,12 @@ def eje_put(store: ObjectStore, bucket: str, doc: dict[str, Any]) -> str:
     if doc["checksum"]:
         meta["checksum"] = doc["checksum"]
     body = json.dumps(doc, indent=2, default=str).encode("utf-8")
-    store.put_object(bucket, key, body, content_type="application/json", metadata=meta)
+    store.put_object(
+        bucket,
+        key,
+        body,
+        options=WriteOptions(content_type="application/json", metadata=meta),
+    )
     return key
 
 
@@ -162,7 +168,7 @@ def test_tampered_eje_bundle_is_an_integrity_error(
         s3case.bucket,
         key,
         json.dumps(nulled, indent=2).encode(),
-        metadata={"decision-id": "t-1", "checksum": str(doc["checksum"])},
+        options=WriteOptions(metadata={"decision-id": "t-1", "checksum": str(doc["checksum"])}),
     )
     with pytest.raises(IntegrityError, match="metadata"):
         bundles.get("t-1")
@@ -323,8 +329,12 @@ def eje_attach(store: ObjectStore, bucket: str, decision_id: str, name: str, dat
     """Store an attachment exactly as EJE's ``store_attachment`` did (no checksum, no
     pointer); returns its key."""
     key = f"attachments/{when.year}/{when.month:02d}/{decision_id}/{name}"
-    store.put_object(bucket, key, data, content_type="application/pdf",
-                     metadata={"decision-id": decision_id, "attachment-name": name})
+    store.put_object(
+        bucket,
+        key,
+        data,
+        options=WriteOptions(content_type="application/pdf", metadata={"decision-id": decision_id, "attachment-name": name}),
+    )
     return key
 
 
@@ -365,7 +375,11 @@ def test_an_eje_lookalike_without_checksum_in_our_folder_is_refused(
     """An attachment of ours replaced by bytes carrying EJE's metadata but no checksum is
     still an IntegrityError: only folders EJE made are read unverified."""
     info = bundles.put_attachment("dec-att-3", "a.pdf", b"genuine")
-    s3case.store.put_object(s3case.bucket, info.key, b"forged",
-                            metadata={"decision-id": "dec-att-3", "attachment-name": "a.pdf"})
+    s3case.store.put_object(
+        s3case.bucket,
+        info.key,
+        b"forged",
+        options=WriteOptions(metadata={"decision-id": "dec-att-3", "attachment-name": "a.pdf"}),
+    )
     with pytest.raises(IntegrityError, match="no sha256"):
         bundles.get_attachment("dec-att-3", "a.pdf")

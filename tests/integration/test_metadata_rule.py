@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from backend.src.libs.bucket import AuthenticationFailed, Bucket, InvalidArgument
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
 from backend.src.libs.bucket.sync import sync
 from tests.conftest import ServerCase, StoreCase
@@ -39,9 +40,9 @@ def test_value_refused_on_every_store(any_store: StoreCase, label: str) -> None:
     and the existing object's metadata is unchanged."""
     value, words = REFUSED[label]
     s, b = any_store.store, any_store.bucket
-    s.put_object(b, "src", b"body", metadata={"ok": "1"})
+    s.put_object(b, "src", b"body", options=WriteOptions(metadata={"ok": "1"}))
     calls = [
-        lambda: s.put_object(b, "new", b"x", metadata={"Note": value}),
+        lambda: s.put_object(b, "new", b"x", options=WriteOptions(metadata={"Note": value})),
         lambda: s.copy_object(b, "src", b, "copy", metadata={"Note": value}),
         lambda: s.set_metadata(b, "src", {"Note": value}),
     ]
@@ -58,7 +59,7 @@ def test_value_kept_identically_on_every_store(any_store: StoreCase, value: str)
     """A value within the rule (inner runs of spaces, every ASCII punctuation mark, an
     RFC 2047 encoded-word as plain text) is read back byte for byte on both stores."""
     s, b = any_store.store, any_store.bucket
-    s.put_object(b, "k", b"x", metadata={"Note": value})
+    s.put_object(b, "k", b"x", options=WriteOptions(metadata={"Note": value}))
     assert dict(s.head_object(b, "k").metadata) == {"note": value}
 
 
@@ -106,7 +107,12 @@ def test_local_to_s3_sync_carries_every_accepted_value(s3case: ServerCase, tmp_p
     accepted: dict[str, str] = {}
     for i, value in enumerate([*(v for v, _ in REFUSED.values()), *KEPT]):
         try:
-            local.put_object("src-meta", f"k{i}", b"x", metadata={"note": value})
+            local.put_object(
+                "src-meta",
+                f"k{i}",
+                b"x",
+                options=WriteOptions(metadata={"note": value}),
+            )
         except InvalidArgument:
             continue
         accepted[f"k{i}"] = value

@@ -10,6 +10,7 @@ from typing import IO
 
 import pytest
 
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
 from tests.conftest import ServerCase
 
@@ -52,7 +53,12 @@ def test_put_object_stream_multipart_returns_etag(s3case: ServerCase) -> None:
     try:
         known = store.put_object(s3case.bucket, "known.bin", io.BytesIO(_body(2)))
         unknown = store.put_object(s3case.bucket, "unknown.bin", _unsized(_body(3)))
-        once = store.put_object(s3case.bucket, "once.bin", io.BytesIO(_body(4)), if_none_match="*")
+        once = store.put_object(
+            s3case.bucket,
+            "once.bin",
+            io.BytesIO(_body(4)),
+            options=WriteOptions(mode="create"),
+        )
         heads = {
             k: store.head_object(s3case.bucket, k).etag
             for k in ("known.bin", "unknown.bin", "once.bin")

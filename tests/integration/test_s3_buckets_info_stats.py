@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backend.src.libs.bucket import Bucket, BucketConfig, InvalidArgument
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.validation import check_bucket_name
 from tests.conftest import ServerCase, unique_bucket_name
 from tests.integration._helpers import RequestLog
@@ -85,7 +86,12 @@ def test_bucket_stats_over_every_page(s3case: ServerCase) -> None:
     for i in range(12):
         store.put_object(b, f"img/{i}.png", b"x" * 10)
     for i in range(5):
-        store.put_object(b, f"doc/{i}.txt", b"y" * 3, storage_class="STANDARD_IA")
+        store.put_object(
+            b,
+            f"doc/{i}.txt",
+            b"y" * 3,
+            options=WriteOptions(storage_class="STANDARD_IA"),
+        )
     store.put_object(b, "root.txt", b"z")
     log = RequestLog(store.client)
     stats = store.get_bucket_stats(b, page_size=5)

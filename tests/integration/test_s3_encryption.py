@@ -6,8 +6,10 @@ import os
 
 import pytest
 
-from backend.src.libs.bucket import InvalidArgument
+from backend.src.libs.bucket import Bucket, InvalidArgument
+from backend.src.libs.bucket.options import SseC, SseKms, SseS3, WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.transfer import TransferSettings
 from tests.conftest import ServerCase
 
 MiB = 1024 * 1024
@@ -16,7 +18,7 @@ MiB = 1024 * 1024
 def test_sse_s3_per_object(s3case: ServerCase) -> None:
     """An SSE-S3 put is reported as AES256 by the server."""
     s3case.need("sse-s3")
-    s3case.store.put_object(s3case.bucket, "s.txt", b"x", sse="AES256")
+    s3case.store.put_object(s3case.bucket, "s.txt", b"x", options=WriteOptions(encryption=SseS3()))
     head = s3case.store.client.head_object(Bucket=s3case.bucket, Key="s.txt")
     assert head.get("ServerSideEncryption") == "AES256"
 
@@ -24,7 +26,12 @@ def test_sse_s3_per_object(s3case: ServerCase) -> None:
 def test_sse_kms_per_object(s3case: ServerCase) -> None:
     """An SSE-KMS put with a key id is reported with that key id."""
     s3case.need("sse-kms")
-    s3case.store.put_object(s3case.bucket, "k.txt", b"x", sse="aws:kms", sse_kms_key_id="testkey-1")
+    s3case.store.put_object(
+        s3case.bucket,
+        "k.txt",
+        b"x",
+        options=WriteOptions(encryption=SseKms("testkey-1")),
+    )
     head = s3case.store.client.head_object(Bucket=s3case.bucket, Key="k.txt")
     assert head.get("ServerSideEncryption") == "aws:kms"
     assert head.get("SSEKMSKeyId", "").endswith("testkey-1")
@@ -35,9 +42,18 @@ def test_sse_c_roundtrip_and_clear_failure_without_key(s3case: ServerCase) -> No
     """SSE-C: readable with the key (small and multipart), refused clearly without it."""
     key = os.urandom(32)
     big = os.urandom(11 * MiB)
-    s3case.store.put_object(s3case.bucket, "c.bin", b"secret", sse_customer_key=key)
     s3case.store.put_object(
-        s3case.bucket, "big.bin", big, sse_customer_key=key, multipart_threshold=5 * MiB, part_size=5 * MiB
+        s3case.bucket,
+        "c.bin",
+        b"secret",
+        options=WriteOptions(encryption=SseC(key)),
+    )
+    s3case.store.put_object(
+        s3case.bucket,
+        "big.bin",
+        big,
+        options=WriteOptions(encryption=SseC(key)),
+        transfer=TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB),
     )
     assert s3case.store.get_object(s3case.bucket, "c.bin", sse_customer_key=key) == b"secret"
     assert s3case.store.get_object(s3case.bucket, "big.bin", sse_customer_key=key) == big
@@ -92,10 +108,16 @@ def test_ceph_refuses_bucket_encryption_clearly(s3case: ServerCase) -> None:
 
 
 def test_invalid_sse_options_refused_before_request(s3_store: S3Store) -> None:
-    """Unknown algorithm, KMS key without aws:kms, or a short SSE-C key are refused."""
-    with pytest.raises(InvalidArgument):
-        s3_store.put_object("any-bucket", "k", b"x", sse="DES")
-    with pytest.raises(InvalidArgument):
-        s3_store.put_object("any-bucket", "k", b"x", sse="AES256", sse_kms_key_id="k1")
-    with pytest.raises(InvalidArgument):
-        s3_store.put_object("any-bucket", "k", b"x", sse_customer_key=b"short")
+    """Unknown algorithm, KMS key without aws:kms, or a short SSE-C key are refused
+    when the options are built, before any request; the facade says so too."""
+    with pytest.raises(InvalidArgument, match="sse must be AES256 or aws:kms"):
+        WriteOptions.from_arguments(sse="DES")
+    with pytest.raises(InvalidArgument, match="sse_kms_key_id needs sse='aws:kms'"):
+        WriteOptions.from_arguments(sse="AES256", sse_kms_key_id="k1")
+    with pytest.raises(InvalidArgument, match="sse_customer_key"):
+        SseC(b"short")
+    bucket = Bucket(store=s3_store)
+    assert bucket.upload_stream("any-bucket", b"x", "k", sse="DES") == bucket.error
+    assert isinstance(bucket.last_error, InvalidArgument)
+    assert bucket.upload_stream("any-bucket", b"x", "k", sse_customer_key=b"short") == bucket.error
+    assert "sse_customer_key" in str(bucket.last_error)

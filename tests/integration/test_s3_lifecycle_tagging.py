@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from backend.src.libs.bucket import Bucket
 from backend.src.libs.bucket.bucket_admin import LifecycleRule
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
 from tests.conftest import ServerCase
 
 
 def test_storage_class_per_object_and_default(s3case: ServerCase) -> None:
     """STANDARD_IA per object and as store default shows in HEAD and in listings."""
-    s3case.store.put_object(s3case.bucket, "ia.txt", b"x", storage_class="STANDARD_IA")
+    s3case.store.put_object(
+        s3case.bucket,
+        "ia.txt",
+        b"x",
+        options=WriteOptions(storage_class="STANDARD_IA"),
+    )
     store = S3Store(s3case.config(storage_class="STANDARD_IA"))
     store.put_object(s3case.bucket, "default.txt", b"x")
     for key in ("ia.txt", "default.txt"):
@@ -49,7 +55,7 @@ def test_lifecycle_expiration_and_abort_only(s3case: ServerCase) -> None:
 def test_object_tags(s3case: ServerCase) -> None:
     """Tags given on put, replaced, read and deleted."""
     store, b = s3case.store, s3case.bucket
-    store.put_object(b, "t.txt", b"x", tags={"team": "a", "kind": "log"})
+    store.put_object(b, "t.txt", b"x", options=WriteOptions(tags={"team": "a", "kind": "log"}))
     assert store.get_object_tags(b, "t.txt") == {"team": "a", "kind": "log"}
     store.set_object_tags(b, "t.txt", {"team": "b"})
     assert store.get_object_tags(b, "t.txt") == {"team": "b"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
 from backend.src.libs.bucket.store import ObjectInfo
 from tests.conftest import ServerCase
@@ -43,5 +44,5 @@ def test_content_type_guessed_from_key(s3case: ServerCase) -> None:
                           ("c.unknownext", "application/octet-stream"), ("d.html", "text/html")):
         s.put_object(s3case.bucket, key, b"x")
         assert s.head_object(s3case.bucket, key).content_type == expected
-    s.put_object(s3case.bucket, "e.json", b"x", content_type="text/plain")
+    s.put_object(s3case.bucket, "e.json", b"x", options=WriteOptions(content_type="text/plain"))
     assert s.head_object(s3case.bucket, "e.json").content_type == "text/plain"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from backend.src.libs.bucket import Bucket, InvalidArgument, StorageError
+from backend.src.libs.bucket.transfer import TransferSettings
 from tests.conftest import ServerCase
 from tests.integration._helpers import RequestLog
 
@@ -52,8 +53,11 @@ def test_multipart_upload_with_per_call_part_size_and_progress(s3case: ServerCas
     log = RequestLog(s3case.store.client)
     seen: list[tuple[int, int | None]] = []
     s3case.store.upload_file(
-        s3case.bucket, "big.bin", src, multipart_threshold=5 * MiB, part_size=5 * MiB,
-        max_concurrency=2, progress=lambda done, total: seen.append((done, total)),
+        s3case.bucket,
+        "big.bin",
+        src,
+        progress=lambda done, total: seen.append((done, total)),
+        transfer=TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB, max_concurrency=2),
     )
     assert log.count("PUT", "partNumber=") == 3
     assert log.count("POST", "uploads") == 1
@@ -67,7 +71,12 @@ def test_small_file_below_per_call_threshold_is_one_put(s3case: ServerCase, tmp_
     src = tmp_path / "small.bin"
     src.write_bytes(b"x" * 1000)
     log = RequestLog(s3case.store.client)
-    s3case.store.upload_file(s3case.bucket, "small.bin", src, multipart_threshold=5 * MiB)
+    s3case.store.upload_file(
+        s3case.bucket,
+        "small.bin",
+        src,
+        transfer=TransferSettings(multipart_threshold=5 * MiB),
+    )
     assert log.count("PUT") == 1 and log.count("POST") == 0
 
 
@@ -78,9 +87,11 @@ def test_stream_of_unknown_length_goes_multipart(s3case: ServerCase) -> None:
     log = RequestLog(s3case.store.client)
     totals: list[int | None] = []
     result = s3case.store.put_object(
-        s3case.bucket, "stream.bin", io.BufferedReader(_Unseekable(data)),
-        multipart_threshold=5 * MiB, part_size=5 * MiB,
+        s3case.bucket,
+        "stream.bin",
+        io.BufferedReader(_Unseekable(data)),
         progress=lambda done, total: totals.append(total),
+        transfer=TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB),
     )
     assert result.size == len(data)
     assert log.count("PUT", "partNumber=") == 3
@@ -101,8 +112,10 @@ def test_failed_multipart_upload_is_aborted(s3case: ServerCase) -> None:
     log = RequestLog(s3case.store.client)
     with pytest.raises((StorageError, OSError)):
         s3case.store.put_object(
-            s3case.bucket, "broken.bin", io.BufferedReader(_Unseekable(data, fail_after=11 * MiB)),
-            multipart_threshold=5 * MiB, part_size=5 * MiB,
+            s3case.bucket,
+            "broken.bin",
+            io.BufferedReader(_Unseekable(data, fail_after=11 * MiB)),
+            transfer=TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB),
         )
     assert log.count("POST", "uploads") == 1  # a multipart upload was really started
     assert log.count("DELETE", "uploadId=") == 1  # ... and aborted
@@ -126,7 +139,12 @@ def test_parallel_ranged_download_with_progress(s3case: ServerCase, tmp_path: Pa
     """Above the threshold a download uses ranged GETs (part size per call) and the
     file is byte-identical; progress reaches the total."""
     data = os.urandom(12 * MiB)
-    s3case.store.put_object(s3case.bucket, "dl.bin", data, multipart_threshold=5 * MiB, part_size=5 * MiB)
+    s3case.store.put_object(
+        s3case.bucket,
+        "dl.bin",
+        data,
+        transfer=TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB),
+    )
     log = RequestLog(s3case.store.client)
     seen: list[tuple[int, int | None]] = []
     target = tmp_path / "out.bin"
@@ -143,4 +161,4 @@ def test_parallel_ranged_download_with_progress(s3case: ServerCase, tmp_path: Pa
 def test_per_call_settings_are_validated(s3case: ServerCase) -> None:
     """A part size under 5 MiB is refused before any request, naming ``part_size``."""
     with pytest.raises(InvalidArgument, match="part_size"):
-        s3case.store.put_object(s3case.bucket, "k", b"x", part_size=1024)
+        s3case.store.put_object(s3case.bucket, "k", b"x", transfer=TransferSettings(part_size=1024))

@@ -21,6 +21,9 @@ from backend.src.libs.bucket import (
     UploadResult,
     transfer,
 )
+from backend.src.libs.bucket.bucket_admin import Retention
+from backend.src.libs.bucket.options import WriteOptions
+from backend.src.libs.bucket.transfer import TransferSettings
 from tests.conftest import ServerCase
 from tests.integration._helpers import RequestLog
 
@@ -31,9 +34,9 @@ def test_write_once_put(s3case: ServerCase) -> None:
     """if_none_match='*' writes a new key and refuses an existing one with AlreadyExists
     (a Conflict); the first bytes stay."""
     store, b = s3case.store, s3case.bucket
-    store.put_object(b, "once.txt", b"first", if_none_match="*")
+    store.put_object(b, "once.txt", b"first", options=WriteOptions(mode="create"))
     with pytest.raises(AlreadyExists) as info:
-        store.put_object(b, "once.txt", b"second", if_none_match="*")
+        store.put_object(b, "once.txt", b"second", options=WriteOptions(mode="create"))
     assert isinstance(info.value, Conflict)
     assert store.get_object(b, "once.txt") == b"first"
 
@@ -47,9 +50,8 @@ def test_write_once_multipart(s3case: ServerCase) -> None:
             b,
             "big.bin",
             os.urandom(6 * MiB),
-            if_none_match="*",
-            multipart_threshold=5 * MiB,
-            part_size=5 * MiB,
+            options=WriteOptions(mode="create"),
+            transfer=TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB),
         )
     assert store.get_object(b, "big.bin") == b"small"
     assert not store.client.list_multipart_uploads(Bucket=b).get("Uploads")
@@ -61,7 +63,7 @@ def test_write_once_on_versioned_bucket(s3case: ServerCase) -> None:
     s3case.store.set_versioning(s3case.bucket, True)
     s3case.store.put_object(s3case.bucket, "v.txt", b"1")
     with pytest.raises(AlreadyExists):
-        s3case.store.put_object(s3case.bucket, "v.txt", b"2", if_none_match="*")
+        s3case.store.put_object(s3case.bucket, "v.txt", b"2", options=WriteOptions(mode="create"))
 
 
 def test_facade_write_once_returns_error(s3case: ServerCase) -> None:
@@ -79,7 +81,12 @@ def test_object_lock_retention_and_legal_hold(s3case: ServerCase) -> None:
     b = s3case.new_bucket(object_lock=True)
     assert store.get_object_lock(b).enabled
     until = datetime.now(UTC) + timedelta(seconds=3)
-    v1 = store.put_object(b, "r.txt", b"x", lock_mode="GOVERNANCE", retain_until=until).version_id
+    v1 = store.put_object(
+        b,
+        "r.txt",
+        b"x",
+        options=WriteOptions(retention=Retention("GOVERNANCE", until)),
+    ).version_id
     retention = store.get_retention(b, "r.txt", version_id=v1)
     assert retention is not None and retention.mode == "GOVERNANCE"
     with pytest.raises(PermissionDenied):
@@ -123,7 +130,8 @@ def _uploads(case: ServerCase) -> list[object]:
     return list(case.store.client.list_multipart_uploads(Bucket=case.bucket).get("Uploads", []))
 
 
-LARGE = {"multipart_threshold": 5 * MiB, "part_size": 5 * MiB}
+LARGE = {"multipart_threshold": 5 * MiB, "part_size": 5 * MiB}  # the facade's keywords
+LARGE_TRANSFER = TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB)
 
 
 @pytest.mark.parametrize("kind", ["seekable", "unknown-length"])
@@ -135,7 +143,11 @@ def test_write_once_stream_above_threshold_keeps_existing(s3case: ServerCase, ki
     store.put_object(b, "big.bin", b"original")
     with pytest.raises(AlreadyExists):
         store.put_object(
-            b, "big.bin", _stream(kind, os.urandom(11 * MiB)), if_none_match="*", **LARGE
+            b,
+            "big.bin",
+            _stream(kind, os.urandom(11 * MiB)),
+            options=WriteOptions(mode="create"),
+            transfer=LARGE_TRANSFER,
         )
     assert store.get_object(b, "big.bin") == b"original"
     assert _uploads(s3case) == []
@@ -149,7 +161,13 @@ def test_write_once_file_above_threshold_keeps_existing(s3case: ServerCase, tmp_
     path = tmp_path / "big.bin"
     path.write_bytes(os.urandom(11 * MiB))
     with pytest.raises(AlreadyExists):
-        store.upload_file(b, "big.bin", path, if_none_match="*", **LARGE)
+        store.upload_file(
+            b,
+            "big.bin",
+            path,
+            options=WriteOptions(mode="create"),
+            transfer=LARGE_TRANSFER,
+        )
     assert store.get_object(b, "big.bin") == b"original"
     assert _uploads(s3case) == []
 
@@ -174,17 +192,17 @@ def test_write_once_large_new_key_is_written_with_progress(
                 b,
                 "new.bin",
                 path,
-                if_none_match="*",
                 progress=lambda d, t: seen.append((d, t)),
-                **LARGE,
+                options=WriteOptions(mode="create"),
+                transfer=LARGE_TRANSFER,
             )
         return store.put_object(
             b,
             "new.bin",
             _stream(kind, payload),
-            if_none_match="*",
             progress=lambda d, t: seen.append((d, t)),
-            **LARGE,
+            options=WriteOptions(mode="create"),
+            transfer=LARGE_TRANSFER,
         )
 
     result = upload(data)
@@ -209,9 +227,9 @@ def test_write_once_above_single_put_limit_is_refused(s3case: ServerCase, tmp_pa
         handle.truncate(5 * 1024 * MiB + 1)
     log = RequestLog(store.client)
     with pytest.raises(NotSupported, match="5 GiB"):
-        store.upload_file(b, "huge.bin", path, if_none_match="*")
+        store.upload_file(b, "huge.bin", path, options=WriteOptions(mode="create"))
     with path.open("rb") as handle, pytest.raises(NotSupported, match="5 GiB"):
-        store.put_object(b, "huge.bin", handle, if_none_match="*")
+        store.put_object(b, "huge.bin", handle, options=WriteOptions(mode="create"))
     assert log.requests == []
     assert not store.object_exists(b, "huge.bin")
 
@@ -228,8 +246,8 @@ def test_write_once_unknown_length_over_limit_is_refused(
             b,
             "over.bin",
             _stream("unknown-length", os.urandom(8 * MiB)),
-            if_none_match="*",
-            **LARGE,
+            options=WriteOptions(mode="create"),
+            transfer=LARGE_TRANSFER,
         )
     assert not store.object_exists(b, "over.bin")
     assert _uploads(s3case) == []
@@ -255,7 +273,11 @@ def test_write_once_large_race_has_one_winner(s3case: ServerCase) -> None:
             barrier.wait()
             try:
                 store.put_object(
-                    b, key, _stream("unknown-length", bodies[name]), if_none_match="*", **LARGE
+                    b,
+                    key,
+                    _stream("unknown-length", bodies[name]),
+                    options=WriteOptions(mode="create"),
+                    transfer=LARGE_TRANSFER,
                 )
                 outcomes[name] = "won"
             except AlreadyExists:

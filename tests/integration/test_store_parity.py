@@ -21,6 +21,7 @@ from backend.src.libs.bucket import (
     ObjectNotFound,
     PrefixInfo,
 )
+from backend.src.libs.bucket.options import WriteOptions
 from tests.conftest import StoreCase, unique_bucket_name
 
 pytestmark = pytest.mark.integration
@@ -64,7 +65,7 @@ def test_put_get_bytes_text_and_empty(any_store: StoreCase) -> None:
 def test_overwrite_replaces_bytes_and_etag(any_store: StoreCase) -> None:
     """A second put to the same key replaces the bytes, the ETag and the metadata."""
     s, b = any_store.store, any_store.bucket
-    s.put_object(b, "k", b"one", metadata={"v": "1"})
+    s.put_object(b, "k", b"one", options=WriteOptions(metadata={"v": "1"}))
     s.put_object(b, "k", b"second")
     info = s.head_object(b, "k")
     assert s.get_object(b, "k") == b"second"
@@ -196,13 +197,18 @@ def test_range_past_end_and_invalid(any_store: StoreCase) -> None:
 def test_head_metadata_and_content_type(any_store: StoreCase) -> None:
     """head_object: size, ETag (MD5), lowercased user metadata, given or guessed content type."""
     s, b = any_store.store, any_store.bucket
-    s.put_object(b, "doc.json", b"{}", metadata={"Owner": "Alice", "x-Trace": "42"})
+    s.put_object(
+        b,
+        "doc.json",
+        b"{}",
+        options=WriteOptions(metadata={"Owner": "Alice", "x-Trace": "42"}),
+    )
     info = s.head_object(b, "doc.json")
     assert (info.bucket, info.key, info.size, info.etag) == (b, "doc.json", 2, md5(b"{}"))
     assert info.content_type == "application/json"
     assert dict(info.metadata) == {"owner": "Alice", "x-trace": "42"}
     assert info.last_modified is not None and info.last_modified.tzinfo is not None
-    s.put_object(b, "doc.json.bak", b"x", content_type="text/x-custom")
+    s.put_object(b, "doc.json.bak", b"x", options=WriteOptions(content_type="text/x-custom"))
     assert s.head_object(b, "doc.json.bak").content_type == "text/x-custom"
     s.put_object(b, "noext", b"x")
     assert s.head_object(b, "noext").content_type == "application/octet-stream"
@@ -213,7 +219,7 @@ def test_head_metadata_and_content_type(any_store: StoreCase) -> None:
 def test_set_metadata_keeps_bytes(any_store: StoreCase) -> None:
     """set_metadata replaces user metadata (and content type) and keeps the bytes and ETag."""
     s, b = any_store.store, any_store.bucket
-    s.put_object(b, "m.txt", b"body", metadata={"a": "1"})
+    s.put_object(b, "m.txt", b"body", options=WriteOptions(metadata={"a": "1"}))
     s.set_metadata(b, "m.txt", {"B": "2"}, content_type="text/csv")
     info = s.head_object(b, "m.txt")
     assert (dict(info.metadata), info.content_type, info.etag) == ({"b": "2"}, "text/csv", md5(b"body"))
@@ -357,7 +363,7 @@ def test_listing_start_after_with_delimiter(any_store: StoreCase) -> None:
 def test_listing_info_fields(any_store: StoreCase) -> None:
     """Listed ObjectInfo carries bucket, key, size, ETag and last_modified; no metadata."""
     s, b = any_store.store, any_store.bucket
-    s.put_object(b, "f.txt", b"hello", metadata={"a": "b"})
+    s.put_object(b, "f.txt", b"hello", options=WriteOptions(metadata={"a": "b"}))
     (entry,) = list(s.list_objects(b))
     assert isinstance(entry, ObjectInfo)
     assert (entry.bucket, entry.key, entry.size, entry.etag) == (b, "f.txt", 5, md5(b"hello"))
@@ -369,7 +375,12 @@ def test_listing_info_fields(any_store: StoreCase) -> None:
 def test_copy_keeps_metadata(any_store: StoreCase) -> None:
     """copy_object without metadata copies the bytes, metadata and content type."""
     s, b = any_store.store, any_store.bucket
-    s.put_object(b, "src.txt", b"data", metadata={"k": "v"}, content_type="text/x-src")
+    s.put_object(
+        b,
+        "src.txt",
+        b"data",
+        options=WriteOptions(content_type="text/x-src", metadata={"k": "v"}),
+    )
     r = s.copy_object(b, "src.txt", b, "dir/dst.bin")
     assert (r.bucket, r.key, r.etag) == (b, "dir/dst.bin", md5(b"data"))
     info = s.head_object(b, "dir/dst.bin")
@@ -380,7 +391,12 @@ def test_copy_keeps_metadata(any_store: StoreCase) -> None:
 def test_copy_replaces_metadata(any_store: StoreCase) -> None:
     """copy_object with metadata and/or content_type replaces them (the other one is kept)."""
     s, b = any_store.store, any_store.bucket
-    s.put_object(b, "src.txt", b"data", metadata={"k": "v"}, content_type="text/x-src")
+    s.put_object(
+        b,
+        "src.txt",
+        b"data",
+        options=WriteOptions(content_type="text/x-src", metadata={"k": "v"}),
+    )
     s.copy_object(b, "src.txt", b, "m", metadata={"New": "1"})
     info = s.head_object(b, "m")
     assert (dict(info.metadata), info.content_type) == ({"new": "1"}, "text/x-src")
@@ -420,7 +436,7 @@ def test_copy_onto_itself_needs_a_change(any_store: StoreCase) -> None:
 def test_move(any_store: StoreCase) -> None:
     """move_object copies then deletes the source; moving onto itself is refused."""
     s, b = any_store.store, any_store.bucket
-    s.put_object(b, "from/a.txt", b"moved", metadata={"m": "1"})
+    s.put_object(b, "from/a.txt", b"moved", options=WriteOptions(metadata={"m": "1"}))
     r = s.move_object(b, "from/a.txt", b, "to/a.txt")
     assert r.key == "to/a.txt"
     assert s.get_object(b, "to/a.txt") == b"moved"
@@ -503,7 +519,7 @@ def test_invalid_metadata_refused(any_store: StoreCase) -> None:
     s, b = any_store.store, any_store.bucket
     for bad in ({"bad name": "x"}, {"k": 1}, {"k": "v" * 3000}):
         with pytest.raises(InvalidArgument):
-            s.put_object(b, "k", b"x", metadata=bad)  # type: ignore[arg-type]
+            s.put_object(b, "k", b"x", options=WriteOptions(metadata=bad))  # type: ignore[arg-type]
     assert s.object_exists(b, "k") is False
 
 

@@ -20,6 +20,7 @@ import pytest
 
 from backend.src.libs.bucket import BucketConfig, BucketNotFound, InvalidArgument
 from backend.src.libs.bucket.local_store import LocalStore
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
 from backend.src.libs.bucket.sync import SyncEvent, SyncReport
 from backend.src.libs.bucket.sync import sync as _sync
@@ -125,7 +126,7 @@ def fill(store: Any, bucket: str, *, prefix: str = "", big: bool = True) -> dict
     for key, data in content.items():
         # a stream above the 5 MiB threshold goes up to S3 as a multipart upload
         body = io.BytesIO(data) if len(data) > MiB else data
-        store.put_object(bucket, key, body, metadata={"origin": "test"})
+        store.put_object(bucket, key, body, options=WriteOptions(metadata={"origin": "test"}))
     return content
 
 

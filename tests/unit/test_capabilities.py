@@ -20,6 +20,7 @@ from backend.src.libs.bucket.capabilities import (
     options_of,
 )
 from backend.src.libs.bucket.local_store import LocalStore
+from backend.src.libs.bucket.options import WRITE_OPTION_NAMES
 from backend.src.libs.bucket.s3_store import S3Store
 from backend.src.libs.bucket.store import ObjectStore
 
@@ -108,15 +109,7 @@ def test_stores_have_the_declared_capabilities(tmp_path: Any) -> None:
 @pytest.mark.parametrize("store_class", [S3Store, LocalStore])
 @pytest.mark.parametrize(
     "operation",
-    [
-        "put_object",
-        "upload_file",
-        "get_object",
-        "open_object",
-        "head_object",
-        "download_file",
-        "delete_object",
-    ],
+    ["get_object", "open_object", "head_object", "download_file", "delete_object"],
 )
 def test_declared_options_match_the_signatures(store_class: type, operation: str) -> None:
     """Each store declares exactly the keyword options its method takes beyond the
@@ -125,4 +118,18 @@ def test_declared_options_match_the_signatures(store_class: type, operation: str
     own = set(inspect.signature(getattr(store_class, operation)).parameters)
     declared = store_class.options_supported.get(operation, frozenset())
     assert own - base == set(declared)
+    assert options_of(store_class, operation) == declared
+
+
+@pytest.mark.parametrize("store_class", [S3Store, LocalStore])
+@pytest.mark.parametrize("operation", ["put_object", "upload_file"])
+def test_writes_take_one_options_object(store_class: type, operation: str) -> None:
+    """A write takes the protocol's signature (one ``WriteOptions``, one
+    ``TransferSettings``) and declares only names of ``WRITE_OPTION_NAMES``, which
+    ``WriteOptions.given`` and ``TransferSettings.given`` produce."""
+    base = list(inspect.signature(getattr(ObjectStore, operation)).parameters)
+    own = list(inspect.signature(getattr(store_class, operation)).parameters)
+    assert own == base
+    declared = store_class.options_supported.get(operation, frozenset())
+    assert declared <= WRITE_OPTION_NAMES
     assert options_of(store_class, operation) == declared

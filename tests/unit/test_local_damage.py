@@ -19,6 +19,7 @@ import pytest
 
 from backend.src.libs.bucket import Bucket, BucketConfig, IntegrityError, ObjectInfo
 from backend.src.libs.bucket.local_store import _TRAILER, MAGIC, LocalStore
+from backend.src.libs.bucket.options import WriteOptions
 
 BUCKET = "damage-bucket"
 
@@ -28,7 +29,12 @@ def store(tmp_path: Path) -> LocalStore:
     s = LocalStore(BucketConfig(storage_type="local", local_root=str(tmp_path / "root")))
     s.create_bucket(BUCKET)
     for key in ("a", "b", "dir/c", "d"):
-        s.put_object(BUCKET, key, f"bytes of {key}".encode(), metadata={"k": "v"})
+        s.put_object(
+            BUCKET,
+            key,
+            f"bytes of {key}".encode(),
+            options=WriteOptions(metadata={"k": "v"}),
+        )
     return s
 
 

@@ -32,6 +32,7 @@ from backend.src.libs.bucket.local_store import (
     decode_segment,
     encode_segment,
 )
+from backend.src.libs.bucket.options import WriteOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "unit-bucket"
@@ -238,7 +239,11 @@ WRITER = textwrap.dedent(
         def seekable(self):
             return False
 
-    store.put_object("unit-bucket", sys.argv[3], Slow(), metadata={"gen": "new"})
+    from backend.src.libs.bucket.options import WriteOptions
+
+    store.put_object(
+        "unit-bucket", sys.argv[3], Slow(), options=WriteOptions(metadata={"gen": "new"})
+    )
     """
 )
 
@@ -264,7 +269,7 @@ def test_killed_writer_leaves_old_object(tmp_path: Path) -> None:
     store = make_store(root)
     store.create_bucket(BUCKET)
     old = b"old contents"
-    store.put_object(BUCKET, "dir/obj.bin", old, metadata={"gen": "old"})
+    store.put_object(BUCKET, "dir/obj.bin", old, options=WriteOptions(metadata={"gen": "old"}))
     _kill_writer_mid_write(root, "dir/obj.bin")
     info = store.head_object(BUCKET, "dir/obj.bin")
     assert store.get_object(BUCKET, "dir/obj.bin") == old

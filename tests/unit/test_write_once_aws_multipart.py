@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 
 from backend.src.libs.bucket import AlreadyExists, BucketConfig
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.transfer import TransferSettings
 
 moto = pytest.importorskip("moto")
 
 MiB = 1024 * 1024
-LARGE = {"multipart_threshold": 5 * MiB, "part_size": 5 * MiB}
+LARGE_TRANSFER = TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB)
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -87,12 +89,28 @@ def test_aws_write_once_above_threshold_is_conditional_multipart(
         if kind == "file":
             path = tmp_path / "f.bin"
             path.write_bytes(data)
-            store.upload_file("write-once", "k", path, if_none_match="*", **LARGE)
+            store.upload_file(
+                "write-once",
+                "k",
+                path,
+                options=WriteOptions(mode="create"),
+                transfer=LARGE_TRANSFER,
+            )
         elif kind == "seekable":
-            store.put_object("write-once", "k", io.BytesIO(data), if_none_match="*", **LARGE)
+            store.put_object(
+                "write-once",
+                "k",
+                io.BytesIO(data),
+                options=WriteOptions(mode="create"),
+                transfer=LARGE_TRANSFER,
+            )
         else:
             store.put_object(
-                "write-once", "k", io.BufferedReader(_Unseekable(data)), if_none_match="*", **LARGE
+                "write-once",
+                "k",
+                io.BufferedReader(_Unseekable(data)),
+                options=WriteOptions(mode="create"),
+                transfer=LARGE_TRANSFER,
             )
 
     upload(first)
@@ -115,12 +133,16 @@ def test_aws_short_unknown_length_stream_is_one_conditional_put(
             "write-once",
             "small",
             io.BufferedReader(_Unseekable(b"second")),
-            if_none_match="*",
-            **LARGE,
+            options=WriteOptions(mode="create"),
+            transfer=LARGE_TRANSFER,
         )
     assert store.get_object("write-once", "small") == b"first"
     store.put_object(
-        "write-once", "new", io.BufferedReader(_Unseekable(b"x" * 1000)), if_none_match="*", **LARGE
+        "write-once",
+        "new",
+        io.BufferedReader(_Unseekable(b"x" * 1000)),
+        options=WriteOptions(mode="create"),
+        transfer=LARGE_TRANSFER,
     )
     assert store.get_object("write-once", "new") == b"x" * 1000
     assert _completes(sent) == []

@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 
 from backend.src.libs.bucket.capabilities import Configured
 from backend.src.libs.bucket.errors import InvalidArgument, StorageError
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.store import (
     Data,
     DeleteError,
@@ -98,11 +99,12 @@ def put_many(
         One result per item, in input order.
     """
     check_bucket_name(bucket)
+    options = WriteOptions(content_type=content_type)
     pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
     return _run(
         pairs,
         lambda pair: pair[0],
-        lambda pair: store.put_object(bucket, pair[0], pair[1], content_type=content_type),
+        lambda pair: store.put_object(bucket, pair[0], pair[1], options=options),
         _workers(store, max_workers),
     )
 

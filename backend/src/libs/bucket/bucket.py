@@ -15,17 +15,20 @@ rebuilt and the operation is tried once more. No request is added before operati
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from backend.src.libs.bucket import batch
 from backend.src.libs.bucket.batch import ItemResult
 from backend.src.libs.bucket.bucket_admin import EnsuresBucket
 from backend.src.libs.bucket.capabilities import (
+    Configured,
     bucket_encryption,
     bucket_inspection,
     check_options,
+    check_write,
     lifecycle,
     not_supported,
     object_lock,
@@ -39,6 +42,7 @@ from backend.src.libs.bucket.errors import (
     InvalidArgument,
     StorageError,
 )
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.store import (
     Data,
     DeleteResult,
@@ -49,6 +53,7 @@ from backend.src.libs.bucket.store import (
     ProgressCallback,
     UploadResult,
 )
+from backend.src.libs.bucket.transfer import TransferSettings
 from backend.src.libs.bucket.validation import check_keys
 from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
@@ -309,10 +314,14 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
             multipart_threshold, part_size, max_concurrency: this call's transfer
                 settings; default: the store's.
 
-        The S3 options are sent only when given; a store without one of them (the local
-        folder store) returns ``error`` with a ``NotSupported`` ``last_error``.
+        The options become one ``WriteOptions`` (checked before any request); the S3
+        options are sent only when given; a store without one of them (the local folder
+        store) returns ``error`` with a ``NotSupported`` ``last_error``.
         """
-        options = _given(
+        arguments = functools.partial(
+            WriteOptions.from_arguments,
+            content_type=content_type,
+            metadata=metadata,
             sse=sse,
             sse_kms_key_id=sse_kms_key_id,
             sse_customer_key=sse_customer_key,
@@ -322,10 +331,8 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
             lock_mode=lock_mode,
             retain_until=retain_until,
             legal_hold=legal_hold,
-            multipart_threshold=multipart_threshold,
-            part_size=part_size,
-            max_concurrency=max_concurrency,
         )
+        settings = (multipart_threshold, part_size, max_concurrency)
 
         def run() -> object:
             if not isinstance(file_path, (str, os.PathLike)):
@@ -333,14 +340,14 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
                     f"file_path must be a path (str or os.PathLike), not {type(file_path).__name__}"
                 )
             key = key_name if key_name is not None else _default_key(file_path)
-            return self._optioned("upload_file", options).upload_file(
+            store, options, transfer = self._for_write("upload_file", arguments, settings)
+            return store.upload_file(
                 bucket_name,
                 key,
                 os.fspath(file_path),
-                content_type=content_type,
-                metadata=metadata,
+                options=options,
                 progress=progress,
-                **options,
+                transfer=transfer,
             )
 
         return self._code("upload_file", run)
@@ -373,7 +380,10 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
         A dropped connection is retried once only when the data can be replayed
         (bytes, text, or a seekable stream, rewound to where it started).
         """
-        options = _given(
+        arguments = functools.partial(
+            WriteOptions.from_arguments,
+            content_type=content_type,
+            metadata=metadata,
             sse=sse,
             sse_kms_key_id=sse_kms_key_id,
             sse_customer_key=sse_customer_key,
@@ -383,23 +393,16 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
             lock_mode=lock_mode,
             retain_until=retain_until,
             legal_hold=legal_hold,
-            multipart_threshold=multipart_threshold,
-            part_size=part_size,
-            max_concurrency=max_concurrency,
         )
+        settings = (multipart_threshold, part_size, max_concurrency)
         start = _tell(data)
 
         def run() -> object:
             if start is not None:
                 data.seek(start)  # type: ignore[union-attr]
-            return self._optioned("put_object", options).put_object(
-                bucket_name,
-                key_name,
-                data,
-                content_type=content_type,
-                metadata=metadata,
-                progress=progress,
-                **options,
+            store, options, transfer = self._for_write("put_object", arguments, settings)
+            return store.put_object(
+                bucket_name, key_name, data, options=options, progress=progress, transfer=transfer
             )
 
         replayable = isinstance(data, (bytes, bytearray, memoryview, str)) or start is not None
@@ -765,6 +768,27 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
                 self.store, bucket_name, directory, prefix=prefix, max_workers=max_workers
             ),
         )
+
+    def _for_write(
+        self,
+        operation: str,
+        arguments: Callable[..., WriteOptions],
+        settings: tuple[int | None, int | None, int | None],
+    ) -> tuple[ObjectStore, WriteOptions, TransferSettings]:
+        """The store, a write's ``WriteOptions`` (built by ``arguments``, a partial
+        ``WriteOptions.from_arguments``, with the store's config) and its transfer
+        ``settings`` (threshold, part size, concurrency), once the store declares every
+        option set (``capabilities.check_write``).
+
+        Raises:
+            InvalidArgument: an option out of its domain (named as the argument).
+            NotSupported: an option the store does not declare (nothing is sent).
+        """
+        store = self.store
+        options = arguments(config=store.config if isinstance(store, Configured) else None)
+        transfer = TransferSettings(*settings)
+        check_write(store, operation, options, transfer)
+        return store, options, transfer
 
     def _optioned(self, operation: str, options: Mapping[str, Any]) -> ObjectStore:
         """The store, once it declares every one of ``options`` for ``operation``.

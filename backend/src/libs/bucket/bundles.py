@@ -27,7 +27,7 @@ It is checked when a bundle is stored and when it is read; a mismatch raises
 checked on read too: an attachment without it is an ``IntegrityError`` as well.
 
 Write-once (``AlreadyExists``) is the store's atomic conditional write where it offers
-one (``put_object(if_none_match="*")``: S3 and the local store), so it holds across
+one (``put_object`` with ``WriteOptions(mode="create")``: S3 and the local store), so it holds across
 processes for bundles, their pointers, attachments and the attachments' folder pointer.
 A store without it gets a check-then-write, serialised within one ``BundleStore`` only.
 """
@@ -60,6 +60,7 @@ from backend.src.libs.bucket.errors import (
     ObjectNotFound,
     StorageError,
 )
+from backend.src.libs.bucket.options import PutMode, WriteOptions
 from backend.src.libs.bucket.store import (
     Data,
     ObjectInfo,
@@ -70,6 +71,12 @@ from backend.src.libs.bucket.store import (
 
 Clock = Callable[[], datetime]
 """Returns the current time (timezone-aware); injected in tests."""
+
+
+def _put_mode(once: bool) -> PutMode:
+    """``"create"`` (write-once) when ``once``, else ``"overwrite"``."""
+    return "create" if once else "overwrite"
+
 
 EVIDENCE = "evidence"
 ATTACHMENTS = "attachments"
@@ -729,18 +736,18 @@ class BundleStore:
             # Two processes storing the same id: exactly one pointer is created, and a
             # loser removes its own bundle object (never the winner's: same key means its
             # bundle write already failed).
-            once: dict[str, Any] = (
-                {"if_none_match": "*"} if not overwrite and self._write_once else {}
-            )
+            once = not overwrite and self._write_once
             body = bundle.to_json()
             try:
                 result = self.store.put_object(
                     self.bucket,
                     key,
                     body,
-                    content_type="application/json",
-                    metadata=bundle.object_metadata(),
-                    **once,
+                    options=WriteOptions(
+                        content_type="application/json",
+                        metadata=bundle.object_metadata(),
+                        mode=_put_mode(once),
+                    ),
                 )
             except Conflict as exc:
                 # the same bundle left without its pointer by a writer that died: adopt it
@@ -757,7 +764,7 @@ class BundleStore:
                 self.store.delete_object(self.bucket, previous.key)
         return result
 
-    def _write_pointer(self, bundle: EvidenceBundle, key: str, once: Mapping[str, Any]) -> None:
+    def _write_pointer(self, bundle: EvidenceBundle, key: str, once: bool) -> None:
         pointer = {
             "id": bundle.id,
             "type": bundle.type,
@@ -769,8 +776,7 @@ class BundleStore:
             self.bucket,
             self._pointer_key(bundle.id),
             canonical_json(pointer),
-            content_type="application/json",
-            **once,
+            options=WriteOptions(content_type="application/json", mode=_put_mode(once)),
         )
 
     @property
@@ -950,7 +956,7 @@ class BundleStore:
             for entry in self.store.list_objects(self.bucket, prefix=f"{EVIDENCE}/{INDEX}/")
             if isinstance(entry, ObjectInfo) and entry.key.endswith(".json")
         }
-        once: dict[str, Any] = {"if_none_match": "*"} if self._write_once else {}
+        once = self._write_once
         written = 0
         for info in self.list():
             if info.id in indexed:
@@ -1126,7 +1132,7 @@ class BundleStore:
                 "metadata name 'sha256' is reserved for the attachment's checksum"
             )
         meta["sha256"] = hashlib.sha256(body).hexdigest()
-        once: dict[str, Any] = {"if_none_match": "*"} if not overwrite and self._write_once else {}
+        once = not overwrite and self._write_once
         with self._lock:
             folder = self._attachment_folder(bundle_id, create=True)
             assert folder is not None
@@ -1145,7 +1151,12 @@ class BundleStore:
                 raise taken()
             try:
                 result = self.store.put_object(
-                    self.bucket, key, body, content_type=content_type, metadata=meta, **once
+                    self.bucket,
+                    key,
+                    body,
+                    options=WriteOptions(
+                        content_type=content_type, metadata=meta, mode=_put_mode(once)
+                    ),
                 )
             except Conflict as exc:
                 if not once:
@@ -1298,14 +1309,13 @@ class BundleStore:
                 record = {"id": bundle_id, "prefix": folder}
                 if eje is not None:  # an EJE folder adopted: its files have no sha256
                     record["legacy"] = "eje"
-                once: dict[str, Any] = {"if_none_match": "*"} if self._write_once else {}
+                once = self._write_once
                 try:
                     self.store.put_object(
                         self.bucket,
                         key,
                         canonical_json(record),
-                        content_type="application/json",
-                        **once,
+                        options=WriteOptions(content_type="application/json", mode=_put_mode(once)),
                     )
                 except Conflict:
                     if not once:

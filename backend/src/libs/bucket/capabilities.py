@@ -8,13 +8,15 @@ the ``presigner(store, operation)`` helpers below, which raise ``NotSupported`` 
 the store and the capability) and then calls a typed method.
 
 Per-call options (``sse``, ``version_id``, ``if_none_match``...) are declared, not
-probed: a store lists the keyword options each operation accepts in
-``options_supported`` and ``check_options`` refuses any other before a request.
+probed: a store lists the options each operation accepts in ``options_supported`` and
+``check_options`` refuses any other before a request. A write's options are one
+``WriteOptions`` (``options.py``); ``check_write`` names those set (and the transfer
+settings) and refuses the undeclared ones, in the same words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from backend.src.libs.bucket.errors import NotSupported
@@ -32,7 +34,9 @@ if TYPE_CHECKING:
         VersioningStatus,
     )
     from backend.src.libs.bucket.config import BucketConfig
+    from backend.src.libs.bucket.options import WriteOptions
     from backend.src.libs.bucket.presign import PresignedPost
+    from backend.src.libs.bucket.transfer import TransferSettings
 
 NO_OPTIONS: frozenset[str] = frozenset()
 
@@ -215,8 +219,11 @@ def options_of(store: object, operation: str) -> frozenset[str]:
     return NO_OPTIONS
 
 
-def check_options(store: object, operation: str, options: Mapping[str, Any]) -> None:
+def check_options(store: object, operation: str, options: Iterable[str]) -> None:
     """Refuse options ``store`` does not declare for ``operation``, before any request.
+
+    Args:
+        options: the names of the options given (a mapping's keys will do).
 
     Raises:
         NotSupported: ``"<operation> with <options> is not supported by <Store>"``.
@@ -224,6 +231,26 @@ def check_options(store: object, operation: str, options: Mapping[str, Any]) -> 
     unknown = sorted(set(options) - options_of(store, operation))
     if unknown:
         raise not_supported(store, f"{operation} with {', '.join(unknown)}")
+
+
+def check_write(
+    store: object,
+    operation: str,
+    options: WriteOptions | None,
+    transfer: TransferSettings | None = None,
+) -> None:
+    """Refuse a write (``put_object``, ``upload_file``) whose options or transfer
+    settings ``store`` does not declare: the one check of every write path (the facade
+    before calling, a store that cannot honour every option on entry).
+
+    Raises:
+        NotSupported: as ``check_options``, naming the options by the facade's names
+            (``put_object with sse is not supported by LocalStore``).
+    """
+    given = options.given() if options is not None else frozenset()
+    if transfer is not None:
+        given |= transfer.given()
+    check_options(store, operation, given)
 
 
 def not_supported(store: object, what: str) -> NotSupported:
@@ -302,6 +329,7 @@ __all__ = [
     "bucket_encryption",
     "bucket_inspection",
     "check_options",
+    "check_write",
     "lifecycle",
     "not_supported",
     "object_lock",

@@ -75,6 +75,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from backend.src.libs.bucket.bucket_admin import EnsureReport, EnsureStep
+from backend.src.libs.bucket.capabilities import check_write
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import (
     AlreadyExists,
@@ -97,6 +98,7 @@ from backend.src.libs.bucket.localfiles import (
     writable_target,
     write_atomically,
 )
+from backend.src.libs.bucket.options import NO_OPTIONS
 from backend.src.libs.bucket.store import (
     BucketInfo,
     Data,
@@ -119,7 +121,9 @@ from backend.src.libs.bucket.validation import (
 )
 
 if TYPE_CHECKING:
+    from backend.src.libs.bucket.options import WriteOptions
     from backend.src.libs.bucket.presign import PresignedPost
+    from backend.src.libs.bucket.transfer import TransferSettings
 
 log = logging.getLogger("bucket.local")
 
@@ -240,8 +244,9 @@ class LocalStore:
     options_supported: ClassVar[Mapping[str, frozenset[str]]] = {
         "put_object": frozenset({"if_none_match"}),
     }
-    """The keyword options each operation takes beyond ``ObjectStore`` (``DeclaresOptions``):
-    only the write-once put; encryption, storage classes, tags, versions and locks are S3's."""
+    """The options each operation takes beyond ``ObjectStore`` (``DeclaresOptions``): only
+    the write-once put (``WriteOptions(mode="create")``); encryption, storage classes,
+    tags, versions, locks and multipart settings are S3's."""
 
     def __init__(self, config: BucketConfig | None = None) -> None:
         self.config = config if config is not None else BucketConfig.from_env()
@@ -651,33 +656,36 @@ class LocalStore:
         key: str,
         data: Data,
         *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+        options: WriteOptions | None = None,
         progress: ProgressCallback | None = None,
-        if_none_match: str | None = None,
+        transfer: TransferSettings | None = None,
     ) -> UploadResult:
         """Store ``data`` under ``key``, atomically (the old object or the new one).
 
         Args:
             data: bytes-like, text (UTF-8 encoded) or a binary stream (read to its end).
-            content_type: default: guessed from the key's extension.
-            metadata: user metadata, at most 2 KiB; names are lowercased.
+            options: content type (default: guessed from the key's extension), user
+                metadata (at most 2 KiB; names lowercased) and the put mode:
+                ``mode="create"`` makes the write write-once, as on S3: the file is
+                linked into place only if no object exists (atomic across processes).
+                Default: ``WriteOptions()``. Encryption, storage class, tags and object
+                lock are S3's (``NotSupported``).
             progress: ``progress(bytes_done, bytes_total)``; total is None for a stream
                 whose size cannot be known.
-            if_none_match: ``"*"`` makes the write write-once, as on S3: the file is
-                linked into place only if no object exists (atomic across processes).
+            transfer: multipart settings: a folder has no parts, so any is refused
+                (``NotSupported``); None.
 
         Raises:
-            InvalidArgument: bad bucket name, key, metadata or data type, or an
-                ``if_none_match`` other than ``"*"``.
-            AlreadyExists: ``if_none_match="*"`` and the key exists.
+            InvalidArgument: bad bucket name, key or data type.
+            NotSupported: an option or transfer setting this store does not declare
+                (``put_object with sse is not supported by LocalStore``).
+            AlreadyExists: ``mode="create"`` and the key exists.
             BucketNotFound: no such bucket.
         """
-        if if_none_match not in (None, "*"):
-            raise InvalidArgument(f"if_none_match must be '*' or None, not {if_none_match!r}")
+        check_write(self, "put_object", options, transfer)
+        options = options if options is not None else NO_OPTIONS
         check_bucket_name(bucket)
         full = self._full_key(key, bucket)
-        checked = check_metadata(metadata)
         if isinstance(data, str):
             data = data.encode("utf-8")
         chunks: Iterable[bytes]
@@ -701,11 +709,11 @@ class LocalStore:
             key,
             full,
             chunks,
-            content_type=content_type or guess_content_type(key),
-            metadata=checked,
+            content_type=options.content_type or guess_content_type(key),
+            metadata=options.metadata,
             progress=progress,
             total=total,
-            write_once=if_none_match == "*",
+            write_once=options.write_once,
         )
 
     def upload_file(
@@ -714,25 +722,29 @@ class LocalStore:
         key: str,
         path: str | os.PathLike[str],
         *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+        options: WriteOptions | None = None,
         progress: ProgressCallback | None = None,
+        transfer: TransferSettings | None = None,
     ) -> UploadResult:
         """Store the file at ``path`` under ``key`` (copied, atomically).
 
         Args:
-            content_type: default: guessed from the key's extension (not the path's).
-            metadata: user metadata, at most 2 KiB.
+            options: content type (default: guessed from the key's extension, not the
+                path's) and user metadata (at most 2 KiB); any other option, the
+                write-once mode included, is refused (``NotSupported``).
             progress: ``progress(bytes_done, bytes_total)``.
+            transfer: refused when given, as for ``put_object``.
 
         Raises:
             InvalidArgument: ``path`` is missing, unreadable or not a regular file; bad
-                bucket name, key or metadata.
+                bucket name or key.
+            NotSupported: an option or transfer setting this store does not declare.
             BucketNotFound: no such bucket.
         """
+        check_write(self, "upload_file", options, transfer)
+        options = options if options is not None else NO_OPTIONS
         check_bucket_name(bucket)
         full = self._full_key(key, bucket)
-        checked = check_metadata(metadata)
         source = readable_file(path)
         with source.open("rb") as handle:
             total = os.fstat(handle.fileno()).st_size
@@ -742,8 +754,8 @@ class LocalStore:
                 key,
                 full,
                 _read_chunks(handle),
-                content_type=content_type or guess_content_type(key),
-                metadata=checked,
+                content_type=options.content_type or guess_content_type(key),
+                metadata=options.metadata,
                 progress=progress,
                 total=total,
             )

@@ -17,26 +17,21 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlsplit
 
-from backend.src.libs.bucket import deadline, presign, redact, transfer
+from backend.src.libs.bucket import deadline, presign, redact
 from backend.src.libs.bucket.bucket_admin import (
     EnsureReport,
     EnsureStep,
     LifecycleRule,
-    LockMode,
     S3BucketFeatures,
-    check_lock_mode,
-    check_tags,
     default_lifecycle,
     run_step,
-    tagging_header,
 )
 from backend.src.libs.bucket.config import (
     SSE_ALGORITHMS,
-    STORAGE_CLASSES,
     BucketConfig,
     sse_customer_key_bytes,
 )
@@ -60,6 +55,15 @@ from backend.src.libs.bucket.localfiles import (
     remaining_size,
     writable_target,
 )
+from backend.src.libs.bucket.options import (
+    NO_OPTIONS,
+    TRANSFER_OPTION_NAMES,
+    WRITE_OPTION_NAMES,
+    SseC,
+    WriteOptions,
+    encryption_args,
+    s3_write_args,
+)
 from backend.src.libs.bucket.store import (
     BucketInfo,
     Data,
@@ -72,6 +76,15 @@ from backend.src.libs.bucket.store import (
     StoreLocation,
     UploadResult,
     move_by_copy,
+)
+from backend.src.libs.bucket.transfer import (
+    MAX_SINGLE_PUT,
+    Transfers,
+    TransferSettings,
+    Uploaded,
+    ranged_download,
+    read_ahead,
+    spool,
 )
 from backend.src.libs.bucket.validation import (
     check_bucket_name,
@@ -101,27 +114,15 @@ _BATCH_CHECKSUM_REFUSALS = frozenset(
 # characters XML 1.0 cannot carry, even escaped: keys holding them cannot go in a batch delete
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
-_TRANSFER_OPTIONS = frozenset({"multipart_threshold", "part_size", "max_concurrency"})
 _READ_OPTIONS = frozenset({"version_id", "sse_customer_key"})
-_WRITE_OPTIONS = _TRANSFER_OPTIONS | {
-    "sse",
-    "sse_kms_key_id",
-    "sse_customer_key",
-    "storage_class",
-    "tags",
-    "if_none_match",
-    "lock_mode",
-    "retain_until",
-    "legal_hold",
-}
 
 
 class S3Store(S3BucketFeatures):
     """The ``ObjectStore`` protocol on S3, MinIO, Ceph RGW, SeaweedFS and AWS.
 
     Beyond the protocol it offers the S3-only features: per-object encryption, storage
-    class, tags, write-once puts and object lock (keyword options of ``put_object`` and
-    ``upload_file``), versions (``version_id=`` on reads and deletes), presigning, and
+    class, tags, write-once puts and object lock (the ``WriteOptions`` of ``put_object``
+    and ``upload_file``), versions (``version_id=`` on reads and deletes), presigning, and
     the bucket features of ``S3BucketFeatures`` (versioning, default encryption,
     lifecycle, tagging, object lock, info, stats).
 
@@ -134,12 +135,12 @@ class S3Store(S3BucketFeatures):
     """
 
     options_supported: ClassVar[Mapping[str, frozenset[str]]] = {
-        "put_object": _WRITE_OPTIONS,
-        "upload_file": _WRITE_OPTIONS,
+        "put_object": WRITE_OPTION_NAMES,
+        "upload_file": WRITE_OPTION_NAMES,
         "get_object": _READ_OPTIONS,
         "open_object": _READ_OPTIONS,
         "head_object": _READ_OPTIONS,
-        "download_file": _READ_OPTIONS | _TRANSFER_OPTIONS,
+        "download_file": _READ_OPTIONS | TRANSFER_OPTION_NAMES,
         "delete_object": frozenset({"version_id", "bypass_governance"}),
     }
     """The keyword options each operation takes beyond ``ObjectStore`` (``DeclaresOptions``)."""
@@ -160,6 +161,7 @@ class S3Store(S3BucketFeatures):
         self._write_once: dict[tuple[str, str], int] = {}
         self._write_once_lock = threading.Lock()
         self._hooked: set[int] = set()
+        self._transfers = Transfers(lambda: self.client, self.config)
 
     @property
     def location(self) -> StoreLocation:
@@ -250,7 +252,10 @@ class S3Store(S3BucketFeatures):
         return client
 
     def close(self) -> None:
-        """Drop the client and its connections; the next call builds a new one. Idempotent."""
+        """Drop the client, its connections and its transfer managers (uploads running
+        finish first on the old ones, see ``transfer.Transfers``); the next call builds
+        new ones. Idempotent."""
+        self._transfers.close()
         with self._lock:
             client, self._client = self._client, None
             signer, self._signer = self._signer, None
@@ -437,75 +442,43 @@ class S3Store(S3BucketFeatures):
         key: str,
         data: Data,
         *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+        options: WriteOptions | None = None,
         progress: ProgressCallback | None = None,
-        sse: str | None = None,
-        sse_kms_key_id: str | None = None,
-        sse_customer_key: str | bytes | None = None,
-        storage_class: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        if_none_match: str | None = None,
-        lock_mode: LockMode | None = None,
-        retain_until: datetime | None = None,
-        legal_hold: bool | None = None,
-        multipart_threshold: int | None = None,
-        part_size: int | None = None,
-        max_concurrency: int | None = None,
+        transfer: TransferSettings | None = None,
     ) -> UploadResult:
         """Store ``data`` under ``key``.
 
         Bytes and text (UTF-8) go up in one PUT. A binary stream goes up in one PUT when
-        it is seekable and smaller than ``multipart_threshold``, else as a multipart
+        it is seekable and smaller than the multipart threshold, else as a multipart
         upload (any length, even unknown), aborted on failure.
 
         Args:
-            content_type: default: guessed from the key's extension.
-            metadata: user metadata (``x-amz-meta-*``), at most 2 KiB.
+            options: content type (default: guessed from the key's extension),
+                metadata, storage class (default ``BUCKET_STORAGE_CLASS``), tags,
+                encryption (default ``BUCKET_SSE*``, see ``options.encryption_in_force``),
+                object lock and the put mode; default: ``WriteOptions()``. With
+                ``mode="create"`` the put is write-once: ``AlreadyExists`` when the key
+                exists, checked atomically by the server on the request that creates
+                the object. Above the multipart threshold, only AWS S3 is trusted to
+                check it on CompleteMultipartUpload (Ceph RGW ignores it there);
+                elsewhere the body goes up as one conditional PUT (a stream of unknown
+                length is spooled first: memory up to the threshold, then a temporary
+                file), so at most 5 GiB (``transfer.MAX_SINGLE_PUT``).
             progress: ``progress(bytes_done, bytes_total)``.
-            sse: ``"AES256"`` (SSE-S3) or ``"aws:kms"`` (SSE-KMS); default
-                ``BUCKET_SSE`` (none).
-            sse_kms_key_id: the KMS key of SSE-KMS (default ``BUCKET_SSE_KMS_KEY_ID``).
-            sse_customer_key: SSE-C key, 32 bytes (or 64 hex digits / base64); the
-                same key is needed to read the object. Default ``BUCKET_SSE_CUSTOMER_KEY``.
-            storage_class: e.g. ``"STANDARD_IA"`` (default ``BUCKET_STORAGE_CLASS``).
-            tags: object tags (at most 10).
-            if_none_match: ``"*"`` makes the put write-once: ``AlreadyExists`` when the
-                key exists, checked atomically by the server on the request that creates
-                the object. Above the multipart threshold, only AWS S3 is trusted to check
-                it on CompleteMultipartUpload (Ceph RGW ignores it there); elsewhere the
-                body goes up as one conditional PUT (a stream of unknown length is
-                spooled first: memory up to the threshold, then a temporary file), so at
-                most 5 GiB (``transfer.MAX_SINGLE_PUT``).
-            lock_mode, retain_until: object lock retention of the new version
-                (bucket created with object lock).
-            legal_hold: put a legal hold on the new version.
-            multipart_threshold, part_size, max_concurrency: per-call multipart
-                settings (defaults: the store's).
+            transfer: this call's multipart settings (default: the store's).
 
         Raises:
-            InvalidArgument: bad bucket name, key, metadata, option or data type.
-            AlreadyExists: ``if_none_match="*"`` and the key exists.
-            NotSupported: ``if_none_match="*"`` with a stream above 5 GiB on a server other
+            InvalidArgument: bad bucket name, key or data type.
+            AlreadyExists: ``mode="create"`` and the key exists.
+            NotSupported: ``mode="create"`` with a stream above 5 GiB on a server other
                 than AWS S3 (nothing is written).
         """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
-        settings = transfer.TransferSettings(multipart_threshold, part_size, max_concurrency)
-        extra = self._extra_args(key, content_type, metadata)
-        extra.update(
-            self._write_args(
-                sse=sse,
-                sse_kms_key_id=sse_kms_key_id,
-                sse_customer_key=sse_customer_key,
-                storage_class=storage_class,
-                tags=tags,
-                lock_mode=lock_mode,
-                retain_until=retain_until,
-                legal_hold=legal_hold,
-            )
-        )
-        write_once = _check_if_none_match(if_none_match)
+        options = options if options is not None else NO_OPTIONS
+        settings = transfer if transfer is not None else TransferSettings()
+        extra = s3_write_args(options, self.config, key=key)
+        write_once = options.write_once
         if isinstance(data, str):
             data = data.encode("utf-8")
         if isinstance(data, (bytes, bytearray, memoryview)):
@@ -526,9 +499,7 @@ class S3Store(S3BucketFeatures):
                 "put_object", bucket, key, full, stream, size, extra, progress, settings
             )
         with self._translating("put_object", bucket, key):
-            sent = transfer.upload(
-                self.client,
-                self.config,
+            sent = self._transfers.upload(
                 stream,
                 bucket,
                 full,
@@ -575,53 +546,29 @@ class S3Store(S3BucketFeatures):
         key: str,
         path: str | os.PathLike[str],
         *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+        options: WriteOptions | None = None,
         progress: ProgressCallback | None = None,
-        sse: str | None = None,
-        sse_kms_key_id: str | None = None,
-        sse_customer_key: str | bytes | None = None,
-        storage_class: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        if_none_match: str | None = None,
-        lock_mode: LockMode | None = None,
-        retain_until: datetime | None = None,
-        legal_hold: bool | None = None,
-        multipart_threshold: int | None = None,
-        part_size: int | None = None,
-        max_concurrency: int | None = None,
+        transfer: TransferSettings | None = None,
     ) -> UploadResult:
-        """Upload the file at ``path``: one PUT below ``multipart_threshold``, else a
+        """Upload the file at ``path``: one PUT below the multipart threshold, else a
         parallel multipart upload (aborted on failure).
 
-        The keyword options are those of ``put_object`` (encryption, storage class,
-        tags, write-once, object lock, per-call multipart settings).
+        ``options``, ``progress`` and ``transfer`` are those of ``put_object``.
 
         Raises:
             InvalidArgument: ``path`` is missing, unreadable or not a regular file.
-            AlreadyExists: ``if_none_match="*"`` and the key exists.
-            NotSupported: ``if_none_match="*"`` with a file above 5 GiB on a server other
+            AlreadyExists: ``mode="create"`` and the key exists.
+            NotSupported: ``mode="create"`` with a file above 5 GiB on a server other
                 than AWS S3 (refused before any request).
         """
         check_bucket_name(bucket)
         full = self._key(key, bucket)
         source = readable_file(path)
         size = source.stat().st_size
-        settings = transfer.TransferSettings(multipart_threshold, part_size, max_concurrency)
-        extra = self._extra_args(key, content_type, metadata)
-        extra.update(
-            self._write_args(
-                sse=sse,
-                sse_kms_key_id=sse_kms_key_id,
-                sse_customer_key=sse_customer_key,
-                storage_class=storage_class,
-                tags=tags,
-                lock_mode=lock_mode,
-                retain_until=retain_until,
-                legal_hold=legal_hold,
-            )
-        )
-        write_once = _check_if_none_match(if_none_match)
+        options = options if options is not None else NO_OPTIONS
+        settings = transfer if transfer is not None else TransferSettings()
+        extra = s3_write_args(options, self.config, key=key)
+        write_once = options.write_once
         if size < settings.threshold(self.config):
             with source.open("rb") as handle:
                 return self._put_small(bucket, key, full, handle, size, extra, progress, write_once)
@@ -630,9 +577,7 @@ class S3Store(S3BucketFeatures):
                 "upload_file", bucket, key, full, str(source), size, extra, progress, settings
             )
         with self._translating("upload_file", bucket, key):
-            sent = transfer.upload(
-                self.client,
-                self.config,
+            sent = self._transfers.upload(
                 str(source),
                 bucket,
                 full,
@@ -787,7 +732,7 @@ class S3Store(S3BucketFeatures):
         check_bucket_name(bucket)
         full = self._key(key, bucket)
         target = writable_target(path)
-        settings = transfer.TransferSettings(multipart_threshold, part_size, max_concurrency)
+        settings = TransferSettings(multipart_threshold, part_size, max_concurrency)
         extra = self._read_args(version_id, sse_customer_key)
         request = {"Bucket": bucket, "Key": full, **extra}
         threshold = settings.threshold(self.config)
@@ -804,7 +749,7 @@ class S3Store(S3BucketFeatures):
             if progress:
                 progress(0, size)
             with atomic_file(target) as fd:
-                transfer.ranged_download(
+                ranged_download(
                     fd,
                     response,
                     size,
@@ -1126,73 +1071,6 @@ class S3Store(S3BucketFeatures):
         )
 
     # -------------------------------------------------------------- helpers
-    def _extra_args(
-        self, key: str, content_type: str | None, metadata: Mapping[str, str] | None
-    ) -> dict[str, Any]:
-        extra: dict[str, Any] = {"ContentType": content_type or guess_content_type(key)}
-        checked = check_metadata(metadata)
-        if checked:
-            extra["Metadata"] = checked
-        return extra
-
-    def _write_args(
-        self,
-        *,
-        sse: str | None,
-        sse_kms_key_id: str | None,
-        sse_customer_key: str | bytes | None,
-        storage_class: str | None,
-        tags: Mapping[str, str] | None,
-        lock_mode: LockMode | None,
-        retain_until: datetime | None,
-        legal_hold: bool | None,
-    ) -> dict[str, Any]:
-        """The encryption, storage class, tagging and lock arguments of a write, with
-        the store's defaults (``BUCKET_SSE``...) for what the call leaves out."""
-        cfg = self.config
-        out: dict[str, Any] = {}
-        customer_key = (
-            sse_customer_key
-            if sse_customer_key is not None
-            else (None if sse is not None else cfg.sse_customer_key)
-        )
-        algorithm = sse if sse is not None else (None if sse_customer_key is not None else cfg.sse)
-        if algorithm is not None and customer_key is not None:
-            raise InvalidArgument("sse and sse_customer_key exclude each other")
-        if algorithm is not None:
-            if algorithm not in SSE_ALGORITHMS:
-                raise InvalidArgument(f"sse must be AES256 or aws:kms, not {algorithm!r}")
-            out["ServerSideEncryption"] = algorithm
-            key_id = sse_kms_key_id if sse_kms_key_id is not None else cfg.sse_kms_key_id
-            if key_id:
-                if algorithm != "aws:kms":
-                    raise InvalidArgument("sse_kms_key_id needs sse='aws:kms'")
-                out["SSEKMSKeyId"] = key_id
-        elif sse_kms_key_id is not None:
-            raise InvalidArgument("sse_kms_key_id needs sse='aws:kms'")
-        if customer_key is not None:
-            out.update(_sse_c_args(customer_key))
-        storage = storage_class if storage_class is not None else cfg.storage_class
-        if storage is not None:
-            if storage not in STORAGE_CLASSES:
-                raise InvalidArgument(
-                    f"storage_class must be one of {', '.join(STORAGE_CLASSES)}, not {storage!r}"
-                )
-            out["StorageClass"] = storage
-        checked_tags = check_tags(tags)
-        if checked_tags:
-            out["Tagging"] = tagging_header(checked_tags)
-        if (lock_mode is None) != (retain_until is None):
-            raise InvalidArgument("lock_mode and retain_until go together")
-        if lock_mode is not None and retain_until is not None:
-            out["ObjectLockMode"] = check_lock_mode(lock_mode)
-            if not isinstance(retain_until, datetime) or retain_until.tzinfo is None:
-                raise InvalidArgument("retain_until must be a timezone-aware datetime")
-            out["ObjectLockRetainUntilDate"] = retain_until
-        if legal_hold is not None:
-            out["ObjectLockLegalHoldStatus"] = "ON" if legal_hold else "OFF"
-        return out
-
     def _read_args(
         self, version_id: str | None, sse_customer_key: str | bytes | None
     ) -> dict[str, Any]:
@@ -1205,7 +1083,7 @@ class S3Store(S3BucketFeatures):
             sse_customer_key if sse_customer_key is not None else self.config.sse_customer_key
         )
         if customer_key is not None:
-            out.update(_sse_c_args(customer_key))
+            out.update(encryption_args(SseC(customer_key)))
         return out
 
     # ------------------------------------------------------------ write-once
@@ -1219,7 +1097,7 @@ class S3Store(S3BucketFeatures):
         size: int | None,
         extra: dict[str, Any],
         progress: ProgressCallback | None,
-        settings: transfer.TransferSettings,
+        settings: TransferSettings,
     ) -> UploadResult:
         """A write-once upload of a file name or a stream at or above the multipart
         threshold (``size`` None: unknown length). An existing object is never replaced.
@@ -1235,7 +1113,7 @@ class S3Store(S3BucketFeatures):
         if self._multipart_checks_if_none_match():
             if size is None and not isinstance(source, str):
                 with self._translating(operation, bucket, key):
-                    head, source = transfer.read_ahead(source, threshold)
+                    head, source = read_ahead(source, threshold)
                 if len(head) < threshold:
                     return self._put_small(
                         bucket, key, full, head, len(head), extra, progress, True
@@ -1245,9 +1123,7 @@ class S3Store(S3BucketFeatures):
                 self._translating(operation, bucket, key),
                 self._maybe_write_once(bucket, full, True),
             ):
-                sent = transfer.upload(
-                    self.client,
-                    self.config,
+                sent = self._transfers.upload(
                     source,
                     bucket,
                     full,
@@ -1257,11 +1133,11 @@ class S3Store(S3BucketFeatures):
                     settings=settings,
                 )
             return _upload_result(bucket, key, size, sent)
-        limit = transfer.MAX_SINGLE_PUT
+        limit = MAX_SINGLE_PUT
         with contextlib.ExitStack() as cleanup:
             if size is None and not isinstance(source, str):
                 with self._translating(operation, bucket, key):
-                    source, size = transfer.spool(source, memory=threshold, limit=limit)
+                    source, size = spool(source, memory=threshold, limit=limit)
                 cleanup.callback(source.close)
             assert size is not None
             if size > limit:
@@ -1279,16 +1155,8 @@ class S3Store(S3BucketFeatures):
                 _write_once_conflict(True, bucket, key),
                 self._translating(operation, bucket, key),
             ):
-                sent = transfer.upload_once(
-                    self.client,
-                    self.config,
-                    source,
-                    bucket,
-                    full,
-                    extra_args=extra,
-                    size=size,
-                    progress=progress,
-                    settings=settings,
+                sent = self._transfers.upload_once(
+                    source, bucket, full, extra_args=extra, size=size, progress=progress
                 )
         return _upload_result(bucket, key, size, sent)
 
@@ -1632,9 +1500,7 @@ def _etag(value: str | None) -> str | None:
     return value.strip('"') if value else value
 
 
-def _upload_result(
-    bucket: str, key: str, size: int | None, sent: transfer.Uploaded
-) -> UploadResult:
+def _upload_result(bucket: str, key: str, size: int | None, sent: Uploaded) -> UploadResult:
     """An ``UploadResult`` from what s3transfer sent and the server answered (its ETag and
     version id, as single puts return them); ``size`` None: the bytes counted."""
     return UploadResult(
@@ -1655,22 +1521,6 @@ def _total_size(response: Any) -> int:
         if total.isdigit():
             return int(total)
     return int(response["ContentLength"])
-
-
-def _sse_c_args(key: str | bytes) -> dict[str, Any]:
-    raw = sse_customer_key_bytes(key)
-    redact.register(key)
-    redact.register(raw)
-    # botocore base64-encodes the key and adds its MD5 itself
-    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": raw}
-
-
-def _check_if_none_match(value: str | None) -> bool:
-    if value is None:
-        return False
-    if value != "*":
-        raise InvalidArgument(f"if_none_match must be '*' (write-once), not {value!r}")
-    return True
 
 
 @contextlib.contextmanager

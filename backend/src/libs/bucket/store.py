@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Protocol, runtime_checkable
 
 from backend.src.libs.bucket.capabilities import (
     BatchDeleteStatus,
@@ -26,6 +26,10 @@ from backend.src.libs.bucket.capabilities import (
     Presigner,
     Versioning,
 )
+
+if TYPE_CHECKING:
+    from backend.src.libs.bucket.options import WriteOptions
+    from backend.src.libs.bucket.transfer import TransferSettings
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called as ``progress(bytes_done, bytes_total)``; ``bytes_total`` is None when unknown."""
@@ -170,11 +174,15 @@ class ObjectStore(Protocol):
         key: str,
         data: Data,
         *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+        options: WriteOptions | None = None,
         progress: ProgressCallback | None = None,
+        transfer: TransferSettings | None = None,
     ) -> UploadResult:
-        """Store ``data`` (bytes, text or a binary stream of any length) at ``key``."""
+        """Store ``data`` (bytes, text or a binary stream of any length) at ``key``.
+
+        ``options`` (content type, metadata, encryption, put mode...) and ``transfer``
+        (multipart settings): a store refuses with ``NotSupported`` any that it does not
+        declare in ``options_supported`` (``capabilities.check_write``)."""
 
     def upload_file(
         self,
@@ -182,11 +190,11 @@ class ObjectStore(Protocol):
         key: str,
         path: str,
         *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+        options: WriteOptions | None = None,
         progress: ProgressCallback | None = None,
+        transfer: TransferSettings | None = None,
     ) -> UploadResult:
-        """Store the file at ``path`` under ``key``."""
+        """Store the file at ``path`` under ``key`` (options as for ``put_object``)."""
 
     def get_object(
         self, bucket: str, key: str, *, start: int | None = None, end: int | None = None

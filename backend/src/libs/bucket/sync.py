@@ -76,6 +76,7 @@ from backend.src.libs.bucket.errors import (
     InvalidArgument,
     StorageError,
 )
+from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.store import ObjectInfo, ObjectStore
 
 log = logging.getLogger("bucket.sync")
@@ -511,7 +512,10 @@ class _Sync:
             if head.etag:
                 metadata[SOURCE_ETAG_META] = head.etag
             result = self.dst.put_object(
-                self.dst_bucket, dst_key, data, content_type=head.content_type, metadata=metadata
+                self.dst_bucket,
+                dst_key,
+                data,
+                options=WriteOptions(content_type=head.content_type, metadata=metadata),
             )
             if self.plain_etags and _is_md5(result.etag) and result.etag != md5:
                 self.dst.delete_object(self.dst_bucket, dst_key)
@@ -539,8 +543,7 @@ class _Sync:
                 self.dst_bucket,
                 dst_key,
                 cast(IO[bytes], reader),
-                content_type=head.content_type,
-                metadata=metadata,
+                options=WriteOptions(content_type=head.content_type, metadata=metadata),
             )
         finally:
             reader.close()

@@ -1,12 +1,13 @@
 """Multipart uploads through s3transfer, parallel ranged downloads, progress.
 
 Uploads: s3transfer already splits, parallelises, retries parts and aborts a failed
-multipart upload; this module configures it from ``BucketConfig`` and adapts its
-progress events to ``progress(bytes_done, bytes_total)``.
+multipart upload; this module configures it from ``BucketConfig``, keeps one
+``TransferManager`` (and its thread pools) per store for every upload (``Transfers``),
+and adapts its progress events to ``progress(bytes_done, bytes_total)``.
 
 Write-once uploads that may not rely on ``If-None-Match`` at CompleteMultipartUpload
 (every server but AWS S3, see ``docs/reliability.md``) go up as one conditional PUT of at
-most ``MAX_SINGLE_PUT`` bytes: ``upload_once``, with ``spool`` making a stream of unknown
+most ``MAX_SINGLE_PUT`` bytes: ``Transfers.upload_once``, with ``spool`` making a stream of unknown
 length re-readable first.
 
 Downloads: ``ranged_download`` continues a GET already made with parallel ranged GETs
@@ -16,6 +17,8 @@ botocore does; a body dropped mid-read is resumed by the store's ``_body_chunks`
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
 import io
@@ -92,6 +95,15 @@ class TransferSettings:
                     f"{name} must be an integer between {low} and {high}, not {value!r}"
                 )
 
+    def given(self) -> frozenset[str]:
+        """The settings set (not None), by name, to check against a store's
+        ``options_supported``."""
+        return frozenset(
+            name
+            for name in ("multipart_threshold", "part_size", "max_concurrency")
+            if getattr(self, name) is not None
+        )
+
     def threshold(self, config: BucketConfig) -> int:
         """The multipart threshold in force."""
         return (
@@ -150,27 +162,31 @@ class Uploaded:
     version_id: str | None = None
 
 
-_ANSWERS = threading.local()
-"""``answer``: in the worker threads of one upload's ``TransferManager`` (and only
-there), the dict its creating response is recorded into."""
+_ANSWER: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "bucket_transfer_answer", default=None
+)
+"""The dict an upload's creating response is recorded into: set by ``Transfers`` around
+one upload's submission and carried into every task of that upload (``_context_pool``);
+None everywhere else."""
 
 _RECORDED = ("PutObject", "CompleteMultipartUpload")
 
 
 def _record_answer(http_response: Any = None, parsed: Any = None, **kwargs: Any) -> None:
     """botocore ``after-call`` hook: keep the ETag and VersionId of a successful
-    PutObject / CompleteMultipartUpload made by a worker thread of an upload.
+    PutObject / CompleteMultipartUpload made by a task of an upload.
 
-    s3transfer's future returns no response, so the answer is caught here. Each upload
-    runs its own ``TransferManager`` whose threads are marked with that upload's dict at
-    start (``_marked_executor``): concurrent uploads on one client, even of the same key,
-    each see their own answer, and calls made outside an upload record nothing.
+    s3transfer's future returns no response, so the answer is caught here. Each upload's
+    tasks run in the context of the call that submitted it (``_context_pool``), which
+    holds that upload's own dict: concurrent uploads through one ``TransferManager``,
+    even of the same key, each see their own answer, and calls made outside an upload
+    record nothing.
 
     Ceph RGW 16 answers CompleteMultipartUpload with an empty ``<ETag/>``: the ETag is
     then computed by S3's multipart rule from the parts' ETags (``_record_parts``), which
     is the ETag the server reports on HEAD.
     """
-    answer = getattr(_ANSWERS, "answer", None)
+    answer = _ANSWER.get()
     if answer is None or not isinstance(parsed, dict) or "Error" in parsed:
         return
     if http_response is not None and getattr(http_response, "status_code", 200) >= 300:
@@ -182,8 +198,8 @@ def _record_answer(http_response: Any = None, parsed: Any = None, **kwargs: Any)
 
 def _record_parts(params: Any = None, **kwargs: Any) -> None:
     """botocore ``before-parameter-build`` hook of CompleteMultipartUpload: keep the
-    parts' ETags of an upload's completion (in its worker thread only)."""
-    answer = getattr(_ANSWERS, "answer", None)
+    parts' ETags of an upload's completion (in that upload's context only)."""
+    answer = _ANSWER.get()
     if answer is None or not isinstance(params, dict):
         return
     parts = params.get("MultipartUpload", {}).get("Parts", [])
@@ -221,122 +237,235 @@ def _hook_answers(client: Any) -> None:
     )
 
 
-def _mark(answer: dict[str, Any]) -> None:
-    _ANSWERS.answer = answer
+@functools.cache
+def _context_pool() -> type[ThreadPoolExecutor]:
+    """A thread pool class for s3transfer that runs each task in a copy of the context
+    it was submitted from. An upload is submitted with its answer dict in ``_ANSWER``;
+    its submission task submits the upload's request tasks, so every task of the
+    upload, and only of that upload, sees that dict, whichever pooled thread runs it."""
+    from concurrent.futures import Future, ThreadPoolExecutor
 
+    class ContextPool(ThreadPoolExecutor):
+        def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+            return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
-def _marked_executor(answer: dict[str, Any]) -> type[ThreadPoolExecutor]:
-    """A thread pool class for s3transfer whose threads record into ``answer``."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    class Marked(ThreadPoolExecutor):
-        def __init__(self, max_workers: int | None = None) -> None:
-            super().__init__(max_workers=max_workers, initializer=_mark, initargs=(answer,))
-
-    return Marked
+    return ContextPool
 
 
 def _uploaded(size: int, answer: dict[str, Any]) -> Uploaded:
     return Uploaded(size=size, etag=answer.get("etag"), version_id=answer.get("version_id"))
 
 
-def _manager(
-    client: Any,
-    config: BucketConfig,
-    settings: TransferSettings | None = None,
-    *,
-    answer: dict[str, Any],
-) -> TransferManager:
-    from s3transfer.manager import TransferManager
-
-    _hook_answers(client)
-    return TransferManager(
-        client, transfer_config(config, settings), executor_cls=_marked_executor(answer)
-    )
+MAX_MANAGERS = 4
+"""Managers a store keeps at most: its own settings' and up to three other sets asked
+per call (``Transfers``)."""
 
 
-def upload(
-    client: Any,
-    config: BucketConfig,
-    source: str | IO[bytes],
-    bucket: str,
-    key: str,
-    *,
-    extra_args: dict[str, Any],
-    size: int | None,
-    progress: ProgressCallback | None,
-    settings: TransferSettings | None = None,
-) -> Uploaded:
-    """Upload a file name or a binary stream (any length); multipart above the threshold.
+@dataclass
+class _Entry:
+    """A manager and the uploads running through it."""
 
-    Returns:
-        The bytes uploaded (counted as they go, so streams of unknown length are
-        measured too), and the ETag and version id the server answered to the
-        PutObject or CompleteMultipartUpload that created the object.
+    manager: TransferManager
+    client: Any
+    running: int = 0
+    retired: bool = False
 
-    On failure s3transfer aborts the multipart upload and the error propagates.
+
+class Transfers:
+    """The s3transfer ``TransferManager``s of one store: built on first use, reused by
+    every upload, shut down by ``close()``.
+
+    A manager's thread pools are shared by the uploads that run through it, so its
+    ``max_concurrency`` (default ``BUCKET_MAX_WORKERS``) bounds the part requests of
+    all of them together, as the store's HTTP pool does. Each upload still gets its own
+    ETag and version id back (``_record_answer``).
+
+    Per-call settings: s3transfer reads the threshold, part size and concurrency from
+    its manager, not from the call, so the manager is chosen by the settings in force.
+    The store's own settings use one manager; a call with other settings
+    (``TransferSettings``) uses a manager kept for that set, up to ``MAX_MANAGERS`` in
+    all; past that, a set not kept gets a manager of its own, shut down after its upload
+    (the pre-sharing cost, only for those calls). Write-once single PUTs
+    (``upload_once``) use one more manager, whose threshold no single PUT reaches.
+
+    ``close()`` retires every manager: one without running uploads is shut down at once,
+    the others by their last upload (``close()`` neither waits for uploads nor cancels
+    them). A manager built on a client the store has since replaced is retired the same
+    way. s3transfer's ``shutdown(cancel=True)`` is never used (it mis-passes its
+    arguments and raises).
+
+    Args:
+        client: gives the store's current boto3 client (built on first use).
+        config: the store's settings (threshold, part size, concurrency).
+
+    Thread-safety: one instance is shared by every thread of its store.
     """
-    subscribers = _subscribers(progress, size)
-    answer: dict[str, Any] = {}
-    with _manager(client, config, settings, answer=answer) as manager:
-        future = manager.upload(source, bucket, key, extra_args=extra_args, subscribers=subscribers)
-        future.result()
-    return _uploaded(int(subscribers[0].done), answer)
 
+    def __init__(self, client: Callable[[], Any], config: BucketConfig) -> None:
+        self._client = client
+        self._config = config
+        self._lock = threading.Lock()
+        self._managers: dict[tuple[object, ...], _Entry] = {}
 
-def upload_once(
-    client: Any,
-    config: BucketConfig,
-    source: str | IO[bytes],
-    bucket: str,
-    key: str,
-    *,
-    extra_args: dict[str, Any],
-    size: int,
-    progress: ProgressCallback | None,
-    settings: TransferSettings | None = None,
-) -> Uploaded:
-    """Upload a file name or a seekable stream of ``size`` bytes (at most
-    ``MAX_SINGLE_PUT``) as ONE PutObject carrying ``If-None-Match: *``, whatever the
-    multipart threshold: the server checks the condition on the request that creates the
-    object, so an existing object is never replaced (412, raised as s3transfer raises it).
+    def upload(
+        self,
+        source: str | IO[bytes],
+        bucket: str,
+        key: str,
+        *,
+        extra_args: dict[str, Any],
+        size: int | None,
+        progress: ProgressCallback | None,
+        settings: TransferSettings | None = None,
+    ) -> Uploaded:
+        """Upload a file name or a binary stream (any length); multipart above the threshold.
 
-    s3transfer sends it (progress per chunk, not counted while botocore hashes the body,
-    rewound on a retry); a stream is lent to it and stays open.
+        Returns:
+            The bytes uploaded (counted as they go, so streams of unknown length are
+            measured too), and the ETag and version id the server answered to the
+            PutObject or CompleteMultipartUpload that created the object.
 
-    Returns:
-        The bytes sent, the ETag and the version id of the new object.
-
-    Raises:
-        ValueError: ``size`` above ``MAX_SINGLE_PUT`` (the caller checks first).
-    """
-    if size > MAX_SINGLE_PUT:
-        raise ValueError(f"{size} bytes do not fit one PUT ({MAX_SINGLE_PUT} at most)")
-    tconfig = transfer_config(config, settings)
-    tconfig.multipart_threshold = size + 1  # never multipart: one PUT carries the condition
-    body: Any = source if isinstance(source, str) else _Lent(source)
-    subscribers = _subscribers(progress, size)
-    answer: dict[str, Any] = {}
-    _hook_answers(client)
-    manager = _write_once_manager()(client, tconfig, executor_cls=_marked_executor(answer))
-    with manager:
-        future = manager.upload(
-            body,
-            bucket,
-            key,
-            extra_args={**extra_args, "IfNoneMatch": "*"},
-            subscribers=subscribers,
+        On failure s3transfer aborts the multipart upload and the error propagates.
+        """
+        tconfig = transfer_config(self._config, settings)
+        kind = (
+            "upload",
+            tconfig.multipart_threshold,
+            tconfig.multipart_chunksize,
+            tconfig.max_request_concurrency,
         )
-        future.result()
-    return _uploaded(int(subscribers[0].done), answer)
+        return self._run(kind, tconfig, source, bucket, key, extra_args, size, progress)
+
+    def upload_once(
+        self,
+        source: str | IO[bytes],
+        bucket: str,
+        key: str,
+        *,
+        extra_args: dict[str, Any],
+        size: int,
+        progress: ProgressCallback | None,
+    ) -> Uploaded:
+        """Upload a file name or a seekable stream of ``size`` bytes (at most
+        ``MAX_SINGLE_PUT``) as ONE PutObject carrying ``If-None-Match: *``, whatever the
+        multipart threshold: the server checks the condition on the request that creates
+        the object, so an existing object is never replaced (412, raised as s3transfer
+        raises it).
+
+        s3transfer sends it (progress per chunk, not counted while botocore hashes the
+        body, rewound on a retry); a stream is lent to it and stays open.
+
+        Returns:
+            The bytes sent, the ETag and the version id of the new object.
+
+        Raises:
+            ValueError: ``size`` above ``MAX_SINGLE_PUT`` (the caller checks first).
+        """
+        if size > MAX_SINGLE_PUT:
+            raise ValueError(f"{size} bytes do not fit one PUT ({MAX_SINGLE_PUT} at most)")
+        tconfig = transfer_config(self._config)
+        tconfig.multipart_threshold = MAX_SINGLE_PUT + 1  # one PUT carries the condition
+        body: str | IO[bytes] = (
+            source if isinstance(source, str) else cast(IO[bytes], _Lent(source))
+        )
+        extra = {**extra_args, "IfNoneMatch": "*"}
+        return self._run(("once",), tconfig, body, bucket, key, extra, size, progress)
+
+    def close(self) -> None:
+        """Retire every manager (see the class); the next upload builds new ones.
+        Idempotent; never raises."""
+        with self._lock:
+            entries = list(self._managers.values())
+            self._managers.clear()
+            idle = [entry for entry in entries if not self._retire(entry)]
+        for entry in idle:
+            _shutdown(entry)
+
+    def _run(
+        self,
+        kind: tuple[object, ...],
+        tconfig: TransferConfig,
+        source: str | IO[bytes],
+        bucket: str,
+        key: str,
+        extra_args: dict[str, Any],
+        size: int | None,
+        progress: ProgressCallback | None,
+    ) -> Uploaded:
+        subscribers = _subscribers(progress, size)
+        answer: dict[str, Any] = {}
+        entry = self._take(kind, tconfig)
+        token = _ANSWER.set(answer)
+        try:
+            future = entry.manager.upload(
+                source, bucket, key, extra_args=extra_args, subscribers=subscribers
+            )
+            future.result()
+        finally:
+            _ANSWER.reset(token)
+            self._give_back(entry)
+        return _uploaded(int(subscribers[0].done), answer)
+
+    def _take(self, kind: tuple[object, ...], tconfig: TransferConfig) -> _Entry:
+        """The manager for ``kind``, counted as running one more upload."""
+        client = self._client()  # outside the lock: may build the client
+        stale: _Entry | None = None
+        with self._lock:
+            entry = self._managers.get(kind)
+            if entry is not None and entry.client is not client:
+                del self._managers[kind]
+                stale = None if self._retire(entry) else entry
+                entry = None
+            if entry is None:
+                entry = _Entry(self._build(client, kind, tconfig), client)
+                if len(self._managers) < MAX_MANAGERS:
+                    self._managers[kind] = entry
+                else:
+                    entry.retired = True  # a manager of its own, shut down after the upload
+            entry.running += 1
+        if stale is not None:
+            _shutdown(stale)
+        return entry
+
+    def _give_back(self, entry: _Entry) -> None:
+        with self._lock:
+            entry.running -= 1
+            last = entry.retired and entry.running == 0
+        if last:
+            _shutdown(entry)
+
+    @staticmethod
+    def _retire(entry: _Entry) -> bool:
+        """Mark ``entry`` retired (under the lock); True while uploads still run on it."""
+        entry.retired = True
+        return entry.running > 0
+
+    @staticmethod
+    def _build(client: Any, kind: tuple[object, ...], tconfig: TransferConfig) -> TransferManager:
+        from s3transfer.manager import TransferManager
+
+        _hook_answers(client)
+        # as many uploads may be in submission at once as there are part requests
+        tconfig.max_submission_concurrency = max(
+            tconfig.max_submission_concurrency, tconfig.max_request_concurrency
+        )
+        manager_class = _write_once_manager() if kind == ("once",) else TransferManager
+        return manager_class(client, tconfig, executor_cls=_context_pool())
+
+
+def _shutdown(entry: _Entry) -> None:
+    """Shut a retired manager down (its uploads are done: nothing to wait for)."""
+    with contextlib.suppress(Exception):
+        entry.manager.shutdown()
 
 
 @functools.cache
 def _write_once_manager() -> type[TransferManager]:
     """A ``TransferManager`` that lets ``IfNoneMatch`` through to PutObject (s3transfer
-    filters it out of ``extra_args``). Only ``upload_once`` uses it, and only for single
-    PUTs: were it ever to start a multipart upload, botocore would refuse ``IfNoneMatch``
-    on CreateMultipartUpload (a parameter error), never drop it silently."""
+    filters it out of ``extra_args``). Only ``Transfers.upload_once`` uses it, and only
+    for single PUTs: were it ever to start a multipart upload, botocore would refuse
+    ``IfNoneMatch`` on CreateMultipartUpload (a parameter error), never drop it
+    silently."""
     from s3transfer.manager import TransferManager
 
     class WriteOnceManager(TransferManager):

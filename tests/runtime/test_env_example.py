@@ -9,6 +9,7 @@ from dotenv import dotenv_values
 
 from backend.src.libs.bucket.config import VARIABLES as BUCKET_VARIABLES
 from backend.src.libs.bucket.config import BucketConfig
+from backend.src.libs.core import settings_docs
 from backend.src.libs.redis.config import URL_VARIABLE, RedisConfig
 from backend.src.libs.redis.config import VARIABLES as REDIS_VARIABLES
 from backend.src.libs.sql.config import VARIABLES as SQL_VARIABLES
@@ -42,3 +43,14 @@ def test_env_example_values_validate_in_every_module() -> None:
     assert bucket.default_bucket == "media"
     assert (redis.host, redis.port, redis.db) == ("127.0.0.1", 6379, 0)
     assert (sql.host, sql.port, sql.database, sql.pool_size) == ("127.0.0.1", 3306, "bucket", 5)
+
+
+def test_env_example_blocks_are_generated_from_the_declarations() -> None:
+    """Each module's block of .env.example is what its declarations give: one comment
+    (doc, values, default) per setting, the example value on the first variable, the
+    aliases empty (``python -m backend.src.libs.core.settings_docs --write`` fixes drift)."""
+    text = EXAMPLE.read_text()
+    env_blocks = [b for b in settings_docs.blocks() if b.path == settings_docs.ENV_EXAMPLE]
+    assert [b.marker for b in env_blocks] == ["settings:bucket", "settings:redis", "settings:sql"]
+    for block in env_blocks:
+        assert settings_docs.current(text, block) == block.text, block.marker

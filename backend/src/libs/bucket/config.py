@@ -9,9 +9,11 @@ tests pass a plain dict instead. Precedence, highest first:
 4. boto3's own chain (shared profile files, container and instance roles), which
    applies when no key is configured at all.
 
-Invalid values raise ``ConfigError`` naming the variable. Nothing is read or
-validated at import time. ``repr`` masks the secret key, password and session token.
-The full list lives in ``docs/configuration.md``.
+Each setting is declared once in ``SETTINGS`` (``core.declare``): its variables, kind,
+bounds, default, secrecy and doc. Reading, parsing, masking, the tables of
+``docs/configuration.md`` and ``.env.example`` follow from it. Invalid values raise
+``ConfigError`` naming the variable. Nothing is read or validated at import time.
+``repr`` masks the secret key, session token and SSE-C key.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ import configparser
 import dataclasses
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from backend.src.libs.bucket.errors import ConfigError
 from backend.src.libs.core import settings
+from backend.src.libs.core.declare import Setting, Table
 from backend.src.libs.core.settings import read_environ
 
 StorageType = Literal["s3", "local"]
@@ -37,69 +40,7 @@ RetryMode = Literal["standard", "adaptive", "legacy"]
 
 MiB = 1024 * 1024
 SIGNATURE_VERSIONS = ("s3v4", "s3")
-_SECRET_FIELDS = ("secret_key", "session_token", "sse_customer_key")
 _REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-# field name -> variables that can set it, highest precedence first
-VARIABLES: dict[str, tuple[str, ...]] = {
-    "storage_type": ("BUCKET_STORAGE_TYPE", "STORAGE_TYPE"),
-    "endpoint_url": (
-        "BUCKET_ENDPOINT_URL",
-        "S3_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_ENDPOINT_URL",
-    ),
-    "host": ("BUCKET_HOST",),
-    "port": ("BUCKET_PORT",),
-    "scheme": ("BUCKET_SCHEME",),
-    "access_key": ("BUCKET_USER", "BUCKET_ACCESS_KEY", "S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
-    "secret_key": (
-        "BUCKET_PASSWORD",
-        "BUCKET_SECRET_KEY",
-        "S3_SECRET_KEY",
-        "AWS_SECRET_ACCESS_KEY",
-    ),
-    "session_token": ("BUCKET_SESSION_TOKEN", "AWS_SESSION_TOKEN"),
-    "profile": ("BUCKET_PROFILE", "AWS_PROFILE"),
-    "region": ("BUCKET_REGION", "S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
-    "signature_version": ("BUCKET_SIGNATURE_VERSION", "S3_SIGNATURE_VERSION"),
-    "addressing_style": ("BUCKET_ADDRESSING_STYLE", "S3_ADDRESSING_STYLE"),
-    "checksum_mode": ("BUCKET_CHECKSUM_MODE",),
-    "verify_ssl": ("BUCKET_VERIFY_SSL", "S3_VERIFY_SSL"),
-    "max_retries": ("BUCKET_MAX_RETRIES", "S3_MAX_RETRIES"),
-    "retry_mode": ("BUCKET_RETRY_MODE", "AWS_RETRY_MODE"),
-    "connect_timeout": ("BUCKET_CONNECT_TIMEOUT", "S3_CONNECT_TIMEOUT"),
-    "read_timeout": ("BUCKET_READ_TIMEOUT", "S3_READ_TIMEOUT"),
-    "max_pool_connections": ("BUCKET_MAX_POOL_CONNECTIONS", "S3_MAX_POOL_CONNECTIONS"),
-    "max_workers": ("BUCKET_MAX_WORKERS", "S3_MAX_WORKERS"),
-    "multipart_threshold": ("BUCKET_MULTIPART_THRESHOLD", "S3_MULTIPART_THRESHOLD"),
-    "multipart_chunksize": ("BUCKET_MULTIPART_CHUNKSIZE", "S3_MULTIPART_CHUNKSIZE"),
-    "default_bucket": ("BUCKET_NAME", "S3_BUCKET_NAME"),
-    "prefix": ("BUCKET_KEY_PREFIX", "BUCKET_PREFIX", "S3_PREFIX"),
-    "public_url": ("BUCKET_PUBLIC_URL", "S3_PUBLIC_URL"),
-    "local_root": ("BUCKET_LOCAL_ROOT",),
-    # encryption and storage class applied to every write unless a call says otherwise
-    "sse": ("BUCKET_SSE", "S3_SSE"),
-    "sse_kms_key_id": ("BUCKET_SSE_KMS_KEY_ID", "S3_SSE_KMS_KEY_ID"),
-    "sse_customer_key": ("BUCKET_SSE_CUSTOMER_KEY", "S3_SSE_CUSTOMER_KEY"),
-    "storage_class": ("BUCKET_STORAGE_CLASS", "S3_STORAGE_CLASS"),
-    # assume role (STS) on top of whatever credentials the chain found
-    "role_arn": ("BUCKET_ROLE_ARN", "AWS_ROLE_ARN"),
-    "role_session_name": ("BUCKET_ROLE_SESSION_NAME", "AWS_ROLE_SESSION_NAME"),
-    "role_external_id": ("BUCKET_ROLE_EXTERNAL_ID",),
-    "role_duration": ("BUCKET_ROLE_DURATION",),
-    # the default bucket made ready when the store is first used, and how
-    "auto_create": ("BUCKET_AUTO_CREATE",),
-    "create_preset": ("BUCKET_CREATE_PRESET",),
-    # what ensure_bucket sets up on a bucket it creates
-    "create_versioning": ("BUCKET_CREATE_VERSIONING",),
-    "create_encryption": ("BUCKET_CREATE_ENCRYPTION",),
-    "create_object_lock": ("BUCKET_CREATE_OBJECT_LOCK",),
-    "create_lifecycle": ("BUCKET_CREATE_LIFECYCLE",),
-    "lifecycle_transitions": ("BUCKET_LIFECYCLE_TRANSITIONS",),
-    "lifecycle_expiration_days": ("BUCKET_LIFECYCLE_EXPIRATION_DAYS",),
-    "lifecycle_abort_multipart_days": ("BUCKET_LIFECYCLE_ABORT_MULTIPART_DAYS",),
-}
 
 SSE_ALGORITHMS = ("AES256", "aws:kms")
 _SSE_ALIASES = {
@@ -152,6 +93,457 @@ CREATE_PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 _ROLE_ARN_RE = re.compile(r"^arn:[a-z0-9-]+:iam::[0-9a-zA-Z_-]*:role/.+$")
+
+
+# ------------------------------------------------------------------ parsers
+# Each takes the raw value (text from a variable, or an explicit value) and the name of
+# the variable that was read, and raises ConfigError naming it.
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kKmMgG]i?[bB]?|[bB])?\s*$")
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": MiB, "g": 1024 * MiB}
+
+
+def _parse_size(raw: Any, var: str) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    match = _SIZE_RE.match(str(raw))
+    if not match:
+        raise ConfigError(f"{var} must be a size in bytes such as 8388608 or 8MiB, not {raw!r}")
+    unit = (match.group(2) or "")[:1].lower()
+    return int(match.group(1)) * _UNITS[unit]
+
+
+def _parse_verify(raw: Any, var: str) -> bool | str:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip()
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    if Path(text).is_file():
+        return text
+    raise ConfigError(f"{var} must be true, false or the path of a CA bundle, not {raw!r}")
+
+
+def _parse_sse(raw: Any, var: str) -> object:
+    """``sse-s3``/``s3``/``aes256`` -> ``AES256``, ``sse-kms``/``kms`` -> ``aws:kms``;
+    anything else as given (checked when the config is built)."""
+    return _SSE_ALIASES.get(raw.strip().lower(), raw) if isinstance(raw, str) else raw
+
+
+def _parse_storage_class(raw: Any, var: str) -> object:
+    return raw.strip().upper() if isinstance(raw, str) else raw
+
+
+def _parse_days(raw: Any, var: str) -> int | None:
+    """Days 0-100000; 0 means never (None)."""
+    return settings.parse_int(raw, var, ConfigError, low=0, high=100000) or None
+
+
+def _parse_preset(raw: Any, var: str) -> str:
+    name = str(raw).strip().lower()
+    if name not in CREATE_PRESETS:
+        raise ConfigError(f"{var} must be one of {', '.join(CREATE_PRESETS)}, not {raw!r}")
+    return name
+
+
+def _parse_transitions(raw: Any, var: str) -> tuple[tuple[int, str], ...]:
+    if not isinstance(raw, str):
+        return tuple((int(d), str(c)) for d, c in raw)
+    text = raw.strip()
+    if text.lower() in ("", "none", "off"):
+        return ()
+    out: list[tuple[int, str]] = []
+    for part in text.split(","):
+        days, sep, storage_class = part.strip().partition(":")
+        if not sep or not days.strip().isdigit():
+            raise ConfigError(f"{var} must look like '30:STANDARD_IA,90:GLACIER', not {raw!r}")
+        out.append((int(days), storage_class.strip().upper()))
+    return tuple(out)
+
+
+# ------------------------------------------------------------- declarations
+_ENCRYPTION = "`AES256` (SSE-S3, also `sse-s3`) or `aws:kms` (SSE-KMS, also `sse-kms`)"
+_SIZE = "bytes or `16MiB`-style; at least 5 MiB"
+
+SETTINGS = Table(
+    "bucket",
+    (
+        Setting(
+            "storage_type",
+            ("BUCKET_STORAGE_TYPE", "STORAGE_TYPE"),
+            "storage backend; the two variables set to different values is a `ConfigError`",
+            kind="choice",
+            choices=get_args(StorageType),
+            default="s3",
+            shown_default="`s3` when any setting points at S3, else `local`",
+            example="s3",
+        ),
+        Setting(
+            "endpoint_url",
+            ("BUCKET_ENDPOINT_URL", "S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+            "full URL of a non-AWS endpoint; built from `BUCKET_HOST`/`PORT`/`SCHEME` when unset",
+            form="`http(s)://host[:port]`",
+            shown_default="none (AWS S3)",
+        ),
+        Setting(
+            "host",
+            ("BUCKET_HOST",),
+            "host of the endpoint: builds `endpoint_url` when no endpoint variable is set",
+            form="host name, `host:port` or a URL",
+            example="127.0.0.1",
+        ),
+        Setting(
+            "port",
+            ("BUCKET_PORT",),
+            "port of `BUCKET_HOST`",
+            kind="int",
+            low=1,
+            high=65535,
+            shown_default="none (the scheme's)",
+            example="9000",
+        ),
+        Setting(
+            "scheme",
+            ("BUCKET_SCHEME",),
+            "scheme of a `BUCKET_HOST` given without one",
+            kind="choice",
+            choices=("http", "https"),
+            shown_default="`https` for `amazonaws.com` hosts and port 443, else `http`",
+            example="http",
+        ),
+        Setting(
+            "access_key",
+            ("BUCKET_USER", "BUCKET_ACCESS_KEY", "S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+            "access key (also MinIO's root user in docker compose); needs the secret key too; "
+            "unset = boto3's own chain",
+            example="bucket-admin",
+        ),
+        Setting(
+            "secret_key",
+            ("BUCKET_PASSWORD", "BUCKET_SECRET_KEY", "S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+            "secret key (also MinIO's root password, at least 8 characters)",
+            secret=True,
+            example="change-me-bucket-secret",
+        ),
+        Setting(
+            "session_token",
+            ("BUCKET_SESSION_TOKEN", "AWS_SESSION_TOKEN"),
+            "session token of temporary credentials",
+            secret=True,
+        ),
+        Setting(
+            "profile",
+            ("BUCKET_PROFILE", "AWS_PROFILE"),
+            "a named profile of the shared AWS files",
+        ),
+        Setting(
+            "region",
+            ("BUCKET_REGION", "S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+            "region (`us-east-1` takes no `LocationConstraint`)",
+            form="lowercase letters, digits, hyphens",
+            default="us-east-1",
+            example="us-east-1",
+        ),
+        Setting(
+            "signature_version",
+            ("BUCKET_SIGNATURE_VERSION", "S3_SIGNATURE_VERSION"),
+            "request signature: `s3v4`, or the legacy `s3`",
+            kind="choice",
+            choices=SIGNATURE_VERSIONS,
+            default="s3v4",
+            example="s3v4",
+        ),
+        Setting(
+            "addressing_style",
+            ("BUCKET_ADDRESSING_STYLE", "S3_ADDRESSING_STYLE"),
+            "URL style: `auto` = path-style for custom endpoints, virtual-hosted for AWS",
+            kind="choice",
+            choices=get_args(AddressingStyle),
+            default="auto",
+            example="auto",
+        ),
+        Setting(
+            "checksum_mode",
+            ("BUCKET_CHECKSUM_MODE",),
+            "checksums: `auto` = `when_required` for custom endpoints (older MinIO and Ceph "
+            "reject boto3's default CRC32 headers), `when_supported` for AWS",
+            kind="choice",
+            choices=get_args(ChecksumMode),
+            default="auto",
+            example="auto",
+        ),
+        Setting(
+            "verify_ssl",
+            ("BUCKET_VERIFY_SSL", "S3_VERIFY_SSL"),
+            "verify TLS certificates",
+            parser=_parse_verify,
+            form="`true`, `false` or the path of a CA bundle",
+            default=True,
+            example="true",
+        ),
+        Setting(
+            "max_retries",
+            ("BUCKET_MAX_RETRIES", "S3_MAX_RETRIES"),
+            "retries after the first attempt (botocore's own)",
+            kind="int",
+            low=0,
+            high=50,
+            default=3,
+            example="3",
+        ),
+        Setting(
+            "retry_mode",
+            ("BUCKET_RETRY_MODE", "AWS_RETRY_MODE"),
+            "retry mode of botocore",
+            kind="choice",
+            choices=get_args(RetryMode),
+            default="standard",
+            example="standard",
+        ),
+        Setting(
+            "connect_timeout",
+            ("BUCKET_CONNECT_TIMEOUT", "S3_CONNECT_TIMEOUT"),
+            "seconds to open a connection",
+            kind="float",
+            default=5.0,
+            example="5",
+        ),
+        Setting(
+            "read_timeout",
+            ("BUCKET_READ_TIMEOUT", "S3_READ_TIMEOUT"),
+            "seconds to wait for an answer",
+            kind="float",
+            default=60.0,
+            example="60",
+        ),
+        Setting(
+            "max_pool_connections",
+            ("BUCKET_MAX_POOL_CONNECTIONS", "S3_MAX_POOL_CONNECTIONS"),
+            "HTTP connection pool size; raised to `max_workers` when lower",
+            kind="int",
+            low=1,
+            high=1024,
+            default=10,
+            example="10",
+        ),
+        Setting(
+            "max_workers",
+            ("BUCKET_MAX_WORKERS", "S3_MAX_WORKERS"),
+            "threads for multipart and many-object transfers",
+            kind="int",
+            low=1,
+            high=1024,
+            default=8,
+            example="8",
+        ),
+        Setting(
+            "multipart_threshold",
+            ("BUCKET_MULTIPART_THRESHOLD", "S3_MULTIPART_THRESHOLD"),
+            "multipart above this size",
+            parser=_parse_size,
+            form=_SIZE,
+            default=8 * MiB,
+            shown_default="`8MiB`",
+            example="8MiB",
+        ),
+        Setting(
+            "multipart_chunksize",
+            ("BUCKET_MULTIPART_CHUNKSIZE", "S3_MULTIPART_CHUNKSIZE"),
+            "multipart part size",
+            parser=_parse_size,
+            form=_SIZE,
+            default=8 * MiB,
+            shown_default="`8MiB`",
+            example="8MiB",
+        ),
+        Setting(
+            "default_bucket",
+            ("BUCKET_NAME", "S3_BUCKET_NAME"),
+            "the service's bucket: made ready at start (`BUCKET_AUTO_CREATE`), probed by "
+            "`health_check()`, used by the demo and the CLI",
+            example="media",
+        ),
+        Setting(
+            "auto_create",
+            ("BUCKET_AUTO_CREATE",),
+            "make sure `default_bucket` exists (created with the creation settings) on "
+            "`connect()` and the first operation of `Bucket`",
+            kind="bool",
+            default=True,
+            example="true",
+        ),
+        Setting(
+            "prefix",
+            ("BUCKET_KEY_PREFIX", "BUCKET_PREFIX", "S3_PREFIX"),
+            "a folder every key, listing, stat and lifecycle filter goes under",
+            form="a folder path: no leading `/`, no `.` or `..` part",
+            default="",
+        ),
+        Setting(
+            "public_url",
+            ("BUCKET_PUBLIC_URL", "S3_PUBLIC_URL"),
+            "the endpoint browsers and other containers use; presigned URLs are signed for it",
+            form="`http(s)://host[:port]`",
+        ),
+        Setting(
+            "local_root",
+            ("BUCKET_LOCAL_ROOT",),
+            "the folder of the local store",
+            default="./.bucket-data",
+            example="./.bucket-data",
+        ),
+        Setting(
+            "sse",
+            ("BUCKET_SSE", "S3_SSE"),
+            "server-side encryption of every write",
+            parser=_parse_sse,
+            choices=SSE_ALGORITHMS,
+            form=_ENCRYPTION,
+            group="encryption",
+        ),
+        Setting(
+            "sse_kms_key_id",
+            ("BUCKET_SSE_KMS_KEY_ID", "S3_SSE_KMS_KEY_ID"),
+            "the KMS key of SSE-KMS writes (with `aws:kms`)",
+            shown_default="the server's key",
+            group="encryption",
+        ),
+        Setting(
+            "sse_customer_key",
+            ("BUCKET_SSE_CUSTOMER_KEY", "S3_SSE_CUSTOMER_KEY"),
+            "SSE-C key used for every write and read",
+            form="32 bytes as 64 hex digits or base64",
+            secret=True,
+            group="encryption",
+        ),
+        Setting(
+            "storage_class",
+            ("BUCKET_STORAGE_CLASS", "S3_STORAGE_CLASS"),
+            "storage class of every write",
+            parser=_parse_storage_class,
+            choices=STORAGE_CLASSES,
+            form="e.g. `STANDARD_IA`, `GLACIER`",
+            shown_default="the server's (`STANDARD`)",
+            group="encryption",
+        ),
+        Setting(
+            "role_arn",
+            ("BUCKET_ROLE_ARN", "AWS_ROLE_ARN"),
+            "assumed through STS on top of the credentials found; refreshed before expiry",
+            form="`arn:aws:iam::123456789012:role/name`",
+            group="role",
+        ),
+        Setting(
+            "role_session_name",
+            ("BUCKET_ROLE_SESSION_NAME", "AWS_ROLE_SESSION_NAME"),
+            "session name of the assumed role",
+            form="2-64 characters of letters, digits and `+=,.@_-`",
+            default="bucket",
+            group="role",
+        ),
+        Setting(
+            "role_external_id",
+            ("BUCKET_ROLE_EXTERNAL_ID",),
+            "external id of the assumed role",
+            form="2-1224 characters",
+            group="role",
+        ),
+        Setting(
+            "role_duration",
+            ("BUCKET_ROLE_DURATION",),
+            "seconds the role's credentials last",
+            kind="int",
+            low=900,
+            high=43200,
+            default=3600,
+            example="3600",
+            group="role",
+        ),
+        Setting(
+            "create_preset",
+            ("BUCKET_CREATE_PRESET",),
+            "a named set of the creation settings: `archive` = seed 002's setup (below); a "
+            "`BUCKET_CREATE_*` / `BUCKET_LIFECYCLE_*` variable set beside it wins",
+            parser=_parse_preset,
+            choices=tuple(CREATE_PRESETS),
+            form="`none` or `archive`",
+            group="create",
+        ),
+        Setting(
+            "create_versioning",
+            ("BUCKET_CREATE_VERSIONING",),
+            "enable versioning",
+            kind="bool",
+            default=False,
+            example="false",
+            group="create",
+        ),
+        Setting(
+            "create_encryption",
+            ("BUCKET_CREATE_ENCRYPTION",),
+            "bucket default encryption",
+            parser=_parse_sse,
+            choices=SSE_ALGORITHMS,
+            form=_ENCRYPTION,
+            group="create",
+        ),
+        Setting(
+            "create_object_lock",
+            ("BUCKET_CREATE_OBJECT_LOCK",),
+            "create with object lock (versioning comes with it)",
+            kind="bool",
+            default=False,
+            example="false",
+            group="create",
+        ),
+        Setting(
+            "create_lifecycle",
+            ("BUCKET_CREATE_LIFECYCLE",),
+            "apply the lifecycle policy below",
+            kind="bool",
+            default=False,
+            example="false",
+            group="create",
+        ),
+        Setting(
+            "lifecycle_transitions",
+            ("BUCKET_LIFECYCLE_TRANSITIONS",),
+            "transitions of the lifecycle policy",
+            parser=_parse_transitions,
+            form="increasing `days:CLASS` pairs, or `none`",
+            default=((30, "STANDARD_IA"), (90, "GLACIER")),
+            shown_default="`30:STANDARD_IA,90:GLACIER`",
+            example="30:STANDARD_IA,90:GLACIER",
+            group="create",
+        ),
+        Setting(
+            "lifecycle_expiration_days",
+            ("BUCKET_LIFECYCLE_EXPIRATION_DAYS",),
+            "expire objects after this many days",
+            parser=_parse_days,
+            form="days 0-100000; `0` = never",
+            default=365,
+            example="365",
+            group="create",
+        ),
+        Setting(
+            "lifecycle_abort_multipart_days",
+            ("BUCKET_LIFECYCLE_ABORT_MULTIPART_DAYS",),
+            "abort incomplete multipart uploads after this many days",
+            parser=_parse_days,
+            form="days 0-100000; `0` = never",
+            default=7,
+            example="7",
+            group="create",
+        ),
+    ),
+    ConfigError,
+)
+VARIABLES: dict[str, tuple[str, ...]] = SETTINGS.variables
+"""Field name (or ``host``/``port``/``scheme``) -> variables that can set it, highest
+precedence first."""
+_CHOICES = ("signature_version", "addressing_style", "checksum_mode", "retry_mode")
 
 
 @dataclass(frozen=True, repr=False)
@@ -289,22 +681,9 @@ class BucketConfig:
             ConfigError: a value is invalid; the message names the variable.
         """
         env = read_environ(environ, env_file)
-        values: dict[str, Any] = {}
-        sources: dict[str, str] = {}
-        for name, variables in VARIABLES.items():
-            for var in variables:
-                raw = env.get(var)
-                if raw is not None and raw.strip() != "":
-                    values[name] = raw.strip()
-                    sources[name] = var
-                    break
+        values, sources = SETTINGS.read(env)
         _check_storage_type_variables(env)
-        for name, value in overrides.items():
-            if name not in VARIABLES and name not in {f.name for f in dataclasses.fields(cls)}:
-                raise ConfigError(f"unknown setting {name!r}")
-            if value is not None:
-                values[name] = value
-                sources[name] = "explicit"
+        SETTINGS.take(values, sources, overrides, known=_KNOWN)
         signs = s3_signs(env, overrides)
         return cls._from_values(values, sources, signs=signs)
 
@@ -312,53 +691,24 @@ class BucketConfig:
     def _from_values(
         cls, values: dict[str, Any], sources: dict[str, str], *, signs: tuple[str, ...] = ()
     ) -> BucketConfig:
+        """Parse ``values`` by their declarations into a config.
+
+        ``host``/``port``/``scheme`` build ``endpoint_url``; a ``create_preset`` fills the
+        creation settings not given; ``storage_type`` unset is ``s3`` when ``signs``.
+        """
+
         def var(name: str) -> str:
-            return sources.get(name, VARIABLES.get(name, (name,))[0])
+            return SETTINGS.var(sources, name)
 
         kwargs: dict[str, Any] = {"sources": dict(sources), "s3_signs": signs}
-        endpoint = values.pop("endpoint_url", None)
-        host = values.pop("host", None)
-        port = values.pop("port", None)
-        scheme = values.pop("scheme", None)
-        if endpoint is None and host is not None:
-            endpoint = _endpoint_from_host(str(host), port, scheme, var)
-            sources["endpoint_url"] = var("host")
-        elif port is not None or scheme is not None:
-            if port is not None:
-                settings.parse_int(port, var("port"), ConfigError, low=1, high=65535)
-            if scheme is not None:
-                _check_scheme(str(scheme), var("scheme"))
+        endpoint = _endpoint(values, sources, var)
         if endpoint is not None:
-            kwargs["endpoint_url"] = _check_url(str(endpoint), var("endpoint_url"))
-        for name in ("max_retries",):
-            if name in values:
-                kwargs[name] = settings.parse_int(
-                    values.pop(name), var(name), ConfigError, low=0, high=50
-                )
-        for name in ("max_pool_connections", "max_workers"):
-            if name in values:
-                kwargs[name] = settings.parse_int(
-                    values.pop(name), var(name), ConfigError, low=1, high=1024
-                )
-        for name in ("multipart_threshold", "multipart_chunksize"):
-            if name in values:
-                kwargs[name] = _parse_size(values.pop(name), var(name))
-        for name in ("connect_timeout", "read_timeout"):
-            if name in values:
-                kwargs[name] = settings.parse_float(values.pop(name), var(name), ConfigError)
-        if "verify_ssl" in values:
-            kwargs["verify_ssl"] = _parse_verify(values.pop("verify_ssl"), var("verify_ssl"))
-        _parse_feature_values(values, kwargs, var)
-        if "storage_type" not in values:
-            values["storage_type"] = "s3" if signs else "local"
-        for name, value in values.items():
-            kwargs[name] = value.lower() if name in _LOWERCASE and isinstance(value, str) else value
-        try:
-            return cls(**kwargs)
-        except ConfigError:
-            raise
-        except TypeError as exc:  # wrong type passed explicitly
-            raise ConfigError(f"invalid setting: {exc}") from exc
+            kwargs["endpoint_url"] = endpoint
+        kwargs.update(SETTINGS.parse(values, var))
+        for name, value in CREATE_PRESETS.get(kwargs.get("create_preset") or "none", {}).items():
+            kwargs.setdefault(name, value)
+        kwargs.setdefault("storage_type", "s3" if signs else "local")
+        return SETTINGS.build(cls, kwargs)
 
     def replace(self, **changes: Any) -> BucketConfig:
         """Return a copy with ``changes`` applied (validated again)."""
@@ -368,7 +718,7 @@ class BucketConfig:
 
     # -------------------------------------------------------------- validation
     def _var(self, name: str) -> str:
-        return self.sources.get(name) or VARIABLES.get(name, (name,))[0]
+        return SETTINGS.var(self.sources, name)
 
     def _validate(self) -> None:
         if self.storage_type not in ("s3", "local"):
@@ -384,26 +734,9 @@ class BucketConfig:
                 f"{self._var('region')} must be a region name such as 'us-east-1' "
                 f"(lowercase letters, digits and hyphens), not {self.region!r}"
             )
-        if self.signature_version not in SIGNATURE_VERSIONS:
-            raise ConfigError(
-                f"{self._var('signature_version')} must be one of {', '.join(SIGNATURE_VERSIONS)}, "
-                f"not {self.signature_version!r}"
-            )
-        _check_choice(
-            self.addressing_style, ("auto", "path", "virtual"), self._var("addressing_style")
-        )
-        _check_choice(
-            self.checksum_mode,
-            ("auto", "when_required", "when_supported"),
-            self._var("checksum_mode"),
-        )
-        _check_choice(self.retry_mode, ("standard", "adaptive", "legacy"), self._var("retry_mode"))
-        for name in ("connect_timeout", "read_timeout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ConfigError(
-                    f"{self._var(name)} must be a positive number of seconds, not {value!r}"
-                )
+        for name in _CHOICES:
+            _check_choice(getattr(self, name), SETTINGS[name].choices, self._var(name))
+        SETTINGS.check(self, self._var, "float")
         for name, low in (
             ("max_retries", 0),
             ("max_pool_connections", 1),
@@ -425,20 +758,21 @@ class BucketConfig:
         self._validate_features()
 
     def _validate_features(self) -> None:
-        if self.create_preset is not None and self.create_preset not in CREATE_PRESETS:
-            raise ConfigError(
-                f"{self._var('create_preset')} must be one of {', '.join(CREATE_PRESETS)}, "
-                f"not {self.create_preset!r}"
-            )
-        if self.sse is not None and self.sse not in SSE_ALGORITHMS:
-            raise ConfigError(
-                f"{self._var('sse')} must be AES256 (sse-s3) or aws:kms (sse-kms), not {self.sse!r}"
-            )
-        if self.create_encryption is not None and self.create_encryption not in SSE_ALGORITHMS:
-            raise ConfigError(
-                f"{self._var('create_encryption')} must be AES256 (sse-s3) or aws:kms (sse-kms), "
-                f"not {self.create_encryption!r}"
-            )
+        if self.create_preset is not None:
+            _check_choice(self.create_preset, tuple(CREATE_PRESETS), self._var("create_preset"))
+        self._validate_encryption()
+        if self.storage_class is not None:
+            _check_choice(self.storage_class, STORAGE_CLASSES, self._var("storage_class"))
+        self._validate_role()
+        self._validate_lifecycle()
+
+    def _validate_encryption(self) -> None:
+        for name in ("sse", "create_encryption"):
+            value = getattr(self, name)
+            if value is not None and value not in SSE_ALGORITHMS:
+                raise ConfigError(
+                    f"{self._var(name)} must be AES256 (sse-s3) or aws:kms (sse-kms), not {value!r}"
+                )
         if self.sse_kms_key_id is not None and self.sse != "aws:kms":
             raise ConfigError(f"{self._var('sse_kms_key_id')} needs {self._var('sse')}=aws:kms")
         if self.sse_customer_key is not None:
@@ -447,11 +781,8 @@ class BucketConfig:
                     f"{self._var('sse_customer_key')} (SSE-C) and {self._var('sse')} exclude each other"
                 )
             sse_customer_key_bytes(self.sse_customer_key, self._var("sse_customer_key"))
-        if self.storage_class is not None and self.storage_class not in STORAGE_CLASSES:
-            raise ConfigError(
-                f"{self._var('storage_class')} must be one of {', '.join(STORAGE_CLASSES)}, "
-                f"not {self.storage_class!r}"
-            )
+
+    def _validate_role(self) -> None:
         if self.role_arn is not None and not _ROLE_ARN_RE.match(self.role_arn):
             raise ConfigError(
                 f"{self._var('role_arn')} must be an IAM role ARN such as "
@@ -473,6 +804,8 @@ class BucketConfig:
             raise ConfigError(
                 f"{self._var('role_duration')} must be between 900 and 43200 seconds, not {duration!r}"
             )
+
+    def _validate_lifecycle(self) -> None:
         previous = 0
         for days, storage_class in self.lifecycle_transitions:
             if (
@@ -546,38 +879,19 @@ class BucketConfig:
 
     def describe(self) -> dict[str, Any]:
         """The settings as a dict for logs and ``doctor``; secrets masked."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            if f.name == "sources":
-                continue
-            value = getattr(self, f.name)
-            out[f.name] = settings.mask(value) if f.name in _SECRET_FIELDS else value
-        return out
+        return SETTINGS.describe(self)
 
     def __repr__(self) -> str:
-        parts = []
-        for f in dataclasses.fields(self):
-            if f.name == "sources":
-                continue
-            value = getattr(self, f.name)
-            shown = settings.mask(value) if f.name in _SECRET_FIELDS else repr(value)
-            parts.append(f"{f.name}={shown}")
-        return f"BucketConfig({', '.join(parts)})"
+        return SETTINGS.masked_repr(self)
 
     __str__ = __repr__
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values this config holds (for tests that check nothing leaks)."""
-        return tuple(v for v in (self.secret_key, self.session_token, self.sse_customer_key) if v)
+        return SETTINGS.secret_values(self)
 
 
-_LOWERCASE = {
-    "storage_type",
-    "addressing_style",
-    "checksum_mode",
-    "retry_mode",
-    "signature_version",
-}
+_KNOWN = frozenset(SETTINGS.by_name) | {f.name for f in dataclasses.fields(BucketConfig)}
 
 
 def _check_prefix(prefix: Any, var: str) -> None:
@@ -686,6 +1000,27 @@ def _check_url(url: str, var: str) -> str:
     return url.rstrip("/")
 
 
+def _endpoint(
+    values: dict[str, Any], sources: dict[str, str], var: Callable[[str], str]
+) -> str | None:
+    """Pop ``endpoint_url``, ``host``, ``port`` and ``scheme`` out of ``values``: the
+    endpoint URL they give (checked), or None. Built from ``host``, the endpoint is
+    recorded in ``sources`` as set by the host's variable (for later messages)."""
+    endpoint = values.pop("endpoint_url", None)
+    host = values.pop("host", None)
+    port = values.pop("port", None)
+    scheme = values.pop("scheme", None)
+    if endpoint is None and host is not None:
+        endpoint = _endpoint_from_host(str(host), port, scheme, var)
+        sources["endpoint_url"] = var("host")
+    elif port is not None or scheme is not None:
+        if port is not None:
+            SETTINGS["port"].parse_int(port, var("port"), ConfigError)
+        if scheme is not None:
+            _check_scheme(str(scheme), var("scheme"))
+    return None if endpoint is None else _check_url(str(endpoint), var("endpoint_url"))
+
+
 def _endpoint_from_host(host: str, port: Any, scheme: Any, var: Any) -> str:
     if "://" in host:
         parts = urlsplit(host)
@@ -701,9 +1036,7 @@ def _endpoint_from_host(host: str, port: Any, scheme: Any, var: Any) -> str:
     if not host_only or any(c in host_only for c in " /\\"):
         raise ConfigError(f"{var('host')} must be a host name or address, not {host!r}")
     port_number = (
-        None
-        if port is None
-        else settings.parse_int(port, var("port"), ConfigError, low=1, high=65535)
+        None if port is None else SETTINGS["port"].parse_int(port, var("port"), ConfigError)
     )
     scheme = _check_scheme(str(scheme or _default_scheme(host_only, port_number)), var("scheme"))
     netloc = host_only if port_number is None else f"{host_only}:{port_number}"
@@ -715,94 +1048,6 @@ def _default_scheme(host: str, port: int | None) -> str:
     name = host.lower().rstrip(".")
     aws = name == "amazonaws.com" or name.endswith(".amazonaws.com")
     return "https" if aws or port == 443 else "http"
-
-
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kKmMgG]i?[bB]?|[bB])?\s*$")
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": MiB, "g": 1024 * MiB}
-
-
-def _parse_size(raw: Any, var: str) -> int:
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
-    match = _SIZE_RE.match(str(raw))
-    if not match:
-        raise ConfigError(f"{var} must be a size in bytes such as 8388608 or 8MiB, not {raw!r}")
-    unit = (match.group(2) or "")[:1].lower()
-    return int(match.group(1)) * _UNITS[unit]
-
-
-def _parse_verify(raw: Any, var: str) -> bool | str:
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip()
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    if Path(text).is_file():
-        return text
-    raise ConfigError(f"{var} must be true, false or the path of a CA bundle, not {raw!r}")
-
-
-# ------------------------------------------------------------ feature settings
-_BOOL_FIELDS = ("create_versioning", "create_object_lock", "create_lifecycle")
-
-
-def _parse_feature_values(values: dict[str, Any], kwargs: dict[str, Any], var: Any) -> None:
-    """Parse the encryption, role and bucket-creation variables out of ``values``."""
-    for name in ("sse", "create_encryption"):
-        if name in values and isinstance(values[name], str):
-            raw = values.pop(name)
-            kwargs[name] = _SSE_ALIASES.get(raw.strip().lower(), raw)
-    if "storage_class" in values and isinstance(values["storage_class"], str):
-        kwargs["storage_class"] = values.pop("storage_class").strip().upper()
-    if "role_duration" in values:
-        kwargs["role_duration"] = settings.parse_int(
-            values.pop("role_duration"), var("role_duration"), ConfigError, low=900, high=43200
-        )
-    for name in _BOOL_FIELDS:
-        if name in values:
-            kwargs[name] = settings.parse_bool(values.pop(name), var(name), ConfigError)
-    for name in ("lifecycle_expiration_days", "lifecycle_abort_multipart_days"):
-        if name in values:
-            raw = values.pop(name)
-            days = settings.parse_int(raw, var(name), ConfigError, low=0, high=100000)
-            kwargs[name] = days or None
-    if "lifecycle_transitions" in values:
-        kwargs["lifecycle_transitions"] = _parse_transitions(
-            values.pop("lifecycle_transitions"), var("lifecycle_transitions")
-        )
-    if "auto_create" in values:
-        kwargs["auto_create"] = settings.parse_bool(
-            values.pop("auto_create"), var("auto_create"), ConfigError
-        )
-    if "create_preset" in values:
-        _apply_preset(values.pop("create_preset"), kwargs, var("create_preset"))
-
-
-def _apply_preset(raw: Any, kwargs: dict[str, Any], var: str) -> None:
-    """Fill the ``create_*`` values of the preset ``raw`` that were not set explicitly."""
-    name = str(raw).strip().lower()
-    if name not in CREATE_PRESETS:
-        raise ConfigError(f"{var} must be one of {', '.join(CREATE_PRESETS)}, not {raw!r}")
-    kwargs["create_preset"] = name
-    for field_name, value in CREATE_PRESETS[name].items():
-        kwargs.setdefault(field_name, value)
-
-
-def _parse_transitions(raw: Any, var: str) -> tuple[tuple[int, str], ...]:
-    if not isinstance(raw, str):
-        return tuple((int(d), str(c)) for d, c in raw)
-    text = raw.strip()
-    if text.lower() in ("", "none", "off"):
-        return ()
-    out: list[tuple[int, str]] = []
-    for part in text.split(","):
-        days, sep, storage_class = part.strip().partition(":")
-        if not sep or not days.strip().isdigit():
-            raise ConfigError(f"{var} must look like '30:STANDARD_IA,90:GLACIER', not {raw!r}")
-        out.append((int(days), storage_class.strip().upper()))
-    return tuple(out)
 
 
 def sse_customer_key_bytes(key: str | bytes, var: str = "sse_customer_key") -> bytes:

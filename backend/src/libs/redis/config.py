@@ -17,34 +17,134 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from backend.src.libs.core.settings import (
-    first_set,
-    mask,
-    parse_bool,
-    parse_float,
-    parse_int,
-    read_environ,
-)
+from backend.src.libs.core.declare import Setting, Table
+from backend.src.libs.core.settings import read_environ
 from backend.src.libs.redis.errors import RedisConfigError
 
-# field name -> variables that can set it, highest precedence first
-VARIABLES: dict[str, tuple[str, ...]] = {
-    "host": ("REDIS_HOST",),
-    "port": ("REDIS_PORT",),
-    "socket": ("REDIS_SOCKET",),
-    "username": ("REDIS_USERNAME",),
-    "password": ("REDIS_PASSWORD",),
-    "db": ("REDIS_DB",),
-    "ssl": ("REDIS_SSL",),
-    "connect_timeout": ("REDIS_CONNECT_TIMEOUT",),
-    "socket_timeout": ("REDIS_SOCKET_TIMEOUT", "REDIS_TIMEOUT"),
-    "max_connections": ("REDIS_MAX_CONNECTIONS",),
-    "max_retries": ("REDIS_MAX_RETRIES",),
-    "cache_prefix": ("REDIS_CACHE_PREFIX",),
-    "cache_ttl": ("REDIS_CACHE_TTL",),
-}
 URL_VARIABLE = "REDIS_URL"
-_SECRET_FIELDS = ("password",)
+
+SETTINGS = Table(
+    "redis",
+    (
+        Setting(
+            "url",
+            (URL_VARIABLE,),
+            "gives the defaults of the settings below; any `REDIS_*` variable set wins over "
+            "its part (may hold the password)",
+            form="`redis://[user:password@]host:6379/0`, `rediss://` (TLS), "
+            "`unix:///path/redis.sock?db=0`",
+            secret=True,
+        ),
+        Setting(
+            "host",
+            ("REDIS_HOST",),
+            "server name or address",
+            default="127.0.0.1",
+            example="127.0.0.1",
+        ),
+        Setting(
+            "port",
+            ("REDIS_PORT",),
+            "TCP port",
+            kind="int",
+            default=6379,
+            low=1,
+            high=65535,
+            example="6379",
+        ),
+        Setting("socket", ("REDIS_SOCKET",), "a unix socket path; wins over host and port"),
+        Setting(
+            "username",
+            ("REDIS_USERNAME",),
+            "ACL user name",
+            shown_default="none: the `default` user",
+        ),
+        Setting(
+            "password",
+            ("REDIS_PASSWORD",),
+            "the password (docker compose starts Redis with `--requirepass` when it is set)",
+            secret=True,
+        ),
+        Setting(
+            "db",
+            ("REDIS_DB",),
+            "database number",
+            kind="int",
+            default=0,
+            low=0,
+            high=1023,
+            example="0",
+        ),
+        Setting(
+            "ssl",
+            ("REDIS_SSL",),
+            "connect with TLS (`rediss://` URLs turn it on)",
+            kind="bool",
+            default=False,
+            example="false",
+        ),
+        Setting(
+            "connect_timeout",
+            ("REDIS_CONNECT_TIMEOUT",),
+            "seconds to open a connection",
+            kind="float",
+            default=5.0,
+            example="5",
+        ),
+        Setting(
+            "socket_timeout",
+            ("REDIS_SOCKET_TIMEOUT", "REDIS_TIMEOUT"),
+            "seconds to wait for an answer",
+            kind="float",
+            default=5.0,
+            example="5",
+        ),
+        Setting(
+            "max_connections",
+            ("REDIS_MAX_CONNECTIONS",),
+            "connection pool size",
+            kind="int",
+            default=50,
+            low=1,
+            high=100_000,
+            example="50",
+        ),
+        Setting(
+            "max_retries",
+            ("REDIS_MAX_RETRIES",),
+            "retries of a command after a connection error, each on a fresh connection",
+            kind="int",
+            default=1,
+            low=0,
+            high=20,
+            example="1",
+        ),
+        Setting(
+            "cache_prefix",
+            ("REDIS_CACHE_PREFIX",),
+            "first part of every `JsonCache` key",
+            form="no spaces or glob characters (`*?[]\\`)",
+            default="bucket",
+            example="bucket",
+        ),
+        Setting(
+            "cache_ttl",
+            ("REDIS_CACHE_TTL",),
+            "default seconds a cached value lives; `0` = no expiry",
+            kind="int",
+            default=300,
+            low=0,
+            high=10**9,
+            example="300",
+        ),
+    ),
+    RedisConfigError,
+)
+VARIABLES: dict[str, tuple[str, ...]] = {
+    name: names for name, names in SETTINGS.variables.items() if name != "url"
+}
+"""Field name -> variables that can set it, highest precedence first (``REDIS_URL``,
+which gives the defaults of several fields, is ``URL_VARIABLE``)."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -107,81 +207,34 @@ class RedisConfig:
             RedisConfigError: a value is invalid or unknown; the message names it.
         """
         env = read_environ(environ, env_file)
-        values: dict[str, Any] = {}
-        sources: dict[str, str] = {}
-        url = first_set(env, (URL_VARIABLE,))
-        if url is not None:
-            for name, value in _parse_url(url[1]).items():
-                values[name] = value
-                sources[name] = URL_VARIABLE
-        for name, variables in VARIABLES.items():
-            found = first_set(env, variables)
-            if found is not None:
-                sources[name], values[name] = found
-        known = {f.name for f in dataclasses.fields(cls)} - {"sources"}
-        for name, value in overrides.items():
-            if name not in known:
-                raise RedisConfigError(f"unknown setting {name!r}")
-            if value is not None:
-                values[name] = value
-                sources[name] = "explicit"
+        values, sources = SETTINGS.read(env)
+        url = values.pop("url", None)
+        sources.pop("url", None)
+        if url is not None:  # the URL's parts first, the variables win over them
+            from_url = _parse_url(url)
+            values = {**from_url, **values}
+            sources = {**dict.fromkeys(from_url, URL_VARIABLE), **sources}
+        SETTINGS.take(values, sources, overrides, known=_FIELDS)
 
         def var(name: str) -> str:
-            return sources.get(name, VARIABLES[name][0])
+            return SETTINGS.var(sources, name)
 
-        kwargs: dict[str, Any] = {"sources": dict(sources)}
-        for name, value in values.items():
-            if name == "port":
-                kwargs[name] = parse_int(value, var(name), RedisConfigError, low=1, high=65535)
-            elif name == "db":
-                kwargs[name] = parse_int(value, var(name), RedisConfigError, low=0, high=1023)
-            elif name == "max_connections":
-                kwargs[name] = parse_int(value, var(name), RedisConfigError, low=1, high=100_000)
-            elif name == "max_retries":
-                kwargs[name] = parse_int(value, var(name), RedisConfigError, low=0, high=20)
-            elif name == "cache_ttl":
-                kwargs[name] = parse_int(value, var(name), RedisConfigError, low=0, high=10**9)
-            elif name in ("connect_timeout", "socket_timeout"):
-                kwargs[name] = parse_float(value, var(name), RedisConfigError)
-            elif name == "ssl":
-                kwargs[name] = parse_bool(value, var(name), RedisConfigError)
-            else:
-                kwargs[name] = value
-        try:
-            return cls(**kwargs)
-        except TypeError as exc:
-            raise RedisConfigError(f"invalid setting: {exc}") from exc
+        kwargs = SETTINGS.parse(values, var)
+        kwargs["sources"] = dict(sources)
+        return SETTINGS.build(cls, kwargs)
 
     def _var(self, name: str) -> str:
-        return self.sources.get(name) or VARIABLES[name][0]
+        return SETTINGS.var(self.sources, name)
 
     def _validate(self) -> None:
         if not isinstance(self.host, str) or not self.host or any(c in self.host for c in " /\\@"):
             raise RedisConfigError(
                 f"{self._var('host')} must be a host name or address, not {self.host!r}"
             )
-        for name, low, high in (
-            ("port", 1, 65535),
-            ("db", 0, 1023),
-            ("max_connections", 1, 100_000),
-            ("max_retries", 0, 20),
-            ("cache_ttl", 0, 10**9),
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise RedisConfigError(
-                    f"{self._var(name)} must be an integer between {low} and {high}, not {value!r}"
-                )
-        for name in ("connect_timeout", "socket_timeout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise RedisConfigError(
-                    f"{self._var(name)} must be a positive number of seconds, not {value!r}"
-                )
+        SETTINGS.check(self, self._var, "int", "float")
         if self.socket is not None and (not isinstance(self.socket, str) or not self.socket):
             raise RedisConfigError(f"{self._var('socket')} must be a unix socket path")
-        if not isinstance(self.ssl, bool):
-            raise RedisConfigError(f"{self._var('ssl')} must be true or false, not {self.ssl!r}")
+        SETTINGS.check(self, self._var, "bool")
         if not isinstance(self.cache_prefix, str) or any(c in self.cache_prefix for c in "*?[]\\ "):
             raise RedisConfigError(
                 f"{self._var('cache_prefix')} must not contain spaces or glob characters "
@@ -219,23 +272,15 @@ class RedisConfig:
 
     def describe(self) -> dict[str, Any]:
         """The settings as a dict for logs; the password masked."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            if f.name != "sources":
-                value = getattr(self, f.name)
-                out[f.name] = mask(value) if f.name in _SECRET_FIELDS else value
-        return out
+        return SETTINGS.describe(self)
 
     def __repr__(self) -> str:
-        parts = []
-        for f in dataclasses.fields(self):
-            if f.name == "sources":
-                continue
-            value = getattr(self, f.name)
-            parts.append(f"{f.name}={mask(value) if f.name in _SECRET_FIELDS else repr(value)}")
-        return f"RedisConfig({', '.join(parts)})"
+        return SETTINGS.masked_repr(self)
 
     __str__ = __repr__
+
+
+_FIELDS = frozenset(f.name for f in dataclasses.fields(RedisConfig)) - {"sources"}
 
 
 def _parse_url(url: str) -> dict[str, Any]:
@@ -278,4 +323,4 @@ def _parse_url(url: str) -> dict[str, Any]:
     return out
 
 
-__all__ = ["URL_VARIABLE", "VARIABLES", "RedisConfig"]
+__all__ = ["SETTINGS", "URL_VARIABLE", "VARIABLES", "RedisConfig"]

@@ -14,23 +14,98 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.src.libs.core.settings import first_set, mask, parse_float, parse_int, read_environ
+from backend.src.libs.core.declare import Setting, Table
+from backend.src.libs.core.settings import read_environ
 from backend.src.libs.sql.errors import SQLConfigError
 
-VARIABLES: dict[str, tuple[str, ...]] = {
-    "host": ("DB_HOST",),
-    "port": ("DB_PORT",),
-    "user": ("DB_USER",),
-    "password": ("DB_PASSWORD",),
-    "database": ("DB_DATABASE", "DB_NAME"),
-    "socket": ("DB_SOCKET",),
-    "pool_size": ("DB_POOL_SIZE",),
-    "pool_timeout": ("DB_POOL_TIMEOUT",),
-    "connect_timeout": ("DB_CONNECT_TIMEOUT",),
-    "charset": ("DB_CHARSET",),
-}
-_SECRET_FIELDS = ("password",)
 _NAME_RE = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
+
+SETTINGS = Table(
+    "sql",
+    (
+        Setting(
+            "host",
+            ("DB_HOST",),
+            "MariaDB / MySQL server name or address",
+            default="127.0.0.1",
+            example="127.0.0.1",
+        ),
+        Setting(
+            "port",
+            ("DB_PORT",),
+            "TCP port of the server",
+            kind="int",
+            default=3306,
+            low=1,
+            high=65535,
+            example="3306",
+        ),
+        Setting(
+            "socket", ("DB_SOCKET",), "a unix socket path; when set, host and port are not used"
+        ),
+        Setting(
+            "user",
+            ("DB_USER",),
+            "user name (docker compose creates it: not root there)",
+            default="root",
+            example="bucket",
+        ),
+        Setting(
+            "password",
+            ("DB_PASSWORD",),
+            "the password; an empty value is a valid (empty) password",
+            default="",
+            shown_default="empty",
+            secret=True,
+            keep_empty=True,
+            example="change-me-db-password",
+        ),
+        Setting(
+            "database",
+            ("DB_DATABASE", "DB_NAME"),
+            "the default database (docker compose creates it)",
+            form="letters, digits, `_` and `$`, at most 64",
+            shown_default="none selected",
+            example="bucket",
+        ),
+        Setting(
+            "pool_size",
+            ("DB_POOL_SIZE",),
+            "pooled connections, all opened on first use",
+            kind="int",
+            default=5,
+            low=1,
+            high=32,
+            example="5",
+        ),
+        Setting(
+            "pool_timeout",
+            ("DB_POOL_TIMEOUT",),
+            "seconds a call waits for a free connection",
+            kind="float",
+            default=10.0,
+            example="10",
+        ),
+        Setting(
+            "connect_timeout",
+            ("DB_CONNECT_TIMEOUT",),
+            "seconds to open a connection",
+            kind="float",
+            default=5.0,
+            example="5",
+        ),
+        Setting(
+            "charset",
+            ("DB_CHARSET",),
+            "connection character set",
+            default="utf8mb4",
+            example="utf8mb4",
+        ),
+    ),
+    SQLConfigError,
+)
+VARIABLES: dict[str, tuple[str, ...]] = SETTINGS.variables
+"""Field name -> variables that can set it, highest precedence first."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -87,64 +162,25 @@ class SQLConfig:
             SQLConfigError: a value is invalid or unknown; the message names it.
         """
         env = read_environ(environ, env_file)
-        values: dict[str, Any] = {}
-        sources: dict[str, str] = {}
-        for name, variables in VARIABLES.items():
-            if name == "password":  # an empty password is a valid value
-                for variable in variables:
-                    if variable in env:
-                        sources[name], values[name] = variable, env[variable]
-                        break
-                continue
-            found = first_set(env, variables)
-            if found is not None:
-                sources[name], values[name] = found
-        known = {f.name for f in dataclasses.fields(cls)} - {"sources"}
-        for name, value in overrides.items():
-            if name not in known:
-                raise SQLConfigError(f"unknown setting {name!r}")
-            if value is not None:
-                values[name] = value
-                sources[name] = "explicit"
+        values, sources = SETTINGS.read(env)
+        SETTINGS.take(values, sources, overrides)
 
         def var(name: str) -> str:
-            return sources.get(name, VARIABLES[name][0])
+            return SETTINGS.var(sources, name)
 
-        kwargs: dict[str, Any] = {"sources": dict(sources)}
-        for name, value in values.items():
-            if name == "port":
-                kwargs[name] = parse_int(value, var(name), SQLConfigError, low=1, high=65535)
-            elif name == "pool_size":
-                kwargs[name] = parse_int(value, var(name), SQLConfigError, low=1, high=32)
-            elif name in ("pool_timeout", "connect_timeout"):
-                kwargs[name] = parse_float(value, var(name), SQLConfigError)
-            else:
-                kwargs[name] = value
-        try:
-            return cls(**kwargs)
-        except TypeError as exc:
-            raise SQLConfigError(f"invalid setting: {exc}") from exc
+        kwargs = SETTINGS.parse(values, var)
+        kwargs["sources"] = dict(sources)
+        return SETTINGS.build(cls, kwargs)
 
     def _var(self, name: str) -> str:
-        return self.sources.get(name) or VARIABLES[name][0]
+        return SETTINGS.var(self.sources, name)
 
     def _validate(self) -> None:
         if not isinstance(self.host, str) or not self.host or any(c in self.host for c in " /\\@"):
             raise SQLConfigError(
                 f"{self._var('host')} must be a host name or address, not {self.host!r}"
             )
-        for name, low, high in (("port", 1, 65535), ("pool_size", 1, 32)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise SQLConfigError(
-                    f"{self._var(name)} must be an integer between {low} and {high}, not {value!r}"
-                )
-        for name in ("pool_timeout", "connect_timeout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise SQLConfigError(
-                    f"{self._var(name)} must be a positive number of seconds, not {value!r}"
-                )
+        SETTINGS.check(self, self._var, "int", "float")
         if not isinstance(self.user, str) or not self.user:
             raise SQLConfigError(f"{self._var('user')} must name a user")
         if not isinstance(self.password, str):
@@ -193,23 +229,12 @@ class SQLConfig:
 
     def describe(self) -> dict[str, Any]:
         """The settings as a dict for logs; the password masked."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            if f.name != "sources":
-                value = getattr(self, f.name)
-                out[f.name] = mask(value) if f.name in _SECRET_FIELDS else value
-        return out
+        return SETTINGS.describe(self)
 
     def __repr__(self) -> str:
-        parts = []
-        for f in dataclasses.fields(self):
-            if f.name == "sources":
-                continue
-            value = getattr(self, f.name)
-            parts.append(f"{f.name}={mask(value) if f.name in _SECRET_FIELDS else repr(value)}")
-        return f"SQLConfig({', '.join(parts)})"
+        return SETTINGS.masked_repr(self)
 
     __str__ = __repr__
 
 
-__all__ = ["VARIABLES", "SQLConfig"]
+__all__ = ["SETTINGS", "VARIABLES", "SQLConfig"]

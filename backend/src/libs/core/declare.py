@@ -1,0 +1,318 @@
+"""Declared settings: one ``Setting`` per setting, one ``Table`` per config class.
+
+A config module declares each of its settings once: the field name, the variables that
+set it (highest precedence first: the first is the canonical name, the rest are the
+aliases other deployments use), its kind and bounds, its default, whether it is a
+secret, one line of doc, and the example value of ``.env.example``. From that table
+follow:
+
+- reading a mapping (``Table.read``: first variable set wins, empty counts as unset
+  unless ``keep_empty``), explicit overrides (``Table.take``) and parsing
+  (``Table.parse``: integers within their bounds, positive seconds, booleans, lowercased
+  choices, or the setting's own parser), each error naming the variable that was read;
+- the type checks of a config built directly (``Table.check``);
+- masking of secrets in ``repr`` and ``describe`` (``Table.masked_repr``,
+  ``Table.describe``);
+- the tables of ``docs/configuration.md`` and the blocks of ``.env.example``
+  (``backend.src.libs.core.settings_docs``, which a test runs to catch drift).
+
+Adding a setting: add the dataclass field, add its ``Setting`` to the module's table,
+then run ``python -m backend.src.libs.core.settings_docs --write``.
+
+Nothing here reads the environment at import time; declarations are frozen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal, TypeVar
+
+from backend.src.libs.core.settings import first_set, mask, parse_bool, parse_float, parse_int
+
+Kind = Literal["str", "int", "float", "bool", "choice"]
+"""How a text value becomes the field's value: as is, ``parse_int`` within ``low..high``,
+``parse_float`` (positive seconds), ``parse_bool``, or lowercased (checked against
+``choices`` by the config). A ``parser`` replaces the kind's parsing."""
+
+Parser = Callable[[Any, str], object]
+"""``parser(raw, variable)``: the field's value, or the config's error naming ``variable``."""
+
+_C = TypeVar("_C")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of a config class.
+
+    Attributes:
+        name: the dataclass field (or, for inputs such as ``BUCKET_HOST`` that build a
+            field, a name of its own).
+        variables: the variables that set it, highest precedence first (never empty).
+        doc: one line for the docs table and ``.env.example``.
+        kind: how a value is parsed (default ``"str"``: as given).
+        default: the field's default (a test checks it against the dataclass).
+        low, high: bounds of an ``"int"`` (both required for that kind).
+        choices: the accepted values of a ``"choice"`` (and, for docs, of a parser).
+        secret: masked in ``repr``/``describe`` and never shown in messages.
+        parser: replaces the kind's parsing (encryption aliases, sizes, CA bundles...).
+        form: the accepted values in words, for the docs, when the kind does not say it.
+        shown_default: the default in words, when its value does not say it.
+        example: the value of the first variable in ``.env.example`` (default empty).
+        group: the docs table it belongs to (default ``""``: the config's only table).
+        keep_empty: an empty value is a value (``DB_PASSWORD``), not "unset".
+
+    Raises:
+        ValueError: a declaration without variables, an ``"int"`` without bounds, a
+            ``"choice"`` without choices.
+    """
+
+    name: str
+    variables: tuple[str, ...]
+    doc: str
+    kind: Kind = "str"
+    default: object = None
+    low: int | None = None
+    high: int | None = None
+    choices: tuple[str, ...] = ()
+    secret: bool = False
+    parser: Parser | None = None
+    form: str = ""
+    shown_default: str = ""
+    example: str = ""
+    group: str = ""
+    keep_empty: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.variables:
+            raise ValueError(f"setting {self.name!r} declares no variable")
+        if self.kind == "int" and (self.low is None or self.high is None):
+            raise ValueError(f"integer setting {self.name!r} needs low and high")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"choice setting {self.name!r} needs choices")
+
+    @property
+    def variable(self) -> str:
+        """The canonical variable (the first one)."""
+        return self.variables[0]
+
+    def read(self, env: Mapping[str, str]) -> tuple[str, str] | None:
+        """``(variable, value)`` of the first variable set in ``env``, or None.
+
+        Values are stripped and blank counts as unset, except with ``keep_empty``,
+        where the first variable present wins with its value as it is.
+        """
+        if not self.keep_empty:
+            return first_set(env, self.variables)
+        for variable in self.variables:
+            if variable in env:
+                return variable, env[variable]
+        return None
+
+    def parse(self, raw: Any, var: str, error: type[Exception]) -> object:
+        """``raw`` (text or an explicit value) as the field's value.
+
+        Raises:
+            error: the value does not fit; the message names ``var``.
+        """
+        if self.parser is not None:
+            return self.parser(raw, var)
+        if self.kind == "int":
+            return self.parse_int(raw, var, error)
+        if self.kind == "float":
+            return parse_float(raw, var, error)
+        if self.kind == "bool":
+            return parse_bool(raw, var, error)
+        if self.kind == "choice" and isinstance(raw, str):
+            return raw.lower()
+        return raw
+
+    def parse_int(self, raw: Any, var: str, error: type[Exception]) -> int:
+        """``raw`` as an integer within ``low..high`` (an ``"int"`` setting).
+
+        Raises:
+            error: not an integer, or out of bounds; the message names ``var``.
+            TypeError: the setting declares no bounds.
+        """
+        return parse_int(raw, var, error, low=_bound(self.low), high=_bound(self.high))
+
+
+def _bound(value: int | None) -> int:
+    if value is None:  # excluded by Setting.__post_init__
+        raise TypeError("an integer setting without bounds")
+    return value
+
+
+@dataclass(frozen=True)
+class Table:
+    """The declared settings of one config class, in the order the docs list them.
+
+    Attributes:
+        key: short name of the table in the generated docs (``bucket``, ``redis``, ``sql``).
+        settings: the declarations (names and variables unique).
+        error: the config's error class (a ``ValueError``), raised with the variable named.
+
+    Raises:
+        ValueError: two declarations share a name or a variable.
+    """
+
+    key: str
+    settings: tuple[Setting, ...]
+    error: type[Exception]
+
+    def __post_init__(self) -> None:
+        names = [s.name for s in self.settings]
+        variables = [v for s in self.settings for v in s.variables]
+        if len(set(names)) != len(names) or len(set(variables)) != len(variables):
+            raise ValueError(f"settings table {self.key!r} repeats a name or a variable")
+
+    @cached_property
+    def by_name(self) -> dict[str, Setting]:
+        """The declarations by field name."""
+        return {s.name: s for s in self.settings}
+
+    def __getitem__(self, name: str) -> Setting:
+        return self.by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.by_name
+
+    @cached_property
+    def variables(self) -> dict[str, tuple[str, ...]]:
+        """Field name -> the variables that can set it, highest precedence first."""
+        return {s.name: s.variables for s in self.settings}
+
+    @cached_property
+    def secrets(self) -> tuple[str, ...]:
+        """The names of the secret settings, in declaration order."""
+        return tuple(s.name for s in self.settings if s.secret)
+
+    @cached_property
+    def groups(self) -> tuple[str, ...]:
+        """The docs groups, in the order they first appear."""
+        return tuple(dict.fromkeys(s.group for s in self.settings))
+
+    def var(self, sources: Mapping[str, str], name: str) -> str:
+        """The variable to name in a message about ``name``: the one that set it, or the
+        canonical one (the field name for a field without a declaration)."""
+        found = sources.get(name)
+        if found:
+            return found
+        setting = self.by_name.get(name)
+        return setting.variable if setting is not None else name
+
+    def read(self, env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+        """``(values, sources)``: the raw value and the variable of each setting set in
+        ``env`` (see ``Setting.read``)."""
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for setting in self.settings:
+            found = setting.read(env)
+            if found is not None:
+                sources[setting.name], values[setting.name] = found
+        return values, sources
+
+    def take(
+        self,
+        values: dict[str, Any],
+        sources: dict[str, str],
+        overrides: Mapping[str, Any],
+        known: Collection[str] | None = None,
+    ) -> None:
+        """Put the explicit ``overrides`` over ``values`` (source ``"explicit"``); None
+        values are skipped.
+
+        Args:
+            known: the names an override may use (default: the declared settings).
+
+        Raises:
+            error: an override names none of ``known`` (``unknown setting 'name'``).
+        """
+        allowed = self.by_name if known is None else known
+        for name, value in overrides.items():
+            if name not in allowed:
+                raise self.error(f"unknown setting {name!r}")
+            if value is not None:
+                values[name] = value
+                sources[name] = "explicit"
+
+    def parse(self, values: Mapping[str, Any], var: Callable[[str], str]) -> dict[str, Any]:
+        """Each value parsed by its declaration (others as they are), in the order given.
+
+        Raises:
+            error: a value does not fit; the message names ``var(name)``.
+        """
+        out: dict[str, Any] = {}
+        for name, raw in values.items():
+            setting = self.by_name.get(name)
+            out[name] = raw if setting is None else setting.parse(raw, var(name), self.error)
+        return out
+
+    def build(self, cls: Callable[..., _C], kwargs: Mapping[str, Any]) -> _C:
+        """``cls(**kwargs)``; a wrong type given explicitly becomes ``error``.
+
+        Raises:
+            error: ``invalid setting: ...`` for a ``TypeError``, or the config's own.
+        """
+        try:
+            return cls(**kwargs)
+        except self.error:
+            raise
+        except TypeError as exc:
+            raise self.error(f"invalid setting: {exc}") from exc
+
+    def check(self, config: Any, var: Callable[[str], str], *kinds: Kind) -> None:
+        """Type and bounds checks of a built config for the settings of ``kinds``: ints
+        within ``low..high``, positive seconds, booleans (kinds in the order given).
+
+        Raises:
+            error: a field does not fit; the message names ``var(name)``.
+        """
+        for kind in kinds:
+            for setting in self.settings:
+                if setting.kind == kind:
+                    _check_one(setting, getattr(config, setting.name), var, self.error)
+
+    def describe(self, config: Any) -> dict[str, Any]:
+        """The config's fields as a dict (``sources`` left out), secrets masked."""
+        return {
+            f.name: mask(value) if f.name in self.secrets else value for f, value in _fields(config)
+        }
+
+    def masked_repr(self, config: Any) -> str:
+        """``Name(field=value, ...)`` with the secrets masked (``sources`` left out)."""
+        parts = (
+            f"{f.name}={mask(value) if f.name in self.secrets else repr(value)}"
+            for f, value in _fields(config)
+        )
+        return f"{type(config).__name__}({', '.join(parts)})"
+
+    def secret_values(self, config: Any) -> tuple[str, ...]:
+        """The secret values ``config`` holds (set ones only), in declaration order."""
+        values = (getattr(config, name, None) for name in self.secrets)
+        return tuple(v for v in values if v)
+
+
+def _fields(config: Any) -> list[tuple[dataclasses.Field[Any], Any]]:
+    return [(f, getattr(config, f.name)) for f in dataclasses.fields(config) if f.name != "sources"]
+
+
+def _check_one(
+    setting: Setting, value: Any, var: Callable[[str], str], error: type[Exception]
+) -> None:
+    if setting.kind == "int":
+        low, high = _bound(setting.low), _bound(setting.high)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise error(
+                f"{var(setting.name)} must be an integer between {low} and {high}, not {value!r}"
+            )
+    elif setting.kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise error(f"{var(setting.name)} must be a positive number of seconds, not {value!r}")
+    elif setting.kind == "bool" and not isinstance(value, bool):
+        raise error(f"{var(setting.name)} must be true or false, not {value!r}")
+
+
+__all__ = ["Kind", "Parser", "Setting", "Table"]

@@ -23,6 +23,9 @@ argparse grammar), ``context`` (settings and stores), ``output`` (text, JSON, pr
 from __future__ import annotations
 
 from backend.src.libs.bucket.cli.app import main, run
+from backend.src.libs.bucket.cli.context import Context
+from backend.src.libs.bucket.cli.doctor import Check, iam_policy
+from backend.src.libs.bucket.cli.output import human
 from backend.src.libs.bucket.cli.parsing import Remote, build_parser, parse_remote, require_remote
 from backend.src.libs.bucket.cli.status import (
     EXIT_FAIL,
@@ -41,9 +44,13 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "PROG",
+    "Check",
     "CliError",
+    "Context",
     "Remote",
     "build_parser",
+    "human",
+    "iam_policy",
     "main",
     "parse_remote",
     "require_remote",

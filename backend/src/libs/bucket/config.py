@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,8 +29,7 @@ from urllib.parse import urlsplit
 
 from backend.src.libs.bucket.errors import ConfigError
 from backend.src.libs.core import settings
-from backend.src.libs.core.declare import Setting, Table
-from backend.src.libs.core.settings import read_environ
+from backend.src.libs.core.declare import DeclaredConfig, Setting, Table
 
 StorageType = Literal["s3", "local"]
 AddressingStyle = Literal["auto", "path", "virtual"]
@@ -547,7 +545,7 @@ _CHOICES = ("signature_version", "addressing_style", "checksum_mode", "retry_mod
 
 
 @dataclass(frozen=True, repr=False)
-class BucketConfig:
+class BucketConfig(DeclaredConfig):
     """Validated settings of one store. Frozen; build with ``from_env`` or directly.
 
     Attributes:
@@ -655,37 +653,22 @@ class BucketConfig:
     """The settings that point at S3 (variable names, ``name (explicit)``, or a shared
     AWS file with a ``[default]`` profile), as ``from_env`` found them."""
 
-    def __post_init__(self) -> None:
-        self._validate()
+    _settings = SETTINGS
 
     # ---------------------------------------------------------------- building
     @classmethod
-    def from_env(
-        cls,
-        environ: Mapping[str, str] | None = None,
-        *,
-        env_file: str | os.PathLike[str] | None = ".env",
-        **overrides: Any,
-    ) -> BucketConfig:
-        """Read the settings from a mapping.
-
-        Args:
-            environ: the variables to read. Default: ``os.environ`` over the values of
-                ``env_file`` (the process environment wins). When a mapping is given,
-                only that mapping is read.
-            env_file: the ``.env`` file read when ``environ`` is None (default ``.env``
-                in the working directory; a missing file is fine; None skips it).
-            **overrides: explicit field values; they win over every variable.
-
-        Raises:
-            ConfigError: a value is invalid; the message names the variable.
-        """
-        env = read_environ(environ, env_file)
+    def _from_env(cls, env: Mapping[str, str], overrides: Mapping[str, Any]) -> BucketConfig:
+        """``from_env`` (see ``DeclaredConfig.from_env``): also refuses ``BUCKET_STORAGE_TYPE``
+        and ``STORAGE_TYPE`` that contradict each other, and finds the ``s3_signs``."""
         values, sources = SETTINGS.read(env)
         _check_storage_type_variables(env)
-        SETTINGS.take(values, sources, overrides, known=_KNOWN)
-        signs = s3_signs(env, overrides)
-        return cls._from_values(values, sources, signs=signs)
+        SETTINGS.take(values, sources, overrides, known=cls._overridable())
+        return cls._from_values(values, sources, signs=s3_signs(env, overrides))
+
+    @classmethod
+    def _overridable(cls) -> frozenset[str]:
+        """Every field (``sources`` and ``s3_signs`` included) and ``host``/``port``/``scheme``."""
+        return _KNOWN
 
     @classmethod
     def _from_values(
@@ -710,16 +693,7 @@ class BucketConfig:
         kwargs.setdefault("storage_type", "s3" if signs else "local")
         return SETTINGS.build(cls, kwargs)
 
-    def replace(self, **changes: Any) -> BucketConfig:
-        """Return a copy with ``changes`` applied (validated again)."""
-        sources = dict(self.sources)
-        sources.update({name: "explicit" for name in changes})
-        return dataclasses.replace(self, sources=sources, **changes)
-
     # -------------------------------------------------------------- validation
-    def _var(self, name: str) -> str:
-        return SETTINGS.var(self.sources, name)
-
     def _validate(self) -> None:
         if self.storage_type not in ("s3", "local"):
             raise ConfigError(
@@ -876,15 +850,6 @@ class BucketConfig:
     def pool_size(self) -> int:
         """HTTP pool size: at least the number of worker threads."""
         return max(self.max_pool_connections, self.max_workers)
-
-    def describe(self) -> dict[str, Any]:
-        """The settings as a dict for logs and ``doctor``; secrets masked."""
-        return SETTINGS.describe(self)
-
-    def __repr__(self) -> str:
-        return SETTINGS.masked_repr(self)
-
-    __str__ = __repr__
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values this config holds (for tests that check nothing leaks)."""

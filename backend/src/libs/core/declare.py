@@ -25,12 +25,20 @@ Nothing here reads the environment at import time; declarations are frozen.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
-from backend.src.libs.core.settings import first_set, mask, parse_bool, parse_float, parse_int
+from backend.src.libs.core.settings import (
+    first_set,
+    mask,
+    parse_bool,
+    parse_float,
+    parse_int,
+    read_environ,
+)
 
 Kind = Literal["str", "int", "float", "bool", "choice"]
 """How a text value becomes the field's value: as is, ``parse_int`` within ``low..high``,
@@ -315,4 +323,88 @@ def _check_one(
         raise error(f"{var(setting.name)} must be true or false, not {value!r}")
 
 
-__all__ = ["Kind", "Parser", "Setting", "Table"]
+class DeclaredConfig:
+    """Base of a frozen config dataclass whose settings are declared in a ``Table``.
+
+    The subclass sets ``_settings`` (its table), declares a ``sources`` field and
+    implements ``_validate``; it gets ``from_env``, ``replace``, ``describe`` and a
+    ``repr`` that masks the secrets. Hooks: ``_read`` (what the mapping gives) and
+    ``_from_env`` (the whole build) for configs with more to do.
+    """
+
+    _settings: ClassVar[Table]
+    sources: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+    def _validate(self) -> None:
+        """Check the fields of a built config (the subclass's own rules)."""
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        env_file: str | os.PathLike[str] | None = ".env",
+        **overrides: Any,
+    ) -> Self:
+        """Read the settings from a mapping.
+
+        Args:
+            environ: the variables to read. Default: ``os.environ`` over the values of
+                ``env_file`` (the process environment wins). When a mapping is given,
+                only that mapping is read.
+            env_file: the ``.env`` file read when ``environ`` is None (default ``.env``
+                in the working directory; a missing file is fine; None skips it).
+            **overrides: explicit field values; they win over every variable.
+
+        Raises:
+            ConfigError, RedisConfigError, SQLConfigError (the table's ``error``): a
+                value is invalid or an override unknown; the message names the variable.
+        """
+        return cls._from_env(read_environ(environ, env_file), overrides)
+
+    @classmethod
+    def _from_env(cls, env: Mapping[str, str], overrides: Mapping[str, Any]) -> Self:
+        table = cls._settings
+        values, sources = cls._read(env)
+        table.take(values, sources, overrides, known=cls._overridable())
+
+        def var(name: str) -> str:
+            return table.var(sources, name)
+
+        kwargs = table.parse(values, var)
+        kwargs["sources"] = dict(sources)
+        return table.build(cls, kwargs)
+
+    @classmethod
+    def _read(cls, env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+        """``(values, sources)`` that ``env`` gives (default: ``Table.read``)."""
+        return cls._settings.read(env)
+
+    @classmethod
+    def _overridable(cls) -> frozenset[str]:
+        """The names ``from_env(**overrides)`` accepts: the fields but ``sources``."""
+        return frozenset(f.name for f in dataclasses.fields(cls)) - {"sources"}  # type: ignore[arg-type]
+
+    def _var(self, name: str) -> str:
+        return self._settings.var(self.sources, name)
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` applied (validated again; their source ``explicit``)."""
+        sources = dict(self.sources)
+        sources.update({name: "explicit" for name in changes})
+        return dataclasses.replace(self, sources=sources, **changes)  # type: ignore[type-var]
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as a dict for logs and ``doctor``; secrets masked."""
+        return self._settings.describe(self)
+
+    def __repr__(self) -> str:
+        return self._settings.masked_repr(self)
+
+    __str__ = __repr__
+
+
+__all__ = ["DeclaredConfig", "Kind", "Parser", "Setting", "Table"]

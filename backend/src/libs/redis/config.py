@@ -10,15 +10,12 @@ win over everything. Invalid values raise ``RedisConfigError`` naming the variab
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from backend.src.libs.core.declare import Setting, Table
-from backend.src.libs.core.settings import read_environ
+from backend.src.libs.core.declare import DeclaredConfig, Setting, Table
 from backend.src.libs.redis.errors import RedisConfigError
 
 URL_VARIABLE = "REDIS_URL"
@@ -148,7 +145,7 @@ which gives the defaults of several fields, is ``URL_VARIABLE``)."""
 
 
 @dataclass(frozen=True, repr=False)
-class RedisConfig:
+class RedisConfig(DeclaredConfig):
     """Validated settings of the Redis peer. Frozen; build with ``from_env`` or directly.
 
     Attributes:
@@ -184,47 +181,20 @@ class RedisConfig:
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Which variable set each field (for messages)."""
 
-    def __post_init__(self) -> None:
-        self._validate()
+    _settings = SETTINGS
 
     @classmethod
-    def from_env(
-        cls,
-        environ: Mapping[str, str] | None = None,
-        *,
-        env_file: str | os.PathLike[str] | None = ".env",
-        **overrides: Any,
-    ) -> RedisConfig:
-        """Read the settings from a mapping.
-
-        Args:
-            environ: the variables to read. Default: ``os.environ`` over ``env_file``.
-            env_file: the ``.env`` file read when ``environ`` is None (default ``.env``;
-                missing is fine; None skips it).
-            **overrides: explicit field values; they win over every variable.
-
-        Raises:
-            RedisConfigError: a value is invalid or unknown; the message names it.
-        """
-        env = read_environ(environ, env_file)
+    def _read(cls, env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+        """The variables read, over the parts of ``REDIS_URL`` (which give defaults)."""
         values, sources = SETTINGS.read(env)
         url = values.pop("url", None)
         sources.pop("url", None)
-        if url is not None:  # the URL's parts first, the variables win over them
-            from_url = _parse_url(url)
-            values = {**from_url, **values}
-            sources = {**dict.fromkeys(from_url, URL_VARIABLE), **sources}
-        SETTINGS.take(values, sources, overrides, known=_FIELDS)
-
-        def var(name: str) -> str:
-            return SETTINGS.var(sources, name)
-
-        kwargs = SETTINGS.parse(values, var)
-        kwargs["sources"] = dict(sources)
-        return SETTINGS.build(cls, kwargs)
-
-    def _var(self, name: str) -> str:
-        return SETTINGS.var(self.sources, name)
+        if url is None:
+            return values, sources
+        from_url = _parse_url(url)  # its parts first, the variables win over them
+        values = {**from_url, **values}
+        sources = {**dict.fromkeys(from_url, URL_VARIABLE), **sources}
+        return values, sources
 
     def _validate(self) -> None:
         if not isinstance(self.host, str) or not self.host or any(c in self.host for c in " /\\@"):
@@ -240,12 +210,6 @@ class RedisConfig:
                 f"{self._var('cache_prefix')} must not contain spaces or glob characters "
                 f"(*?[]\\), not {self.cache_prefix!r}"
             )
-
-    def replace(self, **changes: Any) -> RedisConfig:
-        """A copy with ``changes`` applied (validated again)."""
-        sources = dict(self.sources)
-        sources.update({name: "explicit" for name in changes})
-        return dataclasses.replace(self, sources=sources, **changes)
 
     @property
     def location(self) -> str:
@@ -269,18 +233,6 @@ class RedisConfig:
         else:
             kwargs.update(host=self.host, port=self.port, ssl=self.ssl)
         return kwargs
-
-    def describe(self) -> dict[str, Any]:
-        """The settings as a dict for logs; the password masked."""
-        return SETTINGS.describe(self)
-
-    def __repr__(self) -> str:
-        return SETTINGS.masked_repr(self)
-
-    __str__ = __repr__
-
-
-_FIELDS = frozenset(f.name for f in dataclasses.fields(RedisConfig)) - {"sources"}
 
 
 def _parse_url(url: str) -> dict[str, Any]:

@@ -7,15 +7,12 @@ naming the variable. ``repr`` masks the password; nothing is read at import time
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.src.libs.core.declare import Setting, Table
-from backend.src.libs.core.settings import read_environ
+from backend.src.libs.core.declare import DeclaredConfig, Setting, Table
 from backend.src.libs.sql.errors import SQLConfigError
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
@@ -109,7 +106,7 @@ VARIABLES: dict[str, tuple[str, ...]] = SETTINGS.variables
 
 
 @dataclass(frozen=True, repr=False)
-class SQLConfig:
+class SQLConfig(DeclaredConfig):
     """Validated settings of the SQL peer. Frozen; build with ``from_env`` or directly.
 
     Attributes:
@@ -139,41 +136,7 @@ class SQLConfig:
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Which variable set each field (for messages)."""
 
-    def __post_init__(self) -> None:
-        self._validate()
-
-    @classmethod
-    def from_env(
-        cls,
-        environ: Mapping[str, str] | None = None,
-        *,
-        env_file: str | os.PathLike[str] | None = ".env",
-        **overrides: Any,
-    ) -> SQLConfig:
-        """Read the settings from a mapping.
-
-        Args:
-            environ: the variables to read. Default: ``os.environ`` over ``env_file``.
-            env_file: the ``.env`` file read when ``environ`` is None (default ``.env``;
-                missing is fine; None skips it).
-            **overrides: explicit field values; they win over every variable.
-
-        Raises:
-            SQLConfigError: a value is invalid or unknown; the message names it.
-        """
-        env = read_environ(environ, env_file)
-        values, sources = SETTINGS.read(env)
-        SETTINGS.take(values, sources, overrides)
-
-        def var(name: str) -> str:
-            return SETTINGS.var(sources, name)
-
-        kwargs = SETTINGS.parse(values, var)
-        kwargs["sources"] = dict(sources)
-        return SETTINGS.build(cls, kwargs)
-
-    def _var(self, name: str) -> str:
-        return SETTINGS.var(self.sources, name)
+    _settings = SETTINGS
 
     def _validate(self) -> None:
         if not isinstance(self.host, str) or not self.host or any(c in self.host for c in " /\\@"):
@@ -196,12 +159,6 @@ class SQLConfig:
             )
         if self.socket is not None and (not isinstance(self.socket, str) or not self.socket):
             raise SQLConfigError(f"{self._var('socket')} must be a unix socket path")
-
-    def replace(self, **changes: Any) -> SQLConfig:
-        """A copy with ``changes`` applied (validated again)."""
-        sources = dict(self.sources)
-        sources.update({name: "explicit" for name in changes})
-        return dataclasses.replace(self, sources=sources, **changes)
 
     @property
     def location(self) -> str:
@@ -226,15 +183,6 @@ class SQLConfig:
         else:
             kwargs.update(host=self.host, port=self.port)
         return kwargs
-
-    def describe(self) -> dict[str, Any]:
-        """The settings as a dict for logs; the password masked."""
-        return SETTINGS.describe(self)
-
-    def __repr__(self) -> str:
-        return SETTINGS.masked_repr(self)
-
-    __str__ = __repr__
 
 
 __all__ = ["SETTINGS", "VARIABLES", "SQLConfig"]

@@ -199,3 +199,18 @@ def test_parse_by_kind() -> None:
     assert parsed == {"n": 2, "f": 1.5, "b": True, "c": "y", "p": "P:v"}
     with pytest.raises(ValueError, match="N must be between 1 and 3, not 4"):
         table.parse({"n": "4"}, lambda name: table.var({}, name))
+
+
+@pytest.mark.parametrize(("table", "cls"), CONFIGS, ids=lambda x: getattr(x, "key", ""))
+def test_replace_validates_again_and_marks_the_change_explicit(
+    table: Table, cls: type[Any]
+) -> None:
+    """DeclaredConfig.replace returns a new config, checked again, the change's source
+    ``explicit``; a bad value raises the table's error naming ``explicit``."""
+    config = cls.from_env({})
+    changed = config.replace(connect_timeout=2.5)
+    assert changed.connect_timeout == 2.5 and changed.sources["connect_timeout"] == "explicit"
+    assert config.connect_timeout != 2.5
+    with pytest.raises(table.error, match="explicit must be a positive number of seconds"):
+        config.replace(connect_timeout=0)
+    assert str(changed) == repr(changed) and repr(changed).startswith(f"{cls.__name__}(")

@@ -5,6 +5,7 @@ returns the data (or ``success``) and clears ``last_error``; on any exception it
 it into the facade's error type, logs it once through display-tty's ``Disp``, keeps it
 in ``last_error`` and returns ``error``. Nothing escapes: a bug below still becomes an
 error code with a message, never a traceback in the caller's request.
+The lifecycle around it (settings, lazy open, probe, close, replay) is ``core.facade``.
 """
 
 from __future__ import annotations

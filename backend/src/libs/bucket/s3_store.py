@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 from backend.src.libs.bucket import deadline, presign, redact
+from backend.src.libs.bucket import transfer as _transfer
 from backend.src.libs.bucket.bucket_admin import (
     EnsureReport,
     EnsureStep,
@@ -78,7 +79,6 @@ from backend.src.libs.bucket.store import (
     move_by_copy,
 )
 from backend.src.libs.bucket.transfer import (
-    MAX_SINGLE_PUT,
     Transfers,
     TransferSettings,
     Uploaded,
@@ -1133,7 +1133,7 @@ class S3Store(S3BucketFeatures):
                     settings=settings,
                 )
             return _upload_result(bucket, key, size, sent)
-        limit = MAX_SINGLE_PUT
+        limit = _transfer.MAX_SINGLE_PUT  # read at call time (tests lower it)
         with contextlib.ExitStack() as cleanup:
             if size is None and not isinstance(source, str):
                 with self._translating(operation, bucket, key):

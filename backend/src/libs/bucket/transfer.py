@@ -237,6 +237,10 @@ def _hook_answers(client: Any) -> None:
     )
 
 
+THREAD_PREFIX = "bucket-transfer"
+"""The name prefix of the transfer managers' threads."""
+
+
 @functools.cache
 def _context_pool() -> type[ThreadPoolExecutor]:
     """A thread pool class for s3transfer that runs each task in a copy of the context
@@ -246,6 +250,9 @@ def _context_pool() -> type[ThreadPoolExecutor]:
     from concurrent.futures import Future, ThreadPoolExecutor
 
     class ContextPool(ThreadPoolExecutor):
+        def __init__(self, max_workers: int | None = None) -> None:
+            super().__init__(max_workers=max_workers, thread_name_prefix=THREAD_PREFIX)
+
         def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
             return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
@@ -364,7 +371,7 @@ class Transfers:
         if size > MAX_SINGLE_PUT:
             raise ValueError(f"{size} bytes do not fit one PUT ({MAX_SINGLE_PUT} at most)")
         tconfig = transfer_config(self._config)
-        tconfig.multipart_threshold = MAX_SINGLE_PUT + 1  # one PUT carries the condition
+        tconfig.multipart_threshold = MAX_PART_SIZE * MAX_PARTS  # never reached: one PUT
         body: str | IO[bytes] = (
             source if isinstance(source, str) else cast(IO[bytes], _Lent(source))
         )

@@ -51,7 +51,7 @@ Parser = Callable[[Any, str], object]
 _C = TypeVar("_C")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: cheaper to import
 class Setting:
     """One setting of a config class.
 
@@ -153,7 +153,7 @@ def _bound(value: int | None) -> int:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Table:
     """The declared settings of one config class, in the order the docs list them.
 

@@ -9,7 +9,7 @@ tests pass a plain dict instead. Precedence, highest first:
 4. boto3's own chain (shared profile files, container and instance roles), which
    applies when no key is configured at all.
 
-Each setting is declared once in ``SETTINGS`` (``core.declare``): its variables, kind,
+Each setting is declared once in ``SETTINGS`` (``core.declarations``): its variables, kind,
 bounds, default, secrecy and doc. Reading, parsing, masking, the tables of
 ``docs/configuration.md`` and ``.env.example`` follow from it. Invalid values raise
 ``ConfigError`` naming the variable. Nothing is read or validated at import time.
@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from backend.src.libs.bucket.errors import ConfigError
 from backend.src.libs.core import settings
-from backend.src.libs.core.declare import DeclaredConfig, Setting, Table
+from backend.src.libs.core.declarations import DeclaredConfig, Setting, Table
 
 StorageType = Literal["s3", "local"]
 AddressingStyle = Literal["auto", "path", "virtual"]

@@ -1,5 +1,5 @@
 """The settings tables of ``docs/configuration.md`` and the blocks of ``.env.example``,
-generated from the declared settings (``core.declare``).
+generated from the declared settings (``core.declarations``).
 
 A developer tool, never imported by the library. Each generated part sits between two
 marker lines that name its table (and docs group), so the prose around it stays
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.src.libs.core.declare import Setting, Table
+from backend.src.libs.core.declarations import Setting, Table
 
 ROOT = Path(__file__).resolve().parents[4]
 DOC = Path("docs/configuration.md")

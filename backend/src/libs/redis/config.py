@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from backend.src.libs.core.declare import DeclaredConfig, Setting, Table
+from backend.src.libs.core.declarations import DeclaredConfig, Setting, Table
 from backend.src.libs.redis.errors import RedisConfigError
 
 URL_VARIABLE = "REDIS_URL"

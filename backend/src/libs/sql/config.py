@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.src.libs.core.declare import DeclaredConfig, Setting, Table
+from backend.src.libs.core.declarations import DeclaredConfig, Setting, Table
 from backend.src.libs.sql.errors import SQLConfigError
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_$]{1,64}$")

@@ -1,4 +1,4 @@
-"""The settings declarations (core.declare) and the three configs built from them."""
+"""The settings declarations (core.declarations) and the three configs built from them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from backend.src.libs.bucket.config import SETTINGS as BUCKET
 from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.core.declare import Setting, Table
+from backend.src.libs.core.declarations import Setting, Table
 from backend.src.libs.redis.config import SETTINGS as REDIS
 from backend.src.libs.redis.config import RedisConfig
 from backend.src.libs.sql.config import SETTINGS as SQL

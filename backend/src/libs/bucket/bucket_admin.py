@@ -3,7 +3,7 @@ tagging, object lock, bucket info and stats (counted by ``stats.py``, which work
 any store).
 
 These are S3-only, so they are not part of the ``ObjectStore`` protocol: ``S3Store``
-gets them from the ``S3BucketFeatures`` mixin below, and the ``Bucket`` facade turns a
+gets them from ``S3BucketFeatures`` below (working through the store's ``S3Connection``), and the ``Bucket`` facade turns a
 store without them into ``error`` with a ``NotSupported`` ``last_error``. Every method
 validates its input before any request and raises ``StorageError`` subclasses.
 
@@ -12,7 +12,6 @@ Thread-safety: like ``S3Store``, every method may be called from any thread.
 
 from __future__ import annotations
 
-import contextlib
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from backend.src.libs.bucket.store import ObjectInfo
 from backend.src.libs.bucket.validation import check_bucket_name
 
 if TYPE_CHECKING:
-    from types_boto3_s3.client import S3Client
+    from backend.src.libs.bucket.s3_connection import S3Connection
 
 VersioningStatus = Literal["Enabled", "Suspended"]
 LockMode = Literal["GOVERNANCE", "COMPLIANCE"]
@@ -301,30 +300,19 @@ def _rule_from_s3(raw: Mapping[str, Any], unprefix: Callable[[str], str]) -> Lif
 class S3BucketFeatures:
     """Versioning, encryption, lifecycle, tagging, object lock, info and stats on S3.
 
-    Mixed into ``S3Store``; relies on its ``client``, ``config``, ``_key``,
-    ``_unprefix``, ``_prefix`` and ``_translating``.
+    A base of ``S3Store`` whose one dependency is ``_conn``, the ``S3Connection`` the
+    store shares with its object operations: the client, the key prefix and the error
+    translation all come from there.
     """
 
-    if TYPE_CHECKING:
-        config: BucketConfig
-        _prefix: str
-
-        @property
-        def client(self) -> S3Client: ...
-
-        def _key(self, key: str, bucket: str, argument: str = "key_name") -> str: ...
-
-        def _unprefix(self, key: str) -> str: ...
-
-        def _translating(
-            self, operation: str, bucket: str | None = None, key: str | None = None
-        ) -> contextlib.AbstractContextManager[None]: ...
+    _conn: S3Connection
+    """The client part the store shares with its object operations (set by ``S3Store``)."""
 
     def _version_target(self, bucket: str, key: str, version_id: str | None) -> dict[str, Any]:
         """``{"Bucket", "Key"(, "VersionId")}`` for an object-version request, after
         checking the bucket name and the key and applying the store's prefix."""
         check_bucket_name(bucket)
-        target: dict[str, Any] = {"Bucket": bucket, "Key": self._key(key, bucket)}
+        target: dict[str, Any] = {"Bucket": bucket, "Key": self._conn.key(key, bucket)}
         if version_id:
             target["VersionId"] = version_id
         return target
@@ -341,16 +329,16 @@ class S3BucketFeatures:
         if not isinstance(enabled, bool):
             raise InvalidArgument(f"enabled must be True or False, not {enabled!r}")
         status: Literal["Enabled", "Suspended"] = "Enabled" if enabled else "Suspended"
-        with self._translating("set_versioning", bucket):
-            self.client.put_bucket_versioning(
+        with self._conn.translating("set_versioning", bucket):
+            self._conn.client.put_bucket_versioning(
                 Bucket=bucket, VersioningConfiguration={"Status": status}
             )
 
     def get_versioning(self, bucket: str) -> VersioningStatus | None:
         """``"Enabled"``, ``"Suspended"``, or None for a bucket never versioned."""
         check_bucket_name(bucket)
-        with self._translating("get_versioning", bucket):
-            status = self.client.get_bucket_versioning(Bucket=bucket).get("Status")
+        with self._conn.translating("get_versioning", bucket):
+            status = self._conn.client.get_bucket_versioning(Bucket=bucket).get("Status")
         if status == "Enabled" or status == "Suspended":
             return status
         return None
@@ -378,16 +366,16 @@ class S3BucketFeatures:
     def _versions(self, bucket: str, prefix: str, page_size: int) -> Iterator[ObjectVersion]:
         kwargs: dict[str, Any] = {
             "Bucket": bucket,
-            "Prefix": self._prefix + prefix,
+            "Prefix": self._conn.prefix + prefix,
             "MaxKeys": page_size,
         }
         while True:
-            with self._translating("list_object_versions", bucket):
-                page = self.client.list_object_versions(**kwargs)
+            with self._conn.translating("list_object_versions", bucket):
+                page = self._conn.client.list_object_versions(**kwargs)
             entries = [
                 ObjectVersion(
                     bucket=bucket,
-                    key=self._unprefix(v["Key"]),
+                    key=self._conn.unprefix(v["Key"]),
                     version_id=str(v.get("VersionId") or "null"),
                     is_latest=bool(v.get("IsLatest")),
                     size=int(v.get("Size", 0)),
@@ -400,7 +388,7 @@ class S3BucketFeatures:
             entries.extend(
                 ObjectVersion(
                     bucket=bucket,
-                    key=self._unprefix(m["Key"]),
+                    key=self._conn.unprefix(m["Key"]),
                     version_id=str(m.get("VersionId") or "null"),
                     is_latest=bool(m.get("IsLatest")),
                     is_delete_marker=True,
@@ -437,16 +425,18 @@ class S3BucketFeatures:
         if kms_key_id:
             default["KMSMasterKeyID"] = kms_key_id
         body: Any = {"Rules": [{"ApplyServerSideEncryptionByDefault": default}]}
-        with self._translating("set_bucket_encryption", bucket):
-            self.client.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=body)
+        with self._conn.translating("set_bucket_encryption", bucket):
+            self._conn.client.put_bucket_encryption(
+                Bucket=bucket, ServerSideEncryptionConfiguration=body
+            )
 
     def get_bucket_encryption(self, bucket: str) -> tuple[str, str | None] | None:
         """``(algorithm, kms key id or None)`` of the bucket's default encryption, or
         None when there is none."""
         check_bucket_name(bucket)
         try:
-            with self._translating("get_bucket_encryption", bucket):
-                response = self.client.get_bucket_encryption(Bucket=bucket)
+            with self._conn.translating("get_bucket_encryption", bucket):
+                response = self._conn.client.get_bucket_encryption(Bucket=bucket)
         except NotFound as exc:
             if exc.code == "NoSuchBucket":
                 raise
@@ -461,8 +451,8 @@ class S3BucketFeatures:
     def delete_bucket_encryption(self, bucket: str) -> None:
         """Remove the bucket's default encryption (no error if there is none)."""
         check_bucket_name(bucket)
-        with self._translating("delete_bucket_encryption", bucket):
-            self.client.delete_bucket_encryption(Bucket=bucket)
+        with self._conn.translating("delete_bucket_encryption", bucket):
+            self._conn.client.delete_bucket_encryption(Bucket=bucket)
 
     # ------------------------------------------------------------- lifecycle
     def set_lifecycle(self, bucket: str, rules: Sequence[LifecycleRule]) -> None:
@@ -476,11 +466,11 @@ class S3BucketFeatures:
             raise InvalidArgument(
                 "rules must hold at least one LifecycleRule (use delete_lifecycle)"
             )
-        body = [_rule_to_s3(rule, self._prefix) for rule in rules]
+        body = [_rule_to_s3(rule, self._conn.prefix) for rule in rules]
         if len({r["ID"] for r in body}) != len(body):
             raise InvalidArgument("lifecycle rule ids must be unique")
-        with self._translating("set_lifecycle", bucket):
-            self.client.put_bucket_lifecycle_configuration(
+        with self._conn.translating("set_lifecycle", bucket):
+            self._conn.client.put_bucket_lifecycle_configuration(
                 Bucket=bucket,
                 LifecycleConfiguration={"Rules": body},  # type: ignore[typeddict-item]
             )
@@ -489,20 +479,20 @@ class S3BucketFeatures:
         """The bucket's lifecycle rules; empty when none are set."""
         check_bucket_name(bucket)
         try:
-            with self._translating("get_lifecycle", bucket):
-                response = self.client.get_bucket_lifecycle_configuration(Bucket=bucket)
+            with self._conn.translating("get_lifecycle", bucket):
+                response = self._conn.client.get_bucket_lifecycle_configuration(Bucket=bucket)
         except NotFound as exc:
             if exc.code == "NoSuchBucket":
                 raise
             return ()
         rules: list[Any] = list(response.get("Rules", []))
-        return tuple(_rule_from_s3(r, self._unprefix) for r in rules)
+        return tuple(_rule_from_s3(r, self._conn.unprefix) for r in rules)
 
     def delete_lifecycle(self, bucket: str) -> None:
         """Remove every lifecycle rule of the bucket (no error if there is none)."""
         check_bucket_name(bucket)
-        with self._translating("delete_lifecycle", bucket):
-            self.client.delete_bucket_lifecycle(Bucket=bucket)
+        with self._conn.translating("delete_lifecycle", bucket):
+            self._conn.client.delete_bucket_lifecycle(Bucket=bucket)
 
     # --------------------------------------------------------------- tagging
     def set_object_tags(
@@ -512,31 +502,31 @@ class S3BucketFeatures:
         kwargs = self._version_target(bucket, key, version_id)
         checked = check_tags(tags)
         kwargs["Tagging"] = {"TagSet": [{"Key": k, "Value": v} for k, v in checked.items()]}
-        with self._translating("set_object_tags", bucket, key):
-            self.client.put_object_tagging(**kwargs)
+        with self._conn.translating("set_object_tags", bucket, key):
+            self._conn.client.put_object_tagging(**kwargs)
 
     def get_object_tags(
         self, bucket: str, key: str, *, version_id: str | None = None
     ) -> dict[str, str]:
         """The object's tags as a dict."""
         kwargs = self._version_target(bucket, key, version_id)
-        with self._translating("get_object_tags", bucket, key):
-            response = self.client.get_object_tagging(**kwargs)
+        with self._conn.translating("get_object_tags", bucket, key):
+            response = self._conn.client.get_object_tagging(**kwargs)
         return {t["Key"]: t["Value"] for t in response.get("TagSet", [])}
 
     def delete_object_tags(self, bucket: str, key: str, *, version_id: str | None = None) -> None:
         """Remove every tag of the object."""
         kwargs = self._version_target(bucket, key, version_id)
-        with self._translating("delete_object_tags", bucket, key):
-            self.client.delete_object_tagging(**kwargs)
+        with self._conn.translating("delete_object_tags", bucket, key):
+            self._conn.client.delete_object_tagging(**kwargs)
 
     # ----------------------------------------------------------- object lock
     def get_object_lock(self, bucket: str) -> ObjectLockConfig:
         """The bucket's object lock state and default retention."""
         check_bucket_name(bucket)
         try:
-            with self._translating("get_object_lock", bucket):
-                response = self.client.get_object_lock_configuration(Bucket=bucket)
+            with self._conn.translating("get_object_lock", bucket):
+                response = self._conn.client.get_object_lock_configuration(Bucket=bucket)
         except NotFound as exc:
             if exc.code == "NoSuchBucket":
                 raise
@@ -559,8 +549,8 @@ class S3BucketFeatures:
         check_bucket_name(bucket)
         lock_mode = check_lock_mode(mode)
         checked = _days(days, "days")
-        with self._translating("set_object_lock", bucket):
-            self.client.put_object_lock_configuration(
+        with self._conn.translating("set_object_lock", bucket):
+            self._conn.client.put_object_lock_configuration(
                 Bucket=bucket,
                 ObjectLockConfiguration={
                     "ObjectLockEnabled": "Enabled",
@@ -591,8 +581,8 @@ class S3BucketFeatures:
         kwargs["Retention"] = {"Mode": lock_mode, "RetainUntilDate": retain_until}
         if bypass_governance:
             kwargs["BypassGovernanceRetention"] = True
-        with self._translating("set_retention", bucket, key):
-            self.client.put_object_retention(**kwargs)
+        with self._conn.translating("set_retention", bucket, key):
+            self._conn.client.put_object_retention(**kwargs)
 
     def get_retention(
         self, bucket: str, key: str, *, version_id: str | None = None
@@ -600,8 +590,8 @@ class S3BucketFeatures:
         """The object version's retention, or None when it has none."""
         kwargs = self._version_target(bucket, key, version_id)
         try:
-            with self._translating("get_retention", bucket, key):
-                response = self.client.get_object_retention(**kwargs)
+            with self._conn.translating("get_retention", bucket, key):
+                response = self._conn.client.get_object_retention(**kwargs)
         except NotFound as exc:
             if exc.code in ("NoSuchKey", "NoSuchBucket", "NoSuchVersion"):
                 raise
@@ -620,15 +610,15 @@ class S3BucketFeatures:
         if not isinstance(on, bool):
             raise InvalidArgument(f"on must be True or False, not {on!r}")
         kwargs["LegalHold"] = {"Status": "ON" if on else "OFF"}
-        with self._translating("set_legal_hold", bucket, key):
-            self.client.put_object_legal_hold(**kwargs)
+        with self._conn.translating("set_legal_hold", bucket, key):
+            self._conn.client.put_object_legal_hold(**kwargs)
 
     def get_legal_hold(self, bucket: str, key: str, *, version_id: str | None = None) -> bool:
         """True when a legal hold is on the object version."""
         kwargs = self._version_target(bucket, key, version_id)
         try:
-            with self._translating("get_legal_hold", bucket, key):
-                response = self.client.get_object_legal_hold(**kwargs)
+            with self._conn.translating("get_legal_hold", bucket, key):
+                response = self._conn.client.get_object_legal_hold(**kwargs)
         except NotFound as exc:
             if exc.code in ("NoSuchKey", "NoSuchBucket", "NoSuchVersion"):
                 raise
@@ -639,8 +629,10 @@ class S3BucketFeatures:
     def get_bucket_region(self, bucket: str) -> str:
         """The bucket's region (``us-east-1`` when the server reports none)."""
         check_bucket_name(bucket)
-        with self._translating("get_bucket_region", bucket):
-            location = self.client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+        with self._conn.translating("get_bucket_region", bucket):
+            location = self._conn.client.get_bucket_location(Bucket=bucket).get(
+                "LocationConstraint"
+            )
         if not location:
             return "us-east-1"
         return "eu-west-1" if location == "EU" else str(location)

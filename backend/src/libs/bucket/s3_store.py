@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlsplit
 
-from backend.src.libs.bucket import deadline, presign, redact
+from backend.src.libs.bucket import deadline, presign
 from backend.src.libs.bucket import transfer as _transfer
 from backend.src.libs.bucket.bucket_admin import (
     EnsureReport,
@@ -34,14 +34,11 @@ from backend.src.libs.bucket.bucket_admin import (
 from backend.src.libs.bucket.config import (
     SSE_ALGORITHMS,
     BucketConfig,
-    sse_customer_key_bytes,
 )
 from backend.src.libs.bucket.errors import (
     AlreadyExists,
     AuthenticationFailed,
-    ConfigError,
     Conflict,
-    ConnectionFailed,
     InvalidArgument,
     NotFound,
     NotSupported,
@@ -65,6 +62,7 @@ from backend.src.libs.bucket.options import (
     encryption_args,
     s3_write_args,
 )
+from backend.src.libs.bucket.s3_connection import S3Connection
 from backend.src.libs.bucket.store import (
     BucketInfo,
     Data,
@@ -88,7 +86,6 @@ from backend.src.libs.bucket.transfer import (
 )
 from backend.src.libs.bucket.validation import (
     check_bucket_name,
-    check_key,
     check_listing,
     check_metadata,
     check_range,
@@ -148,16 +145,13 @@ class S3Store(S3BucketFeatures):
     def __init__(
         self, config: BucketConfig | None = None, *, client: Any = None, sts_client: Any = None
     ) -> None:
-        self.config = config if config is not None else BucketConfig.from_env()
-        self._client: S3Client | None = client
-        self._injected = client is not None
-        self._lock = threading.Lock()
+        self._conn = S3Connection(
+            config if config is not None else BucketConfig.from_env(),
+            client=client,
+            sts_client=sts_client,
+        )
+        self.config = self._conn.config
         self._batch_delete_ok = True
-        self._prefix = self.config.key_prefix  # the prefix is a folder: "a" stores "a/k"
-        self._sts_client = sts_client
-        self._session: Any = None
-        self._botocore_config: Any = None
-        self._signer: Any = None
         self._write_once: dict[tuple[str, str], int] = {}
         self._write_once_lock = threading.Lock()
         self._hooked: set[int] = set()
@@ -168,7 +162,7 @@ class S3Store(S3BucketFeatures):
         """The endpoint (``aws:<region>`` without one) and key prefix of this store."""
         endpoint = self.config.endpoint_url
         place = endpoint.rstrip("/").lower() if endpoint else f"aws:{self.config.region}"
-        return StoreLocation("s3", place, self._prefix)
+        return StoreLocation("s3", place, self._conn.prefix)
 
     @property
     def lists_in_byte_order(self) -> bool:
@@ -179,98 +173,15 @@ class S3Store(S3BucketFeatures):
     # ------------------------------------------------------------ connection
     @property
     def client(self) -> S3Client:
-        """The boto3 S3 client, built on first use (thread-safe)."""
-        client = self._client
-        if client is None:
-            with self._lock:
-                client = self._client
-                if client is None:
-                    client = self._client = self._build_client()
-        return client
-
-    def _build_client(self) -> S3Client:
-        cfg = self.config
-        try:
-            from botocore.config import Config
-            from botocore.exceptions import BotoCoreError
-
-            from backend.src.libs.bucket.credentials import (
-                configured_endpoint,
-                make_session,
-                require_credentials,
-            )
-
-            session = make_session(cfg, sts_client=self._sts_client)
-            require_credentials(session, cfg)
-            # no endpoint in the settings: boto3 reads AWS_ENDPOINT_URL* or the config
-            # file's endpoint_url itself; addressing and checksums follow that endpoint
-            effective = cfg
-            if cfg.endpoint_url is None:
-                effective = cfg.replace(endpoint_url=configured_endpoint(session))
-            checksum = effective.effective_checksum_mode
-            settings_: dict[str, Any] = {
-                "region_name": cfg.region,
-                "signature_version": cfg.signature_version,
-                "s3": {"addressing_style": effective.effective_addressing_style},
-                "retries": {"total_max_attempts": cfg.max_retries + 1, "mode": cfg.retry_mode},
-                "connect_timeout": cfg.connect_timeout,
-                "read_timeout": cfg.read_timeout,
-                "max_pool_connections": cfg.pool_size,
-                "request_checksum_calculation": checksum,
-                "response_checksum_validation": checksum,
-                "user_agent_extra": "bucket",
-            }
-            botocore_config = Config(**settings_)
-            client = session.client(
-                "s3",
-                endpoint_url=cfg.endpoint_url,
-                verify=cfg.verify_ssl,
-                config=botocore_config,
-            )
-            self._session, self._botocore_config = session, botocore_config
-            deadline.install(
-                client, connect_timeout=cfg.connect_timeout, read_timeout=cfg.read_timeout
-            )
-            # after botocore's own 'before-call.s3' handler that adds the header
-            client.meta.events.register_last("before-call.s3", _no_expect_for_small_bodies)
-        except BotoCoreError as exc:
-            from botocore.exceptions import ProfileNotFound
-
-            if isinstance(exc, ProfileNotFound):
-                raise ConfigError(
-                    f"{cfg.sources.get('profile', 'AWS_PROFILE')} names a profile that is not "
-                    f"in the shared AWS files: {cfg.profile!r}"
-                ) from exc
-            raise translate(exc, operation="connect") from exc
-        for secret in (cfg.secret_key, cfg.session_token):
-            redact.register(secret)
-        if cfg.sse_customer_key:
-            redact.register(cfg.sse_customer_key)
-            redact.register(sse_customer_key_bytes(cfg.sse_customer_key))
-        redact.install()
-        log.debug("S3 client ready: %s", cfg.endpoint_url or "AWS S3")
-        return client
+        """The boto3 S3 client, built on first use (thread-safe; ``S3Connection``)."""
+        return self._conn.client
 
     def close(self) -> None:
         """Drop the client, its connections and its transfer managers (uploads running
         finish first on the old ones, see ``transfer.Transfers``); the next call builds
         new ones. Idempotent."""
         self._transfers.close()
-        with self._lock:
-            client, self._client = self._client, None
-            signer, self._signer = self._signer, None
-        if signer is not None and signer is not client:
-            with contextlib.suppress(Exception):
-                signer.close()
-        if client is not None and not self._injected:
-            with contextlib.suppress(Exception):
-                client.close()
-
-    @property
-    def batch_delete_supported(self) -> bool:
-        """False once the server refused a batch delete for its checksum header (older
-        MinIO and Ceph): this store then deletes key by key."""
-        return self._batch_delete_ok
+        self._conn.close()
 
     def ping(self) -> float:
         """One request (HeadBucket on the default bucket, else ListBuckets); returns seconds.
@@ -278,67 +189,18 @@ class S3Store(S3BucketFeatures):
         Raises:
             StorageError: the server cannot be reached or refuses the credentials.
         """
-        bucket = self.config.default_bucket
-        with self._translating("ping", bucket):
-            client = self.client  # built first: the latency is the request's alone
-            started = time.perf_counter()
-            if bucket:
-                client.head_bucket(Bucket=bucket)
-            else:
-                client.list_buckets()
-        return time.perf_counter() - started
+        return self._conn.ping()
 
-    @contextlib.contextmanager
-    def _translating(
-        self,
-        operation: str,
-        bucket: str | None = None,
-        key: str | None = None,
-        *,
-        since: float | None = None,
-    ) -> Iterator[None]:
-        """Turn any botocore or network error raised inside into a ``StorageError``; an
-        error that follows an attempt cut by its deadline (``deadline.py``) at or after
-        ``since`` (default: now) is a ``ConnectionFailed`` with code ``DeadlineExceeded``."""
-        started = time.monotonic() if since is None else since
-        try:
-            yield
-        except StorageError:
-            raise
-        except Exception as exc:
-            if deadline.WATCHDOG.expired_since(started):
-                raise self._deadline_error(operation, bucket, key) from exc
-            raise translate(exc, bucket=bucket, key=key, operation=operation) from exc
-
-    def _deadline_error(
-        self, operation: str, bucket: str | None, key: str | None
-    ) -> ConnectionFailed:
-        cfg = self.config
-        bound = deadline.attempt_bound(cfg.connect_timeout, cfg.read_timeout)
-        return ConnectionFailed(
-            f"{operation}: the server answered too slowly: an attempt outlived its deadline "
-            f"({bound:g} s plus 1 s per 64 KiB moved; BUCKET_CONNECT_TIMEOUT + "
-            "BUCKET_READ_TIMEOUT) and the connection was closed",
-            code="DeadlineExceeded",
-            bucket=bucket,
-            key=key,
-        )
-
-    # ---------------------------------------------------------------- keys
-    def _key(self, key: str, bucket: str, argument: str = "key_name") -> str:
-        check_key(key, argument=argument, bucket=bucket)
-        full = self._prefix + key
-        if self._prefix:
-            check_key(full, argument=argument, bucket=bucket)
-        return full
-
-    def _unprefix(self, key: str) -> str:
-        return key[len(self._prefix) :] if self._prefix and key.startswith(self._prefix) else key
+    @property
+    def batch_delete_supported(self) -> bool:
+        """False once the server refused a batch delete for its checksum header (older
+        MinIO and Ceph): this store then deletes key by key."""
+        return self._batch_delete_ok
 
     # -------------------------------------------------------------- buckets
     def list_buckets(self) -> list[BucketInfo]:
         """Every bucket visible to these credentials, in the server's order."""
-        with self._translating("list_buckets"):
+        with self._conn.translating("list_buckets"):
             response = self.client.list_buckets()
         return [
             BucketInfo(name=b["Name"], created=b.get("CreationDate"))
@@ -380,7 +242,7 @@ class S3Store(S3BucketFeatures):
             kwargs["ObjectLockEnabledForBucket"] = True  # also turns versioning on
         if self.config.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.config.region}
-        with self._translating("create_bucket", bucket):
+        with self._conn.translating("create_bucket", bucket):
             self.client.create_bucket(**kwargs)
         log.debug("created bucket %s", bucket)
 
@@ -393,7 +255,7 @@ class S3Store(S3BucketFeatures):
         """
         check_bucket_name(bucket)
         try:
-            with self._translating("bucket_exists", bucket):
+            with self._conn.translating("bucket_exists", bucket):
                 self.client.head_bucket(Bucket=bucket)
         except NotFound:
             return False
@@ -413,13 +275,13 @@ class S3Store(S3BucketFeatures):
         check_bucket_name(bucket)
         if force:
             self._empty_bucket(bucket)
-        with self._translating("delete_bucket", bucket):
+        with self._conn.translating("delete_bucket", bucket):
             self.client.delete_bucket(Bucket=bucket)
         log.debug("deleted bucket %s", bucket)
 
     def _empty_bucket(self, bucket: str) -> None:
         client = self.client
-        with self._translating("delete_bucket", bucket):
+        with self._conn.translating("delete_bucket", bucket):
             uploads = client.get_paginator("list_multipart_uploads")
             for page in uploads.paginate(Bucket=bucket):
                 for upload in page.get("Uploads", []):
@@ -474,7 +336,7 @@ class S3Store(S3BucketFeatures):
                 than AWS S3 (nothing is written).
         """
         check_bucket_name(bucket)
-        full = self._key(key, bucket)
+        full = self._conn.key(key, bucket)
         options = options if options is not None else NO_OPTIONS
         settings = transfer if transfer is not None else TransferSettings()
         extra = s3_write_args(options, self.config, key=key)
@@ -498,7 +360,7 @@ class S3Store(S3BucketFeatures):
             return self._upload_once(
                 "put_object", bucket, key, full, stream, size, extra, progress, settings
             )
-        with self._translating("put_object", bucket, key):
+        with self._conn.translating("put_object", bucket, key):
             sent = self._transfers.upload(
                 stream,
                 bucket,
@@ -527,7 +389,7 @@ class S3Store(S3BucketFeatures):
             extra = {**extra, "IfNoneMatch": "*"}
         with (
             _write_once_conflict(write_once, bucket, key),
-            self._translating("put_object", bucket, key),
+            self._conn.translating("put_object", bucket, key),
         ):
             response = self.client.put_object(Bucket=bucket, Key=full, Body=body, **extra)
         if progress:
@@ -562,7 +424,7 @@ class S3Store(S3BucketFeatures):
                 than AWS S3 (refused before any request).
         """
         check_bucket_name(bucket)
-        full = self._key(key, bucket)
+        full = self._conn.key(key, bucket)
         source = readable_file(path)
         size = source.stat().st_size
         options = options if options is not None else NO_OPTIONS
@@ -576,7 +438,7 @@ class S3Store(S3BucketFeatures):
             return self._upload_once(
                 "upload_file", bucket, key, full, str(source), size, extra, progress, settings
             )
-        with self._translating("upload_file", bucket, key):
+        with self._conn.translating("upload_file", bucket, key):
             sent = self._transfers.upload(
                 str(source),
                 bucket,
@@ -612,14 +474,14 @@ class S3Store(S3BucketFeatures):
                 object read without its key (or with another key).
         """
         check_bucket_name(bucket)
-        full = self._key(key, bucket)
+        full = self._conn.key(key, bucket)
         check_range(start, end)
         kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
         kwargs.update(self._read_args(version_id, sse_customer_key))
         header = range_header(start, end)
         if header:
             kwargs["Range"] = header
-        with _sse_c_hint(bucket, key), self._translating("get_object", bucket, key):
+        with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
             response = self.client.get_object(**kwargs)
             return b"".join(self._body_chunks(response, kwargs, first=start or 0, end=end))
 
@@ -691,9 +553,9 @@ class S3Store(S3BucketFeatures):
         ``version_id`` and ``sse_customer_key`` as in ``get_object``.
         """
         check_bucket_name(bucket)
-        full = self._key(key, bucket)
+        full = self._conn.key(key, bucket)
         extra = self._read_args(version_id, sse_customer_key)
-        with _sse_c_hint(bucket, key), self._translating("open_object", bucket, key):
+        with _sse_c_hint(bucket, key), self._conn.translating("open_object", bucket, key):
             body = self.client.get_object(Bucket=bucket, Key=full, **extra)["Body"]
         return cast(IO[bytes], _TranslatingStream(body, self, bucket, key))
 
@@ -730,13 +592,13 @@ class S3Store(S3BucketFeatures):
             ObjectNotFound, BucketNotFound: nothing to download.
         """
         check_bucket_name(bucket)
-        full = self._key(key, bucket)
+        full = self._conn.key(key, bucket)
         target = writable_target(path)
         settings = TransferSettings(multipart_threshold, part_size, max_concurrency)
         extra = self._read_args(version_id, sse_customer_key)
         request = {"Bucket": bucket, "Key": full, **extra}
         threshold = settings.threshold(self.config)
-        with _sse_c_hint(bucket, key), self._translating("download_file", bucket, key):
+        with _sse_c_hint(bucket, key), self._conn.translating("download_file", bucket, key):
             try:
                 response = self.client.get_object(**request, Range=f"bytes=0-{threshold - 1}")
             except Exception as exc:  # an empty object has no byte 0: S3 answers 416
@@ -778,9 +640,9 @@ class S3Store(S3BucketFeatures):
         ``version_id`` and ``sse_customer_key`` as in ``get_object``.
         """
         check_bucket_name(bucket)
-        full = self._key(key, bucket)
+        full = self._conn.key(key, bucket)
         extra = self._read_args(version_id, sse_customer_key)
-        with _sse_c_hint(bucket, key), self._translating("head_object", bucket, key):
+        with _sse_c_hint(bucket, key), self._conn.translating("head_object", bucket, key):
             r = self.client.head_object(Bucket=bucket, Key=full, **extra)
         return ObjectInfo(
             bucket=bucket,
@@ -826,13 +688,13 @@ class S3Store(S3BucketFeatures):
             PermissionDenied: the version is locked (retention or legal hold).
         """
         check_bucket_name(bucket)
-        full = self._key(key, bucket)
+        full = self._conn.key(key, bucket)
         extra: dict[str, Any] = {}
         if version_id:
             extra["VersionId"] = version_id
         if bypass_governance:
             extra["BypassGovernanceRetention"] = True
-        with self._translating("delete_object", bucket, key):
+        with self._conn.translating("delete_object", bucket, key):
             self.client.delete_object(Bucket=bucket, Key=full, **extra)
 
     def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
@@ -854,14 +716,15 @@ class S3Store(S3BucketFeatures):
         iterator = iter(keys)
         while True:
             chunk = [
-                self._key(k, bucket, "keys") for k in itertools.islice(iterator, BATCH_DELETE_LIMIT)
+                self._conn.key(k, bucket, "keys")
+                for k in itertools.islice(iterator, BATCH_DELETE_LIMIT)
             ]
             if not chunk:
                 break
             done, failed = self._delete_batch(bucket, [{"Key": k} for k in chunk])
-            deleted.extend(self._unprefix(k) for k in done)
+            deleted.extend(self._conn.unprefix(k) for k in done)
             errors.extend(
-                DeleteError(key=self._unprefix(e.key), code=e.code, message=e.message)
+                DeleteError(key=self._conn.unprefix(e.key), code=e.code, message=e.message)
                 for e in failed
             )
         return DeleteResult(deleted=tuple(deleted), errors=tuple(errors))
@@ -881,7 +744,7 @@ class S3Store(S3BucketFeatures):
             return done + done_each, failed + failed_each
         if self._batch_delete_ok:
             try:
-                with self._translating("delete_objects", bucket):
+                with self._conn.translating("delete_objects", bucket):
                     response = self.client.delete_objects(
                         Bucket=bucket,
                         Delete={"Objects": targets, "Quiet": True},  # type: ignore[typeddict-item]
@@ -911,7 +774,7 @@ class S3Store(S3BucketFeatures):
         failures: list[DeleteError] = []
         for target in targets:
             try:
-                with self._translating("delete_object", bucket, target["Key"]):
+                with self._conn.translating("delete_object", bucket, target["Key"]):
                     self.client.delete_object(Bucket=bucket, **target)  # type: ignore[arg-type]
             except StorageError as exc:
                 if exc.code in ("NoSuchBucket",) or exc.status is None:
@@ -956,21 +819,21 @@ class S3Store(S3BucketFeatures):
         page_size: int,
     ) -> Iterator[ListEntry]:
         remaining = max_keys
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": self._prefix + prefix}
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": self._conn.prefix + prefix}
         if delimiter:
             kwargs["Delimiter"] = delimiter
         if start_after:
-            kwargs["StartAfter"] = self._prefix + start_after
+            kwargs["StartAfter"] = self._conn.prefix + start_after
         while remaining is None or remaining > 0:
             kwargs["MaxKeys"] = page_size if remaining is None else min(page_size, remaining)
-            with self._translating("list_objects", bucket):
+            with self._conn.translating("list_objects", bucket):
                 page = self.client.list_objects_v2(**kwargs)
             entries: list[tuple[str, ListEntry]] = [
                 (
                     o["Key"],
                     ObjectInfo(
                         bucket=bucket,
-                        key=self._unprefix(o["Key"]),
+                        key=self._conn.unprefix(o["Key"]),
                         size=int(o.get("Size", 0)),
                         etag=_etag(o.get("ETag")),
                         last_modified=o.get("LastModified"),
@@ -980,7 +843,7 @@ class S3Store(S3BucketFeatures):
                 for o in page.get("Contents", [])
             ]
             entries.extend(
-                (p["Prefix"], PrefixInfo(bucket=bucket, prefix=self._unprefix(p["Prefix"])))
+                (p["Prefix"], PrefixInfo(bucket=bucket, prefix=self._conn.unprefix(p["Prefix"])))
                 for p in page.get("CommonPrefixes", [])
             )
             if delimiter:  # objects and common prefixes come in two lists: merge them
@@ -1015,8 +878,8 @@ class S3Store(S3BucketFeatures):
         """
         check_bucket_name(src_bucket, argument="src_bucket")
         check_bucket_name(dst_bucket, argument="dst_bucket")
-        src_full = self._key(src_key, src_bucket, "src_key")
-        dst_full = self._key(dst_key, dst_bucket, "dst_key")
+        src_full = self._conn.key(src_key, src_bucket, "src_key")
+        dst_full = self._conn.key(dst_key, dst_bucket, "dst_key")
         kwargs: dict[str, Any] = {
             "Bucket": dst_bucket,
             "Key": dst_full,
@@ -1035,7 +898,7 @@ class S3Store(S3BucketFeatures):
                 or (source.content_type if source else None)
                 or guess_content_type(dst_key)
             )
-        with self._translating("copy_object", dst_bucket, dst_key):
+        with self._conn.translating("copy_object", dst_bucket, dst_key):
             response = self.client.copy_object(**kwargs)
         result = response.get("CopyObjectResult", {})
         return UploadResult(
@@ -1112,7 +975,7 @@ class S3Store(S3BucketFeatures):
         threshold = settings.threshold(self.config)
         if self._multipart_checks_if_none_match():
             if size is None and not isinstance(source, str):
-                with self._translating(operation, bucket, key):
+                with self._conn.translating(operation, bucket, key):
                     head, source = read_ahead(source, threshold)
                 if len(head) < threshold:
                     return self._put_small(
@@ -1120,7 +983,7 @@ class S3Store(S3BucketFeatures):
                     )
             with (
                 _write_once_conflict(True, bucket, key),
-                self._translating(operation, bucket, key),
+                self._conn.translating(operation, bucket, key),
                 self._maybe_write_once(bucket, full, True),
             ):
                 sent = self._transfers.upload(
@@ -1136,7 +999,7 @@ class S3Store(S3BucketFeatures):
         limit = _transfer.MAX_SINGLE_PUT  # read at call time (tests lower it)
         with contextlib.ExitStack() as cleanup:
             if size is None and not isinstance(source, str):
-                with self._translating(operation, bucket, key):
+                with self._conn.translating(operation, bucket, key):
                     source, size = spool(source, memory=threshold, limit=limit)
                 cleanup.callback(source.close)
             assert size is not None
@@ -1153,7 +1016,7 @@ class S3Store(S3BucketFeatures):
                 )
             with (
                 _write_once_conflict(True, bucket, key),
-                self._translating(operation, bucket, key),
+                self._conn.translating(operation, bucket, key),
             ):
                 sent = self._transfers.upload_once(
                     source, bucket, full, extra_args=extra, size=size, progress=progress
@@ -1199,46 +1062,6 @@ class S3Store(S3BucketFeatures):
             if (params.get("Bucket"), params.get("Key")) in self._write_once:
                 params["IfNoneMatch"] = "*"
 
-    # ------------------------------------------------------------ presigning
-    @property
-    def signing_client(self) -> Any:
-        """The client presigned URLs are signed with: the store's own, or one built
-        for ``public_url`` (same credentials and settings; it never sends a request)."""
-        if not self.config.public_url or self._injected:
-            return self.client
-        signer = self._signer
-        if signer is None:
-            client = self.client  # builds the session and botocore config
-            with self._lock:
-                signer = self._signer
-                if signer is None:
-                    with self._translating("presign"):
-                        session = self._session
-                        signer = self._signer = (
-                            session.client(
-                                "s3",
-                                endpoint_url=self.config.public_url,
-                                verify=self.config.verify_ssl,
-                                config=self._botocore_config,
-                            )
-                            if session is not None
-                            else client
-                        )
-        return signer
-
-    def _path_style_credentials(self, signer: Any) -> Any:
-        """Frozen credentials for ``presign.presign_path_style`` when it applies (a custom
-        path-style endpoint and a session we built), else None."""
-        if (
-            self._session is None
-            or self.config.is_aws
-            or self.config.effective_addressing_style != "path"
-            or not signer.meta.endpoint_url
-        ):
-            return None
-        credentials = self._session.get_credentials()
-        return None if credentials is None else credentials.get_frozen_credentials()
-
     def presign_url(
         self,
         bucket: str,
@@ -1264,7 +1087,7 @@ class S3Store(S3BucketFeatures):
             InvalidArgument: bad bucket, key, method or expiration (names ``expiration``).
         """
         check_bucket_name(bucket)
-        full = self._key(key, bucket)
+        full = self._conn.key(key, bucket)
         params: dict[str, Any] = {}
         verb = str(method).upper()
         if content_type is not None:
@@ -1275,9 +1098,9 @@ class S3Store(S3BucketFeatures):
             params["VersionId"] = version_id
         if download_name is not None:
             params["ResponseContentDisposition"] = presign.content_disposition(download_name)
-        with self._translating("presign_url", bucket, key):
-            signer = self.signing_client
-            credentials = self._path_style_credentials(signer)
+        with self._conn.translating("presign_url", bucket, key):
+            signer = self._conn.signing_client
+            credentials = self._conn.path_style_credentials(signer)
             if credentials is not None:
                 url = presign.presign_path_style(
                     signer.meta.endpoint_url,
@@ -1317,11 +1140,11 @@ class S3Store(S3BucketFeatures):
             InvalidArgument: bad bucket, key, expiration or conditions.
         """
         check_bucket_name(bucket)
-        full = self._key(key, bucket)
-        full_prefix = None if key_prefix is None else self._prefix + key_prefix
-        with self._translating("presign_post", bucket, key):
+        full = self._conn.key(key, bucket)
+        full_prefix = None if key_prefix is None else self._conn.prefix + key_prefix
+        with self._conn.translating("presign_post", bucket, key):
             return presign.presign_post(
-                self.signing_client,
+                self._conn.signing_client,
                 bucket,
                 full,
                 expiration=expiration,
@@ -1449,7 +1272,7 @@ class _TranslatingStream:
     def read(self, amt: int | None = None) -> bytes:
         read_timeout = self._store.config.read_timeout
         with (
-            self._store._translating("read", self._bucket, self._key, since=self._opened),
+            self._store._conn.translating("read", self._bucket, self._key, since=self._opened),
             deadline.reading(self._connection, amt, read_timeout=read_timeout),
         ):
             return cast(bytes, self._body.read(amt))
@@ -1472,28 +1295,6 @@ class _TranslatingStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-SMALL_BODY = 1024 * 1024
-"""Bodies up to this size go without ``Expect: 100-continue`` (see ``_no_expect...``)."""
-
-
-def _no_expect_for_small_bodies(params: dict[str, Any], model: Any = None, **_: Any) -> None:
-    """Drop botocore's ``Expect: 100-continue`` from PUTs of at most ``SMALL_BODY`` bytes.
-
-    botocore asks every file-like body to wait for ``100 Continue`` and, when the server
-    says nothing, waits 1 s before sending the body anyway: against a slow or stalled
-    server each attempt of a small PUT costs a second more, for no gain (sending a small
-    body the server may refuse costs less than the round trip). Larger bodies keep it.
-    """
-    headers = params.get("headers") or {}
-    if "Expect" not in headers or getattr(model, "name", None) not in ("PutObject", "UploadPart"):
-        return
-    from botocore.utils import determine_content_length
-
-    size = determine_content_length(params.get("body"))
-    if size is not None and size <= SMALL_BODY:
-        del headers["Expect"]
 
 
 def _etag(value: str | None) -> str | None:

@@ -16,7 +16,6 @@ from backend.src.libs.bucket import (
     BucketNotEmpty,
     BucketNotFound,
     InvalidArgument,
-    NotFound,
     ObjectInfo,
     ObjectNotFound,
     PrefixInfo,
@@ -240,7 +239,9 @@ def test_exists(any_store: StoreCase) -> None:
 
 
 def test_missing_bucket_errors(any_store: StoreCase) -> None:
-    """Object calls on a missing bucket raise NotFound (BucketNotFound for put, get, list)."""
+    """Object calls on a missing bucket raise BucketNotFound (put, get, list, head: S3's
+    bare HEAD 404 is told apart from a missing key); a missing key in a present bucket is
+    ObjectNotFound on head."""
     s = any_store.store
     missing = unique_bucket_name("nx")
     with pytest.raises(BucketNotFound):
@@ -249,8 +250,12 @@ def test_missing_bucket_errors(any_store: StoreCase) -> None:
         s.get_object(missing, "k")
     with pytest.raises(BucketNotFound):
         list(s.list_objects(missing))
-    with pytest.raises(NotFound):
+    with pytest.raises(BucketNotFound) as caught:
         s.head_object(missing, "k")
+    assert caught.value.code == "NoSuchBucket"
+    with pytest.raises(ObjectNotFound) as missing_key:
+        s.head_object(any_store.bucket, "no-such-key")
+    assert missing_key.value.code == "NoSuchKey"
 
 
 # ---------------------------------------------------------------------- delete

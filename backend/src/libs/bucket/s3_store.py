@@ -38,10 +38,12 @@ from backend.src.libs.bucket.config import (
 from backend.src.libs.bucket.errors import (
     AlreadyExists,
     AuthenticationFailed,
+    BucketNotFound,
     Conflict,
     InvalidArgument,
     NotFound,
     NotSupported,
+    ObjectNotFound,
     PermissionDenied,
     StorageError,
     translate,
@@ -638,7 +640,33 @@ class S3Store(S3BucketFeatures):
         """The object's size, ETag, dates, content type, storage class and user metadata.
 
         ``version_id`` and ``sse_customer_key`` as in ``get_object``.
+
+        Raises:
+            ObjectNotFound: no such key (or version).
+            BucketNotFound: no such bucket. S3 answers a HEAD of either with a bare 404
+                (a HEAD response has no body to carry ``NoSuchKey`` / ``NoSuchBucket``),
+                so a 404 costs one HeadBucket more, to name what is missing as
+                ``get_object`` and the local store do.
         """
+        try:
+            return self._head(bucket, key, version_id=version_id, sse_customer_key=sse_customer_key)
+        except ObjectNotFound as exc:
+            if not self.bucket_exists(bucket):
+                raise BucketNotFound(
+                    "head_object failed: the bucket does not exist", bucket=bucket, status=404
+                ) from exc
+            raise
+
+    def _head(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        sse_customer_key: str | bytes | None = None,
+    ) -> ObjectInfo:
+        """One HeadObject: ``head_object`` without naming a missing bucket (a bare 404
+        is ``ObjectNotFound``)."""
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
         extra = self._read_args(version_id, sse_customer_key)
@@ -657,14 +685,13 @@ class S3Store(S3BucketFeatures):
         )
 
     def object_exists(self, bucket: str, key: str) -> bool:
-        """True if ``key`` exists.
+        """True if ``key`` exists (one HeadObject).
 
-        Raises:
-            BucketNotFound: the bucket itself does not exist (S3 says so on HEAD only as
-                a bare 404, so this is reported as False).
+        A missing bucket reads as False too: S3 says so on HEAD only as a bare 404, and
+        telling the two apart would cost a second request on every miss.
         """
         try:
-            self.head_object(bucket, key)
+            self._head(bucket, key)
         except NotFound:
             return False
         return True

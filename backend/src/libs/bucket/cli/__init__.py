@@ -16,7 +16,7 @@ Secrets never reach the output: every line printed goes through ``redact.scrub``
 Modules: ``app`` (main, errors to exit statuses), ``parsing`` (addresses and the
 argparse grammar), ``context`` (settings and stores), ``output`` (text, JSON, progress),
 ``commands/`` (one module per group), ``doctor`` with ``doctor_checks`` and
-``doctor_scratch``, ``store_fixes`` (work-arounds that belong in a store), ``status``
+``doctor_scratch``, ``status``
 (exit statuses, ``CliError``).
 """
 

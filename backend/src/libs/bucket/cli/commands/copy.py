@@ -11,7 +11,6 @@ from backend.src.libs.bucket import batch
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import Remote, folder, parse_remote, target_key
 from backend.src.libs.bucket.cli.status import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, PROG, CliError
-from backend.src.libs.bucket.cli.store_fixes import head_naming_what_is_missing
 from backend.src.libs.bucket.store import ObjectInfo
 
 Done = list[dict[str, object]]
@@ -70,7 +69,7 @@ def _download(ctx: Context, src: str, s: Remote, dst: str, done: Done) -> None:
     if target.is_dir() or dst.endswith(("/", os.sep)):
         target = target / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    info = head_naming_what_is_missing(store, s.bucket, s.key)
+    info = store.head_object(s.bucket, s.key)
     with ctx.progress(name, info.size) as bar:
         size = store.download_file(s.bucket, s.key, str(target), progress=bar)
     done.append({"source": src, "destination": str(target), "bytes": size})

@@ -10,7 +10,6 @@ from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.output import when
 from backend.src.libs.bucket.cli.parsing import Remote, require_remote
 from backend.src.libs.bucket.cli.status import EXIT_OK, EXIT_USAGE, PROG, CliError
-from backend.src.libs.bucket.cli.store_fixes import head_naming_what_is_missing
 from backend.src.libs.bucket.store import ObjectInfo, ObjectStore, PrefixInfo
 
 
@@ -57,7 +56,7 @@ def cmd_ls(ctx: Context) -> int:
 def cmd_stat(ctx: Context) -> int:
     """An object's properties and user metadata."""
     remote = require_remote(ctx.args.path, key=True)
-    info = head_naming_what_is_missing(ctx.store, remote.bucket, remote.key)
+    info = ctx.store.head_object(remote.bucket, remote.key)
     doc = {
         "bucket": info.bucket,
         "key": info.key,
@@ -116,7 +115,7 @@ def cmd_presign(ctx: Context) -> int:
 def _rm_one(ctx: Context, store: ObjectStore, remote: Remote) -> int:
     if not remote.key:
         raise CliError("rm needs a key (or -r --force for a prefix)", EXIT_USAGE)
-    head_naming_what_is_missing(store, remote.bucket, remote.key)  # a missing key is an error
+    store.head_object(remote.bucket, remote.key)  # a missing key is an error
     store.delete_object(remote.bucket, remote.key)
     if ctx.json:
         ctx.emit({"deleted": [remote.key], "errors": []})

@@ -10,8 +10,7 @@ Key rules differ per store (documented in ``validation.check_key`` and
 so ``../x``, ``/abs``, control characters and backslashes are legal keys there; the local
 store refuses those four kinds. The ``KEYS_PER_STORE`` table checks both sides.
 
-The CLI (``backend/src/libs/bucket/cli.py``) does not exist yet: CLI cases are left for
-when it lands.
+The CLI's bad input (addresses, options, exit statuses) is checked in ``tests/cli/``.
 """
 
 from __future__ import annotations

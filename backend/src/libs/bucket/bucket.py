@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Protocol, TypedDict, TypeVar
 
 from backend.src.libs.bucket import batch
 from backend.src.libs.bucket.batch import ItemResult
@@ -73,6 +73,29 @@ if TYPE_CHECKING:
     from backend.src.libs.bucket.presign import PresignedPost
 
 T = TypeVar("T")
+
+
+class BucketFile(TypedDict):
+    """``Bucket.get_bucket_file``'s dict: the seed's ``file_path`` and ``file_size`` beside
+    the core's ``key`` and ``size`` (both kept: callers of either vocabulary read it)."""
+
+    bucket: str
+    file_path: str
+    key: str
+    file_size: int
+    size: int
+    etag: str | None
+    last_modified: datetime | None
+    content_type: str | None
+    metadata: dict[str, str]
+    storage_class: str | None
+    version_id: str | None
+
+
+class _WriteArguments(Protocol):
+    """``WriteOptions.from_arguments`` with every argument but ``config`` bound."""
+
+    def __call__(self, *, config: BucketConfig | None) -> WriteOptions: ...
 
 
 class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalClass):
@@ -462,8 +485,9 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
         options = _given(version_id=version_id, sse_customer_key=sse_customer_key)
         return self._call(
             "download_stream",
+            # start and end spelt out (the whole object): options holds no range
             lambda: self._optioned("get_object", options).get_object(
-                bucket_name, key_name, **options
+                bucket_name, key_name, start=None, end=None, **options
             ),
         )
 
@@ -616,7 +640,7 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
         *,
         version_id: str | None = None,
         sse_customer_key: str | bytes | None = None,
-    ) -> dict[str, Any] | int:
+    ) -> BucketFile | int:
         """The object's properties as a dict (``file_path``, ``file_size``, ``etag``,
         ``last_modified``, ``content_type``, ``metadata``...), or ``error``."""
         info = self.get_file_info(
@@ -772,7 +796,7 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
     def _for_write(
         self,
         operation: str,
-        arguments: Callable[..., WriteOptions],
+        arguments: _WriteArguments,
         settings: tuple[int | None, int | None, int | None],
     ) -> tuple[ObjectStore, WriteOptions, TransferSettings]:
         """The store, a write's ``WriteOptions`` (built by ``arguments``, a partial
@@ -790,7 +814,7 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
         check_write(store, operation, options, transfer)
         return store, options, transfer
 
-    def _optioned(self, operation: str, options: Mapping[str, Any]) -> ObjectStore:
+    def _optioned(self, operation: str, options: Mapping[str, object]) -> ObjectStore:
         """The store, once it declares every one of ``options`` for ``operation``.
 
         Raises:
@@ -1061,12 +1085,12 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
         )
 
 
-def _given(**options: Any) -> dict[str, Any]:
+def _given(**options: object) -> dict[str, object]:
     """The options that were given (not None), to pass on to the store."""
     return {name: value for name, value in options.items() if value is not None}
 
 
-def _file_dict(info: ObjectInfo) -> dict[str, Any]:
+def _file_dict(info: ObjectInfo) -> BucketFile:
     """The seed's ``get_bucket_file`` shape: ``file_path`` and ``file_size`` beside the
     core's ``key`` and ``size`` (both kept: callers of either vocabulary read it)."""
     return {

@@ -17,7 +17,7 @@ settings) and refuses the undeclared ones, in the same words.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from backend.src.libs.bucket.errors import NotSupported
 
@@ -258,7 +258,7 @@ def not_supported(store: object, what: str) -> NotSupported:
     return NotSupported(f"{what} is not supported by {type(store).__name__}", code="NotSupported")
 
 
-def _missing(store: object, operation: str, capability: type[Any]) -> NotSupported:
+def _missing(store: object, operation: str, capability: type[object]) -> NotSupported:
     return not_supported(store, f"{operation} ({capability.__name__} capability)")
 
 

@@ -72,7 +72,7 @@ import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import IO, TYPE_CHECKING, ClassVar, NamedTuple, TypedDict
 
 from backend.src.libs.bucket.bucket_admin import EnsureReport, EnsureStep
 from backend.src.libs.bucket.capabilities import check_write
@@ -121,6 +121,9 @@ from backend.src.libs.bucket.validation import (
 )
 
 if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+    from backend.src.libs.bucket.bucket_admin import LifecycleRule
     from backend.src.libs.bucket.options import WriteOptions
     from backend.src.libs.bucket.presign import PresignedPost
     from backend.src.libs.bucket.transfer import TransferSettings
@@ -893,7 +896,7 @@ class LocalStore:
         )
 
     # --------------------------------------------------------------- reading
-    def _open(self, bucket: str, key: str, operation: str) -> tuple[IO[bytes], dict[str, Any]]:
+    def _open(self, bucket: str, key: str, operation: str) -> tuple[IO[bytes], _Properties]:
         """Open the object's file and read its properties; the caller closes the file."""
         check_bucket_name(bucket)
         full = self._full_key(key, bucket)
@@ -1486,7 +1489,7 @@ class LocalStore:
         *,
         versioning: bool | None = None,
         encryption: str | None = None,
-        lifecycle: Sequence[Any] | bool | None = None,
+        lifecycle: Sequence[LifecycleRule] | bool | None = None,
         object_lock: bool | None = None,
     ) -> EnsureReport:
         """Create the bucket if it is missing (as ``S3Store.ensure_bucket``).
@@ -1615,12 +1618,23 @@ def _close(fds: Iterable[int]) -> None:
             os.close(fd)
 
 
-def _trailer(header: Mapping[str, Any]) -> bytes:
+class _Properties(TypedDict):
+    """An object's properties as its file's trailer holds them, checked by
+    ``_check_header`` (the last three may be absent from an older trailer: None)."""
+
+    size: int
+    etag: str
+    last_modified: float | None
+    metadata: dict[str, str] | None
+    content_type: str | None
+
+
+def _trailer(header: Mapping[str, object]) -> bytes:
     raw = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
     return raw + _TRAILER.pack(len(raw), MAGIC)
 
 
-def _read_trailer(handle: IO[bytes]) -> dict[str, Any]:
+def _read_trailer(handle: IO[bytes]) -> _Properties:
     """Read the properties from the end of an object file; leaves the file at offset 0.
 
     Raises:
@@ -1667,7 +1681,7 @@ _FIRST_STAMP = datetime(1, 1, 1, 0, 0, 1, tzinfo=UTC).timestamp()
 _LAST_STAMP = datetime(9999, 12, 31, 23, 59, 58, tzinfo=UTC).timestamp()
 
 # what a trailer's fields must be for ``_info`` and the readers to use them as they are
-_FIELD_CHECKS: tuple[tuple[str, str, Any], ...] = (
+_FIELD_CHECKS: tuple[tuple[str, str, Callable[[object], bool]], ...] = (
     ("etag", "no ETag", lambda v: isinstance(v, str) and v != ""),
     ("last_modified", "a bad last-modified time", _is_timestamp),
     ("metadata", "bad user metadata", lambda v: v is None or _is_text_map(v)),
@@ -1675,7 +1689,7 @@ _FIELD_CHECKS: tuple[tuple[str, str, Any], ...] = (
 )
 
 
-def _check_header(header: object, data_size: int) -> dict[str, Any]:
+def _check_header(header: object, data_size: int) -> _Properties:
     """The trailer's properties, checked: a JSON object whose ``size`` is the data's,
     with a non-empty ``etag``, a representable ``last_modified``, ``metadata`` mapping
     text to text and a text ``content_type`` (the last three may be absent).
@@ -1691,10 +1705,16 @@ def _check_header(header: object, data_size: int) -> dict[str, Any]:
     for field, problem, valid in _FIELD_CHECKS:
         if not valid(header.get(field)):
             raise IntegrityError(f"the object file's trailer has {problem} ({field})")
-    return header
+    return {
+        "size": size,
+        "etag": header["etag"],
+        "last_modified": header.get("last_modified"),
+        "metadata": header.get("metadata"),
+        "content_type": header.get("content_type"),
+    }
 
 
-def _info(bucket: str, key: str, header: Mapping[str, Any], *, full: bool) -> ObjectInfo:
+def _info(bucket: str, key: str, header: _Properties, *, full: bool) -> ObjectInfo:
     stamp = float(header.get("last_modified") or 0.0)
     modified = datetime.fromtimestamp(round(stamp, 3), tz=UTC)
     return ObjectInfo(
@@ -1742,7 +1762,7 @@ class _Slice(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         view = memoryview(buffer).cast("B")
         want = min(len(view), self._size - self._pos)
         if want <= 0:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict, cast
 
 from backend.src.libs.bucket import redact
 from backend.src.libs.bucket.bucket_admin import (
@@ -47,6 +47,12 @@ from backend.src.libs.bucket.localfiles import guess_content_type
 from backend.src.libs.bucket.validation import check_metadata
 
 if TYPE_CHECKING:
+    from types_boto3_s3.literals import (
+        ObjectLockLegalHoldStatusType,
+        ServerSideEncryptionType,
+        StorageClassType,
+    )
+
     from backend.src.libs.bucket.bucket_admin import LockMode
     from backend.src.libs.bucket.config import BucketConfig
 
@@ -340,23 +346,56 @@ def encryption_in_force(encryption: Encryption | None, config: BucketConfig) -> 
     return encryption
 
 
-def s3_write_args(options: WriteOptions, config: BucketConfig, *, key: str) -> dict[str, Any]:
+class SseCArgs(TypedDict):
+    """boto3's arguments of an SSE-C key (on writes and on reads)."""
+
+    SSECustomerAlgorithm: str
+    SSECustomerKey: str | bytes
+
+
+class EncryptionArgs(TypedDict, total=False):
+    """boto3's arguments of one ``Encryption`` (``encryption_args``)."""
+
+    ServerSideEncryption: ServerSideEncryptionType
+    SSEKMSKeyId: str
+    SSECustomerAlgorithm: str
+    SSECustomerKey: str | bytes
+
+
+class WriteArgs(EncryptionArgs, total=False):
+    """boto3's ``ExtraArgs`` of a write (``s3_write_args``): the keys PutObject and
+    CreateMultipartUpload share; ``IfNoneMatch`` is added by the store on the request
+    that creates the object."""
+
+    ContentType: str
+    Metadata: dict[str, str]
+    StorageClass: StorageClassType
+    Tagging: str
+    ObjectLockMode: LockMode
+    ObjectLockRetainUntilDate: datetime
+    ObjectLockLegalHoldStatus: ObjectLockLegalHoldStatusType
+    IfNoneMatch: str
+
+
+def s3_write_args(options: WriteOptions, config: BucketConfig, *, key: str) -> WriteArgs:
     """boto3's ``ExtraArgs`` of a write (PutObject, CreateMultipartUpload): content type
     (guessed from ``key`` when not given), metadata, encryption (``encryption_in_force``),
     storage class (default ``BUCKET_STORAGE_CLASS``), tags and object lock. The put mode
     is not among them: the store sends ``If-None-Match`` on the request that creates
     the object. An SSE-C key is registered with ``redact`` (never logged)."""
-    args: dict[str, Any] = {"ContentType": options.content_type or guess_content_type(key)}
+    args: WriteArgs = {"ContentType": options.content_type or guess_content_type(key)}
     if options.metadata:
         args["Metadata"] = dict(options.metadata)
     encryption = encryption_in_force(options.encryption, config)
     if encryption is not None:
-        args.update(encryption_args(encryption))
+        args = {**args, **encryption_args(encryption)}
     storage_class = (
         options.storage_class if options.storage_class is not None else config.storage_class
     )
     if storage_class is not None:
-        args["StorageClass"] = storage_class
+        # checked against config.STORAGE_CLASSES (S3's names) when the options or the
+        # settings were built; the str is one of the stubs' literals
+        args["StorageClass"] = cast("StorageClassType", storage_class)
     if options.tags:
         args["Tagging"] = tagging_header(options.tags)
     if options.retention is not None:
@@ -367,18 +406,28 @@ def s3_write_args(options: WriteOptions, config: BucketConfig, *, key: str) -> d
     return args
 
 
-def encryption_args(encryption: Encryption) -> dict[str, Any]:
-    """boto3's arguments for ``encryption`` (an SSE-C key also on reads: botocore
-    base64-encodes it and adds its MD5 itself)."""
+def encryption_args(encryption: Encryption) -> EncryptionArgs:
+    """boto3's arguments for ``encryption`` (an SSE-C key also on reads, see
+    ``sse_c_args``)."""
     if isinstance(encryption, SseC):
-        redact.register(encryption.key)
-        redact.register(encryption.raw)
-        return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": encryption.raw}
+        sse_c = sse_c_args(encryption)
+        return {
+            "SSECustomerAlgorithm": sse_c["SSECustomerAlgorithm"],
+            "SSECustomerKey": sse_c["SSECustomerKey"],
+        }
     if isinstance(encryption, SseKms):
         if encryption.key_id:
             return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": encryption.key_id}
         return {"ServerSideEncryption": "aws:kms"}
     return {"ServerSideEncryption": "AES256"}
+
+
+def sse_c_args(encryption: SseC) -> SseCArgs:
+    """boto3's arguments for an SSE-C key, on writes and reads (botocore base64-encodes
+    the key and adds its MD5 itself); the key is registered with ``redact``."""
+    redact.register(encryption.key)
+    redact.register(encryption.raw)
+    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": encryption.raw}
 
 
 NO_OPTIONS = WriteOptions()
@@ -390,13 +439,17 @@ __all__ = [
     "TRANSFER_OPTION_NAMES",
     "WRITE_OPTION_NAMES",
     "Encryption",
+    "EncryptionArgs",
     "PutMode",
     "SseC",
+    "SseCArgs",
     "SseKms",
     "SseS3",
+    "WriteArgs",
     "WriteOptions",
     "default_encryption",
     "encryption_args",
     "encryption_in_force",
     "s3_write_args",
+    "sse_c_args",
 ]

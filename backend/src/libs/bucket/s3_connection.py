@@ -17,8 +17,8 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, MutableMapping
+from typing import TYPE_CHECKING, Literal, cast
 
 from backend.src.libs.bucket import deadline, redact
 from backend.src.libs.bucket.config import BucketConfig, sse_customer_key_bytes
@@ -26,6 +26,9 @@ from backend.src.libs.bucket.errors import ConfigError, ConnectionFailed, Storag
 from backend.src.libs.bucket.validation import check_key
 
 if TYPE_CHECKING:
+    from boto3.session import Session
+    from botocore.config import Config
+    from botocore.credentials import ReadOnlyCredentials
     from types_boto3_s3.client import S3Client
 
 log = logging.getLogger("bucket.s3")
@@ -41,16 +44,18 @@ class S3Connection:
         sts_client: the STS client used for ``role_arn`` (tests pass a stubbed one).
     """
 
-    def __init__(self, config: BucketConfig, *, client: Any = None, sts_client: Any = None) -> None:
+    def __init__(
+        self, config: BucketConfig, *, client: S3Client | None = None, sts_client: object = None
+    ) -> None:
         self.config = config
         self.prefix = config.key_prefix  # the prefix is a folder: "a" stores "a/k"
         self._client: S3Client | None = client
         self._injected = client is not None
         self._lock = threading.Lock()
         self._sts_client = sts_client
-        self._session: Any = None
-        self._botocore_config: Any = None
-        self._signer: Any = None
+        self._session: Session | None = None
+        self._botocore_config: Config | None = None
+        self._signer: S3Client | None = None
 
     @property
     def injected(self) -> bool:
@@ -87,20 +92,26 @@ class S3Connection:
             effective = cfg
             if cfg.endpoint_url is None:
                 effective = cfg.replace(endpoint_url=configured_endpoint(session))
-            checksum = effective.effective_checksum_mode
-            settings_: dict[str, Any] = {
-                "region_name": cfg.region,
-                "signature_version": cfg.signature_version,
-                "s3": {"addressing_style": effective.effective_addressing_style},
-                "retries": {"total_max_attempts": cfg.max_retries + 1, "mode": cfg.retry_mode},
-                "connect_timeout": cfg.connect_timeout,
-                "read_timeout": cfg.read_timeout,
-                "max_pool_connections": cfg.pool_size,
-                "request_checksum_calculation": checksum,
-                "response_checksum_validation": checksum,
-                "user_agent_extra": "bucket",
-            }
-            botocore_config = Config(**settings_)
+            # BucketConfig validated both choices; its effective_* properties widen them to
+            # str, botocore's stubs want the literals back
+            addressing = cast(
+                "Literal['auto', 'virtual', 'path']", effective.effective_addressing_style
+            )
+            checksum = cast(
+                "Literal['when_supported', 'when_required']", effective.effective_checksum_mode
+            )
+            botocore_config = Config(
+                region_name=cfg.region,
+                signature_version=cfg.signature_version,
+                s3={"addressing_style": addressing},
+                retries={"total_max_attempts": cfg.max_retries + 1, "mode": cfg.retry_mode},
+                connect_timeout=cfg.connect_timeout,
+                read_timeout=cfg.read_timeout,
+                max_pool_connections=cfg.pool_size,
+                request_checksum_calculation=checksum,
+                response_checksum_validation=checksum,
+                user_agent_extra="bucket",
+            )
             client = session.client(
                 "s3",
                 endpoint_url=cfg.endpoint_url,
@@ -208,7 +219,7 @@ class S3Connection:
         return key[len(self.prefix) :] if self.prefix and key.startswith(self.prefix) else key
 
     @property
-    def signing_client(self) -> Any:
+    def signing_client(self) -> S3Client:
         """The client presigned URLs are signed with: the store's own, or one built
         for ``public_url`` (same credentials and settings; it never sends a request)."""
         if not self.config.public_url or self._injected:
@@ -233,7 +244,7 @@ class S3Connection:
                         )
         return signer
 
-    def path_style_credentials(self, signer: Any) -> Any:
+    def path_style_credentials(self, signer: S3Client) -> ReadOnlyCredentials | None:
         """Frozen credentials for ``presign.presign_path_style`` when it applies (a custom
         path-style endpoint and a session we built), else None."""
         if (
@@ -251,7 +262,9 @@ SMALL_BODY = 1024 * 1024
 """Bodies up to this size go without ``Expect: 100-continue`` (see ``_no_expect...``)."""
 
 
-def _no_expect_for_small_bodies(params: dict[str, Any], model: Any = None, **_: Any) -> None:
+def _no_expect_for_small_bodies(
+    params: dict[str, object], model: object = None, **_: object
+) -> None:
     """Drop botocore's ``Expect: 100-continue`` from PUTs of at most ``SMALL_BODY`` bytes.
 
     botocore asks every file-like body to wait for ``100 Continue`` and, when the server
@@ -260,7 +273,11 @@ def _no_expect_for_small_bodies(params: dict[str, Any], model: Any = None, **_: 
     body the server may refuse costs less than the round trip). Larger bodies keep it.
     """
     headers = params.get("headers") or {}
-    if "Expect" not in headers or getattr(model, "name", None) not in ("PutObject", "UploadPart"):
+    if (
+        not isinstance(headers, MutableMapping)
+        or "Expect" not in headers
+        or getattr(model, "name", None) not in ("PutObject", "UploadPart")
+    ):
         return
     from botocore.utils import determine_content_length
 

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
+from typing import IO, TYPE_CHECKING, ClassVar, Protocol, cast
 from urllib.parse import urlsplit
 
 from backend.src.libs.bucket import deadline, presign
@@ -60,9 +60,10 @@ from backend.src.libs.bucket.options import (
     TRANSFER_OPTION_NAMES,
     WRITE_OPTION_NAMES,
     SseC,
+    WriteArgs,
     WriteOptions,
-    encryption_args,
     s3_write_args,
+    sse_c_args,
 )
 from backend.src.libs.bucket.s3_connection import S3Connection
 from backend.src.libs.bucket.store import (
@@ -96,6 +97,17 @@ from backend.src.libs.bucket.validation import (
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
+    from types_boto3_s3.literals import BucketLocationConstraintType
+    from types_boto3_s3.type_defs import (
+        CopyObjectRequestTypeDef,
+        CreateBucketRequestTypeDef,
+        DeleteMarkerEntryTypeDef,
+        DeleteObjectRequestTypeDef,
+        GetObjectOutputTypeDef,
+        GetObjectRequestTypeDef,
+        ListObjectsV2RequestTypeDef,
+        ObjectVersionTypeDef,
+    )
 
 log = logging.getLogger("bucket.s3")
 
@@ -145,7 +157,11 @@ class S3Store(S3BucketFeatures):
     """The keyword options each operation takes beyond ``ObjectStore`` (``DeclaresOptions``)."""
 
     def __init__(
-        self, config: BucketConfig | None = None, *, client: Any = None, sts_client: Any = None
+        self,
+        config: BucketConfig | None = None,
+        *,
+        client: S3Client | None = None,
+        sts_client: object = None,
     ) -> None:
         self._conn = S3Connection(
             config if config is not None else BucketConfig.from_env(),
@@ -239,11 +255,13 @@ class S3Store(S3BucketFeatures):
     def _create_bucket(self, bucket: str, *, object_lock: bool) -> None:
         """One CreateBucket with the region rule (no ``LocationConstraint`` in
         us-east-1). Raises ``AlreadyExists`` for a bucket already yours too."""
-        kwargs: dict[str, Any] = {"Bucket": bucket}
+        kwargs: CreateBucketRequestTypeDef = {"Bucket": bucket}
         if object_lock:
             kwargs["ObjectLockEnabledForBucket"] = True  # also turns versioning on
         if self.config.region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.config.region}
+            # any region name the server knows (Ceph zonegroups too), not only AWS's
+            region = cast("BucketLocationConstraintType", self.config.region)
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
         with self._conn.translating("create_bucket", bucket):
             self.client.create_bucket(**kwargs)
         log.debug("created bucket %s", bucket)
@@ -292,7 +310,7 @@ class S3Store(S3BucketFeatures):
                     )
             versions = client.get_paginator("list_object_versions")
             for version_page in versions.paginate(Bucket=bucket):
-                entries: list[Any] = [
+                entries: list[ObjectVersionTypeDef | DeleteMarkerEntryTypeDef] = [
                     *version_page.get("Versions", []),
                     *version_page.get("DeleteMarkers", []),
                 ]
@@ -367,7 +385,7 @@ class S3Store(S3BucketFeatures):
                 stream,
                 bucket,
                 full,
-                extra_args=extra,
+                extra_args=dict(extra),
                 size=size,
                 progress=progress,
                 settings=settings,
@@ -381,7 +399,7 @@ class S3Store(S3BucketFeatures):
         full: str,
         body: bytes | IO[bytes],
         size: int,
-        extra: dict[str, Any],
+        extra: WriteArgs,
         progress: ProgressCallback | None,
         write_once: bool = False,
     ) -> UploadResult:
@@ -445,7 +463,7 @@ class S3Store(S3BucketFeatures):
                 str(source),
                 bucket,
                 full,
-                extra_args=extra,
+                extra_args=dict(extra),
                 size=size,
                 progress=progress,
                 settings=settings,
@@ -478,8 +496,7 @@ class S3Store(S3BucketFeatures):
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
         check_range(start, end)
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": full}
-        kwargs.update(self._read_args(version_id, sse_customer_key))
+        kwargs = self._read_request(bucket, full, version_id, sse_customer_key)
         header = range_header(start, end)
         if header:
             kwargs["Range"] = header
@@ -488,7 +505,12 @@ class S3Store(S3BucketFeatures):
             return b"".join(self._body_chunks(response, kwargs, first=start or 0, end=end))
 
     def _body_chunks(
-        self, response: Any, request: dict[str, Any], *, first: int, end: int | None
+        self,
+        response: GetObjectOutputTypeDef,
+        request: GetObjectRequestTypeDef,
+        *,
+        first: int,
+        end: int | None,
     ) -> Iterator[bytes]:
         """Yield a GET's body in 1 MiB chunks, and close it.
 
@@ -537,7 +559,8 @@ class S3Store(S3BucketFeatures):
                 log.debug("body dropped after %d bytes; resuming (%d)", received, resumes)
                 tail = f"bytes={first + received}-{'' if end is None else end}"
                 body.close()
-                body = self.client.get_object(**{**request, "Range": tail, "IfMatch": etag})["Body"]
+                rest: GetObjectRequestTypeDef = {**request, "Range": tail, "IfMatch": etag}
+                body = self.client.get_object(**rest)["Body"]
         finally:
             body.close()
 
@@ -556,9 +579,9 @@ class S3Store(S3BucketFeatures):
         """
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
-        extra = self._read_args(version_id, sse_customer_key)
+        request = self._read_request(bucket, full, version_id, sse_customer_key)
         with _sse_c_hint(bucket, key), self._conn.translating("open_object", bucket, key):
-            body = self.client.get_object(Bucket=bucket, Key=full, **extra)["Body"]
+            body = self.client.get_object(**request)["Body"]
         return cast(IO[bytes], _TranslatingStream(body, self, bucket, key))
 
     def download_file(
@@ -597,12 +620,12 @@ class S3Store(S3BucketFeatures):
         full = self._conn.key(key, bucket)
         target = writable_target(path)
         settings = TransferSettings(multipart_threshold, part_size, max_concurrency)
-        extra = self._read_args(version_id, sse_customer_key)
-        request = {"Bucket": bucket, "Key": full, **extra}
+        request = self._read_request(bucket, full, version_id, sse_customer_key)
         threshold = settings.threshold(self.config)
         with _sse_c_hint(bucket, key), self._conn.translating("download_file", bucket, key):
             try:
-                response = self.client.get_object(**request, Range=f"bytes=0-{threshold - 1}")
+                head: GetObjectRequestTypeDef = {**request, "Range": f"bytes=0-{threshold - 1}"}
+                response = self.client.get_object(**head)
             except Exception as exc:  # an empty object has no byte 0: S3 answers 416
                 if translate(exc).code != "InvalidRange":
                     raise
@@ -618,10 +641,10 @@ class S3Store(S3BucketFeatures):
                     response,
                     size,
                     fetch=lambda start, end: self.client.get_object(
-                        **request, Range=f"bytes={start}-{end}", IfMatch=response.get("ETag")
+                        **_pinned(request, response, f"bytes={start}-{end}")
                     ),
                     chunks=lambda resp, start, end: self._body_chunks(
-                        resp, {**request, "IfMatch": response.get("ETag")}, first=start, end=end
+                        resp, _pinned(request, response), first=start, end=end
                     ),
                     part_size=settings.chunk(self.config),
                     concurrency=settings.concurrency(self.config),
@@ -669,9 +692,9 @@ class S3Store(S3BucketFeatures):
         is ``ObjectNotFound``)."""
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
-        extra = self._read_args(version_id, sse_customer_key)
+        request = self._read_request(bucket, full, version_id, sse_customer_key)
         with _sse_c_hint(bucket, key), self._conn.translating("head_object", bucket, key):
-            r = self.client.head_object(Bucket=bucket, Key=full, **extra)
+            r = self.client.head_object(**request)
         return ObjectInfo(
             bucket=bucket,
             key=key,
@@ -716,13 +739,13 @@ class S3Store(S3BucketFeatures):
         """
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
-        extra: dict[str, Any] = {}
+        request: DeleteObjectRequestTypeDef = {"Bucket": bucket, "Key": full}
         if version_id:
-            extra["VersionId"] = version_id
+            request["VersionId"] = version_id
         if bypass_governance:
-            extra["BypassGovernanceRetention"] = True
+            request["BypassGovernanceRetention"] = True
         with self._conn.translating("delete_object", bucket, key):
-            self.client.delete_object(Bucket=bucket, Key=full, **extra)
+            self.client.delete_object(**request)
 
     def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
         """Delete many keys, 1000 a request, reading ``keys`` lazily.
@@ -846,7 +869,10 @@ class S3Store(S3BucketFeatures):
         page_size: int,
     ) -> Iterator[ListEntry]:
         remaining = max_keys
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": self._conn.prefix + prefix}
+        kwargs: ListObjectsV2RequestTypeDef = {
+            "Bucket": bucket,
+            "Prefix": self._conn.prefix + prefix,
+        }
         if delimiter:
             kwargs["Delimiter"] = delimiter
         if start_after:
@@ -907,7 +933,7 @@ class S3Store(S3BucketFeatures):
         check_bucket_name(dst_bucket, argument="dst_bucket")
         src_full = self._conn.key(src_key, src_bucket, "src_key")
         dst_full = self._conn.key(dst_key, dst_bucket, "dst_key")
-        kwargs: dict[str, Any] = {
+        kwargs: CopyObjectRequestTypeDef = {
             "Bucket": dst_bucket,
             "Key": dst_full,
             "CopySource": {"Bucket": src_bucket, "Key": src_full},
@@ -961,20 +987,24 @@ class S3Store(S3BucketFeatures):
         )
 
     # -------------------------------------------------------------- helpers
-    def _read_args(
-        self, version_id: str | None, sse_customer_key: str | bytes | None
-    ) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def _read_request(
+        self, bucket: str, full: str, version_id: str | None, sse_customer_key: str | bytes | None
+    ) -> GetObjectRequestTypeDef:
+        """The arguments of a read of ``bucket``/``full`` (GetObject and HeadObject take
+        the same): the version and the SSE-C key (default ``BUCKET_SSE_CUSTOMER_KEY``)."""
+        request: GetObjectRequestTypeDef = {"Bucket": bucket, "Key": full}
         if version_id is not None:
             if not isinstance(version_id, str) or not version_id:
                 raise InvalidArgument(f"version_id must be a non-empty string, not {version_id!r}")
-            out["VersionId"] = version_id
+            request["VersionId"] = version_id
         customer_key = (
             sse_customer_key if sse_customer_key is not None else self.config.sse_customer_key
         )
         if customer_key is not None:
-            out.update(encryption_args(SseC(customer_key)))
-        return out
+            sse_c = sse_c_args(SseC(customer_key))
+            request["SSECustomerAlgorithm"] = sse_c["SSECustomerAlgorithm"]
+            request["SSECustomerKey"] = sse_c["SSECustomerKey"]
+        return request
 
     # ------------------------------------------------------------ write-once
     def _upload_once(
@@ -985,7 +1015,7 @@ class S3Store(S3BucketFeatures):
         full: str,
         source: str | IO[bytes],
         size: int | None,
-        extra: dict[str, Any],
+        extra: WriteArgs,
         progress: ProgressCallback | None,
         settings: TransferSettings,
     ) -> UploadResult:
@@ -1017,7 +1047,7 @@ class S3Store(S3BucketFeatures):
                     source,
                     bucket,
                     full,
-                    extra_args=extra,
+                    extra_args=dict(extra),
                     size=size,
                     progress=progress,
                     settings=settings,
@@ -1046,7 +1076,7 @@ class S3Store(S3BucketFeatures):
                 self._conn.translating(operation, bucket, key),
             ):
                 sent = self._transfers.upload_once(
-                    source, bucket, full, extra_args=extra, size=size, progress=progress
+                    source, bucket, full, extra_args=dict(extra), size=size, progress=progress
                 )
         return _upload_result(bucket, key, size, sent)
 
@@ -1084,7 +1114,7 @@ class S3Store(S3BucketFeatures):
                 else:
                     self._write_once.pop((bucket, full), None)
 
-    def _add_if_none_match(self, params: dict[str, Any], **kwargs: Any) -> None:
+    def _add_if_none_match(self, params: dict[str, object], **kwargs: object) -> None:
         with self._write_once_lock:
             if (params.get("Bucket"), params.get("Key")) in self._write_once:
                 params["IfNoneMatch"] = "*"
@@ -1115,7 +1145,7 @@ class S3Store(S3BucketFeatures):
         """
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
-        params: dict[str, Any] = {}
+        params: dict[str, str] = {}
         verb = str(method).upper()
         if content_type is not None:
             if verb != "PUT":
@@ -1283,10 +1313,18 @@ def _creation_rules(
     return tuple(lifecycle) if lifecycle else ()
 
 
+class _Body(Protocol):
+    """What ``_TranslatingStream`` calls on botocore's ``StreamingBody``."""
+
+    def read(self, amt: int | None = None) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 class _TranslatingStream:
     """Wraps a ``StreamingBody`` so read errors become ``StorageError`` too."""
 
-    def __init__(self, body: Any, store: S3Store, bucket: str, key: str) -> None:
+    def __init__(self, body: _Body, store: S3Store, bucket: str, key: str) -> None:
         self._body = body
         self._store = store
         self._bucket = bucket
@@ -1302,7 +1340,7 @@ class _TranslatingStream:
             self._store._conn.translating("read", self._bucket, self._key, since=self._opened),
             deadline.reading(self._connection, amt, read_timeout=read_timeout),
         ):
-            return cast(bytes, self._body.read(amt))
+            return self._body.read(amt)
 
     def iter_chunks(self, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
         while chunk := self.read(chunk_size):
@@ -1340,7 +1378,17 @@ def _upload_result(bucket: str, key: str, size: int | None, sent: Uploaded) -> U
     )
 
 
-def _total_size(response: Any) -> int:
+def _pinned(
+    request: GetObjectRequestTypeDef, response: GetObjectOutputTypeDef, byte_range: str = ""
+) -> GetObjectRequestTypeDef:
+    """``request`` pinned to ``response``'s ETag (``If-Match``), with ``Range`` when
+    ``byte_range`` is given: a part of a ranged download."""
+    if byte_range:
+        return {**request, "Range": byte_range, "IfMatch": response.get("ETag")}
+    return {**request, "IfMatch": response.get("ETag")}
+
+
+def _total_size(response: GetObjectOutputTypeDef) -> int:
     """The object's size from a (ranged) GET: ``Content-Range: bytes 0-N/TOTAL``, or the
     whole body's length when the server answered 200."""
     content_range = response.get("ContentRange")

@@ -211,7 +211,7 @@ def test_keys_legal_on_s3_refused_locally(key: str, words: str, stage: Stage) ->
 # ----------------------------------------------------------------- core cases
 CORE: list[Case] = [
     Case("core-bucket-uppercase", lambda st, s: st.create_bucket("UPPER"), InvalidArgument, ("'UPPER'",)),
-    Case("core-bucket-wrong-type", lambda st, s: st.put_object(None, "k", b"x"), InvalidArgument, ("bucket_name", "NoneType")),
+    Case("core-bucket-wrong-type", lambda st, s: st.put_object(None, "k", b"x"), InvalidArgument, ("bucket must be a string", "NoneType")),
     Case("core-key-empty", lambda st, s: st.put_object(s.bucket, "", b"x"), InvalidArgument, ("empty",)),
     Case("core-key-too-long", lambda st, s: st.put_object(s.bucket, "x" * 2000, b"x"), InvalidArgument, ("2000 bytes",)),
     Case("core-key-nul", lambda st, s: st.get_object(s.bucket, "\x00"), InvalidArgument, ("NUL",)),
@@ -225,9 +225,9 @@ CORE: list[Case] = [
         options=WriteOptions(metadata={f"m{i}": "v" * 100 for i in range(25)}),
     ), InvalidArgument, ("2048",)),
     Case("core-upload-missing-file", lambda st, s: st.upload_file(s.bucket, "k", str(s.files / "nope")), InvalidArgument, ("does not exist",)),
-    Case("core-upload-path-wrong-type", lambda st, s: st.upload_file(s.bucket, "k", 123), InvalidArgument, ("file_path", "int")),
+    Case("core-upload-path-wrong-type", lambda st, s: st.upload_file(s.bucket, "k", 123), InvalidArgument, ("path must be a path", "int")),
     Case("core-download-into-directory", lambda st, s: st.download_file(s.bucket, "existing", str(s.files)), InvalidArgument, ("directory",)),
-    Case("core-download-dest-wrong-type", lambda st, s: st.download_file(s.bucket, "existing", None), InvalidArgument, ("destination_path", "NoneType")),
+    Case("core-download-dest-wrong-type", lambda st, s: st.download_file(s.bucket, "existing", None), InvalidArgument, ("path must be a path", "NoneType")),
     Case("core-head-missing", lambda st, s: st.head_object(s.bucket, "nope"), ObjectNotFound, ()),
     Case("core-missing-bucket", lambda st, s: st.get_object("bad-no-such-bucket-0", "k"), NotFoundErrors := BucketNotFound, ("bucket",)),
     Case("core-delete-missing-bucket", lambda st, s: st.delete_bucket("bad-no-such-bucket-0"), BucketNotFound, ("bucket",)),

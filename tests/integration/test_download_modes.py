@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.src.libs.bucket import InvalidArgument
+from backend.src.libs.bucket import Bucket, InvalidArgument
 from tests.conftest import StoreCase
 
 pytestmark = pytest.mark.integration
@@ -98,13 +98,20 @@ def test_download_to_a_long_non_ascii_file_name(any_store: StoreCase, tmp_path: 
 
 
 def test_download_to_a_too_long_file_name(any_store: StoreCase, tmp_path: Path) -> None:
-    """A 256-byte name is refused before any request with InvalidArgument naming
-    destination_path (code NameTooLong), not 'the key is too long'."""
+    """A 256-byte name is refused before any request with InvalidArgument naming the
+    core's ``path`` (code NameTooLong), not 'the key is too long'; through the facade
+    the same message names ``destination_path``."""
     put(any_store)
     with pytest.raises(InvalidArgument) as caught:
         any_store.store.download_file(any_store.bucket, "obj", tmp_path / ("n" * 256))
     assert caught.value.code == "NameTooLong"
-    assert "destination_path" in caught.value.message
+    assert caught.value.message.startswith("path ")
+    assert os.listdir(tmp_path) == []
+    facade = Bucket(store=any_store.store, auto_connect=False)
+    too_long = tmp_path / ("n" * 256)
+    assert facade.download_file(any_store.bucket, "obj", too_long) == facade.error
+    assert isinstance(facade.last_error, InvalidArgument)
+    assert facade.last_error.message.startswith("destination_path ")
     assert os.listdir(tmp_path) == []
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Protocol, TypedDict, TypeVar
 
 from backend.src.libs.bucket import batch
@@ -54,7 +54,7 @@ from backend.src.libs.bucket.store import (
     UploadResult,
 )
 from backend.src.libs.bucket.transfer import TransferSettings
-from backend.src.libs.bucket.validation import check_keys
+from backend.src.libs.bucket.validation import check_keys, naming
 from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
 
@@ -73,6 +73,17 @@ if TYPE_CHECKING:
     from backend.src.libs.bucket.presign import PresignedPost
 
 T = TypeVar("T")
+
+_WORDS = {"bucket": "bucket_name", "key": "key_name", "keys": "key_names"}
+"""The facade's names for the core's arguments, in every message raised below it."""
+_PATH_WORDS = {"upload_file": "file_path", "download_file": "destination_path"}
+"""The facade's name for the core's ``path``, per operation."""
+
+
+def _words(operation: str) -> dict[str, str]:
+    """The names ``operation``'s messages use for the core's arguments."""
+    path = _PATH_WORDS.get(operation)
+    return {**_WORDS, "path": path} if path else _WORDS
 
 
 class BucketFile(TypedDict):
@@ -209,6 +220,19 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
         with self._lock:
             if self._resource is not None:
                 self._resource.close()
+
+    def _attempt(
+        self, operation: str, func: Callable[[], T], *, quiet: bool = False
+    ) -> tuple[bool, T | None]:
+        """``ReturnCodes._attempt``, with the core's messages naming the arguments as
+        the facade does (``key_name``, ``file_path``...; ``validation.naming``)."""
+        words = _words(operation)
+
+        def in_our_words() -> T:
+            with naming(words):
+                return func()
+
+        return super()._attempt(operation, in_our_words, quiet=quiet)
 
     def _translate(self, exc: Exception, operation: str) -> StorageError:
         if isinstance(exc, StorageError):

@@ -118,6 +118,7 @@ from backend.src.libs.bucket.validation import (
     check_listing,
     check_metadata,
     check_range,
+    named,
 )
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ def _file_name(segment: str) -> str:
     return encode_segment(segment) + OBJECT_SUFFIX
 
 
-def check_local_key(key: str, *, argument: str = "key_name", bucket: str | None = None) -> str:
+def check_local_key(key: str, *, argument: str = "key", bucket: str | None = None) -> str:
     """The checks ``check_key`` makes, plus what a folder refuses.
 
     Refused: a leading ``/`` (absolute path), a ``..`` segment, a backslash, and any
@@ -207,10 +208,11 @@ def check_local_key(key: str, *, argument: str = "key_name", bucket: str | None 
         InvalidArgument: the message names the key and the rule it breaks.
     """
     check_key(key, argument=argument, bucket=bucket)
+    shown = named(argument)
 
     def bad(rule: str) -> InvalidArgument:
         return InvalidArgument(
-            f"{argument} {key!r} {rule} (the local store refuses it)",
+            f"{shown} {key!r} {rule} (the local store refuses it)",
             code="InvalidKey",
             bucket=bucket,
             key=key,
@@ -319,7 +321,7 @@ class LocalStore:
         return time.perf_counter() - started
 
     # ------------------------------------------------------------------ paths
-    def _full_key(self, key: str, bucket: str, argument: str = "key_name") -> str:
+    def _full_key(self, key: str, bucket: str, argument: str = "key") -> str:
         check_local_key(key, argument=argument, bucket=bucket)
         full = self._prefix + key
         if self._prefix:
@@ -436,7 +438,7 @@ class LocalStore:
         for part in [*dirs, name]:
             if len(part.encode()) > MAX_NAME_BYTES:
                 raise InvalidArgument(
-                    f"key_name {key!r} has a segment of {len(part.encode())} bytes once encoded "
+                    f"{named('key')} {key!r} has a segment of {len(part.encode())} bytes once encoded "
                     f"for the local store; the file-system limit is {MAX_NAME_BYTES}",
                     code="KeyTooLongError",
                     bucket=bucket,

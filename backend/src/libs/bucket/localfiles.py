@@ -1,8 +1,9 @@
 """Local files and streams, as both stores use them: checked paths, atomic writes, sizes,
 content types.
 
-Checks raise ``InvalidArgument`` naming the argument (``file_path``,
-``destination_path``) and what is wrong with it, before any request is made.
+Checks raise ``InvalidArgument`` naming the argument (``path``, or the caller's name
+for it: the facade's ``file_path`` and ``destination_path``, see ``validation.naming``)
+and what is wrong with it, before any request is made.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from backend.src.libs.bucket.errors import InvalidArgument
+from backend.src.libs.bucket.validation import named
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 NAME_MAX = 255  # bytes in one file name: Linux, macOS, the BSDs
@@ -35,15 +37,16 @@ def readable_file(path: str | os.PathLike[str]) -> Path:
     Raises:
         InvalidArgument: not a path, missing, not a regular file, or not readable.
     """
+    argument = named("path")
     if not isinstance(path, (str, os.PathLike)):
-        raise InvalidArgument(f"file_path must be a path, not {type(path).__name__}")
+        raise InvalidArgument(f"{argument} must be a path, not {type(path).__name__}")
     source = Path(path)
     if not source.exists():
-        raise InvalidArgument(f"file_path {str(source)!r} does not exist", code="NoSuchFile")
+        raise InvalidArgument(f"{argument} {str(source)!r} does not exist", code="NoSuchFile")
     if not source.is_file():
-        raise InvalidArgument(f"file_path {str(source)!r} is not a regular file", code="NotAFile")
+        raise InvalidArgument(f"{argument} {str(source)!r} is not a regular file", code="NotAFile")
     if not os.access(source, os.R_OK):
-        raise InvalidArgument(f"file_path {str(source)!r} is not readable", code="AccessDenied")
+        raise InvalidArgument(f"{argument} {str(source)!r} is not readable", code="AccessDenied")
     return source
 
 
@@ -54,27 +57,26 @@ def writable_target(path: str | os.PathLike[str]) -> Path:
         InvalidArgument: not a path, a folder, a file name longer than ``NAME_MAX`` bytes
             (code ``NameTooLong``), or its folder is missing or not writable.
     """
+    argument = named("path")
     if not isinstance(path, (str, os.PathLike)):
-        raise InvalidArgument(f"destination_path must be a path, not {type(path).__name__}")
+        raise InvalidArgument(f"{argument} must be a path, not {type(path).__name__}")
     target = Path(path)
     if len(os.fsencode(target.name)) > NAME_MAX:
         raise InvalidArgument(
-            f"destination_path {str(target)!r} has a file name of "
+            f"{argument} {str(target)!r} has a file name of "
             f"{len(os.fsencode(target.name))} bytes; the file-system limit is {NAME_MAX}",
             code="NameTooLong",
         )
     if target.is_dir():
-        raise InvalidArgument(
-            f"destination_path {str(target)!r} is a directory", code="IsADirectory"
-        )
+        raise InvalidArgument(f"{argument} {str(target)!r} is a directory", code="IsADirectory")
     folder = target.parent
     if not folder.is_dir():
         raise InvalidArgument(
-            f"destination_path's folder {str(folder)!r} does not exist", code="NoSuchFolder"
+            f"{argument}'s folder {str(folder)!r} does not exist", code="NoSuchFolder"
         )
     if not os.access(folder, os.W_OK):
         raise InvalidArgument(
-            f"destination_path's folder {str(folder)!r} is not writable", code="AccessDenied"
+            f"{argument}'s folder {str(folder)!r} is not writable", code="AccessDenied"
         )
     return target
 

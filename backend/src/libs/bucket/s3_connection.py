@@ -208,7 +208,7 @@ class S3Connection:
         )
 
     # ---------------------------------------------------------------- keys
-    def key(self, key: str, bucket: str, argument: str = "key_name") -> str:
+    def key(self, key: str, bucket: str, argument: str = "key") -> str:
         check_key(key, argument=argument, bucket=bucket)
         full = self.prefix + key
         if self.prefix:

@@ -2,13 +2,20 @@
 
 Each check raises ``InvalidArgument`` with a message that names the argument and
 the rule it breaks, so callers never pay for a round trip to learn it.
+
+Messages name arguments in the core's vocabulary (``bucket``, ``key``, ``keys``,
+``path``). A caller with its own names (the ``Bucket`` facade: ``bucket_name``,
+``key_name``, ``file_path``...) runs the core inside ``naming({...})``, and every message
+raised within names its arguments instead (``named``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 
 from backend.src.libs.bucket.errors import InvalidArgument
 
@@ -16,9 +23,29 @@ MAX_KEY_BYTES = 1024
 MAX_METADATA_BYTES = 2048
 _BUCKET_CHARS = re.compile(r"^[a-z0-9.-]+$")
 _META_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+_NAMES: ContextVar[Mapping[str, str] | None] = ContextVar("argument_names", default=None)
 
 
-def check_bucket_name(name: object, *, argument: str = "bucket_name") -> str:
+@contextlib.contextmanager
+def naming(names: Mapping[str, str]) -> Iterator[None]:
+    """Within the block (this thread or task), messages name the core's arguments as
+    ``names`` says (e.g. ``{"key": "key_name"}``); the others keep the core's name."""
+    token = _NAMES.set(names)
+    try:
+        yield
+    finally:
+        _NAMES.reset(token)
+
+
+def named(argument: str) -> str:
+    """``argument`` as the current caller calls it (``naming``): ``"key"`` is
+    ``"key_name"`` inside the facade; ``"keys[3]"`` follows ``"keys"``."""
+    head, bracket, rest = argument.partition("[")
+    names = _NAMES.get() or {}
+    return names.get(head, head) + bracket + rest
+
+
+def check_bucket_name(name: object, *, argument: str = "bucket") -> str:
     """Check an S3 bucket name against the AWS naming rules.
 
     Rules: 3-63 characters; lowercase letters, digits, hyphens and periods; starts and
@@ -31,6 +58,7 @@ def check_bucket_name(name: object, *, argument: str = "bucket_name") -> str:
     Raises:
         InvalidArgument: the message names the rule that failed.
     """
+    argument = named(argument)
     if not isinstance(name, str):
         raise InvalidArgument(f"{argument} must be a string, not {type(name).__name__}")
 
@@ -60,7 +88,7 @@ def check_bucket_name(name: object, *, argument: str = "bucket_name") -> str:
     return name
 
 
-def check_key(key: object, *, argument: str = "key_name", bucket: str | None = None) -> str:
+def check_key(key: object, *, argument: str = "key", bucket: str | None = None) -> str:
     """Check an object key: a non-empty string of at most 1024 UTF-8 bytes, no NUL.
 
     Returns:
@@ -69,6 +97,7 @@ def check_key(key: object, *, argument: str = "key_name", bucket: str | None = N
     Raises:
         InvalidArgument: empty, too long, not a string, or containing NUL.
     """
+    argument = named(argument)
     if not isinstance(key, str):
         raise InvalidArgument(
             f"{argument} must be a string, not {type(key).__name__}", bucket=bucket
@@ -94,15 +123,13 @@ def check_key(key: object, *, argument: str = "key_name", bucket: str | None = N
     return key
 
 
-def check_keys(
-    keys: object, *, argument: str = "key_names", bucket: str | None = None
-) -> list[str]:
+def check_keys(keys: object, *, argument: str = "keys", bucket: str | None = None) -> list[str]:
     """Read every key of a many-key call and check each one, before any request.
 
     Args:
         keys: an iterable of keys (a list, a tuple, a generator...); a single ``str``
             or ``bytes`` is refused (it would be read character by character).
-        argument: the argument's name, used in messages (default ``key_names``).
+        argument: the argument's name, used in messages (default ``keys``).
         bucket: the bucket, kept on the error.
 
     Returns:
@@ -111,18 +138,19 @@ def check_keys(
     Raises:
         InvalidArgument: ``keys`` is not an iterable of keys, reading it raised, or a
             key breaks ``check_key``; the message names the key's position
-            (``key_names[1000]``).
+            (``keys[1000]``).
     """
+    shown = named(argument)
     if isinstance(keys, (str, bytes, bytearray)) or not isinstance(keys, Iterable):
         raise InvalidArgument(
-            f"{argument} must be an iterable of keys (a list of str), not {type(keys).__name__}",
+            f"{shown} must be an iterable of keys (a list of str), not {type(keys).__name__}",
             bucket=bucket,
         )
     try:
         listed = list(keys)
     except Exception as exc:  # the caller's generator failed: nothing was sent
         raise InvalidArgument(
-            f"{argument} could not be read ({exc!r}); no request was made", bucket=bucket
+            f"{shown} could not be read ({exc!r}); no request was made", bucket=bucket
         ) from exc
     for position, key in enumerate(listed):
         try:

@@ -233,3 +233,26 @@ def test_s3_store_declares_every_write_option() -> None:
     transfer = TransferSettings(1, 5 * 1024 * 1024, 2)
     check_write(s3, "put_object", options, transfer)
     check_write(s3, "upload_file", options, transfer)
+
+
+def test_facade_write_keywords_declared_once(tmp_path: Path) -> None:
+    """The facade's write keywords are WriteArguments' (declared once): a known one works
+    on the local store, an unknown one is error + InvalidArgument naming it, nothing
+    written, never a TypeError out of the never-raise facade."""
+    from backend.src.libs.bucket import Bucket
+
+    store = LocalStore(BucketConfig(storage_type="local", local_root=str(tmp_path)))
+    store.create_bucket("opts")
+    facade = Bucket(store=store, auto_connect=False)
+    assert facade.upload_stream("opts", b"x", "k", content_type="text/plain") == facade.success
+    assert store.head_object("opts", "k").content_type == "text/plain"
+    code = facade.upload_stream("opts", b"y", "k2", sse_typo="AES256")  # type: ignore[call-arg]
+    assert code == facade.error
+    assert isinstance(facade.last_error, InvalidArgument)
+    assert "sse_typo: not a write option" in facade.last_error.message
+    assert not store.object_exists("opts", "k2")
+    source = tmp_path / "f.txt"
+    source.write_bytes(b"z")
+    assert facade.upload_file("opts", str(source), "k3", part_size=1) == facade.error
+    assert "part_size" in str(facade.last_error)
+    assert not store.object_exists("opts", "k3")

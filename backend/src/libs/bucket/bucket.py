@@ -15,10 +15,9 @@ rebuilt and the operation is tried once more. No request is added before operati
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Protocol, TypedDict, TypeVar
+from typing import IO, TYPE_CHECKING, TypedDict, TypeVar, Unpack
 
 from backend.src.libs.bucket import batch
 from backend.src.libs.bucket.batch import ItemResult
@@ -42,7 +41,7 @@ from backend.src.libs.bucket.errors import (
     InvalidArgument,
     StorageError,
 )
-from backend.src.libs.bucket.options import WriteOptions
+from backend.src.libs.bucket.options import WriteArguments, WriteOptions
 from backend.src.libs.bucket.store import (
     Data,
     DeleteResult,
@@ -101,12 +100,6 @@ class BucketFile(TypedDict):
     metadata: dict[str, str]
     storage_class: str | None
     version_id: str | None
-
-
-class _WriteArguments(Protocol):
-    """``WriteOptions.from_arguments`` with every argument but ``config`` bound."""
-
-    def __call__(self, *, config: BucketConfig | None) -> WriteOptions: ...
 
 
 class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalClass):
@@ -326,21 +319,8 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
         file_path: str | os.PathLike[str],
         key_name: str | None = None,
         *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
         progress: ProgressCallback | None = None,
-        sse: str | None = None,
-        sse_kms_key_id: str | None = None,
-        sse_customer_key: str | bytes | None = None,
-        storage_class: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        if_none_match: str | None = None,
-        lock_mode: LockMode | None = None,
-        retain_until: datetime | None = None,
-        legal_hold: bool | None = None,
-        multipart_threshold: int | None = None,
-        part_size: int | None = None,
-        max_concurrency: int | None = None,
+        **options: Unpack[WriteArguments],
     ) -> int:
         """Upload a local file: one PUT below ``multipart_threshold``, else a parallel
         multipart upload (aborted on failure: nothing half-written stays).
@@ -365,21 +345,6 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
         options are sent only when given; a store without one of them (the local folder
         store) returns ``error`` with a ``NotSupported`` ``last_error``.
         """
-        arguments = functools.partial(
-            WriteOptions.from_arguments,
-            content_type=content_type,
-            metadata=metadata,
-            sse=sse,
-            sse_kms_key_id=sse_kms_key_id,
-            sse_customer_key=sse_customer_key,
-            storage_class=storage_class,
-            tags=tags,
-            if_none_match=if_none_match,
-            lock_mode=lock_mode,
-            retain_until=retain_until,
-            legal_hold=legal_hold,
-        )
-        settings = (multipart_threshold, part_size, max_concurrency)
 
         def run() -> object:
             if not isinstance(file_path, (str, os.PathLike)):
@@ -387,12 +352,12 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
                     f"file_path must be a path (str or os.PathLike), not {type(file_path).__name__}"
                 )
             key = key_name if key_name is not None else _default_key(file_path)
-            store, options, transfer = self._for_write("upload_file", arguments, settings)
+            store, write, transfer = self._for_write("upload_file", options)
             return store.upload_file(
                 bucket_name,
                 key,
                 os.fspath(file_path),
-                options=options,
+                options=write,
                 progress=progress,
                 transfer=transfer,
             )
@@ -405,21 +370,8 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
         data: Data,
         key_name: str,
         *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
         progress: ProgressCallback | None = None,
-        sse: str | None = None,
-        sse_kms_key_id: str | None = None,
-        sse_customer_key: str | bytes | None = None,
-        storage_class: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        if_none_match: str | None = None,
-        lock_mode: LockMode | None = None,
-        retain_until: datetime | None = None,
-        legal_hold: bool | None = None,
-        multipart_threshold: int | None = None,
-        part_size: int | None = None,
-        max_concurrency: int | None = None,
+        **options: Unpack[WriteArguments],
     ) -> int:
         """Upload bytes, text (UTF-8) or a binary stream of any length, even unknown
         (multipart above the threshold). Options as for ``upload_file``.
@@ -427,29 +379,14 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
         A dropped connection is retried once only when the data can be replayed
         (bytes, text, or a seekable stream, rewound to where it started).
         """
-        arguments = functools.partial(
-            WriteOptions.from_arguments,
-            content_type=content_type,
-            metadata=metadata,
-            sse=sse,
-            sse_kms_key_id=sse_kms_key_id,
-            sse_customer_key=sse_customer_key,
-            storage_class=storage_class,
-            tags=tags,
-            if_none_match=if_none_match,
-            lock_mode=lock_mode,
-            retain_until=retain_until,
-            legal_hold=legal_hold,
-        )
-        settings = (multipart_threshold, part_size, max_concurrency)
         start = _tell(data)
 
         def run() -> object:
             if start is not None:
                 data.seek(start)  # type: ignore[union-attr]
-            store, options, transfer = self._for_write("put_object", arguments, settings)
+            store, write, transfer = self._for_write("put_object", options)
             return store.put_object(
-                bucket_name, key_name, data, options=options, progress=progress, transfer=transfer
+                bucket_name, key_name, data, options=write, progress=progress, transfer=transfer
             )
 
         replayable = isinstance(data, (bytes, bytearray, memoryview, str)) or start is not None
@@ -818,23 +755,24 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
         )
 
     def _for_write(
-        self,
-        operation: str,
-        arguments: _WriteArguments,
-        settings: tuple[int | None, int | None, int | None],
+        self, operation: str, arguments: WriteArguments
     ) -> tuple[ObjectStore, WriteOptions, TransferSettings]:
-        """The store, a write's ``WriteOptions`` (built by ``arguments``, a partial
-        ``WriteOptions.from_arguments``, with the store's config) and its transfer
-        ``settings`` (threshold, part size, concurrency), once the store declares every
-        option set (``capabilities.check_write``).
+        """The store, a write's ``WriteOptions`` (from the facade's keyword ``arguments``,
+        with the store's config) and its ``TransferSettings``, once the store declares
+        every option set (``capabilities.check_write``).
 
         Raises:
-            InvalidArgument: an option out of its domain (named as the argument).
+            InvalidArgument: an option out of its domain, or not an option (named).
             NotSupported: an option the store does not declare (nothing is sent).
         """
         store = self.store
-        options = arguments(config=store.config if isinstance(store, Configured) else None)
-        transfer = TransferSettings(*settings)
+        config = store.config if isinstance(store, Configured) else None
+        options = WriteOptions.from_arguments(config=config, **arguments)
+        transfer = TransferSettings(
+            arguments.get("multipart_threshold"),
+            arguments.get("part_size"),
+            arguments.get("max_concurrency"),
+        )
         check_write(store, operation, options, transfer)
         return store, options, transfer
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, TypedDict, cast
+from typing import TYPE_CHECKING, Literal, TypedDict, Unpack, cast
 
 from backend.src.libs.bucket import redact
 from backend.src.libs.bucket.bucket_admin import (
@@ -58,6 +58,29 @@ if TYPE_CHECKING:
 
 PutMode = Literal["create", "overwrite"]
 """``"create"``: write-once (``AlreadyExists`` when the key exists); ``"overwrite"``."""
+
+
+class WriteArguments(TypedDict, total=False):
+    """The facade's keyword options of a write (``Bucket.upload_file``,
+    ``Bucket.upload_stream``), declared once: absent or None means not given.
+    ``WriteOptions.from_arguments`` checks and turns them into options; the last three
+    are the call's ``transfer.TransferSettings``."""
+
+    content_type: str | None
+    metadata: Mapping[str, str] | None
+    sse: str | None
+    sse_kms_key_id: str | None
+    sse_customer_key: str | bytes | None
+    storage_class: str | None
+    tags: Mapping[str, str] | None
+    if_none_match: str | None
+    lock_mode: LockMode | None
+    retain_until: datetime | None
+    legal_hold: bool | None
+    multipart_threshold: int | None
+    part_size: int | None
+    max_concurrency: int | None
+
 
 TRANSFER_OPTION_NAMES = frozenset({"multipart_threshold", "part_size", "max_concurrency"})
 WRITE_OPTION_NAMES = TRANSFER_OPTION_NAMES | {
@@ -190,22 +213,11 @@ class WriteOptions:
 
     @classmethod
     def from_arguments(
-        cls,
-        *,
-        config: BucketConfig | None = None,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        sse: str | None = None,
-        sse_kms_key_id: str | None = None,
-        sse_customer_key: str | bytes | None = None,
-        storage_class: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        if_none_match: str | None = None,
-        lock_mode: LockMode | None = None,
-        retain_until: datetime | None = None,
-        legal_hold: bool | None = None,
+        cls, *, config: BucketConfig | None = None, **arguments: Unpack[WriteArguments]
     ) -> WriteOptions:
-        """The options of the facade's keyword arguments (None: not given).
+        """The options of the facade's keyword arguments (``WriteArguments``; None: not
+        given). The transfer settings among them are ignored here (they make the call's
+        ``TransferSettings``).
 
         ``sse`` is ``"AES256"`` or ``"aws:kms"``; ``sse_kms_key_id`` alone keeps the
         store's ``BUCKET_SSE=aws:kms`` (read from ``config``) with another key;
@@ -213,21 +225,35 @@ class WriteOptions:
         make a ``Retention``.
 
         Raises:
-            InvalidArgument: ``sse and sse_customer_key exclude each other``,
+            InvalidArgument: a keyword that is not a write option (mypy finds it first),
+                ``sse and sse_customer_key exclude each other``,
                 ``sse must be AES256 or aws:kms, not ...``, ``sse_kms_key_id needs
                 sse='aws:kms'``, ``lock_mode and retain_until go together``,
                 ``if_none_match must be '*' (write-once), not ...``, or an option out
                 of its domain (see the class).
         """
+        unknown = sorted(set(arguments) - WriteArguments.__optional_keys__)
+        if unknown:
+            raise InvalidArgument(
+                f"{', '.join(unknown)}: not a write option (the options are "
+                f"{', '.join(sorted(WriteArguments.__optional_keys__))})"
+            )
+        metadata = arguments.get("metadata")
+        legal_hold = arguments.get("legal_hold")
         return cls(
-            content_type=content_type,
+            content_type=arguments.get("content_type"),
             metadata=metadata if metadata is not None else {},
-            storage_class=storage_class,
-            tags=tags,
-            encryption=_call_encryption(sse, sse_kms_key_id, sse_customer_key, config),
-            retention=_call_retention(lock_mode, retain_until),
+            storage_class=arguments.get("storage_class"),
+            tags=arguments.get("tags"),
+            encryption=_call_encryption(
+                arguments.get("sse"),
+                arguments.get("sse_kms_key_id"),
+                arguments.get("sse_customer_key"),
+                config,
+            ),
+            retention=_call_retention(arguments.get("lock_mode"), arguments.get("retain_until")),
             legal_hold=None if legal_hold is None else bool(legal_hold),
-            mode=_call_mode(if_none_match),
+            mode=_call_mode(arguments.get("if_none_match")),
         )
 
     def given(self) -> frozenset[str]:

@@ -62,7 +62,6 @@ if TYPE_CHECKING:
 
     from backend.src.libs.bucket.bucket_admin import (
         BucketProperties,
-        BucketStats,
         EnsureReport,
         LifecycleRule,
         LockMode,
@@ -70,6 +69,7 @@ if TYPE_CHECKING:
         Retention,
     )
     from backend.src.libs.bucket.presign import PresignedPost
+    from backend.src.libs.bucket.stats import BucketStats
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from backend.src.libs.bucket.config import SSE_ALGORITHMS, STORAGE_CLASSES, BucketConfig
 from backend.src.libs.bucket.errors import InvalidArgument, NotFound, StorageError
-from backend.src.libs.bucket.stats import BucketStats, Usage, bucket_stats
+from backend.src.libs.bucket.stats import BucketStats, bucket_stats
 from backend.src.libs.bucket.store import ObjectInfo
 from backend.src.libs.bucket.validation import check_bucket_name
 
@@ -687,7 +687,6 @@ def _unsupported_as_none(func: Callable[[], Any]) -> Any:
 
 __all__ = [
     "BucketProperties",
-    "BucketStats",
     "EnsureReport",
     "EnsureStep",
     "EnsuresBucket",
@@ -697,7 +696,5 @@ __all__ = [
     "ObjectVersion",
     "Retention",
     "S3BucketFeatures",
-    "Usage",
-    "bucket_stats",
     "default_lifecycle",
 ]

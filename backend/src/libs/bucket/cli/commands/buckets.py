@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from backend.src.libs.bucket.bucket_admin import bucket_stats
 from backend.src.libs.bucket.cli.context import Context, describe_store
 from backend.src.libs.bucket.cli.output import human
 from backend.src.libs.bucket.cli.parsing import require_remote
 from backend.src.libs.bucket.cli.status import EXIT_OK
+from backend.src.libs.bucket.stats import bucket_stats
 
 
 def cmd_mb(ctx: Context) -> int:

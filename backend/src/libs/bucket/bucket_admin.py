@@ -16,7 +16,16 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Literal,
+    NotRequired,
+    Protocol,
+    TypedDict,
+    TypeVar,
+    cast,
+    runtime_checkable,
+)
 
 from backend.src.libs.bucket.config import SSE_ALGORITHMS, STORAGE_CLASSES, BucketConfig
 from backend.src.libs.bucket.errors import InvalidArgument, NotFound, StorageError
@@ -25,7 +34,29 @@ from backend.src.libs.bucket.store import ObjectInfo
 from backend.src.libs.bucket.validation import check_bucket_name
 
 if TYPE_CHECKING:
+    from types_boto3_s3.literals import ServerSideEncryptionType, TransitionStorageClassType
+    from types_boto3_s3.type_defs import (
+        LifecycleRuleOutputTypeDef,
+        LifecycleRuleTypeDef,
+        ListObjectVersionsRequestTypeDef,
+        ObjectLockRetentionTypeDef,
+        ServerSideEncryptionByDefaultTypeDef,
+        TaggingTypeDef,
+        TransitionTypeDef,
+    )
+
     from backend.src.libs.bucket.s3_connection import S3Connection
+
+T = TypeVar("T")
+
+
+class _VersionTarget(TypedDict):
+    """The ``Bucket``, ``Key`` (and ``VersionId``) of an object-version request."""
+
+    Bucket: str
+    Key: str
+    VersionId: NotRequired[str]
+
 
 VersioningStatus = Literal["Enabled", "Suspended"]
 LockMode = Literal["GOVERNANCE", "COMPLIANCE"]
@@ -238,25 +269,28 @@ def _days(value: object, name: str) -> int | None:
     return value
 
 
-def _rule_to_s3(rule: LifecycleRule, prefix: str) -> dict[str, Any]:
+def _rule_to_s3(rule: LifecycleRule, prefix: str) -> LifecycleRuleTypeDef:
     if not isinstance(rule, LifecycleRule):
         raise InvalidArgument(f"rules must be LifecycleRule objects, not {type(rule).__name__}")
     if not rule.id or len(rule.id) > 255:
         raise InvalidArgument("a lifecycle rule id must be 1-255 characters")
-    out: dict[str, Any] = {
+    out: LifecycleRuleTypeDef = {
         "ID": rule.id,
         "Status": "Enabled" if rule.enabled else "Disabled",
         "Filter": {"Prefix": prefix + rule.prefix},
     }
     previous = 0
-    transitions = []
+    transitions: list[TransitionTypeDef] = []
     for days, storage_class in rule.transitions:
         checked = _days(days, f"rule {rule.id!r} transition days")
         if checked is None or checked <= previous:
             raise InvalidArgument(f"rule {rule.id!r}: transition days must increase")
         if storage_class not in STORAGE_CLASSES:
             raise InvalidArgument(f"rule {rule.id!r}: unknown storage class {storage_class!r}")
-        transitions.append({"Days": checked, "StorageClass": storage_class})
+        # checked against STORAGE_CLASSES above; the stubs' Literal lists AWS's only
+        transitions.append(
+            {"Days": checked, "StorageClass": cast("TransitionStorageClassType", storage_class)}
+        )
         previous = checked
     if transitions:
         out["Transitions"] = transitions
@@ -276,7 +310,7 @@ def _rule_to_s3(rule: LifecycleRule, prefix: str) -> dict[str, Any]:
     return out
 
 
-def _rule_from_s3(raw: Mapping[str, Any], unprefix: Callable[[str], str]) -> LifecycleRule:
+def _rule_from_s3(raw: LifecycleRuleOutputTypeDef, unprefix: Callable[[str], str]) -> LifecycleRule:
     filt = raw.get("Filter") or {}
     prefix = raw.get("Prefix", filt.get("Prefix", filt.get("And", {}).get("Prefix", ""))) or ""
     transitions = sorted(
@@ -308,11 +342,11 @@ class S3BucketFeatures:
     _conn: S3Connection
     """The client part the store shares with its object operations (set by ``S3Store``)."""
 
-    def _version_target(self, bucket: str, key: str, version_id: str | None) -> dict[str, Any]:
+    def _version_target(self, bucket: str, key: str, version_id: str | None) -> _VersionTarget:
         """``{"Bucket", "Key"(, "VersionId")}`` for an object-version request, after
         checking the bucket name and the key and applying the store's prefix."""
         check_bucket_name(bucket)
-        target: dict[str, Any] = {"Bucket": bucket, "Key": self._conn.key(key, bucket)}
+        target: _VersionTarget = {"Bucket": bucket, "Key": self._conn.key(key, bucket)}
         if version_id:
             target["VersionId"] = version_id
         return target
@@ -364,7 +398,7 @@ class S3BucketFeatures:
         return self._versions(bucket, prefix, page_size)
 
     def _versions(self, bucket: str, prefix: str, page_size: int) -> Iterator[ObjectVersion]:
-        kwargs: dict[str, Any] = {
+        kwargs: ListObjectVersionsRequestTypeDef = {
             "Bucket": bucket,
             "Prefix": self._conn.prefix + prefix,
             "MaxKeys": page_size,
@@ -402,8 +436,12 @@ class S3BucketFeatures:
             yield from entries
             if not page.get("IsTruncated"):
                 return
-            kwargs["KeyMarker"] = page.get("NextKeyMarker")
-            kwargs["VersionIdMarker"] = page.get("NextVersionIdMarker")
+            kwargs["KeyMarker"] = page.get("NextKeyMarker", "")
+            version_marker = page.get("NextVersionIdMarker")
+            if version_marker:
+                kwargs["VersionIdMarker"] = version_marker
+            else:  # a key's versions ended with the page: start at the next key
+                kwargs.pop("VersionIdMarker", None)
 
     # ------------------------------------------------------------ encryption
     def set_bucket_encryption(
@@ -421,13 +459,18 @@ class S3BucketFeatures:
             raise InvalidArgument(f"algorithm must be AES256 or aws:kms, not {algorithm!r}")
         if kms_key_id is not None and algorithm != "aws:kms":
             raise InvalidArgument("kms_key_id needs algorithm='aws:kms'")
-        default: dict[str, Any] = {"SSEAlgorithm": algorithm}
+        # checked against SSE_ALGORITHMS above
+        default: ServerSideEncryptionByDefaultTypeDef = {
+            "SSEAlgorithm": cast("ServerSideEncryptionType", algorithm)
+        }
         if kms_key_id:
             default["KMSMasterKeyID"] = kms_key_id
-        body: Any = {"Rules": [{"ApplyServerSideEncryptionByDefault": default}]}
         with self._conn.translating("set_bucket_encryption", bucket):
             self._conn.client.put_bucket_encryption(
-                Bucket=bucket, ServerSideEncryptionConfiguration=body
+                Bucket=bucket,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": default}]
+                },
             )
 
     def get_bucket_encryption(self, bucket: str) -> tuple[str, str | None] | None:
@@ -443,9 +486,9 @@ class S3BucketFeatures:
             return None
         rules = response.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
         for rule in rules:
-            default: Mapping[str, Any] = rule.get("ApplyServerSideEncryptionByDefault") or {}
-            if default.get("SSEAlgorithm"):
-                return str(default["SSEAlgorithm"]), default.get("KMSMasterKeyID")
+            found = rule.get("ApplyServerSideEncryptionByDefault")
+            if found and found.get("SSEAlgorithm"):
+                return str(found["SSEAlgorithm"]), found.get("KMSMasterKeyID")
         return None
 
     def delete_bucket_encryption(self, bucket: str) -> None:
@@ -472,7 +515,7 @@ class S3BucketFeatures:
         with self._conn.translating("set_lifecycle", bucket):
             self._conn.client.put_bucket_lifecycle_configuration(
                 Bucket=bucket,
-                LifecycleConfiguration={"Rules": body},  # type: ignore[typeddict-item]
+                LifecycleConfiguration={"Rules": body},
             )
 
     def get_lifecycle(self, bucket: str) -> tuple[LifecycleRule, ...]:
@@ -485,8 +528,7 @@ class S3BucketFeatures:
             if exc.code == "NoSuchBucket":
                 raise
             return ()
-        rules: list[Any] = list(response.get("Rules", []))
-        return tuple(_rule_from_s3(r, self._conn.unprefix) for r in rules)
+        return tuple(_rule_from_s3(r, self._conn.unprefix) for r in response.get("Rules", []))
 
     def delete_lifecycle(self, bucket: str) -> None:
         """Remove every lifecycle rule of the bucket (no error if there is none)."""
@@ -501,9 +543,9 @@ class S3BucketFeatures:
         """Replace the object's tags (at most 10)."""
         kwargs = self._version_target(bucket, key, version_id)
         checked = check_tags(tags)
-        kwargs["Tagging"] = {"TagSet": [{"Key": k, "Value": v} for k, v in checked.items()]}
+        tagging: TaggingTypeDef = {"TagSet": [{"Key": k, "Value": v} for k, v in checked.items()]}
         with self._conn.translating("set_object_tags", bucket, key):
-            self._conn.client.put_object_tagging(**kwargs)
+            self._conn.client.put_object_tagging(**kwargs, Tagging=tagging)
 
     def get_object_tags(
         self, bucket: str, key: str, *, version_id: str | None = None
@@ -578,11 +620,15 @@ class S3BucketFeatures:
         lock_mode = check_lock_mode(mode)
         if not isinstance(retain_until, datetime) or retain_until.tzinfo is None:
             raise InvalidArgument("retain_until must be a timezone-aware datetime")
-        kwargs["Retention"] = {"Mode": lock_mode, "RetainUntilDate": retain_until}
-        if bypass_governance:
-            kwargs["BypassGovernanceRetention"] = True
+        retention: ObjectLockRetentionTypeDef = {"Mode": lock_mode, "RetainUntilDate": retain_until}
+        client = self._conn.client
         with self._conn.translating("set_retention", bucket, key):
-            self._conn.client.put_object_retention(**kwargs)
+            if bypass_governance:  # the header goes only when asked for, as before
+                client.put_object_retention(
+                    **kwargs, Retention=retention, BypassGovernanceRetention=True
+                )
+            else:
+                client.put_object_retention(**kwargs, Retention=retention)
 
     def get_retention(
         self, bucket: str, key: str, *, version_id: str | None = None
@@ -599,8 +645,9 @@ class S3BucketFeatures:
         retention = response.get("Retention") or {}
         if not retention.get("Mode"):
             return None
-        mode: Any = retention["Mode"]
-        return Retention(mode=mode, retain_until=retention["RetainUntilDate"])
+        return Retention(
+            mode=check_lock_mode(retention["Mode"]), retain_until=retention["RetainUntilDate"]
+        )
 
     def set_legal_hold(
         self, bucket: str, key: str, on: bool = True, *, version_id: str | None = None
@@ -609,9 +656,10 @@ class S3BucketFeatures:
         kwargs = self._version_target(bucket, key, version_id)
         if not isinstance(on, bool):
             raise InvalidArgument(f"on must be True or False, not {on!r}")
-        kwargs["LegalHold"] = {"Status": "ON" if on else "OFF"}
         with self._conn.translating("set_legal_hold", bucket, key):
-            self._conn.client.put_object_legal_hold(**kwargs)
+            self._conn.client.put_object_legal_hold(
+                **kwargs, LegalHold={"Status": "ON" if on else "OFF"}
+            )
 
     def get_legal_hold(self, bucket: str, key: str, *, version_id: str | None = None) -> bool:
         """True when a legal hold is on the object version."""
@@ -674,7 +722,7 @@ class S3BucketFeatures:
         return bucket_stats(self, bucket, prefix=prefix, page_size=page_size)  # type: ignore[arg-type]
 
 
-def _unsupported_as_none(func: Callable[[], Any]) -> Any:
+def _unsupported_as_none(func: Callable[[], T]) -> T | None:
     """Run ``func``; a server that does not implement the call (or refuses it as
     invalid) reads as None. Missing buckets, denials and outages still raise."""
     try:

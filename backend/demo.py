@@ -2,6 +2,8 @@
 
 Uses whatever the environment and ``.env`` configure (a local folder by default, or the
 S3 server named by ``BUCKET_HOST`` / ``S3_ENDPOINT_URL``). Exits non-zero if a step fails.
+The health check comes first: when the store does not answer, the demo stops there with
+one message saying what to do (exit status 2), instead of failing every step.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from backend.src.libs.bucket import Bucket, BucketConfig, StorageError
+from backend.src.libs.bucket import Bucket, BucketConfig, BucketNotFound, StorageError
 from backend.src.libs.bucket.bundles import BundleStore
 from backend.src.libs.bucket.store import ProgressCallback
 
@@ -29,6 +31,24 @@ def _progress_printer() -> ProgressCallback | None:
         print(f"\r       uploading... {percent}", end=end, flush=True)
 
     return show
+
+
+def _unreachable(config: BucketConfig, where: str, reason: object) -> str:
+    """The one message printed when the health check fails: what failed and what to do."""
+    if config.storage_type == "local":
+        return (
+            f"bucket demo: the local store ({where}) is not usable: {reason}\n"
+            "Fix BUCKET_LOCAL_ROOT (a folder you can write to) and run `make demo` again."
+        )
+    settings = "the BUCKET_* / S3_* settings"
+    if Path(".env").is_file():
+        settings = ".env (and unset BUCKET_HOST / S3_ENDPOINT_URL)"
+    return (
+        f"bucket demo: the health check of the S3 server ({where}) failed: {reason}\n"
+        "Start the local servers with `make up` (docker compose, after "
+        "`cp .env.example .env`),\n"
+        f"or remove {settings} to run the demo on the local folder store."
+    )
 
 
 def main() -> int:
@@ -48,9 +68,22 @@ def main() -> int:
         reason = "" if ok else f" ({bucket.last_error})"
         print(f"[{mark}] {label}{': ' + detail if detail else ''}{reason}", flush=True)
 
-    print(f"bucket demo on {config.storage_type} ({where})")
+    print(f"bucket demo on {config.storage_type} ({where})", flush=True)
+    # quiet: logs nothing, keeps the reason in last_error; a missing default bucket means
+    # the server answered (the next step creates the bucket)
+    healthy = bucket.health_check()
+    if not healthy and not isinstance(bucket.last_error, BucketNotFound):
+        print(_unreachable(config, where, bucket.last_error), file=sys.stderr)
+        bucket.disconnect()
+        return 2
+    step(
+        "health check",
+        True,
+        f"{(bucket.last_latency or 0) * 1000:.1f} ms"
+        if healthy
+        else f"the server answers (no bucket {name} yet)",
+    )
     step("ensure bucket", bucket.ensure_bucket(name) == bucket.success, name)
-    step("health check", bucket.health_check(), f"{(bucket.last_latency or 0) * 1000:.1f} ms")
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "report.bin"
         payload = os.urandom(3 * 1024 * 1024 + 123)

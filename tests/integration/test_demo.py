@@ -30,6 +30,7 @@ def test_demo_on_the_local_default(tmp_path: Path) -> None:
     assert "demo on local" in done.stdout
     assert "all steps passed" in done.stdout
     assert done.stdout.count("[ok  ]") == 10
+    assert "\x1b" not in done.stdout + done.stderr
     assert (tmp_path / ".bucket-data" / "demo-bucket").is_dir()
 
 
@@ -47,3 +48,36 @@ def test_demo_on_the_s3_server(ceph_server: S3Server, tmp_path: Path) -> None:
     assert done.stdout.count("[ok  ]") == 10
     assert ceph_server.secret_key not in done.stdout + done.stderr
     S3Store(config_for(ceph_server)).delete_bucket(name, force=True)
+
+
+def test_demo_stops_after_a_failed_health_check(tmp_path: Path) -> None:
+    """With .env naming a server that is not running (127.0.0.1:1) the demo stops after the
+    health check: non-zero exit, one message saying what to do (make up, or remove .env),
+    no [FAIL] steps, no ERROR log lines, no ANSI escape codes in piped output."""
+    (tmp_path / ".env").write_text(
+        "BUCKET_HOST=127.0.0.1\nBUCKET_PORT=1\nBUCKET_USER=demo\nBUCKET_PASSWORD=demo-secret\n"
+    )
+    done = subprocess.run([sys.executable, "-m", "backend.demo"], cwd=tmp_path, env=_clean_env(),
+                          capture_output=True, text=True, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode not in (0, None), output
+    assert "[FAIL]" not in output and "[ok  ]" not in output
+    assert "ERROR" not in output
+    assert "\x1b" not in output
+    assert done.stderr.count("bucket demo:") == 1, done.stderr
+    assert "127.0.0.1:1" in done.stderr
+    assert "`make up`" in done.stderr and "remove .env" in done.stderr
+
+
+def test_demo_script_stops_the_same_way(tmp_path: Path) -> None:
+    """scripts/demo.sh (what make demo runs) passes the demo's exit status through."""
+    (tmp_path / ".env").write_text("BUCKET_HOST=127.0.0.1\nBUCKET_PORT=1\nBUCKET_MAX_RETRIES=0\n")
+    env = _clean_env() | {"PY": sys.executable}
+    script = tmp_path / "demo.sh"
+    # the script changes to the repository; run a copy that stays in tmp_path instead
+    script.write_text((ROOT / "scripts" / "demo.sh").read_text().replace(
+        'cd "$(dirname "$0")/.."', f'cd "{tmp_path}"'))
+    done = subprocess.run(["bash", str(script)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "make up" in done.stderr and "\x1b" not in done.stdout + done.stderr

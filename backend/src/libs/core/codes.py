@@ -6,15 +6,53 @@ it into the facade's error type, logs it once through display-tty's ``Disp``, ke
 in ``last_error`` and returns ``error``. Nothing escapes: a bug below still becomes an
 error code with a message, never a traceback in the caller's request.
 The lifecycle around it (settings, lazy open, probe, close, replay) is ``core.facade``.
+
+Colours: display-tty colours its log lines unconditionally; ``plain_logging`` gives a
+facade's logger an uncoloured handler first (the same layout) when standard error is not
+a terminal or ``NO_COLOR`` is set (https://no-color.org), so piped output holds no escape
+codes. A logger that already has a handler (the application configured logging) is left
+as it is, as display-tty leaves it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Exception)
+
+#: display-tty's line layout, without its colour codes.
+PLAIN_FORMAT = "[%(asctime)s] %(levelname)s %(name)s: '%(message)s'"
+
+
+def colour_wanted(stream: object = None, environ: Mapping[str, str] | None = None) -> bool:
+    """True when log lines on ``stream`` (default standard error) may carry ANSI colours:
+    it is a terminal and ``NO_COLOR`` is not set to a non-empty value."""
+    environ = os.environ if environ is None else environ
+    if environ.get("NO_COLOR"):
+        return False
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):  # a closed or detached stream
+        return False
+
+
+def plain_logging(name: str) -> None:
+    """Give logger ``name`` an uncoloured standard-error handler when colours are not
+    wanted (``colour_wanted``) and no handler would see its records yet; display-tty
+    then adds none of its own. Otherwise nothing changes."""
+    logger = logging.getLogger(name)
+    if logger.hasHandlers() or colour_wanted():
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
+    logger.addHandler(handler)
 
 
 class ReturnCodes(Generic[E]):
@@ -49,6 +87,7 @@ class ReturnCodes(Generic[E]):
         if self._disp is None:
             from display_tty import initialise_logger
 
+            plain_logging(self.logger_name)
             self._disp = initialise_logger(self.logger_name, self.debug)
         return self._disp
 

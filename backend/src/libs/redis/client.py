@@ -118,9 +118,16 @@ class Redis(Facade[RedisConfig, "redis_py.Redis", RedisError], metaclass=FinalCl
         return RedisConfig.from_env()
 
     def _open(self) -> redis_py.Redis:
-        import redis as redis_py
-        from redis.backoff import ExponentialBackoff
-        from redis.retry import Retry
+        try:
+            import redis as redis_py
+            from redis.backoff import ExponentialBackoff
+            from redis.retry import Retry
+        except ImportError as exc:  # the driver is the optional extra bucket[redis]
+            raise RedisError(
+                "the redis driver is not installed: install bucket[redis] "
+                "(pip install -e '.[redis]')",
+                code="MissingDriver",
+            ) from exc
 
         config = self.config
         client = redis_py.Redis(

@@ -235,7 +235,13 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
         return self.config  # the pool opens pool_size connections: not before first use
 
     def _open(self) -> _Pool:
-        from mysql.connector.pooling import MySQLConnectionPool
+        try:
+            from mysql.connector.pooling import MySQLConnectionPool
+        except ImportError as exc:  # the driver is the optional extra bucket[sql]
+            raise SQLError(
+                "the MySQL driver (mysql-connector-python) is not installed: "
+                "install bucket[sql] (pip install -e '.[sql]')"
+            ) from exc
 
         config = self.config
         raw = MySQLConnectionPool(

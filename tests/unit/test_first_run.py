@@ -1,0 +1,293 @@
+"""Issue 14, "Install and first run": what a newcomer meets before the first request.
+
+The Makefile's two install sets, colourless logs when piped (and under ``NO_COLOR``), the
+peers' missing drivers named as extras, README and docker-compose.yml agreeing with
+``.env.example``, and the packaging files (``py.typed``, ``LICENSE``, ``bucket --version``).
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import subprocess
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from backend.src.libs.core.codes import colour_wanted
+from tests.servers import ROOT
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "S3_", "BUCKET_", "REDIS_", "DB_"))
+        and k not in ("STORAGE_TYPE", "NO_COLOR", "FORCE_COLOR")
+    }
+    return env | {"PYTHONPATH": str(ROOT)} | extra
+
+
+def _python(code: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=_clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+# ------------------------------------------------------------------ make demo
+def _recipe(makefile: str, target: str) -> str:
+    """The recipe lines of ``target`` in the Makefile's text."""
+    found = re.search(rf"^{re.escape(target)}:[^\n]*\n((?:\t[^\n]*\n)*)", makefile, re.M)
+    assert found, f"no rule for {target}"
+    return found.group(1)
+
+
+def test_make_demo_installs_the_cli_extra_only_under_its_own_stamp() -> None:
+    """make demo depends on a demo stamp whose recipe installs '.[cli]' (not the dev set);
+    the full stamp installs '.[dev]' and also touches the demo stamp, so make demo after
+    make test installs nothing, and make test after make demo upgrades to the full set."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^demo: install-demo$", makefile, re.M)
+    assert re.search(r"^install-demo: \$\(DEMO_STAMP\)$", makefile, re.M)
+    assert "DEMO_STAMP := $(VENV)/.installed-demo" in makefile
+    assert "STAMP  := $(VENV)/.installed\n" in makefile
+    demo = _recipe(makefile, "$(DEMO_STAMP)")
+    assert "install --no-compile -e '.[cli]'" in demo and "[dev]" not in demo
+    full = _recipe(makefile, "$(STAMP)")
+    assert "-e '.[dev]'" in full and "touch $(STAMP) $(DEMO_STAMP)" in full
+    assert re.search(r"^test: install$", makefile, re.M)
+
+
+def test_make_up_and_down_fall_back_to_docker_compose() -> None:
+    """make up / make down run $(COMPOSE): the compose plugin when `docker compose version`
+    answers, else the standalone docker-compose."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert "docker compose version >/dev/null 2>&1" in makefile
+    assert 'echo "docker compose" || echo docker-compose' in makefile
+    assert _recipe(makefile, "up").strip() == "$(COMPOSE) up -d"
+    assert _recipe(makefile, "down").strip() == "$(COMPOSE) down"
+
+
+# -------------------------------------------------------------------- colours
+_LOG_AN_ERROR = """
+    from backend.src.libs.bucket import Bucket, BucketConfig
+    bucket = Bucket(config=BucketConfig.from_env({"BUCKET_STORAGE_TYPE": "local",
+                                                  "BUCKET_LOCAL_ROOT": "store"}))
+    assert bucket.get_bucket_file("nosuch", "k") == bucket.error
+"""
+
+
+def test_log_lines_piped_carry_no_colour(tmp_path: Path) -> None:
+    """A facade's ERROR line written to a pipe has the display-tty layout and no ANSI
+    escape code (display-tty colours unconditionally)."""
+    done = _python(_LOG_AN_ERROR, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "ERROR bucket.Bucket: '(get_file_info)" in done.stderr
+    assert "\x1b" not in done.stderr
+
+
+def _on_a_terminal(tmp_path: Path, **env: str) -> str:
+    """Run _LOG_AN_ERROR with standard error on a pseudo-terminal; what it wrote there."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(_LOG_AN_ERROR)],
+            cwd=tmp_path,
+            env=_clean_env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+            timeout=60,
+        )
+        assert done.returncode == 0
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_log_lines_on_a_terminal_are_coloured_unless_no_color(tmp_path: Path) -> None:
+    """On a terminal the ERROR line keeps display-tty's colours; NO_COLOR=1 removes them."""
+    coloured = _on_a_terminal(tmp_path)
+    assert "ERROR" in coloured and "\x1b[" in coloured
+    plain = _on_a_terminal(tmp_path, NO_COLOR="1")
+    assert "ERROR bucket.Bucket" in plain and "\x1b" not in plain
+
+
+def test_colour_wanted_follows_the_terminal_and_no_color() -> None:
+    """colour_wanted: a terminal without NO_COLOR (an empty NO_COLOR does not count)."""
+
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    assert colour_wanted(Tty(), {}) is True
+    assert colour_wanted(Tty(), {"NO_COLOR": ""}) is True
+    assert colour_wanted(Tty(), {"NO_COLOR": "1"}) is False
+    assert colour_wanted(object(), {}) is False
+
+
+# ------------------------------------------------------------ missing drivers
+@pytest.mark.parametrize(
+    ("peer", "module", "extra"),
+    [("redis", "redis", "bucket[redis]"), ("sql", "mysql", "bucket[sql]")],
+)
+def test_a_missing_driver_names_the_extra(
+    tmp_path: Path, peer: str, module: str, extra: str
+) -> None:
+    """Without the peer's driver, RuntimeManager().<peer> is built, its last_error after the
+    first use and the runtime's ping report say which extra to install; no traceback."""
+    done = _python(
+        f"""
+        import sys
+        sys.modules[{module!r}] = None  # the driver is not installed
+        from backend.src.libs.core.runtime import RuntimeManager
+        runtime = RuntimeManager()
+        peer = runtime.{peer}
+        assert peer.health_check() is False
+        print("last_error:", peer.last_error)
+        report = runtime.ping({peer!r})
+        print("healthy:", report.services[0].healthy)
+        print("reason:", report.services[0].reason)
+        runtime.close()
+        """,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "ModuleNotFoundError" not in done.stderr
+    lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())
+    assert f"install {extra}" in lines["last_error"]
+    assert lines["healthy"] == "False"
+    assert f"install {extra}" in lines["reason"]
+
+
+# ------------------------------------------------- README, compose, .env.example
+def _env_example() -> dict[str, str]:
+    values = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            values[name.strip()] = value.strip()
+    return values
+
+
+def test_compose_images_are_pinned_and_agree_with_env_example() -> None:
+    """Every image in docker-compose.yml (its default and .env.example's) names a version,
+    never :latest or a bare name; both files give the same images."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    images = re.findall(r"^\s*image:\s*\$\{(\w+):-([^}]+)\}\s*$", compose, re.M)
+    assert len(images) == 4, images
+    example = _env_example()
+    for variable, default in images:
+        for image in (default, example[variable]):
+            name, _, tag = image.rpartition(":")
+            assert name and tag and tag != "latest", f"{variable}: {image} is not pinned"
+            assert re.search(r"\d", tag), f"{variable}: {image} names no version"
+        assert example[variable] == default, variable
+    assert "image:" not in re.sub(r"^\s*image:\s*\$\{\w+:-[^}]+\}\s*$", "", compose, flags=re.M)
+
+
+def test_compose_uses_the_current_minio_region_and_a_quiet_redis_healthcheck() -> None:
+    """MinIO's region is MINIO_SITE_REGION (MINIO_REGION is deprecated); Redis's
+    healthcheck sets REDISCLI_AUTH only when a password is set (an empty one makes
+    redis-cli print a warning on every check)."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "MINIO_SITE_REGION: ${BUCKET_REGION:-us-east-1}" in compose
+    assert not re.search(r"^\s*MINIO_REGION:", compose, re.M)
+    health = re.search(r"redis-cli ping[^\n]*", compose)
+    assert health
+    line = compose[compose.rindex("\n", 0, health.start()) : health.end()]
+    assert 'if [ -n \\"$$REDIS_PASSWORD\\" ]; then export REDISCLI_AUTH=' in line
+
+
+def test_readme_credentials_are_those_of_env_example() -> None:
+    """The MinIO credentials README gives (for the tests and for .env) are the root user
+    and password docker-compose.yml takes from .env, i.e. .env.example's values."""
+    readme = (ROOT / "README.md").read_text()
+    example = _env_example()
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "MINIO_ROOT_USER: ${BUCKET_USER" in compose
+    assert "MINIO_ROOT_PASSWORD: ${BUCKET_PASSWORD" in compose
+    assert "minioadmin" not in readme
+    keys = dict(re.findall(r"BUCKET_TEST_S3_(ACCESS_KEY|SECRET_KEY)=(\S+)", readme))
+    assert keys == {"ACCESS_KEY": example["BUCKET_USER"], "SECRET_KEY": example["BUCKET_PASSWORD"]}
+    for name in ("BUCKET_USER", "BUCKET_PASSWORD"):
+        shown = re.findall(rf"^{name}=(\S+)$", readme, re.M)
+        assert shown == [example[name]], name
+
+
+def test_readme_has_an_install_section_with_the_extras() -> None:
+    """README's Install section shows pip install with the cli, redis and sql extras, and
+    every extra it names exists in pyproject.toml."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Install", 1)[1].split("\n## ", 1)[0]
+    assert "pip install -e '.[redis,sql,cli]'" in section
+    assert "pip install -e '.[cli]'" in section
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    for named in re.findall(r"\.\[([\w,]+)\]", section):
+        assert set(named.split(",")) <= set(extras), named
+
+
+# ------------------------------------------------------------------ packaging
+def test_the_package_is_typed_and_the_wheel_ships_py_typed() -> None:
+    """backend/py.typed exists (PEP 561, for every subpackage), the wheel packages
+    'backend' with no exclusion, and .gitignore (which hatch honours) does not hide it."""
+    assert (ROOT / "backend" / "py.typed").is_file()
+    wheel = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"][
+        "targets"
+    ]["wheel"]
+    assert wheel["packages"] == ["backend"]
+    assert "exclude" not in wheel and "only-include" not in wheel
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "backend/py.typed"], cwd=ROOT, check=False
+    )
+    assert ignored.returncode == 1  # 1: not ignored
+
+
+def test_license_file_is_mit_as_pyproject_says() -> None:
+    """LICENSE holds the MIT text with "the bucket authors", as pyproject's license says."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == {"text": "MIT"}
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("MIT License")
+    assert re.search(r"Copyright \(c\) \d{4} the bucket authors", text)
+    assert 'THE SOFTWARE IS PROVIDED "AS IS"' in text
+
+
+def test_bucket_version_prints_the_package_version(tmp_path: Path) -> None:
+    """`bucket --version` (python -m backend) prints "bucket <version>" from the installed
+    distribution's metadata and exits 0, with no settings and no server."""
+    from importlib import metadata
+
+    done = subprocess.run(
+        [sys.executable, "-m", "backend", "--version"],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"bucket {metadata.version('bucket')}"

@@ -11,6 +11,7 @@ import argparse
 from dataclasses import dataclass
 
 from backend.src.libs.bucket.cli.status import EXIT_USAGE, PROG, CliError
+from backend.src.libs.bucket.version import package_version
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         "local folder, configured by the environment or .env.",
         epilog="Exit status: 0 ok, 1 failure, 2 usage, 3 not found, 130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     _add_globals(parser, top=True)
     commands = _Commands(parser)
     _object_commands(commands)

@@ -81,8 +81,8 @@ def test_ls_folders_recursive_json_and_du(cli: Cli, new_bucket: str, make_file: 
     up = cli.ok("cp", "-r", str(tmp_path / "files" / "tree"), f"s3://{new_bucket}/t")
     assert len(up.stdout.splitlines()) == 3
     top = cli.ok("ls", f"s3://{new_bucket}/t/").stdout.splitlines()
-    assert any(line.endswith("PRE  t/sub/") for line in top)
-    assert any(line.endswith("  t/a.txt") and " 1  " in line for line in top)
+    assert any(line.endswith("PRE  sub/") for line in top)  # relative, as aws prints it
+    assert any(line.endswith("  a.txt") and " 1  " in line for line in top)
     every = cli.ok("ls", "-r", f"s3://{new_bucket}").stdout.splitlines()
     assert [line.rsplit("  ", 1)[-1] for line in every] == ["t/a.txt", "t/sub/b.txt", "t/sub/deeper/c.txt"]
     items = json.loads(cli.ok("ls", "--json", f"s3://{new_bucket}/t/").stdout)

@@ -8,6 +8,7 @@ The parser sets ``args.command`` (and ``args.bundle_command``) to the command's 
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 
 from backend.src.libs.bucket.cli.status import EXIT_USAGE, PROG, CliError
@@ -39,7 +40,29 @@ def parse_remote(text: str) -> Remote | None:
             if not bucket:
                 raise CliError(f"{text!r} names no bucket (write {marker}bucket/key)", EXIT_USAGE)
             return Remote(scheme, bucket, key)
+    _refuse_misspelt_scheme(text)
     return None
+
+
+_SCHEME_LIKE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]+):/")
+
+
+def _refuse_misspelt_scheme(text: str) -> None:
+    """A path that looks like a URL but is not ``s3://`` or ``local://`` (``s3:/media/``,
+    ``S3://media``, ``s4://media``) is a typo, never a local file name.
+
+    Raises:
+        CliError: naming the argument and the spelling to use (status 2).
+    """
+    match = _SCHEME_LIKE.match(text)
+    if match is None:
+        return
+    scheme = match["scheme"]
+    wanted = scheme.lower() if scheme.lower() in ("s3", "local") else "s3"
+    rest = text[match.end() :].lstrip("/")
+    raise CliError(
+        f"{text!r} is not a valid address (write {wanted}://{rest or 'bucket/key'})", EXIT_USAGE
+    )
 
 
 def require_remote(text: str, *, key: bool | None = None) -> Remote:
@@ -70,6 +93,17 @@ def target_key(destination: Remote, source_name: str) -> str:
     if not destination.key or destination.key.endswith("/"):
         return destination.key + source_name
     return destination.key
+
+
+def split_glob(key: str) -> tuple[str, str | None]:
+    """A key with wildcards (``*``, ``?``, ``[...]``) split into the folder before the
+    first wildcard and the pattern after it: ``docs/*.txt`` -> ``("docs/", "*.txt")``;
+    a key without one -> ``(key, None)``."""
+    first = next((i for i, c in enumerate(key) if c in "*?["), -1)
+    if first < 0:
+        return key, None
+    cut = key.rfind("/", 0, first) + 1
+    return key[:cut], key[cut:]
 
 
 # ---------------------------------------------------------------------- parser
@@ -107,8 +141,9 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
     group.add_argument(
         "--env-file",
         metavar="FILE",
-        default=default(".env"),
-        help="settings file read under the environment (default .env)",
+        default=default(None),
+        help="settings file read under the environment (default .env, if present; "
+        "a FILE named here must exist)",
     )
     group.add_argument(
         "--json",
@@ -143,10 +178,79 @@ class _Commands:
         return p
 
 
+def _exclude(pattern: str) -> tuple[str, str]:
+    return ("exclude", pattern)
+
+
+def _include(pattern: str) -> tuple[str, str]:
+    return ("include", pattern)
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    """``--exclude`` / ``--include`` as aws has them: applied in the order given to the
+    path relative to the source, the last that matches wins (``args.filters``)."""
+    p.add_argument(
+        "--exclude",
+        action="append",
+        dest="filters",
+        type=_exclude,
+        metavar="PATTERN",
+        help="leave out paths matching PATTERN (fnmatch; repeatable, later filters win)",
+    )
+    p.add_argument(
+        "--include",
+        action="append",
+        dest="filters",
+        type=_include,
+        metavar="PATTERN",
+        help="take paths matching PATTERN back in (after an --exclude)",
+    )
+
+
+def _add_dry_run(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--dryrun",
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help="show what would be done, change nothing",
+    )
+
+
+def _add_workers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=4, help="objects in parallel (default 4)")
+
+
+def _add_transfer(p: argparse.ArgumentParser) -> None:
+    """The arguments ``cp`` and ``mv`` share."""
+    p.add_argument(
+        "source", help="file, directory (-r), s3://bucket/key (wildcards: *, ?, [...]) or -"
+    )
+    p.add_argument("destination", help="file, directory, s3://bucket/key or - for stdout")
+    p.add_argument("-r", "--recursive", action="store_true", help="copy a tree")
+    _add_filters(p)
+    _add_dry_run(p)
+    _add_workers(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--content-type", metavar="TYPE", help="uploads: the objects' content type")
+    p.add_argument(
+        "--metadata",
+        action="append",
+        metavar="NAME=VALUE",
+        help="uploads: user metadata (repeatable)",
+    )
+    p.add_argument("--sse", choices=("AES256", "aws:kms"), help="uploads: server-side encryption")
+    p.add_argument(
+        "--storage-class", metavar="CLASS", help="uploads: storage class (STANDARD, ...)"
+    )
+
+
 def _object_commands(commands: _Commands) -> None:
     p = commands.add("ls", "list buckets, or objects under s3://bucket/prefix")
-    p.add_argument("path", nargs="?", help="s3://bucket[/prefix] (none: list buckets)")
+    p.add_argument("path", nargs="?", help="s3://bucket[/prefix] or a pattern (none: list buckets)")
     p.add_argument("-r", "--recursive", action="store_true", help="every key, no PRE folders")
+    p.add_argument("--human-readable", action="store_true", help="sizes as KiB, MiB, ...")
+    p.add_argument("--summarize", action="store_true", help="end with the count and total size")
 
     p = commands.add("mb", "make a bucket")
     p.add_argument("bucket", help="s3://bucket")
@@ -156,14 +260,17 @@ def _object_commands(commands: _Commands) -> None:
     p.add_argument("--force", action="store_true", help="delete its objects first")
 
     p = commands.add("cp", "copy files and objects (local<->remote, remote->remote)")
-    p.add_argument("source", help="file, directory (-r), s3://bucket/key or - for stdin")
-    p.add_argument("destination", help="file, directory, s3://bucket/key or - for stdout")
-    p.add_argument("-r", "--recursive", action="store_true", help="copy a tree")
+    _add_transfer(p)
+
+    p = commands.add("mv", "move files and objects: copy, then delete the source")
+    _add_transfer(p)
 
     p = commands.add("rm", "delete an object (or a prefix with -r --force)")
-    p.add_argument("path", help="s3://bucket/key")
+    p.add_argument("path", help="s3://bucket/key (wildcards: *, ?, [...])")
     p.add_argument("-r", "--recursive", action="store_true", help="every key under the prefix")
     p.add_argument("--force", action="store_true", help="needed with -r")
+    _add_filters(p)
+    _add_dry_run(p)
 
     p = commands.add("stat", "show an object's properties")
     p.add_argument("path", help="s3://bucket/key")
@@ -174,7 +281,9 @@ def _object_commands(commands: _Commands) -> None:
     p = commands.add("presign", "print a presigned URL")
     p.add_argument("path", help="s3://bucket/key")
     p.add_argument(
+        "--expires-in",
         "--expires",
+        dest="expires",
         type=int,
         default=3600,
         metavar="SECONDS",
@@ -190,7 +299,7 @@ def _sync_command(commands: _Commands) -> None:
     p = commands.add("sync", "copy what is missing or different, then verify")
     p.add_argument("source", help="s3://bucket[/prefix] or local://bucket[/prefix]")
     p.add_argument("destination", help="s3://bucket[/prefix] or local://bucket[/prefix]")
-    p.add_argument("--dry-run", action="store_true", help="show what would be done, write nothing")
+    _add_dry_run(p)
     p.add_argument("--delete", action="store_true", help="delete destination keys the source lacks")
     p.add_argument(
         "--verify",
@@ -198,7 +307,8 @@ def _sync_command(commands: _Commands) -> None:
         default="quick",
         help="final check: quick (default), full (hash every object), off",
     )
-    p.add_argument("--workers", type=int, default=4, help="objects in parallel (default 4)")
+    _add_workers(p)
+    p.add_argument("--no-progress", action="store_true", help="accepted for aws; sync has no bars")
     p.add_argument("--source-env", metavar="FILE", help="read the source's settings from FILE")
     p.add_argument("--dest-env", metavar="FILE", help="read the destination's settings from FILE")
 
@@ -233,6 +343,16 @@ def _setup_commands(commands: _Commands) -> None:
         "--bucket",
         help="bucket for the scratch test (default: the settings' bucket, else a temporary one)",
     )
+    p = commands.add("gc", "remove temporary files left by killed writers (.tmp, .part)")
+    p.add_argument("folder", nargs="*", help="folders to sweep (default: the local store's root)")
+    p.add_argument(
+        "--older-than",
+        type=float,
+        default=3600,
+        metavar="SECONDS",
+        help="only temporaries not modified for SECONDS (default 3600)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
 
 
 def build_parser() -> argparse.ArgumentParser:

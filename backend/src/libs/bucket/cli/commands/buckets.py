@@ -6,7 +6,8 @@ from __future__ import annotations
 from backend.src.libs.bucket.cli.context import Context, describe_store
 from backend.src.libs.bucket.cli.output import human
 from backend.src.libs.bucket.cli.parsing import require_remote
-from backend.src.libs.bucket.cli.status import EXIT_OK
+from backend.src.libs.bucket.cli.status import EXIT_OK, CliError
+from backend.src.libs.bucket.errors import BucketNotEmpty
 from backend.src.libs.bucket.stats import bucket_stats
 
 
@@ -24,7 +25,13 @@ def cmd_mb(ctx: Context) -> int:
 def cmd_rb(ctx: Context) -> int:
     """Delete a bucket (``--force`` empties it first)."""
     remote = require_remote(ctx.args.bucket, key=False)
-    ctx.store.delete_bucket(remote.bucket, force=ctx.args.force)
+    try:
+        ctx.store.delete_bucket(remote.bucket, force=ctx.args.force)
+    except BucketNotEmpty as exc:  # the library says force=True; the command's flag is --force
+        raise CliError(
+            f"{exc.code}: bucket {remote.bucket!r} is not empty (add --force to delete its "
+            "objects first)"
+        ) from exc
     if ctx.json:
         ctx.emit({"deleted": remote.bucket})
     else:

@@ -3,13 +3,24 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from fnmatch import fnmatchcase
 
 from backend.src.libs.bucket.capabilities import presigner
+from backend.src.libs.bucket.cli.commands.select import matching_objects
 from backend.src.libs.bucket.cli.context import Context
-from backend.src.libs.bucket.cli.output import when
-from backend.src.libs.bucket.cli.parsing import Remote, require_remote
-from backend.src.libs.bucket.cli.status import EXIT_OK, EXIT_USAGE, PROG, CliError
+from backend.src.libs.bucket.cli.output import human, when
+from backend.src.libs.bucket.cli.parsing import Remote, require_remote, split_glob
+from backend.src.libs.bucket.cli.status import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    CliError,
+)
+from backend.src.libs.bucket.errors import NotFound
 from backend.src.libs.bucket.store import ObjectInfo, ObjectStore, PrefixInfo
 
 
@@ -34,22 +45,57 @@ def _list_buckets(ctx: Context) -> int:
     return EXIT_OK
 
 
+def _name(entry: ObjectInfo | PrefixInfo) -> str:
+    return entry.prefix if isinstance(entry, PrefixInfo) else entry.key
+
+
+def _listing(ctx: Context, remote: Remote) -> Iterator[ObjectInfo | PrefixInfo]:
+    """The entries ``ls`` shows, in key order: objects and prefixes in one sorted
+    listing (one folder level is sorted in memory; ``-r`` streams in the store's order).
+    A key with wildcards lists its folder and keeps the names matching the pattern.
+
+    Raises:
+        CliError: a pattern that matches nothing (status 3).
+    """
+    base, pattern = split_glob(remote.key)
+    delimiter = None if ctx.args.recursive else "/"
+    entries: Iterable[ObjectInfo | PrefixInfo] = ctx.store.list_objects(
+        remote.bucket, prefix=base, delimiter=delimiter
+    )
+    if pattern is not None:
+        entries = (e for e in entries if fnmatchcase(_name(e)[len(base) :].rstrip("/"), pattern))
+    if delimiter is not None:
+        entries = sorted(entries, key=_name)
+    first = next(iter_entries := iter(entries), None)
+    if first is None:
+        if pattern is not None:
+            raise CliError(f"no key matches {ctx.args.path!r}", EXIT_NOT_FOUND)
+        return iter(())
+    return itertools.chain((first,), iter_entries)
+
+
 def cmd_ls(ctx: Context) -> int:
-    """List buckets, or the objects and prefixes under ``s3://bucket/prefix``."""
-    store = ctx.store  # settings first: a bad setting is reported before a bad path
+    """List buckets, or the objects and prefixes under ``s3://bucket/prefix`` (names
+    relative to the folder listed, as aws prints them; full keys with ``-r``)."""
+    ctx.store  # noqa: B018 - settings first: a bad setting is reported before a bad path
     if not ctx.args.path:
         return _list_buckets(ctx)
     remote = require_remote(ctx.args.path)
-    delimiter = None if ctx.args.recursive else "/"
-    entries = store.list_objects(remote.bucket, prefix=remote.key, delimiter=delimiter)
+    entries = _listing(ctx, remote)
     if ctx.json:
         ctx.emit_items(_entry_document(entry) for entry in entries)
         return EXIT_OK
+    cut = 0 if ctx.args.recursive else remote.key.rfind("/") + 1
+    size = human if ctx.args.human_readable else str
+    count = total = 0
     for entry in entries:
         if isinstance(entry, PrefixInfo):
-            ctx.out(f"{'':19}  {'PRE':>12}  {entry.prefix}")
+            ctx.out(f"{'':19}  {'PRE':>12}  {entry.prefix[cut:]}")
         else:
-            ctx.out(f"{when(entry.last_modified)}  {entry.size:>12}  {entry.key}")
+            count, total = count + 1, total + entry.size
+            ctx.out(f"{when(entry.last_modified)}  {size(entry.size):>12}  {entry.key[cut:]}")
+    if ctx.args.summarize:
+        ctx.out(f"\nTotal Objects: {count}\n   Total Size: {size(total)}")
     return EXIT_OK
 
 
@@ -115,17 +161,68 @@ def cmd_presign(ctx: Context) -> int:
 def _rm_one(ctx: Context, store: ObjectStore, remote: Remote) -> int:
     if not remote.key:
         raise CliError("rm needs a key (or -r --force for a prefix)", EXIT_USAGE)
-    store.head_object(remote.bucket, remote.key)  # a missing key is an error
-    store.delete_object(remote.bucket, remote.key)
+    if split_glob(remote.key)[1] is not None:
+        return _rm_many(ctx, store, remote)
+    try:  # a missing key is an error (S3 itself would answer 204)
+        store.head_object(remote.bucket, remote.key)
+    except NotFound as exc:
+        what = f"bucket {remote.bucket!r}" if exc.code == "NoSuchBucket" else f"{remote}"
+        raise CliError(f"{exc.code}: {what} does not exist", EXIT_NOT_FOUND) from exc
+    if not ctx.args.dry_run:
+        store.delete_object(remote.bucket, remote.key)
     if ctx.json:
         ctx.emit({"deleted": [remote.key], "errors": []})
+    elif not ctx.quiet:
+        ctx.out(f"{_dry(ctx)}delete: s3://{remote.bucket}/{remote.key}")
+    return EXIT_OK
+
+
+def _dry(ctx: Context) -> str:
+    return "(dryrun) " if ctx.args.dry_run else ""
+
+
+def _rm_many(ctx: Context, store: ObjectStore, remote: Remote) -> int:
+    """Delete what a pattern or ``-r`` names (``--exclude`` / ``--include`` applied), 1000
+    keys a request, the listing read lazily; ``--dryrun`` only prints.
+
+    Raises:
+        CliError: a pattern that matches nothing (status 3), or some keys could not be
+            deleted (status 1, after a line for each).
+    """
+    pattern = split_glob(remote.key)[1]
+    keys = (
+        info.key
+        for info, _ in matching_objects(
+            store, remote, recursive=ctx.args.recursive, filters=ctx.args.filters
+        )
+    )
+    if ctx.args.dry_run:
+        deleted, errors = list(keys), []
     else:
-        ctx.out(f"delete: s3://{remote.bucket}/{remote.key}")
+        result = store.delete_objects(remote.bucket, keys)
+        deleted, errors = list(result.deleted), list(result.errors)
+    if pattern is not None and not deleted and not errors:
+        raise CliError(f"no key matches {ctx.args.path!r}", EXIT_NOT_FOUND)
+    if ctx.json:
+        ctx.emit(
+            {
+                "deleted": deleted,
+                "errors": [{"key": e.key, "code": e.code, "message": e.message} for e in errors],
+            }
+        )
+    else:
+        for key in deleted if not ctx.quiet else ():
+            ctx.out(f"{_dry(ctx)}delete: s3://{remote.bucket}/{key}")
+        for error in errors:
+            ctx.err(f"{PROG}: could not delete {error.key}: {error.code}: {error.message}")
+    if errors:
+        raise CliError(f"{len(errors)} key(s) could not be deleted")
     return EXIT_OK
 
 
 def cmd_rm(ctx: Context) -> int:
-    """Delete a key, or (``-r --force``) every key under a prefix.
+    """Delete a key, the keys a pattern matches, or (``-r --force``) every key under a
+    prefix (``--exclude`` / ``--include`` choose among them).
 
     Raises:
         CliError: no key without ``-r``, ``-r`` without ``--force`` (status 2), or some
@@ -139,26 +236,4 @@ def cmd_rm(ctx: Context) -> int:
         raise CliError(
             f"refusing to delete everything under {ctx.args.path} without --force", EXIT_USAGE
         )
-    keys = (
-        e.key
-        for e in store.list_objects(remote.bucket, prefix=remote.key)
-        if isinstance(e, ObjectInfo)
-    )
-    result = store.delete_objects(remote.bucket, keys)
-    if ctx.json:
-        ctx.emit(
-            {
-                "deleted": list(result.deleted),
-                "errors": [
-                    {"key": e.key, "code": e.code, "message": e.message} for e in result.errors
-                ],
-            }
-        )
-    else:
-        for key in result.deleted:
-            ctx.out(f"delete: s3://{remote.bucket}/{key}")
-        for error in result.errors:
-            ctx.err(f"{PROG}: could not delete {error.key}: {error.code}: {error.message}")
-    if result.errors:
-        raise CliError(f"{len(result.errors)} key(s) could not be deleted")
-    return EXIT_OK
+    return _rm_many(ctx, store, remote)

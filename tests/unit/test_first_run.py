@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pty
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -51,20 +52,43 @@ def _recipe(makefile: str, target: str) -> str:
     return found.group(1)
 
 
-def test_make_demo_installs_the_cli_extra_only_under_its_own_stamp() -> None:
-    """make demo depends on a demo stamp whose recipe installs '.[cli]' (not the dev set);
-    the full stamp installs '.[dev]' and also touches the demo stamp, so make demo after
-    make test installs nothing, and make test after make demo upgrades to the full set."""
-    makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^demo: install-demo$", makefile, re.M)
-    assert re.search(r"^install-demo: \$\(DEMO_STAMP\)$", makefile, re.M)
-    assert "DEMO_STAMP := $(VENV)/.installed-demo" in makefile
-    assert "STAMP  := $(VENV)/.installed\n" in makefile
-    demo = _recipe(makefile, "$(DEMO_STAMP)")
-    assert "install --no-compile -e '.[cli]'" in demo and "[dev]" not in demo
-    full = _recipe(makefile, "$(STAMP)")
-    assert "-e '.[dev]'" in full and "touch $(STAMP) $(DEMO_STAMP)" in full
-    assert re.search(r"^test: install$", makefile, re.M)
+def _make_n(folder: Path, target: str) -> str:
+    """What ``make -n target`` would run in ``folder`` (a copy of the Makefile)."""
+    done = subprocess.run(
+        ["make", "-n", target], cwd=folder, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_make_demo_installs_the_cli_extra_only_and_make_test_upgrades(tmp_path: Path) -> None:
+    """On a fresh clone make demo creates the venv and installs '.[cli]' (never the dev set)
+    under .venv/.installed-demo; with that stamp make demo installs nothing more, while
+    make install (what make test runs) installs '.[dev]' and then stamps both, so a later
+    make demo installs nothing either."""
+    for name in ("Makefile", "pyproject.toml"):
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+    fresh = _make_n(tmp_path, "demo")
+    assert "-m venv --without-pip .venv" in fresh
+    assert "install --no-compile -e '.[cli]'" in fresh and "[dev]" not in fresh
+    assert "touch .venv/.installed-demo" in fresh and "bash scripts/demo.sh" in fresh
+
+    venv = tmp_path / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text("#!/bin/sh\nexit 0\n")
+    python.chmod(0o755)
+    demo_stamp = venv / ".installed-demo"
+    demo_stamp.touch()
+    os.utime(tmp_path / "pyproject.toml", (1, 1))  # older than the stamps
+    assert _make_n(tmp_path, "demo").strip() == "bash scripts/demo.sh"
+    upgrade = _make_n(tmp_path, "install")
+    assert "-e '.[dev]'" in upgrade
+    assert "touch .venv/.installed .venv/.installed-demo" in upgrade
+    (venv / ".installed").touch()
+    assert "pip" not in _make_n(tmp_path, "install")
+    assert _make_n(tmp_path, "demo").strip() == "bash scripts/demo.sh"
 
 
 def test_make_up_and_down_fall_back_to_docker_compose() -> None:

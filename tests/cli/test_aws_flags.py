@@ -240,3 +240,18 @@ def test_messages_name_the_flags_and_the_bad_argument(
     assert "s3://" in cli.fails(2, "cp", "s4://x/y", "s3://x/")
     line = cli.fails(3, "rm", f"s3://{new_bucket}/gone")
     assert "head_object" not in line and "NoSuchKey" in line and "does not exist" in line
+
+
+def test_exclude_include_on_sync(cli: Cli, new_bucket: str, make_file: MakeFile) -> None:
+    """sync --exclude leaves the excluded keys alone on both sides: not copied, and not
+    deleted by --delete (aws semantics); the verification still passes."""
+    _put(cli, make_file, new_bucket, "src/a.txt", "src/b.log", "dst/old.log", "dst/old.txt")
+    out = cli.ok(
+        "sync", "--delete", "--exclude", "*.log", f"s3://{new_bucket}/src", f"s3://{new_bucket}/dst"
+    )
+    assert out.stdout.splitlines()[-1].startswith("sync: 1 copied, 0 skipped, 1 deleted")
+    assert out.stdout.rstrip().endswith("; verified")
+    assert [k for k in _keys(cli, new_bucket) if k.startswith("dst/")] == [
+        "dst/a.txt",
+        "dst/old.log",
+    ]

@@ -309,6 +309,7 @@ def _sync_command(commands: _Commands) -> None:
     )
     _add_workers(p)
     p.add_argument("--no-progress", action="store_true", help="accepted for aws; sync has no bars")
+    _add_filters(p)
     p.add_argument("--source-env", metavar="FILE", help="read the source's settings from FILE")
     p.add_argument("--dest-env", metavar="FILE", help="read the destination's settings from FILE")
 

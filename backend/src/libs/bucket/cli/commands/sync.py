@@ -4,12 +4,14 @@ on one store, on two (``local://``), or read from other settings files."""
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
 
+from backend.src.libs.bucket.cli.commands.select import Filters, included
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import Remote, folder, require_remote
 from backend.src.libs.bucket.cli.status import EXIT_OK, PROG, CliError
-from backend.src.libs.bucket.store import ObjectStore
+from backend.src.libs.bucket.store import ListEntry, ObjectInfo, ObjectStore
 
 if TYPE_CHECKING:
     from backend.src.libs.bucket.sync import SyncEvent, SyncReport
@@ -25,6 +27,34 @@ def _side(ctx: Context, text: str, env_file: str | None) -> tuple[ObjectStore, R
     if env_file is not None:
         return ctx.make_store(ctx.config_for(env_file)), remote, True
     return ctx.store, remote, False
+
+
+class _Filtered:
+    """``store`` seen through ``--exclude`` / ``--include``: its listings leave out the keys
+    under ``prefix`` the filters exclude (so sync neither copies nor, with ``--delete``,
+    deletes them, as aws does); every other attribute is the store's own."""
+
+    def __init__(self, store: ObjectStore, prefix: str, filters: Filters) -> None:
+        self._store = store
+        self._prefix = prefix
+        self._filters = filters
+
+    def list_objects(
+        self, bucket: str, *, prefix: str = "", **kwargs: object
+    ) -> Iterator[ListEntry]:
+        for entry in self._store.list_objects(bucket, prefix=prefix, **kwargs):  # type: ignore[arg-type]
+            key = entry.key if isinstance(entry, ObjectInfo) else entry.prefix
+            if not key.startswith(self._prefix) or included(
+                key[len(self._prefix) :], self._filters
+            ):
+                yield entry
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+
+def _filtered(store: ObjectStore, prefix: str, filters: Filters | None) -> ObjectStore:
+    return cast(ObjectStore, _Filtered(store, prefix, filters)) if filters else store
 
 
 class _Lines:
@@ -77,9 +107,9 @@ def cmd_sync(ctx: Context) -> int:
     dst_store, dst, own_dst = _side(ctx, args.destination, args.dest_env)
     try:
         report = sync(
-            src_store,
+            _filtered(src_store, folder(src.key), args.filters),
             src.bucket,
-            dst_store,
+            _filtered(dst_store, folder(dst.key), args.filters),
             dst.bucket,
             src_prefix=folder(src.key),
             dst_prefix=folder(dst.key),

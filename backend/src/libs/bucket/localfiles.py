@@ -11,9 +11,12 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 import os
+import re
 import stat
+import time
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -174,3 +177,57 @@ def write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
             view = memoryview(chunk)
             while view:
                 view = view[os.write(fd, view) :]
+
+
+# ------------------------------------------------------------------ temporaries
+_TEMPORARY = re.compile(
+    r"\.(?:[0-9a-f]{32}\.tmp"  # a LocalStore write in progress: .<32 hex>.tmp
+    r"|ping-[0-9a-f]{32}\.tmp"  # LocalStore.ping's probe: .ping-<32 hex>.tmp
+    r"|.*\.[0-9a-f]{32}\.part)",  # atomic_file (a download): .<name>.<32 hex>.part
+    re.DOTALL,
+)
+
+
+def is_temporary(name: str) -> bool:
+    """True for the names of the temporary files this library writes: a ``LocalStore``
+    write (``.<32 hex>.tmp``) or ping probe (``.ping-<32 hex>.tmp``), and an
+    ``atomic_file`` (every download) beside its target (``.<name>.<32 hex>.part``).
+
+    A writer removes its temporary when it fails or is interrupted (SIGINT, or SIGTERM
+    in the CLI); only a killed process (SIGKILL, a crash, power loss) leaves one.
+    """
+    return _TEMPORARY.fullmatch(name) is not None
+
+
+@dataclass(frozen=True)
+class Temporary:
+    """A temporary file found by ``find_temporaries``: its path, size and age (seconds)."""
+
+    path: Path
+    size: int
+    age: float
+
+
+def find_temporaries(
+    folder: str | os.PathLike[str], *, older_than: float = 0.0, now: float | None = None
+) -> Iterator[Temporary]:
+    """The temporary files (``is_temporary``) under ``folder``, at any depth, last
+    modified more than ``older_than`` seconds before ``now`` (default: the current time).
+
+    Symbolic links are never followed nor reported; folders that cannot be read are
+    skipped. A grace period (``older_than``) keeps the temporaries of writes still in
+    progress: a live writer touches its file as it writes.
+    """
+    limit = (time.time() if now is None else now) - older_than
+    for parent, folders, files in os.walk(folder, followlinks=False):
+        folders.sort()
+        for name in sorted(files):
+            if not is_temporary(name):
+                continue
+            path = Path(parent, name)
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue  # removed meanwhile (its writer finished)
+            if stat.S_ISREG(info.st_mode) and info.st_mtime <= limit:
+                yield Temporary(path, info.st_size, max(0.0, limit + older_than - info.st_mtime))

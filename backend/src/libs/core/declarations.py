@@ -32,6 +32,7 @@ from functools import cached_property
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from backend.src.libs.core.settings import (
+    DEFAULT_ENV_FILE,
     first_set,
     mask,
     parse_bool,
@@ -346,7 +347,7 @@ class DeclaredConfig:
         cls,
         environ: Mapping[str, str] | None = None,
         *,
-        env_file: str | os.PathLike[str] | None = ".env",
+        env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
         **overrides: Any,
     ) -> Self:
         """Read the settings from a mapping.
@@ -355,15 +356,17 @@ class DeclaredConfig:
             environ: the variables to read. Default: ``os.environ`` over the values of
                 ``env_file`` (the process environment wins). When a mapping is given,
                 only that mapping is read.
-            env_file: the ``.env`` file read when ``environ`` is None (default ``.env``
-                in the working directory; a missing file is fine; None skips it).
+            env_file: the ``.env`` file read when ``environ`` is None. Default: ``.env``
+                in the working directory, skipped when missing; a file named here must
+                exist; None skips it.
             **overrides: explicit field values; they win over every variable.
 
         Raises:
             ConfigError, RedisConfigError, SQLConfigError (the table's ``error``): a
-                value is invalid or an override unknown; the message names the variable.
+                value is invalid or an override unknown (the message names the
+                variable), or a named ``env_file`` does not exist (the message names it).
         """
-        return cls._from_env(read_environ(environ, env_file), overrides)
+        return cls._from_env(read_environ(environ, env_file, error=cls._settings.error), overrides)
 
     @classmethod
     def _from_env(cls, env: Mapping[str, str], overrides: Mapping[str, Any]) -> Self:

@@ -15,23 +15,48 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+class DefaultEnvFile(str):
+    """The ``.env`` read when the caller names no file: unlike a file the caller names,
+    it may be missing. ``DEFAULT_ENV_FILE`` is the one instance the defaults use."""
+
+    __slots__ = ()
+
+
+DEFAULT_ENV_FILE = DefaultEnvFile(".env")
+"""The default ``env_file`` of ``read_environ`` and ``from_env``: ``.env`` in the working
+directory, read when present, skipped when missing."""
+
+
 def read_environ(
-    environ: Mapping[str, str] | None, env_file: str | os.PathLike[str] | None = ".env"
+    environ: Mapping[str, str] | None,
+    env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
+    *,
+    error: type[Exception] = ValueError,
 ) -> dict[str, str]:
     """The variables to read: ``environ`` as given, or ``os.environ`` over ``env_file``.
 
     Args:
         environ: a mapping to read instead of the process environment (tests).
-        env_file: read when ``environ`` is None (default ``.env``; missing is fine;
-            None skips it). The process environment wins over the file.
+        env_file: read when ``environ`` is None. Default ``DEFAULT_ENV_FILE`` (``.env``
+            in the working directory, skipped when missing); a file named by the caller
+            must exist; None skips it. The process environment wins over the file.
+        error: raised when a named ``env_file`` is missing (the config's error class).
+
+    Raises:
+        error: ``env_file`` was named, and is not an existing file (the message names it).
     """
     if environ is not None:
         return dict(environ)
     merged: dict[str, str] = {}
-    if env_file is not None and Path(env_file).is_file():
-        from dotenv import dotenv_values
+    if env_file is not None:
+        path = Path(env_file)
+        if path.is_file():
+            from dotenv import dotenv_values
 
-        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+            merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+        elif not isinstance(env_file, DefaultEnvFile):
+            what = "is not a file" if path.exists() else "does not exist"
+            raise error(f"settings file {os.fspath(env_file)!r} {what}")
     merged.update(os.environ)
     return merged
 
@@ -88,4 +113,13 @@ def mask(value: object) -> str:
     return "None" if value is None else "'***'"
 
 
-__all__ = ["first_set", "mask", "parse_bool", "parse_float", "parse_int", "read_environ"]
+__all__ = [
+    "DEFAULT_ENV_FILE",
+    "DefaultEnvFile",
+    "first_set",
+    "mask",
+    "parse_bool",
+    "parse_float",
+    "parse_int",
+    "read_environ",
+]

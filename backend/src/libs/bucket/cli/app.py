@@ -1,28 +1,42 @@
 """Running ``bucket``: parse, set up logging, run the command, and turn every failure
-into one line on stderr and an exit status (never a traceback unless ``--debug``)."""
+into one line on stderr and an exit status (never a traceback unless ``--debug``).
+
+With ``--json`` a failure is also an ``{"error": {"code", "message"}}`` document on
+stdout (``Output.emit_error``): stdout is one valid JSON document whatever happens.
+
+SIGTERM (``docker stop``, systemd, ``timeout``) is handled as SIGINT is: it raises
+``Terminated`` (a ``KeyboardInterrupt``) in the main thread, so every ``finally`` that
+removes a temporary file runs, and the command exits 143.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import IO
 
 from backend.src.libs.bucket.cli.commands import COMMANDS
 from backend.src.libs.bucket.cli.context import Context
-from backend.src.libs.bucket.cli.output import one_line
+from backend.src.libs.bucket.cli.output import Output, one_line
 from backend.src.libs.bucket.cli.parsing import build_parser
 from backend.src.libs.bucket.cli.status import (
     EXIT_FAIL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     PROG,
     CliError,
+    Terminated,
     status_of,
 )
 from backend.src.libs.bucket.errors import StorageError
@@ -43,11 +57,21 @@ def main(
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    complaint = io.StringIO()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse printed its usage line already
-        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+        with contextlib.redirect_stderr(complaint):
+            args = parser.parse_args(arguments)
+    except SystemExit as exc:  # argparse printed its usage line (or --help) already
+        status = int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+        err.write(complaint.getvalue())
+        if status and "--json" in arguments:
+            lines = complaint.getvalue().strip().splitlines() or ["invalid command line"]
+            message = lines[-1].split(": error: ", 1)[-1]
+            Output(out, err, json=True, quiet=True).emit_error("UsageError", message, status=status)
+        return status
+    err.write(complaint.getvalue())
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.CRITICAL + 1,
         stream=err,
@@ -57,9 +81,30 @@ def main(
     if not args.debug:
         logging.disable(logging.CRITICAL)
     try:
-        return run(args, stdout=out, stderr=err)
+        with _sigterm_raises():
+            return run(args, stdout=out, stderr=err)
     finally:  # main() may run inside another program: give it its logging back
         logging.disable(disabled_before)
+
+
+def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    """Raise ``Terminated`` once; a second SIGTERM during the cleanup is ignored."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises ``Terminated`` while the command runs (main thread only: Python
+    runs signal handlers there); the previous handler is put back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _traceback(ctx: Context) -> None:
@@ -76,13 +121,23 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
         return int(COMMANDS[args.command](ctx))
     except CliError as exc:
         ctx.err(f"{PROG}: error: {one_line(exc.message)}")
+        ctx.emit_error(exc.code, one_line(exc.message), status=exc.status)
         return exc.status
     except StorageError as exc:
         _traceback(ctx)
         ctx.err(f"{PROG}: error: {one_line(str(exc))}")
-        return status_of(exc)
+        status = status_of(exc)
+        ctx.emit_error(
+            exc.code, one_line(exc.message), bucket=exc.bucket, key=exc.key, status=status
+        )
+        return status
+    except Terminated:
+        ctx.err(f"{PROG}: terminated")
+        ctx.emit_error("Terminated", "terminated by SIGTERM", status=EXIT_TERMINATED)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         ctx.err(f"{PROG}: interrupted")
+        ctx.emit_error("Interrupted", "interrupted", status=EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         with contextlib.suppress(Exception):
@@ -94,6 +149,7 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
             f"{PROG}: error: {type(exc).__name__}: {one_line(str(exc))}"
             + ("" if args.debug else " (run with --debug for details)")
         )
+        ctx.emit_error(type(exc).__name__, one_line(str(exc)), status=EXIT_FAIL)
         return EXIT_FAIL
     finally:
         ctx.close()

@@ -13,6 +13,7 @@ from backend.src.libs.bucket.cli.output import Output
 from backend.src.libs.bucket.cli.status import EXIT_USAGE, CliError
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.store import ObjectStore
+from backend.src.libs.core.settings import DEFAULT_ENV_FILE
 
 
 def describe_store(config: BucketConfig) -> str:
@@ -44,11 +45,18 @@ class Context(Output):
         """Settings from the environment and ``.env`` (or only ``env_file``), with the
         global options applied; ``local`` forces the local folder store.
 
+        A settings file named on the command line (``--env-file``, ``--source-env``,
+        ``--dest-env``) must exist; only the default ``.env`` may be missing.
+
         Raises:
-            CliError: ``env_file`` does not exist (status 2).
+            CliError: a named settings file does not exist (status 2).
             ConfigError: an invalid setting (the message names the variable).
         """
         args = self.args
+        for named in (env_file, args.env_file):
+            if named is not None and not Path(named).is_file():
+                what = "is not a file" if Path(named).exists() else "does not exist"
+                raise CliError(f"settings file {named!r} {what}", EXIT_USAGE)
         overrides: dict[str, Any] = {
             "endpoint_url": args.endpoint,
             "profile": args.profile,
@@ -57,14 +65,15 @@ class Context(Output):
             "local_root": args.local_root,
         }
         if env_file is not None:
-            if not Path(env_file).is_file():
-                raise CliError(f"settings file {env_file!r} does not exist", EXIT_USAGE)
             from dotenv import dotenv_values
 
             environ = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
             config = BucketConfig.from_env(environ, **overrides)
         else:
-            config = BucketConfig.from_env(env_file=args.env_file, **overrides)
+            named = args.env_file
+            config = BucketConfig.from_env(
+                env_file=DEFAULT_ENV_FILE if named is None else named, **overrides
+            )
         for secret in config.secrets():
             redact.register(secret)
         return config

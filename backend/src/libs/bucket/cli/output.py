@@ -17,6 +17,7 @@ from backend.src.libs.bucket import redact
 from backend.src.libs.bucket.store import ProgressCallback
 
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+_END = object()  # the end of an iterator (emit_items)
 
 
 def human(size: int | float) -> str:
@@ -70,6 +71,8 @@ class Output:
         self.stderr = stderr
         self.json = json
         self.quiet = quiet
+        self._documents = 0  # --json documents written (or begun) on stdout
+        self._array_open = False  # emit_items wrote "[" and not yet "]"
 
     def scrub(self, text: str) -> str:
         """``text`` with every registered secret replaced by ``***`` (``redact.scrub``)."""
@@ -85,14 +88,55 @@ class Output:
 
     def emit(self, document: object) -> None:
         """The ``--json`` document of a command, on one line."""
+        self._documents += 1
         self.out(to_json(document))
 
     def emit_items(self, items: Iterable[object]) -> None:
-        """A JSON array written item by item: a big listing is never held in memory."""
-        self.stdout.write("[")
-        for i, item in enumerate(items):
-            self.stdout.write(("," if i else "") + self.scrub(to_json(item)))
+        """A JSON array written item by item: a big listing is never held in memory.
+
+        Nothing is written before the first item is at hand, so a listing that fails at
+        once leaves stdout to ``emit_error``; one that fails after some items leaves the
+        array open for ``emit_error`` to close (with the error as its last element).
+        """
+        iterator = iter(items)
+        first = next(iterator, _END)
+        self._documents += 1
+        if first is _END:
+            self.stdout.write("[]\n")
+            return
+        self._array_open = True
+        self.stdout.write("[" + self.scrub(to_json(first)))
+        for item in iterator:
+            self.stdout.write("," + self.scrub(to_json(item)))
         self.stdout.write("]\n")
+        self._array_open = False
+
+    def emit_error(self, code: str, message: str, **details: object) -> None:
+        """With ``--json``, a failure as ``{"error": {"code", "message", ...}}`` on stdout,
+        so that stdout is always one valid JSON document:
+
+        - nothing written yet: the error document;
+        - an ``emit_items`` array cut short: the error document as its last element, and
+          the array closed;
+        - a document already written (a ``sync`` or ``rm -r`` summary that names what
+          failed): nothing more.
+
+        ``details`` (``bucket``, ``key``, ``status``...) are added when not None. Without
+        ``--json`` this does nothing (the error line on stderr says it all).
+        """
+        if not self.json:
+            return
+        error: dict[str, object] = {"code": code, "message": message}
+        error.update({k: v for k, v in details.items() if v is not None})
+        text = self.scrub(to_json({"error": error}))
+        with contextlib.suppress(Exception):  # stdout may be a closed pipe by now
+            if self._array_open:
+                self.stdout.write("," + text + "]\n")
+                self._array_open = False
+            elif not self._documents:
+                self.stdout.write(text + "\n")
+            self._documents += 1
+            self.stdout.flush()
 
     @contextlib.contextmanager
     def progress(self, label: str, total: int | None) -> Iterator[ProgressCallback | None]:

@@ -1,7 +1,9 @@
 """Exit statuses of the ``bucket`` command and ``CliError``, the one-line failure.
 
-Exit status: 0 success; 1 failure (storage, network, integrity, a check of ``doctor``);
-2 bad usage or invalid argument; 3 not found; 130 interrupted.
+Exit status: 0 success; 1 failure (storage, network, integrity, a check of ``doctor``,
+an invalid setting); 2 bad usage or invalid argument (a settings file named on the
+command line that does not exist included); 3 not found; 130 interrupted (SIGINT,
+Ctrl-C); 143 terminated (SIGTERM: ``docker stop``, systemd, ``timeout``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,17 @@ from backend.src.libs.bucket.errors import ConfigError, InvalidArgument, NotFoun
 
 PROG = "bucket"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, what a shell reports for a process SIGTERM killed
+
+CODES = {
+    EXIT_FAIL: "Failed",
+    EXIT_USAGE: "UsageError",
+    EXIT_NOT_FOUND: "NotFound",
+    EXIT_INTERRUPTED: "Interrupted",
+    EXIT_TERMINATED: "Terminated",
+}
+"""The ``code`` of the ``--json`` error document of a failure that has no code of its own
+(a ``CliError``), by exit status."""
 
 
 class CliError(Exception):
@@ -18,12 +31,20 @@ class CliError(Exception):
     Args:
         message: the text printed after ``bucket: error:``.
         status: the exit status (default ``EXIT_FAIL``, 1).
+        code: the ``code`` of the ``--json`` error document (default: by ``status``,
+            ``CODES``).
     """
 
-    def __init__(self, message: str, status: int = EXIT_FAIL) -> None:
+    def __init__(self, message: str, status: int = EXIT_FAIL, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.code = code or CODES.get(status, "Failed")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread as Ctrl-C raises ``KeyboardInterrupt``: the same
+    ``finally`` and ``except BaseException`` blocks run, so temporaries are removed."""
 
 
 def status_of(exc: StorageError) -> int:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from backend.src.libs.bucket.cli.commands.buckets import cmd_du, cmd_health, cmd_mb, cmd_rb
 from backend.src.libs.bucket.cli.commands.bundles import cmd_bundle
-from backend.src.libs.bucket.cli.commands.copy import cmd_cp
+from backend.src.libs.bucket.cli.commands.copy import cmd_cp, cmd_mv
+from backend.src.libs.bucket.cli.commands.gc import cmd_gc
 from backend.src.libs.bucket.cli.commands.objects import (
     cmd_cat,
     cmd_ls,
@@ -26,6 +27,7 @@ COMMANDS: dict[str, Command] = {
     "mb": cmd_mb,
     "rb": cmd_rb,
     "cp": cmd_cp,
+    "mv": cmd_mv,
     "rm": cmd_rm,
     "stat": cmd_stat,
     "cat": cmd_cat,
@@ -35,4 +37,5 @@ COMMANDS: dict[str, Command] = {
     "bundle": cmd_bundle,
     "health": cmd_health,
     "doctor": cmd_doctor,
+    "gc": cmd_gc,
 }

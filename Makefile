@@ -10,7 +10,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 # the venv (pip >= 22.3; no pip copied into it: ~9 s and 26 MB saved), else ensurepip's.
 DEMO_PIP = $(shell if $(PY) -m pip --version >/dev/null 2>&1; then echo "$(PY) -m pip"; \
 	elif $(PYTHON) -m pip --python $(PY) --version >/dev/null 2>&1; then echo "$(PYTHON) -m pip --python $(PY)"; \
-	else $(PY) -m ensurepip -q >/dev/null; echo "$(PY) -m pip"; fi)
+	else $(PY) -m ensurepip >/dev/null; echo "$(PY) -m pip"; fi)
 PIP_FLAGS := -q --disable-pip-version-check
 # docker compose (the plugin), else the standalone docker-compose
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
@@ -25,7 +25,7 @@ $(PY):
 	$(PYTHON) -m venv --without-pip $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip -q
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null
 	$(PY) -m pip $(PIP_FLAGS) install --upgrade pip
 	$(PY) -m pip $(PIP_FLAGS) install -e '.[dev]'
 	touch $(STAMP) $(DEMO_STAMP)

@@ -18,14 +18,23 @@ pytestmark = pytest.mark.integration
 
 
 def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("AWS_", "S3_", "BUCKET_", "STORAGE_TYPE"))} | {"PYTHONPATH": str(ROOT)}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "S3_", "BUCKET_", "STORAGE_TYPE"))
+    } | {"PYTHONPATH": str(ROOT)}
 
 
 def test_demo_on_the_local_default(tmp_path: Path) -> None:
     """With no .env and no server the demo uses ./.bucket-data and every step passes."""
-    done = subprocess.run([sys.executable, "-m", "backend.demo"], cwd=tmp_path, env=_clean_env(),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.demo"],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "demo on local" in done.stdout
     assert "all steps passed" in done.stdout
@@ -41,8 +50,14 @@ def test_demo_on_the_s3_server(ceph_server: S3Server, tmp_path: Path) -> None:
         f"S3_ENDPOINT_URL={ceph_server.endpoint}\nAWS_ACCESS_KEY_ID={ceph_server.access_key}\n"
         f"AWS_SECRET_ACCESS_KEY={ceph_server.secret_key}\nBUCKET_NAME={name}\n"
     )
-    done = subprocess.run([sys.executable, "-m", "backend.demo"], cwd=tmp_path, env=_clean_env(),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.demo"],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"demo on s3 ({ceph_server.endpoint})" in done.stdout
     assert done.stdout.count("[ok  ]") == 10
@@ -57,8 +72,14 @@ def test_demo_stops_after_a_failed_health_check(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(
         "BUCKET_HOST=127.0.0.1\nBUCKET_PORT=1\nBUCKET_USER=demo\nBUCKET_PASSWORD=demo-secret\n"
     )
-    done = subprocess.run([sys.executable, "-m", "backend.demo"], cwd=tmp_path, env=_clean_env(),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.demo"],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     output = done.stdout + done.stderr
     assert done.returncode not in (0, None), output
     assert "[FAIL]" not in output and "[ok  ]" not in output
@@ -75,9 +96,13 @@ def test_demo_script_stops_the_same_way(tmp_path: Path) -> None:
     env = _clean_env() | {"PY": sys.executable}
     script = tmp_path / "demo.sh"
     # the script changes to the repository; run a copy that stays in tmp_path instead
-    script.write_text((ROOT / "scripts" / "demo.sh").read_text().replace(
-        'cd "$(dirname "$0")/.."', f'cd "{tmp_path}"'))
-    done = subprocess.run(["bash", str(script)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    script.write_text(
+        (ROOT / "scripts" / "demo.sh")
+        .read_text()
+        .replace('cd "$(dirname "$0")/.."', f'cd "{tmp_path}"')
+    )
+    done = subprocess.run(
+        ["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "make up" in done.stderr and "\x1b" not in done.stdout + done.stderr

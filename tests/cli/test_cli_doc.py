@@ -1,0 +1,76 @@
+"""docs/cli.md shows real output: every ```console block marked ``<!-- replayed -->`` is run,
+in the order of the document, by the installed ``bucket`` on a fresh local store, and
+what it prints (stdout, then stderr) must be what the block shows, dates aside."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import BUCKET_BIN, Cli
+
+pytestmark = pytest.mark.integration
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+BLOCK = re.compile(r"<!-- replayed -->\n```console\n(.*?)```", re.S)
+DATE = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?(\+00:00)?")
+
+
+def _steps(text: str) -> list[tuple[str, str]]:
+    """``(command, expected output)`` of every replayed block, in document order."""
+    steps: list[tuple[str, str]] = []
+    for block in BLOCK.findall(text):
+        for line in block.splitlines(keepends=True):
+            if line.startswith("$ "):
+                steps.append((line[2:].strip(), ""))
+            else:
+                command, out = steps[-1]
+                steps[-1] = (command, out + line)
+    return steps
+
+
+def _same(command: str, got: str, expected: str) -> bool:
+    got, expected = DATE.sub("<date>", got), DATE.sub("<date>", expected)
+    parallel = " -r " in f" {command} " and command.split()[1] in ("cp", "mv")
+    if parallel:  # --workers: the lines come in the order the copies finish
+        return sorted(got.splitlines()) == sorted(expected.splitlines())
+    return got == expected
+
+
+def test_replayed_blocks_print_what_the_doc_shows(local_cli: Cli, tmp_path: Path) -> None:
+    """Each replayed command of docs/cli.md prints exactly the lines shown under it, and
+    ``echo $?`` shows its exit status."""
+    work = local_cli.cwd
+    (work / "site" / "css").mkdir(parents=True)
+    (work / "report.txt").write_text("hello\n")
+    (work / "notes.txt").write_text("notes\n")
+    (work / "site" / "index.html").write_text("<h1>hi</h1>\n")
+    (work / "site" / "css" / "app.css").write_text("p {}\n\n")
+    steps = _steps(DOC.read_text())
+    assert len(steps) >= 30, "the replayed blocks of docs/cli.md are missing"
+    status = 0
+    for command, expected in steps:
+        if command == "echo $?":
+            assert expected == f"{status}\n", (command, expected, status)
+            continue
+        argv = shlex.split(command)
+        assert argv[0] == "bucket", command
+        done = subprocess.run(
+            [str(BUCKET_BIN), *argv[1:]],
+            env=local_cli.env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        status = done.returncode
+        assert _same(command, done.stdout + done.stderr, expected), (
+            command,
+            done.stdout + done.stderr,
+            expected,
+        )

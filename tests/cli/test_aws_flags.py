@@ -255,3 +255,28 @@ def test_exclude_include_on_sync(cli: Cli, new_bucket: str, make_file: MakeFile)
         "dst/a.txt",
         "dst/old.log",
     ]
+
+
+def test_cache_control_on_s3_refused_on_the_local_store(
+    cli: Cli, new_bucket: str, make_file: MakeFile, request: pytest.FixtureRequest
+) -> None:
+    """cp --cache-control sets the object's Cache-Control header on S3 (read back with
+    boto3); the local store, which cannot keep it, refuses it in one line (status 1)."""
+    path = make_file("c.txt", b"c")
+    if cli.kind == "local":
+        assert "cache_control" in cli.fails(
+            1, "cp", "--cache-control", "max-age=60", str(path), f"s3://{new_bucket}/c"
+        )
+        return
+    cli.ok("cp", "--cache-control", "max-age=60", str(path), f"s3://{new_bucket}/c")
+    import boto3
+
+    server = request.getfixturevalue("ceph_server")
+    client = boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        region_name=server.region,
+    )
+    assert client.head_object(Bucket=new_bucket, Key="c")["CacheControl"] == "max-age=60"

@@ -68,6 +68,7 @@ class WriteArguments(TypedDict, total=False):
 
     content_type: str | None
     metadata: Mapping[str, str] | None
+    cache_control: str | None
     sse: str | None
     sse_kms_key_id: str | None
     sse_customer_key: str | bytes | None
@@ -84,6 +85,7 @@ class WriteArguments(TypedDict, total=False):
 
 TRANSFER_OPTION_NAMES = frozenset({"multipart_threshold", "part_size", "max_concurrency"})
 WRITE_OPTION_NAMES = TRANSFER_OPTION_NAMES | {
+    "cache_control",
     "sse",
     "sse_kms_key_id",
     "sse_customer_key",
@@ -166,6 +168,8 @@ class WriteOptions:
         metadata: user metadata (``x-amz-meta-*``), 2 KiB at most; kept as checked
             (names lowercased). Default: none.
         storage_class: e.g. ``"STANDARD_IA"``; default: ``BUCKET_STORAGE_CLASS``.
+        cache_control: the ``Cache-Control`` header the object is served with
+            (``"max-age=3600"``); None: none.
         tags: object tags (at most 10); None: none.
         encryption: ``SseS3()``, ``SseKms(key_id)`` or ``SseC(key)``; None: the store's
             default (``encryption_in_force``).
@@ -186,6 +190,7 @@ class WriteOptions:
     content_type: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
     storage_class: str | None = None
+    cache_control: str | None = None
     tags: Mapping[str, str] | None = None
     encryption: Encryption | None = None
     retention: Retention | None = None
@@ -198,6 +203,10 @@ class WriteOptions:
                 f"content_type must be a string, not {type(self.content_type).__name__}"
             )
         object.__setattr__(self, "metadata", check_metadata(self.metadata))
+        if self.cache_control is not None and (
+            not isinstance(self.cache_control, str) or not self.cache_control.isprintable()
+        ):
+            raise InvalidArgument("cache_control must be a printable string (a header value)")
         if self.encryption is not None and not isinstance(self.encryption, _ENCRYPTIONS):
             raise InvalidArgument(
                 "encryption must be SseS3(), SseKms(key_id) or SseC(key), "
@@ -244,6 +253,7 @@ class WriteOptions:
             content_type=arguments.get("content_type"),
             metadata=metadata if metadata is not None else {},
             storage_class=arguments.get("storage_class"),
+            cache_control=arguments.get("cache_control"),
             tags=arguments.get("tags"),
             encryption=_call_encryption(
                 arguments.get("sse"),
@@ -270,6 +280,7 @@ class WriteOptions:
                 names.add("sse_kms_key_id")
         for name, value in (
             ("storage_class", self.storage_class),
+            ("cache_control", self.cache_control),
             ("tags", self.tags),
             ("legal_hold", self.legal_hold),
         ):
@@ -395,6 +406,7 @@ class WriteArgs(EncryptionArgs, total=False):
 
     ContentType: str
     Metadata: dict[str, str]
+    CacheControl: str
     StorageClass: StorageClassType
     Tagging: str
     ObjectLockMode: LockMode
@@ -412,6 +424,8 @@ def s3_write_args(options: WriteOptions, config: BucketConfig, *, key: str) -> W
     args: WriteArgs = {"ContentType": options.content_type or guess_content_type(key)}
     if options.metadata:
         args["Metadata"] = dict(options.metadata)
+    if options.cache_control is not None:
+        args["CacheControl"] = options.cache_control
     encryption = encryption_in_force(options.encryption, config)
     if encryption is not None:
         args = {**args, **encryption_args(encryption)}

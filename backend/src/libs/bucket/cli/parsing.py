@@ -239,6 +239,7 @@ def _add_transfer(p: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="uploads: user metadata (repeatable)",
     )
+    p.add_argument("--cache-control", metavar="VALUE", help="uploads: the Cache-Control header")
     p.add_argument("--sse", choices=("AES256", "aws:kms"), help="uploads: server-side encryption")
     p.add_argument(
         "--storage-class", metavar="CLASS", help="uploads: storage class (STANDARD, ...)"

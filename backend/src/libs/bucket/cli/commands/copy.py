@@ -28,7 +28,7 @@ Done = list[dict[str, object]]
 """The copies made: ``{"source", "destination", "bytes"}`` each."""
 
 CHUNK = 1024 * 1024
-UPLOAD_FLAGS = ("content_type", "metadata", "sse", "storage_class")
+UPLOAD_FLAGS = ("content_type", "metadata", "cache_control", "sse", "storage_class")
 
 
 def _dry(ctx: Context) -> bool:
@@ -74,6 +74,7 @@ def _write_options(ctx: Context) -> WriteOptions | None:
         config=ctx.config,
         content_type=a.content_type,
         metadata=_metadata(a.metadata),
+        cache_control=a.cache_control,
         sse=a.sse,
         storage_class=a.storage_class,
     )

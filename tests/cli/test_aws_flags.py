@@ -240,6 +240,12 @@ def test_messages_name_the_flags_and_the_bad_argument(
     assert "s3://" in cli.fails(2, "cp", "s4://x/y", "s3://x/")
     line = cli.fails(3, "rm", f"s3://{new_bucket}/gone")
     assert "head_object" not in line and "NoSuchKey" in line and "does not exist" in line
+    for args, code in (
+        (("rm", f"s3://{new_bucket}/gone"), "NoSuchKey"),
+        (("rb", f"s3://{new_bucket}"), "BucketNotEmpty"),
+    ):
+        doc = json.loads(cli("--json", *args).stdout)
+        assert doc["error"]["code"] == code  # the store's code, kept in --json
 
 
 def test_exclude_include_on_sync(cli: Cli, new_bucket: str, make_file: MakeFile) -> None:

@@ -30,7 +30,8 @@ def cmd_rb(ctx: Context) -> int:
     except BucketNotEmpty as exc:  # the library says force=True; the command's flag is --force
         raise CliError(
             f"{exc.code}: bucket {remote.bucket!r} is not empty (add --force to delete its "
-            "objects first)"
+            "objects first)",
+            code=exc.code,
         ) from exc
     if ctx.json:
         ctx.emit({"deleted": remote.bucket})

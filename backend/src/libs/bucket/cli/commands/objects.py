@@ -167,7 +167,7 @@ def _rm_one(ctx: Context, store: ObjectStore, remote: Remote) -> int:
         store.head_object(remote.bucket, remote.key)
     except NotFound as exc:
         what = f"bucket {remote.bucket!r}" if exc.code == "NoSuchBucket" else f"{remote}"
-        raise CliError(f"{exc.code}: {what} does not exist", EXIT_NOT_FOUND) from exc
+        raise CliError(f"{exc.code}: {what} does not exist", EXIT_NOT_FOUND, code=exc.code) from exc
     if not ctx.args.dry_run:
         store.delete_object(remote.bucket, remote.key)
     if ctx.json:

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -84,10 +86,23 @@ def test_doctor_wrong_secret_and_unreachable(s3_cli: Cli) -> None:
 
 
 def test_doctor_on_the_local_store(local_cli: Cli) -> None:
-    """On the local store doctor checks the root folder (ok) and skips the S3 checks."""
+    """On the local store doctor prints what applies: the root folder and its leftover
+    temporaries (a warning naming ``bucket gc`` when a killed writer left one), and one
+    line for the S3 checks it did not make; ``--json`` still lists each of them."""
     lines = local_cli.ok("doctor").stdout.splitlines()
     assert lines[0].startswith("[ ok ] local root:")
-    assert all(line.startswith("[skip]") for line in lines[1:]) and len(lines) == 9
+    assert lines[1].startswith("[ ok ] temporaries: none older than 1 h")
+    assert lines[2].startswith("not checked: endpoint reachable, credentials,")
+    assert len(lines) == 3 and not any(line.startswith("[skip]") for line in lines)
+    doc = json.loads(local_cli.ok("doctor", "--json").stdout)
+    assert [c["status"] for c in doc["checks"]] == ["ok", "ok"] + ["skip"] * 8
+    root = Path(local_cli.env["BUCKET_LOCAL_ROOT"])
+    old = root / ("." + "0" * 32 + ".tmp")
+    old.write_bytes(b"x" * 10)
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    warned = local_cli.ok("doctor").stdout.splitlines()[1]
+    assert warned.startswith("[warn] temporaries: 1 left by interrupted writes (10 bytes)")
+    assert f"fix: bucket gc {root}" in warned
 
 
 def test_python_dash_m_backend(s3_cli: Cli) -> None:

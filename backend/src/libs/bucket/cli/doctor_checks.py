@@ -25,6 +25,7 @@ from backend.src.libs.bucket.errors import (
     PermissionDenied,
     StorageError,
 )
+from backend.src.libs.bucket.localfiles import find_temporaries
 
 T = TypeVar("T")
 
@@ -77,6 +78,14 @@ class Findings:
         for name in names:
             self.add(name, "skip", detail, fix)
 
+    def not_applicable(self, names: Iterable[str], detail: str) -> None:
+        """Record each of ``names`` as skipped (in ``--json``), but print one line for
+        them all: checks that cannot apply are not news, one per line."""
+        skipped = [Check(name, "skip", detail) for name in names]
+        self.checks.extend(skipped)
+        if skipped and not self.ctx.json:
+            self.ctx.out(one_line(f"not checked: {', '.join(c.name for c in skipped)} ({detail})"))
+
     def attempt(self, action: str, func: Callable[[], T]) -> tuple[bool, T | None]:
         """Run ``func``: ``(True, its result)``, or ``(False, None)`` when the server
         denied it (recorded under ``action``).
@@ -120,7 +129,8 @@ LOCAL_SKIPPED = (
 
 
 def check_local(f: Findings) -> None:
-    """The local folder store: its root is writable; nothing else applies."""
+    """The local folder store: its root is writable, and no old temporary lies in it
+    (left by a killed writer; ``bucket gc`` removes them). The S3 checks do not apply."""
     root = Path(f.config.local_root).expanduser().absolute()
     try:
         latency = f.ctx.store.ping()
@@ -138,7 +148,29 @@ def check_local(f: Findings) -> None:
             f"{root} is writable ({latency * 1000:.1f} ms); local folder store chosen "
             f"by: {f.config.selected_by}",
         )
-    f.skip(LOCAL_SKIPPED, "not applicable to the local folder store (STORAGE_TYPE=local)")
+        check_temporaries(f, root)
+    f.not_applicable(LOCAL_SKIPPED, "they are S3 checks; the local folder store has none of it")
+
+
+GC_GRACE = 3600.0
+"""Seconds after which a temporary is a leftover (``bucket gc``'s default)."""
+
+
+def check_temporaries(f: Findings, root: Path) -> None:
+    """``ok`` when no temporary older than ``GC_GRACE`` lies under ``root``, else
+    ``warn`` with their count and bytes (a killed writer left them)."""
+    left = list(find_temporaries(root, older_than=GC_GRACE))
+    if not left:
+        f.add("temporaries", "ok", f"none older than {GC_GRACE / 3600:g} h under {root}")
+        return
+    size = sum(t.size for t in left)
+    f.add(
+        "temporaries",
+        "warn",
+        f"{len(left)} left by interrupted writes ({size} bytes), oldest "
+        f"{max(t.age for t in left) / 3600:.1f} h",
+        f"bucket gc {root}",
+    )
 
 
 def check_endpoint(f: Findings) -> ServerDate | None:

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,6 +109,16 @@ def test_quiet_silences_cp_and_rm(
     keys = [e["key"] for e in json.loads(cli.ok("--json", "ls", "-r", b).stdout)]
     assert keys == ["loud.txt", "one.txt"]
     assert cli.ok("rm", f"{b}/loud.txt").stdout.startswith("delete: ")
+
+
+def test_quiet_silences_mb_and_rb(cli: Cli) -> None:
+    """``-q`` prints nothing for mb and rb; without it each names the bucket."""
+    name = f"quiet-{uuid.uuid4().hex[:12]}"
+    for args in (("mb", f"s3://{name}"), ("rb", f"s3://{name}")):
+        done = cli.ok("-q", *args)
+        assert done.stdout == "" and done.stderr == "", (args, done.stdout, done.stderr)
+    assert cli.ok("mb", f"s3://{name}").stdout == f"make_bucket: {name}\n"
+    assert cli.ok("rb", f"s3://{name}").stdout == f"remove_bucket: {name}\n"
 
 
 # ------------------------------------------------------------------- JSON errors

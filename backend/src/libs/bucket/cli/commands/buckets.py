@@ -17,7 +17,7 @@ def cmd_mb(ctx: Context) -> int:
     ctx.store.create_bucket(remote.bucket, exist_ok=False)
     if ctx.json:
         ctx.emit({"created": remote.bucket})
-    else:
+    elif not ctx.quiet:
         ctx.out(f"make_bucket: {remote.bucket}")
     return EXIT_OK
 
@@ -35,7 +35,7 @@ def cmd_rb(ctx: Context) -> int:
         ) from exc
     if ctx.json:
         ctx.emit({"deleted": remote.bucket})
-    else:
+    elif not ctx.quiet:
         ctx.out(f"remove_bucket: {remote.bucket}")
     return EXIT_OK
 

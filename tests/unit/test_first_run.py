@@ -53,9 +53,17 @@ def _recipe(makefile: str, target: str) -> str:
 
 
 def _make_n(folder: Path, target: str) -> str:
-    """What ``make -n target`` would run in ``folder`` (a copy of the Makefile)."""
+    """What ``make -n target`` would run in ``folder`` (a copy of the Makefile); run as a
+    make of its own, not a sub-make of ``make test`` (whose MAKEFLAGS and MAKELEVEL would
+    add "Entering directory" lines)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     done = subprocess.run(
-        ["make", "-n", target], cwd=folder, capture_output=True, text=True, timeout=30
+        ["make", "--no-print-directory", "-n", target],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -25,16 +25,21 @@ def _clean_env() -> dict[str, str]:
     } | {"PYTHONPATH": str(ROOT)}
 
 
-def test_demo_on_the_local_default(tmp_path: Path) -> None:
-    """With no .env and no server the demo uses ./.bucket-data and every step passes."""
-    done = subprocess.run(
+def _run_demo(folder: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m backend.demo`` in ``folder`` (its .env, if any), output captured."""
+    return subprocess.run(
         [sys.executable, "-m", "backend.demo"],
-        cwd=tmp_path,
+        cwd=folder,
         env=_clean_env(),
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_demo_on_the_local_default(tmp_path: Path) -> None:
+    """With no .env and no server the demo uses ./.bucket-data and every step passes."""
+    done = _run_demo(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "demo on local" in done.stdout
     assert "all steps passed" in done.stdout
@@ -50,14 +55,7 @@ def test_demo_on_the_s3_server(ceph_server: S3Server, tmp_path: Path) -> None:
         f"S3_ENDPOINT_URL={ceph_server.endpoint}\nAWS_ACCESS_KEY_ID={ceph_server.access_key}\n"
         f"AWS_SECRET_ACCESS_KEY={ceph_server.secret_key}\nBUCKET_NAME={name}\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "backend.demo"],
-        cwd=tmp_path,
-        env=_clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _run_demo(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"demo on s3 ({ceph_server.endpoint})" in done.stdout
     assert done.stdout.count("[ok  ]") == 10
@@ -72,14 +70,7 @@ def test_demo_stops_after_a_failed_health_check(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(
         "BUCKET_HOST=127.0.0.1\nBUCKET_PORT=1\nBUCKET_USER=demo\nBUCKET_PASSWORD=demo-secret\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "backend.demo"],
-        cwd=tmp_path,
-        env=_clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _run_demo(tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode not in (0, None), output
     assert "[FAIL]" not in output and "[ok  ]" not in output

@@ -261,6 +261,13 @@ def check_lock_mode(mode: object) -> LockMode:
     return mode
 
 
+def check_retain_until(value: object) -> datetime:
+    """``value`` when it is a timezone-aware datetime, else ``InvalidArgument``."""
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidArgument("retain_until must be a timezone-aware datetime")
+    return value
+
+
 def _days(value: object, name: str) -> int | None:
     if value is None:
         return None
@@ -617,10 +624,10 @@ class S3BucketFeatures:
             PermissionDenied / Conflict: shortening a retention without the right.
         """
         kwargs = self._version_target(bucket, key, version_id)
-        lock_mode = check_lock_mode(mode)
-        if not isinstance(retain_until, datetime) or retain_until.tzinfo is None:
-            raise InvalidArgument("retain_until must be a timezone-aware datetime")
-        retention: ObjectLockRetentionTypeDef = {"Mode": lock_mode, "RetainUntilDate": retain_until}
+        retention: ObjectLockRetentionTypeDef = {
+            "Mode": check_lock_mode(mode),
+            "RetainUntilDate": check_retain_until(retain_until),
+        }
         client = self._conn.client
         with self._conn.translating("set_retention", bucket, key):
             if bypass_governance:  # the header goes only when asked for, as before

@@ -34,6 +34,7 @@ from backend.src.libs.bucket import redact
 from backend.src.libs.bucket.bucket_admin import (
     Retention,
     check_lock_mode,
+    check_retain_until,
     check_tags,
     tagging_header,
 )
@@ -352,9 +353,7 @@ def _check_retention(retention: Retention) -> None:
             f"retention must be a Retention(mode, retain_until), not {type(retention).__name__}"
         )
     check_lock_mode(retention.mode)
-    until = retention.retain_until
-    if not isinstance(until, datetime) or until.tzinfo is None:
-        raise InvalidArgument("retain_until must be a timezone-aware datetime")
+    check_retain_until(retention.retain_until)
 
 
 def default_encryption(config: BucketConfig) -> Encryption | None:

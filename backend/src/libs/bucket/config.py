@@ -35,6 +35,7 @@ StorageType = Literal["s3", "local"]
 AddressingStyle = Literal["auto", "path", "virtual"]
 ChecksumMode = Literal["auto", "when_required", "when_supported"]
 RetryMode = Literal["standard", "adaptive", "legacy"]
+EngineChoice = Literal["auto", "obstore", "boto3"]
 
 MiB = 1024 * 1024
 SIGNATURE_VERSIONS = ("s3v4", "s3")
@@ -258,6 +259,18 @@ SETTINGS = Table(
             "URL style: `auto` = path-style for custom endpoints, virtual-hosted for AWS",
             kind="choice",
             choices=get_args(AddressingStyle),
+            default="auto",
+            example="auto",
+        ),
+        Setting(
+            "engine",
+            ("BUCKET_ENGINE",),
+            "data plane of S3 stores: `obstore` (Rust) carries small objects' puts, gets, "
+            "heads, deletes and presigned URLs, boto3 the rest (`obstore_engine.py` has the "
+            "routing rule); `boto3` = boto3 for everything; `auto` = obstore when installed "
+            "and the settings allow it",
+            kind="choice",
+            choices=get_args(EngineChoice),
             default="auto",
             example="auto",
         ),
@@ -541,7 +554,7 @@ SETTINGS = Table(
 VARIABLES: dict[str, tuple[str, ...]] = SETTINGS.variables
 """Field name (or ``host``/``port``/``scheme``) -> variables that can set it, highest
 precedence first."""
-_CHOICES = ("signature_version", "addressing_style", "checksum_mode", "retry_mode")
+_CHOICES = ("signature_version", "addressing_style", "checksum_mode", "retry_mode", "engine")
 
 
 @dataclass(frozen=True, repr=False)
@@ -562,6 +575,9 @@ class BucketConfig(DeclaredConfig):
         signature_version: ``"s3v4"`` (default) or the legacy ``"s3"``.
         addressing_style: ``"auto"`` (path-style for custom endpoints, virtual-hosted
             for AWS), ``"path"`` or ``"virtual"``.
+        engine: the data plane of an S3 store, ``"auto"`` (default: obstore when it is
+            installed and the settings allow it), ``"obstore"`` or ``"boto3"``; see
+            ``obstore_engine``.
         checksum_mode: ``"auto"`` (``when_required`` for custom endpoints, which older
             MinIO and Ceph need; ``when_supported`` for AWS) or either value.
         verify_ssl: verify TLS certificates (default True) or a CA bundle path.
@@ -616,6 +632,7 @@ class BucketConfig(DeclaredConfig):
     region: str = "us-east-1"
     signature_version: str = "s3v4"
     addressing_style: AddressingStyle = "auto"
+    engine: EngineChoice = "auto"
     checksum_mode: ChecksumMode = "auto"
     verify_ssl: bool | str = True
     max_retries: int = 3

@@ -26,6 +26,7 @@ looks inside botocore exceptions; callers write ``raise translate(exc, ...) from
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TypedDict
 
@@ -307,7 +308,8 @@ def translate(
     key: str | None = None,
     operation: str | None = None,
 ) -> StorageError:
-    """Turn a botocore (or socket) exception into a ``StorageError``.
+    """Turn a botocore, obstore (``translate_obstore``) or socket exception into a
+    ``StorageError``.
 
     This is the only place in the project that reads botocore exceptions. It keeps
     the S3 error code, the HTTP status, the request id, the bucket and the key.
@@ -324,6 +326,8 @@ def translate(
     """
     if isinstance(exc, StorageError):
         return exc
+    if isinstance(exc, EngineError):
+        return translate_obstore(exc.cause, bucket=bucket, key=key, operation=operation)
     # botocore is imported here, not at module level: importing the package stays cheap.
     from botocore import exceptions as bce
 
@@ -437,3 +441,96 @@ def _from_other(
     if isinstance(exc, OSError):
         return StorageError(f"{what}: {exc}", code=type(exc).__name__, bucket=bucket, key=key)
     return StorageError(f"{what}: {exc!r}", code=type(exc).__name__, bucket=bucket, key=key)
+
+
+# ------------------------------------------------------------------ obstore
+class EngineError(Exception):
+    """An exception obstore raised (``cause``), wrapped by ``obstore_engine`` so that
+    ``translate`` knows whose it is: obstore raises Python's own ``FileNotFoundError`` and
+    ``ValueError`` too. Never leaves the store: ``translate`` turns it into a
+    ``StorageError``."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+_OB_STATUS = re.compile(r"status code: (\d{3})")
+_OB_CODE = re.compile(r"<Code>([^<]{1,100})</Code>")
+_OB_MESSAGE = re.compile(r"<Message>([^<]{1,500})</Message>")
+_OB_REQUEST_ID = re.compile(r"<RequestId>([^<]{1,200})</RequestId>")
+_OB_TIMEOUT = ("operation timed out", "timed out", "deadline has elapsed")
+
+
+def translate_obstore(
+    exc: BaseException,
+    *,
+    bucket: str | None = None,
+    key: str | None = None,
+    operation: str | None = None,
+) -> StorageError:
+    """Turn an obstore exception into a ``StorageError``, as ``translate`` does for
+    botocore's: the S3 error code, HTTP status and request id are read from the answer
+    obstore quotes; a timeout is ``ConnectionFailed`` (code ``DeadlineExceeded``), a
+    request that never reached the server ``ConnectionFailed``. obstore's own text (the
+    request URL, its debug dump) is not passed on beyond one redacted line.
+
+    Returns:
+        A ``StorageError`` subclass instance (``exc`` itself if it already is one).
+    """
+    if isinstance(exc, StorageError):
+        return exc
+    what = f"{operation} failed" if operation else "request failed"
+    text = str(exc)
+    found = _OB_STATUS.search(text)
+    if found is not None:
+        return _from_obstore_answer(text, int(found.group(1)), what, bucket=bucket, key=key)
+    first = _first_line(text)
+    lowered = text.lower()
+    if any(marker in lowered for marker in _OB_TIMEOUT):
+        return ConnectionFailed(
+            f"{what}: the server answered too slowly: an attempt outlived its deadline "
+            "(BUCKET_CONNECT_TIMEOUT + BUCKET_READ_TIMEOUT) and the connection was closed",
+            code="DeadlineExceeded",
+            bucket=bucket,
+            key=key,
+        )
+    if "error sending request" in lowered or "connection" in lowered:
+        return ConnectionFailed(
+            f"{what}: cannot reach the endpoint ({first})", bucket=bucket, key=key
+        )
+    if type(exc).__name__ == "InvalidPathError" or isinstance(exc, ValueError):
+        return InvalidArgument(f"{what}: {first}", bucket=bucket, key=key)
+    return StorageError(f"{what}: {first}", code=type(exc).__name__, bucket=bucket, key=key)
+
+
+def _from_obstore_answer(
+    text: str, status: int, what: str, *, bucket: str | None, key: str | None
+) -> StorageError:
+    """An error the server answered, as obstore quotes it (status line and XML body)."""
+    code_match = _OB_CODE.search(text)
+    code = code_match.group(1) if code_match else str(status)
+    message_match = _OB_MESSAGE.search(text)
+    request_match = _OB_REQUEST_ID.search(text)
+    cls = _class_for(code, status, has_key=key is not None)
+    detail = message_match.group(1) if message_match else ""
+    hint = _MESSAGES.get(code)
+    if hint:
+        detail = f"{detail} ({hint})" if detail else hint
+    if code == str(status) and cls in (ObjectNotFound, BucketNotFound):
+        code = cls.default_code  # HEAD answers a bare 404: name it as GET would
+    if cls is BucketNotFound and not detail:
+        detail = "the bucket does not exist"
+    elif cls is ObjectNotFound and not detail:
+        detail = "the object does not exist"
+    message = f"{what}: {detail}" if detail else f"{what}: {code}"
+    request_id = request_match.group(1) if request_match else None
+    return cls(message, code=code, bucket=bucket, key=key, request_id=request_id, status=status)
+
+
+def _first_line(text: str) -> str:
+    """obstore's message without its debug dump, secrets redacted, at most 300 chars."""
+    from backend.src.libs.bucket import redact
+
+    line = text.strip().splitlines()[0] if text.strip() else "no detail"
+    return redact.scrub(line)[:300]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal, cast
 from backend.src.libs.bucket import deadline, redact
 from backend.src.libs.bucket.config import BucketConfig, sse_customer_key_bytes
 from backend.src.libs.bucket.errors import ConfigError, ConnectionFailed, StorageError, translate
+from backend.src.libs.bucket.obstore_engine import Engine, ObstorePlane, choose_engine
 from backend.src.libs.bucket.validation import check_key
 
 if TYPE_CHECKING:
@@ -56,6 +57,20 @@ class S3Connection:
         self._session: Session | None = None
         self._botocore_config: Config | None = None
         self._signer: S3Client | None = None
+        self.engine: Engine = choose_engine(config, injected=self._injected)
+        self._plane: ObstorePlane | None = None
+
+    @property
+    def plane(self) -> ObstorePlane | None:
+        """The obstore data plane (built with the client), or None when boto3 carries
+        every request (``BUCKET_ENGINE``, ``obstore_engine.choose_engine``)."""
+        if self.engine != "obstore":
+            return None
+        plane = self._plane
+        if plane is None:
+            _ = self.client  # builds the session, the client and the plane
+            plane = self._plane
+        return plane
 
     @property
     def injected(self) -> bool:
@@ -119,6 +134,8 @@ class S3Connection:
                 config=botocore_config,
             )
             self._session, self._botocore_config = session, botocore_config
+            if self.engine == "obstore":
+                self._plane = ObstorePlane(cfg, session, effective.endpoint_url)
             deadline.install(
                 client, connect_timeout=cfg.connect_timeout, read_timeout=cfg.read_timeout
             )
@@ -148,6 +165,9 @@ class S3Connection:
         with self._lock:
             client, self._client = self._client, None
             signer, self._signer = self._signer, None
+            plane, self._plane = self._plane, None
+        if plane is not None:
+            plane.close()
         if signer is not None and signer is not client:
             with contextlib.suppress(Exception):
                 signer.close()

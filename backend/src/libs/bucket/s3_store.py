@@ -55,6 +55,7 @@ from backend.src.libs.bucket.localfiles import (
     remaining_size,
     writable_target,
 )
+from backend.src.libs.bucket.obstore_engine import SMALL_OBJECT, key_ok, reads, writes
 from backend.src.libs.bucket.options import (
     NO_OPTIONS,
     TRANSFER_OPTION_NAMES,
@@ -405,6 +406,24 @@ class S3Store(S3BucketFeatures):
     ) -> UploadResult:
         if progress:
             progress(0, size)
+        plane = self._conn.plane
+        form = writes(extra, size) if plane is not None and key_ok(full) else None
+        if plane is not None and form is not None:
+            with (
+                _write_once_conflict(write_once, bucket, key),
+                self._conn.translating("put_object", bucket, key),
+            ):
+                data = body if isinstance(body, bytes) else body.read()
+                sent = plane.put(bucket, full, data, form, create=write_once)
+            if progress:
+                progress(size, size)
+            return UploadResult(
+                bucket=bucket,
+                key=key,
+                size=size,
+                etag=_etag(sent.etag),
+                version_id=sent.version_id,
+            )
         if write_once:
             extra = {**extra, "IfNoneMatch": "*"}
         with (
@@ -497,12 +516,49 @@ class S3Store(S3BucketFeatures):
         full = self._conn.key(key, bucket)
         check_range(start, end)
         kwargs = self._read_request(bucket, full, version_id, sse_customer_key)
+        if self._conn.plane is not None and reads(kwargs) and key_ok(full):
+            small = self._get_small(bucket, key, full, start, end)
+            if small is not None:
+                return small
         header = range_header(start, end)
         if header:
             kwargs["Range"] = header
         with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
             response = self.client.get_object(**kwargs)
             return b"".join(self._body_chunks(response, kwargs, first=start or 0, end=end))
+
+    def _get_small(
+        self, bucket: str, key: str, full: str, start: int | None, end: int | None
+    ) -> bytes | None:
+        """``get_object`` on the obstore plane: one GET of the first ``SMALL_OBJECT``
+        bytes asked for; the rest of a larger object through boto3, pinned to the same
+        ETag. None when the range asked for is open-ended past its start (boto3's)."""
+        plane = self._conn.plane
+        if plane is None or (start is not None and end is None):
+            return None
+        first = start or 0
+        if end is not None and end - first + 1 > SMALL_OBJECT:
+            return None
+        stop = first + SMALL_OBJECT if end is None else end + 1
+        with self._conn.translating("get_object", bucket, key):
+            try:
+                got = plane.get(bucket, full, first, stop)
+            except Exception as exc:  # an empty object has no byte 0: S3 answers 416
+                if start is not None or translate(exc).code != "InvalidRange":
+                    raise
+                got = plane.get(bucket, full, 0, None)
+            if end is not None or got.size <= SMALL_OBJECT:
+                return got.data
+            rest: GetObjectRequestTypeDef = {
+                "Bucket": bucket,
+                "Key": full,
+                "Range": f"bytes={SMALL_OBJECT}-",
+            }
+            if got.etag:
+                rest["IfMatch"] = got.etag
+            response = self.client.get_object(**rest)
+            tail = self._body_chunks(response, rest, first=SMALL_OBJECT, end=None)
+            return got.data + b"".join(tail)
 
     def _body_chunks(
         self,
@@ -693,6 +749,21 @@ class S3Store(S3BucketFeatures):
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
         request = self._read_request(bucket, full, version_id, sse_customer_key)
+        plane = self._conn.plane
+        if plane is not None and reads(request) and key_ok(full):
+            with self._conn.translating("head_object", bucket, key):
+                h = plane.head(bucket, full)
+            return ObjectInfo(
+                bucket=bucket,
+                key=key,
+                size=h.size,
+                etag=_etag(h.etag),
+                last_modified=h.last_modified,
+                content_type=h.content_type,
+                metadata=h.metadata,
+                storage_class=h.storage_class or "STANDARD",
+                version_id=h.version_id,
+            )
         with _sse_c_hint(bucket, key), self._conn.translating("head_object", bucket, key):
             r = self.client.head_object(**request)
         return ObjectInfo(
@@ -739,6 +810,11 @@ class S3Store(S3BucketFeatures):
         """
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
+        plane = self._conn.plane
+        if plane is not None and not version_id and not bypass_governance and key_ok(full):
+            with self._conn.translating("delete_object", bucket, key):
+                plane.delete(bucket, full)
+            return
         request: DeleteObjectRequestTypeDef = {"Bucket": bucket, "Key": full}
         if version_id:
             request["VersionId"] = version_id
@@ -1155,6 +1231,19 @@ class S3Store(S3BucketFeatures):
             params["VersionId"] = version_id
         if download_name is not None:
             params["ResponseContentDisposition"] = presign.content_disposition(download_name)
+        plane = self._conn.plane
+        if (
+            plane is not None
+            and not params
+            and verb in ("GET", "PUT")
+            and not self.config.public_url
+            and key_ok(full)
+        ):
+            seconds = presign.check_expiration(expiration)
+            with self._conn.translating("presign_url", bucket, key):
+                return plane.sign(
+                    bucket, full, method="GET" if verb == "GET" else "PUT", seconds=seconds
+                )
         with self._conn.translating("presign_url", bucket, key):
             signer = self._conn.signing_client
             credentials = self._conn.path_style_credentials(signer)

@@ -250,8 +250,12 @@ class Facade(ReturnCodes[E], Generic[C, R, E]):
         return f"<{type(self).__name__} {state} config={self._config!r}>"
 
 
-def ping_hook(facade: Facade[Any, Any, Any]) -> None:
+def ping_hook(facade: Facade[Any, Any, Any]) -> str | None:
     """The RuntimeManager's probe of a facade: its ``health_check()``.
+
+    Returns:
+        The facade's ``answered_by`` (which server answered, for the report's
+        ``detail``), or None when it has none.
 
     Raises:
         Unhealthy: the probe failed; the message is the facade's ``last_error``.
@@ -259,6 +263,8 @@ def ping_hook(facade: Facade[Any, Any, Any]) -> None:
     if not facade.health_check():
         last = facade.last_error
         raise Unhealthy(str(last) if last is not None else "health_check() failed")
+    detail = getattr(facade, "answered_by", None)
+    return detail if isinstance(detail, str) else None
 
 
 def close_hook(facade: Facade[Any, Any, Any]) -> None:

@@ -102,6 +102,8 @@ class ServiceHealth:
         reason: why it is not healthy (None when healthy).
         latency: seconds the probe took.
         aliases: other names the report accepts for it (``"redis"``).
+        detail: what the ping hook said about a healthy service (which server
+            answered: ``127.0.0.1:3307 (DB_FAILOVER)``), or None.
     """
 
     name: str
@@ -109,6 +111,7 @@ class ServiceHealth:
     reason: str | None = None
     latency: float = 0.0
     aliases: tuple[str, ...] = ()
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,12 @@ class PingReport:
         return {
             "healthy": self.healthy,
             "services": {
-                s.name: {"healthy": s.healthy, "reason": s.reason, "latency": round(s.latency, 6)}
+                s.name: {
+                    "healthy": s.healthy,
+                    "reason": s.reason,
+                    "latency": round(s.latency, 6),
+                    "detail": s.detail,
+                }
                 for s in self.services
             },
         }
@@ -811,15 +819,19 @@ def _probe(built: _Built) -> ServiceHealth:
 def _probe_hook(built: _Built, hook: Hook) -> ServiceHealth:
     started = time.perf_counter()
     reason: str | None = None
+    detail: str | None = None
     try:
-        if _settle(hook(built.instance)) is False:
+        result = _settle(hook(built.instance))
+        if result is False:
             reason = "ping hook returned False"
+        elif isinstance(result, str):  # a hook may say which server answered
+            detail = result
     except Unhealthy as exc:
         reason = str(exc)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
     latency = time.perf_counter() - started
-    return ServiceHealth(built.name, reason is None, reason, latency, built.aliases)
+    return ServiceHealth(built.name, reason is None, reason, latency, built.aliases, detail)
 
 
 class _Missing:

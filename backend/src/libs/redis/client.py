@@ -6,6 +6,14 @@ it with one PING. A connection that dropped (server restarted) is rebuilt by
 redis-py's own retry (``max_retries`` attempts, each on a fresh connection, with a
 short exponential backoff): no second retry loop is stacked on top.
 
+The client is redis-py's own for each topology (``RedisConfig.mode``): ``redis.Redis``
+(one server), ``redis.sentinel.Sentinel(...).master_for(...)`` (the sentinels name the
+primary; each new connection asks them again, so after a failover the retry lands on
+the new primary) or ``redis.cluster.RedisCluster`` (commands routed by slot, SCAN sent
+to every primary, the slot map reloaded after a connection error). A failover costs the
+calls made while no primary is elected (they return ``error``); the first call after
+the election succeeds on the same facade.
+
 Every public method returns ``success`` / ``error`` (or its data, or ``error``) and
 never raises for a server, network or input error: the failure is logged once through
 display-tty's ``Disp`` and kept in ``last_error``. Code that prefers exceptions uses
@@ -22,12 +30,20 @@ from typing import TYPE_CHECKING, Any
 from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
 from backend.src.libs.redis.config import RedisConfig
-from backend.src.libs.redis.errors import RedisCommandError, RedisError, translate
+from backend.src.libs.redis.errors import (
+    RedisCommandError,
+    RedisConnectionError,
+    RedisError,
+    translate,
+)
 
 if TYPE_CHECKING:
     import redis as redis_py
+    from redis.cluster import RedisCluster
 
     from backend.src.libs.redis.cache import JsonCache
+
+    Client = redis_py.Redis | RedisCluster
 
 _MISS = object()
 
@@ -63,7 +79,7 @@ def escape_glob(text: str) -> str:
     return "".join(out)
 
 
-class Redis(Facade[RedisConfig, "redis_py.Redis", RedisError], metaclass=FinalClass):
+class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
     """Redis with return codes (redis-py underneath).
 
     The lifecycle (settings, lazy client, ``connect`` / ``is_connected`` /
@@ -78,8 +94,8 @@ class Redis(Facade[RedisConfig, "redis_py.Redis", RedisError], metaclass=FinalCl
         config: settings; default ``RedisConfig.from_env()`` (environment and ``.env``),
             read when the client is first built, so a bad setting surfaces as ``error``
             from ``connect()`` or the first operation, never at construction.
-        client: a ready ``redis.Redis`` to use instead of building one (it must be
-            built with ``decode_responses=True``); ``disconnect`` leaves it open.
+        client: a ready ``redis.Redis`` or ``RedisCluster`` to use instead of building
+            one (built with ``decode_responses=True``); ``disconnect`` leaves it open.
 
     Attributes:
         last_error: the ``RedisError`` of the last failed call; None after a success.
@@ -99,7 +115,7 @@ class Redis(Facade[RedisConfig, "redis_py.Redis", RedisError], metaclass=FinalCl
         debug: bool = False,
         *,
         config: RedisConfig | None = None,
-        client: redis_py.Redis | None = None,
+        client: Client | None = None,
     ) -> None:
         self._init_facade(
             error=error,
@@ -112,12 +128,29 @@ class Redis(Facade[RedisConfig, "redis_py.Redis", RedisError], metaclass=FinalCl
 
     # ------------------------------------------------------------- plumbing
     def _translate(self, exc: Exception, operation: str) -> RedisError:
-        return translate(exc)
+        error = translate(exc)
+        config = self._config
+        if (
+            isinstance(error, RedisConnectionError)
+            and config is not None
+            and config.mode != "single"
+            and "(check " not in error.message
+        ):  # name the settings that say where the servers are
+            error = RedisConnectionError(
+                f"{error.message} ({config.location}; check {config.setting_at_fault()})",
+                code=error.code,
+            )
+        return error
 
     def _read_config(self) -> RedisConfig:
         return RedisConfig.from_env()
 
-    def _open(self) -> redis_py.Redis:
+    def _auto_open(self) -> object:
+        if self.config.mode == "cluster":  # RedisCluster asks a node for the slot map
+            return self.config  # when built: not before first use
+        return self._ensure()
+
+    def _open(self) -> Client:
         try:
             import redis as redis_py
             from redis.backoff import ExponentialBackoff
@@ -130,29 +163,72 @@ class Redis(Facade[RedisConfig, "redis_py.Redis", RedisError], metaclass=FinalCl
             ) from exc
 
         config = self.config
-        client = redis_py.Redis(
-            **config.client_kwargs(),
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), config.max_retries),
-        )
+        retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), config.max_retries)
+        client: Client
+        if config.mode == "sentinel":
+            from redis.sentinel import Sentinel
+
+            sentinel = Sentinel(  # type: ignore[no-untyped-call]
+                list(config.sentinels), sentinel_kwargs=config.sentinel_kwargs()
+            )
+            client = sentinel.master_for(  # type: ignore[no-untyped-call]
+                config.sentinel_master, **config.client_kwargs(), retry=retry
+            )
+        elif config.mode == "cluster":
+            from redis.cluster import ClusterNode, RedisCluster
+
+            nodes = [
+                ClusterNode(host, port)  # type: ignore[no-untyped-call]
+                for host, port in config.startup_nodes
+            ]
+            client = RedisCluster(startup_nodes=nodes, retry=retry, **config.client_kwargs())
+        else:
+            client = redis_py.Redis(**config.client_kwargs(), retry=retry)
         self.disp.log_debug(f"client built for {config.location}", "connect")
         return client
 
-    def _release(self, resource: redis_py.Redis, *, owned: bool) -> None:
-        if owned:  # a client given to the constructor is left open
-            resource.close()
-            resource.connection_pool.disconnect()
+    def _release(self, resource: Client, *, owned: bool) -> None:
+        if not owned:  # a client given to the constructor is left open
+            return
+        resource.close()
+        pool = getattr(resource, "connection_pool", None)  # none on a RedisCluster
+        if pool is not None:
+            pool.disconnect()
+        for sentinel in getattr(getattr(pool, "sentinel_manager", None), "sentinels", ()):
+            sentinel.close()  # the connections to the sentinels
 
-    def _probe(self, resource: redis_py.Redis) -> object:
+    def _probe(self, resource: Client) -> object:
         return resource.ping()
 
     @property
-    def client(self) -> redis_py.Redis:
-        """The redis-py client (built on first access; raises instead of returning codes).
+    def client(self) -> Client:
+        """The redis-py client (built on first access; raises instead of returning codes):
+        a ``redis.Redis`` (also in Sentinel mode) or a ``redis.cluster.RedisCluster``.
 
         Raises:
             RedisConfigError: a setting is invalid.
+            RedisError: Cluster mode and no startup node answers (redis-py's exception).
         """
         return self._ensure()
+
+    @property
+    def answered_by(self) -> str | None:
+        """Which server answers, for the ping report (None before the first use); never
+        raises: ``host:port/db``, ``primary host:port (sentinel mymaster)`` or
+        ``cluster of N primaries``."""
+        resource, config = self._resource, self._config
+        if resource is None or config is None:
+            return None
+        try:
+            if config.mode == "sentinel":
+                host, port = resource.connection_pool.get_master_address()  # type: ignore[union-attr]
+                return f"primary {host}:{port} (sentinel {config.sentinel_master})"
+            if config.mode == "cluster":
+                primaries = resource.get_primaries()  # type: ignore[union-attr]
+                return f"cluster of {len(primaries)} primaries"
+        except Exception as exc:  # a report never fails for its detail
+            return f"unknown ({type(exc).__name__})"
+        return config.location
 
     # ------------------------------------------------------------- commands
     def get(self, key: str) -> str | int | None:

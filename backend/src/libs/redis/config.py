@@ -5,7 +5,17 @@ dict. ``REDIS_URL`` (``redis://[user:password@]host:port/db``, ``rediss://`` for
 ``unix:///path/redis.sock?db=N``) gives the defaults; any ``REDIS_*`` variable that is
 also set wins over the matching part of the URL; explicit ``from_env(**overrides)``
 win over everything. Invalid values raise ``RedisConfigError`` naming the variable.
-``repr`` masks the password; nothing is read at import time.
+``repr`` masks the passwords; nothing is read at import time.
+
+Three topologies, one facade (``RedisConfig.mode``):
+
+- ``single`` (default): one server, ``REDIS_URL`` or ``REDIS_HOST``/``REDIS_PORT``;
+- ``sentinel``: ``REDIS_SENTINELS=host:port,...`` and ``REDIS_SENTINEL_MASTER``; the
+  sentinels name the primary (redis-py's ``redis.sentinel.Sentinel``), the data
+  password is ``REDIS_PASSWORD``, the sentinels' own is ``REDIS_SENTINEL_PASSWORD``;
+- ``cluster``: ``REDIS_CLUSTER=true``; the startup nodes are ``REDIS_HOST``/``REDIS_PORT``
+  (or ``REDIS_URL``: redis-py's ``RedisCluster.from_url`` takes a plain ``redis://`` /
+  ``rediss://`` URL, it documents no cluster scheme) plus ``REDIS_CLUSTER_NODES``.
 """
 
 from __future__ import annotations
@@ -19,6 +29,41 @@ from backend.src.libs.core.declarations import DeclaredConfig, Setting, Table
 from backend.src.libs.redis.errors import RedisConfigError
 
 URL_VARIABLE = "REDIS_URL"
+Endpoint = tuple[str, int]
+"""``(host, port)`` of a sentinel or a cluster node."""
+
+
+def parse_endpoints(raw: Any, var: str, *, default_port: int) -> tuple[Endpoint, ...]:
+    """``host:port,host:port`` (or a sequence of ``(host, port)``) as a tuple of endpoints.
+
+    A missing port is ``default_port``; IPv6 addresses are written ``[::1]:26379``.
+
+    Raises:
+        RedisConfigError: an entry has no host, a port that is not 1-65535, or the list
+            is empty; the message names ``var`` and the entry at fault.
+    """
+    entries = raw.split(",") if isinstance(raw, str) else list(raw)
+    out: list[Endpoint] = []
+    for entry in entries:
+        if isinstance(entry, tuple) and len(entry) == 2:
+            host, port_text = str(entry[0]), str(entry[1])
+        else:
+            text = str(entry).strip()
+            host, sep, port_text = text.rpartition(":")
+            if not sep or "]" in port_text:
+                host, port_text = text, str(default_port)
+        host = host.strip().removeprefix("[").removesuffix("]")
+        if not host or any(c in host for c in " /\\@"):
+            raise RedisConfigError(f"{var} has an entry without a valid host: {str(entry)!r}")
+        if not port_text.strip().isdigit() or not 1 <= int(port_text) <= 65535:
+            raise RedisConfigError(
+                f"{var} entry {str(entry)!r} needs a port between 1 and 65535 (host:port)"
+            )
+        out.append((host, int(port_text)))
+    if not out:
+        raise RedisConfigError(f"{var} must list at least one host:port")
+    return tuple(out)
+
 
 SETTINGS = Table(
     "redis",
@@ -109,12 +154,53 @@ SETTINGS = Table(
         Setting(
             "max_retries",
             ("REDIS_MAX_RETRIES",),
-            "retries of a command after a connection error, each on a fresh connection",
+            "retries of a command after a connection error, each on a fresh connection (in "
+            "Sentinel mode after asking the sentinels again, in Cluster mode after reloading "
+            "the slot map): the budget a failover costs one call",
             kind="int",
             default=1,
             low=0,
             high=20,
             example="1",
+        ),
+        Setting(
+            "sentinels",
+            ("REDIS_SENTINELS",),
+            "Sentinel mode: the sentinels to ask for the primary (host and port ignored)",
+            form="`host:port,host:port,...` (IPv6 as `[::1]:26379`)",
+            shown_default="none: no Sentinel",
+            parser=lambda raw, var: parse_endpoints(raw, var, default_port=26379),
+        ),
+        Setting(
+            "sentinel_master",
+            ("REDIS_SENTINEL_MASTER",),
+            "Sentinel mode: the name the sentinels monitor the primary under",
+            default="mymaster",
+            example="mymaster",
+        ),
+        Setting(
+            "sentinel_password",
+            ("REDIS_SENTINEL_PASSWORD",),
+            "Sentinel mode: the sentinels' own password (`requirepass` of sentinel.conf); "
+            "the data nodes use `REDIS_PASSWORD`",
+            secret=True,
+        ),
+        Setting(
+            "cluster",
+            ("REDIS_CLUSTER",),
+            "Cluster mode (redis-py's `RedisCluster`): host and port (or `REDIS_URL`) are "
+            "the first startup node; `REDIS_DB` must be 0",
+            kind="bool",
+            default=False,
+            example="false",
+        ),
+        Setting(
+            "cluster_nodes",
+            ("REDIS_CLUSTER_NODES",),
+            "Cluster mode: more startup nodes, so a client starts while some are down",
+            form="`host:port,host:port,...`",
+            shown_default="none: host and port only",
+            parser=lambda raw, var: parse_endpoints(raw, var, default_port=6379),
         ),
         Setting(
             "cache_prefix",
@@ -160,7 +246,15 @@ class RedisConfig(DeclaredConfig):
         socket_timeout: seconds to wait for an answer (default 5).
         max_connections: connection pool size (default 50).
         max_retries: redis-py retries of a command after a connection error, each on
-            a fresh connection (default 1: a dropped connection is rebuilt once).
+            a fresh connection (default 1: a dropped connection is rebuilt once); in
+            Sentinel mode the fresh connection asks the sentinels for the primary, in
+            Cluster mode the slot map is reloaded: the budget a failover costs one call.
+        sentinels: Sentinel mode when set: ``(host, port)`` of each sentinel (default
+            ``()``: no Sentinel).
+        sentinel_master: the name the sentinels monitor (default ``"mymaster"``).
+        sentinel_password: the sentinels' own password (default None); masked.
+        cluster: Cluster mode (default False); ``host``/``port`` are a startup node.
+        cluster_nodes: more startup nodes of the cluster (default ``()``).
         cache_prefix: first part of every ``JsonCache`` key (default ``"bucket"``).
         cache_ttl: default seconds a cached value lives (default 300; 0 = no expiry).
     """
@@ -176,6 +270,11 @@ class RedisConfig(DeclaredConfig):
     socket_timeout: float = 5.0
     max_connections: int = 50
     max_retries: int = 1
+    sentinels: tuple[Endpoint, ...] = ()
+    sentinel_master: str = "mymaster"
+    sentinel_password: str | None = None
+    cluster: bool = False
+    cluster_nodes: tuple[Endpoint, ...] = ()
     cache_prefix: str = "bucket"
     cache_ttl: int = 300
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -205,17 +304,85 @@ class RedisConfig(DeclaredConfig):
         if self.socket is not None and (not isinstance(self.socket, str) or not self.socket):
             raise RedisConfigError(f"{self._var('socket')} must be a unix socket path")
         SETTINGS.check(self, self._var, "bool")
+        self._validate_topology()
         if not isinstance(self.cache_prefix, str) or any(c in self.cache_prefix for c in "*?[]\\ "):
             raise RedisConfigError(
                 f"{self._var('cache_prefix')} must not contain spaces or glob characters "
                 f"(*?[]\\), not {self.cache_prefix!r}"
             )
 
+    def _validate_topology(self) -> None:
+        """Sentinel and Cluster settings that cannot go together (messages name both)."""
+        for name in ("sentinels", "cluster_nodes"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                parsed = parse_endpoints(value, self._var(name), default_port=6379)
+                object.__setattr__(self, name, parsed)  # a list given directly
+        if not isinstance(self.sentinel_master, str) or not self.sentinel_master.strip():
+            raise RedisConfigError(f"{self._var('sentinel_master')} must name the primary")
+        if self.sentinels and self.cluster:
+            raise RedisConfigError(
+                f"{self._var('sentinels')} and {self._var('cluster')}=true cannot be used "
+                "together: a deployment is Sentinel or Cluster"
+            )
+        if self.cluster_nodes and not self.cluster:
+            raise RedisConfigError(
+                f"{self._var('cluster_nodes')} needs {self._var('cluster')}=true"
+            )
+        if self.mode != "single" and self.socket:
+            raise RedisConfigError(
+                f"{self._var('socket')} cannot be used in {self.mode} mode (TCP nodes only)"
+            )
+        if self.cluster and self.db != 0:
+            raise RedisConfigError(
+                f"{self._var('db')} must be 0 in Cluster mode (a cluster has one database), "
+                f"not {self.db}"
+            )
+
+    @property
+    def mode(self) -> str:
+        """``"single"``, ``"sentinel"`` (``sentinels`` set) or ``"cluster"``."""
+        if self.sentinels:
+            return "sentinel"
+        return "cluster" if self.cluster else "single"
+
     @property
     def location(self) -> str:
-        """Where the server is, for messages: ``host:port/db`` or the socket (no secret)."""
+        """Where the server is, for messages (no secret): ``host:port/db``, the socket,
+        ``sentinel mymaster via h:p,h:p/db`` or ``cluster h:p,h:p``."""
+        if self.sentinels:
+            return f"sentinel {self.sentinel_master} via {_join(self.sentinels)}/{self.db}"
+        if self.cluster:
+            return f"cluster {_join(self.startup_nodes)}"
         where = f"unix://{self.socket}" if self.socket else f"{self.host}:{self.port}"
         return f"{where}/{self.db}"
+
+    @property
+    def startup_nodes(self) -> tuple[Endpoint, ...]:
+        """Cluster mode: ``(host, port)`` then ``cluster_nodes`` (without repeats)."""
+        return tuple(dict.fromkeys(((self.host, self.port), *self.cluster_nodes)))
+
+    def setting_at_fault(self) -> str:
+        """The variables that say where the server is, for connection error messages:
+        ``REDIS_SENTINELS`` / ``REDIS_SENTINEL_MASTER``, ``REDIS_CLUSTER_NODES``..."""
+        if self.sentinels:
+            return f"{self._var('sentinels')} / {self._var('sentinel_master')}"
+        if self.cluster:
+            parts = [self._var("host"), self._var("port")]
+            if self.cluster_nodes:
+                parts.append(self._var("cluster_nodes"))
+            return " / ".join(dict.fromkeys(parts))
+        return " / ".join(dict.fromkeys((self._var("host"), self._var("port"))))
+
+    def sentinel_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of the connections to the sentinels (holds their password)."""
+        return {
+            "password": self.sentinel_password,
+            "socket_timeout": self.socket_timeout,
+            "socket_connect_timeout": self.connect_timeout,
+            "ssl": self.ssl,
+            "decode_responses": True,
+        }
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``redis.Redis`` (holds the password: never log it)."""
@@ -228,11 +395,20 @@ class RedisConfig(DeclaredConfig):
             "max_connections": self.max_connections,
             "decode_responses": True,
         }
-        if self.socket:
+        if self.mode == "cluster":
+            kwargs.pop("db")  # RedisCluster refuses it (always 0)
+            kwargs["ssl"] = self.ssl
+        elif self.mode == "sentinel":
+            kwargs["ssl"] = self.ssl  # host and port come from the sentinels
+        elif self.socket:
             kwargs["unix_socket_path"] = self.socket
         else:
             kwargs.update(host=self.host, port=self.port, ssl=self.ssl)
         return kwargs
+
+
+def _join(endpoints: tuple[Endpoint, ...]) -> str:
+    return ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in endpoints)
 
 
 def _parse_url(url: str) -> dict[str, Any]:
@@ -275,4 +451,4 @@ def _parse_url(url: str) -> dict[str, Any]:
     return out
 
 
-__all__ = ["SETTINGS", "URL_VARIABLE", "VARIABLES", "RedisConfig"]
+__all__ = ["SETTINGS", "URL_VARIABLE", "VARIABLES", "Endpoint", "RedisConfig", "parse_endpoints"]

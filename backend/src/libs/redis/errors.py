@@ -58,7 +58,11 @@ class RedisCommandError(RedisError):
 
 
 def translate(exc: BaseException) -> RedisError:
-    """A ``RedisError`` for any exception raised by redis-py (or ours, unchanged)."""
+    """A ``RedisError`` for any exception raised by redis-py (or ours, unchanged).
+
+    Sentinel's ``MasterNotFoundError`` and the cluster's "no reachable node",
+    ``SlotNotCoveredError`` and ``CLUSTERDOWN`` are connection errors: a failover heals them.
+    """
     if isinstance(exc, RedisError):
         return exc
     import redis.exceptions as rex
@@ -67,6 +71,9 @@ def translate(exc: BaseException) -> RedisError:
     if isinstance(exc, (rex.AuthenticationError, rex.AuthorizationError, rex.NoPermissionError)):
         return RedisAuthError(text, code=type(exc).__name__)
     if isinstance(exc, (rex.ConnectionError, rex.TimeoutError, TimeoutError, ConnectionError)):
+        return RedisConnectionError(text, code=type(exc).__name__)
+    if isinstance(exc, (rex.RedisClusterException, rex.ClusterDownError)):
+        # no reachable startup node, a slot without a node, CLUSTERDOWN during a failover
         return RedisConnectionError(text, code=type(exc).__name__)
     if isinstance(exc, rex.ResponseError):
         head = text.split(" ", 1)[0]

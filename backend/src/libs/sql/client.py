@@ -7,6 +7,13 @@ is checked out and reconnects it if the server restarted, so the first call afte
 restart works; a read whose connection drops mid-way is replayed once on a fresh
 connection (writes are not replayed: they may have been applied).
 
+With ``DB_FAILOVER`` each checkout goes through the connector's own ``failover``
+argument, one named pool per server (``priority`` 100, 99, ... in the listed order):
+the connector takes a connection from the first server's pool that gives one, so
+while ``DB_HOST`` is down new connections go to the next server, and back to
+``DB_HOST`` once it answers again. ``answered_by`` (and the runtime's ping report)
+says which server answered last. TLS settings (``DB_SSL_*``) apply to every server.
+
 Values never go into SQL text: every method takes ``query`` with ``%s`` (or
 ``%(name)s``) placeholders and ``params`` separately, and the driver sends them as
 data. Identifiers cannot be parameters: ``quote_identifier`` validates and quotes them.
@@ -26,7 +33,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
@@ -38,9 +45,6 @@ from backend.src.libs.sql.errors import (
     SQLQueryError,
     translate,
 )
-
-if TYPE_CHECKING:
-    from mysql.connector.pooling import MySQLConnectionPool
 
 T = TypeVar("T")
 Params = Sequence[Any] | Mapping[str, Any] | None
@@ -172,9 +176,11 @@ class Transaction:
 
 @dataclass(frozen=True)
 class _Pool:
-    """The open pool and the slots that bound how many callers wait on it."""
+    """The open pool(s): how to take a connection, how to close the idle ones, and the
+    slots that bound how many callers wait on them."""
 
-    pool: MySQLConnectionPool
+    get: Callable[[], Any]
+    close: Callable[[], object]
     slots: threading.BoundedSemaphore
 
 
@@ -215,6 +221,7 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
         *,
         config: SQLConfig | None = None,
     ) -> None:
+        self._answered_by: str | None = None
         self._init_facade(
             error=error,
             success=success,
@@ -225,9 +232,6 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
         )
 
     # ------------------------------------------------------------- plumbing
-    def _translate(self, exc: Exception, operation: str) -> SQLError:
-        return translate(exc)
-
     def _read_config(self) -> SQLConfig:
         return SQLConfig.from_env()
 
@@ -244,21 +248,50 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
             ) from exc
 
         config = self.config
+        slots = threading.BoundedSemaphore(config.pool_size)
+        name = f"bucket_sql_{next(_POOL_IDS)}"
+        if config.failover:
+            get, close = _failover_pools(config, name)
+            self.disp.log_debug(f"failover pools on {config.location}", "connect")
+            return _Pool(get, close, slots)
         raw = MySQLConnectionPool(
-            pool_name=f"bucket_sql_{next(_POOL_IDS)}",
+            pool_name=name,
             pool_size=config.pool_size,
             pool_reset_session=True,
             **config.connect_kwargs(),
         )
         self.disp.log_debug(f"pool opened on {config.location}", "connect")
-        return _Pool(raw, threading.BoundedSemaphore(config.pool_size))
+        return _Pool(raw.get_connection, raw._remove_connections, slots)
 
     def _release(self, resource: _Pool, *, owned: bool) -> None:
-        resource.pool._remove_connections()  # closes the idle connections
+        resource.close()  # closes the idle connections
 
     def _probe(self, resource: _Pool) -> object:
         with self._checkout(resource) as cnx:
             return _run(cnx, "SELECT 1 AS ok", None, "one")
+
+    def _translate(self, exc: Exception, operation: str) -> SQLError:
+        error = translate(exc)
+        config = self._config
+        if (
+            config is None
+            or not isinstance(error, SQLConnectionError)
+            or isinstance(error, SQLPoolTimeout)  # names DB_POOL_SIZE already
+            or "(check " in error.message
+        ):
+            return error
+        hint = config.connection_hint(error.message)
+        return SQLConnectionError(
+            f"{error.message} ({config.location}; {hint})",
+            errno=error.errno,
+            sqlstate=error.sqlstate,
+        )
+
+    @property
+    def answered_by(self) -> str | None:
+        """The server that gave the last connection, for the ping report:
+        ``host:port (DB_HOST)`` or ``host:port (DB_FAILOVER)``; None before any."""
+        return self._answered_by
 
     def _is_dropped(self, error: SQLError) -> bool:
         # mysql-connector reconnects a pooled connection when it is checked out, so the
@@ -284,7 +317,8 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
                 f"(DB_POOL_SIZE={self.config.pool_size})"
             )
         try:
-            cnx = resource.pool.get_connection()
+            cnx = resource.get()
+            self._note_server(cnx)
             try:
                 yield cnx
             finally:
@@ -294,6 +328,14 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
                     self.disp.log_debug(f"returning a connection: {exc!r}", "pool")
         finally:
             resource.slots.release()
+
+    def _note_server(self, cnx: Any) -> None:
+        try:
+            host, port = str(cnx.server_host), int(cnx.server_port)
+        except Exception:  # a connection that cannot say: keep the last answer
+            return
+        setting = self.config.server_setting(host, port)
+        self._answered_by = f"{host}:{port} ({setting})"
 
     def _with_connection(
         self, operation: str, func: Callable[[Any], T], *, replay: bool
@@ -413,6 +455,38 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
             self.last_error = None
         finally:
             ctx.__exit__(None, None, None)
+
+
+def _failover_pools(config: SQLConfig, name: str) -> tuple[Callable[[], Any], Callable[[], None]]:
+    """``(get, close)`` over the connector's ``failover`` argument: one named pool per
+    server (``{name}_0`` for ``DB_HOST``, then one per ``DB_FAILOVER`` entry), tried by
+    descending ``priority`` (100, 99, ...: the listed order)."""
+    import mysql.connector
+    from mysql.connector import pooling
+
+    names = [f"{name}_{index}" for index in range(len(config.servers))]
+    servers = [
+        {"host": host, "port": port, "priority": 100 - index, "pool_name": names[index]}
+        for index, (host, port) in enumerate(config.servers)
+    ]
+    common = {
+        key: value for key, value in config.connect_kwargs().items() if key not in ("host", "port")
+    }
+    common.update(pool_size=config.pool_size, pool_reset_session=True)
+
+    def get() -> Any:
+        # copies: the connector writes into the server entries
+        return mysql.connector.connect(failover=[dict(s) for s in servers], **common)
+
+    def close() -> None:
+        # the connector keeps named pools in a module registry and has no public way
+        # to drop one: drop ours so a closed facade holds no connection
+        for pool_name in names:
+            pool = pooling._CONNECTION_POOLS.pop(pool_name, None)
+            if pool is not None:
+                pool._remove_connections()
+
+    return get, close
 
 
 __all__ = ["SQL", "ExecResult", "Params", "Row", "Transaction", "quote_identifier"]

@@ -3,10 +3,17 @@
 ``SQLConfig.from_env()`` reads ``os.environ`` over a ``.env`` file; tests pass a dict;
 explicit ``from_env(**overrides)`` win. Invalid values raise ``SQLConfigError``
 naming the variable. ``repr`` masks the password; nothing is read at import time.
+
+TLS takes mysql-connector's own options under ``DB_`` names (``DB_SSL_CA`` is the
+connector's ``ssl_ca``...); the files are checked when the settings are read, so a
+missing CA is a ``SQLConfigError`` naming ``DB_SSL_CA`` before any connection.
+``DB_FAILOVER`` lists the servers tried after ``DB_HOST``/``DB_PORT``, in order
+(the connector's ``failover`` argument, one pool per server).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +23,40 @@ from backend.src.libs.core.declarations import DeclaredConfig, Setting, Table
 from backend.src.libs.sql.errors import SQLConfigError
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
+Endpoint = tuple[str, int]
+"""``(host, port)`` of a server."""
+
+
+def parse_endpoints(raw: Any, var: str) -> tuple[Endpoint, ...]:
+    """``host:port,host:port`` (or a sequence of ``(host, port)``) as endpoints; a
+    missing port is 3306, IPv6 is written ``[::1]:3306``.
+
+    Raises:
+        SQLConfigError: an entry without a host or with a port outside 1-65535, or an
+            empty list; the message names ``var`` and the entry.
+    """
+    entries = raw.split(",") if isinstance(raw, str) else list(raw)
+    out: list[Endpoint] = []
+    for entry in entries:
+        if isinstance(entry, tuple) and len(entry) == 2:
+            host, port_text = str(entry[0]), str(entry[1])
+        else:
+            text = str(entry).strip()
+            host, sep, port_text = text.rpartition(":")
+            if not sep or "]" in port_text:
+                host, port_text = text, "3306"
+        host = host.strip().removeprefix("[").removesuffix("]")
+        if not host or any(c in host for c in " /\\@"):
+            raise SQLConfigError(f"{var} has an entry without a valid host: {str(entry)!r}")
+        if not port_text.strip().isdigit() or not 1 <= int(port_text) <= 65535:
+            raise SQLConfigError(
+                f"{var} entry {str(entry)!r} needs a port between 1 and 65535 (host:port)"
+            )
+        out.append((host, int(port_text)))
+    if not out:
+        raise SQLConfigError(f"{var} must list at least one host:port")
+    return tuple(out)
+
 
 SETTINGS = Table(
     "sql",
@@ -92,6 +133,43 @@ SETTINGS = Table(
             example="5",
         ),
         Setting(
+            "failover",
+            ("DB_FAILOVER",),
+            "servers tried in order when DB_HOST does not answer (each new connection "
+            "starts again from DB_HOST); they must hold the same data",
+            form="`host:port,host:port,...`",
+            shown_default="none: DB_HOST only",
+            parser=parse_endpoints,
+        ),
+        Setting(
+            "ssl_ca",
+            ("DB_SSL_CA",),
+            "CA certificate file (PEM): TLS with the server certificate verified",
+            form="a readable file",
+            shown_default="none: TLS when the server offers it, unverified",
+        ),
+        Setting(
+            "ssl_cert",
+            ("DB_SSL_CERT",),
+            "client certificate file (PEM), for users created `REQUIRE X509`; needs DB_SSL_KEY",
+            form="a readable file",
+        ),
+        Setting(
+            "ssl_key",
+            ("DB_SSL_KEY",),
+            "the client certificate's private key file (PEM); needs DB_SSL_CERT",
+            form="a readable file",
+        ),
+        Setting(
+            "ssl_verify_identity",
+            ("DB_SSL_VERIFY_IDENTITY",),
+            "also check that the server certificate names the host connected to (DB_HOST "
+            "or the DB_FAILOVER entry); needs DB_SSL_CA",
+            kind="bool",
+            default=False,
+            example="false",
+        ),
+        Setting(
             "charset",
             ("DB_CHARSET",),
             "connection character set",
@@ -121,6 +199,12 @@ class SQLConfig(DeclaredConfig):
         pool_timeout: seconds a call waits for a free connection (default 10).
         connect_timeout: seconds to open a connection (default 5).
         charset: connection character set (default ``"utf8mb4"``).
+        failover: servers tried in order after ``host``/``port`` (default ``()``).
+        ssl_ca: CA file; when set the server certificate is verified (default None).
+        ssl_cert: client certificate file (default None; needs ``ssl_key``).
+        ssl_key: its private key file (default None; needs ``ssl_cert``).
+        ssl_verify_identity: check the certificate names the host (default False;
+            needs ``ssl_ca``).
     """
 
     host: str = "127.0.0.1"
@@ -133,6 +217,11 @@ class SQLConfig(DeclaredConfig):
     pool_timeout: float = 10.0
     connect_timeout: float = 5.0
     charset: str = "utf8mb4"
+    failover: tuple[Endpoint, ...] = ()
+    ssl_ca: str | None = None
+    ssl_cert: str | None = None
+    ssl_key: str | None = None
+    ssl_verify_identity: bool = False
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Which variable set each field (for messages)."""
 
@@ -159,12 +248,79 @@ class SQLConfig(DeclaredConfig):
             )
         if self.socket is not None and (not isinstance(self.socket, str) or not self.socket):
             raise SQLConfigError(f"{self._var('socket')} must be a unix socket path")
+        SETTINGS.check(self, self._var, "bool")
+        self._validate_servers()
+        self._validate_tls()
+
+    def _validate_servers(self) -> None:
+        if not isinstance(self.failover, tuple):
+            object.__setattr__(  # a list given directly
+                self, "failover", parse_endpoints(self.failover, self._var("failover"))
+            )
+        if self.failover and self.socket:
+            raise SQLConfigError(
+                f"{self._var('failover')} cannot be used with {self._var('socket')} "
+                "(the failover servers are TCP host:port)"
+            )
+
+    def _validate_tls(self) -> None:
+        for name in ("ssl_ca", "ssl_cert", "ssl_key"):
+            path = getattr(self, name)
+            if path is not None and (not isinstance(path, str) or not os.access(path, os.R_OK)):
+                raise SQLConfigError(
+                    f"{self._var(name)} names no readable file: {path!r} "
+                    "(give the path of a PEM file)"
+                )
+        if (self.ssl_cert is None) != (self.ssl_key is None):
+            raise SQLConfigError(
+                f"{self._var('ssl_cert')} and {self._var('ssl_key')} go together: "
+                "set both or neither"
+            )
+        if self.ssl_verify_identity and self.ssl_ca is None:
+            raise SQLConfigError(
+                f"{self._var('ssl_verify_identity')}=true needs {self._var('ssl_ca')} "
+                "(the CA that signed the server certificate)"
+            )
+
+    @property
+    def servers(self) -> tuple[Endpoint, ...]:
+        """``(host, port)`` then each ``failover`` server, in the order they are tried."""
+        return ((self.host, self.port), *self.failover)
+
+    def connection_hint(self, message: str) -> str:
+        """``check ...``: the settings to look at for a connection error ``message``
+        (the failover list, the TLS files, the identity check, or host and port)."""
+        low = message.lower()
+        where = f"{self._var('host')} / {self._var('port')}"
+        if "any of the target hosts" in low:
+            return (
+                f"check {where} and {self._var('failover')}: none of "
+                f"{_join(self.servers)} answered (each is down, or refused the TLS "
+                "settings or the credentials)"
+            )
+        if "certificate" in low or "ssl" in low or "tls" in low:
+            if self.ssl_verify_identity and ("mismatch" in low or "not valid for" in low):
+                return (
+                    f"check {self._var('ssl_verify_identity')}: the server certificate "
+                    f"does not name the host connected to ({where})"
+                )
+            if "verify failed" in low:
+                return f"check {self._var('ssl_ca')}: it did not sign the server certificate"
+            return f"check {self._var('ssl_ca')} / {self._var('ssl_cert')} / {self._var('ssl_key')}"
+        return f"check {where}"
+
+    def server_setting(self, host: str, port: int) -> str:
+        """The variable that named ``host:port``: ``DB_HOST`` or ``DB_FAILOVER``."""
+        if (host, port) == (self.host, self.port) or not self.failover:
+            return self._var("host")
+        return self._var("failover")
 
     @property
     def location(self) -> str:
         """Where the server is, for messages: ``user@host:port/database`` (no secret)."""
         where = f"unix:{self.socket}" if self.socket else f"{self.host}:{self.port}"
-        return f"{self.user}@{where}/{self.database or ''}"
+        more = f" (failover {_join(self.failover)})" if self.failover else ""
+        return f"{self.user}@{where}/{self.database or ''}{more}"
 
     def connect_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for mysql-connector (holds the password: never log it)."""
@@ -182,7 +338,22 @@ class SQLConfig(DeclaredConfig):
             kwargs["unix_socket"] = self.socket
         else:
             kwargs.update(host=self.host, port=self.port)
+        kwargs.update(self.tls_kwargs())
+        return kwargs
+
+    def tls_kwargs(self) -> dict[str, Any]:
+        """mysql-connector's TLS arguments (empty: TLS when the server offers it)."""
+        kwargs: dict[str, Any] = {}
+        if self.ssl_ca:
+            kwargs.update(ssl_ca=self.ssl_ca, ssl_verify_cert=True)
+            kwargs["ssl_verify_identity"] = self.ssl_verify_identity
+        if self.ssl_cert and self.ssl_key:
+            kwargs.update(ssl_cert=self.ssl_cert, ssl_key=self.ssl_key)
         return kwargs
 
 
-__all__ = ["SETTINGS", "VARIABLES", "SQLConfig"]
+def _join(endpoints: tuple[Endpoint, ...]) -> str:
+    return ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in endpoints)
+
+
+__all__ = ["SETTINGS", "VARIABLES", "Endpoint", "SQLConfig", "parse_endpoints"]

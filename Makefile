@@ -53,7 +53,7 @@ typecheck: install
 check: lint typecheck
 
 bench: install
-	$(PY) -m bench.run $(if $(filter 1,$(QUICK)),--quick,)
+	$(PY) -m bench.run $(if $(filter 1,$(QUICK)),--quick,) $(BENCH_ARGS)
 
 up:
 	$(COMPOSE) up -d

@@ -6,12 +6,14 @@ call only these methods, so the numbers compare the libraries and nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 
@@ -24,12 +26,19 @@ class Target:
     secret_key: str
     bucket: str
     region: str = "us-east-1"
+    local_root: str = ""  # a folder on disk for the local-store contenders ("" = none)
 
 
 class Contender:
-    """One library under test. Subclasses implement what they can; ``None`` = not offered."""
+    """One library under test. Subclasses implement what they can; ``None`` = not offered.
+
+    ``workloads`` names the workloads it takes part in; ``local`` marks a contender on a
+    local folder (its W1/W2/W4 are reported in their own section, not beside S3's).
+    """
 
     name = "contender"
+    workloads: ClassVar[tuple[str, ...]] = ("W1", "W2", "W3", "W4", "W6")
+    local: ClassVar[bool] = False
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -152,32 +161,41 @@ class CoreStore(Contender):
     """This project's exception-based ``S3Store``."""
 
     name = "bucket-store"
+    engine: ClassVar[str | None] = None  # BUCKET_ENGINE (None: the default, auto)
 
     def __init__(self, target: Target, *, workers: int = 8) -> None:
         super().__init__(target)
         from backend.src.libs.bucket import BucketConfig
+
+        self.config = BucketConfig.from_env(self._env(workers))
+        self.store: Any = self._build_store()
+        _build_client(self.store)  # built now, as boto3's contender builds its client in __init__
+
+    def _env(self, workers: int) -> dict[str, str]:
+        env = {
+            "S3_ENDPOINT_URL": self.target.endpoint,
+            "AWS_ACCESS_KEY_ID": self.target.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.target.secret_key,
+            "AWS_REGION": self.target.region,
+            "BUCKET_MAX_WORKERS": str(workers),
+        }
+        if self.engine:
+            env["BUCKET_ENGINE"] = self.engine
+        return env
+
+    def _build_store(self) -> Any:
         from backend.src.libs.bucket.s3_store import S3Store
 
-        self.config = BucketConfig.from_env(
-            {
-                "S3_ENDPOINT_URL": target.endpoint,
-                "AWS_ACCESS_KEY_ID": target.access_key,
-                "AWS_SECRET_ACCESS_KEY": target.secret_key,
-                "AWS_REGION": target.region,
-                "BUCKET_MAX_WORKERS": str(workers),
-            }
-        )
-        self.store = S3Store(self.config)
-        _ = self.store.client  # built now, as boto3's contender builds its client in __init__
+        return S3Store(self.config)
 
     def put(self, key: str, data: bytes) -> None:
         self.store.put_object(self.target.bucket, key, data)
 
     def get(self, key: str) -> bytes:
-        return self.store.get_object(self.target.bucket, key)
+        return bytes(self.store.get_object(self.target.bucket, key))
 
     def head(self, key: str) -> int:
-        return self.store.head_object(self.target.bucket, key).size
+        return int(self.store.head_object(self.target.bucket, key).size)
 
     def delete(self, key: str) -> None:
         self.store.delete_object(self.target.bucket, key)
@@ -210,7 +228,7 @@ class CoreStore(Contender):
         return sum(1 for _ in self.store.list_objects(self.target.bucket, prefix=prefix))
 
     def presign(self, key: str) -> str:
-        return str(self.store.presign_url(self.target.bucket, key, expiration=3600))  # type: ignore[attr-defined]
+        return str(self.store.presign_url(self.target.bucket, key, expiration=3600))
 
 
 class Facade(CoreStore):
@@ -223,7 +241,7 @@ class Facade(CoreStore):
         from backend.src.libs.bucket import Bucket
 
         self.bucket = Bucket(config=self.config)
-        _ = self.bucket.store.client  # type: ignore[attr-defined]  # built now, like boto3's
+        _build_client(self.bucket.store)  # built now, like boto3's
 
     def put(self, key: str, data: bytes) -> None:
         assert self.bucket.upload_stream(self.target.bucket, data, key) == self.bucket.success
@@ -242,16 +260,16 @@ class Facade(CoreStore):
         assert self.bucket.delete_file(self.target.bucket, key) == self.bucket.success
 
     def put_many(self, items: list[tuple[str, bytes]], threads: int) -> None:
-        results = self.bucket.put_many(self.target.bucket, items, max_workers=threads)  # type: ignore[attr-defined]
+        results = self.bucket.put_many(self.target.bucket, items, max_workers=threads)
         assert not isinstance(results, int) and all(r.ok for r in results)
 
     def get_many(self, keys: list[str], threads: int) -> list[bytes]:
-        results = self.bucket.get_many(self.target.bucket, keys, max_workers=threads)  # type: ignore[attr-defined]
+        results = self.bucket.get_many(self.target.bucket, keys, max_workers=threads)
         assert not isinstance(results, int)
         return [r.value or b"" for r in results]
 
     def delete_many(self, keys: list[str], threads: int) -> None:
-        results = self.bucket.delete_many(self.target.bucket, keys, max_workers=threads)  # type: ignore[attr-defined]
+        results = self.bucket.delete_many(self.target.bucket, keys, max_workers=threads)
         assert not isinstance(results, int) and all(r.ok for r in results)
 
     def upload_file(self, key: str, path: str) -> None:
@@ -266,7 +284,7 @@ class Facade(CoreStore):
         return sum(1 for _ in listing)
 
     def presign(self, key: str) -> str:
-        url = self.bucket.presign_url(self.target.bucket, key, expiration=3600)  # type: ignore[attr-defined]
+        url = self.bucket.presign_url(self.target.bucket, key, expiration=3600)
         assert isinstance(url, str)
         return url
 
@@ -336,7 +354,7 @@ class Obstore(Contender):
         super().__init__(target)
         from obstore.store import S3Store as ObS3Store
 
-        self.store = ObS3Store(
+        self.store: Any = ObS3Store(
             target.bucket,
             endpoint=target.endpoint,
             access_key_id=target.access_key,
@@ -399,17 +417,106 @@ class Obstore(Contender):
         return str(obstore.sign(self.store, "GET", key, timedelta(hours=1)))
 
 
-ALL = {c.name: c for c in (Boto3, Boto3Tuned, Facade, CoreStore, MinioPy, Obstore)}
+class FacadeBoto3(Facade):
+    """The ``Bucket`` facade built with ``BUCKET_ENGINE=boto3`` (botocore's data plane),
+    beside ``bucket-facade`` (the default engine), so both engines are measured in one run."""
+
+    name = "bucket-facade-boto3"
+    engine = "boto3"
+
+
+class LocalFacade(Facade):
+    """The ``Bucket`` facade on this project's local folder store (fsync on every write)."""
+
+    name = "bucket-local"
+    workloads: ClassVar[tuple[str, ...]] = ("W1", "W2", "W4")
+    local = True
+
+    def _env(self, workers: int) -> dict[str, str]:
+        root = Path(self.target.local_root) / "bucket"
+        return {"STORAGE_TYPE": "local", "BUCKET_LOCAL_ROOT": str(root), "BUCKET_MAX_WORKERS": str(workers)}
+
+    def _build_store(self) -> Any:
+        from backend.src.libs.bucket.local_store import LocalStore
+
+        store = LocalStore(self.config)
+        store.create_bucket(self.target.bucket, exist_ok=True)
+        return store
+
+
+class LocalFacadeNoFsync(LocalFacade):
+    """``bucket-local`` with ``os.fsync`` made a no-op around its writes: not a product
+    setting, only here to measure what the local store's fsyncs cost (same folder)."""
+
+    name = "bucket-local-nofsync"
+    workloads: ClassVar[tuple[str, ...]] = ("W1", "W2")
+
+    def put(self, key: str, data: bytes) -> None:
+        with no_fsync():
+            super().put(key, data)
+
+    def delete(self, key: str) -> None:
+        with no_fsync():
+            super().delete(key)
+
+    def put_many(self, items: list[tuple[str, bytes]], threads: int) -> None:
+        with no_fsync():
+            super().put_many(items, threads)
+
+    def delete_many(self, keys: list[str], threads: int) -> None:
+        with no_fsync():
+            super().delete_many(keys, threads)
+
+
+class ObstoreLocal(Obstore):
+    """obstore's own ``LocalStore`` on a folder beside ours (no fsync)."""
+
+    name = "obstore-local"
+    workloads: ClassVar[tuple[str, ...]] = ("W1", "W2", "W4")
+    local = True
+
+    def __init__(self, target: Target) -> None:  # not Obstore.__init__: no S3 store here
+        Contender.__init__(self, target)
+        from obstore.store import LocalStore as ObLocalStore
+
+        root = Path(target.local_root) / "obstore"
+        root.mkdir(parents=True, exist_ok=True)
+        self.store = ObLocalStore(str(root))
+
+
+ALL: dict[str, type[Contender]] = {
+    c.name: c
+    for c in (Boto3, Boto3Tuned, Facade, FacadeBoto3, CoreStore, MinioPy, Obstore,
+              LocalFacade, LocalFacadeNoFsync, ObstoreLocal)
+}
 
 
 def make(name: str, target: Target, *, threads: int = 8) -> Contender:
     """Build contender ``name`` for ``target`` with pools sized for ``threads``."""
     cls = ALL[name]
-    if cls in (Facade, CoreStore):
-        return cls(target, workers=threads)  # type: ignore[call-arg]
-    if cls in (Boto3, Boto3Tuned):
-        return cls(target, pool=max(10, threads))  # type: ignore[call-arg]
-    return cls(target)
+    if issubclass(cls, CoreStore):
+        return cls(target, workers=threads)
+    if issubclass(cls, Boto3):
+        return cls(target, pool=max(10, threads))
+    return cls(target)  # minio-py and obstore size their pools themselves
+
+
+@contextlib.contextmanager
+def no_fsync() -> Iterator[None]:
+    """``os.fsync`` does nothing inside (the whole process: use only while one contender
+    runs, to prefill or to measure what fsync costs)."""
+    real = os.fsync
+    os.fsync = lambda fd: None
+    try:
+        yield
+    finally:
+        os.fsync = real
+
+
+def _build_client(store: object) -> None:
+    """Build a store's lazily built boto3 client now, when it has one."""
+    with contextlib.suppress(AttributeError):
+        _ = store.client  # type: ignore[attr-defined]
 
 
 def payload(size: int, seed: int = 0) -> bytes:

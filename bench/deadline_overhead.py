@@ -46,11 +46,11 @@ def main() -> None:
     results: dict[str, list[tuple[float, float]]] = {"with deadlines": [], "without": []}
     for n in range(ROUNDS):
         for mode in list(results)[:: 1 if n % 2 == 0 else -1]:  # alternate which goes first
-            deadline.install = real_install if mode == "with deadlines" else no_install  # type: ignore[assignment]
+            deadline.install = real_install if mode == "with deadlines" else no_install
             store = S3Store(config_for(server))
             results[mode].append(_round(store))
             store.close()
-    deadline.install = real_install  # type: ignore[assignment]
+    deadline.install = real_install
     setup.delete_bucket(BUCKET, force=True)
     for mode, rounds in results.items():
         cpu = statistics.median(r[0] for r in rounds)

@@ -1,83 +1,203 @@
-"""Writes the benchmark's numbers as ``docs/performance.md`` and a PNG chart beside it."""
+"""Writes the benchmark's numbers as ``docs/performance.md`` and a PNG chart beside it.
+
+The file keeps one section per mode (QUICK and full) between HTML comment markers:
+writing one mode replaces its own section and keeps the other's as it was, so the full
+run's tables (run once, on a quiet machine) stay beside the QUICK ones.
+"""
 
 from __future__ import annotations
 
+import re
 import statistics
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+
+from bench import targets
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = Path(__file__).with_name("NOTES.md")
 Samples = dict[tuple[str, str, str], list[float]]
-UNITS = {"mem_mib": "MiB", "rss_mib": "MiB"}
+UNITS = {"rss_mib": "MiB", "rss_growth_mib": "MiB", "heap_mib": "MiB"}
+MEMORY_NAMES = {"rss_mib": "peak RSS", "rss_growth_mib": "RSS growth", "heap_mib": "Python heap peak"}
 TITLES = {
     "W1": "W1 single operations (sequential 4 KiB)",
     "W2": "W2 many small objects (16 KiB, threads)",
-    "W3": "W3 one large object (file up and down)",
+    "W3": "W3 one large object (file up and down, one process per round)",
     "W4": "W4 listing (and bucket stats)",
     "W5": "W5 start-up",
     "W6": "W6 presigning",
+    "W1 local": "W1 local: single operations (sequential 4 KiB)",
+    "W2 local": "W2 local: many small objects (16 KiB, threads)",
+    "W4 local": "W4 local: listing",
 }
+BASELINES = {"W2": "boto3-sequential", "W1 local": "obstore-local", "W2 local": "obstore-local",
+             "W4 local": "obstore-local"}
+MODES = {True: "quick", False: "full"}
 
 
-def _baseline(workload: str, op: str, samples: Samples) -> float | None:
-    name = "boto3-sequential" if workload == "W2" else "boto3"
-    values = samples.get((workload, op, name))
+@dataclass(frozen=True)
+class Run:
+    """One run's numbers and circumstances."""
+
+    samples: Samples
+    extra: dict[str, object]
+    machine: str
+    server: str
+    quick: bool
+    elapsed: float
+
+
+def _median(samples: Samples, key: tuple[str, str, str]) -> float | None:
+    values = samples.get(key)
     return statistics.median(values) if values else None
 
 
-def _rows(samples: Samples) -> list[tuple[str, str, str, float, float, float, str]]:
+def _speed(samples: Samples, workload: str, op: str, med: float) -> str:
+    base = _median(samples, (workload, op, BASELINES.get(workload, "boto3")))
+    return f"{base / med:.2f}x" if base and med and op not in UNITS and workload != "W5" else ""
+
+
+def _rows(samples: Samples) -> list[tuple[str, str, str, float, float, float, str, str]]:
+    """(workload, op, contender, median, min, max, speed vs baseline, CPU ms/op) per series."""
     rows = []
     for (workload, op, name), values in sorted(samples.items()):
+        if op.endswith(" cpu") or workload == "overhead":
+            continue
         med = statistics.median(values)
-        unit = UNITS.get(op, "s")
-        ratio = ""
-        if unit == "s" and workload != "W5":
-            base = _baseline(workload, op, samples)
-            if base:
-                ratio = f"{base / med:.2f}x"
-        rows.append((workload, op, name, med, min(values), max(values), ratio))
+        cpu = _median(samples, (workload, f"{op} cpu", name))
+        rows.append((workload, op, name, med, min(values), max(values), _speed(samples, workload, op, med),
+                     f"{cpu:.3f}" if cpu is not None else ""))
     return rows
+
+
+def _workload_tables(samples: Samples, local: bool) -> list[str]:
+    lines: list[str] = []
+    current = None
+    for workload, op, name, med, low, high, speed, cpu in _rows(samples):
+        if workload.endswith(" local") != local:
+            continue
+        if workload != current:
+            current = workload
+            lines += ["", f"### {TITLES.get(workload, workload)}", "",
+                      "| operation | contender | median | min - max | speed vs baseline | client CPU ms/op |",
+                      "|---|---|---|---|---|---|"]
+        unit = UNITS.get(op, "s")
+        fmt = "{:.1f}" if unit == "MiB" else "{:.4f}"
+        label = MEMORY_NAMES.get(op, op)
+        lines.append(f"| {label} | {name} | {fmt.format(med)} {unit} | {fmt.format(low)} - {fmt.format(high)} "
+                     f"| {speed} | {cpu} |")
+    return lines
+
+
+def _fsync_cost(run: Run) -> list[str]:
+    """What the local store's fsyncs cost, from bucket-local against the same store with
+    fsync patched out (``bucket-local-nofsync``)."""
+    sizes = run.extra["sizes"]
+    assert isinstance(sizes, dict)
+    parts = []
+    for workload, op, n in (("W1 local", "PUT", sizes["w1"]), ("W2 local", "put", sizes["w2"]),
+                            ("W2 local", "delete", sizes["w2"])):
+        with_fsync = _median(run.samples, (workload, op, "bucket-local"))
+        without = _median(run.samples, (workload, op, "bucket-local-nofsync"))
+        if with_fsync and without:
+            parts.append(f"{workload[:2]} {op}: {(with_fsync - without) / n * 1e3:.2f} ms per object "
+                         f"({with_fsync / without:.1f}x the time without fsync)")
+    if not parts:
+        return []
+    return ["", "What fsync costs the local store (bucket-local against the same store with `os.fsync` "
+            "patched out, `bucket-local-nofsync`): " + "; ".join(parts) + "."]
+
+
+def _overhead(samples: Samples) -> list[str]:
+    values = {op: _median(samples, ("overhead", op, "bucket-facade")) for op in targets.SMALL_OPS}
+    shown = ", ".join(f"{op} {v:.1f} µs" for op, v in values.items() if v is not None)
+    if not shown:
+        return []
+    return ["", f"Facade's own CPU per call over its store (no I/O, `bench.overhead`): {shown}."]
+
+
+def _header(run: Run) -> list[str]:
+    extra = run.extra
+    mode = "QUICK" if run.quick else "Full"
+    return [
+        f"## {mode} run",
+        "",
+        f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; the run took {run.elapsed:.0f} s",
+        f"- Machine: {run.machine}",
+        f"- Server: {run.server} on 127.0.0.1 (same machine as the client); local stores on {extra.get('local_disk')}",
+        f"- Sizes {extra['sizes']}; {extra['threads']} threads for W2; {extra['rounds']} rounds, contenders in a"
+        " rotating order",
+        f"- HTTP requests per call (W1, counted on the wire by a pass-through proxy): {extra.get('facade_requests')}",
+        f"- Connections made while constructing `Bucket` and `RuntimeManager` (W5): "
+        f"{extra.get('construction_connections')}",
+    ]
+
+
+def _section(run: Run) -> list[str]:
+    samples = run.samples
+    lines = _header(run)
+    lines += ["", "### Targets", "", *targets.table(samples)]
+    lines += _overhead(samples)
+    lines += _workload_tables(samples, local=False)
+    imports, ours = _median(samples, ("W5", "import boto3", "python")), _median(samples, ("W5", "import bucket", "python"))
+    if imports and ours:
+        lines += ["", f"Import of `backend.src.libs.bucket` / import of `boto3`: {ours / imports:.2f}"]
+    lines += ["", f"### The local store ({run.extra.get('local_disk')})", "",
+              "This project's local folder store through the facade (`bucket-local`) beside obstore's own "
+              "`LocalStore` on a folder of the same disk (`obstore-local`, the baseline here)."]
+    lines += _fsync_cost(run)
+    lines += _workload_tables(samples, local=True)
+    return lines
+
+
+def _marked(mode: str, lines: list[str]) -> str:
+    return "\n".join([f"<!-- bench:{mode} -->", *lines, f"<!-- /bench:{mode} -->"])
+
+
+def _kept(out: Path, mode: str) -> str:
+    """The ``mode`` section of the file as it is, or a placeholder."""
+    text = out.read_text() if out.exists() else ""
+    found = re.search(rf"<!-- bench:{mode} -->.*?<!-- /bench:{mode} -->", text, re.DOTALL)
+    if found:
+        return found.group(0)
+    title = "QUICK" if mode == "quick" else "Full"
+    how = "make bench QUICK=1" if mode == "quick" else "make bench"
+    return _marked(mode, [f"## {title} run", "", f"Not run yet: `{how}`."])
+
+
+INTRO = [
+    "# Performance",
+    "",
+    "Generated by `make bench` (`python -m bench.run`); do not edit the numbers by hand. Each run",
+    "rewrites its own section (QUICK or full) and keeps the other.",
+    "",
+    "How it is measured: wall time and the client's CPU (`time.process_time()` of the client",
+    "process, every thread, divided by the operations) in the same timed run; nothing timed runs",
+    "under `tracemalloc` or a profiler. Memory is measured apart, untimed: W3's peak RSS in a",
+    "process of its own per round; W4's RSS growth and Python heap peak in a fresh process per",
+    "contender after the timed rounds (`bench.w4mem`). Every contender does one of each operation",
+    "before the first round (imports, connections, pools). Speed is the baseline's median time",
+    "divided by the contender's (higher is faster): raw boto3 with its defaults, raw boto3",
+    "sequential for W2, obstore's `LocalStore` for the local store. Client CPU for W4 is per listing.",
+]
 
 
 def write_report(samples: Samples, extra: dict[str, object], *, out: Path, machine: str,
                  server: str, quick: bool, elapsed: float) -> None:
-    """Write the markdown report and ``performance.png`` beside it."""
-    lines = [
-        "# Performance",
-        "",
-        "Generated by `make bench` (`python -m bench.run`); do not edit the numbers by hand.",
-        "",
-        f"- Machine: {machine}",
-        f"- Server: {server} on 127.0.0.1 (same machine as the client)",
-        f"- Mode: {'QUICK' if quick else 'full'}; sizes {extra['sizes']}; {extra['threads']} threads for W2;"
-        f" {extra['rounds']} rounds, contenders in a rotating order; run took {elapsed:.0f} s",
-        f"- Facade HTTP requests per call (W1, counted with botocore's `before-send`): {extra.get('facade_requests')}",
-        f"- Connections made while constructing `Bucket` and `RuntimeManager` (W5): {extra.get('construction_connections')}",
-        "",
-        "Speed is the baseline's median time divided by the contender's (higher is faster):",
-        "the baseline is raw boto3 with its defaults, and for W2 raw boto3 sequential.",
-        "",
-    ]
-    current = None
-    for workload, op, name, med, low, high, ratio in _rows(samples):
-        if workload != current:
-            current = workload
-            lines += ["", f"## {TITLES.get(workload, workload)}", "",
-                      "| operation | contender | median | min - max | speed vs baseline |",
-                      "|---|---|---|---|---|"]
-        unit = UNITS.get(op, "s")
-        fmt = "{:.1f}" if unit == "MiB" else "{:.4f}"
-        lines.append(f"| {op} | {name} | {fmt.format(med)} {unit} | {fmt.format(low)} - {fmt.format(high)} | {ratio} |")
-    imports = samples.get(("W5", "import boto3", "python"))
-    ours = samples.get(("W5", "import bucket", "python"))
-    if imports and ours:
-        lines += ["", f"Import of `backend.src.libs.bucket` / import of `boto3`: "
-                      f"{statistics.median(ours) / statistics.median(imports):.2f}"]
-    lines += ["", "![speed vs baseline](performance.png)", ""]
+    """Write this mode's section of the markdown report (keeping the other mode's) and
+    ``performance.png`` beside it (the chart of this run)."""
+    run = Run(samples, extra, machine, server, quick, elapsed)
+    mine = _marked(MODES[quick], _section(run))
+    sections = {MODES[quick]: mine, MODES[not quick]: _kept(out, MODES[not quick])}
+    lines = [*INTRO, "", sections["quick"], "", sections["full"], "",
+             f"![speed vs baseline](performance.png) (chart of the last run written: "
+             f"{'QUICK' if quick else 'full'})", ""]
     if NOTES.exists():
         lines += [NOTES.read_text().rstrip(), ""]
-    lines += ["## Reproduce", "", "```bash", "make bench            # full: 1 GiB, 100,000 keys",
-              "make bench QUICK=1    # under 2 minutes", "python -m bench.run --server seaweedfs", "```", ""]
+    lines += ["## Reproduce", "", "```bash", "make bench QUICK=1    # under 3 minutes",
+              "make bench            # full: 1 GiB for W3, 100,000 keys for W4 (long)",
+              "python -m bench.run --server seaweedfs", "```", ""]
     out.write_text("\n".join(lines))
     _chart(samples, out.with_suffix(".png"))
 

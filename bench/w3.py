@@ -1,6 +1,10 @@
 """One W3 round in its own process: upload a file, download it back, report time and peak RSS.
 
 Usage: python -m bench.w3 CONTENDER TARGET_JSON KEY SOURCE DEST  (prints one JSON line)
+
+Peak RSS is this process's ``VmHWM`` (its own address space since ``exec``), not
+``getrusage().ru_maxrss``: Linux carries ``ru_maxrss`` over ``fork`` and ``exec``, so
+it would report the bench's parent process (~150 MiB) for every contender.
 """
 
 from __future__ import annotations
@@ -8,11 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import sys
-import time
 
 from bench.contenders import Target, make
+from bench.measure import peak_rss_mib, results, timed
 
 
 def _sha256(path: str) -> str:
@@ -26,19 +29,15 @@ def _sha256(path: str) -> str:
 def main() -> None:
     name, target_json, key, source, dest = sys.argv[1:6]
     contender = make(name, Target(**json.loads(target_json)))
-    started = time.perf_counter()
-    contender.upload_file(key, source)
-    upload = time.perf_counter() - started
-    started = time.perf_counter()
-    contender.download_file(key, dest)
-    download = time.perf_counter() - started
-    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    upload = timed(lambda: contender.upload_file(key, source))
+    download = timed(lambda: contender.download_file(key, dest))
+    rss_mib = peak_rss_mib()
     same = os.path.getsize(dest) == os.path.getsize(source) and _sha256(dest) == _sha256(source)
     contender.delete(key)
     os.unlink(dest)
     if not same:
         sys.exit(f"{name}: downloaded bytes differ")
-    print(json.dumps({"upload": upload, "download": download, "rss_mib": rss_mib}))
+    print(json.dumps({**results(upload=upload, download=download), "rss_mib": rss_mib}))
 
 
 if __name__ == "__main__":

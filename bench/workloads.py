@@ -1,4 +1,9 @@
-"""The benchmark's workloads W1-W6; each returns ``{operation: seconds}`` for one round."""
+"""The benchmark's workloads W1-W6; each returns ``{operation: value}`` for one round.
+
+Times are wall seconds; ``"<op> cpu"`` is the client's CPU in ms per operation (see
+``bench.measure``). Nothing timed here runs under ``tracemalloc`` or a profiler; W4's
+memory is measured by ``w4_memory`` in a separate, untimed pass.
+"""
 
 from __future__ import annotations
 
@@ -10,49 +15,67 @@ import sys
 import tempfile
 import threading
 import time
-import tracemalloc
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 
-from bench.contenders import Contender, Target
+from bench.contenders import Contender, Target, make, no_fsync
+from bench.measure import KiB, MiB, results, timed
 
 ROOT = Path(__file__).resolve().parent.parent
-KiB = 1024
-MiB = 1024 * KiB
+__all__ = ["KiB", "MiB"]
 
 
-def _timed(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
+def warm_up(c: Contender, threads: int) -> None:
+    """One of each operation a contender's workloads use, untimed: imports, connections
+    and pools are ready before the first timed round."""
+    data = os.urandom(4 * KiB)
+    keys = [f"warm/{c.name}/{i:03d}" for i in range(max(2, threads))]
+    c.put(keys[0], data)
+    c.get(keys[0])
+    c.head(keys[0])
+    c.delete(keys[0])
+    c.put_many([(k, data) for k in keys], threads)
+    c.get_many(keys, threads)
+    c.delete_many(keys, threads)
+    if "W4" in c.workloads:
+        c.count("w4/000000")
+    if "W6" in c.workloads:
+        c.presign(keys[0])
+
+
+def each(keys: list[str], fn: Callable[[str], object]) -> None:
+    """``fn(key)`` for every key, in order (a plain loop: nothing kept)."""
+    for k in keys:
+        fn(k)
 
 
 def w1_single(c: Contender, n: int, round_no: int) -> dict[str, float]:
     """W1: n sequential 4 KiB PUT, then GET, then HEAD of the same keys."""
     data = os.urandom(4 * KiB)
     keys = [f"w1/{c.name}/{round_no}/{i:05d}" for i in range(n)]
-    out = {
-        "PUT": _timed(lambda: [c.put(k, data) for k in keys]),
-        "GET": _timed(lambda: [c.get(k) for k in keys]),
-        "HEAD": _timed(lambda: [c.head(k) for k in keys]),
-    }
+    out = results(
+        PUT=timed(lambda: each(keys, lambda k: c.put(k, data)), n),
+        GET=timed(lambda: each(keys, c.get), n),
+        HEAD=timed(lambda: each(keys, c.head), n),
+    )
     for k in keys:
         c.delete(k)
     return out
 
 
 def w2_many(c: Contender, n: int, threads: int, round_no: int) -> dict[str, float]:
-    """W2: n x 16 KiB objects put, got and deleted with ``threads`` threads."""
+    """W2: n x 16 KiB objects put, got and deleted with ``threads`` threads (client CPU
+    is the whole process's: every thread)."""
     data = os.urandom(16 * KiB)
     keys = [f"w2/{c.name}/{round_no}/{i:05d}" for i in range(n)]
     items = [(k, data) for k in keys]
-    put = _timed(lambda: c.put_many(items, threads))
+    put = timed(lambda: c.put_many(items, threads), n)
     got: list[bytes] = []
-    get = _timed(lambda: got.extend(c.get_many(keys, threads)))
+    get = timed(lambda: got.extend(c.get_many(keys, threads)), n)
     assert got == [data] * n, f"{c.name} returned wrong bytes"
-    delete = _timed(lambda: c.delete_many(keys, threads))
-    return {"put": put, "get": get, "delete": delete}
+    delete = timed(lambda: c.delete_many(keys, threads), n)
+    return results(put=put, get=get, delete=delete)
 
 
 def w3_large(c: Contender, target: Target, size: int, round_no: int, workdir: Path) -> dict[str, float]:
@@ -77,32 +100,45 @@ def w3_large(c: Contender, target: Target, size: int, round_no: int, workdir: Pa
 
 
 def w4_prefill(c: Contender, n: int) -> None:
-    """Create n empty keys under w4/ once (with the project's batch put)."""
+    """Create n empty keys under w4/ once (with the contender's batch put; fsync off,
+    as the prefill is not measured)."""
     if c.count("w4/") >= n:
         return
-    c.put_many([(f"w4/{i:07d}", b"") for i in range(n)], 16)
+    with no_fsync():
+        c.put_many([(f"w4/{i:07d}", b"") for i in range(n)], 16)
 
 
 def w4_list(c: Contender, n: int) -> dict[str, float]:
-    """W4: list the n keys; records the Python heap growth of the listing (``mem_mib``)."""
-    tracemalloc.start()
+    """W4: list the n keys (wall time and client CPU of the whole listing; no memory
+    instrument running: see ``w4_memory``)."""
     counted = 0
 
     def run() -> None:
         nonlocal counted
         counted = c.count("w4/")
 
-    seconds = _timed(run)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    timing = timed(run)
     assert counted >= n, f"{c.name} listed {counted} of {n}"
-    return {"list": seconds, "mem_mib": peak / MiB}
+    return results(list=timing)
+
+
+def w4_memory(name: str, target: Target, n: int) -> dict[str, float]:
+    """W4's memory, untimed, in a fresh process: RSS growth and Python heap peak of one
+    listing of the n keys (``bench.w4mem``)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.w4mem", name, json.dumps(asdict(target)), "w4/", str(n)],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=3600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"W4 memory {name} failed: {done.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def w6_presign(c: Contender, n: int) -> dict[str, float]:
-    """W6: presign n GET URLs."""
+    """W6: presign n GET URLs (wall time only: no request is made)."""
     keys = [f"w6/{i}" for i in range(n)]
-    return {"presign": _timed(lambda: [c.presign(k) for k in keys])}
+    return {"presign": timed(lambda: each(keys, c.presign), n).wall}
 
 
 def w5_imports(rounds: int) -> dict[str, list[float]]:
@@ -165,25 +201,35 @@ def w5_construction_requests() -> int:
     return accepted
 
 
-def facade_requests_per_call(c: Contender, calls: int = 20) -> dict[str, float]:
-    """HTTP requests the facade sends per PUT, GET and HEAD (botocore ``before-send``)."""
-    from bench.contenders import Facade
+def facade_requests_per_call(name: str, target: Target, calls: int = 20) -> dict[str, float]:
+    """HTTP requests the facade contender ``name`` sends per PUT, GET and HEAD, counted on
+    the wire: the facade talks to the server through a pass-through proxy
+    (``tests.faults.proxy``, no fault scripted) that records every request line, so the
+    count holds for any engine (botocore's or obstore's)."""
+    from tests.faults.proxy import FaultProxy
 
-    assert isinstance(c, Facade)
-    sent: list[str] = []
-    client = c.bucket.store.client  # type: ignore[attr-defined]
-    handler = lambda **kw: sent.append(kw["request"].method)  # noqa: E731
-    client.meta.events.register("before-send", handler)
+    proxy = FaultProxy(upstream=target.endpoint).start()
+    try:
+        c = make(name, replace(target, endpoint=proxy.endpoint))
+        return _count_requests(c, proxy.requests, calls)
+    finally:
+        proxy.stop()
+
+
+def _count_requests(c: Contender, seen: Sequence[object], calls: int) -> dict[str, float]:
     data = os.urandom(4 * KiB)
+    keys = [f"w1/requests/{c.name}/{i}" for i in range(calls)]
+    c.put(keys[0], data)  # warm-up: whatever a first call does once is not counted
+    c.get(keys[0])
+    c.head(keys[0])
     counts: dict[str, float] = {}
     try:
         for op, run in (("PUT", lambda k: c.put(k, data)), ("GET", c.get), ("HEAD", c.head)):
-            sent.clear()
-            for i in range(calls):
-                run(f"w1/requests/{i}")
-            counts[op] = len(sent) / calls
+            before = len(seen)
+            for k in keys:
+                run(k)
+            counts[op] = (len(seen) - before) / calls
     finally:
-        client.meta.events.unregister("before-send", handler)
-        for i in range(calls):
-            c.delete(f"w1/requests/{i}")
+        for k in keys:
+            c.delete(k)
     return counts

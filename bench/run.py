@@ -65,6 +65,8 @@ def server(kind: str) -> Iterator[Target]:
     finally:
         try:
             admin.store.delete_bucket(target.bucket, force=True)  # type: ignore[attr-defined]
+        except Exception as exc:  # cleanup must not hide the run's own error
+            print(f"could not delete the bench bucket {target.bucket}: {exc}", file=sys.stderr)
         finally:
             if started:
                 subprocess.run(["bash", str(script), "stop", str(folder)], capture_output=True)

@@ -5,6 +5,10 @@
   ``bucket_test``). Tests never stop or restart them.
 - ``own_redis`` / ``own_mariadb``: a ``redis-server`` and a ``mariadbd`` that the test
   starts on a free port in a temporary folder, so it may stop and restart them.
+- ``redis_sentinel`` / ``redis_cluster`` / ``mariadb_pair``: whole topologies started
+  once per session by ``scripts/redis-topology.sh`` and ``scripts/mariadb-topology.sh``
+  (Debian's redis-server and mariadb-server, free ports) and always stopped after,
+  also when a test fails or the session is interrupted.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,6 +31,7 @@ from backend.src.libs.redis import RedisConfig
 from backend.src.libs.sql import SQLConfig
 
 TEST_DATABASE = os.environ.get("TEST_DB_DATABASE", "bucket_test")
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 
 def free_port() -> int:
@@ -231,3 +237,78 @@ def runtime() -> Iterator[RuntimeManager]:
 def table_name() -> str:
     """A table name no other test uses (the test creates and drops it)."""
     return f"t_{uuid.uuid4().hex[:16]}"
+
+
+@dataclass(frozen=True)
+class Topology:
+    """A topology started by one of the project's scripts.
+
+    Attributes:
+        script: the script (``scripts/redis-topology.sh``...).
+        folder: its folder (pid files, logs, ``*.env``); deleted by ``stop``.
+        env: the settings the script printed (``REDIS_SENTINELS=...``, ``DB_FAILOVER=...``).
+    """
+
+    script: Path
+    folder: Path
+    env: dict[str, str]
+
+    def run(self, *args: str, timeout: float = 60) -> str:
+        """Run ``script ARGS... folder``; its output (fails the test on an error)."""
+        done = subprocess.run(
+            ["bash", str(self.script), *args, str(self.folder)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"{self.script.name} {' '.join(args)}: {done.stderr}", pytrace=False)
+        return done.stdout.strip()
+
+    def settings(self, prefix: str) -> dict[str, str]:
+        """The printed settings whose names start with ``prefix``."""
+        return {k: v for k, v in self.env.items() if k.startswith(prefix)}
+
+
+def _topology(script: str, args: list[str], folder: Path) -> Iterator[Topology]:
+    """Start a topology, yield it, and stop it whatever happens (the script's ``stop``
+    kills only the processes of its own pid files and deletes only its own folder)."""
+    path = SCRIPTS / script
+    try:
+        done = subprocess.run(
+            ["bash", str(path), "start", *args, str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"{script} start {' '.join(args)} failed: {done.stderr}", pytrace=False)
+        env = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+        yield Topology(path, folder, env)
+    finally:
+        subprocess.run(
+            ["bash", str(path), "stop", str(folder)], capture_output=True, timeout=60, check=False
+        )
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
+    """A Redis primary, a replica and three sentinels (down-after 1 s), with passwords
+    on the data nodes and on the sentinels."""
+    yield from _topology("redis-topology.sh", ["sentinel"], tmp_path_factory.mktemp("t") / "s")
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
+    """A six-node Redis Cluster: three primaries, three replicas (node timeout 1 s)."""
+    yield from _topology("redis-topology.sh", ["cluster"], tmp_path_factory.mktemp("t") / "c")
+
+
+@pytest.fixture(scope="session")
+def mariadb_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
+    """Two MariaDB servers with require_secure_transport=ON and a self-signed CA: "a"
+    (certificate for 127.0.0.1) and "b" (certificate for db-b.invalid), user ``app``
+    with a client certificate."""
+    yield from _topology("mariadb-topology.sh", [], tmp_path_factory.mktemp("t") / "m")

@@ -375,8 +375,17 @@ class RedisConfig(DeclaredConfig):
         return " / ".join(dict.fromkeys((self._var("host"), self._var("port"))))
 
     def sentinel_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of the connections to the sentinels (holds their password)."""
+        """Keyword arguments of the connections to the sentinels (holds their password).
+
+        One attempt per sentinel and per lookup (redis-py's default would retry each
+        with backoff, ~8 s a sentinel when none answers): the command's own retry
+        (``max_retries``) asks the sentinels again.
+        """
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         return {
+            "retry": Retry(NoBackoff(), 0),
             "password": self.sentinel_password,
             "socket_timeout": self.socket_timeout,
             "socket_connect_timeout": self.connect_timeout,

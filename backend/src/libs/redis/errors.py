@@ -68,6 +68,10 @@ def translate(exc: BaseException) -> RedisError:
     import redis.exceptions as rex
 
     text = str(exc) or type(exc).__name__
+    if type(exc).__name__ == "MasterNotFoundError":  # drop the repr of every sentinel
+        text = text.split(" : ", 1)[0] + ": no sentinel answered with a primary"
+    elif type(exc).__name__ == "RedisClusterException" and "reachable node" in text:
+        text = text.split(":", 1)[0] + ": no startup node answered"
     if isinstance(exc, (rex.AuthenticationError, rex.AuthorizationError, rex.NoPermissionError)):
         return RedisAuthError(text, code=type(exc).__name__)
     if isinstance(exc, (rex.ConnectionError, rex.TimeoutError, TimeoutError, ConnectionError)):

@@ -202,3 +202,25 @@ def test_wrong_sentinel_password_is_an_error_without_the_password(
     assert "wrong-Xy9" not in str(error)
     assert "wrong-Xy9" not in repr(redis)
     redis.close()
+
+
+def test_topology_settings_parse_and_mask_the_sentinel_password() -> None:
+    """REDIS_SENTINELS (default port 26379, IPv6 in brackets), the master name, and the
+    cluster's startup nodes parse into endpoints; repr masks both passwords."""
+    config = RedisConfig.from_env(
+        {
+            "REDIS_SENTINELS": "10.0.0.1:26380, [::1]:26381,sentinel-c",
+            "REDIS_SENTINEL_MASTER": "cache",
+            "REDIS_SENTINEL_PASSWORD": "sent-Xy9",
+            "REDIS_PASSWORD": "data-Xy9",
+        }
+    )
+    assert config.sentinels == (("10.0.0.1", 26380), ("::1", 26381), ("sentinel-c", 26379))
+    assert (config.mode, config.sentinel_master) == ("sentinel", "cache")
+    assert "sent-Xy9" not in repr(config) and "data-Xy9" not in repr(config)
+    cluster = RedisConfig.from_env(
+        {"REDIS_CLUSTER": "yes", "REDIS_URL": "rediss://n1:7000", "REDIS_CLUSTER_NODES": "n2:7001"}
+    )
+    assert cluster.mode == "cluster" and cluster.ssl is True
+    assert cluster.startup_nodes == (("n1", 7000), ("n2", 7001))
+    assert cluster.location == "cluster n1:7000,n2:7001"

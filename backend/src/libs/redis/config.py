@@ -42,6 +42,8 @@ def parse_endpoints(raw: Any, var: str, *, default_port: int) -> tuple[Endpoint,
         RedisConfigError: an entry has no host, a port that is not 1-65535, or the list
             is empty; the message names ``var`` and the entry at fault.
     """
+    if not isinstance(raw, str) and not raw:
+        return ()  # an empty sequence given explicitly: none
     entries = raw.split(",") if isinstance(raw, str) else list(raw)
     out: list[Endpoint] = []
     for entry in entries:
@@ -362,17 +364,22 @@ class RedisConfig(DeclaredConfig):
         """Cluster mode: ``(host, port)`` then ``cluster_nodes`` (without repeats)."""
         return tuple(dict.fromkeys(((self.host, self.port), *self.cluster_nodes)))
 
+    def _name(self, name: str) -> str:
+        """The variable that set ``name`` (the canonical one when given explicitly)."""
+        found = self.sources.get(name)
+        return found if found and found != "explicit" else SETTINGS[name].variable
+
     def setting_at_fault(self) -> str:
         """The variables that say where the server is, for connection error messages:
         ``REDIS_SENTINELS`` / ``REDIS_SENTINEL_MASTER``, ``REDIS_CLUSTER_NODES``..."""
         if self.sentinels:
-            return f"{self._var('sentinels')} / {self._var('sentinel_master')}"
+            return f"{self._name('sentinels')} / {self._name('sentinel_master')}"
         if self.cluster:
-            parts = [self._var("host"), self._var("port")]
+            parts = [self._name("host"), self._name("port")]
             if self.cluster_nodes:
-                parts.append(self._var("cluster_nodes"))
+                parts.append(self._name("cluster_nodes"))
             return " / ".join(dict.fromkeys(parts))
-        return " / ".join(dict.fromkeys((self._var("host"), self._var("port"))))
+        return " / ".join(dict.fromkeys((self._name("host"), self._name("port"))))
 
     def sentinel_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of the connections to the sentinels (holds their password).

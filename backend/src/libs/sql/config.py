@@ -35,6 +35,8 @@ def parse_endpoints(raw: Any, var: str) -> tuple[Endpoint, ...]:
         SQLConfigError: an entry without a host or with a port outside 1-65535, or an
             empty list; the message names ``var`` and the entry.
     """
+    if not isinstance(raw, str) and not raw:
+        return ()  # an empty sequence given explicitly: none
     entries = raw.split(",") if isinstance(raw, str) else list(raw)
     out: list[Endpoint] = []
     for entry in entries:
@@ -287,33 +289,40 @@ class SQLConfig(DeclaredConfig):
         """``(host, port)`` then each ``failover`` server, in the order they are tried."""
         return ((self.host, self.port), *self.failover)
 
+    def _name(self, name: str) -> str:
+        """The variable that set ``name`` (the canonical one when given explicitly)."""
+        found = self.sources.get(name)
+        return found if found and found != "explicit" else SETTINGS[name].variable
+
     def connection_hint(self, message: str) -> str:
         """``check ...``: the settings to look at for a connection error ``message``
         (the failover list, the TLS files, the identity check, or host and port)."""
         low = message.lower()
-        where = f"{self._var('host')} / {self._var('port')}"
+        where = f"{self._name('host')} / {self._name('port')}"
         if "any of the target hosts" in low:
             return (
-                f"check {where} and {self._var('failover')}: none of "
+                f"check {where} and {self._name('failover')}: none of "
                 f"{_join(self.servers)} answered (each is down, or refused the TLS "
                 "settings or the credentials)"
             )
         if "certificate" in low or "ssl" in low or "tls" in low:
             if self.ssl_verify_identity and ("mismatch" in low or "not valid for" in low):
                 return (
-                    f"check {self._var('ssl_verify_identity')}: the server certificate "
+                    f"check {self._name('ssl_verify_identity')}: the server certificate "
                     f"does not name the host connected to ({where})"
                 )
             if "verify failed" in low:
-                return f"check {self._var('ssl_ca')}: it did not sign the server certificate"
-            return f"check {self._var('ssl_ca')} / {self._var('ssl_cert')} / {self._var('ssl_key')}"
+                return f"check {self._name('ssl_ca')}: it did not sign the server certificate"
+            return (
+                f"check {self._name('ssl_ca')} / {self._name('ssl_cert')} / {self._name('ssl_key')}"
+            )
         return f"check {where}"
 
     def server_setting(self, host: str, port: int) -> str:
         """The variable that named ``host:port``: ``DB_HOST`` or ``DB_FAILOVER``."""
         if (host, port) == (self.host, self.port) or not self.failover:
-            return self._var("host")
-        return self._var("failover")
+            return self._name("host")
+        return self._name("failover")
 
     @property
     def location(self) -> str:

@@ -15,7 +15,8 @@ Three topologies, one facade (``RedisConfig.mode``):
   password is ``REDIS_PASSWORD``, the sentinels' own is ``REDIS_SENTINEL_PASSWORD``;
 - ``cluster``: ``REDIS_CLUSTER=true``; the startup nodes are ``REDIS_HOST``/``REDIS_PORT``
   (or ``REDIS_URL``: redis-py's ``RedisCluster.from_url`` takes a plain ``redis://`` /
-  ``rediss://`` URL, it documents no cluster scheme) plus ``REDIS_CLUSTER_NODES``.
+  ``rediss://`` URL, it documents no cluster scheme) plus ``REDIS_CLUSTER_NODES``
+  (which alone also turns Cluster mode on).
 """
 
 from __future__ import annotations
@@ -170,6 +171,7 @@ SETTINGS = Table(
             ("REDIS_SENTINELS",),
             "Sentinel mode: the sentinels to ask for the primary (host and port ignored)",
             form="`host:port,host:port,...` (IPv6 as `[::1]:26379`)",
+            default=(),
             shown_default="none: no Sentinel",
             parser=lambda raw, var: parse_endpoints(raw, var, default_port=26379),
         ),
@@ -199,8 +201,10 @@ SETTINGS = Table(
         Setting(
             "cluster_nodes",
             ("REDIS_CLUSTER_NODES",),
-            "Cluster mode: more startup nodes, so a client starts while some are down",
+            "Cluster mode (setting it turns Cluster mode on): more startup nodes, so a "
+            "client starts while some are down",
             form="`host:port,host:port,...`",
+            default=(),
             shown_default="none: host and port only",
             parser=lambda raw, var: parse_endpoints(raw, var, default_port=6379),
         ),
@@ -256,7 +260,8 @@ class RedisConfig(DeclaredConfig):
         sentinel_master: the name the sentinels monitor (default ``"mymaster"``).
         sentinel_password: the sentinels' own password (default None); masked.
         cluster: Cluster mode (default False); ``host``/``port`` are a startup node.
-        cluster_nodes: more startup nodes of the cluster (default ``()``).
+        cluster_nodes: more startup nodes of the cluster (default ``()``); setting
+            them turns Cluster mode on.
         cache_prefix: first part of every ``JsonCache`` key (default ``"bucket"``).
         cache_ttl: default seconds a cached value lives (default 300; 0 = no expiry).
     """
@@ -327,15 +332,16 @@ class RedisConfig(DeclaredConfig):
                 f"{self._var('sentinels')} and {self._var('cluster')}=true cannot be used "
                 "together: a deployment is Sentinel or Cluster"
             )
-        if self.cluster_nodes and not self.cluster:
+        if self.cluster_nodes and self.sentinels:
             raise RedisConfigError(
-                f"{self._var('cluster_nodes')} needs {self._var('cluster')}=true"
+                f"{self._var('sentinels')} and {self._var('cluster_nodes')} cannot be used "
+                "together: a deployment is Sentinel or Cluster"
             )
         if self.mode != "single" and self.socket:
             raise RedisConfigError(
                 f"{self._var('socket')} cannot be used in {self.mode} mode (TCP nodes only)"
             )
-        if self.cluster and self.db != 0:
+        if self.mode == "cluster" and self.db != 0:
             raise RedisConfigError(
                 f"{self._var('db')} must be 0 in Cluster mode (a cluster has one database), "
                 f"not {self.db}"
@@ -346,7 +352,7 @@ class RedisConfig(DeclaredConfig):
         """``"single"``, ``"sentinel"`` (``sentinels`` set) or ``"cluster"``."""
         if self.sentinels:
             return "sentinel"
-        return "cluster" if self.cluster else "single"
+        return "cluster" if self.cluster or self.cluster_nodes else "single"
 
     @property
     def location(self) -> str:
@@ -354,7 +360,7 @@ class RedisConfig(DeclaredConfig):
         ``sentinel mymaster via h:p,h:p/db`` or ``cluster h:p,h:p``."""
         if self.sentinels:
             return f"sentinel {self.sentinel_master} via {_join(self.sentinels)}/{self.db}"
-        if self.cluster:
+        if self.mode == "cluster":
             return f"cluster {_join(self.startup_nodes)}"
         where = f"unix://{self.socket}" if self.socket else f"{self.host}:{self.port}"
         return f"{where}/{self.db}"
@@ -374,7 +380,7 @@ class RedisConfig(DeclaredConfig):
         ``REDIS_SENTINELS`` / ``REDIS_SENTINEL_MASTER``, ``REDIS_CLUSTER_NODES``..."""
         if self.sentinels:
             return f"{self._name('sentinels')} / {self._name('sentinel_master')}"
-        if self.cluster:
+        if self.mode == "cluster":
             parts = [self._name("host"), self._name("port")]
             if self.cluster_nodes:
                 parts.append(self._name("cluster_nodes"))

@@ -248,6 +248,7 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
             ) from exc
 
         config = self.config
+        config.check_tls()
         slots = threading.BoundedSemaphore(config.pool_size)
         name = f"bucket_sql_{next(_POOL_IDS)}"
         if config.failover:

@@ -5,8 +5,9 @@ explicit ``from_env(**overrides)`` win. Invalid values raise ``SQLConfigError``
 naming the variable. ``repr`` masks the password; nothing is read at import time.
 
 TLS takes mysql-connector's own options under ``DB_`` names (``DB_SSL_CA`` is the
-connector's ``ssl_ca``...); the files are checked when the settings are read, so a
-missing CA is a ``SQLConfigError`` naming ``DB_SSL_CA`` before any connection.
+connector's ``ssl_ca``...); ``check_tls`` checks them and their files when the pool
+opens, so a missing CA is a ``SQLConfigError`` naming ``DB_SSL_CA`` before any
+connection.
 ``DB_FAILOVER`` lists the servers tried after ``DB_HOST``/``DB_PORT``, in order
 (the connector's ``failover`` argument, one pool per server).
 """
@@ -140,6 +141,7 @@ SETTINGS = Table(
             "servers tried in order when DB_HOST does not answer (each new connection "
             "starts again from DB_HOST); they must hold the same data",
             form="`host:port,host:port,...`",
+            default=(),
             shown_default="none: DB_HOST only",
             parser=parse_endpoints,
         ),
@@ -252,7 +254,6 @@ class SQLConfig(DeclaredConfig):
             raise SQLConfigError(f"{self._var('socket')} must be a unix socket path")
         SETTINGS.check(self, self._var, "bool")
         self._validate_servers()
-        self._validate_tls()
 
     def _validate_servers(self) -> None:
         if not isinstance(self.failover, tuple):
@@ -265,7 +266,15 @@ class SQLConfig(DeclaredConfig):
                 "(the failover servers are TCP host:port)"
             )
 
-    def _validate_tls(self) -> None:
+    def check_tls(self) -> None:
+        """Check the TLS settings together and their files (called when the pool opens,
+        before any connection; reading the settings does not touch the files).
+
+        Raises:
+            SQLConfigError: a file that cannot be read, a certificate without its key
+                (or the reverse), identity checks without a CA; the message names the
+                variable.
+        """
         for name in ("ssl_ca", "ssl_cert", "ssl_key"):
             path = getattr(self, name)
             if path is not None and (not isinstance(path, str) or not os.access(path, os.R_OK)):

@@ -30,6 +30,14 @@ SLACK = 3.0  # scheduling on a loaded 2-core machine; the old code took minutes
 BOUND = call_bound(1.0, 1.0, RETRIES) + SLACK
 
 
+def _slow_code(engine: str) -> str:
+    """The code of a call cut on a trickling server: ``DeadlineExceeded`` on the boto3
+    engine (``deadline.py``'s watchdog); ``Timeout`` on obstore's, whose read timeout
+    cuts a trickled answer first and which does not say which of its timeouts fired
+    (``errors.translate_obstore``). Both are ``ConnectionFailed`` within the bound."""
+    return "DeadlineExceeded" if engine == "boto3" else "Timeout"
+
+
 def _timed(call: Any) -> tuple[Any, float]:
     started = time.monotonic()
     try:
@@ -60,7 +68,8 @@ def test_trickled_answers_end_within_the_bound(
     proxy.trickle(0.3, count=1000, match=matcher(method))
     error, seconds = _timed(calls[operation])
     assert isinstance(error, ConnectionFailed), error
-    assert error.code == "DeadlineExceeded"
+    uses_obstore = operation == "get"  # head_object, list and ping are boto3's
+    assert error.code == _slow_code(store.engine if uses_obstore else "boto3")
     assert "BUCKET_READ_TIMEOUT" in error.message
     assert seconds < BOUND, seconds
     assert len(proxy.seen(method)) == RETRIES + 1
@@ -84,8 +93,11 @@ def test_facade_health_check_and_download_stream_are_bounded(
     result, seconds = _timed(lambda: bucket.download_stream(fault_bucket, "k"))
     assert result == bucket.error and seconds < BOUND, seconds
     assert isinstance(bucket.last_error, ConnectionFailed)
-    assert bucket.last_error.code == "DeadlineExceeded"
-    assert len(proxy.seen("GET")) == RETRIES + 1 + 1  # + the first, good download
+    assert bucket.last_error.code == _slow_code(bucket.store.engine)  # type: ignore[attr-defined]
+    # + the first, good download; obstore's Timeout reads as a silent server, which the
+    # facade replays once on a new connection (test_faults.py's stall tests)
+    replays = 2 if bucket.store.engine == "obstore" else 1  # type: ignore[attr-defined]
+    assert len(proxy.seen("GET")) == replays * (RETRIES + 1) + 1
     proxy.clear()
     assert bucket.health_check() is True
     assert bucket.download_stream(fault_bucket, "k") == b"payload"
@@ -132,8 +144,8 @@ def test_small_puts_do_not_wait_for_100_continue(
 ) -> None:
     """A PUT of a stream of at most 1 MiB goes without ``Expect: 100-continue`` (no 1 s wait
     per attempt on a silent server); a 2 MiB stream keeps it. Checked on the request as
-    botocore sends it to the real server."""
-    store = S3Store(proxied_config(multipart_threshold=64 * 1024 * 1024))
+    botocore sends it to the real server (the boto3 engine: obstore never sends it)."""
+    store = S3Store(proxied_config(multipart_threshold=64 * 1024 * 1024, engine="boto3"))
     sent: dict[str, str | None] = {}
 
     def capture(request: Any, **_: Any) -> None:

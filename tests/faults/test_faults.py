@@ -60,7 +60,10 @@ def test_server_errors_retried_within_budget(
     assert actions == ["error"] * RETRIES + ["forward"]
     proxy.error(status, code, count=RETRIES, match=matcher("GET", f"/{fault_bucket}/k"))
     assert bucket.download_stream(fault_bucket, "k") == data
-    assert len(proxy.seen("GET", f"/{fault_bucket}/k")) == ATTEMPTS
+    # on the obstore engine the first 64 KiB come in the retried GET, the rest in one more
+    # (obstore_engine.SMALL_OBJECT); on boto3 the whole body comes in the retried GET
+    extra = 1 if bucket.store.engine == "obstore" else 0  # type: ignore[attr-defined]
+    assert len(proxy.seen("GET", f"/{fault_bucket}/k")) == ATTEMPTS + extra
     assert server_digests(direct, fault_bucket) == {"k": sha256(data)}
 
 

@@ -67,9 +67,10 @@ def test_multipart_upload_with_per_call_part_size_and_progress(s3case: ServerCas
 
 
 def test_small_file_below_per_call_threshold_is_one_put(s3case: ServerCase, tmp_path: Path) -> None:
-    """Below the per-call threshold an upload is a single PUT (no multipart)."""
+    """Below the per-call threshold an upload is a single PUT (no multipart). 100 kB:
+    above obstore_engine.SMALL_OBJECT, so botocore sends it on either engine."""
     src = tmp_path / "small.bin"
-    src.write_bytes(b"x" * 1000)
+    src.write_bytes(b"x" * 100_000)
     log = RequestLog(s3case.store.client)
     s3case.store.upload_file(
         s3case.bucket,

@@ -28,6 +28,7 @@ AWS_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_REGION": "us-east-1",
     "BUCKET_MAX_RETRIES": "0",
+    "BUCKET_ENGINE": "boto3",  # moto intercepts botocore's requests, not obstore's
 }
 
 

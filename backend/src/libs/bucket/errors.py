@@ -459,7 +459,7 @@ _OB_STATUS = re.compile(r"status code: (\d{3})")
 _OB_CODE = re.compile(r"<Code>([^<]{1,100})</Code>")
 _OB_MESSAGE = re.compile(r"<Message>([^<]{1,500})</Message>")
 _OB_REQUEST_ID = re.compile(r"<RequestId>([^<]{1,200})</RequestId>")
-_OB_TIMEOUT = ("operation timed out", "timed out", "deadline has elapsed")
+_OB_TIMEOUT = ("kind: timeout", "timedout", "timed out", "deadline has elapsed")
 
 
 def translate_obstore(
@@ -488,10 +488,12 @@ def translate_obstore(
     first = _first_line(text)
     lowered = text.lower()
     if any(marker in lowered for marker in _OB_TIMEOUT):
+        # obstore does not say which of its timeouts fired: S3Connection.translating tells
+        # a deadline (code DeadlineExceeded) from silence by the time the call took
         return ConnectionFailed(
-            f"{what}: the server answered too slowly: an attempt outlived its deadline "
-            "(BUCKET_CONNECT_TIMEOUT + BUCKET_READ_TIMEOUT) and the connection was closed",
-            code="DeadlineExceeded",
+            f"{what}: timed out (no answer within BUCKET_READ_TIMEOUT, or an attempt "
+            "outlived its deadline)",
+            code="Timeout",
             bucket=bucket,
             key=key,
         )

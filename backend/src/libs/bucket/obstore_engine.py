@@ -13,9 +13,10 @@ The routing is a typed decision made before the request, per call (``S3Store`` a
   (content type, cache control, storage class, metadata, tags, write-once). Encryption
   (per call or by default), object lock, a metadata name that is also an obstore attribute
   name, and larger bodies go to boto3 (``writes``);
-- **reads**: GET, HEAD and DELETE of the latest version without an SSE-C key
-  (``reads``); a GET asks for the first ``SMALL_OBJECT`` bytes, and the rest of a larger
-  object comes through boto3, pinned to the same ETag;
+- **reads**: GET and DELETE of the latest version without an SSE-C key (``reads``), and
+  the HEAD of ``object_exists``; a GET asks for the first ``SMALL_OBJECT`` bytes, and the
+  rest of a larger object comes through boto3, pinned to the same ETag. ``head_object``
+  stays on boto3: obstore's HEAD does not report the storage class;
 - **presigned GET/PUT URLs** without extra parameters, when no ``public_url`` is set;
 - **not here**: listings (obstore lists ``dir/`` as ``dir`` and fails a whole listing on
   one key it cannot parse), copies (no ETag or version id back), batch deletes (no
@@ -234,7 +235,9 @@ class ObstorePlane:
                 )
             ),
         }
-        extra: dict[str, object] = {}
+        # one DELETE per delete_object (obstore would send a one-key DeleteObjects, which
+        # older MinIO and Ceph refuse without Content-MD5)
+        extra: dict[str, object] = {"disable_bulk_delete": True}
         if self._endpoint:
             extra["endpoint"] = self._endpoint
         return ObStore(
@@ -286,27 +289,12 @@ class ObstorePlane:
             version_id=meta["version"],
         )
 
-    def head(self, bucket: str, key: str) -> Headed:
-        """One HEAD: the object's meta data and its attributes (content type, metadata)."""
+    def head(self, bucket: str, key: str) -> None:
+        """One HEAD; raises (``errors.EngineError``) when there is no such object."""
         import obstore
 
         with _wrapped():
-            result = obstore.get(self.store(bucket), key, options={"head": True})
-        meta = result.meta
-        attributes = dict(result.attributes)
-        return Headed(
-            size=int(meta["size"]),
-            etag=meta["e_tag"],
-            last_modified=meta["last_modified"],
-            version_id=meta["version"],
-            content_type=attributes.pop("Content-Type", None),
-            storage_class=attributes.pop("Storage-Class", None),
-            metadata={
-                name: value
-                for name, value in attributes.items()
-                if name.lower() not in _ATTRIBUTE_NAMES
-            },
-        )
+            obstore.head(self.store(bucket), key)
 
     def delete(self, bucket: str, key: str) -> None:
         """One DELETE (a missing key is not an error, S3's rule)."""
@@ -348,16 +336,3 @@ class Got:
     size: int
     etag: str | None
     version_id: str | None
-
-
-@dataclass(frozen=True)
-class Headed:
-    """A HEAD's answer."""
-
-    size: int
-    etag: str | None
-    last_modified: datetime
-    version_id: str | None
-    content_type: str | None
-    storage_class: str | None
-    metadata: dict[str, str]

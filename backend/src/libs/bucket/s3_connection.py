@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from backend.src.libs.bucket import deadline, redact
 from backend.src.libs.bucket.config import BucketConfig, sse_customer_key_bytes
-from backend.src.libs.bucket.errors import ConfigError, ConnectionFailed, StorageError, translate
+from backend.src.libs.bucket.errors import (
+    ConfigError,
+    ConnectionFailed,
+    EngineError,
+    StorageError,
+    translate,
+)
 from backend.src.libs.bucket.obstore_engine import Engine, ObstorePlane, choose_engine
 from backend.src.libs.bucket.validation import check_key
 
@@ -211,7 +217,20 @@ class S3Connection:
         except Exception as exc:
             if deadline.WATCHDOG.expired_since(started):
                 raise self.deadline_error(operation, bucket, key) from exc
-            raise translate(exc, bucket=bucket, key=key, operation=operation) from exc
+            error = translate(exc, bucket=bucket, key=key, operation=operation)
+            timed_out = isinstance(exc, EngineError) and error.code == "Timeout"
+            if timed_out and self._outlived_deadlines(started):
+                raise self.deadline_error(operation, bucket, key) from exc
+            raise error from exc
+
+    def _outlived_deadlines(self, started: float) -> bool:
+        """True when an obstore call that timed out took, per attempt, longer than
+        silence can explain (``BUCKET_CONNECT_TIMEOUT + BUCKET_READ_TIMEOUT``): its
+        attempts hit the deadline of ``obstore_engine`` (a trickling server), not the
+        read timeout (a silent one)."""
+        cfg = self.config
+        per_attempt = (time.monotonic() - started) / (cfg.max_retries + 1)
+        return per_attempt >= cfg.connect_timeout + cfg.read_timeout
 
     def deadline_error(
         self, operation: str, bucket: str | None, key: str | None

@@ -184,6 +184,12 @@ class S3Store(S3BucketFeatures):
         return StoreLocation("s3", place, self._conn.prefix)
 
     @property
+    def engine(self) -> str:
+        """``"obstore"`` when small objects go through obstore, else ``"boto3"``
+        (``BUCKET_ENGINE``; see ``obstore_engine``)."""
+        return self._conn.engine
+
+    @property
     def lists_in_byte_order(self) -> bool:
         """True for AWS S3 only: other servers are not trusted to list in byte order
         (SeaweedFS lists in folder-tree order), so ``sync`` sorts their listings."""
@@ -540,7 +546,7 @@ class S3Store(S3BucketFeatures):
         if end is not None and end - first + 1 > SMALL_OBJECT:
             return None
         stop = first + SMALL_OBJECT if end is None else end + 1
-        with self._conn.translating("get_object", bucket, key):
+        with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
             try:
                 got = plane.get(bucket, full, first, stop)
             except Exception as exc:  # an empty object has no byte 0: S3 answers 416
@@ -749,21 +755,6 @@ class S3Store(S3BucketFeatures):
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
         request = self._read_request(bucket, full, version_id, sse_customer_key)
-        plane = self._conn.plane
-        if plane is not None and reads(request) and key_ok(full):
-            with self._conn.translating("head_object", bucket, key):
-                h = plane.head(bucket, full)
-            return ObjectInfo(
-                bucket=bucket,
-                key=key,
-                size=h.size,
-                etag=_etag(h.etag),
-                last_modified=h.last_modified,
-                content_type=h.content_type,
-                metadata=h.metadata,
-                storage_class=h.storage_class or "STANDARD",
-                version_id=h.version_id,
-            )
         with _sse_c_hint(bucket, key), self._conn.translating("head_object", bucket, key):
             r = self.client.head_object(**request)
         return ObjectInfo(
@@ -784,8 +775,15 @@ class S3Store(S3BucketFeatures):
         A missing bucket reads as False too: S3 says so on HEAD only as a bare 404, and
         telling the two apart would cost a second request on every miss.
         """
+        check_bucket_name(bucket)
+        full = self._conn.key(key, bucket)
+        plane = self._conn.plane
         try:
-            self._head(bucket, key)
+            if plane is not None and key_ok(full) and self.config.sse_customer_key is None:
+                with self._conn.translating("object_exists", bucket, key):
+                    plane.head(bucket, full)
+            else:
+                self._head(bucket, key)
         except NotFound:
             return False
         return True

@@ -162,6 +162,10 @@ SERVER_GAPS: dict[str, dict[str, str]] = {
     "lifecycle-transitions": {
         "seaweedfs": "SeaweedFS 4.48 refuses lifecycle transitions (NotImplemented)"
     },
+    "path-like-keys": {
+        "seaweedfs": "SeaweedFS 4.48 keeps keys as file paths: it normalises 'a//b' and "
+        "'/lead', refuses dot segments and reads 'dir/' as a folder"
+    },
     "write-once-versioned": {
         "ceph": "Ceph RGW 16 ignores If-None-Match on versioned buckets (adds a version)"
     },

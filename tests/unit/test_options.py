@@ -164,7 +164,7 @@ def test_boto3_arguments_of_a_write() -> None:
         "SSECustomerAlgorithm": "AES256",
         "SSECustomerKey": KEY,
         "StorageClass": "GLACIER",
-        "Tagging": "team=a+b",
+        "Tagging": "team=a%20b",
         "ObjectLockMode": "GOVERNANCE",
         "ObjectLockRetainUntilDate": UNTIL,
         "ObjectLockLegalHoldStatus": "OFF",

@@ -250,8 +250,9 @@ def check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def tagging_header(tags: Mapping[str, str]) -> str:
-    """Tags as the URL-encoded ``x-amz-tagging`` value of a put."""
-    return urllib.parse.urlencode(dict(tags))
+    """Tags as the URL-encoded ``x-amz-tagging`` value of a put: percent-encoded, a space
+    as ``%20`` (Ceph RGW keeps a ``+`` as a plus sign, where AWS reads it as a space)."""
+    return urllib.parse.urlencode(dict(tags), quote_via=urllib.parse.quote)
 
 
 def check_lock_mode(mode: object) -> LockMode:

@@ -10,9 +10,11 @@ The routing is a typed decision made before the request, per call (``S3Store`` a
   ``..`` segment or a control character (it refuses them), and it silently drops a leading
   or trailing ``/`` (``dir/`` would read ``dir``): such keys go to boto3 (``key_ok``);
 - **writes**: a body of at most ``SMALL_OBJECT`` bytes whose options obstore can express
-  (content type, cache control, storage class, metadata, tags, write-once). Encryption
-  (per call or by default), object lock, a metadata name that is also an obstore attribute
-  name, and larger bodies go to boto3 (``writes``);
+  (content type, cache control, storage class, metadata, tags of letters, digits and
+  ``_.~-``, write-once). Encryption (per call or by default), object lock, a metadata
+  name that is also an obstore attribute name, a tag obstore would encode differently
+  (it sends a space as ``+``, which Ceph RGW keeps) and larger bodies go to boto3
+  (``writes``);
 - **reads**: GET and DELETE of the latest version without an SSE-C key (``reads``), and
   the HEAD of ``object_exists``; a GET asks for the first ``SMALL_OBJECT`` bytes, and the
   rest of a larger object comes through boto3, pinned to the same ETag. ``head_object``
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -74,6 +77,7 @@ _ATTRIBUTE_NAMES = frozenset(
     }
 )
 # WriteArgs keys obstore expresses; any other key (encryption, object lock) goes to boto3
+_PLAIN_TAG = re.compile(r"[A-Za-z0-9_.~-]*")  # tags obstore's encoding carries unchanged
 _PLAIN_WRITE_KEYS = frozenset(
     {"ContentType", "Metadata", "CacheControl", "StorageClass", "Tagging"}
 )
@@ -150,6 +154,8 @@ def writes(args: WriteArgs, size: int) -> ObstoreWrite | None:
     if "StorageClass" in args:
         attributes["Storage-Class"] = args["StorageClass"]
     tags = dict(parse_qsl(args["Tagging"], keep_blank_values=True)) if "Tagging" in args else {}
+    if not all(_PLAIN_TAG.fullmatch(text) for pair in tags.items() for text in pair):
+        return None  # obstore encodes a space as '+', which Ceph RGW keeps as '+'
     return ObstoreWrite(attributes=attributes, tags=tags)
 
 

@@ -1,0 +1,183 @@
+"""The typed routing rule of the obstore data plane (``obstore_engine``): which engine a
+store gets, and which keys, writes and reads obstore may carry. The real-server side of
+each route is in ``tests/integration/test_engines.py``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from backend.src.libs.bucket import BucketConfig, ConfigError
+from backend.src.libs.bucket.errors import (
+    AuthenticationFailed,
+    BucketNotFound,
+    ConnectionFailed,
+    EngineError,
+    ObjectNotFound,
+    translate,
+)
+from backend.src.libs.bucket.obstore_engine import (
+    SMALL_OBJECT,
+    choose_engine,
+    key_ok,
+    reads,
+    writes,
+)
+from backend.src.libs.bucket.options import WriteArgs
+
+S3 = {"S3_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
+
+
+def _config(**env: str) -> BucketConfig:
+    return BucketConfig.from_env({**S3, **env})
+
+
+@pytest.mark.parametrize(
+    ("env", "injected", "engine"),
+    [
+        ({}, False, "obstore"),  # auto: obstore is installed, path-style custom endpoint
+        ({"BUCKET_ENGINE": "boto3"}, False, "boto3"),
+        ({"BUCKET_ENGINE": "obstore"}, False, "obstore"),
+        ({}, True, "boto3"),  # a client handed in carries everything
+        ({"BUCKET_SIGNATURE_VERSION": "s3"}, False, "boto3"),
+        ({"BUCKET_ADDRESSING_STYLE": "virtual"}, False, "boto3"),
+    ],
+)
+def test_engine_choice(env: dict[str, str], injected: bool, engine: str) -> None:
+    """BUCKET_ENGINE=auto is obstore unless the settings need boto3 (SigV2, a custom
+    endpoint addressed virtual-hosted) or a client was handed in; boto3 is always boto3."""
+    assert choose_engine(_config(**env), injected=injected) == engine
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"BUCKET_SIGNATURE_VERSION": "s3"}, "SigV4"),
+        ({"BUCKET_ADDRESSING_STYLE": "virtual"}, "BUCKET_ADDRESSING_STYLE"),
+    ],
+)
+def test_obstore_asked_where_it_cannot_serve_names_the_setting(
+    env: dict[str, str], words: str
+) -> None:
+    """BUCKET_ENGINE=obstore with settings obstore cannot carry is a ConfigError naming
+    BUCKET_ENGINE and the setting in the way, before any request."""
+    with pytest.raises(ConfigError) as caught:
+        choose_engine(_config(BUCKET_ENGINE="obstore", **env), injected=False)
+    assert "BUCKET_ENGINE=obstore" in caught.value.message
+    assert words in caught.value.message
+
+
+def test_unknown_engine_is_refused_by_name() -> None:
+    """BUCKET_ENGINE takes auto, obstore or boto3; anything else names the variable."""
+    with pytest.raises(ConfigError) as caught:
+        _config(BUCKET_ENGINE="rust")
+    assert "BUCKET_ENGINE" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("key", "ok"),
+    [
+        ("a/b.txt", True),
+        ("sp ace/é", True),
+        ("pct%41?x#y+~", True),
+        ("back\\slash{}", True),
+        ("dir/", False),  # obstore would read "dir"
+        ("/lead", False),  # obstore would read "lead"
+        ("a//b", False),
+        ("a/./b", False),
+        ("x/../y", False),
+        ("..", False),
+        ("ctl\x01k", False),
+        ("del\x7fk", False),
+    ],
+)
+def test_keys_obstore_cannot_hold_exactly_go_to_boto3(key: str, ok: bool) -> None:
+    """key_ok is True only where obstore's path is the key itself (probed on Ceph: a
+    trailing or leading slash is dropped, empty/dot segments and controls refused)."""
+    assert key_ok(key) is ok
+
+
+def test_plain_small_write_goes_to_obstore_with_its_attributes_and_tags() -> None:
+    """Content type, cache control, storage class, metadata and tags become obstore's
+    attributes and tags."""
+    args: WriteArgs = {
+        "ContentType": "text/plain",
+        "CacheControl": "no-cache",
+        "StorageClass": "STANDARD_IA",
+        "Metadata": {"color": "blue"},
+        "Tagging": "team=a-b_c.d~e&empty=",
+    }
+    form = writes(args, 10)
+    assert form is not None
+    assert form.attributes == {
+        "color": "blue",
+        "Content-Type": "text/plain",
+        "Cache-Control": "no-cache",
+        "Storage-Class": "STANDARD_IA",
+    }
+    assert form.tags == {"team": "a-b_c.d~e", "empty": ""}
+
+
+@pytest.mark.parametrize(
+    ("args", "size"),
+    [
+        ({"ContentType": "x/y"}, SMALL_OBJECT + 1),
+        ({"ServerSideEncryption": "AES256"}, 1),
+        ({"SSECustomerAlgorithm": "AES256", "SSECustomerKey": "k" * 32}, 1),
+        ({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "key"}, 1),
+        ({"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": datetime.now(UTC)}, 1),
+        ({"ObjectLockLegalHoldStatus": "ON"}, 1),
+        ({"Metadata": {"Content-Type": "shadow"}}, 1),  # would become obstore's attribute
+        ({"Metadata": {"storage-class": "x"}}, 1),
+        ({"Tagging": "team=a%20b"}, 1),  # obstore would send "a+b"
+        ({"Tagging": "k=a%2Bb"}, 1),
+    ],
+)
+def test_writes_obstore_cannot_express_go_to_boto3(args: WriteArgs, size: int) -> None:
+    """Encryption, object lock, metadata named like an obstore attribute, tags beyond
+    letters, digits and _.~- and bodies over SMALL_OBJECT are boto3's (writes is None)."""
+    assert writes(args, size) is None
+
+
+def test_reads_with_a_version_or_a_customer_key_go_to_boto3() -> None:
+    """Only a read of the latest version without SSE-C or conditions is obstore's."""
+    assert reads({"Bucket": "b", "Key": "k"}) is True
+    assert reads({"Bucket": "b", "Key": "k", "Range": "bytes=0-1"}) is True
+    assert reads({"Bucket": "b", "Key": "k", "VersionId": "v"}) is False
+    assert reads({"Bucket": "b", "Key": "k", "SSECustomerKey": "x"}) is False
+
+
+NOT_FOUND = (
+    "Object at location k not found: Error performing GET http://h/b/k in 1ms - Server "
+    "returned non-2xx status code: 404 Not Found: <?xml version=\"1.0\"?><Error><Code>"
+    "NoSuchBucket</Code><Message></Message><RequestId>tx1</RequestId></Error>\n\nDebug source:"
+)
+
+
+def test_obstore_errors_become_the_same_tree() -> None:
+    """obstore's quoted S3 answer gives the class, code, status and request id; a timeout
+    is ConnectionFailed/Timeout; an unreachable server ConnectionFailed; the debug dump and
+    a registered secret never reach the message."""
+    from backend.src.libs.bucket import redact
+
+    missing = translate(EngineError(FileNotFoundError(NOT_FOUND)), bucket="b", key="k")
+    assert isinstance(missing, BucketNotFound)
+    assert (missing.code, missing.status, missing.request_id) == ("NoSuchBucket", 404, "tx1")
+    bare = translate(
+        EngineError(FileNotFoundError("x: Server returned non-2xx status code: 404 Not Found: ")),
+        key="k",
+    )
+    assert isinstance(bare, ObjectNotFound) and bare.code == "NoSuchKey"
+    denied = translate(
+        EngineError(PermissionError("status code: 403 Forbidden: <Code>SignatureDoesNotMatch</Code>"))
+    )
+    assert isinstance(denied, AuthenticationFailed)
+    timed = translate(EngineError(RuntimeError("HTTP error\n\nkind: Timeout, TimedOut")))
+    assert isinstance(timed, ConnectionFailed) and timed.code == "Timeout"
+    redact.register("s3cr3t-value-123")
+    refused = translate(
+        EngineError(RuntimeError("error sending request to s3cr3t-value-123\n\nDebug source: x"))
+    )
+    assert isinstance(refused, ConnectionFailed)
+    assert "s3cr3t-value-123" not in refused.message and "Debug source" not in refused.message

@@ -1,9 +1,12 @@
 """Object storage for Python services: AWS S3, MinIO, Ceph RGW, SeaweedFS or a local folder.
 
-``Bucket`` is the facade with return codes; ``S3Store`` (and ``LocalStore``) the
+``Bucket`` is the facade with return codes, ``AsyncBucket`` its coroutines for asyncio
+services (imported on first access); ``S3Store`` (and ``LocalStore``) the
 exception-based core; ``BucketConfig`` the settings; ``StorageError`` the root of the
 error tree. Importing this package does not import boto3.
 """
+
+from typing import TYPE_CHECKING
 
 from backend.src.libs.bucket.bucket import Bucket
 from backend.src.libs.bucket.config import BucketConfig
@@ -34,8 +37,12 @@ from backend.src.libs.bucket.store import (
     UploadResult,
 )
 
+if TYPE_CHECKING:  # typed for mypy; imported on first access at run time (__getattr__)
+    from backend.src.libs.bucket.async_bucket import AsyncBucket
+
 __all__ = [
     "AlreadyExists",
+    "AsyncBucket",
     "AuthenticationFailed",
     "Bucket",
     "BucketConfig",
@@ -63,7 +70,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # S3Store imports lazily so that `import backend.src.libs.bucket` stays cheap.
+    # S3Store and AsyncBucket import lazily so that `import backend.src.libs.bucket` stays
+    # cheap (no boto3, obstore or asyncio).
+    if name == "AsyncBucket":
+        from backend.src.libs.bucket.async_bucket import AsyncBucket
+
+        return AsyncBucket
     if name == "S3Store":
         from backend.src.libs.bucket.s3_store import S3Store
 

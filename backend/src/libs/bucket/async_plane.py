@@ -1,0 +1,277 @@
+"""obstore's native async calls for ``AsyncBucket``, on the sync plane's routing rule.
+
+``S3Store`` sends a request to obstore only when ``obstore_engine`` says obstore carries
+it exactly (``key_ok``, ``writes``, ``reads``, ``SMALL_OBJECT``; see that module's
+docstring). This module asks the same functions and, where they say yes, awaits
+obstore's ``put_async`` / ``get_async`` / ``head_async`` / ``delete_async`` /
+``sign_async`` on the very obstore store of the bucket (``ObstorePlane.store``), so the
+event loop never waits on a thread. Where they say no, each method returns ``ELSEWHERE``
+and ``AsyncBucket`` runs the sync store's method in its executor: that is where large
+bodies, encryption, versions, listings and everything else keep every guarantee of the
+sync code.
+
+The checks before a request are the sync store's own (``check_bucket_name``, the key
+with its prefix through ``S3Connection.key``, ``check_range``, ``check_expiration``),
+and errors go through the same translation: what obstore raises is wrapped in
+``errors.EngineError`` and ``S3Connection.translating`` turns it into a
+``StorageError`` (with the deadline rule), as ``obstore_engine._wrapped`` does for the
+sync calls; ``_write_once_conflict`` and ``_sse_c_hint`` of ``s3_store`` name a refused
+write-once and a probable SSE-C read as the sync store does.
+
+This module is a friend of ``S3Store``: it reads ``store._conn`` (the ``S3Connection``)
+and that connection's built plane (``_plane``, so that a plane dropped by a reconnect is
+rebuilt in the executor, never on the event loop).
+
+Cancellation: a cancelled await drops obstore's request. A PUT is one request, so the
+object is either the old one or the new one, never a part of it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+from backend.src.libs.bucket import presign
+from backend.src.libs.bucket.errors import EngineError, NotFound, translate
+from backend.src.libs.bucket.obstore_engine import SMALL_OBJECT, key_ok, writes
+from backend.src.libs.bucket.options import WriteOptions, s3_write_args
+from backend.src.libs.bucket.store import UploadResult
+from backend.src.libs.bucket.validation import check_bucket_name, check_range
+
+if TYPE_CHECKING:
+    from obstore import GetOptions
+    from obstore.store import S3Store as ObStore
+
+    from backend.src.libs.bucket.obstore_engine import ObstoreWrite
+    from backend.src.libs.bucket.s3_connection import S3Connection
+    from backend.src.libs.bucket.store import ObjectStore, ProgressCallback
+
+
+class Route(enum.Enum):
+    """``ELSEWHERE``: the request is not obstore's; run the sync store's method."""
+
+    ELSEWHERE = "elsewhere"
+
+
+ELSEWHERE = Route.ELSEWHERE
+
+
+class AsyncPlane:
+    """obstore's async calls for one ``S3Store`` whose data plane is obstore.
+
+    Build it with ``AsyncPlane.of(store)``, which is None for any other store. Every
+    method checks its arguments as the sync store does, raises ``StorageError``s only,
+    and returns ``ELSEWHERE`` when the routing rule keeps the request on boto3 or the
+    plane is not built yet (after a reconnect: the executor rebuilds it).
+
+    Thread-safety: stateless beyond the store; any number of tasks may share one.
+    """
+
+    def __init__(self, conn: S3Connection) -> None:
+        self._conn = conn
+
+    @staticmethod
+    def of(store: ObjectStore) -> AsyncPlane | None:
+        """The async plane of ``store``: None unless it is an ``S3Store`` on obstore."""
+        from backend.src.libs.bucket.s3_store import S3Store
+
+        if not isinstance(store, S3Store) or store.engine != "obstore":
+            return None
+        return AsyncPlane(store._conn)
+
+    def _store(self, bucket: str) -> ObStore | None:
+        plane = self._conn._plane  # built only: never build a client on the event loop
+        return None if plane is None else plane.store(bucket)
+
+    # ----------------------------------------------------------------- writes
+    async def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes | bytearray | memoryview | str,
+        options: WriteOptions,
+        progress: ProgressCallback | None,
+    ) -> UploadResult | Route:
+        """``S3Store.put_object`` of in-memory ``data`` as one obstore PUT, when the rule
+        allows it (at most ``SMALL_OBJECT`` bytes, options obstore expresses).
+
+        Raises:
+            InvalidArgument: bad bucket name or key.
+            AlreadyExists: a write-once put (``options.write_once``) of an existing key.
+            StorageError: what the server answered.
+        """
+        from backend.src.libs.bucket.s3_store import _write_once_conflict
+
+        check_bucket_name(bucket)
+        full = self._conn.key(key, bucket)
+        body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        extra = s3_write_args(options, self._conn.config, key=key)
+        form = writes(extra, len(body)) if key_ok(full) else None
+        store = self._store(bucket)
+        if form is None or store is None:
+            return ELSEWHERE
+        if progress:
+            progress(0, len(body))
+        write_once = options.write_once
+        with (
+            _write_once_conflict(write_once, bucket, key),
+            self._conn.translating("put_object", bucket, key),
+        ):
+            result = await _put(store, full, body, form, create=write_once)
+        if progress:
+            progress(len(body), len(body))
+        etag = result["e_tag"]
+        return UploadResult(
+            bucket=bucket,
+            key=key,
+            size=len(body),
+            etag=etag.strip('"') if etag else etag,
+            version_id=result["version"],
+        )
+
+    # ------------------------------------------------------------------ reads
+    async def get(self, bucket: str, key: str, start: int | None, end: int | None) -> bytes | Route:
+        """``S3Store.get_object`` (latest version, no SSE-C key) as one obstore GET of
+        at most ``SMALL_OBJECT`` bytes. ``ELSEWHERE`` for an open range past its start, a
+        range over ``SMALL_OBJECT`` bytes, or an object larger than that (the sync store
+        then reads it whole: one more GET of its first 64 KiB).
+
+        Raises:
+            InvalidArgument: bad bucket, key or range; a ``start`` past the end.
+            ObjectNotFound, BucketNotFound: nothing there.
+        """
+        from backend.src.libs.bucket.s3_store import _sse_c_hint
+
+        check_bucket_name(bucket)
+        full = self._conn.key(key, bucket)
+        check_range(start, end)
+        store = self._store(bucket)
+        if store is None or not key_ok(full) or self._conn.config.sse_customer_key is not None:
+            return ELSEWHERE
+        if start is not None and end is None:
+            return ELSEWHERE
+        first = start or 0
+        if end is not None and end - first + 1 > SMALL_OBJECT:
+            return ELSEWHERE
+        stop = first + SMALL_OBJECT if end is None else end + 1
+        with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
+            try:
+                data, size = await _get(store, full, first, stop)
+            except EngineError as exc:  # an empty object has no byte 0: S3 answers 416
+                if start is not None or translate(exc).code != "InvalidRange":
+                    raise
+                data, size = await _get(store, full, 0, None)
+        if end is not None or size <= SMALL_OBJECT:
+            return data
+        return ELSEWHERE
+
+    async def exists(self, bucket: str, key: str) -> bool | Route:
+        """``S3Store.object_exists``: one obstore HEAD (a missing bucket reads False)."""
+        check_bucket_name(bucket)
+        full = self._conn.key(key, bucket)
+        store = self._store(bucket)
+        if store is None or not key_ok(full) or self._conn.config.sse_customer_key is not None:
+            return ELSEWHERE
+        try:
+            with self._conn.translating("object_exists", bucket, key):
+                await _head(store, full)
+        except NotFound:
+            return False
+        return True
+
+    async def delete(self, bucket: str, key: str) -> Route | None:
+        """``S3Store.delete_object`` of the latest version: one obstore DELETE (a missing
+        key is not an error)."""
+        check_bucket_name(bucket)
+        full = self._conn.key(key, bucket)
+        store = self._store(bucket)
+        if store is None or not key_ok(full):
+            return ELSEWHERE
+        with self._conn.translating("delete_object", bucket, key):
+            await _delete(store, full)
+        return None
+
+    async def sign(
+        self, bucket: str, key: str, *, method: str, expiration: float | timedelta
+    ) -> str | Route:
+        """``S3Store.presign_url`` of a plain GET or PUT URL (no extra parameters, no
+        ``public_url``): obstore signs it; no request is made.
+
+        Raises:
+            InvalidArgument: bad bucket, key or expiration.
+        """
+        check_bucket_name(bucket)
+        full = self._conn.key(key, bucket)
+        verb = str(method).upper()
+        store = self._store(bucket)
+        if store is None or verb not in ("GET", "PUT") or self._conn.config.public_url:
+            return ELSEWHERE
+        if not key_ok(full):
+            return ELSEWHERE
+        seconds = presign.check_expiration(expiration)
+        with self._conn.translating("presign_url", bucket, key):
+            return await _sign(store, "GET" if verb == "GET" else "PUT", full, seconds)
+
+
+# ------------------------------------------------------- obstore's calls, wrapped
+async def _put(
+    store: ObStore, path: str, body: bytes, form: ObstoreWrite, *, create: bool
+) -> dict[str, str | None]:
+    import obstore
+
+    try:
+        result = await obstore.put_async(
+            store,
+            path,
+            body,
+            attributes=form.attributes,
+            tags=form.tags or None,
+            mode="create" if create else "overwrite",
+            use_multipart=False,
+        )
+    except Exception as exc:
+        raise EngineError(exc) from exc
+    return {"e_tag": result["e_tag"], "version": result["version"]}
+
+
+async def _get(store: ObStore, path: str, start: int, stop: int | None) -> tuple[bytes, int]:
+    import obstore
+
+    options: GetOptions = {} if stop is None else {"range": (start, stop)}
+    try:
+        result = await obstore.get_async(store, path, options=options)
+        data = bytes(await result.bytes_async())
+    except Exception as exc:
+        raise EngineError(exc) from exc
+    return data, int(result.meta["size"])
+
+
+async def _head(store: ObStore, path: str) -> None:
+    import obstore
+
+    try:
+        await obstore.head_async(store, path)
+    except Exception as exc:
+        raise EngineError(exc) from exc
+
+
+async def _delete(store: ObStore, path: str) -> None:
+    import obstore
+
+    try:
+        await obstore.delete_async(store, path)
+    except Exception as exc:
+        raise EngineError(exc) from exc
+
+
+async def _sign(store: ObStore, verb: Literal["GET", "PUT"], path: str, seconds: int) -> str:
+    import obstore
+
+    try:
+        return await obstore.sign_async(store, verb, path, timedelta(seconds=seconds))
+    except Exception as exc:
+        raise EngineError(exc) from exc
+
+
+__all__ = ["ELSEWHERE", "AsyncPlane", "Route"]

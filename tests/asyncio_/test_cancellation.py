@@ -50,9 +50,7 @@ class Tally:
 @pytest.fixture
 def ceph_case(ceph_server: S3Server) -> Iterator[tuple[S3Store, str, BucketConfig]]:
     """A bucket on Ceph and settings with 5 MiB multipart parts (11 MiB = 3 parts)."""
-    config = config_for(
-        ceph_server, multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB
-    )
+    config = config_for(ceph_server, multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
     store = S3Store(config)
     name = unique_bucket_name("cancel")
     store.create_bucket(name)
@@ -99,12 +97,16 @@ async def _one(
     else:
         coro = bucket.download_stream(name, "source-16k")
     task = asyncio.ensure_future(coro)
+    canceller = None
     if kind in ("native-put", "native-get"):
-        asyncio.ensure_future(_cancel_after_turns(task, rng.randrange(0, 12)))
+        canceller = asyncio.ensure_future(_cancel_after_turns(task, rng.randrange(0, 12)))
     try:
         await task
     except asyncio.CancelledError:
         return kind, key, True
+    finally:
+        if canceller is not None:
+            await canceller
     return kind, key, False
 
 
@@ -119,7 +121,10 @@ async def _storm(bucket: AsyncBucket, name: str, count: int, files: Path, tmp: P
     tally = Tally()
     for start in range(0, count, 10):  # ten at a time
         results = await asyncio.gather(
-            *(_one(bucket, name, i, rng, files, sources) for i in range(start, min(start + 10, count)))
+            *(
+                _one(bucket, name, i, rng, files, sources)
+                for i in range(start, min(start + 10, count))
+            )
         )
         for kind, _key, cancelled in results:
             tally.kinds[kind] = tally.kinds.get(kind, 0) + 1

@@ -23,11 +23,11 @@ from backend.src.libs.bucket import batch
 from backend.src.libs.bucket.batch import ItemResult
 from backend.src.libs.bucket.bucket_admin import EnsuresBucket
 from backend.src.libs.bucket.capabilities import (
-    Configured,
     bucket_encryption,
     bucket_inspection,
     check_options,
     check_write,
+    config_of,
     lifecycle,
     not_supported,
     object_lock,
@@ -766,8 +766,7 @@ class Bucket(Facade[BucketConfig, ObjectStore, StorageError], metaclass=FinalCla
             NotSupported: an option the store does not declare (nothing is sent).
         """
         store = self.store
-        config = store.config if isinstance(store, Configured) else None
-        options = WriteOptions.from_arguments(config=config, **arguments)
+        options = WriteOptions.from_arguments(config=config_of(store), **arguments)
         transfer = TransferSettings(
             arguments.get("multipart_threshold"),
             arguments.get("part_size"),

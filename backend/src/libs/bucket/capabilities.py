@@ -17,7 +17,7 @@ settings) and refuses the undeclared ones, in the same words.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, cast, runtime_checkable
 
 from backend.src.libs.bucket.errors import NotSupported
 
@@ -212,11 +212,31 @@ class DeclaresOptions(Protocol):
     options_supported: ClassVar[Mapping[str, frozenset[str]]]
 
 
+# isinstance() against a runtime_checkable protocol with data members walks the protocol's
+# attributes on every call (~6 µs each on CPython 3.11: most of the facade's own cost per
+# write); a capability is a property of a store's class, so the answer is kept per class
+_DECLARES_OPTIONS: dict[type, bool] = {}
+_CONFIGURED: dict[type, bool] = {}
+
+
 def options_of(store: object, operation: str) -> frozenset[str]:
     """The options ``store`` declares for ``operation`` (empty when it declares none)."""
-    if isinstance(store, DeclaresOptions):
-        return store.options_supported.get(operation, NO_OPTIONS)
+    kind = type(store)
+    declares = _DECLARES_OPTIONS.get(kind)
+    if declares is None:
+        declares = _DECLARES_OPTIONS[kind] = isinstance(store, DeclaresOptions)
+    if declares:
+        return cast(DeclaresOptions, store).options_supported.get(operation, NO_OPTIONS)
     return NO_OPTIONS
+
+
+def config_of(store: object) -> BucketConfig | None:
+    """The ``BucketConfig`` of a ``Configured`` store, else None (decided once per class)."""
+    kind = type(store)
+    configured = _CONFIGURED.get(kind)
+    if configured is None:
+        configured = _CONFIGURED[kind] = isinstance(store, Configured)
+    return cast(Configured, store).config if configured else None
 
 
 def check_options(store: object, operation: str, options: Iterable[str]) -> None:

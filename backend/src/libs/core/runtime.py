@@ -17,6 +17,12 @@ handle); ``RuntimeManager(isolated=True)`` has its own registry (tests, embeddin
     runtime.ping()            # one PingReport: each service healthy or why not
     runtime.close()           # reverse creation order; logs failures, never raises
 
+    # asyncio services (issue 13, docs/async.md)
+    runtime.abucket           # AsyncBucket: one per process, good on every event loop
+    runtime.aredis            # the running loop's redis.asyncio client
+    await runtime.aping()     # the same PingReport, probes awaited concurrently
+    await runtime.aclose()    # async and sync services, reverse creation order
+
 **Keys cannot collide.** A service is keyed by its type (two classes of one name in
 two modules are two services), or by the string given to ``register(..., name=)``.
 Each service also has a display name, used by ``names``, the reports and string
@@ -67,7 +73,9 @@ from backend.src.libs.core.services import (
 
 if TYPE_CHECKING:  # the typed accessors only; nothing is imported at run time
     from backend.src.libs.bucket import Bucket, BucketConfig
+    from backend.src.libs.bucket.async_bucket import AsyncBucket
     from backend.src.libs.redis import Redis, RedisConfig
+    from backend.src.libs.redis.async_client import AsyncClient
     from backend.src.libs.sql import SQL, SQLConfig
 
 T = TypeVar("T")
@@ -555,6 +563,7 @@ class RuntimeManager(metaclass=FinalClass):
                     )
                 else:
                     state.configs[spec.svc_type] = value
+                    _share_with_async_twin(state, spec, value)
 
     @property
     def bucket(self) -> Bucket:
@@ -574,6 +583,70 @@ class RuntimeManager(metaclass=FinalClass):
     def sql(self) -> SQL:
         """The ``SQL`` facade (built on first access; no request is made)."""
         return self.get("sql")  # type: ignore[no-any-return]
+
+    @property
+    def abucket(self) -> AsyncBucket:
+        """The ``AsyncBucket`` facade (built on first access; no request is made, no
+        client is built until its first call).
+
+        One per process: it holds nothing bound to an event loop (obstore's calls and
+        its thread pool work from any loop), so every loop of the process shares it.
+        Settings: the ``BucketConfig`` given to ``configure(bucket=...)``, else the
+        environment. Closed by ``await aclose()`` (or ``close()``).
+        """
+        return self.get("abucket")  # type: ignore[no-any-return]
+
+    @property
+    def aredis(self) -> AsyncClient:
+        """The running event loop's ``redis.asyncio`` client (one per loop: its
+        connections belong to the loop that opened them), built on first use with the
+        settings of ``configure(redis=...)`` or the environment; no request is made.
+
+        Raises:
+            RuntimeError: called outside a running event loop.
+        """
+        return self.get("aredis").for_running_loop()  # type: ignore[no-any-return]
+
+    async def aping(self, *names: str) -> PingReport:
+        """``ping()`` for async code: the probes run concurrently, coroutine hooks
+        awaited on this loop, blocking ones in worker threads. Never raises.
+
+        Args:
+            *names: as for ``ping()`` (default: every built service with a probe).
+        """
+        if names:
+            targets = await asyncio.to_thread(lambda: [self._target(name) for name in names])
+        else:
+            with self._state.lock:
+                targets = [
+                    b
+                    for b in self._state.built.values()
+                    if b.ping is not None or _duck_probe(b.instance) is not None
+                ]
+        return PingReport(tuple(await asyncio.gather(*(_aprobe(t) for t in targets))))
+
+    async def aclose(self) -> CloseReport:
+        """``close()`` for async code: every service in reverse creation order,
+        coroutine hooks (and ``aclose()`` methods) awaited on this loop, blocking ones
+        in a worker thread. Never raises; idempotent.
+
+        Returns:
+            A ``CloseReport`` naming what closed and what failed.
+        """
+        with self._state.lock:
+            items = list(self._state.built.values())
+            self._state.built.clear()
+        closed: list[str] = []
+        failed: list[tuple[str, str]] = []
+        for built in reversed(items):
+            reason = await _aclose_one(built)
+            if reason is None:
+                closed.append(built.name)
+                log.debug("runtime: closed %s", built.name)
+            else:
+                failed.append((built.name, reason))
+                log.error("runtime: closing %s failed: %s", built.name, reason)
+        return CloseReport(tuple(closed), tuple(failed))
 
     # ----------------------------------------------------------- lifecycle
     def ping(self, *names: str) -> PingReport:
@@ -832,6 +905,67 @@ def _probe_hook(built: _Built, hook: Hook) -> ServiceHealth:
         reason = f"{type(exc).__name__}: {exc}"
     latency = time.perf_counter() - started
     return ServiceHealth(built.name, reason is None, reason, latency, built.aliases, detail)
+
+
+async def _aprobe(built: _Built) -> ServiceHealth:
+    """``_probe`` on this loop for a coroutine probe, else in a worker thread."""
+    probe = built.ping if built.ping is not None else _duck_probe(built.instance)
+    if probe is None or not inspect.iscoroutinefunction(probe):
+        return await asyncio.to_thread(_probe, built)
+    started = time.perf_counter()
+    reason: str | None = None
+    detail: str | None = None
+    try:
+        result = await (probe(built.instance) if built.ping is not None else probe())
+        if result is False or (built.ping is None and _is_error_code(built.instance, result)):
+            reason = "ping hook returned False" if built.ping is not None else "probe failed"
+        elif isinstance(result, str):
+            detail = result
+    except Unhealthy as exc:
+        reason = str(exc)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+    if reason is not None and built.ping is None:
+        last = getattr(built.instance, "last_error", None)
+        reason = str(last) if last is not None else reason
+    latency = time.perf_counter() - started
+    return ServiceHealth(built.name, reason is None, reason, latency, built.aliases, detail)
+
+
+async def _aclose_one(built: _Built) -> str | None:
+    """``_close_one`` on this loop: a coroutine hook or ``aclose()`` is awaited here
+    (a loop-bound client closes in its own loop); a blocking close runs in a thread."""
+    func: Callable[[], object] | None = None
+    if built.on_close is not None:
+        hook = built.on_close
+        if inspect.iscoroutinefunction(hook):
+            func = lambda: hook(built.instance)  # noqa: E731
+    else:
+        method = getattr(built.instance, "aclose", None)
+        if method is not None and inspect.iscoroutinefunction(method):
+            func = method
+    if func is None:
+        return await asyncio.to_thread(_close_one, built)
+    try:
+        result = func()
+        if inspect.isawaitable(result):
+            await result
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _share_with_async_twin(state: _State, spec: ServiceSpec[Any], value: object) -> None:
+    """Settings given for ``bucket`` / ``redis`` serve their asyncio twin too
+    (``abucket`` / ``aredis``) unless it is already built."""
+    twin = {"bucket": "abucket", "redis": "aredis"}.get(
+        next((a for a in spec.aliases if a in ("bucket", "redis")), "")
+    )
+    if twin is None:
+        return
+    twin_spec = declared_by_alias(twin)
+    if twin_spec is not None and twin_spec.svc_type not in state.built:
+        state.configs[twin_spec.svc_type] = value
 
 
 class _Missing:

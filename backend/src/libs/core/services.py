@@ -31,6 +31,11 @@ PEER_MODULES: dict[str, str] = {
     "bucket": "backend.src.libs.bucket.service",
     "redis": "backend.src.libs.redis.service",
     "sql": "backend.src.libs.sql.service",
+    # the asyncio services (issue 13), keyed by alias and by their class's name
+    "abucket": "backend.src.libs.bucket.async_service",
+    "asyncbucket": "backend.src.libs.bucket.async_service",
+    "aredis": "backend.src.libs.redis.async_service",
+    "asyncredisclients": "backend.src.libs.redis.async_service",
 }
 """Lower-case alias -> the module that declares that peer (imported on first need)."""
 

@@ -1,0 +1,143 @@
+"""The Redis peer for asyncio code: redis-py's ``redis.asyncio`` client, one per event loop.
+
+``make_async_client(config)`` builds the asyncio client of the same topology and
+settings as ``Redis`` builds its own (``RedisConfig.mode``): ``redis.asyncio.Redis``
+(one server), ``redis.asyncio.sentinel.Sentinel(...).master_for(...)`` or
+``redis.asyncio.cluster.RedisCluster``, with the same retry (``max_retries`` attempts,
+short exponential backoff) and timeouts. It raises redis-py's exceptions, as
+``Redis.client`` does: ``errors.translate`` turns them into ``RedisError``s.
+
+An asyncio client's connections belong to the event loop that opened them, so
+``AsyncRedisClients`` (the runtime's ``aredis`` service) keeps one client per loop:
+``runtime.aredis`` is the client of the running loop, built on first use (no request).
+``await runtime.aclose()`` closes the client of the loop it runs in; the clients of
+loops that are already closed are forgotten (their connections went with the loop).
+
+Importing this module imports neither redis-py nor asyncio.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from backend.src.libs.core.services import Unhealthy
+from backend.src.libs.redis.config import RedisConfig
+from backend.src.libs.redis.errors import translate
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from redis.asyncio import Redis as AsyncRedis
+    from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+
+    AsyncClient = AsyncRedis | AsyncRedisCluster
+
+
+def make_async_client(config: RedisConfig) -> AsyncClient:
+    """A ``redis.asyncio`` client for ``config``'s topology (no request is made).
+
+    Raises:
+        RedisError: the driver is not installed (code ``MissingDriver``).
+    """
+    try:
+        from redis.asyncio import Redis as AsyncRedis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff, NoBackoff
+    except ImportError as exc:
+        from backend.src.libs.redis.errors import RedisError
+
+        raise RedisError(
+            "the redis driver is not installed: install bucket[redis]", code="MissingDriver"
+        ) from exc
+    retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), config.max_retries)
+    if config.mode == "sentinel":
+        from redis.asyncio.sentinel import Sentinel
+
+        sentinel_kwargs: dict[str, Any] = {
+            **config.sentinel_kwargs(),
+            "retry": Retry(NoBackoff(), 0),  # the asyncio Retry, same policy
+        }
+        sentinel = Sentinel(list(config.sentinels), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+        client: AsyncClient = sentinel.master_for(
+            config.sentinel_master, **config.client_kwargs(), retry=retry
+        )
+        return client
+    if config.mode == "cluster":
+        from redis.asyncio.cluster import ClusterNode, RedisCluster
+
+        nodes = [ClusterNode(host, port) for host, port in config.startup_nodes]
+        return RedisCluster(startup_nodes=nodes, retry=retry, **config.client_kwargs())
+    return AsyncRedis(**config.client_kwargs(), retry=retry)
+
+
+class AsyncRedisClients:
+    """One ``redis.asyncio`` client per event loop, on one ``RedisConfig``.
+
+    Args:
+        config: settings; default ``RedisConfig.from_env()``, read on first use.
+
+    Thread-safety: any thread's loop may ask for its client; the map is kept under a lock.
+    """
+
+    def __init__(self, config: RedisConfig | None = None) -> None:
+        self._config = config
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    @property
+    def config(self) -> RedisConfig:
+        """The settings (read from the environment on first access; may raise
+        ``RedisConfigError``)."""
+        if self._config is None:
+            self._config = RedisConfig.from_env()
+        return self._config
+
+    def for_running_loop(self) -> AsyncClient:
+        """The client of the running event loop, built on first use (no request).
+
+        Raises:
+            RuntimeError: no event loop runs in this thread.
+            RedisConfigError: a setting is invalid.
+        """
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._clients.get(loop)
+            if client is None:
+                client = self._clients[loop] = make_async_client(self.config)
+        return client
+
+    async def ping(self) -> str:
+        """PING from the running loop's client; which server answered (``location``).
+
+        Raises:
+            Unhealthy: the server did not answer (the message says why).
+        """
+        try:
+            await self.for_running_loop().ping()
+        except Exception as exc:
+            raise Unhealthy(str(translate(exc))) from exc
+        return self.config.location
+
+    async def aclose(self) -> None:
+        """Close the running loop's client; forget those of closed loops. Never raises."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._clients.pop(loop, None)
+            for other in [lp for lp in self._clients if lp.is_closed()]:
+                del self._clients[other]
+        if client is not None:
+            try:
+                await client.aclose()
+            except Exception:  # closing never fails the caller
+                return
+
+
+__all__ = ["AsyncRedisClients", "make_async_client"]

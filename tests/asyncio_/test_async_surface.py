@@ -1,0 +1,55 @@
+"""AsyncBucket's surface is Bucket's: the generated executor methods are in step with
+``bucket.py``, every public method of ``Bucket`` exists with the same parameters, and
+importing the package stays cheap."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+from backend.src.libs.bucket import AsyncBucket, Bucket, async_codegen
+from backend.src.libs.core.facade import Facade
+
+
+def test_generated_methods_are_in_step() -> None:
+    """``async_methods.py`` is exactly what ``async_codegen`` writes from today's Bucket."""
+    assert async_codegen.TARGET.read_text(encoding="utf-8") == async_codegen.render()
+
+
+def test_every_bucket_method_is_a_coroutine_with_the_same_parameters() -> None:
+    """Each public method of Bucket (and its Facade lifecycle) is on AsyncBucket with the
+    same parameter names, kinds and defaults; all but list_files are coroutines."""
+    names = {
+        n
+        for cls in (Bucket, Facade)
+        for n, v in vars(cls).items()
+        if not n.startswith("_") and inspect.isfunction(v)
+    }
+    assert len(names) >= 50
+    for name in sorted(names):
+        ours = getattr(AsyncBucket, name)
+        theirs = getattr(Bucket, name)
+        assert inspect.iscoroutinefunction(ours) == (name != "list_files"), name
+        mine = [(p.name, p.kind, p.default) for p in inspect.signature(ours).parameters.values()]
+        want = [(p.name, p.kind, p.default) for p in inspect.signature(theirs).parameters.values()]
+        assert mine == want, name
+
+
+def test_subclassing_is_refused() -> None:
+    """AsyncBucket is final, like Bucket."""
+    try:
+        type("Sub", (AsyncBucket,), {})
+    except TypeError:
+        return
+    raise AssertionError("AsyncBucket could be subclassed")
+
+
+def test_importing_the_package_imports_no_asyncio_boto3_or_obstore() -> None:
+    """``import backend.src.libs.bucket`` leaves asyncio, boto3 and obstore unimported."""
+    code = (
+        "import sys, backend.src.libs.bucket\n"
+        "print(sorted(m for m in ('asyncio', 'boto3', 'obstore') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

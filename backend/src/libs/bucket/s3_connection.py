@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Literal, cast
 
-from backend.src.libs.bucket import deadline, redact
+from backend.src.libs.bucket import deadline, listing_xml, redact
 from backend.src.libs.bucket.config import BucketConfig, sse_customer_key_bytes
 from backend.src.libs.bucket.errors import (
     ConfigError,
@@ -147,6 +147,7 @@ class S3Connection:
             )
             # after botocore's own 'before-call.s3' handler that adds the header
             client.meta.events.register_last("before-call.s3", _no_expect_for_small_bodies)
+            client.meta.events.register("before-parse.s3.ListObjectsV2", listing_xml.parse_hook)
         except BotoCoreError as exc:
             from botocore.exceptions import ProfileNotFound
 

@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import IO, TYPE_CHECKING, ClassVar, Protocol, cast
 from urllib.parse import urlsplit
 
-from backend.src.libs.bucket import deadline, presign
+from backend.src.libs.bucket import deadline, listing_xml, presign
 from backend.src.libs.bucket import transfer as _transfer
 from backend.src.libs.bucket.bucket_admin import (
     EnsureReport,
@@ -106,6 +106,7 @@ if TYPE_CHECKING:
         DeleteObjectRequestTypeDef,
         GetObjectOutputTypeDef,
         GetObjectRequestTypeDef,
+        ListObjectsV2OutputTypeDef,
         ListObjectsV2RequestTypeDef,
         ObjectVersionTypeDef,
     )
@@ -954,24 +955,24 @@ class S3Store(S3BucketFeatures):
         while remaining is None or remaining > 0:
             kwargs["MaxKeys"] = page_size if remaining is None else min(page_size, remaining)
             with self._conn.translating("list_objects", bucket):
-                page = self.client.list_objects_v2(**kwargs)
+                answer = self.client.list_objects_v2(**kwargs)
+            page = _page(answer)
             entries: list[tuple[str, ListEntry]] = [
                 (
-                    o["Key"],
+                    o.key,
                     ObjectInfo(
                         bucket=bucket,
-                        key=self._conn.unprefix(o["Key"]),
-                        size=int(o.get("Size", 0)),
-                        etag=_etag(o.get("ETag")),
-                        last_modified=o.get("LastModified"),
-                        storage_class=o.get("StorageClass"),
+                        key=self._conn.unprefix(o.key),
+                        size=o.size,
+                        etag=_etag(o.etag),
+                        last_modified=o.last_modified,
+                        storage_class=o.storage_class,
                     ),
                 )
-                for o in page.get("Contents", [])
+                for o in page.entries
             ]
             entries.extend(
-                (p["Prefix"], PrefixInfo(bucket=bucket, prefix=self._conn.unprefix(p["Prefix"])))
-                for p in page.get("CommonPrefixes", [])
+                (p, PrefixInfo(bucket=bucket, prefix=self._conn.unprefix(p))) for p in page.prefixes
             )
             if delimiter:  # objects and common prefixes come in two lists: merge them
                 entries.sort(key=lambda pair: pair[0].encode("utf-8"))
@@ -981,8 +982,8 @@ class S3Store(S3BucketFeatures):
                         return
                     remaining -= 1
                 yield entry
-            token = page.get("NextContinuationToken")
-            if not page.get("IsTruncated") or not token:
+            token = page.token
+            if not page.truncated or not token:
                 return
             kwargs["ContinuationToken"] = token
             kwargs.pop("StartAfter", None)
@@ -1447,6 +1448,30 @@ class _TranslatingStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _page(answer: ListObjectsV2OutputTypeDef) -> listing_xml.Page:
+    """A ListObjectsV2 page as ``listing_xml`` read it (its ``parse_hook`` on the
+    store's client), or from botocore's own parse (a body the hook left alone, or a
+    client handed in without the hook)."""
+    fast = cast("Mapping[str, object]", answer).get(listing_xml.FAST_LISTING)
+    if isinstance(fast, listing_xml.Page):
+        return fast
+    return listing_xml.Page(
+        entries=tuple(
+            listing_xml.Entry(
+                key=o["Key"],
+                size=int(o.get("Size", 0)),
+                etag=o.get("ETag"),
+                last_modified=o.get("LastModified"),
+                storage_class=o.get("StorageClass"),
+            )
+            for o in answer.get("Contents", [])
+        ),
+        prefixes=tuple(p["Prefix"] for p in answer.get("CommonPrefixes", [])),
+        truncated=bool(answer.get("IsTruncated")),
+        token=answer.get("NextContinuationToken"),
+    )
 
 
 def _etag(value: str | None) -> str | None:

@@ -1,0 +1,58 @@
+"""``listing_xml``: the ListObjectsV2 reader that stands in for botocore's XML parser,
+and the hook that hands it only what it can read (the real-server check is in
+``tests/integration/test_engines.py``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from backend.src.libs.bucket import listing_xml
+
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+PAGE = f"""<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="{NS}"><Name>b</Name><Prefix>p%2F</Prefix>
+<KeyCount>3</KeyCount><MaxKeys>3</MaxKeys><EncodingType>url</EncodingType>
+<IsTruncated>true</IsTruncated><NextContinuationToken>tok/en+=</NextContinuationToken>
+<Contents><Key>p/a+b%2Bc</Key><LastModified>2026-11-26T05:33:18.123Z</LastModified>
+<ETag>&quot;e1&quot;</ETag><Size>12</Size><StorageClass>STANDARD_IA</StorageClass></Contents>
+<Contents><Key>p/%C3%A9%01</Key><LastModified>2026-11-26T05:33:19.000Z</LastModified>
+<ETag>&quot;e2&quot;</ETag><Size>0</Size></Contents>
+<CommonPrefixes><Prefix>p/dir%2F</Prefix></CommonPrefixes>
+</ListBucketResult>""".encode()
+
+
+def test_page_read_as_botocore_reads_it() -> None:
+    """Keys and prefixes URL-decoded as botocore decodes them ('+' is a space, %2B a plus),
+    size, quoted ETag, UTC date, storage class (None when absent), the continuation."""
+    page = listing_xml.parse(PAGE)
+    first, second = page.entries
+    assert (first.key, first.size, first.etag, first.storage_class) == (
+        "p/a b+c", 12, '"e1"', "STANDARD_IA",
+    )
+    assert first.last_modified == datetime(2026, 11, 26, 5, 33, 18, 123000, tzinfo=UTC)
+    assert (second.key, second.size, second.storage_class) == ("p/é\x01", 0, None)
+    assert page.prefixes == ("p/dir/",)
+    assert (page.truncated, page.token) == (True, "tok/en+=")
+
+
+def test_hook_swaps_the_body_only_for_a_page_it_read() -> None:
+    """A 200 page: parsed into the response and replaced by an empty ListBucketResult; an
+    error answer or a body that is not a listing is left whole for botocore."""
+    answer: dict[str, object] = {"status_code": 200, "body": PAGE}
+    custom: dict[str, object] = {}
+    listing_xml.parse_hook(answer, custom)
+    assert isinstance(custom[listing_xml.FAST_LISTING], listing_xml.Page)
+    assert b"Contents" not in answer["body"]  # type: ignore[operator]
+    for status, body in ((403, PAGE), (200, b"<Error><Code>X</Code></Error>"), (200, b"not xml")):
+        left: dict[str, object] = {"status_code": status, "body": body}
+        untouched: dict[str, object] = {}
+        listing_xml.parse_hook(left, untouched)
+        assert left["body"] == body and untouched == {}
+
+
+def test_a_contents_without_key_is_refused() -> None:
+    """A Contents element without a Key is not guessed at (ValueError: botocore's turn)."""
+    with pytest.raises(ValueError, match="without a Key"):
+        listing_xml.parse(f'<ListBucketResult xmlns="{NS}"><Contents/></ListBucketResult>'.encode())

@@ -18,8 +18,8 @@ from bench import targets
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = Path(__file__).with_name("NOTES.md")
 Samples = dict[tuple[str, str, str], list[float]]
-UNITS = {"rss_mib": "MiB", "rss_growth_mib": "MiB", "heap_mib": "MiB"}
-MEMORY_NAMES = {"rss_mib": "peak RSS", "rss_growth_mib": "RSS growth", "heap_mib": "Python heap peak"}
+UNITS = {"put lag_ms": "ms", "get lag_ms": "ms", "rss_mib": "MiB", "rss_growth_mib": "MiB", "heap_mib": "MiB"}
+MEMORY_NAMES = {"put lag_ms": "put: event-loop lag", "get lag_ms": "get: event-loop lag", "rss_mib": "peak RSS", "rss_growth_mib": "RSS growth", "heap_mib": "Python heap peak"}
 TITLES = {
     "W1": "W1 single operations (sequential 4 KiB)",
     "W2": "W2 many small objects (16 KiB, threads)",
@@ -27,11 +27,12 @@ TITLES = {
     "W4": "W4 listing (and bucket stats)",
     "W5": "W5 start-up",
     "W6": "W6 presigning",
+    "W7": "W7 asyncio: 1,000 concurrent 16 KiB PUTs and GETs from one event loop (lag: longest 1 ms tick gap)",
     "W1 local": "W1 local: single operations (sequential 4 KiB)",
     "W2 local": "W2 local: many small objects (16 KiB, threads)",
     "W4 local": "W4 local: listing",
 }
-BASELINES = {"W2": "boto3-sequential", "W1 local": "obstore-local", "W2 local": "obstore-local",
+BASELINES = {"W7": "bucket-facade-16threads", "W2": "boto3-sequential", "W1 local": "obstore-local", "W2 local": "obstore-local",
              "W4 local": "obstore-local"}
 MODES = {True: "quick", False: "full"}
 

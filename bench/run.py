@@ -30,6 +30,7 @@ from pathlib import Path
 from bench import workloads as W
 from bench.contenders import ALL, Contender, Target, make
 from bench.overhead import facade_overhead_us
+from bench.w7 import w7_async
 
 ROOT = Path(__file__).resolve().parent.parent
 Samples = dict[tuple[str, str, str], list[float]]  # (workload, operation, contender) -> seconds
@@ -87,6 +88,7 @@ def sizes_for(quick: bool) -> dict[str, int]:
         "w3": (24 if quick else 1024) * W.MiB,
         "w4": 500 if quick else 100_000,
         "w6": 500 if quick else 10_000,
+        "w7": 1000,  # issue 13: 1,000 concurrent 16 KiB PUTs and GETs, QUICK too
     }
 
 
@@ -175,6 +177,9 @@ def run(args: argparse.Namespace) -> tuple[Samples, dict[str, object]]:
             for name in rotation(names, r):
                 bench.contender_round(bench.contenders[name], r)
             bench.stats_round()
+            if "bucket-facade" in names:  # W7: the async facade (issue 13), one loop
+                for (op, name), value in w7_async(target, sizes["w7"], r).items():
+                    bench.samples[("W7", op, name)].append(value)
             where = ", ".join(f"{w} {v:.0f}s" for w, v in sorted(bench.spent.items()))
             print(f"round {r + 1}/{args.rounds} done (so far: {where})", flush=True)
         bench.memory()

@@ -72,6 +72,20 @@ def amount(workload: str, op: str) -> Callable[[Samples, str], float | None]:
     return lambda s, f: median(s, workload, op, f)
 
 
+ASYNC = "bucket-async"
+
+
+def fixed(workload: str, op: str, name: str, other: str) -> Callable[[Samples, str], float | None]:
+    """``other``'s time / ``name``'s time, whichever facade engine the row is for (W7 has
+    one async facade)."""
+    return lambda s, _: _ratio(median(s, workload, op, other), median(s, workload, op, name))
+
+
+def amount_of(workload: str, op: str, name: str) -> Callable[[Samples, str], float | None]:
+    """``name``'s own median of ``op``."""
+    return lambda s, _: median(s, workload, op, name)
+
+
 def import_ratio(s: Samples, _: str) -> float | None:
     return _ratio(median(s, "W5", "import bucket", "python"), median(s, "W5", "import boto3", "python"))
 
@@ -94,6 +108,15 @@ def _checks() -> list[Check]:
         Check("W6 presign: facade speed vs obstore", speed_vs("W6", "presign", "obstore"), 0.8, False),
         Check("W5 import of the facade / import boto3", import_ratio, 0.3, True),
     ]
+    for op in ("put", "get"):  # issue 13: AsyncBucket, 1,000 concurrent 16 KiB from one loop
+        checks += [
+            Check(f"W7 {op}: AsyncBucket speed vs raw obstore async",
+                  fixed("W7", op, ASYNC, "obstore-async"), 0.9, False),
+            Check(f"W7 {op}: AsyncBucket speed vs sync facade on 16 threads",
+                  fixed("W7", op, ASYNC, "bucket-facade-16threads"), 1.5, False),
+            Check(f"W7 {op}: event-loop lag, AsyncBucket", amount_of("W7", f"{op} lag_ms", ASYNC), 20,
+                  True, "ms"),
+        ]
     for op in SMALL_OPS:
         checks.append(Check(f"client CPU per W1 {op} through the facade", amount("W1", f"{op} cpu"), 0.6, True,
                             "ms"))

@@ -91,74 +91,77 @@ Close = Callable[[], Awaitable[None]]
 
 
 async def _ops(name: str, target: Target, data: bytes) -> tuple[Op, Op, Close]:
-    bucket = target.bucket
+    """put(key), get(key) and close() of one contender."""
     if name == "bucket-async":
-        from backend.src.libs.bucket import AsyncBucket
-
-        facade = AsyncBucket(config=_config(target))
-
-        async def put(key: str) -> object:
-            assert await facade.upload_stream(bucket, data, key) == 0, facade.last_error
-            return None
-
-        async def get(key: str) -> object:
-            assert isinstance(await facade.download_stream(bucket, key), bytes), facade.last_error
-            return None
-
-        return put, get, facade.aclose
+        return _async_facade(target, data)
     if name == "obstore-async":
-        import obstore
-        from obstore.store import S3Store as ObS3Store
+        return _raw_obstore(target, data)
+    return _sync_facade(target, data, direct=name == "bucket-facade-direct")
 
-        store = ObS3Store(
-            bucket,
-            endpoint=target.endpoint,
-            access_key_id=target.access_key,
-            secret_access_key=target.secret_key,
-            region=target.region,
-            virtual_hosted_style_request=False,
-            client_options={"allow_http": True},
-        )
 
-        async def oput(key: str) -> object:
-            return await obstore.put_async(store, key, data)
+def _async_facade(target: Target, data: bytes) -> tuple[Op, Op, Close]:
+    from backend.src.libs.bucket import AsyncBucket
 
-        async def oget(key: str) -> object:
-            return await (await obstore.get_async(store, key)).bytes_async()
+    facade, bucket = AsyncBucket(config=_config(target)), target.bucket
 
-        async def nothing() -> None:
-            return None
+    async def put(key: str) -> object:
+        assert await facade.upload_stream(bucket, data, key) == 0, facade.last_error
+        return None
 
-        return oput, oget, nothing
+    async def get(key: str) -> object:
+        assert isinstance(await facade.download_stream(bucket, key), bytes), facade.last_error
+        return None
+
+    return put, get, facade.aclose
+
+
+def _raw_obstore(target: Target, data: bytes) -> tuple[Op, Op, Close]:
+    import obstore
+    from obstore.store import S3Store as ObS3Store
+
+    store = ObS3Store(
+        target.bucket,
+        endpoint=target.endpoint,
+        access_key_id=target.access_key,
+        secret_access_key=target.secret_key,
+        region=target.region,
+        virtual_hosted_style_request=False,
+        client_options={"allow_http": True},
+    )
+
+    async def put(key: str) -> object:
+        return await obstore.put_async(store, key, data)
+
+    async def get(key: str) -> object:
+        return await (await obstore.get_async(store, key)).bytes_async()
+
+    async def close() -> None:
+        return None
+
+    return put, get, close
+
+
+def _sync_facade(target: Target, data: bytes, *, direct: bool) -> tuple[Op, Op, Close]:
     from backend.src.libs.bucket import Bucket
 
-    sync = Bucket(config=_config(target))
-    if name == "bucket-facade-direct":
-
-        async def dput(key: str) -> object:
-            return sync.upload_stream(bucket, data, key)
-
-        async def dget(key: str) -> object:
-            return sync.download_stream(bucket, key)
-
-        async def dclose() -> None:
-            sync.disconnect()
-
-        return dput, dget, dclose
+    sync, bucket = Bucket(config=_config(target)), target.bucket
     pool = concurrent.futures.ThreadPoolExecutor(16)
-    loop = asyncio.get_running_loop()
 
-    async def tput(key: str) -> object:
-        return await loop.run_in_executor(pool, sync.upload_stream, bucket, data, key)
+    async def put(key: str) -> object:
+        if direct:  # holds the event loop for the whole request
+            return sync.upload_stream(bucket, data, key)
+        return await asyncio.get_running_loop().run_in_executor(pool, sync.upload_stream, bucket, data, key)
 
-    async def tget(key: str) -> object:
-        return await loop.run_in_executor(pool, sync.download_stream, bucket, key)
+    async def get(key: str) -> object:
+        if direct:
+            return sync.download_stream(bucket, key)
+        return await asyncio.get_running_loop().run_in_executor(pool, sync.download_stream, bucket, key)
 
-    async def tclose() -> None:
+    async def close() -> None:
         pool.shutdown()
         sync.disconnect()
 
-    return tput, tget, tclose
+    return put, get, close
 
 
 def w7_async(target: Target, count: int, r: int) -> dict[tuple[str, str], float]:

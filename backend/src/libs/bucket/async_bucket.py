@@ -608,7 +608,9 @@ class AsyncReader:
     async def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (all that is left when ``size`` < 0); b"" at the end."""
         stream = self._stream
-        return await self._owner._thread(lambda job: stream.read() if size < 0 else stream.read(size))
+        return await self._owner._thread(
+            lambda job: stream.read() if size < 0 else stream.read(size)
+        )
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._chunks()

@@ -19,8 +19,9 @@ sync calls; ``_write_once_conflict`` and ``_sse_c_hint`` of ``s3_store`` name a 
 write-once and a probable SSE-C read as the sync store does.
 
 This module is a friend of ``S3Store``: it reads ``store._conn`` (the ``S3Connection``)
-and that connection's built plane (``_plane``, so that a plane dropped by a reconnect is
-rebuilt in the executor, never on the event loop).
+and that connection's ``built_plane`` (never building one, so that a plane dropped by a
+reconnect is rebuilt in the executor, never on the event loop). obstore's async calls
+themselves are ``ObstorePlane``'s (``aput``, ``aget``, ...), beside the sync ones.
 
 Cancellation: a cancelled await drops obstore's request. A PUT is one request, so the
 object is either the old one or the new one, never a part of it.
@@ -30,20 +31,17 @@ from __future__ import annotations
 
 import enum
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from backend.src.libs.bucket import presign
 from backend.src.libs.bucket.errors import EngineError, NotFound, translate
-from backend.src.libs.bucket.obstore_engine import SMALL_OBJECT, key_ok, writes
+from backend.src.libs.bucket.obstore_engine import SMALL_OBJECT, get_window, key_ok, writes
 from backend.src.libs.bucket.options import WriteOptions, s3_write_args
 from backend.src.libs.bucket.store import UploadResult
 from backend.src.libs.bucket.validation import check_bucket_name, check_range
 
 if TYPE_CHECKING:
-    from obstore import GetOptions
-    from obstore.store import S3Store as ObStore
-
-    from backend.src.libs.bucket.obstore_engine import ObstoreWrite
+    from backend.src.libs.bucket.obstore_engine import ObstorePlane
     from backend.src.libs.bucket.s3_connection import S3Connection
     from backend.src.libs.bucket.store import ObjectStore, ProgressCallback
 
@@ -80,9 +78,12 @@ class AsyncPlane:
             return None
         return AsyncPlane(store._conn)
 
-    def _store(self, bucket: str) -> ObStore | None:
-        plane = self._conn._plane  # built only: never build a client on the event loop
-        return None if plane is None else plane.store(bucket)
+    def _plane(self, full: str, *, reads: bool = False) -> ObstorePlane | None:
+        """The built plane when obstore may carry a request of ``full`` (``reads``: and
+        no default SSE-C key is in force), else None."""
+        if not key_ok(full) or (reads and self._conn.config.sse_customer_key is not None):
+            return None
+        return self._conn.built_plane
 
     # ----------------------------------------------------------------- writes
     async def put(
@@ -101,15 +102,14 @@ class AsyncPlane:
             AlreadyExists: a write-once put (``options.write_once``) of an existing key.
             StorageError: what the server answered.
         """
-        from backend.src.libs.bucket.s3_store import _write_once_conflict
+        from backend.src.libs.bucket.s3_store import _etag, _write_once_conflict
 
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
         body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        extra = s3_write_args(options, self._conn.config, key=key)
-        form = writes(extra, len(body)) if key_ok(full) else None
-        store = self._store(bucket)
-        if form is None or store is None:
+        form = writes(s3_write_args(options, self._conn.config, key=key), len(body))
+        plane = self._plane(full)
+        if form is None or plane is None:
             return ELSEWHERE
         if progress:
             progress(0, len(body))
@@ -118,24 +118,23 @@ class AsyncPlane:
             _write_once_conflict(write_once, bucket, key),
             self._conn.translating("put_object", bucket, key),
         ):
-            result = await _put(store, full, body, form, create=write_once)
+            sent = await plane.aput(bucket, full, body, form, create=write_once)
         if progress:
             progress(len(body), len(body))
-        etag = result["e_tag"]
         return UploadResult(
             bucket=bucket,
             key=key,
             size=len(body),
-            etag=etag.strip('"') if etag else etag,
-            version_id=result["version"],
+            etag=_etag(sent.etag),
+            version_id=sent.version_id,
         )
 
     # ------------------------------------------------------------------ reads
     async def get(self, bucket: str, key: str, start: int | None, end: int | None) -> bytes | Route:
         """``S3Store.get_object`` (latest version, no SSE-C key) as one obstore GET of
-        at most ``SMALL_OBJECT`` bytes. ``ELSEWHERE`` for an open range past its start, a
-        range over ``SMALL_OBJECT`` bytes, or an object larger than that (the sync store
-        then reads it whole: one more GET of its first 64 KiB).
+        at most ``SMALL_OBJECT`` bytes (``obstore_engine.get_window``). ``ELSEWHERE`` for
+        what that window does not hold, or an object larger than it (the sync store then
+        reads it whole: one more GET of its first 64 KiB).
 
         Raises:
             InvalidArgument: bad bucket, key or range; a ``start`` past the end.
@@ -146,36 +145,31 @@ class AsyncPlane:
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
         check_range(start, end)
-        store = self._store(bucket)
-        if store is None or not key_ok(full) or self._conn.config.sse_customer_key is not None:
+        plane = self._plane(full, reads=True)
+        window = get_window(start, end)
+        if plane is None or window is None:
             return ELSEWHERE
-        if start is not None and end is None:
-            return ELSEWHERE
-        first = start or 0
-        if end is not None and end - first + 1 > SMALL_OBJECT:
-            return ELSEWHERE
-        stop = first + SMALL_OBJECT if end is None else end + 1
         with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
             try:
-                data, size = await _get(store, full, first, stop)
+                got = await plane.aget(bucket, full, *window)
             except EngineError as exc:  # an empty object has no byte 0: S3 answers 416
                 if start is not None or translate(exc).code != "InvalidRange":
                     raise
-                data, size = await _get(store, full, 0, None)
-        if end is not None or size <= SMALL_OBJECT:
-            return data
+                got = await plane.aget(bucket, full, 0, None)
+        if end is not None or got.size <= SMALL_OBJECT:
+            return got.data
         return ELSEWHERE
 
     async def exists(self, bucket: str, key: str) -> bool | Route:
         """``S3Store.object_exists``: one obstore HEAD (a missing bucket reads False)."""
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
-        store = self._store(bucket)
-        if store is None or not key_ok(full) or self._conn.config.sse_customer_key is not None:
+        plane = self._plane(full, reads=True)
+        if plane is None:
             return ELSEWHERE
         try:
             with self._conn.translating("object_exists", bucket, key):
-                await _head(store, full)
+                await plane.ahead(bucket, full)
         except NotFound:
             return False
         return True
@@ -185,11 +179,11 @@ class AsyncPlane:
         key is not an error)."""
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
-        store = self._store(bucket)
-        if store is None or not key_ok(full):
+        plane = self._plane(full)
+        if plane is None:
             return ELSEWHERE
         with self._conn.translating("delete_object", bucket, key):
-            await _delete(store, full)
+            await plane.adelete(bucket, full)
         return None
 
     async def sign(
@@ -204,74 +198,14 @@ class AsyncPlane:
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
         verb = str(method).upper()
-        store = self._store(bucket)
-        if store is None or verb not in ("GET", "PUT") or self._conn.config.public_url:
-            return ELSEWHERE
-        if not key_ok(full):
+        plane = self._plane(full)
+        if plane is None or verb not in ("GET", "PUT") or self._conn.config.public_url:
             return ELSEWHERE
         seconds = presign.check_expiration(expiration)
         with self._conn.translating("presign_url", bucket, key):
-            return await _sign(store, "GET" if verb == "GET" else "PUT", full, seconds)
-
-
-# ------------------------------------------------------- obstore's calls, wrapped
-async def _put(
-    store: ObStore, path: str, body: bytes, form: ObstoreWrite, *, create: bool
-) -> dict[str, str | None]:
-    import obstore
-
-    try:
-        result = await obstore.put_async(
-            store,
-            path,
-            body,
-            attributes=form.attributes,
-            tags=form.tags or None,
-            mode="create" if create else "overwrite",
-            use_multipart=False,
-        )
-    except Exception as exc:
-        raise EngineError(exc) from exc
-    return {"e_tag": result["e_tag"], "version": result["version"]}
-
-
-async def _get(store: ObStore, path: str, start: int, stop: int | None) -> tuple[bytes, int]:
-    import obstore
-
-    options: GetOptions = {} if stop is None else {"range": (start, stop)}
-    try:
-        result = await obstore.get_async(store, path, options=options)
-        data = bytes(await result.bytes_async())
-    except Exception as exc:
-        raise EngineError(exc) from exc
-    return data, int(result.meta["size"])
-
-
-async def _head(store: ObStore, path: str) -> None:
-    import obstore
-
-    try:
-        await obstore.head_async(store, path)
-    except Exception as exc:
-        raise EngineError(exc) from exc
-
-
-async def _delete(store: ObStore, path: str) -> None:
-    import obstore
-
-    try:
-        await obstore.delete_async(store, path)
-    except Exception as exc:
-        raise EngineError(exc) from exc
-
-
-async def _sign(store: ObStore, verb: Literal["GET", "PUT"], path: str, seconds: int) -> str:
-    import obstore
-
-    try:
-        return await obstore.sign_async(store, verb, path, timedelta(seconds=seconds))
-    except Exception as exc:
-        raise EngineError(exc) from exc
+            return await plane.asign(
+                bucket, full, method="GET" if verb == "GET" else "PUT", seconds=seconds
+            )
 
 
 __all__ = ["ELSEWHERE", "AsyncPlane", "Route"]

@@ -159,6 +159,19 @@ def writes(args: WriteArgs, size: int) -> ObstoreWrite | None:
     return ObstoreWrite(attributes=attributes, tags=tags)
 
 
+def get_window(start: int | None, end: int | None) -> tuple[int, int] | None:
+    """The bytes ``first .. stop - 1`` obstore's GET asks for, for a read of the inclusive
+    range ``start .. end`` (None: from the start / to the end): the first
+    ``SMALL_OBJECT`` bytes of a whole object, or a closed range of at most that many.
+    None when boto3 reads it: an open range past its start, or a larger closed range."""
+    if start is not None and end is None:
+        return None
+    first = start or 0
+    if end is not None and end - first + 1 > SMALL_OBJECT:
+        return None
+    return first, first + SMALL_OBJECT if end is None else end + 1
+
+
 def reads(request: Mapping[str, object]) -> bool:
     """True when a GetObject/HeadObject request (boto3's arguments) is one obstore makes:
     the latest version, no SSE-C key, no condition."""
@@ -315,6 +328,63 @@ class ObstorePlane:
 
         with _wrapped():
             return obstore.sign(self.store(bucket), method, key, timedelta(seconds=seconds))
+
+    # ------------------------------------------- the same, as coroutines (AsyncBucket)
+    async def aput(
+        self, bucket: str, key: str, data: bytes, form: ObstoreWrite, *, create: bool
+    ) -> Sent:
+        """``put`` on obstore's async call."""
+        import obstore
+
+        with _wrapped():
+            result = await obstore.put_async(
+                self.store(bucket),
+                key,
+                data,
+                attributes=form.attributes,
+                tags=form.tags or None,
+                mode="create" if create else "overwrite",
+                use_multipart=False,
+            )
+        return Sent(etag=result["e_tag"], version_id=result["version"])
+
+    async def aget(self, bucket: str, key: str, start: int, stop: int | None) -> Got:
+        """``get`` on obstore's async call."""
+        import obstore
+
+        options: GetOptions = {} if stop is None else {"range": (start, stop)}
+        with _wrapped():
+            result = await obstore.get_async(self.store(bucket), key, options=options)
+            data = bytes(await result.bytes_async())
+        meta = result.meta
+        return Got(
+            data=data, size=int(meta["size"]), etag=meta["e_tag"], version_id=meta["version"]
+        )
+
+    async def ahead(self, bucket: str, key: str) -> None:
+        """``head`` on obstore's async call."""
+        import obstore
+
+        with _wrapped():
+            await obstore.head_async(self.store(bucket), key)
+
+    async def adelete(self, bucket: str, key: str) -> None:
+        """``delete`` on obstore's async call."""
+        import obstore
+
+        with _wrapped():
+            await obstore.delete_async(self.store(bucket), key)
+
+    async def asign(
+        self, bucket: str, key: str, *, method: Literal["GET", "PUT"], seconds: int
+    ) -> str:
+        """``sign`` on obstore's async call."""
+        import obstore
+
+        with _wrapped():
+            return await obstore.sign_async(
+                self.store(bucket), method, key, timedelta(seconds=seconds)
+            )
 
 
 @contextlib.contextmanager

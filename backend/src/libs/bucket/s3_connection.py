@@ -79,6 +79,13 @@ class S3Connection:
         return plane
 
     @property
+    def built_plane(self) -> ObstorePlane | None:
+        """``plane`` as it is now, never built here (None before the first request or
+        after ``close``): for callers that must not build a client, such as an event
+        loop (``AsyncBucket``)."""
+        return self._plane if self.engine == "obstore" else None
+
+    @property
     def injected(self) -> bool:
         """True when the client was handed in (tests) rather than built here."""
         return self._injected

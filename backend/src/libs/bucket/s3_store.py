@@ -55,7 +55,13 @@ from backend.src.libs.bucket.localfiles import (
     remaining_size,
     writable_target,
 )
-from backend.src.libs.bucket.obstore_engine import SMALL_OBJECT, key_ok, reads, writes
+from backend.src.libs.bucket.obstore_engine import (
+    SMALL_OBJECT,
+    get_window,
+    key_ok,
+    reads,
+    writes,
+)
 from backend.src.libs.bucket.options import (
     NO_OPTIONS,
     TRANSFER_OPTION_NAMES,
@@ -541,12 +547,10 @@ class S3Store(S3BucketFeatures):
         bytes asked for; the rest of a larger object through boto3, pinned to the same
         ETag. None when the range asked for is open-ended past its start (boto3's)."""
         plane = self._conn.plane
-        if plane is None or (start is not None and end is None):
+        window = get_window(start, end)
+        if plane is None or window is None:
             return None
-        first = start or 0
-        if end is not None and end - first + 1 > SMALL_OBJECT:
-            return None
-        stop = first + SMALL_OBJECT if end is None else end + 1
+        first, stop = window
         with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
             try:
                 got = plane.get(bucket, full, first, stop)

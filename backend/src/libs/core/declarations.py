@@ -148,6 +148,47 @@ class Setting:
         return parse_int(raw, var, error, low=_bound(self.low), high=_bound(self.high))
 
 
+Endpoint = tuple[str, int]
+"""``(host, port)`` of a server in a list setting (``REDIS_SENTINELS``, ``DB_FAILOVER``)."""
+
+
+def parse_endpoints(
+    raw: Any, var: str, *, default_port: int, error: type[Exception]
+) -> tuple[Endpoint, ...]:
+    """``host:port,host:port`` (or a sequence of ``(host, port)``) as a tuple of endpoints.
+
+    A missing port is ``default_port``; IPv6 addresses are written ``[::1]:6379``. An
+    empty sequence given explicitly is no endpoint.
+
+    Raises:
+        error: (the peer's config error) an entry has no host, a port that is not
+            1-65535, or the list is empty; the message names ``var`` and the entry.
+    """
+    if not isinstance(raw, str) and not raw:
+        return ()
+    entries = raw.split(",") if isinstance(raw, str) else list(raw)
+    out = [_endpoint(entry, var, default_port=default_port, error=error) for entry in entries]
+    if not out:
+        raise error(f"{var} must list at least one host:port")
+    return tuple(out)
+
+
+def _endpoint(entry: object, var: str, *, default_port: int, error: type[Exception]) -> Endpoint:
+    if isinstance(entry, tuple) and len(entry) == 2:
+        host, port_text = str(entry[0]), str(entry[1])
+    else:
+        text = str(entry).strip()
+        host, sep, port_text = text.rpartition(":")
+        if not sep or "]" in port_text:
+            host, port_text = text, str(default_port)
+    host = host.strip().removeprefix("[").removesuffix("]")
+    if not host or any(c in host for c in " /\\@"):
+        raise error(f"{var} has an entry without a valid host: {str(entry)!r}")
+    if not port_text.strip().isdigit() or not 1 <= int(port_text) <= 65535:
+        raise error(f"{var} entry {str(entry)!r} needs a port between 1 and 65535 (host:port)")
+    return host, int(port_text)
+
+
 def _bound(value: int | None) -> int:
     if value is None:  # excluded by Setting.__post_init__
         raise TypeError("an integer setting without bounds")

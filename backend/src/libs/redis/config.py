@@ -26,46 +26,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from backend.src.libs.core.declarations import DeclaredConfig, Setting, Table
+from backend.src.libs.core.declarations import DeclaredConfig, Endpoint, Setting, Table
+from backend.src.libs.core.declarations import parse_endpoints as _parse_endpoints
 from backend.src.libs.redis.errors import RedisConfigError
 
 URL_VARIABLE = "REDIS_URL"
-Endpoint = tuple[str, int]
-"""``(host, port)`` of a sentinel or a cluster node."""
 
 
 def parse_endpoints(raw: Any, var: str, *, default_port: int) -> tuple[Endpoint, ...]:
-    """``host:port,host:port`` (or a sequence of ``(host, port)``) as a tuple of endpoints.
-
-    A missing port is ``default_port``; IPv6 addresses are written ``[::1]:26379``.
-
-    Raises:
-        RedisConfigError: an entry has no host, a port that is not 1-65535, or the list
-            is empty; the message names ``var`` and the entry at fault.
-    """
-    if not isinstance(raw, str) and not raw:
-        return ()  # an empty sequence given explicitly: none
-    entries = raw.split(",") if isinstance(raw, str) else list(raw)
-    out: list[Endpoint] = []
-    for entry in entries:
-        if isinstance(entry, tuple) and len(entry) == 2:
-            host, port_text = str(entry[0]), str(entry[1])
-        else:
-            text = str(entry).strip()
-            host, sep, port_text = text.rpartition(":")
-            if not sep or "]" in port_text:
-                host, port_text = text, str(default_port)
-        host = host.strip().removeprefix("[").removesuffix("]")
-        if not host or any(c in host for c in " /\\@"):
-            raise RedisConfigError(f"{var} has an entry without a valid host: {str(entry)!r}")
-        if not port_text.strip().isdigit() or not 1 <= int(port_text) <= 65535:
-            raise RedisConfigError(
-                f"{var} entry {str(entry)!r} needs a port between 1 and 65535 (host:port)"
-            )
-        out.append((host, int(port_text)))
-    if not out:
-        raise RedisConfigError(f"{var} must list at least one host:port")
-    return tuple(out)
+    """``core.declarations.parse_endpoints`` with ``RedisConfigError`` (names ``var``)."""
+    return _parse_endpoints(raw, var, default_port=default_port, error=RedisConfigError)
 
 
 SETTINGS = Table(

@@ -20,45 +20,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.src.libs.core.declarations import DeclaredConfig, Setting, Table
+from backend.src.libs.core.declarations import DeclaredConfig, Endpoint, Setting, Table
+from backend.src.libs.core.declarations import parse_endpoints as _parse_endpoints
 from backend.src.libs.sql.errors import SQLConfigError
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
-Endpoint = tuple[str, int]
-"""``(host, port)`` of a server."""
 
 
 def parse_endpoints(raw: Any, var: str) -> tuple[Endpoint, ...]:
-    """``host:port,host:port`` (or a sequence of ``(host, port)``) as endpoints; a
-    missing port is 3306, IPv6 is written ``[::1]:3306``.
-
-    Raises:
-        SQLConfigError: an entry without a host or with a port outside 1-65535, or an
-            empty list; the message names ``var`` and the entry.
-    """
-    if not isinstance(raw, str) and not raw:
-        return ()  # an empty sequence given explicitly: none
-    entries = raw.split(",") if isinstance(raw, str) else list(raw)
-    out: list[Endpoint] = []
-    for entry in entries:
-        if isinstance(entry, tuple) and len(entry) == 2:
-            host, port_text = str(entry[0]), str(entry[1])
-        else:
-            text = str(entry).strip()
-            host, sep, port_text = text.rpartition(":")
-            if not sep or "]" in port_text:
-                host, port_text = text, "3306"
-        host = host.strip().removeprefix("[").removesuffix("]")
-        if not host or any(c in host for c in " /\\@"):
-            raise SQLConfigError(f"{var} has an entry without a valid host: {str(entry)!r}")
-        if not port_text.strip().isdigit() or not 1 <= int(port_text) <= 65535:
-            raise SQLConfigError(
-                f"{var} entry {str(entry)!r} needs a port between 1 and 65535 (host:port)"
-            )
-        out.append((host, int(port_text)))
-    if not out:
-        raise SQLConfigError(f"{var} must list at least one host:port")
-    return tuple(out)
+    """``core.declarations.parse_endpoints`` with port 3306 by default and
+    ``SQLConfigError`` (names ``var``)."""
+    return _parse_endpoints(raw, var, default_port=3306, error=SQLConfigError)
 
 
 SETTINGS = Table(

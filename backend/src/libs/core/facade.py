@@ -210,6 +210,12 @@ class Facade(ReturnCodes[E], Generic[C, R, E]):
             return False
         return self.health_check()
 
+    @property
+    def answered_by(self) -> str | None:
+        """Which server answered last, for the ping report's ``detail`` (a facade with
+        several servers names them; None here, before any, or with one server)."""
+        return None
+
     def health_check(self) -> bool:
         """One probe request; never raises. Opens the resource if need be and records the
         request's latency in ``last_latency`` (None on failure)."""
@@ -263,8 +269,7 @@ def ping_hook(facade: Facade[Any, Any, Any]) -> str | None:
     if not facade.health_check():
         last = facade.last_error
         raise Unhealthy(str(last) if last is not None else "health_check() failed")
-    detail = getattr(facade, "answered_by", None)
-    return detail if isinstance(detail, str) else None
+    return facade.answered_by
 
 
 def close_hook(facade: Facade[Any, Any, Any]) -> None:

@@ -38,17 +38,23 @@ def test_page_read_as_botocore_reads_it() -> None:
 
 
 def test_hook_swaps_the_body_only_for_a_page_it_read() -> None:
-    """A 200 page: parsed into the response and replaced by an empty ListBucketResult; an
-    error answer or a body that is not a listing is left whole for botocore."""
+    """Inside reading(), a 200 page is parsed into the response and replaced by an empty
+    ListBucketResult; outside it (anyone else's call on the client), or for an error
+    answer or a body that is not a listing, the body is left whole for botocore."""
+    outside: dict[str, object] = {"status_code": 200, "body": PAGE}
+    listing_xml.parse_hook(outside, {})
+    assert outside["body"] == PAGE
     answer: dict[str, object] = {"status_code": 200, "body": PAGE}
     custom: dict[str, object] = {}
-    listing_xml.parse_hook(answer, custom)
+    with listing_xml.reading():
+        listing_xml.parse_hook(answer, custom)
     assert isinstance(custom[listing_xml.FAST_LISTING], listing_xml.Page)
     assert b"Contents" not in answer["body"]  # type: ignore[operator]
     for status, body in ((403, PAGE), (200, b"<Error><Code>X</Code></Error>"), (200, b"not xml")):
         left: dict[str, object] = {"status_code": status, "body": body}
         untouched: dict[str, object] = {}
-        listing_xml.parse_hook(left, untouched)
+        with listing_xml.reading():
+            listing_xml.parse_hook(left, untouched)
         assert left["body"] == body and untouched == {}
 
 

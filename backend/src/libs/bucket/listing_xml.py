@@ -4,7 +4,9 @@ A listing page of 1,000 keys costs botocore ~65 ms of client CPU to parse (its g
 model-driven XML parser builds a dict per element); ``xml.etree.ElementTree`` (C)
 reads the same page in ~6 ms. botocore still builds, signs, sends, retries and checks
 the request, and reads every error answer: ``parse_hook`` runs on botocore's
-``before-parse.s3.ListObjectsV2`` event, only for a 200 answer. It reads the body here,
+``before-parse.s3.ListObjectsV2`` event, only for a 200 answer to a call made inside
+``reading()`` (``S3Store``'s listings: anyone else's ``list_objects_v2`` on the same
+client, ``store.client`` being public, gets botocore's own answer). It reads the body here,
 hands the result to the caller in the parsed response under ``FAST_LISTING``, and gives
 botocore an empty ``ListBucketResult`` to parse instead. A body it cannot read is left
 to botocore, whole, so the listing never depends on this module being right about a
@@ -16,7 +18,10 @@ characters XML cannot carry still list) and are decoded here as botocore decodes
 
 from __future__ import annotations
 
+import contextlib
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -24,6 +29,8 @@ from urllib.parse import unquote_plus
 
 FAST_LISTING: Final = "BucketFastListing"
 """The key of the parsed response that holds this module's ``Page``."""
+
+_READING: ContextVar[bool] = ContextVar("bucket_fast_listing", default=False)
 
 _EMPTY = (
     b'<?xml version="1.0" encoding="UTF-8"?>'
@@ -96,12 +103,25 @@ def _decoded(text: str, url: bool) -> str:
     return unquote_plus(text) if url else text
 
 
+@contextlib.contextmanager
+def reading() -> Iterator[None]:
+    """Within this block (this thread or task only), ``parse_hook`` reads the listing
+    pages of the calls made."""
+    token = _READING.set(True)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
 def parse_hook(
     response_dict: dict[str, object], customized_response_dict: dict[str, object], **_: object
 ) -> None:
     """botocore's ``before-parse.s3.ListObjectsV2`` handler (see the module doc)."""
     body = response_dict.get("body")
-    if response_dict.get("status_code") != 200 or not isinstance(body, bytes):
+    if not _READING.get() or response_dict.get("status_code") != 200:
+        return
+    if not isinstance(body, bytes):
         return
     try:
         page = parse(body)

@@ -958,7 +958,7 @@ class S3Store(S3BucketFeatures):
             kwargs["StartAfter"] = self._conn.prefix + start_after
         while remaining is None or remaining > 0:
             kwargs["MaxKeys"] = page_size if remaining is None else min(page_size, remaining)
-            with self._conn.translating("list_objects", bucket):
+            with self._conn.translating("list_objects", bucket), listing_xml.reading():
                 answer = self.client.list_objects_v2(**kwargs)
             page = _page(answer)
             entries: list[tuple[str, ListEntry]] = [

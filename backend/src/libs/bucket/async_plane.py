@@ -34,8 +34,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from backend.src.libs.bucket import presign
-from backend.src.libs.bucket.errors import EngineError, NotFound, translate
-from backend.src.libs.bucket.obstore_engine import SMALL_OBJECT, get_window, key_ok, writes
+from backend.src.libs.bucket.errors import NotFound
+from backend.src.libs.bucket.obstore_engine import get_window, key_ok, writes
 from backend.src.libs.bucket.options import WriteOptions, s3_write_args
 from backend.src.libs.bucket.store import UploadResult
 from backend.src.libs.bucket.validation import check_bucket_name, check_range
@@ -131,10 +131,10 @@ class AsyncPlane:
 
     # ------------------------------------------------------------------ reads
     async def get(self, bucket: str, key: str, start: int | None, end: int | None) -> bytes | Route:
-        """``S3Store.get_object`` (latest version, no SSE-C key) as one obstore GET of
-        at most ``SMALL_OBJECT`` bytes (``obstore_engine.get_window``). ``ELSEWHERE`` for
-        what that window does not hold, or an object larger than it (the sync store then
-        reads it whole: one more GET of its first 64 KiB).
+        """``S3Store.get_object`` (latest version, no SSE-C key) as one obstore GET: a
+        whole object of at most ``SMALL_OBJECT`` bytes, or a closed range of at most that
+        many (``obstore_engine.get_window``). ``ELSEWHERE`` for any other range, or a
+        larger object (its answer dropped after the head; the executor reads it).
 
         Raises:
             InvalidArgument: bad bucket, key or range; a ``start`` past the end.
@@ -146,19 +146,12 @@ class AsyncPlane:
         full = self._conn.key(key, bucket)
         check_range(start, end)
         plane = self._plane(full, reads=True)
-        window = get_window(start, end)
-        if plane is None or window is None:
+        window = None if start is None and end is None else get_window(start, end)
+        if plane is None or (window is None and (start, end) != (None, None)):
             return ELSEWHERE
         with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
-            try:
-                got = await plane.aget(bucket, full, *window)
-            except EngineError as exc:  # an empty object has no byte 0: S3 answers 416
-                if start is not None or translate(exc).code != "InvalidRange":
-                    raise
-                got = await plane.aget(bucket, full, 0, None)
-        if end is not None or got.size <= SMALL_OBJECT:
-            return got.data
-        return ELSEWHERE
+            got = await plane.aget(bucket, full, window)
+        return ELSEWHERE if got is None else got.data
 
     async def exists(self, bucket: str, key: str) -> bool | Route:
         """``S3Store.object_exists``: one obstore HEAD (a missing bucket reads False)."""

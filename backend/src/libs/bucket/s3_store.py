@@ -56,7 +56,6 @@ from backend.src.libs.bucket.localfiles import (
     writable_target,
 )
 from backend.src.libs.bucket.obstore_engine import (
-    SMALL_OBJECT,
     get_window,
     key_ok,
     reads,
@@ -543,33 +542,17 @@ class S3Store(S3BucketFeatures):
     def _get_small(
         self, bucket: str, key: str, full: str, start: int | None, end: int | None
     ) -> bytes | None:
-        """``get_object`` on the obstore plane: one GET of the first ``SMALL_OBJECT``
-        bytes asked for; the rest of a larger object through boto3, pinned to the same
-        ETag. None when the range asked for is open-ended past its start (boto3's)."""
+        """``get_object`` on the obstore plane: the whole object in one plain GET when it
+        holds at most ``SMALL_OBJECT`` bytes, or a closed range of at most that many.
+        None when boto3 reads it: a larger object (obstore's answer is dropped after its
+        head, unread), or a range open past its start or longer than ``SMALL_OBJECT``."""
         plane = self._conn.plane
-        window = get_window(start, end)
-        if plane is None or window is None:
+        window = None if start is None and end is None else get_window(start, end)
+        if plane is None or (window is None and (start, end) != (None, None)):
             return None
-        first, stop = window
         with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
-            try:
-                got = plane.get(bucket, full, first, stop)
-            except Exception as exc:  # an empty object has no byte 0: S3 answers 416
-                if start is not None or translate(exc).code != "InvalidRange":
-                    raise
-                got = plane.get(bucket, full, 0, None)
-            if end is not None or got.size <= SMALL_OBJECT:
-                return got.data
-            rest: GetObjectRequestTypeDef = {
-                "Bucket": bucket,
-                "Key": full,
-                "Range": f"bytes={SMALL_OBJECT}-",
-            }
-            if got.etag:
-                rest["IfMatch"] = got.etag
-            response = self.client.get_object(**rest)
-            tail = self._body_chunks(response, rest, first=SMALL_OBJECT, end=None)
-            return got.data + b"".join(tail)
+            got = plane.get(bucket, full, window)
+        return None if got is None else got.data
 
     def _body_chunks(
         self,

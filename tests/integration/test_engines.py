@@ -94,11 +94,12 @@ def test_keys_obstore_cannot_hold_go_through_boto3(
     assert list(s3case.store.list_objects(s3case.bucket)) == []
 
 
-def test_objects_above_small_object_get_their_rest_from_boto3(
+def test_objects_above_small_object_are_read_by_boto3(
     s3case: ServerCase, wired: Wired
 ) -> None:
-    """A 200 kB object: its first SMALL_OBJECT bytes in obstore's GET, the rest in one
-    botocore GET (pinned with If-Match); the bytes are whole. Its put is botocore's."""
+    """A 200 kB object: obstore's plain GET is dropped once its head gives the size, and
+    one botocore GET reads the object whole; a range open past its start is botocore's
+    alone. Its put is botocore's (above SMALL_OBJECT)."""
     data = os.urandom(200_000)
     wired.store.put_object(s3case.bucket, "big", data)
     assert wired.botocore == ["PUT"]

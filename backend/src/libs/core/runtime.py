@@ -633,20 +633,8 @@ class RuntimeManager(metaclass=FinalClass):
         Returns:
             A ``CloseReport`` naming what closed and what failed.
         """
-        with self._state.lock:
-            items = list(self._state.built.values())
-            self._state.built.clear()
-        closed: list[str] = []
-        failed: list[tuple[str, str]] = []
-        for built in reversed(items):
-            reason = await _aclose_one(built)
-            if reason is None:
-                closed.append(built.name)
-                log.debug("runtime: closed %s", built.name)
-            else:
-                failed.append((built.name, reason))
-                log.error("runtime: closing %s failed: %s", built.name, reason)
-        return CloseReport(tuple(closed), tuple(failed))
+        outcomes = [(b.name, await _aclose_one(b)) for b in reversed(self._take_built())]
+        return _close_report(outcomes)
 
     # ----------------------------------------------------------- lifecycle
     def ping(self, *names: str) -> PingReport:
@@ -700,20 +688,14 @@ class RuntimeManager(metaclass=FinalClass):
         Returns:
             A ``CloseReport`` naming what closed and what failed.
         """
+        return _close_report([(b.name, _close_one(b)) for b in reversed(self._take_built())])
+
+    def _take_built(self) -> list[_Built]:
+        """Every built service, in creation order, and the registry emptied of them."""
         with self._state.lock:
             items = list(self._state.built.values())
             self._state.built.clear()
-        closed: list[str] = []
-        failed: list[tuple[str, str]] = []
-        for built in reversed(items):
-            reason = _close_one(built)
-            if reason is None:
-                closed.append(built.name)
-                log.debug("runtime: closed %s", built.name)
-            else:
-                failed.append((built.name, reason))
-                log.error("runtime: closing %s failed: %s", built.name, reason)
-        return CloseReport(tuple(closed), tuple(failed))
+        return items
 
     def reset(self) -> CloseReport:
         """``close()``, then forget declared factories, configs and display names (for
@@ -862,6 +844,21 @@ def _duck_probe(instance: Any) -> Callable[[], Any] | None:
         if func is not None and callable(func):
             return func  # type: ignore[no-any-return]
     return None
+
+
+def _close_report(outcomes: list[tuple[str, str | None]]) -> CloseReport:
+    """The report of closing services in order: ``(name, None)`` closed, ``(name,
+    reason)`` failed; each outcome logged."""
+    closed: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for name, reason in outcomes:
+        if reason is None:
+            closed.append(name)
+            log.debug("runtime: closed %s", name)
+        else:
+            failed.append((name, reason))
+            log.error("runtime: closing %s failed: %s", name, reason)
+    return CloseReport(tuple(closed), tuple(failed))
 
 
 def _probe(built: _Built) -> ServiceHealth:

@@ -122,13 +122,14 @@ def _unsupported(config: BucketConfig) -> str | None:
     return None
 
 
+# what obstore's paths alter or refuse: a leading or trailing '/', an empty segment, a
+# '.' or '..' segment, an ASCII control character
+_NOT_A_PATH = re.compile(r"^/|/$|//|(?:^|/)\.\.?(?:/|$)|[\x00-\x1f\x7f]")
+
+
 def key_ok(key: str) -> bool:
     """True when obstore's path for ``key`` is ``key`` itself (see the module doc)."""
-    if key.startswith("/") or key.endswith("/") or "//" in key:
-        return False
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
-        return False
-    return not any(part in (".", "..") for part in key.split("/"))
+    return _NOT_A_PATH.search(key) is None
 
 
 @dataclass(frozen=True)

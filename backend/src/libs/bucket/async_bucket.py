@@ -42,7 +42,7 @@ from backend.src.libs.bucket.async_jobs import Job, new_executor, run_job
 from backend.src.libs.bucket.async_methods import AsyncBucketMethods
 from backend.src.libs.bucket.async_plane import ELSEWHERE, AsyncPlane, Route
 from backend.src.libs.bucket.bucket import Bucket, _words
-from backend.src.libs.bucket.capabilities import Configured, check_write, config_of
+from backend.src.libs.bucket.capabilities import check_write, config_of
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import ConnectionFailed, StorageError
 from backend.src.libs.bucket.options import WriteArguments, WriteOptions
@@ -537,9 +537,11 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
 
 def _rebuilt(store: ObjectStore) -> None:
     """Drop ``store``'s clients and build new ones (a dropped connection; in a worker)."""
+    from backend.src.libs.bucket.s3_store import S3Store
+
     store.close()
-    if isinstance(store, Configured) and hasattr(store, "client"):
-        _ = store.client  # S3Store: the boto3 client and the obstore plane
+    if isinstance(store, S3Store):
+        _ = store.client  # the boto3 client and the obstore plane
 
 
 class AsyncListing:

@@ -29,7 +29,10 @@ def test_page_read_as_botocore_reads_it() -> None:
     page = listing_xml.parse(PAGE)
     first, second = page.entries
     assert (first.key, first.size, first.etag, first.storage_class) == (
-        "p/a b+c", 12, '"e1"', "STANDARD_IA",
+        "p/a b+c",
+        12,
+        '"e1"',
+        "STANDARD_IA",
     )
     assert first.last_modified == datetime(2026, 11, 26, 5, 33, 18, 123000, tzinfo=UTC)
     assert (second.key, second.size, second.storage_class) == ("p/é\x01", 0, None)
@@ -62,3 +65,72 @@ def test_a_contents_without_key_is_refused() -> None:
     """A Contents element without a Key is not guessed at (ValueError: botocore's turn)."""
     with pytest.raises(ValueError, match="without a Key"):
         listing_xml.parse(f'<ListBucketResult xmlns="{NS}"><Contents/></ListBucketResult>'.encode())
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("plain/key.txt", "plain/key.txt"),
+        ("a%2Fb%2Fc.bin", "a/b/c.bin"),
+        ("a%2fb", "a/b"),  # lower-case escape: the general decoder
+        ("a%2Fb+c%25d", "a/b c%d"),
+        ("%2F%2F", "//"),
+    ],
+)
+def test_keys_decoded_as_unquote_plus_decodes_them(raw: str, key: str) -> None:
+    """The slash-only shortcut gives what unquote_plus gives, and keys with other escapes
+    or '+' go through unquote_plus."""
+    body = f'<ListBucketResult xmlns="{NS}"><EncodingType>url</EncodingType><Contents><Key>{raw}</Key></Contents></ListBucketResult>'
+    (entry,) = listing_xml.parse(body.encode()).entries
+    assert entry.key == key
+
+
+def _client() -> object:
+    import botocore.session
+
+    session = botocore.session.get_session()
+    return session.create_client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    )
+
+
+def _emit(
+    client: object, operation: str, body: bytes
+) -> tuple[dict[str, object], dict[str, object]]:
+    model = client.meta.service_model.operation_model(operation)  # type: ignore[attr-defined]
+    answer: dict[str, object] = {"status_code": 200, "body": body, "headers": {}}
+    custom: dict[str, object] = {}
+    client.meta.events.emit(  # type: ignore[attr-defined]
+        f"before-parse.s3.{operation}",
+        operation_model=model,
+        response_dict=answer,
+        customized_response_dict=custom,
+    )
+    return answer, custom
+
+
+def test_install_reads_the_page_before_botocores_200_error_check() -> None:
+    """After install: a listing page inside reading() is read once (botocore's check then
+    sees the empty document, the status stays 200); an error hidden in a 200 and a body cut
+    short still become a 500 (botocore's retry), for listings and for other operations."""
+    client = _client()
+    listing_xml.install(client)
+    with listing_xml.reading():
+        answer, custom = _emit(client, "ListObjectsV2", PAGE)
+    assert answer["status_code"] == 200 and isinstance(
+        custom[listing_xml.FAST_LISTING], listing_xml.Page
+    )
+    assert answer["body"] == listing_xml._EMPTY
+    error = b'<?xml version="1.0"?><Error><Code>InternalError</Code></Error>'
+    for operation, body in (
+        ("ListObjectsV2", error),
+        ("ListObjectsV2", PAGE[:200]),
+        ("CopyObject", error),
+    ):
+        with listing_xml.reading():
+            answer, custom = _emit(client, operation, body)
+        assert answer["status_code"] == 500 and custom == {}, operation

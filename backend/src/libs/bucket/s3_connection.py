@@ -154,7 +154,7 @@ class S3Connection:
             )
             # after botocore's own 'before-call.s3' handler that adds the header
             client.meta.events.register_last("before-call.s3", _no_expect_for_small_bodies)
-            client.meta.events.register("before-parse.s3.ListObjectsV2", listing_xml.parse_hook)
+            listing_xml.install(client)
         except BotoCoreError as exc:
             from botocore.exceptions import ProfileNotFound
 

@@ -20,7 +20,9 @@ from backend.src.libs.bucket.errors import (
 from backend.src.libs.bucket.obstore_engine import (
     SMALL_OBJECT,
     choose_engine,
+    downloads,
     key_ok,
+    large_writes,
     reads,
     writes,
 )
@@ -146,6 +148,58 @@ def test_reads_with_a_version_or_a_customer_key_go_to_boto3() -> None:
     assert reads({"Bucket": "b", "Key": "k", "Range": "bytes=0-1"}) is True
     assert reads({"Bucket": "b", "Key": "k", "VersionId": "v"}) is False
     assert reads({"Bucket": "b", "Key": "k", "SSECustomerKey": "x"}) is False
+
+
+def test_downloads_with_a_customer_key_or_a_condition_go_to_boto3() -> None:
+    """A download to a file is obstore's for the latest or a given version; an SSE-C key
+    (obstore cannot send one) or a condition sends it to boto3."""
+    assert downloads({"Bucket": "b", "Key": "k"}) is True
+    assert downloads({"Bucket": "b", "Key": "k", "VersionId": "v"}) is True
+    assert downloads({"Bucket": "b", "Key": "k", "SSECustomerAlgorithm": "AES256",
+                      "SSECustomerKey": "x"}) is False
+    assert downloads({"Bucket": "b", "Key": "k", "IfMatch": "e"}) is False
+
+
+def test_large_plain_write_goes_to_obstore_at_any_size() -> None:
+    """A multipart upload with content type, cache control, storage class, metadata and
+    plain tags is obstore's, whatever its size, with the attributes and tags of writes."""
+    args: WriteArgs = {
+        "ContentType": "text/plain",
+        "CacheControl": "no-cache",
+        "StorageClass": "STANDARD_IA",
+        "Metadata": {"color": "blue"},
+        "Tagging": "team=blue",
+    }
+    form = large_writes(args, write_once=False)
+    small = writes(args, 1)
+    assert form is not None and small is not None
+    assert (form.attributes, form.tags) == (small.attributes, small.tags)
+    assert large_writes({}, write_once=False) is not None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"ServerSideEncryption": "AES256"},
+        {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": "k" * 32},
+        {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "key"},
+        {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": datetime.now(UTC)},
+        {"ObjectLockLegalHoldStatus": "ON"},
+        {"Metadata": {"Content-Type": "shadow"}},
+        {"Tagging": "team=a%20b"},
+    ],
+)
+def test_large_writes_obstore_cannot_express_go_to_s3transfer(args: WriteArgs) -> None:
+    """Encryption, object lock, an attribute-named metadata key and a tag obstore would
+    encode differently keep a multipart upload on s3transfer (large_writes is None)."""
+    assert large_writes(args, write_once=False) is None
+
+
+def test_write_once_multipart_goes_to_s3transfer() -> None:
+    """A write-once upload above the threshold is never obstore's (its create mode would
+    buffer the whole body): large_writes is None even with no other option."""
+    assert large_writes({}, write_once=True) is None
+    assert large_writes({"ContentType": "x/y"}, write_once=True) is None
 
 
 NOT_FOUND = (

@@ -42,8 +42,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,12 +57,14 @@ from backend.src.libs.bucket.errors import ConfigError, EngineError
 
 if TYPE_CHECKING:
     from boto3.session import Session
-    from obstore import Attributes, GetOptions
+    from obstore import Attributes, GetOptions, GetResult
     from obstore.store import S3Credential
     from obstore.store import S3Store as ObStore
 
     from backend.src.libs.bucket.config import BucketConfig
     from backend.src.libs.bucket.options import WriteArgs
+
+log = logging.getLogger("bucket.obstore")
 
 Engine = Literal["obstore", "boto3"]
 
@@ -143,7 +147,26 @@ class ObstoreWrite:
 def writes(args: WriteArgs, size: int) -> ObstoreWrite | None:
     """The obstore form of a write of ``size`` bytes with boto3's ``args``, or None when
     boto3 must make it (see the module doc)."""
-    if size > SMALL_OBJECT or not _PLAIN_WRITE_KEYS.issuperset(args):
+    if size > SMALL_OBJECT:
+        return None
+    return _form(args)
+
+
+def large_writes(args: WriteArgs, *, write_once: bool) -> ObstoreWrite | None:
+    """The obstore form of a multipart upload (a body at or above the multipart
+    threshold) with boto3's ``args``, or None when s3transfer must make it: the options
+    ``writes`` refuses, and any write-once upload (obstore's ``create`` mode is one PUT
+    that buffers the whole body in memory; s3transfer's route keeps it bounded and
+    checked, see ``S3Store._upload_once``). The key is checked apart (``key_ok``)."""
+    if write_once:
+        return None
+    return _form(args)
+
+
+def _form(args: WriteArgs) -> ObstoreWrite | None:
+    """The attributes and tags of a write with boto3's ``args``, or None when obstore
+    cannot send them exactly."""
+    if not _PLAIN_WRITE_KEYS.issuperset(args):
         return None
     attributes: Attributes = {}
     for name, value in args.get("Metadata", {}).items():
@@ -181,6 +204,13 @@ def reads(request: Mapping[str, object]) -> bool:
     return set(request) <= {"Bucket", "Key", "Range"}
 
 
+def downloads(request: Mapping[str, object]) -> bool:
+    """True when a download to a file (a GetObject request in boto3's arguments, before
+    its range) is one obstore makes: the latest or a given version, no SSE-C key (obstore
+    cannot send one), no condition. The key is checked apart (``key_ok``)."""
+    return set(request) <= {"Bucket", "Key", "VersionId"}
+
+
 class _Credentials:
     """obstore's credential provider over a boto3 session: every refresh asks boto3
     (which refreshes assumed roles and instance credentials itself)."""
@@ -204,8 +234,14 @@ class _Credentials:
         }
 
 
+MAX_SIZED_STORES = 8
+"""Stores sized for bodies above ``SMALL_OBJECT`` a plane keeps at most (``ObstorePlane.sized``):
+the least recently used one is dropped past that."""
+
+
 class ObstorePlane:
-    """One obstore ``S3Store`` per bucket, built on first use from the settings.
+    """One obstore ``S3Store`` per bucket, built on first use from the settings, and
+    stores sized for larger bodies (``sized``).
 
     Args:
         config: the store's validated settings.
@@ -218,6 +254,7 @@ class ObstorePlane:
         self._endpoint = endpoint
         self._credentials = _Credentials(session)
         self._stores: dict[str, ObStore] = {}
+        self._sized: OrderedDict[tuple[str, int], ObStore] = OrderedDict()
         self._lock = threading.Lock()
 
     def store(self, bucket: str) -> ObStore:
@@ -227,14 +264,50 @@ class ObstorePlane:
             with self._lock:
                 found = self._stores.get(bucket)
                 if found is None:
-                    found = self._stores[bucket] = self._build(bucket)
+                    found = self._stores[bucket] = self._build(bucket, SMALL_OBJECT)
         return found
 
-    def _build(self, bucket: str) -> ObStore:
+    def sized(self, bucket: str, body_bytes: int) -> ObStore:
+        """The obstore store of ``bucket`` for requests moving up to ``body_bytes`` bytes:
+        the settings of ``store``, with one attempt's deadline (obstore's ``timeout``) of
+        ``deadline.attempt_bound(connect, read, body_bytes)`` and a retry budget of
+        ``deadline.call_bound`` for that size. ``body_bytes`` at most ``SMALL_OBJECT``
+        gives ``store(bucket)``.
+
+        Kept per (bucket, size), ``MAX_SIZED_STORES`` at most (least recently used
+        dropped; a dropped store still serves the calls holding it). Thread-safe.
+
+        Raises:
+            ValueError: ``body_bytes`` is negative.
+        """
+        if body_bytes < 0:
+            raise ValueError(f"body_bytes must be >= 0, not {body_bytes}")
+        if body_bytes <= SMALL_OBJECT:
+            return self.store(bucket)
+        wanted = (bucket, body_bytes)
+        with self._lock:
+            found = self._sized.get(wanted)
+            if found is not None:
+                self._sized.move_to_end(wanted)
+                return found
+        built = self._build(bucket, body_bytes)  # outside the lock: reads a CA file
+        with self._lock:
+            found = self._sized.setdefault(wanted, built)
+            self._sized.move_to_end(wanted)
+            while len(self._sized) > MAX_SIZED_STORES:
+                self._sized.popitem(last=False)
+        return found
+
+    def sized_count(self) -> int:
+        """How many sized stores are kept now (for tests and diagnostics)."""
+        with self._lock:
+            return len(self._sized)
+
+    def _build(self, bucket: str, body_bytes: int) -> ObStore:
         from obstore.store import S3Store as ObStore
 
         cfg = self._config
-        bound = deadline.attempt_bound(cfg.connect_timeout, cfg.read_timeout, SMALL_OBJECT)
+        bound = deadline.attempt_bound(cfg.connect_timeout, cfg.read_timeout, body_bytes)
         client: dict[str, object] = {
             "connect_timeout": timedelta(seconds=cfg.connect_timeout),
             "read_timeout": timedelta(seconds=cfg.read_timeout),
@@ -253,7 +326,7 @@ class ObstorePlane:
             "max_retries": cfg.max_retries,
             "retry_timeout": timedelta(
                 seconds=deadline.call_bound(
-                    cfg.connect_timeout, cfg.read_timeout, cfg.max_retries, SMALL_OBJECT
+                    cfg.connect_timeout, cfg.read_timeout, cfg.max_retries, body_bytes
                 )
             ),
         }
@@ -276,6 +349,7 @@ class ObstorePlane:
         """Drop every bucket's store (and its connections); the next call builds anew."""
         with self._lock:
             self._stores = {}
+            self._sized = OrderedDict()
 
     # -------------------------------------------------------------- requests
     def put(self, bucket: str, key: str, data: bytes, form: ObstoreWrite, *, create: bool) -> Sent:
@@ -315,6 +389,115 @@ class ObstorePlane:
             etag=meta["e_tag"],
             version_id=meta["version"],
         )
+
+    def open_first(
+        self, bucket: str, key: str, length: int, *, version: str | None, store_bytes: int
+    ) -> Opened:
+        """The first GET of a download: bytes ``0 .. length - 1`` (of ``version``, None:
+        the latest), its body not read yet. An empty object has no byte 0 (S3 answers
+        416 InvalidRange): it is then read by a plain GET. ``store_bytes``: the largest
+        body any request of this download moves (``sized``).
+
+        Raises:
+            errors.EngineError: obstore's error (``errors.translate_obstore``).
+        """
+        try:
+            return self.open_range(bucket, key, 0, length, store_bytes=store_bytes, version=version)
+        except EngineError as exc:
+            if "status code: 416" not in str(exc):
+                raise
+        return self.open_range(bucket, key, 0, None, store_bytes=store_bytes, version=version)
+
+    def open_range(
+        self,
+        bucket: str,
+        key: str,
+        start: int,
+        stop: int | None,
+        *,
+        store_bytes: int,
+        if_match: str | None = None,
+        version: str | None = None,
+    ) -> Opened:
+        """One GET of the bytes ``start .. stop - 1`` (``stop`` None: a plain GET of the
+        whole object), pinned to ``if_match`` (an ETag) and ``version`` when given, on the
+        store sized for ``store_bytes``; its body not read yet (``body``).
+
+        Raises:
+            errors.EngineError: obstore's error; a replaced object is its
+                ``PreconditionError`` (412).
+        """
+        import obstore
+
+        options: GetOptions = {}
+        if stop is not None:
+            options["range"] = (start, stop)
+        if if_match is not None:
+            options["if_match"] = if_match
+        if version is not None:
+            options["version"] = version
+        with _wrapped():
+            result = obstore.get(self.sized(bucket, store_bytes), key, options=options)
+            meta = result.meta
+            first, last = result.range
+        return Opened(
+            result=result,
+            start=first,
+            stop=last,
+            size=int(meta["size"]),
+            etag=meta["e_tag"],
+            version_id=meta["version"],
+        )
+
+    def body(
+        self,
+        opened: Opened,
+        bucket: str,
+        key: str,
+        *,
+        store_bytes: int,
+        version: str | None,
+        chunk: int = 1024 * 1024,
+    ) -> Iterator[bytes]:
+        """Yield ``opened``'s body in chunks of about ``chunk`` bytes (default 1 MiB).
+
+        obstore retries a request, not a body it has started to hand over: when the body
+        drops mid-way (a reset, a deadline), the rest is asked for (a ranged GET pinned to
+        the same ETag with ``If-Match``, and to ``version`` when given, so two versions
+        are never stitched together), at most ``BUCKET_MAX_RETRIES`` times. The bytes
+        already received are kept. Without an ETag nothing is resumed.
+
+        Raises:
+            errors.EngineError: the body dropped past the budget, or the resume was
+                refused (412 when the object was replaced).
+        """
+        received = 0
+        resumes = 0
+        stream = opened.result.stream(min_chunk_size=chunk)
+        while True:
+            try:
+                piece = next(stream)
+            except StopIteration:
+                return
+            except Exception as exc:
+                if opened.etag is None or resumes >= self._config.max_retries:
+                    raise EngineError(exc) from exc
+                resumes += 1
+                at = opened.start + received
+                log.debug("body dropped after %d bytes; resuming (%d)", received, resumes)
+                rest = self.open_range(
+                    bucket,
+                    key,
+                    at,
+                    opened.stop,
+                    store_bytes=store_bytes,
+                    if_match=opened.etag,
+                    version=version,
+                )
+                stream = rest.result.stream(min_chunk_size=chunk)
+                continue
+            received += len(piece)
+            yield piece
 
     def head(self, bucket: str, key: str) -> None:
         """One HEAD; raises (``errors.EngineError``) when there is no such object."""
@@ -410,6 +593,26 @@ def _wrapped() -> Iterator[None]:
 class Sent:
     """What the server answered a PUT."""
 
+    etag: str | None
+    version_id: str | None
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A GET whose body is not read yet, and what it said of the object.
+
+    Attributes:
+        result: obstore's answer (its body is read through ``ObstorePlane.body``).
+        start, stop: the bytes it carries, ``stop`` excluded.
+        size: the object's size.
+        etag: the object's ETag as the server sent it (quoted), or None.
+        version_id: the version read, or None on a bucket without versions.
+    """
+
+    result: GetResult
+    start: int
+    stop: int
+    size: int
     etag: str | None
     version_id: str | None
 

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, ClassVar, Protocol, cast
 from urllib.parse import urlsplit
 
@@ -56,6 +57,9 @@ from backend.src.libs.bucket.localfiles import (
     writable_target,
 )
 from backend.src.libs.bucket.obstore_engine import (
+    ObstorePlane,
+    Opened,
+    downloads,
     get_window,
     key_ok,
     reads,
@@ -672,6 +676,11 @@ class S3Store(S3BucketFeatures):
         settings = TransferSettings(multipart_threshold, part_size, max_concurrency)
         request = self._read_request(bucket, full, version_id, sse_customer_key)
         threshold = settings.threshold(self.config)
+        plane = self._conn.plane
+        if plane is not None and downloads(request) and key_ok(full):
+            return self._download_obstore(
+                plane, bucket, key, full, target, version_id, settings, progress
+            )
         with _sse_c_hint(bucket, key), self._conn.translating("download_file", bucket, key):
             try:
                 head: GetObjectRequestTypeDef = {**request, "Range": f"bytes=0-{threshold - 1}"}
@@ -699,6 +708,63 @@ class S3Store(S3BucketFeatures):
                     part_size=settings.chunk(self.config),
                     concurrency=settings.concurrency(self.config),
                     progress=progress,
+                )
+        return size
+
+    def _download_obstore(
+        self,
+        plane: ObstorePlane,
+        bucket: str,
+        key: str,
+        full: str,
+        target: Path,
+        version_id: str | None,
+        settings: TransferSettings,
+        progress: ProgressCallback | None,
+    ) -> int:
+        """``download_file`` on the obstore plane, with the boto3 route's guarantees: a
+        first GET of bytes ``0 .. threshold - 1`` (a plain GET for an empty object), then
+        parallel ranged GETs, every one pinned to the first answer's ETag (``If-Match``)
+        and version, each body resumed where it dropped (``ObstorePlane.body``), written
+        to a temporary file that is fsynced and renamed. Every request uses the store
+        sized for ``max(threshold, part size)`` (its deadline grows with the body)."""
+        threshold = settings.threshold(self.config)
+        part_size = settings.chunk(self.config)
+        store_bytes = max(threshold, part_size)
+        with _sse_c_hint(bucket, key), self._conn.translating("download_file", bucket, key):
+            first = plane.open_first(
+                bucket, full, threshold, version=version_id, store_bytes=store_bytes
+            )
+            size = first.size
+            version = version_id or first.version_id  # every part from this version
+            if progress:
+                progress(0, size)
+
+            def fetch(start: int, end: int) -> Opened:
+                return plane.open_range(
+                    bucket,
+                    full,
+                    start,
+                    end + 1,
+                    store_bytes=store_bytes,
+                    if_match=first.etag,
+                    version=version,
+                )
+
+            def chunks(opened: Opened, start: int, end: int | None) -> Iterator[bytes]:
+                return plane.body(opened, bucket, full, store_bytes=store_bytes, version=version)
+
+            with atomic_file(target) as fd:
+                ranged_download(
+                    fd,
+                    first,
+                    size,
+                    fetch=fetch,
+                    chunks=chunks,
+                    part_size=part_size,
+                    concurrency=settings.concurrency(self.config),
+                    progress=progress,
+                    received=first.stop - first.start,
                 )
         return size
 

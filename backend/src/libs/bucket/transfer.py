@@ -583,6 +583,7 @@ def ranged_download(
     part_size: int,
     concurrency: int,
     progress: ProgressCallback | None,
+    received: int | None = None,
 ) -> None:
     """Write an object of ``size`` bytes into ``fd``: the body of ``first`` (a GET of its
     first bytes, already made) from offset 0, the rest as parallel ranged GETs.
@@ -603,6 +604,8 @@ def ranged_download(
         part_size: bytes per ranged GET.
         concurrency: parallel ranged GETs.
         progress: ``progress(bytes_done, size)``.
+        received: the length of ``first``'s body (default: its ``ContentLength``, as
+            boto3 answers).
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -624,7 +627,8 @@ def ranged_download(
                     now = done
                 progress(now, size)
 
-    received = int(first.get("ContentLength", 0))
+    if received is None:
+        received = int(first.get("ContentLength", 0))
     rest = [(start, min(start + part_size, size) - 1) for start in range(received, size, part_size)]
     if not rest:
         write(first, 0, None)

@@ -9,7 +9,6 @@ error tree. Importing this package does not import boto3.
 from typing import TYPE_CHECKING
 
 from backend.src.libs.bucket.bucket import Bucket
-from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -39,6 +38,7 @@ from backend.src.libs.bucket.store import (
 
 if TYPE_CHECKING:  # typed for mypy; imported on first access at run time (__getattr__)
     from backend.src.libs.bucket.async_bucket import AsyncBucket
+    from backend.src.libs.bucket.config import BucketConfig
 
 __all__ = [
     "AlreadyExists",
@@ -70,12 +70,16 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # S3Store and AsyncBucket import lazily so that `import backend.src.libs.bucket` stays
+    # S3Store, AsyncBucket and BucketConfig import lazily so that `import backend.src.libs.bucket` stays
     # cheap (no boto3, obstore or asyncio).
     if name == "AsyncBucket":
         from backend.src.libs.bucket.async_bucket import AsyncBucket
 
         return AsyncBucket
+    if name == "BucketConfig":  # the settings declaration: read when a Bucket first needs it
+        from backend.src.libs.bucket.config import BucketConfig
+
+        return BucketConfig
     if name == "S3Store":
         from backend.src.libs.bucket.s3_store import S3Store
 

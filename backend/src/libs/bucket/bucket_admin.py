@@ -12,7 +12,6 @@ Thread-safety: like ``S3Store``, every method may be called from any thread.
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,11 +26,19 @@ from typing import (
     runtime_checkable,
 )
 
-from backend.src.libs.bucket.config import SSE_ALGORITHMS, STORAGE_CLASSES, BucketConfig
+from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import InvalidArgument, NotFound, StorageError
 from backend.src.libs.bucket.stats import BucketStats, bucket_stats
 from backend.src.libs.bucket.store import ObjectInfo
 from backend.src.libs.bucket.validation import check_bucket_name
+from backend.src.libs.bucket.write_rules import MAX_TAGS as MAX_TAGS
+from backend.src.libs.bucket.write_rules import SSE_ALGORITHMS, STORAGE_CLASSES
+from backend.src.libs.bucket.write_rules import LockMode as LockMode
+from backend.src.libs.bucket.write_rules import Retention as Retention
+from backend.src.libs.bucket.write_rules import check_lock_mode as check_lock_mode
+from backend.src.libs.bucket.write_rules import check_retain_until as check_retain_until
+from backend.src.libs.bucket.write_rules import check_tags as check_tags
+from backend.src.libs.bucket.write_rules import tagging_header as tagging_header
 
 if TYPE_CHECKING:
     from types_boto3_s3.literals import ServerSideEncryptionType, TransitionStorageClassType
@@ -59,8 +66,6 @@ class _VersionTarget(TypedDict):
 
 
 VersioningStatus = Literal["Enabled", "Suspended"]
-LockMode = Literal["GOVERNANCE", "COMPLIANCE"]
-MAX_TAGS = 10
 
 
 @dataclass(frozen=True)
@@ -99,14 +104,6 @@ class LifecycleRule:
     noncurrent_expiration_days: int | None = None
     abort_multipart_days: int | None = None
     enabled: bool = True
-
-
-@dataclass(frozen=True)
-class Retention:
-    """An object version's retention: mode and the date until which it is kept."""
-
-    mode: LockMode
-    retain_until: datetime
 
 
 @dataclass(frozen=True)
@@ -225,48 +222,6 @@ def default_lifecycle(config: BucketConfig) -> LifecycleRule:
         expiration_days=config.lifecycle_expiration_days,
         abort_multipart_days=config.lifecycle_abort_multipart_days,
     )
-
-
-def check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
-    """Check object tags: at most 10, keys 1-128 and values 0-256 characters.
-
-    Raises:
-        InvalidArgument: names the offending tag.
-    """
-    if tags is None:
-        return {}
-    if not isinstance(tags, Mapping):
-        raise InvalidArgument(f"tags must be a mapping, not {type(tags).__name__}")
-    if len(tags) > MAX_TAGS:
-        raise InvalidArgument(f"tags: S3 allows {MAX_TAGS} tags per object, not {len(tags)}")
-    for name, value in tags.items():
-        if not isinstance(name, str) or not 1 <= len(name) <= 128:
-            raise InvalidArgument(f"tag name {name!r} must be 1-128 characters")
-        if not isinstance(value, str) or len(value) > 256:
-            raise InvalidArgument(
-                f"tag value of {name!r} must be a string of at most 256 characters"
-            )
-    return dict(tags)
-
-
-def tagging_header(tags: Mapping[str, str]) -> str:
-    """Tags as the URL-encoded ``x-amz-tagging`` value of a put: percent-encoded, a space
-    as ``%20`` (Ceph RGW keeps a ``+`` as a plus sign, where AWS reads it as a space)."""
-    return urllib.parse.urlencode(dict(tags), quote_via=urllib.parse.quote)
-
-
-def check_lock_mode(mode: object) -> LockMode:
-    """``GOVERNANCE`` or ``COMPLIANCE``, else ``InvalidArgument`` naming ``mode``."""
-    if mode not in ("GOVERNANCE", "COMPLIANCE"):
-        raise InvalidArgument(f"mode must be GOVERNANCE or COMPLIANCE, not {mode!r}")
-    return mode
-
-
-def check_retain_until(value: object) -> datetime:
-    """``value`` when it is a timezone-aware datetime, else ``InvalidArgument``."""
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise InvalidArgument("retain_until must be a timezone-aware datetime")
-    return value
 
 
 def _days(value: object, name: str) -> int | None:

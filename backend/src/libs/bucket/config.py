@@ -28,6 +28,9 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from backend.src.libs.bucket.errors import ConfigError
+from backend.src.libs.bucket.write_rules import SSE_ALGORITHMS as SSE_ALGORITHMS
+from backend.src.libs.bucket.write_rules import STORAGE_CLASSES as STORAGE_CLASSES
+from backend.src.libs.bucket.write_rules import sse_customer_key_bytes as sse_customer_key_bytes
 from backend.src.libs.core import settings
 from backend.src.libs.core.declarations import DeclaredConfig, Setting, Table
 
@@ -41,7 +44,6 @@ MiB = 1024 * 1024
 SIGNATURE_VERSIONS = ("s3v4", "s3")
 _REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
-SSE_ALGORITHMS = ("AES256", "aws:kms")
 _SSE_ALIASES = {
     "aes256": "AES256",
     "sse-s3": "AES256",
@@ -50,19 +52,6 @@ _SSE_ALIASES = {
     "sse-kms": "aws:kms",
     "kms": "aws:kms",
 }
-STORAGE_CLASSES = (
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "GLACIER_IR",
-    "OUTPOSTS",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-)
 # settings that point at S3: any of them selects the S3 store when STORAGE_TYPE is unset
 _S3_SIGN_FIELDS = (
     "host",
@@ -1030,26 +1019,3 @@ def _default_scheme(host: str, port: int | None) -> str:
     name = host.lower().rstrip(".")
     aws = name == "amazonaws.com" or name.endswith(".amazonaws.com")
     return "https" if aws or port == 443 else "http"
-
-
-def sse_customer_key_bytes(key: str | bytes, var: str = "sse_customer_key") -> bytes:
-    """The 32 raw bytes of an SSE-C key given as bytes, 64 hex digits or base64.
-
-    Raises:
-        ConfigError: not a 256-bit key; the message names ``var``, never the key.
-    """
-    import base64
-    import binascii
-
-    if isinstance(key, bytes):
-        raw = key
-    elif re.fullmatch(r"[0-9a-fA-F]{64}", key):
-        raw = bytes.fromhex(key)
-    else:
-        try:
-            raw = base64.b64decode(key, validate=True)
-        except (binascii.Error, ValueError):
-            raw = b""
-    if len(raw) != 32:
-        raise ConfigError(f"{var} must be a 256-bit key: 32 bytes, 64 hex digits or base64")
-    return raw

@@ -30,22 +30,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, TypedDict, Unpack, cast
 
-from backend.src.libs.bucket import redact
-from backend.src.libs.bucket.bucket_admin import (
+from backend.src.libs.bucket.errors import InvalidArgument
+from backend.src.libs.bucket.validation import check_metadata
+from backend.src.libs.bucket.write_rules import (
+    SSE_ALGORITHMS,
+    STORAGE_CLASSES,
     Retention,
     check_lock_mode,
     check_retain_until,
     check_tags,
+    sse_customer_key_bytes,
     tagging_header,
 )
-from backend.src.libs.bucket.config import (
-    SSE_ALGORITHMS,
-    STORAGE_CLASSES,
-    sse_customer_key_bytes,
-)
-from backend.src.libs.bucket.errors import InvalidArgument
-from backend.src.libs.bucket.localfiles import guess_content_type
-from backend.src.libs.bucket.validation import check_metadata
 
 if TYPE_CHECKING:
     from types_boto3_s3.literals import (
@@ -420,6 +416,8 @@ def s3_write_args(options: WriteOptions, config: BucketConfig, *, key: str) -> W
     storage class (default ``BUCKET_STORAGE_CLASS``), tags and object lock. The put mode
     is not among them: the store sends ``If-None-Match`` on the request that creates
     the object. An SSE-C key is registered with ``redact`` (never logged)."""
+    from backend.src.libs.bucket.localfiles import guess_content_type  # cheap package import
+
     args: WriteArgs = {"ContentType": options.content_type or guess_content_type(key)}
     if options.metadata:
         args["Metadata"] = dict(options.metadata)
@@ -464,6 +462,8 @@ def encryption_args(encryption: Encryption) -> EncryptionArgs:
 def sse_c_args(encryption: SseC) -> SseCArgs:
     """boto3's arguments for an SSE-C key, on writes and reads (botocore base64-encodes
     the key and adds its MD5 itself); the key is registered with ``redact``."""
+    from backend.src.libs.bucket import redact
+
     redact.register(encryption.key)
     redact.register(encryption.raw)
     return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": encryption.raw}

@@ -12,7 +12,6 @@ raised within names its arguments instead (``named``).
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
@@ -88,6 +87,8 @@ def _check_bucket_rules(name: object, argument: str) -> str:
         raise bad("must not start with 'xn--'")
     if name.endswith("-s3alias") or name.endswith("--ol-s3"):
         raise bad("must not end with '-s3alias' or '--ol-s3'")
+    import ipaddress  # here, not at import (W5); a name is checked once (remembered)
+
     try:
         ipaddress.IPv4Address(name)
     except ValueError:

@@ -16,7 +16,6 @@ as it is, as display-tty leaves it.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -47,6 +46,8 @@ def plain_logging(name: str) -> None:
     """Give logger ``name`` an uncoloured standard-error handler when colours are not
     wanted (``colour_wanted``) and no handler would see its records yet; display-tty
     then adds none of its own. Otherwise nothing changes."""
+    import logging  # here: importing a facade module stays cheap (W5)
+
     logger = logging.getLogger(name)
     if logger.hasHandlers() or colour_wanted():
         return

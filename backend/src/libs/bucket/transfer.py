@@ -31,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import InvalidArgument
+from backend.src.libs.bucket.localfiles import BackgroundFlush, flushing
 from backend.src.libs.bucket.store import ProgressCallback
 
 if TYPE_CHECKING:
@@ -593,7 +594,9 @@ def ranged_download(
     wasted request for large ones. Here a small object costs one GET, a large one one GET
     per part. Parts are pinned to the first response's ETag by ``fetch`` (``If-Match``)
     and resumed mid-body by ``chunks``; the first failure cancels the parts not started
-    and is raised (the caller's temporary file is then removed).
+    and is raised (the caller's temporary file is then removed). The bytes written are
+    flushed to disk in the background as the download runs (``localfiles.flushing``,
+    every 64 MiB), so the caller's final fsync only flushes the tail.
 
     Args:
         fd: an open file descriptor to write into (positional writes).
@@ -607,6 +610,23 @@ def ranged_download(
         received: the length of ``first``'s body (default: its ``ContentLength``, as
             boto3 answers).
     """
+    with flushing(fd) as flush:
+        _download(fd, first, size, fetch, chunks, part_size, concurrency, progress, received, flush)
+
+
+def _download(
+    fd: int,
+    first: Any,
+    size: int,
+    fetch: Callable[[int, int], Any],
+    chunks: Callable[[Any, int, int | None], Iterable[bytes]],
+    part_size: int,
+    concurrency: int,
+    progress: ProgressCallback | None,
+    received: int | None,
+    flush: BackgroundFlush,
+) -> None:
+    """``ranged_download``'s body; every chunk written is reported to ``flush``."""
     from concurrent.futures import ThreadPoolExecutor
 
     lock = threading.Lock()
@@ -621,6 +641,7 @@ def ranged_download(
                 written = os.pwrite(fd, view, offset)
                 offset += written
                 view = view[written:]
+            flush.wrote(len(chunk))
             if progress is not None:
                 with lock:
                     done += len(chunk)

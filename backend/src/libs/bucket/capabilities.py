@@ -217,6 +217,17 @@ class DeclaresOptions(Protocol):
 # write); a capability is a property of a store's class, so the answer is kept per class
 _DECLARES_OPTIONS: dict[type, bool] = {}
 _CONFIGURED: dict[type, bool] = {}
+_HAS: dict[tuple[type, type], bool] = {}
+
+
+def _has(store: object, capability: type[object]) -> bool:
+    """``isinstance(store, capability)`` for a protocol of methods, decided once per
+    (store class, capability): the methods of a store are its class's."""
+    key = (type(store), capability)
+    answer = _HAS.get(key)
+    if answer is None:
+        answer = _HAS[key] = isinstance(store, capability)
+    return answer
 
 
 def options_of(store: object, operation: str) -> frozenset[str]:
@@ -288,50 +299,50 @@ def presigner(store: object, operation: str) -> Presigner:
     Raises:
         NotSupported: the store has no ``Presigner`` capability (message names both).
     """
-    if isinstance(store, Presigner):
-        return store
+    if _has(store, Presigner):
+        return cast(Presigner, store)
     raise _missing(store, operation, Presigner)
 
 
 def versioning(store: object, operation: str) -> Versioning:
     """``store`` as ``Versioning``; ``NotSupported`` naming store and capability if not."""
-    if isinstance(store, Versioning):
-        return store
+    if _has(store, Versioning):
+        return cast(Versioning, store)
     raise _missing(store, operation, Versioning)
 
 
 def bucket_encryption(store: object, operation: str) -> BucketEncryption:
     """``store`` as ``BucketEncryption``; ``NotSupported`` naming store and capability if not."""
-    if isinstance(store, BucketEncryption):
-        return store
+    if _has(store, BucketEncryption):
+        return cast(BucketEncryption, store)
     raise _missing(store, operation, BucketEncryption)
 
 
 def lifecycle(store: object, operation: str) -> Lifecycle:
     """``store`` as ``Lifecycle``; ``NotSupported`` naming store and capability if not."""
-    if isinstance(store, Lifecycle):
-        return store
+    if _has(store, Lifecycle):
+        return cast(Lifecycle, store)
     raise _missing(store, operation, Lifecycle)
 
 
 def object_tagging(store: object, operation: str) -> ObjectTagging:
     """``store`` as ``ObjectTagging``; ``NotSupported`` naming store and capability if not."""
-    if isinstance(store, ObjectTagging):
-        return store
+    if _has(store, ObjectTagging):
+        return cast(ObjectTagging, store)
     raise _missing(store, operation, ObjectTagging)
 
 
 def object_lock(store: object, operation: str) -> ObjectLock:
     """``store`` as ``ObjectLock``; ``NotSupported`` naming store and capability if not."""
-    if isinstance(store, ObjectLock):
-        return store
+    if _has(store, ObjectLock):
+        return cast(ObjectLock, store)
     raise _missing(store, operation, ObjectLock)
 
 
 def bucket_inspection(store: object, operation: str) -> BucketInspection:
     """``store`` as ``BucketInspection``; ``NotSupported`` naming store and capability if not."""
-    if isinstance(store, BucketInspection):
-        return store
+    if _has(store, BucketInspection):
+        return cast(BucketInspection, store)
     raise _missing(store, operation, BucketInspection)
 
 

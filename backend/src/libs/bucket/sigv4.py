@@ -1,0 +1,142 @@
+"""SigV4 presigned URLs for path-style endpoints, signed here: the URL botocore makes,
+in ~3 us instead of ~50 us (botocore) or ~7 us (obstore, through its Python binding).
+
+A presigned URL is a string computed locally (no request), so it costs only CPU; a
+service that hands out thousands of download links a second pays for it on every one.
+This module writes AWS Signature Version 4 query authentication (the algorithm of
+botocore's ``S3SigV4QueryAuth``) for one shape of URL, ``{endpoint}/{bucket}/{key}``,
+with the signing key derived once per day, region and secret and the timestamp
+formatted once per second. Everything else (virtual-hosted and AWS endpoints, any other
+parameter) stays with botocore (``presign.presign_url``).
+
+The URL is byte for byte the one botocore's ``generate_presigned_url`` makes for the same
+second (``tests/unit/test_sigv4.py`` checks odd keys, every parameter, session tokens and
+ports), so a server that accepts botocore's URLs accepts these.
+
+Thread-safety: ``sign`` may be called from any thread (the caches are replaced whole).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping
+from typing import NamedTuple
+from urllib.parse import quote, urlsplit
+
+
+class Credentials(NamedTuple):
+    """The access key, secret and session token (None without one) to sign with."""
+
+    access_key: str
+    secret_key: str
+    token: str | None
+
+
+_SAFE_QUERY = "-_.~"
+_ALGORITHM = "AWS4-HMAC-SHA256"
+
+_keys: dict[tuple[str, str, str], bytes] = {}
+_stamp: tuple[int, str, str] = (-1, "", "")
+
+
+def _now() -> tuple[str, str]:
+    """``(YYYYMMDDTHHMMSSZ, YYYYMMDD)`` in UTC, formatted once per second."""
+    global _stamp
+    second = int(time.time())
+    if _stamp[0] != second:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
+        _stamp = (second, stamp, stamp[:8])
+    return _stamp[1], _stamp[2]
+
+
+def _signing_key(secret: str, day: str, region: str) -> bytes:
+    """SigV4's derived key for ``day``, ``region`` and S3 (four HMACs, kept per day)."""
+    cached = _keys.get((secret, day, region))
+    if cached is not None:
+        return cached
+    key = hmac.digest(f"AWS4{secret}".encode(), day.encode(), "sha256")
+    for part in (region, "s3", "aws4_request"):
+        key = hmac.digest(key, part.encode(), "sha256")
+    if len(_keys) > 64:  # rotated secrets and past days: never grows without bound
+        _keys.clear()
+    _keys[(secret, day, region)] = key
+    return key
+
+
+def signs(endpoint: str) -> bool:
+    """True when ``endpoint`` has the shape ``sign`` handles: ``http(s)://host[:port]``
+    with no path of its own."""
+    parts = urlsplit(endpoint)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.path in ("", "/")
+
+
+def _host(endpoint: str) -> str:
+    """The ``host`` header botocore signs for ``endpoint``: the host name in lower case,
+    IPv6 in brackets, the port unless it is the scheme's default."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
+        host = f"{host}:{parts.port}"
+    return host
+
+
+def sign(
+    endpoint: str,
+    credentials: Credentials,
+    region: str,
+    path: str,
+    *,
+    method: str,
+    seconds: int,
+    query: Mapping[str, str] | None = None,
+    content_type: str | None = None,
+) -> str:
+    """A presigned URL for ``method`` on ``{endpoint}/{path}``.
+
+    Args:
+        endpoint: ``scheme://host[:port]``, a path-style endpoint for which ``signs``
+            holds (the caller checks it once).
+        credentials: what to sign with.
+        region: the signing region.
+        path: ``bucket/key`` as stored (the key is percent-encoded here, '/' and '~' kept).
+        method: the HTTP method the URL is for (``GET``, ``PUT``).
+        seconds: ``X-Amz-Expires`` (the caller checks the 1 s .. 7 days bound).
+        query: further query parameters, signed, in this order before the signature's
+            own (``versionId``, ``response-content-disposition``).
+        content_type: a ``Content-Type`` the request must carry (signed as a header).
+    """
+    base, host = endpoint.rstrip("/"), _host(endpoint)
+    stamp, day = _now()
+    scope = f"{day}/{region}/s3/aws4_request"
+    signed_headers = "content-type;host" if content_type is not None else "host"
+    pairs = [
+        (quote(name, safe=_SAFE_QUERY), quote(value, safe=_SAFE_QUERY))
+        for name, value in (query or {}).items()
+    ]
+    pairs += [
+        ("X-Amz-Algorithm", _ALGORITHM),
+        ("X-Amz-Credential", quote(f"{credentials.access_key}/{scope}", safe=_SAFE_QUERY)),
+        ("X-Amz-Date", stamp),
+        ("X-Amz-Expires", str(seconds)),
+        ("X-Amz-SignedHeaders", quote(signed_headers, safe=_SAFE_QUERY)),
+    ]
+    if credentials.token is not None:
+        pairs.append(("X-Amz-Security-Token", quote(credentials.token, safe=_SAFE_QUERY)))
+    url_path = "/" + quote(path, safe="/~")
+    headers = f"host:{host}\n"
+    if content_type is not None:
+        headers = f"content-type:{' '.join(content_type.split())}\n{headers}"
+    canonical_query = "&".join(f"{name}={value}" for name, value in sorted(pairs))
+    canonical = "\n".join(
+        (method, url_path, canonical_query, headers, signed_headers, "UNSIGNED-PAYLOAD")
+    )
+    to_sign = "\n".join((_ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()))
+    signature = hmac.digest(
+        _signing_key(credentials.secret_key, day, region), to_sign.encode(), "sha256"
+    )
+    url_query = "&".join(f"{name}={value}" for name, value in pairs)
+    return f"{base}{url_path}?{url_query}&X-Amz-Signature={signature.hex()}"

@@ -72,16 +72,37 @@ def signs(endpoint: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.path in ("", "/")
 
 
+_hosts: dict[str, str] = {}
+_credentials: dict[tuple[str, str, str], str] = {}
+
+
 def _host(endpoint: str) -> str:
     """The ``host`` header botocore signs for ``endpoint``: the host name in lower case,
-    IPv6 in brackets, the port unless it is the scheme's default."""
+    IPv6 in brackets, the port unless it is the scheme's default (kept per endpoint)."""
+    host = _hosts.get(endpoint)
+    if host is not None:
+        return host
     parts = urlsplit(endpoint)
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
     if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
         host = f"{host}:{parts.port}"
+    if len(_hosts) > 64:
+        _hosts.clear()
+    _hosts[endpoint] = host
     return host
+
+
+def _credential(access_key: str, day: str, region: str) -> str:
+    """``X-Amz-Credential``'s value, percent-encoded (kept per key, day and region)."""
+    value = _credentials.get((access_key, day, region))
+    if value is None:
+        value = quote(f"{access_key}/{day}/{region}/s3/aws4_request", safe=_SAFE_QUERY)
+        if len(_credentials) > 64:
+            _credentials.clear()
+        _credentials[(access_key, day, region)] = value
+    return value
 
 
 def sign(
@@ -109,34 +130,33 @@ def sign(
             own (``versionId``, ``response-content-disposition``).
         content_type: a ``Content-Type`` the request must carry (signed as a header).
     """
-    base, host = endpoint.rstrip("/"), _host(endpoint)
     stamp, day = _now()
     scope = f"{day}/{region}/s3/aws4_request"
-    signed_headers = "content-type;host" if content_type is not None else "host"
     pairs = [
         (quote(name, safe=_SAFE_QUERY), quote(value, safe=_SAFE_QUERY))
         for name, value in (query or {}).items()
     ]
     pairs += [
         ("X-Amz-Algorithm", _ALGORITHM),
-        ("X-Amz-Credential", quote(f"{credentials.access_key}/{scope}", safe=_SAFE_QUERY)),
+        ("X-Amz-Credential", _credential(credentials.access_key, day, region)),
         ("X-Amz-Date", stamp),
         ("X-Amz-Expires", str(seconds)),
-        ("X-Amz-SignedHeaders", quote(signed_headers, safe=_SAFE_QUERY)),
+        ("X-Amz-SignedHeaders", "host" if content_type is None else "content-type%3Bhost"),
     ]
     if credentials.token is not None:
         pairs.append(("X-Amz-Security-Token", quote(credentials.token, safe=_SAFE_QUERY)))
     url_path = "/" + quote(path, safe="/~")
-    headers = f"host:{host}\n"
+    headers = f"host:{_host(endpoint)}\n"
+    signed_headers = "host"
     if content_type is not None:
         headers = f"content-type:{' '.join(content_type.split())}\n{headers}"
-    canonical_query = "&".join(f"{name}={value}" for name, value in sorted(pairs))
+        signed_headers = "content-type;host"
+    canonical_query = "&".join([f"{name}={value}" for name, value in sorted(pairs)])
     canonical = "\n".join(
         (method, url_path, canonical_query, headers, signed_headers, "UNSIGNED-PAYLOAD")
     )
     to_sign = "\n".join((_ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()))
-    signature = hmac.digest(
-        _signing_key(credentials.secret_key, day, region), to_sign.encode(), "sha256"
-    )
-    url_query = "&".join(f"{name}={value}" for name, value in pairs)
-    return f"{base}{url_path}?{url_query}&X-Amz-Signature={signature.hex()}"
+    key = _signing_key(credentials.secret_key, day, region)
+    signature = hmac.digest(key, to_sign.encode(), "sha256")
+    url_query = "&".join([f"{name}={value}" for name, value in pairs])
+    return f"{endpoint.rstrip('/')}{url_path}?{url_query}&X-Amz-Signature={signature.hex()}"

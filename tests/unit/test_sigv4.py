@@ -44,7 +44,9 @@ def _client(endpoint: str, token: str | None) -> Any:
     )
 
 
-def _both(endpoint: str, token: str | None, key: str, method: str, extra: dict[str, str]) -> tuple[str, str]:
+def _both(
+    endpoint: str, token: str | None, key: str, method: str, extra: dict[str, str]
+) -> tuple[str, str]:
     client = _client(endpoint, token)
     credentials = sigv4.Credentials("AKIDEXAMPLE", "secret/example+key", token)
     params: dict[str, Any] = {"Bucket": "media", "Key": key}
@@ -89,7 +91,9 @@ def _both(endpoint: str, token: str | None, key: str, method: str, extra: dict[s
         ("PUT", {"content_type": "application/json;  charset=utf-8"}),
     ],
 )
-def test_same_url_as_botocore(key: str, token: str | None, method: str, extra: dict[str, str]) -> None:
+def test_same_url_as_botocore(
+    key: str, token: str | None, method: str, extra: dict[str, str]
+) -> None:
     """Every key shape, parameter and session token: the same URL as generate_presigned_url."""
     ours, theirs = _both("http://127.0.0.1:9000", token, key, method, extra)
     assert ours == theirs
@@ -113,3 +117,31 @@ def test_signing_keys_are_bounded() -> None:
     for n in range(200):
         sigv4._signing_key(f"secret-{n}", "20261126", "us-east-1")
     assert len(sigv4._keys) <= 65
+
+
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("token", [None, "session/token+value=="])
+@pytest.mark.parametrize("query", [{}, {"versionId": "v 1/2"}])
+def test_authorization_header_as_botocore_signs_it(
+    key: str, token: str | None, query: dict[str, str]
+) -> None:
+    """A HEAD signed in its headers: the same Authorization, X-Amz-Date and token headers as
+    botocore's S3SigV4Auth on the same URL (https: botocore then leaves the payload
+    unsigned too)."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import ReadOnlyCredentials
+
+    endpoint = "https://s3.example.com:8443"
+    credentials = sigv4.Credentials("AKIDEXAMPLE", "secret/example+key", token)
+    for _ in range(3):
+        url, headers = sigv4.authorization(
+            endpoint, credentials, "eu-west-3", f"media/{key}", method="HEAD", query=query
+        )
+        request = AWSRequest(method="HEAD", url=url)
+        S3SigV4Auth(ReadOnlyCredentials(*credentials), "s3", "eu-west-3").add_auth(request)
+        if request.headers["X-Amz-Date"] == headers["X-Amz-Date"]:
+            break
+    assert headers["Authorization"] == request.headers["Authorization"]
+    assert headers["X-Amz-Content-SHA256"] == request.headers["X-Amz-Content-SHA256"]
+    assert headers.get("X-Amz-Security-Token") == request.headers.get("X-Amz-Security-Token")

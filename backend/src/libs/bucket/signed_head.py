@@ -112,7 +112,9 @@ def _client_error(status: int, headers: Mapping[str, str]) -> Exception:
             "ResponseMetadata": {
                 "HTTPStatusCode": status,
                 "RequestId": request_id or "",
+                "HostId": headers.get("x-amz-id-2", ""),
                 "HTTPHeaders": {k.lower(): v for k, v in headers.items()},
+                "RetryAttempts": 0,
             },
         },
         "HeadObject",

@@ -94,12 +94,12 @@ def head(
             if response.status_code < 300:
                 return {name.lower(): value for name, value in response.headers.items()}
             if response.status_code not in RETRIED_STATUS or attempt >= max_retries:
-                raise _client_error(response.status_code, response.headers)
+                raise _client_error(response.status_code, response.headers, attempt)
         time.sleep(min(20.0, random.random() * 2**attempt))
         attempt += 1
 
 
-def _client_error(status: int, headers: Mapping[str, str]) -> Exception:
+def _client_error(status: int, headers: Mapping[str, str], retries: int) -> Exception:
     """botocore's ``ClientError`` for a HEAD answered ``status`` (a HEAD has no body: the
     code is the status as text, as botocore makes it)."""
     from botocore.exceptions import ClientError
@@ -114,7 +114,7 @@ def _client_error(status: int, headers: Mapping[str, str]) -> Exception:
                 "RequestId": request_id or "",
                 "HostId": headers.get("x-amz-id-2", ""),
                 "HTTPHeaders": {k.lower(): v for k, v in headers.items()},
-                "RetryAttempts": 0,
+                "RetryAttempts": retries,
             },
         },
         "HeadObject",

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, ClassVar, Protocol, cast
 from urllib.parse import urlsplit
 
-from backend.src.libs.bucket import deadline, listing_xml, presign
+from backend.src.libs.bucket import deadline, listing_xml, presign, signed_head, sigv4
 from backend.src.libs.bucket import transfer as _transfer
 from backend.src.libs.bucket.bucket_admin import (
     EnsureReport,
@@ -115,6 +115,7 @@ if TYPE_CHECKING:
         DeleteObjectRequestTypeDef,
         GetObjectOutputTypeDef,
         GetObjectRequestTypeDef,
+        HeadObjectOutputTypeDef,
         ListObjectsV2OutputTypeDef,
         ListObjectsV2RequestTypeDef,
         ObjectVersionTypeDef,
@@ -810,7 +811,7 @@ class S3Store(S3BucketFeatures):
         full = self._conn.key(key, bucket)
         request = self._read_request(bucket, full, version_id, sse_customer_key)
         with _sse_c_hint(bucket, key), self._conn.translating("head_object", bucket, key):
-            r = self.client.head_object(**request)
+            r = self._head_answer(request)
         return ObjectInfo(
             bucket=bucket,
             key=key,
@@ -1115,6 +1116,41 @@ class S3Store(S3BucketFeatures):
         )
 
     # -------------------------------------------------------------- helpers
+    def _head_answer(self, request: GetObjectRequestTypeDef) -> HeadObjectOutputTypeDef:
+        """HeadObject's answer: a HEAD signed here (``signed_head``) on the obstore engine
+        when the key, the endpoint and the request allow it (path-style custom endpoint,
+        no SSE-C key, a key ``key_ok`` accepts), else botocore's ``head_object``."""
+        route = None
+        if self._conn.plane is not None and "SSECustomerKey" not in request:
+            route = self._signed_route() if key_ok(request["Key"]) else None
+        if route is None:
+            return self.client.head_object(**request)
+        session, endpoint, credentials = route
+        headers = signed_head.head(
+            session,
+            endpoint,
+            credentials,
+            self.config.region,
+            f"{request['Bucket']}/{request['Key']}",
+            version_id=request.get("VersionId"),
+            max_retries=self.config.max_retries,
+        )
+        return cast("HeadObjectOutputTypeDef", signed_head.as_head_object(headers))
+
+    def _signed_route(self) -> tuple[object, str, sigv4.Credentials] | None:
+        """What ``signed_head`` needs (the client's HTTP session, its endpoint, current
+        credentials), or None when this store's requests cannot be signed here."""
+        client = self.client
+        credentials = self._conn.path_style_credentials(client)
+        session = signed_head.http_session(client)
+        endpoint = client.meta.endpoint_url
+        if credentials is None or session is None or not sigv4.signs(endpoint):
+            return None
+        access, secret = credentials.access_key, credentials.secret_key
+        if not access or not secret:
+            return None
+        return session, endpoint, sigv4.Credentials(access, secret, credentials.token)
+
     def _read_request(
         self, bucket: str, full: str, version_id: str | None, sse_customer_key: str | bytes | None
     ) -> GetObjectRequestTypeDef:
@@ -1283,6 +1319,22 @@ class S3Store(S3BucketFeatures):
             params["VersionId"] = version_id
         if download_name is not None:
             params["ResponseContentDisposition"] = presign.content_disposition(download_name)
+        with self._conn.translating("presign_url", bucket, key):
+            signer = self._conn.signing_client
+            credentials = self._conn.path_style_credentials(signer)
+            if credentials is not None:  # signed here: sigv4 (~5 us a URL)
+                url = presign.presign_path_style(
+                    signer.meta.endpoint_url,
+                    credentials,
+                    self.config.region,
+                    bucket,
+                    full,
+                    method=verb,
+                    expiration=expiration,
+                    params=params,
+                )
+                if url is not None:
+                    return url
         plane = self._conn.plane
         if (
             plane is not None
@@ -1297,23 +1349,13 @@ class S3Store(S3BucketFeatures):
                     bucket, full, method="GET" if verb == "GET" else "PUT", seconds=seconds
                 )
         with self._conn.translating("presign_url", bucket, key):
-            signer = self._conn.signing_client
-            credentials = self._conn.path_style_credentials(signer)
-            if credentials is not None:
-                url = presign.presign_path_style(
-                    signer.meta.endpoint_url,
-                    credentials,
-                    self.config.region,
-                    bucket,
-                    full,
-                    method=verb,
-                    expiration=expiration,
-                    params=params,
-                )
-                if url is not None:
-                    return url
             return presign.presign_url(
-                signer, bucket, full, method=verb, expiration=expiration, params=params
+                self._conn.signing_client,
+                bucket,
+                full,
+                method=verb,
+                expiration=expiration,
+                params=params,
             )
 
     def presign_post(

@@ -131,3 +131,26 @@ def metadata(headers: Mapping[str, str]) -> dict[str, str]:
     """The user metadata (``x-amz-meta-*``), names without the prefix, as botocore gives
     them."""
     return {name[len(_META) :]: value for name, value in headers.items() if name.startswith(_META)}
+
+
+def as_head_object(headers: Mapping[str, str]) -> dict[str, Any]:
+    """The fields of botocore's ``head_object`` answer that ``ObjectInfo`` reads, from the
+    headers of a signed HEAD (``ContentLength``, ``ETag``, ``LastModified``,
+    ``ContentType``, ``Metadata``, ``StorageClass`` and ``VersionId``; absent ones left
+    out, as botocore leaves them out)."""
+    answer: dict[str, Any] = {
+        "ContentLength": int(headers.get("content-length", "0")),
+        "Metadata": metadata(headers),
+    }
+    for field, name in (
+        ("ETag", "etag"),
+        ("ContentType", "content-type"),
+        ("StorageClass", "x-amz-storage-class"),
+        ("VersionId", "x-amz-version-id"),
+    ):
+        if name in headers:
+            answer[field] = headers[name]
+    modified = last_modified(headers)
+    if modified is not None:
+        answer["LastModified"] = modified
+    return answer

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
+from backend.src.libs.bucket import sigv4
 from backend.src.libs.bucket.errors import InvalidArgument
 
 MIN_EXPIRATION = 1
@@ -238,8 +239,6 @@ def presign_path_style(
     Raises:
         InvalidArgument: bad method or expiration.
     """
-    from backend.src.libs.bucket import sigv4
-
     verb = str(method).upper()
     if verb not in _CLIENT_METHODS:
         raise InvalidArgument(f"method must be GET or PUT, not {method!r}")

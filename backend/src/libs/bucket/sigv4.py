@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -35,10 +36,13 @@ class Credentials(NamedTuple):
 
 
 _SAFE_QUERY = "-_.~"
+_PLAIN = re.compile(r"[A-Za-z0-9._~/-]*")
+"""Keys ``quote(key, safe="/~")`` leaves as they are."""
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _ALGORITHM = "AWS4-HMAC-SHA256"
 
 _keys: dict[tuple[str, str, str], bytes] = {}
+_shapes: dict[str, bool] = {}
 _stamp: tuple[int, str, str] = (-1, "", "")
 
 
@@ -68,9 +72,16 @@ def _signing_key(secret: str, day: str, region: str) -> bytes:
 
 def signs(endpoint: str) -> bool:
     """True when ``endpoint`` has the shape ``sign`` handles: ``http(s)://host[:port]``
-    with no path of its own."""
-    parts = urlsplit(endpoint)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.path in ("", "/")
+    with no path of its own (kept per endpoint)."""
+    answer = _shapes.get(endpoint)
+    if answer is None:
+        parts = urlsplit(endpoint)
+        answer = parts.scheme in ("http", "https") and bool(parts.hostname)
+        answer = answer and parts.path in ("", "/")
+        if len(_shapes) > 64:
+            _shapes.clear()
+        _shapes[endpoint] = answer
+    return answer
 
 
 _hosts: dict[str, str] = {}
@@ -133,34 +144,46 @@ def sign(
     """
     stamp, day = _now()
     scope = f"{day}/{region}/s3/aws4_request"
-    pairs = [
-        (quote(name, safe=_SAFE_QUERY), quote(value, safe=_SAFE_QUERY))
-        for name, value in (query or {}).items()
-    ]
-    pairs += [
-        ("X-Amz-Algorithm", _ALGORITHM),
-        ("X-Amz-Credential", _credential(credentials.access_key, day, region)),
-        ("X-Amz-Date", stamp),
-        ("X-Amz-Expires", str(seconds)),
-        ("X-Amz-SignedHeaders", "host" if content_type is None else "content-type%3Bhost"),
-    ]
-    if credentials.token is not None:
-        pairs.append(("X-Amz-Security-Token", quote(credentials.token, safe=_SAFE_QUERY)))
-    url_path = "/" + quote(path, safe="/~")
+    signed_query = "host" if content_type is None else "content-type%3Bhost"
+    auth = (
+        f"X-Amz-Algorithm={_ALGORITHM}"
+        f"&X-Amz-Credential={_credential(credentials.access_key, day, region)}"
+        f"&X-Amz-Date={stamp}&X-Amz-Expires={seconds}&X-Amz-SignedHeaders={signed_query}"
+    )
+    if query or credentials.token is not None:
+        canonical_query, url_query = _queries(auth, query or {}, credentials.token)
+    else:  # the common case: the signature's own parameters, already in sorted order
+        canonical_query = url_query = auth
+    url_path = "/" + (path if _PLAIN.fullmatch(path) else quote(path, safe="/~"))
     headers = f"host:{_host(endpoint)}\n"
     signed_headers = "host"
     if content_type is not None:
         headers = f"content-type:{' '.join(content_type.split())}\n{headers}"
         signed_headers = "content-type;host"
-    canonical_query = "&".join([f"{name}={value}" for name, value in sorted(pairs)])
     canonical = "\n".join(
         (method, url_path, canonical_query, headers, signed_headers, "UNSIGNED-PAYLOAD")
     )
     to_sign = "\n".join((_ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()))
     key = _signing_key(credentials.secret_key, day, region)
     signature = hmac.digest(key, to_sign.encode(), "sha256")
-    url_query = "&".join([f"{name}={value}" for name, value in pairs])
     return f"{endpoint.rstrip('/')}{url_path}?{url_query}&X-Amz-Signature={signature.hex()}"
+
+
+def _queries(auth: str, query: Mapping[str, str], token: str | None) -> tuple[str, str]:
+    """(canonical query, URL query) of a URL with parameters of its own or a session
+    token: the URL has the caller's parameters, then the signature's (``auth``), then the
+    token; the canonical form has them all sorted by name."""
+    pairs = [
+        (quote(name, safe=_SAFE_QUERY), quote(value, safe=_SAFE_QUERY))
+        for name, value in query.items()
+    ]
+    for pair in auth.split("&"):
+        name, _, value = pair.partition("=")
+        pairs.append((name, value))
+    if token is not None:
+        pairs.append(("X-Amz-Security-Token", quote(token, safe=_SAFE_QUERY)))
+    canonical = "&".join([f"{name}={value}" for name, value in sorted(pairs)])
+    return canonical, "&".join([f"{name}={value}" for name, value in pairs])
 
 
 def authorization(

@@ -48,7 +48,7 @@ from backend.src.libs.bucket.store import (
     ProgressCallback,
     UploadResult,
 )
-from backend.src.libs.bucket.validation import check_keys, naming
+from backend.src.libs.bucket.validation import check_keys, run_named
 from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
 
@@ -222,12 +222,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         """``ReturnCodes._attempt``, with the core's messages naming the arguments as
         the facade does (``key_name``, ``file_path``...; ``validation.naming``)."""
         words = _words(operation)
-
-        def in_our_words() -> T:
-            with naming(words):
-                return func()
-
-        return super()._attempt(operation, in_our_words, quiet=quiet)
+        return super()._attempt(operation, lambda: run_named(words, func), quiet=quiet)
 
     def _translate(self, exc: Exception, operation: str) -> StorageError:
         if isinstance(exc, StorageError):

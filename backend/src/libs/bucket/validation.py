@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
+from typing import TypeVar
 
 from backend.src.libs.bucket.errors import InvalidArgument
 
 MAX_KEY_BYTES = 1024
 MAX_METADATA_BYTES = 2048
+
+T = TypeVar("T")
 _BUCKET_CHARS = re.compile(r"^[a-z0-9.-]+$")
 _META_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _NAMES: ContextVar[Mapping[str, str] | None] = ContextVar("argument_names", default=None)
@@ -32,6 +35,16 @@ def naming(names: Mapping[str, str]) -> Iterator[None]:
     token = _NAMES.set(names)
     try:
         yield
+    finally:
+        _NAMES.reset(token)
+
+
+def run_named(names: Mapping[str, str], func: Callable[[], T]) -> T:
+    """``func()`` with messages naming the arguments as ``names`` says (``naming`` without
+    a context manager: the facade's path for every call, ~0.6 us cheaper)."""
+    token = _NAMES.set(names)
+    try:
+        return func()
     finally:
         _NAMES.reset(token)
 

@@ -38,14 +38,32 @@ def test_listing_follows_continuation_tokens(s3_store: S3Store, bucket_name: str
 
 
 def test_listing_is_lazy(s3_store: S3Store, bucket_name: str) -> None:
-    """Taking the first entries of a listing fetches one page, not the whole bucket."""
+    """Taking the first entries of a listing fetches one page and at most the next one
+    (asked for while the first is read), not the whole bucket; the whole listing is one
+    request per page."""
     _fill(s3_store, bucket_name, [f"k{i:03d}" for i in range(30)])
     requests: list[Any] = []
     s3_store.client.meta.events.register("before-send.s3.ListObjectsV2", lambda **kw: requests.append(1))
     iterator = s3_store.list_objects(bucket_name, page_size=10)
     first = [next(iterator) for _ in range(5)]
     assert [e.key for e in first] == [f"k{i:03d}" for i in range(5)]  # type: ignore[union-attr]
-    assert len(requests) == 1
+    assert 1 <= len(requests) <= 2
+    rest = list(iterator)
+    assert [e.key for e in rest] == [f"k{i:03d}" for i in range(5, 30)]  # type: ignore[union-attr]
+    assert len(requests) == 3
+
+
+def test_listing_with_max_keys_asks_for_no_page_past_it(s3_store: S3Store, bucket_name: str) -> None:
+    """max_keys ends the listing where it says: 15 keys in pages of 10 are two requests
+    (10, then 5), none ahead."""
+    _fill(s3_store, bucket_name, [f"m{i:03d}" for i in range(30)])
+    requests: list[Any] = []
+    s3_store.client.meta.events.register(
+        "before-send.s3.ListObjectsV2", lambda request, **kw: requests.append(request.url)
+    )
+    keys = [e.key for e in s3_store.list_objects(bucket_name, page_size=10, max_keys=15)]  # type: ignore[union-attr]
+    assert keys == [f"m{i:03d}" for i in range(15)]
+    assert len(requests) == 2 and "max-keys=5" in requests[1]
 
 
 def test_delete_many_in_batches_of_1000(s3_store: S3Store, bucket_name: str) -> None:

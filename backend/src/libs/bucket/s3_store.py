@@ -997,50 +997,82 @@ class S3Store(S3BucketFeatures):
         start_after: str | None,
         page_size: int,
     ) -> Iterator[ListEntry]:
+        """The pages of one listing, the next one asked for while this one is handed out.
+
+        A page is a request (server time) and the reading of 1,000 keys (client time);
+        done in turn, a listing waits for both. Here the request for page n+1 is sent
+        (on a thread of this listing) as soon as page n has arrived, so the server works
+        while the caller reads: one request more than the caller needs when it stops
+        early, none when ``max_keys`` says where the listing ends.
+        """
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         remaining = max_keys
         kwargs: ListObjectsV2RequestTypeDef = {
             "Bucket": bucket,
             "Prefix": self._conn.prefix + prefix,
+            "MaxKeys": page_size if remaining is None else min(page_size, remaining),
         }
         if delimiter:
             kwargs["Delimiter"] = delimiter
         if start_after:
             kwargs["StartAfter"] = self._conn.prefix + start_after
-        while remaining is None or remaining > 0:
-            kwargs["MaxKeys"] = page_size if remaining is None else min(page_size, remaining)
-            with self._conn.translating("list_objects", bucket), listing_xml.reading():
-                answer = self.client.list_objects_v2(**kwargs)
-            page = _page(answer)
-            entries: list[tuple[str, ListEntry]] = [
-                (
-                    o.key,
-                    ObjectInfo(
-                        bucket=bucket,
-                        key=self._conn.unprefix(o.key),
-                        size=o.size,
-                        etag=_etag(o.etag),
-                        last_modified=o.last_modified,
-                        storage_class=o.storage_class,
-                    ),
-                )
-                for o in page.entries
-            ]
-            entries.extend(
-                (p, PrefixInfo(bucket=bucket, prefix=self._conn.unprefix(p))) for p in page.prefixes
-            )
-            if delimiter:  # objects and common prefixes come in two lists: merge them
-                entries.sort(key=lambda pair: pair[0].encode("utf-8"))
-            for _, entry in entries:
+        if remaining is not None and remaining <= 0:
+            return
+        page = self._list_page(bucket, kwargs)
+        ahead: Future[listing_xml.Page] | None = None
+        pages: ThreadPoolExecutor | None = None
+        try:
+            while True:
+                entries = self._entries(bucket, page, sort=bool(delimiter))
                 if remaining is not None:
-                    if remaining <= 0:
-                        return
-                    remaining -= 1
-                yield entry
-            token = page.token
-            if not page.truncated or not token:
-                return
-            kwargs["ContinuationToken"] = token
-            kwargs.pop("StartAfter", None)
+                    entries = entries[:remaining]
+                    remaining -= len(entries)
+                if page.truncated and page.token and (remaining is None or remaining > 0):
+                    kwargs = {**kwargs, "ContinuationToken": page.token}
+                    kwargs.pop("StartAfter", None)
+                    kwargs["MaxKeys"] = (
+                        page_size if remaining is None else min(page_size, remaining)
+                    )
+                    pages = pages or ThreadPoolExecutor(1, thread_name_prefix="bucket-list")
+                    ahead = pages.submit(self._list_page, bucket, kwargs)
+                yield from entries
+                if ahead is None:
+                    return
+                page, ahead = ahead.result(), None
+        finally:
+            if pages is not None:
+                pages.shutdown(wait=False, cancel_futures=True)
+
+    def _list_page(self, bucket: str, kwargs: ListObjectsV2RequestTypeDef) -> listing_xml.Page:
+        """One ListObjectsV2 request, read by ``listing_xml`` (any thread)."""
+        with self._conn.translating("list_objects", bucket), listing_xml.reading():
+            return _page(self.client.list_objects_v2(**kwargs))
+
+    def _entries(self, bucket: str, page: listing_xml.Page, *, sort: bool) -> list[ListEntry]:
+        """A page's objects and common prefixes as ``ObjectInfo`` and ``PrefixInfo``, in
+        key order (``sort``: merged by UTF-8 bytes, as S3 orders them, when a delimiter
+        made two lists)."""
+        unprefix = self._conn.unprefix
+        objects: list[ListEntry] = [
+            ObjectInfo(
+                bucket=bucket,
+                key=unprefix(o.key),
+                size=o.size,
+                etag=_etag(o.etag),
+                last_modified=o.last_modified,
+                storage_class=o.storage_class,
+            )
+            for o in page.entries
+        ]
+        if not sort:
+            return objects + [PrefixInfo(bucket=bucket, prefix=unprefix(p)) for p in page.prefixes]
+        pairs: list[tuple[str, ListEntry]] = [
+            (o.key, entry) for o, entry in zip(page.entries, objects, strict=True)
+        ]
+        pairs.extend((p, PrefixInfo(bucket=bucket, prefix=unprefix(p))) for p in page.prefixes)
+        pairs.sort(key=lambda pair: pair[0].encode("utf-8"))
+        return [entry for _, entry in pairs]
 
     def copy_object(
         self,

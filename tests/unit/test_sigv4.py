@@ -145,3 +145,25 @@ def test_authorization_header_as_botocore_signs_it(
     assert headers["Authorization"] == request.headers["Authorization"]
     assert headers["X-Amz-Content-SHA256"] == request.headers["X-Amz-Content-SHA256"]
     assert headers.get("X-Amz-Security-Token") == request.headers.get("X-Amz-Security-Token")
+
+
+def test_sigv2_settings_keep_botocores_sigv2_urls() -> None:
+    """BUCKET_SIGNATURE_VERSION=s3 (legacy SigV2): presigned URLs are botocore's SigV2
+    ones, never a SigV4 URL signed here."""
+    from backend.src.libs.bucket import BucketConfig
+    from backend.src.libs.bucket.s3_store import S3Store
+
+    config = BucketConfig.from_env(
+        {
+            "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+            "AWS_SECRET_ACCESS_KEY": "secret-example",
+            "BUCKET_SIGNATURE_VERSION": "s3",
+        }
+    )
+    store = S3Store(config)
+    try:
+        url = store.presign_url("media", "a.txt", expiration=60)
+    finally:
+        store.close()
+    assert "AWSAccessKeyId=AKIDEXAMPLE" in url and "X-Amz-Algorithm" not in url

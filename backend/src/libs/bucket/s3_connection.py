@@ -292,10 +292,11 @@ class S3Connection:
         return signer
 
     def path_style_credentials(self, signer: S3Client) -> ReadOnlyCredentials | None:
-        """Frozen credentials for ``presign.presign_path_style`` when it applies (a custom
-        path-style endpoint and a session we built), else None."""
+        """Frozen credentials for ``presign.presign_path_style`` and ``signed_head`` when
+        they apply (SigV4, a custom path-style endpoint and a session we built), else None."""
         if (
             self._session is None
+            or self.config.signature_version != "s3v4"
             or self.config.is_aws
             or self.config.effective_addressing_style != "path"
             or not signer.meta.endpoint_url

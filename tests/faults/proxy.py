@@ -87,8 +87,9 @@ class Rule:
 
 def matcher(method: str | None = None, path: str | None = None, query: str | None = None) -> Matcher:
     """A request filter: the method equals ``method``, the path contains ``path``, and one
-    query parameter is ``query`` (``partNumber=2``, ``uploads``) or, when ``query`` ends
-    with ``=``, starts with it (``uploadId=``). Each None = any."""
+    query parameter is ``query`` (``partNumber=2``, ``uploads``; ``uploads=`` too, as
+    obstore writes it) or, when ``query`` ends with ``=``, starts with it
+    (``uploadId=``). Each None = any."""
 
     def match(m: str, target: str) -> bool:
         p, _, q = target.partition("?")
@@ -97,7 +98,7 @@ def matcher(method: str | None = None, path: str | None = None, query: str | Non
             (method is None or m == method)
             and (path is None or path in p)
             and (query is None or any(
-                item.startswith(query) if query.endswith("=") else item == query
+                item.startswith(query) if query.endswith("=") else item in (query, query + "=")
                 for item in params
             ))
         )

@@ -8,6 +8,7 @@ here. Objects are ~11 MiB with 5 MiB parts (S3's smallest part but the last)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import time
 from collections.abc import Iterator
@@ -298,3 +299,239 @@ def test_sized_stores_are_kept_per_size_and_bounded(s3case: ServerCase) -> None:
         plane.sized(s3case.bucket, 10 * MiB + n)
     assert plane.sized_count() == MAX_SIZED_STORES
     store.close()
+
+
+# ------------------------------------------------------------------ uploads
+UPLOAD = {"multipart_threshold": 5 * MiB, "part_size": 5 * MiB, "max_concurrency": 2}
+
+
+def _uploads(case: ServerCase) -> list[str]:
+    answer = case.store.client.list_multipart_uploads(Bucket=case.bucket)
+    return [u["Key"] for u in answer.get("Uploads", [])]
+
+
+def _multipart_on_the_wire(made: Wired) -> list[str]:
+    """The multipart requests seen, by kind: create, part numbers, complete, abort."""
+    kinds = []
+    for r in made.proxy.seen():
+        if r.method == "POST" and "uploadId=" not in r.query:
+            kinds.append("create")
+        elif r.method == "PUT" and "partNumber=" in r.query:
+            kinds.append("part")
+        elif r.method == "POST":
+            kinds.append("complete")
+        elif r.method == "DELETE" and "uploadId=" in r.query:
+            kinds.append("abort")
+    return kinds
+
+
+def test_upload_file_in_parts_goes_through_obstore(
+    s3case: ServerCase, wired: Wired, tmp_path: Path
+) -> None:
+    """An 11 MiB file above a 5 MiB threshold: one create, three parts and one complete
+    on the wire, none from botocore; the bytes, content type, metadata, cache control and
+    tags (where the server keeps a multipart upload's tags) are on the server; the result's size and ETag ('-3') are head_object's, and
+    progress counts the file's bytes up to the total."""
+    data = _payload(SIZE, 20)
+    source = tmp_path / "up.bin"
+    source.write_bytes(data)
+    seen: list[tuple[int, int | None]] = []
+    options = WriteOptions(
+        content_type="application/x-test", metadata={"color": "blue"},
+        cache_control="no-cache", tags={"team": "blue"},
+    )
+    result = wired.store.upload_file(
+        s3case.bucket, "up", source, options=options,
+        progress=lambda d, t: seen.append((d, t)), transfer=_settings(),
+    )
+    assert wired.botocore == []
+    kinds = _multipart_on_the_wire(wired)
+    assert kinds == ["create", "part", "part", "part", "complete"]
+    head = s3case.store.head_object(s3case.bucket, "up")
+    assert (result.size, result.etag) == (SIZE, head.etag) and head.etag.endswith("-3")
+    assert (head.content_type, head.metadata) == ("application/x-test", {"color": "blue"})
+    tags = s3case.store.client.get_object_tagging(Bucket=s3case.bucket, Key="up").get("TagSet")
+    # Ceph RGW 16 drops the tags of CreateMultipartUpload (s3transfer's upload too)
+    assert tags == (None if s3case.server.name == "ceph" else [{"Key": "team", "Value": "blue"}])
+    assert s3case.store.get_object(s3case.bucket, "up") == data
+    assert seen[0] == (0, SIZE) and seen[-1] == (SIZE, SIZE)
+    assert _uploads(s3case) == []
+
+
+def _settings() -> object:
+    from backend.src.libs.bucket.transfer import TransferSettings
+
+    return TransferSettings(**UPLOAD)
+
+
+class _Unsized(io.RawIOBase):
+    """A readable, non-seekable stream that may break after ``fail_after`` bytes."""
+
+    def __init__(self, data: bytes, fail_after: int | None = None) -> None:
+        self._data = memoryview(data)
+        self._pos = 0
+        self._fail_after = fail_after
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._fail_after is not None and self._pos >= self._fail_after:
+            raise OSError("the source broke in the middle of the upload")
+        n = min(len(buffer), len(self._data) - self._pos)
+        buffer[:n] = self._data[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+
+def test_put_object_streams_in_parts_go_through_obstore(
+    s3case: ServerCase, wired: Wired
+) -> None:
+    """put_object of a seekable stream and of a stream of unknown length above the
+    threshold: obstore's multipart uploads (botocore sends nothing), the bytes equal,
+    the unknown length counted (result.size), each ETag head_object's."""
+    known = _payload(SIZE, 21)
+    unknown = _payload(SIZE - 123, 22)
+    first = wired.store.put_object(s3case.bucket, "known", io.BytesIO(known), transfer=_settings())
+    second = wired.store.put_object(
+        s3case.bucket, "unknown", io.BufferedReader(_Unsized(unknown)), transfer=_settings()
+    )
+    assert wired.botocore == []
+    assert _multipart_on_the_wire(wired).count("complete") == 2
+    assert second.size == len(unknown) and first.size == SIZE
+    for key, body, result in (("known", known, first), ("unknown", unknown, second)):
+        assert s3case.store.get_object(s3case.bucket, key) == body
+        assert result.etag == s3case.store.head_object(s3case.bucket, key).etag
+
+
+def test_versioned_multipart_returns_its_own_version(s3case: ServerCase, wired: Wired) -> None:
+    """On a versioned bucket two obstore multipart uploads of one key return two version
+    ids; each names the bytes and the ETag of its own upload."""
+    s3case.store.set_versioning(s3case.bucket, True)
+    one = wired.store.put_object(s3case.bucket, "v", io.BytesIO(_payload(SIZE, 23)),
+                                 transfer=_settings())
+    two = wired.store.put_object(s3case.bucket, "v", io.BytesIO(_payload(SIZE, 24)),
+                                 transfer=_settings())
+    assert wired.botocore == []
+    assert one.version_id and two.version_id and one.version_id != two.version_id
+    for result, seed in ((one, 23), (two, 24)):
+        head = s3case.store.head_object(s3case.bucket, "v", version_id=result.version_id)
+        assert head.etag == result.etag
+        got = s3case.store.get_object(s3case.bucket, "v", version_id=result.version_id, end=99)
+        assert got == _payload(100, seed)
+
+
+@pytest.mark.parametrize(
+    ("key", "options"),
+    [
+        ("enc", WriteOptions(encryption=SseC(b"k" * 32))),
+        ("once", WriteOptions(mode="create")),
+        ("meta", WriteOptions(metadata={"content-type": "shadow"})),
+        ("tag", WriteOptions(tags={"team": "a b"})),
+        ("dir/", WriteOptions()),
+    ],
+)
+def test_uploads_obstore_cannot_carry_go_through_s3transfer(
+    s3case: ServerCase, wired: Wired, key: str, options: WriteOptions
+) -> None:
+    """SSE-C, write-once (obstore's create mode would buffer the whole body), a metadata
+    name that is an obstore attribute, a tag with a space and a key obstore alters keep an
+    upload above the threshold on botocore (every request of it botocore's), and the
+    bytes arrive."""
+    if key == "dir/" and s3case.server.name != "ceph":
+        pytest.skip("SeaweedFS reads 'dir/' as a folder (test_engines.py)")
+    if key == "enc" and s3case.server.name != "ceph":
+        pytest.skip("SSE-C over plain HTTP: Ceph RGW only here (test_s3_encryption.py)")
+    data = _payload(SIZE, 25)
+    wired.store.put_object(s3case.bucket, key, io.BytesIO(data), options=options,
+                           transfer=_settings())
+    assert wired.botocore and len(wired.botocore) == len(wired.wire())
+    sse = {"sse_customer_key": b"k" * 32} if key == "enc" else {}
+    assert s3case.store.get_object(s3case.bucket, key, **sse) == data
+
+
+def test_part_failing_past_its_retries_aborts_the_upload(
+    s3case: ServerCase, wired: Wired, tmp_path: Path
+) -> None:
+    """Part 2 answered 500 InternalError on every attempt: obstore gives up after the
+    retries (3 attempts), aborts the upload (a DELETE ?uploadId= on the wire), the call
+    raises ServiceUnavailable (InternalError); no object and no incomplete upload remain."""
+    from backend.src.libs.bucket import ServiceUnavailable
+
+    source = tmp_path / "f.bin"
+    source.write_bytes(_payload(SIZE, 26))
+    wired.proxy.error(500, "InternalError", count=1000, match=matcher("PUT", query="partNumber=2"))
+    with pytest.raises(ServiceUnavailable) as failed:
+        wired.store.upload_file(s3case.bucket, "f", source, transfer=_settings())
+    assert failed.value.code == "InternalError"
+    assert [r.action for r in wired.proxy.seen("PUT", query="partNumber=2")] == ["error"] * 3
+    assert _multipart_on_the_wire(wired).count("abort") == 1 and wired.botocore == []
+    assert _uploads(s3case) == [] and s3case.store.object_exists(s3case.bucket, "f") is False
+
+
+def test_resets_on_every_part_abort_the_upload(
+    s3case: ServerCase, wired: Wired, tmp_path: Path
+) -> None:
+    """Every part reset after 1 MiB of body, on every attempt: ConnectionFailed, the
+    upload aborted, no object and no incomplete upload left."""
+    source = tmp_path / "f.bin"
+    source.write_bytes(_payload(SIZE, 27))
+    wired.proxy.reset_upload(MiB, count=1000, match=matcher("PUT", query="partNumber="))
+    with pytest.raises(ConnectionFailed):
+        wired.store.upload_file(s3case.bucket, "f", source, transfer=_settings())
+    assert "reset_upload" in [r.action for r in wired.proxy.seen("PUT")]
+    assert _multipart_on_the_wire(wired).count("abort") == 1 and wired.botocore == []
+    assert _uploads(s3case) == [] and s3case.store.object_exists(s3case.bucket, "f") is False
+
+
+def test_part_reset_once_is_retried(s3case: ServerCase, wired: Wired, tmp_path: Path) -> None:
+    """Part 2 reset once mid-body: obstore sends it again, the upload completes with the
+    same bytes and no incomplete upload remains."""
+    data = _payload(SIZE, 28)
+    source = tmp_path / "f.bin"
+    source.write_bytes(data)
+    wired.proxy.reset_upload(MiB, count=1, match=matcher("PUT", query="partNumber=2"))
+    wired.store.upload_file(s3case.bucket, "f", source, transfer=_settings())
+    actions = [r.action for r in wired.proxy.seen("PUT", query="partNumber=2")]
+    assert actions == ["reset_upload", "forward"]
+    assert s3case.store.get_object(s3case.bucket, "f") == data and _uploads(s3case) == []
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, "cancelled"])
+def test_raising_progress_aborts_the_upload(
+    s3case: ServerCase, wired: Wired, tmp_path: Path, error: object
+) -> None:
+    """A progress callback that raises after 6 MiB (the async facade's cancellation,
+    OperationCancelled, or a KeyboardInterrupt): the exception comes out as itself, the
+    multipart upload is aborted, no object and no incomplete upload remain."""
+    from backend.src.libs.bucket.async_jobs import OperationCancelled
+
+    exc: BaseException = (
+        KeyboardInterrupt("stop") if error is KeyboardInterrupt
+        else OperationCancelled("cancelled by the caller", code="Cancelled")
+    )
+    source = tmp_path / "f.bin"
+    source.write_bytes(_payload(SIZE, 29))
+
+    def stop(done: int, total: int | None) -> None:
+        if done > 6 * MiB:
+            raise exc
+
+    with pytest.raises(type(exc)) as raised:
+        wired.store.upload_file(s3case.bucket, "f", source, progress=stop, transfer=_settings())
+    assert raised.value is exc
+    assert _multipart_on_the_wire(wired)[0] == "create"
+    assert _multipart_on_the_wire(wired).count("abort") == 1 and wired.botocore == []
+    assert _uploads(s3case) == [] and s3case.store.object_exists(s3case.bucket, "f") is False
+
+
+def test_broken_stream_aborts_the_upload(s3case: ServerCase, wired: Wired) -> None:
+    """A stream that raises OSError after 7 MiB: the call raises (the stream's error,
+    translated as on the boto3 route), the upload is aborted, nothing is left."""
+    from backend.src.libs.bucket import StorageError
+
+    stream = io.BufferedReader(_Unsized(_payload(SIZE, 30), fail_after=7 * MiB))
+    with pytest.raises((StorageError, OSError)):
+        wired.store.put_object(s3case.bucket, "b", stream, transfer=_settings())
+    assert _multipart_on_the_wire(wired).count("abort") == 1 and wired.botocore == []
+    assert _uploads(s3case) == [] and s3case.store.object_exists(s3case.bucket, "b") is False

@@ -24,7 +24,11 @@ SIZE = 6 * MiB  # two parts: 5 MiB + 1 MiB
 
 
 def _store(case: ServerCase) -> S3Store:
-    return S3Store(case.config(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB))
+    # s3transfer's managers carry multipart uploads on the boto3 engine (on obstore's,
+    # plain multipart uploads are obstore's: tests/integration/test_engines_large.py)
+    return S3Store(
+        case.config(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB, engine="boto3")
+    )
 
 
 def _body(seed: int) -> bytes:

@@ -1,4 +1,4 @@
-"""The fast data plane of ``S3Store``: small objects through obstore (Rust), by rule.
+"""The fast data plane of ``S3Store``: obstore (Rust) under the hot path, by rule.
 
 botocore spends 2.4-2.7 ms of client CPU on every request (event hooks, signing, endpoint
 rules, serialisation); obstore spends 0.2-0.3 ms. ``S3Store`` keeps boto3 as its control
@@ -22,15 +22,22 @@ The routing is a typed decision made before the request, per call (``S3Store`` a
   bytes long. ``head_object`` stays on boto3: obstore's HEAD does not report the storage
   class;
 - **presigned GET/PUT URLs** without extra parameters, when no ``public_url`` is set;
+- **multipart uploads** (``large_writes``): a stream at or above the multipart threshold,
+  with the options ``writes`` takes, never write-once (obstore's ``create`` mode is one
+  PUT buffering the whole body: s3transfer keeps those), aborted by obstore on failure
+  (``ObstorePlane.put_multipart``);
+- **downloads to files** (``downloads``): the latest or a given version without an SSE-C
+  key; a first GET, then ranged GETs pinned by ``If-Match`` and the version, each body
+  resumed where it dropped (``ObstorePlane.open_first``, ``open_range``, ``body``);
 - **not here**: listings (obstore lists ``dir/`` as ``dir`` and fails a whole listing on
   one key it cannot parse), copies (no ETag or version id back), batch deletes (no
-  per-key errors), multipart uploads and downloads to files (s3transfer's abort on
-  failure and the ranged, fsynced download are kept), versions, bucket administration.
+  per-key errors), ``open_object``, versions, bucket administration.
 
-Every obstore request has the deadline of ``deadline.attempt_bound`` for a
-``SMALL_OBJECT`` body (obstore's ``timeout``), silence is cut by ``read_timeout``, and
-obstore retries up to ``BUCKET_MAX_RETRIES`` times: a trickling or stalled server ends a
-call as it does on the boto3 route. Credentials come from the store's boto3 session
+Every obstore request has the deadline of ``deadline.attempt_bound`` for the largest body
+it may move (obstore's ``timeout``): ``SMALL_OBJECT`` on ``store(bucket)``, ``n`` bytes on
+``sized(bucket, n)``; silence is cut by ``read_timeout``, and obstore retries up to
+``BUCKET_MAX_RETRIES`` times: a trickling or stalled server ends a call as it does on the
+boto3 route. Credentials come from the store's boto3 session
 (profiles, assumed roles with refresh, container and instance roles): one chain, one
 rotation. obstore's errors become ``StorageError``s in ``errors.translate_obstore``.
 
@@ -389,6 +396,52 @@ class ObstorePlane:
             etag=meta["e_tag"],
             version_id=meta["version"],
         )
+
+    def put_multipart(
+        self,
+        bucket: str,
+        key: str,
+        source: Iterator[bytes],
+        form: ObstoreWrite,
+        *,
+        part_size: int,
+        concurrency: int,
+    ) -> Sent:
+        """A multipart upload of the chunks of ``source``, in parts of ``part_size``
+        bytes, ``concurrency`` parts in flight, on the store sized for one part (each
+        part request has that deadline). obstore aborts the upload when a part fails
+        past its retries or ``source`` raises.
+
+        Returns:
+            The ETag and version id the server answered CompleteMultipartUpload. Ceph RGW
+            answers an empty ETag: it is then read by one HEAD of the version created
+            (of the latest object on a bucket without versions).
+
+        Raises:
+            errors.EngineError: obstore's error (an exception ``source`` raised is
+                obstore's cause).
+        """
+        import obstore
+
+        store = self.sized(bucket, part_size)
+        with _wrapped():
+            result = obstore.put(
+                store,
+                key,
+                source,
+                attributes=form.attributes,
+                tags=form.tags or None,
+                use_multipart=True,
+                chunk_size=part_size,
+                max_concurrency=concurrency,
+            )
+            etag, version = result["e_tag"] or None, result["version"]
+            if etag is None:
+                options: GetOptions = {"head": True}
+                if version is not None:
+                    options["version"] = version
+                etag = obstore.get(store, key, options=options).meta["e_tag"]
+        return Sent(etag=etag, version_id=version)
 
     def open_first(
         self, bucket: str, key: str, length: int, *, version: str | None, store_bytes: int

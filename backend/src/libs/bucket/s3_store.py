@@ -41,6 +41,7 @@ from backend.src.libs.bucket.errors import (
     AuthenticationFailed,
     BucketNotFound,
     Conflict,
+    EngineError,
     InvalidArgument,
     NotFound,
     NotSupported,
@@ -58,10 +59,12 @@ from backend.src.libs.bucket.localfiles import (
 )
 from backend.src.libs.bucket.obstore_engine import (
     ObstorePlane,
+    ObstoreWrite,
     Opened,
     downloads,
     get_window,
     key_ok,
+    large_writes,
     reads,
     writes,
 )
@@ -90,6 +93,7 @@ from backend.src.libs.bucket.store import (
     move_by_copy,
 )
 from backend.src.libs.bucket.transfer import (
+    CountingReader,
     Transfers,
     TransferSettings,
     Uploaded,
@@ -394,6 +398,16 @@ class S3Store(S3BucketFeatures):
         size = remaining_size(stream)
         if size is not None and size < settings.threshold(self.config):
             return self._put_small(bucket, key, full, stream, size, extra, progress, write_once)
+        plane = self._conn.plane
+        form = (
+            large_writes(extra, write_once=write_once)
+            if plane is not None and key_ok(full)
+            else None
+        )
+        if plane is not None and form is not None:
+            return self._multipart_obstore(
+                "put_object", plane, bucket, key, full, stream, size, form, progress, settings
+            )
         if write_once:
             return self._upload_once(
                 "put_object", bucket, key, full, stream, size, extra, progress, settings
@@ -490,6 +504,17 @@ class S3Store(S3BucketFeatures):
         if size < settings.threshold(self.config):
             with source.open("rb") as handle:
                 return self._put_small(bucket, key, full, handle, size, extra, progress, write_once)
+        plane = self._conn.plane
+        form = (
+            large_writes(extra, write_once=write_once)
+            if plane is not None and key_ok(full)
+            else None
+        )
+        if plane is not None and form is not None:
+            with source.open("rb") as handle:
+                return self._multipart_obstore(
+                    "upload_file", plane, bucket, key, full, handle, size, form, progress, settings
+                )
         if write_once:
             return self._upload_once(
                 "upload_file", bucket, key, full, str(source), size, extra, progress, settings
@@ -505,6 +530,54 @@ class S3Store(S3BucketFeatures):
                 settings=settings,
             )
         return _upload_result(bucket, key, size, sent)
+
+    def _multipart_obstore(
+        self,
+        operation: str,
+        plane: ObstorePlane,
+        bucket: str,
+        key: str,
+        full: str,
+        stream: IO[bytes],
+        size: int | None,
+        form: ObstoreWrite,
+        progress: ProgressCallback | None,
+        settings: TransferSettings,
+    ) -> UploadResult:
+        """A multipart upload of ``stream`` (``size`` None: unknown length) on the
+        obstore plane (``obstore_engine.large_writes`` allowed it): parts of the part
+        size in force (raised so that a known size fits in ``transfer.MAX_PARTS``),
+        the concurrency in force, aborted by obstore on failure. ``progress(0, size)``
+        comes before any request, then after every read of ``stream``. An exception of
+        ``stream`` or ``progress`` is raised as itself (translated as on the boto3
+        route), after the abort."""
+        part_size = settings.chunk(self.config)
+        if size is not None:
+            part_size = max(part_size, -(-size // _transfer.MAX_PARTS))
+        if progress:
+            progress(0, size)
+        reader = CountingReader(stream, size, progress)
+        with self._conn.translating(operation, bucket, key):
+            try:
+                sent = plane.put_multipart(
+                    bucket,
+                    full,
+                    reader.chunks(),
+                    form,
+                    part_size=part_size,
+                    concurrency=settings.concurrency(self.config),
+                )
+            except EngineError:
+                if reader.error is not None:
+                    raise reader.error from None
+                raise
+        return UploadResult(
+            bucket=bucket,
+            key=key,
+            size=size if size is not None else reader.done,
+            etag=_etag(sent.etag),
+            version_id=sent.version_id,
+        )
 
     def get_object(
         self,

@@ -25,7 +25,7 @@ import io
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -509,6 +509,52 @@ class _Lent:
 
     def close(self) -> None:
         pass
+
+
+class CountingReader:
+    """A caller's binary stream as another engine reads it (obstore's multipart upload):
+    the bytes read are counted and reported to ``progress(done, size)`` after each
+    read, and the first exception raised by the stream or by ``progress`` is kept
+    (``error``) so that the caller re-raises it as itself, whatever the engine made of
+    it. obstore takes it as an iterator of chunks (``chunks``); the stream is never
+    closed here.
+
+    Args:
+        stream: the binary stream to read from its current position.
+        size: the bytes expected (None: unknown), passed to ``progress``.
+        progress: ``progress(bytes_done, size)``, or None.
+
+    Thread-safety: reads may come from any thread, one at a time or not.
+    """
+
+    def __init__(
+        self, stream: IO[bytes], size: int | None, progress: ProgressCallback | None
+    ) -> None:
+        self._stream = stream
+        self._size = size
+        self._progress = progress
+        self._lock = threading.Lock()
+        self.done = 0
+        self.error: BaseException | None = None
+
+    def read(self, amt: int | None = -1) -> bytes:
+        try:
+            chunk = self._stream.read(-1 if amt is None else amt)
+            with self._lock:
+                self.done += len(chunk)
+                done = self.done
+            if self._progress is not None and chunk:
+                self._progress(done, self._size)
+        except BaseException as exc:
+            if self.error is None:
+                self.error = exc
+            raise
+        return chunk
+
+    def chunks(self, size: int = SPOOL_CHUNK) -> Iterator[bytes]:
+        """The stream's bytes to its end, in reads of ``size`` bytes (default 1 MiB)."""
+        while chunk := self.read(size):
+            yield chunk
 
 
 def spool(stream: IO[bytes], *, memory: int, limit: int) -> tuple[IO[bytes], int]:

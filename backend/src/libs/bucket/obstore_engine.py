@@ -19,9 +19,11 @@ The routing is a typed decision made before the request, per call (``S3Store`` a
   the HEAD of ``object_exists``; a whole-object GET is a plain GET whose answer is
   dropped after its head when the object holds more than ``SMALL_OBJECT`` bytes (boto3
   then reads it: two requests for such objects), a ranged GET at most ``SMALL_OBJECT``
-  bytes long. ``head_object`` stays on boto3: obstore's HEAD does not report the storage
-  class;
-- **presigned GET/PUT URLs** without extra parameters, when no ``public_url`` is set;
+  bytes long. ``head_object`` is not obstore's (its HEAD does not report the storage
+  class): on this engine it is a HEAD signed by the store itself (``signed_head``);
+- **presigned GET/PUT URLs** without extra parameters, when no ``public_url`` is set and
+  the endpoint is not one ``sigv4`` signs directly (path-style custom endpoints, either
+  engine);
 - **multipart uploads** (``large_writes``): a stream at or above the multipart threshold,
   with the options ``writes`` takes, never write-once (obstore's ``create`` mode is one
   PUT buffering the whole body: s3transfer keeps those), aborted by obstore on failure

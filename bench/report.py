@@ -8,6 +8,7 @@ run's tables (run once, on a quiet machine) stay beside the QUICK ones.
 from __future__ import annotations
 
 import re
+import shutil
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -191,9 +192,12 @@ def write_report(samples: Samples, extra: dict[str, object], *, out: Path, machi
     run = Run(samples, extra, machine, server, quick, elapsed)
     mine = _marked(MODES[quick], _section(run))
     sections = {MODES[quick]: mine, MODES[not quick]: _kept(out, MODES[not quick])}
+    full_chart = out.with_name(f"{out.stem}-full.png")
     lines = [*INTRO, "", sections["quick"], "", sections["full"], "",
              f"![speed vs baseline](performance.png) (chart of the last run written: "
              f"{'QUICK' if quick else 'full'})", ""]
+    if not quick or full_chart.exists():
+        lines += [f"![speed vs baseline, full run]({full_chart.name}) (chart of the last full run)", ""]
     if NOTES.exists():
         lines += [NOTES.read_text().rstrip(), ""]
     lines += ["## Reproduce", "", "```bash", "make bench QUICK=1    # under 3 minutes",
@@ -201,6 +205,8 @@ def write_report(samples: Samples, extra: dict[str, object], *, out: Path, machi
               "python -m bench.run --server seaweedfs", "```", ""]
     out.write_text("\n".join(lines))
     _chart(samples, out.with_suffix(".png"))
+    if not quick:  # kept apart: the QUICK run that follows rewrites performance.png
+        shutil.copyfile(out.with_suffix(".png"), full_chart)
 
 
 def _chart(samples: Samples, path: Path) -> None:

@@ -398,13 +398,9 @@ class S3Store(S3BucketFeatures):
         size = remaining_size(stream)
         if size is not None and size < settings.threshold(self.config):
             return self._put_small(bucket, key, full, stream, size, extra, progress, write_once)
-        plane = self._conn.plane
-        form = (
-            large_writes(extra, write_once=write_once)
-            if plane is not None and key_ok(full)
-            else None
-        )
-        if plane is not None and form is not None:
+        route = self._multipart_route(full, extra, write_once=write_once)
+        if route is not None:
+            plane, form = route
             return self._multipart_obstore(
                 "put_object", plane, bucket, key, full, stream, size, form, progress, settings
             )
@@ -504,13 +500,9 @@ class S3Store(S3BucketFeatures):
         if size < settings.threshold(self.config):
             with source.open("rb") as handle:
                 return self._put_small(bucket, key, full, handle, size, extra, progress, write_once)
-        plane = self._conn.plane
-        form = (
-            large_writes(extra, write_once=write_once)
-            if plane is not None and key_ok(full)
-            else None
-        )
-        if plane is not None and form is not None:
+        route = self._multipart_route(full, extra, write_once=write_once)
+        if route is not None:
+            plane, form = route
             with source.open("rb") as handle:
                 return self._multipart_obstore(
                     "upload_file", plane, bucket, key, full, handle, size, form, progress, settings
@@ -530,6 +522,17 @@ class S3Store(S3BucketFeatures):
                 settings=settings,
             )
         return _upload_result(bucket, key, size, sent)
+
+    def _multipart_route(
+        self, full: str, extra: WriteArgs, *, write_once: bool
+    ) -> tuple[ObstorePlane, ObstoreWrite] | None:
+        """The obstore plane and the form of a multipart upload of ``full`` with boto3's
+        ``extra``, or None when s3transfer makes it (``key_ok``, ``large_writes``)."""
+        plane = self._conn.plane
+        if plane is None or not key_ok(full):
+            return None
+        form = large_writes(extra, write_once=write_once)
+        return None if form is None else (plane, form)
 
     def _multipart_obstore(
         self,

@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import InvalidArgument
-from backend.src.libs.bucket.localfiles import BackgroundFlush, flushing
+from backend.src.libs.bucket.localfiles import flushing
 from backend.src.libs.bucket.store import ProgressCallback
 
 if TYPE_CHECKING:
@@ -656,23 +656,6 @@ def ranged_download(
         received: the length of ``first``'s body (default: its ``ContentLength``, as
             boto3 answers).
     """
-    with flushing(fd) as flush:
-        _download(fd, first, size, fetch, chunks, part_size, concurrency, progress, received, flush)
-
-
-def _download(
-    fd: int,
-    first: Any,
-    size: int,
-    fetch: Callable[[int, int], Any],
-    chunks: Callable[[Any, int, int | None], Iterable[bytes]],
-    part_size: int,
-    concurrency: int,
-    progress: ProgressCallback | None,
-    received: int | None,
-    flush: BackgroundFlush,
-) -> None:
-    """``ranged_download``'s body; every chunk written is reported to ``flush``."""
     from concurrent.futures import ThreadPoolExecutor
 
     lock = threading.Lock()
@@ -697,16 +680,17 @@ def _download(
     if received is None:
         received = int(first.get("ContentLength", 0))
     rest = [(start, min(start + part_size, size) - 1) for start in range(received, size, part_size)]
-    if not rest:
-        write(first, 0, None)
-        return
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(rest)))) as pool:
-        futures = [pool.submit(lambda span: write(fetch(*span), *span), span) for span in rest]
-        try:
-            write(first, 0, received - 1)
-            for future in futures:
-                future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    with flushing(fd) as flush:  # every chunk written is reported to it (write)
+        if not rest:
+            write(first, 0, None)
+            return
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(rest)))) as pool:
+            futures = [pool.submit(lambda span: write(fetch(*span), *span), span) for span in rest]
+            try:
+                write(first, 0, received - 1)
+                for future in futures:
+                    future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise

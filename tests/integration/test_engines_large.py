@@ -22,6 +22,7 @@ from backend.src.libs.bucket.options import SseC, WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
 from tests.conftest import ServerCase, config_for
 from tests.faults.proxy import FaultProxy, matcher
+from tests.streams import UnsizedStream
 
 pytestmark = pytest.mark.integration
 
@@ -364,26 +365,6 @@ def _settings() -> object:
     return TransferSettings(**UPLOAD)
 
 
-class _Unsized(io.RawIOBase):
-    """A readable, non-seekable stream that may break after ``fail_after`` bytes."""
-
-    def __init__(self, data: bytes, fail_after: int | None = None) -> None:
-        self._data = memoryview(data)
-        self._pos = 0
-        self._fail_after = fail_after
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        if self._fail_after is not None and self._pos >= self._fail_after:
-            raise OSError("the source broke in the middle of the upload")
-        n = min(len(buffer), len(self._data) - self._pos)
-        buffer[:n] = self._data[self._pos : self._pos + n]
-        self._pos += n
-        return n
-
-
 def test_put_object_streams_in_parts_go_through_obstore(
     s3case: ServerCase, wired: Wired
 ) -> None:
@@ -394,7 +375,7 @@ def test_put_object_streams_in_parts_go_through_obstore(
     unknown = _payload(SIZE - 123, 22)
     first = wired.store.put_object(s3case.bucket, "known", io.BytesIO(known), transfer=_settings())
     second = wired.store.put_object(
-        s3case.bucket, "unknown", io.BufferedReader(_Unsized(unknown)), transfer=_settings()
+        s3case.bucket, "unknown", io.BufferedReader(UnsizedStream(unknown)), transfer=_settings()
     )
     assert wired.botocore == []
     assert _multipart_on_the_wire(wired).count("complete") == 2
@@ -530,7 +511,7 @@ def test_broken_stream_aborts_the_upload(s3case: ServerCase, wired: Wired) -> No
     translated as on the boto3 route), the upload is aborted, nothing is left."""
     from backend.src.libs.bucket import StorageError
 
-    stream = io.BufferedReader(_Unsized(_payload(SIZE, 30), fail_after=7 * MiB))
+    stream = io.BufferedReader(UnsizedStream(_payload(SIZE, 30), fail_after=7 * MiB))
     with pytest.raises((StorageError, OSError)):
         wired.store.put_object(s3case.bucket, "b", stream, transfer=_settings())
     assert _multipart_on_the_wire(wired).count("abort") == 1 and wired.botocore == []

@@ -13,6 +13,7 @@ import pytest
 from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
 from tests.conftest import ServerCase
+from tests.streams import UnsizedStream
 
 pytestmark = pytest.mark.integration
 
@@ -125,22 +126,6 @@ def test_concurrent_multipart_uploads_each_get_their_own_answer(s3case: ServerCa
     assert len({v for _, v in results.values()}) == 4
 
 
-class _Unsized(io.RawIOBase):
-    """A readable, non-seekable stream (its length is unknown to the uploader)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = memoryview(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        n = min(len(buffer), len(self._data))
-        buffer[:n] = self._data[:n]
-        self._data = self._data[n:]
-        return n
-
-
 def _unsized(data: bytes) -> IO[bytes]:
     """``data`` as a buffered, non-seekable stream."""
-    return io.BufferedReader(_Unsized(data))
+    return io.BufferedReader(UnsizedStream(data))

@@ -16,31 +16,9 @@ from backend.src.libs.bucket.transfer import TransferSettings
 from tests.conftest import ServerCase
 from tests.faults.proxy import FaultProxy
 from tests.integration._helpers import RequestLog
+from tests.streams import UnsizedStream
 
 MiB = 1024 * 1024
-
-
-class _Unseekable(io.RawIOBase):
-    """A stream of unknown length: no seek, no tell, no len."""
-
-    def __init__(self, data: bytes, fail_after: int | None = None) -> None:
-        self._data = memoryview(data)
-        self._pos = 0
-        self._fail_after = fail_after
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        if self._fail_after is not None and self._pos >= self._fail_after:
-            raise OSError("the source broke in the middle of the upload")
-        n = min(len(buffer), len(self._data) - self._pos)
-        buffer[:n] = self._data[self._pos : self._pos + n]
-        self._pos += n
-        return n
 
 
 class _Wire:
@@ -120,7 +98,7 @@ def test_stream_of_unknown_length_goes_multipart(s3case: ServerCase, wire: _Wire
     result = wire.store.put_object(
         s3case.bucket,
         "stream.bin",
-        io.BufferedReader(_Unseekable(data)),
+        io.BufferedReader(UnsizedStream(data)),
         progress=lambda done, total: totals.append(total),
         transfer=TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB),
     )
@@ -132,7 +110,7 @@ def test_stream_of_unknown_length_goes_multipart(s3case: ServerCase, wire: _Wire
 
 def test_small_unknown_length_stream_roundtrips(s3case: ServerCase) -> None:
     """A small non-seekable stream is stored whole."""
-    s3case.store.put_object(s3case.bucket, "tiny.bin", io.BufferedReader(_Unseekable(b"hello")))
+    s3case.store.put_object(s3case.bucket, "tiny.bin", io.BufferedReader(UnsizedStream(b"hello")))
     assert s3case.store.get_object(s3case.bucket, "tiny.bin") == b"hello"
 
 
@@ -145,7 +123,7 @@ def test_failed_multipart_upload_is_aborted(s3case: ServerCase, wire: _Wire) -> 
         wire.store.put_object(
             s3case.bucket,
             "broken.bin",
-            io.BufferedReader(_Unseekable(data, fail_after=11 * MiB)),
+            io.BufferedReader(UnsizedStream(data, fail_after=11 * MiB)),
             transfer=TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB),
         )
     assert log.count("POST", "uploads") == 1  # a multipart upload was really started
@@ -159,7 +137,7 @@ def test_facade_failed_multipart_returns_error_and_leaves_no_upload(s3case: Serv
     bucket = Bucket(config=s3case.config())
     data = os.urandom(12 * MiB)
     code = bucket.upload_stream(
-        s3case.bucket, io.BufferedReader(_Unseekable(data, fail_after=6 * MiB)), "f.bin",
+        s3case.bucket, io.BufferedReader(UnsizedStream(data, fail_after=6 * MiB)), "f.bin",
         multipart_threshold=5 * MiB, part_size=5 * MiB,
     )
     assert code == bucket.error and bucket.last_error is not None

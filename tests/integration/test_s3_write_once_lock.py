@@ -26,6 +26,7 @@ from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.transfer import TransferSettings
 from tests.conftest import ServerCase
 from tests.integration._helpers import RequestLog
+from tests.streams import UnsizedStream
 
 MiB = 1024 * 1024
 
@@ -102,28 +103,9 @@ def test_object_lock_retention_and_legal_hold(s3case: ServerCase) -> None:
 
 
 # ---------------------------------------------------- issue 15 item 3: every upload path
-class _Unseekable(io.RawIOBase):
-    """A stream of unknown length: no seek, no tell, no len."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = memoryview(data)
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        n = min(len(buffer), len(self._data) - self._pos)
-        buffer[:n] = self._data[self._pos : self._pos + n]
-        self._pos += n
-        return n
-
 
 def _stream(kind: str, data: bytes) -> IO[bytes]:
-    return io.BytesIO(data) if kind == "seekable" else io.BufferedReader(_Unseekable(data))
+    return io.BytesIO(data) if kind == "seekable" else io.BufferedReader(UnsizedStream(data))
 
 
 def _uploads(case: ServerCase) -> list[object]:

@@ -18,6 +18,7 @@ from backend.src.libs.bucket import AlreadyExists, BucketConfig
 from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
 from backend.src.libs.bucket.transfer import TransferSettings
+from tests.streams import UnsizedStream
 
 moto = pytest.importorskip("moto")
 
@@ -30,20 +31,6 @@ AWS_ENV = {
     "BUCKET_MAX_RETRIES": "0",
     "BUCKET_ENGINE": "boto3",  # moto intercepts botocore's requests, not obstore's
 }
-
-
-class _Unseekable(io.RawIOBase):
-    def __init__(self, data: bytes) -> None:
-        self._data = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def readinto(self, buffer: Any) -> int:
-        return self._data.readinto(buffer)
 
 
 @pytest.fixture
@@ -109,7 +96,7 @@ def test_aws_write_once_above_threshold_is_conditional_multipart(
             store.put_object(
                 "write-once",
                 "k",
-                io.BufferedReader(_Unseekable(data)),
+                io.BufferedReader(UnsizedStream(data)),
                 options=WriteOptions(mode="create"),
                 transfer=LARGE_TRANSFER,
             )
@@ -133,7 +120,7 @@ def test_aws_short_unknown_length_stream_is_one_conditional_put(
         store.put_object(
             "write-once",
             "small",
-            io.BufferedReader(_Unseekable(b"second")),
+            io.BufferedReader(UnsizedStream(b"second")),
             options=WriteOptions(mode="create"),
             transfer=LARGE_TRANSFER,
         )
@@ -141,7 +128,7 @@ def test_aws_short_unknown_length_stream_is_one_conditional_put(
     store.put_object(
         "write-once",
         "new",
-        io.BufferedReader(_Unseekable(b"x" * 1000)),
+        io.BufferedReader(UnsizedStream(b"x" * 1000)),
         options=WriteOptions(mode="create"),
         transfer=LARGE_TRANSFER,
     )
@@ -155,15 +142,15 @@ def test_spool_is_bounded_in_memory_and_stops_past_the_limit() -> None:
     from backend.src.libs.bucket import transfer
 
     data = os.urandom(3 * MiB)
-    spool, size = transfer.spool(io.BufferedReader(_Unseekable(data)), memory=MiB, limit=4 * MiB)
+    spool, size = transfer.spool(io.BufferedReader(UnsizedStream(data)), memory=MiB, limit=4 * MiB)
     with spool:
         assert size == len(data) and spool.read() == data
         assert spool._rolled  # type: ignore[attr-defined]  # on disk, not in memory
         spool.seek(0)
         assert spool.read() == data  # re-readable for a retried request
-    source = io.BufferedReader(_Unseekable(data))
+    source = io.BufferedReader(UnsizedStream(data))
     spool, size = transfer.spool(source, memory=MiB, limit=2 * MiB)
     spool.close()
     assert size == 2 * MiB + 1
-    head, whole = transfer.read_ahead(io.BufferedReader(_Unseekable(data)), MiB)
+    head, whole = transfer.read_ahead(io.BufferedReader(UnsizedStream(data)), MiB)
     assert head == data[:MiB] and whole.read() == data

@@ -99,6 +99,7 @@ from backend.src.libs.bucket.localfiles import (
     write_atomically,
 )
 from backend.src.libs.bucket.options import NO_OPTIONS
+from backend.src.libs.bucket.planner import move_verified
 from backend.src.libs.bucket.store import (
     BucketInfo,
     Data,
@@ -110,7 +111,6 @@ from backend.src.libs.bucket.store import (
     ProgressCallback,
     StoreLocation,
     UploadResult,
-    move_by_copy,
 )
 from backend.src.libs.bucket.validation import (
     check_bucket_name,
@@ -1412,7 +1412,7 @@ class LocalStore:
             InvalidArgument: source and destination are the same object.
             ObjectNotFound, BucketNotFound: no source object, or no destination bucket.
         """
-        return move_by_copy(self, src_bucket, src_key, dst_bucket, dst_key)
+        return move_verified(self, src_bucket, src_key, dst_bucket, dst_key)
 
     def set_metadata(
         self,

@@ -78,6 +78,7 @@ from backend.src.libs.bucket.options import (
     s3_write_args,
     sse_c_args,
 )
+from backend.src.libs.bucket.planner import move_verified
 from backend.src.libs.bucket.s3_connection import S3Connection
 from backend.src.libs.bucket.store import (
     BucketInfo,
@@ -90,7 +91,6 @@ from backend.src.libs.bucket.store import (
     ProgressCallback,
     StoreLocation,
     UploadResult,
-    move_by_copy,
 )
 from backend.src.libs.bucket.transfer import (
     CountingReader,
@@ -1207,7 +1207,7 @@ class S3Store(S3BucketFeatures):
         Raises:
             InvalidArgument: source and destination are the same object.
         """
-        return move_by_copy(self, src_bucket, src_key, dst_bucket, dst_key)
+        return move_verified(self, src_bucket, src_key, dst_bucket, dst_key)
 
     def set_metadata(
         self,

@@ -261,27 +261,6 @@ class ObjectStore(Protocol):
         """Replace the object's user metadata (and content type, if given)."""
 
 
-def move_by_copy(
-    store: ObjectStore, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str
-) -> UploadResult:
-    """``move_object`` for any store: copy, then delete the source (kept if the copy fails).
-
-    Raises:
-        InvalidArgument: source and destination are the same object.
-    """
-    from backend.src.libs.bucket.errors import InvalidArgument
-
-    if (src_bucket, src_key) == (dst_bucket, dst_key):
-        raise InvalidArgument(
-            "move_object: source and destination are the same object",
-            bucket=src_bucket,
-            key=src_key,
-        )
-    result = store.copy_object(src_bucket, src_key, dst_bucket, dst_key)
-    store.delete_object(src_bucket, src_key)
-    return result
-
-
 __all__ = [
     "BatchDeleteStatus",
     "BucketEncryption",
@@ -304,5 +283,4 @@ __all__ = [
     "StoreLocation",
     "UploadResult",
     "Versioning",
-    "move_by_copy",
 ]

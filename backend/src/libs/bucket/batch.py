@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 from backend.src.libs.bucket.capabilities import Configured
 from backend.src.libs.bucket.errors import InvalidArgument, StorageError
 from backend.src.libs.bucket.options import WriteOptions
+from backend.src.libs.bucket.planner import as_folder
 from backend.src.libs.bucket.store import (
     Data,
     DeleteError,
@@ -232,15 +233,18 @@ def download_directory(
     prefix: str = "",
     max_workers: int | None = None,
 ) -> list[ItemResult[int]]:
-    """Download every object under ``prefix`` into ``directory`` (folders created).
+    """Download every object under the folder ``prefix`` into ``directory`` (folders
+    created).
 
     The one download-to-folder routine: the facade's ``download_directory`` and the
     CLI's ``cp -r`` both use it.
 
-    - A key is written at ``directory / key[len(prefix):]``. A key that would land
-      outside ``directory`` (``..`` segments, an absolute remainder such as
-      ``prefix//etc/x``, a symlink leading out) is a failed item (``InvalidArgument``),
-      never written, never a folder created for it.
+    - ``prefix`` is a folder: ``"site"`` downloads ``site/...``, never ``site-other/``
+      (default ``""``: the whole bucket).
+    - A key is written at ``directory / key[len(prefix):]``. A key that could not land
+      on a path of its own is a failed item (``InvalidArgument``), never written, never
+      a folder created for it: see ``local_targets`` (``.``/``..``/empty segments, an
+      absolute remainder, a symlink leading out, two keys on one path).
     - A folder marker (a key ending in ``/``, as consoles create for "new folder")
       becomes a folder (its result is 0 bytes), never a file; the marker of ``prefix``
       itself is ``directory``.
@@ -252,6 +256,7 @@ def download_directory(
         InvalidArgument: the bucket name or ``max_workers`` is invalid.
     """
     check_bucket_name(bucket)
+    prefix = as_folder(prefix)
     root = Path(directory).resolve()
     root.mkdir(parents=True, exist_ok=True)
     keys = [
@@ -259,9 +264,12 @@ def download_directory(
         for entry in store.list_objects(bucket, prefix=prefix)
         if isinstance(entry, ObjectInfo)
     ]
+    targets = local_targets(root, ((key, key[len(prefix) :]) for key in keys))
 
     def fetch(key: str) -> int:
-        target = folder_target(root, key[len(prefix) :], key=key)
+        target = targets[key]
+        if isinstance(target, InvalidArgument):
+            raise target
         if key.endswith("/"):
             target.mkdir(parents=True, exist_ok=True)
             return 0
@@ -271,17 +279,64 @@ def download_directory(
     return _run(keys, lambda key: key, fetch, _workers(store, max_workers))
 
 
+def local_targets(
+    root: Path, items: Iterable[tuple[str, str]]
+) -> dict[str, Path | InvalidArgument]:
+    """Where each key lands under the resolved ``root``, or why it may not land anywhere.
+
+    Args:
+        root: the resolved folder downloaded into.
+        items: ``(key, relative)`` pairs: the key, and its path below ``root``.
+
+    Returns:
+        ``{key: path}``, or ``{key: InvalidArgument}`` for a key refused because its
+        relative path holds a ``.``, ``..`` or empty segment (``a/../b``, ``a//b``
+        would land on the file of another key), lands outside ``root``, or lands on the
+        same path as another key (every key of such a group is refused: which one won
+        would depend on which transfer finished last).
+    """
+    targets: dict[str, Path | InvalidArgument] = {}
+    owners: dict[Path, list[str]] = {}
+    for key, relative in items:
+        try:
+            target = folder_target(root, relative, key=key)
+        except InvalidArgument as exc:
+            targets[key] = exc
+            continue
+        targets[key] = target
+        owners.setdefault(target, []).append(key)
+    for target, keys in owners.items():
+        if len(keys) > 1:
+            for key in keys:
+                others = ", ".join(repr(k) for k in keys if k != key)
+                targets[key] = InvalidArgument(
+                    f"key {key!r} would land on {str(target)!r} with {others}; not downloaded",
+                    key=key,
+                )
+    return targets
+
+
 def folder_target(root: Path, relative: str, *, key: str) -> Path:
     """Where ``relative`` (a key without its prefix) lands under the resolved ``root``.
 
     Raises:
-        InvalidArgument: the path resolves outside ``root`` (or is ``root`` itself for
-            a key that is not a folder marker); names the key.
+        InvalidArgument: ``relative`` holds a ``.``, ``..`` or empty segment (a
+            folder marker's final ``/`` aside), or resolves outside ``root`` (or to
+            ``root`` itself for a key that is not a folder marker); names the key.
     """
     target = (root / relative).resolve()
     inside = root in target.parents or (target == root and key.endswith("/"))
     if not inside:
         raise InvalidArgument(
             f"key {key!r} would be written outside {str(root)!r}; not downloaded", key=key
+        )
+    segments = relative.split("/")
+    if key.endswith("/") and relative:
+        segments.pop()
+    if relative and any(segment in ("", ".", "..") for segment in segments):
+        raise InvalidArgument(
+            f"key {key!r} has a '.', '..' or empty path segment: it could land on another "
+            "key's file; not downloaded",
+            key=key,
         )
     return target

@@ -179,26 +179,37 @@ class MovePlan:
 
 
 def plan_moves(
-    source: Scope, destination: Scope, moves: Iterable[Move], *, operation: str = "mv"
+    source: Scope,
+    destination: Scope,
+    moves: Iterable[Move],
+    *,
+    operation: str = "mv",
+    keep_sources: bool = False,
 ) -> MovePlan:
-    """Check a set of moves before the first copy.
+    """Check a set of moves (or copies) before the first one.
 
     Args:
         source: where the objects are taken from (a folder, or literal keys).
         destination: where they go.
         moves: the moves (read once, up front).
-        operation: the caller's name for the work, in messages.
+        operation: the caller's name for the work, in messages (default ``mv``).
+        keep_sources: copies, not moves (default False): a destination folder inside
+            the source folder is then allowed (every key was listed before the first
+            copy); the other rules hold, since a copy onto another copy's source would
+            overwrite what that copy still has to read.
 
     Raises:
         OutOfScope: a source or destination key outside its scope.
         InvalidArgument: (code ``UnsafeMove``) the destination folder lies inside the
-            source folder in one bucket, two sources land on one key, a destination is
-            another move's source, or a move is onto itself. Nothing was sent.
+            source folder in one bucket (moves only), two sources land on one key, a
+            destination is another move's source, or a move is onto itself. Nothing
+            was sent.
     """
     listed = tuple(moves)
     source.refuse_outside((m.source for m in listed), operation=operation)
     destination.refuse_outside((m.destination for m in listed), operation=operation)
-    if source.keys is None and source.contains(destination) and listed:
+    nested = source.keys is None and source.contains(destination)
+    if nested and listed and not keep_sources:
         _unsafe(
             operation,
             f"the destination {destination.describe()} lies inside the source "
@@ -231,7 +242,7 @@ def _refuse_overlaps(moves: tuple[Move, ...], *, same_bucket: bool, op: str) -> 
 
 def _unsafe(operation: str, why: str, bucket: str | None = None) -> None:
     raise InvalidArgument(
-        f"{operation}: refusing an unsafe move: {why}; nothing was moved",
+        f"{operation}: refusing: {why}; nothing was copied or deleted",
         code="UnsafeMove",
         bucket=bucket,
     )

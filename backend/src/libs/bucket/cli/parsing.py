@@ -217,6 +217,14 @@ def _add_dry_run(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_raw(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="take the s3:// path literally: *, ? and [ ] are plain characters, never a pattern",
+    )
+
+
 def _add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=4, help="objects in parallel (default 4)")
 
@@ -230,6 +238,7 @@ def _add_transfer(p: argparse.ArgumentParser) -> None:
     p.add_argument("-r", "--recursive", action="store_true", help="copy a tree")
     _add_filters(p)
     _add_dry_run(p)
+    _add_raw(p)
     _add_workers(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--content-type", metavar="TYPE", help="uploads: the objects' content type")
@@ -272,6 +281,7 @@ def _object_commands(commands: _Commands) -> None:
     p.add_argument("--force", action="store_true", help="needed with -r")
     _add_filters(p)
     _add_dry_run(p)
+    _add_raw(p)
 
     p = commands.add("stat", "show an object's properties")
     p.add_argument("path", help="s3://bucket/key")

@@ -6,23 +6,38 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from backend.src.libs.bucket import batch
-from backend.src.libs.bucket.cli.commands.select import included, matching_objects
-from backend.src.libs.bucket.cli.context import Context
-from backend.src.libs.bucket.cli.parsing import (
-    Remote,
-    folder,
-    parse_remote,
-    split_glob,
-    target_key,
+from backend.src.libs.bucket.batch import local_targets
+from backend.src.libs.bucket.cli.commands.select import (
+    included,
+    is_pattern,
+    matching_objects,
+    selection,
 )
+from backend.src.libs.bucket.cli.context import Context
+from backend.src.libs.bucket.cli.parsing import Remote, folder, parse_remote, target_key
 from backend.src.libs.bucket.cli.status import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, PROG, CliError
-from backend.src.libs.bucket.errors import ObjectNotFound, StorageError
+from backend.src.libs.bucket.errors import (
+    IntegrityError,
+    InvalidArgument,
+    ObjectNotFound,
+    StorageError,
+)
 from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.store import ProgressCallback
+from backend.src.libs.bucket.planner import (
+    Move,
+    Scope,
+    delete_planned,
+    plan_deletes,
+    plan_moves,
+    verify_copy,
+)
+from backend.src.libs.bucket.store import ObjectInfo, ProgressCallback, UploadResult
 
 Done = list[dict[str, object]]
 """The copies made: ``{"source", "destination", "bytes"}`` each."""
@@ -86,8 +101,14 @@ def _refuse_upload_flags(ctx: Context) -> None:
         raise CliError(f"{', '.join(given)}: only for uploads (a local source)", EXIT_USAGE)
 
 
-def _upload(ctx: Context, src: str, d: Remote, done: Done) -> None:
-    """A file (or ``-``, stdin) to ``d``."""
+def _moving(ctx: Context) -> bool:
+    """True for ``mv`` (not a dry run): each source goes once its copy is verified."""
+    return ctx.args.command == "mv" and not _dry(ctx)
+
+
+def _upload(ctx: Context, src: str, d: Remote, done: Done, *, key: str | None = None) -> None:
+    """A file (or ``-``, stdin) to ``d`` (to ``key`` exactly, when given); ``mv`` removes
+    the file once the object is read back with its size and ETag."""
     store = ctx.store
     options = _write_options(ctx)
     if src == "-":
@@ -105,13 +126,27 @@ def _upload(ctx: Context, src: str, d: Remote, done: Done) -> None:
                 f"{src!r}: no such file" if missing else f"{src!r} is a directory (add -r)",
                 EXIT_NOT_FOUND if missing else EXIT_USAGE,
             )
-        key = target_key(d, path.name)
+        key = target_key(d, path.name) if key is None else key
         size = path.stat().st_size
         if not _dry(ctx):
             with _bar(ctx, path.name, size) as bar:
-                store.upload_file(d.bucket, key, str(path), options=options, progress=bar)
+                result = store.upload_file(d.bucket, key, str(path), options=options, progress=bar)
+            if _moving(ctx):
+                _check_upload(store.head_object(d.bucket, key), size, result)
+                path.unlink()
     done.append({"source": src, "destination": f"s3://{d.bucket}/{key}", "bytes": size})
     _say(ctx, "upload", src, f"s3://{d.bucket}/{key}")
+
+
+def _check_upload(written: ObjectInfo, size: int, result: UploadResult) -> None:
+    """The object an upload wrote, read back, has the file's size and the ETag the
+    upload reported.
+
+    Raises:
+        IntegrityError: it does not (the file is kept).
+    """
+    stored = ObjectInfo(bucket=written.bucket, key=written.key, size=size, etag=result.etag)
+    verify_copy(stored, written, result)
 
 
 def _to_stdout(ctx: Context, src: str, s: Remote, done: Done) -> None:
@@ -133,23 +168,54 @@ def _download(ctx: Context, src: str, s: Remote, dst: str, done: Done) -> None:
     if dst == "-":
         _to_stdout(ctx, src, s, done)
         return
-    store = ctx.store
     name = s.key.rstrip("/").rsplit("/", 1)[-1]
     target = Path(dst)
     if target.is_dir() or dst.endswith(("/", os.sep)):
         target = target / name
     try:
-        info = store.head_object(s.bucket, s.key)
+        info = ctx.store.head_object(s.bucket, s.key)
     except ObjectNotFound:
         _refuse_prefix(ctx, src, s)
         raise
+    _download_to(ctx, src, s, target, done, info=info)
+
+
+def _download_to(
+    ctx: Context, src: str, s: Remote, target: Path, done: Done, *, info: ObjectInfo
+) -> None:
+    """The object ``s`` (whose properties are ``info``) to the file ``target``; ``mv``
+    deletes the object once the file is found with its size."""
+    store = ctx.store
     size = info.size
     if not _dry(ctx):
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _bar(ctx, name, info.size) as bar:
+        with _bar(ctx, target.name, info.size) as bar:
             size = store.download_file(s.bucket, s.key, str(target), progress=bar)
+        if _moving(ctx):
+            on_disk = target.stat().st_size
+            if on_disk != info.size or size != info.size:
+                raise IntegrityError(
+                    f"{target} holds {on_disk} bytes where {src} has {info.size}; "
+                    "the object is kept",
+                    bucket=s.bucket,
+                    key=s.key,
+                )
+            _delete_source(ctx, s)
     done.append({"source": src, "destination": str(target), "bytes": size})
     _say(ctx, "download", src, target)
+
+
+def _delete_source(ctx: Context, s: Remote) -> None:
+    """Delete the one object ``s`` a move copied (a planned, literal delete)."""
+    plan = plan_deletes(Scope(s.bucket, keys=frozenset((s.key,))), (s.key,), operation="mv")
+    result = delete_planned(ctx.store, plan)
+    for error in result.errors:
+        raise StorageError(
+            f"the copy was made, but the source could not be deleted: {error.message}",
+            code=error.code,
+            bucket=s.bucket,
+            key=s.key,
+        )
 
 
 def _refuse_prefix(ctx: Context, src: str, s: Remote) -> None:
@@ -164,28 +230,50 @@ def _refuse_prefix(ctx: Context, src: str, s: Remote) -> None:
 
 
 def _server_copy(ctx: Context, src: str, s: Remote, d: Remote, done: Done) -> None:
-    """``s`` to ``d`` on the server (no bytes through this machine)."""
+    """The object ``s`` to the key ``d`` on the server (no bytes through this machine);
+    ``mv`` deletes ``s`` once the copy is read back and found equal (``verify_copy``)."""
     store = ctx.store
-    key = target_key(d, s.key.rstrip("/").rsplit("/", 1)[-1])
-    if (s.bucket, s.key) == (d.bucket, key):
-        raise CliError(f"{src!r} and its destination are the same object", EXIT_USAGE)
     if _dry(ctx):
         size = store.head_object(s.bucket, s.key).size
     else:
-        store.copy_object(s.bucket, s.key, d.bucket, key)
-        size = store.head_object(d.bucket, key).size
-    done.append({"source": src, "destination": f"s3://{d.bucket}/{key}", "bytes": size})
-    _say(ctx, "copy", src, f"s3://{d.bucket}/{key}")
+        before = store.head_object(s.bucket, s.key) if _moving(ctx) else None
+        result = store.copy_object(s.bucket, s.key, d.bucket, d.key)
+        written = store.head_object(d.bucket, d.key)
+        size = written.size
+        if before is not None:
+            verify_copy(before, written, result)
+            _delete_source(ctx, s)
+    done.append({"source": src, "destination": f"s3://{d.bucket}/{d.key}", "bytes": size})
+    _say(ctx, "copy", src, f"s3://{d.bucket}/{d.key}")
+
+
+def _plan(ctx: Context, source: Scope, destination: Scope, moves: list[Move]) -> None:
+    """Check the copies (``cp``) or moves (``mv``) before the first one: no destination
+    on another copy's source, no two on one key; for ``mv`` also no destination folder
+    inside the source folder.
+
+    Raises:
+        InvalidArgument: (status 2) an unsafe plan; nothing was copied.
+    """
+    plan_moves(
+        source,
+        destination,
+        moves,
+        operation=ctx.args.command,
+        keep_sources=ctx.args.command != "mv",
+    )
 
 
 def copy_one(ctx: Context, src: str, dst: str, done: Done) -> None:
-    """Copy one file or object (or, with wildcards in a remote source, every object
-    they match); ``src`` or ``dst`` may be ``-`` (stdin, stdout).
+    """Copy one file or object (or, with wildcards in a remote source that names no
+    existing key, every object they match); ``src`` or ``dst`` may be ``-`` (stdin,
+    stdout).
 
     Raises:
         CliError: two local paths, no key in a remote source, a missing source file
             (status 3), a folder without ``-r`` (status 2), a pattern matching nothing
             (status 3), upload flags on a download or server-side copy (status 2).
+        InvalidArgument: a move onto itself (status 2).
         StorageError: the store failed.
     """
     ctx.store  # noqa: B018 - settings first: a bad setting is reported before a bad path
@@ -202,28 +290,38 @@ def copy_one(ctx: Context, src: str, dst: str, done: Done) -> None:
     _refuse_upload_flags(ctx)
     if not s.key:
         raise CliError(f"{src!r} names no key (add -r to copy a whole bucket)", EXIT_USAGE)
-    if split_glob(s.key)[1] is not None:
+    if is_pattern(ctx.store, s, raw=ctx.args.raw):
         _copy_listed(ctx, s, dst, done, recursive=False)
     elif s.key.endswith("/"):
         raise CliError(f"{src!r} is a folder: add -r to copy what is under it", EXIT_USAGE)
     elif d is None:
         _download(ctx, src, s, dst, done)
     else:
-        _server_copy(ctx, src, s, d, done)
+        key = target_key(d, s.key.rstrip("/").rsplit("/", 1)[-1])
+        if (s.bucket, s.key) == (d.bucket, key):
+            raise CliError(f"{src!r} and its destination are the same object", EXIT_USAGE)
+        literal = Scope(s.bucket, keys=frozenset((s.key,)))
+        _plan(ctx, literal, Scope(d.bucket, keys=frozenset((key,))), [Move(s.key, key)])
+        _server_copy(ctx, src, s, Remote(d.scheme, d.bucket, key), done)
 
 
-def _run(ctx: Context, jobs: list[tuple[str, str]], done: Done) -> None:
-    """``copy_one`` for each ``(source, destination)``, ``--workers`` at a time; a failed
-    copy gets a line on stderr and the others go on.
+Job = tuple[str, Callable[[], None]]
+"""One copy of many: the source as printed, and the work."""
+
+
+def _run(ctx: Context, jobs: list[Job], *, refused: int = 0) -> None:
+    """Each job, ``--workers`` at a time; a failed copy gets a line on stderr and the
+    others go on. ``refused``: copies already refused (and reported) by the caller.
 
     Raises:
-        CliError: some copies failed (status 1), or ``--workers`` below 1 (status 2).
+        CliError: some copies failed or were refused (status 1), or ``--workers`` below 1
+            (status 2).
     """
     if ctx.args.workers < 1:
         raise CliError(f"--workers must be 1 or more, not {ctx.args.workers}", EXIT_USAGE)
+    failed = refused
     with ThreadPoolExecutor(max_workers=ctx.args.workers) as pool:
-        futures = [pool.submit(copy_one, ctx, src, dst, done) for src, dst in jobs]
-        failed = 0
+        futures = [pool.submit(work) for _, work in jobs]
         for (src, _), future in zip(jobs, futures, strict=True):
             exc = future.exception()
             if exc is None:
@@ -233,46 +331,63 @@ def _run(ctx: Context, jobs: list[tuple[str, str]], done: Done) -> None:
             failed += 1
             ctx.err(f"{PROG}: could not copy {src}: {getattr(exc, 'message', None) or exc}")
     if failed:
-        raise CliError(f"{failed} of {len(jobs)} copies failed")
-
-
-def _local_target(root: Path, relative: str) -> Path:
-    """``root / relative``, refused when it would land outside ``root``.
-
-    Raises:
-        CliError: ``relative`` escapes ``root`` (``..``, an absolute remainder).
-    """
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root.resolve()) or target == root.resolve():
-        raise CliError(f"{relative!r} would be written outside {str(root)!r}", EXIT_USAGE)
-    return target
+        raise CliError(f"{failed} of {len(jobs) + refused} copies failed")
 
 
 def _copy_listed(ctx: Context, s: Remote, dst: str, done: Done, *, recursive: bool) -> None:
     """Every object a remote source names (a folder with ``-r``, a pattern) to the folder or
-    prefix ``dst``, keeping the paths relative to the source.
+    prefix ``dst``, keeping the paths relative to the source. Each listed key is copied as
+    that key (never read as a pattern again); the whole set is planned before the first
+    copy (``_plan``; downloads: ``batch.local_targets``).
 
     Raises:
         CliError: a pattern that matches nothing (status 3), failed copies (status 1).
+        InvalidArgument: an unsafe plan (status 2); nothing was copied.
     """
-    d = parse_remote(dst)
-    jobs: list[tuple[str, str]] = []
-    for info, relative in matching_objects(
-        ctx.store, s, recursive=recursive, filters=ctx.args.filters
-    ):
-        source = f"{s.scheme}://{s.bucket}/{info.key}"
-        if relative.endswith("/") or not relative:
-            continue  # a folder marker: the folders are made for the files in them
-        if d is None:
-            try:
-                jobs.append((source, str(_local_target(Path(dst), relative))))
-            except CliError as exc:
-                ctx.err(f"{PROG}: could not download {info.key!r}: {exc.message}")
-        else:
-            jobs.append((source, f"{d.scheme}://{d.bucket}/{folder(d.key)}{relative}"))
-    if not jobs and split_glob(s.key)[1] is not None:
+    raw = ctx.args.raw
+    chosen = selection(s, raw=raw)
+    listed = [
+        (info, relative)
+        for info, relative in matching_objects(
+            ctx.store, s, recursive=recursive, filters=ctx.args.filters, raw=raw
+        )
+        if relative and not relative.endswith("/")  # folder markers: made for their files
+    ]
+    if not listed and chosen.pattern is not None:
         raise CliError(f"no key matches {str(s)!r}", EXIT_NOT_FOUND)
-    _run(ctx, jobs, done)
+    d = parse_remote(dst)
+    if d is None:
+        _download_listed(ctx, s, Path(dst), listed, done)
+        return
+    base = folder(d.key)
+    moves = [Move(info.key, base + relative) for info, relative in listed]
+    _plan(ctx, chosen.scope, Scope(d.bucket, base), moves)
+    jobs: list[Job] = []
+    for move in moves:
+        source = Remote(s.scheme, s.bucket, move.source)
+        target = Remote(d.scheme, d.bucket, move.destination)
+        jobs.append((str(source), partial(_server_copy, ctx, str(source), source, target, done)))
+    _run(ctx, jobs)
+
+
+def _download_listed(
+    ctx: Context, s: Remote, root: Path, listed: list[tuple[ObjectInfo, str]], done: Done
+) -> None:
+    """The listed objects into the folder ``root``; a key that cannot land on a path of
+    its own (``batch.local_targets``) is reported and not downloaded."""
+    targets = local_targets(root.resolve(), ((info.key, rel) for info, rel in listed))
+    jobs: list[Job] = []
+    refused = 0
+    for info, _ in listed:
+        target = targets[info.key]
+        if isinstance(target, InvalidArgument):
+            ctx.err(f"{PROG}: could not download {info.key!r}: {target.message}")
+            refused += 1
+            continue
+        source = Remote(s.scheme, s.bucket, info.key)
+        work = partial(_download_to, ctx, str(source), source, target, done, info=info)
+        jobs.append((str(source), work))
+    _run(ctx, jobs, refused=refused)
 
 
 def _upload_tree(ctx: Context, src: str, d: Remote | None, done: Done) -> None:
@@ -284,25 +399,27 @@ def _upload_tree(ctx: Context, src: str, d: Remote | None, done: Done) -> None:
     if d is None:
         raise CliError(f"{ctx.args.command} -r needs at least one s3:// path", EXIT_USAGE)
     base = folder(d.key)
-    jobs = []
+    jobs: list[Job] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         if included(rel, ctx.args.filters):
-            jobs.append((str(path), f"{d.scheme}://{d.bucket}/{base}{rel}"))
-    _run(ctx, jobs, done)
+            work = partial(_upload, ctx, str(path), d, done, key=base + rel)
+            jobs.append((str(path), work))
+    _run(ctx, jobs)
 
 
 def _download_tree(ctx: Context, bucket: str, prefix: str, target: Path, done: Done) -> None:
     """``cp -r s3://bucket/prefix folder``: ``batch.download_directory``, the library's one
-    download-to-folder routine (keys escaping ``target`` refused, folder markers made
-    folders). Each failed key gets a line on stderr; any failure exits 1."""
+    download-to-folder routine (keys that cannot land on a path of their own refused,
+    folder markers made folders). Each failed key gets a line on stderr; any failure
+    exits 1."""
     results = batch.download_directory(
         ctx.store, bucket, target, prefix=prefix, max_workers=ctx.args.workers
     )
     root = target.resolve()
     for item in results:
         if item.error is not None:
-            ctx.err(f"{PROG}: could not download {item.key!r}: {item.error}")
+            ctx.err(f"{PROG}: could not download {item.key!r}: {item.error.message}")
             continue
         path = root / item.key[len(prefix) :]
         done.append(
@@ -316,12 +433,13 @@ def _download_tree(ctx: Context, bucket: str, prefix: str, target: Path, done: D
 
 
 def copy_tree(ctx: Context, src: str, dst: str, done: Done) -> None:
-    """``cp -r``: a folder up, a prefix down, or a prefix to another on the server;
-    ``--exclude`` / ``--include`` choose among the paths relative to the source.
+    """``cp -r``: a folder up, a prefix (a folder) down, or a prefix to another on the
+    server; ``--exclude`` / ``--include`` choose among the paths relative to the source.
 
     Raises:
         CliError: the source folder is missing (status 3) or a file (status 2), two local
             paths, or some copies failed (status 1).
+        InvalidArgument: an unsafe plan (status 2); nothing was copied.
         StorageError: the store failed.
     """
     ctx.store  # noqa: B018 - settings first: a bad setting is reported before a bad path
@@ -330,7 +448,8 @@ def copy_tree(ctx: Context, src: str, dst: str, done: Done) -> None:
         _upload_tree(ctx, src, d, done)
         return
     _refuse_upload_flags(ctx)
-    plain = not (ctx.args.filters or ctx.args.dry_run or split_glob(s.key)[1])
+    pattern = selection(s, raw=ctx.args.raw).pattern
+    plain = not (ctx.args.filters or ctx.args.dry_run or pattern or _moving(ctx))
     if d is None and plain:
         _download_tree(ctx, s.bucket, folder(s.key), Path(dst), done)
         return
@@ -359,30 +478,18 @@ def cmd_cp(ctx: Context) -> int:
     return EXIT_OK
 
 
-def _remove_source(ctx: Context, item: dict[str, object]) -> None:
-    source, destination = str(item["source"]), str(item["destination"])
-    if source in ("-", destination):
-        return
-    remote = parse_remote(source)
-    if remote is None:
-        Path(source).unlink()
-    else:
-        ctx.store.delete_object(remote.bucket, remote.key)
-
-
 def cmd_mv(ctx: Context) -> int:
-    """``cp``, then delete each source copied (a local file or an object); with
-    ``--dryrun`` nothing is copied or deleted. A copy that failed keeps its source.
+    """``cp``, deleting each source (a local file or an object) once its copy is read
+    back and found equal; with ``--dryrun`` nothing is copied or deleted. The moves are
+    planned before the first copy: a destination folder inside the source folder, a
+    destination that is another move's source, or two sources on one key is refused
+    (status 2) and nothing moves. A copy that failed or did not verify keeps its source.
 
     Raises:
-        CliError: as ``cp`` (the sources copied before a failure are still removed).
+        CliError: as ``cp`` (the sources moved before a failure stay moved).
+        InvalidArgument: an unsafe move (status 2).
     """
     done: Done = []
-    try:
-        _copy(ctx, done)
-    finally:
-        if not ctx.args.dry_run:
-            for item in done:
-                _remove_source(ctx, item)
+    _copy(ctx, done)
     _summary(ctx, done)
     return EXIT_OK

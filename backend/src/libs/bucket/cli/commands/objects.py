@@ -9,7 +9,7 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 
 from backend.src.libs.bucket.capabilities import presigner
-from backend.src.libs.bucket.cli.commands.select import matching_objects
+from backend.src.libs.bucket.cli.commands.select import is_pattern, matching_objects, selection
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.output import human, when
 from backend.src.libs.bucket.cli.parsing import Remote, require_remote, split_glob
@@ -21,6 +21,7 @@ from backend.src.libs.bucket.cli.status import (
     CliError,
 )
 from backend.src.libs.bucket.errors import NotFound
+from backend.src.libs.bucket.planner import Scope, delete_planned, plan_deletes
 from backend.src.libs.bucket.store import ObjectInfo, ObjectStore, PrefixInfo
 
 
@@ -159,17 +160,26 @@ def cmd_presign(ctx: Context) -> int:
 
 
 def _rm_one(ctx: Context, store: ObjectStore, remote: Remote) -> int:
+    """Delete the one object ``remote`` names: the key of that exact name when it exists
+    (wildcards in it are then plain characters), else, for a path with wildcards and
+    without ``--raw``, the keys the pattern matches in its folder.
+
+    Raises:
+        CliError: no key (status 2), a missing object (status 3).
+    """
     if not remote.key:
         raise CliError("rm needs a key (or -r --force for a prefix)", EXIT_USAGE)
-    if split_glob(remote.key)[1] is not None:
+    if is_pattern(store, remote, raw=ctx.args.raw):
         return _rm_many(ctx, store, remote)
     try:  # a missing key is an error (S3 itself would answer 204)
         store.head_object(remote.bucket, remote.key)
     except NotFound as exc:
         what = f"bucket {remote.bucket!r}" if exc.code == "NoSuchBucket" else f"{remote}"
         raise CliError(f"{exc.code}: {what} does not exist", EXIT_NOT_FOUND, code=exc.code) from exc
+    scope = Scope(remote.bucket, keys=frozenset((remote.key,)))
+    plan = plan_deletes(scope, (remote.key,), operation="rm")
     if not ctx.args.dry_run:
-        store.delete_object(remote.bucket, remote.key)
+        delete_planned(store, plan)
     if ctx.json:
         ctx.emit({"deleted": [remote.key], "errors": []})
     elif not ctx.quiet:
@@ -182,26 +192,30 @@ def _dry(ctx: Context) -> str:
 
 
 def _rm_many(ctx: Context, store: ObjectStore, remote: Remote) -> int:
-    """Delete what a pattern or ``-r`` names (``--exclude`` / ``--include`` applied), 1000
-    keys a request, the listing read lazily; ``--dryrun`` only prints.
+    """Delete what a pattern or ``-r`` names (``--exclude`` / ``--include`` applied): the
+    listing is read whole and planned (every key inside the folder named, or the folder
+    before the first wildcard) before the first delete, then sent 1000 keys a request;
+    ``--dryrun`` prints exactly the plan.
 
     Raises:
         CliError: a pattern that matches nothing (status 3), or some keys could not be
             deleted (status 1, after a line for each).
     """
-    pattern = split_glob(remote.key)[1]
+    raw = ctx.args.raw
+    chosen = selection(remote, raw=raw)
     keys = (
         info.key
         for info, _ in matching_objects(
-            store, remote, recursive=ctx.args.recursive, filters=ctx.args.filters
+            store, remote, recursive=ctx.args.recursive, filters=ctx.args.filters, raw=raw
         )
     )
+    plan = plan_deletes(chosen.scope, keys, operation="rm")
     if ctx.args.dry_run:
-        deleted, errors = list(keys), []
+        deleted, errors = list(plan.keys), []
     else:
-        result = store.delete_objects(remote.bucket, keys)
+        result = delete_planned(store, plan)
         deleted, errors = list(result.deleted), list(result.errors)
-    if pattern is not None and not deleted and not errors:
+    if chosen.pattern is not None and not deleted and not errors:
         raise CliError(f"no key matches {ctx.args.path!r}", EXIT_NOT_FOUND)
     if ctx.json:
         ctx.emit(
@@ -222,7 +236,9 @@ def _rm_many(ctx: Context, store: ObjectStore, remote: Remote) -> int:
 
 def cmd_rm(ctx: Context) -> int:
     """Delete a key, the keys a pattern matches, or (``-r --force``) every key under a
-    prefix (``--exclude`` / ``--include`` choose among them).
+    prefix taken as a folder (``--exclude`` / ``--include`` choose among them). A key
+    that exists under the exact name given is that key, wildcards or not; ``--raw``
+    never reads the path as a pattern.
 
     Raises:
         CliError: no key without ``-r``, ``-r`` without ``--force`` (status 2), or some

@@ -1,12 +1,21 @@
 """Which objects a command works on: wildcards in a source path (``s3://b/docs/*.txt``)
-and the ``--exclude`` / ``--include`` filters of ``cp -r``, ``mv -r`` and ``rm -r``."""
+and the ``--exclude`` / ``--include`` filters of ``cp -r``, ``mv -r`` and ``rm -r``.
+
+Literal keys win: a path is read as a pattern only when it holds a wildcard, ``--raw``
+was not given and (for one object) no key of that exact name exists. What a listing
+returns is a key, never read as a pattern again: callers get ``ObjectInfo`` back and
+pass its ``key`` on as it is. Every selection comes with its ``Scope`` (the bucket and the
+folder it may touch), which the destructive-work planner checks each key against.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from backend.src.libs.bucket.cli.parsing import Remote, folder, split_glob
+from backend.src.libs.bucket.planner import Scope
 from backend.src.libs.bucket.store import ObjectInfo, ObjectStore
 
 Filters = Sequence[tuple[str, str]]
@@ -23,21 +32,56 @@ def included(relative: str, filters: Filters | None) -> bool:
     return keep
 
 
+def pattern_of(remote: Remote, *, raw: bool) -> tuple[str, str | None]:
+    """``(folder, pattern)`` of a remote path: the folder before the first wildcard and
+    the pattern after it; ``(key, None)`` without a wildcard or with ``--raw``."""
+    return (remote.key, None) if raw else split_glob(remote.key)
+
+
+def is_pattern(store: ObjectStore, remote: Remote, *, raw: bool) -> bool:
+    """True when ``remote`` (one object's path) is to be read as a pattern: it holds a
+    wildcard, ``--raw`` was not given, and no object of that exact name exists (one
+    HEAD, only for a path with a wildcard)."""
+    if pattern_of(remote, raw=raw)[1] is None:
+        return False
+    return not store.object_exists(remote.bucket, remote.key)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a source path names: its scope and whether it was read as a pattern."""
+
+    scope: Scope
+    pattern: str | None
+
+
+def selection(remote: Remote, *, raw: bool) -> Selection:
+    """The scope a listing of ``remote`` stays in: the folder before the first wildcard
+    (a pattern), else ``remote.key`` as a folder."""
+    base, pattern = pattern_of(remote, raw=raw)
+    return Selection(Scope(remote.bucket, base if pattern is not None else folder(base)), pattern)
+
+
 def matching_objects(
-    store: ObjectStore, remote: Remote, *, recursive: bool, filters: Filters | None = None
+    store: ObjectStore,
+    remote: Remote,
+    *,
+    recursive: bool,
+    filters: Filters | None = None,
+    raw: bool = False,
 ) -> Iterator[tuple[ObjectInfo, str]]:
     """The objects a source path names, each with its path relative to the source.
 
-    ``s3://b/dir/`` with ``recursive``: every key under ``dir/``. A key with wildcards:
-    the keys in its folder whose remainder matches (with ``recursive``, in every
-    sub-folder too, ``*`` then crossing ``/``). ``filters`` apply to the relative path.
+    ``s3://b/dir`` (or ``dir/``) with ``recursive``: every key under the folder ``dir/``.
+    A key with wildcards (not ``raw``): the keys in its folder whose remainder matches
+    (with ``recursive``, in every sub-folder too, ``*`` then crossing ``/``). ``filters``
+    apply to the relative path. Every key yielded lies in ``selection(remote).scope``.
     """
-    base, pattern = split_glob(remote.key)
-    if pattern is None:
-        base = folder(remote.key)
+    chosen = selection(remote, raw=raw)
+    base, pattern = chosen.scope.prefix, chosen.pattern
     delimiter = None if recursive else "/"
     for entry in store.list_objects(remote.bucket, prefix=base, delimiter=delimiter):
-        if not isinstance(entry, ObjectInfo):
+        if not isinstance(entry, ObjectInfo) or not chosen.scope.holds(entry.key):
             continue
         relative = entry.key[len(base) :]
         if pattern is not None and not fnmatchcase(relative, pattern):

@@ -18,11 +18,14 @@ from backend.src.libs.bucket.errors import (
     translate,
 )
 from backend.src.libs.bucket.obstore_engine import (
+    ATTRIBUTE_ALIASES,
     SMALL_OBJECT,
     choose_engine,
     downloads,
+    is_attribute_name,
     key_ok,
     large_writes,
+    metadata_ok,
     reads,
     writes,
 )
@@ -200,6 +203,98 @@ def test_write_once_multipart_goes_to_s3transfer() -> None:
     buffer the whole body): large_writes is None even with no other option."""
     assert large_writes({}, write_once=True) is None
     assert large_writes({"ContentType": "x/y"}, write_once=True) is None
+
+
+# ------------------------------------------ metadata named like an obstore attribute
+# obstore/src/attributes.rs (PyAttribute::extract): these, ASCII-lowercased, are headers
+OBSTORE_ALIASES = {
+    "content-disposition", "contentdisposition",
+    "content-encoding", "contentencoding",
+    "content-language", "contentlanguage",
+    "content-type", "contenttype",
+    "cache-control", "cachecontrol",
+    "storage-class", "storageclass",
+}  # fmt: skip
+
+
+def _spellings(name: str) -> list[str]:
+    """``name`` in lower, upper, title, swapped and alternating case."""
+    alternating = "".join(c.upper() if i % 2 else c for i, c in enumerate(name))
+    return sorted({name, name.upper(), name.title(), name.title().swapcase(), alternating})
+
+
+ALIAS_SPELLINGS = [s for alias in sorted(OBSTORE_ALIASES) for s in _spellings(alias)]
+# near misses: obstore sends each as user metadata (x-amz-meta-<name>)
+NOT_ALIASES = [
+    "content_type", "Content_Encoding", "cache_control", "storage_class", "content-types",
+    "xcontenttype", "content--type", "content.type", "contentmd5", "content-md5", "expires",
+    "x-amz-storage-class", "x-amz-meta-content-type", "color", "Color", "my-key", "my_key",
+    "contentencodinG2", "cachecontro",
+]  # fmt: skip
+
+
+CANONICAL = ("Content-Disposition", "Content-Encoding", "Content-Language", "Content-Type",
+             "Cache-Control", "Storage-Class")  # fmt: skip
+
+
+def _obstore_reads_as_header(name: str) -> bool:
+    """What the installed obstore does with ``name`` as an attributes key: put beside the
+    six attributes in their canonical spelling on obstore's in-memory store, an alias
+    becomes one of them (six attributes come back), user metadata is a seventh."""
+    import obstore
+    from obstore.store import MemoryStore
+
+    memory = MemoryStore()
+    attributes = {header: "canonical" for header in CANONICAL}
+    if name not in attributes:
+        attributes[name] = "v"
+    obstore.put(memory, "k", b"x", attributes=attributes)
+    back = dict(obstore.get(memory, "k").attributes)
+    assert set(CANONICAL) <= set(back)
+    return len(back) == len(CANONICAL)
+
+
+def test_the_alias_list_is_obstores() -> None:
+    """ATTRIBUTE_ALIASES is exactly the twelve names of obstore's attributes.rs, and the
+    installed obstore reads each as a header and none of the near misses as one (so a
+    new obstore that changes the list fails here)."""
+    assert ATTRIBUTE_ALIASES == OBSTORE_ALIASES
+    for name in [*ALIAS_SPELLINGS, *NOT_ALIASES]:
+        assert _obstore_reads_as_header(name) is is_attribute_name(name), name
+
+
+@pytest.mark.parametrize("name", ALIAS_SPELLINGS)
+def test_metadata_named_like_an_attribute_goes_to_boto3(name: str) -> None:
+    """User metadata named like any obstore attribute, in any case, with or without its
+    dash (``contentencoding``, ``CacheControl``, ``STORAGE-CLASS``) keeps the write off
+    obstore, which would send it as the object's own header: writes and large_writes are
+    None, for a small body and a multipart upload alike, beside other metadata too."""
+    assert is_attribute_name(name)
+    assert not metadata_ok({"color": "blue", name: "v"})
+    for metadata in ({name: "v"}, {"color": "blue", name: "v"}):
+        args: WriteArgs = {"ContentType": "text/plain", "Metadata": metadata}
+        assert writes(args, 5) is None
+        assert large_writes(args, write_once=False) is None
+
+
+@pytest.mark.parametrize("name", NOT_ALIASES)
+def test_metadata_obstore_sends_as_metadata_stays_on_obstore(name: str) -> None:
+    """A metadata name obstore sends as ``x-amz-meta-<name>`` (an underscore, another
+    header's name, a near miss) keeps the write on obstore, the name as given among its
+    attributes, for a small body and a multipart upload."""
+    assert not is_attribute_name(name)
+    args: WriteArgs = {"ContentType": "text/plain", "Metadata": {name: "v"}}
+    small = writes(args, 5)
+    large = large_writes(args, write_once=False)
+    assert small is not None and large is not None
+    assert small.attributes == large.attributes == {name: "v", "Content-Type": "text/plain"}
+
+
+def test_the_async_native_put_asks_the_same_rule() -> None:
+    """AsyncPlane.put decides with obstore_engine.writes itself (no copy of the rule)."""
+    from backend.src.libs.bucket import async_plane, obstore_engine
+
+    assert vars(async_plane)["writes"] is obstore_engine.writes
 
 
 NOT_FOUND = (

@@ -12,9 +12,10 @@ The routing is a typed decision made before the request, per call (``S3Store`` a
 - **writes**: a body of at most ``SMALL_OBJECT`` bytes whose options obstore can express
   (content type, cache control, storage class, metadata, tags of letters, digits and
   ``_.~-``, write-once). Encryption (per call or by default), object lock, a metadata
-  name that is also an obstore attribute name, a tag obstore would encode differently
-  (it sends a space as ``+``, which Ceph RGW keeps) and larger bodies go to boto3
-  (``writes``);
+  name obstore would read as one of the object's own headers (any of
+  ``ATTRIBUTE_ALIASES`` in any case, ``contentencoding`` as well as ``Content-Encoding``:
+  ``metadata_ok``), a tag obstore would encode differently (it sends a space as ``+``,
+  which Ceph RGW keeps) and larger bodies go to boto3 (``writes``);
 - **reads**: GET and DELETE of the latest version without an SSE-C key (``reads``), and
   the HEAD of ``object_exists``; a whole-object GET is a plain GET whose answer is
   dropped after its head when the object holds more than ``SMALL_OBJECT`` bytes (boto3
@@ -53,6 +54,7 @@ import contextlib
 import importlib.util
 import logging
 import re
+import string
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -81,16 +83,28 @@ SMALL_OBJECT = 64 * 1024
 """The largest body a request of this plane carries: one obstore attempt's deadline is
 ``deadline.attempt_bound(connect, read, SMALL_OBJECT)``, one second over an empty one."""
 
-_ATTRIBUTE_NAMES = frozenset(
+ATTRIBUTE_ALIASES = frozenset(
     {
         "content-disposition",
+        "contentdisposition",
         "content-encoding",
+        "contentencoding",
         "content-language",
+        "contentlanguage",
         "content-type",
+        "contenttype",
         "cache-control",
+        "cachecontrol",
         "storage-class",
+        "storageclass",
     }
 )
+"""Every key of obstore's ``attributes`` that it sends as the object's own header, not as
+user metadata, once ASCII-lowercased: pyo3-object_store's ``PyAttribute::extract``
+(obstore/src/attributes.rs, obstore 0.12). Any other key is user metadata: obstore sends
+it as ``x-amz-meta-<key>`` (object_store's ``USER_DEFINED_METADATA_HEADER_PREFIX``), with
+``_``, ``-`` and case left as they are (``content_type`` is metadata)."""
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # WriteArgs keys obstore expresses; any other key (encryption, object lock) goes to boto3
 _PLAIN_TAG = re.compile(r"[A-Za-z0-9_.~-]*")  # tags obstore's encoding carries unchanged
 _PLAIN_WRITE_KEYS = frozenset(
@@ -177,11 +191,10 @@ def _form(args: WriteArgs) -> ObstoreWrite | None:
     cannot send them exactly."""
     if not _PLAIN_WRITE_KEYS.issuperset(args):
         return None
-    attributes: Attributes = {}
-    for name, value in args.get("Metadata", {}).items():
-        if name.lower() in _ATTRIBUTE_NAMES:
-            return None
-        attributes[name] = value
+    metadata = args.get("Metadata", {})
+    if not metadata_ok(metadata):
+        return None
+    attributes: Attributes = dict(metadata)
     if "ContentType" in args:
         attributes["Content-Type"] = args["ContentType"]
     if "CacheControl" in args:
@@ -192,6 +205,24 @@ def _form(args: WriteArgs) -> ObstoreWrite | None:
     if not all(_PLAIN_TAG.fullmatch(text) for pair in tags.items() for text in pair):
         return None  # obstore encodes a space as '+', which Ceph RGW keeps as '+'
     return ObstoreWrite(attributes=attributes, tags=tags)
+
+
+def is_attribute_name(name: str) -> bool:
+    """True when obstore reads ``name``, an ``attributes`` key, as one of the object's own
+    headers (``Content-Type``, ``Cache-Control``, ``Content-Encoding``...) and not as user
+    metadata: ``name`` ASCII-lowercased is in ``ATTRIBUTE_ALIASES`` (``contentEncoding``,
+    ``CACHE-CONTROL``, ``storageclass``; not ``content_type``): obstore's own rule, which
+    folds ASCII letters only."""
+    return name.translate(_ASCII_LOWER) in ATTRIBUTE_ALIASES
+
+
+def metadata_ok(metadata: Mapping[str, str]) -> bool:
+    """True when obstore sends every name of ``metadata`` (user metadata) as user metadata:
+    none is an attribute alias (``is_attribute_name``). A write whose metadata is not ok
+    is boto3's (``writes`` and ``large_writes`` are None), which keeps it as metadata;
+    obstore has no way to send such a name as metadata. The one rule of every route:
+    ``S3Store``'s put and multipart upload, ``AsyncPlane.put`` (through ``writes``)."""
+    return not any(is_attribute_name(name) for name in metadata)
 
 
 def get_window(start: int | None, end: int | None) -> tuple[int, int] | None:

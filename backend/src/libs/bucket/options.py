@@ -461,11 +461,13 @@ def encryption_args(encryption: Encryption) -> EncryptionArgs:
 
 def sse_c_args(encryption: SseC) -> SseCArgs:
     """boto3's arguments for an SSE-C key, on writes and reads (botocore base64-encodes
-    the key and adds its MD5 itself); the key is registered with ``redact``."""
+    the key and adds its MD5 itself); the key is registered with ``redact``, whose log
+    filter is installed (also for a store on an injected client, which builds none)."""
     from backend.src.libs.bucket import redact
 
     redact.register(encryption.key)
     redact.register(encryption.raw)
+    redact.install()
     return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": encryption.raw}
 
 

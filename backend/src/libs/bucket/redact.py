@@ -1,26 +1,47 @@
 """Keeps this process's storage secrets out of the logs of boto3, botocore, s3transfer
 and urllib3, and out of what the ``bucket`` command prints: the project's one redaction rule.
 
-The rule: a registered secret (a string, or bytes with their base64 and hex forms) of at
-least ``MIN_LENGTH`` (8) characters is replaced by ``***`` wherever it appears. Shorter
-values are not masked: replacing a 4-character password everywhere would corrupt ordinary
-text (object keys, URLs, listings), and real secrets are longer (AWS secret keys have 40
-characters, MinIO refuses passwords under 8).
+The rule: a registered secret of at least ``MIN_LENGTH`` (8) characters is replaced by
+``***`` wherever it appears, in every form it can take in a line of text (``forms``): a
+string as itself and as shown inside a ``repr``; bytes (an SSE-C key) in hex (both cases),
+base64, their UTF-8 decoding where valid, their Python ``repr`` (``b'\\x01...'``, whole
+and without ``b'...'``, as a dict's ``repr`` shows them), that ``repr`` escaped once more
+(a ``repr`` inside a ``repr``: an exception in a tuple), and the base64 MD5 of the key
+(the ``SSECustomerKeyMD5`` botocore sends). Shorter values are not masked: replacing a
+4-character password everywhere would corrupt ordinary text (object keys, URLs, listings),
+and real secrets are longer (AWS secret keys have 40 characters, MinIO refuses passwords
+under 8).
 
 botocore logs whole requests at DEBUG (``botocore.endpoint``: parameters and headers;
 ``botocore.auth``: the canonical request), which carry the session token
-(``X-Amz-Security-Token``) and the SSE-C key. The signing secret itself is never sent,
-but a redaction costs nothing extra. Stores ``register`` their secrets; ``install`` puts
-one ``RedactingFilter`` on each of those libraries' loggers, which replaces every
-registered secret in a record's message by ``***``. Filters only run for records that
-pass the logger's level, so with DEBUG off this adds no work to a request.
+(``X-Amz-Security-Token``) and the SSE-C key; s3transfer logs each task's arguments
+(``s3transfer.tasks``, ``s3transfer.futures``), the raw key's ``repr`` among them. The
+signing secret itself is never sent, but a redaction costs nothing extra. Stores
+``register`` their secrets; ``install`` puts one ``RedactingFilter`` on each of those
+libraries' loggers, which replaces every registered secret in a record's message (and in
+its rendered exception and stack) by ``***``.
+
+A logger's filters see only the records made on that logger, not those its children
+pass up, so the filter sits on every logger of those libraries: those that exist and one
+for each of their modules found on disk (made without importing the module; a module
+made later asks ``logging.getLogger(__name__)`` and gets that logger, filter included).
+No handler is added and no global hook (record factory, logger class) is replaced.
+Filters only run for records that pass the logger's level, so with DEBUG off this adds no
+work to a request.
+
+obstore (the Rust engine) does not log through Python's ``logging``; its error messages
+go through ``scrub`` (``errors.py``).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
+import importlib.util
 import logging
+import os
+import pkgutil
 import threading
 
 MASK = "***"
@@ -30,27 +51,67 @@ _LIBRARIES = ("botocore", "boto3", "s3transfer", "urllib3")
 _secrets: set[str] = set()
 _longest_first: tuple[str, ...] = ()  # a secret inside another is masked after it
 _installed: set[str] = set()
+_module_loggers: tuple[str, ...] | None = None  # the libraries' module names, found once
+_loggers_seen = -1  # how many loggers existed at the end of the last install
 _lock = threading.Lock()
 
 
-def register(secret: str | bytes | None) -> None:
-    """Remember ``secret`` (and, for bytes, its base64 and hex forms) for redaction.
+def _shown_in_repr(text: str) -> str:
+    """``text`` as a ``repr`` shows it between its quotes (as a dict's ``repr`` does)."""
+    return repr(text)[1:-1]
 
-    Values shorter than ``MIN_LENGTH`` (8) characters are ignored (they would mask
-    ordinary text). Thread-safe.
+
+def _shown_twice(inner: str) -> set[str]:
+    """``inner`` (a ``repr``'s text, printable ASCII) escaped once more, as a ``repr`` of
+    a text holding it shows it: backslashes doubled, and ``'`` escaped or not (that
+    depends on the quotes of the whole outer text, not known here)."""
+    doubled = inner.replace("\\", "\\\\")
+    return {doubled, doubled.replace("'", "\\'")}
+
+
+def forms(secret: str | bytes) -> set[str]:
+    """Every text ``secret`` can take in a log line (the module's rule), short ones
+    included (``register`` drops those under ``MIN_LENGTH``).
+
+    A string: itself and as a ``repr`` shows it. Bytes (an SSE-C key): hex (lower and
+    upper case), base64, the base64 MD5 (botocore's ``SSECustomerKeyMD5``), the
+    ``repr`` whole (``b'...'``) and without ``b'...'`` (as a dict's ``repr`` shows it),
+    that text escaped once more (a ``repr`` inside a ``repr``), and the UTF-8 decoding
+    where valid, as itself and as a ``repr`` shows it. Never raises.
+    """
+    if isinstance(secret, str):
+        return {secret, _shown_in_repr(secret)}
+    shown = repr(secret)
+    inner = shown[2:-1]
+    md5 = hashlib.md5(secret, usedforsecurity=False).digest()
+    found = {
+        secret.hex(),
+        secret.hex().upper(),
+        base64.b64encode(secret).decode(),
+        base64.b64encode(md5).decode(),
+        shown,
+        inner,
+        *_shown_twice(inner),
+    }
+    with contextlib.suppress(UnicodeDecodeError):
+        text = secret.decode()
+        found |= {text, _shown_in_repr(text)}
+    return found
+
+
+def register(secret: str | bytes | None) -> None:
+    """Remember ``secret`` for redaction, in each of its ``forms`` (for bytes, an SSE-C
+    key: hex, base64, base64 MD5, ``repr`` and UTF-8 decoding).
+
+    Forms shorter than ``MIN_LENGTH`` (8) characters are ignored (they would mask
+    ordinary text); None and empty values are ignored. Never raises. Thread-safe.
     """
     if not secret:
         return
-    forms: set[str] = set()
-    if isinstance(secret, bytes):
-        forms |= {base64.b64encode(secret).decode(), secret.hex()}
-        with contextlib.suppress(UnicodeDecodeError):
-            forms.add(secret.decode())
-    else:
-        forms.add(secret)
+    found = forms(secret)
     global _longest_first
     with _lock:
-        _secrets.update(form for form in forms if len(form) >= MIN_LENGTH)
+        _secrets.update(form for form in found if len(form) >= MIN_LENGTH)
         _longest_first = tuple(sorted(_secrets, key=len, reverse=True))
 
 
@@ -66,8 +127,14 @@ def scrub(text: str) -> str:
     return text
 
 
+_TRACEBACKS = logging.Formatter()
+"""Renders a record's exception as the default ``logging.Formatter`` does."""
+
+
 class RedactingFilter(logging.Filter):
-    """Replaces every registered secret in a record's rendered message by ``***``."""
+    """Replaces every registered secret in a record's rendered message by ``***``, and in
+    its exception and stack texts. Never drops a record; a record whose arguments do not
+    format is left to ``logging`` (which reports it)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not _longest_first:
@@ -79,24 +146,75 @@ class RedactingFilter(logging.Filter):
         redacted = scrub(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        _scrub_extras(record)
         return True
+
+
+def _scrub_extras(record: logging.LogRecord) -> None:
+    """Redact the exception text (rendered here as ``Formatter.format`` would, and kept
+    in ``exc_text`` only when it held a secret) and the stack text of ``record``."""
+    if record.exc_info and not record.exc_text:
+        try:
+            rendered = _TRACEBACKS.formatException(record.exc_info)
+        except Exception:  # an exception that does not render: leave it to logging
+            rendered = ""
+        redacted = scrub(rendered)
+        if redacted != rendered:
+            record.exc_text = redacted
+    elif record.exc_text:
+        record.exc_text = scrub(record.exc_text)
+    if record.stack_info:
+        record.stack_info = scrub(record.stack_info)
 
 
 _FILTER = RedactingFilter()
 
 
+def _module_names(package: str) -> list[str]:
+    """``package`` and the dotted names of its modules and subpackages found on disk,
+    without importing any of them; empty when ``package`` is not installed."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):  # ValueError: a module without __spec__
+        return []
+    if spec is None:
+        return []
+    names = [package]
+    pending = [(package, location) for location in spec.submodule_search_locations or ()]
+    while pending:
+        prefix, location = pending.pop()
+        for info in pkgutil.iter_modules([location]):
+            name = f"{prefix}.{info.name}"
+            names.append(name)
+            if info.ispkg:
+                pending.append((name, os.path.join(location, info.name)))
+    return names
+
+
 def install() -> None:
-    """Put the filter on every logger of boto3, botocore, s3transfer and urllib3 that
-    exists now (call it again after those libraries load more modules). Idempotent."""
+    """Put the filter on every logger of boto3, botocore, s3transfer and urllib3: the
+    library loggers that exist now, and one for each module of those packages found on
+    disk (the first call finds them; made now, unimported, so that a module imported
+    later logs through a logger that has the filter). A logger a library makes later
+    under a name that is not a module's is covered by the next call made after it.
+    Adds no handler and changes no level. Idempotent and cheap to repeat (one length
+    check while the process made no new logger since the last call: ``sse_c_args``
+    calls it on every SSE-C request); thread-safe."""
+    global _module_loggers, _loggers_seen
     manager = logging.Logger.manager
+    if len(manager.loggerDict) == _loggers_seen:
+        return
     with _lock:
-        names = [
-            name
-            for name in list(manager.loggerDict)
-            if name.split(".", 1)[0] in _LIBRARIES and name not in _installed
+        if _module_loggers is None:
+            _module_loggers = tuple(
+                name for library in _LIBRARIES for name in _module_names(library)
+            )
+        existing = [
+            name for name in list(manager.loggerDict) if name.split(".", 1)[0] in _LIBRARIES
         ]
-        for name in [*_LIBRARIES, *names]:
+        for name in [*_LIBRARIES, *_module_loggers, *existing]:
             if name in _installed:
                 continue
             logging.getLogger(name).addFilter(_FILTER)
             _installed.add(name)
+        _loggers_seen = len(manager.loggerDict)

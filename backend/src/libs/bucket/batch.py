@@ -18,7 +18,13 @@ from typing import Generic, TypeVar
 from backend.src.libs.bucket.capabilities import Configured
 from backend.src.libs.bucket.errors import InvalidArgument, StorageError
 from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.planner import as_folder
+from backend.src.libs.bucket.planner import (
+    DeletePlan,
+    Scope,
+    as_folder,
+    delete_planned,
+    plan_deletes,
+)
 from backend.src.libs.bucket.store import (
     Data,
     DeleteError,
@@ -131,12 +137,14 @@ def delete_many(
     """
     check_bucket_name(bucket)
     ordered = list(keys)
-    chunks = [ordered[i : i + 1000] for i in range(0, len(ordered), 1000)]
+    scope = Scope(bucket, keys=frozenset(ordered))
+    planned = plan_deletes(scope, ordered, operation="delete_many").keys
+    chunks = [planned[i : i + DELETE_BATCH] for i in range(0, len(planned), DELETE_BATCH)]
     outcomes: dict[str, StorageError | None] = {}
     results = _run(
         chunks,
         lambda chunk: chunk[0],
-        lambda chunk: store.delete_objects(bucket, chunk),
+        lambda chunk: delete_planned(store, DeletePlan(scope, chunk)),
         _workers(store, max_workers),
     )
     for chunk, outcome in zip(chunks, results, strict=True):
@@ -162,7 +170,9 @@ def delete_keys(store: ObjectStore, bucket: str, keys: Iterable[str]) -> DeleteR
     refusal's code, the keys really deleted in ``deleted``.
 
     Args:
-        keys: the keys (any iterable but a single ``str``; read once, up front).
+        keys: the keys (any iterable but a single ``str``; read once, up front; a key
+            named twice is deleted once). They are the plan's scope (``planner``):
+            literal keys, never patterns.
 
     Returns:
         ``DeleteResult``: keys deleted (missing keys count as deleted) and, for the
@@ -174,13 +184,15 @@ def delete_keys(store: ObjectStore, bucket: str, keys: Iterable[str]) -> DeleteR
         StorageError: the first batch failed as a whole (nothing was deleted).
     """
     check_bucket_name(bucket)
-    ordered = check_keys(keys, bucket=bucket)
+    named = check_keys(keys, bucket=bucket)
+    plan = plan_deletes(Scope(bucket, keys=frozenset(named)), named, operation="delete_files")
+    ordered = plan.keys
     deleted: list[str] = []
     errors: list[DeleteError] = []
     for start in range(0, len(ordered), DELETE_BATCH):
         chunk = ordered[start : start + DELETE_BATCH]
         try:
-            outcome = store.delete_objects(bucket, chunk)
+            outcome = delete_planned(store, DeletePlan(plan.scope, chunk))
         except StorageError as exc:
             if start == 0:
                 raise

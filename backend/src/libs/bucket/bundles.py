@@ -61,6 +61,7 @@ from backend.src.libs.bucket.errors import (
     StorageError,
 )
 from backend.src.libs.bucket.options import PutMode, WriteOptions
+from backend.src.libs.bucket.planner import Scope, delete_planned, plan_deletes, verify_copy
 from backend.src.libs.bucket.store import (
     Data,
     ObjectInfo,
@@ -761,8 +762,24 @@ class BundleStore:
                     self.store.delete_object(self.bucket, key)
                 raise self._taken(bundle.id, key) from exc
             if previous is not None and previous.key != key:
-                self.store.delete_object(self.bucket, previous.key)
+                self._replace(previous.key, key, result)
         return result
+
+    def _replace(self, previous: str, key: str, written: UploadResult) -> None:
+        """Delete the bundle object ``previous`` that the one at ``key`` replaces, once the
+        new one is read back with the size and ETag its write reported.
+
+        Raises:
+            IntegrityError: the new bundle does not read back as written (the previous
+                one is kept).
+        """
+        verify_copy(
+            ObjectInfo(bucket=self.bucket, key=key, size=written.size, etag=written.etag),
+            self.store.head_object(self.bucket, key),
+            written,
+        )
+        scope = Scope(self.bucket, keys=frozenset((previous,)))
+        delete_planned(self.store, plan_deletes(scope, (previous,), operation="save_bundle"))
 
     def _write_pointer(self, bundle: EvidenceBundle, key: str, once: bool) -> None:
         pointer = {
@@ -1274,9 +1291,18 @@ class BundleStore:
         Raises:
             StorageError: a key could not be deleted.
         """
+        _check_name(bundle_id, "id")
         with self._lock:
-            keys = [a.key for a in self.list_attachments(bundle_id)]
-            result = self.store.delete_objects(self.bucket, keys)
+            folder = self._attachment_folder(bundle_id, create=False)
+            keys = [a.key for a in self._list_attachments(bundle_id)]
+            # the id's folder is the scope (no folder: nothing may go)
+            if folder is None:
+                scope = Scope(self.bucket, keys=frozenset())
+            else:
+                scope = Scope(self.bucket, folder)
+            result = delete_planned(
+                self.store, plan_deletes(scope, keys, operation="delete_attachments")
+            )
             if not result.ok:
                 first = result.errors[0]
                 raise IntegrityError(

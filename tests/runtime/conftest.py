@@ -8,7 +8,9 @@
 - ``redis_sentinel`` / ``redis_cluster`` / ``mariadb_pair``: whole topologies started
   once per session by ``scripts/redis-topology.sh`` and ``scripts/mariadb-topology.sh``
   (Debian's redis-server and mariadb-server, free ports) and always stopped after,
-  also when a test fails or the session is interrupted.
+  also when a test fails or the session is interrupted. A test that leaves a topology
+  beyond repair (a whole cluster shard killed) uses ``own_redis_cluster``, a cluster
+  of that test only.
 """
 
 from __future__ import annotations
@@ -304,6 +306,14 @@ def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topolog
 def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
     """A six-node Redis Cluster: three primaries, three replicas (node timeout 1 s)."""
     yield from _topology("redis-topology.sh", ["cluster"], tmp_path_factory.mktemp("t") / "c")
+
+
+@pytest.fixture
+def own_redis_cluster(tmp_path: Path) -> Iterator[Topology]:
+    """A six-node Redis Cluster of this test only (three primaries, three replicas, node
+    timeout 1 s), which the test may break beyond repair (a whole shard killed); stopped
+    after, also when the test fails. Starting it takes 2-3 s."""
+    yield from _topology("redis-topology.sh", ["cluster"], tmp_path / "cluster")
 
 
 @pytest.fixture(scope="session")

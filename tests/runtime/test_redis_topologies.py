@@ -1,17 +1,19 @@
 """The Redis peer on real Sentinel and Cluster topologies: the same facade, cache and ping,
-a failover that the same facade survives, and bad settings named in the ping report."""
+a failover that the same facade survives, a cluster with a whole shard down reported down
+by every probe, and bad settings named in the ping report."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from backend.src.libs.core import RuntimeManager
+from backend.src.libs.core import PingReport, RuntimeManager
 from backend.src.libs.redis import Redis, RedisConfig, RedisConnectionError
-from tests.runtime.conftest import Topology
+from tests.runtime.conftest import Topology, wait_until
 
 FAILOVER_SECONDS = 20
 """Longest wait for a new primary (sentinels: down-after 1 s; cluster: node timeout 1 s)."""
@@ -145,6 +147,79 @@ def test_cluster_failover_keeps_the_same_facade(
     new_owner = redis.client.get_node_from_key("failover-key")  # type: ignore[union-attr]
     assert new_owner.port != owner.port
     assert runtime_on.ping("redis").healthy
+
+
+def cluster_state(port: int) -> str:
+    """The ``cluster_state`` one node reports (``unreachable`` when it does not answer)."""
+    import redis as redis_py
+
+    try:
+        with redis_py.Redis(port=port, socket_timeout=1, decode_responses=True) as node:
+            return str(node.cluster("INFO")["cluster_state"])
+    except redis_py.RedisError:
+        return "unreachable"
+
+
+def aping_redis(runtime: RuntimeManager) -> PingReport:
+    """``await runtime.aping("redis", "aredis")`` in a new event loop (whose asyncio
+    client is closed before the loop ends)."""
+
+    async def scenario() -> PingReport:
+        report = await runtime.aping("redis", "aredis")
+        await runtime.get("aredis").aclose()
+        return report
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("shard", ["probed", "other"])
+def test_cluster_with_a_whole_shard_down_is_reported_down(
+    shard: str, own_redis_cluster: Topology, runtime_on: RuntimeManager
+) -> None:
+    """A whole shard killed (a primary and its replica): once the nodes say
+    ``cluster_state:fail``, ``health_check()`` is False, ``connect()`` returns ``error``,
+    and ``ping()`` / ``aping()`` report the facade and ``aredis`` unhealthy, the reason
+    and ``last_error`` naming ``cluster_state:fail`` and the dead nodes, whether the shard
+    held the node the probe asks (``probed``) or another one. Before the kill all of them
+    were healthy (``cluster of 3 primaries``). The cluster is this test's own."""
+    runtime_on.configure(redis=cluster_config(own_redis_cluster))
+    redis = runtime_on.redis
+    assert redis.health_check(), redis.last_error
+    report = runtime_on.ping("redis")
+    assert report.healthy and report["redis"].detail == "cluster of 3 primaries", report.as_dict()
+    report = aping_redis(runtime_on)
+    assert report.healthy, report.as_dict()
+
+    client = redis.client
+    probed = client.get_default_node()  # type: ignore[union-attr]
+    others = [node for node in client.get_primaries() if node.name != probed.name]  # type: ignore[union-attr]
+    primary = probed if shard == "probed" else others[0]
+    nodes = client.cluster_nodes()  # type: ignore[union-attr]
+    primary_id = nodes[primary.name]["node_id"]
+    replica = next(name for name, node in nodes.items() if node["master_id"] == primary_id)
+    killed = [primary.name, replica]
+    for name in killed:
+        port = name.rsplit(":", 1)[1]
+        assert own_redis_cluster.run("kill", port) == port
+    alive = [int(name.rsplit(":", 1)[1]) for name in nodes if name not in killed]
+    wait_until(
+        lambda: all(cluster_state(port) == "fail" for port in alive),
+        FAILOVER_SECONDS,
+        "cluster_state:fail on every live node",
+    )
+
+    assert redis.health_check() is False
+    error = redis.last_error
+    assert isinstance(error, RedisConnectionError) and error.code == "ClusterDownError", error
+    assert "cluster_state:fail" in str(error) and all(name in str(error) for name in killed)
+    assert redis.connect() == redis.error
+    assert "cluster_state:fail" in str(redis.last_error)
+    report = runtime_on.ping("redis")
+    assert not report.healthy and "cluster_state:fail" in (report["redis"].reason or "")
+    report = aping_redis(runtime_on)
+    assert not report.healthy, report.as_dict()
+    for name in ("redis", "aredis"):
+        assert "cluster_state:fail" in (report[name].reason or ""), report.as_dict()
 
 
 @pytest.mark.parametrize(

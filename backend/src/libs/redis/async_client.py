@@ -24,12 +24,20 @@ from typing import TYPE_CHECKING, Any
 
 from backend.src.libs.core.services import Unhealthy
 from backend.src.libs.redis.config import RedisConfig
-from backend.src.libs.redis.errors import translate
+from backend.src.libs.redis.errors import (
+    RedisConnectionError,
+    cluster_down,
+    is_unreachable,
+    name_down_nodes,
+    nodes_to_ask,
+    translate,
+)
 
 if TYPE_CHECKING:
     import asyncio
 
     from redis.asyncio import Redis as AsyncRedis
+    from redis.asyncio.cluster import ClusterNode as AsyncClusterNode
     from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 
     AsyncClient = AsyncRedis | AsyncRedisCluster
@@ -59,7 +67,7 @@ def make_async_client(config: RedisConfig) -> AsyncClient:
             **config.sentinel_kwargs(),
             "retry": Retry(NoBackoff(), 0),  # the asyncio Retry, same policy
         }
-        sentinel = Sentinel(list(config.sentinels), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+        sentinel = Sentinel(list(config.sentinels), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call,unused-ignore]
         client: AsyncClient = sentinel.master_for(
             config.sentinel_master, **config.client_kwargs(), retry=retry
         )
@@ -70,6 +78,53 @@ def make_async_client(config: RedisConfig) -> AsyncClient:
         nodes = [ClusterNode(host, port) for host, port in config.startup_nodes]
         return RedisCluster(startup_nodes=nodes, retry=retry, **config.client_kwargs())
     return AsyncRedis(**config.client_kwargs(), retry=retry)
+
+
+async def _cluster_nodes(client: AsyncRedisCluster) -> list[AsyncClusterNode]:
+    """The nodes ``acheck_cluster`` asks, in ``errors.nodes_to_ask`` order: those of the
+    client's slot map, loaded now if need be; when it cannot be loaded because a node
+    does not answer, the nodes its startup found (redis-py's asyncio client fetches its
+    command table from the first primary of the map and gives up when that one is dead,
+    though the others still answer).
+
+    Raises:
+        redis.exceptions.RedisError: no startup node answered, or one refused.
+    """
+    try:
+        await client.initialize()  # a no-op once the slot map is loaded
+    except Exception as exc:
+        if not is_unreachable(exc):
+            raise
+    nodes = client.get_nodes() or list(client.nodes_manager.startup_nodes.values())
+    return nodes_to_ask(client.get_default_node(), nodes)
+
+
+async def acheck_cluster(client: AsyncRedisCluster) -> None:
+    """``client.check_cluster`` for a ``redis.asyncio`` cluster client, by the same
+    rule (``errors``): ``CLUSTER INFO`` on the first node that answers, judged by
+    ``cluster_down``; one ``CLUSTER NODES`` on it only when the cluster is down. The
+    nodes are asked directly (no routing), so a client that could not load its slot
+    map still says why.
+
+    Raises:
+        RedisConnectionError: coded ``ClusterDownError`` (``cluster_state:fail`` on the
+            node asked, slots not served, nodes down).
+        redis.exceptions.RedisError: no node answered, or one refused the command.
+    """
+    unreachable: Exception = RedisConnectionError("no cluster node is known")
+    for node in await _cluster_nodes(client):
+        try:
+            info = await node.execute_command("CLUSTER INFO")
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            unreachable = exc
+            continue
+        down = cluster_down(info, node.name)
+        if down is not None:
+            raise name_down_nodes(down, await node.execute_command("CLUSTER NODES"))
+        return
+    raise unreachable
 
 
 class AsyncRedisClients:
@@ -115,11 +170,21 @@ class AsyncRedisClients:
     async def ping(self) -> str:
         """PING from the running loop's client; which server answered (``location``).
 
+        In Cluster mode the cluster's state instead, by the same rule as ``Redis``'s
+        probe (``client.check_cluster``): a cluster whose shard is down is unhealthy.
+
         Raises:
-            Unhealthy: the server did not answer (the message says why).
+            Unhealthy: the server did not answer, or the cluster says it is down
+                (the message says why, e.g. ``ClusterDownError: cluster_state:fail...``).
         """
+        from redis.asyncio.cluster import RedisCluster
+
+        client = self.for_running_loop()
         try:
-            await self.for_running_loop().ping()
+            if isinstance(client, RedisCluster):
+                await acheck_cluster(client)
+            else:
+                await client.ping()
         except Exception as exc:
             raise Unhealthy(str(translate(exc))) from exc
         return self.config.location
@@ -140,4 +205,4 @@ class AsyncRedisClients:
                 return
 
 
-__all__ = ["AsyncRedisClients", "make_async_client"]
+__all__ = ["AsyncRedisClients", "acheck_cluster", "make_async_client"]

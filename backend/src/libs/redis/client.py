@@ -2,9 +2,11 @@
 
 The same connection pattern as ``Bucket``: building it makes no request; the client
 (and its connection pool) is built on first use; ``connect()`` builds it and checks
-it with one PING. A connection that dropped (server restarted) is rebuilt by
-redis-py's own retry (``max_retries`` attempts, each on a fresh connection, with a
-short exponential backoff): no second retry loop is stacked on top.
+it with one PING (in Cluster mode one ``CLUSTER INFO``: ``check_cluster`` asks the
+cluster its state, as ``health_check()`` does). A connection that dropped (server
+restarted) is rebuilt by redis-py's own retry (``max_retries`` attempts, each on a
+fresh connection, with a short exponential backoff): no second retry loop is stacked
+on top.
 
 The client is redis-py's own for each topology (``RedisConfig.mode``): ``redis.Redis``
 (one server), ``redis.sentinel.Sentinel(...).master_for(...)`` (the sentinels name the
@@ -34,6 +36,10 @@ from backend.src.libs.redis.errors import (
     RedisCommandError,
     RedisConnectionError,
     RedisError,
+    cluster_down,
+    is_unreachable,
+    name_down_nodes,
+    nodes_to_ask,
     translate,
 )
 
@@ -54,6 +60,40 @@ def _check_ttl(ttl: int | None) -> None:
         raise RedisCommandError(
             f"ttl must be a positive integer, not {ttl!r}", code="InvalidArgument"
         )
+
+
+def check_cluster(client: RedisCluster) -> None:
+    """The Cluster mode probe: ask the cluster its state, not one node whether it is up.
+
+    ``CLUSTER INFO`` on the first node that answers (``errors.nodes_to_ask``: redis-py's
+    default node, then the other primaries, then the replicas; a node that does not
+    answer costs one failed connection and the next is asked); ``errors.cluster_down``
+    judges its ``cluster_state``. A healthy cluster costs one request. Only when it is
+    down, one ``CLUSTER NODES`` on the same node names the failed nodes and their slots.
+    ``acheck_cluster`` (async_client.py) is the same walk for ``redis.asyncio``.
+
+    Raises:
+        RedisConnectionError: coded ``ClusterDownError``, naming ``cluster_state:fail``,
+            the node asked, the slots not served and the nodes down.
+        redis.exceptions.RedisError: no node answered (the last node's error), or one
+            refused the command or the credentials (``translate`` turns it into ours).
+    """
+    unreachable: Exception = RedisConnectionError("no cluster node is known")
+    default = client.get_default_node()  # type: ignore[no-untyped-call,unused-ignore]
+    for node in nodes_to_ask(default, client.get_nodes()):  # type: ignore[no-untyped-call,unused-ignore]
+        try:
+            info = client.cluster_info(target_nodes=node)
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            unreachable = exc
+            continue
+        down = cluster_down(info, node.name)
+        if down is not None:
+            nodes = client.execute_command("CLUSTER NODES", target_nodes=node)  # type: ignore[no-untyped-call,unused-ignore]
+            raise name_down_nodes(down, nodes)
+        return
+    raise unreachable
 
 
 @dataclass(frozen=True)
@@ -134,6 +174,7 @@ class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
             isinstance(error, RedisConnectionError)
             and config is not None
             and config.mode != "single"
+            and error.code != "ClusterDownError"  # reached: the settings are not at fault
             and "(check " not in error.message
         ):  # name the settings that say where the servers are
             error = RedisConnectionError(
@@ -168,10 +209,10 @@ class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
         if config.mode == "sentinel":
             from redis.sentinel import Sentinel
 
-            sentinel = Sentinel(  # type: ignore[no-untyped-call]
+            sentinel = Sentinel(  # type: ignore[no-untyped-call,unused-ignore]
                 list(config.sentinels), sentinel_kwargs=config.sentinel_kwargs()
             )
-            client = sentinel.master_for(  # type: ignore[no-untyped-call]
+            client = sentinel.master_for(  # type: ignore[no-untyped-call,unused-ignore]
                 config.sentinel_master, **config.client_kwargs(), retry=retry
             )
         elif config.mode == "cluster":
@@ -198,6 +239,12 @@ class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
             sentinel.close()  # the connections to the sentinels
 
     def _probe(self, resource: Client) -> object:
+        """PING; in Cluster mode the cluster's own state (``check_cluster``)."""
+        from redis.cluster import RedisCluster
+
+        if isinstance(resource, RedisCluster):
+            check_cluster(resource)
+            return True
         return resource.ping()
 
     @property
@@ -383,4 +430,4 @@ class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
         return self._call("cache", build, reconnect=False)
 
 
-__all__ = ["InvalidateResult", "Redis", "escape_glob"]
+__all__ = ["InvalidateResult", "Redis", "check_cluster", "escape_glob"]

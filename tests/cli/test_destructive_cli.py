@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 def _put(cli: Cli, bucket: str, tree: dict[str, bytes]) -> None:
     for key, data in tree.items():
-        cli.ok("cp", "--raw", "-", f"s3://{bucket}/{key}", input=data)
+        cli.ok("cp", "-", f"s3://{bucket}/{key}", input=data)
 
 
 def _tree(cli: Cli, bucket: str) -> dict[str, bytes]:

@@ -5,10 +5,14 @@ anything the facade printed or logged, and nothing written or left behind (the b
 keys and ETags, the files folder and, for the local store, every file under its root are
 the same before and after).
 
-Key rules differ per store (documented in ``validation.check_key`` and
-``local_store.check_local_key``): S3 accepts any key of 1..1024 UTF-8 bytes without NUL,
-so ``../x``, ``/abs``, control characters and backslashes are legal keys there; the local
-store refuses those four kinds. The ``KEYS_PER_STORE`` table checks both sides.
+Key rules (``validation.check_key``, ``validation.check_portable_key``,
+``local_store.check_local_key``): with ``BUCKET_PORTABLE_KEYS`` on (the default) every store
+refuses the keys some supported store folds or refuses (empty, ``.`` and ``..`` segments,
+a leading or trailing ``/``, backslashes, control characters, a segment over 255 UTF-8
+bytes), the local store naming its own rule for the four kinds a folder can never hold.
+With the setting off, S3 accepts any key of 1..1024 UTF-8 bytes without NUL, verbatim,
+and the local store still refuses those four kinds. The ``KEYS_PER_STORE`` table checks
+every side.
 
 The CLI's bad input (addresses, options, exit statuses) is checked in ``tests/cli/``.
 """
@@ -33,10 +37,12 @@ from backend.src.libs.bucket import (
     InvalidArgument,
     NotSupported,
     ObjectNotFound,
+    ObjectStore,
     PermissionDenied,
     StorageError,
 )
 from backend.src.libs.bucket.config import VARIABLES
+from backend.src.libs.bucket.local_store import LocalStore
 from backend.src.libs.bucket.options import WriteOptions
 from backend.src.libs.bucket.s3_store import S3Store
 from tests.badinput.conftest import EXISTING, Stage, is_root
@@ -176,36 +182,82 @@ def test_facade_upload_file_path_wrong_type(stage: Stage) -> None:
 
 
 # ---------------------------------------------------- keys that differ per store
-KEYS_PER_STORE = [
-    ("dot-dot-segment", "../escape", "'..' segment"),
-    ("absolute-path", "/abs/path", "absolute path"),
-    ("control-char", "a\x01b", "control character"),
-    ("tab", "a\tb", "control character"),
-    ("del-char", "a\x7fb", "control character"),
-    ("backslash", "a\\b", "backslash"),
+_PORTABLE = "BUCKET_PORTABLE_KEYS"
+_LOCAL = "the local store refuses it"
+_TOO_LONG = "257 bytes once encoded for the local store"
+# (id, key, words of the default refusal on S3, on the local store, and of the local
+# store's refusal with BUCKET_PORTABLE_KEYS=false: None when it stores the key verbatim)
+KEYS_PER_STORE: list[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...] | None]] = [
+    ("dot-dot-segment", "../escape", ("'..' segment", _PORTABLE), ("'..' segment", _LOCAL), ("'..' segment", _LOCAL)),
+    ("absolute-path", "/abs/path", ("starts with '/'", _PORTABLE), ("absolute path", _LOCAL), ("absolute path", _LOCAL)),
+    ("control-char", "a\x01b", ("control character", _PORTABLE), ("control character", _LOCAL), ("control character", _LOCAL)),
+    ("tab", "a\tb", ("control character", _PORTABLE), ("control character", _LOCAL), ("control character", _LOCAL)),
+    ("del-char", "a\x7fb", ("control character", _PORTABLE), ("control character", _LOCAL), ("control character", _LOCAL)),
+    ("backslash", "a\\b", ("backslash", _PORTABLE), ("backslash", _LOCAL), ("backslash", _LOCAL)),
+    ("empty-segment", "a//b", ("empty segment", _PORTABLE), ("empty segment", _PORTABLE), None),
+    ("trailing-slash", "dir/", ("ends with '/'", _PORTABLE), ("ends with '/'", _PORTABLE), None),
+    ("dot-segment", "a/./b", ("'.' segment", _PORTABLE), ("'.' segment", _PORTABLE), None),
+    ("segment-256-bytes", "d/" + "s" * 256, ("256 bytes", _PORTABLE), ("256 bytes", _PORTABLE), (_TOO_LONG,)),
 ]
 
 
-@pytest.mark.parametrize(("key", "words"), [(k, w) for _, k, w in KEYS_PER_STORE],
-                         ids=[i for i, _, _ in KEYS_PER_STORE])
-def test_keys_legal_on_s3_refused_locally(key: str, words: str, stage: Stage) -> None:
-    """S3 stores these keys verbatim (read back, listed, and removed by a batch delete);
-    the local store refuses them with InvalidArgument naming the rule and writes nothing."""
+@pytest.mark.parametrize(("key", "s3_words", "local_words"),
+                         [k[1:4] for k in KEYS_PER_STORE], ids=[k[0] for k in KEYS_PER_STORE])
+def test_unportable_keys_refused_on_every_store(
+    key: str, s3_words: tuple[str, ...], local_words: tuple[str, ...], stage: Stage
+) -> None:
+    """Default settings: every store refuses these keys before any request with
+    InvalidArgument (code InvalidKey) naming the rule, and BUCKET_PORTABLE_KEYS unless the
+    local store refuses the key whatever the setting (then it names the local store);
+    nothing is written."""
     facade = stage.facade
     before = stage.snapshot()
-    result = facade.upload_stream(stage.bucket, b"payload", key)
-    if stage.kind == "local":
-        assert result == facade.error
-        assert isinstance(facade.last_error, InvalidArgument)
-        assert words in str(facade.last_error)
-        assert stage.snapshot() == before
-        return
-    assert result == facade.success
-    assert facade.download_stream(stage.bucket, key) == b"payload"
-    assert sorted(facade.get_bucket_files(stage.bucket)) == sorted(["existing", key])  # type: ignore[arg-type]
-    deleted = facade.delete_files(stage.bucket, [key])
-    assert not isinstance(deleted, int) and deleted.deleted == (key,) and deleted.ok
-    assert facade.get_bucket_files(stage.bucket) == ["existing"]
+    assert facade.upload_stream(stage.bucket, b"payload", key) == facade.error
+    error = facade.last_error
+    assert isinstance(error, InvalidArgument) and error.code == "InvalidKey", repr(error)
+    for word in s3_words if stage.kind == "s3" else local_words:
+        assert word in str(error), (word, str(error))
+    assert stage.snapshot() == before
+
+
+def _verbatim_store(stage: Stage, request: pytest.FixtureRequest) -> ObjectStore:
+    """A store of the stage's kind on the same bucket, with BUCKET_PORTABLE_KEYS=false."""
+    if stage.kind == "s3":
+        return S3Store(config_for(request.getfixturevalue("ceph_server"), max_retries=0,
+                                  portable_keys=False))
+    return LocalStore(BucketConfig(storage_type="local", local_root=str(stage.root),
+                                   portable_keys=False))
+
+
+@pytest.mark.parametrize(("key", "local_words"), [(k[1], k[4]) for k in KEYS_PER_STORE],
+                         ids=[k[0] for k in KEYS_PER_STORE])
+def test_keys_verbatim_without_portable_keys(
+    key: str, local_words: tuple[str, ...] | None, stage: Stage, request: pytest.FixtureRequest
+) -> None:
+    """BUCKET_PORTABLE_KEYS=false: S3 stores every key of the table verbatim (read back,
+    listed, and removed by a batch delete); the local store still refuses what a folder
+    cannot hold ('..', a leading '/', control characters, backslashes, a name over 255
+    bytes once encoded), naming its rule and writing nothing, and holds the others."""
+    store = _verbatim_store(stage, request)
+    facade = Bucket(store=store)
+    try:
+        before = stage.snapshot()
+        result = facade.upload_stream(stage.bucket, b"payload", key)
+        if stage.kind == "local" and local_words is not None:
+            assert result == facade.error
+            assert isinstance(facade.last_error, InvalidArgument)
+            for word in local_words:
+                assert word in str(facade.last_error), (word, str(facade.last_error))
+            assert stage.snapshot() == before
+            return
+        assert result == facade.success
+        assert facade.download_stream(stage.bucket, key) == b"payload"
+        assert sorted(facade.get_bucket_files(stage.bucket)) == sorted(["existing", key])  # type: ignore[arg-type]
+        deleted = facade.delete_files(stage.bucket, [key])
+        assert not isinstance(deleted, int) and deleted.deleted == (key,) and deleted.ok
+        assert facade.get_bucket_files(stage.bucket) == ["existing"]
+    finally:
+        store.close()
 
 
 # ----------------------------------------------------------------- core cases

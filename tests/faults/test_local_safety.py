@@ -48,11 +48,14 @@ def _files_under(folder: Path) -> list[Path]:
 def test_arbitrary_keys_never_escape_the_root(keys: list[str], prefix: str) -> None:
     """Property: whatever the keys, after each write every file on disk is inside the bucket
     folder, the sandbox around the root holds nothing else, and an accepted key reads back
-    its bytes and lists under its own name."""
+    its bytes and lists under its own name (BUCKET_PORTABLE_KEYS=false, so that empty and
+    '.' segments reach the folder encoding)."""
     with tempfile.TemporaryDirectory() as sandbox_text:
         sandbox = Path(sandbox_text)
         root = sandbox / "root"
-        store = LocalStore(BucketConfig(storage_type="local", local_root=str(root), prefix=prefix))
+        store = LocalStore(BucketConfig(
+            storage_type="local", local_root=str(root), prefix=prefix, portable_keys=False
+        ))
         store.create_bucket(BUCKET)
         bucket_dir = (root / BUCKET).resolve()
         stored: dict[str, bytes] = {}

@@ -296,10 +296,11 @@ def test_full_verification_hashes_both_sides(local: LocalStore, s3: S3Store, buc
 
 
 def test_unstorable_key_fails_alone(local: LocalStore, s3: S3Store, buckets: list[str]) -> None:
-    """A key the local store refuses (a ``..`` segment) is reported as failed with the
+    """A key another client wrote that the stores refuse (a ``..`` segment: the S3 store
+    with BUCKET_PORTABLE_KEYS on, the local store always) is reported as failed with the
     reason while every other object is copied; report.ok is False."""
     fill(s3, buckets[0], big=False)
-    s3.put_object(buckets[0], "bad/../key", b"S3 accepts this key")
+    s3.client.put_object(Bucket=buckets[0], Key="bad/../key", Body=b"S3 accepts this key")
     report = sync(s3, buckets[0], local, "backup")
     assert report.copied == 6 and report.failed_count == 1 and not report.ok
     assert report.failed[0].key == "bad/../key" and "key" in report.failed[0].reason

@@ -92,9 +92,10 @@ def test_store_prefix_is_checked_and_applied(tmp_path: Path) -> None:
 @settings(max_examples=400, deadline=None)
 @given(st.text(min_size=0, max_size=80))
 def test_no_key_resolves_outside_its_bucket(key: str) -> None:
-    """Property: any key is refused (InvalidArgument) or maps to a path inside its bucket folder."""
+    """Property: any key is refused (InvalidArgument) or maps to a path inside its bucket
+    folder (BUCKET_PORTABLE_KEYS=false, so that empty and '.' segments reach the encoding)."""
     root = Path("/nonexistent/bucket-root")
-    s = make_store(root)
+    s = make_store(root, portable_keys=False)  # type: ignore[arg-type]
     try:
         path = s.object_path(BUCKET, key)
     except InvalidArgument:
@@ -148,8 +149,11 @@ def test_long_segment_refused(store: LocalStore) -> None:
 
 
 # ------------------------------------------------------------------ layout
-def test_file_and_folder_keys_coexist(store: LocalStore) -> None:
-    """Keys 'a', 'a/', 'a/b' and 'a//c' coexist; deleting one leaves the others."""
+def test_file_and_folder_keys_coexist(tmp_path: Path) -> None:
+    """Keys 'a', 'a/', 'a/b' and 'a//c' coexist (with BUCKET_PORTABLE_KEYS=false: the
+    default refuses 'a/' and 'a//c'); deleting one leaves the others."""
+    store = make_store(tmp_path / "root", portable_keys=False)  # type: ignore[arg-type]
+    store.create_bucket(BUCKET)
     for key in ["a", "a/", "a/b", "a//c"]:
         store.put_object(BUCKET, key, key.encode())
     for key in ["a", "a/", "a/b", "a//c"]:

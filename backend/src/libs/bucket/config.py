@@ -374,6 +374,18 @@ SETTINGS = Table(
             example="true",
         ),
         Setting(
+            "portable_keys",
+            ("BUCKET_PORTABLE_KEYS",),
+            "refuse, before any request and on every store, the keys some store folds onto "
+            "another key or refuses: empty, `.` or `..` segments (`a//b`, `/a`, `a/`), "
+            "backslashes, control characters, a segment over 255 UTF-8 bytes "
+            "(`docs/compatibility.md`); `false` = keys go through verbatim (SeaweedFS then "
+            "stores `a//b` as `a/b`)",
+            kind="bool",
+            default=True,
+            example="true",
+        ),
+        Setting(
             "prefix",
             ("BUCKET_KEY_PREFIX", "BUCKET_PREFIX", "S3_PREFIX"),
             "a folder every key, listing, stat and lifecycle filter goes under",
@@ -579,6 +591,11 @@ class BucketConfig(DeclaredConfig):
         default_bucket: the service's bucket (optional): the one ``ping``/``health_check``
             probe, ``BUCKET_AUTO_CREATE`` prepares and the CLI uses when a path names
             none. Store and facade methods always take their bucket explicitly.
+        portable_keys: refuse, before any request and on every store, the keys some
+            supported store folds onto another key or refuses (``validation.
+            check_portable_key``: empty, ``.`` and ``..`` segments, backslashes, control
+            characters, segments over 255 UTF-8 bytes); False sends keys verbatim
+            (``BUCKET_PORTABLE_KEYS``, default True).
         prefix: the folder every key of the store lives under (optional):
             ``design-analysis`` stores ``a/b`` as ``design-analysis/a/b`` (see
             ``key_prefix``). A leading ``/`` or a ``.``/``..`` part is a ``ConfigError``.
@@ -633,6 +650,7 @@ class BucketConfig(DeclaredConfig):
     multipart_threshold: int = 8 * MiB
     multipart_chunksize: int = 8 * MiB
     default_bucket: str | None = None
+    portable_keys: bool = True
     prefix: str = ""
     public_url: str | None = None
     local_root: str = "./.bucket-data"

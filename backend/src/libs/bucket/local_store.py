@@ -117,6 +117,7 @@ from backend.src.libs.bucket.validation import (
     check_key,
     check_listing,
     check_metadata,
+    check_portable_key,
     check_range,
     named,
 )
@@ -198,11 +199,15 @@ def _file_name(segment: str) -> str:
     return encode_segment(segment) + OBJECT_SUFFIX
 
 
-def check_local_key(key: str, *, argument: str = "key", bucket: str | None = None) -> str:
+def check_local_key(
+    key: str, *, argument: str = "key", bucket: str | None = None, portable: bool = False
+) -> str:
     """The checks ``check_key`` makes, plus what a folder refuses.
 
     Refused: a leading ``/`` (absolute path), a ``..`` segment, a backslash, and any
-    control character (U+0000-U+001F, U+007F).
+    control character (U+0000-U+001F, U+007F). With ``portable`` (the store passes
+    ``BUCKET_PORTABLE_KEYS``, on by default), then ``check_portable_key`` too: the keys
+    another store folds (``a//b``, ``a/``, ``a/./b``, a segment over 255 bytes).
 
     Raises:
         InvalidArgument: the message names the key and the rule it breaks.
@@ -226,7 +231,7 @@ def check_local_key(key: str, *, argument: str = "key", bucket: str | None = Non
         raise bad("contains a control character")
     if ".." in key.split("/"):
         raise bad("has a '..' segment")
-    return key
+    return check_portable_key(key, argument=argument, bucket=bucket) if portable else key
 
 
 # ------------------------------------------------------------------- the store
@@ -322,7 +327,7 @@ class LocalStore:
 
     # ------------------------------------------------------------------ paths
     def _full_key(self, key: str, bucket: str, argument: str = "key") -> str:
-        check_local_key(key, argument=argument, bucket=bucket)
+        check_local_key(key, argument=argument, bucket=bucket, portable=self.config.portable_keys)
         full = self._prefix + key
         if self._prefix:
             check_local_key(full, argument=argument, bucket=bucket)

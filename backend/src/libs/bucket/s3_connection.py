@@ -256,7 +256,13 @@ class S3Connection:
 
     # ---------------------------------------------------------------- keys
     def key(self, key: str, bucket: str, argument: str = "key") -> str:
-        check_key(key, argument=argument, bucket=bucket)
+        """The key as sent (under the prefix), checked before any request (``check_key``;
+        ``BUCKET_PORTABLE_KEYS`` adds ``check_portable_key``).
+
+        Raises:
+            InvalidArgument: the key breaks a rule (the message names it).
+        """
+        check_key(key, argument=argument, bucket=bucket, portable=self.config.portable_keys)
         full = self.prefix + key
         if self.prefix:
             check_key(full, argument=argument, bucket=bucket)

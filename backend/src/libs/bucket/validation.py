@@ -20,11 +20,22 @@ from typing import TypeVar
 from backend.src.libs.bucket.errors import InvalidArgument
 
 MAX_KEY_BYTES = 1024
+MAX_SEGMENT_BYTES = 255
 MAX_METADATA_BYTES = 2048
+PORTABLE_KEYS_SETTING = "BUCKET_PORTABLE_KEYS"
 
 T = TypeVar("T")
 _BUCKET_CHARS = re.compile(r"^[a-z0-9.-]+$")
 _META_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+# A key some supported store folds or refuses (``check_portable_key``): an empty, ``.`` or
+# ``..`` segment (a leading, doubled or trailing ``/`` makes an empty one), a backslash or a
+# control character. ``_is_unportable`` finds them with C string scans and expressions led
+# by a literal (a search of ``_UNPORTABLE``, which tries its alternatives at every position,
+# costs ~1 us a key; the scans ~0.1-0.3 us); ``_UNPORTABLE`` names the rule of a refused key.
+_UNPORTABLE = re.compile(r"(?:^|/)\.{0,2}(?:/|$)|[\\\x00-\x1f\x7f]")
+_DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
+_LEADING_DOT_SEGMENT = re.compile(r"\.\.?(?:/|$)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAMES: ContextVar[Mapping[str, str] | None] = ContextVar("argument_names", default=None)
 
 
@@ -117,14 +128,24 @@ _GOOD_BUCKETS: set[str] = set()
 _GOOD_BUCKETS_MAX = 1024
 
 
-def check_key(key: object, *, argument: str = "key", bucket: str | None = None) -> str:
+def check_key(
+    key: object, *, argument: str = "key", bucket: str | None = None, portable: bool = False
+) -> str:
     """Check an object key: a non-empty string of at most 1024 UTF-8 bytes, no NUL.
+
+    Args:
+        key: the key.
+        argument: the argument's name, used in messages (default ``key``).
+        bucket: the bucket, kept on the error.
+        portable: also apply ``check_portable_key`` (default False; the stores pass
+            ``BUCKET_PORTABLE_KEYS``, on by default).
 
     Returns:
         The key, unchanged.
 
     Raises:
-        InvalidArgument: empty, too long, not a string, or containing NUL.
+        InvalidArgument: empty, too long, not a string, or containing NUL; with
+            ``portable``, a key ``check_portable_key`` refuses (code ``InvalidKey``).
     """
     argument = named(argument)
     if not isinstance(key, str):
@@ -149,7 +170,107 @@ def check_key(key: object, *, argument: str = "key", bucket: str | None = None) 
         raise InvalidArgument(
             f"{argument} must not contain a NUL character", code="InvalidKey", bucket=bucket
         )
+    if portable and _is_unportable(key, size):
+        _refuse_unportable(key, argument, bucket)
     return key
+
+
+def check_portable_key(key: str, *, argument: str = "key", bucket: str | None = None) -> str:
+    """Refuse a key that some supported store folds onto another key or refuses.
+
+    The rule of ``BUCKET_PORTABLE_KEYS`` (on by default), held by every store before any
+    request, so that no write can replace another key's object and a sync never renames
+    a key. Refused (measured in ``docs/compatibility.md``):
+
+    - an empty segment: ``a//b``, a leading ``/`` (``/a``), a trailing ``/`` (``a/``);
+      SeaweedFS stores ``a//b`` as ``a/b`` and ``/a`` as ``a``, and makes ``a/`` a folder
+      (the body is lost, and ``a/`` collides with ``a``);
+    - a backslash: SeaweedFS stores ``p\\q`` as ``p/q``;
+    - a ``.`` or ``..`` segment: SeaweedFS refuses it (``InvalidRequest``), a folder cannot
+      hold it;
+    - a control character (U+0000-U+001F, U+007F): the local store refuses it;
+    - a segment over 255 UTF-8 bytes: SeaweedFS refuses a last segment that long
+      (``KeyTooLongError``), a folder any name that long.
+
+    Dots inside a segment (``.env``, ``...``), spaces, case and Unicode forms are kept by
+    every store and pass. ``key`` must already have passed ``check_key``.
+
+    Returns:
+        The key, unchanged.
+
+    Raises:
+        InvalidArgument: code ``InvalidKey``; the message names the key, the rule it
+            breaks and ``BUCKET_PORTABLE_KEYS``.
+    """
+    if key and _is_unportable(key, len(key.encode("utf-8", "surrogatepass"))):
+        _refuse_unportable(key, named(argument), bucket)
+    return key
+
+
+def _is_unportable(key: str, size: int) -> bool:
+    """True when ``check_portable_key`` refuses ``key`` (non-empty, ``size`` UTF-8 bytes).
+
+    Most keys pass with a few C scans; the regular expressions run only on keys holding
+    ``/.``, a leading ``.`` or a non-printable character, the segment sizes only on keys
+    over MAX_SEGMENT_BYTES."""
+    return (
+        key[0] == "/"
+        or key[-1] == "/"
+        or "//" in key
+        or "\\" in key
+        or ("/." in key and _DOT_SEGMENT.search(key) is not None)
+        or (key[0] == "." and _LEADING_DOT_SEGMENT.match(key) is not None)
+        or (not key.isprintable() and _CONTROL.search(key) is not None)
+        or (size > MAX_SEGMENT_BYTES and _long_segment(key) > 0)
+    )
+
+
+def _long_segment(key: str) -> int:
+    """The UTF-8 size of ``key``'s first segment over MAX_SEGMENT_BYTES, or 0 (a segment
+    that long has over MAX_SEGMENT_BYTES // 4 characters: only those are encoded)."""
+    for segment in key.split("/"):
+        if len(segment) > MAX_SEGMENT_BYTES // 4:
+            size = len(segment.encode("utf-8"))
+            if size > MAX_SEGMENT_BYTES:
+                return size
+    return 0
+
+
+def _refuse_unportable(key: str, argument: str, bucket: str | None) -> None:
+    """Raise the ``InvalidArgument`` of a key ``check_portable_key`` refuses (``argument``
+    already named)."""
+    shown = repr(key) if len(key) <= 80 else repr(key[:60]) + f"... ({len(key)} characters)"
+    raise InvalidArgument(
+        f"{argument} {shown} {_unportable_rule(key)}; keys must be portable while "
+        f"{PORTABLE_KEYS_SETTING} is on (the default; false sends keys verbatim, which "
+        "SeaweedFS folds or refuses)",
+        code="InvalidKey",
+        bucket=bucket,
+        key=key,
+    )
+
+
+def _unportable_rule(key: str) -> str:
+    """Which portable-key rule ``key`` breaks, in words (the slow path: a refusal)."""
+    found = _UNPORTABLE.search(key)
+    if found is None:
+        return (
+            f"has a segment of {_long_segment(key)} bytes in UTF-8 (the limit is "
+            f"{MAX_SEGMENT_BYTES}: SeaweedFS and folders refuse longer names)"
+        )
+    text = found.group()
+    if text == "\\":
+        return "contains a backslash (SeaweedFS reads it as '/')"
+    if text.strip("/."):  # neither a separator nor a dot: U+0000-U+001F or U+007F
+        return "contains a control character (the local store refuses it)"
+    segment = text.strip("/")
+    if segment:
+        return f"has a {segment!r} segment (SeaweedFS refuses it)"
+    if found.start() == 0:
+        return "starts with '/' (SeaweedFS drops it: '/a' is 'a')"
+    if found.end() == len(key):
+        return "ends with '/' (SeaweedFS makes it a folder: 'a/' loses its body and is 'a')"
+    return "has an empty segment ('//': SeaweedFS stores 'a//b' as 'a/b')"
 
 
 def check_keys(keys: object, *, argument: str = "keys", bucket: str | None = None) -> list[str]:

@@ -188,7 +188,14 @@ class FailingListing:
         return getattr(self._inner, name)
 
     def list_objects(self, bucket: str, **kwargs: Any) -> Iterator[Any]:
-        for n, entry in enumerate(self._inner.list_objects(bucket, **kwargs)):
+        return self._cut(bucket, self._inner.list_objects(bucket, **kwargs))
+
+    def list_objects_audited(self, bucket: str, **kwargs: Any) -> Iterator[Any]:
+        """The audited listing sync reads from a source that has it, cut off likewise."""
+        return self._cut(bucket, self._inner.list_objects_audited(bucket, **kwargs))
+
+    def _cut(self, bucket: str, listing: Iterator[Any]) -> Iterator[Any]:
+        for n, entry in enumerate(listing):
             if bucket == self._bucket and n == self._after:
                 raise StorageError("listing cut off (simulated network failure)")
             yield entry

@@ -306,7 +306,14 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         return self._call("bucket_exists", lambda: self.store.bucket_exists(bucket_name))
 
     def delete_bucket(self, bucket_name: str, *, force: bool = False) -> int:
-        """Delete a bucket; with ``force`` empty it first (every version too)."""
+        """Delete a bucket; with ``force`` empty it first (every version too).
+
+        With a key prefix (``BUCKET_PREFIX``) the bucket is shared: ``force`` empties the
+        prefix only and the bucket is kept; ``success`` then means the prefix is empty
+        (``store.delete_bucket`` returns the ``BucketDeletion`` that says so). Without
+        ``force``, ``error`` (``BucketNotEmpty``) when the bucket (the prefix) holds
+        objects.
+        """
         return self._code(
             "delete_bucket", lambda: self.store.delete_bucket(bucket_name, force=force)
         )

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from backend.src.libs.bucket.config import BucketConfig
     from backend.src.libs.bucket.options import WriteOptions
     from backend.src.libs.bucket.presign import PresignedPost
+    from backend.src.libs.bucket.store import ObjectInfo, Unreadable
     from backend.src.libs.bucket.transfer import TransferSettings
 
 NO_OPTIONS: frozenset[str] = frozenset()
@@ -192,6 +193,21 @@ class BatchDeleteStatus(Protocol):
     @property
     def batch_delete_supported(self) -> bool:
         """False once the server refused a batch delete (the store then deletes key by key)."""
+
+
+@runtime_checkable
+class ReportsUnreadable(Protocol):
+    """A store whose listing can say what it met but could not read (a damaged object, a
+    symbolic link, a folder it may not open), where ``list_objects`` skips it with a
+    warning. ``sync`` lists its source this way: what the source cannot read still
+    exists, so its destination copy is never deleted as "absent"."""
+
+    def list_objects_audited(
+        self, bucket: str, *, prefix: str = ""
+    ) -> Iterator[ObjectInfo | Unreadable]:
+        """Every object under ``prefix`` as ``list_objects`` yields it (no delimiter, byte
+        order where ``list_objects`` has it), and an ``Unreadable`` (a key, or a folder
+        standing for every key under it) where ``list_objects`` skips something."""
 
 
 @runtime_checkable
@@ -356,6 +372,7 @@ __all__ = [
     "ObjectLock",
     "ObjectTagging",
     "Presigner",
+    "ReportsUnreadable",
     "Versioning",
     "bucket_encryption",
     "bucket_inspection",

@@ -99,8 +99,9 @@ from backend.src.libs.bucket.localfiles import (
     write_atomically,
 )
 from backend.src.libs.bucket.options import NO_OPTIONS
-from backend.src.libs.bucket.planner import move_verified
+from backend.src.libs.bucket.planner import Scope, move_verified, plan_deletes
 from backend.src.libs.bucket.store import (
+    BucketDeletion,
     BucketInfo,
     Data,
     DeleteError,
@@ -110,6 +111,7 @@ from backend.src.libs.bucket.store import (
     PrefixInfo,
     ProgressCallback,
     StoreLocation,
+    Unreadable,
     UploadResult,
 )
 from backend.src.libs.bucket.validation import (
@@ -587,23 +589,40 @@ class LocalStore:
         except OSError:
             return False
 
-    def delete_bucket(self, bucket: str, *, force: bool = False) -> None:
-        """Delete the bucket's folder.
+    def delete_bucket(self, bucket: str, *, force: bool = False) -> BucketDeletion:
+        """Delete the bucket's folder; or, for a store with a key prefix, empty the prefix.
 
         The folder is first renamed to a hidden name in the root (so the bucket
         disappears at once), then removed (``shutil.rmtree``, which follows no link).
 
+        A store with a key prefix (``BUCKET_PREFIX``) shares the bucket with the other
+        prefixes: it never removes the folder. With ``force`` it deletes the objects
+        under its prefix (damaged object files and links in place of one included),
+        planned by ``planner.plan_deletes`` in the scope ``bucket``/prefix (every key
+        checked before the first delete), and keeps the bucket (``bucket_deleted``
+        False).
+
         Args:
-            force: default False; True deletes every object first.
+            force: default False; True deletes every object first (under the prefix
+                only, for a store with one).
+
+        Returns:
+            ``BucketDeletion``: whether the bucket was deleted (False for a store with a
+            prefix) and the objects deleted.
 
         Raises:
-            BucketNotEmpty: the bucket holds objects and ``force`` is False.
+            BucketNotEmpty: the bucket (the prefix, for a store with one) holds objects
+                and ``force`` is False.
             BucketNotFound: no such bucket.
             PermissionDenied: the root or the bucket folder is a symbolic link (code
                 ``SymlinkRefused``), or the folder was swapped during the call; nothing
-                is renamed or removed.
+                is renamed or removed. With a prefix: a folder under it could not be
+                read (a link, permission denied): the rest was deleted, that folder kept.
+            StorageError: with a prefix, an object could not be deleted (the others were).
         """
         check_bucket_name(bucket)
+        if self._prefix:
+            return self._empty_prefix(bucket, force=force)
         with self._lock:
             try:
                 root_fd = self._open_root("delete_bucket")
@@ -616,15 +635,18 @@ class LocalStore:
             except OSError as exc:
                 raise self._os_error(exc, "delete_bucket", bucket) from exc
             try:
-                self._delete_bucket_in(root_fd, bucket, force=force)
+                count = self._delete_bucket_in(root_fd, bucket, force=force)
             finally:
                 os.close(root_fd)
         log.debug("deleted local bucket %s", bucket)
+        return BucketDeletion(bucket, "", bucket_deleted=True, objects_deleted=count)
 
-    def _delete_bucket_in(self, root_fd: int, bucket: str, *, force: bool) -> None:
+    def _delete_bucket_in(self, root_fd: int, bucket: str, *, force: bool) -> int:
+        """Remove the bucket folder; returns the objects it held (counted first)."""
         bucket_fd = self._open_bucket(bucket, "delete_bucket", root_fd=root_fd)
         try:
-            if not force and self._holds_objects(bucket_fd, bucket):
+            count = self._count_objects(bucket_fd, bucket, first_only=not force)
+            if count and not force:
                 raise BucketNotEmpty(
                     "delete_bucket failed: the bucket is not empty (use force=True)",
                     bucket=bucket,
@@ -652,12 +674,91 @@ class LocalStore:
                 bucket=bucket,
             )
         shutil.rmtree(trash, ignore_errors=True, dir_fd=root_fd)
+        return count
 
-    def _holds_objects(self, bucket_fd: int, bucket: str) -> bool:
+    def _count_objects(self, bucket_fd: int, bucket: str, *, first_only: bool) -> int:
+        """The object files of the bucket (links and unreadable folders not counted);
+        stops at 1 with ``first_only``."""
         with contextlib.closing(
             self._walk(bucket_fd, self._root / bucket, "", "", None, collapse=False)
         ) as walk:
-            return next(walk, None) is not None
+            count = 0
+            for _, found in walk:
+                if isinstance(found, _Found):
+                    count += 1
+                    if first_only:
+                        break
+            return count
+
+    def _empty_prefix(self, bucket: str, *, force: bool) -> BucketDeletion:
+        """``delete_bucket`` of a store with a key prefix: the bucket is shared, so only
+        the prefix is emptied (with ``force``) and the folder is kept.
+
+        Raises:
+            BucketNotEmpty: objects under the prefix and ``force`` False.
+            OutOfScope: a listed key outside the prefix (nothing deleted).
+            PermissionDenied: a folder under the prefix could not be read (kept).
+            StorageError: an object could not be deleted.
+        """
+        found = list(self.list_objects_audited(bucket))
+        if found and not force:
+            raise BucketNotEmpty(
+                f"delete_bucket failed: {self._prefix} holds objects (use force=True to "
+                "delete them; the bucket is shared with other prefixes and is kept)",
+                bucket=bucket,
+                status=409,
+            )
+        folders = [e for e in found if isinstance(e, Unreadable) and e.is_folder]
+        plan = plan_deletes(
+            Scope(bucket, self._prefix),
+            (
+                self._prefix + e.key
+                for e in found
+                if not isinstance(e, Unreadable) or not e.is_folder
+            ),
+            operation="delete_bucket",
+        )
+        deleted = self._unlink_planned(bucket, plan.keys)
+        if folders:
+            raise PermissionDenied(
+                f"delete_bucket: {deleted} object(s) under {self._prefix} deleted, but "
+                f"{self._prefix}{folders[0].key} could not be read ({folders[0].reason}) and "
+                "was kept; the bucket is kept",
+                bucket=bucket,
+                key=folders[0].key,
+            )
+        log.debug(
+            "emptied %s of local bucket %s (%d objects); bucket kept", self._prefix, bucket, deleted
+        )
+        return BucketDeletion(bucket, self._prefix, bucket_deleted=False, objects_deleted=deleted)
+
+    def _unlink_planned(self, bucket: str, full_keys: Sequence[str]) -> int:
+        """Delete the object files of ``full_keys`` (checked by the planner); returns how
+        many.
+
+        Raises:
+            StorageError: the first failure, once every key was tried.
+        """
+        failures: list[StorageError] = []
+        bucket_fd = self._open_bucket(bucket, "delete_bucket")
+        try:
+            for full in full_keys:
+                try:
+                    self._unlink(bucket_fd, full, bucket, self._unprefix(full))
+                except StorageError as exc:
+                    failures.append(exc)
+        finally:
+            os.close(bucket_fd)
+        if failures:
+            first = failures[0]
+            raise StorageError(
+                f"delete_bucket failed: {len(failures)} of {len(full_keys)} object(s) under "
+                f"{self._prefix} not deleted ({first.message}); the bucket is kept",
+                code=first.code,
+                bucket=bucket,
+                key=first.key,
+            )
+        return len(full_keys)
 
     # --------------------------------------------------------------- writing
     def put_object(
@@ -1186,22 +1287,51 @@ class LocalStore:
         check_listing(
             prefix=prefix, page_size=page_size, max_keys=max_keys, start_after=start_after
         )
-        return self._list(bucket, prefix, delimiter or None, max_keys, start_after or None)
+        listing = self._entries(bucket, prefix, delimiter or None, max_keys, start_after or None)
+        return (entry for entry in listing if not isinstance(entry, Unreadable))
 
-    def _list(
+    def list_objects_audited(
+        self, bucket: str, *, prefix: str = ""
+    ) -> Iterator[ObjectInfo | Unreadable]:
+        """``list_objects`` (no delimiter), plus an ``Unreadable`` for each thing it skips
+        with a warning (``ReportsUnreadable``): a damaged object file (``damaged: ...``),
+        an object file or folder that is a symbolic link, an object file or folder the
+        process may not open (``permission denied``). A folder is reported once, as its
+        key ending in ``/``, and stands for every key below it; a linked folder of
+        ``prefix`` stands for the whole listing (``""`` when it holds the store's prefix).
+
+        Raises:
+            BucketNotFound: no such bucket (raised on the first ``next()``).
+            PermissionDenied: the bucket folder, or a folder of ``prefix``, may not be
+                opened (a link there is reported, not raised).
+            InvalidArgument: ``prefix`` is not a string.
+        """
+        check_bucket_name(bucket)
+        check_listing(prefix=prefix)
+        listing = self._entries(bucket, prefix, None, None, None, audited=True)
+        return (entry for entry in listing if not isinstance(entry, PrefixInfo))
+
+    def _entries(
         self,
         bucket: str,
         prefix: str,
         delimiter: str | None,
         max_keys: int | None,
         start_after: str | None,
-    ) -> Iterator[ListEntry]:
+        *,
+        audited: bool = False,
+    ) -> Iterator[ListEntry | Unreadable]:
+        """The walk of ``list_objects``, with an ``Unreadable`` (not counted in
+        ``max_keys``) for each thing it skips; ``audited`` reports an object file the
+        process may not open as one, where ``list_objects`` raises."""
         full_prefix = self._prefix + prefix
         after = self._prefix + start_after if start_after else None
         cut = full_prefix.rfind("/") + 1
         dirs = [_dir_name(segment) for segment in full_prefix[:cut].split("/")[:-1]]
-        chain = self._open_listing(bucket, dirs)
+        chain, refused = self._open_listing(bucket, dirs)
         try:
+            if refused is not None:  # a folder at or above the listing's is a link
+                yield self._unreadable(bucket, full_prefix[:cut], refused)
             if max_keys == 0 or len(chain) <= len(dirs):
                 return
             collapse = delimiter == "/"
@@ -1212,7 +1342,10 @@ class LocalStore:
             count = 0
             last_prefix: str | None = None
             for full, found in walk:
-                entry: ListEntry | None
+                entry: ListEntry | Unreadable | None
+                if isinstance(found, _Skipped):
+                    yield self._unreadable(bucket, full, found.reason)
+                    continue
                 if found is None:
                     entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(full))
                 elif delimiter and not collapse and delimiter in full[len(full_prefix) :]:
@@ -1223,8 +1356,10 @@ class LocalStore:
                     last_prefix = common
                     entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(common))
                 else:
-                    entry = self._list_info(bucket, full, found)
-                    if entry is None:
+                    entry = self._list_info(bucket, full, found, audited=audited)
+                    if entry is None or isinstance(entry, Unreadable):
+                        if entry is not None:
+                            yield entry
                         continue
                 yield entry
                 count += 1
@@ -1233,26 +1368,42 @@ class LocalStore:
         finally:
             _close(chain)
 
-    def _open_listing(self, bucket: str, dirs: Sequence[str]) -> list[int]:
+    def _open_listing(self, bucket: str, dirs: Sequence[str]) -> tuple[list[int], str | None]:
         """``[bucket fd, fds of dirs...]`` for a listing, shorter when a folder of the
-        prefix is missing or a link (nothing to list there). The caller closes them all.
+        prefix is missing or a link (nothing to list there), and why the walk stopped
+        at a link (None: it did not). The caller closes them all.
 
         Raises:
             BucketNotFound, PermissionDenied: as ``_open_bucket``.
         """
         bucket_fd = self._open_bucket(bucket, "list_objects")
         try:
-            return self._descend(bucket_fd, dirs, operation="list_objects", bucket=bucket)
+            return self._descend(bucket_fd, dirs, operation="list_objects", bucket=bucket), None
         except (FileNotFoundError, NotADirectoryError):
-            return [bucket_fd]
+            return [bucket_fd], None
         except PermissionDenied as exc:
             log.warning("list_objects: nothing listed below %s", exc.message)
-            return [bucket_fd]
+            return [bucket_fd], "a symbolic link"
         except OSError as exc:
             os.close(bucket_fd)
             raise self._os_error(exc, "list_objects", bucket) from exc
 
-    def _list_info(self, bucket: str, full: str, found: _Found) -> ObjectInfo | None:
+    def _unreadable(self, bucket: str, full: str, reason: str) -> Unreadable:
+        """``full`` (a key, or a folder ending in ``/``) met but not read, under the
+        caller's key: a folder holding the store's prefix stands for all of it (``""``)."""
+        key = "" if full.endswith("/") and self._prefix.startswith(full) else self._unprefix(full)
+        return Unreadable(bucket=bucket, key=key, reason=reason)
+
+    def _list_info(
+        self, bucket: str, full: str, found: _Found, *, audited: bool = False
+    ) -> ObjectInfo | Unreadable | None:
+        """The listed properties of one object file; an ``Unreadable`` (with a warning)
+        for a damaged file or a link, and with ``audited`` for one the process may not
+        open; None for a file deleted while listing.
+
+        Raises:
+            PermissionDenied (``audited`` False), StorageError: the file could not be read.
+        """
         key = self._unprefix(full)
         try:
             fd = os.open(found.name, _FILE_FLAGS, dir_fd=found.dir_fd)
@@ -1268,11 +1419,13 @@ class LocalStore:
                 found.folder / found.name,
                 exc.message,
             )
-            return None
+            return Unreadable(bucket=bucket, key=key, reason=f"damaged: {exc.message}")
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 log.warning("list_objects: skipping %s, a symbolic link", found.folder / found.name)
-                return None
+                return Unreadable(bucket=bucket, key=key, reason="a symbolic link")
+            if audited and isinstance(exc, PermissionError):
+                return Unreadable(bucket=bucket, key=key, reason="permission denied")
             raise self._os_error(exc, "list_objects", bucket, key) from exc
         return _info(bucket, key, header, full=False)
 
@@ -1285,7 +1438,7 @@ class LocalStore:
         after: str | None,
         *,
         collapse: bool,
-    ) -> Generator[tuple[str, _Found | None], None, None]:
+    ) -> Generator[tuple[str, _Found | _Skipped | None], None, None]:
         """Yield ``(full_key, file)`` for every object below ``folder`` in key order.
 
         ``folder_fd`` is the open folder (``folder`` its path, for messages); the
@@ -1293,13 +1446,15 @@ class LocalStore:
         key prefix ``folder`` stands for; only children whose segment starts with
         ``partial`` are visited. With ``collapse``, a child folder is yielded once as
         ``(prefix, None)`` (if it holds a key after ``after``) instead of being walked.
-        Code-point order of ``str`` is UTF-8 byte order. Links are never followed.
+        Code-point order of ``str`` is UTF-8 byte order. Links are never followed: a
+        link, or a folder that cannot be opened, is yielded as ``(key, _Skipped)`` (a
+        folder's key ends with ``/``) and not walked.
         """
-        for sort_key, is_dir, name in self._children(folder_fd, folder, partial):
+        for sort_key, is_dir, name, skipped in self._children(folder_fd, folder, partial):
             key = path_key + sort_key
             if not is_dir:
                 if after is None or key > after:
-                    yield key, _Found(folder_fd, name, folder)
+                    yield key, _Found(folder_fd, name, folder) if skipped is None else skipped
                 continue
             # every key below this folder starts with ``key``
             if after is not None and key < after and not after.startswith(key):
@@ -1307,8 +1462,10 @@ class LocalStore:
             below = after if after is not None and after.startswith(key) else None
             if collapse and below is not None:
                 continue  # S3 (and Ceph) yield a common prefix only if it sorts after start_after
-            child_fd = _open_listed_folder(name, folder_fd, folder)
-            if child_fd is None:
+            child_fd = _open_listed_folder(name, folder_fd, folder) if skipped is None else skipped
+            if not isinstance(child_fd, int):
+                if child_fd is not None:
+                    yield key, child_fd
                 continue
             try:
                 inner = self._walk(child_fd, folder / name, key, "", below, collapse=False)
@@ -1316,37 +1473,44 @@ class LocalStore:
                     yield from inner
                     continue
                 with contextlib.closing(inner):
-                    holds_keys = next(inner, None) is not None
+                    holds_keys = any(isinstance(found, _Found) for _, found in inner)
                 if holds_keys:
                     yield key, None
             finally:
                 os.close(child_fd)
 
     @staticmethod
-    def _children(folder_fd: int, folder: Path, partial: str) -> list[tuple[str, bool, str]]:
-        """``(sort key, is a folder, name)`` of the folder's objects and key folders whose
-        segment starts with ``partial``, sorted; links are skipped with a warning."""
-        children: list[tuple[str, bool, str]] = []
+    def _children(folder_fd: int, folder: Path, partial: str) -> list[_Child]:
+        """The folder's objects and key folders whose segment starts with ``partial``,
+        sorted; a link (skipped with a warning) or an entry whose type cannot be read
+        comes with the reason it is not followed (an object by its ``~`` name, else a
+        folder)."""
+        children: list[_Child] = []
         try:
             with os.scandir(folder_fd) as entries:
                 for entry in entries:
                     name = entry.name
                     if name.startswith("."):
                         continue
+                    skipped = None
                     try:
                         is_link = entry.is_symlink()
                         is_dir = entry.is_dir(follow_symlinks=False)
-                    except OSError:
-                        continue
+                    except FileNotFoundError:
+                        continue  # deleted while listing
+                    except OSError as exc:
+                        is_link, is_dir = False, not name.endswith(OBJECT_SUFFIX)
+                        skipped = _Skipped(f"could not be read ({exc.strerror or exc})")
                     if is_link:
                         log.warning("list_objects: skipping %s, a symbolic link", folder / name)
-                        continue
+                        is_dir = not name.endswith(OBJECT_SUFFIX)
+                        skipped = _Skipped("a symbolic link")
                     sort_key = _sort_key(name, is_dir=is_dir)
                     if sort_key is not None and sort_key.startswith(partial):
-                        children.append((sort_key, is_dir, name))
+                        children.append(_Child(sort_key, is_dir, name, skipped))
         except (FileNotFoundError, NotADirectoryError):
             return []
-        children.sort()
+        children.sort(key=lambda child: child.sort_key)
         return children
 
     # ------------------------------------------------------------ copy, move
@@ -1547,6 +1711,23 @@ class _Found(NamedTuple):
     folder: Path
 
 
+class _Skipped(NamedTuple):
+    """What a listing met and could not follow or open (a link, a folder it may not
+    open): reported by ``list_objects_audited`` as an ``Unreadable``."""
+
+    reason: str
+
+
+class _Child(NamedTuple):
+    """One entry of a folder a listing walks: its sort key, whether it is a key folder,
+    its name, and why it is not followed (None: it is)."""
+
+    sort_key: str
+    is_dir: bool
+    name: str
+    skipped: _Skipped | None
+
+
 def _sort_key(name: str, *, is_dir: bool) -> str | None:
     """The listing sort key of a folder entry (its decoded segment, plus ``/`` for a
     folder), or None if it is neither a key folder nor an object file."""
@@ -1558,15 +1739,20 @@ def _sort_key(name: str, *, is_dir: bool) -> str | None:
     return None
 
 
-def _open_listed_folder(name: str, dir_fd: int, folder: Path) -> int | None:
-    """The descriptor of a folder a listing walks into; None (with a warning for a link)
-    if it is gone or was swapped for a link or a file since it was read."""
+def _open_listed_folder(name: str, dir_fd: int, folder: Path) -> int | _Skipped | None:
+    """The descriptor of a folder a listing walks into; None if it is gone or was
+    swapped for a file since it was read; ``_Skipped`` (with a warning) if it is a link
+    or cannot be opened (permission denied...)."""
     try:
         return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
     except OSError as exc:
         if _link_error(exc, name, dir_fd, folder / name, "list_objects") is not None:
             log.warning("list_objects: skipping %s, a symbolic link", folder / name)
-        return None
+            return _Skipped("a symbolic link")
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+            return None
+        log.warning("list_objects: skipping %s, not opened (%s)", folder / name, exc.strerror)
+        return _Skipped(f"could not be opened ({exc.strerror or exc})")
 
 
 def _link_error(
@@ -1806,8 +1992,9 @@ if TYPE_CHECKING:
         _capabilities.Presigner,
         _capabilities.Configured,
         _capabilities.DeclaresOptions,
+        _capabilities.ReportsUnreadable,
         ObjectStore,
     ]:
         """mypy checks here that ``LocalStore`` has these capabilities' exact signatures
         (``Presigner`` only to refuse with the reason: a folder has no URL to sign)."""
-        return (store, store, store, store)
+        return (store, store, store, store, store)

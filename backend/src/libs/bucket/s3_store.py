@@ -39,6 +39,7 @@ from backend.src.libs.bucket.config import (
 from backend.src.libs.bucket.errors import (
     AlreadyExists,
     AuthenticationFailed,
+    BucketNotEmpty,
     BucketNotFound,
     Conflict,
     EngineError,
@@ -78,9 +79,10 @@ from backend.src.libs.bucket.options import (
     s3_write_args,
     sse_c_args,
 )
-from backend.src.libs.bucket.planner import move_verified
+from backend.src.libs.bucket.planner import Scope, move_verified
 from backend.src.libs.bucket.s3_connection import S3Connection
 from backend.src.libs.bucket.store import (
+    BucketDeletion,
     BucketInfo,
     Data,
     DeleteError,
@@ -303,41 +305,102 @@ class S3Store(S3BucketFeatures):
             return False
         return True
 
-    def delete_bucket(self, bucket: str, *, force: bool = False) -> None:
-        """Delete ``bucket``.
+    def delete_bucket(self, bucket: str, *, force: bool = False) -> BucketDeletion:
+        """Delete ``bucket``; or, for a store with a key prefix, empty the prefix.
+
+        A store with a key prefix (``BUCKET_PREFIX``) shares the bucket with the other
+        prefixes: it never deletes the bucket (``bucket_deleted`` False in the result),
+        and ``force`` empties its prefix only.
 
         Args:
             force: first delete every object, every version and delete marker, and abort
-                every incomplete multipart upload.
+                every incomplete multipart upload (default False). Each listing is sent
+                with ``Prefix=`` the store's prefix, and each page's keys are checked by
+                the planner against the scope ``bucket``/prefix before its request.
+
+        Returns:
+            ``BucketDeletion``: whether the bucket was deleted, the objects (versions and
+            delete markers) deleted and the uploads aborted.
 
         Raises:
-            BucketNotEmpty: the bucket holds objects and ``force`` is False.
+            BucketNotEmpty: the bucket (the prefix, for a store with one) holds objects
+                and ``force`` is False.
             BucketNotFound: no such bucket.
+            OutOfScope: the server listed a key outside the prefix (that page is not
+                sent; nothing outside the prefix is ever deleted).
+            StorageError: with a prefix, a version could not be deleted (the others were).
         """
         check_bucket_name(bucket)
-        if force:
-            self._empty_bucket(bucket)
+        if self._conn.prefix:
+            return self._empty_prefix(bucket, force=force)
+        deleted, aborted = self._empty(bucket, raise_failures=False) if force else (0, 0)
         with self._conn.translating("delete_bucket", bucket):
             self.client.delete_bucket(Bucket=bucket)
         log.debug("deleted bucket %s", bucket)
+        return BucketDeletion(bucket, "", True, objects_deleted=deleted, uploads_aborted=aborted)
 
-    def _empty_bucket(self, bucket: str) -> None:
-        client = self.client
+    def _empty_prefix(self, bucket: str, *, force: bool) -> BucketDeletion:
+        """``delete_bucket`` of a store with a key prefix: empty the prefix (``force``),
+        keep the bucket."""
+        prefix = self._conn.prefix
+        if not force:
+            if next(iter(self.list_objects(bucket, max_keys=1)), None) is not None:
+                raise BucketNotEmpty(
+                    f"delete_bucket failed: {prefix} holds objects (use force=True to delete "
+                    "them; the bucket is shared with other prefixes and is kept)",
+                    bucket=bucket,
+                    status=409,
+                )
+            return BucketDeletion(bucket, prefix, bucket_deleted=False)
+        deleted, aborted = self._empty(bucket, raise_failures=True)
+        log.debug("emptied %s of bucket %s (%d versions); bucket kept", prefix, bucket, deleted)
+        return BucketDeletion(bucket, prefix, False, deleted, aborted)
+
+    def _empty(self, bucket: str, *, raise_failures: bool) -> tuple[int, int]:
+        """Abort the incomplete uploads and delete every version and delete marker under
+        the store's prefix (the whole bucket without one); returns ``(versions deleted,
+        uploads aborted)``. Each page's keys are checked by the planner first.
+
+        Raises:
+            OutOfScope: a listed key outside the prefix (that page is not sent).
+            StorageError: a listing failed, or (``raise_failures``) a version could not
+                be deleted.
+        """
+        client, prefix = self.client, self._conn.prefix
+        scope = Scope(bucket, prefix)
+        aborted = deleted = 0
+        failed: list[DeleteError] = []
         with self._conn.translating("delete_bucket", bucket):
             uploads = client.get_paginator("list_multipart_uploads")
-            for page in uploads.paginate(Bucket=bucket):
-                for upload in page.get("Uploads", []):
+            for page in uploads.paginate(Bucket=bucket, Prefix=prefix):
+                listed = page.get("Uploads", [])
+                scope.refuse_outside((u["Key"] for u in listed), operation="delete_bucket")
+                for upload in listed:
                     client.abort_multipart_upload(
                         Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
                     )
+                    aborted += 1
             versions = client.get_paginator("list_object_versions")
-            for version_page in versions.paginate(Bucket=bucket):
+            for version_page in versions.paginate(Bucket=bucket, Prefix=prefix):
                 entries: list[ObjectVersionTypeDef | DeleteMarkerEntryTypeDef] = [
                     *version_page.get("Versions", []),
                     *version_page.get("DeleteMarkers", []),
                 ]
+                scope.refuse_outside((v["Key"] for v in entries), operation="delete_bucket")
                 targets = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in entries]
-                self._delete_batch(bucket, targets)
+                done, failures = self._delete_batch(bucket, targets)
+                deleted += len(done)
+                failed.extend(failures)
+        if failed and raise_failures:
+            raise StorageError(
+                f"delete_bucket failed: {len(failed)} version(s) under {prefix} not deleted "
+                f"(first: {failed[0].key}: {failed[0].code}: {failed[0].message}); the "
+                "bucket is kept",
+                code=failed[0].code,
+                bucket=bucket,
+                key=self._conn.unprefix(failed[0].key),
+            )
+        return deleted, aborted
 
     # -------------------------------------------------------------- objects
     def put_object(

@@ -24,6 +24,7 @@ from backend.src.libs.bucket.capabilities import (
     ObjectLock,
     ObjectTagging,
     Presigner,
+    ReportsUnreadable,
     Versioning,
 )
 
@@ -74,6 +75,57 @@ class PrefixInfo:
 
 
 ListEntry = ObjectInfo | PrefixInfo
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Something a listing met but could not read (``ReportsUnreadable``): it exists, so a
+    caller that deletes what a source lacks must keep its counterpart.
+
+    Attributes:
+        bucket: the bucket listed.
+        key: the object's key; or a folder ending with ``/`` that stands for every key
+            under it (``""``: every key of the store); relative to the store's prefix,
+            like every key.
+        reason: why it could not be read (``damaged: ...``, ``a symbolic link``,
+            ``permission denied``...).
+    """
+
+    bucket: str
+    key: str
+    reason: str
+
+    @property
+    def is_folder(self) -> bool:
+        """True when ``key`` stands for every key under it (``""`` or ending in ``/``)."""
+        return not self.key or self.key.endswith("/")
+
+    def covers(self, key: str) -> bool:
+        """True when ``key`` is this object, or lies under this folder."""
+        return key.startswith(self.key) if self.is_folder else key == self.key
+
+
+@dataclass(frozen=True)
+class BucketDeletion:
+    """What ``delete_bucket`` did.
+
+    Attributes:
+        bucket: the bucket.
+        prefix: the store's key prefix (``""`` when it has none). A store scoped by a
+            prefix (``BUCKET_PREFIX``) only empties that folder and never deletes the
+            bucket, which others share.
+        bucket_deleted: True when the bucket itself was deleted; False when it was kept
+            (a scoped store).
+        objects_deleted: the objects deleted first (S3: every version and delete marker
+            counts one; 0 without ``force``).
+        uploads_aborted: incomplete multipart uploads aborted (S3 only; default 0).
+    """
+
+    bucket: str
+    prefix: str
+    bucket_deleted: bool
+    objects_deleted: int = 0
+    uploads_aborted: int = 0
 
 
 @dataclass(frozen=True)
@@ -164,8 +216,10 @@ class ObjectStore(Protocol):
     def bucket_exists(self, bucket: str) -> bool:
         """True if the bucket exists and is reachable with these credentials."""
 
-    def delete_bucket(self, bucket: str, *, force: bool = False) -> None:
-        """Delete ``bucket``; ``force`` empties it first (every version too)."""
+    def delete_bucket(self, bucket: str, *, force: bool = False) -> BucketDeletion:
+        """Delete ``bucket``; ``force`` empties it first (every version too). A store with
+        a key prefix empties its prefix only and keeps the bucket (``bucket_deleted``
+        False); without ``force`` it raises ``BucketNotEmpty`` if the prefix holds objects."""
 
     # objects
     def put_object(
@@ -263,6 +317,7 @@ class ObjectStore(Protocol):
 
 __all__ = [
     "BatchDeleteStatus",
+    "BucketDeletion",
     "BucketEncryption",
     "BucketInfo",
     "BucketInspection",
@@ -280,7 +335,9 @@ __all__ = [
     "PrefixInfo",
     "Presigner",
     "ProgressCallback",
+    "ReportsUnreadable",
     "StoreLocation",
+    "Unreadable",
     "UploadResult",
     "Versioning",
 ]

@@ -19,6 +19,16 @@ How it works:
   listings are walked; they are deleted after both listings have been read to the end
   and found in order. A listing that fails or goes out of order stops the run before
   any delete is sent.
+- **Only what is proven absent is deleted.** A source that can say what its listing
+  met but could not read (``ReportsUnreadable``: the local store's damaged object
+  files, symbolic links, folders it may not open) is listed that way: such an object
+  (or every key under such a folder) counts as present. Its destination copy stays,
+  and the run reports it as a failure (``report.ok`` False). The deletes are planned
+  by ``planner.plan_deletes`` in the destination's scope (its bucket, ``dst_prefix``
+  as a folder): every key is checked before the first request, and the keys whose
+  source could not be read are kept, each reported as a failure.
+- **Prefixes are folders.** ``"photos"`` means ``photos/``: ``photos-old/`` is neither
+  copied nor, with ``delete``, deleted.
 - **Same place refused.** Source and destination are compared by where they keep
   their objects (``ObjectStore.location``: the endpoint or resolved root folder, plus
   the store's key prefix), the bucket and the prefixes, not by Python object: two
@@ -67,9 +77,9 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import IO, Literal, cast
+from typing import IO, Literal, TypeVar, cast
 
-from backend.src.libs.bucket.capabilities import Configured
+from backend.src.libs.bucket.capabilities import Configured, ReportsUnreadable
 from backend.src.libs.bucket.errors import (
     BucketNotFound,
     IntegrityError,
@@ -77,7 +87,14 @@ from backend.src.libs.bucket.errors import (
     StorageError,
 )
 from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.store import ObjectInfo, ObjectStore
+from backend.src.libs.bucket.planner import (
+    DeletePlan,
+    Scope,
+    as_folder,
+    delete_planned,
+    plan_deletes,
+)
+from backend.src.libs.bucket.store import ObjectInfo, ObjectStore, Unreadable
 
 log = logging.getLogger("bucket.sync")
 
@@ -93,6 +110,8 @@ _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 VerifyMode = Literal["off", "quick", "full"]
 Action = Literal["copy", "skip", "delete", "fail", "extra"]
+Include = Callable[[str], bool]
+"""Whether a key (relative to its side's prefix) takes part in the sync."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +217,9 @@ class _Outcome:
     reason: str = ""
 
 
+_ABSENT = "not in the source"
+
+
 class _VerifyingReader:
     """A read-only binary stream that checks what passes through against an expected
     size and SHA-256, and raises ``IntegrityError`` *before* handing over the bytes that
@@ -245,6 +267,31 @@ class _VerifyingReader:
         self._stream.close()
 
 
+class _Unreadables:
+    """What the source listed but could not read, by key relative to its prefix: a key,
+    or a folder (``""`` or ending in ``/``) standing for every key under it."""
+
+    def __init__(self) -> None:
+        self._why: dict[str, str] = {}
+
+    def add(self, key: str, reason: str) -> None:
+        self._why[key] = reason
+
+    def reason(self, key: str) -> str | None:
+        """Why ``key`` must be kept (the source could not read it, or a folder holding
+        it); None when nothing says so."""
+        if not self._why:
+            return None
+        if key in self._why:
+            return f"the source could not read it: {self._why[key]}"
+        for end in (i + 1 for i, char in enumerate(key) if char == "/"):
+            if key[:end] in self._why:
+                return f"the source could not read {key[:end]!r}: {self._why[key[:end]]}"
+        if "" in self._why:
+            return f"the source could not read its prefix: {self._why['']}"
+        return None
+
+
 class _DeleteJournal:
     """Destination keys to delete, noted while the listings are walked and handed back
     only once both have been read to the end (JSON lines; in memory up to 8 MiB, then a
@@ -284,32 +331,67 @@ def _encrypted(store: ObjectStore) -> bool:
     return bool(store.config.sse or store.config.sse_customer_key)
 
 
-_Entry = tuple[bytes, str, ObjectInfo]
+_Info = TypeVar("_Info", bound=ObjectInfo | Unreadable)
+_Dst = TypeVar("_Dst", bound=ObjectInfo | Unreadable)
+_Entry = tuple[bytes, str, _Info]
 """A listing entry: ``(sort key, key relative to the prefix, info)``."""
 
 
-def _objects(store: ObjectStore, bucket: str, prefix: str) -> Iterator[_Entry]:
-    """Every object under ``prefix`` in UTF-8 byte order of its key.
+def _objects(
+    store: ObjectStore, bucket: str, prefix: str, include: Include | None = None
+) -> Iterator[_Entry[ObjectInfo]]:
+    """Every object under ``prefix`` (that ``include`` takes) in UTF-8 byte order of its
+    key. What the store could not read is not listed.
 
     Raises:
         IntegrityError: a store that lists in byte order listed a key out of order, or
-            a listing returned a key twice.
+            a key outside ``prefix``, or a listing returned a key twice.
         StorageError: the listing failed.
     """
-    entries = _entries(store, bucket, prefix)
+    listed = (e for e in store.list_objects(bucket, prefix=prefix) if isinstance(e, ObjectInfo))
+    entries = _entries(listed, bucket, prefix, include)
     if not store.lists_in_byte_order:
         entries = _sorted(entries)
     return _in_order(entries, bucket, prefix)
 
 
-def _entries(store: ObjectStore, bucket: str, prefix: str) -> Iterator[_Entry]:
-    for entry in store.list_objects(bucket, prefix=prefix):
-        if isinstance(entry, ObjectInfo):
+def _audited(
+    store: ObjectStore, bucket: str, prefix: str, include: Include | None = None
+) -> Iterator[_Entry[ObjectInfo | Unreadable]]:
+    """``_objects``, with an ``Unreadable`` where a ``ReportsUnreadable`` store met
+    something it could not read (a folder's sort key is its key, so it comes before
+    every key it stands for; one that holds the whole listing is ``""``)."""
+    if not isinstance(store, ReportsUnreadable):
+        return _objects(store, bucket, prefix, include)
+    entries = _entries(store.list_objects_audited(bucket, prefix=prefix), bucket, prefix, include)
+    if not store.lists_in_byte_order:
+        entries = _sorted(entries)
+    return _in_order(entries, bucket, prefix)
+
+
+def _entries(
+    listing: Iterable[_Info], bucket: str, prefix: str, include: Include | None
+) -> Iterator[_Entry[_Info]]:
+    for entry in listing:
+        if entry.key.startswith(prefix):
             relative = entry.key[len(prefix) :]
+        elif isinstance(entry, Unreadable) and entry.is_folder and prefix.startswith(entry.key):
+            relative = ""  # a folder holding the whole listing
+        else:
+            raise IntegrityError(
+                f"sync: the listing of {bucket}/{prefix} returned {entry.key!r}, outside "
+                "its prefix; refusing to pair keys",
+                bucket=bucket,
+                key=entry.key,
+            )
+        folder = isinstance(entry, Unreadable) and entry.is_folder
+        if include is None or folder or include(relative):
             yield relative.encode("utf-8"), relative, entry
 
 
-def _in_order(entries: Iterable[_Entry], bucket: str, prefix: str) -> Iterator[_Entry]:
+def _in_order(
+    entries: Iterable[_Entry[_Info]], bucket: str, prefix: str
+) -> Iterator[_Entry[_Info]]:
     last: bytes | None = None
     for entry in entries:
         if last is not None and entry[0] <= last:
@@ -323,15 +405,15 @@ def _in_order(entries: Iterable[_Entry], bucket: str, prefix: str) -> Iterator[_
         yield entry
 
 
-def _sort_key(entry: _Entry) -> bytes:
+def _sort_key(entry: _Entry[_Info]) -> bytes:
     return entry[0]
 
 
-def _sorted(entries: Iterable[_Entry], run: int = SORT_RUN) -> Iterator[_Entry]:
+def _sorted(entries: Iterable[_Entry[_Info]], run: int = SORT_RUN) -> Iterator[_Entry[_Info]]:
     """``entries`` in byte order: sorted in memory up to ``run`` entries, else as sorted
     runs spilled to temporary files and merged (memory: one run plus one entry per run)."""
     spilled: list[IO[bytes]] = []
-    chunk: list[_Entry] = []
+    chunk: list[_Entry[_Info]] = []
     try:
         for entry in entries:
             chunk.append(entry)
@@ -351,7 +433,7 @@ def _sorted(entries: Iterable[_Entry], run: int = SORT_RUN) -> Iterator[_Entry]:
             file.close()
 
 
-def _spill(entries: list[_Entry]) -> IO[bytes]:
+def _spill(entries: list[_Entry[_Info]]) -> IO[bytes]:
     file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _sorted
     for entry in entries:
         pickle.dump(entry, file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -359,7 +441,7 @@ def _spill(entries: list[_Entry]) -> IO[bytes]:
     return file
 
 
-def _replay(file: IO[bytes]) -> Iterator[_Entry]:
+def _replay(file: IO[bytes]) -> Iterator[_Entry[_Info]]:
     while True:
         try:
             yield pickle.load(file)  # our own temporary file, written by _spill
@@ -399,9 +481,9 @@ def check_disjoint(
 
 
 def merge(
-    source: Iterator[_Entry],
-    destination: Iterator[_Entry],
-) -> Iterator[tuple[str, ObjectInfo | None, ObjectInfo | None]]:
+    source: Iterator[_Entry[_Info]],
+    destination: Iterator[_Entry[_Dst]],
+) -> Iterator[tuple[str, _Info | None, _Dst | None]]:
     """Walk two sorted listings in step: ``(key, source info, destination info)``.
 
     A key on one side only comes with None for the other side. Each input is read
@@ -436,11 +518,26 @@ class _Sync:
         src_prefix: str,
         dst_prefix: str,
         buffer_limit: int,
+        include: Include | None = None,
     ) -> None:
         self.src, self.src_bucket, self.src_prefix = src, src_bucket, src_prefix
         self.dst, self.dst_bucket, self.dst_prefix = dst, dst_bucket, dst_prefix
         self.buffer_limit = buffer_limit
+        self.include = include
         self.plain_etags = not (_encrypted(src) or _encrypted(dst))
+
+    def listings(
+        self, *, dst_exists: bool = True
+    ) -> Iterator[tuple[str, ObjectInfo | Unreadable | None, ObjectInfo | None]]:
+        """Both sides merged by key: the source audited (``Unreadable`` where it could
+        not read), the destination's objects (none when its bucket does not exist)."""
+        source = _audited(self.src, self.src_bucket, self.src_prefix, self.include)
+        destination = (
+            _objects(self.dst, self.dst_bucket, self.dst_prefix, self.include)
+            if dst_exists
+            else iter(())
+        )
+        return merge(source, destination)
 
     # ---------------------------------------------------------- comparing
     def _hash(self, store: ObjectStore, bucket: str, key: str) -> tuple[str, int]:
@@ -585,6 +682,7 @@ def sync(
     create_bucket: bool = True,
     on_event: Callable[[SyncEvent], None] | None = None,
     max_failures_kept: int = 1000,
+    include: Include | None = None,
 ) -> SyncReport:
     """Make ``dst_bucket``/``dst_prefix`` hold what ``src_bucket``/``src_prefix`` holds.
 
@@ -592,19 +690,25 @@ def sync(
     run after an interruption, copies only what is left), optionally deletes what the
     source lacks, then verifies. See the module docstring for how objects are compared.
 
+    Deletes only what is proven absent: an object the source lists but cannot read
+    (``ReportsUnreadable``: a damaged local object file, a symbolic link, a file or
+    folder it may not open) counts as present; its destination copy (every key under
+    it, for a folder) stays, and each is reported as a failure.
+
     Args:
         src: the store to read from.
         src_bucket: its bucket.
         dst: the store to write to (may be ``src`` itself, for bucket-to-bucket copies).
         dst_bucket: its bucket.
-        src_prefix: only keys starting with this (default "": the whole bucket). Taken
-            literally: ``"photos"`` also matches ``"photos-old/x"``; end it with ``/``
-            for a folder.
-        dst_prefix: replaces ``src_prefix`` in destination keys (default: the same).
+        src_prefix: the folder to sync (default "": the whole bucket). A prefix is a
+            folder: ``"photos"`` means ``photos/`` and never matches ``photos-old/x``.
+        dst_prefix: the folder that replaces ``src_prefix`` in destination keys
+            (default: the same); ``delete`` never reaches outside it.
         dry_run: list and compare only; nothing is written, deleted or created, and the
             report counts what would be done (default False).
         delete: delete destination objects (under ``dst_prefix``) the source lacks
-            (default False: they are counted as ``extra`` and kept).
+            (default False: they are counted as ``extra`` and kept); planned by
+            ``planner.plan_deletes`` in the scope ``dst_bucket``/``dst_prefix``.
         verify: ``"quick"`` (default: sizes, ETags, ``sha256`` metadata, hashing only
             what those cannot settle), ``"full"`` (read and hash every object on both
             sides) or ``"off"``.
@@ -616,10 +720,13 @@ def sync(
         on_event: called with a ``SyncEvent`` for every key, from the calling thread.
         max_failures_kept: failures (and verification problems) kept in the report with
             their reasons (default 1000); the rest are only counted.
+        include: whether a key (relative to its side's prefix) takes part (default None:
+            every key); a key it leaves out is neither copied, deleted nor verified, on
+            either side (``bucket sync --exclude/--include``).
 
     Returns:
-        A frozen ``SyncReport``; ``report.ok`` is False if anything failed or the
-        verification found a difference.
+        A frozen ``SyncReport``; ``report.ok`` is False if anything failed (an object the
+        source could not read included) or the verification found a difference.
 
     Raises:
         InvalidArgument: bad arguments, or source and destination overlap (the same
@@ -629,11 +736,13 @@ def sync(
             not and ``create_bucket`` is False.
         StorageError: a listing failed (nothing is deleted: deletes are sent only after
             both listings were read to the end).
-        IntegrityError: a store that lists in byte order listed keys out of order
-            (nothing is deleted either).
+        IntegrityError: a store that lists in byte order listed keys out of order, or a
+            key outside its prefix (nothing is deleted either).
+        OutOfScope: a key planned for deletion lies outside ``dst_bucket``/``dst_prefix``
+            (nothing is deleted).
     """
-    if dst_prefix is None:
-        dst_prefix = src_prefix
+    src_prefix = as_folder(src_prefix)
+    dst_prefix = src_prefix if dst_prefix is None else as_folder(dst_prefix)
     _check_options(verify=verify, workers=workers, buffer_limit=buffer_limit)
     check_disjoint(src, src_bucket, src_prefix, dst, dst_bucket, dst_prefix)
     pair = _Sync(
@@ -644,6 +753,7 @@ def sync(
         src_prefix=src_prefix,
         dst_prefix=dst_prefix,
         buffer_limit=buffer_limit,
+        include=include,
     )
     dst_exists = _prepare_buckets(pair, dry_run=dry_run, create_bucket=create_bucket)
     run = _Run(
@@ -741,6 +851,7 @@ class _Run:
         self.pair = pair
         self.options = options
         self.counts = _Counts()
+        self.unreadable = _Unreadables()
 
     def record(self, outcome: _Outcome) -> None:
         """Count ``outcome``, keep it if it failed, and tell ``on_event``."""
@@ -757,23 +868,17 @@ class _Run:
 
     def walk(self, *, dst_exists: bool) -> None:
         """The copy pass, then the deletes (only after both listings were read in full)."""
-        pair = self.pair
-        source = _objects(pair.src, pair.src_bucket, pair.src_prefix)
-        destination = (
-            _objects(pair.dst, pair.dst_bucket, pair.dst_prefix) if dst_exists else iter(())
-        )
         extras = _DeleteJournal()
         try:
-            self._reconcile_all(merge(source, destination), extras)
+            self._reconcile_all(self.pair.listings(dst_exists=dst_exists), extras)
             # Both listings were read to the end and found in order: only now delete.
-            for batch in extras.batches(DELETE_BATCH):
-                self._delete_extras(batch)
+            self._delete_extras(extras)
         finally:
             extras.close()
 
     def _reconcile_all(
         self,
-        pairs: Iterator[tuple[str, ObjectInfo | None, ObjectInfo | None]],
+        pairs: Iterator[tuple[str, ObjectInfo | Unreadable | None, ObjectInfo | None]],
         extras: _DeleteJournal,
     ) -> None:
         options = self.options
@@ -781,9 +886,8 @@ class _Run:
         with ThreadPoolExecutor(options.workers, thread_name_prefix="bucket-sync") as pool:
             try:
                 for key, s, d in pairs:
-                    if s is None:
-                        assert d is not None
-                        self._extra(key, d, extras)
+                    if s is None or isinstance(s, Unreadable):
+                        self._not_copied(key, s, d, extras)
                         continue
                     self.counts.source_objects += 1
                     self.counts.source_bytes += s.size
@@ -806,34 +910,72 @@ class _Run:
                 self.record(future.result())
         return pending
 
-    def _extra(self, key: str, d: ObjectInfo, extras: _DeleteJournal) -> None:
-        """A destination key the source lacks: noted for deletion, or counted as extra."""
-        if self.options.delete:
-            extras.add(key, d.size)
-        else:
-            self.record(_Outcome("extra", key, d.size, reason="not in the source"))
+    def _not_copied(
+        self,
+        key: str,
+        s: Unreadable | None,
+        d: ObjectInfo | None,
+        extras: _DeleteJournal,
+    ) -> None:
+        """A key the source could not read (a failure; its destination copy, and every
+        key under it for a folder, is kept) or lacks (noted for deletion with
+        ``delete``, else counted as extra)."""
+        size = d.size if d is not None else 0
+        if s is not None:
+            self.unreadable.add(key, s.reason)
+            reason = f"the source could not read it: {s.reason}"
+            self.record(_Outcome("fail", key, size, reason=reason))
+        elif d is not None and self.options.delete:
+            extras.add(d.key, size)  # the full key: the plan checks it against the scope
+        elif d is not None:
+            kept = self._keep(d.key)
+            action: Action = "extra" if kept is None else "fail"
+            self.record(_Outcome(action, key, size, reason=kept or "not in the source"))
 
-    def _delete_extras(self, batch: list[tuple[str, int]]) -> None:
-        if self.options.dry_run:
-            for key, size in batch:
-                self.record(_Outcome("delete", key, size, reason="not in the source"))
-            return
+    def _keep(self, full: str) -> str | None:
+        """``plan_deletes``'s keep rule: why the destination key ``full`` stays."""
+        why = self.unreadable.reason(full[len(self.pair.dst_prefix) :])
+        return None if why is None else f"kept: {why}"
+
+    def _delete_extras(self, extras: _DeleteJournal) -> None:
+        """Plan the noted deletes in the destination's scope, every key checked before
+        the first request (``OutOfScope`` raised, nothing sent), then send them 1000 at
+        a time; the kept keys are failures."""
         pair = self.pair
-        prefix = pair.dst_prefix
-        sizes = dict(batch)
+        scope = Scope(pair.dst_bucket, pair.dst_prefix)
+        noted = (key for batch in extras.batches(DELETE_BATCH) for key, _ in batch)
+        scope.refuse_outside(noted, operation="sync")
+        for batch in extras.batches(DELETE_BATCH):
+            sizes = dict(batch)
+            plan = plan_deletes(scope, sizes, operation="sync", keep=self._keep)
+            for full, reason in plan.kept:
+                self.record(_Outcome("fail", self._relative(full), sizes[full], reason=reason))
+            self._send(plan, sizes)
+
+    def _relative(self, full: str) -> str:
+        return full[len(self.pair.dst_prefix) :]
+
+    def _send(self, plan: DeletePlan, sizes: dict[str, int]) -> None:
+        if self.options.dry_run:
+            for full in plan.keys:
+                self.record(_Outcome("delete", self._relative(full), sizes[full], reason=_ABSENT))
+            return
         try:
-            result = pair.dst.delete_objects(pair.dst_bucket, [prefix + k for k, _ in batch])
+            result = delete_planned(self.pair.dst, plan)
         except StorageError as exc:
-            for key, size in batch:
-                self.record(_Outcome("fail", key, size, reason=f"delete failed: {exc}"))
+            for full in plan.keys:
+                reason = f"delete failed: {exc}"
+                self.record(_Outcome("fail", self._relative(full), sizes[full], reason=reason))
             return
         for full in result.deleted:
-            key = full[len(prefix) :]
-            self.record(_Outcome("delete", key, sizes.get(key, 0), reason="not in the source"))
+            self.record(
+                _Outcome("delete", self._relative(full), sizes.get(full, 0), reason=_ABSENT)
+            )
         for error in result.errors:
-            key = error.key[len(prefix) :]
             reason = f"delete failed: {error.code}: {error.message}"
-            self.record(_Outcome("fail", key, sizes.get(key, 0), reason=reason))
+            self.record(
+                _Outcome("fail", self._relative(error.key), sizes.get(error.key, 0), reason=reason)
+            )
 
     def report(self) -> SyncReport:
         """Verify (unless a dry run or ``verify="off"``) and build the report."""
@@ -877,43 +1019,56 @@ def _verify(
     """List both sides again and compare them; returns the destination's (objects, bytes).
 
     ``strict`` (set when extras were to be deleted) makes a destination-only key a
-    problem. Problems beyond ``keep`` are counted into the last entry's absence only.
+    problem, unless the source could not read it. Something the source could not read
+    is a problem (nothing proves the two sides equal there). Problems beyond ``keep``
+    are counted into the last entry's absence only.
     """
     found = False
     objects = 0
     total = 0
-
-    def problem(key: str, reason: str) -> None:
-        nonlocal found
-        found = True
-        if len(problems) < keep:
-            problems.append(SyncFailure(key, reason))
-
-    source = _objects(run.src, run.src_bucket, run.src_prefix)
-    destination = _objects(run.dst, run.dst_bucket, run.dst_prefix)
-    for key, s, d in merge(source, destination):
+    unreadable = _Unreadables()
+    for key, s, d in run.listings():
         if d is not None:
             objects += 1
             total += d.size
-        if s is None:
-            if strict:
-                problem(key, "extra at the destination (not in the source)")
-            continue
-        if d is None:
-            problem(key, "missing at the destination")
-            continue
-        try:
-            reason = run.difference(key, s, d, deep=deep)
-        except StorageError as exc:
-            reason = f"could not compare: {exc}"
+        reason = _verdict(run, key, s, d, unreadable, deep=deep, strict=strict)
         if reason:
-            problem(key, reason)
+            found = True
+            if len(problems) < keep:
+                problems.append(SyncFailure(key, reason))
     if found and not problems:  # keep == 0: still report that something differed
         problems.append(SyncFailure("", "differences found (none kept)"))
     return objects, total
 
 
+def _verdict(
+    run: _Sync,
+    key: str,
+    s: ObjectInfo | Unreadable | None,
+    d: ObjectInfo | None,
+    unreadable: _Unreadables,
+    *,
+    deep: bool,
+    strict: bool,
+) -> str:
+    """What the verification finds wrong with one key ("" when nothing)."""
+    if isinstance(s, Unreadable):
+        unreadable.add(key, s.reason)
+        return f"not verified: the source could not read it: {s.reason}"
+    if s is None:
+        if not strict or unreadable.reason(key) is not None:
+            return ""
+        return "extra at the destination (not in the source)"
+    if d is None:
+        return "missing at the destination"
+    try:
+        return run.difference(key, s, d, deep=deep)
+    except StorageError as exc:
+        return f"could not compare: {exc}"
+
+
 __all__ = [
+    "Include",
     "SyncEvent",
     "SyncFailure",
     "SyncReport",

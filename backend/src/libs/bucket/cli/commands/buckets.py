@@ -9,6 +9,7 @@ from backend.src.libs.bucket.cli.parsing import require_remote
 from backend.src.libs.bucket.cli.status import EXIT_OK, CliError
 from backend.src.libs.bucket.errors import BucketNotEmpty
 from backend.src.libs.bucket.stats import bucket_stats
+from backend.src.libs.bucket.store import BucketDeletion
 
 
 def cmd_mb(ctx: Context) -> int:
@@ -23,21 +24,42 @@ def cmd_mb(ctx: Context) -> int:
 
 
 def cmd_rb(ctx: Context) -> int:
-    """Delete a bucket (``--force`` empties it first)."""
+    """Delete a bucket (``--force`` empties it first). With a key prefix
+    (``BUCKET_PREFIX``) the bucket is shared: only the prefix is emptied, the bucket is
+    kept, and the output says so."""
     remote = require_remote(ctx.args.bucket, key=False)
+    prefix = ctx.store.location.key_prefix
     try:
-        ctx.store.delete_bucket(remote.bucket, force=ctx.args.force)
+        done = ctx.store.delete_bucket(remote.bucket, force=ctx.args.force)
     except BucketNotEmpty as exc:  # the library says force=True; the command's flag is --force
+        where = f"{prefix} of bucket {remote.bucket!r}" if prefix else f"bucket {remote.bucket!r}"
         raise CliError(
-            f"{exc.code}: bucket {remote.bucket!r} is not empty (add --force to delete its "
-            "objects first)",
+            f"{exc.code}: {where} is not empty (add --force to delete its objects first)",
             code=exc.code,
         ) from exc
     if ctx.json:
-        ctx.emit({"deleted": remote.bucket})
+        ctx.emit(
+            {
+                "deleted": remote.bucket if done.bucket_deleted else None,
+                "bucket": done.bucket,
+                "prefix": done.prefix,
+                "bucket_deleted": done.bucket_deleted,
+                "objects_deleted": done.objects_deleted,
+            }
+        )
     elif not ctx.quiet:
-        ctx.out(f"remove_bucket: {remote.bucket}")
+        ctx.out(_removed(done))
     return EXIT_OK
+
+
+def _removed(done: BucketDeletion) -> str:
+    """The line ``rb`` prints: the bucket removed, or kept and its prefix emptied."""
+    if done.bucket_deleted:
+        return f"remove_bucket: {done.bucket}"
+    return (
+        f"remove_bucket: kept s3://{done.bucket}, shared with other prefixes; emptied "
+        f"s3://{done.bucket}/{done.prefix} only ({done.objects_deleted} object(s) deleted)"
+    )
 
 
 def cmd_du(ctx: Context) -> int:

@@ -4,17 +4,17 @@ on one store, on two (``local://``), or read from other settings files."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, cast
+import functools
+from typing import TYPE_CHECKING
 
 from backend.src.libs.bucket.cli.commands.select import Filters, included
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import Remote, folder, require_remote
 from backend.src.libs.bucket.cli.status import EXIT_OK, PROG, CliError
-from backend.src.libs.bucket.store import ListEntry, ObjectInfo, ObjectStore
+from backend.src.libs.bucket.store import ObjectStore
 
 if TYPE_CHECKING:
-    from backend.src.libs.bucket.sync import SyncEvent, SyncReport
+    from backend.src.libs.bucket.sync import Include, SyncEvent, SyncReport
 
 _VERIFIED = {True: "verified", False: "VERIFICATION FAILED", None: "not verified"}
 
@@ -29,32 +29,15 @@ def _side(ctx: Context, text: str, env_file: str | None) -> tuple[ObjectStore, R
     return ctx.store, remote, False
 
 
-class _Filtered:
-    """``store`` seen through ``--exclude`` / ``--include``: its listings leave out the keys
-    under ``prefix`` the filters exclude (so sync neither copies nor, with ``--delete``,
-    deletes them, as aws does); every other attribute is the store's own."""
-
-    def __init__(self, store: ObjectStore, prefix: str, filters: Filters) -> None:
-        self._store = store
-        self._prefix = prefix
-        self._filters = filters
-
-    def list_objects(
-        self, bucket: str, *, prefix: str = "", **kwargs: object
-    ) -> Iterator[ListEntry]:
-        for entry in self._store.list_objects(bucket, prefix=prefix, **kwargs):  # type: ignore[arg-type]
-            key = entry.key if isinstance(entry, ObjectInfo) else entry.prefix
-            if not key.startswith(self._prefix) or included(
-                key[len(self._prefix) :], self._filters
-            ):
-                yield entry
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._store, name)
+def _include(filters: Filters | None) -> Include | None:
+    """``--exclude`` / ``--include`` as ``sync``'s ``include`` rule on the path relative to
+    each side's prefix: the keys they leave out are neither copied nor, with
+    ``--delete``, deleted (as aws does). None without filters."""
+    return functools.partial(_passes, filters=filters) if filters else None
 
 
-def _filtered(store: ObjectStore, prefix: str, filters: Filters | None) -> ObjectStore:
-    return cast(ObjectStore, _Filtered(store, prefix, filters)) if filters else store
+def _passes(relative: str, *, filters: Filters) -> bool:
+    return included(relative, filters)
 
 
 class _Lines:
@@ -107,9 +90,9 @@ def cmd_sync(ctx: Context) -> int:
     dst_store, dst, own_dst = _side(ctx, args.destination, args.dest_env)
     try:
         report = sync(
-            _filtered(src_store, folder(src.key), args.filters),
+            src_store,
             src.bucket,
-            _filtered(dst_store, folder(dst.key), args.filters),
+            dst_store,
             dst.bucket,
             src_prefix=folder(src.key),
             dst_prefix=folder(dst.key),
@@ -118,6 +101,7 @@ def cmd_sync(ctx: Context) -> int:
             verify=args.verify,
             workers=args.workers,
             on_event=_Lines(ctx, src, dst),
+            include=_include(args.filters),
         )
     finally:
         for store, own in ((src_store, own_src), (dst_store, own_dst)):

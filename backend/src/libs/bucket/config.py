@@ -388,7 +388,9 @@ SETTINGS = Table(
         Setting(
             "prefix",
             ("BUCKET_KEY_PREFIX", "BUCKET_PREFIX", "S3_PREFIX"),
-            "a folder every key, listing, stat and lifecycle filter goes under",
+            "a folder every key, listing, stat and lifecycle filter goes under; the bucket "
+            "is shared: `delete_bucket(force=True)` / `rb --force` empty this folder only "
+            "and keep the bucket",
             form="a folder path: no leading `/`, no `.` or `..` part",
             default="",
         ),

@@ -76,13 +76,40 @@ def test_a_key_the_server_would_fold_cannot_replace_another(
         dead.close()
     assert _keys(s3case) == []
     store.put_object(bucket, plain, b"Y")
-    for call in (store.get_object, store.head_object, store.object_exists, store.delete_object):
+    for call in (store.get_object, store.head_object, store.object_exists):
         with pytest.raises(InvalidArgument):
             call(bucket, odd)
     with pytest.raises(InvalidArgument):
         store.copy_object(bucket, plain, bucket, odd)
+    if odd.endswith("/"):  # a folder marker may be deleted (rm -r of a console's folder)
+        store.delete_object(bucket, odd)
+        assert store.delete_objects(bucket, [odd]).ok
+    else:
+        with pytest.raises(InvalidArgument):
+            store.delete_object(bucket, odd)
     assert _keys(s3case) == [plain]
     assert store.get_object(bucket, plain) == b"Y"
+
+
+def test_folder_markers_can_be_deleted_with_default_settings(s3case: ServerCase) -> None:
+    """A folder marker written by another tool (``d/``, as consoles make) is deleted by
+    ``delete_object``, ``delete_objects`` and ``rm -r``'s path with the default settings,
+    and deleting it touches neither ``d/x`` nor a file ``d``; ``d//`` is still refused."""
+    config = s3case.store.config
+    raw = S3Store(config_for(s3case.server, portable_keys=False))
+    try:
+        store, bucket = s3case.store, s3case.bucket
+        raw.put_object(bucket, "d/x", b"X")
+        raw.put_object(bucket, "d/", b"")
+        raw.put_object(bucket, "e/", b"")
+        assert config.portable_keys
+        store.delete_object(bucket, "d/")
+        assert store.delete_objects(bucket, ["e/"]).ok
+        assert _keys(s3case) == ["d/x"]
+        with pytest.raises(InvalidArgument):
+            store.delete_object(bucket, "d//")
+    finally:
+        raw.close()
 
 
 @pytest.mark.parametrize(("key", "words"), [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])

@@ -155,3 +155,19 @@ def test_move_object_moves_once(store: LocalStore) -> None:
     store.move_object("bkt", "src", "bkt", "dst")
     assert store.get_object("bkt", "dst") == b"bytes"
     assert not store.object_exists("bkt", "src")
+
+
+def test_batch_delete_checks_every_key_before_the_first_batch(store: LocalStore) -> None:
+    """``delete_files`` with a key the portable rule refuses at position 1000 (past the
+    first batch) deletes nothing; a folder marker passes the rule for deletes."""
+    from backend.src.libs.bucket import batch
+
+    keys = [f"k/{i:04}" for i in range(1000)]
+    for key in keys[:3]:
+        store.put_object("bkt", key, b"x")
+    with pytest.raises(InvalidArgument) as caught:
+        batch.delete_keys(store, "bkt", [*keys, "a//b"])
+    assert "keys[1000]" in caught.value.message
+    assert [e.key for e in store.list_objects("bkt")] == keys[:3]
+    assert batch.delete_keys(store, "bkt", [*keys[:3], "k/"]).ok
+    assert list(store.list_objects("bkt")) == []

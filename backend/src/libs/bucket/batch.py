@@ -179,12 +179,14 @@ def delete_keys(store: ObjectStore, bucket: str, keys: Iterable[str]) -> DeleteR
         others, why not.
 
     Raises:
-        InvalidArgument: the bucket name, ``keys`` or one of its keys is invalid
-            (the message names the key's position; nothing was deleted).
+        InvalidArgument: the bucket name, ``keys`` or one of its keys is invalid, the
+            store's ``BUCKET_PORTABLE_KEYS`` rule included (the message names the key's
+            position; nothing was deleted).
         StorageError: the first batch failed as a whole (nothing was deleted).
     """
     check_bucket_name(bucket)
-    named = check_keys(keys, bucket=bucket)
+    portable = isinstance(store, Configured) and store.config.portable_keys
+    named = check_keys(keys, bucket=bucket, portable=portable)
     plan = plan_deletes(Scope(bucket, keys=frozenset(named)), named, operation="delete_files")
     ordered = plan.keys
     deleted: list[str] = []

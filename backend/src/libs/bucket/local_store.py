@@ -202,14 +202,20 @@ def _file_name(segment: str) -> str:
 
 
 def check_local_key(
-    key: str, *, argument: str = "key", bucket: str | None = None, portable: bool = False
+    key: str,
+    *,
+    argument: str = "key",
+    bucket: str | None = None,
+    portable: bool = False,
+    marker: bool = False,
 ) -> str:
     """The checks ``check_key`` makes, plus what a folder refuses.
 
     Refused: a leading ``/`` (absolute path), a ``..`` segment, a backslash, and any
     control character (U+0000-U+001F, U+007F). With ``portable`` (the store passes
     ``BUCKET_PORTABLE_KEYS``, on by default), then ``check_portable_key`` too: the keys
-    another store folds (``a//b``, ``a/``, ``a/./b``, a segment over 255 bytes).
+    another store folds (``a//b``, ``a/``, ``a/./b``, a segment over 255 bytes); with
+    ``marker`` (deletes), a folder marker passes that rule.
 
     Raises:
         InvalidArgument: the message names the key and the rule it breaks.
@@ -233,7 +239,9 @@ def check_local_key(
         raise bad("contains a control character")
     if ".." in key.split("/"):
         raise bad("has a '..' segment")
-    return check_portable_key(key, argument=argument, bucket=bucket) if portable else key
+    if not portable:
+        return key
+    return check_portable_key(key, argument=argument, bucket=bucket, marker=marker)
 
 
 # ------------------------------------------------------------------- the store
@@ -328,8 +336,11 @@ class LocalStore:
         return time.perf_counter() - started
 
     # ------------------------------------------------------------------ paths
-    def _full_key(self, key: str, bucket: str, argument: str = "key") -> str:
-        check_local_key(key, argument=argument, bucket=bucket, portable=self.config.portable_keys)
+    def _full_key(
+        self, key: str, bucket: str, argument: str = "key", *, deleting: bool = False
+    ) -> str:
+        portable = self.config.portable_keys
+        check_local_key(key, argument=argument, bucket=bucket, portable=portable, marker=deleting)
         full = self._prefix + key
         if self._prefix:
             check_local_key(full, argument=argument, bucket=bucket)
@@ -1181,7 +1192,7 @@ class LocalStore:
             InvalidArgument: bad bucket name or key.
         """
         check_bucket_name(bucket)
-        full = self._full_key(key, bucket)
+        full = self._full_key(key, bucket, deleting=True)
         bucket_fd = self._open_bucket(bucket, "delete_object")
         try:
             self._unlink(bucket_fd, full, bucket, key)
@@ -1239,7 +1250,8 @@ class LocalStore:
         iterator = iter(keys)
         while True:
             chunk = [
-                (k, self._full_key(k, bucket, "keys")) for k in itertools.islice(iterator, 1000)
+                (k, self._full_key(k, bucket, "keys", deleting=True))
+                for k in itertools.islice(iterator, 1000)
             ]
             if not chunk:
                 break

@@ -255,14 +255,16 @@ class S3Connection:
         )
 
     # ---------------------------------------------------------------- keys
-    def key(self, key: str, bucket: str, argument: str = "key") -> str:
+    def key(self, key: str, bucket: str, argument: str = "key", *, deleting: bool = False) -> str:
         """The key as sent (under the prefix), checked before any request (``check_key``;
-        ``BUCKET_PORTABLE_KEYS`` adds ``check_portable_key``).
+        ``BUCKET_PORTABLE_KEYS`` adds ``check_portable_key``, which lets a folder marker
+        through when ``deleting``).
 
         Raises:
             InvalidArgument: the key breaks a rule (the message names it).
         """
-        check_key(key, argument=argument, bucket=bucket, portable=self.config.portable_keys)
+        portable = self.config.portable_keys
+        check_key(key, argument=argument, bucket=bucket, portable=portable, marker=deleting)
         full = self.prefix + key
         if self.prefix:
             check_key(full, argument=argument, bucket=bucket)

@@ -1001,7 +1001,7 @@ class S3Store(S3BucketFeatures):
             PermissionDenied: the version is locked (retention or legal hold).
         """
         check_bucket_name(bucket)
-        full = self._conn.key(key, bucket)
+        full = self._conn.key(key, bucket, deleting=True)
         plane = self._conn.plane
         if plane is not None and not version_id and not bypass_governance and key_ok(full):
             with self._conn.translating("delete_object", bucket, key):
@@ -1034,7 +1034,7 @@ class S3Store(S3BucketFeatures):
         iterator = iter(keys)
         while True:
             chunk = [
-                self._conn.key(k, bucket, "keys")
+                self._conn.key(k, bucket, "keys", deleting=True)
                 for k in itertools.islice(iterator, BATCH_DELETE_LIMIT)
             ]
             if not chunk:

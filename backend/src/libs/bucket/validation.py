@@ -129,7 +129,12 @@ _GOOD_BUCKETS_MAX = 1024
 
 
 def check_key(
-    key: object, *, argument: str = "key", bucket: str | None = None, portable: bool = False
+    key: object,
+    *,
+    argument: str = "key",
+    bucket: str | None = None,
+    portable: bool = False,
+    marker: bool = False,
 ) -> str:
     """Check an object key: a non-empty string of at most 1024 UTF-8 bytes, no NUL.
 
@@ -139,6 +144,9 @@ def check_key(
         bucket: the bucket, kept on the error.
         portable: also apply ``check_portable_key`` (default False; the stores pass
             ``BUCKET_PORTABLE_KEYS``, on by default).
+        marker: a folder marker (``photos/``) passes the portable rule (default False;
+            the stores pass True for deletes: deleting ``d/`` touches no other key on any
+            store measured, and ``rm -r`` must be able to remove what a console made).
 
     Returns:
         The key, unchanged.
@@ -170,12 +178,22 @@ def check_key(
         raise InvalidArgument(
             f"{argument} must not contain a NUL character", code="InvalidKey", bucket=bucket
         )
-    if portable and _is_unportable(key, size):
-        _refuse_unportable(key, argument, bucket)
+    if portable:
+        if marker and len(key) > 1 and key[-1] == "/":
+            _refuse_if_unportable(key[:-1], argument, bucket)
+        elif _is_unportable(key, size):
+            _refuse_unportable(key, argument, bucket)
     return key
 
 
-def check_portable_key(key: str, *, argument: str = "key", bucket: str | None = None) -> str:
+def _refuse_if_unportable(key: str, argument: str, bucket: str | None) -> None:
+    if _is_unportable(key, len(key.encode("utf-8", "surrogatepass"))):
+        _refuse_unportable(key + "/", argument, bucket)
+
+
+def check_portable_key(
+    key: str, *, argument: str = "key", bucket: str | None = None, marker: bool = False
+) -> str:
     """Refuse a key that some supported store folds onto another key or refuses.
 
     The rule of ``BUCKET_PORTABLE_KEYS`` (on by default), held by every store before any
@@ -193,7 +211,9 @@ def check_portable_key(key: str, *, argument: str = "key", bucket: str | None = 
       (``KeyTooLongError``), a folder any name that long.
 
     Dots inside a segment (``.env``, ``...``), spaces, case and Unicode forms are kept by
-    every store and pass. ``key`` must already have passed ``check_key``.
+    every store and pass. With ``marker`` (default False; deletes), a folder marker
+    (``photos/``) passes when the rest of it does. ``key`` must already have passed
+    ``check_key``.
 
     Returns:
         The key, unchanged.
@@ -202,7 +222,9 @@ def check_portable_key(key: str, *, argument: str = "key", bucket: str | None = 
         InvalidArgument: code ``InvalidKey``; the message names the key, the rule it
             breaks and ``BUCKET_PORTABLE_KEYS``.
     """
-    if key and _is_unportable(key, len(key.encode("utf-8", "surrogatepass"))):
+    if marker and len(key) > 1 and key[-1] == "/":
+        _refuse_if_unportable(key[:-1], named(argument), bucket)
+    elif key and _is_unportable(key, len(key.encode("utf-8", "surrogatepass"))):
         _refuse_unportable(key, named(argument), bucket)
     return key
 
@@ -273,14 +295,19 @@ def _unportable_rule(key: str) -> str:
     return "has an empty segment ('//': SeaweedFS stores 'a//b' as 'a/b')"
 
 
-def check_keys(keys: object, *, argument: str = "keys", bucket: str | None = None) -> list[str]:
-    """Read every key of a many-key call and check each one, before any request.
+def check_keys(
+    keys: object, *, argument: str = "keys", bucket: str | None = None, portable: bool = False
+) -> list[str]:
+    """Read every key of a many-key delete and check each one, before any request.
 
     Args:
         keys: an iterable of keys (a list, a tuple, a generator...); a single ``str``
             or ``bytes`` is refused (it would be read character by character).
         argument: the argument's name, used in messages (default ``keys``).
         bucket: the bucket, kept on the error.
+        portable: also apply the portable-key rule (default False; folder markers
+            pass it, as for every delete), so that a key past the first batch is
+            refused before the first batch is sent.
 
     Returns:
         The keys, as a list, in the order given.
@@ -304,7 +331,8 @@ def check_keys(keys: object, *, argument: str = "keys", bucket: str | None = Non
         ) from exc
     for position, key in enumerate(listed):
         try:
-            check_key(key, argument=f"{argument}[{position}]", bucket=bucket)
+            where = f"{argument}[{position}]"
+            check_key(key, argument=where, bucket=bucket, portable=portable, marker=True)
         except InvalidArgument as exc:
             raise InvalidArgument(
                 f"{exc.message} (all keys are checked before the first request; none was sent)",

@@ -209,22 +209,26 @@ def test_install_covers_every_module_logger_without_importing_or_adding_handlers
     s3transfer and urllib3 (records of a child logger do not pass its parent's filters),
     modules not imported yet included, and imports nothing, adds no handler and changes
     no level or record factory."""
-    modules = set(sys.modules)
-    root_handlers = list(logging.getLogger().handlers)
-    factory = logging.getLogRecordFactory()
-    redact.install()
-    assert set(sys.modules) == modules
-    assert logging.getLogger().handlers == root_handlers
-    assert logging.getLogRecordFactory() is factory
     names = [n for library in ("botocore", "boto3", "s3transfer", "urllib3")
              for n in redact._module_names(library)]
     assert {"s3transfer.tasks", "s3transfer.utils", "s3transfer.futures", "botocore.endpoint",
             "botocore.hooks", "botocore.regions", "botocore.auth",
             "urllib3.connectionpool"} <= set(names)
+    modules = set(sys.modules)
+    root_handlers = list(logging.getLogger().handlers)
+    factory = logging.getLogRecordFactory()
+    before = {  # what the libraries (botocore's NullHandler) or other tests set up
+        name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers))
+        for name in names
+    }
+    redact.install()
+    assert set(sys.modules) == modules
+    assert logging.getLogger().handlers == root_handlers
+    assert logging.getLogRecordFactory() is factory
     for name in names:
         logger = logging.getLogger(name)
         assert redact._FILTER in logger.filters, name
-        assert logger.level == logging.NOTSET and not logger.handlers, name
+        assert (logger.level, logger.handlers) == before[name], name
 
 
 AFTER_INSTALL = """

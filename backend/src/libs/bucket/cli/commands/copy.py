@@ -291,7 +291,7 @@ def copy_one(ctx: Context, src: str, dst: str, done: Done) -> None:
     if not s.key:
         raise CliError(f"{src!r} names no key (add -r to copy a whole bucket)", EXIT_USAGE)
     if is_pattern(ctx.store, s, raw=ctx.args.raw):
-        _copy_listed(ctx, s, dst, done, recursive=False)
+        _copy_listed(ctx, s, dst, done, recursive=False, raw=False)
     elif s.key.endswith("/"):
         raise CliError(f"{src!r} is a folder: add -r to copy what is under it", EXIT_USAGE)
     elif d is None:
@@ -334,17 +334,18 @@ def _run(ctx: Context, jobs: list[Job], *, refused: int = 0) -> None:
         raise CliError(f"{failed} of {len(jobs) + refused} copies failed")
 
 
-def _copy_listed(ctx: Context, s: Remote, dst: str, done: Done, *, recursive: bool) -> None:
+def _copy_listed(
+    ctx: Context, s: Remote, dst: str, done: Done, *, recursive: bool, raw: bool
+) -> None:
     """Every object a remote source names (a folder with ``-r``, a pattern) to the folder or
     prefix ``dst``, keeping the paths relative to the source. Each listed key is copied as
     that key (never read as a pattern again); the whole set is planned before the first
-    copy (``_plan``; downloads: ``batch.local_targets``).
+    copy (``_plan``; downloads: ``batch.local_targets``). ``raw``: ``s`` is a literal path.
 
     Raises:
         CliError: a pattern that matches nothing (status 3), failed copies (status 1).
         InvalidArgument: an unsafe plan (status 2); nothing was copied.
     """
-    raw = ctx.args.raw
     chosen = selection(s, raw=raw)
     listed = [
         (info, relative)
@@ -448,12 +449,12 @@ def copy_tree(ctx: Context, src: str, dst: str, done: Done) -> None:
         _upload_tree(ctx, src, d, done)
         return
     _refuse_upload_flags(ctx)
-    pattern = selection(s, raw=ctx.args.raw).pattern
-    plain = not (ctx.args.filters or ctx.args.dry_run or pattern or _moving(ctx))
+    raw = not is_pattern(ctx.store, s, raw=ctx.args.raw, recursive=True)
+    plain = raw and not (ctx.args.filters or ctx.args.dry_run or _moving(ctx))
     if d is None and plain:
         _download_tree(ctx, s.bucket, folder(s.key), Path(dst), done)
         return
-    _copy_listed(ctx, s, dst, done, recursive=True)
+    _copy_listed(ctx, s, dst, done, recursive=True, raw=raw)
 
 
 def _copy(ctx: Context, done: Done) -> None:

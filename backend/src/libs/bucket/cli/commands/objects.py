@@ -170,7 +170,7 @@ def _rm_one(ctx: Context, store: ObjectStore, remote: Remote) -> int:
     if not remote.key:
         raise CliError("rm needs a key (or -r --force for a prefix)", EXIT_USAGE)
     if is_pattern(store, remote, raw=ctx.args.raw):
-        return _rm_many(ctx, store, remote)
+        return _rm_many(ctx, store, remote, raw=False)
     try:  # a missing key is an error (S3 itself would answer 204)
         store.head_object(remote.bucket, remote.key)
     except NotFound as exc:
@@ -191,17 +191,16 @@ def _dry(ctx: Context) -> str:
     return "(dryrun) " if ctx.args.dry_run else ""
 
 
-def _rm_many(ctx: Context, store: ObjectStore, remote: Remote) -> int:
+def _rm_many(ctx: Context, store: ObjectStore, remote: Remote, *, raw: bool) -> int:
     """Delete what a pattern or ``-r`` names (``--exclude`` / ``--include`` applied): the
     listing is read whole and planned (every key inside the folder named, or the folder
     before the first wildcard) before the first delete, then sent 1000 keys a request;
-    ``--dryrun`` prints exactly the plan.
+    ``--dryrun`` prints exactly the plan. ``raw``: ``remote`` is a literal path.
 
     Raises:
         CliError: a pattern that matches nothing (status 3), or some keys could not be
             deleted (status 1, after a line for each).
     """
-    raw = ctx.args.raw
     chosen = selection(remote, raw=raw)
     keys = (
         info.key
@@ -237,7 +236,8 @@ def _rm_many(ctx: Context, store: ObjectStore, remote: Remote) -> int:
 def cmd_rm(ctx: Context) -> int:
     """Delete a key, the keys a pattern matches, or (``-r --force``) every key under a
     prefix taken as a folder (``--exclude`` / ``--include`` choose among them). A key
-    that exists under the exact name given is that key, wildcards or not; ``--raw``
+    that exists under the exact name given is that key (with ``-r``, a folder of that
+    name is that folder), wildcards or not; ``--raw``
     never reads the path as a pattern.
 
     Raises:
@@ -252,4 +252,5 @@ def cmd_rm(ctx: Context) -> int:
         raise CliError(
             f"refusing to delete everything under {ctx.args.path} without --force", EXIT_USAGE
         )
-    return _rm_many(ctx, store, remote)
+    literal = not is_pattern(store, remote, raw=ctx.args.raw, recursive=True)
+    return _rm_many(ctx, store, remote, raw=literal)

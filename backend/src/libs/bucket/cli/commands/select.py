@@ -2,7 +2,8 @@
 and the ``--exclude`` / ``--include`` filters of ``cp -r``, ``mv -r`` and ``rm -r``.
 
 Literal keys win: a path is read as a pattern only when it holds a wildcard, ``--raw``
-was not given and (for one object) no key of that exact name exists. What a listing
+was not given and nothing of that exact name exists (for one object, no key of that name;
+for ``-r``, no key under the folder of that name). What a listing
 returns is a key, never read as a pattern again: callers get ``ObjectInfo`` back and
 pass its ``key`` on as it is. Every selection comes with its ``Scope`` (the bucket and the
 folder it may touch), which the destructive-work planner checks each key against.
@@ -38,13 +39,17 @@ def pattern_of(remote: Remote, *, raw: bool) -> tuple[str, str | None]:
     return (remote.key, None) if raw else split_glob(remote.key)
 
 
-def is_pattern(store: ObjectStore, remote: Remote, *, raw: bool) -> bool:
-    """True when ``remote`` (one object's path) is to be read as a pattern: it holds a
-    wildcard, ``--raw`` was not given, and no object of that exact name exists (one
-    HEAD, only for a path with a wildcard)."""
+def is_pattern(store: ObjectStore, remote: Remote, *, raw: bool, recursive: bool = False) -> bool:
+    """True when ``remote`` is to be read as a pattern: it holds a wildcard, ``--raw`` was
+    not given, and nothing of that exact name exists: no object (one HEAD), or with
+    ``recursive``, no key under the folder of that name (one listing of one key). Asked
+    only for a path with a wildcard."""
     if pattern_of(remote, raw=raw)[1] is None:
         return False
-    return not store.object_exists(remote.bucket, remote.key)
+    if not recursive:
+        return not store.object_exists(remote.bucket, remote.key)
+    under = store.list_objects(remote.bucket, prefix=folder(remote.key), max_keys=1)
+    return next(iter(under), None) is None
 
 
 @dataclass(frozen=True)

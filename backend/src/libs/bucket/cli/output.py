@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -63,7 +64,9 @@ class Output:
         json: True for ``--json`` (one document on stdout, no per-object lines).
         quiet: True for ``--quiet`` (no progress bars).
 
-    Not thread-safe: one command writes from one thread.
+    Thread-safe: one lock serialises every write, and each line goes out in one
+    ``write`` with its newline, so lines printed by parallel copies (``cp -r
+    --workers 16``) stay whole and never merge.
     """
 
     def __init__(self, stdout: IO[str], stderr: IO[str], *, json: bool, quiet: bool) -> None:
@@ -73,18 +76,24 @@ class Output:
         self.quiet = quiet
         self._documents = 0  # --json documents written (or begun) on stdout
         self._array_open = False  # emit_items wrote "[" and not yet "]"
+        self._lock = threading.Lock()  # the one writer: a line at a time, whole
 
     def scrub(self, text: str) -> str:
         """``text`` with every registered secret replaced by ``***`` (``redact.scrub``)."""
         return redact.scrub(text)
 
+    def _write(self, stream: IO[str], text: str) -> None:
+        """``text`` on ``stream`` in one call, under the lock (any thread)."""
+        with self._lock:
+            stream.write(text)
+
     def out(self, text: str = "") -> None:
-        """One line on stdout (scrubbed)."""
-        print(self.scrub(text), file=self.stdout)
+        """One whole line on stdout (scrubbed); safe from any thread."""
+        self._write(self.stdout, self.scrub(text) + "\n")
 
     def err(self, text: str) -> None:
-        """One line on stderr (scrubbed)."""
-        print(self.scrub(text), file=self.stderr)
+        """One whole line on stderr (scrubbed); safe from any thread."""
+        self._write(self.stderr, self.scrub(text) + "\n")
 
     def emit(self, document: object) -> None:
         """The ``--json`` document of a command, on one line."""
@@ -102,13 +111,13 @@ class Output:
         first = next(iterator, _END)
         self._documents += 1
         if first is _END:
-            self.stdout.write("[]\n")
+            self._write(self.stdout, "[]\n")
             return
         self._array_open = True
-        self.stdout.write("[" + self.scrub(to_json(first)))
+        self._write(self.stdout, "[" + self.scrub(to_json(first)))
         for item in iterator:
-            self.stdout.write("," + self.scrub(to_json(item)))
-        self.stdout.write("]\n")
+            self._write(self.stdout, "," + self.scrub(to_json(item)))
+        self._write(self.stdout, "]\n")
         self._array_open = False
 
     def emit_error(self, code: str, message: str, **details: object) -> None:
@@ -131,10 +140,10 @@ class Output:
         text = self.scrub(to_json({"error": error}))
         with contextlib.suppress(Exception):  # stdout may be a closed pipe by now
             if self._array_open:
-                self.stdout.write("," + text + "]\n")
+                self._write(self.stdout, "," + text + "]\n")
                 self._array_open = False
             elif not self._documents:
-                self.stdout.write(text + "\n")
+                self._write(self.stdout, text + "\n")
             self._documents += 1
             self.stdout.flush()
 

@@ -166,7 +166,7 @@ def test_async_native_put_keeps_alias_named_metadata(
     s3case: ServerCase, obstore_calls: Seen, name: str
 ) -> None:
     """``AsyncBucket.upload_stream`` of a small body (the native ``put_async`` route,
-    ``async_plane``) with metadata named like an obstore attribute stores that metadata
+    ``S3Store.aput_object``) with metadata named like an obstore attribute stores that metadata
     and leaves the object's own headers as a plain native upload's."""
 
     async def run() -> None:

@@ -290,11 +290,25 @@ def test_metadata_obstore_sends_as_metadata_stays_on_obstore(name: str) -> None:
     assert small.attributes == large.attributes == {name: "v", "Content-Type": "text/plain"}
 
 
-def test_the_async_native_put_asks_the_same_rule() -> None:
-    """AsyncPlane.put decides with obstore_engine.writes itself (no copy of the rule)."""
-    from backend.src.libs.bucket import async_plane, obstore_engine
+def test_sync_calls_and_async_twins_ask_one_route() -> None:
+    """Each hot S3Store call and its async twin (AsyncBucket's event-loop route) ask the
+    same route function, and the put route decides with obstore_engine.writes: one
+    routing decision per operation, no copy of the rule."""
+    import inspect
 
-    assert vars(async_plane)["writes"] is obstore_engine.writes
+    from backend.src.libs.bucket import obstore_engine, s3_store
+    from backend.src.libs.bucket.s3_store import S3Store
+
+    routes = {
+        "_put_route": ("_put_small", "aput_object"),
+        "_get_route": ("get_object", "aget_object"),
+        "_head_route": ("object_exists", "aobject_exists"),
+        "_delete_route": ("delete_object", "adelete_object"),
+    }
+    for route, callers in routes.items():
+        for caller in callers:
+            assert f"self.{route}(" in inspect.getsource(getattr(S3Store, caller)), caller
+    assert vars(s3_store)["writes"] is obstore_engine.writes
 
 
 NOT_FOUND = (

@@ -33,16 +33,26 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
+import inspect
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import IO, TYPE_CHECKING, Self, TypeVar, Unpack
+from typing import (
+    IO,
+    TYPE_CHECKING,
+    Concatenate,
+    ParamSpec,
+    Protocol,
+    Self,
+    TypeVar,
+    Unpack,
+    cast,
+)
 
 from backend.src.libs.bucket.async_jobs import Job, new_executor, run_job
-from backend.src.libs.bucket.async_methods import AsyncBucketMethods
-from backend.src.libs.bucket.async_plane import ELSEWHERE, AsyncPlane, Route
-from backend.src.libs.bucket.bucket import Bucket, _words
-from backend.src.libs.bucket.capabilities import check_write, config_of
+from backend.src.libs.bucket.bucket import Bucket, facade_words
+from backend.src.libs.bucket.capabilities import AsyncDataPlane, check_write, config_of
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import ConnectionFailed, StorageError
 from backend.src.libs.bucket.options import WriteArguments, WriteOptions
@@ -58,6 +68,8 @@ if TYPE_CHECKING:
     from backend.src.libs.bucket.bucket_admin import EnsureReport
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+P = ParamSpec("P")
 
 READ_CHUNK = 1024 * 1024
 """Bytes an ``AsyncReader`` asks for per executor job when iterated."""
@@ -86,11 +98,43 @@ class _Disp:
         self._owner.disp.log_debug(message, operation)
 
 
+class _AnyArguments(Protocol[T_co]):
+    """A callable whose arguments are not checked here (``_in_executor``'s callers are
+    checked against ``Bucket``'s signature instead)."""
+
+    def __call__(self, *args: object, **kwargs: object) -> T_co: ...
+
+
+def _in_executor(
+    method: Callable[Concatenate[Bucket, P], T],
+) -> Callable[Concatenate[AsyncBucket, P], Awaitable[T | int]]:
+    """``Bucket``'s ``method`` as a coroutine of ``AsyncBucket``: the same parameters
+    (mypy checks every call against ``Bucket``'s signature), run on a per-call ``Bucket``
+    in the facade's executor (``AsyncBucket.run_in_executor``). A ``progress`` parameter
+    is always given the job's progress callback, the point where a cancelled job stops
+    (and where the caller's callback is called on the event loop)."""
+    name = method.__name__
+    reports = "progress" in inspect.signature(method).parameters  # once, at import
+    untyped = cast("_AnyArguments[T]", method)
+
+    @functools.wraps(method)
+    async def call(self: AsyncBucket, /, *args: P.args, **kwargs: P.kwargs) -> T | int:
+        def run(view: Bucket, job: Job) -> T:
+            if not reports:
+                return untyped(view, *args, **kwargs)
+            given = cast("ProgressCallback | None", kwargs.get("progress"))
+            return untyped(view, *args, **{**kwargs, "progress": job.progress(given)})
+
+        return await self.run_in_executor(name, run)
+
+    return call
+
+
 IN_FLIGHT = 64
 """Native (obstore) calls one ``AsyncBucket`` runs at once on one event loop; more wait."""
 
 
-class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=FinalClass):
+class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
     """Object storage with return codes, for asyncio: the coroutines of ``Bucket``.
 
     Args:
@@ -135,11 +179,12 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
             raise ValueError(f"max_threads must be a positive integer, not {max_threads!r}")
         self.last_latency: float | None = None
         self._owner = Bucket(error, success, False, debug, config=config, store=store)
-        self._owner._disp = _Disp(self, None)
+        self._owner.disp = _Disp(self, None)
         self._max_threads = max_threads
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._ready: ObjectStore | None = None  # the store, once made ready
+        self._native: AsyncDataPlane | None = None  # the same store, when it has twins
         # native calls in flight, per event loop (an asyncio.Semaphore binds to one loop)
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
         self._gates = weakref.WeakKeyDictionary()
@@ -164,10 +209,6 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
             return exc
         return StorageError(f"{operation} failed: {exc!r}", code=type(exc).__name__)
 
-    def _is_dropped(self, error: StorageError) -> bool:
-        """``Bucket``'s rule: ``ConnectionFailed`` but not ``DeadlineExceeded``."""
-        return isinstance(error, ConnectionFailed) and error.code != "DeadlineExceeded"
-
     def _pool(self) -> concurrent.futures.ThreadPoolExecutor:
         """The executor, built on first use (again after ``aclose``)."""
         executor = self._executor
@@ -186,72 +227,75 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
         except StorageError:  # a bad setting: the first call reports it
             return 1
 
-    async def _thread(self, func: Callable[[Job], T]) -> T:
-        """``func(job)`` in the executor (cancellation: ``async_jobs.run_job``)."""
+    async def in_thread(self, func: Callable[[Job], T]) -> T:
+        """``func(job)`` in this facade's executor (cancellation: ``async_jobs.run_job``);
+        what ``AsyncListing`` and ``AsyncReader`` read with."""
         return await run_job(self._pool(), func)
 
-    def _store(self) -> ObjectStore:
-        """The owner's store, made ready (default bucket) on first use; in a worker."""
+    def call_view(self, job: Job | None) -> Bucket:
+        """A ``Bucket`` of one call on the owner's store, made ready (default bucket) on
+        first use; its ``last_error`` is that call's. Call it in a worker thread."""
         store = self._owner.store
-        self._ready = store
-        return store
-
-    def _view(self, job: Job | None) -> Bucket:
-        """A ``Bucket`` of one call on the ready store (its ``last_error`` is the call's)."""
-        store = self._store()
+        if self._ready is not store:
+            self._native = store if isinstance(store, AsyncDataPlane) else None
+            self._ready = store
         view = Bucket(
             self.error, self.success, False, self.debug, config=self._owner.config, store=store
         )
-        view._disp = _Disp(self, job)
+        view.disp = _Disp(self, job)
         return view
 
-    async def _in_executor(self, operation: str, func: Callable[[Bucket, Job], T]) -> T | int:
+    async def run_in_executor(self, operation: str, func: Callable[[Bucket, Job], T]) -> T | int:
         """Run ``func`` on a per-call ``Bucket`` in the executor: its result, with that
         call's ``last_error``; ``error`` when the store cannot be built."""
 
         def job_run(job: Job) -> tuple[T, StorageError | None, EnsureReport | None]:
-            view = self._view(job)
+            view = self.call_view(job)
             result = func(view, job)
             return result, view.last_error, view.bucket_report
 
         try:
-            result, error, report = await self._thread(job_run)
+            result, error, report = await self.in_thread(job_run)
         except Exception as exc:  # the store could not be built or made ready
-            self._fail(operation, self._translate(exc, operation))
+            self.record_failure(operation, exc)
             return self.error
         self.last_error = error
         if report is not None:
             self._owner.bucket_report = report
         return result
 
-    async def _fast(
-        self, operation: str, attempt: Callable[[AsyncPlane], Awaitable[T | Route]]
-    ) -> T | Route | int:
-        """A native call: ``attempt(plane)`` on the event loop, replayed once after a
-        dropped connection (the store's clients rebuilt in the executor). ``ELSEWHERE``
-        when there is no native route (not built yet, another store or engine, or the
-        rule keeps the request on boto3); ``error`` on failure."""
-        store = self._ready
-        plane = AsyncPlane.of(store) if store is not None else None
-        if store is None or plane is None:
-            return ELSEWHERE
-        with naming(_words(operation)):
+    def record_failure(self, operation: str, exc: Exception) -> None:
+        """Log ``exc`` once and keep it (as a ``StorageError``) in ``last_error``."""
+        self._fail(operation, self._translate(exc, operation))
+
+    async def _native_call(
+        self, operation: str, attempt: Callable[[AsyncDataPlane], Awaitable[T | None]]
+    ) -> T | int | None:
+        """A call on the event loop: ``attempt(store)`` (a twin of ``AsyncDataPlane``),
+        replayed once after a dropped connection (the clients rebuilt in the executor).
+        None when the event loop does not make it (no store built yet, a store without
+        twins, or the route is not obstore's): run the ``Bucket`` method in the executor
+        then; ``error`` on failure."""
+        store = self._native
+        if store is None:
+            return None
+        with naming(facade_words(operation)):
             try:
                 async with self._gate():
-                    done = await attempt(plane)
+                    done = await attempt(store)
             except Exception as exc:
                 error = self._translate(exc, operation)
-                if not self._is_dropped(error):
-                    self._fail(operation, error)
+                if not isinstance(error, ConnectionFailed) or error.code == "DeadlineExceeded":
+                    self._fail(operation, error)  # Bucket's replay rule: _is_dropped
                     return self.error
                 self.disp.log_debug(f"{operation}: {error}; reconnecting once", operation)
                 try:
-                    await self._thread(lambda job: _rebuilt(store))
-                    done = await attempt(plane)
+                    await self.in_thread(lambda job: _rebuilt(store))
+                    done = await attempt(store)
                 except Exception as exc2:
-                    self._fail(operation, self._translate(exc2, operation))
+                    self.record_failure(operation, exc2)
                     return self.error
-        if done is not ELSEWHERE:
+        if done is not None:
             self.last_error = None
         return done
 
@@ -270,7 +314,7 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
     async def connect(self) -> int:
         """Drop what this facade opened, open anew and check it with one request (in
         the executor). Returns ``success`` or ``error``."""
-        self._ready = None
+        self._ready = self._native = None
         return await self._lifecycle(lambda: self._owner.connect())
 
     async def is_connected(self) -> bool:
@@ -288,7 +332,7 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
     async def disconnect(self) -> int:
         """Release the store's connections; the next call opens new ones. Idempotent;
         returns ``success``. The executor stays (``aclose`` shuts it down)."""
-        self._ready = None
+        self._ready = self._native = None
         if self._executor is None:
             self._owner.disconnect()  # nothing was built: nothing blocks
             self.last_error = None
@@ -321,15 +365,55 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
             result = func()
             return result, self._owner.last_error
 
-        result, error = await self._thread(run)
+        result, error = await self.in_thread(run)
         self.last_error = error
         return result
 
     def __repr__(self) -> str:
         state = "connected" if self._ready is not None else "not connected"
-        return f"<AsyncBucket {state} config={self._owner._config!r}>"
+        return f"<AsyncBucket {state} of {self._owner!r}>"
 
-    # ------------------------------------------------------- native routes
+    # ------------------------------------------------- the executor's calls
+    get_bucket_names = _in_executor(Bucket.get_bucket_names)
+    create_bucket = _in_executor(Bucket.create_bucket)
+    ensure_bucket = _in_executor(Bucket.ensure_bucket)
+    bucket_exists = _in_executor(Bucket.bucket_exists)
+    delete_bucket = _in_executor(Bucket.delete_bucket)
+    upload_file = _in_executor(Bucket.upload_file)
+    download_file = _in_executor(Bucket.download_file)
+    delete_files = _in_executor(Bucket.delete_files)
+    get_bucket_files = _in_executor(Bucket.get_bucket_files)
+    get_bucket_file = _in_executor(Bucket.get_bucket_file)
+    get_file_info = _in_executor(Bucket.get_file_info)
+    set_file_metadata = _in_executor(Bucket.set_file_metadata)
+    copy_file = _in_executor(Bucket.copy_file)
+    move_file = _in_executor(Bucket.move_file)
+    put_many = _in_executor(Bucket.put_many)
+    get_many = _in_executor(Bucket.get_many)
+    delete_many = _in_executor(Bucket.delete_many)
+    upload_directory = _in_executor(Bucket.upload_directory)
+    download_directory = _in_executor(Bucket.download_directory)
+    presign_post = _in_executor(Bucket.presign_post)
+    set_versioning = _in_executor(Bucket.set_versioning)
+    get_versioning = _in_executor(Bucket.get_versioning)
+    list_file_versions = _in_executor(Bucket.list_file_versions)
+    set_bucket_encryption = _in_executor(Bucket.set_bucket_encryption)
+    get_bucket_encryption = _in_executor(Bucket.get_bucket_encryption)
+    delete_bucket_encryption = _in_executor(Bucket.delete_bucket_encryption)
+    set_lifecycle = _in_executor(Bucket.set_lifecycle)
+    get_lifecycle = _in_executor(Bucket.get_lifecycle)
+    delete_lifecycle = _in_executor(Bucket.delete_lifecycle)
+    set_file_tags = _in_executor(Bucket.set_file_tags)
+    get_file_tags = _in_executor(Bucket.get_file_tags)
+    delete_file_tags = _in_executor(Bucket.delete_file_tags)
+    set_retention = _in_executor(Bucket.set_retention)
+    get_retention = _in_executor(Bucket.get_retention)
+    set_legal_hold = _in_executor(Bucket.set_legal_hold)
+    get_legal_hold = _in_executor(Bucket.get_legal_hold)
+    get_bucket_info = _in_executor(Bucket.get_bucket_info)
+    get_bucket_stats = _in_executor(Bucket.get_bucket_stats)
+
+    # ------------------------------------- the calls the event loop makes
     async def upload_stream(
         self,
         bucket_name: str,
@@ -339,39 +423,39 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
         progress: ProgressCallback | None = None,
         **options: Unpack[WriteArguments],
     ) -> int:
-        """``Bucket.upload_stream``: bytes or text of at most 64 KiB whose options obstore
-        expresses go up as one native PUT; anything else in the executor (multipart
-        above the threshold, aborted on failure or cancellation)."""
+        """``Bucket.upload_stream``: bytes or text that the store puts on the event loop
+        (at most 64 KiB, options obstore expresses) go up as one native PUT; anything
+        else in the executor (multipart above the threshold, aborted on failure or
+        cancellation)."""
         if isinstance(data, (bytes, bytearray, memoryview, str)):
-            done = await self._fast(
+            body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+            done = await self._native_call(
                 "upload_stream",
-                lambda plane: self._put(plane, bucket_name, key_name, data, progress, options),
+                lambda store: self._put(store, bucket_name, key_name, body, progress, options),
             )
-            if done is not ELSEWHERE:
+            if done is not None:
                 return self.error if isinstance(done, int) else self.success
-        return await super().upload_stream(
-            bucket_name, data, key_name, progress=progress, **options
-        )
+        return await _upload_stream(self, bucket_name, data, key_name, progress=progress, **options)
 
     async def _put(
         self,
-        plane: AsyncPlane,
+        store: AsyncDataPlane,
         bucket: str,
         key: str,
-        data: bytes | bytearray | memoryview | str,
+        body: bytes,
         progress: ProgressCallback | None,
         arguments: WriteArguments,
     ) -> object:
-        """``Bucket._for_write``'s checks, then the native PUT (or ``ELSEWHERE``)."""
-        store = self._ready
-        write = WriteOptions.from_arguments(config=config_of(store), **arguments)
+        """``Bucket``'s checks of a write's options, then the store's twin."""
+        ready = cast("ObjectStore", store)  # the same object: the store made ready
+        write = WriteOptions.from_arguments(config=config_of(ready), **arguments)
         transfer = TransferSettings(
             arguments.get("multipart_threshold"),
             arguments.get("part_size"),
             arguments.get("max_concurrency"),
         )
-        check_write(store, "put_object", write, transfer)
-        return await plane.put(bucket, key, data, write, progress)
+        check_write(ready, "put_object", write, transfer)
+        return await store.aput_object(bucket, key, body, options=write, progress=progress)
 
     async def download_stream(
         self,
@@ -384,13 +468,13 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
         """``Bucket.download_stream``: an object of at most 64 KiB (latest version, no
         SSE-C key) in one native GET; anything else in the executor."""
         if version_id is None and sse_customer_key is None:
-            done = await self._fast(
-                "download_stream", lambda plane: plane.get(bucket_name, key_name, None, None)
+            done = await self._native_call(
+                "download_stream", lambda store: store.aget_object(bucket_name, key_name)
             )
-            if not isinstance(done, Route):
+            if done is not None:
                 return done
-        return await super().download_stream(
-            bucket_name, key_name, version_id=version_id, sse_customer_key=sse_customer_key
+        return await _download_stream(
+            self, bucket_name, key_name, version_id=version_id, sse_customer_key=sse_customer_key
         )
 
     async def get_file_range(
@@ -406,12 +490,14 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
         """``Bucket.get_file_range``: a closed range of at most 64 KiB (or a small whole
         object) in one native GET; anything else in the executor."""
         if version_id is None and sse_customer_key is None:
-            done = await self._fast(
-                "get_file_range", lambda plane: plane.get(bucket_name, key_name, start, end)
+            done = await self._native_call(
+                "get_file_range",
+                lambda store: store.aget_object(bucket_name, key_name, start=start, end=end),
             )
-            if not isinstance(done, Route):
+            if done is not None:
                 return done
-        return await super().get_file_range(
+        return await _get_file_range(
+            self,
             bucket_name,
             key_name,
             start=start,
@@ -421,11 +507,13 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
         )
 
     async def file_exists(self, bucket_name: str, key_name: str) -> bool | int:
-        """``Bucket.file_exists``: one native HEAD where the rule allows it."""
-        done = await self._fast("file_exists", lambda plane: plane.exists(bucket_name, key_name))
-        if not isinstance(done, Route):
+        """``Bucket.file_exists``: one native HEAD where the store's route allows it."""
+        done = await self._native_call(
+            "file_exists", lambda store: store.aobject_exists(bucket_name, key_name)
+        )
+        if done is not None:
             return done
-        return await super().file_exists(bucket_name, key_name)
+        return await _file_exists(self, bucket_name, key_name)
 
     async def delete_file(
         self,
@@ -436,15 +524,16 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
         bypass_governance: bool = False,
     ) -> int:
         """``Bucket.delete_file``: the latest version in one native DELETE where the
-        rule allows it; a version, or a governance bypass, in the executor."""
+        store's route allows it; a version, or a governance bypass, in the executor."""
         if version_id is None and not bypass_governance:
-            done = await self._fast(
-                "delete_file", lambda plane: plane.delete(bucket_name, key_name)
+            done = await self._native_call(
+                "delete_file",
+                lambda store: _deleted(store.adelete_object(bucket_name, key_name)),
             )
-            if done is not ELSEWHERE:
-                return self.error if isinstance(done, int) else self.success
-        return await super().delete_file(
-            bucket_name, key_name, version_id=version_id, bypass_governance=bypass_governance
+            if done is not None:
+                return self.success if done is True else self.error
+        return await _delete_file(
+            self, bucket_name, key_name, version_id=version_id, bypass_governance=bypass_governance
         )
 
     async def presign_url(
@@ -458,18 +547,22 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
         version_id: str | None = None,
         download_name: str | None = None,
     ) -> str | int:
-        """``Bucket.presign_url``: a plain GET or PUT URL signed by obstore (no request);
-        with extra parameters or ``BUCKET_PUBLIC_URL``, in the executor."""
-        if content_type is None and version_id is None and download_name is None:
-            done = await self._fast(
-                "presign_url",
-                lambda plane: plane.sign(
-                    bucket_name, key_name, method=method, expiration=expiration
-                ),
+        """``Bucket.presign_url``: signed on the event loop by the store's own signer (no
+        request, a few µs) once the store is built; before that, in the executor (which
+        builds it)."""
+        if self._ready is None:
+            return await _presign_url(
+                self,
+                bucket_name,
+                key_name,
+                method=method,
+                expiration=expiration,
+                content_type=content_type,
+                version_id=version_id,
+                download_name=download_name,
             )
-            if not isinstance(done, Route):
-                return done
-        return await super().presign_url(
+        view = self.call_view(None)
+        url = view.presign_url(
             bucket_name,
             key_name,
             method=method,
@@ -478,6 +571,8 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
             version_id=version_id,
             download_name=download_name,
         )
+        self.last_error = view.last_error
+        return url
 
     # ---------------------------------------------------- async objects
     def list_files(
@@ -524,7 +619,7 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
         in reader``; close it, or use ``async with``), or ``error``. The body streams
         through the executor, ``READ_CHUNK`` bytes a job: nothing is buffered beyond
         what is read."""
-        stream = await self._in_executor(
+        stream = await self.run_in_executor(
             "open_file",
             lambda view, job: view.open_file(
                 bucket_name, key_name, version_id=version_id, sse_customer_key=sse_customer_key
@@ -535,13 +630,24 @@ class AsyncBucket(AsyncBucketMethods, ReturnCodes[StorageError], metaclass=Final
         return AsyncReader(self, stream)
 
 
-def _rebuilt(store: ObjectStore) -> None:
-    """Drop ``store``'s clients and build new ones (a dropped connection; in a worker)."""
-    from backend.src.libs.bucket.s3_store import S3Store
+# the executor's side of the calls the event loop makes when their route allows it
+_upload_stream = _in_executor(Bucket.upload_stream)
+_download_stream = _in_executor(Bucket.download_stream)
+_get_file_range = _in_executor(Bucket.get_file_range)
+_file_exists = _in_executor(Bucket.file_exists)
+_delete_file = _in_executor(Bucket.delete_file)
+_presign_url = _in_executor(Bucket.presign_url)
 
+
+async def _deleted(done: Awaitable[bool]) -> bool | None:
+    """A twin's True (deleted) or None (not on the event loop), for ``_native_call``."""
+    return True if await done else None
+
+
+def _rebuilt(store: AsyncDataPlane) -> None:
+    """Drop ``store``'s clients and build new ones (a dropped connection; in a worker)."""
     store.close()
-    if isinstance(store, S3Store):
-        _ = store.client  # the boto3 client and the obstore plane
+    store.prepare_plane()
 
 
 class AsyncListing:
@@ -591,7 +697,7 @@ class AsyncListing:
 
         def fetch(job: Job) -> tuple[list[ListEntry], StorageError | None]:
             if self._view is None:
-                view = self._view = owner._view(job)
+                view = self._view = owner.call_view(job)
                 started = self._start(view)
                 if isinstance(started, int):
                     return [], view.last_error
@@ -601,9 +707,9 @@ class AsyncListing:
             return batch, self._view.last_error
 
         try:
-            batch, error = await owner._thread(fetch)
+            batch, error = await owner.in_thread(fetch)
         except Exception as exc:  # the store could not be built
-            owner._fail("list_files", owner._translate(exc, "list_files"))
+            owner.record_failure("list_files", exc)
             self._done = True
             return
         owner.last_error = error
@@ -629,7 +735,7 @@ class AsyncReader:
     async def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (all that is left when ``size`` < 0); b"" at the end."""
         stream = self._stream
-        return await self._owner._thread(
+        return await self._owner.in_thread(
             lambda job: stream.read() if size < 0 else stream.read(size)
         )
 
@@ -647,7 +753,7 @@ class AsyncReader:
         self.closed = True
         stream = self._stream
         try:
-            await self._owner._thread(lambda job: stream.close())
+            await self._owner.in_thread(lambda job: stream.close())
         except Exception as exc:
             self._owner.disp.log_debug(f"open_file: closing: {exc!r}", "open_file")
 

@@ -77,8 +77,9 @@ _PATH_WORDS = {"upload_file": "file_path", "download_file": "destination_path"}
 """The facade's name for the core's ``path``, per operation."""
 
 
-def _words(operation: str) -> dict[str, str]:
-    """The names ``operation``'s messages use for the core's arguments."""
+def facade_words(operation: str) -> dict[str, str]:
+    """The names ``operation``'s messages use for the core's arguments (``key_name``,
+    ``file_path``...), for ``validation.naming``: ``Bucket`` and ``AsyncBucket`` alike."""
     path = _PATH_WORDS.get(operation)
     return {**_WORDS, "path": path} if path else _WORDS
 
@@ -221,7 +222,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
     ) -> tuple[bool, T | None]:
         """``ReturnCodes._attempt``, with the core's messages naming the arguments as
         the facade does (``key_name``, ``file_path``...; ``validation.naming``)."""
-        words = _words(operation)
+        words = facade_words(operation)
         return super()._attempt(operation, lambda: run_named(words, func), quiet=quiet)
 
     def _translate(self, exc: Exception, operation: str) -> StorageError:

@@ -36,7 +36,12 @@ if TYPE_CHECKING:
     from backend.src.libs.bucket.config import BucketConfig
     from backend.src.libs.bucket.options import WriteOptions
     from backend.src.libs.bucket.presign import PresignedPost
-    from backend.src.libs.bucket.store import ObjectInfo, Unreadable
+    from backend.src.libs.bucket.store import (
+        ObjectInfo,
+        ProgressCallback,
+        Unreadable,
+        UploadResult,
+    )
     from backend.src.libs.bucket.transfer import TransferSettings
 
 NO_OPTIONS: frozenset[str] = frozenset()
@@ -211,6 +216,43 @@ class ReportsUnreadable(Protocol):
 
 
 @runtime_checkable
+class AsyncDataPlane(Protocol):
+    """A store whose hot calls can run on the event loop (``S3Store`` on obstore):
+    ``AsyncBucket`` awaits these twins and runs the sync method in a thread only when a
+    twin answers that its request is not one the event loop makes (None or False). Each
+    twin asks the same routing function as its sync call, so the two never differ."""
+
+    def close(self) -> None:
+        """Release the clients (the next call builds new ones)."""
+
+    def prepare_plane(self) -> None:
+        """Build the clients now (in a worker thread: never on the event loop)."""
+
+    async def aput_object(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        *,
+        options: WriteOptions,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult | None:
+        """``put_object`` of in-memory bytes, or None: not on the event loop."""
+
+    async def aget_object(
+        self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
+    ) -> bytes | None:
+        """``get_object`` of the latest version, or None: not on the event loop."""
+
+    async def aobject_exists(self, bucket: str, key: str) -> bool | None:
+        """``object_exists``, or None: not on the event loop."""
+
+    async def adelete_object(self, bucket: str, key: str) -> bool:
+        """``delete_object`` of the latest version: True once done, False: not on the
+        event loop."""
+
+
+@runtime_checkable
 class Configured(Protocol):
     """A store built from a ``BucketConfig`` (its worker count, default encryption...)."""
 
@@ -363,6 +405,7 @@ def bucket_inspection(store: object, operation: str) -> BucketInspection:
 
 
 __all__ = [
+    "AsyncDataPlane",
     "BatchDeleteStatus",
     "BucketEncryption",
     "BucketInspection",

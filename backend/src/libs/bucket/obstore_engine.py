@@ -221,7 +221,7 @@ def metadata_ok(metadata: Mapping[str, str]) -> bool:
     none is an attribute alias (``is_attribute_name``). A write whose metadata is not ok
     is boto3's (``writes`` and ``large_writes`` are None), which keeps it as metadata;
     obstore has no way to send such a name as metadata. The one rule of every route:
-    ``S3Store``'s put and multipart upload, ``AsyncPlane.put`` (through ``writes``)."""
+    ``S3Store``'s put, its async twin and multipart upload (through ``writes``)."""
     return not any(is_attribute_name(name) for name in metadata)
 
 

@@ -496,9 +496,9 @@ class S3Store(S3BucketFeatures):
     ) -> UploadResult:
         if progress:
             progress(0, size)
-        plane = self._conn.plane
-        form = writes(extra, size) if plane is not None and key_ok(full) else None
-        if plane is not None and form is not None:
+        route = self._put_route(full, extra, size)
+        if route is not None:
+            plane, form = route
             with (
                 _write_once_conflict(write_once, bucket, key),
                 self._conn.translating("put_object", bucket, key),
@@ -507,13 +507,7 @@ class S3Store(S3BucketFeatures):
                 sent = plane.put(bucket, full, data, form, create=write_once)
             if progress:
                 progress(size, size)
-            return UploadResult(
-                bucket=bucket,
-                key=key,
-                size=size,
-                etag=_etag(sent.etag),
-                version_id=sent.version_id,
-            )
+            return _sent(bucket, key, size, sent.etag, sent.version_id)
         if write_once:
             extra = {**extra, "IfNoneMatch": "*"}
         with (
@@ -672,31 +666,19 @@ class S3Store(S3BucketFeatures):
         full = self._conn.key(key, bucket)
         check_range(start, end)
         kwargs = self._read_request(bucket, full, version_id, sse_customer_key)
-        if self._conn.plane is not None and reads(kwargs) and key_ok(full):
-            small = self._get_small(bucket, key, full, start, end)
-            if small is not None:
-                return small
+        route = self._get_route(kwargs, start, end)
+        if route is not None:
+            plane, window = route
+            with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
+                got = plane.get(bucket, full, window)
+            if got is not None:
+                return got.data
         header = range_header(start, end)
         if header:
             kwargs["Range"] = header
         with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
             response = self.client.get_object(**kwargs)
             return b"".join(self._body_chunks(response, kwargs, first=start or 0, end=end))
-
-    def _get_small(
-        self, bucket: str, key: str, full: str, start: int | None, end: int | None
-    ) -> bytes | None:
-        """``get_object`` on the obstore plane: the whole object in one plain GET when it
-        holds at most ``SMALL_OBJECT`` bytes, or a closed range of at most that many.
-        None when boto3 reads it: a larger object (obstore's answer is dropped after its
-        head, unread), or a range open past its start or longer than ``SMALL_OBJECT``."""
-        plane = self._conn.plane
-        window = None if start is None and end is None else get_window(start, end)
-        if plane is None or (window is None and (start, end) != (None, None)):
-            return None
-        with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
-            got = plane.get(bucket, full, window)
-        return None if got is None else got.data
 
     def _body_chunks(
         self,
@@ -971,9 +953,9 @@ class S3Store(S3BucketFeatures):
         """
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
-        plane = self._conn.plane
+        plane = self._head_route(full)
         try:
-            if plane is not None and key_ok(full) and self.config.sse_customer_key is None:
+            if plane is not None:
                 with self._conn.translating("object_exists", bucket, key):
                     plane.head(bucket, full)
             else:
@@ -1002,8 +984,8 @@ class S3Store(S3BucketFeatures):
         """
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket, deleting=True)
-        plane = self._conn.plane
-        if plane is not None and not version_id and not bypass_governance and key_ok(full):
+        plane = self._delete_route(full, version_id, bypass_governance)
+        if plane is not None:
             with self._conn.translating("delete_object", bucket, key):
                 plane.delete(bucket, full)
             return
@@ -1285,6 +1267,145 @@ class S3Store(S3BucketFeatures):
         return self.copy_object(
             bucket, key, bucket, key, metadata=metadata, content_type=content_type
         )
+
+    # ----------------------------------------- obstore's routes, sync and async
+    # Each hot call asks one route function whether obstore carries it; the call and its
+    # async twin (below, for AsyncBucket: ``capabilities.AsyncDataPlane``) ask the same
+    # one, so the two can never route differently. ``built``: the plane as it is now,
+    # never built here (the async twins run on the event loop).
+    def _route(self, full: str, *, built: bool = False) -> ObstorePlane | None:
+        """The obstore plane when it may carry a request of ``full`` (``key_ok``)."""
+        plane = self._conn.built_plane if built else self._conn.plane
+        return plane if plane is not None and key_ok(full) else None
+
+    def _put_route(
+        self, full: str, extra: WriteArgs, size: int, *, built: bool = False
+    ) -> tuple[ObstorePlane, ObstoreWrite] | None:
+        """A PUT of ``size`` bytes with boto3's ``extra``: obstore's plane and form."""
+        plane = self._route(full, built=built)
+        form = writes(extra, size) if plane is not None else None
+        return None if plane is None or form is None else (plane, form)
+
+    def _get_route(
+        self,
+        request: GetObjectRequestTypeDef,
+        start: int | None,
+        end: int | None,
+        *,
+        built: bool = False,
+    ) -> tuple[ObstorePlane, tuple[int, int] | None] | None:
+        """A GET (``reads``: latest version, no SSE-C key) of a whole small object or a
+        closed range of at most ``SMALL_OBJECT`` bytes: obstore's plane and window."""
+        plane = self._route(request["Key"], built=built) if reads(request) else None
+        window = None if start is None and end is None else get_window(start, end)
+        if plane is None or (window is None and (start, end) != (None, None)):
+            return None
+        return plane, window
+
+    def _head_route(self, full: str, *, built: bool = False) -> ObstorePlane | None:
+        """An existence check (no default SSE-C key: obstore cannot send one)."""
+        if self.config.sse_customer_key is not None:
+            return None
+        return self._route(full, built=built)
+
+    def _delete_route(
+        self, full: str, version_id: str | None, bypass: bool, *, built: bool = False
+    ) -> ObstorePlane | None:
+        """A DELETE of the latest version, without a governance bypass."""
+        return None if version_id or bypass else self._route(full, built=built)
+
+    def prepare_plane(self) -> None:
+        """Build the client and the obstore plane now (AsyncBucket calls it in a worker
+        thread after a dropped connection, so the event loop never builds one)."""
+        _ = self.client
+
+    async def aput_object(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        *,
+        options: WriteOptions,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult | None:
+        """``put_object`` of in-memory ``data`` on the event loop, when its route is
+        obstore's; None when it is not (run ``put_object`` in a thread).
+
+        Raises:
+            As ``put_object``.
+        """
+        check_bucket_name(bucket)
+        full = self._conn.key(key, bucket)
+        size = len(data)
+        route = self._put_route(
+            full, s3_write_args(options, self.config, key=key), size, built=True
+        )
+        if route is None:
+            return None
+        plane, form = route
+        if progress:
+            progress(0, size)
+        with (
+            _write_once_conflict(options.write_once, bucket, key),
+            self._conn.translating("put_object", bucket, key),
+        ):
+            sent = await plane.aput(bucket, full, data, form, create=options.write_once)
+        if progress:
+            progress(size, size)
+        return _sent(bucket, key, size, sent.etag, sent.version_id)
+
+    async def aget_object(
+        self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
+    ) -> bytes | None:
+        """``get_object`` of the latest version on the event loop, when its route is
+        obstore's and the object is small; None otherwise (run ``get_object``).
+
+        Raises:
+            As ``get_object``.
+        """
+        check_bucket_name(bucket)
+        full = self._conn.key(key, bucket)
+        check_range(start, end)
+        route = self._get_route(
+            self._read_request(bucket, full, None, None), start, end, built=True
+        )
+        if route is None:
+            return None
+        plane, window = route
+        with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
+            got = await plane.aget(bucket, full, window)
+        return None if got is None else got.data
+
+    async def aobject_exists(self, bucket: str, key: str) -> bool | None:
+        """``object_exists`` on the event loop when its route is obstore's; None when it
+        is not (run ``object_exists``)."""
+        check_bucket_name(bucket)
+        full = self._conn.key(key, bucket)
+        plane = self._head_route(full, built=True)
+        if plane is None:
+            return None
+        try:
+            with self._conn.translating("object_exists", bucket, key):
+                await plane.ahead(bucket, full)
+        except NotFound:
+            return False
+        return True
+
+    async def adelete_object(self, bucket: str, key: str) -> bool:
+        """``delete_object`` of the latest version on the event loop when its route is
+        obstore's; False when it is not (run ``delete_object``), True once deleted.
+
+        Raises:
+            As ``delete_object``.
+        """
+        check_bucket_name(bucket)
+        full = self._conn.key(key, bucket, deleting=True)
+        plane = self._delete_route(full, None, False, built=True)
+        if plane is None:
+            return False
+        with self._conn.translating("delete_object", bucket, key):
+            await plane.adelete(bucket, full)
+        return True
 
     # -------------------------------------------------------------- helpers
     def _head_answer(self, request: GetObjectRequestTypeDef) -> HeadObjectOutputTypeDef:
@@ -1738,6 +1859,13 @@ def _page(answer: ListObjectsV2OutputTypeDef) -> listing_xml.Page:
         truncated=bool(answer.get("IsTruncated")),
         token=answer.get("NextContinuationToken"),
     )
+
+
+def _sent(
+    bucket: str, key: str, size: int, etag: str | None, version_id: str | None
+) -> UploadResult:
+    """The ``UploadResult`` of one PUT of ``size`` bytes."""
+    return UploadResult(bucket=bucket, key=key, size=size, etag=_etag(etag), version_id=version_id)
 
 
 def _etag(value: str | None) -> str | None:

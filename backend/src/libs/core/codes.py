@@ -92,6 +92,13 @@ class ReturnCodes(Generic[E]):
             self._disp = initialise_logger(self.logger_name, self.debug)
         return self._disp
 
+    @disp.setter
+    def disp(self, logger: Any) -> None:
+        """Log through ``logger`` (``log_error``, ``log_warning``, ``log_debug``) instead:
+        ``AsyncBucket`` hands its per-call facades a logger that is quiet for a call its
+        caller cancelled."""
+        self._disp = logger
+
     def _translate(self, exc: Exception, operation: str) -> E:
         """``exc`` as this facade's error type (``exc`` itself when it already is one)."""
         raise NotImplementedError

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,17 @@ from tests.cli.conftest import Cli
 pytestmark = pytest.mark.integration
 
 UNREACHABLE = {"S3_ENDPOINT_URL": "http://127.0.0.1:9", "BUCKET_CONNECT_TIMEOUT": "1"}
+S3_CHECKS = (
+    "endpoint reachable",
+    "clock skew",
+    "credentials",
+    "addressing style",
+    "bucket",
+    "region",
+    "presigned URL",
+    "checksum compatibility",
+    "permissions",
+)
 
 
 def test_health_ok(cli: Cli) -> None:
@@ -58,11 +72,10 @@ def test_doctor_all_checks_pass_on_ceph(s3_cli: Cli) -> None:
     before = {b["name"] for b in json.loads(s3_cli.ok("ls", "--json").stdout)}
     lines = s3_cli.ok("doctor").stdout.splitlines()
     names = [line.split("] ", 1)[1].split(":", 1)[0] for line in lines]
-    assert names == ["endpoint reachable", "clock skew", "credentials", "addressing style",
-                     "region", "presigned URL", "checksum compatibility", "permissions"]
+    assert names == list(S3_CHECKS)
     assert all(line.startswith("[ ok ]") for line in lines), lines
     doc = json.loads(s3_cli.ok("doctor", "--json").stdout)
-    assert doc["ok"] is True and [c["status"] for c in doc["checks"]] == ["ok"] * 8
+    assert doc["ok"] is True and [c["status"] for c in doc["checks"]] == ["ok"] * 9
     assert "s3:PutObject" in json.dumps(doc["policy"]) and doc["denied"] == []
     after = {b["name"] for b in json.loads(s3_cli.ok("ls", "--json").stdout)}
     assert not {n for n in after - before if n.startswith("bucket-doctor-")}
@@ -76,8 +89,16 @@ def test_doctor_wrong_secret_and_unreachable(s3_cli: Cli) -> None:
     result = s3_cli("doctor", extra_env=wrong)
     assert result.returncode == 1
     bad = [line for line in result.stdout.splitlines() if line.startswith("[fail]")]
-    assert len(bad) == 1 and bad[0].startswith("[fail] credentials:") and "AWS_SECRET_ACCESS_KEY" in bad[0]
+    assert (
+        len(bad) == 1
+        and bad[0].startswith("[fail] credentials:")
+        and "AWS_SECRET_ACCESS_KEY" in bad[0]
+    )
     assert result.stderr.strip() == "bucket: error: doctor: 1 check(s) failed"
+    assert _names(result.stdout) == list(S3_CHECKS)
+    doc = json.loads(s3_cli("doctor", "--json", extra_env=wrong).stdout)
+    assert [c["name"] for c in doc["checks"]] == list(S3_CHECKS)
+    assert [c["status"] for c in doc["checks"]][:4] == ["ok", "ok", "fail", "ok"]
     down = s3_cli("doctor", "--json", extra_env=UNREACHABLE)
     doc = json.loads(down.stdout)
     assert down.returncode == 1 and doc["checks"][0]["status"] == "fail"
@@ -92,10 +113,11 @@ def test_doctor_on_the_local_store(local_cli: Cli) -> None:
     lines = local_cli.ok("doctor").stdout.splitlines()
     assert lines[0].startswith("[ ok ] local root:")
     assert lines[1].startswith("[ ok ] temporaries: none older than 1 h")
-    assert lines[2].startswith("not checked: endpoint reachable, credentials,")
-    assert len(lines) == 3 and not any(line.startswith("[skip]") for line in lines)
+    assert lines[2] == "[ ok ] bucket: none named (BUCKET_NAME, --bucket)"
+    assert lines[3].startswith("not checked: endpoint reachable, credentials,")
+    assert len(lines) == 4 and not any(line.startswith("[skip]") for line in lines)
     doc = json.loads(local_cli.ok("doctor", "--json").stdout)
-    assert [c["status"] for c in doc["checks"]] == ["ok", "ok"] + ["skip"] * 8
+    assert [c["status"] for c in doc["checks"]] == ["ok", "ok", "ok"] + ["skip"] * 8
     root = Path(local_cli.env["BUCKET_LOCAL_ROOT"])
     old = root / ("." + "0" * 32 + ".tmp")
     old.write_bytes(b"x" * 10)
@@ -107,15 +129,136 @@ def test_doctor_on_the_local_store(local_cli: Cli) -> None:
 
 def test_python_dash_m_backend(s3_cli: Cli) -> None:
     """``python -m backend`` is the same program: health exits 0, a bad path exits 2."""
-    run = subprocess.run([sys.executable, "-m", "backend", "health"], env=s3_cli.env,
-                         cwd=s3_cli.cwd, capture_output=True, text=True, timeout=60, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "backend", "health"],
+        env=s3_cli.env,
+        cwd=s3_cli.cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert run.returncode == 0 and run.stdout.startswith("ok: s3 ")
-    run = subprocess.run([sys.executable, "-m", "backend", "stat", "no-scheme"], env=s3_cli.env,
-                         cwd=s3_cli.cwd, capture_output=True, text=True, timeout=60, check=False)
-    assert run.returncode == 2 and run.stderr.startswith("bucket: error:") and "Traceback" not in run.stderr
+    run = subprocess.run(
+        [sys.executable, "-m", "backend", "stat", "no-scheme"],
+        env=s3_cli.env,
+        cwd=s3_cli.cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (
+        run.returncode == 2
+        and run.stderr.startswith("bucket: error:")
+        and "Traceback" not in run.stderr
+    )
 
 
 def test_settings_error_names_the_variable(local_cli: Cli) -> None:
     """An invalid setting exits 1 with one line naming the variable."""
     line = local_cli.fails(1, "ls", extra_env={"BUCKET_MAX_RETRIES": "lots"})
     assert "BUCKET_MAX_RETRIES" in line
+
+
+def _names(stdout: str) -> list[str]:
+    """The check names of doctor's text lines, in order."""
+    return [line.split("] ", 1)[1].split(":", 1)[0] for line in stdout.splitlines()]
+
+
+def _failures_have_fixes(stdout: str) -> None:
+    for line in stdout.splitlines():
+        if line.startswith(("[fail]", "[warn]")):
+            assert " -> fix: " in line, line
+
+
+def test_doctor_finishes_with_a_missing_bucket(cli: Cli) -> None:
+    """With BUCKET_NAME naming a missing bucket, doctor still makes every check (on Ceph the
+    scratch checks run in a temporary bucket: region, presigned URL, checksum all ok), one
+    line each: the bucket line fails with the fix ``bucket mb s3://NAME`` or
+    BUCKET_AUTO_CREATE when that is off (exit 1), and warns that the library creates it
+    when BUCKET_AUTO_CREATE is on (exit 0); ``--json`` holds every check with its status.
+    (Before: a NoSuchBucket error after four checks, status 3, and a JSON error alone.)"""
+    missing = {"BUCKET_NAME": "no-such-doctor-bucket", "BUCKET_AUTO_CREATE": "false"}
+    result = cli("doctor", extra_env=missing)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.stderr.strip() == "bucket: error: doctor: 1 check(s) failed"
+    _failures_have_fixes(result.stdout)
+    bucket_line = next(line for line in result.stdout.splitlines() if "] bucket:" in line)
+    assert bucket_line.startswith(
+        "[fail] bucket: no-such-doctor-bucket (BUCKET_NAME) does not exist"
+    )
+    assert (
+        "fix: bucket mb s3://no-such-doctor-bucket, or set BUCKET_AUTO_CREATE=true" in bucket_line
+    )
+    doc = json.loads(cli("doctor", "--json", extra_env=missing).stdout)
+    statuses = {c["name"]: c["status"] for c in doc["checks"]}
+    assert doc["ok"] is False and statuses["bucket"] == "fail"
+    if cli.kind == "s3":
+        assert _names(result.stdout) == list(S3_CHECKS)
+        assert [c["name"] for c in doc["checks"]] == list(S3_CHECKS)
+        assert {n: s for n, s in statuses.items() if n != "bucket"} == dict.fromkeys(
+            set(S3_CHECKS) - {"bucket"}, "ok"
+        )
+    else:
+        assert len(doc["checks"]) == 11 and statuses["local root"] == "ok"
+    auto = cli.ok("doctor", extra_env={"BUCKET_NAME": "no-such-doctor-bucket"}).stdout
+    warned = next(line for line in auto.splitlines() if "] bucket:" in line)
+    assert warned.startswith("[warn] bucket: no-such-doctor-bucket (BUCKET_NAME) does not exist")
+    assert (
+        "BUCKET_AUTO_CREATE=true" in warned
+        and "fix: bucket mb s3://no-such-doctor-bucket" in warned
+    )
+
+
+class _NotS3(http.server.BaseHTTPRequestHandler):
+    """A web server that is not S3: every request gets a small HTML page."""
+
+    def _page(self) -> None:
+        body = b"<html><body>hello</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _page
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def web_server() -> Iterator[str]:
+    """A plain HTTP server (not S3) on a free 127.0.0.1 port, its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotS3)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_doctor_finishes_on_a_web_server_that_is_not_s3(s3_cli: Cli, web_server: str) -> None:
+    """With S3_ENDPOINT_URL naming a web server that is not S3 (a tiny http.server on a
+    free port), doctor prints a line for every check: the endpoint line fails (it answers,
+    but not as S3) with a fix naming S3_ENDPOINT_URL, the clock is still checked, the
+    checks that need S3 are skipped naming why; exit 1; ``--json`` holds every check.
+    (Before: two checks, then one error line; the JSON held the error alone.)"""
+    env = {"S3_ENDPOINT_URL": web_server}
+    result = s3_cli("doctor", extra_env=env)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert _names(result.stdout) == list(S3_CHECKS)
+    _failures_have_fixes(result.stdout)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"[fail] endpoint reachable: {web_server} answered HTTP 200")
+    assert "not as an S3 server" in lines[0] and "fix: check S3_ENDPOINT_URL" in lines[0]
+    assert lines[1].startswith("[ ok ] clock skew:")
+    assert all(
+        line.startswith("[skip]") and "not answer as an S3 server" in line for line in lines[2:]
+    )
+    assert result.stderr.strip() == "bucket: error: doctor: 1 check(s) failed"
+    doc = json.loads(s3_cli("doctor", "--json", extra_env=env).stdout)
+    assert [c["name"] for c in doc["checks"]] == list(S3_CHECKS)
+    assert [c["status"] for c in doc["checks"]] == ["fail", "ok"] + ["skip"] * 7

@@ -12,27 +12,30 @@ from backend.src.libs.bucket.cli.doctor_checks import (
     Check,
     Findings,
     check_addressing,
+    check_bucket,
     check_clock,
     check_credentials,
     check_endpoint,
     check_local,
     check_permissions,
 )
-from backend.src.libs.bucket.cli.doctor_scratch import check_scratch
+from backend.src.libs.bucket.cli.doctor_scratch import SCRATCH_CHECKS, check_scratch
 from backend.src.libs.bucket.cli.status import EXIT_OK, CliError
 
 __all__ = ["Check", "cmd_doctor", "iam_policy", "run_checks"]
 
-_AFTER_ENDPOINT = (
+S3_CHECKS = (
+    "endpoint reachable",
     "clock skew",
     "credentials",
     "addressing style",
+    "bucket",
     "region",
-    "checksum compatibility",
     "presigned URL",
+    "checksum compatibility",
     "permissions",
 )
-_AFTER_CREDENTIALS = ("region", "checksum compatibility", "presigned URL", "permissions")
+"""Every check of an S3 store, in the order they are made: each gets one line."""
 
 
 def iam_policy(bucket: str | None) -> dict[str, object]:
@@ -69,27 +72,34 @@ def iam_policy(bucket: str | None) -> dict[str, object]:
 
 
 def run_checks(ctx: Context) -> Findings:
-    """Every check, in order, printed as made (unless ``--json``).
-
-    Raises:
-        StorageError: a failure no check expects (the command reports it in one line).
-    """
+    """Every check, in order, printed as made (unless ``--json``): one line each, a
+    failure never stopping the ones after it (``Findings.guarded``); a check that an
+    earlier failure makes meaningless (no endpoint, no credentials) is a ``skip`` line
+    naming why."""
     f = Findings(ctx)
     if f.config.storage_type == "local":
         check_local(f)
         return f
-    date = check_endpoint(f)
-    if date is None:
-        f.skip(_AFTER_ENDPOINT, "the endpoint is unreachable")
+    _, answer = f.guarded(("endpoint reachable",), lambda: check_endpoint(f))
+    if answer is None:
+        f.skip_rest(S3_CHECKS, "the endpoint is unreachable", "fix the endpoint first")
         return f
-    check_clock(f, date)
-    usable = check_credentials(f)
-    check_addressing(f)
-    if not usable:
-        f.skip(_AFTER_CREDENTIALS, "the credentials were refused")
+    f.guarded(("clock skew",), lambda: check_clock(f, answer.date))
+    if not answer.s3:
+        f.skip_rest(
+            S3_CHECKS, "the endpoint does not answer as an S3 server", "fix the endpoint first"
+        )
         return f
-    check_scratch(f)
-    check_permissions(f)
+    ran, unusable = f.guarded(("credentials",), lambda: check_credentials(f))
+    f.guarded(("addressing style",), lambda: check_addressing(f))
+    if not ran or unusable is not None:
+        why = unusable or "the credentials could not be checked"
+        f.skip_rest(S3_CHECKS, why, "see the credentials line")
+        return f
+    _, bucket = f.guarded(("bucket",), lambda: check_bucket(f))
+    f.guarded(SCRATCH_CHECKS, lambda: check_scratch(f, bucket))
+    f.guarded(("permissions",), lambda: check_permissions(f))
+    f.skip_rest(S3_CHECKS, "not reached", "")
     return f
 
 

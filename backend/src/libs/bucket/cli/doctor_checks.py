@@ -21,8 +21,11 @@ from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.credentials import credential_source
 from backend.src.libs.bucket.errors import (
     AuthenticationFailed,
+    BucketNotFound,
     ConfigError,
+    ConnectionFailed,
     PermissionDenied,
+    ServiceUnavailable,
     StorageError,
 )
 from backend.src.libs.bucket.localfiles import find_temporaries
@@ -86,6 +89,28 @@ class Findings:
         if skipped and not self.ctx.json:
             self.ctx.out(one_line(f"not checked: {', '.join(c.name for c in skipped)} ({detail})"))
 
+    def reported(self, name: str) -> bool:
+        """True once ``name`` has its line."""
+        return any(c.name == name for c in self.checks)
+
+    def guarded(self, names: tuple[str, ...], func: Callable[[], T]) -> tuple[bool, T | None]:
+        """Run ``func``, the check(s) ``names``: ``(True, its result)``; or, when it raises
+        a ``StorageError`` no check expects, ``(False, None)`` after a ``fail`` line (with
+        its fix, ``fix_for``) for the first of ``names`` without a line yet, and a
+        ``skip`` line for the others, so the doctor goes on to its next check."""
+        try:
+            return True, func()
+        except StorageError as exc:
+            missing = [name for name in names if not self.reported(name)]
+            if missing:
+                self.add(missing[0], "fail", f"{exc.code}: {exc.message}", fix_for(exc, self))
+                self.skip(missing[1:], f"not checked: {missing[0]} failed")
+            return False, None
+
+    def skip_rest(self, names: Iterable[str], detail: str, fix: str) -> None:
+        """A ``skip`` line for each of ``names`` without a line yet."""
+        self.skip([name for name in names if not self.reported(name)], detail, fix)
+
     def attempt(self, action: str, func: Callable[[], T]) -> tuple[bool, T | None]:
         """Run ``func``: ``(True, its result)``, or ``(False, None)`` when the server
         denied it (recorded under ``action``).
@@ -100,6 +125,28 @@ class Findings:
         except PermissionDenied:
             self.denied.append(action)
             return False, None
+
+
+CREDENTIALS_FIX = "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or BUCKET_USER / BUCKET_PASSWORD, AWS_PROFILE)"
+
+
+def endpoint_variable(config: BucketConfig) -> str:
+    """The setting that named the endpoint (``S3_ENDPOINT_URL`` when none did)."""
+    return config.sources.get("endpoint_url", "S3_ENDPOINT_URL")
+
+
+def fix_for(exc: StorageError, f: Findings) -> str:
+    """The fix of a check that failed with ``exc``, by the kind of error: the one place
+    the doctor maps an unexpected failure to advice."""
+    if isinstance(exc, AuthenticationFailed):
+        return CREDENTIALS_FIX
+    if isinstance(exc, PermissionDenied):
+        return "grant the permission these credentials lack (see the IAM policy printed below)"
+    if isinstance(exc, BucketNotFound) and exc.bucket:
+        return f"bucket mb s3://{exc.bucket}"
+    if isinstance(exc, (ConnectionFailed, ServiceUnavailable)):
+        return f"check {endpoint_variable(f.config)} and that the server is running"
+    return "run bucket --debug doctor for the details"
 
 
 def key_source(config: BucketConfig) -> str:
@@ -129,8 +176,9 @@ LOCAL_SKIPPED = (
 
 
 def check_local(f: Findings) -> None:
-    """The local folder store: its root is writable, and no old temporary lies in it
-    (left by a killed writer; ``bucket gc`` removes them). The S3 checks do not apply."""
+    """The local folder store: its root is writable, no old temporary lies in it (left by
+    a killed writer; ``bucket gc`` removes them), and the bucket named exists
+    (``check_bucket``). The S3 checks do not apply."""
     root = Path(f.config.local_root).expanduser().absolute()
     try:
         latency = f.ctx.store.ping()
@@ -149,6 +197,7 @@ def check_local(f: Findings) -> None:
             f"by: {f.config.selected_by}",
         )
         check_temporaries(f, root)
+        f.guarded(("bucket",), lambda: check_bucket(f))
     f.not_applicable(LOCAL_SKIPPED, "they are S3 checks; the local folder store has none of it")
 
 
@@ -173,20 +222,66 @@ def check_temporaries(f: Findings, root: Path) -> None:
     )
 
 
-def check_endpoint(f: Findings) -> ServerDate | None:
-    """One plain HTTP request to the endpoint: any HTTP answer means reachable. Returns
-    the server's date for the clock check, None when unreachable."""
+@dataclass(frozen=True)
+class Answer:
+    """The endpoint's answer to one plain GET: the server's date and round trip (for the
+    clock check), and whether it answered as an S3 server."""
+
+    date: ServerDate
+    s3: bool
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer in itself (AWS answers ``GET /`` with a 307 that carries
+    its request id): not followed."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _get(url: str, timeout: float) -> tuple[int, Any, bytes]:
+    """``GET url``: the status, the headers and the first 4 KiB of the body, for any HTTP
+    answer (errors and redirects included).
+
+    Raises:
+        URLError, OSError, ValueError: no HTTP answer (or not a URL).
+    """
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return response.status, response.headers, response.read(4096)
+    except urllib.error.HTTPError as exc:  # any HTTP answer means it is reachable
+        body = exc.read(4096) if exc.fp is not None else b""
+        return exc.code, exc.headers, body
+
+
+def speaks_s3(headers: Any, body: bytes) -> bool:
+    """Whether an answer comes from an S3 server: S3's request-id headers (AWS, Ceph RGW,
+    MinIO, SeaweedFS send them), or S3's XML (a bucket list or an error document)."""
+    if headers is not None and any(h in headers for h in ("x-amz-request-id", "x-amz-id-2")):
+        return True
+    return b"<ListAllMyBucketsResult" in body or b"<Error>" in body
+
+
+def _server_date(headers: Any, elapsed: float) -> ServerDate:
+    raw_date = headers.get("Date") if headers is not None else None
+    try:
+        server = parsedate_to_datetime(raw_date) if raw_date else None
+    except (TypeError, ValueError):
+        server = None
+    return (server, elapsed) if server is not None else (datetime.now(UTC), -1.0)
+
+
+def check_endpoint(f: Findings) -> Answer | None:
+    """One plain HTTP request to the endpoint: any HTTP answer means reachable, and it
+    must come from an S3 server (``speaks_s3``; a web server on the port fails). Returns
+    the answer, None when unreachable."""
     cfg = f.config
     url = cfg.endpoint_url or f"https://s3.{cfg.region}.amazonaws.com"
-    variable = cfg.sources.get("endpoint_url", "S3_ENDPOINT_URL")
+    variable = endpoint_variable(cfg)
     started = time.monotonic()
-    headers: Any = None
-    status = 0
     try:
-        with urllib.request.urlopen(url, timeout=cfg.connect_timeout) as response:
-            headers, status = response.headers, response.status
-    except urllib.error.HTTPError as exc:  # any HTTP answer means it is reachable
-        headers, status = exc.headers, exc.code
+        status, headers, body = _get(url, cfg.connect_timeout)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         f.add(
@@ -198,13 +293,19 @@ def check_endpoint(f: Findings) -> ServerDate | None:
         )
         return None
     elapsed = time.monotonic() - started
-    f.add("endpoint reachable", "ok", f"{url} answered HTTP {status} in {elapsed * 1000:.0f} ms")
-    raw_date = headers.get("Date") if headers is not None else None
-    try:
-        server = parsedate_to_datetime(raw_date) if raw_date else None
-    except (TypeError, ValueError):
-        server = None
-    return (server, elapsed) if server is not None else (datetime.now(UTC), -1.0)
+    answered = f"{url} answered HTTP {status} in {elapsed * 1000:.0f} ms"
+    s3 = speaks_s3(headers, body)
+    if s3:
+        f.add("endpoint reachable", "ok", answered)
+    else:
+        f.add(
+            "endpoint reachable",
+            "fail",
+            f"{answered}, but not as an S3 server (no x-amz-request-id header, no S3 XML)",
+            f"check {variable}: it must name the S3 API (scheme, host and port), "
+            "not another web server",
+        )
+    return Answer(_server_date(headers, elapsed), s3)
 
 
 def check_clock(f: Findings, date: ServerDate) -> None:
@@ -233,9 +334,10 @@ def check_clock(f: Findings, date: ServerDate) -> None:
         f.add("clock skew", "ok", f"{skew:+.1f} s from the server's Date header")
 
 
-def check_credentials(f: Findings) -> bool:
-    """ListBuckets with the configured key; True when the server accepted the key (even
-    if it denied the listing)."""
+def check_credentials(f: Findings) -> str | None:
+    """ListBuckets with the configured key. Returns None when the server accepted the key
+    (even if it denied the listing), else why the checks that need it cannot run: the
+    key was refused, or the endpoint does not answer as an S3 server."""
     source = key_source(f.config)
     try:
         ok, buckets = f.attempt("s3:ListAllMyBuckets", f.ctx.store.list_buckets)
@@ -244,10 +346,9 @@ def check_credentials(f: Findings) -> bool:
             "credentials",
             "fail",
             f"refused by the server ({exc.code}; key from {source})",
-            "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY "
-            "(or BUCKET_USER / BUCKET_PASSWORD, AWS_PROFILE)",
+            CREDENTIALS_FIX,
         )
-        return False
+        return "the credentials were refused"
     except ConfigError as exc:
         f.add(
             "credentials",
@@ -255,14 +356,68 @@ def check_credentials(f: Findings) -> bool:
             exc.message,
             "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE",
         )
-        return False
+        return "no credentials"
+    except StorageError as exc:  # an HTTP server, but not S3 (a web server on the port)
+        f.add(
+            "credentials",
+            "fail",
+            f"ListBuckets got no S3 answer ({exc.code}: {exc.message})",
+            f"check {endpoint_variable(f.config)} (now {f.config.endpoint_url}): it must "
+            "name the S3 API (scheme, host and port), not another web server",
+        )
+        return "the endpoint does not answer as an S3 server"
     if ok and buckets is not None:
         f.add(
             "credentials", "ok", f"accepted (key from {source}; {len(buckets)} bucket(s) visible)"
         )
     else:
         f.add("credentials", "ok", f"accepted (key from {source}) but ListBuckets is denied")
-    return True
+    return None
+
+
+def check_bucket(f: Findings) -> str | None:
+    """The bucket named by ``--bucket`` or the settings (``BUCKET_NAME``) exists. Returns
+    it for the scratch checks, or None when they need a temporary bucket (none named, or
+    it is missing). A missing settings bucket is a warning when ``BUCKET_AUTO_CREATE``
+    (the default) makes the library create it on first use, a failure otherwise."""
+    named = f.ctx.args.bucket or f.config.default_bucket
+    if named is None:
+        scratch = (
+            "" if f.config.storage_type == "local" else ": the checks below use a temporary one"
+        )
+        f.add("bucket", "ok", f"none named (BUCKET_NAME, --bucket){scratch}")
+        return None
+    where = "--bucket" if f.ctx.args.bucket else f.config.sources.get("default_bucket", "")
+    ok, exists = f.attempt("s3:ListBucket", lambda: f.ctx.store.bucket_exists(named))
+    if not ok:
+        f.add(
+            "bucket",
+            "warn",
+            f"{named} ({where}): HEAD denied, existence unknown",
+            "grant s3:ListBucket (see the policy below)",
+        )
+        return named
+    if exists:
+        f.add("bucket", "ok", f"{named} ({where}) exists")
+        return named
+    if f.config.auto_create and not f.ctx.args.bucket:
+        f.add(
+            "bucket",
+            "warn",
+            f"{named} ({where}) does not exist; the library creates it on first use "
+            "(BUCKET_AUTO_CREATE=true), the bucket command does not",
+            f"bucket mb s3://{named} (to create it now)",
+        )
+    else:
+        auto = (
+            ""
+            if f.ctx.args.bucket
+            else ", or set BUCKET_AUTO_CREATE=true (the library creates it on first use)"
+        )
+        f.add(
+            "bucket", "fail", f"{named} ({where}) does not exist", f"bucket mb s3://{named}{auto}"
+        )
+    return None
 
 
 def check_addressing(f: Findings) -> None:

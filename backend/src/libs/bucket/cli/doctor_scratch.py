@@ -16,14 +16,14 @@ from backend.src.libs.bucket.errors import StorageError
 from backend.src.libs.bucket.store import DeleteResult
 
 SCRATCH_PREFIX = ".bucket-doctor/"
-SCRATCH_CHECKS = ("region", "checksum compatibility", "presigned URL")
+SCRATCH_CHECKS = ("region", "presigned URL", "checksum compatibility")
 PUBLIC = "BUCKET_PUBLIC_URL"
 
 
-def check_scratch(f: Findings) -> None:
-    """Region, checksum compatibility and presigned URL, in a scratch bucket."""
-    store, cfg = f.ctx.store, f.config
-    bucket = f.ctx.args.bucket or cfg.default_bucket
+def check_scratch(f: Findings, bucket: str | None) -> None:
+    """Region, checksum compatibility and presigned URL, in ``bucket`` (an existing one,
+    ``check_bucket``'s), or in a temporary bucket removed after (None)."""
+    store = f.ctx.store
     temporary = bucket is None
     if bucket is None:
         bucket = f"bucket-doctor-{uuid.uuid4().hex[:12]}"

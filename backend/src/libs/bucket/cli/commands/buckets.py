@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from backend.src.libs.bucket.cli.context import Context, describe_store
 from backend.src.libs.bucket.cli.output import human
-from backend.src.libs.bucket.cli.parsing import require_remote
+from backend.src.libs.bucket.cli.parsing import folder, require_remote
 from backend.src.libs.bucket.cli.status import EXIT_OK, CliError
 from backend.src.libs.bucket.errors import BucketNotEmpty
 from backend.src.libs.bucket.stats import bucket_stats
@@ -63,14 +63,17 @@ def _removed(done: BucketDeletion) -> str:
 
 
 def cmd_du(ctx: Context) -> int:
-    """Objects and bytes under a bucket or prefix (one listing pass, ``bucket_stats``)."""
+    """Objects and bytes under a bucket or prefix (one listing pass, ``bucket_stats``).
+    A prefix is a folder, as for ``rm -r`` and ``sync``: ``s3://b/site`` counts
+    ``site/`` only, never ``site-other/``."""
     remote = require_remote(ctx.args.path)
-    stats = bucket_stats(ctx.store, remote.bucket, prefix=remote.key)
+    prefix = folder(remote.key)
+    stats = bucket_stats(ctx.store, remote.bucket, prefix=prefix)
     if ctx.json:
         ctx.emit(
             {
                 "bucket": remote.bucket,
-                "prefix": remote.key,
+                "prefix": prefix,
                 "objects": stats.objects,
                 "bytes": stats.bytes,
             }
@@ -78,7 +81,7 @@ def cmd_du(ctx: Context) -> int:
     else:
         ctx.out(
             f"{stats.objects} objects  {stats.bytes} bytes ({human(stats.bytes)})  "
-            f"s3://{remote.bucket}/{remote.key}"
+            f"s3://{remote.bucket}/{prefix}"
         )
     return EXIT_OK
 

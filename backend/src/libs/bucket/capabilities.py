@@ -24,17 +24,15 @@ from backend.src.libs.bucket.errors import NotSupported
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
-    from backend.src.libs.bucket.bucket_admin import (
+    from backend.src.libs.bucket.admin_types import (
         BucketProperties,
         LifecycleRule,
-        LockMode,
         ObjectLockConfig,
         ObjectVersion,
-        Retention,
         VersioningStatus,
     )
     from backend.src.libs.bucket.config import BucketConfig
-    from backend.src.libs.bucket.options import WriteOptions
+    from backend.src.libs.bucket.options import TransferSettings, WriteOptions
     from backend.src.libs.bucket.presign import PresignedPost
     from backend.src.libs.bucket.store import (
         ObjectInfo,
@@ -42,7 +40,7 @@ if TYPE_CHECKING:
         Unreadable,
         UploadResult,
     )
-    from backend.src.libs.bucket.transfer import TransferSettings
+    from backend.src.libs.bucket.write_rules import LockMode, Retention
 
 NO_OPTIONS: frozenset[str] = frozenset()
 

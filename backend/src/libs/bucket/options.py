@@ -35,6 +35,7 @@ from backend.src.libs.bucket.validation import check_metadata
 from backend.src.libs.bucket.write_rules import (
     SSE_ALGORITHMS,
     STORAGE_CLASSES,
+    LockMode,
     Retention,
     check_lock_mode,
     check_retain_until,
@@ -50,8 +51,73 @@ if TYPE_CHECKING:
         StorageClassType,
     )
 
-    from backend.src.libs.bucket.bucket_admin import LockMode
     from backend.src.libs.bucket.config import BucketConfig
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
+MAX_PARTS = 10_000
+MAX_SINGLE_PUT = 5 * 1024 * 1024 * 1024
+"""The largest body one PutObject may carry (S3's limit, Ceph RGW's default too)."""
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    """Per-call overrides of the store's multipart settings; None keeps the store's.
+
+    Attributes:
+        multipart_threshold: bytes from which an upload or download goes multipart
+            (>= 1; default ``BUCKET_MULTIPART_THRESHOLD``, 8 MiB).
+        part_size: bytes per part, 5 MiB .. 5 GiB (default ``BUCKET_MULTIPART_CHUNKSIZE``).
+        max_concurrency: parallel part requests, 1 .. 1024 (default ``BUCKET_MAX_WORKERS``);
+            above the store's HTTP pool size, requests wait for a pooled connection.
+
+    Raises:
+        InvalidArgument: a value outside its bounds (names it).
+    """
+
+    multipart_threshold: int | None = None
+    part_size: int | None = None
+    max_concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        for name, low, high in (
+            ("multipart_threshold", 1, MAX_PART_SIZE * MAX_PARTS),
+            ("part_size", MIN_PART_SIZE, MAX_PART_SIZE),
+            ("max_concurrency", 1, 1024),
+        ):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise InvalidArgument(
+                    f"{name} must be an integer between {low} and {high}, not {value!r}"
+                )
+
+    def given(self) -> frozenset[str]:
+        """The settings set (not None), by name, to check against a store's
+        ``options_supported``."""
+        return frozenset(
+            name
+            for name in ("multipart_threshold", "part_size", "max_concurrency")
+            if getattr(self, name) is not None
+        )
+
+    def threshold(self, config: BucketConfig) -> int:
+        """The multipart threshold in force."""
+        return (
+            self.multipart_threshold
+            if self.multipart_threshold is not None
+            else config.multipart_threshold
+        )
+
+    def chunk(self, config: BucketConfig) -> int:
+        """The part size in force."""
+        return self.part_size if self.part_size is not None else config.multipart_chunksize
+
+    def concurrency(self, config: BucketConfig) -> int:
+        """The number of parallel part requests in force."""
+        return self.max_concurrency if self.max_concurrency is not None else config.max_workers
+
 
 PutMode = Literal["create", "overwrite"]
 """``"create"``: write-once (``AlreadyExists`` when the key exists); ``"overwrite"``."""

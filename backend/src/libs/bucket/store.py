@@ -3,8 +3,7 @@
 Two stores implement the protocol: ``S3Store`` (boto3) and ``LocalStore`` (a folder).
 Both raise ``StorageError`` subclasses (``errors.py``) and never return error codes;
 return codes belong to the ``Bucket`` facade alone. What only some stores can do
-(presigning, versioning, lifecycle...) is one small protocol each in ``capabilities.py``,
-re-exported here.
+(presigning, versioning, lifecycle...) is one small protocol each in ``capabilities.py``.
 """
 
 from __future__ import annotations
@@ -14,23 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Protocol, runtime_checkable
 
-from backend.src.libs.bucket.capabilities import (
-    BatchDeleteStatus,
-    BucketEncryption,
-    BucketInspection,
-    Configured,
-    DeclaresOptions,
-    Lifecycle,
-    ObjectLock,
-    ObjectTagging,
-    Presigner,
-    ReportsUnreadable,
-    Versioning,
-)
-
 if TYPE_CHECKING:
-    from backend.src.libs.bucket.options import WriteOptions
-    from backend.src.libs.bucket.transfer import TransferSettings
+    from backend.src.libs.bucket.options import TransferSettings, WriteOptions
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called as ``progress(bytes_done, bytes_total)``; ``bytes_total`` is None when unknown."""
@@ -316,28 +300,17 @@ class ObjectStore(Protocol):
 
 
 __all__ = [
-    "BatchDeleteStatus",
     "BucketDeletion",
-    "BucketEncryption",
     "BucketInfo",
-    "BucketInspection",
-    "Configured",
     "Data",
-    "DeclaresOptions",
     "DeleteError",
     "DeleteResult",
-    "Lifecycle",
     "ListEntry",
     "ObjectInfo",
-    "ObjectLock",
     "ObjectStore",
-    "ObjectTagging",
     "PrefixInfo",
-    "Presigner",
     "ProgressCallback",
-    "ReportsUnreadable",
     "StoreLocation",
     "Unreadable",
     "UploadResult",
-    "Versioning",
 ]

@@ -17,9 +17,39 @@ invalid namespace); building ``JsonCache`` directly raises ``ValueError`` instea
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from backend.src.libs.redis.client import InvalidateResult, Redis
+from backend.src.libs.redis.config import RedisConfig
+
+
+@dataclass(frozen=True)
+class InvalidateResult:
+    """What a prefix deletion did.
+
+    Attributes:
+        deleted: keys deleted.
+        scanned: keys that matched the prefix while scanning.
+    """
+
+    deleted: int
+    scanned: int
+
+
+class JsonStore(Protocol):
+    """The calls of the ``Redis`` facade a ``JsonCache`` makes (so this module sits below
+    the facade, which builds caches with ``Redis.cache``)."""
+
+    @property
+    def config(self) -> RedisConfig: ...
+
+    def get_json(self, key: str, default: Any = None) -> Any: ...
+
+    def set_json(self, key: str, value: Any, *, ttl: int | None = None) -> int: ...
+
+    def delete(self, key: str, *keys: str) -> int: ...
+
+    def delete_prefix(self, prefix: str, *, batch: int = 500) -> InvalidateResult | int: ...
 
 
 class JsonCache:
@@ -38,7 +68,12 @@ class JsonCache:
     """
 
     def __init__(
-        self, redis: Redis, namespace: str, *, ttl: int | None = None, prefix: str | None = None
+        self,
+        redis: JsonStore,
+        namespace: str,
+        *,
+        ttl: int | None = None,
+        prefix: str | None = None,
     ) -> None:
         for label, value in (("namespace", namespace), ("prefix", prefix)):
             if value is not None and (

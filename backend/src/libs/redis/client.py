@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
+from backend.src.libs.redis.cache import InvalidateResult, JsonCache
 from backend.src.libs.redis.config import RedisConfig
 from backend.src.libs.redis.errors import (
     RedisCommandError,
@@ -46,8 +46,6 @@ from backend.src.libs.redis.errors import (
 if TYPE_CHECKING:
     import redis as redis_py
     from redis.cluster import RedisCluster
-
-    from backend.src.libs.redis.cache import JsonCache
 
     Client = redis_py.Redis | RedisCluster
 
@@ -94,19 +92,6 @@ def check_cluster(client: RedisCluster) -> None:
             raise name_down_nodes(down, nodes)
         return
     raise unreachable
-
-
-@dataclass(frozen=True)
-class InvalidateResult:
-    """What a prefix deletion did.
-
-    Attributes:
-        deleted: keys deleted.
-        scanned: keys that matched the prefix while scanning.
-    """
-
-    deleted: int
-    scanned: int
 
 
 def escape_glob(text: str) -> str:
@@ -419,7 +404,6 @@ class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
             The cache, or ``error`` (``last_error`` an ``InvalidArgument``
             ``RedisCommandError``) for an invalid namespace or ttl. Never raises.
         """
-        from backend.src.libs.redis.cache import JsonCache
 
         def build() -> JsonCache:
             try:

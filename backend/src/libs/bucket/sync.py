@@ -267,7 +267,7 @@ class _VerifyingReader:
         self._stream.close()
 
 
-class _Unreadables:
+class Unreadables:
     """What the source listed but could not read, by key relative to its prefix: a key,
     or a folder (``""`` or ending in ``/``) standing for every key under it."""
 
@@ -292,7 +292,7 @@ class _Unreadables:
         return None
 
 
-class _DeleteJournal:
+class DeleteJournal:
     """Destination keys to delete, noted while the listings are walked and handed back
     only once both have been read to the end (JSON lines; in memory up to 8 MiB, then a
     temporary file)."""
@@ -320,11 +320,11 @@ class _DeleteJournal:
         self._file.close()
 
 
-def _is_md5(etag: str | None) -> bool:
+def is_md5(etag: str | None) -> bool:
     return etag is not None and bool(_MD5_RE.match(etag))
 
 
-def _encrypted(store: ObjectStore) -> bool:
+def encrypted(store: ObjectStore) -> bool:
     """True when ``store`` encrypts its writes (its ETags are then not MD5s)."""
     if not isinstance(store, Configured):
         return False
@@ -353,6 +353,21 @@ def _objects(
     if not store.lists_in_byte_order:
         entries = _sorted(entries)
     return _in_order(entries, bucket, prefix)
+
+
+def objects_in_order(
+    store: ObjectStore, bucket: str, prefix: str, include: Include | None = None
+) -> Iterator[tuple[bytes, str, ObjectInfo]]:
+    """``(sort key, key relative to prefix, info)`` of every object under the folder
+    ``prefix`` (that ``include`` takes), in UTF-8 byte order: the listing ``sync``
+    walks, for other walkers (``folder_sync``).
+
+    Raises:
+        IntegrityError: a store that lists in byte order listed a key out of order, or
+            a key outside ``prefix``, or a listing returned a key twice.
+        StorageError: the listing failed.
+    """
+    return _objects(store, bucket, as_folder(prefix), include)
 
 
 def _audited(
@@ -480,10 +495,14 @@ def check_disjoint(
         )
 
 
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+
+
 def merge(
-    source: Iterator[_Entry[_Info]],
-    destination: Iterator[_Entry[_Dst]],
-) -> Iterator[tuple[str, _Info | None, _Dst | None]]:
+    source: Iterator[tuple[bytes, str, _A]],
+    destination: Iterator[tuple[bytes, str, _B]],
+) -> Iterator[tuple[str, _A | None, _B | None]]:
     """Walk two sorted listings in step: ``(key, source info, destination info)``.
 
     A key on one side only comes with None for the other side. Each input is read
@@ -524,7 +543,7 @@ class _Sync:
         self.dst, self.dst_bucket, self.dst_prefix = dst, dst_bucket, dst_prefix
         self.buffer_limit = buffer_limit
         self.include = include
-        self.plain_etags = not (_encrypted(src) or _encrypted(dst))
+        self.plain_etags = not (encrypted(src) or encrypted(dst))
 
     def listings(
         self, *, dst_exists: bool = True
@@ -561,13 +580,13 @@ class _Sync:
         if s.size != d.size:
             return f"size differs ({s.size} != {d.size} bytes)"
         if not deep:
-            if _is_md5(s.etag) and s.etag == d.etag:
+            if is_md5(s.etag) and s.etag == d.etag:
                 return ""
             head = self.dst.head_object(self.dst_bucket, self.dst_prefix + key)
             marker = head.metadata.get(SOURCE_ETAG_META)
             if marker and s.etag and marker == s.etag and head.metadata.get(SHA256_META):
                 return ""
-            if self.plain_etags and _is_md5(s.etag) and _is_md5(d.etag):
+            if self.plain_etags and is_md5(s.etag) and is_md5(d.etag):
                 return "content differs (MD5 ETags differ)"
         src_sha, src_size = self._hash(self.src, self.src_bucket, self.src_prefix + key)
         dst_sha, dst_size = self._hash(self.dst, self.dst_bucket, self.dst_prefix + key)
@@ -599,7 +618,7 @@ class _Sync:
                     bucket=self.src_bucket,
                     key=src_key,
                 )
-            if self.plain_etags and _is_md5(head.etag) and head.etag != md5:
+            if self.plain_etags and is_md5(head.etag) and head.etag != md5:
                 raise IntegrityError(
                     "sync: the bytes read do not match the source's ETag (changed while read?)",
                     bucket=self.src_bucket,
@@ -614,7 +633,7 @@ class _Sync:
                 data,
                 options=WriteOptions(content_type=head.content_type, metadata=metadata),
             )
-            if self.plain_etags and _is_md5(result.etag) and result.etag != md5:
+            if self.plain_etags and is_md5(result.etag) and result.etag != md5:
                 self.dst.delete_object(self.dst_bucket, dst_key)
                 raise IntegrityError(
                     f"sync: the destination stored other bytes (ETag {result.etag}, sent MD5 {md5})",
@@ -851,7 +870,7 @@ class _Run:
         self.pair = pair
         self.options = options
         self.counts = _Counts()
-        self.unreadable = _Unreadables()
+        self.unreadable = Unreadables()
 
     def record(self, outcome: _Outcome) -> None:
         """Count ``outcome``, keep it if it failed, and tell ``on_event``."""
@@ -868,7 +887,7 @@ class _Run:
 
     def walk(self, *, dst_exists: bool) -> None:
         """The copy pass, then the deletes (only after both listings were read in full)."""
-        extras = _DeleteJournal()
+        extras = DeleteJournal()
         try:
             self._reconcile_all(self.pair.listings(dst_exists=dst_exists), extras)
             # Both listings were read to the end and found in order: only now delete.
@@ -879,7 +898,7 @@ class _Run:
     def _reconcile_all(
         self,
         pairs: Iterator[tuple[str, ObjectInfo | Unreadable | None, ObjectInfo | None]],
-        extras: _DeleteJournal,
+        extras: DeleteJournal,
     ) -> None:
         options = self.options
         pending: set[Future[_Outcome]] = set()
@@ -915,7 +934,7 @@ class _Run:
         key: str,
         s: Unreadable | None,
         d: ObjectInfo | None,
-        extras: _DeleteJournal,
+        extras: DeleteJournal,
     ) -> None:
         """A key the source could not read (a failure; its destination copy, and every
         key under it for a folder, is kept) or lacks (noted for deletion with
@@ -937,7 +956,7 @@ class _Run:
         why = self.unreadable.reason(full[len(self.pair.dst_prefix) :])
         return None if why is None else f"kept: {why}"
 
-    def _delete_extras(self, extras: _DeleteJournal) -> None:
+    def _delete_extras(self, extras: DeleteJournal) -> None:
         """Plan the noted deletes in the destination's scope, every key checked before
         the first request (``OutOfScope`` raised, nothing sent), then send them 1000 at
         a time; the kept keys are failures."""
@@ -1026,7 +1045,7 @@ def _verify(
     found = False
     objects = 0
     total = 0
-    unreadable = _Unreadables()
+    unreadable = Unreadables()
     for key, s, d in run.listings():
         if d is not None:
             objects += 1
@@ -1046,7 +1065,7 @@ def _verdict(
     key: str,
     s: ObjectInfo | Unreadable | None,
     d: ObjectInfo | None,
-    unreadable: _Unreadables,
+    unreadable: Unreadables,
     *,
     deep: bool,
     strict: bool,
@@ -1068,12 +1087,17 @@ def _verdict(
 
 
 __all__ = [
+    "DeleteJournal",
     "Include",
+    "Unreadables",
     "SyncEvent",
     "SyncFailure",
     "SyncReport",
     "VerifyMode",
     "check_disjoint",
+    "encrypted",
+    "is_md5",
     "merge",
+    "objects_in_order",
     "sync",
 ]

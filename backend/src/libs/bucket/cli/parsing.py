@@ -308,9 +308,30 @@ def _object_commands(commands: _Commands) -> None:
 
 def _sync_command(commands: _Commands) -> None:
     p = commands.add("sync", "copy what is missing or different, then verify")
-    p.add_argument("source", help="s3://bucket[/prefix] or local://bucket[/prefix]")
-    p.add_argument("destination", help="s3://bucket[/prefix] or local://bucket[/prefix]")
+    p.add_argument("source", help="a folder, s3://bucket[/prefix] or local://bucket[/prefix]")
+    p.add_argument("destination", help="a folder, s3://bucket[/prefix] or local://bucket[/prefix]")
     _add_dry_run(p)
+    p.add_argument(
+        "--size-only", action="store_true", help="folders: compare sizes only, not times"
+    )
+    p.add_argument(
+        "--exact-timestamps",
+        action="store_true",
+        help="downloads to a folder: same-sized files are skipped only when the times match",
+    )
+    p.add_argument(
+        "--no-follow-symlinks",
+        dest="follow_symlinks",
+        action="store_false",
+        help="uploads from a folder: leave symbolic links out (their objects are kept)",
+    )
+    p.add_argument(
+        "--follow-symlinks",
+        dest="follow_symlinks",
+        action="store_true",
+        default=True,
+        help="uploads from a folder: read through symbolic links (the default)",
+    )
     p.add_argument("--delete", action="store_true", help="delete destination keys the source lacks")
     p.add_argument(
         "--verify",

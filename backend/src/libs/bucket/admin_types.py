@@ -1,18 +1,28 @@
 """The store-neutral vocabulary of bucket administration: what the capability protocols
-(``capabilities.py``) declare and every store returns for versions, lifecycle rules, object
-lock, bucket properties and ``ensure_bucket``'s report. Nothing beneath it but ``errors``
+(``capabilities.py``) declare and every store returns for presigned POST forms, versions,
+lifecycle rules, object lock, bucket properties and ``ensure_bucket``'s report. Nothing beneath it but ``errors``
 and ``write_rules``; the S3 side (``bucket_admin.py``) and the local store build these.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from backend.src.libs.bucket.errors import InvalidArgument, NotSupported, StorageError
 from backend.src.libs.bucket.write_rules import LockMode
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    """A presigned POST form: send ``fields`` (then the file as ``file``) to ``url``
+    as ``multipart/form-data``."""
+
+    url: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+
 
 VersioningStatus = Literal["Enabled", "Suspended"]
 
@@ -160,6 +170,7 @@ def run_step(name: str, func: Callable[[], object]) -> EnsureStep:
 
 
 __all__ = [
+    "PresignedPost",
     "BucketProperties",
     "EnsureReport",
     "EnsureStep",

@@ -29,11 +29,11 @@ if TYPE_CHECKING:
         LifecycleRule,
         ObjectLockConfig,
         ObjectVersion,
+        PresignedPost,
         VersioningStatus,
     )
     from backend.src.libs.bucket.config import BucketConfig
     from backend.src.libs.bucket.options import TransferSettings, WriteOptions
-    from backend.src.libs.bucket.presign import PresignedPost
     from backend.src.libs.bucket.store import (
         ObjectInfo,
         ProgressCallback,

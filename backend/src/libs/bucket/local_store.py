@@ -74,7 +74,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, ClassVar, NamedTuple, TypedDict
 
-from backend.src.libs.bucket.bucket_admin import EnsureReport, EnsureStep
+from backend.src.libs.bucket.admin_types import EnsureReport, EnsureStep
 from backend.src.libs.bucket.capabilities import check_write
 from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.bucket.errors import (
@@ -127,10 +127,8 @@ from backend.src.libs.bucket.validation import (
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-    from backend.src.libs.bucket.bucket_admin import LifecycleRule
-    from backend.src.libs.bucket.options import WriteOptions
-    from backend.src.libs.bucket.presign import PresignedPost
-    from backend.src.libs.bucket.transfer import TransferSettings
+    from backend.src.libs.bucket.admin_types import LifecycleRule, PresignedPost
+    from backend.src.libs.bucket.options import TransferSettings, WriteOptions
 
 log = logging.getLogger("bucket.local")
 

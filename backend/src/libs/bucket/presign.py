@@ -13,26 +13,17 @@ names ``expiration``. A ``download_name`` becomes a ``Content-Disposition`` enco
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
 from backend.src.libs.bucket import sigv4
+from backend.src.libs.bucket.admin_types import PresignedPost as PresignedPost
 from backend.src.libs.bucket.errors import InvalidArgument
 
 MIN_EXPIRATION = 1
 MAX_EXPIRATION = 7 * 24 * 3600
 PresignMethod = Literal["GET", "PUT"]
 _CLIENT_METHODS = {"GET": "get_object", "PUT": "put_object"}
-
-
-@dataclass(frozen=True)
-class PresignedPost:
-    """A presigned POST form: send ``fields`` (then the file as ``file``) to ``url``
-    as ``multipart/form-data``."""
-
-    url: str
-    fields: Mapping[str, str] = field(default_factory=dict)
 
 
 # RFC 5987 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_"

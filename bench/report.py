@@ -32,8 +32,9 @@ TITLES = {
     "W1 local": "W1 local: single operations (sequential 4 KiB)",
     "W2 local": "W2 local: many small objects (16 KiB, threads)",
     "W4 local": "W4 local: listing",
+    "W8": "W8 command-line tools, bulk copies (16 KiB files, one large file; one process per command, wall time)",
 }
-BASELINES = {"W7": "bucket-facade-16threads", "W2": "boto3-sequential", "W1 local": "obstore-local", "W2 local": "obstore-local",
+BASELINES = {"W7": "bucket-facade-16threads", "W8": "rclone", "W2": "boto3-sequential", "W1 local": "obstore-local", "W2 local": "obstore-local",
              "W4 local": "obstore-local"}
 MODES = {True: "quick", False: "full"}
 

@@ -1,13 +1,14 @@
 """``make bench``: every workload, every contender, alternating order, medians and ratios.
 
 Usage: python -m bench.run [--quick] [--server ceph|seaweedfs] [--rounds N] [--out docs/performance.md]
-                           [--contenders a,b,...] [--local-root FOLDER]
+                           [--contenders a,b,...] [--local-root FOLDER] [--cli-tools a,b,...]
 
 Starts the project's local Ceph RGW (or SeaweedFS) under ``.servers/bench-*`` unless
 ``BUCKET_BENCH_ENDPOINT`` / ``BUCKET_BENCH_ACCESS_KEY`` / ``BUCKET_BENCH_SECRET_KEY``
 name a running server, runs W1-W6 for each contender in a rotating order for at least
-5 rounds (the local-store contenders W1, W2 and W4 on a temporary folder), measures
-W4's memory in a separate untimed pass, and writes its mode's section (QUICK or full)
+5 rounds (the local-store contenders W1, W2 and W4 on a temporary folder), runs W8 (the
+``bucket``, ``aws s3`` and ``rclone`` commands on bulk copies, ``bench.cli_bulk``) each
+round, measures W4's memory in a separate untimed pass, and writes its mode's section (QUICK or full)
 of ``docs/performance.md``, keeping the other mode's, and ``docs/performance.png``.
 """
 
@@ -28,6 +29,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import workloads as W
+from bench.cli_bulk import make_inputs, w8_cli_bulk
 from bench.contenders import ALL, Contender, Target, make
 from bench.overhead import facade_overhead_us
 from bench.w7 import w7_async
@@ -89,6 +91,8 @@ def sizes_for(quick: bool) -> dict[str, int]:
         "w4": 500 if quick else 100_000,
         "w6": 500 if quick else 10_000,
         "w7": 1000,  # issue 13: 1,000 concurrent 16 KiB PUTs and GETs, QUICK too
+        "w8_files": 200 if quick else 2000,  # issue 25: CLI bulk copies, 16 KiB files
+        "w8_large": (32 if quick else 256) * W.MiB,
     }
 
 
@@ -173,6 +177,8 @@ def run(args: argparse.Namespace) -> tuple[Samples, dict[str, object]]:
         print(f"HTTP requests per call (on the wire): {extra['facade_requests']}", flush=True)
         bench = Bench(target, names, sizes, args.threads, Path(tmp))
         bench.prepare()
+        tools = [t for t in args.cli_tools.split(",") if t]
+        inputs = make_inputs(Path(tmp), sizes["w8_files"], sizes["w8_large"]) if tools else None
         for r in range(args.rounds):
             for name in rotation(names, r):
                 bench.contender_round(bench.contenders[name], r)
@@ -180,6 +186,11 @@ def run(args: argparse.Namespace) -> tuple[Samples, dict[str, object]]:
             if "bucket-facade" in names:  # W7: the async facade (issue 13), one loop
                 for (op, name), value in w7_async(target, sizes["w7"], r).items():
                     bench.samples[("W7", op, name)].append(value)
+            if inputs is not None:  # W8: the command-line tools on bulk copies (issue 25)
+                started = time.perf_counter()
+                for (op, name), value in w8_cli_bulk(target, inputs, r, tools, Path(tmp)).items():
+                    bench.samples[("W8", op, name)].append(value)
+                bench.spent["W8"] += time.perf_counter() - started
             where = ", ".join(f"{w} {v:.0f}s" for w, v in sorted(bench.spent.items()))
             print(f"round {r + 1}/{args.rounds} done (so far: {where})", flush=True)
         bench.memory()
@@ -246,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contenders", default=",".join(ALL))
     parser.add_argument("--local-root", default=None,
                         help="folder (on the disk to measure) for the local-store contenders; default: the temp dir")
+    parser.add_argument("--cli-tools", default="bucket-cli,aws-cli,rclone",
+                        help="W8's command-line tools (those installed); '' leaves W8 out")
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     args = parser.parse_args(argv)
     args.contenders = args.contenders.split(",")

@@ -117,6 +117,9 @@ def _checks() -> list[Check]:
             Check(f"W7 {op}: event-loop lag, AsyncBucket", amount_of("W7", f"{op} lag_ms", ASYNC), 20,
                   True, "ms"),
         ]
+    for op in ("upload small files", "download small files", "upload large file", "download large file"):
+        checks.append(Check(f"W8 {op}: bucket command speed vs rclone", fixed("W8", op, "bucket-cli", "rclone"),
+                            1.0, False))
     for op in SMALL_OPS:
         checks.append(Check(f"client CPU per W1 {op} through the facade", amount("W1", f"{op} cpu"), 0.6, True,
                             "ms"))

@@ -132,6 +132,8 @@ class WriteArguments(TypedDict, total=False):
     content_type: str | None
     metadata: Mapping[str, str] | None
     cache_control: str | None
+    content_disposition: str | None
+    content_encoding: str | None
     sse: str | None
     sse_kms_key_id: str | None
     sse_customer_key: str | bytes | None
@@ -149,6 +151,8 @@ class WriteArguments(TypedDict, total=False):
 TRANSFER_OPTION_NAMES = frozenset({"multipart_threshold", "part_size", "max_concurrency"})
 WRITE_OPTION_NAMES = TRANSFER_OPTION_NAMES | {
     "cache_control",
+    "content_disposition",
+    "content_encoding",
     "sse",
     "sse_kms_key_id",
     "sse_customer_key",
@@ -233,6 +237,10 @@ class WriteOptions:
         storage_class: e.g. ``"STANDARD_IA"``; default: ``BUCKET_STORAGE_CLASS``.
         cache_control: the ``Cache-Control`` header the object is served with
             (``"max-age=3600"``); None: none.
+        content_disposition: the ``Content-Disposition`` header it is served with
+            (``'attachment; filename="a.pdf"'``); None: none.
+        content_encoding: the ``Content-Encoding`` header it is served with
+            (``"gzip"``: the bytes stored are compressed); None: none.
         tags: object tags (at most 10); None: none.
         encryption: ``SseS3()``, ``SseKms(key_id)`` or ``SseC(key)``; None: the store's
             default (``encryption_in_force``).
@@ -254,6 +262,8 @@ class WriteOptions:
     metadata: Mapping[str, str] = field(default_factory=dict)
     storage_class: str | None = None
     cache_control: str | None = None
+    content_disposition: str | None = None
+    content_encoding: str | None = None
     tags: Mapping[str, str] | None = None
     encryption: Encryption | None = None
     retention: Retention | None = None
@@ -266,10 +276,10 @@ class WriteOptions:
                 f"content_type must be a string, not {type(self.content_type).__name__}"
             )
         object.__setattr__(self, "metadata", check_metadata(self.metadata))
-        if self.cache_control is not None and (
-            not isinstance(self.cache_control, str) or not self.cache_control.isprintable()
-        ):
-            raise InvalidArgument("cache_control must be a printable string (a header value)")
+        for name in ("cache_control", "content_disposition", "content_encoding"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.isprintable()):
+                raise InvalidArgument(f"{name} must be a printable string (a header value)")
         if self.encryption is not None and not isinstance(self.encryption, _ENCRYPTIONS):
             raise InvalidArgument(
                 "encryption must be SseS3(), SseKms(key_id) or SseC(key), "
@@ -317,6 +327,8 @@ class WriteOptions:
             metadata=metadata if metadata is not None else {},
             storage_class=arguments.get("storage_class"),
             cache_control=arguments.get("cache_control"),
+            content_disposition=arguments.get("content_disposition"),
+            content_encoding=arguments.get("content_encoding"),
             tags=arguments.get("tags"),
             encryption=_call_encryption(
                 arguments.get("sse"),
@@ -344,6 +356,8 @@ class WriteOptions:
         for name, value in (
             ("storage_class", self.storage_class),
             ("cache_control", self.cache_control),
+            ("content_disposition", self.content_disposition),
+            ("content_encoding", self.content_encoding),
             ("tags", self.tags),
             ("legal_hold", self.legal_hold),
         ):
@@ -468,6 +482,8 @@ class WriteArgs(EncryptionArgs, total=False):
     ContentType: str
     Metadata: dict[str, str]
     CacheControl: str
+    ContentDisposition: str
+    ContentEncoding: str
     StorageClass: StorageClassType
     Tagging: str
     ObjectLockMode: LockMode
@@ -489,6 +505,10 @@ def s3_write_args(options: WriteOptions, config: BucketConfig, *, key: str) -> W
         args["Metadata"] = dict(options.metadata)
     if options.cache_control is not None:
         args["CacheControl"] = options.cache_control
+    if options.content_disposition is not None:
+        args["ContentDisposition"] = options.content_disposition
+    if options.content_encoding is not None:
+        args["ContentEncoding"] = options.content_encoding
     encryption = encryption_in_force(options.encryption, config)
     if encryption is not None:
         args = {**args, **encryption_args(encryption)}

@@ -36,7 +36,9 @@ class Context(Output):
     """
 
     def __init__(self, args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> None:
-        super().__init__(stdout, stderr, json=bool(args.json), quiet=bool(args.quiet))
+        # --only-show-errors (cp, mv, sync) is -q: errors only
+        args.quiet = bool(args.quiet or getattr(args, "only_show_errors", False))
+        super().__init__(stdout, stderr, json=bool(args.json), quiet=args.quiet)
         self.args = args
         self._config: BucketConfig | None = None
         self._store: ObjectStore | None = None

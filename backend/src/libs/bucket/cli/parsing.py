@@ -229,10 +229,53 @@ def _add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=4, help="objects in parallel (default 4)")
 
 
+def _add_only_show_errors(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--only-show-errors",
+        action="store_true",
+        help="print errors only (as -q: no per-object lines, no summary)",
+    )
+
+
+def _add_headers(p: argparse.ArgumentParser) -> None:
+    """The upload flags web backends use, as aws s3 names them."""
+    p.add_argument(
+        "--content-disposition", metavar="VALUE", help="uploads: the Content-Disposition header"
+    )
+    p.add_argument(
+        "--content-encoding", metavar="VALUE", help="uploads: the Content-Encoding header (gzip...)"
+    )
+    p.add_argument(
+        "--tagging", metavar="K=V&K2=V2", help="uploads: object tags, URL-query style (aws)"
+    )
+    p.add_argument(
+        "--expected-size",
+        type=int,
+        metavar="BYTES",
+        help="cp - (stdin): the stream's size, so that its parts fit S3's 10,000",
+    )
+    p.add_argument(
+        "--no-follow-symlinks",
+        dest="follow_symlinks",
+        action="store_false",
+        help="cp -r of a folder: leave symbolic links out",
+    )
+    p.add_argument(
+        "--follow-symlinks",
+        dest="follow_symlinks",
+        action="store_true",
+        default=True,
+        help="cp -r of a folder: read through symbolic links to files (the default)",
+    )
+
+
 def _add_transfer(p: argparse.ArgumentParser) -> None:
     """The arguments ``cp`` and ``mv`` share."""
     p.add_argument(
-        "source", help="file, directory (-r), s3://bucket/key (wildcards: *, ?, [...]) or -"
+        "source",
+        nargs="+",
+        help="file, directory (-r), s3://bucket/key (wildcards: *, ?, [...]) or -; "
+        "several: each goes into the destination folder",
     )
     p.add_argument("destination", help="file, directory, s3://bucket/key or - for stdout")
     p.add_argument("-r", "--recursive", action="store_true", help="copy a tree")
@@ -253,6 +296,8 @@ def _add_transfer(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--storage-class", metavar="CLASS", help="uploads: storage class (STANDARD, ...)"
     )
+    _add_headers(p)
+    _add_only_show_errors(p)
 
 
 def _object_commands(commands: _Commands) -> None:
@@ -342,6 +387,7 @@ def _sync_command(commands: _Commands) -> None:
     _add_workers(p)
     p.add_argument("--no-progress", action="store_true", help="accepted for aws; sync has no bars")
     _add_filters(p)
+    _add_only_show_errors(p)
     p.add_argument("--source-env", metavar="FILE", help="read the source's settings from FILE")
     p.add_argument("--dest-env", metavar="FILE", help="read the destination's settings from FILE")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -13,12 +14,14 @@ from pathlib import Path
 
 from backend.src.libs.bucket import batch
 from backend.src.libs.bucket.batch import local_targets
+from backend.src.libs.bucket.capabilities import config_of, options_of
 from backend.src.libs.bucket.cli.commands.select import (
     included,
     is_pattern,
     matching_objects,
     selection,
 )
+from backend.src.libs.bucket.cli.commands.several import copy_several
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import Remote, folder, parse_remote, target_key
 from backend.src.libs.bucket.cli.status import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, PROG, CliError
@@ -28,7 +31,12 @@ from backend.src.libs.bucket.errors import (
     ObjectNotFound,
     StorageError,
 )
-from backend.src.libs.bucket.options import WriteOptions
+from backend.src.libs.bucket.options import (
+    MAX_PART_SIZE,
+    MAX_PARTS,
+    TransferSettings,
+    WriteOptions,
+)
 from backend.src.libs.bucket.planner import (
     Move,
     Scope,
@@ -43,7 +51,16 @@ Done = list[dict[str, object]]
 """The copies made: ``{"source", "destination", "bytes"}`` each."""
 
 CHUNK = 1024 * 1024
-UPLOAD_FLAGS = ("content_type", "metadata", "cache_control", "sse", "storage_class")
+UPLOAD_FLAGS = (
+    "content_type",
+    "metadata",
+    "cache_control",
+    "content_disposition",
+    "content_encoding",
+    "tagging",
+    "sse",
+    "storage_class",
+)
 
 
 def _dry(ctx: Context) -> bool:
@@ -80,8 +97,28 @@ def _metadata(pairs: list[str] | None) -> dict[str, str] | None:
     return metadata
 
 
+def _tags(text: str | None) -> dict[str, str] | None:
+    """``--tagging 'k1=v1&k2=v2'`` (aws's form: a URL query, values %-encoded) as tags.
+
+    Raises:
+        CliError: not ``K=V`` pairs joined by ``&``, or a key twice (status 2).
+    """
+    if text is None:
+        return None
+    try:
+        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise CliError(f"--tagging takes K=V&K2=V2, not {text!r}", EXIT_USAGE) from None
+    tags = dict(pairs)
+    if len(tags) != len(pairs):
+        raise CliError(f"--tagging names a key twice: {text!r}", EXIT_USAGE)
+    return tags
+
+
 def _write_options(ctx: Context) -> WriteOptions | None:
-    """The ``--content-type``, ``--metadata``, ``--sse``, ``--storage-class`` of an upload."""
+    """The upload flags (``--content-type``, ``--metadata``, ``--cache-control``,
+    ``--content-disposition``, ``--content-encoding``, ``--tagging``, ``--sse``,
+    ``--storage-class``) as the write's options; None when none is given."""
     a = ctx.args
     if not any(getattr(a, name) for name in UPLOAD_FLAGS):
         return None
@@ -90,15 +127,56 @@ def _write_options(ctx: Context) -> WriteOptions | None:
         content_type=a.content_type,
         metadata=_metadata(a.metadata),
         cache_control=a.cache_control,
+        content_disposition=a.content_disposition,
+        content_encoding=a.content_encoding,
+        tags=_tags(a.tagging),
         sse=a.sse,
         storage_class=a.storage_class,
     )
+
+
+def _stream_transfer(ctx: Context) -> TransferSettings | None:
+    """``--expected-size`` of ``cp -``: a part size large enough for the stream to fit in
+    S3's 10,000 parts (the store's part size when that is enough). None without the flag,
+    or on a store that has no parts (the local store).
+
+    Raises:
+        CliError: a negative size, or one above what 10,000 parts of 5 GiB hold
+            (status 2).
+    """
+    expected = ctx.args.expected_size
+    if expected is None:
+        return None
+    if expected < 0:
+        raise CliError(f"--expected-size must be 0 or more bytes, not {expected}", EXIT_USAGE)
+    needed = -(-expected // MAX_PARTS)
+    if needed > MAX_PART_SIZE:
+        raise CliError(
+            f"--expected-size {expected}: above {MAX_PARTS} parts of {MAX_PART_SIZE} bytes, "
+            "the largest multipart upload",
+            EXIT_USAGE,
+        )
+    store = ctx.store
+    config = config_of(store)
+    if "part_size" not in options_of(store, "put_object") or config is None:
+        return None
+    return TransferSettings(part_size=max(needed, config.multipart_chunksize))
 
 
 def _refuse_upload_flags(ctx: Context) -> None:
     given = [f"--{name.replace('_', '-')}" for name in UPLOAD_FLAGS if getattr(ctx.args, name)]
     if given:
         raise CliError(f"{', '.join(given)}: only for uploads (a local source)", EXIT_USAGE)
+
+
+def _refuse_expected_size(ctx: Context, src: str) -> None:
+    """``--expected-size`` is for a stream (``cp -``) only.
+
+    Raises:
+        CliError: given with another source (status 2).
+    """
+    if ctx.args.expected_size is not None and src != "-":
+        raise CliError("--expected-size: only for cp - (a stream on stdin)", EXIT_USAGE)
 
 
 def _moving(ctx: Context) -> bool:
@@ -116,8 +194,11 @@ def _upload(ctx: Context, src: str, d: Remote, done: Done, *, key: str | None = 
         if key == d.key and not key:
             raise CliError("cp from stdin needs a key: s3://bucket/key", EXIT_USAGE)
         size = 0
+        transfer = _stream_transfer(ctx)
         if not _dry(ctx):
-            size = store.put_object(d.bucket, key, sys.stdin.buffer, options=options).size
+            size = store.put_object(
+                d.bucket, key, sys.stdin.buffer, options=options, transfer=transfer
+            ).size
     else:
         path = Path(src)
         if not path.is_file():
@@ -277,6 +358,7 @@ def copy_one(ctx: Context, src: str, dst: str, done: Done) -> None:
         StorageError: the store failed.
     """
     ctx.store  # noqa: B018 - settings first: a bad setting is reported before a bad path
+    _refuse_expected_size(ctx, src)
     s, d = parse_remote(src), parse_remote(dst)
     if s is None:
         if d is None:
@@ -391,6 +473,14 @@ def _download_listed(
     _run(ctx, jobs, refused=refused)
 
 
+def _files_under(root: Path, *, follow_symlinks: bool) -> list[Path]:
+    """The files under ``root``, sorted. A symbolic link to a file is read through
+    (aws's default), left out with ``follow_symlinks=False`` (``--no-follow-symlinks``);
+    a link to a folder is never descended into."""
+    files = (p for p in root.rglob("*") if p.is_file())
+    return sorted(p for p in files if follow_symlinks or not p.is_symlink())
+
+
 def _upload_tree(ctx: Context, src: str, d: Remote | None, done: Done) -> None:
     root = Path(src)
     if not root.is_dir():
@@ -401,7 +491,7 @@ def _upload_tree(ctx: Context, src: str, d: Remote | None, done: Done) -> None:
         raise CliError(f"{ctx.args.command} -r needs at least one s3:// path", EXIT_USAGE)
     base = folder(d.key)
     jobs: list[Job] = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in _files_under(root, follow_symlinks=ctx.args.follow_symlinks):
         rel = path.relative_to(root).as_posix()
         if included(rel, ctx.args.filters):
             work = partial(_upload, ctx, str(path), d, done, key=base + rel)
@@ -444,6 +534,7 @@ def copy_tree(ctx: Context, src: str, dst: str, done: Done) -> None:
         StorageError: the store failed.
     """
     ctx.store  # noqa: B018 - settings first: a bad setting is reported before a bad path
+    _refuse_expected_size(ctx, src)
     s, d = parse_remote(src), parse_remote(dst)
     if s is None:
         _upload_tree(ctx, src, d, done)
@@ -458,10 +549,13 @@ def copy_tree(ctx: Context, src: str, dst: str, done: Done) -> None:
 
 
 def _copy(ctx: Context, done: Done) -> None:
-    if ctx.args.recursive:
-        copy_tree(ctx, ctx.args.source, ctx.args.destination, done)
+    """One source as aws copies it, or several into one folder (``several``)."""
+    copy = copy_tree if ctx.args.recursive else copy_one
+    sources: list[str] = ctx.args.source
+    if len(sources) > 1:
+        copy_several(ctx, sources, ctx.args.destination, done, copy)
     else:
-        copy_one(ctx, ctx.args.source, ctx.args.destination, done)
+        copy(ctx, sources[0], ctx.args.destination, done)
 
 
 def _summary(ctx: Context, done: Done) -> None:

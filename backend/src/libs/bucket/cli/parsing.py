@@ -306,6 +306,11 @@ def _object_commands(commands: _Commands) -> None:
     p.add_argument("-r", "--recursive", action="store_true", help="every key, no PRE folders")
     p.add_argument("--human-readable", action="store_true", help="sizes as KiB, MiB, ...")
     p.add_argument("--summarize", action="store_true", help="end with the count and total size")
+    p.add_argument(
+        "--versions",
+        action="store_true",
+        help="every version and delete marker, with its id (whole keys, as -r)",
+    )
 
     p = commands.add("mb", "make a bucket")
     p.add_argument("bucket", help="s3://bucket")
@@ -328,8 +333,8 @@ def _object_commands(commands: _Commands) -> None:
     _add_dry_run(p)
     _add_raw(p)
 
-    p = commands.add("stat", "show an object's properties")
-    p.add_argument("path", help="s3://bucket/key")
+    p = commands.add("stat", "show an object's properties, or a bucket's settings")
+    p.add_argument("path", help="s3://bucket/key, or s3://bucket for its settings")
 
     p = commands.add("cat", "write an object to stdout")
     p.add_argument("path", help="s3://bucket/key")
@@ -349,6 +354,10 @@ def _object_commands(commands: _Commands) -> None:
 
     p = commands.add("du", "count objects and bytes under a bucket or prefix")
     p.add_argument("path", help="s3://bucket[/prefix]")
+
+    p = commands.add("versioning", "turn a bucket's versioning on or off, or show it")
+    p.add_argument("action", choices=("enable", "suspend", "info"), help="enable, suspend or info")
+    p.add_argument("bucket", help="s3://bucket")
 
 
 def _sync_command(commands: _Commands) -> None:

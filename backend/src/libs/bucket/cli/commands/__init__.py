@@ -16,6 +16,7 @@ from backend.src.libs.bucket.cli.commands.objects import (
     cmd_stat,
 )
 from backend.src.libs.bucket.cli.commands.sync import cmd_sync
+from backend.src.libs.bucket.cli.commands.versions import cmd_versioning
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.doctor import cmd_doctor
 
@@ -33,6 +34,7 @@ COMMANDS: dict[str, Command] = {
     "cat": cmd_cat,
     "presign": cmd_presign,
     "du": cmd_du,
+    "versioning": cmd_versioning,
     "sync": cmd_sync,
     "bundle": cmd_bundle,
     "health": cmd_health,

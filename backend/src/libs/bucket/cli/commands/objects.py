@@ -10,6 +10,7 @@ from fnmatch import fnmatchcase
 
 from backend.src.libs.bucket.capabilities import presigner
 from backend.src.libs.bucket.cli.commands.select import is_pattern, matching_objects, selection
+from backend.src.libs.bucket.cli.commands.versions import list_versions, stat_bucket
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.output import human, when
 from backend.src.libs.bucket.cli.parsing import Remote, require_remote, split_glob
@@ -77,11 +78,14 @@ def _listing(ctx: Context, remote: Remote) -> Iterator[ObjectInfo | PrefixInfo]:
 
 def cmd_ls(ctx: Context) -> int:
     """List buckets, or the objects and prefixes under ``s3://bucket/prefix`` (names
-    relative to the folder listed, as aws prints them; full keys with ``-r``)."""
+    relative to the folder listed, as aws prints them; full keys with ``-r``); with
+    ``--versions``, every version (``versions.list_versions``)."""
     ctx.store  # noqa: B018 - settings first: a bad setting is reported before a bad path
     if not ctx.args.path:
         return _list_buckets(ctx)
     remote = require_remote(ctx.args.path)
+    if ctx.args.versions:
+        return list_versions(ctx, remote)
     entries = _listing(ctx, remote)
     if ctx.json:
         ctx.emit_items(_entry_document(entry) for entry in entries)
@@ -101,8 +105,11 @@ def cmd_ls(ctx: Context) -> int:
 
 
 def cmd_stat(ctx: Context) -> int:
-    """An object's properties and user metadata."""
-    remote = require_remote(ctx.args.path, key=True)
+    """An object's properties and user metadata; for ``s3://bucket``, the bucket's
+    settings (``versions.stat_bucket``)."""
+    remote = require_remote(ctx.args.path)
+    if not remote.key:
+        return stat_bucket(ctx, remote)
     info = ctx.store.head_object(remote.bucket, remote.key)
     doc = {
         "bucket": info.bucket,

@@ -184,10 +184,17 @@ def require_credentials(session: boto3.session.Session, config: BucketConfig) ->
 def configured_endpoint(session: boto3.session.Session) -> str | None:
     """The S3 endpoint boto3 itself will use when the settings name none: the
     ``AWS_ENDPOINT_URL(_S3)`` variables of the process, or ``endpoint_url`` in the
-    shared config file's profile (or its ``services`` section). None means AWS."""
+    shared config file's profile (or its ``services`` section). None means AWS.
+
+    Raises:
+        RuntimeError: this boto3 keeps its botocore session elsewhere
+            (``botocore_private.core_session``: a release outside the tested bounds).
+    """
     from botocore.configprovider import ConfiguredEndpointProvider
 
-    core = session._session  # the botocore session boto3 wraps
+    from backend.src.libs.bucket import botocore_private
+
+    core = botocore_private.core_session(session)
     provider = ConfiguredEndpointProvider(
         full_config=core.full_config,
         scoped_config=core.get_scoped_config(),

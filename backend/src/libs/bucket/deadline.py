@@ -25,7 +25,8 @@ seconds, capped at 20). ``docs/reliability.md`` works it out for the default and
 settings.
 
 How: the client's connection pools are given connection classes that register each
-attempt with the watchdog (``install``). The watchdog wakes at most every
+attempt with the watchdog (``install``, through ``botocore_private``: the pool classes
+are botocore's private names). The watchdog wakes at most every
 ``TICK`` seconds while an attempt is registered and sleeps otherwise; an attempt costs
 two dictionary updates under a lock.
 """
@@ -38,7 +39,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from backend.src.libs.bucket import botocore_private
+
+if TYPE_CHECKING:
+    from obstore.store import RetryConfig
 
 log = logging.getLogger("bucket.deadline")
 
@@ -165,22 +171,16 @@ class _DeadlineConnection:
         super().close()  # type: ignore[misc]
 
 
-class _DeadlinePool:
-    """Mixin for the connection pools: a connection handed back is no longer watched."""
-
-    def _put_conn(self, conn: Any) -> None:
-        if conn is not None:
-            WATCHDOG.unwatch(conn)
-        super()._put_conn(conn)  # type: ignore[misc]
-
-
 def install(client: Any, *, connect_timeout: float, read_timeout: float) -> bool:
-    """Give ``client`` (a boto3 client) deadline-watched connections.
+    """Give ``client`` (a boto3 client) deadline-watched connections: its HTTP session's
+    pool classes are replaced (in place, so its pool managers see them) by pools whose
+    connections register each attempt with the watchdog and whose connections handed
+    back are no longer watched (``botocore_private.pool_classes`` and ``pool_class``).
 
     Returns:
-        True when installed; False (with a warning logged) when this botocore keeps its
-        connection pools where this module does not look, in which case the client
-        works as before, bounded by the read timeout only.
+        True when installed; False (with a warning logged by ``botocore_private``) when
+        this botocore keeps its connection pools where this library does not look, in
+        which case the client works as before, bounded by the read timeout only.
     """
     from botocore.awsrequest import (
         AWSHTTPConnection,
@@ -189,36 +189,31 @@ def install(client: Any, *, connect_timeout: float, read_timeout: float) -> bool
         AWSHTTPSConnectionPool,
     )
 
-    pools = getattr(
-        getattr(getattr(client, "_endpoint", None), "http_session", None),
-        "_pool_classes_by_scheme",
-        None,
-    )
-    if not isinstance(pools, dict) or set(pools) != {"http", "https"}:
-        log.warning("deadlines not installed: this botocore keeps its connection pools elsewhere")
+    session = botocore_private.http_session(client)
+    pools = botocore_private.pool_classes(session) if session is not None else None
+    if pools is None:
         return False
     settings = {"connect_timeout": float(connect_timeout), "read_timeout": float(read_timeout)}
     http_conn = type("DeadlineHTTPConnection", (_DeadlineConnection, AWSHTTPConnection), settings)
     https_conn = type(
         "DeadlineHTTPSConnection", (_DeadlineConnection, AWSHTTPSConnection), settings
     )
-    # The pool manager shares this dict: updating it in place reaches both.
-    pools["http"] = type(
-        "DeadlineHTTPConnectionPool",
-        (_DeadlinePool, AWSHTTPConnectionPool),
-        {"ConnectionCls": http_conn},
+    http_pool = botocore_private.pool_class(
+        AWSHTTPConnectionPool, http_conn, WATCHDOG.unwatch, "DeadlineHTTPConnectionPool"
     )
-    pools["https"] = type(
-        "DeadlineHTTPSConnectionPool",
-        (_DeadlinePool, AWSHTTPSConnectionPool),
-        {"ConnectionCls": https_conn},
+    https_pool = botocore_private.pool_class(
+        AWSHTTPSConnectionPool, https_conn, WATCHDOG.unwatch, "DeadlineHTTPSConnectionPool"
     )
+    if http_pool is None or https_pool is None:
+        return False
+    pools["http"], pools["https"] = http_pool, https_pool
     return True
 
 
 def stream_connection(body: Any) -> Any:
-    """The connection a botocore ``StreamingBody`` reads from, or None."""
-    raw = getattr(body, "_raw_stream", None)
+    """The connection a botocore ``StreamingBody`` reads from (the urllib3 response's
+    public ``connection``, under ``botocore_private.raw_stream``), or None."""
+    raw = botocore_private.raw_stream(body)
     return getattr(raw, "connection", None) if raw is not None else None
 
 
@@ -250,23 +245,86 @@ def attempt_bound(connect_timeout: float, read_timeout: float, size: int = 0) ->
     return connect_timeout + read_timeout + size / MIN_RATE
 
 
+BACKOFF_CAP = 20.0
+"""The longest wait between two attempts in botocore's standard and adaptive modes (s)."""
+
+
+def backoff_bound(retry_mode: str, retry: int) -> float:
+    """The longest wait before retry number ``retry`` (0: the first retry), in seconds,
+    under botocore's ``retry_mode`` (``BUCKET_RETRY_MODE``).
+
+    standard and adaptive: ``min(20, 2 ** retry)``, botocore's bound for a throttling
+    answer (``SlowDown``, 429; botocore 1.44 scales the bound of other errors by 0.05);
+    legacy: ``2 ** retry``, not capped. botocore waits a random fraction of the bound;
+    obstore a random wait between the first bound and twice the wait before it
+    (``obstore_retry``).
+    """
+    wait = 2.0**retry
+    return wait if retry_mode == "legacy" else min(BACKOFF_CAP, wait)
+
+
 def call_bound(
-    connect_timeout: float, read_timeout: float, max_retries: int, size: int = 0
+    connect_timeout: float,
+    read_timeout: float,
+    max_retries: int,
+    size: int = 0,
+    *,
+    retry_mode: str = "standard",
 ) -> float:
     """The longest one call may take when every attempt hits its deadline: each attempt's
-    bound, the watchdog's tick, and botocore's standard backoff between attempts (at most
-    1, 2, 4... seconds, capped at 20)."""
+    bound, the watchdog's tick, and the backoff between attempts (``backoff_bound`` of
+    each retry: at most 1, 2, 4... seconds, capped at 20 but in legacy mode)."""
     attempts = max_retries + 1
-    backoff = sum(min(20.0, 2.0**i) for i in range(max_retries))
+    backoff = sum(backoff_bound(retry_mode, i) for i in range(max_retries))
     return attempts * (attempt_bound(connect_timeout, read_timeout, size) + TICK) + backoff
+
+
+def obstore_retry(
+    connect_timeout: float,
+    read_timeout: float,
+    max_retries: int,
+    size: int = 0,
+    *,
+    retry_mode: str = "standard",
+) -> RetryConfig:
+    """obstore's retry settings for requests moving up to ``size`` bytes, from the same
+    settings as botocore's: ``max_retries`` retries (``max_retries + 1`` attempts), waits
+    bounded as ``backoff_bound`` bounds botocore's (the first 1 s, then a random wait
+    between 1 s and twice the one before, at most 20 s; not capped in legacy mode), and
+    no retry started past ``call_bound`` of the call.
+
+    What obstore cannot follow (its retries are Rust's, ``object_store``): it retries
+    every 5xx, 429 and dropped or refused connections, and a timeout of a GET or HEAD but
+    not of a PUT; it does not read S3's error code, so a 4xx that botocore retries by its
+    code (``RequestTimeout``, ``SlowDown`` in a 400) is not retried, and a 501 is. The
+    adaptive mode's client-side rate limiter is botocore's alone.
+    """
+    from datetime import timedelta
+
+    cap = backoff_bound(retry_mode, max(0, max_retries - 1))
+    return {
+        "max_retries": max_retries,
+        "backoff": {
+            "init_backoff": timedelta(seconds=backoff_bound(retry_mode, 0)),
+            "max_backoff": timedelta(seconds=max(cap, backoff_bound(retry_mode, 0))),
+            "base": 2,
+        },
+        "retry_timeout": timedelta(
+            seconds=call_bound(
+                connect_timeout, read_timeout, max_retries, size, retry_mode=retry_mode
+            )
+        ),
+    }
 
 
 __all__ = [
     "MIN_RATE",
     "WATCHDOG",
     "attempt_bound",
+    "backoff_bound",
     "call_bound",
     "install",
+    "obstore_retry",
     "reading",
     "release",
     "stream_connection",

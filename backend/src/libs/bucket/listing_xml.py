@@ -12,7 +12,8 @@ body it cannot read is left to botocore, whole, so the listing never depends on 
 module being right about a server's dialect.
 
 botocore also parses every 200 body once more before that, only to see whether S3 hid an
-``<Error>`` in it (its ``_handle_200_error``, first on ``before-parse.s3.*``): ~40% of a
+``<Error>`` in it (its private ``_handle_200_error``, first on ``before-parse.s3.*``,
+reached through ``botocore_private``): ~40% of a
 listing's client CPU. ``install`` puts ``parse_hook`` in front of that check on one
 client, so the check reads the empty document when the page was read here (a page that
 parsed as a ``ListBucketResult`` is neither an error nor cut short), and the whole body
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, NamedTuple
 from urllib.parse import unquote_plus
+
+from backend.src.libs.bucket import botocore_private
 
 FAST_LISTING: Final = "BucketFastListing"
 """The key of the parsed response that holds this module's ``Page``."""
@@ -159,13 +162,12 @@ def install(client: Any) -> None:
     """Read ``S3Store``'s listing pages on ``client`` with ``parse_hook``, before
     botocore's check for an error inside a 200 answer (see the module doc).
 
-    When botocore has no such check under the name this module knows (a botocore that
-    renamed it), ``parse_hook`` runs after it, as an ordinary handler: the listing is
-    then as fast as before, never wrong.
+    The check is botocore's private ``_handle_200_error``, reached through
+    ``botocore_private.handle_200_error_check``. When botocore has no such check under
+    that name (a botocore that renamed it), ``parse_hook`` runs after it, as an ordinary
+    handler: every page is then parsed twice, as before this pass, never wrong.
     """
-    from botocore import handlers
-
-    check = getattr(handlers, "_handle_200_error", None)
+    check = botocore_private.handle_200_error_check()
     events = client.meta.events
     if check is None:
         events.register("before-parse.s3.ListObjectsV2", parse_hook)

@@ -362,14 +362,14 @@ class ObstorePlane:
         elif isinstance(cfg.verify_ssl, str):
             with open(cfg.verify_ssl, "rb") as handle:  # a CA bundle (PEM)
                 client["root_certificate"] = handle.read()
-        retry = {
-            "max_retries": cfg.max_retries,
-            "retry_timeout": timedelta(
-                seconds=deadline.call_bound(
-                    cfg.connect_timeout, cfg.read_timeout, cfg.max_retries, body_bytes
-                )
-            ),
-        }
+        # botocore's policy from the same settings (``deadline.obstore_retry``)
+        retry = deadline.obstore_retry(
+            cfg.connect_timeout,
+            cfg.read_timeout,
+            cfg.max_retries,
+            body_bytes,
+            retry_mode=cfg.retry_mode,
+        )
         # one DELETE per delete_object (obstore would send a one-key DeleteObjects, which
         # older MinIO and Ceph refuse without Content-MD5)
         extra: dict[str, object] = {"disable_bulk_delete": True}
@@ -380,7 +380,7 @@ class ObstorePlane:
             region=cfg.region,
             virtual_hosted_style_request=self._endpoint is None,
             client_options=client,  # type: ignore[arg-type]
-            retry_config=retry,  # type: ignore[arg-type]
+            retry_config=retry,
             credential_provider=self._credentials,
             **extra,  # type: ignore[arg-type]
         )

@@ -758,7 +758,7 @@ class S3Store(S3BucketFeatures):
         request = self._read_request(bucket, full, version_id, sse_customer_key)
         with _sse_c_hint(bucket, key), self._conn.translating("open_object", bucket, key):
             body = self.client.get_object(**request)["Body"]
-        return cast(IO[bytes], _TranslatingStream(body, self, bucket, key))
+        return cast(IO[bytes], _TranslatingStream(body, self._conn, bucket, key))
 
     def download_file(
         self,
@@ -1409,39 +1409,43 @@ class S3Store(S3BucketFeatures):
 
     # -------------------------------------------------------------- helpers
     def _head_answer(self, request: GetObjectRequestTypeDef) -> HeadObjectOutputTypeDef:
-        """HeadObject's answer: a HEAD signed here (``signed_head``) on the obstore engine
-        when the key, the endpoint and the request allow it (path-style custom endpoint,
-        no SSE-C key, a key ``key_ok`` accepts), else botocore's ``head_object``."""
+        """HeadObject's answer: a HEAD signed here (``signed_head``, retried by the
+        client's own botocore retry handlers) on the obstore engine when the key, the
+        endpoint and the request allow it (path-style custom endpoint, no SSE-C key, a key
+        ``key_ok`` accepts, not the adaptive retry mode), else botocore's ``head_object``."""
         route = None
-        if self._conn.plane is not None and "SSECustomerKey" not in request:
+        if (
+            self._conn.plane is not None
+            and "SSECustomerKey" not in request
+            and self.config.retry_mode != "adaptive"
+        ):
             route = self._signed_route() if key_ok(request["Key"]) else None
         if route is None:
             return self.client.head_object(**request)
-        session, endpoint, credentials = route
+        sender, credentials = route
         headers = signed_head.head(
-            session,
-            endpoint,
+            sender,
             credentials,
             self.config.region,
             f"{request['Bucket']}/{request['Key']}",
             version_id=request.get("VersionId"),
-            max_retries=self.config.max_retries,
         )
         return cast("HeadObjectOutputTypeDef", signed_head.as_head_object(headers))
 
-    def _signed_route(self) -> tuple[object, str, sigv4.Credentials] | None:
-        """What ``signed_head`` needs (the client's HTTP session, its endpoint, current
-        credentials), or None when this store's requests cannot be signed here."""
+    def _signed_route(self) -> tuple[signed_head.Route, sigv4.Credentials] | None:
+        """What ``signed_head`` needs (what the client lends it, current credentials), or
+        None when this store's requests cannot be signed here."""
         client = self.client
         credentials = self._conn.path_style_credentials(client)
-        session = signed_head.http_session(client)
-        endpoint = client.meta.endpoint_url
-        if credentials is None or session is None or not sigv4.signs(endpoint):
+        if credentials is None or not sigv4.signs(client.meta.endpoint_url):
             return None
         access, secret = credentials.access_key, credentials.secret_key
         if not access or not secret:
             return None
-        return session, endpoint, sigv4.Credentials(access, secret, credentials.token)
+        sender = signed_head.route(client)
+        if sender is None:
+            return None
+        return sender, sigv4.Credentials(access, secret, credentials.token)
 
     def _read_request(
         self, bucket: str, full: str, version_id: str | None, sse_customer_key: str | bytes | None
@@ -1799,9 +1803,9 @@ class _Body(Protocol):
 class _TranslatingStream:
     """Wraps a ``StreamingBody`` so read errors become ``StorageError`` too."""
 
-    def __init__(self, body: _Body, store: S3Store, bucket: str, key: str) -> None:
+    def __init__(self, body: _Body, conn: S3Connection, bucket: str, key: str) -> None:
         self._body = body
-        self._store = store
+        self._conn = conn
         self._bucket = bucket
         self._key = key
         # the body is read at the caller's pace: only the time inside read() counts
@@ -1810,9 +1814,9 @@ class _TranslatingStream:
         self._opened = time.monotonic()
 
     def read(self, amt: int | None = None) -> bytes:
-        read_timeout = self._store.config.read_timeout
+        read_timeout = self._conn.config.read_timeout
         with (
-            self._store._conn.translating("read", self._bucket, self._key, since=self._opened),
+            self._conn.translating("read", self._bucket, self._key, since=self._opened),
             deadline.reading(self._connection, amt, read_timeout=read_timeout),
         ):
             return self._body.read(amt)

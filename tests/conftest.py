@@ -14,6 +14,61 @@ from backend.src.libs.bucket import Bucket, BucketConfig, ObjectStore
 from backend.src.libs.bucket.s3_store import S3Store
 from tests.servers import S3Server, external_s3, minio_container, start_ceph, stop_ceph
 
+# ---------------------------------------------------------------- the integration marker
+# A test that talks to a server is marked ``integration`` by the fixture that gives it the
+# server, not by hand, so that ``pytest -m "not integration"`` (``make test-unit``) dials
+# nothing and passes in a network namespace with no network (issue 24). Every fixture here
+# holds a server or settings for one: S3 (this file), the machine's Redis and MariaDB, the
+# servers and topologies a test starts itself (tests/runtime/conftest.py); the fixtures built
+# on them (s3_store, bucket_name, facade, tests/faults' proxy, tests/cli's s3_cli...) hold
+# them in their closure.
+SERVER_FIXTURES = frozenset(
+    {
+        "ceph_server",
+        "s3_server",
+        "seaweed_server",
+        "s3case",  # ceph or seaweedfs, through request.getfixturevalue
+        "redis_config",
+        "sql_config",
+        "own_redis",
+        "own_mariadb",
+        "redis_sentinel",
+        "redis_cluster",
+        "own_redis_cluster",
+        "mariadb_pair",
+    }
+)
+# Parametrized fixtures that reach a server for some parameters only, through
+# request.getfixturevalue (so the server is not in the test's closure): fixture -> those
+# parameters. The other parameters (the local folder store) stay in the unit layer.
+SERVER_PARAMS: dict[str, frozenset[str]] = {
+    "any_store": frozenset({"s3"}),
+    "cli": frozenset({"s3"}),  # tests/cli/conftest.py
+    "_base": frozenset({"s3"}),  # tests/badinput/conftest.py
+}
+
+
+def server_fixture(item: pytest.Item) -> str | None:
+    """The fixture through which ``item`` reaches a server, or None."""
+    names = set(getattr(item, "fixturenames", ()))
+    found = sorted(names & SERVER_FIXTURES)
+    if found:
+        return found[0]
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    for fixture, values in SERVER_PARAMS.items():
+        if fixture in names and params.get(fixture) in values:
+            return fixture
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by -m
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``integration`` every test whose fixtures reach a server."""
+    for item in items:
+        if item.get_closest_marker("integration") is None and server_fixture(item):
+            item.add_marker(pytest.mark.integration)
+
 
 @pytest.fixture(scope="session")
 def ceph_server() -> Iterator[S3Server]:

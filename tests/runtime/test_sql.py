@@ -78,6 +78,7 @@ def test_invalid_settings_name_their_variable(env: dict[str, str], variable: str
         SQLConfig.from_env(env)
 
 
+@pytest.mark.integration  # a refused login (errno 1045) from the machine's MariaDB, no fixture
 def test_the_password_never_shows() -> None:
     """repr/describe mask the password; a refused login does not echo it."""
     config = sql_config_for(password="Hunter2Secret")

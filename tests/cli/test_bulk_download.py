@@ -41,6 +41,7 @@ def _counting_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
 
 def _upload_tree(cli: Cli, bucket: str) -> dict[str, bytes]:
     files = {f"d{i % 3}/f{i:03d}.bin": os.urandom(512 + i) for i in range(FILES)}
+    files["big.bin"] = os.urandom(200 * 1024)  # above batch.WHOLE_GET: through download_file
     for relative, data in files.items():
         path = cli.cwd / "src" / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,9 +58,10 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_bulk_download_flushes_once_not_per_file(
     cli: Cli, new_bucket: str, tmp_path: Path, command: str
 ) -> None:
-    """``cp -r`` / ``sync`` of 60 objects into a folder: every file byte for byte at its
-    path, no temporary left, and fewer than 5 ``os.fsync`` calls in the whole process
-    (before: 120, one for each file and one for its folder)."""
+    """``cp -r`` / ``sync`` of 61 objects (60 small ones read whole, one of 200 KiB through
+    ``download_file``) into a folder: every file byte for byte at its path, no temporary
+    left, and fewer than 5 ``os.fsync`` calls in the whole process (before: 122, one for
+    each file and one for its folder)."""
     files = _upload_tree(cli, new_bucket)
     env, count = _counting_env(tmp_path)
     args = ("cp", "-r") if command == "cp" else ("sync",)

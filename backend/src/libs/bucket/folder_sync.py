@@ -512,7 +512,12 @@ class _FolderRun:
         )
         mtimes = {o.key: ns for o in objects if (ns := _ns(o.last_modified)) is not None}
         results = batch.download_to(
-            sides.store, sides.bucket, targets, mtimes=mtimes, max_workers=self.options.workers
+            sides.store,
+            sides.bucket,
+            targets,
+            mtimes=mtimes,
+            sizes={o.key: o.size for o in objects},
+            max_workers=self.options.workers,
         )
         for obj, result in zip(objects, results, strict=True):
             self._done(obj.key[len(sides.prefix) :], obj.size, result)

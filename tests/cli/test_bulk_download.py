@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from backend.src.libs.bucket import BucketConfig
+from backend.src.libs.bucket.factory import make_store
 from tests.cli.conftest import Cli
 
 pytestmark = pytest.mark.integration
@@ -42,11 +44,12 @@ def _counting_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
 def _upload_tree(cli: Cli, bucket: str) -> dict[str, bytes]:
     files = {f"d{i % 3}/f{i:03d}.bin": os.urandom(512 + i) for i in range(FILES)}
     files["big.bin"] = os.urandom(200 * 1024)  # above batch.WHOLE_GET: through download_file
-    for relative, data in files.items():
-        path = cli.cwd / "src" / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    cli.ok("sync", "-q", "src", f"s3://{bucket}/p")
+    store = make_store(BucketConfig.from_env(cli.env))
+    try:
+        for relative, data in files.items():
+            store.put_object(bucket, f"p/{relative}", data)
+    finally:
+        store.close()
     return files
 
 

@@ -270,7 +270,7 @@ def test_cache_control_on_s3_refused_on_the_local_store(
     boto3); the local store, which cannot keep it, refuses it in one line (status 1)."""
     path = make_file("c.txt", b"c")
     if cli.kind == "local":
-        assert "cache_control" in cli.fails(
+        assert "--cache-control" in cli.fails(
             1, "cp", "--cache-control", "max-age=60", str(path), f"s3://{new_bucket}/c"
         )
         return

@@ -39,6 +39,7 @@ from backend.src.libs.bucket.cli.status import (
     Terminated,
     status_of,
 )
+from backend.src.libs.bucket.cli.words import cli_words, describe
 from backend.src.libs.bucket.errors import StorageError
 
 
@@ -125,10 +126,14 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
         return exc.status
     except StorageError as exc:
         _traceback(ctx)
-        ctx.err(f"{PROG}: error: {one_line(str(exc))}")
+        ctx.err(f"{PROG}: error: {one_line(describe(exc))}")
         status = status_of(exc)
         ctx.emit_error(
-            exc.code, one_line(exc.message), bucket=exc.bucket, key=exc.key, status=status
+            exc.code,
+            one_line(cli_words(exc.message)),
+            bucket=exc.bucket,
+            key=exc.key,
+            status=status,
         )
         return status
     except Terminated:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import re
+import urllib.parse
 from dataclasses import dataclass
 
+from backend.src.libs.bucket.cli.examples import epilog
 from backend.src.libs.bucket.cli.status import EXIT_USAGE, PROG, CliError
 from backend.src.libs.bucket.version import package_version
 
@@ -58,10 +60,29 @@ def _refuse_misspelt_scheme(text: str) -> None:
     if match is None:
         return
     scheme = match["scheme"]
+    if scheme.lower() in ("http", "https"):
+        _refuse_endpoint_url(text)
     wanted = scheme.lower() if scheme.lower() in ("s3", "local") else "s3"
     rest = text[match.end() :].lstrip("/")
     raise CliError(
         f"{text!r} is not a valid address (write {wanted}://{rest or 'bucket/key'})", EXIT_USAGE
+    )
+
+
+def _refuse_endpoint_url(text: str) -> None:
+    """``http://host:port/bucket/key`` is a server's URL with a path on it: the server goes
+    in ``--endpoint``, the path in ``s3://``.
+
+    Raises:
+        CliError: naming both (status 2).
+    """
+    parts = urllib.parse.urlsplit(text)
+    path = parts.path.lstrip("/")
+    raise CliError(
+        f"{text!r} is a server URL, not an address: name the server with --endpoint and "
+        f"the object with s3:// (--endpoint {parts.scheme}://{parts.netloc} "
+        f"s3://{path or 'bucket/key'})",
+        EXIT_USAGE,
     )
 
 
@@ -173,7 +194,13 @@ class _Commands:
         self.sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(self, name: str, text: str) -> argparse.ArgumentParser:
-        p = self.sub.add_parser(name, help=text, description=text)
+        p = self.sub.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=epilog(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         _add_globals(p, top=False)
         return p
 
@@ -406,7 +433,12 @@ def _sync_command(commands: _Commands) -> None:
 def _bundle_command(commands: _Commands) -> None:
     p = commands.add("bundle", "evidence bundles: put, get, ls")
     bsub = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
-    bp = bsub.add_parser("put", help="store a bundle (write-once)")
+    bp = bsub.add_parser(
+        "put",
+        help="store a bundle (write-once)",
+        epilog=epilog("bundle put"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_globals(bp, top=False)
     bp.add_argument("bucket", help="s3://bucket")
     bp.add_argument("--type", required=True, help="bundle type")
@@ -414,11 +446,21 @@ def _bundle_command(commands: _Commands) -> None:
     bp.add_argument("--id", help="bundle id (default: a random one)")
     bp.add_argument("--meta", action="append", metavar="NAME=VALUE", help="metadata (repeatable)")
     bp.add_argument("--overwrite", action="store_true", help="replace a stored bundle")
-    bg = bsub.add_parser("get", help="print a bundle (its checksum verified)")
+    bg = bsub.add_parser(
+        "get",
+        help="print a bundle (its checksum verified)",
+        epilog=epilog("bundle get"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_globals(bg, top=False)
     bg.add_argument("bucket", help="s3://bucket")
     bg.add_argument("id", help="bundle id")
-    bl = bsub.add_parser("ls", help="list bundles")
+    bl = bsub.add_parser(
+        "ls",
+        help="list bundles",
+        epilog=epilog("bundle ls"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_globals(bl, top=False)
     bl.add_argument("bucket", help="s3://bucket")
     bl.add_argument("--type", help="only this type")
@@ -443,6 +485,8 @@ def _setup_commands(commands: _Commands) -> None:
         help="only temporaries not modified for SECONDS (default 3600)",
     )
     p.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
+    p = commands.add("completion", "print a shell completion script")
+    p.add_argument("shell", choices=("bash", "zsh", "fish"), help="bash, zsh or fish")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -451,7 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Object storage from the shell: S3, MinIO, Ceph RGW, SeaweedFS or a "
         "local folder, configured by the environment or .env.",
-        epilog="Exit status: 0 ok, 1 failure, 2 usage, 3 not found, 130 interrupted.",
+        epilog=epilog(PROG),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     _add_globals(parser, top=True)

@@ -17,6 +17,7 @@ from backend.src.libs.bucket.cli.commands.objects import (
 )
 from backend.src.libs.bucket.cli.commands.sync import cmd_sync
 from backend.src.libs.bucket.cli.commands.versions import cmd_versioning
+from backend.src.libs.bucket.cli.completion import cmd_completion
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.doctor import cmd_doctor
 
@@ -40,4 +41,5 @@ COMMANDS: dict[str, Command] = {
     "health": cmd_health,
     "doctor": cmd_doctor,
     "gc": cmd_gc,
+    "completion": cmd_completion,
 }

@@ -25,6 +25,7 @@ from backend.src.libs.bucket.cli.commands.several import copy_several
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import Remote, folder, parse_remote, target_key
 from backend.src.libs.bucket.cli.status import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, PROG, CliError
+from backend.src.libs.bucket.cli.words import cli_words
 from backend.src.libs.bucket.errors import (
     IntegrityError,
     InvalidArgument,
@@ -411,7 +412,8 @@ def _run(ctx: Context, jobs: list[Job], *, refused: int = 0) -> None:
             if not isinstance(exc, (StorageError, CliError, OSError)):
                 raise exc
             failed += 1
-            ctx.err(f"{PROG}: could not copy {src}: {getattr(exc, 'message', None) or exc}")
+            reason = exc.message if isinstance(exc, (StorageError, CliError)) else str(exc)
+            ctx.err(f"{PROG}: could not copy {src}: {cli_words(reason)}")
     if failed:
         raise CliError(f"{failed} of {len(jobs) + refused} copies failed")
 

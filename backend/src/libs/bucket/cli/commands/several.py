@@ -17,6 +17,7 @@ from backend.src.libs.bucket.cli.commands.select import is_pattern, selection
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import Remote, folder, parse_remote
 from backend.src.libs.bucket.cli.status import EXIT_FAIL, EXIT_USAGE, PROG, CliError, status_of
+from backend.src.libs.bucket.cli.words import describe
 from backend.src.libs.bucket.errors import StorageError
 
 Done = list[dict[str, object]]
@@ -142,7 +143,7 @@ def copy_several(ctx: Context, sources: list[str], dst: str, done: Done, copy: C
         try:
             copy(ctx, landing.source, landing.destination, done)
         except (CliError, StorageError) as exc:
-            message = exc.message if isinstance(exc, CliError) else str(exc)
+            message = exc.message if isinstance(exc, CliError) else describe(exc)
             ctx.err(f"{PROG}: could not copy {landing.source}: {message}")
             statuses.append(exc.status if isinstance(exc, CliError) else status_of(exc))
     if statuses:

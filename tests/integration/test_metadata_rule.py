@@ -83,7 +83,7 @@ def test_signature_refusal_hint_names_more_than_the_password(s3_store: S3Store, 
     """A tab sent to Ceph around the library's checks (raw botocore client): Ceph answers
     403 SignatureDoesNotMatch; translate keeps AuthenticationFailed but its message says
     a header may have been altered, not only "check BUCKET_PASSWORD"."""
-    from backend.src.libs.bucket.errors import translate
+    from backend.src.libs.bucket.s3_errors import translate
 
     try:
         s3_store.client.put_object(Bucket=bucket_name, Key="k", Body=b"x", Metadata={"m": "a\tb"})

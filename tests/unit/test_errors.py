@@ -23,8 +23,8 @@ from backend.src.libs.bucket.errors import (
     PermissionDenied,
     ServiceUnavailable,
     StorageError,
-    translate,
 )
+from backend.src.libs.bucket.s3_errors import translate
 
 
 def client_error(code: str, status: int, message: str = "", request_id: str = "req-1") -> bce.ClientError:

@@ -13,9 +13,7 @@ from backend.src.libs.bucket.errors import (
     AuthenticationFailed,
     BucketNotFound,
     ConnectionFailed,
-    EngineError,
     ObjectNotFound,
-    translate,
 )
 from backend.src.libs.bucket.obstore_engine import (
     ATTRIBUTE_ALIASES,
@@ -30,6 +28,7 @@ from backend.src.libs.bucket.obstore_engine import (
     writes,
 )
 from backend.src.libs.bucket.options import WriteArgs
+from backend.src.libs.bucket.s3_errors import EngineError, translate
 
 S3 = {"S3_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
 

@@ -29,7 +29,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.errors import ConfigError, StorageError, translate
+from backend.src.libs.bucket.errors import ConfigError, StorageError
+from backend.src.libs.bucket.s3_errors import translate
 
 if TYPE_CHECKING:
     import boto3

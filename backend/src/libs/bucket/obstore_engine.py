@@ -42,7 +42,7 @@ it may move (obstore's ``timeout``): ``SMALL_OBJECT`` on ``store(bucket)``, ``n`
 ``BUCKET_MAX_RETRIES`` times: a trickling or stalled server ends a call as it does on the
 boto3 route. Credentials come from the store's boto3 session
 (profiles, assumed roles with refresh, container and instance roles): one chain, one
-rotation. obstore's errors become ``StorageError``s in ``errors.translate_obstore``.
+rotation. obstore's errors become ``StorageError``s in ``s3_errors.translate_obstore``.
 
 obstore is imported on first use. Thread-safety: one plane may be shared by any number of
 threads (obstore stores are; the per-bucket map is filled under a lock).
@@ -64,7 +64,8 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from backend.src.libs.bucket import deadline
-from backend.src.libs.bucket.errors import ConfigError, EngineError
+from backend.src.libs.bucket.errors import ConfigError
+from backend.src.libs.bucket.s3_errors import EngineError
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -451,7 +452,7 @@ class ObstorePlane:
             (of the latest object on a bucket without versions).
 
         Raises:
-            errors.EngineError: obstore's error (an exception ``source`` raised is
+            s3_errors.EngineError: obstore's error (an exception ``source`` raised is
                 obstore's cause).
         """
         import obstore
@@ -485,7 +486,7 @@ class ObstorePlane:
         body any request of this download moves (``sized``).
 
         Raises:
-            errors.EngineError: obstore's error (``errors.translate_obstore``).
+            s3_errors.EngineError: obstore's error (``s3_errors.translate_obstore``).
         """
         try:
             return self.open_range(bucket, key, 0, length, store_bytes=store_bytes, version=version)
@@ -510,7 +511,7 @@ class ObstorePlane:
         store sized for ``store_bytes``; its body not read yet (``body``).
 
         Raises:
-            errors.EngineError: obstore's error; a replaced object is its
+            s3_errors.EngineError: obstore's error; a replaced object is its
                 ``PreconditionError`` (412).
         """
         import obstore
@@ -554,7 +555,7 @@ class ObstorePlane:
         already received are kept. Without an ETag nothing is resumed.
 
         Raises:
-            errors.EngineError: the body dropped past the budget, or the resume was
+            s3_errors.EngineError: the body dropped past the budget, or the resume was
                 refused (412 when the object was replaced).
         """
         received = 0

@@ -22,14 +22,9 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from backend.src.libs.bucket import deadline, listing_xml, redact
 from backend.src.libs.bucket.config import BucketConfig, sse_customer_key_bytes
-from backend.src.libs.bucket.errors import (
-    ConfigError,
-    ConnectionFailed,
-    EngineError,
-    StorageError,
-    translate,
-)
+from backend.src.libs.bucket.errors import ConfigError, ConnectionFailed, StorageError
 from backend.src.libs.bucket.obstore_engine import Engine, ObstorePlane, choose_engine
+from backend.src.libs.bucket.s3_errors import EngineError, translate
 from backend.src.libs.bucket.validation import check_key
 
 if TYPE_CHECKING:

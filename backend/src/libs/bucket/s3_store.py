@@ -42,14 +42,12 @@ from backend.src.libs.bucket.errors import (
     BucketNotEmpty,
     BucketNotFound,
     Conflict,
-    EngineError,
     InvalidArgument,
     NotFound,
     NotSupported,
     ObjectNotFound,
     PermissionDenied,
     StorageError,
-    translate,
 )
 from backend.src.libs.bucket.localfiles import (
     atomic_file,
@@ -81,6 +79,7 @@ from backend.src.libs.bucket.options import (
 )
 from backend.src.libs.bucket.planner import Scope, move_verified
 from backend.src.libs.bucket.s3_connection import S3Connection
+from backend.src.libs.bucket.s3_errors import EngineError, translate
 from backend.src.libs.bucket.store import (
     BucketDeletion,
     BucketInfo,

@@ -27,7 +27,7 @@ and the client's retry quota are the client's, whatever the botocore release. Th
 request context tells botocore's region redirector that the request was already
 redirected: a signed HEAD never follows a region redirect (its endpoint is not AWS's).
 Errors are botocore's ``ClientError`` with the code botocore gives a HEAD (the status
-as text, ``404``), the status and the request id, so ``errors.translate`` reads them as
+as text, ``404``), the status and the request id, so ``s3_errors.translate`` reads them as
 it reads botocore's; transport failures are botocore's own exceptions (raised by its
 HTTP session).
 

@@ -67,3 +67,16 @@ def warn_ignored_s3_settings(config: BucketConfig) -> None:
         config.selected_by,
         ", ".join(ignored),
     )
+
+
+def credential_source(config: BucketConfig) -> str:
+    """Where the S3 credentials of ``config`` come from, in words (the settings, a
+    profile, a role, the environment...): ``credentials.credential_source``, for the
+    ``doctor`` command, which stays above the engines.
+
+    Raises:
+        ConfigError: as ``credentials.credential_source``.
+    """
+    from backend.src.libs.bucket.credentials import credential_source as source
+
+    return source(config)

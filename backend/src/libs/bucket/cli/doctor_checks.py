@@ -1,5 +1,5 @@
 """The checks of ``bucket doctor`` that need no scratch bucket: the local root, the
-endpoint, the clock, the credentials (their source from ``credentials.credential_source``),
+endpoint, the clock, the credentials (their source from ``factory.credential_source``),
 the addressing style and the permissions summary; and ``Findings``, where every check
 records its line."""
 
@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.output import one_line
 from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.credentials import credential_source
 from backend.src.libs.bucket.errors import (
     AuthenticationFailed,
     BucketNotFound,
@@ -28,6 +27,7 @@ from backend.src.libs.bucket.errors import (
     ServiceUnavailable,
     StorageError,
 )
+from backend.src.libs.bucket.factory import credential_source
 from backend.src.libs.bucket.localfiles import find_temporaries
 
 T = TypeVar("T")
@@ -150,7 +150,7 @@ def fix_for(exc: StorageError, f: Findings) -> str:
 
 
 def key_source(config: BucketConfig) -> str:
-    """Where the key comes from, in words (``credentials.credential_source``):
+    """Where the key comes from, in words (``factory.credential_source``):
     ``AWS_ACCESS_KEY_ID``, ``profile NAME``, ``boto3's default chain``, followed by
     ``, then assume-role`` when a role is set."""
     source = credential_source(config)

@@ -38,6 +38,7 @@ from typing import Any, Literal, TypeVar
 from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
 from backend.src.libs.sql.config import SQLConfig
+from backend.src.libs.sql.connector_private import close_pool, drop_named_pool
 from backend.src.libs.sql.errors import (
     SQLConnectionError,
     SQLError,
@@ -262,7 +263,7 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
             **config.connect_kwargs(),
         )
         self.disp.log_debug(f"pool opened on {config.location}", "connect")
-        return _Pool(raw.get_connection, raw._remove_connections, slots)
+        return _Pool(raw.get_connection, lambda: close_pool(raw), slots)
 
     def _release(self, resource: _Pool, *, owned: bool) -> None:
         resource.close()  # closes the idle connections
@@ -463,7 +464,6 @@ def _failover_pools(config: SQLConfig, name: str) -> tuple[Callable[[], Any], Ca
     server (``{name}_0`` for ``DB_HOST``, then one per ``DB_FAILOVER`` entry), tried by
     descending ``priority`` (100, 99, ...: the listed order)."""
     import mysql.connector
-    from mysql.connector import pooling
 
     names = [f"{name}_{index}" for index in range(len(config.servers))]
     servers = [
@@ -483,9 +483,7 @@ def _failover_pools(config: SQLConfig, name: str) -> tuple[Callable[[], Any], Ca
         # the connector keeps named pools in a module registry and has no public way
         # to drop one: drop ours so a closed facade holds no connection
         for pool_name in names:
-            pool = pooling._CONNECTION_POOLS.pop(pool_name, None)
-            if pool is not None:
-                pool._remove_connections()
+            drop_named_pool(pool_name)
 
     return get, close
 

@@ -12,7 +12,9 @@ Standalone (numbers on stdout, nothing written)::
     python -m bench.cli_bulk [--quick] [--rounds N] [--tools bucket-cli,aws-cli,rclone]
 
 with ``BUCKET_BENCH_ENDPOINT`` / ``_ACCESS_KEY`` / ``_SECRET_KEY`` naming a running server
-(else the bench's own Ceph is started, as ``bench.run`` does).
+(else the bench's own Ceph is started, as ``bench.run`` does). ``BENCH_BUCKET_REF`` naming
+another ``bucket`` executable (another checkout's, say) adds it as the tool ``bucket-ref``,
+for a before/after comparison in one run.
 """
 
 from __future__ import annotations
@@ -105,6 +107,15 @@ def tools() -> dict[str, Tool]:
             "bucket-cli",
             tree=lambda s, d: [str(BUCKET_BIN), "-q", "cp", "-r", s, d],
             file=lambda s, d: [str(BUCKET_BIN), "-q", "cp", s, d],
+            remote=lambda t, key: f"s3://{t.bucket}/{key}",
+            env=_bucket_env,
+        )
+    reference = os.environ.get("BENCH_BUCKET_REF")
+    if reference:
+        found["bucket-ref"] = Tool(
+            "bucket-ref",
+            tree=lambda s, d: [reference, "-q", "cp", "-r", s, d],
+            file=lambda s, d: [reference, "-q", "cp", s, d],
             remote=lambda t, key: f"s3://{t.bucket}/{key}",
             env=_bucket_env,
         )

@@ -203,7 +203,8 @@ def write_report(samples: Samples, extra: dict[str, object], *, out: Path, machi
         lines += [NOTES.read_text().rstrip(), ""]
     lines += ["## Reproduce", "", "```bash", "make bench QUICK=1    # under 3 minutes",
               "make bench            # full: 1 GiB for W3, 100,000 keys for W4 (long)",
-              "python -m bench.run --server seaweedfs", "```", ""]
+              "python -m bench.run --server seaweedfs",
+              "python -m bench.cli_bulk --rounds 3  # W8 alone: bucket, aws s3 and rclone commands", "```", ""]
     out.write_text("\n".join(lines))
     _chart(samples, out.with_suffix(".png"))
     if not quick:  # kept apart: the QUICK run that follows rewrites performance.png

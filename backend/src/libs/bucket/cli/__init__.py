@@ -14,10 +14,12 @@ traceback unless ``--debug``. ``--json`` prints one JSON document on stdout.
 Secrets never reach the output: every line printed goes through ``redact.scrub``.
 
 Modules: ``app`` (main, errors to exit statuses), ``parsing`` (addresses and the
-argparse grammar), ``context`` (settings and stores), ``output`` (text, JSON, progress),
-``commands/`` (one module per group), ``doctor`` with ``doctor_checks`` and
-``doctor_scratch``, ``status``
-(exit statuses, ``CliError``).
+argparse grammar), ``examples`` (the examples ending each ``--help``), ``context``
+(settings and stores), ``output`` (text, JSON, progress; one writer), ``words`` (library
+messages said with the CLI's flags), ``commands/`` (one module per group; ``several`` for
+``cp``/``mv`` of several sources, ``versions`` for versions and bucket settings),
+``completion`` (bash, zsh and fish scripts from the grammar), ``doctor`` with
+``doctor_checks`` and ``doctor_scratch``, ``status`` (exit statuses, ``CliError``).
 """
 
 from __future__ import annotations

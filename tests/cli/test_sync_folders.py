@@ -219,17 +219,24 @@ def test_filters_choose_what_is_copied_and_deleted(cli: Cli, new_bucket: str) ->
 
 
 def test_symbolic_links_followed_or_left_out(cli: Cli, new_bucket: str, tmp_path: Path) -> None:
-    """By default a linked file is uploaded with its target's bytes (as aws); with
-    ``--no-follow-symlinks`` it is left out, and ``--delete`` keeps its object."""
-    site = _tree(cli.cwd / "site", {"a.txt": b"a"})
-    target = _tree(tmp_path / "t", {"real.txt": b"real bytes"}) / "real.txt"
-    (site / "link.txt").symlink_to(target)
+    """By default links are read through, as aws: a linked file is uploaded with its
+    target's bytes, a linked folder under its own name (two names, two copies), and a link
+    back to a folder above it is not entered (no loop). With ``--no-follow-symlinks`` they
+    are left out and ``--delete`` keeps their objects; the run exits 0."""
+    site = _tree(cli.cwd / "site", {"a.txt": b"a", "d/in.txt": b"in"})
+    outside = _tree(tmp_path / "t", {"real.txt": b"real bytes", "dir/x.txt": b"x"})
+    (site / "link.txt").symlink_to(outside / "real.txt")
+    (site / "linkdir").symlink_to(outside / "dir")
+    (site / "d2").symlink_to(site / "d")
+    (site / "d" / "up").symlink_to(site)
     cli.ok("sync", "-q", "site", f"s3://{new_bucket}/site")
+    expected = ["site/a.txt", "site/d/in.txt", "site/d2/in.txt", "site/link.txt", "site/linkdir/x.txt"]
+    assert sorted(_objects(cli, new_bucket)) == expected
     assert _remote_bytes(cli, new_bucket, ["site/link.txt"]) == {"site/link.txt": b"real bytes"}
     (site / "new.txt").write_bytes(b"n")
     done = cli.ok("sync", "--no-follow-symlinks", "--delete", "site", f"s3://{new_bucket}/site")
     assert done.stdout.splitlines()[:-1] == [f"upload: site/new.txt to s3://{new_bucket}/site/new.txt"]
-    assert sorted(_objects(cli, new_bucket)) == ["site/a.txt", "site/link.txt", "site/new.txt"]
+    assert sorted(_objects(cli, new_bucket)) == sorted([*expected, "site/new.txt"])
 
 
 def test_what_the_folder_cannot_read_keeps_its_object(cli: Cli, new_bucket: str) -> None:

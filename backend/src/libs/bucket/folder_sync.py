@@ -192,12 +192,11 @@ class _Walker:
         self.follow = follow
         self.folder_links = folder_links
         self.include = include
-        self.seen: set[tuple[int, int]] = set()
         self.entries: list[_Entry] = []
 
     def walk(self) -> list[_Entry]:
         """Every entry, in UTF-8 byte order of its relative path."""
-        self._folder(self.root, "")
+        self._folder(self.root, "", frozenset())
         self.entries.sort(key=lambda entry: entry[0])
         return self.entries
 
@@ -206,12 +205,15 @@ class _Walker:
         if folder or self.include is None or self.include(relative):
             self.entries.append((relative.encode("utf-8"), relative, entry))
 
-    def _folder(self, path: Path, relative: str) -> None:
+    def _folder(self, path: Path, relative: str, above: frozenset[tuple[int, int]]) -> None:
+        """List ``path`` (``relative`` ends with ``/``, or is ``""``); ``above`` holds the
+        folders it lies in, so a link back to one of them is not entered (no loop)."""
         try:
             info = os.stat(path)
-            if (info.st_dev, info.st_ino) in self.seen:
-                return  # a link back to a folder already listed: no loop
-            self.seen.add((info.st_dev, info.st_ino))
+            here = (info.st_dev, info.st_ino)
+            if here in above:
+                self._add(relative, Unread(relative, "a link back to a folder above it", True))
+                return
             with os.scandir(path) as listing:
                 children = list(listing)
         except OSError as exc:
@@ -223,22 +225,24 @@ class _Walker:
                 shown = relative + os.fsencode(child.name).decode("utf-8", "replace")
                 self._add(shown, Unread(shown, "its name is not UTF-8"))
                 continue
-            self._child(child, name)
+            self._child(child, name, above | {here})
 
-    def _child(self, child: os.DirEntry[str], relative: str) -> None:
+    def _child(
+        self, child: os.DirEntry[str], relative: str, above: frozenset[tuple[int, int]]
+    ) -> None:
         link = child.is_symlink()
-        if link and not self.follow:
-            self._add(relative, Unread(relative, "a symbolic link (not followed)", silent=True))
+        if link and (not self.follow or (not self.folder_links and child.is_dir())):
+            # left out: every object under it (a folder's, ``relative/``) is kept
+            shown = relative + "/" if child.is_dir() else relative
+            self._add(shown, Unread(shown, "a symbolic link (not followed)", silent=True))
             return
         try:
             info = child.stat(follow_symlinks=True)
         except OSError:
             self._add(relative, Unread(relative, "a broken symbolic link"))
             return
-        if stat.S_ISDIR(info.st_mode) and link and not self.folder_links:
-            self._add(relative, Unread(relative, "a link to a folder (not followed)", silent=True))
-        elif stat.S_ISDIR(info.st_mode):
-            self._folder(Path(child.path), relative + "/")
+        if stat.S_ISDIR(info.st_mode):
+            self._folder(Path(child.path), relative + "/", above)
         elif not stat.S_ISREG(info.st_mode):
             self._add(relative, Unread(relative, "not a regular file", silent=True))
         elif not os.access(child.path, os.R_OK):
@@ -366,7 +370,8 @@ class _FolderRun:
         self.sides = sides
         self.options = options
         self.tally = _Tally(options)
-        self.unreadable = Unreadables()
+        self.unreadable = Unreadables()  # what the source could not read: failures
+        self.skipped = Unreadables()  # what it left out on purpose (links, special files)
         self.plain = not encrypted(sides.store)
         self.batch: list[tuple[str, ObjectInfo | LocalFile, int]] = []
 
@@ -409,7 +414,7 @@ class _FolderRun:
     def one(self, relative: str, s: object, d: object, extras: DeleteJournal) -> None:
         """Decide one path: copy (queued), skip, keep, note for deletion or fail."""
         if isinstance(s, Unread):
-            self.unreadable.add(relative, s.reason)
+            (self.skipped if s.silent else self.unreadable).add(relative, s.reason)
             if not s.silent:
                 self.tally.record(
                     "fail", relative, reason=f"the source could not read it: {s.reason}"
@@ -462,6 +467,9 @@ class _FolderRun:
             return "skip", "kept: a symbolic link"
         if relative.endswith("/") and (self.sides.root / relative).is_dir():
             return "skip", "kept: the folder exists"
+        left_out = self.skipped.reason(relative)
+        if left_out is not None:
+            return "skip", f"kept: {left_out.replace('could not read', 'left out')}"
         why = self.unreadable.reason(relative)
         return None if why is None else ("fail", f"kept: {why}")
 

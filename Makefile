@@ -107,6 +107,7 @@ test-unit: install
 lint: install
 	$(VENV)/bin/ruff check backend tests bench
 	$(VENV)/bin/ruff format --check backend
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from backend.src.libs.bucket import Bucket, BucketConfig, BucketNotFound, StorageError
-from backend.src.libs.bucket.bundles import BundleStore
-from backend.src.libs.bucket.store import ProgressCallback
+from backend.src.libs.bucket.base.store import ProgressCallback
+from backend.src.libs.bucket.features.bundles import BundleStore
 
 
 def _progress_printer() -> ProgressCallback | None:

@@ -184,7 +184,7 @@ class CoreStore(Contender):
         return env
 
     def _build_store(self) -> Any:
-        from backend.src.libs.bucket.s3_store import S3Store
+        from backend.src.libs.bucket.s3.store import S3Store
 
         return S3Store(self.config)
 
@@ -201,19 +201,19 @@ class CoreStore(Contender):
         self.store.delete_object(self.target.bucket, key)
 
     def put_many(self, items: list[tuple[str, bytes]], threads: int) -> None:
-        from backend.src.libs.bucket import batch
+        from backend.src.libs.bucket.features import batch
 
         results = batch.put_many(self.store, self.target.bucket, items, max_workers=threads)
         assert all(r.ok for r in results)
 
     def get_many(self, keys: list[str], threads: int) -> list[bytes]:
-        from backend.src.libs.bucket import batch
+        from backend.src.libs.bucket.features import batch
 
         results = batch.get_many(self.store, self.target.bucket, keys, max_workers=threads)
         return [r.value or b"" for r in results]
 
     def delete_many(self, keys: list[str], threads: int) -> None:
-        from backend.src.libs.bucket import batch
+        from backend.src.libs.bucket.features import batch
 
         results = batch.delete_many(self.store, self.target.bucket, keys, max_workers=threads)
         assert all(r.ok for r in results)
@@ -437,7 +437,7 @@ class LocalFacade(Facade):
         return {"STORAGE_TYPE": "local", "BUCKET_LOCAL_ROOT": str(root), "BUCKET_MAX_WORKERS": str(workers)}
 
     def _build_store(self) -> Any:
-        from backend.src.libs.bucket.local_store import LocalStore
+        from backend.src.libs.bucket.local.store import LocalStore
 
         store = LocalStore(self.config)
         store.create_bucket(self.target.bucket, exist_ok=True)

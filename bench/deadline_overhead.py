@@ -14,8 +14,8 @@ import statistics
 import time
 from typing import Any
 
-from backend.src.libs.bucket import deadline
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3 import deadline
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import config_for
 from tests.servers import start_ceph
 

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from backend.src.libs.bucket import Bucket
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import config_for
 from tests.servers import start_ceph
 

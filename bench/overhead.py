@@ -23,7 +23,7 @@ DATA = b"x" * 4096
 
 def _null_store(root: str) -> Any:
     from backend.src.libs.bucket import BucketConfig
-    from backend.src.libs.bucket.local_store import LocalStore
+    from backend.src.libs.bucket.local.store import LocalStore
 
     class NullStore(LocalStore):
         """Answers put/get/head with results recorded from one real call."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from backend.src.libs.bucket import Bucket, BucketConfig, ObjectStore
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.servers import S3Server, external_s3, minio_container, start_ceph, stop_ceph
 
 # ---------------------------------------------------------------- the integration marker
@@ -172,9 +172,9 @@ def any_store(
         store = S3Store(config_for(request.getfixturevalue("ceph_server")))
     else:
         try:
-            from backend.src.libs.bucket.local_store import LocalStore
+            from backend.src.libs.bucket.local.store import LocalStore
         except ImportError:
-            pytest.fail("LocalStore is missing (backend/src/libs/bucket/local_store.py)")
+            pytest.fail("LocalStore is missing (backend/src/libs/bucket/local/store.py)")
         root = tmp_path_factory.mktemp("local-store")
         store = LocalStore(BucketConfig(storage_type="local", local_root=str(root)))
     name = unique_bucket_name()

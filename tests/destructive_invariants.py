@@ -67,8 +67,8 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.store import ObjectInfo, ObjectStore
+from backend.src.libs.bucket.base.config import BucketConfig
+from backend.src.libs.bucket.base.store import ObjectInfo, ObjectStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -1168,7 +1168,7 @@ def damage_local_object(
     store: ObjectStore, bucket: str, key: str, how: str, *, scratch: Path, sibling: str | None
 ) -> None:
     """Make ``key``'s object file unreadable for the local store (see ``DAMAGES``)."""
-    from backend.src.libs.bucket.local_store import _TRAILER, MAGIC
+    from backend.src.libs.bucket.local.store import _TRAILER, MAGIC
 
     path: Path = store.object_path(bucket, key)  # type: ignore[attr-defined]
     raw = path.read_bytes()
@@ -1285,7 +1285,7 @@ def run_sync(sides: SyncSides, case: SyncCase, *, via: str) -> Outcome:
     run: CliRun | None = None
     report_note = ""
     if via == "library":
-        from backend.src.libs.bucket.sync import sync
+        from backend.src.libs.bucket.features.sync import sync
 
         report = sync(
             src_store,

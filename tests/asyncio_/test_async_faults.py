@@ -19,7 +19,7 @@ from backend.src.libs.bucket import (
     ConnectionFailed,
     PermissionDenied,
 )
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import config_for
 from tests.faults.conftest import ProxiedConfig, open_uploads, server_digests, sha256
 from tests.faults.proxy import FaultProxy, matcher

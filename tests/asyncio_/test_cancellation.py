@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from backend.src.libs.bucket import AsyncBucket, BucketConfig
-from backend.src.libs.bucket.localfiles import is_temporary
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.base.files import is_temporary
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import config_for, unique_bucket_name
 from tests.servers import S3Server
 

@@ -14,7 +14,7 @@ from types import ModuleType
 import httpx
 import pytest
 
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import config_for, unique_bucket_name
 from tests.servers import ROOT, S3Server
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from backend.src.libs.bucket import Bucket, BucketConfig, ObjectStore
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.local.store import LocalStore
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import config_for, unique_bucket_name
 
 EXISTING = b"0123456789"

@@ -41,10 +41,10 @@ from backend.src.libs.bucket import (
     PermissionDenied,
     StorageError,
 )
-from backend.src.libs.bucket.config import VARIABLES
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.base.config import VARIABLES
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.local.store import LocalStore
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.badinput.conftest import EXISTING, Stage, is_root
 from tests.conftest import config_for
 from tests.servers import S3Server

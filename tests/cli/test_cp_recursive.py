@@ -12,7 +12,7 @@ import pytest
 
 from backend.src.libs.bucket import BucketConfig
 from backend.src.libs.bucket.factory import make_store
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.cli.conftest import Cli
 from tests.conftest import config_for, unique_bucket_name
 from tests.servers import S3Server

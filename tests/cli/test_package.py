@@ -7,10 +7,10 @@ import argparse
 
 import pytest
 
+from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.bucket.cli import CliError, build_parser, parse_remote, require_remote
 from backend.src.libs.bucket.cli.commands import COMMANDS
 from backend.src.libs.bucket.cli.doctor_checks import key_source
-from backend.src.libs.bucket.config import BucketConfig
 
 
 def test_every_parsed_command_has_a_function() -> None:

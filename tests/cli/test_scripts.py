@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from backend.src.libs.bucket.base.files import find_temporaries, is_temporary
 from backend.src.libs.bucket.cli.output import Output
-from backend.src.libs.bucket.localfiles import find_temporaries, is_temporary
 from tests.cli.conftest import BUCKET_BIN, Cli, MakeFile, _base_env
 from tests.conftest import unique_bucket_name
 from tests.servers import S3Server

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from backend.src.libs.bucket import ObjectInfo
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from backend.src.libs.core import RuntimeManager
 from tests.conftest import config_for, unique_bucket_name
 from tests.servers import S3Server

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from backend.src.libs.bucket import BucketConfig
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import config_for, unique_bucket_name
 from tests.faults.proxy import FaultProxy
 from tests.servers import S3Server

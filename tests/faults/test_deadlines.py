@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from backend.src.libs.bucket import Bucket, ConnectionFailed
-from backend.src.libs.bucket.deadline import call_bound
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.deadline import call_bound
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.faults.conftest import ProxiedConfig
 from tests.faults.proxy import FaultProxy, matcher
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from backend.src.libs.bucket import Bucket, ConnectionFailed
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import config_for
 from tests.faults.conftest import open_uploads, server_digests, sha256
 from tests.servers import S3Server

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from backend.src.libs.bucket import BucketConfig, ObjectInfo, PermissionDenied
-from backend.src.libs.bucket.local_store import LocalStore
+from backend.src.libs.bucket.local.store import LocalStore
 
 BUCKET = "escape-bucket"
 SECRET = b"outside the root"

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.src.libs.bucket import BucketConfig, InvalidArgument
-from backend.src.libs.bucket.local_store import LocalStore
+from backend.src.libs.bucket.local.store import LocalStore
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "safety-bucket"
@@ -82,8 +82,8 @@ WRITER = textwrap.dedent(
     import sys
     sys.path.insert(0, sys.argv[1])
     from backend.src.libs.bucket import BucketConfig
-    from backend.src.libs.bucket.local_store import LocalStore
-    from backend.src.libs.bucket.options import WriteOptions
+    from backend.src.libs.bucket.local.store import LocalStore
+    from backend.src.libs.bucket.base.options import WriteOptions
 
     store = LocalStore(BucketConfig(storage_type="local", local_root=sys.argv[2]))
     size = int(sys.argv[3])

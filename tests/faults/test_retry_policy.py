@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from backend.src.libs.bucket import ServiceUnavailable
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.faults.conftest import ProxiedConfig
 from tests.faults.proxy import FaultProxy, matcher
 

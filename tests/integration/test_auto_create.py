@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from backend.src.libs.bucket.bucket import Bucket
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import ServerCase, unique_bucket_name
 
 pytestmark = pytest.mark.integration
@@ -86,7 +86,7 @@ def test_ensure_bucket_report_on_refused_encryption(s3case: ServerCase) -> None:
 _RACER = """
 import sys
 from backend.src.libs.bucket.bucket import Bucket
-from backend.src.libs.bucket.config import BucketConfig
+from backend.src.libs.bucket.base.config import BucketConfig
 b = Bucket(config=BucketConfig.from_env(env_file=None), auto_connect=False)
 code = b.connect()
 print(code, b.bucket_report.outcome("bucket") if b.bucket_report else None, b.last_error)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.src.libs.bucket import Bucket, InvalidArgument, ObjectNotFound, batch
+from backend.src.libs.bucket import Bucket, InvalidArgument, ObjectNotFound
+from backend.src.libs.bucket.features import batch
 from tests.conftest import StoreCase
 
 pytestmark = pytest.mark.integration
@@ -91,7 +92,7 @@ def test_facade_many_object_methods(facade: Bucket, bucket_name: str, tmp_path: 
 
 def test_stats_on_every_store(any_store: StoreCase) -> None:
     """bucket_stats counts objects and bytes per top-level prefix on S3 and the local store."""
-    from backend.src.libs.bucket.bucket_admin import bucket_stats
+    from backend.src.libs.bucket.s3.admin import bucket_stats
 
     store, bucket = any_store.store, any_store.bucket
     batch.put_many(store, bucket, {"a/1": b"xx", "a/2": b"yyy", "b/1": b"z", "top": b""})

@@ -20,13 +20,13 @@ from backend.src.libs.bucket import (
     NotSupported,
     ObjectNotFound,
 )
-from backend.src.libs.bucket.bundles import (
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.features.bundles import (
     BundleStore,
     EvidenceBundle,
     bundle_key,
     canonical_json,
 )
-from backend.src.libs.bucket.options import WriteOptions
 from tests.conftest import StoreCase
 
 pytestmark = pytest.mark.integration
@@ -328,7 +328,7 @@ def test_write_once_across_writers(any_store: StoreCase) -> None:
     different data 8 times: each time exactly one wins, and get() returns the winner's."""
     import threading
 
-    from backend.src.libs.bucket.bundles import BundleStore, EvidenceBundle
+    from backend.src.libs.bucket.features.bundles import BundleStore, EvidenceBundle
 
     for round_no in range(8):
         bundle_id = f"race-{round_no}"
@@ -365,7 +365,7 @@ def test_write_once_across_writers(any_store: StoreCase) -> None:
 def test_orphan_of_a_dead_writer_is_adopted(any_store: StoreCase) -> None:
     """A bundle object left without its pointer (writer died) is adopted by storing the same
     bundle again; a different bundle under that id and month is refused."""
-    from backend.src.libs.bucket.bundles import BundleStore, EvidenceBundle, bundle_key
+    from backend.src.libs.bucket.features.bundles import BundleStore, EvidenceBundle, bundle_key
 
     bundles = BundleStore(any_store.store, any_store.bucket)
     bundle = EvidenceBundle.create("audit", {"n": 1}, id="orphan-1")
@@ -443,8 +443,8 @@ def _attachment_writer(
     kind: str, config: Any, bucket: str, writer: str, rounds: int, barrier: Any, results: Any
 ) -> None:
     """One process of ``test_attachment_write_once_across_processes``: its own store."""
-    from backend.src.libs.bucket.local_store import LocalStore
-    from backend.src.libs.bucket.s3_store import S3Store
+    from backend.src.libs.bucket.local.store import LocalStore
+    from backend.src.libs.bucket.s3.store import S3Store
 
     store = S3Store(config) if kind == "s3" else LocalStore(config)
     bundles = BundleStore(store, bucket)

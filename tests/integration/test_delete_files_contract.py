@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from backend.src.libs.bucket import Bucket, DeleteResult, InvalidArgument, StorageError
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import StoreCase
 from tests.faults.conftest import ProxiedConfig, direct, fault_bucket, proxied_config, proxy
 from tests.faults.proxy import FaultProxy

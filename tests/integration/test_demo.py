@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import config_for
 from tests.servers import ROOT, S3Server
 

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 
-from backend.src.libs.bucket.config import BucketConfig
+from backend.src.libs.bucket.base.config import BucketConfig
 from tests.conftest import config_for, unique_bucket_name
 from tests.destructive_invariants import (
     ISSUE_CP_WHAT,

@@ -17,9 +17,9 @@ import pytest
 import requests
 
 from backend.src.libs.bucket import AlreadyExists, IntegrityError, InvalidArgument, ObjectNotFound
-from backend.src.libs.bucket.bundles import BundleStore, EvidenceBundle, eje_checksum
-from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.store import ObjectInfo, ObjectStore
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.base.store import ObjectInfo, ObjectStore
+from backend.src.libs.bucket.features.bundles import BundleStore, EvidenceBundle, eje_checksum
 from tests.conftest import ServerCase
 
 pytestmark = pytest.mark.integration

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from backend.src.libs.bucket import AuthenticationFailed, ConnectionFailed, ObjectNotFound
-from backend.src.libs.bucket.obstore_engine import SMALL_OBJECT
-from backend.src.libs.bucket.options import SseC, WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.base.options import SseC, WriteOptions
+from backend.src.libs.bucket.s3.obstore import SMALL_OBJECT
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import ServerCase, config_for
 from tests.faults.proxy import FaultProxy
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from backend.src.libs.bucket import Conflict, ConnectionFailed, ObjectNotFound
-from backend.src.libs.bucket.options import SseC, WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.base.options import SseC, WriteOptions
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import ServerCase, config_for
 from tests.faults.proxy import FaultProxy, matcher
 from tests.streams import UnsizedStream
@@ -292,7 +292,7 @@ def test_downloads_obstore_cannot_carry_go_through_boto3(
 def test_sized_stores_are_kept_per_size_and_bounded(s3case: ServerCase) -> None:
     """The plane keeps one store per (bucket, size) (the same object for the same size),
     the small store for sizes up to SMALL_OBJECT, and at most MAX_SIZED_STORES."""
-    from backend.src.libs.bucket.obstore_engine import MAX_SIZED_STORES, SMALL_OBJECT
+    from backend.src.libs.bucket.s3.obstore import MAX_SIZED_STORES, SMALL_OBJECT
 
     store = S3Store(config_for(s3case.server, engine="obstore"))
     plane = store._conn.plane
@@ -365,7 +365,7 @@ def test_upload_file_in_parts_goes_through_obstore(
 
 
 def _settings() -> object:
-    from backend.src.libs.bucket.transfer import TransferSettings
+    from backend.src.libs.bucket.s3.transfer import TransferSettings
 
     return TransferSettings(**UPLOAD)
 
@@ -497,7 +497,7 @@ def test_raising_progress_aborts_the_upload(
     """A progress callback that raises after 6 MiB (the async facade's cancellation,
     OperationCancelled, or a KeyboardInterrupt): the exception comes out as itself, the
     multipart upload is aborted, no object and no incomplete upload remain."""
-    from backend.src.libs.bucket.async_jobs import OperationCancelled
+    from backend.src.libs.bucket.aio.jobs import OperationCancelled
 
     exc: BaseException = (
         KeyboardInterrupt("stop") if error is KeyboardInterrupt

@@ -19,7 +19,7 @@ from backend.src.libs.bucket import (
     ObjectNotFound,
     PrefixInfo,
 )
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import unique_bucket_name
 
 pytestmark = pytest.mark.integration

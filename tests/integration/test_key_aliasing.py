@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from backend.src.libs.bucket import InvalidArgument
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import ServerCase, config_for, unique_bucket_name
 from tests.servers import S3Server
 

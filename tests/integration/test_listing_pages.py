@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from backend.src.libs.bucket import StorageError
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import ServerCase, config_for
 from tests.faults.proxy import FaultProxy, matcher
 

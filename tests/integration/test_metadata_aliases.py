@@ -28,11 +28,11 @@ from typing import Any
 import pytest
 
 from backend.src.libs.bucket import AsyncBucket, Bucket, BucketConfig
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.obstore_engine import ObstorePlane
-from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.sync import sync
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.features.sync import sync
+from backend.src.libs.bucket.local.store import LocalStore
+from backend.src.libs.bucket.s3.obstore import ObstorePlane
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import ServerCase, config_for
 
 pytestmark = pytest.mark.integration

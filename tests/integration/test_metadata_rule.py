@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from backend.src.libs.bucket import AuthenticationFailed, Bucket, InvalidArgument
-from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.sync import sync
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.features.sync import sync
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import ServerCase, StoreCase
 from tests.faults.conftest import ProxiedConfig, direct, fault_bucket, proxied_config, proxy
 from tests.faults.proxy import FaultProxy
@@ -83,7 +83,7 @@ def test_signature_refusal_hint_names_more_than_the_password(s3_store: S3Store, 
     """A tab sent to Ceph around the library's checks (raw botocore client): Ceph answers
     403 SignatureDoesNotMatch; translate keeps AuthenticationFailed but its message says
     a header may have been altered, not only "check BUCKET_PASSWORD"."""
-    from backend.src.libs.bucket.s3_errors import translate
+    from backend.src.libs.bucket.s3.errors import translate
 
     try:
         s3_store.client.put_object(Bucket=bucket_name, Key="k", Body=b"x", Metadata={"m": "a\tb"})
@@ -100,7 +100,7 @@ def test_local_to_s3_sync_carries_every_accepted_value(s3case: ServerCase, tmp_p
     synced to Ceph / SeaweedFS and read back identical: a local -> S3 sync never fails or
     changes metadata because of a value the local store took."""
     from backend.src.libs.bucket import BucketConfig
-    from backend.src.libs.bucket.local_store import LocalStore
+    from backend.src.libs.bucket.local.store import LocalStore
 
     local = LocalStore(BucketConfig(storage_type="local", local_root=str(tmp_path_factory.mktemp("meta"))))
     local.create_bucket("src-meta")

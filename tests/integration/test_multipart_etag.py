@@ -10,8 +10,8 @@ from typing import IO
 
 import pytest
 
-from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import ServerCase
 from tests.streams import UnsizedStream
 

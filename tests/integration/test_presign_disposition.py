@@ -70,7 +70,7 @@ def test_control_characters_refused_before_signing(s3case: ServerCase, name: str
 def test_public_url_signer_carries_the_encoded_name(s3case: ServerCase) -> None:
     """With BUCKET_PUBLIC_URL set (a second, signing-only client), the encoded name is
     signed the same way: the server answers 200 with the exact header."""
-    from backend.src.libs.bucket.s3_store import S3Store
+    from backend.src.libs.bucket.s3.store import S3Store
 
     store = S3Store(s3case.config(public_url=s3case.server.endpoint))
     try:
@@ -86,7 +86,7 @@ def test_public_url_signer_carries_the_encoded_name(s3case: ServerCase) -> None:
 def test_botocore_signer_route_carries_the_encoded_name(s3case: ServerCase) -> None:
     """The other signing route (botocore's generate_presigned_url, used when the fast
     path-style signer does not apply) signs the same encoded value: 200, exact header."""
-    from backend.src.libs.bucket import presign
+    from backend.src.libs.bucket.s3 import presign
 
     s3case.store.put_object(s3case.bucket, "doc.bin", BODY)
     name = "résumé 中文.pdf"

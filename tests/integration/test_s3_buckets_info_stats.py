@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from backend.src.libs.bucket import Bucket, BucketConfig, InvalidArgument
-from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.validation import check_bucket_name
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.base.validation import check_bucket_name
 from tests.conftest import ServerCase, unique_bucket_name
 from tests.integration._helpers import RequestLog
 

@@ -7,9 +7,9 @@ import os
 import pytest
 
 from backend.src.libs.bucket import Bucket, InvalidArgument
-from backend.src.libs.bucket.options import SseC, SseKms, SseS3, WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.transfer import TransferSettings
+from backend.src.libs.bucket.base.options import SseC, SseKms, SseS3, WriteOptions
+from backend.src.libs.bucket.s3.store import S3Store
+from backend.src.libs.bucket.s3.transfer import TransferSettings
 from tests.conftest import ServerCase
 
 MiB = 1024 * 1024

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from backend.src.libs.bucket import Bucket
-from backend.src.libs.bucket.bucket_admin import LifecycleRule
-from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.s3.admin import LifecycleRule
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import ServerCase
 
 

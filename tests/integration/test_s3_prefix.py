@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from backend.src.libs.bucket import Bucket, BucketConfig, BucketNotEmpty
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.store import ObjectInfo
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.base.store import ObjectInfo
+from backend.src.libs.bucket.local.store import LocalStore
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.cli.conftest import BUCKET_BIN, s3_env
 from tests.conftest import ServerCase, config_for, unique_bucket_name
 from tests.servers import S3Server

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from backend.src.libs.bucket import Bucket, InvalidArgument
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import ServerCase
 
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from backend.src.libs.bucket import BucketConfig, ObjectInfo
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import unique_bucket_name
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from backend.src.libs.bucket import Bucket, InvalidArgument, StorageError
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.transfer import TransferSettings
+from backend.src.libs.bucket.s3.store import S3Store
+from backend.src.libs.bucket.s3.transfer import TransferSettings
 from tests.conftest import ServerCase
 from tests.faults.proxy import FaultProxy
 from tests.integration._helpers import RequestLog

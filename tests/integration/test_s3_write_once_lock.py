@@ -21,9 +21,9 @@ from backend.src.libs.bucket import (
     UploadResult,
     transfer,
 )
-from backend.src.libs.bucket.bucket_admin import Retention
-from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.transfer import TransferSettings
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.s3.admin import Retention
+from backend.src.libs.bucket.s3.transfer import TransferSettings
 from tests.conftest import ServerCase
 from tests.integration._helpers import RequestLog
 from tests.streams import UnsizedStream

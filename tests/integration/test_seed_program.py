@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.servers import ROOT, S3Server
 
 pytestmark = pytest.mark.integration

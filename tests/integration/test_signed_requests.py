@@ -12,8 +12,8 @@ import urllib.request
 import pytest
 
 from backend.src.libs.bucket import BucketNotFound, ObjectNotFound
-from backend.src.libs.bucket.options import SseC, WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.base.options import SseC, WriteOptions
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import ServerCase, config_for
 from tests.integration.test_engines import Wired, wired  # noqa: F401 (the fixture)
 

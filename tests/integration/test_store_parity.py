@@ -20,7 +20,7 @@ from backend.src.libs.bucket import (
     ObjectNotFound,
     PrefixInfo,
 )
-from backend.src.libs.bucket.options import WriteOptions
+from backend.src.libs.bucket.base.options import WriteOptions
 from tests.conftest import StoreCase, unique_bucket_name
 
 pytestmark = pytest.mark.integration

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from backend.src.libs.bucket import cli
+from backend.src.libs.bucket.base.config import BucketConfig
+from backend.src.libs.bucket.base.errors import ConfigError
 from backend.src.libs.bucket.bucket import Bucket
-from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.errors import ConfigError
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import unique_bucket_name
 from tests.servers import S3Server
 

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from backend.src.libs.bucket import BucketConfig, BucketNotFound, InvalidArgument
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.sync import SyncEvent, SyncReport
-from backend.src.libs.bucket.sync import sync as _sync
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.features.sync import SyncEvent, SyncReport
+from backend.src.libs.bucket.features.sync import sync as _sync
+from backend.src.libs.bucket.local.store import LocalStore
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.conftest import config_for, unique_bucket_name
 from tests.servers import S3Server
 

@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 
 from backend.src.libs.bucket import BucketConfig, InvalidArgument, StorageError
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.store import ObjectInfo
-from backend.src.libs.bucket.sync import _sorted
-from backend.src.libs.bucket.sync import sync as _sync
+from backend.src.libs.bucket.base.store import ObjectInfo
+from backend.src.libs.bucket.features.sync import _sorted
+from backend.src.libs.bucket.features.sync import sync as _sync
+from backend.src.libs.bucket.local.store import LocalStore
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.cli.conftest import BUCKET_BIN, local_env
 from tests.conftest import config_for, unique_bucket_name
 from tests.servers import S3Server

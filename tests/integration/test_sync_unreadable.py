@@ -30,10 +30,10 @@ from typing import Any
 import pytest
 
 from backend.src.libs.bucket import BucketConfig
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.store import ObjectInfo
-from backend.src.libs.bucket.sync import sync
+from backend.src.libs.bucket.base.store import ObjectInfo
+from backend.src.libs.bucket.features.sync import sync
+from backend.src.libs.bucket.local.store import LocalStore
+from backend.src.libs.bucket.s3.store import S3Store
 from tests.cli.conftest import BUCKET_BIN, local_env, s3_env
 from tests.conftest import config_for, unique_bucket_name
 from tests.servers import S3Server
@@ -188,9 +188,9 @@ def destination(
 DRIVER = """
 import json, sys
 from backend.src.libs.bucket import BucketConfig
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.sync import sync
+from backend.src.libs.bucket.local.store import LocalStore
+from backend.src.libs.bucket.s3.store import S3Store
+from backend.src.libs.bucket.features.sync import sync
 a = json.loads(sys.argv[1])
 src = LocalStore(BucketConfig(storage_type="local", local_root=a["src_root"]))
 dst = (LocalStore(BucketConfig(storage_type="local", local_root=a["dst_root"]))
@@ -311,8 +311,8 @@ def test_local_store_reports_what_it_cannot_read(source: LocalStore) -> None:
     """LocalStore is ReportsUnreadable: its audited listing yields the damaged object and
     the linked folder (standing for the keys under it) where list_objects skips them; a
     linked folder of the prefix itself stands for the whole listing."""
-    from backend.src.libs.bucket.capabilities import ReportsUnreadable
-    from backend.src.libs.bucket.store import Unreadable
+    from backend.src.libs.bucket.base.capabilities import ReportsUnreadable
+    from backend.src.libs.bucket.base.store import Unreadable
 
     assert isinstance(source, ReportsUnreadable)
     damage_trailer(source)

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from backend.src.libs.bucket import transfer
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.transfer import Transfers, TransferSettings
+from backend.src.libs.bucket.s3 import transfer
+from backend.src.libs.bucket.s3.store import S3Store
+from backend.src.libs.bucket.s3.transfer import Transfers, TransferSettings
 from tests.conftest import ServerCase
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from backend.src.libs.bucket.config import VARIABLES as BUCKET_VARIABLES
-from backend.src.libs.bucket.config import BucketConfig
+from backend.src.libs.bucket.base.config import VARIABLES as BUCKET_VARIABLES
+from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.core import settings_docs
 from backend.src.libs.redis.config import URL_VARIABLE, RedisConfig
 from backend.src.libs.redis.config import VARIABLES as REDIS_VARIABLES

@@ -186,9 +186,9 @@ def test_cli_debug_cp_with_an_sse_c_key_prints_no_form_of_it(
 INJECTED = """
 import io, json, logging, os, sys
 import boto3
-from backend.src.libs.bucket.options import SseC, WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.transfer import TransferSettings
+from backend.src.libs.bucket.base.options import SseC, WriteOptions
+from backend.src.libs.bucket.s3.store import S3Store
+from backend.src.libs.bucket.s3.transfer import TransferSettings
 from tests.conftest import config_for, unique_bucket_name
 from tests.servers import S3Server
 from tests.security.test_sse_c_debug_logs import leaks

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.src.libs.bucket import localfiles
-from backend.src.libs.bucket.localfiles import BackgroundFlush, flushing
+from backend.src.libs.bucket.base import files as localfiles
+from backend.src.libs.bucket.base.files import BackgroundFlush, flushing
 
 
 def test_a_flush_starts_each_time_every_bytes_are_pending(

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from backend.src.libs.bucket import botocore_private, deadline, listing_xml
+from backend.src.libs.bucket.s3 import botocore_private, deadline, listing_xml
 
 LIBRARY = Path(botocore_private.__file__).resolve().parent
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import pytest
 
 from backend.src.libs.bucket import Bucket, NotSupported
-from backend.src.libs.bucket.capabilities import (
+from backend.src.libs.bucket.base.capabilities import (
     BucketEncryption,
     BucketInspection,
     Lifecycle,
@@ -19,10 +19,10 @@ from backend.src.libs.bucket.capabilities import (
     Versioning,
     options_of,
 )
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.options import WRITE_OPTION_NAMES
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.store import ObjectStore
+from backend.src.libs.bucket.base.options import WRITE_OPTION_NAMES
+from backend.src.libs.bucket.base.store import ObjectStore
+from backend.src.libs.bucket.local.store import LocalStore
+from backend.src.libs.bucket.s3.store import S3Store
 
 
 class BareStore:
@@ -96,7 +96,7 @@ def test_undeclared_option_is_refused_before_any_request(bare: BareStore) -> Non
 
 def test_stores_have_the_declared_capabilities(tmp_path: Any) -> None:
     """S3Store has every capability; LocalStore only Presigner (to refuse with its reason)."""
-    from backend.src.libs.bucket.config import BucketConfig
+    from backend.src.libs.bucket.base.config import BucketConfig
 
     s3 = S3Store(BucketConfig(endpoint_url="http://127.0.0.1:1"), client=object())
     local = LocalStore(BucketConfig(storage_type="local", local_root=str(tmp_path)))

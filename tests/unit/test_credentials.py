@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import Stubber
 
 from backend.src.libs.bucket import BucketConfig, ConfigError
-from backend.src.libs.bucket.credentials import make_session
+from backend.src.libs.bucket.s3.credentials import make_session
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from backend.src.libs.bucket.config import SETTINGS as BUCKET
-from backend.src.libs.bucket.config import BucketConfig
+from backend.src.libs.bucket.base.config import SETTINGS as BUCKET
+from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.core.declarations import Setting, Table
 from backend.src.libs.redis.config import SETTINGS as REDIS
 from backend.src.libs.redis.config import RedisConfig

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.src.libs.bucket import localfiles
-from backend.src.libs.bucket.localfiles import atomic_file, deferred_renames, is_temporary
+from backend.src.libs.bucket.base import files as localfiles
+from backend.src.libs.bucket.base.files import atomic_file, deferred_renames, is_temporary
 
 
 def _write(target: Path, data: bytes) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.src.libs.bucket.config import SETTINGS as BUCKET_SETTINGS
-from backend.src.libs.bucket.config import VARIABLES
+from backend.src.libs.bucket.base.config import SETTINGS as BUCKET_SETTINGS
+from backend.src.libs.bucket.base.config import VARIABLES
 from backend.src.libs.core import settings_docs
 from backend.src.libs.redis.config import SETTINGS as REDIS_SETTINGS
 from backend.src.libs.sql.config import SETTINGS as SQL_SETTINGS

@@ -7,7 +7,7 @@ import pickle
 import pytest
 from botocore import exceptions as bce
 
-from backend.src.libs.bucket.errors import (
+from backend.src.libs.bucket.base.errors import (
     AlreadyExists,
     AuthenticationFailed,
     BucketNotEmpty,
@@ -24,7 +24,7 @@ from backend.src.libs.bucket.errors import (
     ServiceUnavailable,
     StorageError,
 )
-from backend.src.libs.bucket.s3_errors import translate
+from backend.src.libs.bucket.s3.errors import translate
 
 
 def client_error(code: str, status: int, message: str = "", request_id: str = "req-1") -> bce.ClientError:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from backend.src.libs.bucket import listing_xml
+from backend.src.libs.bucket.s3 import listing_xml
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 PAGE = f"""<?xml version="1.0" encoding="UTF-8"?>

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from backend.src.libs.bucket import Bucket, BucketConfig, IntegrityError, ObjectInfo
-from backend.src.libs.bucket.local_store import _TRAILER, MAGIC, LocalStore
-from backend.src.libs.bucket.options import WriteOptions
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.local.store import _TRAILER, MAGIC, LocalStore
 
 BUCKET = "damage-bucket"
 

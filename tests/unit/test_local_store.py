@@ -27,12 +27,12 @@ from backend.src.libs.bucket import (
     ObjectStore,
     PermissionDenied,
 )
-from backend.src.libs.bucket.local_store import (
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.local.store import (
     LocalStore,
     decode_segment,
     encode_segment,
 )
-from backend.src.libs.bucket.options import WriteOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "unit-bucket"
@@ -223,7 +223,7 @@ WRITER = textwrap.dedent(
     import sys, time
     sys.path.insert(0, sys.argv[1])
     from backend.src.libs.bucket import BucketConfig
-    from backend.src.libs.bucket.local_store import LocalStore
+    from backend.src.libs.bucket.local.store import LocalStore
 
     store = LocalStore(BucketConfig(storage_type="local", local_root=sys.argv[2]))
 
@@ -243,7 +243,7 @@ WRITER = textwrap.dedent(
         def seekable(self):
             return False
 
-    from backend.src.libs.bucket.options import WriteOptions
+    from backend.src.libs.bucket.base.options import WriteOptions
 
     store.put_object(
         "unit-bucket", sys.argv[3], Slow(), options=WriteOptions(metadata={"gen": "new"})

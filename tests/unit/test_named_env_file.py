@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.errors import ConfigError
+from backend.src.libs.bucket.base.config import BucketConfig
+from backend.src.libs.bucket.base.errors import ConfigError
 from backend.src.libs.core.settings import DEFAULT_ENV_FILE, read_environ
 from backend.src.libs.redis.config import RedisConfig, RedisConfigError
 from backend.src.libs.sql.config import SQLConfig, SQLConfigError

@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 import pytest
 
 from backend.src.libs.bucket import BucketConfig, ConfigError
-from backend.src.libs.bucket.errors import (
+from backend.src.libs.bucket.base.errors import (
     AuthenticationFailed,
     BucketNotFound,
     ConnectionFailed,
     ObjectNotFound,
 )
-from backend.src.libs.bucket.obstore_engine import (
+from backend.src.libs.bucket.s3.args import WriteArgs
+from backend.src.libs.bucket.s3.errors import EngineError, translate
+from backend.src.libs.bucket.s3.obstore import (
     ATTRIBUTE_ALIASES,
     SMALL_OBJECT,
     choose_engine,
@@ -27,8 +29,6 @@ from backend.src.libs.bucket.obstore_engine import (
     reads,
     writes,
 )
-from backend.src.libs.bucket.options import WriteArgs
-from backend.src.libs.bucket.s3_errors import EngineError, translate
 
 S3 = {"S3_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
 
@@ -295,8 +295,9 @@ def test_sync_calls_and_async_twins_ask_one_route() -> None:
     routing decision per operation, no copy of the rule."""
     import inspect
 
-    from backend.src.libs.bucket import obstore_engine, s3_store
-    from backend.src.libs.bucket.s3_store import S3Store
+    from backend.src.libs.bucket.s3 import obstore as obstore_engine
+    from backend.src.libs.bucket.s3 import store as s3_store
+    from backend.src.libs.bucket.s3.store import S3Store
 
     routes = {
         "_put_route": ("_put_small", "aput_object"),
@@ -321,7 +322,7 @@ def test_obstore_errors_become_the_same_tree() -> None:
     """obstore's quoted S3 answer gives the class, code, status and request id; a timeout
     is ConnectionFailed/Timeout; an unreachable server ConnectionFailed; the debug dump and
     a registered secret never reach the message."""
-    from backend.src.libs.bucket import redact
+    from backend.src.libs.bucket.base import redact
 
     missing = translate(EngineError(FileNotFoundError(NOT_FOUND)), bucket="b", key="k")
     assert isinstance(missing, BucketNotFound)

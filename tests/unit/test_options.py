@@ -15,20 +15,20 @@ from typing import Any
 import pytest
 
 from backend.src.libs.bucket import BucketConfig, InvalidArgument, NotSupported
-from backend.src.libs.bucket.bucket_admin import Retention
-from backend.src.libs.bucket.capabilities import check_write
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.options import (
+from backend.src.libs.bucket.base.capabilities import check_write
+from backend.src.libs.bucket.base.options import (
     SseC,
     SseKms,
     SseS3,
     WriteOptions,
     default_encryption,
     encryption_in_force,
-    s3_write_args,
 )
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.transfer import TransferSettings
+from backend.src.libs.bucket.local.store import LocalStore
+from backend.src.libs.bucket.s3.admin import Retention
+from backend.src.libs.bucket.s3.args import s3_write_args
+from backend.src.libs.bucket.s3.store import S3Store
+from backend.src.libs.bucket.s3.transfer import TransferSettings
 
 KEY = os.urandom(32)
 UNTIL = datetime.now(UTC) + timedelta(days=1)

@@ -10,10 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.errors import IntegrityError, InvalidArgument
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.planner import (
+from backend.src.libs.bucket.base.config import BucketConfig
+from backend.src.libs.bucket.base.errors import IntegrityError, InvalidArgument
+from backend.src.libs.bucket.base.planner import (
     DeletePlan,
     Move,
     OutOfScope,
@@ -25,7 +24,8 @@ from backend.src.libs.bucket.planner import (
     plan_moves,
     verify_copy,
 )
-from backend.src.libs.bucket.store import ObjectInfo, UploadResult
+from backend.src.libs.bucket.base.store import ObjectInfo, UploadResult
+from backend.src.libs.bucket.local.store import LocalStore
 
 KEYS = st.text(alphabet="ab/-[]?*", min_size=1, max_size=6)
 
@@ -160,7 +160,7 @@ def test_move_object_moves_once(store: LocalStore) -> None:
 def test_batch_delete_checks_every_key_before_the_first_batch(store: LocalStore) -> None:
     """``delete_files`` with a key the portable rule refuses at position 1000 (past the
     first batch) deletes nothing; a folder marker passes the rule for deletes."""
-    from backend.src.libs.bucket import batch
+    from backend.src.libs.bucket.features import batch
 
     keys = [f"k/{i:04}" for i in range(1000)]
     for key in keys[:3]:

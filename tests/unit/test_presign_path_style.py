@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from backend.src.libs.bucket import BucketConfig
-from backend.src.libs.bucket.presign import content_disposition
-from backend.src.libs.bucket.s3_store import S3Store
+from backend.src.libs.bucket.s3.presign import content_disposition
+from backend.src.libs.bucket.s3.store import S3Store
 
 CASES: list[tuple[str, dict[str, Any]]] = [
     ("GET", {}),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.src.libs.bucket import redact
+from backend.src.libs.bucket.base import redact
 from backend.src.libs.bucket.cli.output import Output
 
 
@@ -233,7 +233,7 @@ def test_install_covers_every_module_logger_without_importing_or_adding_handlers
 
 AFTER_INSTALL = """
 import logging, sys
-from backend.src.libs.bucket import redact
+from backend.src.libs.bucket.base import redact
 assert "s3transfer" not in sys.modules and "botocore" not in sys.modules
 key = bytes(range(100, 132))
 redact.register(key)

@@ -15,7 +15,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from backend.src.libs.bucket import signed_head, sigv4
+from backend.src.libs.bucket.s3 import signed_head, sigv4
 
 ENDPOINT = "http://127.0.0.1:1"
 Answer = Callable[[], AWSResponse]
@@ -166,7 +166,7 @@ def test_same_attempts_and_outcome_as_botocore(mode: str, retries: int, name: st
 def test_a_503_spends_the_budget_with_botocores_backoff(mode: str, _no_sleep: list[float]) -> None:
     """503 on every attempt: max_retries + 1 sends, and between them the delays botocore's
     handler computed (one per retry, each within deadline.backoff_bound of its retry)."""
-    from backend.src.libs.bucket import deadline
+    from backend.src.libs.bucket.s3 import deadline
 
     sent, outcome = _signed(_client(mode, 3), _status(503))
     assert sent == 4

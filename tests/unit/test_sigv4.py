@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from backend.src.libs.bucket import sigv4
-from backend.src.libs.bucket.presign import content_disposition
+from backend.src.libs.bucket.s3 import sigv4
+from backend.src.libs.bucket.s3.presign import content_disposition
 
 KEYS = [
     "a.txt",
@@ -151,7 +151,7 @@ def test_sigv2_settings_keep_botocores_sigv2_urls() -> None:
     """BUCKET_SIGNATURE_VERSION=s3 (legacy SigV2): presigned URLs are botocore's SigV2
     ones, never a SigV4 URL signed here."""
     from backend.src.libs.bucket import BucketConfig
-    from backend.src.libs.bucket.s3_store import S3Store
+    from backend.src.libs.bucket.s3.store import S3Store
 
     config = BucketConfig.from_env(
         {

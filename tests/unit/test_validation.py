@@ -8,16 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.errors import InvalidArgument
-from backend.src.libs.bucket.local_store import LocalStore
-from backend.src.libs.bucket.validation import (
+from backend.src.libs.bucket.base.config import BucketConfig
+from backend.src.libs.bucket.base.errors import InvalidArgument
+from backend.src.libs.bucket.base.validation import (
     check_bucket_name,
     check_key,
     check_metadata,
     check_range,
     range_header,
 )
+from backend.src.libs.bucket.local.store import LocalStore
 
 
 @pytest.mark.parametrize("name", ["abc", "my-bucket", "my.bucket.v2", "a" * 63, "0start", "end9"])

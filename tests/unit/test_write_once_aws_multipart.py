@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from backend.src.libs.bucket import AlreadyExists, BucketConfig
-from backend.src.libs.bucket.options import WriteOptions
-from backend.src.libs.bucket.s3_store import S3Store
-from backend.src.libs.bucket.transfer import TransferSettings
+from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.s3.store import S3Store
+from backend.src.libs.bucket.s3.transfer import TransferSettings
 from tests.streams import UnsizedStream
 
 moto = pytest.importorskip("moto")
@@ -139,7 +139,7 @@ def test_aws_short_unknown_length_stream_is_one_conditional_put(
 def test_spool_is_bounded_in_memory_and_stops_past_the_limit() -> None:
     """The spool keeps at most the threshold in memory (then a temporary file), is
     re-readable, and reads no more than limit + 1 bytes of a longer stream."""
-    from backend.src.libs.bucket import transfer
+    from backend.src.libs.bucket.s3 import transfer
 
     data = os.urandom(3 * MiB)
     spool, size = transfer.spool(io.BufferedReader(UnsizedStream(data)), memory=MiB, limit=4 * MiB)

@@ -8,8 +8,7 @@ error tree. Importing this package does not import boto3.
 
 from typing import TYPE_CHECKING
 
-from backend.src.libs.bucket.bucket import Bucket
-from backend.src.libs.bucket.errors import (
+from backend.src.libs.bucket.base.errors import (
     AlreadyExists,
     AuthenticationFailed,
     BucketNotEmpty,
@@ -26,7 +25,7 @@ from backend.src.libs.bucket.errors import (
     ServiceUnavailable,
     StorageError,
 )
-from backend.src.libs.bucket.store import (
+from backend.src.libs.bucket.base.store import (
     BucketInfo,
     DeleteError,
     DeleteResult,
@@ -35,10 +34,11 @@ from backend.src.libs.bucket.store import (
     PrefixInfo,
     UploadResult,
 )
+from backend.src.libs.bucket.bucket import Bucket
 
 if TYPE_CHECKING:  # typed for mypy; imported on first access at run time (__getattr__)
-    from backend.src.libs.bucket.async_bucket import AsyncBucket
-    from backend.src.libs.bucket.config import BucketConfig
+    from backend.src.libs.bucket.aio.bucket import AsyncBucket
+    from backend.src.libs.bucket.base.config import BucketConfig
 
 __all__ = [
     "AlreadyExists",
@@ -73,15 +73,15 @@ def __getattr__(name: str) -> object:
     # S3Store, AsyncBucket and BucketConfig import lazily so that `import backend.src.libs.bucket` stays
     # cheap (no boto3, obstore or asyncio).
     if name == "AsyncBucket":
-        from backend.src.libs.bucket.async_bucket import AsyncBucket
+        from backend.src.libs.bucket.aio.bucket import AsyncBucket
 
         return AsyncBucket
     if name == "BucketConfig":  # the settings declaration: read when a Bucket first needs it
-        from backend.src.libs.bucket.config import BucketConfig
+        from backend.src.libs.bucket.base.config import BucketConfig
 
         return BucketConfig
     if name == "S3Store":
-        from backend.src.libs.bucket.s3_store import S3Store
+        from backend.src.libs.bucket.s3.store import S3Store
 
         return S3Store
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

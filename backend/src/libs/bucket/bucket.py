@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, TypedDict, TypeVar, Unpack
 
-from backend.src.libs.bucket.capabilities import (
+from backend.src.libs.bucket.base.capabilities import (
     bucket_encryption,
     bucket_inspection,
     check_options,
@@ -32,13 +32,13 @@ from backend.src.libs.bucket.capabilities import (
     presigner,
     versioning,
 )
-from backend.src.libs.bucket.errors import (
+from backend.src.libs.bucket.base.errors import (
     ConnectionFailed,
     InvalidArgument,
     StorageError,
 )
-from backend.src.libs.bucket.options import WriteArguments, WriteOptions
-from backend.src.libs.bucket.store import (
+from backend.src.libs.bucket.base.options import WriteArguments, WriteOptions
+from backend.src.libs.bucket.base.store import (
     Data,
     DeleteResult,
     ListEntry,
@@ -48,15 +48,17 @@ from backend.src.libs.bucket.store import (
     ProgressCallback,
     UploadResult,
 )
-from backend.src.libs.bucket.validation import check_keys, run_named
+from backend.src.libs.bucket.base.validation import check_keys, run_named
 from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
-    from backend.src.libs.bucket.batch import ItemResult
-    from backend.src.libs.bucket.bucket_admin import (
+    from backend.src.libs.bucket.base.config import BucketConfig
+    from backend.src.libs.bucket.base.stats import BucketStats
+    from backend.src.libs.bucket.features.batch import ItemResult
+    from backend.src.libs.bucket.s3.admin import (
         BucketProperties,
         EnsureReport,
         LifecycleRule,
@@ -64,10 +66,8 @@ if TYPE_CHECKING:
         ObjectVersion,
         Retention,
     )
-    from backend.src.libs.bucket.config import BucketConfig
-    from backend.src.libs.bucket.presign import PresignedPost
-    from backend.src.libs.bucket.stats import BucketStats
-    from backend.src.libs.bucket.transfer import TransferSettings
+    from backend.src.libs.bucket.s3.presign import PresignedPost
+    from backend.src.libs.bucket.s3.transfer import TransferSettings
 
 T = TypeVar("T")
 
@@ -154,7 +154,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
     logger_name = "bucket.Bucket"
 
     def _read_config(self) -> BucketConfig:
-        from backend.src.libs.bucket.config import BucketConfig
+        from backend.src.libs.bucket.base.config import BucketConfig
 
         return BucketConfig.from_env()
 
@@ -185,7 +185,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         name = config.default_bucket
         if not (self._owns_resource and name and config.auto_create):
             return
-        from backend.src.libs.bucket.bucket_admin import EnsuresBucket
+        from backend.src.libs.bucket.s3.admin import EnsuresBucket
 
         if not isinstance(store, EnsuresBucket):
             return
@@ -288,7 +288,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         }
 
         def run() -> None:
-            from backend.src.libs.bucket.bucket_admin import EnsuresBucket
+            from backend.src.libs.bucket.s3.admin import EnsuresBucket
 
             store = self.store
             if isinstance(store, EnsuresBucket):
@@ -533,7 +533,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         keys = self._call("delete_files", lambda: check_keys(key_names), reconnect=False)
         if not isinstance(keys, list):
             return self.error
-        from backend.src.libs.bucket import batch  # on first use: cheap package import
+        from backend.src.libs.bucket.features import batch  # on first use: cheap package import
 
         result = self._call(
             "delete_files", lambda: batch.delete_keys(self.store, bucket_name, keys)
@@ -703,7 +703,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         sharing one client. One ``ItemResult`` per item, in input order; a failed item
         carries its error and does not stop the others. ``error`` only when the call
         itself is invalid (bucket name, worker count)."""
-        from backend.src.libs.bucket import batch  # on first use: cheap package import
+        from backend.src.libs.bucket.features import batch  # on first use: cheap package import
 
         return self._call(
             "put_many",
@@ -716,7 +716,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         self, bucket_name: str, key_names: Iterable[str], *, max_workers: int | None = None
     ) -> list[ItemResult[bytes]] | int:
         """Read many objects in parallel; one ``ItemResult`` (bytes) per key, in input order."""
-        from backend.src.libs.bucket import batch  # on first use: cheap package import
+        from backend.src.libs.bucket.features import batch  # on first use: cheap package import
 
         return self._call(
             "get_many",
@@ -728,7 +728,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
     ) -> list[ItemResult[None]] | int:
         """Delete many objects (batches of 1000 sent in parallel); one ``ItemResult`` per
         key, in input order."""
-        from backend.src.libs.bucket import batch  # on first use: cheap package import
+        from backend.src.libs.bucket.features import batch  # on first use: cheap package import
 
         return self._call(
             "delete_many",
@@ -745,7 +745,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
     ) -> list[ItemResult[UploadResult]] | int:
         """Upload every file under ``directory`` as ``prefix + relative/path``; one result
         per file in path order, or ``error`` when ``directory`` is not a folder."""
-        from backend.src.libs.bucket import batch  # on first use: cheap package import
+        from backend.src.libs.bucket.features import batch  # on first use: cheap package import
 
         return self._call(
             "upload_directory",
@@ -764,7 +764,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
     ) -> list[ItemResult[int]] | int:
         """Download every object under ``prefix`` into ``directory`` (folders created);
         keys that would land outside it fail alone. One result per object, in key order."""
-        from backend.src.libs.bucket import batch  # on first use: cheap package import
+        from backend.src.libs.bucket.features import batch  # on first use: cheap package import
 
         return self._call(
             "download_directory",
@@ -784,7 +784,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
             InvalidArgument: an option out of its domain, or not an option (named).
             NotSupported: an option the store does not declare (nothing is sent).
         """
-        from backend.src.libs.bucket import transfer as transfers  # in sys.modules: ~0.2 us
+        from backend.src.libs.bucket.s3 import transfer as transfers  # in sys.modules: ~0.2 us
 
         store = self.store
         options = WriteOptions.from_arguments(config=config_of(store), **arguments)
@@ -936,7 +936,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         incomplete multipart uploads after 7 d)."""
 
         def run() -> None:
-            from backend.src.libs.bucket.bucket_admin import default_lifecycle
+            from backend.src.libs.bucket.s3.admin import default_lifecycle
 
             chosen = rules if rules is not None else [default_lifecycle(self.config)]
             lifecycle(self.store, "set_lifecycle").set_lifecycle(bucket_name, chosen)
@@ -1059,7 +1059,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
     ) -> BucketStats | int:
         """A ``BucketStats`` (count and bytes in total, per top-level prefix and per
         storage class) over every listing page, on any store; or ``error``."""
-        from backend.src.libs.bucket.stats import bucket_stats
+        from backend.src.libs.bucket.base.stats import bucket_stats
 
         return self._call(
             "get_bucket_stats",

@@ -11,9 +11,9 @@ import logging
 import threading
 from pathlib import Path
 
-from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.errors import ConfigError
-from backend.src.libs.bucket.store import ObjectStore
+from backend.src.libs.bucket.base.config import BucketConfig
+from backend.src.libs.bucket.base.errors import ConfigError
+from backend.src.libs.bucket.base.store import ObjectStore
 
 log = logging.getLogger("bucket.factory")
 _warned: set[tuple[str, ...]] = set()
@@ -27,11 +27,11 @@ def make_store(config: BucketConfig) -> ObjectStore:
         ConfigError: the storage type has no implementation here.
     """
     if config.storage_type == "s3":
-        from backend.src.libs.bucket.s3_store import S3Store
+        from backend.src.libs.bucket.s3.store import S3Store
 
         return S3Store(config)
     if config.storage_type == "local":
-        from backend.src.libs.bucket.local_store import LocalStore
+        from backend.src.libs.bucket.local.store import LocalStore
 
         warn_ignored_s3_settings(config)
         store = LocalStore(config)
@@ -77,6 +77,6 @@ def credential_source(config: BucketConfig) -> str:
     Raises:
         ConfigError: as ``credentials.credential_source``.
     """
-    from backend.src.libs.bucket.credentials import credential_source as source
+    from backend.src.libs.bucket.s3.credentials import credential_source as source
 
     return source(config)

@@ -8,8 +8,8 @@ The runtime does not import this package: it imports this module (named in
 
 from __future__ import annotations
 
+from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.bucket.bucket import Bucket
-from backend.src.libs.bucket.config import BucketConfig
 from backend.src.libs.core.facade import close_hook, ping_hook
 from backend.src.libs.core.services import ServiceSpec, declare
 

@@ -73,7 +73,7 @@ from backend.src.libs.core.services import (
 
 if TYPE_CHECKING:  # the typed accessors only; nothing is imported at run time
     from backend.src.libs.bucket import Bucket, BucketConfig
-    from backend.src.libs.bucket.async_bucket import AsyncBucket
+    from backend.src.libs.bucket.aio.bucket import AsyncBucket
     from backend.src.libs.redis import Redis, RedisConfig
     from backend.src.libs.redis.async_client import AsyncClient
     from backend.src.libs.sql import SQL, SQLConfig

@@ -32,8 +32,8 @@ PEER_MODULES: dict[str, str] = {
     "redis": "backend.src.libs.redis.service",
     "sql": "backend.src.libs.sql.service",
     # the asyncio services (issue 13), keyed by alias and by their class's name
-    "abucket": "backend.src.libs.bucket.async_service",
-    "asyncbucket": "backend.src.libs.bucket.async_service",
+    "abucket": "backend.src.libs.bucket.aio.service",
+    "asyncbucket": "backend.src.libs.bucket.aio.service",
     "aredis": "backend.src.libs.redis.async_service",
     "asyncredisclients": "backend.src.libs.redis.async_service",
 }

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[4]
 DOC = Path("docs/configuration.md")
 ENV_EXAMPLE = Path(".env.example")
 TABLE_MODULES = (
-    "backend.src.libs.bucket.config",
+    "backend.src.libs.bucket.base.config",
     "backend.src.libs.redis.config",
     "backend.src.libs.sql.config",
 )

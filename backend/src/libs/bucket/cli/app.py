@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import IO
 
+from backend.src.libs.bucket.base.errors import StorageError
 from backend.src.libs.bucket.cli.commands import COMMANDS
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.output import Output, one_line
@@ -40,7 +41,6 @@ from backend.src.libs.bucket.cli.status import (
     status_of,
 )
 from backend.src.libs.bucket.cli.words import cli_words, describe
-from backend.src.libs.bucket.errors import StorageError
 
 
 def main(

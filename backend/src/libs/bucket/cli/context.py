@@ -8,11 +8,11 @@ import contextlib
 from pathlib import Path
 from typing import IO, Any
 
-from backend.src.libs.bucket import redact
+from backend.src.libs.bucket.base import redact
+from backend.src.libs.bucket.base.config import BucketConfig
+from backend.src.libs.bucket.base.store import ObjectStore
 from backend.src.libs.bucket.cli.output import Output
 from backend.src.libs.bucket.cli.status import EXIT_USAGE, CliError
-from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.store import ObjectStore
 from backend.src.libs.core.settings import DEFAULT_ENV_FILE
 
 

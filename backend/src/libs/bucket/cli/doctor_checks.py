@@ -15,10 +15,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from backend.src.libs.bucket.cli.context import Context
-from backend.src.libs.bucket.cli.output import one_line
-from backend.src.libs.bucket.config import BucketConfig
-from backend.src.libs.bucket.errors import (
+from backend.src.libs.bucket.base.config import BucketConfig
+from backend.src.libs.bucket.base.errors import (
     AuthenticationFailed,
     BucketNotFound,
     ConfigError,
@@ -27,8 +25,10 @@ from backend.src.libs.bucket.errors import (
     ServiceUnavailable,
     StorageError,
 )
+from backend.src.libs.bucket.base.files import find_temporaries
+from backend.src.libs.bucket.cli.context import Context
+from backend.src.libs.bucket.cli.output import one_line
 from backend.src.libs.bucket.factory import credential_source
-from backend.src.libs.bucket.localfiles import find_temporaries
 
 T = TypeVar("T")
 

@@ -10,10 +10,10 @@ import urllib.request
 import uuid
 from urllib.parse import urlsplit
 
-from backend.src.libs.bucket.capabilities import BatchDeleteStatus, BucketInspection, presigner
+from backend.src.libs.bucket.base.capabilities import BatchDeleteStatus, BucketInspection, presigner
+from backend.src.libs.bucket.base.errors import StorageError
+from backend.src.libs.bucket.base.store import DeleteResult
 from backend.src.libs.bucket.cli.doctor_checks import Findings
-from backend.src.libs.bucket.errors import StorageError
-from backend.src.libs.bucket.store import DeleteResult
 
 SCRATCH_PREFIX = ".bucket-doctor/"
 SCRATCH_CHECKS = ("region", "presigned URL", "checksum compatibility")

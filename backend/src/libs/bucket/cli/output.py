@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from backend.src.libs.bucket import redact
-from backend.src.libs.bucket.store import ProgressCallback
+from backend.src.libs.bucket.base import redact
+from backend.src.libs.bucket.base.store import ProgressCallback
 
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
 _END = object()  # the end of an iterator (emit_items)

@@ -8,7 +8,7 @@ Ctrl-C); 143 terminated (SIGTERM: ``docker stop``, systemd, ``timeout``).
 
 from __future__ import annotations
 
-from backend.src.libs.bucket.errors import ConfigError, InvalidArgument, NotFound, StorageError
+from backend.src.libs.bucket.base.errors import ConfigError, InvalidArgument, NotFound, StorageError
 
 PROG = "bucket"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_INTERRUPTED = 0, 1, 2, 3, 130

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from backend.src.libs.bucket.errors import StorageError
+from backend.src.libs.bucket.base.errors import StorageError
 
 FLAGS = {
     "cache_control": "--cache-control",

@@ -1,15 +1,15 @@
-"""Bucket and store commands: ``mb``, ``rb``, ``du`` (``bucket_admin.bucket_stats``) and
+"""Bucket and store commands: ``mb``, ``rb``, ``du`` (``stats.bucket_stats``) and
 ``health``."""
 
 from __future__ import annotations
 
+from backend.src.libs.bucket.base.errors import BucketNotEmpty
+from backend.src.libs.bucket.base.stats import bucket_stats
+from backend.src.libs.bucket.base.store import BucketDeletion
 from backend.src.libs.bucket.cli.context import Context, describe_store
 from backend.src.libs.bucket.cli.output import human
 from backend.src.libs.bucket.cli.parsing import folder, require_remote
 from backend.src.libs.bucket.cli.status import EXIT_OK, CliError
-from backend.src.libs.bucket.errors import BucketNotEmpty
-from backend.src.libs.bucket.stats import bucket_stats
-from backend.src.libs.bucket.store import BucketDeletion
 
 
 def cmd_mb(ctx: Context) -> int:

@@ -14,7 +14,7 @@ from backend.src.libs.bucket.cli.parsing import Remote, require_remote
 from backend.src.libs.bucket.cli.status import EXIT_OK, EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
-    from backend.src.libs.bucket.bundles import BundleStore
+    from backend.src.libs.bucket.features.bundles import BundleStore
 
 
 def _data(args: argparse.Namespace) -> dict[str, object]:
@@ -54,7 +54,7 @@ def _metadata(items: list[str] | None) -> dict[str, str]:
 
 
 def _put(ctx: Context, bundles: BundleStore, remote: Remote) -> int:
-    from backend.src.libs.bucket.bundles import EvidenceBundle
+    from backend.src.libs.bucket.features.bundles import EvidenceBundle
 
     args = ctx.args
     data = _data(args)
@@ -118,7 +118,7 @@ def cmd_bundle(ctx: Context) -> int:
         StorageError: the store failed; ``IntegrityError`` for a bundle whose checksum
             does not match.
     """
-    from backend.src.libs.bucket.bundles import BundleStore
+    from backend.src.libs.bucket.features.bundles import BundleStore
 
     remote = require_remote(ctx.args.bucket, key=False)
     bundles = BundleStore(ctx.store, remote.bucket)

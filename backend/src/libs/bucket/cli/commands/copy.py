@@ -12,9 +12,28 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from backend.src.libs.bucket import batch
-from backend.src.libs.bucket.batch import local_targets
-from backend.src.libs.bucket.capabilities import config_of, options_of
+from backend.src.libs.bucket.base.capabilities import config_of, options_of
+from backend.src.libs.bucket.base.errors import (
+    IntegrityError,
+    InvalidArgument,
+    ObjectNotFound,
+    StorageError,
+)
+from backend.src.libs.bucket.base.options import (
+    MAX_PART_SIZE,
+    MAX_PARTS,
+    TransferSettings,
+    WriteOptions,
+)
+from backend.src.libs.bucket.base.planner import (
+    Move,
+    Scope,
+    delete_planned,
+    plan_deletes,
+    plan_moves,
+    verify_copy,
+)
+from backend.src.libs.bucket.base.store import ObjectInfo, ProgressCallback, UploadResult
 from backend.src.libs.bucket.cli.commands.select import (
     included,
     is_pattern,
@@ -26,27 +45,8 @@ from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import Remote, folder, parse_remote, target_key
 from backend.src.libs.bucket.cli.status import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, PROG, CliError
 from backend.src.libs.bucket.cli.words import cli_words
-from backend.src.libs.bucket.errors import (
-    IntegrityError,
-    InvalidArgument,
-    ObjectNotFound,
-    StorageError,
-)
-from backend.src.libs.bucket.options import (
-    MAX_PART_SIZE,
-    MAX_PARTS,
-    TransferSettings,
-    WriteOptions,
-)
-from backend.src.libs.bucket.planner import (
-    Move,
-    Scope,
-    delete_planned,
-    plan_deletes,
-    plan_moves,
-    verify_copy,
-)
-from backend.src.libs.bucket.store import ObjectInfo, ProgressCallback, UploadResult
+from backend.src.libs.bucket.features import batch
+from backend.src.libs.bucket.features.batch import local_targets
 
 Done = list[dict[str, object]]
 """The copies made: ``{"source", "destination", "bytes"}`` each."""

@@ -2,7 +2,7 @@
 
 A write to the local store goes through a hidden ``.<32 hex>.tmp`` file in the object's
 folder, a download through a hidden ``.<name>.<32 hex>.part`` file beside its target
-(``localfiles.is_temporary``). Both are removed when the write fails or is interrupted
+(``files.is_temporary``). Both are removed when the write fails or is interrupted
 (SIGINT, SIGTERM); only a process killed outright (SIGKILL, a crash, power loss) leaves
 one. ``gc`` removes those older than a grace period, so writes still running keep theirs.
 """
@@ -13,10 +13,10 @@ import contextlib
 import os
 from pathlib import Path
 
+from backend.src.libs.bucket.base.files import find_temporaries
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.output import human
 from backend.src.libs.bucket.cli.status import EXIT_OK, EXIT_USAGE, CliError
-from backend.src.libs.bucket.localfiles import find_temporaries
 
 DEFAULT_GRACE = 3600
 """Seconds a temporary is left alone by default (``--older-than``): one hour."""

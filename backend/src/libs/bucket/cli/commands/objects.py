@@ -8,7 +8,10 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from fnmatch import fnmatchcase
 
-from backend.src.libs.bucket.capabilities import presigner
+from backend.src.libs.bucket.base.capabilities import presigner
+from backend.src.libs.bucket.base.errors import NotFound
+from backend.src.libs.bucket.base.planner import Scope, delete_planned, plan_deletes
+from backend.src.libs.bucket.base.store import ObjectInfo, ObjectStore, PrefixInfo
 from backend.src.libs.bucket.cli.commands.select import is_pattern, matching_objects, selection
 from backend.src.libs.bucket.cli.commands.versions import list_versions, stat_bucket
 from backend.src.libs.bucket.cli.context import Context
@@ -21,9 +24,6 @@ from backend.src.libs.bucket.cli.status import (
     PROG,
     CliError,
 )
-from backend.src.libs.bucket.errors import NotFound
-from backend.src.libs.bucket.planner import Scope, delete_planned, plan_deletes
-from backend.src.libs.bucket.store import ObjectInfo, ObjectStore, PrefixInfo
 
 
 def _entry_document(entry: ObjectInfo | PrefixInfo) -> dict[str, object]:

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from backend.src.libs.bucket.base.planner import Scope
+from backend.src.libs.bucket.base.store import ObjectInfo, ObjectStore
 from backend.src.libs.bucket.cli.parsing import Remote, folder, split_glob
-from backend.src.libs.bucket.planner import Scope
-from backend.src.libs.bucket.store import ObjectInfo, ObjectStore
 
 Filters = Sequence[tuple[str, str]]
 """``("exclude" | "include", pattern)`` in the order given on the command line."""

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.src.libs.bucket.base.errors import StorageError
 from backend.src.libs.bucket.cli.commands.select import is_pattern, selection
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import Remote, folder, parse_remote
 from backend.src.libs.bucket.cli.status import EXIT_FAIL, EXIT_USAGE, PROG, CliError, status_of
 from backend.src.libs.bucket.cli.words import describe
-from backend.src.libs.bucket.errors import StorageError
 
 Done = list[dict[str, object]]
 """The copies made (``copy.Done``)."""

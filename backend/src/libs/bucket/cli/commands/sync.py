@@ -9,15 +9,15 @@ import functools
 import os
 from typing import TYPE_CHECKING
 
+from backend.src.libs.bucket.base.store import ObjectStore
 from backend.src.libs.bucket.cli.commands.select import Filters, included
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import Remote, folder, parse_remote, require_remote
 from backend.src.libs.bucket.cli.status import EXIT_OK, EXIT_USAGE, PROG, CliError
-from backend.src.libs.bucket.store import ObjectStore
 
 if TYPE_CHECKING:
-    from backend.src.libs.bucket.folder_sync import FolderSyncOptions
-    from backend.src.libs.bucket.sync import Include, SyncEvent, SyncReport
+    from backend.src.libs.bucket.features.folder_sync import FolderSyncOptions
+    from backend.src.libs.bucket.features.sync import Include, SyncEvent, SyncReport
 
 _VERIFIED = {True: "verified", False: "VERIFICATION FAILED", None: "not verified"}
 
@@ -118,7 +118,7 @@ def _shown(path: str) -> str:
 
 
 def _folder_options(ctx: Context, lines: _FolderLines) -> FolderSyncOptions:
-    from backend.src.libs.bucket.folder_sync import FolderSyncOptions
+    from backend.src.libs.bucket.features.folder_sync import FolderSyncOptions
 
     args = ctx.args
     return FolderSyncOptions(
@@ -140,7 +140,7 @@ def _sync_folder(ctx: Context, local: str, remote_text: str, *, upload: bool) ->
     Raises:
         CliError: ``--workers`` below 1 (status 2).
     """
-    from backend.src.libs.bucket import folder_sync
+    from backend.src.libs.bucket.features import folder_sync
 
     if ctx.args.workers < 1:
         raise CliError(f"--workers must be 1 or more, not {ctx.args.workers}", EXIT_USAGE)
@@ -195,7 +195,7 @@ def cmd_sync(ctx: Context) -> int:
 
 def _sync_stores(ctx: Context) -> SyncReport:
     """Two remote sides: ``sync.sync``."""
-    from backend.src.libs.bucket.sync import sync
+    from backend.src.libs.bucket.features.sync import sync
 
     args = ctx.args
     src_store, src, own_src = _side(ctx, args.source, args.source_env)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from backend.src.libs.bucket.admin_types import BucketProperties, ObjectVersion
-from backend.src.libs.bucket.capabilities import BucketInspection, Versioning
+from backend.src.libs.bucket.base.capabilities import BucketInspection, Versioning
+from backend.src.libs.bucket.base.results import BucketProperties, ObjectVersion
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.output import human, when
 from backend.src.libs.bucket.cli.parsing import Remote, require_remote, split_glob

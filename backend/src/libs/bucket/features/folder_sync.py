@@ -1,0 +1,817 @@
+"""Sync between a plain local folder and a store, as ``aws s3 sync`` does.
+
+``upload_folder`` makes ``bucket/prefix`` hold the files of a folder; ``download_folder``
+makes a folder hold the objects under ``bucket/prefix``, as plain files at the same
+relative paths (byte for byte; not the local store's object files, which carry a
+trailer). ``bucket sync ./site s3://b/site`` and ``bucket sync s3://b/site ./out`` run
+them.
+
+What is copied (aws's documented rules, ``awscli``'s ``SizeAndLastModifiedSync``):
+
+- **Upload**: a file missing from the destination, of another size, or modified after
+  the object (the object's ``LastModified`` older than the file's mtime).
+- **Download**: an object missing locally, of another size, or whose local file was
+  modified after the object (aws: "ignore same-sized items unless the local version is
+  newer"). A downloaded file gets the object's ``LastModified`` as its mtime, so the
+  next run skips it. An object changed on the server without changing size is only seen
+  with ``exact_timestamps`` (same size downloaded unless the times are equal), as in aws.
+- ``size_only``: sizes alone decide, both ways.
+- A server that keeps whole seconds (its times have no fraction) is compared with the
+  file's time cut to the second, so a file uploaded in the second it was written is not
+  sent again on every run.
+
+Safety, as ``sync.sync``:
+
+- **Prefixes and folders are folders**: ``s3://b/site`` means ``site/``; ``site-other/``
+  is never listed, copied or deleted.
+- **Deletes after both listings are read.** With ``delete``, objects the folder lacks are
+  planned by ``planner.plan_deletes`` in the scope ``bucket/prefix``; local files the
+  prefix lacks are removed only inside the folder named: each is opened from the folder
+  down without following a symbolic link (``O_NOFOLLOW`` on every folder on the way), and
+  only a regular file is removed. A symbolic link at the destination is never removed.
+- **What the folder holds but cannot read counts as present**: an unreadable file or
+  folder, a name that is not UTF-8, a broken link. Its object (every object under it,
+  for a folder) is kept and reported as a failure (``report.ok`` False), as the store
+  sync's ``ReportsUnreadable`` rule. A symbolic link left out by
+  ``follow_symlinks=False`` and a special file (FIFO, socket, device) are skipped, and
+  their objects kept, without failing the run.
+- **Whole or not at all**: uploads are single PUTs (ETag checked against the MD5 of the
+  bytes read) or multipart uploads completed only at the end; downloads go through
+  ``batch.download_to`` (temporary files, one flush of the file system per thousand
+  files, then renames), and a key that cannot land on a path of its own
+  (``batch.local_targets``: ``..``, empty segments, two keys on one path) is refused.
+- **Resume**: what is already the same is skipped, so a run cut short is finished by
+  running it again; a second run of a finished sync copies nothing.
+- **Verification** (``verify="quick"``): both sides listed again, each source entry must
+  be at the destination with its size (and, with ``delete``, no destination extra);
+  ``"full"`` hashes every pair (SHA-256).
+
+Errors: listing failures (a missing bucket, an unreachable endpoint, a folder that is
+not there for an upload) raise; a failure on one file or object is recorded in the
+report and the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from backend.src.libs.bucket.base.errors import (
+    BucketNotFound,
+    IntegrityError,
+    InvalidArgument,
+    StorageError,
+)
+from backend.src.libs.bucket.base.planner import Scope, as_folder, delete_planned, plan_deletes
+from backend.src.libs.bucket.base.store import ObjectInfo, ObjectStore
+from backend.src.libs.bucket.features import batch
+from backend.src.libs.bucket.features.sync import (
+    Action,
+    DeleteJournal,
+    Include,
+    SyncEvent,
+    SyncFailure,
+    SyncReport,
+    Unreadables,
+    VerifyMode,
+    encrypted,
+    is_md5,
+    merge,
+    objects_in_order,
+)
+
+log = logging.getLogger("bucket.sync")
+
+MiB = 1024 * 1024
+CHUNK = 1000
+"""Transfers decided before they are run together (and, for downloads, committed)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = 1_000_000_000
+Direction = Literal["upload", "download"]
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A regular file of the folder: its path, size and mtime (ns); ``link`` when it
+    was reached through a symbolic link (never deleted)."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    link: bool = False
+
+
+@dataclass(frozen=True)
+class Unread:
+    """Something the folder holds but the sync cannot read (``reason``): it counts as
+    present. A ``relative`` ending in ``/`` stands for every path under it. ``silent``:
+    left out on purpose (a link with ``follow_symlinks=False``, a special file), not a
+    failure."""
+
+    relative: str
+    reason: str
+    silent: bool = False
+
+
+LocalEntry = LocalFile | Unread
+_Entry = tuple[bytes, str, LocalEntry]
+
+
+@dataclass(frozen=True)
+class FolderSyncOptions:
+    """What one folder sync does (``bucket sync``'s flags).
+
+    Attributes:
+        dry_run: compare only; nothing written, deleted or created (default False).
+        delete: remove what the source lacks, inside the destination folder or prefix
+            only (default False: counted as ``extra``).
+        size_only: compare sizes only (default False).
+        exact_timestamps: downloads: a same-sized file is skipped only when its mtime is
+            the object's time exactly (default False; no effect on uploads, as in aws).
+        follow_symlinks: uploads read through symbolic links (default True, as aws);
+            False leaves links out (their objects kept). A download never follows a
+            link out of its folder.
+        verify: ``"quick"`` (default), ``"full"`` or ``"off"`` (see the module).
+        workers: transfers in parallel (default 4).
+        include: whether a path relative to the folder takes part (default: all); what
+            it leaves out is neither copied nor deleted.
+        on_event: called with a ``SyncEvent`` per path, from the calling thread.
+        buffer_limit: files up to this size are uploaded in one PUT, their MD5 checked
+            against the ETag (default 8 MiB); larger ones as multipart uploads.
+        max_failures_kept: failures kept with their reasons (default 1000).
+    """
+
+    dry_run: bool = False
+    delete: bool = False
+    size_only: bool = False
+    exact_timestamps: bool = False
+    follow_symlinks: bool = True
+    verify: VerifyMode = "quick"
+    workers: int = 4
+    include: Include | None = None
+    on_event: Callable[[SyncEvent], None] | None = None
+    buffer_limit: int = 8 * MiB
+    max_failures_kept: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.verify not in ("off", "quick", "full"):
+            raise InvalidArgument(f"verify must be 'off', 'quick' or 'full', not {self.verify!r}")
+        for name in ("workers", "buffer_limit", "max_failures_kept"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidArgument(f"{name} must be a non-negative integer, not {value!r}")
+        if self.workers < 1:
+            raise InvalidArgument(f"workers must be a positive integer, not {self.workers!r}")
+
+
+# ---------------------------------------------------------------- the folder side
+def _relative_name(parent: str, name: str) -> str | None:
+    """``parent + name`` as UTF-8 text, or None for a name that is not UTF-8."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return parent + name
+
+
+class _Walker:
+    """Lists a folder's regular files (and what it cannot read) under relative paths."""
+
+    def __init__(
+        self, root: Path, *, follow: bool, include: Include | None, folder_links: bool = True
+    ) -> None:
+        self.root = root
+        self.follow = follow
+        self.folder_links = folder_links
+        self.include = include
+        self.entries: list[_Entry] = []
+
+    def walk(self) -> list[_Entry]:
+        """Every entry, in UTF-8 byte order of its relative path."""
+        self._folder(self.root, "", frozenset())
+        self.entries.sort(key=lambda entry: entry[0])
+        return self.entries
+
+    def _add(self, relative: str, entry: LocalEntry) -> None:
+        folder = isinstance(entry, Unread) and relative.endswith("/")
+        if folder or self.include is None or self.include(relative):
+            self.entries.append((relative.encode("utf-8"), relative, entry))
+
+    def _folder(self, path: Path, relative: str, above: frozenset[tuple[int, int]]) -> None:
+        """List ``path`` (``relative`` ends with ``/``, or is ``""``); ``above`` holds the
+        folders it lies in, so a link back to one of them is not entered (no loop)."""
+        try:
+            info = os.stat(path)
+            here = (info.st_dev, info.st_ino)
+            if here in above:
+                self._add(relative, Unread(relative, "a link back to a folder above it", True))
+                return
+            with os.scandir(path) as listing:
+                children = list(listing)
+        except OSError as exc:
+            self._add(relative, Unread(relative, f"cannot list the folder: {exc.strerror}"))
+            return
+        for child in children:
+            name = _relative_name(relative, child.name)
+            if name is None:
+                shown = relative + os.fsencode(child.name).decode("utf-8", "replace")
+                self._add(shown, Unread(shown, "its name is not UTF-8"))
+                continue
+            self._child(child, name, above | {here})
+
+    def _child(
+        self, child: os.DirEntry[str], relative: str, above: frozenset[tuple[int, int]]
+    ) -> None:
+        link = child.is_symlink()
+        if link and (not self.follow or (not self.folder_links and child.is_dir())):
+            # left out: every object under it (a folder's, ``relative/``) is kept
+            shown = relative + "/" if child.is_dir() else relative
+            self._add(shown, Unread(shown, "a symbolic link (not followed)", silent=True))
+            return
+        try:
+            info = child.stat(follow_symlinks=True)
+        except OSError:
+            self._add(relative, Unread(relative, "a broken symbolic link"))
+            return
+        if stat.S_ISDIR(info.st_mode):
+            self._folder(Path(child.path), relative + "/", above)
+        elif not stat.S_ISREG(info.st_mode):
+            self._add(relative, Unread(relative, "not a regular file", silent=True))
+        elif not os.access(child.path, os.R_OK):
+            self._add(relative, Unread(relative, "permission denied"))
+        else:
+            self._add(relative, LocalFile(Path(child.path), info.st_size, info.st_mtime_ns, link))
+
+
+def local_entries(root: Path, *, follow_symlinks: bool, include: Include | None) -> list[_Entry]:
+    """``(sort key, relative path, entry)`` of everything under ``root``, in UTF-8 byte
+    order: regular files, and what cannot be read (``Unread``). A folder reached again
+    through a link is listed once (no loop).
+
+    Raises:
+        InvalidArgument: ``root`` is not a folder.
+    """
+    if not root.is_dir():
+        raise InvalidArgument(f"{str(root)!r} is not a folder", code="NotAFolder")
+    return _Walker(root, follow=follow_symlinks, include=include).walk()
+
+
+def _destination_entries(root: Path, include: Include | None) -> list[_Entry]:
+    """The folder a download writes into: files reached through links are compared but
+    never deleted; no folder link is followed (``local_targets`` refuses a key that
+    would land outside ``root``)."""
+    if not root.exists():
+        return []
+    return _Walker(root, follow=True, include=include, folder_links=False).walk()
+
+
+# ------------------------------------------------------------------- comparing
+def _ns(moment: datetime | None) -> int | None:
+    """``moment`` in nanoseconds since the epoch (a naive time taken as UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+def _newer(file_ns: int, object_ns: int) -> bool:
+    """The file was modified after the object (at whole seconds for a server whose
+    times have no fraction)."""
+    if object_ns % _SECOND == 0:
+        return file_ns // _SECOND > object_ns // _SECOND
+    return file_ns > object_ns
+
+
+def upload_reason(file: LocalFile, obj: ObjectInfo | None, options: FolderSyncOptions) -> str:
+    """Why ``file`` must be uploaded over ``obj`` ("" when it is the same by aws's rule)."""
+    if obj is None:
+        return "missing at the destination"
+    if file.size != obj.size:
+        return f"size differs ({file.size} != {obj.size} bytes)"
+    object_ns = _ns(obj.last_modified)
+    if options.size_only or object_ns is None:
+        return ""
+    return "the file is newer" if _newer(file.mtime_ns, object_ns) else ""
+
+
+def download_reason(obj: ObjectInfo, file: LocalEntry | None, options: FolderSyncOptions) -> str:
+    """Why ``obj`` must be downloaded over ``file`` ("" when it is the same by aws's
+    rule)."""
+    if file is None:
+        return "missing at the destination"
+    if isinstance(file, Unread):
+        return f"the local path is {file.reason}"
+    if file.size != obj.size:
+        return f"size differs ({obj.size} != {file.size} bytes)"
+    object_ns = _ns(obj.last_modified)
+    if options.size_only or object_ns is None:
+        return ""
+    if options.exact_timestamps:
+        return "" if file.mtime_ns == object_ns else "the times differ (--exact-timestamps)"
+    return "the local file is newer" if _newer(file.mtime_ns, object_ns) else ""
+
+
+# --------------------------------------------------------------------- the run
+@dataclass
+class _Tally:
+    """What a run did so far."""
+
+    options: FolderSyncOptions
+    actions: dict[Action, int] = field(
+        default_factory=lambda: {"copy": 0, "skip": 0, "delete": 0, "extra": 0, "fail": 0}
+    )
+    bytes_copied: int = 0
+    source_objects: int = 0
+    source_bytes: int = 0
+    failures: list[SyncFailure] = field(default_factory=list)
+
+    def record(
+        self, action: Action, key: str, size: int = 0, reason: str = "", moved: int = 0
+    ) -> None:
+        """Count one event, keep it if it failed, and tell ``on_event``."""
+        self.actions[action] += 1
+        self.bytes_copied += moved
+        if action == "fail":
+            log.warning("sync: %s failed: %s", key, reason)
+            if len(self.failures) < self.options.max_failures_kept:
+                self.failures.append(SyncFailure(key, reason))
+        if self.options.on_event is not None:
+            self.options.on_event(SyncEvent(action, key, size, reason))
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """The two ends of a folder sync."""
+
+    direction: Direction
+    root: Path
+    store: ObjectStore
+    bucket: str
+    prefix: str
+
+    def describe(self) -> tuple[str, str]:
+        remote = f"{self.bucket}/{self.prefix}"
+        return (str(self.root), remote) if self.direction == "upload" else (remote, str(self.root))
+
+
+class _FolderRun:
+    """One folder sync: walk both listings, copy in chunks, delete, verify, report."""
+
+    def __init__(self, sides: _Sides, options: FolderSyncOptions) -> None:
+        self.sides = sides
+        self.options = options
+        self.tally = _Tally(options)
+        self.unreadable = Unreadables()  # what the source could not read: failures
+        self.skipped = Unreadables()  # what it left out on purpose (links, special files)
+        self.plain = not encrypted(sides.store)
+        self.batch: list[tuple[str, ObjectInfo | LocalFile, int]] = []
+
+    # -- listings
+    def local(self) -> Iterator[_Entry]:
+        opts, sides = self.options, self.sides
+        if sides.direction == "upload":
+            return iter(
+                local_entries(
+                    sides.root, follow_symlinks=opts.follow_symlinks, include=opts.include
+                )
+            )
+        return iter(_destination_entries(sides.root, opts.include))
+
+    def remote(self, exists: bool) -> Iterator[tuple[bytes, str, ObjectInfo]]:
+        sides = self.sides
+        if not exists:
+            return iter(())
+        return objects_in_order(sides.store, sides.bucket, sides.prefix, self.options.include)
+
+    def pairs(self, exists: bool = True) -> Iterator[tuple[str, object, object]]:
+        """``(relative, source entry, destination entry)`` in byte order."""
+        if self.sides.direction == "upload":
+            return merge(self.local(), self.remote(exists))
+        return merge(self.remote(exists), self.local())
+
+    # -- the copy pass
+    def walk(self, *, exists: bool) -> None:
+        extras = DeleteJournal()
+        try:
+            for relative, s, d in self.pairs(exists):
+                self.one(relative, s, d, extras)
+                if len(self.batch) >= CHUNK:
+                    self.transfer()
+            self.transfer()
+            self.delete(extras)
+        finally:
+            extras.close()
+
+    def one(self, relative: str, s: object, d: object, extras: DeleteJournal) -> None:
+        """Decide one path: copy (queued), skip, keep, note for deletion or fail."""
+        if isinstance(s, Unread):
+            (self.skipped if s.silent else self.unreadable).add(relative, s.reason)
+            if not s.silent:
+                self.tally.record(
+                    "fail", relative, reason=f"the source could not read it: {s.reason}"
+                )
+            else:
+                self.tally.record("skip", relative, reason=s.reason)
+            return
+        if s is None:
+            self.extra(relative, d, extras)
+            return
+        reason = self.reason(s, d)
+        size = s.size if isinstance(s, (ObjectInfo, LocalFile)) else 0
+        self.tally.source_objects += 1
+        self.tally.source_bytes += size
+        if not reason:
+            self.tally.record("skip", relative, size)
+        elif isinstance(s, (ObjectInfo, LocalFile)):
+            self.batch.append((relative, s, size))
+
+    def reason(self, s: object, d: object) -> str:
+        if isinstance(s, LocalFile):
+            obj = d if isinstance(d, ObjectInfo) else None
+            return upload_reason(s, obj, self.options)
+        assert isinstance(s, ObjectInfo)
+        if s.key.endswith("/"):  # a folder marker: a folder
+            return (
+                "" if (self.sides.root / s.key[len(self.sides.prefix) :]).is_dir() else "no folder"
+            )
+        return download_reason(s, d if isinstance(d, (LocalFile, Unread)) else None, self.options)
+
+    def extra(self, relative: str, d: object, extras: DeleteJournal) -> None:
+        """A destination entry the source lacks: noted for deletion (``delete``), kept
+        (a link, something unreadable, the marker of a folder that exists: a skip; under
+        something the source could not read: a failure), or counted as extra."""
+        size = d.size if isinstance(d, (ObjectInfo, LocalFile)) else 0
+        keep = self.kept(relative, d)
+        if keep is not None:
+            self.tally.record(keep[0], relative, size, reason=keep[1])
+        elif self.options.delete:
+            extras.add(relative, size)
+        else:
+            self.tally.record("extra", relative, size, reason="not in the source")
+
+    def kept(self, relative: str, d: object) -> tuple[Action, str] | None:
+        """Whether the destination entry ``relative`` stays whatever ``delete`` says:
+        ``(action, reason)``, or None."""
+        if isinstance(d, Unread):
+            return "skip", f"kept: {d.reason}"
+        if isinstance(d, LocalFile) and d.link:
+            return "skip", "kept: a symbolic link"
+        if relative.endswith("/") and (self.sides.root / relative).is_dir():
+            return "skip", "kept: the folder exists"
+        left_out = self.skipped.reason(relative)
+        if left_out is not None:
+            return "skip", f"kept: {left_out.replace('could not read', 'left out')}"
+        why = self.unreadable.reason(relative)
+        return None if why is None else ("fail", f"kept: {why}")
+
+    def transfer(self) -> None:
+        """Run the queued copies (none in a dry run) and record them."""
+        queued, self.batch = self.batch, []
+        if not queued:
+            return
+        if self.options.dry_run:
+            for relative, _, size in queued:
+                self.tally.record("copy", relative, size, reason="dry run", moved=size)
+            return
+        if self.sides.direction == "upload":
+            self._uploads(queued)
+        else:
+            self._downloads(queued)
+
+    def _uploads(self, queued: list[tuple[str, ObjectInfo | LocalFile, int]]) -> None:
+        files = [(relative, s) for relative, s, _ in queued if isinstance(s, LocalFile)]
+        results = batch.run_each(
+            files, lambda item: item[0], self._upload, workers=self.options.workers
+        )
+        for (relative, file), result in zip(files, results, strict=True):
+            self._done(relative, file.size, result)
+
+    def _upload(self, item: tuple[str, LocalFile]) -> int:
+        relative, file = item
+        sides = self.sides
+        key = sides.prefix + relative
+        if file.size > self.options.buffer_limit:
+            return sides.store.upload_file(sides.bucket, key, str(file.path)).size
+        data = _read(file.path, follow=self.options.follow_symlinks)
+        result = sides.store.put_object(sides.bucket, key, data)
+        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        if self.plain and is_md5(result.etag) and result.etag != md5:
+            raise IntegrityError(
+                f"sync: the store kept other bytes (ETag {result.etag}, sent MD5 {md5})",
+                bucket=sides.bucket,
+                key=key,
+            )
+        return len(data)
+
+    def _downloads(self, queued: list[tuple[str, ObjectInfo | LocalFile, int]]) -> None:
+        sides = self.sides
+        objects = [s for _, s, _ in queued if isinstance(s, ObjectInfo)]
+        targets = batch.local_targets(
+            sides.root, ((o.key, o.key[len(sides.prefix) :]) for o in objects)
+        )
+        mtimes = {o.key: ns for o in objects if (ns := _ns(o.last_modified)) is not None}
+        results = batch.download_to(
+            sides.store,
+            sides.bucket,
+            targets,
+            mtimes=mtimes,
+            sizes={o.key: o.size for o in objects},
+            max_workers=self.options.workers,
+        )
+        for obj, result in zip(objects, results, strict=True):
+            self._done(obj.key[len(sides.prefix) :], obj.size, result)
+
+    def _done(self, relative: str, size: int, result: batch.ItemResult[int]) -> None:
+        if result.error is not None:
+            self.tally.record("fail", relative, size, reason=str(result.error))
+        else:
+            moved = result.value or 0
+            self.tally.record("copy", relative, size, reason="copied", moved=moved)
+
+    # -- deletes
+    def delete(self, extras: DeleteJournal) -> None:
+        """Delete what was noted, only now that both listings were read whole."""
+        for noted in extras.batches(1000):
+            sizes = dict(noted)
+            if self.sides.direction == "upload":
+                self._delete_objects(sizes)
+            else:
+                for relative, size in sizes.items():
+                    self._delete_file(relative, size)
+
+    def _delete_objects(self, sizes: dict[str, int]) -> None:
+        sides = self.sides
+        scope = Scope(sides.bucket, sides.prefix)
+        plan = plan_deletes(scope, (sides.prefix + r for r in sizes), operation="sync")
+        if self.options.dry_run:
+            for full in plan.keys:
+                self.tally.record(
+                    "delete", full[len(sides.prefix) :], sizes[full[len(sides.prefix) :]]
+                )
+            return
+        try:
+            result = delete_planned(sides.store, plan)
+        except StorageError as exc:
+            for relative, size in sizes.items():
+                self.tally.record("fail", relative, size, reason=f"delete failed: {exc}")
+            return
+        for full in result.deleted:
+            relative = full[len(sides.prefix) :]
+            self.tally.record(
+                "delete", relative, sizes.get(relative, 0), reason="not in the folder"
+            )
+        for error in result.errors:
+            relative = error.key[len(sides.prefix) :]
+            why = f"delete failed: {error.code}: {error.message}"
+            self.tally.record("fail", relative, sizes.get(relative, 0), reason=why)
+
+    def _delete_file(self, relative: str, size: int) -> None:
+        if self.options.dry_run:
+            self.tally.record("delete", relative, size)
+            return
+        try:
+            remove_inside(self.sides.root, relative)
+        except (OSError, InvalidArgument) as exc:
+            self.tally.record("fail", relative, size, reason=f"delete failed: {exc}")
+            return
+        self.tally.record("delete", relative, size, reason="not in the source")
+
+    # -- verification and report
+    def report(self) -> SyncReport:
+        options, tally = self.options, self.tally
+        problems: list[SyncFailure] = []
+        counted: tuple[int, int] | None = None
+        if not options.dry_run and options.verify != "off":
+            counted = self.verify(problems)
+        source, destination = self.sides.describe()
+        return SyncReport(
+            source=source,
+            destination=destination,
+            dry_run=options.dry_run,
+            copied=tally.actions["copy"],
+            skipped=tally.actions["skip"],
+            deleted=tally.actions["delete"],
+            extra=tally.actions["extra"],
+            failed=tuple(tally.failures),
+            failed_count=tally.actions["fail"],
+            bytes_copied=tally.bytes_copied,
+            source_objects=tally.source_objects,
+            source_bytes=tally.source_bytes,
+            destination_objects=None if counted is None else counted[0],
+            destination_bytes=None if counted is None else counted[1],
+            verified=None if counted is None else not problems,
+            problems=tuple(problems),
+        )
+
+    def verify(self, problems: list[SyncFailure]) -> tuple[int, int]:
+        """List both sides again; each source entry must be at the destination with its
+        size (with ``verify="full"``, its SHA-256); with ``delete``, no unkept extra.
+        Returns the destination's (entries, bytes)."""
+        objects = total = 0
+        unreadable = Unreadables()
+        for relative, s, d in self.pairs():
+            if isinstance(d, (ObjectInfo, LocalFile)):
+                objects += 1
+                total += d.size
+            why = self.verdict(relative, s, d, unreadable)
+            if why and len(problems) < self.options.max_failures_kept:
+                problems.append(SyncFailure(relative, why))
+        return objects, total
+
+    def verdict(self, relative: str, s: object, d: object, unreadable: Unreadables) -> str:
+        """What the verification finds wrong with one path ("" when nothing)."""
+        if isinstance(s, Unread):
+            unreadable.add(relative, s.reason)
+            return "" if s.silent else f"not verified: the source could not read it: {s.reason}"
+        if s is None:
+            strict = self.options.delete and self.kept(relative, d) is None
+            return "extra at the destination (not in the source)" if strict else ""
+        if isinstance(s, ObjectInfo) and s.key.endswith("/"):
+            return (
+                "" if (self.sides.root / relative).is_dir() else "folder missing at the destination"
+            )
+        if not isinstance(d, (ObjectInfo, LocalFile)) or not isinstance(s, (ObjectInfo, LocalFile)):
+            return "missing at the destination"
+        if s.size != d.size:
+            return f"size differs ({s.size} != {d.size} bytes)"
+        if self.options.verify == "full" and self._sha256(s) != self._sha256(d):
+            return "content differs (SHA-256)"
+        return ""
+
+    def _sha256(self, entry: ObjectInfo | LocalFile) -> str:
+        digest = hashlib.sha256()
+        if isinstance(entry, LocalFile):
+            with open(entry.path, "rb") as handle:
+                while chunk := handle.read(MiB):
+                    digest.update(chunk)
+            return digest.hexdigest()
+        stream = self.sides.store.open_object(self.sides.bucket, entry.key)
+        try:
+            while chunk := stream.read(MiB):
+                digest.update(chunk)
+        finally:
+            stream.close()
+        return digest.hexdigest()
+
+
+def _read(path: Path, *, follow: bool) -> bytes:
+    """The bytes of a file (never through a link when ``follow`` is off)."""
+    fd = os.open(path, os.O_RDONLY | (0 if follow else os.O_NOFOLLOW))
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def remove_inside(root: Path, relative: str) -> None:
+    """Remove the regular file ``root/relative``, reaching it from ``root`` one folder
+    at a time without following a symbolic link, so nothing outside ``root`` is touched.
+
+    Raises:
+        InvalidArgument: ``relative`` holds an empty, ``.`` or ``..`` segment, or names
+            something other than a regular file (a link, a folder).
+        OSError: the file or a folder on the way could not be opened or removed.
+    """
+    parts = relative.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise InvalidArgument(f"{relative!r} is not a plain relative path; not deleted")
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_NOFOLLOW
+    fds = [os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))]
+    try:
+        for part in parts[:-1]:
+            fds.append(os.open(part, flags, dir_fd=fds[-1]))
+        info = os.stat(parts[-1], dir_fd=fds[-1], follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidArgument(f"{relative!r} is not a regular file; not deleted")
+        os.unlink(parts[-1], dir_fd=fds[-1])
+    finally:
+        for fd in reversed(fds):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+# ------------------------------------------------------------------ entry points
+def _source_bucket(store: ObjectStore, bucket: str) -> None:
+    """Raises BucketNotFound when the bucket a download reads does not exist."""
+    if not store.bucket_exists(bucket):
+        raise BucketNotFound("sync: the source bucket does not exist", bucket=bucket, status=404)
+
+
+def _run(sides: _Sides, options: FolderSyncOptions, *, exists: bool) -> SyncReport:
+    run = _FolderRun(sides, options)
+    run.walk(exists=exists)
+    report = run.report()
+    log.info(
+        "sync %s -> %s: %d copied, %d skipped, %d deleted, %d failed, verified=%s",
+        report.source,
+        report.destination,
+        report.copied,
+        report.skipped,
+        report.deleted,
+        report.failed_count,
+        report.verified,
+    )
+    return report
+
+
+def upload_folder(
+    folder: str | os.PathLike[str],
+    store: ObjectStore,
+    bucket: str,
+    *,
+    prefix: str = "",
+    options: FolderSyncOptions | None = None,
+) -> SyncReport:
+    """Make ``bucket/prefix`` hold the files of ``folder`` (see the module).
+
+    Args:
+        folder: the local folder.
+        store, bucket: where to upload (the bucket is created when missing, never in a
+            dry run).
+        prefix: the folder of keys (default ""; ``"site"`` means ``site/``).
+        options: the flags (default ``FolderSyncOptions()``).
+
+    Returns:
+        The ``SyncReport``; ``report.ok`` False when something failed or did not verify.
+
+    Raises:
+        InvalidArgument: ``folder`` is not a folder, or it lies inside the local store
+            it would upload into.
+        StorageError: listing the bucket failed (nothing was deleted).
+        OutOfScope: a planned delete outside ``bucket/prefix`` (nothing was deleted).
+    """
+    options = options or FolderSyncOptions()
+    root = Path(folder).resolve()
+    if not root.is_dir():
+        raise InvalidArgument(f"{str(folder)!r} is not a folder", code="NotAFolder")
+    _refuse_store_folder(store, root)
+    exists = store.bucket_exists(bucket)
+    if not exists and not options.dry_run:
+        store.create_bucket(bucket)
+        exists = True
+    return _run(_Sides("upload", root, store, bucket, as_folder(prefix)), options, exists=exists)
+
+
+def download_folder(
+    store: ObjectStore,
+    bucket: str,
+    folder: str | os.PathLike[str],
+    *,
+    prefix: str = "",
+    options: FolderSyncOptions | None = None,
+) -> SyncReport:
+    """Make ``folder`` hold the objects under ``bucket/prefix`` as plain files (see the
+    module); the folder is created when missing (not in a dry run).
+
+    Raises:
+        BucketNotFound: the bucket does not exist.
+        InvalidArgument: ``folder`` is a file, or lies inside the local store read.
+        StorageError: the listing failed (nothing was deleted).
+    """
+    options = options or FolderSyncOptions()
+    root = Path(folder).resolve()
+    if root.exists() and not root.is_dir():
+        raise InvalidArgument(f"{str(folder)!r} is not a folder", code="NotAFolder")
+    _refuse_store_folder(store, root)
+    _source_bucket(store, bucket)
+    if not options.dry_run:
+        root.mkdir(parents=True, exist_ok=True)
+    return _run(_Sides("download", root, store, bucket, as_folder(prefix)), options, exists=True)
+
+
+def _refuse_store_folder(store: ObjectStore, root: Path) -> None:
+    """Refuse a folder inside the local store's root (or holding it): the sync would
+    read what it writes.
+
+    Raises:
+        InvalidArgument: they overlap.
+    """
+    where = store.location
+    if where.kind != "local":
+        return
+    place = Path(where.place)
+    if root == place or place in root.parents or root in place.parents:
+        raise InvalidArgument(
+            f"sync: the folder {str(root)!r} and the local store at {where.place!r} overlap; "
+            "use a folder outside the store's root"
+        )
+
+
+__all__ = [
+    "FolderSyncOptions",
+    "LocalFile",
+    "Unread",
+    "download_folder",
+    "download_reason",
+    "local_entries",
+    "remove_inside",
+    "upload_folder",
+    "upload_reason",
+]

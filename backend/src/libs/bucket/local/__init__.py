@@ -1,0 +1,1 @@
+"""The local folder store (``LocalStore``), the embedded default."""

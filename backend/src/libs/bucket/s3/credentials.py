@@ -1,0 +1,220 @@
+"""Where a store's credentials come from, and assume-role with refresh.
+
+Precedence, highest first (the first one that yields a key wins):
+
+1. explicit config: ``BucketConfig(access_key=..., secret_key=..., session_token=...)`` or
+   ``BucketConfig.from_env(env, access_key=...)``;
+2. ``BUCKET_USER`` / ``BUCKET_PASSWORD`` / ``BUCKET_SESSION_TOKEN`` (and the other
+   ``BUCKET_*`` spellings), then ``S3_ACCESS_KEY``... then ``AWS_ACCESS_KEY_ID`` /
+   ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` in the mapping the config was read from;
+3. a named profile of the shared AWS files (``BUCKET_PROFILE`` or ``AWS_PROFILE``; the
+   files are ``~/.aws/credentials`` and ``~/.aws/config``, or ``AWS_SHARED_CREDENTIALS_FILE``
+   and ``AWS_CONFIG_FILE``);
+4. boto3's own chain: process environment, the default profile, web identity, container
+   (ECS/EKS) and instance (IMDS) roles.
+
+Then, when ``role_arn`` is set, the credentials found above are only used to call STS
+``AssumeRole`` (session name, external id, duration), and the store signs with the role's
+temporary credentials. They are botocore ``DeferredRefreshableCredentials``: fetched on
+the first request, refreshed before they expire (botocore refreshes 15 minutes ahead,
+and blocks only in the last 10), shared safely by every thread of the store.
+
+Secrets are never logged; errors name the variable, never its value.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from backend.src.libs.bucket.base.config import BucketConfig
+from backend.src.libs.bucket.base.errors import ConfigError, StorageError
+from backend.src.libs.bucket.s3.errors import translate
+
+if TYPE_CHECKING:
+    import boto3
+
+log = logging.getLogger("bucket.credentials")
+
+StsFactory = Callable[[Any], Any]
+"""Builds the STS client from the source botocore session (tests pass a stubbed one)."""
+
+
+def make_session(config: BucketConfig, *, sts_client: Any = None) -> boto3.session.Session:
+    """A boto3 session whose credentials follow the precedence of this module.
+
+    No request is made here; with ``role_arn`` the first STS call happens on the first
+    request that needs credentials.
+
+    Args:
+        config: the store's settings.
+        sts_client: an STS client to use for assume-role (default: one built from the
+            source credentials, in ``config.region``). Tests pass a stubbed client.
+
+    Raises:
+        ConfigError: the profile named by the settings is not in the shared files.
+
+    Thread-safety: the session is built once per store client; the refreshable
+    credentials it holds lock around their refresh.
+    """
+    import boto3
+    import botocore.session
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        source = botocore.session.Session(profile=config.profile)
+        if config.access_key is not None and config.secret_key is not None:
+            source.set_credentials(config.access_key, config.secret_key, config.session_token)
+        elif config.profile is not None:
+            source.get_scoped_config()  # raises ProfileNotFound now rather than on first use
+        core = source
+        if config.role_arn:
+            # the source credentials only sign the STS call; S3 sees the role's
+            core = botocore.session.Session(profile=config.profile)
+            _install_credentials(
+                core, assume_role_credentials(source, config, sts_client=sts_client)
+            )
+        return boto3.session.Session(botocore_session=core, region_name=config.region)
+    except ProfileNotFound as exc:
+        raise ConfigError(
+            f"{config.sources.get('profile', 'AWS_PROFILE')} names a profile that is not "
+            f"in the shared AWS files: {config.profile!r}"
+        ) from exc
+
+
+def assume_role_credentials(core: Any, config: BucketConfig, *, sts_client: Any = None) -> Any:
+    """Refreshable credentials of ``config.role_arn``, obtained with ``core``'s credentials.
+
+    Args:
+        core: the botocore session holding the source credentials.
+        config: gives the role ARN, session name, external id and duration.
+        sts_client: an STS client to call (default: built from ``core`` on first refresh).
+
+    Returns:
+        botocore ``DeferredRefreshableCredentials``: no STS call until first used.
+
+    Raises:
+        ConfigError: ``role_arn`` is not set.
+        StorageError (on first use, through botocore): STS refused the role.
+    """
+    from botocore.credentials import DeferredRefreshableCredentials
+
+    if not config.role_arn:
+        raise ConfigError("role_arn is not set (BUCKET_ROLE_ARN)")
+    refresher = _refresher(core, config, sts_client)
+    return DeferredRefreshableCredentials(refresh_using=refresher, method="assume-role")
+
+
+def _refresher(core: Any, config: BucketConfig, sts_client: Any) -> Callable[[], dict[str, str]]:
+    clients: list[Any] = [sts_client] if sts_client is not None else []
+
+    def sts() -> Any:
+        if not clients:
+            clients.append(core.create_client("sts", region_name=config.region))
+        return clients[0]
+
+    def refresh() -> dict[str, str]:
+        kwargs: dict[str, Any] = {
+            "RoleArn": config.role_arn,
+            "RoleSessionName": config.role_session_name,
+            "DurationSeconds": config.role_duration,
+        }
+        if config.role_external_id:
+            kwargs["ExternalId"] = config.role_external_id
+        try:
+            response = sts().assume_role(**kwargs)
+        except StorageError:
+            raise
+        except Exception as exc:
+            raise translate(exc, operation="assume_role") from exc
+        creds = response["Credentials"]
+        expiration = creds["Expiration"]
+        log.debug("assumed role %s until %s", config.role_arn, expiration)
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": expiration.isoformat()
+            if hasattr(expiration, "isoformat")
+            else str(expiration),
+        }
+
+    return refresh
+
+
+def _install_credentials(core: Any, credentials: Any) -> None:
+    """Make ``core`` hand out ``credentials`` (first in its provider chain)."""
+    from botocore.credentials import CredentialProvider
+
+    class _Fixed(CredentialProvider):
+        METHOD = "assume-role"
+        CANONICAL_NAME = "bucket-assume-role"
+
+        def load(self) -> Any:
+            return credentials
+
+    resolver = core.get_component("credential_provider")
+    resolver.providers.insert(0, _Fixed())
+
+
+def require_credentials(session: boto3.session.Session, config: BucketConfig) -> None:
+    """Fail now when boto3's chain finds no credentials for ``session``.
+
+    The chain is the one boto3 walks on the first request (keys, profiles, web
+    identity, container and instance roles; the instance metadata lookup can take a
+    second when it is not disabled).
+
+    Raises:
+        ConfigError: no credentials anywhere; the message names the settings that
+            chose S3 (never a value) and how to give credentials, so nothing is written
+            anywhere instead.
+    """
+    if session.get_credentials() is not None:
+        return
+    raise ConfigError(
+        f"no credentials found: the S3 store was chosen by {config.selected_by}, but "
+        "boto3 found no credentials (keys, AWS_PROFILE, shared credentials file, web "
+        "identity, container or instance role); set BUCKET_USER/BUCKET_PASSWORD or "
+        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile or a role, or "
+        "STORAGE_TYPE=local to store in a local folder",
+        code="NoCredentials",
+    )
+
+
+def configured_endpoint(session: boto3.session.Session) -> str | None:
+    """The S3 endpoint boto3 itself will use when the settings name none: the
+    ``AWS_ENDPOINT_URL(_S3)`` variables of the process, or ``endpoint_url`` in the
+    shared config file's profile (or its ``services`` section). None means AWS.
+
+    Raises:
+        RuntimeError: this boto3 keeps its botocore session elsewhere
+            (``botocore_private.core_session``: a release outside the tested bounds).
+    """
+    from botocore.configprovider import ConfiguredEndpointProvider
+
+    from backend.src.libs.bucket.s3 import botocore_private
+
+    core = botocore_private.core_session(session)
+    provider = ConfiguredEndpointProvider(
+        full_config=core.full_config,
+        scoped_config=core.get_scoped_config(),
+        client_name="s3",
+    )
+    endpoint = provider.provide()
+    return str(endpoint) if endpoint else None
+
+
+def credential_source(config: BucketConfig) -> str:
+    """Which rung of the precedence gives ``config`` its credentials (for ``doctor``).
+
+    Returns one of ``explicit``, the variable name (``BUCKET_USER``, ``AWS_ACCESS_KEY_ID``),
+    ``profile:NAME`` or ``boto3-chain``, suffixed with ``+assume-role`` when a role is set.
+    """
+    if config.access_key is not None:
+        source = config.sources.get("access_key", "explicit")
+    elif config.profile is not None:
+        source = f"profile:{config.profile}"
+    else:
+        source = "boto3-chain"
+    return f"{source}+assume-role" if config.role_arn else source

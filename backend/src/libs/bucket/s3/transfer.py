@@ -1,0 +1,636 @@
+"""Multipart uploads through s3transfer, parallel ranged downloads, progress.
+
+Uploads: s3transfer already splits, parallelises, retries parts and aborts a failed
+multipart upload; this module configures it from ``BucketConfig``, keeps one
+``TransferManager`` (and its thread pools) per store for every upload (``Transfers``),
+and adapts its progress events to ``progress(bytes_done, bytes_total)``.
+
+Write-once uploads that may not rely on ``If-None-Match`` at CompleteMultipartUpload
+(every server but AWS S3, see ``docs/reliability.md``) go up as one conditional PUT of at
+most ``MAX_SINGLE_PUT`` bytes: ``Transfers.upload_once``, with ``spool`` making a stream of unknown
+length re-readable first.
+
+Downloads: ``ranged_download`` continues a GET already made with parallel ranged GETs
+(see its docstring for why not s3transfer). Nothing here retries requests on its own:
+botocore does; a body dropped mid-read is resumed by the store's ``_body_chunks``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import hashlib
+import io
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from backend.src.libs.bucket.base.config import BucketConfig
+from backend.src.libs.bucket.base.files import flushing
+from backend.src.libs.bucket.base.options import MAX_PART_SIZE as MAX_PART_SIZE
+from backend.src.libs.bucket.base.options import MAX_PARTS as MAX_PARTS
+from backend.src.libs.bucket.base.options import MAX_SINGLE_PUT as MAX_SINGLE_PUT
+from backend.src.libs.bucket.base.options import MIN_PART_SIZE as MIN_PART_SIZE
+from backend.src.libs.bucket.base.options import TransferSettings as TransferSettings
+from backend.src.libs.bucket.base.store import ProgressCallback
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from s3transfer.manager import TransferConfig, TransferManager
+
+
+def transfer_config(
+    config: BucketConfig, settings: TransferSettings | None = None
+) -> TransferConfig:
+    """s3transfer settings from the store's config (threshold, part size, threads),
+    with the per-call ``settings`` on top."""
+    from s3transfer.manager import TransferConfig
+
+    settings = settings or TransferSettings()
+    return TransferConfig(
+        multipart_threshold=settings.threshold(config),
+        multipart_chunksize=settings.chunk(config),
+        max_request_concurrency=settings.concurrency(config),
+    )
+
+
+SPOOL_CHUNK = 1024 * 1024
+
+
+def _subscribers(progress: ProgressCallback | None, size: int | None) -> list[Any]:
+    from s3transfer.subscribers import BaseSubscriber
+
+    class Subscriber(BaseSubscriber):
+        """Gives s3transfer the size we already know and reports progress."""
+
+        def __init__(self) -> None:
+            self.done = 0
+            self._lock = threading.Lock()
+
+        def on_queued(self, future: Any, **kwargs: Any) -> None:
+            if size is not None:
+                future.meta.provide_transfer_size(size)
+
+        def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
+            with self._lock:
+                self.done += bytes_transferred
+                done = self.done
+            if progress is not None:
+                progress(done, size)
+
+    return [Subscriber()]
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """What an upload sent and what the server answered to the request that created the
+    object (PutObject or CompleteMultipartUpload).
+
+    Attributes:
+        size: bytes uploaded (counted as they go).
+        etag: the new object's ETag, quotes stripped (a multipart ETag ends in ``-N``);
+            None if the server sent none.
+        version_id: the new version's id on a versioned bucket, else None.
+    """
+
+    size: int
+    etag: str | None = None
+    version_id: str | None = None
+
+
+_ANSWER: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "bucket_transfer_answer", default=None
+)
+"""The dict an upload's creating response is recorded into: set by ``Transfers`` around
+one upload's submission and carried into every task of that upload (``_context_pool``);
+None everywhere else."""
+
+_RECORDED = ("PutObject", "CompleteMultipartUpload")
+
+
+def _record_answer(http_response: Any = None, parsed: Any = None, **kwargs: Any) -> None:
+    """botocore ``after-call`` hook: keep the ETag and VersionId of a successful
+    PutObject / CompleteMultipartUpload made by a task of an upload.
+
+    s3transfer's future returns no response, so the answer is caught here. Each upload's
+    tasks run in the context of the call that submitted it (``_context_pool``), which
+    holds that upload's own dict: concurrent uploads through one ``TransferManager``,
+    even of the same key, each see their own answer, and calls made outside an upload
+    record nothing.
+
+    Ceph RGW 16 answers CompleteMultipartUpload with an empty ``<ETag/>``: the ETag is
+    then computed by S3's multipart rule from the parts' ETags (``_record_parts``), which
+    is the ETag the server reports on HEAD.
+    """
+    answer = _ANSWER.get()
+    if answer is None or not isinstance(parsed, dict) or "Error" in parsed:
+        return
+    if http_response is not None and getattr(http_response, "status_code", 200) >= 300:
+        return
+    etag = str(parsed.get("ETag") or "").strip('"') or _multipart_etag(answer.get("parts"))
+    answer["etag"] = etag
+    answer["version_id"] = parsed.get("VersionId")
+
+
+def _record_parts(params: Any = None, **kwargs: Any) -> None:
+    """botocore ``before-parameter-build`` hook of CompleteMultipartUpload: keep the
+    parts' ETags of an upload's completion (in that upload's context only)."""
+    answer = _ANSWER.get()
+    if answer is None or not isinstance(params, dict):
+        return
+    parts = params.get("MultipartUpload", {}).get("Parts", [])
+    ordered = sorted(parts, key=lambda part: int(part.get("PartNumber", 0)))
+    answer["parts"] = [str(part.get("ETag", "")) for part in ordered]
+
+
+def _multipart_etag(parts: list[str] | None) -> str | None:
+    """S3's multipart ETag: MD5 of the parts' binary MD5s, then ``-{number of parts}``;
+    None when a part's ETag is not an MD5 (then nothing is guessed)."""
+    if not parts:
+        return None
+    try:
+        digests = b"".join(bytes.fromhex(etag.strip('"')) for etag in parts)
+    except ValueError:
+        return None
+    if len(digests) != 16 * len(parts):
+        return None
+    return f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(parts)}"
+
+
+def _hook_answers(client: Any) -> None:
+    """Register the answer hooks on ``client`` (idempotent: one ``unique_id`` each)."""
+    events = client.meta.events
+    for operation in _RECORDED:
+        events.register(
+            f"after-call.s3.{operation}",
+            _record_answer,
+            unique_id=f"bucket.transfer.record-answer.{operation}",
+        )
+    events.register(
+        "before-parameter-build.s3.CompleteMultipartUpload",
+        _record_parts,
+        unique_id="bucket.transfer.record-parts",
+    )
+
+
+THREAD_PREFIX = "bucket-transfer"
+"""The name prefix of the transfer managers' threads."""
+
+
+@functools.cache
+def _context_pool() -> type[ThreadPoolExecutor]:
+    """A thread pool class for s3transfer that runs each task in a copy of the context
+    it was submitted from. An upload is submitted with its answer dict in ``_ANSWER``;
+    its submission task submits the upload's request tasks, so every task of the
+    upload, and only of that upload, sees that dict, whichever pooled thread runs it."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    class ContextPool(ThreadPoolExecutor):
+        def __init__(self, max_workers: int | None = None) -> None:
+            super().__init__(max_workers=max_workers, thread_name_prefix=THREAD_PREFIX)
+
+        def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+            return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+    return ContextPool
+
+
+def _uploaded(size: int, answer: dict[str, Any]) -> Uploaded:
+    return Uploaded(size=size, etag=answer.get("etag"), version_id=answer.get("version_id"))
+
+
+MAX_MANAGERS = 4
+"""Managers a store keeps at most: its own settings' and up to three other sets asked
+per call (``Transfers``)."""
+
+
+@dataclass
+class _Entry:
+    """A manager and the uploads running through it."""
+
+    manager: TransferManager
+    client: Any
+    running: int = 0
+    retired: bool = False
+
+
+class Transfers:
+    """The s3transfer ``TransferManager``s of one store: built on first use, reused by
+    every upload, shut down by ``close()``.
+
+    A manager's thread pools are shared by the uploads that run through it, so its
+    ``max_concurrency`` (default ``BUCKET_MAX_WORKERS``) bounds the part requests of
+    all of them together, as the store's HTTP pool does. Each upload still gets its own
+    ETag and version id back (``_record_answer``).
+
+    Per-call settings: s3transfer reads the threshold, part size and concurrency from
+    its manager, not from the call, so the manager is chosen by the settings in force.
+    The store's own settings use one manager; a call with other settings
+    (``TransferSettings``) uses a manager kept for that set, up to ``MAX_MANAGERS`` in
+    all; past that, a set not kept gets a manager of its own, shut down after its upload
+    (the pre-sharing cost, only for those calls). Write-once single PUTs
+    (``upload_once``) use one more manager, whose threshold no single PUT reaches.
+
+    ``close()`` retires every manager: one without running uploads is shut down at once,
+    the others by their last upload (``close()`` neither waits for uploads nor cancels
+    them). A manager built on a client the store has since replaced is retired the same
+    way. s3transfer's ``shutdown(cancel=True)`` is never used (it mis-passes its
+    arguments and raises).
+
+    Args:
+        client: gives the store's current boto3 client (built on first use).
+        config: the store's settings (threshold, part size, concurrency).
+
+    Thread-safety: one instance is shared by every thread of its store.
+    """
+
+    def __init__(self, client: Callable[[], Any], config: BucketConfig) -> None:
+        self._client = client
+        self._config = config
+        self._lock = threading.Lock()
+        self._managers: dict[tuple[object, ...], _Entry] = {}
+
+    def upload(
+        self,
+        source: str | IO[bytes],
+        bucket: str,
+        key: str,
+        *,
+        extra_args: dict[str, Any],
+        size: int | None,
+        progress: ProgressCallback | None,
+        settings: TransferSettings | None = None,
+    ) -> Uploaded:
+        """Upload a file name or a binary stream (any length); multipart above the threshold.
+
+        Returns:
+            The bytes uploaded (counted as they go, so streams of unknown length are
+            measured too), and the ETag and version id the server answered to the
+            PutObject or CompleteMultipartUpload that created the object.
+
+        On failure s3transfer aborts the multipart upload and the error propagates.
+        """
+        tconfig = transfer_config(self._config, settings)
+        kind = (
+            "upload",
+            tconfig.multipart_threshold,
+            tconfig.multipart_chunksize,
+            tconfig.max_request_concurrency,
+        )
+        return self._run(kind, tconfig, source, bucket, key, extra_args, size, progress)
+
+    def upload_once(
+        self,
+        source: str | IO[bytes],
+        bucket: str,
+        key: str,
+        *,
+        extra_args: dict[str, Any],
+        size: int,
+        progress: ProgressCallback | None,
+    ) -> Uploaded:
+        """Upload a file name or a seekable stream of ``size`` bytes (at most
+        ``MAX_SINGLE_PUT``) as ONE PutObject carrying ``If-None-Match: *``, whatever the
+        multipart threshold: the server checks the condition on the request that creates
+        the object, so an existing object is never replaced (412, raised as s3transfer
+        raises it).
+
+        s3transfer sends it (progress per chunk, not counted while botocore hashes the
+        body, rewound on a retry); a stream is lent to it and stays open.
+
+        Returns:
+            The bytes sent, the ETag and the version id of the new object.
+
+        Raises:
+            ValueError: ``size`` above ``MAX_SINGLE_PUT`` (the caller checks first).
+        """
+        if size > MAX_SINGLE_PUT:
+            raise ValueError(f"{size} bytes do not fit one PUT ({MAX_SINGLE_PUT} at most)")
+        tconfig = transfer_config(self._config)
+        tconfig.multipart_threshold = MAX_PART_SIZE * MAX_PARTS  # never reached: one PUT
+        body: str | IO[bytes] = (
+            source if isinstance(source, str) else cast(IO[bytes], _Lent(source))
+        )
+        extra = {**extra_args, "IfNoneMatch": "*"}
+        return self._run(("once",), tconfig, body, bucket, key, extra, size, progress)
+
+    def close(self) -> None:
+        """Retire every manager (see the class); the next upload builds new ones.
+        Idempotent; never raises."""
+        with self._lock:
+            entries = list(self._managers.values())
+            self._managers.clear()
+            idle = [entry for entry in entries if not self._retire(entry)]
+        for entry in idle:
+            _shutdown(entry)
+
+    def _run(
+        self,
+        kind: tuple[object, ...],
+        tconfig: TransferConfig,
+        source: str | IO[bytes],
+        bucket: str,
+        key: str,
+        extra_args: dict[str, Any],
+        size: int | None,
+        progress: ProgressCallback | None,
+    ) -> Uploaded:
+        subscribers = _subscribers(progress, size)
+        answer: dict[str, Any] = {}
+        entry = self._take(kind, tconfig)
+        token = _ANSWER.set(answer)
+        try:
+            future = entry.manager.upload(
+                source, bucket, key, extra_args=extra_args, subscribers=subscribers
+            )
+            future.result()
+        finally:
+            _ANSWER.reset(token)
+            self._give_back(entry)
+        return _uploaded(int(subscribers[0].done), answer)
+
+    def _take(self, kind: tuple[object, ...], tconfig: TransferConfig) -> _Entry:
+        """The manager for ``kind``, counted as running one more upload."""
+        client = self._client()  # outside the lock: may build the client
+        stale: _Entry | None = None
+        with self._lock:
+            entry = self._managers.get(kind)
+            if entry is not None and entry.client is not client:
+                del self._managers[kind]
+                stale = None if self._retire(entry) else entry
+                entry = None
+            if entry is None:
+                entry = _Entry(self._build(client, kind, tconfig), client)
+                if len(self._managers) < MAX_MANAGERS:
+                    self._managers[kind] = entry
+                else:
+                    entry.retired = True  # a manager of its own, shut down after the upload
+            entry.running += 1
+        if stale is not None:
+            _shutdown(stale)
+        return entry
+
+    def _give_back(self, entry: _Entry) -> None:
+        with self._lock:
+            entry.running -= 1
+            last = entry.retired and entry.running == 0
+        if last:
+            _shutdown(entry)
+
+    @staticmethod
+    def _retire(entry: _Entry) -> bool:
+        """Mark ``entry`` retired (under the lock); True while uploads still run on it."""
+        entry.retired = True
+        return entry.running > 0
+
+    @staticmethod
+    def _build(client: Any, kind: tuple[object, ...], tconfig: TransferConfig) -> TransferManager:
+        from s3transfer.manager import TransferManager
+
+        _hook_answers(client)
+        # as many uploads may be in submission at once as there are part requests
+        tconfig.max_submission_concurrency = max(
+            tconfig.max_submission_concurrency, tconfig.max_request_concurrency
+        )
+        manager_class = _write_once_manager() if kind == ("once",) else TransferManager
+        return manager_class(client, tconfig, executor_cls=_context_pool())
+
+
+def _shutdown(entry: _Entry) -> None:
+    """Shut a retired manager down (its uploads are done: nothing to wait for)."""
+    with contextlib.suppress(Exception):
+        entry.manager.shutdown()
+
+
+@functools.cache
+def _write_once_manager() -> type[TransferManager]:
+    """A ``TransferManager`` that lets ``IfNoneMatch`` through to PutObject (s3transfer
+    filters it out of ``extra_args``). Only ``Transfers.upload_once`` uses it, and only
+    for single PUTs: were it ever to start a multipart upload, botocore would refuse
+    ``IfNoneMatch`` on CreateMultipartUpload (a parameter error), never drop it
+    silently."""
+    from s3transfer.manager import TransferManager
+
+    class WriteOnceManager(TransferManager):
+        ALLOWED_UPLOAD_ARGS = [  # noqa: RUF012 (s3transfer declares it a plain list)
+            *TransferManager.ALLOWED_UPLOAD_ARGS,
+            "IfNoneMatch",
+        ]
+
+    return WriteOnceManager
+
+
+class _Lent:
+    """A caller's seekable stream handed to s3transfer, which closes the body of a single
+    PUT when done: closing this leaves the caller's stream open."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def read(self, amt: int | None = -1) -> bytes:
+        return self._stream.read(-1 if amt is None else amt)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class CountingReader:
+    """A caller's binary stream as another engine reads it (obstore's multipart upload):
+    the bytes read are counted and reported to ``progress(done, size)`` after each
+    read, and the first exception raised by the stream or by ``progress`` is kept
+    (``error``) so that the caller re-raises it as itself, whatever the engine made of
+    it. obstore takes it as an iterator of chunks (``chunks``); the stream is never
+    closed here.
+
+    Args:
+        stream: the binary stream to read from its current position.
+        size: the bytes expected (None: unknown), passed to ``progress``.
+        progress: ``progress(bytes_done, size)``, or None.
+
+    Thread-safety: reads may come from any thread, one at a time or not.
+    """
+
+    def __init__(
+        self, stream: IO[bytes], size: int | None, progress: ProgressCallback | None
+    ) -> None:
+        self._stream = stream
+        self._size = size
+        self._progress = progress
+        self._lock = threading.Lock()
+        self.done = 0
+        self.error: BaseException | None = None
+
+    def read(self, amt: int | None = -1) -> bytes:
+        try:
+            chunk = self._stream.read(-1 if amt is None else amt)
+            with self._lock:
+                self.done += len(chunk)
+                done = self.done
+            if self._progress is not None and chunk:
+                self._progress(done, self._size)
+        except BaseException as exc:
+            if self.error is None:
+                self.error = exc
+            raise
+        return chunk
+
+    def chunks(self, size: int = SPOOL_CHUNK) -> Iterator[bytes]:
+        """The stream's bytes to its end, in reads of ``size`` bytes (default 1 MiB)."""
+        while chunk := self.read(size):
+            yield chunk
+
+
+def spool(stream: IO[bytes], *, memory: int, limit: int) -> tuple[IO[bytes], int]:
+    """Copy a stream of unknown length into a re-readable temporary spool: in memory up to
+    ``memory`` bytes, then a temporary file (removed when closed), so a retried request
+    can re-read it and memory stays bounded.
+
+    Reads at most ``limit + 1`` bytes: a returned size above ``limit`` means the stream is
+    longer than ``limit`` (the rest is left unread).
+
+    Returns:
+        The spool, rewound, and its size. The caller closes it.
+    """
+    # returned open to the caller, who closes it (removing the temporary file)
+    out = tempfile.SpooledTemporaryFile(max_size=max(memory, 1), prefix="bucket-spool-")  # noqa: SIM115
+    size = 0
+    try:
+        while size <= limit:
+            chunk = stream.read(min(SPOOL_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            out.write(chunk)
+            size += len(chunk)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return cast("IO[bytes]", out), size
+
+
+def read_ahead(stream: IO[bytes], size: int) -> tuple[bytes, IO[bytes]]:
+    """Read up to ``size`` bytes of ``stream``: those bytes, and a stream that yields them
+    and then the rest of ``stream`` (for deciding single PUT or multipart on a stream of
+    unknown length before the upload starts)."""
+    head = bytearray()
+    while len(head) < size:
+        chunk = stream.read(size - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return bytes(head), io.BufferedReader(_Chained(bytes(head), stream), SPOOL_CHUNK)
+
+
+class _Chained(io.RawIOBase):
+    """``head``, then the rest of ``rest``."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        chunk = self._rest.read(len(view))
+        view[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def ranged_download(
+    fd: int,
+    first: Any,
+    size: int,
+    *,
+    fetch: Callable[[int, int], Any],
+    chunks: Callable[[Any, int, int | None], Iterable[bytes]],
+    part_size: int,
+    concurrency: int,
+    progress: ProgressCallback | None,
+    received: int | None = None,
+) -> None:
+    """Write an object of ``size`` bytes into ``fd``: the body of ``first`` (a GET of its
+    first bytes, already made) from offset 0, the rest as parallel ranged GETs.
+
+    Downloads do not go through s3transfer: it needs the size first (a HEAD) and cannot use
+    the bytes of a GET already made, so a one-GET download for small objects would cost a
+    wasted request for large ones. Here a small object costs one GET, a large one one GET
+    per part. Parts are pinned to the first response's ETag by ``fetch`` (``If-Match``)
+    and resumed mid-body by ``chunks``; the first failure cancels the parts not started
+    and is raised (the caller's temporary file is then removed). The bytes written are
+    flushed to disk in the background as the download runs (``files.flushing``,
+    every 64 MiB), so the caller's final fsync only flushes the tail.
+
+    Args:
+        fd: an open file descriptor to write into (positional writes).
+        first: the first GET's response.
+        size: the object's total size.
+        fetch: ``fetch(start, end)`` makes a ranged GET for bytes ``start..end``.
+        chunks: ``chunks(response, start, end)`` yields a response's body.
+        part_size: bytes per ranged GET.
+        concurrency: parallel ranged GETs.
+        progress: ``progress(bytes_done, size)``.
+        received: the length of ``first``'s body (default: its ``ContentLength``, as
+            boto3 answers).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    lock = threading.Lock()
+    done = 0
+
+    def write(response: Any, start: int, end: int | None) -> None:
+        nonlocal done
+        offset = start
+        for chunk in chunks(response, start, end):
+            view = memoryview(chunk)
+            while view:
+                written = os.pwrite(fd, view, offset)
+                offset += written
+                view = view[written:]
+            flush.wrote(len(chunk))
+            if progress is not None:
+                with lock:
+                    done += len(chunk)
+                    now = done
+                progress(now, size)
+
+    if received is None:
+        received = int(first.get("ContentLength", 0))
+    rest = [(start, min(start + part_size, size) - 1) for start in range(received, size, part_size)]
+    with flushing(fd) as flush:  # every chunk written is reported to it (write)
+        if not rest:
+            write(first, 0, None)
+            return
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(rest)))) as pool:
+            futures = [pool.submit(lambda span: write(fetch(*span), *span), span) for span in rest]
+            try:
+                write(first, 0, received - 1)
+                for future in futures:
+                    future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise

@@ -19,9 +19,9 @@ from backend.src.libs.bucket import (
     NotSupported,
     PermissionDenied,
     UploadResult,
-    transfer,
 )
 from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.s3 import transfer
 from backend.src.libs.bucket.s3.admin import Retention
 from backend.src.libs.bucket.s3.transfer import TransferSettings
 from tests.conftest import ServerCase

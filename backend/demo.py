@@ -45,8 +45,8 @@ def _unreachable(config: BucketConfig, where: str, reason: object) -> str:
         settings = ".env (and unset BUCKET_HOST / S3_ENDPOINT_URL)"
     return (
         f"bucket demo: the health check of the S3 server ({where}) failed: {reason}\n"
-        "Start the local servers with `make up` (docker compose, after "
-        "`cp .env.example .env`),\n"
+        "Start the local servers with `make up` (docker compose; `bucket doctor` says "
+        "which variable and file each setting came from),\n"
         f"or remove {settings} to run the demo on the local folder store."
     )
 

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
 
 UNREACHABLE = {"S3_ENDPOINT_URL": "http://127.0.0.1:9", "BUCKET_CONNECT_TIMEOUT": "1"}
 S3_CHECKS = (
+    "settings",
     "endpoint reachable",
     "clock skew",
     "credentials",
@@ -66,16 +67,16 @@ def test_endpoint_option_overrides_the_environment(s3_cli: Cli) -> None:
 
 
 def test_doctor_all_checks_pass_on_ceph(s3_cli: Cli) -> None:
-    """doctor prints one line per check (endpoint, clock, credentials, addressing,
-    region, presigned URL, checksum, permissions), all ok, exit 0; JSON has the
-    same checks and the IAM policy; the scratch bucket is removed."""
+    """doctor prints one line per check (settings, endpoint, clock, credentials,
+    addressing, region, presigned URL, checksum, permissions), all ok, exit 0; JSON has
+    the same checks and the IAM policy; the scratch bucket is removed."""
     before = {b["name"] for b in json.loads(s3_cli.ok("ls", "--json").stdout)}
     lines = s3_cli.ok("doctor").stdout.splitlines()
     names = [line.split("] ", 1)[1].split(":", 1)[0] for line in lines]
     assert names == list(S3_CHECKS)
     assert all(line.startswith("[ ok ]") for line in lines), lines
     doc = json.loads(s3_cli.ok("doctor", "--json").stdout)
-    assert doc["ok"] is True and [c["status"] for c in doc["checks"]] == ["ok"] * 9
+    assert doc["ok"] is True and [c["status"] for c in doc["checks"]] == ["ok"] * 10
     assert "s3:PutObject" in json.dumps(doc["policy"]) and doc["denied"] == []
     after = {b["name"] for b in json.loads(s3_cli.ok("ls", "--json").stdout)}
     assert not {n for n in after - before if n.startswith("bucket-doctor-")}
@@ -98,31 +99,33 @@ def test_doctor_wrong_secret_and_unreachable(s3_cli: Cli) -> None:
     assert _names(result.stdout) == list(S3_CHECKS)
     doc = json.loads(s3_cli("doctor", "--json", extra_env=wrong).stdout)
     assert [c["name"] for c in doc["checks"]] == list(S3_CHECKS)
-    assert [c["status"] for c in doc["checks"]][:4] == ["ok", "ok", "fail", "ok"]
+    assert [c["status"] for c in doc["checks"]][:5] == ["ok", "ok", "ok", "fail", "ok"]
     down = s3_cli("doctor", "--json", extra_env=UNREACHABLE)
     doc = json.loads(down.stdout)
-    assert down.returncode == 1 and doc["checks"][0]["status"] == "fail"
-    assert "S3_ENDPOINT_URL" in doc["checks"][0]["fix"]
-    assert {c["status"] for c in doc["checks"][1:]} == {"skip"}
+    assert down.returncode == 1 and doc["checks"][1]["status"] == "fail"
+    assert "S3_ENDPOINT_URL" in doc["checks"][1]["fix"]
+    assert {c["status"] for c in doc["checks"][2:]} == {"skip"}
 
 
 def test_doctor_on_the_local_store(local_cli: Cli) -> None:
-    """On the local store doctor prints what applies: the root folder and its leftover
-    temporaries (a warning naming ``bucket gc`` when a killed writer left one), and one
-    line for the S3 checks it did not make; ``--json`` still lists each of them."""
+    """On the local store doctor prints what applies: where the settings came from, the
+    root folder and its leftover temporaries (a warning naming ``bucket gc`` when a killed
+    writer left one), and one line for the S3 checks it did not make; ``--json`` still
+    lists each of them."""
     lines = local_cli.ok("doctor").stdout.splitlines()
-    assert lines[0].startswith("[ ok ] local root:")
-    assert lines[1].startswith("[ ok ] temporaries: none older than 1 h")
-    assert lines[2] == "[ ok ] bucket: none named (BUCKET_NAME, --bucket)"
-    assert lines[3].startswith("not checked: endpoint reachable, credentials,")
-    assert len(lines) == 4 and not any(line.startswith("[skip]") for line in lines)
+    assert lines[0].startswith("[ ok ] settings: process environment: STORAGE_TYPE,")
+    assert lines[1].startswith("[ ok ] local root:")
+    assert lines[2].startswith("[ ok ] temporaries: none older than 1 h")
+    assert lines[3] == "[ ok ] bucket: none named (BUCKET_NAME, --bucket)"
+    assert lines[4].startswith("not checked: endpoint reachable, credentials,")
+    assert len(lines) == 5 and not any(line.startswith("[skip]") for line in lines)
     doc = json.loads(local_cli.ok("doctor", "--json").stdout)
-    assert [c["status"] for c in doc["checks"]] == ["ok", "ok", "ok"] + ["skip"] * 8
+    assert [c["status"] for c in doc["checks"]] == ["ok"] * 4 + ["skip"] * 8
     root = Path(local_cli.env["BUCKET_LOCAL_ROOT"])
     old = root / ("." + "0" * 32 + ".tmp")
     old.write_bytes(b"x" * 10)
     os.utime(old, (time.time() - 7200, time.time() - 7200))
-    warned = local_cli.ok("doctor").stdout.splitlines()[1]
+    warned = local_cli.ok("doctor").stdout.splitlines()[2]
     assert warned.startswith("[warn] temporaries: 1 left by interrupted writes (10 bytes)")
     assert f"fix: bucket gc {root}" in warned
 
@@ -201,7 +204,7 @@ def test_doctor_finishes_with_a_missing_bucket(cli: Cli) -> None:
             set(S3_CHECKS) - {"bucket"}, "ok"
         )
     else:
-        assert len(doc["checks"]) == 11 and statuses["local root"] == "ok"
+        assert len(doc["checks"]) == 12 and statuses["local root"] == "ok"
     auto = cli.ok("doctor", extra_env={"BUCKET_NAME": "no-such-doctor-bucket"}).stdout
     warned = next(line for line in auto.splitlines() if "] bucket:" in line)
     assert warned.startswith("[warn] bucket: no-such-doctor-bucket (BUCKET_NAME) does not exist")
@@ -252,13 +255,14 @@ def test_doctor_finishes_on_a_web_server_that_is_not_s3(s3_cli: Cli, web_server:
     assert _names(result.stdout) == list(S3_CHECKS)
     _failures_have_fixes(result.stdout)
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"[fail] endpoint reachable: {web_server} answered HTTP 200")
-    assert "not as an S3 server" in lines[0] and "fix: check S3_ENDPOINT_URL" in lines[0]
-    assert lines[1].startswith("[ ok ] clock skew:")
+    assert lines[0].startswith("[ ok ] settings: process environment: S3_ENDPOINT_URL")
+    assert lines[1].startswith(f"[fail] endpoint reachable: {web_server} answered HTTP 200")
+    assert "not as an S3 server" in lines[1] and "fix: check S3_ENDPOINT_URL" in lines[1]
+    assert lines[2].startswith("[ ok ] clock skew:")
     assert all(
-        line.startswith("[skip]") and "not answer as an S3 server" in line for line in lines[2:]
+        line.startswith("[skip]") and "not answer as an S3 server" in line for line in lines[3:]
     )
     assert result.stderr.strip() == "bucket: error: doctor: 1 check(s) failed"
     doc = json.loads(s3_cli("doctor", "--json", extra_env=env).stdout)
     assert [c["name"] for c in doc["checks"]] == list(S3_CHECKS)
-    assert [c["status"] for c in doc["checks"]] == ["fail", "ok"] + ["skip"] * 7
+    assert [c["status"] for c in doc["checks"]] == ["ok", "fail", "ok"] + ["skip"] * 7

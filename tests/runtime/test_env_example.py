@@ -1,54 +1,115 @@
-"""``.env.example`` lists every variable of every module with values that validate."""
+"""``.env.example`` lists every variable of every module, each setting commented out with
+an example: copied to ``.env`` it changes nothing until a line is uncommented."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from dotenv import dotenv_values
 
-from backend.src.libs.bucket.base.config import VARIABLES as BUCKET_VARIABLES
+from backend.src.libs.bucket.base.config import SETTINGS as BUCKET_SETTINGS
 from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.core import settings_docs
-from backend.src.libs.redis.config import URL_VARIABLE, RedisConfig
-from backend.src.libs.redis.config import VARIABLES as REDIS_VARIABLES
-from backend.src.libs.sql.config import VARIABLES as SQL_VARIABLES
+from backend.src.libs.core.declarations import DeclaredConfig, Table
+from backend.src.libs.redis.config import SETTINGS as REDIS_SETTINGS
+from backend.src.libs.redis.config import RedisConfig
+from backend.src.libs.sql.config import SETTINGS as SQL_SETTINGS
 from backend.src.libs.sql.config import SQLConfig
 
 EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+MODULES: list[tuple[Table, type[DeclaredConfig]]] = [
+    (BUCKET_SETTINGS, BucketConfig),
+    (REDIS_SETTINGS, RedisConfig),
+    (SQL_SETTINGS, SQLConfig),
+]
+COMMENTED = re.compile(r"^# ([A-Z][A-Z0-9_]*)=(.*)$", re.M)
+# what an example needs beside it to make a valid config alone
+COMPANIONS = {
+    "BUCKET_USER": {"BUCKET_PASSWORD": "companion-secret"},
+    "BUCKET_PASSWORD": {"BUCKET_USER": "companion-user"},
+}
 
 
-def test_env_example_lists_every_variable_with_a_comment() -> None:
-    """Each variable of the bucket, redis and sql modules has a line, under a comment."""
+@pytest.fixture
+def no_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """A working folder without .env, a HOME without ~/.aws, and no declared variable in
+    the process environment."""
+    for table, _ in MODULES:
+        for setting in table.settings:
+            for variable in setting.variables:
+                monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+
+
+def test_env_example_sets_nothing() -> None:
+    """Every assignment of .env.example is commented out: python-dotenv reads no variable
+    from it (before: BUCKET_HOST, BUCKET_USER, BUCKET_PASSWORD, BUCKET_NAME,
+    BUCKET_STORAGE_TYPE... were live)."""
+    assert dotenv_values(EXAMPLE) == {}
+    live = [line for line in EXAMPLE.read_text().splitlines() if re.match(r"^\s*[A-Za-z_]", line)]
+    assert live == []
+
+
+def test_a_copied_env_example_changes_no_setting(
+    no_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Copied to .env, the example leaves every config as it is without it, and an
+    exported AWS_ACCESS_KEY_ID stays the access key in force (before: the copy's
+    BUCKET_USER placeholder outranked it)."""
+    without = [cls.from_env() for _, cls in MODULES]
+    (no_settings / ".env").write_text(EXAMPLE.read_text())
+    assert [cls.from_env() for _, cls in MODULES] == without
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXPORTED")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "exported-secret")
+    config = BucketConfig.from_env()
+    assert config.access_key == "AKIAEXPORTED"
+    assert config.sources["access_key"] == "AWS_ACCESS_KEY_ID"
+
+
+def test_env_example_has_one_commented_line_per_setting() -> None:
+    """Each setting of the bucket, redis and sql modules has exactly one commented line,
+    its first variable with the declared example, under a comment that names its other
+    variables; every variable appears."""
     text = EXAMPLE.read_text()
-    listed = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
-    wanted = {URL_VARIABLE}
-    for table in (BUCKET_VARIABLES, REDIS_VARIABLES, SQL_VARIABLES):
-        wanted.update(v for names in table.values() for v in names)
-    assert sorted(wanted - listed) == []
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        if re.match(r"^[A-Z][A-Z0-9_]*=", line):
-            above = [x for x in lines[:index] if not re.match(r"^[A-Z][A-Z0-9_]*=", x)]
-            assert above and above[-1].startswith("#"), f"no comment above {line!r}"
+    lines = dict(COMMENTED.findall(text))
+    for table, _ in MODULES:
+        for setting in table.settings:
+            assert lines.get(setting.variable) == setting.example, setting.variable
+            for alias in setting.variables[1:]:
+                assert alias not in lines, f"{alias} has its own line"
+                assert re.search(rf"\b{alias}\b", text), alias
+    listed = text.splitlines()
+    for index, line in enumerate(listed):
+        if COMMENTED.match(line) and index and not listed[index - 1].startswith("# "):
+            raise AssertionError(f"no comment above {line!r}")
 
 
-def test_env_example_values_validate_in_every_module() -> None:
-    """The example's defaults build a valid config for each module."""
-    env = {k: v for k, v in dotenv_values(EXAMPLE).items() if v is not None}
-    bucket = BucketConfig.from_env(env)
-    redis = RedisConfig.from_env(env)
-    sql = SQLConfig.from_env(env)
-    assert bucket.endpoint_url == "http://127.0.0.1:9000"
-    assert bucket.default_bucket == "media"
-    assert (redis.host, redis.port, redis.db) == ("127.0.0.1", 6379, 0)
-    assert (sql.host, sql.port, sql.database, sql.pool_size) == ("127.0.0.1", 3306, "bucket", 5)
+@pytest.mark.parametrize(("table", "cls"), MODULES, ids=[t.key for t, _ in MODULES])
+def test_each_example_uncommented_is_a_valid_setting(
+    table: Table, cls: type[DeclaredConfig]
+) -> None:
+    """Uncommented alone, each example line gives a valid config, the setting read from
+    that variable (the access key and the secret key together)."""
+    examples = dict(COMMENTED.findall(EXAMPLE.read_text()))
+    for setting in table.settings:
+        value = examples[setting.variable]
+        if not value:
+            continue
+        env = {setting.variable: value, **COMPANIONS.get(setting.variable, {})}
+        config = cls.from_env(env, env_file=None)
+        found = {s.setting: s for s in config.provenance()}[setting.name]
+        assert (found.variable, found.kind) == (setting.variable, "mapping"), setting.name
 
 
 def test_env_example_blocks_are_generated_from_the_declarations() -> None:
     """Each module's block of .env.example is what its declarations give: one comment
-    (doc, values, default) per setting, the example value on the first variable, the
-    aliases empty (``python -m backend.src.libs.core.settings_docs --write`` fixes drift)."""
+    (doc, values, default, aliases) per setting and its first variable with the example,
+    commented out (``python -m backend.src.libs.core.settings_docs --write`` fixes drift)."""
     text = EXAMPLE.read_text()
     env_blocks = [b for b in settings_docs.blocks() if b.path == settings_docs.ENV_EXAMPLE]
     assert [b.marker for b in env_blocks] == ["settings:bucket", "settings:redis", "settings:sql"]

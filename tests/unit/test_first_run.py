@@ -215,12 +215,10 @@ def test_a_missing_driver_names_the_extra(
 
 # ------------------------------------------------- README, compose, .env.example
 def _env_example() -> dict[str, str]:
-    values = {}
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        name, sep, value = line.partition("=")
-        if sep and not line.startswith("#"):
-            values[name.strip()] = value.strip()
-    return values
+    """The example value of each variable of .env.example (every line is commented out:
+    ``# NAME=value``)."""
+    found = re.findall(r"^# ?([A-Z][A-Z0-9_]*)=(.*)$", (ROOT / ".env.example").read_text(), re.M)
+    return {name: value.strip() for name, value in found}
 
 
 def test_compose_images_are_pinned_and_agree_with_env_example() -> None:

@@ -13,6 +13,9 @@ follow:
 - the type checks of a config built directly (``Table.check``);
 - masking of secrets in ``repr`` and ``describe`` (``Table.masked_repr``,
   ``Table.describe``);
+- where each setting in force came from (``SettingSource``: the variable, and the process
+  environment, which ``.env`` file, a mapping, an explicit value or the default), for
+  ``doctor`` and ``health --json`` (``DeclaredConfig.provenance``), never the value;
 - the tables of ``docs/configuration.md`` and the blocks of ``.env.example``
   (``backend.src.libs.core.settings_docs``, which a test runs to catch drift).
 
@@ -33,8 +36,11 @@ from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from backend.src.libs.core.settings import (
     DEFAULT_ENV_FILE,
+    Origin,
+    SourceKind,
     first_set,
     mask,
+    origin_of,
     parse_bool,
     parse_float,
     parse_int,
@@ -69,7 +75,8 @@ class Setting:
         parser: replaces the kind's parsing (encryption aliases, sizes, CA bundles...).
         form: the accepted values in words, for the docs, when the kind does not say it.
         shown_default: the default in words, when its value does not say it.
-        example: the value of the first variable in ``.env.example`` (default empty).
+        example: the value shown, commented out, on the first variable's line of
+            ``.env.example`` (default empty).
         group: the docs table it belongs to (default ``""``: the config's only table).
         keep_empty: an empty value is a value (``DB_PASSWORD``), not "unset".
 
@@ -146,6 +153,71 @@ class Setting:
             TypeError: the setting declares no bounds.
         """
         return parse_int(raw, var, error, low=_bound(self.low), high=_bound(self.high))
+
+
+@dataclass(frozen=True)
+class SettingSource:
+    """Where one setting in force came from; never its value (secrets stay out).
+
+    Attributes:
+        setting: the declared name (a field, or an input such as ``host``).
+        kind: ``environment`` (the process environment), ``env_file`` (a ``.env``
+            file), ``mapping`` (given to ``from_env``), ``explicit``, ``preset`` or
+            ``default``.
+        variable: the variable read (for a preset, the preset's variable); None for an
+            explicit value and the default.
+        path: the ``.env`` file's absolute path (kind ``env_file``).
+        outranked: the setting's other variables that were set too, lower in precedence
+            (or under an explicit value), each with where it was set: the value in force
+            hides them (``BUCKET_USER`` in ``.env`` over an exported ``AWS_ACCESS_KEY_ID``).
+    """
+
+    setting: str
+    kind: SourceKind
+    variable: str | None = None
+    path: str | None = None
+    outranked: tuple[tuple[str, Origin], ...] = ()
+
+    @property
+    def origin(self) -> Origin:
+        """The source as an ``Origin`` (kind and file)."""
+        return Origin(self.kind, self.path)
+
+    def describe(self) -> str:
+        """One phrase: ``BUCKET_USER from .env file /srv/app/.env (outranks
+        AWS_ACCESS_KEY_ID from process environment)``, ``explicit value``, ``the preset of
+        BUCKET_CREATE_PRESET``, ``default``."""
+        where = str(self.origin)
+        if self.kind == "preset":
+            text = f"the preset of {self.variable}"
+        else:
+            text = f"{self.variable} from {where}" if self.variable else where
+        if self.outranked:
+            hidden = ", ".join(f"{var} from {origin}" for var, origin in self.outranked)
+            text += f" (outranks {hidden})"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        """For JSON: ``setting``, ``variable``, ``source`` (the kind), ``file`` and
+        ``outranked`` (``variable``, ``source``, ``file`` each)."""
+        return {
+            "setting": self.setting,
+            "variable": self.variable,
+            "source": self.kind,
+            "file": self.path,
+            "outranked": [
+                {"variable": var, "source": origin.kind, "file": origin.path}
+                for var, origin in self.outranked
+            ],
+        }
+
+
+class DirectOrigins(dict[str, SettingSource]):
+    """The ``origins`` of a config built directly (no ``from_env``): empty, and
+    ``provenance`` counts every field that differs from its default as ``explicit``.
+    Configs declare ``origins: ... = field(default_factory=DirectOrigins, ...)``."""
+
+    __slots__ = ()
 
 
 Endpoint = tuple[str, int]
@@ -264,6 +336,33 @@ class Table:
                 sources[setting.name], values[setting.name] = found
         return values, sources
 
+    def origins(
+        self, env: Mapping[str, str], sources: Mapping[str, str]
+    ) -> dict[str, SettingSource]:
+        """Where each setting of ``sources`` (name -> variable, or ``"explicit"``) came
+        from in ``env`` (``read_environ``'s ``Environ`` records it; any other mapping is
+        ``mapping``), with the setting's other variables set in ``env`` that it outranks."""
+        out: dict[str, SettingSource] = {}
+        for name, variable in sources.items():
+            setting = self.by_name.get(name)
+            others = () if setting is None else setting.variables
+            if variable == "explicit":
+                hidden = tuple(v for v in others if _is_set(env, v, setting))
+                out[name] = SettingSource(name, "explicit", outranked=_where(env, hidden))
+                continue
+            below = others[others.index(variable) + 1 :] if variable in others else ()
+            hidden = tuple(v for v in below if _is_set(env, v, setting))
+            origin = origin_of(env, variable)
+            out[name] = SettingSource(
+                name, origin.kind, variable, origin.path, outranked=_where(env, hidden)
+            )
+        return out
+
+    def provenance(self, origins: Mapping[str, SettingSource]) -> tuple[SettingSource, ...]:
+        """One ``SettingSource`` per declared setting, in declaration order: the recorded
+        one, else ``default``."""
+        return tuple(origins.get(s.name) or SettingSource(s.name, "default") for s in self.settings)
+
     def take(
         self,
         values: dict[str, Any],
@@ -345,8 +444,25 @@ class Table:
         return tuple(v for v in values if v)
 
 
+_RECORDS = frozenset({"sources", "origins"})
+"""The fields that record where settings came from, not settings themselves."""
+
+
 def _fields(config: Any) -> list[tuple[dataclasses.Field[Any], Any]]:
-    return [(f, getattr(config, f.name)) for f in dataclasses.fields(config) if f.name != "sources"]
+    return [
+        (f, getattr(config, f.name)) for f in dataclasses.fields(config) if f.name not in _RECORDS
+    ]
+
+
+def _is_set(env: Mapping[str, str], variable: str, setting: Setting | None) -> bool:
+    raw = env.get(variable)
+    if raw is None:
+        return False
+    return (setting is not None and setting.keep_empty) or raw.strip() != ""
+
+
+def _where(env: Mapping[str, str], variables: tuple[str, ...]) -> tuple[tuple[str, Origin], ...]:
+    return tuple((v, origin_of(env, v)) for v in variables)
 
 
 def _check_one(
@@ -376,6 +492,7 @@ class DeclaredConfig:
 
     _settings: ClassVar[Table]
     sources: Mapping[str, str]
+    origins: Mapping[str, SettingSource]
 
     def __post_init__(self) -> None:
         self._validate()
@@ -420,6 +537,8 @@ class DeclaredConfig:
 
         kwargs = table.parse(values, var)
         kwargs["sources"] = dict(sources)
+        # every declared setting read (an input such as REDIS_URL too), then the fields
+        kwargs["origins"] = table.origins(env, {**table.read(env)[1], **sources})
         return table.build(cls, kwargs)
 
     @classmethod
@@ -429,8 +548,9 @@ class DeclaredConfig:
 
     @classmethod
     def _overridable(cls) -> frozenset[str]:
-        """The names ``from_env(**overrides)`` accepts: the fields but ``sources``."""
-        return frozenset(f.name for f in dataclasses.fields(cls)) - {"sources"}  # type: ignore[arg-type]
+        """The names ``from_env(**overrides)`` accepts: the fields but ``sources`` and
+        ``origins``."""
+        return frozenset(f.name for f in dataclasses.fields(cls)) - _RECORDS  # type: ignore[arg-type]
 
     def _var(self, name: str) -> str:
         return self._settings.var(self.sources, name)
@@ -439,7 +559,27 @@ class DeclaredConfig:
         """A copy with ``changes`` applied (validated again; their source ``explicit``)."""
         sources = dict(self.sources)
         sources.update({name: "explicit" for name in changes})
-        return dataclasses.replace(self, sources=sources, **changes)  # type: ignore[type-var]
+        origins = type(self.origins)(self.origins) if isinstance(self.origins, dict) else {}
+        origins.update({name: SettingSource(name, "explicit") for name in changes})
+        return dataclasses.replace(self, sources=sources, origins=origins, **changes)  # type: ignore[type-var]
+
+    def provenance(self) -> tuple[SettingSource, ...]:
+        """Where each declared setting came from (the variable and the process
+        environment, which ``.env`` file, a mapping, an explicit value or the default),
+        in declaration order; never a value. ``doctor`` and ``health --json`` show it.
+        A field of a config built directly (no ``from_env``) that differs from its
+        default is ``explicit``."""
+        origins = dict(self.origins)
+        if isinstance(self.origins, DirectOrigins):
+            for f, value in _fields(self):
+                default = (
+                    f.default_factory()
+                    if f.default_factory is not dataclasses.MISSING
+                    else f.default
+                )
+                if f.name in self._settings and value != default:
+                    origins.setdefault(f.name, SettingSource(f.name, "explicit"))
+        return self._settings.provenance(origins)
 
     def describe(self) -> dict[str, Any]:
         """The settings as a dict for logs and ``doctor``; secrets masked."""
@@ -451,4 +591,12 @@ class DeclaredConfig:
     __str__ = __repr__
 
 
-__all__ = ["DeclaredConfig", "Kind", "Parser", "Setting", "Table"]
+__all__ = [
+    "DeclaredConfig",
+    "DirectOrigins",
+    "Kind",
+    "Parser",
+    "Setting",
+    "SettingSource",
+    "Table",
+]

@@ -2,14 +2,19 @@
 
 Every parser takes the variable's name and raises the caller's error class with a
 message naming it; none of them ever puts a secret value in a message.
+
+``read_environ`` also records where each variable came from (``Environ.origins``: the
+process environment, a ``.env`` file and its path, or a mapping given by the caller), so
+a config can say which source set each of its settings (``SettingSource``).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -27,13 +32,86 @@ DEFAULT_ENV_FILE = DefaultEnvFile(".env")
 directory, read when present, skipped when missing."""
 
 
+SourceKind = Literal["environment", "env_file", "mapping", "explicit", "preset", "default"]
+"""Where a setting's value came from: the process environment, a ``.env`` file, a
+mapping given to ``from_env``, an explicit value (``from_env(field=...)``, ``replace``,
+the constructor), a preset (``BUCKET_CREATE_PRESET``), or the declared default."""
+
+_KIND_WORDS: dict[str, str] = {
+    "environment": "process environment",
+    "env_file": ".env file",
+    "mapping": "mapping given to from_env",
+    "explicit": "explicit value",
+    "preset": "preset",
+    "default": "default",
+}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where one variable was read: ``kind`` (``environment``, ``env_file`` or
+    ``mapping``) and, for a ``.env`` file, its absolute ``path``."""
+
+    kind: SourceKind
+    path: str | None = None
+
+    def __str__(self) -> str:
+        words = _KIND_WORDS[self.kind]
+        return f"{words} {self.path}" if self.path else words
+
+
+ENVIRONMENT = Origin("environment")
+MAPPING = Origin("mapping")
+
+
+class Environ(dict[str, str]):
+    """The variables to read (a plain ``dict``) and where each came from.
+
+    Attributes:
+        origins: variable -> its ``Origin``; a variable not listed came from a mapping
+            given by the caller (``MAPPING``).
+    """
+
+    __slots__ = ("origins",)
+
+    def __init__(
+        self, values: Mapping[str, str] | None = None, origins: Mapping[str, Origin] | None = None
+    ) -> None:
+        super().__init__(values or {})
+        self.origins: dict[str, Origin] = dict(origins or {})
+
+    def origin(self, variable: str) -> Origin:
+        """Where ``variable`` came from (``MAPPING`` when not recorded)."""
+        return self.origins.get(variable, MAPPING)
+
+
+def origin_of(env: Mapping[str, str], variable: str) -> Origin:
+    """Where ``variable`` of ``env`` came from: recorded by ``read_environ`` (an
+    ``Environ``), else ``MAPPING``."""
+    return env.origin(variable) if isinstance(env, Environ) else MAPPING
+
+
+def read_env_file(path: str | os.PathLike[str]) -> Environ:
+    """The variables of the ``.env`` file ``path`` alone (python-dotenv), each recorded
+    as read from that file. A missing file gives no variable."""
+    from dotenv import dotenv_values
+
+    file = Path(path)
+    if not file.is_file():
+        return Environ()
+    values = {k: v for k, v in dotenv_values(file).items() if v is not None}
+    where = Origin("env_file", str(file.absolute()))
+    return Environ(values, dict.fromkeys(values, where))
+
+
 def read_environ(
     environ: Mapping[str, str] | None,
     env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
     *,
     error: type[Exception] = ValueError,
-) -> dict[str, str]:
-    """The variables to read: ``environ`` as given, or ``os.environ`` over ``env_file``.
+) -> Environ:
+    """The variables to read: ``environ`` as given, or ``os.environ`` over ``env_file``,
+    with where each came from (``Environ.origins``).
 
     Args:
         environ: a mapping to read instead of the process environment (tests).
@@ -46,18 +124,19 @@ def read_environ(
         error: ``env_file`` was named, and is not an existing file (the message names it).
     """
     if environ is not None:
-        return dict(environ)
-    merged: dict[str, str] = {}
+        if isinstance(environ, Environ):
+            return Environ(environ, environ.origins)
+        return Environ(environ)
+    merged = Environ()
     if env_file is not None:
         path = Path(env_file)
         if path.is_file():
-            from dotenv import dotenv_values
-
-            merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+            merged = read_env_file(path)
         elif not isinstance(env_file, DefaultEnvFile):
             what = "is not a file" if path.exists() else "does not exist"
             raise error(f"settings file {os.fspath(env_file)!r} {what}")
     merged.update(os.environ)
+    merged.origins.update(dict.fromkeys(os.environ, ENVIRONMENT))
     return merged
 
 
@@ -115,11 +194,18 @@ def mask(value: object) -> str:
 
 __all__ = [
     "DEFAULT_ENV_FILE",
+    "ENVIRONMENT",
+    "MAPPING",
     "DefaultEnvFile",
+    "Environ",
+    "Origin",
+    "SourceKind",
     "first_set",
     "mask",
     "parse_bool",
     "parse_float",
+    "origin_of",
     "parse_int",
+    "read_env_file",
     "read_environ",
 ]

@@ -46,6 +46,8 @@ _HEADER = (
     "|---|---|---|---|---|\n"
 )
 _WIDTH = 95
+COMMENTED = "# "
+"""What starts a setting's line in ``.env.example``: every one is commented out."""
 
 
 @dataclass(frozen=True)
@@ -110,16 +112,18 @@ def markdown_table(table: Table, group: str) -> str:
 
 def env_lines(table: Table) -> str:
     """The ``.env.example`` lines of ``table``: per setting a comment (doc, values,
-    default) and its variables, the first with the example value."""
+    default, the aliases in precedence order) and its first variable with the example
+    value, commented out (``# BUCKET_HOST=127.0.0.1``): a copy of the file sets nothing
+    until a line is uncommented."""
     out: list[str] = []
     for s in table.settings:
         values = shown_values(s)
         about = f"{values}; default {shown_default(s)}" if values else f"default {shown_default(s)}"
-        plain = _plain(f"{s.doc} ({about}).")
+        aliases = f" Also read from {', '.join(s.variables[1:])}." if s.variables[1:] else ""
+        plain = _plain(f"{s.doc} ({about}).{aliases}")
         comment = plain[:1].upper() + plain[1:]
         out.extend(textwrap.wrap(comment, _WIDTH, initial_indent="# ", subsequent_indent="# "))
-        out.append(f"{s.variable}={s.example}")
-        out.extend(f"{alias}=" for alias in s.variables[1:])
+        out.append(f"{COMMENTED}{s.variable}={s.example}")
     return "\n".join(out) + "\n"
 
 

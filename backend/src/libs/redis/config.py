@@ -26,7 +26,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from backend.src.libs.core.declarations import DeclaredConfig, Endpoint, Setting, Table
+from backend.src.libs.core.declarations import (
+    DeclaredConfig,
+    DirectOrigins,
+    Endpoint,
+    Setting,
+    SettingSource,
+    Table,
+)
 from backend.src.libs.core.declarations import parse_endpoints as _parse_endpoints
 from backend.src.libs.redis.errors import RedisConfigError
 
@@ -49,6 +56,7 @@ SETTINGS = Table(
             form="`redis://[user:password@]host:6379/0`, `rediss://` (TLS), "
             "`unix:///path/redis.sock?db=0`",
             secret=True,
+            example="redis://127.0.0.1:6379/0",
         ),
         Setting(
             "host",
@@ -144,6 +152,7 @@ SETTINGS = Table(
             default=(),
             shown_default="none: no Sentinel",
             parser=lambda raw, var: parse_endpoints(raw, var, default_port=26379),
+            example="127.0.0.1:26379",
         ),
         Setting(
             "sentinel_master",
@@ -177,6 +186,7 @@ SETTINGS = Table(
             default=(),
             shown_default="none: host and port only",
             parser=lambda raw, var: parse_endpoints(raw, var, default_port=6379),
+            example="127.0.0.1:7001,127.0.0.1:7002",
         ),
         Setting(
             "cache_prefix",
@@ -256,6 +266,8 @@ class RedisConfig(DeclaredConfig):
     cache_ttl: int = 300
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Which variable set each field (for messages)."""
+    origins: Mapping[str, SettingSource] = field(default_factory=DirectOrigins, compare=False)
+    """Where each setting came from (``provenance``)."""
 
     _settings = SETTINGS
 

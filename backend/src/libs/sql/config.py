@@ -20,7 +20,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.src.libs.core.declarations import DeclaredConfig, Endpoint, Setting, Table
+from backend.src.libs.core.declarations import (
+    DeclaredConfig,
+    DirectOrigins,
+    Endpoint,
+    Setting,
+    SettingSource,
+    Table,
+)
 from backend.src.libs.core.declarations import parse_endpoints as _parse_endpoints
 from backend.src.libs.sql.errors import SQLConfigError
 
@@ -116,6 +123,7 @@ SETTINGS = Table(
             default=(),
             shown_default="none: DB_HOST only",
             parser=parse_endpoints,
+            example="127.0.0.1:3307",
         ),
         Setting(
             "ssl_ca",
@@ -200,6 +208,8 @@ class SQLConfig(DeclaredConfig):
     ssl_verify_identity: bool = False
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Which variable set each field (for messages)."""
+    origins: Mapping[str, SettingSource] = field(default_factory=DirectOrigins, compare=False)
+    """Where each setting came from (``provenance``)."""
 
     _settings = SETTINGS
 

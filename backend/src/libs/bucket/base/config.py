@@ -34,7 +34,13 @@ from backend.src.libs.bucket.base.write_rules import (
     sse_customer_key_bytes as sse_customer_key_bytes,
 )
 from backend.src.libs.core import settings
-from backend.src.libs.core.declarations import DeclaredConfig, Setting, Table
+from backend.src.libs.core.declarations import (
+    DeclaredConfig,
+    DirectOrigins,
+    Setting,
+    SettingSource,
+    Table,
+)
 
 StorageType = Literal["s3", "local"]
 AddressingStyle = Literal["auto", "path", "virtual"]
@@ -175,6 +181,7 @@ SETTINGS = Table(
             "full URL of a non-AWS endpoint; built from `BUCKET_HOST`/`PORT`/`SCHEME` when unset",
             form="`http(s)://host[:port]`",
             shown_default="none (AWS S3)",
+            example="http://127.0.0.1:9000",
         ),
         Setting(
             "host",
@@ -226,6 +233,7 @@ SETTINGS = Table(
             "profile",
             ("BUCKET_PROFILE", "AWS_PROFILE"),
             "a named profile of the shared AWS files",
+            example="default",
         ),
         Setting(
             "region",
@@ -395,12 +403,14 @@ SETTINGS = Table(
             "and keep the bucket",
             form="a folder path: no leading `/`, no `.` or `..` part",
             default="",
+            example="design-analysis",
         ),
         Setting(
             "public_url",
             ("BUCKET_PUBLIC_URL", "S3_PUBLIC_URL"),
             "the endpoint browsers and other containers use; presigned URLs are signed for it",
             form="`http(s)://host[:port]`",
+            example="http://localhost:9000",
         ),
         Setting(
             "local_root",
@@ -417,6 +427,7 @@ SETTINGS = Table(
             choices=SSE_ALGORITHMS,
             form=_ENCRYPTION,
             group="encryption",
+            example="AES256",
         ),
         Setting(
             "sse_kms_key_id",
@@ -442,6 +453,7 @@ SETTINGS = Table(
             form="e.g. `STANDARD_IA`, `GLACIER`",
             shown_default="the server's (`STANDARD`)",
             group="encryption",
+            example="STANDARD_IA",
         ),
         Setting(
             "role_arn",
@@ -449,6 +461,7 @@ SETTINGS = Table(
             "assumed through STS on top of the credentials found; refreshed before expiry",
             form="`arn:aws:iam::123456789012:role/name`",
             group="role",
+            example="arn:aws:iam::123456789012:role/bucket",
         ),
         Setting(
             "role_session_name",
@@ -485,6 +498,7 @@ SETTINGS = Table(
             choices=tuple(CREATE_PRESETS),
             form="`none` or `archive`",
             group="create",
+            example="archive",
         ),
         Setting(
             "create_versioning",
@@ -503,6 +517,7 @@ SETTINGS = Table(
             choices=SSE_ALGORITHMS,
             form=_ENCRYPTION,
             group="create",
+            example="AES256",
         ),
         Setting(
             "create_object_lock",
@@ -677,6 +692,10 @@ class BucketConfig(DeclaredConfig):
     lifecycle_abort_multipart_days: int | None = 7
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Which variable set each field (for messages and ``describe``)."""
+    origins: Mapping[str, SettingSource] = field(default_factory=DirectOrigins, compare=False)
+    """Where each setting came from: the variable and its source (the process
+    environment, which ``.env`` file, a mapping, explicit, a preset); ``provenance()``
+    adds the defaults."""
     s3_signs: tuple[str, ...] = field(default=(), compare=False)
     """The settings that point at S3 (variable names, ``name (explicit)``, or a shared
     AWS file with a ``[default]`` profile), as ``from_env`` found them."""
@@ -691,7 +710,8 @@ class BucketConfig(DeclaredConfig):
         values, sources = SETTINGS.read(env)
         _check_storage_type_variables(env)
         SETTINGS.take(values, sources, overrides, known=cls._overridable())
-        return cls._from_values(values, sources, signs=s3_signs(env, overrides))
+        origins = SETTINGS.origins(env, sources)
+        return cls._from_values(values, sources, signs=s3_signs(env, overrides), origins=origins)
 
     @classmethod
     def _overridable(cls) -> frozenset[str]:
@@ -700,24 +720,36 @@ class BucketConfig(DeclaredConfig):
 
     @classmethod
     def _from_values(
-        cls, values: dict[str, Any], sources: dict[str, str], *, signs: tuple[str, ...] = ()
+        cls,
+        values: dict[str, Any],
+        sources: dict[str, str],
+        *,
+        signs: tuple[str, ...] = (),
+        origins: Mapping[str, SettingSource] | None = None,
     ) -> BucketConfig:
         """Parse ``values`` by their declarations into a config.
 
         ``host``/``port``/``scheme`` build ``endpoint_url``; a ``create_preset`` fills the
         creation settings not given; ``storage_type`` unset is ``s3`` when ``signs``.
+        ``origins`` (``Table.origins``) gains the endpoint built from ``host`` and the
+        settings the preset filled.
         """
 
         def var(name: str) -> str:
             return SETTINGS.var(sources, name)
 
-        kwargs: dict[str, Any] = {"sources": dict(sources), "s3_signs": signs}
+        kept = dict(origins or {})
+        kwargs: dict[str, Any] = {"sources": dict(sources), "s3_signs": signs, "origins": kept}
         endpoint = _endpoint(values, sources, var)
         if endpoint is not None:
             kwargs["endpoint_url"] = endpoint
+            if "endpoint_url" not in kept and "host" in kept:
+                kept["endpoint_url"] = dataclasses.replace(kept["host"], setting="endpoint_url")
         kwargs.update(SETTINGS.parse(values, var))
         for name, value in CREATE_PRESETS.get(kwargs.get("create_preset") or "none", {}).items():
-            kwargs.setdefault(name, value)
+            if name not in kwargs:
+                kwargs[name] = value
+                kept[name] = SettingSource(name, "preset", var("create_preset"))
         kwargs.setdefault("storage_type", "s3" if signs else "local")
         return SETTINGS.build(cls, kwargs)
 
@@ -884,7 +916,9 @@ class BucketConfig(DeclaredConfig):
         return SETTINGS.secret_values(self)
 
 
-_KNOWN = frozenset(SETTINGS.by_name) | {f.name for f in dataclasses.fields(BucketConfig)}
+_KNOWN = (frozenset(SETTINGS.by_name) | {f.name for f in dataclasses.fields(BucketConfig)}) - {
+    "origins"
+}
 
 
 def _check_prefix(prefix: Any, var: str) -> None:

@@ -13,7 +13,7 @@ from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.bucket.base.store import ObjectStore
 from backend.src.libs.bucket.cli.output import Output
 from backend.src.libs.bucket.cli.status import EXIT_USAGE, CliError
-from backend.src.libs.core.settings import DEFAULT_ENV_FILE
+from backend.src.libs.core.settings import DEFAULT_ENV_FILE, read_env_file
 
 
 def describe_store(config: BucketConfig) -> str:
@@ -67,10 +67,7 @@ class Context(Output):
             "local_root": args.local_root,
         }
         if env_file is not None:
-            from dotenv import dotenv_values
-
-            environ = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
-            config = BucketConfig.from_env(environ, **overrides)
+            config = BucketConfig.from_env(read_env_file(env_file), **overrides)
         else:
             named = args.env_file
             config = BucketConfig.from_env(

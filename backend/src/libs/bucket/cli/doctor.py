@@ -1,7 +1,8 @@
-"""``bucket doctor``: check the setup, one line per check with its fix, in order; later
-checks are skipped when an earlier one makes them meaningless (no endpoint, no
-credentials, no scratch bucket). Prints the IAM policy the CLI and library need when the
-server denied something."""
+"""``bucket doctor``: check the setup, one line per check with its fix, in order (the
+first says where the settings came from: ``cli/provenance.py``); later checks are
+skipped when an earlier one makes them meaningless (no endpoint, no credentials, no
+scratch bucket). Prints the IAM policy the CLI and library need when the server denied
+something."""
 
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ from backend.src.libs.bucket.cli.doctor_checks import (
     check_permissions,
 )
 from backend.src.libs.bucket.cli.doctor_scratch import SCRATCH_CHECKS, check_scratch
+from backend.src.libs.bucket.cli.provenance import check_settings, settings_json
 from backend.src.libs.bucket.cli.status import EXIT_OK, CliError
 
 __all__ = ["Check", "cmd_doctor", "iam_policy", "run_checks"]
 
 S3_CHECKS = (
+    "settings",
     "endpoint reachable",
     "clock skew",
     "credentials",
@@ -77,6 +80,7 @@ def run_checks(ctx: Context) -> Findings:
     earlier failure makes meaningless (no endpoint, no credentials) is a ``skip`` line
     naming why."""
     f = Findings(ctx)
+    check_settings(f)
     if f.config.storage_type == "local":
         check_local(f)
         return f
@@ -120,6 +124,7 @@ def cmd_doctor(ctx: Context) -> int:
                 "storage": ctx.config.storage_type,
                 "endpoint": describe_store(ctx.config),
                 "selected_by": ctx.config.selected_by,
+                "settings": settings_json(ctx.config),
                 "checks": [
                     {"name": c.name, "status": c.status, "detail": c.detail, "fix": c.fix}
                     for c in checks

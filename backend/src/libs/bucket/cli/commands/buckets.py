@@ -9,6 +9,7 @@ from backend.src.libs.bucket.base.store import BucketDeletion
 from backend.src.libs.bucket.cli.context import Context, describe_store
 from backend.src.libs.bucket.cli.output import human
 from backend.src.libs.bucket.cli.parsing import folder, require_remote
+from backend.src.libs.bucket.cli.provenance import settings_json
 from backend.src.libs.bucket.cli.status import EXIT_OK, CliError
 
 
@@ -98,6 +99,7 @@ def cmd_health(ctx: Context) -> int:
                 "endpoint": describe_store(config),
                 "selected_by": config.selected_by,
                 "latency_ms": round(latency * 1000, 1),
+                "settings": settings_json(config),
             }
         )
     else:

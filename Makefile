@@ -49,7 +49,7 @@ $(DEMO_STAMP): pyproject.toml $(wildcard $(LOCK)) | $(PY)
 	$(DEMO_PIP) $(PIP_FLAGS) install --no-compile -e '.[cli]' $(if $(wildcard $(LOCK)),-c $(LOCK))
 	touch $(DEMO_STAMP)
 
-# After `make install`, every distribution `bucket[dev]` needs (its requirements followed
+# After `make install`, every distribution `backend-bucket[dev]` needs (its requirements followed
 # through the installed metadata) is the lock's, at the lock's version: a dependency added
 # to pyproject.toml without `make lock` stops here instead of landing untested. What else a
 # developer installed by hand in .venv is not looked at.
@@ -63,7 +63,7 @@ for line in open(sys.argv[1]):
     name, sep, version = line.split("#")[0].strip().partition("==")
     if sep:
         pins[key(name)] = version.strip()
-seen, todo, stray = set(), [("bucket", "dev")], set()
+seen, todo, stray = set(), [("backend-bucket", "dev")], set()
 while todo:
     name, extra = todo.pop()
     if (key(name), extra) in seen:
@@ -73,14 +73,14 @@ while todo:
         dist = distribution(name)
     except PackageNotFoundError:
         continue
-    if key(name) != "bucket" and pins.get(key(name)) != dist.version:
+    if key(name) != "backend-bucket" and pins.get(key(name)) != dist.version:
         stray.add(f"{dist.metadata['Name']}=={dist.version}")
     for text in dist.requires or ():
         req = Requirement(text)
         if req.marker is None or req.marker.evaluate({"extra": extra or ""}):
             todo += [(req.name, None), *((req.name, e) for e in req.extras)]
 if stray:
-    sys.exit(f"installed for bucket[dev] but not pinned in {sys.argv[1]}: "
+    sys.exit(f"installed for backend-bucket[dev] but not pinned in {sys.argv[1]}: "
              f"{' '.join(sorted(stray))}; run `make lock`")
 endef
 export LOCK_CHECK
@@ -91,7 +91,7 @@ lock:
 	$(PYTHON) -m venv "$$tmp/venv" && \
 	"$$tmp/venv/bin/python" -m pip $(PIP_FLAGS) install "$$(grep -s '^pip==' $(LOCK) || echo pip)" $(PIP_TOOLS) && \
 	echo pip | CUSTOM_COMPILE_COMMAND="make lock" "$$tmp/venv/bin/pip-compile" -q \
-	  --extra dev --strip-extras --unsafe-package bucket --no-emit-index-url --no-emit-find-links \
+	  --extra dev --strip-extras --unsafe-package backend-bucket --no-emit-index-url --no-emit-find-links \
 	  $(if $(filter 1,$(UPGRADE)),--upgrade) -o $(LOCK) pyproject.toml -
 
 demo: install-demo

@@ -182,7 +182,7 @@ def test_colour_wanted_follows_the_terminal_and_no_color() -> None:
 # ------------------------------------------------------------ missing drivers
 @pytest.mark.parametrize(
     ("peer", "module", "extra"),
-    [("redis", "redis", "bucket[redis]"), ("sql", "mysql", "bucket[sql]")],
+    [("redis", "redis", "backend-bucket[redis]"), ("sql", "mysql", "backend-bucket[sql]")],
 )
 def test_a_missing_driver_names_the_extra(
     tmp_path: Path, peer: str, module: str, extra: str
@@ -282,18 +282,24 @@ def test_readme_has_an_install_section_with_the_extras() -> None:
 
 # ------------------------------------------------------------------ packaging
 def test_the_package_is_typed_and_the_wheel_ships_py_typed() -> None:
-    """backend/py.typed exists (PEP 561, for every subpackage), the wheel packages
-    'backend' with no exclusion, and .gitignore (which hatch honours) does not hide it."""
-    assert (ROOT / "backend" / "py.typed").is_file()
+    """Each regular package under the namespace backend.src.libs has its py.typed (PEP 561
+    puts the marker in the packages of a namespace, not in the namespace), the wheel takes
+    backend/src/libs whole, and .gitignore (which hatch honours) hides no marker.
+    (tests/unit/test_packaging.py checks the built wheel itself.)"""
+    libs = ROOT / "backend" / "src" / "libs"
+    packages = sorted(p.name for p in libs.iterdir() if (p / "__init__.py").is_file())
+    assert packages == ["bucket", "core", "redis", "sql"]
+    markers = [f"backend/src/libs/{name}/py.typed" for name in packages]
+    assert all((ROOT / marker).is_file() for marker in markers)
     wheel = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"][
         "targets"
     ]["wheel"]
-    assert wheel["packages"] == ["backend"]
-    assert "exclude" not in wheel and "only-include" not in wheel
+    assert wheel["only-include"] == ["backend/src/libs"]
+    assert "exclude" not in wheel
     ignored = subprocess.run(
-        ["git", "check-ignore", "-q", "backend/py.typed"], cwd=ROOT, check=False
+        ["git", "check-ignore", *markers], cwd=ROOT, check=False, capture_output=True, text=True
     )
-    assert ignored.returncode == 1  # 1: not ignored
+    assert ignored.returncode == 1, ignored.stdout + ignored.stderr  # 1: none ignored
 
 
 def test_license_file_is_mit_as_pyproject_says() -> None:
@@ -307,8 +313,9 @@ def test_license_file_is_mit_as_pyproject_says() -> None:
 
 
 def test_bucket_version_prints_the_package_version(tmp_path: Path) -> None:
-    """`bucket --version` (python -m backend) prints "bucket <version>" from the installed
-    distribution's metadata and exits 0, with no settings and no server."""
+    """`bucket --version` (python -m backend) prints "bucket <version>", the version the
+    installed distribution's metadata holds (both are version.py's __version__), and exits
+    0, with no settings and no server."""
     from importlib import metadata
 
     done = subprocess.run(
@@ -320,4 +327,4 @@ def test_bucket_version_prints_the_package_version(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"bucket {metadata.version('bucket')}"
+    assert done.stdout.strip() == f"bucket {metadata.version('backend-bucket')}"

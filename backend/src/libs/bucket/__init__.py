@@ -35,6 +35,7 @@ from backend.src.libs.bucket.base.store import (
     UploadResult,
 )
 from backend.src.libs.bucket.bucket import Bucket
+from backend.src.libs.bucket.version import __version__
 
 if TYPE_CHECKING:  # typed for mypy; imported on first access at run time (__getattr__)
     from backend.src.libs.bucket.aio.bucket import AsyncBucket
@@ -66,6 +67,7 @@ __all__ = [
     "ServiceUnavailable",
     "StorageError",
     "UploadResult",
+    "__version__",
 ]
 
 

@@ -1,17 +1,21 @@
-"""The installed package's version, for ``bucket --version``."""
+"""The package's version: one source for ``pyproject.toml`` (hatchling reads
+``__version__`` here), ``backend.src.libs.bucket.__version__`` and ``bucket --version``.
+
+Kept in the code rather than read from the installed metadata so that it is right in every
+way the package is used: installed from the wheel, installed editable from a checkout, run
+from a checkout never installed, or vendored into a service's own ``backend/src/libs``
+(the seeds' services do this), where no metadata of this distribution exists.
+"""
 
 from __future__ import annotations
 
-from importlib import metadata
+__version__ = "0.1.0"
 
-DISTRIBUTION = "bucket"
+DISTRIBUTION = "backend-bucket"
+"""The distribution's name on package indexes (``pip install backend-bucket``); the import
+path is ``backend.src.libs.*`` and the command ``bucket``."""
 
 
 def package_version() -> str:
-    """The version of the installed ``bucket`` distribution (``pyproject.toml``'s), or
-    ``"unknown (not installed)"`` when the code runs from a checkout that was never
-    installed (``pip install -e .``). Never raises."""
-    try:
-        return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        return "unknown (not installed)"
+    """The package's version (``__version__``). Never raises."""
+    return __version__

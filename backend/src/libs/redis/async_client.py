@@ -57,7 +57,8 @@ def make_async_client(config: RedisConfig) -> AsyncClient:
         from backend.src.libs.redis.errors import RedisError
 
         raise RedisError(
-            "the redis driver is not installed: install bucket[redis]", code="MissingDriver"
+            "the redis driver is not installed: install backend-bucket[redis]",
+            code="MissingDriver",
         ) from exc
     retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), config.max_retries)
     if config.mode == "sentinel":

@@ -181,10 +181,10 @@ class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
             import redis as redis_py
             from redis.backoff import ExponentialBackoff
             from redis.retry import Retry
-        except ImportError as exc:  # the driver is the optional extra bucket[redis]
+        except ImportError as exc:  # the driver is the optional extra backend-bucket[redis]
             raise RedisError(
-                "the redis driver is not installed: install bucket[redis] "
-                "(pip install -e '.[redis]')",
+                "the redis driver is not installed: install backend-bucket[redis] "
+                "(pip install 'backend-bucket[redis]'; in a checkout pip install -e '.[redis]')",
                 code="MissingDriver",
             ) from exc
 

@@ -242,10 +242,11 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
     def _open(self) -> _Pool:
         try:
             from mysql.connector.pooling import MySQLConnectionPool
-        except ImportError as exc:  # the driver is the optional extra bucket[sql]
+        except ImportError as exc:  # the driver is the optional extra backend-bucket[sql]
             raise SQLError(
                 "the MySQL driver (mysql-connector-python) is not installed: "
-                "install bucket[sql] (pip install -e '.[sql]')"
+                "install backend-bucket[sql] (pip install 'backend-bucket[sql]'; "
+                "in a checkout pip install -e '.[sql]')"
             ) from exc
 
         config = self.config

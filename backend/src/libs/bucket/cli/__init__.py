@@ -1,4 +1,6 @@
-"""The ``bucket`` command line: ``python -m backend ...`` or the ``bucket`` console script.
+"""The ``bucket`` command line: the ``bucket`` console script, ``python -m
+backend.src.libs.bucket ...`` (wherever the package is installed) or, in a checkout,
+``python -m backend ...``.
 
 Settings come from the environment and ``.env`` (``BucketConfig.from_env``); the global
 options ``--endpoint``, ``--profile``, ``--region``, ``--storage`` and ``--local-root``

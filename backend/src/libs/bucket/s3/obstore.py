@@ -142,7 +142,7 @@ def choose_engine(config: BucketConfig, *, injected: bool) -> Engine:
 def _unsupported(config: BucketConfig) -> str | None:
     """Why obstore cannot carry these settings, or None."""
     if not obstore_installed():
-        return "obstore is not installed (pip install 'bucket[fast]' or obstore)"
+        return "obstore is not installed (a dependency of backend-bucket: pip install obstore)"
     if config.signature_version != "s3v4":
         return "obstore signs with SigV4 only (BUCKET_SIGNATURE_VERSION=s3)"
     if config.endpoint_url is not None and config.effective_addressing_style == "virtual":

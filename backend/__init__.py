@@ -1,1 +1,0 @@
-"""The backend package: shared libraries for Python services (``backend.src.libs``)."""

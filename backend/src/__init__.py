@@ -1,1 +1,0 @@
-"""Source root of the backend package."""

@@ -1,1 +1,0 @@
-"""Shared libraries: ``bucket`` (object storage), ``core`` (runtime registry), peers."""

@@ -1,13 +1,15 @@
 """Object storage for Python services: AWS S3, MinIO, Ceph RGW, SeaweedFS or a local folder.
 
 ``Bucket`` is the facade with return codes, ``AsyncBucket`` its coroutines for asyncio
-services (imported on first access); ``S3Store`` (and ``LocalStore``) the
-exception-based core; ``BucketConfig`` the settings; ``StorageError`` the root of the
-error tree. Importing this package does not import boto3.
+services (imported on first access); ``ok`` tells a facade's data from its error code and
+narrows ``X | int`` to ``X`` for type checkers; ``S3Store`` (and ``LocalStore``) the
+exception-based core, typed ``Store`` on ``Bucket.store``; ``BucketConfig`` the settings;
+``StorageError`` the root of the error tree. Importing this package does not import boto3.
 """
 
 from typing import TYPE_CHECKING
 
+from backend.src.libs.bucket.base.capabilities import Store
 from backend.src.libs.bucket.base.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -36,6 +38,7 @@ from backend.src.libs.bucket.base.store import (
 )
 from backend.src.libs.bucket.bucket import Bucket
 from backend.src.libs.bucket.version import __version__
+from backend.src.libs.core.results import ok
 
 if TYPE_CHECKING:  # typed for mypy; imported on first access at run time (__getattr__)
     from backend.src.libs.bucket.aio.bucket import AsyncBucket
@@ -66,8 +69,10 @@ __all__ = [
     "PrefixInfo",
     "ServiceUnavailable",
     "StorageError",
+    "Store",
     "UploadResult",
     "__version__",
+    "ok",
 ]
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, TypedDict, TypeVar, Unpack
+from typing import IO, TYPE_CHECKING, TypedDict, TypeVar, Unpack, cast
 
 from backend.src.libs.bucket.base.capabilities import (
+    Store,
     bucket_encryption,
     bucket_inspection,
     check_options,
@@ -137,7 +138,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         debug: bool = False,
         *,
         config: BucketConfig | None = None,
-        store: ObjectStore | None = None,
+        store: Store | None = None,
     ) -> None:
         self.bucket_report: EnsureReport | None = None
         self._prepared = False
@@ -159,15 +160,18 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         return BucketConfig.from_env()
 
     @property
-    def store(self) -> ObjectStore:
+    def store(self) -> Store:
         """The exception-based core store (built on first access; the first access also
-        makes the default bucket ready, see ``BUCKET_AUTO_CREATE``).
+        makes the default bucket ready, see ``BUCKET_AUTO_CREATE``): an ``S3Store`` or a
+        ``LocalStore``, typed ``Store`` (the ``ObjectStore`` operations, ``ensure_bucket``,
+        presigning), so its documented calls type-check; S3's other capabilities are
+        reached with ``isinstance(store, Lifecycle)`` and the like.
 
         Raises:
             ConfigError: a setting is invalid.
             StorageError: the default bucket could not be made ready.
         """
-        return self._ready_store()
+        return cast("Store", self._ready_store())  # built by make_store, or given as a Store
 
     def _ready_store(self) -> ObjectStore:
         """The store, after making the default bucket ready once (when this ``Bucket``

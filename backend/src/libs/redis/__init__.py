@@ -1,8 +1,10 @@
-"""The Redis peer: ``Redis`` (facade with return codes), ``JsonCache``, ``RedisConfig``.
+"""The Redis peer: ``Redis`` (facade with return codes), ``JsonCache``, ``RedisConfig``;
+``ok`` narrows a result ``X | int`` to ``X`` (``core.results``).
 
 Importing this package does not import redis-py: the client is built on first use.
 """
 
+from backend.src.libs.core.results import ok
 from backend.src.libs.redis.cache import JsonCache
 from backend.src.libs.redis.client import InvalidateResult, Redis, escape_glob
 from backend.src.libs.redis.config import RedisConfig
@@ -25,4 +27,5 @@ __all__ = [
     "RedisConnectionError",
     "RedisError",
     "escape_glob",
+    "ok",
 ]

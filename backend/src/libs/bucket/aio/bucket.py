@@ -51,7 +51,7 @@ from typing import (
 )
 
 from backend.src.libs.bucket.aio.jobs import Job, new_executor, run_job
-from backend.src.libs.bucket.base.capabilities import AsyncDataPlane, check_write, config_of
+from backend.src.libs.bucket.base.capabilities import AsyncDataPlane, Store, check_write, config_of
 from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.bucket.base.errors import ConnectionFailed, StorageError
 from backend.src.libs.bucket.base.options import WriteArguments, WriteOptions
@@ -171,7 +171,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         debug: bool = False,
         *,
         config: BucketConfig | None = None,
-        store: ObjectStore | None = None,
+        store: Store | None = None,
         max_threads: int | None = None,
     ) -> None:
         self._init_codes(error=error, success=success, debug=debug)

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, Protocol, cast, runtime_checkable
 
 from backend.src.libs.bucket.base.errors import NotSupported
+from backend.src.libs.bucket.base.store import ObjectStore
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from backend.src.libs.bucket.base.options import TransferSettings, WriteOptions
     from backend.src.libs.bucket.base.results import (
         BucketProperties,
+        EnsureReport,
         LifecycleRule,
         ObjectLockConfig,
         ObjectVersion,
@@ -76,6 +78,19 @@ class Presigner(Protocol):
         fields: Mapping[str, str] | None = None,
     ) -> PresignedPost:
         """A presigned POST form for a browser upload with conditions."""
+
+
+@runtime_checkable
+class Store(ObjectStore, Presigner, Protocol):
+    """What every store of this library has: the ``ObjectStore`` operations,
+    ``ensure_bucket`` (``results.EnsuresBucket``) and the ``Presigner`` methods (a store
+    with no HTTP endpoint, the local folder, has them and raises ``NotSupported`` saying
+    why). ``Bucket.store`` is typed so; the other capabilities are S3's
+    (``isinstance(store, Lifecycle)``, or the helpers below, which raise
+    ``NotSupported``)."""
+
+    def ensure_bucket(self, bucket: str) -> EnsureReport:
+        """Make ``bucket`` ready (HEAD, create on 404 with the creation settings)."""
 
 
 @runtime_checkable
@@ -414,6 +429,7 @@ __all__ = [
     "ObjectTagging",
     "Presigner",
     "ReportsUnreadable",
+    "Store",
     "Versioning",
     "bucket_encryption",
     "bucket_inspection",

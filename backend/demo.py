@@ -9,6 +9,7 @@ one message saying what to do (exit status 2), instead of failing every step.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sys
 import tempfile
@@ -154,4 +155,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # the demo is the application: it chooses where the library's records go (the library
+    # only adds a NullHandler). WARNING and above on stderr: the local folder store chosen
+    # because no setting points at S3, and any failed call beside its step line.
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     sys.exit(main())

@@ -38,13 +38,22 @@ def _run_demo(folder: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_on_the_local_default(tmp_path: Path) -> None:
-    """With no .env and no server the demo uses ./.bucket-data and every step passes."""
+    """With no .env and no server the demo uses ./.bucket-data and every step passes;
+    the demo configures logging (WARNING and above on stderr), so the library's one
+    announcement of the default folder store is there, once, and nothing else."""
     done = _run_demo(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "demo on local" in done.stdout
     assert "all steps passed" in done.stdout
     assert done.stdout.count("[ok  ]") == 10
     assert "\x1b" not in done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        "WARNING bucket: no setting points at S3: storing objects in the local folder "
+        f"{tmp_path / '.bucket-data'} (LocalStore); set STORAGE_TYPE=local or "
+        "BUCKET_LOCAL_ROOT to choose a local folder on purpose, or point the settings at S3 "
+        "(BUCKET_HOST, S3_ENDPOINT_URL, a bucket name, a region or credentials: "
+        "docs/configuration.md)"
+    ]
     assert (tmp_path / ".bucket-data" / "demo-bucket").is_dir()
 
 

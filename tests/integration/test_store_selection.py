@@ -127,20 +127,22 @@ def test_no_credentials_anywhere_fails_connect_and_writes_nothing(
 def test_local_store_is_announced_once_with_its_root(
     bare_env: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """With nothing pointing at S3 the local folder is chosen and one INFO line names
-    it and its absolute root."""
+    """With nothing pointing at S3 the local folder is chosen and one WARNING on the
+    ``bucket`` logger names its absolute root and how to choose it on purpose; a second
+    connection (a new store on the same folder) adds none."""
     caplog.set_level(logging.INFO, logger="bucket")
     bucket = Bucket(auto_connect=False)
     assert bucket.connect() == bucket.success
+    assert bucket.connect() == bucket.success
     assert bucket.config.storage_type == "local"
-    records = [r for r in caplog.records if r.name == "bucket.factory"]
-    assert [(r.levelno, r.getMessage()) for r in records] == [
-        (
-            logging.INFO,
-            f"bucket: storing objects in the local folder {bare_env / '.bucket-data'} "
-            "(LocalStore; no setting points at S3)",
-        )
-    ]
+    records = [r for r in caplog.records if r.levelno > logging.DEBUG]
+    assert [(r.name, r.levelno) for r in records] == [("bucket", logging.WARNING)]
+    assert records[0].getMessage() == (
+        f"no setting points at S3: storing objects in the local folder {bare_env / '.bucket-data'}"
+        " (LocalStore); set STORAGE_TYPE=local or BUCKET_LOCAL_ROOT to choose a local folder"
+        " on purpose, or point the settings at S3 (BUCKET_HOST, S3_ENDPOINT_URL, a bucket"
+        " name, a region or credentials: docs/configuration.md)"
+    )
 
 
 def test_explicit_local_with_s3_settings_warns_once(

@@ -23,7 +23,7 @@ CONFIGS: list[tuple[Table, type[Any]]] = [
 # declarations that are inputs of a field rather than a field of their own
 NOT_FIELDS = {"bucket": {"host", "port", "scheme"}, "redis": {"url"}, "sql": set()}
 # fields that are not settings (what from_env found, not what it read)
-NOT_SETTINGS = {"sources", "origins", "s3_signs"}
+NOT_SETTINGS = {"sources", "origins", "s3_signs", "storage_defaulted"}
 SSE_C_KEY = "ab" * 32
 # a value each setting accepts alone (plus what it needs beside it)
 SAMPLES: dict[str, dict[str, str]] = {

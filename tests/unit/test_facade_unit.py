@@ -121,14 +121,15 @@ def test_unexpected_exception_never_escapes(scripted: ScriptedStore) -> None:
 
 
 def test_failure_is_logged_once(scripted: ScriptedStore, caplog: pytest.LogCaptureFixture) -> None:
-    """A failed call writes one ERROR line through Disp's logger."""
+    """A failed call writes one WARNING record on the facade's logger (a NotFound outside
+    the reads, here a delete, is a failure), and nothing at ERROR."""
     bucket = Bucket(store=scripted)
     scripted.failures["delete_object"] = [ObjectNotFound("gone", bucket="b", key="k")]
-    with caplog.at_level(logging.ERROR, logger="bucket.Bucket"):
+    with caplog.at_level(logging.DEBUG, logger="bucket"):
         bucket.delete_file("b", "k")
-    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1
-    assert "delete_file" in errors[0].getMessage()
+    logged = [r for r in caplog.records if r.levelno > logging.DEBUG]
+    assert [(r.name, r.levelno) for r in logged] == [("bucket.Bucket", logging.WARNING)]
+    assert "delete_file" in logged[0].getMessage() and "NoSuchKey" in logged[0].getMessage()
 
 
 def test_invalid_config_is_an_error_not_an_exception() -> None:

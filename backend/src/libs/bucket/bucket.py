@@ -1,9 +1,10 @@
 """``Bucket``: the final facade with numeric return codes over an ``ObjectStore``.
 
 Every public method returns ``success`` / ``error`` (or its data, or ``error``) and
-never raises for a storage, network or input error: the failure is logged once
-through display-tty's ``Disp`` and kept in ``last_error`` for the caller. Code that
-prefers exceptions uses ``bucket.store`` directly.
+never raises for a storage, network or input error: the failure is logged once (the
+``bucket.Bucket`` logger: WARNING, or DEBUG for a missing key or bucket asked about, see
+``READS``) and kept in ``last_error`` for the caller. Code that prefers exceptions uses
+``bucket.store`` directly.
 
 Connection model: building a ``Bucket`` makes no request. The store (and its boto3
 client) is built on the first operation; ``connect()`` builds it and checks it with
@@ -78,6 +79,36 @@ _PATH_WORDS = {"upload_file": "file_path", "download_file": "destination_path"}
 """The facade's name for the core's ``path``, per operation."""
 
 
+READS = frozenset(
+    {
+        "bucket_exists",
+        "file_exists",
+        "download_file",
+        "download_stream",
+        "get_file_range",
+        "open_file",
+        "get_bucket_files",
+        "list_files",
+        "get_file_info",
+        "get_many",
+        "download_directory",
+        "get_versioning",
+        "list_file_versions",
+        "get_bucket_encryption",
+        "get_lifecycle",
+        "get_file_tags",
+        "get_retention",
+        "get_legal_hold",
+        "get_bucket_info",
+        "get_bucket_stats",
+    }
+)
+"""The operations that only ask about a key or a bucket: their ``NotFound`` (a missing key
+or bucket) is an answer, logged at DEBUG. A ``NotFound`` anywhere else (a write to a
+missing bucket, a copy of a missing source, deleting a missing bucket) is a failure,
+logged at WARNING like every other."""
+
+
 def facade_words(operation: str) -> dict[str, str]:
     """The names ``operation``'s messages use for the core's arguments (``key_name``,
     ``file_path``...), for ``validation.naming``: ``Bucket`` and ``AsyncBucket`` alike."""
@@ -114,7 +145,8 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         error: the code returned on failure (default 84).
         success: the code returned on success (default 0).
         auto_connect: build the store now (no request is made); otherwise on first use.
-        debug: log debug messages through ``Disp``.
+        debug: kept for the seeds' signature; changes nothing (the application sets the
+            ``bucket`` logger's level: docs/bucket.md, "Logging").
         config: settings; default ``BucketConfig.from_env()`` (environment and ``.env``),
             read when the store is first built, so a bad setting surfaces as ``error``
             from ``connect()`` or the first operation, never at import or construction.
@@ -153,6 +185,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
 
     # ------------------------------------------------------------- plumbing
     logger_name = "bucket.Bucket"
+    reads = READS
 
     def _read_config(self) -> BucketConfig:
         from backend.src.libs.bucket.base.config import BucketConfig
@@ -196,9 +229,12 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         report = self.bucket_report = store.ensure_bucket(name)
         for step in report.steps:
             if step.outcome in ("denied", "unsupported"):
-                self.disp.log_warning(
-                    f"default bucket {name}: {step.name} {step.outcome}: {step.reason}",
-                    "connect",
+                self.log.warning(
+                    "connect: default bucket %s: %s %s: %s",
+                    name,
+                    step.name,
+                    step.outcome,
+                    step.reason,
                 )
         report.raise_for_failure()
 
@@ -544,10 +580,12 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         )
         if isinstance(result, DeleteResult) and result.errors:
             first = result.errors[0]
-            self.disp.log_warning(
-                f"delete_files: {len(result.errors)} key(s) not deleted, first {first.key!r}: "
-                f"{first.code} {first.message}",
-                "delete_files",
+            self.log.warning(
+                "delete_files: %d key(s) not deleted, first %r: %s %s",
+                len(result.errors),
+                first.key,
+                first.code,
+                first.message,
             )
         return result
 

@@ -1,22 +1,30 @@
 """Builds the store a ``BucketConfig`` asks for: ``S3Store`` or ``LocalStore``.
 
-The local folder store is never chosen silently: building one logs one INFO line
-naming it and its absolute root, and ``STORAGE_TYPE=local`` beside settings that point
-at S3 logs one WARNING (once per process) naming the settings it ignores.
+The local folder store is never chosen silently. When it is used only because no setting
+points at S3 (``from_env`` found no storage type, no ``BUCKET_LOCAL_ROOT`` and no sign of
+S3), the first store built on that folder logs one WARNING on the ``bucket`` logger, once
+per process and folder, naming the absolute folder and how to choose it on purpose
+(``STORAGE_TYPE=local`` / ``BUCKET_LOCAL_ROOT``) or point the settings at S3. A local
+store chosen on purpose (a storage type variable, a root, a config built in code) is
+built silently (a DEBUG record). ``STORAGE_TYPE=local`` beside settings that point at S3
+logs one WARNING (once per process) naming the settings it ignores.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from pathlib import Path
 
 from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.bucket.base.errors import ConfigError
 from backend.src.libs.bucket.base.store import ObjectStore
+from backend.src.libs.core.logs import library_logger
 
-log = logging.getLogger("bucket.factory")
+log = library_logger("bucket.factory")
+announcer = library_logger()
+"""The ``bucket`` logger itself: the default store's announcement."""
 _warned: set[tuple[str, ...]] = set()
+_announced: set[str] = set()
 _warned_lock = threading.Lock()
 
 
@@ -35,7 +43,7 @@ def make_store(config: BucketConfig) -> ObjectStore:
 
         warn_ignored_s3_settings(config)
         store = LocalStore(config)
-        log.info("%s", local_announcement(config))
+        announce_local(config)
         return store
     raise ConfigError(f"unknown storage type {config.storage_type!r}")
 
@@ -45,6 +53,37 @@ def local_announcement(config: BucketConfig) -> str:
     was chosen (``STORAGE_TYPE=local`` or no setting pointing at S3)."""
     root = Path(config.local_root).expanduser().absolute()
     return f"bucket: storing objects in the local folder {root} (LocalStore; {config.selected_by})"
+
+
+def local_by_default(config: BucketConfig) -> bool:
+    """True when ``config`` uses the local folder store only because no setting points at
+    S3: ``from_env`` chose the storage type and ``BUCKET_LOCAL_ROOT`` is not set."""
+    return (
+        config.storage_type == "local"
+        and config.storage_defaulted
+        and "local_root" not in config.sources
+    )
+
+
+def announce_local(config: BucketConfig) -> None:
+    """Log that a local folder store is built: one WARNING on ``bucket`` per process and
+    folder when it is the default (``local_by_default``), else a DEBUG record."""
+    root = str(Path(config.local_root).expanduser().absolute())
+    first = False
+    if local_by_default(config):
+        with _warned_lock:
+            first = root not in _announced
+            _announced.add(root)
+    if first:
+        announcer.warning(
+            "no setting points at S3: storing objects in the local folder %s (LocalStore); "
+            "set STORAGE_TYPE=local or BUCKET_LOCAL_ROOT to choose a local folder on "
+            "purpose, or point the settings at S3 (BUCKET_HOST, S3_ENDPOINT_URL, a bucket "
+            "name, a region or credentials: docs/configuration.md)",
+            root,
+        )
+    else:
+        log.debug("local folder store at %s (%s)", root, config.selected_by)
 
 
 def ignored_s3_settings(config: BucketConfig) -> tuple[str, ...]:

@@ -2,74 +2,93 @@
 
 Each facade calls its exception-based core through ``_call`` / ``_code``: on success it
 returns the data (or ``success``) and clears ``last_error``; on any exception it turns
-it into the facade's error type, logs it once through display-tty's ``Disp``, keeps it
-in ``last_error`` and returns ``error``. Nothing escapes: a bug below still becomes an
-error code with a message, never a traceback in the caller's request.
+it into the facade's error type, logs it once, keeps it in ``last_error`` and returns
+``error``. Nothing escapes: a bug below still becomes an error code with a message, never
+a traceback in the caller's request.
 The lifecycle around it (settings, lazy open, probe, close, replay) is ``core.facade``.
 
-Colours: display-tty colours its log lines unconditionally; ``plain_logging`` gives a
-facade's logger an uncoloured handler first (the same layout) when standard error is not
-a terminal or ``NO_COLOR`` is set (https://no-color.org), so piped output holds no escape
-codes. A logger that already has a handler (the application configured logging) is left
-as it is, as display-tty leaves it.
+Logging (``core.logs``: stdlib ``logging``, one ``NullHandler`` on ``bucket``, no other
+handler, no level set): one record per failed call on the facade's logger
+(``bucket.Bucket``, ``bucket.AsyncBucket``, ``bucket.Redis``, ``bucket.SQL``), at WARNING
+with the operation, the error's code and its reason; at DEBUG when the failure is an
+answer (a ``NotFound`` of an operation in the facade's ``reads``: a missing key or bucket
+asked about) or the call was quiet (``health_check``, the construction's ``auto_connect``).
+Nothing above DEBUG on success. ``debug`` is kept for the seeds' signature and changes
+nothing: a library sets no level; the application turns DEBUG on for ``bucket``.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from collections.abc import Callable
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Exception)
 
-#: display-tty's line layout, without its colour codes.
-PLAIN_FORMAT = "[%(asctime)s] %(levelname)s %(name)s: '%(message)s'"
+_DEBUG, _INFO, _WARNING, _ERROR, _CRITICAL = 10, 20, 30, 40, 50
+"""``logging``'s levels (``logging`` itself is imported on first use: W5)."""
 
 
-def colour_wanted(stream: object = None, environ: Mapping[str, str] | None = None) -> bool:
-    """True when log lines on ``stream`` (default standard error) may carry ANSI colours:
-    it is a terminal and ``NO_COLOR`` is not set to a non-empty value."""
-    environ = os.environ if environ is None else environ
-    if environ.get("NO_COLOR"):
-        return False
-    stream = sys.stderr if stream is None else stream
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty()) if callable(isatty) else False
-    except (OSError, ValueError):  # a closed or detached stream
-        return False
+class Log(Protocol):
+    """What a facade logs through: a ``logging.Logger`` (or a stand-in that passes its
+    records on to one, as ``AsyncBucket``'s per-call logger does)."""
+
+    def log(self, level: int, msg: object, *args: object) -> None: ...
+
+    def debug(self, msg: object, *args: object) -> None: ...
+
+    def warning(self, msg: object, *args: object) -> None: ...
 
 
-def plain_logging(name: str) -> None:
-    """Give logger ``name`` an uncoloured standard-error handler when colours are not
-    wanted (``colour_wanted``) and no handler would see its records yet; display-tty
-    then adds none of its own. Otherwise nothing changes."""
-    import logging  # here: importing a facade module stays cheap (W5)
+class Disp:
+    """``facade.disp``, kept for the seeds' code: display-tty's ``log_debug``,
+    ``log_info``, ``log_warning``, ``log_error`` and ``log_critical`` (a message, then
+    the calling function's name), written to the facade's stdlib logger. No handler, no
+    colour, no level of its own: the application's logging decides what is shown."""
 
-    logger = logging.getLogger(name)
-    if logger.hasHandlers() or colour_wanted():
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
-    logger.addHandler(handler)
+    def __init__(self, log: Log) -> None:
+        self._log = log
+
+    def _write(self, level: int, string: str, func_name: str | None) -> None:
+        if func_name:
+            self._log.log(level, "(%s) %s", func_name, string)
+        else:
+            self._log.log(level, "%s", string)
+
+    def log_debug(self, string: str = "", func_name: str | None = None) -> None:
+        self._write(_DEBUG, string, func_name)
+
+    def log_info(self, string: str = "", func_name: str | None = None) -> None:
+        self._write(_INFO, string, func_name)
+
+    def log_warning(self, string: str = "", func_name: str | None = None) -> None:
+        self._write(_WARNING, string, func_name)
+
+    def log_error(self, string: str = "", func_name: str | None = None) -> None:
+        self._write(_ERROR, string, func_name)
+
+    def log_critical(self, string: str = "", func_name: str | None = None) -> None:
+        self._write(_CRITICAL, string, func_name)
 
 
 class ReturnCodes(Generic[E]):
     """Mixin of the facades with numeric return codes.
 
-    Subclasses set ``logger_name``, call ``_init_codes`` from ``__init__`` and implement
-    ``_translate`` (any exception -> their error type).
+    Subclasses set ``logger_name`` (and ``reads``), call ``_init_codes`` from
+    ``__init__`` and implement ``_translate`` (any exception -> their error type).
 
     Attributes:
         error: the code returned on failure (default 84).
         success: the code returned on success (default 0).
-        debug: debug messages through ``Disp``.
+        debug: kept for the seeds' signature (``Bucket(84, 0, True, debug)``); it changes
+            no level and adds no handler (see the module's docstring).
         last_error: the error of the last failed call; None after a success.
     """
 
     logger_name: ClassVar[str] = "bucket"
+    reads: ClassVar[frozenset[str]] = frozenset()
+    """The operations that ask about a key or a bucket: their ``NotFound`` (any
+    ``FileNotFoundError``) is an answer, logged at DEBUG; elsewhere it is a failure."""
     error: int
     success: int
     debug: bool
@@ -80,24 +99,28 @@ class ReturnCodes(Generic[E]):
         self.success = success
         self.debug = debug
         self.last_error = None
-        self._disp: Any = None
+        self._log: Log | None = None
 
     @property
-    def disp(self) -> Any:
-        """The display-tty ``Disp`` logger of this instance (built on first use)."""
-        if self._disp is None:
-            from display_tty import initialise_logger
+    def log(self) -> Log:
+        """This facade's stdlib logger, ``logging.getLogger(logger_name)`` (on first use)."""
+        log = self._log
+        if log is None:
+            from backend.src.libs.core.logs import library_logger
 
-            plain_logging(self.logger_name)
-            self._disp = initialise_logger(self.logger_name, self.debug)
-        return self._disp
+            log = self._log = library_logger(self.logger_name)
+        return log
 
-    @disp.setter
-    def disp(self, logger: Any) -> None:
-        """Log through ``logger`` (``log_error``, ``log_warning``, ``log_debug``) instead:
-        ``AsyncBucket`` hands its per-call facades a logger that is quiet for a call its
-        caller cancelled."""
-        self._disp = logger
+    @log.setter
+    def log(self, log: Log) -> None:
+        """Log through ``log`` instead: ``AsyncBucket`` hands its per-call facades its own
+        logger, which writes at DEBUG for a call its caller cancelled."""
+        self._log = log
+
+    @property
+    def disp(self) -> Disp:
+        """The seeds' ``disp`` (display-tty's ``log_*`` methods) on this facade's logger."""
+        return Disp(self.log)
 
     def _translate(self, exc: Exception, operation: str) -> E:
         """``exc`` as this facade's error type (``exc`` itself when it already is one)."""
@@ -128,7 +151,5 @@ class ReturnCodes(Generic[E]):
 
     def _fail(self, operation: str, exc: E, *, quiet: bool = False) -> None:
         self.last_error = exc
-        if quiet:
-            self.disp.log_debug(f"{operation}: {exc}", operation)
-        else:
-            self.disp.log_error(f"{operation}: {exc}", operation)
+        answer = isinstance(exc, FileNotFoundError) and operation in self.reads
+        self.log.log(_DEBUG if quiet or answer else _WARNING, "%s failed: %s", operation, exc)

@@ -81,7 +81,8 @@ class Facade(ReturnCodes[E], Generic[C, R, E]):
         resource: R | None,
     ) -> None:
         """Set the codes, the settings and the (borrowed) resource; with ``auto_connect``
-        run ``_auto_open`` now (a failure is kept in ``last_error``, never raised)."""
+        run ``_auto_open`` now (a failure is kept in ``last_error``, never raised, and
+        logged at DEBUG: the first call, or ``connect()``, reports it once)."""
         self._init_codes(error=error, success=success, debug=debug)
         self.last_latency = None
         self._config = config
@@ -89,7 +90,7 @@ class Facade(ReturnCodes[E], Generic[C, R, E]):
         self._owns_resource = resource is None
         self._lock = threading.RLock()
         if auto_connect and resource is None:
-            self._attempt("connect", self._auto_open)
+            self._attempt("connect", self._auto_open, quiet=True)
 
     # --------------------------------------------------------------- hooks
     def _read_config(self) -> C:
@@ -159,7 +160,7 @@ class Facade(ReturnCodes[E], Generic[C, R, E]):
         try:
             self._release(resource, owned=owned)
         except Exception as exc:  # closing must not fail the caller
-            self.disp.log_warning(f"{operation}: {exc!r}", operation)
+            self.log.warning("%s: releasing the connection failed: %r", operation, exc)
 
     # -------------------------------------------------------------- replay
     def _replaying(self, operation: str, func: Callable[[], T]) -> Callable[[], T]:
@@ -173,7 +174,7 @@ class Facade(ReturnCodes[E], Generic[C, R, E]):
                 error = self._translate(exc, operation)
                 if not self._is_dropped(error):
                     raise
-                self.disp.log_debug(f"{operation}: {error}; reconnecting once", operation)
+                self.log.debug("%s: %s; reconnecting once", operation, error)
                 self._reconnect()
                 return func()
 

@@ -56,7 +56,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import inspect
-import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -64,6 +63,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from backend.src.libs.core.final import FinalClass
+from backend.src.libs.core.logs import library_logger
 from backend.src.libs.core.services import (
     ServiceSpec,
     Unhealthy,
@@ -79,7 +79,7 @@ if TYPE_CHECKING:  # the typed accessors only; nothing is imported at run time
     from backend.src.libs.sql import SQL, SQLConfig
 
 T = TypeVar("T")
-log = logging.getLogger("bucket.runtime")
+log = library_logger("bucket.runtime")
 
 Hook = Callable[[Any], object]
 

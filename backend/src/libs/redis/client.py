@@ -17,8 +17,9 @@ calls made while no primary is elected (they return ``error``); the first call a
 the election succeeds on the same facade.
 
 Every public method returns ``success`` / ``error`` (or its data, or ``error``) and
-never raises for a server, network or input error: the failure is logged once through
-display-tty's ``Disp`` and kept in ``last_error``. Code that prefers exceptions uses
+never raises for a server, network or input error: the failure is logged once (a
+WARNING on the ``bucket.Redis`` logger) and kept in ``last_error``. Code that prefers
+exceptions uses
 ``redis.client`` (the redis-py client) directly.
 """
 
@@ -115,7 +116,8 @@ class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
         error: the code returned on failure (default 84).
         success: the code returned on success (default 0).
         auto_connect: build the client now (no request is made); otherwise on first use.
-        debug: log debug messages through ``Disp``.
+        debug: kept for the seeds' signature; changes nothing (the application sets the
+            ``bucket`` logger's level).
         config: settings; default ``RedisConfig.from_env()`` (environment and ``.env``),
             read when the client is first built, so a bad setting surfaces as ``error``
             from ``connect()`` or the first operation, never at construction.
@@ -210,7 +212,7 @@ class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
             client = RedisCluster(startup_nodes=nodes, retry=retry, **config.client_kwargs())
         else:
             client = redis_py.Redis(**config.client_kwargs(), retry=retry)
-        self.disp.log_debug(f"client built for {config.location}", "connect")
+        self.log.debug("connect: client built for %s", config.location)
         return client
 
     def _release(self, resource: Client, *, owned: bool) -> None:

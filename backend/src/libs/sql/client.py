@@ -19,8 +19,8 @@ Values never go into SQL text: every method takes ``query`` with ``%s`` (or
 data. Identifiers cannot be parameters: ``quote_identifier`` validates and quotes them.
 
 Every public method returns ``success`` / ``error`` (or its data, or ``error``) and
-never raises for a server, network or input error: the failure is logged once through
-display-tty's ``Disp`` and kept in ``last_error``. ``transaction()`` is the
+never raises for a server, network or input error: the failure is logged once (a
+WARNING on the ``bucket.SQL`` logger) and kept in ``last_error``. ``transaction()`` is the
 exception-based zone: inside it statements raise ``SQLError``, and any exception
 rolls the transaction back and propagates.
 """
@@ -197,7 +197,8 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
         success: the code returned on success (default 0).
         auto_connect: read and validate the settings now (no connection is opened:
             the pool opens on first use or ``connect()``).
-        debug: log debug messages through ``Disp``.
+        debug: kept for the seeds' signature; changes nothing (the application sets the
+            ``bucket`` logger's level).
         config: settings; default ``SQLConfig.from_env()`` (environment and ``.env``),
             read on first use, so a bad setting surfaces as ``error``, never at
             construction.
@@ -255,7 +256,7 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
         name = f"bucket_sql_{next(_POOL_IDS)}"
         if config.failover:
             get, close = _failover_pools(config, name)
-            self.disp.log_debug(f"failover pools on {config.location}", "connect")
+            self.log.debug("connect: failover pools on %s", config.location)
             return _Pool(get, close, slots)
         raw = MySQLConnectionPool(
             pool_name=name,
@@ -263,7 +264,7 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
             pool_reset_session=True,
             **config.connect_kwargs(),
         )
-        self.disp.log_debug(f"pool opened on {config.location}", "connect")
+        self.log.debug("connect: pool opened on %s", config.location)
         return _Pool(raw.get_connection, lambda: close_pool(raw), slots)
 
     def _release(self, resource: _Pool, *, owned: bool) -> None:
@@ -328,7 +329,7 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
                 try:
                     cnx.close()  # back to the pool (after a session reset)
                 except Exception as exc:
-                    self.disp.log_debug(f"returning a connection: {exc!r}", "pool")
+                    self.log.debug("pool: returning a connection: %r", exc)
         finally:
             resource.slots.release()
 
@@ -445,7 +446,7 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
                     if not tx.rolled_back:
                         cnx.rollback()
                 except Exception as rollback_exc:
-                    self.disp.log_warning(f"rollback failed: {rollback_exc!r}", "transaction")
+                    self.log.warning("transaction: rollback failed: %r", rollback_exc)
                 if isinstance(exc, SQLError):
                     self._fail("transaction", exc)
                 elif isinstance(exc, Exception) and type(exc).__module__.startswith("mysql"):
@@ -453,7 +454,7 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
                     self._fail("transaction", error)
                     raise error from exc
                 else:
-                    self.disp.log_warning(f"rolled back: {type(exc).__name__}", "transaction")
+                    self.log.warning("transaction: rolled back: %s", type(exc).__name__)
                 raise
             self.last_error = None
         finally:

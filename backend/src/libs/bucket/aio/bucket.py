@@ -35,6 +35,7 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
+import logging
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
@@ -57,10 +58,11 @@ from backend.src.libs.bucket.base.errors import ConnectionFailed, StorageError
 from backend.src.libs.bucket.base.options import WriteArguments, WriteOptions
 from backend.src.libs.bucket.base.store import Data, ListEntry, ObjectStore, ProgressCallback
 from backend.src.libs.bucket.base.validation import naming
-from backend.src.libs.bucket.bucket import Bucket, facade_words
+from backend.src.libs.bucket.bucket import READS, Bucket, facade_words
 from backend.src.libs.bucket.s3.transfer import TransferSettings
 from backend.src.libs.core.codes import ReturnCodes
 from backend.src.libs.core.final import FinalClass
+from backend.src.libs.core.logs import library_logger
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -75,27 +77,25 @@ READ_CHUNK = 1024 * 1024
 """Bytes an ``AsyncReader`` asks for per executor job when iterated."""
 
 
-class _Disp:
-    """The logger a per-call ``Bucket`` uses: the ``AsyncBucket``'s own, where a job
-    stopped by its cancelled caller logs at DEBUG (a cancellation is not an error)."""
+class _CallLog:
+    """The logger a per-call ``Bucket`` uses: the ``AsyncBucket``'s own
+    (``bucket.AsyncBucket``), where a job stopped by its cancelled caller logs at DEBUG
+    (a cancellation is not an error)."""
 
-    def __init__(self, owner: AsyncBucket, job: Job | None) -> None:
-        self._owner = owner
+    def __init__(self, logger: logging.Logger, job: Job | None) -> None:
+        self._logger = logger
         self._job = job
 
-    def _quiet(self) -> bool:
-        return self._job is not None and self._job.cancelled
+    def log(self, level: int, msg: object, *args: object) -> None:
+        if self._job is not None and self._job.cancelled:
+            level = min(level, logging.DEBUG)
+        self._logger.log(level, msg, *args)
 
-    def log_error(self, message: str, operation: str) -> None:
-        disp = self._owner.disp
-        (disp.log_debug if self._quiet() else disp.log_error)(message, operation)
+    def debug(self, msg: object, *args: object) -> None:
+        self.log(logging.DEBUG, msg, *args)
 
-    def log_warning(self, message: str, operation: str) -> None:
-        disp = self._owner.disp
-        (disp.log_debug if self._quiet() else disp.log_warning)(message, operation)
-
-    def log_debug(self, message: str, operation: str) -> None:
-        self._owner.disp.log_debug(message, operation)
+    def warning(self, msg: object, *args: object) -> None:
+        self.log(logging.WARNING, msg, *args)
 
 
 class _AnyArguments(Protocol[T_co]):
@@ -142,7 +142,8 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         success: the code returned on success (default 0).
         auto_connect: kept for ``Bucket``'s signature; the store is always built by the
             first call, in the executor (building it here would block the event loop).
-        debug: log debug messages through ``Disp``.
+        debug: kept for ``Bucket``'s signature; changes nothing (the application sets the
+            ``bucket`` logger's level).
         config: settings; default ``BucketConfig.from_env()``, read by the first call
             (a bad setting is that call's ``error``, never an exception).
         store: an ``ObjectStore`` to use instead of building one (borrowed as
@@ -162,6 +163,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
     """
 
     logger_name = "bucket.AsyncBucket"
+    reads = READS
 
     def __init__(
         self,
@@ -179,7 +181,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
             raise ValueError(f"max_threads must be a positive integer, not {max_threads!r}")
         self.last_latency: float | None = None
         self._owner = Bucket(error, success, False, debug, config=config, store=store)
-        self._owner.disp = _Disp(self, None)
+        self._owner.log = _CallLog(self._logger(), None)
         self._max_threads = max_threads
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -204,6 +206,10 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         return self._owner.config
 
     # ------------------------------------------------------------- plumbing
+    def _logger(self) -> logging.Logger:
+        """This facade's ``bucket.AsyncBucket`` logger (what its per-call facades write to)."""
+        return library_logger(self.logger_name)
+
     def _translate(self, exc: Exception, operation: str) -> StorageError:
         if isinstance(exc, StorageError):
             return exc
@@ -242,7 +248,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         view = Bucket(
             self.error, self.success, False, self.debug, config=self._owner.config, store=store
         )
-        view.disp = _Disp(self, job)
+        view.log = _CallLog(self._logger(), job)
         return view
 
     async def run_in_executor(self, operation: str, func: Callable[[Bucket, Job], T]) -> T | int:
@@ -288,7 +294,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
                 if not isinstance(error, ConnectionFailed) or error.code == "DeadlineExceeded":
                     self._fail(operation, error)  # Bucket's replay rule: _is_dropped
                     return self.error
-                self.disp.log_debug(f"{operation}: {error}; reconnecting once", operation)
+                self.log.debug("%s: %s; reconnecting once", operation, error)
                 try:
                     await self.in_thread(lambda job: _rebuilt(store))
                     done = await attempt(store)
@@ -755,7 +761,7 @@ class AsyncReader:
         try:
             await self._owner.in_thread(lambda job: stream.close())
         except Exception as exc:
-            self._owner.disp.log_debug(f"open_file: closing: {exc!r}", "open_file")
+            self._owner.log.debug("open_file: closing: %r", exc)
 
     async def __aenter__(self) -> Self:
         return self

@@ -699,6 +699,9 @@ class BucketConfig(DeclaredConfig):
     s3_signs: tuple[str, ...] = field(default=(), compare=False)
     """The settings that point at S3 (variable names, ``name (explicit)``, or a shared
     AWS file with a ``[default]`` profile), as ``from_env`` found them."""
+    storage_defaulted: bool = field(default=False, compare=False)
+    """True when ``from_env`` chose ``storage_type`` because nothing set it (``s3`` for a
+    sign of S3, else ``local``); the factory announces a local folder chosen so."""
 
     _settings = SETTINGS
 
@@ -750,7 +753,9 @@ class BucketConfig(DeclaredConfig):
             if name not in kwargs:
                 kwargs[name] = value
                 kept[name] = SettingSource(name, "preset", var("create_preset"))
-        kwargs.setdefault("storage_type", "s3" if signs else "local")
+        if "storage_type" not in kwargs:  # nothing chose: any sign of S3, else the folder
+            kwargs["storage_type"] = "s3" if signs else "local"
+            kwargs["storage_defaulted"] = True
         return SETTINGS.build(cls, kwargs)
 
     # -------------------------------------------------------------- validation

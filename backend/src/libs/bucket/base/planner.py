@@ -23,14 +23,14 @@ Keys are taken literally here: nothing in this module reads a key as a pattern.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from backend.src.libs.bucket.base.errors import IntegrityError, InvalidArgument
 from backend.src.libs.bucket.base.store import DeleteResult, ObjectInfo, ObjectStore, UploadResult
+from backend.src.libs.core.logs import library_logger
 
-log = logging.getLogger(__name__)
+log = library_logger("bucket.planner")
 
 
 class OutOfScope(InvalidArgument):

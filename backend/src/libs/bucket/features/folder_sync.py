@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -87,8 +86,9 @@ from backend.src.libs.bucket.features.sync import (
     merge,
     objects_in_order,
 )
+from backend.src.libs.core.logs import library_logger
 
-log = logging.getLogger("bucket.sync")
+log = library_logger("bucket.sync")
 
 MiB = 1024 * 1024
 CHUNK = 1000
@@ -708,7 +708,7 @@ def _run(sides: _Sides, options: FolderSyncOptions, *, exists: bool) -> SyncRepo
     run = _FolderRun(sides, options)
     run.walk(exists=exists)
     report = run.report()
-    log.info(
+    log.debug(
         "sync %s -> %s: %d copied, %d skipped, %d deleted, %d failed, verified=%s",
         report.source,
         report.destination,

@@ -70,7 +70,6 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
-import logging
 import pickle
 import re
 import tempfile
@@ -95,8 +94,9 @@ from backend.src.libs.bucket.base.planner import (
     plan_deletes,
 )
 from backend.src.libs.bucket.base.store import ObjectInfo, ObjectStore, Unreadable
+from backend.src.libs.core.logs import library_logger
 
-log = logging.getLogger("bucket.sync")
+log = library_logger("bucket.sync")
 
 MiB = 1024 * 1024
 CHUNK = MiB
@@ -788,7 +788,7 @@ def sync(
     )
     run.walk(dst_exists=dst_exists)
     report = run.report()
-    log.info(
+    log.debug(
         "sync %s -> %s: %d copied, %d skipped, %d deleted, %d failed, verified=%s",
         report.source,
         report.destination,

@@ -60,7 +60,6 @@ import hashlib
 import io
 import itertools
 import json
-import logging
 import math
 import os
 import shutil
@@ -123,6 +122,7 @@ from backend.src.libs.bucket.base.validation import (
     check_range,
     named,
 )
+from backend.src.libs.core.logs import library_logger
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -130,7 +130,7 @@ if TYPE_CHECKING:
     from backend.src.libs.bucket.base.options import TransferSettings, WriteOptions
     from backend.src.libs.bucket.base.results import LifecycleRule, PresignedPost
 
-log = logging.getLogger("bucket.local")
+log = library_logger("bucket.local")
 
 CHUNK = 1024 * 1024
 MAGIC = b"bucket1\n"

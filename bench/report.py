@@ -117,7 +117,27 @@ def _overhead(samples: Samples) -> list[str]:
     shown = ", ".join(f"{op} {v:.1f} µs" for op, v in values.items() if v is not None)
     if not shown:
         return []
-    return ["", f"Facade's own CPU per call over its store (no I/O, `bench.overhead`): {shown}."]
+    lines = ["", f"Facade's own CPU per call over its store (no I/O, `bench.overhead`): {shown}."]
+    return lines + _tracing_overhead(samples)
+
+
+def _tracing_overhead(samples: Samples) -> list[str]:
+    """What the OpenTelemetry spans add per request (``bench.overhead.tracing_overhead_us``)."""
+    found = {op: statistics.median(v) for (w, op, name), v in samples.items()
+             if w == "overhead" and name == "bucket-tracing" and v}
+    if not found:
+        return []
+    parts = []
+    for route in ("obstore", "botocore"):
+        for variant, label in (("api", "opentelemetry-api, no provider"), ("sdk", "SDK provider, batch processor")):
+            ops = [f"{op} {found[f'{route} {op} {variant}']:.1f}" for op in targets.SMALL_OPS
+                   if f"{route} {op} {variant}" in found]
+            if ops:
+                parts.append(f"{route} route, {label}: {', '.join(ops)} µs")
+    null = found.get("null context")
+    off = f"; tracing off or opentelemetry absent: {null:.2f} µs (a shared null context)" if null is not None else ""
+    return ["", "CPU a request's span adds (no I/O, `bench.overhead.tracing_overhead_us`; botocore's "
+            "route by its tracing handlers alone): " + "; ".join(parts) + off + "."]
 
 
 def _header(run: Run) -> list[str]:

@@ -31,7 +31,7 @@ from pathlib import Path
 from bench import workloads as W
 from bench.cli_bulk import make_inputs, w8_cli_bulk
 from bench.contenders import ALL, Contender, Target, make
-from bench.overhead import facade_overhead_us
+from bench.overhead import facade_overhead_us, tracing_overhead_us
 from bench.w7 import w7_async
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,6 +200,9 @@ def run(args: argparse.Namespace) -> tuple[Samples, dict[str, object]]:
         extra["construction_connections"] = W.w5_construction_requests()
         for op, us in facade_overhead_us(args.rounds).items():
             samples[("overhead", op, "bucket-facade")].append(us)
+        if _installed("opentelemetry-sdk"):  # the spans of s3/tracing.py (issue 23)
+            for name, us in tracing_overhead_us(args.rounds).items():
+                samples[("overhead", name, "bucket-tracing")].append(us)
     return samples, extra
 
 

@@ -148,6 +148,51 @@ def test_handle_200_error_is_registered_where_listing_xml_unregisters_it() -> No
     assert _before_parse(installed, error) == 500  # the check still runs, after the reader
 
 
+def test_event_handlers_and_their_registrations() -> None:
+    """``EventAliaser._emitter`` is the client's ``HierarchicalEmitter``; its
+    ``_handlers.prefix_search`` gives the handlers ``emit`` calls (a ``before-send``
+    handler, an active ``Stubber``'s ``before-call`` ones); its ``_lookup_cache`` is a new
+    object after every ``register`` and ``unregister`` and the same one across emits
+    (what ``send_hooks`` compares on every request)."""
+    from botocore.stub import Stubber
+
+    client = _client()
+    events = client.meta.events
+    assert hasattr(events, "_emitter"), _lost("botocore.hooks.EventAliaser", "_emitter")
+    emitter = botocore_private.event_emitter(events)
+    owner = "botocore.hooks.HierarchicalEmitter"
+    assert emitter is not None, _lost(owner, "_handlers")
+    assert hasattr(emitter, "_lookup_cache"), _lost(owner, "_lookup_cache")
+    called: list[str] = []
+
+    def handler(event_name: str, **_: object) -> None:
+        called.append(event_name)
+
+    first = botocore_private.registrations(emitter)
+    events.register("before-send.s3", handler)
+    registered = botocore_private.registrations(emitter)
+    assert registered is not first, (
+        "HierarchicalEmitter._lookup_cache is no longer replaced on register: send_hooks "
+        "would not see a handler registered after the client was built"
+    )
+    assert handler in (botocore_private.handlers(emitter, "before-send.s3.PutObject") or [])
+    events.emit("before-send.s3.PutObject", request=None)
+    assert called == ["before-send.s3.PutObject"]
+    assert botocore_private.registrations(emitter) is registered, (
+        "an emit replaced HierarchicalEmitter._lookup_cache: send_hooks would read the "
+        "handlers again on every request"
+    )
+    events.unregister("before-send.s3", handler)
+    assert botocore_private.registrations(emitter) is not registered
+    assert handler not in (botocore_private.handlers(emitter, "before-send.s3.PutObject") or [])
+    with Stubber(client) as stub:
+        calling = botocore_private.handlers(emitter, "before-call.s3.PutObject") or []
+        assert any(getattr(h, "__self__", None) is stub for h in calling), (
+            "botocore's Stubber no longer registers on before-call: send_hooks would not "
+            "see it"
+        )
+
+
 def test_boto3_session_wraps_a_botocore_session() -> None:
     """``boto3.session.Session._session`` is the botocore session it wraps."""
     import boto3
@@ -176,6 +221,9 @@ def test_moved_names_fall_back_or_fail_as_documented(
         assert botocore_private.pool_classes(Bare()) is None
         assert botocore_private.raw_stream(Bare()) is None
         assert botocore_private.pool_class(Bare, Bare, print, "X") is None
+        assert botocore_private.event_emitter(Bare()) is None
+        assert botocore_private.handlers(Bare(), "before-send.s3.PutObject") is None
+        assert botocore_private.registrations(Bare()) is None
     assert "BaseClient._endpoint" in caplog.text and "_pool_classes_by_scheme" in caplog.text
     with pytest.raises(RuntimeError, match=r"boto3\.session\.Session\._session"):
         botocore_private.core_session(Bare())  # type: ignore[arg-type]

@@ -274,6 +274,17 @@ SETTINGS = Table(
             example="auto",
         ),
         Setting(
+            "tracing",
+            ("BUCKET_TRACING",),
+            "OpenTelemetry: one span per S3 request, named as opentelemetry-instrumentation-"
+            "botocore names them (`S3.PutObject`), from the global tracer provider, whatever "
+            "the engine, when `opentelemetry-api` is installed (the `otel` extra); `false` = "
+            "none (`s3/tracing.py`)",
+            kind="bool",
+            default=True,
+            example="true",
+        ),
+        Setting(
             "checksum_mode",
             ("BUCKET_CHECKSUM_MODE",),
             "checksums: `auto` = `when_required` for custom endpoints (older MinIO and Ceph "
@@ -598,6 +609,9 @@ class BucketConfig(DeclaredConfig):
         engine: the data plane of an S3 store, ``"auto"`` (default: obstore when it is
             installed and the settings allow it), ``"obstore"`` or ``"boto3"``; see
             ``s3.obstore``.
+        tracing: OpenTelemetry spans of every S3 request, one each, the same on both
+            engines, when ``opentelemetry-api`` is installed (``BUCKET_TRACING``, default
+            True); see ``s3.tracing``.
         checksum_mode: ``"auto"`` (``when_required`` for custom endpoints, which older
             MinIO and Ceph need; ``when_supported`` for AWS) or either value.
         verify_ssl: verify TLS certificates (default True) or a CA bundle path.
@@ -658,6 +672,7 @@ class BucketConfig(DeclaredConfig):
     signature_version: str = "s3v4"
     addressing_style: AddressingStyle = "auto"
     engine: EngineChoice = "auto"
+    tracing: bool = True
     checksum_mode: ChecksumMode = "auto"
     verify_ssl: bool | str = True
     max_retries: int = 3

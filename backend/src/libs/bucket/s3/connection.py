@@ -24,9 +24,10 @@ from backend.src.libs.bucket.base import redact
 from backend.src.libs.bucket.base.config import BucketConfig, sse_customer_key_bytes
 from backend.src.libs.bucket.base.errors import ConfigError, ConnectionFailed, StorageError
 from backend.src.libs.bucket.base.validation import check_key
-from backend.src.libs.bucket.s3 import deadline, listing_xml
+from backend.src.libs.bucket.s3 import deadline, listing_xml, tracing
 from backend.src.libs.bucket.s3.errors import EngineError, translate
 from backend.src.libs.bucket.s3.obstore import Engine, ObstorePlane, choose_engine
+from backend.src.libs.bucket.s3.send_hooks import SendHooks
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -61,25 +62,44 @@ class S3Connection:
         self._signer: S3Client | None = None
         self.engine: Engine = choose_engine(config, injected=self._injected)
         self._plane: ObstorePlane | None = None
+        self._hooks: SendHooks | None = None
+        # BUCKET_ENGINE=auto yields to a test double; an explicit obstore is kept
+        self._watch_hooks = config.engine == "auto"
+        self.spans: tracing.Spans | None = None
+        """The OpenTelemetry spans of this store's requests (``s3.tracing``), or None."""
 
     @property
     def plane(self) -> ObstorePlane | None:
         """The obstore data plane (built with the client), or None when boto3 carries
-        every request (``BUCKET_ENGINE``, ``s3.obstore.choose_engine``)."""
+        every request: ``BUCKET_ENGINE`` (``s3.obstore.choose_engine``), and, on ``auto``,
+        while the client's sending is hooked by a test double (moto's ``mock_aws``,
+        botocore's ``Stubber``, a ``before-send`` handler: ``s3.send_hooks``, ~0.1 us a
+        call). Every route of the store asks here, so the signed HEAD stands aside too."""
         if self.engine != "obstore":
             return None
         plane = self._plane
         if plane is None:
             _ = self.client  # builds the session, the client and the plane
             plane = self._plane
-        return plane
+        return None if self._hooked() else plane
+
+    def _hooked(self) -> bool:
+        """True when a test double sees this client's sending and ``auto`` yields to it
+        (before the client is built, or while it is closed: True, the safe answer)."""
+        if not self._watch_hooks:
+            return False
+        hooks = self._hooks
+        return hooks is None or hooks.hooked()
 
     @property
     def built_plane(self) -> ObstorePlane | None:
         """``plane`` as it is now, never built here (None before the first request or
         after ``close``): for callers that must not build a client, such as an event
         loop (``AsyncBucket``)."""
-        return self._plane if self.engine == "obstore" else None
+        if self.engine != "obstore":
+            return None
+        plane = self._plane
+        return None if plane is None or self._hooked() else plane
 
     @property
     def injected(self) -> bool:
@@ -143,14 +163,20 @@ class S3Connection:
                 config=botocore_config,
             )
             self._session, self._botocore_config = session, botocore_config
-            if self.engine == "obstore":
-                self._plane = ObstorePlane(cfg, session, effective.endpoint_url)
+            spans = tracing.spans_for(cfg.tracing, cfg.region, client.meta.endpoint_url)
             deadline.install(
                 client, connect_timeout=cfg.connect_timeout, read_timeout=cfg.read_timeout
             )
             # after botocore's own 'before-call.s3' handler that adds the header
             client.meta.events.register_last("before-call.s3", _no_expect_for_small_bodies)
             listing_xml.install(client)
+            if spans is not None:
+                tracing.install(client, spans)
+            self.spans = spans
+            if self.engine == "obstore":
+                if self._watch_hooks:  # the handlers registered so far: the baseline
+                    self._hooks = SendHooks(client)
+                self._plane = ObstorePlane(cfg, session, effective.endpoint_url, spans=spans)
         except BotoCoreError as exc:
             from botocore.exceptions import ProfileNotFound
 
@@ -176,6 +202,7 @@ class S3Connection:
             client, self._client = self._client, None
             signer, self._signer = self._signer, None
             plane, self._plane = self._plane, None
+            self._hooks = None
         if plane is not None:
             plane.close()
         if signer is not None and signer is not client:

@@ -44,6 +44,11 @@ boto3 route. Credentials come from the store's boto3 session
 (profiles, assumed roles with refresh, container and instance roles): one chain, one
 rotation. obstore's errors become ``StorageError``s in ``s3_errors.translate_obstore``.
 
+What this plane sends is invisible to botocore's events, where test doubles and tracing
+look: each request is one OpenTelemetry span of its own (``s3.tracing``, the names
+botocore's instrumentation gives), and on ``BUCKET_ENGINE=auto`` the store does not use
+the plane while a test double hooks its client (``s3.send_hooks``: moto, ``Stubber``).
+
 obstore is imported on first use. Thread-safety: one plane may be shared by any number of
 threads (obstore stores are; the per-bucket map is filled under a lock).
 """
@@ -66,6 +71,7 @@ from urllib.parse import parse_qsl, urlsplit
 from backend.src.libs.bucket.base.errors import ConfigError
 from backend.src.libs.bucket.s3 import deadline
 from backend.src.libs.bucket.s3.errors import EngineError
+from backend.src.libs.bucket.s3.tracing import request as traced
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -75,6 +81,7 @@ if TYPE_CHECKING:
 
     from backend.src.libs.bucket.base.config import BucketConfig
     from backend.src.libs.bucket.s3.args import WriteArgs
+    from backend.src.libs.bucket.s3.tracing import Spans
 
 log = logging.getLogger("bucket.obstore")
 
@@ -284,14 +291,25 @@ class ObstorePlane:
     """One obstore ``S3Store`` per bucket, built on first use from the settings, and
     stores sized for larger bodies (``sized``).
 
+    Every request is one OpenTelemetry span when ``spans`` is given (``s3.tracing``).
+
     Args:
         config: the store's validated settings.
         session: the boto3 session whose credentials obstore uses.
         endpoint: the endpoint boto3 really uses (None: AWS S3 in ``config.region``).
+        spans: the store's spans (None: no tracing).
     """
 
-    def __init__(self, config: BucketConfig, session: Session, endpoint: str | None) -> None:
+    def __init__(
+        self,
+        config: BucketConfig,
+        session: Session,
+        endpoint: str | None,
+        *,
+        spans: Spans | None = None,
+    ) -> None:
         self._config = config
+        self._spans = spans
         self._endpoint = endpoint
         self._credentials = _Credentials(session)
         self._stores: dict[str, ObStore] = {}
@@ -397,7 +415,7 @@ class ObstorePlane:
         """One PUT of ``data`` (``create``: ``If-None-Match: *``); the ETag and version."""
         import obstore
 
-        with _wrapped():
+        with traced(self._spans, "PutObject", bucket, key), _wrapped():
             result = obstore.put(
                 self.store(bucket),
                 key,
@@ -418,7 +436,7 @@ class ObstorePlane:
         import obstore
 
         options: GetOptions = {} if window is None else {"range": window}
-        with _wrapped():
+        with traced(self._spans, "GetObject", bucket, key), _wrapped():
             result = obstore.get(self.store(bucket), key, options=options)
             meta = result.meta
             if window is None and int(meta["size"]) > SMALL_OBJECT:
@@ -458,7 +476,7 @@ class ObstorePlane:
         import obstore
 
         store = self.sized(bucket, part_size)
-        with _wrapped():
+        with traced(self._spans, "MultipartUpload", bucket, key), _wrapped():
             result = obstore.put(
                 store,
                 key,
@@ -469,11 +487,12 @@ class ObstorePlane:
                 chunk_size=part_size,
                 max_concurrency=concurrency,
             )
-            etag, version = result["e_tag"] or None, result["version"]
-            if etag is None:
-                options: GetOptions = {"head": True}
-                if version is not None:
-                    options["version"] = version
+        etag, version = result["e_tag"] or None, result["version"]
+        if etag is None:
+            options: GetOptions = {"head": True}
+            if version is not None:
+                options["version"] = version
+            with traced(self._spans, "HeadObject", bucket, key), _wrapped():
                 etag = obstore.get(store, key, options=options).meta["e_tag"]
         return Sent(etag=etag, version_id=version)
 
@@ -523,7 +542,7 @@ class ObstorePlane:
             options["if_match"] = if_match
         if version is not None:
             options["version"] = version
-        with _wrapped():
+        with traced(self._spans, "GetObject", bucket, key), _wrapped():
             result = obstore.get(self.sized(bucket, store_bytes), key, options=options)
             meta = result.meta
             first, last = result.range
@@ -590,14 +609,14 @@ class ObstorePlane:
         """One HEAD; raises (``errors.EngineError``) when there is no such object."""
         import obstore
 
-        with _wrapped():
+        with traced(self._spans, "HeadObject", bucket, key), _wrapped():
             obstore.head(self.store(bucket), key)
 
     def delete(self, bucket: str, key: str) -> None:
         """One DELETE (a missing key is not an error, S3's rule)."""
         import obstore
 
-        with _wrapped():
+        with traced(self._spans, "DeleteObject", bucket, key), _wrapped():
             obstore.delete(self.store(bucket), key)
 
     def sign(self, bucket: str, key: str, *, method: Literal["GET", "PUT"], seconds: int) -> str:
@@ -614,7 +633,7 @@ class ObstorePlane:
         """``put`` on obstore's async call."""
         import obstore
 
-        with _wrapped():
+        with traced(self._spans, "PutObject", bucket, key), _wrapped():
             result = await obstore.put_async(
                 self.store(bucket),
                 key,
@@ -631,7 +650,7 @@ class ObstorePlane:
         import obstore
 
         options: GetOptions = {} if window is None else {"range": window}
-        with _wrapped():
+        with traced(self._spans, "GetObject", bucket, key), _wrapped():
             result = await obstore.get_async(self.store(bucket), key, options=options)
             meta = result.meta
             if window is None and int(meta["size"]) > SMALL_OBJECT:
@@ -645,14 +664,14 @@ class ObstorePlane:
         """``head`` on obstore's async call."""
         import obstore
 
-        with _wrapped():
+        with traced(self._spans, "HeadObject", bucket, key), _wrapped():
             await obstore.head_async(self.store(bucket), key)
 
     async def adelete(self, bucket: str, key: str) -> None:
         """``delete`` on obstore's async call."""
         import obstore
 
-        with _wrapped():
+        with traced(self._spans, "DeleteObject", bucket, key), _wrapped():
             await obstore.delete_async(self.store(bucket), key)
 
     async def asign(

@@ -46,7 +46,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
-from backend.src.libs.bucket.s3 import botocore_private, sigv4
+from backend.src.libs.bucket.s3 import botocore_private, sigv4, tracing
 
 _META = "x-amz-meta-"
 _EVENT = "s3.HeadObject"
@@ -99,9 +99,11 @@ def head(
     path: str,
     *,
     version_id: str | None,
+    spans: tracing.Spans | None = None,
 ) -> Mapping[str, str]:
     """One HeadObject on ``{route.url}/{path}`` (``bucket/key``), retried as the client's
-    botocore retry handlers decide; its headers, names in lower case.
+    botocore retry handlers decide; its headers, names in lower case. One span
+    ``S3.HeadObject`` with ``spans`` (``s3.tracing``), its retries inside.
 
     Raises:
         botocore.exceptions.ClientError: the server answered 3xx/4xx/5xx (after the
@@ -109,8 +111,21 @@ def head(
             botocore's.
         botocore.exceptions.BotoCoreError: the connection failed on every attempt.
     """
+    bucket, _, key = path.partition("/")
+    with tracing.request(spans, "HeadObject", bucket, key):
+        return _head(route, credentials, region, path, bucket, version_id)
+
+
+def _head(
+    route: Route,
+    credentials: sigv4.Credentials,
+    region: str,
+    path: str,
+    bucket: str,
+    version_id: str | None,
+) -> Mapping[str, str]:
+    """``head`` without its span."""
     query = {"versionId": version_id} if version_id is not None else None
-    bucket = path.split("/", 1)[0]
     context: dict[str, Any] = {
         "s3_redirect": {"redirected": True, "bucket": bucket, "params": {"Bucket": bucket}}
     }

@@ -1426,6 +1426,7 @@ class S3Store(S3BucketFeatures):
             self.config.region,
             f"{request['Bucket']}/{request['Key']}",
             version_id=request.get("VersionId"),
+            spans=self._conn.spans,
         )
         return cast("HeadObjectOutputTypeDef", signed_head.as_head_object(headers))
 

@@ -1,0 +1,340 @@
+"""OpenTelemetry: one span for each request an ``S3Store`` sends, the same whichever engine
+sends it.
+
+Spans come from the global tracer provider (``opentelemetry.trace.get_tracer``: a provider
+set after the store was built is used from then on), when ``opentelemetry-api`` is
+installed (the ``otel`` extra) and ``BUCKET_TRACING`` is on (the default). They are named
+and described as opentelemetry-instrumentation-botocore names its own, so a dashboard
+built on that instrumentation keeps working when the engine changes: ``S3.<Operation>``
+(``S3.PutObject``), kind CLIENT, ``rpc.system=aws-api``, ``rpc.service=S3``,
+``rpc.method=<Operation>``, ``cloud.region``, ``server.address`` and ``server.port`` (of
+the boto3 client's endpoint, as the instrumentation reads them), plus the semantic
+conventions' S3 attributes: ``aws.s3.bucket``, and where the operation has them
+``aws.s3.key`` (the key as sent, prefix included), ``aws.s3.copy_source``,
+``aws.s3.upload_id`` and ``aws.s3.part_number`` (``aws.s3.delete`` is left out: the whole
+key list of a batch). What the answer says is added where the engine reports it:
+``aws.request_id`` and ``aws.extended_request_id``, ``http.status_code`` (botocore's every
+answer, obstore's errors). A failed request has status ERROR, described by its S3 error
+code, also its ``error.type`` (``NoSuchKey``: as ``s3.errors.translate`` names it, on
+both engines).
+
+Three senders, one span each, plugged in where each sends (the routing in ``s3/store.py``
+picks the sender; the span follows it):
+
+- **obstore** (``ObstorePlane``'s request methods, sync and async): ``Spans.request``
+  around each obstore call, which is one request with its retries. The one exception is
+  a multipart upload on obstore: obstore sends its Create / UploadPart / Complete
+  requests itself, unseen, so it is one span, ``S3.MultipartUpload``.
+- **the signed HEAD** (``signed_head.head``): ``Spans.request``, its retries inside.
+- **botocore** (every other request, and all of them on ``BUCKET_ENGINE=boto3``): handlers
+  on the client's events, installed when the store builds its client (``install``):
+  ``before-parameter-build`` keeps the call's parameters, ``before-call`` (registered
+  last) starts the span, ``after-call`` / ``after-call-error`` (first) end it; one span
+  per API call, its retries inside, as the instrumentation's. A call a ``before-call``
+  handler answers (botocore's ``Stubber``) sends nothing and gets no span. These spans are
+  not made current: botocore has no event after every failure that can follow
+  ``before-call``, and a current span left attached would parent the thread's later
+  spans. A client handed to the store (``S3Store(client=...)``) is its owner's and gets
+  none of these handlers.
+
+**With opentelemetry-instrumentation-botocore active**, botocore's requests are traced by
+it: it wraps each API call in its span and suppresses HTTP instrumentation beneath
+(``suppress_http_instrumentation``). The ``before-call`` handler sees that (the
+instrumentation's own public check, ``is_http_instrumentation_enabled()``, is False inside
+a call it traces) and starts no span; it adds the ``aws.s3.*`` attributes to the
+instrumentation's span (the current one) instead, so the attributes still match the
+obstore route's. obstore's requests and the signed HEAD, which that instrumentation never
+sees, keep this module's spans. So no request is traced twice, and none is missed. (The
+alternative, tracing everything here and suppressing the instrumentation for this
+library's calls, would have needed the suppression around every boto3 call site,
+s3transfer's threads included, and would have hidden the instrumentation's hooks from the
+user.) A context where instrumentation is suppressed (``suppress_instrumentation()``)
+gets no span from any route.
+
+Cost: nothing when the package is absent or ``BUCKET_TRACING=false`` (the import is tried
+once per process; no handler is registered, the obstore calls' ``request`` is a shared
+null context). With the API and no provider, and with an SDK provider, see ``make bench``
+(``bench.overhead.tracing_overhead_us``) and docs/performance.md.
+
+Thread-safety: a ``Spans`` may be shared by any number of threads and event loops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Mapping
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from backend.src.libs.bucket.s3.errors import translate
+
+SCOPE: Final = "backend.src.libs.bucket"
+"""The instrumentation scope (tracer name) of this module's spans."""
+
+_PARAMS = "bucket.tracing.params"  # keys of botocore's request context
+_SPAN = "bucket.tracing.span"
+
+
+class _Api:
+    """opentelemetry's names this module uses, imported once (``api``)."""
+
+    def __init__(self) -> None:
+        from opentelemetry import trace
+        from opentelemetry.trace import SpanKind, Status, StatusCode
+
+        self.tracer = trace.get_tracer(SCOPE)  # a proxy until a provider is set
+        self.current_span = trace.get_current_span
+        self.client = SpanKind.CLIENT
+        self.status = Status
+        self.error = StatusCode.ERROR
+        try:  # opentelemetry-instrumentation (beside any instrumentation package)
+            from opentelemetry.instrumentation.utils import (
+                is_http_instrumentation_enabled,
+                is_instrumentation_enabled,
+            )
+        except ImportError:  # no instrumentation installed: nothing suppresses, nothing traces
+            self.enabled = self.unowned = _always
+        else:
+            self.enabled = is_instrumentation_enabled
+            self.unowned = is_http_instrumentation_enabled
+
+
+def _always() -> bool:
+    return True
+
+
+_UNRESOLVED: Final = object()
+_api: object = _UNRESOLVED
+_api_lock = threading.Lock()
+
+
+def api() -> _Api | None:
+    """opentelemetry's API, or None when it is not installed (found out once a process)."""
+    found = _api
+    if found is _UNRESOLVED:
+        with _api_lock:
+            found = _api
+            if found is _UNRESOLVED:
+                try:
+                    found = _Api()
+                except ImportError:
+                    found = None
+                _set_api(found)
+    return found if isinstance(found, _Api) else None
+
+
+def _set_api(value: object) -> None:
+    global _api
+    _api = value
+
+
+def spans_for(enabled: bool, region: str, endpoint_url: str | None) -> Spans | None:
+    """The ``Spans`` of a client (``BUCKET_TRACING``, its region and endpoint URL), or None
+    when tracing is off or opentelemetry is not installed."""
+    if not enabled:
+        return None
+    found = api()
+    return None if found is None else Spans(found, region, endpoint_url)
+
+
+_NULL: Final = contextlib.nullcontext()
+
+
+def request(
+    spans: Spans | None, operation: str, bucket: str, key: str | None = None
+) -> contextlib.AbstractContextManager[object]:
+    """A span around one request (``spans.request``), or a shared null context when
+    ``spans`` is None (tracing off)."""
+    return _NULL if spans is None else spans.request(operation, bucket, key)
+
+
+def s3_attributes(params: Mapping[str, object]) -> dict[str, str | int]:
+    """The semantic conventions' ``aws.s3.*`` attributes of an S3 call's parameters
+    (boto3's: ``Bucket``, ``Key``, ``CopySource``, ``UploadId``, ``PartNumber``)."""
+    found: dict[str, str | int] = {}
+    for name, attribute in (
+        ("Bucket", "aws.s3.bucket"),
+        ("Key", "aws.s3.key"),
+        ("UploadId", "aws.s3.upload_id"),
+    ):
+        value = params.get(name)
+        if isinstance(value, str):
+            found[attribute] = value
+    part = params.get("PartNumber")
+    if isinstance(part, int):
+        found["aws.s3.part_number"] = part
+    source = params.get("CopySource")
+    if isinstance(source, Mapping):
+        found["aws.s3.copy_source"] = f"{source.get('Bucket')}/{source.get('Key')}"
+    elif isinstance(source, str):
+        found["aws.s3.copy_source"] = source.lstrip("/")
+    return found
+
+
+class Spans:
+    """The spans of one store's requests: the tracer and what every span says of the
+    client (``rpc.*``, ``cloud.region``, ``server.*``).
+
+    Args:
+        otel: ``api()``.
+        region: the client's region (``cloud.region``).
+        endpoint_url: the boto3 client's endpoint URL (``server.address``,
+            ``server.port``: 443 when the URL names none, as the instrumentation says).
+    """
+
+    def __init__(self, otel: _Api, region: str, endpoint_url: str | None) -> None:
+        self.otel = otel
+        base: dict[str, str | int] = {
+            "rpc.system": "aws-api",
+            "rpc.service": "S3",
+            "cloud.region": region,
+        }
+        url = urlsplit(endpoint_url or "")
+        if url.hostname:
+            base["server.address"] = url.hostname
+            base["server.port"] = url.port or 443
+        self._base = base
+
+    def attributes(self, operation: str, s3: Mapping[str, str | int]) -> dict[str, str | int]:
+        """Every attribute of a span of ``operation`` with the ``aws.s3.*`` ones given."""
+        return {**self._base, "rpc.method": operation, **s3}
+
+    def request(self, operation: str, bucket: str, key: str | None = None) -> _Request:
+        """A span ``S3.<operation>`` around one request of ``bucket`` (and ``key``),
+        ended when the block ends; a failure raised in the block is recorded (status,
+        ``error.type``, the answer's status and request id) and raised on."""
+        s3: dict[str, str | int] = {"aws.s3.bucket": bucket}
+        if key is not None:
+            s3["aws.s3.key"] = key
+        return _Request(self, operation, s3)
+
+    # ------------------------------------------------------------ botocore's route
+    def keep_params(
+        self, params: Mapping[str, object], context: dict[str, object], **_: object
+    ) -> None:
+        """``before-parameter-build.s3``: keep the call's parameters for ``start``."""
+        context[_PARAMS] = params
+
+    def start(self, model: Any, context: dict[str, object], **_: object) -> None:
+        """``before-call.s3`` (last): start the call's span, unless an instrumentation
+        above already traces it (then add the ``aws.s3.*`` attributes to its span)."""
+        otel = self.otel
+        if not otel.enabled():
+            return
+        params = context.get(_PARAMS)
+        s3 = s3_attributes(params) if isinstance(params, Mapping) else {}
+        if not otel.unowned():
+            current = otel.current_span()
+            if current.is_recording():
+                current.set_attributes(s3)
+            return
+        operation = str(model.name)
+        context[_SPAN] = otel.tracer.start_span(
+            f"S3.{operation}", kind=otel.client, attributes=self.attributes(operation, s3)
+        )
+
+    def end(
+        self,
+        http_response: Any,
+        parsed: Mapping[str, Any],
+        model: Any,
+        context: dict[str, object],
+        **_: object,
+    ) -> None:
+        """``after-call.s3`` (first): the answer's ids and status; end the span."""
+        span: Any = context.pop(_SPAN, None)
+        if span is None:
+            return
+        meta = parsed.get("ResponseMetadata") or {}
+        _answer(span, meta.get("HTTPStatusCode"), meta.get("RequestId"), meta.get("HostId"))
+        status = getattr(http_response, "status_code", 200)
+        if isinstance(status, int) and status >= 300:
+            from botocore.exceptions import ClientError
+
+            params = context.get(_PARAMS)
+            key = params.get("Key") if isinstance(params, Mapping) else None
+            error = ClientError(dict(parsed), str(model.name))  # type: ignore[arg-type]
+            self.record_failure(span, error, key if isinstance(key, str) else None)
+        span.end()
+
+    def failed(self, exception: BaseException, context: dict[str, object], **_: object) -> None:
+        """``after-call-error.s3`` (first): no answer (the connection failed on every
+        attempt): record it; end the span."""
+        span: Any = context.pop(_SPAN, None)
+        if span is None:
+            return
+        params = context.get(_PARAMS)
+        key = params.get("Key") if isinstance(params, Mapping) else None
+        self.record_failure(span, exception, key if isinstance(key, str) else None)
+        span.end()
+
+    def record_failure(self, span: Any, exc: BaseException, key: str | None) -> None:
+        """Status ERROR, ``error.type`` and what the answer said, from ``translate``."""
+        try:
+            error = translate(exc, key=key)
+        except Exception:  # never let tracing turn one error into another
+            code, status, request_id = type(exc).__name__, None, None
+        else:
+            code, status, request_id = (
+                error.code or type(exc).__name__,
+                error.status,
+                error.request_id,
+            )
+        span.set_attribute("error.type", code)
+        _answer(span, status, request_id, None)
+        span.set_status(self.otel.status(self.otel.error, code))
+
+
+def _answer(span: Any, status: object, request_id: object, extended_id: object) -> None:
+    """The answer's attributes that are known."""
+    if isinstance(status, int):
+        span.set_attribute("http.status_code", status)
+    if isinstance(request_id, str) and request_id:
+        span.set_attribute("aws.request_id", request_id)
+    if isinstance(extended_id, str) and extended_id:
+        span.set_attribute("aws.extended_request_id", extended_id)
+
+
+class _Request:
+    """``Spans.request``: a span around a block (not made current: no request below it
+    is traced in Python)."""
+
+    __slots__ = ("_operation", "_s3", "_span", "_spans")
+
+    def __init__(self, spans: Spans, operation: str, s3: dict[str, str | int]) -> None:
+        self._spans = spans
+        self._operation = operation
+        self._s3 = s3
+        self._span: Any = None
+
+    def __enter__(self) -> object:
+        spans = self._spans
+        otel = spans.otel
+        if otel.enabled():
+            self._span = otel.tracer.start_span(
+                f"S3.{self._operation}",
+                kind=otel.client,
+                attributes=spans.attributes(self._operation, self._s3),
+            )
+        return self._span
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        span = self._span
+        if span is None:
+            return
+        if exc is not None:
+            key = self._s3.get("aws.s3.key")
+            self._spans.record_failure(span, exc, key if isinstance(key, str) else None)
+        span.end()
+
+
+def install(client: Any, spans: Spans) -> None:
+    """Register the handlers of botocore's route on ``client`` (see the module doc)."""
+    events = client.meta.events
+    events.register(
+        "before-parameter-build.s3", spans.keep_params, unique_id="bucket.tracing.params"
+    )
+    events.register_last("before-call.s3", spans.start, unique_id="bucket.tracing.start")
+    events.register_first("after-call.s3", spans.end, unique_id="bucket.tracing.end")
+    events.register_first("after-call-error.s3", spans.failed, unique_id="bucket.tracing.failed")

@@ -21,31 +21,33 @@ pytestmark = pytest.mark.integration
 
 class _Blocking:
     """Calls AsyncBucket's coroutines to completion on one loop, so the corpus's sync
-    lambdas (``b.create_bucket(...)``) drive the async facade unchanged."""
+    lambdas (``b.create_bucket(...)``) drive the async facade unchanged. Each call runs
+    in a task of its own (``run_until_complete``), and ``last_error`` is per task: the
+    task reads it after its call and hands it back with the result."""
 
     def __init__(self, bucket: AsyncBucket, loop: asyncio.AbstractEventLoop) -> None:
         self._bucket = bucket
         self._loop = loop
         self.error = bucket.error
-
-    @property
-    def last_error(self) -> object:
-        return self._bucket.last_error
+        self.last_error: object = None
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._bucket, name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            result = method(*args, **kwargs)
-            if name == "list_files":
-                return self._loop.run_until_complete(_awaited(result))
-            return self._loop.run_until_complete(result)
+            result, self.last_error = self._loop.run_until_complete(
+                _called(self._bucket, method(*args, **kwargs))
+            )
+            return result
 
         return call
 
 
-async def _awaited(listing: Any) -> Any:
-    return await listing
+async def _called(bucket: AsyncBucket, call: Any) -> tuple[Any, object]:
+    """The awaited result of ``call`` (a coroutine or an ``AsyncListing``) and the
+    ``last_error`` the calling task sees after it."""
+    result = await call
+    return result, bucket.last_error
 
 
 @pytest.fixture

@@ -153,13 +153,14 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         store: an ``ObjectStore`` to use instead of building one (tests, custom stores).
 
     Attributes:
-        last_error: the ``StorageError`` of the last failed call; None after a success.
+        last_error: the ``StorageError`` of the calling thread's (or asyncio task's) last
+            call; None after a success.
         last_latency: seconds taken by the last ``health_check`` / ``is_connected`` probe.
         bucket_report: the ``EnsureReport`` of the last ``ensure_bucket`` (or of the
             default bucket made ready at start); None before any.
 
-    Thread-safety: one instance may be shared by threads; ``last_error`` is per instance
-    (the last failure of any thread).
+    Thread-safety: one instance may be shared by threads; ``last_error`` is per thread
+    and per asyncio task (``core.context_errors``): each reads its own last call's.
     """
 
     def __init__(

@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar, Generic, Protocol, TypeVar
 
+from backend.src.libs.core.context_errors import ContextErrors
+
 T = TypeVar("T")
 E = TypeVar("E", bound=Exception)
 
@@ -82,7 +84,8 @@ class ReturnCodes(Generic[E]):
         success: the code returned on success (default 0).
         debug: kept for the seeds' signature (``Bucket(84, 0, True, debug)``); it changes
             no level and adds no handler (see the module's docstring).
-        last_error: the error of the last failed call; None after a success.
+        last_error: the error of the calling thread's (or asyncio task's) last call;
+            None after a success (``core.context_errors``: one per thread and task).
     """
 
     logger_name: ClassVar[str] = "bucket"
@@ -92,14 +95,25 @@ class ReturnCodes(Generic[E]):
     error: int
     success: int
     debug: bool
-    last_error: E | None
 
     def _init_codes(self, *, error: int, success: int, debug: bool) -> None:
         self.error = error
         self.success = success
         self.debug = debug
-        self.last_error = None
+        self._last_errors: ContextErrors[E] = ContextErrors(self)
         self._log: Log | None = None
+
+    @property
+    def last_error(self) -> E | None:
+        """The error of the calling thread's (or asyncio task's) last call on this facade;
+        None after a success, or before any call there. Another thread's or task's calls
+        never change it (``core.context_errors``)."""
+        return self._last_errors.get()
+
+    @last_error.setter
+    def last_error(self, error: E | None) -> None:
+        """Record ``error`` (None: a success) for the calling thread or task only."""
+        self._last_errors.set(error)
 
     @property
     def log(self) -> Log:

@@ -125,11 +125,12 @@ class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
             one (built with ``decode_responses=True``); ``disconnect`` leaves it open.
 
     Attributes:
-        last_error: the ``RedisError`` of the last failed call; None after a success.
+        last_error: the ``RedisError`` of the calling thread's (or asyncio task's) last
+            call; None after a success.
         last_latency: seconds taken by the last ``health_check`` probe.
 
     Thread-safety: one instance may be shared by threads (redis-py pools connections);
-    ``last_error`` is per instance (the last failure of any thread).
+    ``last_error`` is per thread and per asyncio task: each reads its own last call's.
     """
 
     logger_name = "bucket.Redis"

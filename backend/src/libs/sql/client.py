@@ -204,12 +204,13 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
             construction.
 
     Attributes:
-        last_error: the ``SQLError`` of the last failed call; None after a success.
+        last_error: the ``SQLError`` of the calling thread's (or asyncio task's) last
+            call; None after a success.
         last_latency: seconds taken by the last ``health_check`` probe.
 
     Thread-safety: one instance may be shared by threads; each call checks a
     connection out of the pool (waiting up to ``pool_timeout`` when all are busy).
-    ``last_error`` is per instance (the last failure of any thread).
+    ``last_error`` is per thread and per asyncio task: each reads its own last call's.
     """
 
     logger_name = "bucket.SQL"

@@ -14,8 +14,10 @@ Two routes, chosen per call before any request:
   bounded thread pool that this facade owns (``max_threads``, default
   ``BUCKET_POOL_SIZE``) and closes (``aclose()``), with every guarantee of the sync code
   (atomic files, no traversal, multipart aborted on failure). Each call runs on a
-  ``Bucket`` of its own that borrows this facade's store, so ``last_error`` is that
-  call's even when many run at once; the generated ``async_methods.AsyncBucketMethods``
+  ``Bucket`` of its own that borrows this facade's store; its error becomes the awaiting
+  task's ``last_error`` (``last_error`` is per thread and per task:
+  ``core.context_errors``), so each task reads its own even when many run at once; the
+  generated ``async_methods.AsyncBucketMethods``
   holds these coroutines, written from ``Bucket``'s signatures.
 
 Lifecycle: building an ``AsyncBucket`` makes no request and builds nothing; the store
@@ -153,13 +155,16 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
             HTTP connection each). Calls past it wait their turn without blocking the loop.
 
     Attributes:
-        last_error: the ``StorageError`` of the last failed call; None after a success.
+        last_error: the ``StorageError`` of the calling task's (or thread's) last call;
+            None after a success. An executor call's error is set in the task that
+            awaited it; a task starts with its creator's, then sees its own calls only.
         last_latency: seconds the last ``health_check`` probe took.
         bucket_report: the ``EnsureReport`` of the last ``ensure_bucket`` (or of the
             default bucket made ready on first use); None before any.
 
     Thread-safety and loops: one instance may be shared by every task, thread and event
-    loop of the process; ``last_error`` is per instance (the last failure of any task).
+    loop of the process; ``last_error`` is per task and per thread
+    (``core.context_errors``): each reads the error of its own last call.
     """
 
     logger_name = "bucket.AsyncBucket"

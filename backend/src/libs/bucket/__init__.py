@@ -38,6 +38,7 @@ from backend.src.libs.bucket.base.store import (
 )
 from backend.src.libs.bucket.bucket import Bucket
 from backend.src.libs.bucket.version import __version__
+from backend.src.libs.core.codes import Unknown
 from backend.src.libs.core.results import ok
 
 if TYPE_CHECKING:  # typed for mypy; imported on first access at run time (__getattr__)
@@ -70,6 +71,7 @@ __all__ = [
     "ServiceUnavailable",
     "StorageError",
     "Store",
+    "Unknown",
     "UploadResult",
     "__version__",
     "ok",

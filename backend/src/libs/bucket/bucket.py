@@ -51,6 +51,7 @@ from backend.src.libs.bucket.base.store import (
     UploadResult,
 )
 from backend.src.libs.bucket.base.validation import check_keys, run_named
+from backend.src.libs.core.codes import Unknown
 from backend.src.libs.core.facade import Facade
 from backend.src.libs.core.final import FinalClass
 
@@ -277,6 +278,12 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         double."""
         return isinstance(error, ConnectionFailed) and error.code != "DeadlineExceeded"
 
+    def _ask(self, operation: str, question: Callable[[], bool]) -> bool | Unknown:
+        """A yes/no ``question`` (replayed once after a dropped connection): its answer,
+        or ``Unknown(error)``, falsy, when the server could not say (``last_error``)."""
+        ok, answer = self._attempt(operation, self._replaying(operation, question))
+        return bool(answer) if ok else Unknown(self.error)
+
     # ----------------------------------------------------------- connection
     def _connect_probe(self) -> None:
         store = self._ready_store()
@@ -343,9 +350,11 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
 
         return self._code("ensure_bucket", run)
 
-    def bucket_exists(self, bucket_name: str) -> bool | int:
-        """True or False, or ``error`` when the server cannot say (unreachable, denied)."""
-        return self._call("bucket_exists", lambda: self.store.bucket_exists(bucket_name))
+    def bucket_exists(self, bucket_name: str) -> bool | Unknown:
+        """True or False; ``Unknown`` when the server cannot say (unreachable, denied, a
+        bad setting): falsy, so ``if bucket.bucket_exists(b):`` is safe, yet equal to
+        ``error``; ``last_error`` says why."""
+        return self._ask("bucket_exists", lambda: self.store.bucket_exists(bucket_name))
 
     def delete_bucket(self, bucket_name: str, *, force: bool = False) -> int:
         """Delete a bucket; with ``force`` empty it first (every version too).
@@ -678,9 +687,10 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
             ),
         )
 
-    def file_exists(self, bucket_name: str, key_name: str) -> bool | int:
-        """True or False, or ``error`` when the server cannot say."""
-        return self._call("file_exists", lambda: self.store.object_exists(bucket_name, key_name))
+    def file_exists(self, bucket_name: str, key_name: str) -> bool | Unknown:
+        """True or False; ``Unknown`` (falsy, equal to ``error``) when the server cannot
+        say, ``last_error`` saying why (see ``bucket_exists``)."""
+        return self._ask("file_exists", lambda: self.store.object_exists(bucket_name, key_name))
 
     def set_file_metadata(
         self,
@@ -1079,9 +1089,10 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
 
     def get_legal_hold(
         self, bucket_name: str, key_name: str, *, version_id: str | None = None
-    ) -> bool | int:
-        """True when a legal hold is on, or ``error``."""
-        return self._call(
+    ) -> bool | Unknown:
+        """True when a legal hold is on, False when not; ``Unknown`` (falsy, equal to
+        ``error``) when the server cannot say, ``last_error`` saying why."""
+        return self._ask(
             "get_legal_hold",
             lambda: object_lock(self.store, "get_legal_hold").get_legal_hold(
                 bucket_name, key_name, version_id=version_id

@@ -20,7 +20,7 @@ nothing: a library sets no level; the application turns DEBUG on for ``bucket``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar, Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 
 from backend.src.libs.core.context_errors import ContextErrors
 
@@ -71,6 +71,27 @@ class Disp:
 
     def log_critical(self, string: str = "", func_name: str | None = None) -> None:
         self._write(_CRITICAL, string, func_name)
+
+
+class Unknown(int):
+    """The answer of a yes/no question (``bucket_exists``, ``file_exists``,
+    ``get_legal_hold``) when the server could not say: equal to the facade's ``error``
+    code, so ``answer == bucket.error`` still tells, but falsy, so ``if
+    bucket.file_exists(b, k):`` never takes the "yes" branch when the server is
+    unreachable; ``last_error`` says why. Its ``str`` is the code (logs and JSON read as
+    before), its ``repr`` ``Unknown(84)``; ``isinstance(answer, bool)`` tells an answer
+    from it."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+    def __repr__(self) -> str:
+        return f"Unknown({int(self)})"
+
+    def __str__(self) -> str:
+        return int.__repr__(self)
 
 
 class ReturnCodes(Generic[E]):

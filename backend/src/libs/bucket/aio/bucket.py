@@ -62,7 +62,7 @@ from backend.src.libs.bucket.base.store import Data, ListEntry, ObjectStore, Pro
 from backend.src.libs.bucket.base.validation import naming
 from backend.src.libs.bucket.bucket import READS, Bucket, facade_words
 from backend.src.libs.bucket.s3.transfer import TransferSettings
-from backend.src.libs.core.codes import ReturnCodes
+from backend.src.libs.core.codes import ReturnCodes, Unknown
 from backend.src.libs.core.final import FinalClass
 from backend.src.libs.core.logs import library_logger
 
@@ -388,7 +388,6 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
     get_bucket_names = _in_executor(Bucket.get_bucket_names)
     create_bucket = _in_executor(Bucket.create_bucket)
     ensure_bucket = _in_executor(Bucket.ensure_bucket)
-    bucket_exists = _in_executor(Bucket.bucket_exists)
     delete_bucket = _in_executor(Bucket.delete_bucket)
     upload_file = _in_executor(Bucket.upload_file)
     download_file = _in_executor(Bucket.download_file)
@@ -420,7 +419,6 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
     set_retention = _in_executor(Bucket.set_retention)
     get_retention = _in_executor(Bucket.get_retention)
     set_legal_hold = _in_executor(Bucket.set_legal_hold)
-    get_legal_hold = _in_executor(Bucket.get_legal_hold)
     get_bucket_info = _in_executor(Bucket.get_bucket_info)
     get_bucket_stats = _in_executor(Bucket.get_bucket_stats)
 
@@ -517,14 +515,34 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
             sse_customer_key=sse_customer_key,
         )
 
-    async def file_exists(self, bucket_name: str, key_name: str) -> bool | int:
-        """``Bucket.file_exists``: one native HEAD where the store's route allows it."""
+    async def file_exists(self, bucket_name: str, key_name: str) -> bool | Unknown:
+        """``Bucket.file_exists``: one native HEAD where the store's route allows it;
+        ``Unknown`` (falsy, equal to ``error``) when the server cannot say."""
         done = await self._native_call(
             "file_exists", lambda store: store.aobject_exists(bucket_name, key_name)
         )
         if done is not None:
-            return done
-        return await _file_exists(self, bucket_name, key_name)
+            return self._answer(done)
+        return self._answer(await _file_exists(self, bucket_name, key_name))
+
+    async def bucket_exists(self, bucket_name: str) -> bool | Unknown:
+        """``Bucket.bucket_exists`` in the executor: True, False, or ``Unknown`` (falsy,
+        equal to ``error``) when the server cannot say or the store cannot be built."""
+        return self._answer(await _bucket_exists(self, bucket_name))
+
+    async def get_legal_hold(
+        self, bucket_name: str, key_name: str, *, version_id: str | None = None
+    ) -> bool | Unknown:
+        """``Bucket.get_legal_hold`` in the executor: True, False, or ``Unknown`` (falsy,
+        equal to ``error``) when the server cannot say or the store cannot be built."""
+        return self._answer(
+            await _get_legal_hold(self, bucket_name, key_name, version_id=version_id)
+        )
+
+    def _answer(self, result: object) -> bool | Unknown:
+        """A yes/no call's result: its answer, else ``Unknown(error)`` (falsy): the
+        ``error`` of a store that could not be built becomes one too."""
+        return result if isinstance(result, bool) else Unknown(self.error)
 
     async def delete_file(
         self,
@@ -646,6 +664,8 @@ _upload_stream = _in_executor(Bucket.upload_stream)
 _download_stream = _in_executor(Bucket.download_stream)
 _get_file_range = _in_executor(Bucket.get_file_range)
 _file_exists = _in_executor(Bucket.file_exists)
+_bucket_exists = _in_executor(Bucket.bucket_exists)
+_get_legal_hold = _in_executor(Bucket.get_legal_hold)
 _delete_file = _in_executor(Bucket.delete_file)
 _presign_url = _in_executor(Bucket.presign_url)
 

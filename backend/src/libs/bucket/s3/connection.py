@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, MutableMapping
@@ -22,7 +23,13 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from backend.src.libs.bucket.base import redact
 from backend.src.libs.bucket.base.config import BucketConfig, sse_customer_key_bytes
-from backend.src.libs.bucket.base.errors import ConfigError, ConnectionFailed, StorageError
+from backend.src.libs.bucket.base.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    ConnectionFailed,
+    PermissionDenied,
+    StorageError,
+)
 from backend.src.libs.bucket.base.validation import check_key
 from backend.src.libs.bucket.s3 import deadline, listing_xml, tracing
 from backend.src.libs.bucket.s3.errors import EngineError, translate
@@ -36,6 +43,16 @@ if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
 log = logging.getLogger("bucket.s3")
+
+_REFUSED_FIELD = {
+    "InvalidAccessKeyId": ("access_key", "access key"),
+    "InvalidToken": ("session_token", "session token"),
+    "ExpiredToken": ("session_token", "session token"),
+    "TokenRefreshRequired": ("session_token", "session token"),
+}
+"""The setting a refusal is about, by S3 error code (default: the secret)."""
+_VARIABLE = re.compile(r"[A-Z][A-Z0-9_]*")
+"""An environment variable's name (``sources`` also says ``explicit``)."""
 
 
 class S3Connection:
@@ -215,18 +232,72 @@ class S3Connection:
     def ping(self) -> float:
         """One request (HeadBucket on the default bucket, else ListBuckets); returns seconds.
 
+        A HeadBucket refused with 403 makes one more request (``check_denied``): a bucket
+        these credentials may not HEAD (a least-privilege policy) is no failure of the
+        connection, refused credentials are.
+
         Raises:
-            StorageError: the server cannot be reached or refuses the credentials.
+            StorageError: the server cannot be reached or refuses the credentials
+                (``AuthenticationFailed``, naming the setting that holds the secret).
         """
         bucket = self.config.default_bucket
         with self.translating("ping", bucket):
-            client = self.client  # built first: the latency is the request's alone
-            started = time.perf_counter()
-            if bucket:
-                client.head_bucket(Bucket=bucket)
-            else:
+            client = self.client  # built first: the latency is the requests' alone
+        started = time.perf_counter()
+        if not bucket:
+            with self.translating("ping"):
                 client.list_buckets()
+            return time.perf_counter() - started
+        try:
+            with self.translating("ping", bucket):
+                client.head_bucket(Bucket=bucket)
+        except PermissionDenied as denied:
+            self.check_denied(denied, "ping")
         return time.perf_counter() - started
+
+    def check_denied(self, denied: PermissionDenied, operation: str) -> None:
+        """Tell refused credentials from a refused request, after a 403 that does not say
+        which (a HEAD answer has no body, so no error code): one signed ListBuckets, whose
+        answer does. The server checks the signature before the policy, so an answer, or
+        an ``AccessDenied`` (least privilege may deny ListBuckets too), means the
+        credentials are good and ``denied`` is about the bucket only: this returns.
+
+        Raises:
+            AuthenticationFailed: ``denied`` itself when it already is one; else the
+                server refused ListBuckets' credentials (``SignatureDoesNotMatch``: a wrong
+                secret; ``InvalidAccessKeyId``; an expired token), its message naming the
+                variable that set the secret (or key, or token), never the value.
+            StorageError: ListBuckets failed otherwise (the server stopped answering...).
+        """
+        if isinstance(denied, AuthenticationFailed):
+            raise denied
+        try:
+            with self.translating(operation, denied.bucket):
+                self.client.list_buckets()
+        except AuthenticationFailed as refused:
+            named = self._named(refused)
+            if named is refused:
+                raise
+            raise named from refused
+        except PermissionDenied:
+            return  # AccessDenied: the signature was accepted
+
+    def _named(self, refused: AuthenticationFailed) -> AuthenticationFailed:
+        """``refused`` with the variable that set the credential it is about added to its
+        message (``the secret in use is set by BUCKET_PASSWORD``): the hint of
+        ``s3.errors`` names every variable of the kind, this names the one in force."""
+        field, what = _REFUSED_FIELD.get(refused.code, ("secret_key", "secret"))
+        variable = self.config.sources.get(field, "")
+        if not _VARIABLE.fullmatch(variable):
+            return refused  # given explicitly, or found by boto3's chain: no variable
+        return AuthenticationFailed(
+            f"{refused.message} (the {what} in use is set by {variable})",
+            code=refused.code,
+            bucket=refused.bucket,
+            key=refused.key,
+            request_id=refused.request_id,
+            status=refused.status,
+        )
 
     @contextlib.contextmanager
     def translating(

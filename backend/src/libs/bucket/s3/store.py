@@ -1704,7 +1704,9 @@ class S3Store(S3BucketFeatures):
         bucket is left as it is.
 
         A 403 on the HEAD is recorded (``denied``) and not fatal: the credentials may
-        use a bucket they cannot see. When another process creates the bucket at the
+        use a bucket they cannot see. Since a HEAD answer does not say why, that 403 costs
+        one ListBuckets (``S3Connection.check_denied``): credentials the server refuses
+        (a wrong secret) make the step ``failed`` with their ``AuthenticationFailed``. When another process creates the bucket at the
         same moment, this call reports ``exists`` and leaves the setup to the creator.
         A setting the server does not implement (Ceph RGW 16 has no bucket default
         encryption) is ``unsupported`` and the other steps still run.
@@ -1765,6 +1767,10 @@ class S3Store(S3BucketFeatures):
         except AuthenticationFailed as exc:
             return EnsureStep("bucket", "failed", exc.message, exc)
         except PermissionDenied as exc:
+            try:  # a HEAD's 403 does not say whether the credentials were refused
+                self._conn.check_denied(exc, "ensure_bucket")
+            except StorageError as refused:
+                return EnsureStep("bucket", "failed", refused.message, refused)
             return EnsureStep(
                 "bucket", "denied", f"HEAD refused (403), going on: {exc.message}", exc
             )

@@ -31,6 +31,19 @@ def test_every_bucket_method_is_a_coroutine_with_the_same_parameters() -> None:
         assert mine == want, name
 
 
+def test_the_progress_methods_are_bucket_s() -> None:
+    """``aio.bucket.REPORTS_PROGRESS`` names exactly the Bucket methods that take a
+    ``progress`` callback (each is handed the job's callback, its cancellation point)."""
+    from backend.src.libs.bucket.aio.bucket import REPORTS_PROGRESS
+
+    takes = {
+        name
+        for name, value in vars(Bucket).items()
+        if inspect.isfunction(value) and "progress" in inspect.signature(value).parameters
+    }
+    assert takes == REPORTS_PROGRESS
+
+
 def test_subclassing_is_refused() -> None:
     """AsyncBucket is final, like Bucket."""
     try:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import inspect
 import logging
 import threading
 import weakref
@@ -107,6 +106,11 @@ class _AnyArguments(Protocol[T_co]):
     def __call__(self, *args: object, **kwargs: object) -> T_co: ...
 
 
+REPORTS_PROGRESS = frozenset({"upload_file", "upload_stream", "download_file"})
+"""The ``Bucket`` methods that take a ``progress`` callback (a test keeps this in step
+with ``Bucket``'s signatures)."""
+
+
 def _in_executor(
     method: Callable[Concatenate[Bucket, P], T],
 ) -> Callable[Concatenate[AsyncBucket, P], Awaitable[T | int]]:
@@ -116,7 +120,7 @@ def _in_executor(
     is always given the job's progress callback, the point where a cancelled job stops
     (and where the caller's callback is called on the event loop)."""
     name = method.__name__
-    reports = "progress" in inspect.signature(method).parameters  # once, at import
+    reports = name in REPORTS_PROGRESS
     untyped = cast("_AnyArguments[T]", method)
 
     @functools.wraps(method)

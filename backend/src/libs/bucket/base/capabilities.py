@@ -1,17 +1,15 @@
 """What only some stores can do, as small protocols beside ``ObjectStore``.
 
-``ObjectStore`` is what every store does. The features S3 has and a folder has not
-(presigning, versioning, default encryption, lifecycle, tags, object lock, bucket
-inspection) are one ``runtime_checkable`` protocol each, in the manner of obspec's
-``Put`` / ``Get`` / ``List``. A caller asks ``isinstance(store, Presigner)`` (or uses
-the ``presigner(store, operation)`` helpers below, which raise ``NotSupported`` naming
-the store and the capability) and then calls a typed method.
+The features S3 has and a folder has not (presigning, versioning, default encryption,
+lifecycle, tags, object lock, bucket inspection) are one ``runtime_checkable`` protocol
+each, in the manner of obspec's ``Put`` / ``Get``. A caller asks
+``isinstance(store, Presigner)`` (or uses the ``presigner(store, operation)`` helpers
+below, which raise ``NotSupported`` naming the store and the capability) and then calls a
+typed method.
 
 Per-call options (``sse``, ``version_id``, ``if_none_match``...) are declared, not
 probed: a store lists the options each operation accepts in ``options_supported`` and
-``check_options`` refuses any other before a request. A write's options are one
-``WriteOptions`` (``options.py``); ``check_write`` names those set (and the transfer
-settings) and refuses the undeclared ones, in the same words.
+``check_options`` / ``check_write`` refuse any other before a request.
 """
 
 from __future__ import annotations
@@ -83,11 +81,8 @@ class Presigner(Protocol):
 @runtime_checkable
 class Store(ObjectStore, Presigner, Protocol):
     """What every store of this library has: the ``ObjectStore`` operations,
-    ``ensure_bucket`` (``results.EnsuresBucket``) and the ``Presigner`` methods (a store
-    with no HTTP endpoint, the local folder, has them and raises ``NotSupported`` saying
-    why). ``Bucket.store`` is typed so; the other capabilities are S3's
-    (``isinstance(store, Lifecycle)``, or the helpers below, which raise
-    ``NotSupported``)."""
+    ``ensure_bucket`` and the ``Presigner`` methods (the local folder has them and raises
+    ``NotSupported`` saying why). ``Bucket.store`` is typed so."""
 
     def ensure_bucket(self, bucket: str) -> EnsureReport:
         """Make ``bucket`` ready (HEAD, create on 404 with the creation settings)."""
@@ -231,9 +226,9 @@ class ReportsUnreadable(Protocol):
 @runtime_checkable
 class AsyncDataPlane(Protocol):
     """A store whose hot calls can run on the event loop (``S3Store`` on obstore):
-    ``AsyncBucket`` awaits these twins and runs the sync method in a thread only when a
-    twin answers that its request is not one the event loop makes (None or False). Each
-    twin asks the same routing function as its sync call, so the two never differ."""
+    ``AsyncBucket`` awaits these twins and runs the sync method in a thread when a twin
+    answers None or False (not a request the event loop makes). Each twin asks the same
+    routing function as its sync call, so the two never differ."""
 
     def close(self) -> None:
         """Release the clients (the next call builds new ones)."""
@@ -291,16 +286,6 @@ _CONFIGURED: dict[type, bool] = {}
 _HAS: dict[tuple[type, type], bool] = {}
 
 
-def _has(store: object, capability: type[object]) -> bool:
-    """``isinstance(store, capability)`` for a protocol of methods, decided once per
-    (store class, capability): the methods of a store are its class's."""
-    key = (type(store), capability)
-    answer = _HAS.get(key)
-    if answer is None:
-        answer = _HAS[key] = isinstance(store, capability)
-    return answer
-
-
 def options_of(store: object, operation: str) -> frozenset[str]:
     """The options ``store`` declares for ``operation`` (empty when it declares none)."""
     kind = type(store)
@@ -342,8 +327,7 @@ def check_write(
     transfer: TransferSettings | None = None,
 ) -> None:
     """Refuse a write (``put_object``, ``upload_file``) whose options or transfer
-    settings ``store`` does not declare: the one check of every write path (the facade
-    before calling, a store that cannot honour every option on entry).
+    settings ``store`` does not declare: the one check of every write path.
 
     Raises:
         NotSupported: as ``check_options``, naming the options by the facade's names
@@ -360,8 +344,15 @@ def not_supported(store: object, what: str) -> NotSupported:
     return NotSupported(f"{what} is not supported by {type(store).__name__}", code="NotSupported")
 
 
-def _missing(store: object, operation: str, capability: type[object]) -> NotSupported:
-    return not_supported(store, f"{operation} ({capability.__name__} capability)")
+def _require(store: object, operation: str, capability: type[object]) -> None:
+    """Raise ``NotSupported`` naming the store and the capability unless ``store`` has it,
+    decided once per (store class, capability): the methods of a store are its class's."""
+    key = (type(store), capability)
+    answer = _HAS.get(key)
+    if answer is None:
+        answer = _HAS[key] = isinstance(store, capability)
+    if not answer:
+        raise not_supported(store, f"{operation} ({capability.__name__} capability)")
 
 
 def presigner(store: object, operation: str) -> Presigner:
@@ -370,51 +361,44 @@ def presigner(store: object, operation: str) -> Presigner:
     Raises:
         NotSupported: the store has no ``Presigner`` capability (message names both).
     """
-    if _has(store, Presigner):
-        return cast(Presigner, store)
-    raise _missing(store, operation, Presigner)
+    _require(store, operation, Presigner)
+    return cast(Presigner, store)
 
 
 def versioning(store: object, operation: str) -> Versioning:
     """``store`` as ``Versioning``; ``NotSupported`` naming store and capability if not."""
-    if _has(store, Versioning):
-        return cast(Versioning, store)
-    raise _missing(store, operation, Versioning)
+    _require(store, operation, Versioning)
+    return cast(Versioning, store)
 
 
 def bucket_encryption(store: object, operation: str) -> BucketEncryption:
     """``store`` as ``BucketEncryption``; ``NotSupported`` naming store and capability if not."""
-    if _has(store, BucketEncryption):
-        return cast(BucketEncryption, store)
-    raise _missing(store, operation, BucketEncryption)
+    _require(store, operation, BucketEncryption)
+    return cast(BucketEncryption, store)
 
 
 def lifecycle(store: object, operation: str) -> Lifecycle:
     """``store`` as ``Lifecycle``; ``NotSupported`` naming store and capability if not."""
-    if _has(store, Lifecycle):
-        return cast(Lifecycle, store)
-    raise _missing(store, operation, Lifecycle)
+    _require(store, operation, Lifecycle)
+    return cast(Lifecycle, store)
 
 
 def object_tagging(store: object, operation: str) -> ObjectTagging:
     """``store`` as ``ObjectTagging``; ``NotSupported`` naming store and capability if not."""
-    if _has(store, ObjectTagging):
-        return cast(ObjectTagging, store)
-    raise _missing(store, operation, ObjectTagging)
+    _require(store, operation, ObjectTagging)
+    return cast(ObjectTagging, store)
 
 
 def object_lock(store: object, operation: str) -> ObjectLock:
     """``store`` as ``ObjectLock``; ``NotSupported`` naming store and capability if not."""
-    if _has(store, ObjectLock):
-        return cast(ObjectLock, store)
-    raise _missing(store, operation, ObjectLock)
+    _require(store, operation, ObjectLock)
+    return cast(ObjectLock, store)
 
 
 def bucket_inspection(store: object, operation: str) -> BucketInspection:
     """``store`` as ``BucketInspection``; ``NotSupported`` naming store and capability if not."""
-    if _has(store, BucketInspection):
-        return cast(BucketInspection, store)
-    raise _missing(store, operation, BucketInspection)
+    _require(store, operation, BucketInspection)
+    return cast(BucketInspection, store)
 
 
 __all__ = [

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeGuard, get_args
 from urllib.parse import urlsplit
 
 from backend.src.libs.bucket.base.errors import ConfigError
@@ -98,8 +98,13 @@ _SIZE_RE = re.compile(r"^\s*(\d+)\s*([kKmMgG]i?[bB]?|[bB])?\s*$")
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": MiB, "g": 1024 * MiB}
 
 
+def _whole(value: object) -> TypeGuard[int]:
+    """An ``int`` that is not a ``bool``."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _parse_size(raw: Any, var: str) -> int:
-    if isinstance(raw, int) and not isinstance(raw, bool):
+    if _whole(raw):
         return raw
     match = _SIZE_RE.match(str(raw))
     if not match:
@@ -592,74 +597,29 @@ _CHOICES = ("signature_version", "addressing_style", "checksum_mode", "retry_mod
 class BucketConfig(DeclaredConfig):
     """Validated settings of one store. Frozen; build with ``from_env`` or directly.
 
+    Each field is declared in ``SETTINGS`` (its variables, bounds and meaning, rendered
+    in ``docs/configuration.md``); its default is the field's. Beyond that table:
+
     Attributes:
-        storage_type: ``"s3"`` or ``"local"``. ``STORAGE_TYPE`` (or ``BUCKET_STORAGE_TYPE``)
-            decides when set. Otherwise (``from_env``) any setting that points at S3
-            selects ``"s3"`` (see ``s3_signs``); ``"local"`` only when none does. Built
-            directly, the default is ``"s3"``.
-        endpoint_url: full URL of a non-AWS endpoint (``http://127.0.0.1:9000``);
-            ``None`` means AWS S3. Built from ``host``/``port``/``scheme`` when not given.
-        access_key, secret_key, session_token: static credentials; ``None`` lets boto3's
-            chain (profile, container or instance role) find them.
-        profile: a named profile of the shared AWS files.
-        region: default ``"us-east-1"``.
-        signature_version: ``"s3v4"`` (default) or the legacy ``"s3"``.
-        addressing_style: ``"auto"`` (path-style for custom endpoints, virtual-hosted
-            for AWS), ``"path"`` or ``"virtual"``.
-        engine: the data plane of an S3 store, ``"auto"`` (default: obstore when it is
-            installed and the settings allow it), ``"obstore"`` or ``"boto3"``; see
-            ``s3.obstore``.
-        tracing: OpenTelemetry spans of every S3 request, one each, the same on both
-            engines, when ``opentelemetry-api`` is installed (``BUCKET_TRACING``, default
-            True); see ``s3.tracing``.
-        checksum_mode: ``"auto"`` (``when_required`` for custom endpoints, which older
-            MinIO and Ceph need; ``when_supported`` for AWS) or either value.
-        verify_ssl: verify TLS certificates (default True) or a CA bundle path.
-        max_retries: botocore retries after the first attempt (default 3).
-        retry_mode: botocore retry mode, ``"standard"`` (default) or ``"adaptive"``.
-        connect_timeout, read_timeout: seconds (defaults 5 and 60).
-        max_pool_connections: HTTP pool size (default 10; raised to ``max_workers``).
-        max_workers: threads for multipart and many-object transfers (default 8).
-        multipart_threshold, multipart_chunksize: bytes (defaults 8 MiB each).
-        default_bucket: the service's bucket (optional): the one ``ping``/``health_check``
-            probe, ``BUCKET_AUTO_CREATE`` prepares and the CLI uses when a path names
-            none. Store and facade methods always take their bucket explicitly.
-        portable_keys: refuse, before any request and on every store, the keys some
-            supported store folds onto another key or refuses (``validation.
-            check_portable_key``: empty, ``.`` and ``..`` segments, backslashes, control
-            characters, segments over 255 UTF-8 bytes); False sends keys verbatim
-            (``BUCKET_PORTABLE_KEYS``, default True).
-        prefix: the folder every key of the store lives under (optional):
-            ``design-analysis`` stores ``a/b`` as ``design-analysis/a/b`` (see
-            ``key_prefix``). A leading ``/`` or a ``.``/``..`` part is a ``ConfigError``.
-        public_url: the endpoint browsers and other containers use, for presigning.
-        local_root: the folder of the local store (default ``./.bucket-data``).
-        sse: server-side encryption of every write: ``"AES256"`` (SSE-S3; also
-            ``sse-s3``) or ``"aws:kms"`` (SSE-KMS; also ``sse-kms``). Default None.
-        sse_kms_key_id: the KMS key of SSE-KMS writes (default: the server's key).
-        sse_customer_key: SSE-C key used for every write and read: 32 raw bytes given as
-            64 hex digits or base64 (secret, masked). Default None.
-        storage_class: storage class of every write (default: the server's, STANDARD).
-        role_arn: assume this IAM role through STS on top of the credentials found
-            (refreshed before expiry). Default None.
-        role_session_name: default ``"bucket"``. role_external_id: default None.
-        role_duration: seconds, 900..43200 (default 3600).
-        auto_create: make sure ``default_bucket`` exists (created and set up with the
-            ``create_*`` settings) on ``connect()`` and the first operation of the
-            ``Bucket`` facade (``BUCKET_AUTO_CREATE``, default True).
-        create_preset: a named set of ``create_*`` values (``BUCKET_CREATE_PRESET``):
-            ``archive`` = versioning, AES256 default encryption and the lifecycle policy
-            below (30 d STANDARD_IA, 90 d GLACIER, expire 365 d, abort incomplete multipart
-            uploads after 7 d), under the key prefix; ``none``. Default None. Any
-            ``BUCKET_CREATE_*``/``BUCKET_LIFECYCLE_*`` variable set beside it wins.
-        create_versioning, create_encryption, create_object_lock, create_lifecycle:
-            what ``ensure_bucket`` sets on a bucket it creates (defaults off).
-        lifecycle_transitions: ``(days, storage class)`` pairs of the creation lifecycle
-            policy (default 30 days STANDARD_IA, 90 days GLACIER), from
-            ``BUCKET_LIFECYCLE_TRANSITIONS="30:STANDARD_IA,90:GLACIER"`` (``none`` for none).
-        lifecycle_expiration_days: expire objects after this many days (default 365; 0 = never).
-        lifecycle_abort_multipart_days: abort incomplete multipart uploads after this many
-            days (default 7; 0 = never).
+        storage_type: ``STORAGE_TYPE`` (or ``BUCKET_STORAGE_TYPE``) decides when set;
+            otherwise ``from_env`` picks ``"s3"`` when any setting points at S3 (see
+            ``s3_signs``), else ``"local"``. Built directly, the default is ``"s3"``.
+        endpoint_url: ``None`` means AWS S3; built from ``host``/``port``/``scheme``
+            when not given.
+        access_key, secret_key, session_token: ``None`` lets boto3's chain (profile,
+            container or instance role) find them.
+        default_bucket: the one ``ping``/``health_check`` probe, ``BUCKET_AUTO_CREATE``
+            prepares and the CLI uses when a path names none; store and facade methods
+            always take their bucket explicitly.
+        portable_keys: the rule of ``validation.check_portable_key``.
+        prefix: ``design-analysis`` stores ``a/b`` as ``design-analysis/a/b`` (see
+            ``key_prefix``).
+        create_preset: ``archive`` = versioning, AES256 default encryption and the
+            default lifecycle policy (``CREATE_PRESETS``), under the key prefix.
+
+    Raises:
+        ConfigError: a value out of its domain, or settings that contradict each other;
+            the message names the variable.
     """
 
     storage_type: StorageType = "s3"
@@ -799,7 +759,7 @@ class BucketConfig(DeclaredConfig):
             ("multipart_chunksize", 5 * MiB),
         ):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            if not _whole(value) or value < low:
                 raise ConfigError(f"{self._var(name)} must be an integer >= {low}, not {value!r}")
         if (self.access_key is None) != (self.secret_key is None):
             missing = "secret_key" if self.secret_key is None else "access_key"
@@ -850,11 +810,7 @@ class BucketConfig(DeclaredConfig):
         if self.role_external_id is not None and not 2 <= len(self.role_external_id) <= 1224:
             raise ConfigError(f"{self._var('role_external_id')} must be 2-1224 characters long")
         duration = self.role_duration
-        if (
-            isinstance(duration, bool)
-            or not isinstance(duration, int)
-            or not 900 <= duration <= 43200
-        ):
+        if not _whole(duration) or not 900 <= duration <= 43200:
             raise ConfigError(
                 f"{self._var('role_duration')} must be between 900 and 43200 seconds, not {duration!r}"
             )
@@ -874,9 +830,7 @@ class BucketConfig(DeclaredConfig):
             previous = days
         for name in ("lifecycle_expiration_days", "lifecycle_abort_multipart_days"):
             value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
+            if value is not None and (not _whole(value) or value < 1):
                 raise ConfigError(
                     f"{self._var(name)} must be a positive number of days, not {value!r}"
                 )

@@ -26,8 +26,8 @@ that looks inside botocore's (and obstore's) exceptions to build one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import TypedDict
 
 
 class StorageError(Exception):
@@ -75,32 +75,16 @@ class StorageError(Exception):
             f"status={self.status!r})"
         )
 
-    def __reduce__(self) -> tuple[_Rebuild, tuple[type[StorageError], str, _Fields]]:
-        kwargs: _Fields = {
-            "code": self.code,
-            "bucket": self.bucket,
-            "key": self.key,
-            "request_id": self.request_id,
-            "status": self.status,
-        }
-        return (_rebuild, (type(self), self.message, kwargs))
-
-
-class _Fields(TypedDict):
-    """What a ``StorageError`` carries besides its message (for pickling)."""
-
-    code: str
-    bucket: str | None
-    key: str | None
-    request_id: str | None
-    status: int | None
-
-
-_Rebuild = Callable[[type[StorageError], str, _Fields], StorageError]
-
-
-def _rebuild(cls: type[StorageError], message: str, kwargs: _Fields) -> StorageError:
-    return cls(message, **kwargs)
+    def __reduce__(self) -> tuple[Callable[[str], StorageError], tuple[str]]:
+        rebuild = functools.partial(
+            type(self),
+            code=self.code,
+            bucket=self.bucket,
+            key=self.key,
+            request_id=self.request_id,
+            status=self.status,
+        )
+        return (rebuild, (self.message,))
 
 
 class NotFound(StorageError, FileNotFoundError):

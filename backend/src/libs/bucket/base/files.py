@@ -146,19 +146,13 @@ def _kept_mode(target: Path) -> int | None:
 @contextlib.contextmanager
 def atomic_file(target: Path) -> Iterator[int]:
     """A file descriptor of a temporary file beside ``target``; on a clean exit it is
-    fsynced and renamed over ``target`` (and the folder fsynced), on an error removed.
+    fsynced and renamed over ``target`` (and the folder fsynced), on an error removed:
+    ``target`` keeps its old bytes (or does not exist) until the rename. Inside
+    ``deferred_renames()`` (this thread's context) the clean exit hands the temporary to
+    that ``DeferredFiles`` instead of fsyncing and renaming it.
 
-    ``target`` holds its old bytes (or does not exist) until the rename: a failure or a
-    killed writer never leaves it half-written.
-
-    Inside ``deferred_renames()`` (in this thread's context) the clean exit neither
-    fsyncs nor renames: the temporary is handed to that ``DeferredFiles``, which makes
-    many files durable with one flush of their file system and only then renames them.
-
-    Modes: a new file gets ``0o666`` less the process umask (``0o644`` with the usual
-    ``022``); replacing an existing file keeps its permission bits (``0o600`` stays
-    ``0o600``) but not its owner, group, ACLs or set-ID bits (a rename makes a new file,
-    owned by this process).
+    Modes: a new file gets ``0o666`` less the process umask; replacing a file keeps its
+    permission bits, not its owner, group, ACLs or set-ID bits (a rename makes a new file).
     """
     temp = target.parent / temp_name(target.name)
     mode = _kept_mode(target)
@@ -247,23 +241,19 @@ class DeferredFiles:
     ``DEFER_FILES`` files or ``DEFER_BYTES`` bytes, and at ``commit``:
 
     1. each temporary gets its requested modification time (``stamp``);
-    2. one ``syncfs`` per file system holding them flushes their bytes (where there is
-       no ``syncfs``, each temporary is fsynced);
+    2. one ``syncfs`` per file system holding them flushes their bytes (without
+       ``syncfs``, each temporary is fsynced);
     3. each is renamed over its target;
     4. a second flush makes the renames durable (each folder fsynced without ``syncfs``).
 
-    So a target is replaced only by bytes already on disk: a crash or a kill at any
-    point leaves each target whole, old or new, never empty or cut short; what was not
-    renamed stays a ``.part`` temporary (``bucket gc`` removes it). After ``commit``
-    returns, every file added is on disk under its name.
+    So a target is replaced only by bytes already on disk: a crash at any point leaves
+    each target whole, old or new; what was not renamed stays a ``.part`` temporary
+    (``bucket gc`` removes it).
 
     Failures are kept in ``failures`` (target -> error), never raised: a rename that
-    fails (its temporary removed), and a flush that fails (every temporary of that
-    group removed, none renamed, each of its targets listed). A caller that handed out
-    success for a file before its commit reads ``failures`` after the last one.
-
-    Thread-safety: ``add``, ``stamp`` and ``commit`` may be called from any thread; one
-    commit runs at a time.
+    fails (its temporary removed), and a flush that fails (every temporary of that group
+    removed, none renamed, each of its targets listed). Thread-safety: ``add``, ``stamp``
+    and ``commit`` may be called from any thread; one commit runs at a time.
     """
 
     def __init__(self, *, files: int = DEFER_FILES, size: int = DEFER_BYTES) -> None:
@@ -437,14 +427,10 @@ class BackgroundFlush:
     """Flushes a file being written to disk in the background, so that the fsync that
     ends the write (``atomic_file``) only has the tail left to flush.
 
-    Each time another ``every`` bytes (default ``FLUSH_EVERY``, 64 MiB) were reported
-    written (``wrote``), one thread runs ``os.fdatasync`` on the file; never two at once
-    (bytes written meanwhile count towards the next). An error of a background flush is
-    kept and raised by ``wait``: the kernel reports a write-back error once per open
-    file, so the final fsync might not see it again.
-
-    Use it through ``flushing``, which waits for the flush in flight before the file
-    descriptor can be closed. Thread-safety: ``wrote`` may be called from any thread.
+    Each time another ``every`` bytes were reported written (``wrote``), one thread runs
+    ``os.fdatasync`` on the file, never two at once. A background flush's error is kept
+    and raised by ``wait`` (the kernel reports a write-back error once per open file).
+    Use it through ``flushing``; ``wrote`` may be called from any thread.
     """
 
     def __init__(self, fd: int, every: int = FLUSH_EVERY) -> None:
@@ -524,13 +510,9 @@ _TEMPORARY = re.compile(
 
 
 def is_temporary(name: str) -> bool:
-    """True for the names of the temporary files this library writes: a ``LocalStore``
-    write (``.<32 hex>.tmp``) or ping probe (``.ping-<32 hex>.tmp``), and an
-    ``atomic_file`` (every download) beside its target (``.<name>.<32 hex>.part``).
-
-    A writer removes its temporary when it fails or is interrupted (SIGINT, or SIGTERM
-    in the CLI); only a killed process (SIGKILL, a crash, power loss) leaves one.
-    """
+    """True for the names of the temporary files this library writes (the three forms of
+    ``_TEMPORARY``). A writer removes its temporary when it fails or is interrupted; only
+    a killed process (SIGKILL, a crash, power loss) leaves one."""
     return _TEMPORARY.fullmatch(name) is not None
 
 

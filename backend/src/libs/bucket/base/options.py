@@ -1,23 +1,11 @@
 """Write options as objects, checked once when built: ``WriteOptions`` and typed encryption.
 
-Every write path (``S3Store.put_object`` / ``upload_file``, the local store's, the
-facade's ``upload_file`` / ``upload_stream``, bundles, sync, batch) takes one
-``WriteOptions`` instead of a dozen loose keywords:
-
-- content type, user metadata, storage class, tags;
-- encryption: ``SseS3()``, ``SseKms(key_id)`` or ``SseC(key)`` (which checks its 32
-  bytes), or None for the store's default (``BUCKET_SSE``, ``BUCKET_SSE_KMS_KEY_ID``,
-  ``BUCKET_SSE_CUSTOMER_KEY``; see ``encryption_in_force``);
-- object lock: the ``Retention`` of ``write_rules`` (mode and date) and a legal hold;
-- the put mode: ``"create"`` (write-once: refused when the key exists) or
-  ``"overwrite"`` (the default).
-
-Per-call multipart settings stay ``options.TransferSettings``, passed beside these.
-
-The facade keeps its keyword arguments (``sse="aws:kms"``, ``if_none_match="*"``,
-``lock_mode`` + ``retain_until``...) and turns them into a ``WriteOptions`` with
-``WriteOptions.from_arguments``, whose errors name those arguments. ``given()`` names the
-options that are set in that same vocabulary, which is the one stores declare in
+Every write path (both stores, the facade, bundles, sync, batch) takes one
+``WriteOptions`` instead of a dozen loose keywords; per-call multipart settings stay
+``TransferSettings``, passed beside it. The facade keeps its keyword arguments
+(``sse="aws:kms"``, ``if_none_match="*"``...) and turns them into a ``WriteOptions``
+with ``WriteOptions.from_arguments``, whose errors name those arguments; ``given()``
+names the options set in that same vocabulary, which stores declare in
 ``options_supported`` (``capabilities.check_write`` refuses the others).
 ``s3.args.s3_write_args`` is the one place that turns options and a store's config into
 boto3's ``ExtraArgs``.
@@ -89,11 +77,7 @@ class TransferSettings:
     def given(self) -> frozenset[str]:
         """The settings set (not None), by name, to check against a store's
         ``options_supported``."""
-        return frozenset(
-            name
-            for name in ("multipart_threshold", "part_size", "max_concurrency")
-            if getattr(self, name) is not None
-        )
+        return frozenset(name for name in TRANSFER_OPTION_NAMES if getattr(self, name) is not None)
 
     def threshold(self, config: BucketConfig) -> int:
         """The multipart threshold in force."""
@@ -142,20 +126,7 @@ class WriteArguments(TypedDict, total=False):
 
 
 TRANSFER_OPTION_NAMES = frozenset({"multipart_threshold", "part_size", "max_concurrency"})
-WRITE_OPTION_NAMES = TRANSFER_OPTION_NAMES | {
-    "cache_control",
-    "content_disposition",
-    "content_encoding",
-    "sse",
-    "sse_kms_key_id",
-    "sse_customer_key",
-    "storage_class",
-    "tags",
-    "if_none_match",
-    "lock_mode",
-    "retain_until",
-    "legal_hold",
-}
+WRITE_OPTION_NAMES = frozenset(WriteArguments.__optional_keys__ - {"content_type", "metadata"})
 """Every write option a store may declare in ``options_supported`` (the facade's names;
 ``content_type`` and ``metadata`` are not among them: every store takes those)."""
 
@@ -217,6 +188,14 @@ Encryption = SseS3 | SseKms | SseC
 """Per-object server-side encryption."""
 
 _ENCRYPTIONS = (SseS3, SseKms, SseC)
+_PLAIN_OPTIONS = (
+    "storage_class",
+    "cache_control",
+    "content_disposition",
+    "content_encoding",
+    "tags",
+    "legal_hold",
+)
 
 
 @dataclass(frozen=True)
@@ -228,12 +207,9 @@ class WriteOptions:
         metadata: user metadata (``x-amz-meta-*``), 2 KiB at most; kept as checked
             (names lowercased). Default: none.
         storage_class: e.g. ``"STANDARD_IA"``; default: ``BUCKET_STORAGE_CLASS``.
-        cache_control: the ``Cache-Control`` header the object is served with
-            (``"max-age=3600"``); None: none.
-        content_disposition: the ``Content-Disposition`` header it is served with
-            (``'attachment; filename="a.pdf"'``); None: none.
-        content_encoding: the ``Content-Encoding`` header it is served with
-            (``"gzip"``: the bytes stored are compressed); None: none.
+        cache_control, content_disposition, content_encoding: the headers the object is
+            served with (``"max-age=3600"``, ``'attachment; filename="a.pdf"'``, ``"gzip"``:
+            the bytes stored are compressed); None: none.
         tags: object tags (at most 10); None: none.
         encryption: ``SseS3()``, ``SseKms(key_id)`` or ``SseC(key)``; None: the store's
             default (``encryption_in_force``).
@@ -346,16 +322,7 @@ class WriteOptions:
             names.add("sse")
             if isinstance(encryption, SseKms) and encryption.key_id is not None:
                 names.add("sse_kms_key_id")
-        for name, value in (
-            ("storage_class", self.storage_class),
-            ("cache_control", self.cache_control),
-            ("content_disposition", self.content_disposition),
-            ("content_encoding", self.content_encoding),
-            ("tags", self.tags),
-            ("legal_hold", self.legal_hold),
-        ):
-            if value is not None:
-                names.add(name)
+        names.update(name for name in _PLAIN_OPTIONS if getattr(self, name) is not None)
         if self.retention is not None:
             names.update(("lock_mode", "retain_until"))
         if self.mode == "create":

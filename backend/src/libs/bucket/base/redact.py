@@ -7,27 +7,15 @@ string as itself and as shown inside a ``repr``; bytes (an SSE-C key) in hex (bo
 base64, their UTF-8 decoding where valid, their Python ``repr`` (``b'\\x01...'``, whole
 and without ``b'...'``, as a dict's ``repr`` shows them), that ``repr`` escaped once more
 (a ``repr`` inside a ``repr``: an exception in a tuple), and the base64 MD5 of the key
-(the ``SSECustomerKeyMD5`` botocore sends). Shorter values are not masked: replacing a
-4-character password everywhere would corrupt ordinary text (object keys, URLs, listings),
-and real secrets are longer (AWS secret keys have 40 characters, MinIO refuses passwords
-under 8).
+(the ``SSECustomerKeyMD5`` botocore sends). Shorter values are not masked: they would
+corrupt ordinary text (object keys, URLs), and real secrets are longer.
 
-botocore logs whole requests at DEBUG (``botocore.endpoint``: parameters and headers;
-``botocore.auth``: the canonical request), which carry the session token
-(``X-Amz-Security-Token``) and the SSE-C key; s3transfer logs each task's arguments
-(``s3transfer.tasks``, ``s3transfer.futures``), the raw key's ``repr`` among them. The
-signing secret itself is never sent, but a redaction costs nothing extra. Stores
-``register`` their secrets; ``install`` puts one ``RedactingFilter`` on each of those
-libraries' loggers, which replaces every registered secret in a record's message (and in
-its rendered exception and stack) by ``***``.
-
-A logger's filters see only the records made on that logger, not those its children
-pass up, so the filter sits on every logger of those libraries: those that exist and one
-for each of their modules found on disk (made without importing the module; a module
-made later asks ``logging.getLogger(__name__)`` and gets that logger, filter included).
-No handler is added and no global hook (record factory, logger class) is replaced.
-Filters only run for records that pass the logger's level, so with DEBUG off this adds no
-work to a request.
+botocore logs whole requests at DEBUG (session token, SSE-C key) and s3transfer each
+task's arguments. Stores ``register`` their secrets; ``install`` puts one
+``RedactingFilter`` on every logger of those libraries (a logger's filters do not see the
+records its children pass up): those that exist and one per module found on disk, made
+without importing it. No handler is added and no global hook replaced; filters only run
+for records that pass the logger's level, so with DEBUG off this adds no work.
 
 obstore (the Rust engine) does not log through Python's ``logging``; its error messages
 go through ``scrub`` (``errors.py``).
@@ -71,14 +59,7 @@ def _shown_twice(inner: str) -> set[str]:
 
 def forms(secret: str | bytes) -> set[str]:
     """Every text ``secret`` can take in a log line (the module's rule), short ones
-    included (``register`` drops those under ``MIN_LENGTH``).
-
-    A string: itself and as a ``repr`` shows it. Bytes (an SSE-C key): hex (lower and
-    upper case), base64, the base64 MD5 (botocore's ``SSECustomerKeyMD5``), the
-    ``repr`` whole (``b'...'``) and without ``b'...'`` (as a dict's ``repr`` shows it),
-    that text escaped once more (a ``repr`` inside a ``repr``), and the UTF-8 decoding
-    where valid, as itself and as a ``repr`` shows it. Never raises.
-    """
+    included (``register`` drops those under ``MIN_LENGTH``). Never raises."""
     if isinstance(secret, str):
         return {secret, _shown_in_repr(secret)}
     shown = repr(secret)
@@ -100,12 +81,8 @@ def forms(secret: str | bytes) -> set[str]:
 
 
 def register(secret: str | bytes | None) -> None:
-    """Remember ``secret`` for redaction, in each of its ``forms`` (for bytes, an SSE-C
-    key: hex, base64, base64 MD5, ``repr`` and UTF-8 decoding).
-
-    Forms shorter than ``MIN_LENGTH`` (8) characters are ignored (they would mask
-    ordinary text); None and empty values are ignored. Never raises. Thread-safe.
-    """
+    """Remember ``secret`` for redaction, in each of its ``forms``; forms shorter than
+    ``MIN_LENGTH`` (8), None and empty values are ignored. Never raises. Thread-safe."""
     if not secret:
         return
     found = forms(secret)
@@ -192,14 +169,11 @@ def _module_names(package: str) -> list[str]:
 
 
 def install() -> None:
-    """Put the filter on every logger of boto3, botocore, s3transfer and urllib3: the
-    library loggers that exist now, and one for each module of those packages found on
-    disk (the first call finds them; made now, unimported, so that a module imported
-    later logs through a logger that has the filter). A logger a library makes later
-    under a name that is not a module's is covered by the next call made after it.
-    Adds no handler and changes no level. Idempotent and cheap to repeat (one length
-    check while the process made no new logger since the last call: ``sse_c_args``
-    calls it on every SSE-C request); thread-safe."""
+    """Put the filter on every logger of boto3, botocore, s3transfer and urllib3: those
+    that exist now and one per module of those packages found on disk (found by the first
+    call); a logger made later under another name is covered by the next call. Adds no
+    handler, changes no level. Idempotent and cheap to repeat (one length check while no
+    logger was made since: ``sse_c_args`` calls it on every SSE-C request); thread-safe."""
     global _module_loggers, _loggers_seen
     manager = logging.Logger.manager
     if len(manager.loggerDict) == _loggers_seen:

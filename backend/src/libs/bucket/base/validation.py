@@ -139,7 +139,6 @@ def check_key(
     """Check an object key: a non-empty string of at most 1024 UTF-8 bytes, no NUL.
 
     Args:
-        key: the key.
         argument: the argument's name, used in messages (default ``key``).
         bucket: the bucket, kept on the error.
         portable: also apply ``check_portable_key`` (default False; the stores pass
@@ -230,11 +229,8 @@ def check_portable_key(
 
 
 def _is_unportable(key: str, size: int) -> bool:
-    """True when ``check_portable_key`` refuses ``key`` (non-empty, ``size`` UTF-8 bytes).
-
-    Most keys pass with a few C scans; the regular expressions run only on keys holding
-    ``/.``, a leading ``.`` or a non-printable character, the segment sizes only on keys
-    over MAX_SEGMENT_BYTES."""
+    """True when ``check_portable_key`` refuses ``key`` (non-empty, ``size`` UTF-8 bytes);
+    C scans first, the expressions only on keys that may need them (see ``_UNPORTABLE``)."""
     return (
         key[0] == "/"
         or key[-1] == "/"

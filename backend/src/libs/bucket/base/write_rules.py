@@ -1,12 +1,8 @@
 """The rules of a single write's S3 options, shared by ``options``, ``config`` and
-``s3.admin``: storage classes, server-side encryption algorithms, SSE-C keys, object
-tags and object-lock retention.
-
-A module of its own, with nothing but ``errors`` beneath it, so that checking a write's
-options (``options.WriteOptions``, on every upload) does not import the settings
-declaration or the bucket administration (``import backend.src.libs.bucket`` stays
-cheap: W5 in ``docs/performance.md``). ``config`` and ``s3.admin`` re-export these
-names.
+``s3.admin`` (which re-export them): storage classes, server-side encryption algorithms,
+SSE-C keys, object tags and object-lock retention. Nothing but ``errors`` beneath it, so
+that checking a write's options (on every upload) imports neither the settings
+declaration nor the bucket administration (W5 in ``docs/performance.md``).
 """
 
 from __future__ import annotations

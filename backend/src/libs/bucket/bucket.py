@@ -3,19 +3,19 @@
 Every public method returns ``success`` / ``error`` (or its data, or ``error``) and
 never raises for a storage, network or input error: the failure is logged once (the
 ``bucket.Bucket`` logger: WARNING, or DEBUG for a missing key or bucket asked about, see
-``READS``) and kept in ``last_error`` for the caller. Code that prefers exceptions uses
-``bucket.store`` directly.
+``READS``) and kept in ``last_error``. Code that prefers exceptions uses ``bucket.store``.
 
-Connection model: building a ``Bucket`` makes no request. The store (and its boto3
-client) is built on the first operation; ``connect()`` builds it and checks it with
-one request. With a default bucket and ``BUCKET_AUTO_CREATE`` on (the default),
-``connect()`` and the first operation first make sure that bucket exists
-(``ensure_bucket``: HEAD, create on 404 with the ``BUCKET_CREATE_*`` setup). When an operation fails because the connection dropped, the client is
-rebuilt and the operation is tried once more. No request is added before operations.
+Connection model: building a ``Bucket`` makes no request. The store is built on the first
+operation; ``connect()`` builds it and checks it with one request. With a default bucket
+and ``BUCKET_AUTO_CREATE`` on (the default), ``connect()`` and the first operation first
+make sure that bucket exists (``ensure_bucket``: HEAD, create on 404 with the
+``BUCKET_CREATE_*`` setup). An operation that fails because the connection dropped is
+tried once more on a rebuilt client. No request is added before operations.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, TypedDict, TypeVar, Unpack, cast
@@ -39,7 +39,7 @@ from backend.src.libs.bucket.base.errors import (
     InvalidArgument,
     StorageError,
 )
-from backend.src.libs.bucket.base.options import WriteArguments, WriteOptions
+from backend.src.libs.bucket.base.options import TransferSettings, WriteArguments, WriteOptions
 from backend.src.libs.bucket.base.store import (
     Data,
     DeleteResult,
@@ -70,7 +70,6 @@ if TYPE_CHECKING:
         Retention,
     )
     from backend.src.libs.bucket.s3.presign import PresignedPost
-    from backend.src.libs.bucket.s3.transfer import TransferSettings
 
 T = TypeVar("T")
 
@@ -117,6 +116,13 @@ def facade_words(operation: str) -> dict[str, str]:
     return {**_WORDS, "path": path} if path else _WORDS
 
 
+def as_storage_error(exc: Exception, operation: str) -> StorageError:
+    """``exc`` as a ``StorageError`` (itself when it is one); ``AsyncBucket``'s too."""
+    if isinstance(exc, StorageError):
+        return exc
+    return StorageError(f"{operation} failed: {exc!r}", code=type(exc).__name__)
+
+
 class BucketFile(TypedDict):
     """``Bucket.get_bucket_file``'s dict: the seed's ``file_path`` and ``file_size`` beside
     the core's ``key`` and ``size`` (both kept: callers of either vocabulary read it)."""
@@ -137,20 +143,19 @@ class BucketFile(TypedDict):
 class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalClass):
     """Object storage with return codes: AWS S3, MinIO, Ceph RGW, SeaweedFS or a folder.
 
-    The lifecycle (settings, lazy store, ``connect`` / ``is_connected`` /
-    ``health_check`` / ``disconnect`` / ``close``, ``with`` blocks, one replay after a
-    dropped connection) is ``Facade``'s; ``Bucket`` adds the default bucket made ready
-    on first use, and what a dropped connection means for a store.
+    The lifecycle (lazy store, ``connect``, ``health_check``, ``disconnect``, ``with``
+    blocks, one replay after a dropped connection) is ``Facade``'s; ``Bucket`` adds the
+    default bucket made ready on first use.
 
     Args:
         error: the code returned on failure (default 84).
         success: the code returned on success (default 0).
         auto_connect: build the store now (no request is made); otherwise on first use.
         debug: kept for the seeds' signature; changes nothing (the application sets the
-            ``bucket`` logger's level: docs/bucket.md, "Logging").
+            ``bucket`` logger's level).
         config: settings; default ``BucketConfig.from_env()`` (environment and ``.env``),
-            read when the store is first built, so a bad setting surfaces as ``error``
-            from ``connect()`` or the first operation, never at import or construction.
+            read on first use: a bad setting is ``error`` from ``connect()`` or the first
+            operation, never an exception.
         store: an ``ObjectStore`` to use instead of building one (tests, custom stores).
 
     Attributes:
@@ -160,8 +165,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         bucket_report: the ``EnsureReport`` of the last ``ensure_bucket`` (or of the
             default bucket made ready at start); None before any.
 
-    Thread-safety: one instance may be shared by threads; ``last_error`` is per thread
-    and per asyncio task (``core.context_errors``): each reads its own last call's.
+    Thread-safety: one instance may be shared by threads and tasks.
     """
 
     def __init__(
@@ -196,11 +200,10 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
 
     @property
     def store(self) -> Store:
-        """The exception-based core store (built on first access; the first access also
-        makes the default bucket ready, see ``BUCKET_AUTO_CREATE``): an ``S3Store`` or a
-        ``LocalStore``, typed ``Store`` (the ``ObjectStore`` operations, ``ensure_bucket``,
-        presigning), so its documented calls type-check; S3's other capabilities are
-        reached with ``isinstance(store, Lifecycle)`` and the like.
+        """The exception-based core store, an ``S3Store`` or a ``LocalStore`` (built on
+        first access, which also makes the default bucket ready, see
+        ``BUCKET_AUTO_CREATE``). S3's other capabilities are reached with
+        ``isinstance(store, Lifecycle)`` and the like.
 
         Raises:
             ConfigError: a setting is invalid.
@@ -209,8 +212,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         return cast("Store", self._ready_store())  # built by make_store, or given as a Store
 
     def _ready_store(self) -> ObjectStore:
-        """The store, after making the default bucket ready once (when this ``Bucket``
-        built the store, a default bucket is set and ``auto_create`` is on)."""
+        """The store, after making the default bucket ready once."""
         store = self._ensure()
         if not self._prepared:
             with self._lock:
@@ -262,15 +264,11 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
     def _attempt(
         self, operation: str, func: Callable[[], T], *, quiet: bool = False
     ) -> tuple[bool, T | None]:
-        """``ReturnCodes._attempt``, with the core's messages naming the arguments as
-        the facade does (``key_name``, ``file_path``...; ``validation.naming``)."""
+        """``ReturnCodes._attempt``, the core's messages naming arguments as the facade."""
         words = facade_words(operation)
         return super()._attempt(operation, lambda: run_named(words, func), quiet=quiet)
 
-    def _translate(self, exc: Exception, operation: str) -> StorageError:
-        if isinstance(exc, StorageError):
-            return exc
-        return StorageError(f"{operation} failed: {exc!r}", code=type(exc).__name__)
+    _translate = staticmethod(as_storage_error)
 
     def _is_dropped(self, error: StorageError) -> bool:
         """``ConnectionFailed``, but not ``DeadlineExceeded``: a server that answered too
@@ -279,8 +277,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         return isinstance(error, ConnectionFailed) and error.code != "DeadlineExceeded"
 
     def _ask(self, operation: str, question: Callable[[], bool]) -> bool | Unknown:
-        """A yes/no ``question`` (replayed once after a dropped connection): its answer,
-        or ``Unknown(error)``, falsy, when the server could not say (``last_error``)."""
+        """A yes/no ``question`` (with the replay): its answer, or ``Unknown(error)``."""
         ok, answer = self._attempt(operation, self._replaying(operation, question))
         return bool(answer) if ok else Unknown(self.error)
 
@@ -324,16 +321,12 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         features (the local store) returns ``error`` (``NotSupported``) only when an
         option is asked for.
         """
-        options = {
-            k: v
-            for k, v in (
-                ("versioning", versioning),
-                ("encryption", encryption),
-                ("lifecycle", lifecycle),
-                ("object_lock", object_lock),
-            )
-            if v is not None
-        }
+        options = _given(
+            versioning=versioning,
+            encryption=encryption,
+            lifecycle=lifecycle,
+            object_lock=object_lock,
+        )
 
         def run() -> None:
             from backend.src.libs.bucket.s3.admin import EnsuresBucket
@@ -409,7 +402,8 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
                     f"file_path must be a path (str or os.PathLike), not {type(file_path).__name__}"
                 )
             key = key_name if key_name is not None else _default_key(file_path)
-            store, write, transfer = self._for_write("upload_file", options)
+            store = self.store
+            write, transfer = write_settings(store, "upload_file", options)
             return store.upload_file(
                 bucket_name,
                 key,
@@ -441,7 +435,8 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         def run() -> object:
             if start is not None:
                 data.seek(start)  # type: ignore[union-attr]
-            store, write, transfer = self._for_write("put_object", options)
+            store = self.store
+            write, transfer = write_settings(store, "put_object", options)
             return store.put_object(
                 bucket_name, key_name, data, options=write, progress=progress, transfer=transfer
             )
@@ -637,8 +632,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
                 start_after=start_after,
                 page_size=page_size,
             )
-            head = [entry for entry in _take(iterator, 1)]
-            return iterator, head
+            return iterator, list(itertools.islice(iterator, 1))
 
         started = self._call("list_files", first)
         if not isinstance(started, tuple):
@@ -825,29 +819,6 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
                 self.store, bucket_name, directory, prefix=prefix, max_workers=max_workers
             ),
         )
-
-    def _for_write(
-        self, operation: str, arguments: WriteArguments
-    ) -> tuple[ObjectStore, WriteOptions, TransferSettings]:
-        """The store, a write's ``WriteOptions`` (from the facade's keyword ``arguments``,
-        with the store's config) and its ``TransferSettings``, once the store declares
-        every option set (``capabilities.check_write``).
-
-        Raises:
-            InvalidArgument: an option out of its domain, or not an option (named).
-            NotSupported: an option the store does not declare (nothing is sent).
-        """
-        from backend.src.libs.bucket.s3 import transfer as transfers  # in sys.modules: ~0.2 us
-
-        store = self.store
-        options = WriteOptions.from_arguments(config=config_of(store), **arguments)
-        transfer = transfers.TransferSettings(
-            arguments.get("multipart_threshold"),
-            arguments.get("part_size"),
-            arguments.get("max_concurrency"),
-        )
-        check_write(store, operation, options, transfer)
-        return store, options, transfer
 
     def _optioned(self, operation: str, options: Mapping[str, object]) -> ObjectStore:
         """The store, once it declares every one of ``options`` for ``operation``.
@@ -1121,14 +1092,34 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         )
 
 
+def write_settings(
+    store: ObjectStore, operation: str, arguments: WriteArguments
+) -> tuple[WriteOptions, TransferSettings]:
+    """A write's ``WriteOptions`` (from the facade's keyword ``arguments``, with the
+    store's config) and ``TransferSettings``, once the store declares every option set
+    (``capabilities.check_write``); ``Bucket`` and ``AsyncBucket`` alike.
+
+    Raises:
+        InvalidArgument: an option out of its domain, or not an option (named).
+        NotSupported: an option the store does not declare (nothing is sent).
+    """
+    options = WriteOptions.from_arguments(config=config_of(store), **arguments)
+    transfer = TransferSettings(
+        arguments.get("multipart_threshold"),
+        arguments.get("part_size"),
+        arguments.get("max_concurrency"),
+    )
+    check_write(store, operation, options, transfer)
+    return options, transfer
+
+
 def _given(**options: object) -> dict[str, object]:
     """The options that were given (not None), to pass on to the store."""
     return {name: value for name, value in options.items() if value is not None}
 
 
 def _file_dict(info: ObjectInfo) -> BucketFile:
-    """The seed's ``get_bucket_file`` shape: ``file_path`` and ``file_size`` beside the
-    core's ``key`` and ``size`` (both kept: callers of either vocabulary read it)."""
+    """``info`` as ``get_bucket_file``'s ``BucketFile``."""
     return {
         "bucket": info.bucket,
         "file_path": info.key,
@@ -1160,14 +1151,6 @@ def _tell(data: object) -> int | None:
     except Exception:
         return None
     return None
-
-
-def _take(iterator: Iterator[T], count: int) -> Iterator[T]:
-    for _ in range(count):
-        try:
-            yield next(iterator)
-        except StopIteration:
-            return
 
 
 __all__ = ["Bucket", "PrefixInfo"]

@@ -34,11 +34,7 @@ from backend.src.libs.bucket.base.capabilities import (
     presigner,
     versioning,
 )
-from backend.src.libs.bucket.base.errors import (
-    ConnectionFailed,
-    InvalidArgument,
-    StorageError,
-)
+from backend.src.libs.bucket.base.errors import ConnectionFailed, InvalidArgument, StorageError
 from backend.src.libs.bucket.base.options import TransferSettings, WriteArguments, WriteOptions
 from backend.src.libs.bucket.base.store import (
     Data,
@@ -315,11 +311,10 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
 
         A bucket this call creates is configured from the options, which default to the
         ``BUCKET_CREATE_*`` settings (all off): ``versioning``, default ``encryption``
-        (``AES256``/``aws:kms``), ``lifecycle`` (rules, or True for the settings' policy:
-        30 d STANDARD_IA, 90 d GLACIER, expire 365 d, abort multipart after 7 d) and
-        ``object_lock``. An existing bucket is left as it is. A store without these
-        features (the local store) returns ``error`` (``NotSupported``) only when an
-        option is asked for.
+        (``AES256``/``aws:kms``), ``lifecycle`` (rules, or True for the settings' policy,
+        see ``set_lifecycle``) and ``object_lock``. An existing bucket is left as it is.
+        A store without these features (the local store) returns ``error``
+        (``NotSupported``) only when an option is asked for.
         """
         options = _given(
             versioning=versioning,
@@ -350,13 +345,10 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         return self._ask("bucket_exists", lambda: self.store.bucket_exists(bucket_name))
 
     def delete_bucket(self, bucket_name: str, *, force: bool = False) -> int:
-        """Delete a bucket; with ``force`` empty it first (every version too).
-
-        With a key prefix (``BUCKET_PREFIX``) the bucket is shared: ``force`` empties the
-        prefix only and the bucket is kept; ``success`` then means the prefix is empty
-        (``store.delete_bucket`` returns the ``BucketDeletion`` that says so). Without
-        ``force``, ``error`` (``BucketNotEmpty``) when the bucket (the prefix) holds
-        objects.
+        """Delete a bucket; with ``force`` empty it first (every version too). With a key
+        prefix (``BUCKET_PREFIX``) the bucket is shared: ``force`` empties the prefix only
+        and keeps the bucket. Without ``force``, ``error`` (``BucketNotEmpty``) when the
+        bucket (the prefix) holds objects.
         """
         return self._code(
             "delete_bucket", lambda: self.store.delete_bucket(bucket_name, force=force)
@@ -563,17 +555,14 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
     def delete_files(self, bucket_name: str, key_names: Iterable[str]) -> DeleteResult | int:
         """Delete many objects (1000 a request).
 
-        Every key is checked before the first request: a key that is not a string,
-        empty, over 1024 bytes or holding NUL, a ``key_names`` that is not an iterable
-        of keys (``None``, a number, a single ``str``), or a generator that raises,
-        deletes nothing and returns ``error`` (``last_error`` an ``InvalidArgument``
-        naming the key's position, ``key_names[1000]``).
+        Every key is checked first: a key that is not a string, empty, over 1024 bytes or
+        holding NUL, a ``key_names`` that is not an iterable of keys, or a generator that
+        raises, deletes nothing and returns ``error`` (``last_error`` an
+        ``InvalidArgument`` naming the position, ``key_names[1000]``).
 
         Returns:
-            A ``DeleteResult`` listing what was deleted and what was not (a batch the
-            server refused after an earlier one was deleted: its keys and the later
-            ones are in ``errors`` with the refusal's code), or ``error`` when nothing
-            could be deleted.
+            A ``DeleteResult`` (a batch refused after an earlier one was deleted: its keys
+            and the later ones are in ``errors``), or ``error`` when nothing was deleted.
         """
         keys = self._call("delete_files", lambda: check_keys(key_names), reconnect=False)
         if not isinstance(keys, list):
@@ -616,11 +605,9 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         page_size: int = 1000,
     ) -> Iterator[ListEntry] | int:
         """A generator of ``ObjectInfo`` (and ``PrefixInfo`` with a delimiter), one page
-        in memory at a time.
-
-        The first page is fetched before returning, so a missing bucket or bad input
-        returns ``error``. A failure on a later page ends the iteration early, logs it
-        and sets ``last_error``: check ``bucket.last_error`` after the loop.
+        in memory at a time. The first page is fetched before returning (a missing bucket
+        or bad input returns ``error``); a failure on a later page ends the iteration
+        early, logs it and sets ``last_error``: check it after the loop.
         """
 
         def first() -> tuple[Iterator[ListEntry], list[ListEntry]]:
@@ -746,10 +733,9 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         max_workers: int | None = None,
         content_type: str | None = None,
     ) -> list[ItemResult[UploadResult]] | int:
-        """Store many objects on ``max_workers`` threads (default ``BUCKET_MAX_WORKERS``)
-        sharing one client. One ``ItemResult`` per item, in input order; a failed item
-        carries its error and does not stop the others. ``error`` only when the call
-        itself is invalid (bucket name, worker count)."""
+        """Store many objects on ``max_workers`` threads (default ``BUCKET_MAX_WORKERS``).
+        One ``ItemResult`` per item, in input order; a failed item carries its error and
+        does not stop the others. ``error`` only when the call itself is invalid."""
         from backend.src.libs.bucket.features import batch  # on first use: cheap package import
 
         return self._call(

@@ -32,16 +32,7 @@ import logging
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import (
-    IO,
-    TYPE_CHECKING,
-    Concatenate,
-    ParamSpec,
-    Self,
-    TypeVar,
-    Unpack,
-    cast,
-)
+from typing import IO, TYPE_CHECKING, Concatenate, ParamSpec, Self, TypeVar, Unpack, cast
 
 from backend.src.libs.bucket.aio.jobs import Job, new_executor, run_job
 from backend.src.libs.bucket.base.capabilities import AsyncDataPlane, Store
@@ -510,8 +501,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         store's route allows it; a version, or a governance bypass, in the executor."""
         if version_id is None and not bypass_governance:
             done = await self._native_call(
-                "delete_file",
-                lambda store: _deleted(store.adelete_object(bucket_name, key_name)),
+                "delete_file", lambda store: _deleted(store.adelete_object(bucket_name, key_name))
             )
             if done is not None:
                 return self.success if done is True else self.error
@@ -597,18 +587,15 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
     ) -> AsyncReader | int:
         """``Bucket.open_file`` as an ``AsyncReader`` (close it, or use ``async with``), or
         ``error``; nothing is buffered beyond what is read."""
-        stream = await self.run_in_executor(
-            "open_file",
-            lambda view, job: view.open_file(
-                bucket_name, key_name, version_id=version_id, sse_customer_key=sse_customer_key
-            ),
+        stream = await _open_file(
+            self, bucket_name, key_name, version_id=version_id, sse_customer_key=sse_customer_key
         )
         if isinstance(stream, int):
             return stream
         return AsyncReader(self, stream)
 
 
-# the executor's side of the calls the event loop makes when their route allows it
+# the executor's side of the calls written out above
 _upload_stream = _in_executor(Bucket.upload_stream)
 _download_stream = _in_executor(Bucket.download_stream)
 _get_file_range = _in_executor(Bucket.get_file_range)
@@ -617,6 +604,7 @@ _bucket_exists = _in_executor(Bucket.bucket_exists)
 _get_legal_hold = _in_executor(Bucket.get_legal_hold)
 _delete_file = _in_executor(Bucket.delete_file)
 _presign_url = _in_executor(Bucket.presign_url)
+_open_file = _in_executor(Bucket.open_file)
 
 
 async def _deleted(done: Awaitable[bool]) -> bool | None:

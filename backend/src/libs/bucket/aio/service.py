@@ -36,12 +36,7 @@ async def close(bucket: AsyncBucket) -> None:
 
 SERVICE = declare(
     ServiceSpec(
-        AsyncBucket,
-        build,
-        settings=BucketConfig,
-        ping=ping,
-        on_close=close,
-        aliases=("abucket",),
+        AsyncBucket, build, settings=BucketConfig, ping=ping, on_close=close, aliases=("abucket",)
     )
 )
 """The declaration: keyed by ``AsyncBucket``, alias ``"abucket"``, settings ``BucketConfig``."""

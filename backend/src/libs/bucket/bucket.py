@@ -3,19 +3,19 @@
 Every public method returns ``success`` / ``error`` (or its data, or ``error``) and
 never raises for a storage, network or input error: the failure is logged once (the
 ``bucket.Bucket`` logger: WARNING, or DEBUG for a missing key or bucket asked about, see
-``READS``) and kept in ``last_error`` for the caller. Code that prefers exceptions uses
-``bucket.store`` directly.
+``READS``) and kept in ``last_error``. Code that prefers exceptions uses ``bucket.store``.
 
-Connection model: building a ``Bucket`` makes no request. The store (and its boto3
-client) is built on the first operation; ``connect()`` builds it and checks it with
-one request. With a default bucket and ``BUCKET_AUTO_CREATE`` on (the default),
-``connect()`` and the first operation first make sure that bucket exists
-(``ensure_bucket``: HEAD, create on 404 with the ``BUCKET_CREATE_*`` setup). When an operation fails because the connection dropped, the client is
-rebuilt and the operation is tried once more. No request is added before operations.
+Connection model: building a ``Bucket`` makes no request. The store is built on the first
+operation; ``connect()`` builds it and checks it with one request. With a default bucket
+and ``BUCKET_AUTO_CREATE`` on (the default), ``connect()`` and the first operation first
+make sure that bucket exists (``ensure_bucket``: HEAD, create on 404 with the
+``BUCKET_CREATE_*`` setup). An operation that fails because the connection dropped is
+tried once more on a rebuilt client. No request is added before operations.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, TypedDict, TypeVar, Unpack, cast
@@ -34,12 +34,8 @@ from backend.src.libs.bucket.base.capabilities import (
     presigner,
     versioning,
 )
-from backend.src.libs.bucket.base.errors import (
-    ConnectionFailed,
-    InvalidArgument,
-    StorageError,
-)
-from backend.src.libs.bucket.base.options import WriteArguments, WriteOptions
+from backend.src.libs.bucket.base.errors import ConnectionFailed, InvalidArgument, StorageError
+from backend.src.libs.bucket.base.options import TransferSettings, WriteArguments, WriteOptions
 from backend.src.libs.bucket.base.store import (
     Data,
     DeleteResult,
@@ -70,7 +66,6 @@ if TYPE_CHECKING:
         Retention,
     )
     from backend.src.libs.bucket.s3.presign import PresignedPost
-    from backend.src.libs.bucket.s3.transfer import TransferSettings
 
 T = TypeVar("T")
 
@@ -117,6 +112,13 @@ def facade_words(operation: str) -> dict[str, str]:
     return {**_WORDS, "path": path} if path else _WORDS
 
 
+def as_storage_error(exc: Exception, operation: str) -> StorageError:
+    """``exc`` as a ``StorageError`` (itself when it is one); ``AsyncBucket``'s too."""
+    if isinstance(exc, StorageError):
+        return exc
+    return StorageError(f"{operation} failed: {exc!r}", code=type(exc).__name__)
+
+
 class BucketFile(TypedDict):
     """``Bucket.get_bucket_file``'s dict: the seed's ``file_path`` and ``file_size`` beside
     the core's ``key`` and ``size`` (both kept: callers of either vocabulary read it)."""
@@ -137,20 +139,19 @@ class BucketFile(TypedDict):
 class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalClass):
     """Object storage with return codes: AWS S3, MinIO, Ceph RGW, SeaweedFS or a folder.
 
-    The lifecycle (settings, lazy store, ``connect`` / ``is_connected`` /
-    ``health_check`` / ``disconnect`` / ``close``, ``with`` blocks, one replay after a
-    dropped connection) is ``Facade``'s; ``Bucket`` adds the default bucket made ready
-    on first use, and what a dropped connection means for a store.
+    The lifecycle (lazy store, ``connect``, ``health_check``, ``disconnect``, ``with``
+    blocks, one replay after a dropped connection) is ``Facade``'s; ``Bucket`` adds the
+    default bucket made ready on first use.
 
     Args:
         error: the code returned on failure (default 84).
         success: the code returned on success (default 0).
         auto_connect: build the store now (no request is made); otherwise on first use.
         debug: kept for the seeds' signature; changes nothing (the application sets the
-            ``bucket`` logger's level: docs/bucket.md, "Logging").
+            ``bucket`` logger's level).
         config: settings; default ``BucketConfig.from_env()`` (environment and ``.env``),
-            read when the store is first built, so a bad setting surfaces as ``error``
-            from ``connect()`` or the first operation, never at import or construction.
+            read on first use: a bad setting is ``error`` from ``connect()`` or the first
+            operation, never an exception.
         store: an ``ObjectStore`` to use instead of building one (tests, custom stores).
 
     Attributes:
@@ -160,8 +161,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         bucket_report: the ``EnsureReport`` of the last ``ensure_bucket`` (or of the
             default bucket made ready at start); None before any.
 
-    Thread-safety: one instance may be shared by threads; ``last_error`` is per thread
-    and per asyncio task (``core.context_errors``): each reads its own last call's.
+    Thread-safety: one instance may be shared by threads and tasks.
     """
 
     def __init__(
@@ -196,11 +196,10 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
 
     @property
     def store(self) -> Store:
-        """The exception-based core store (built on first access; the first access also
-        makes the default bucket ready, see ``BUCKET_AUTO_CREATE``): an ``S3Store`` or a
-        ``LocalStore``, typed ``Store`` (the ``ObjectStore`` operations, ``ensure_bucket``,
-        presigning), so its documented calls type-check; S3's other capabilities are
-        reached with ``isinstance(store, Lifecycle)`` and the like.
+        """The exception-based core store, an ``S3Store`` or a ``LocalStore`` (built on
+        first access, which also makes the default bucket ready, see
+        ``BUCKET_AUTO_CREATE``). S3's other capabilities are reached with
+        ``isinstance(store, Lifecycle)`` and the like.
 
         Raises:
             ConfigError: a setting is invalid.
@@ -209,8 +208,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         return cast("Store", self._ready_store())  # built by make_store, or given as a Store
 
     def _ready_store(self) -> ObjectStore:
-        """The store, after making the default bucket ready once (when this ``Bucket``
-        built the store, a default bucket is set and ``auto_create`` is on)."""
+        """The store, after making the default bucket ready once."""
         store = self._ensure()
         if not self._prepared:
             with self._lock:
@@ -262,15 +260,11 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
     def _attempt(
         self, operation: str, func: Callable[[], T], *, quiet: bool = False
     ) -> tuple[bool, T | None]:
-        """``ReturnCodes._attempt``, with the core's messages naming the arguments as
-        the facade does (``key_name``, ``file_path``...; ``validation.naming``)."""
+        """``ReturnCodes._attempt``, the core's messages naming arguments as the facade."""
         words = facade_words(operation)
         return super()._attempt(operation, lambda: run_named(words, func), quiet=quiet)
 
-    def _translate(self, exc: Exception, operation: str) -> StorageError:
-        if isinstance(exc, StorageError):
-            return exc
-        return StorageError(f"{operation} failed: {exc!r}", code=type(exc).__name__)
+    _translate = staticmethod(as_storage_error)
 
     def _is_dropped(self, error: StorageError) -> bool:
         """``ConnectionFailed``, but not ``DeadlineExceeded``: a server that answered too
@@ -279,8 +273,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         return isinstance(error, ConnectionFailed) and error.code != "DeadlineExceeded"
 
     def _ask(self, operation: str, question: Callable[[], bool]) -> bool | Unknown:
-        """A yes/no ``question`` (replayed once after a dropped connection): its answer,
-        or ``Unknown(error)``, falsy, when the server could not say (``last_error``)."""
+        """A yes/no ``question`` (with the replay): its answer, or ``Unknown(error)``."""
         ok, answer = self._attempt(operation, self._replaying(operation, question))
         return bool(answer) if ok else Unknown(self.error)
 
@@ -318,22 +311,17 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
 
         A bucket this call creates is configured from the options, which default to the
         ``BUCKET_CREATE_*`` settings (all off): ``versioning``, default ``encryption``
-        (``AES256``/``aws:kms``), ``lifecycle`` (rules, or True for the settings' policy:
-        30 d STANDARD_IA, 90 d GLACIER, expire 365 d, abort multipart after 7 d) and
-        ``object_lock``. An existing bucket is left as it is. A store without these
-        features (the local store) returns ``error`` (``NotSupported``) only when an
-        option is asked for.
+        (``AES256``/``aws:kms``), ``lifecycle`` (rules, or True for the settings' policy,
+        see ``set_lifecycle``) and ``object_lock``. An existing bucket is left as it is.
+        A store without these features (the local store) returns ``error``
+        (``NotSupported``) only when an option is asked for.
         """
-        options = {
-            k: v
-            for k, v in (
-                ("versioning", versioning),
-                ("encryption", encryption),
-                ("lifecycle", lifecycle),
-                ("object_lock", object_lock),
-            )
-            if v is not None
-        }
+        options = _given(
+            versioning=versioning,
+            encryption=encryption,
+            lifecycle=lifecycle,
+            object_lock=object_lock,
+        )
 
         def run() -> None:
             from backend.src.libs.bucket.s3.admin import EnsuresBucket
@@ -357,13 +345,10 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         return self._ask("bucket_exists", lambda: self.store.bucket_exists(bucket_name))
 
     def delete_bucket(self, bucket_name: str, *, force: bool = False) -> int:
-        """Delete a bucket; with ``force`` empty it first (every version too).
-
-        With a key prefix (``BUCKET_PREFIX``) the bucket is shared: ``force`` empties the
-        prefix only and the bucket is kept; ``success`` then means the prefix is empty
-        (``store.delete_bucket`` returns the ``BucketDeletion`` that says so). Without
-        ``force``, ``error`` (``BucketNotEmpty``) when the bucket (the prefix) holds
-        objects.
+        """Delete a bucket; with ``force`` empty it first (every version too). With a key
+        prefix (``BUCKET_PREFIX``) the bucket is shared: ``force`` empties the prefix only
+        and keeps the bucket. Without ``force``, ``error`` (``BucketNotEmpty``) when the
+        bucket (the prefix) holds objects.
         """
         return self._code(
             "delete_bucket", lambda: self.store.delete_bucket(bucket_name, force=force)
@@ -409,7 +394,8 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
                     f"file_path must be a path (str or os.PathLike), not {type(file_path).__name__}"
                 )
             key = key_name if key_name is not None else _default_key(file_path)
-            store, write, transfer = self._for_write("upload_file", options)
+            store = self.store
+            write, transfer = write_settings(store, "upload_file", options)
             return store.upload_file(
                 bucket_name,
                 key,
@@ -441,7 +427,8 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         def run() -> object:
             if start is not None:
                 data.seek(start)  # type: ignore[union-attr]
-            store, write, transfer = self._for_write("put_object", options)
+            store = self.store
+            write, transfer = write_settings(store, "put_object", options)
             return store.put_object(
                 bucket_name, key_name, data, options=write, progress=progress, transfer=transfer
             )
@@ -568,17 +555,14 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
     def delete_files(self, bucket_name: str, key_names: Iterable[str]) -> DeleteResult | int:
         """Delete many objects (1000 a request).
 
-        Every key is checked before the first request: a key that is not a string,
-        empty, over 1024 bytes or holding NUL, a ``key_names`` that is not an iterable
-        of keys (``None``, a number, a single ``str``), or a generator that raises,
-        deletes nothing and returns ``error`` (``last_error`` an ``InvalidArgument``
-        naming the key's position, ``key_names[1000]``).
+        Every key is checked first: a key that is not a string, empty, over 1024 bytes or
+        holding NUL, a ``key_names`` that is not an iterable of keys, or a generator that
+        raises, deletes nothing and returns ``error`` (``last_error`` an
+        ``InvalidArgument`` naming the position, ``key_names[1000]``).
 
         Returns:
-            A ``DeleteResult`` listing what was deleted and what was not (a batch the
-            server refused after an earlier one was deleted: its keys and the later
-            ones are in ``errors`` with the refusal's code), or ``error`` when nothing
-            could be deleted.
+            A ``DeleteResult`` (a batch refused after an earlier one was deleted: its keys
+            and the later ones are in ``errors``), or ``error`` when nothing was deleted.
         """
         keys = self._call("delete_files", lambda: check_keys(key_names), reconnect=False)
         if not isinstance(keys, list):
@@ -621,11 +605,9 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         page_size: int = 1000,
     ) -> Iterator[ListEntry] | int:
         """A generator of ``ObjectInfo`` (and ``PrefixInfo`` with a delimiter), one page
-        in memory at a time.
-
-        The first page is fetched before returning, so a missing bucket or bad input
-        returns ``error``. A failure on a later page ends the iteration early, logs it
-        and sets ``last_error``: check ``bucket.last_error`` after the loop.
+        in memory at a time. The first page is fetched before returning (a missing bucket
+        or bad input returns ``error``); a failure on a later page ends the iteration
+        early, logs it and sets ``last_error``: check it after the loop.
         """
 
         def first() -> tuple[Iterator[ListEntry], list[ListEntry]]:
@@ -637,8 +619,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
                 start_after=start_after,
                 page_size=page_size,
             )
-            head = [entry for entry in _take(iterator, 1)]
-            return iterator, head
+            return iterator, list(itertools.islice(iterator, 1))
 
         started = self._call("list_files", first)
         if not isinstance(started, tuple):
@@ -752,10 +733,9 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         max_workers: int | None = None,
         content_type: str | None = None,
     ) -> list[ItemResult[UploadResult]] | int:
-        """Store many objects on ``max_workers`` threads (default ``BUCKET_MAX_WORKERS``)
-        sharing one client. One ``ItemResult`` per item, in input order; a failed item
-        carries its error and does not stop the others. ``error`` only when the call
-        itself is invalid (bucket name, worker count)."""
+        """Store many objects on ``max_workers`` threads (default ``BUCKET_MAX_WORKERS``).
+        One ``ItemResult`` per item, in input order; a failed item carries its error and
+        does not stop the others. ``error`` only when the call itself is invalid."""
         from backend.src.libs.bucket.features import batch  # on first use: cheap package import
 
         return self._call(
@@ -825,29 +805,6 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
                 self.store, bucket_name, directory, prefix=prefix, max_workers=max_workers
             ),
         )
-
-    def _for_write(
-        self, operation: str, arguments: WriteArguments
-    ) -> tuple[ObjectStore, WriteOptions, TransferSettings]:
-        """The store, a write's ``WriteOptions`` (from the facade's keyword ``arguments``,
-        with the store's config) and its ``TransferSettings``, once the store declares
-        every option set (``capabilities.check_write``).
-
-        Raises:
-            InvalidArgument: an option out of its domain, or not an option (named).
-            NotSupported: an option the store does not declare (nothing is sent).
-        """
-        from backend.src.libs.bucket.s3 import transfer as transfers  # in sys.modules: ~0.2 us
-
-        store = self.store
-        options = WriteOptions.from_arguments(config=config_of(store), **arguments)
-        transfer = transfers.TransferSettings(
-            arguments.get("multipart_threshold"),
-            arguments.get("part_size"),
-            arguments.get("max_concurrency"),
-        )
-        check_write(store, operation, options, transfer)
-        return store, options, transfer
 
     def _optioned(self, operation: str, options: Mapping[str, object]) -> ObjectStore:
         """The store, once it declares every one of ``options`` for ``operation``.
@@ -1121,14 +1078,34 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         )
 
 
+def write_settings(
+    store: ObjectStore, operation: str, arguments: WriteArguments
+) -> tuple[WriteOptions, TransferSettings]:
+    """A write's ``WriteOptions`` (from the facade's keyword ``arguments``, with the
+    store's config) and ``TransferSettings``, once the store declares every option set
+    (``capabilities.check_write``); ``Bucket`` and ``AsyncBucket`` alike.
+
+    Raises:
+        InvalidArgument: an option out of its domain, or not an option (named).
+        NotSupported: an option the store does not declare (nothing is sent).
+    """
+    options = WriteOptions.from_arguments(config=config_of(store), **arguments)
+    transfer = TransferSettings(
+        arguments.get("multipart_threshold"),
+        arguments.get("part_size"),
+        arguments.get("max_concurrency"),
+    )
+    check_write(store, operation, options, transfer)
+    return options, transfer
+
+
 def _given(**options: object) -> dict[str, object]:
     """The options that were given (not None), to pass on to the store."""
     return {name: value for name, value in options.items() if value is not None}
 
 
 def _file_dict(info: ObjectInfo) -> BucketFile:
-    """The seed's ``get_bucket_file`` shape: ``file_path`` and ``file_size`` beside the
-    core's ``key`` and ``size`` (both kept: callers of either vocabulary read it)."""
+    """``info`` as ``get_bucket_file``'s ``BucketFile``."""
     return {
         "bucket": info.bucket,
         "file_path": info.key,
@@ -1160,14 +1137,6 @@ def _tell(data: object) -> int | None:
     except Exception:
         return None
     return None
-
-
-def _take(iterator: Iterator[T], count: int) -> Iterator[T]:
-    for _ in range(count):
-        try:
-            yield next(iterator)
-        except StopIteration:
-            return
 
 
 __all__ = ["Bucket", "PrefixInfo"]

@@ -55,22 +55,13 @@ def local_announcement(config: BucketConfig) -> str:
     return f"bucket: storing objects in the local folder {root} (LocalStore; {config.selected_by})"
 
 
-def local_by_default(config: BucketConfig) -> bool:
-    """True when ``config`` uses the local folder store only because no setting points at
-    S3: ``from_env`` chose the storage type and ``BUCKET_LOCAL_ROOT`` is not set."""
-    return (
-        config.storage_type == "local"
-        and config.storage_defaulted
-        and "local_root" not in config.sources
-    )
-
-
 def announce_local(config: BucketConfig) -> None:
     """Log that a local folder store is built: one WARNING on ``bucket`` per process and
-    folder when it is the default (``local_by_default``), else a DEBUG record."""
+    folder when it is used only because no setting points at S3 (``from_env`` chose the
+    storage type, ``BUCKET_LOCAL_ROOT`` unset), else a DEBUG record."""
     root = str(Path(config.local_root).expanduser().absolute())
     first = False
-    if local_by_default(config):
+    if config.storage_defaulted and "local_root" not in config.sources:
         with _warned_lock:
             first = root not in _announced
             _announced.add(root)
@@ -86,15 +77,10 @@ def announce_local(config: BucketConfig) -> None:
         log.debug("local folder store at %s (%s)", root, config.selected_by)
 
 
-def ignored_s3_settings(config: BucketConfig) -> tuple[str, ...]:
-    """The settings pointing at S3 that an explicit ``STORAGE_TYPE=local`` overrides."""
-    return config.s3_signs if config.storage_type == "local" else ()
-
-
 def warn_ignored_s3_settings(config: BucketConfig) -> None:
     """Log once per process (per set of names) that ``STORAGE_TYPE=local`` ignores
-    settings that point at S3; never logs a value."""
-    ignored = ignored_s3_settings(config)
+    settings that point at S3 (``s3_signs``); never logs a value."""
+    ignored = config.s3_signs
     if not ignored:
         return
     with _warned_lock:

@@ -1,9 +1,6 @@
 """The ``Bucket`` facade as a runtime service: how every ``RuntimeManager`` builds, probes
-and closes it.
-
-The runtime does not import this package: it imports this module (named in
-``core.services.PEER_MODULES["bucket"]``) the first time ``runtime.bucket``,
-``get(Bucket)``, ``get("bucket")``, ``ping("bucket")`` or ``configure(bucket=...)`` needs it.
+and closes it. The runtime imports this module (``core.services.PEER_MODULES["bucket"]``)
+the first time it needs a ``Bucket``.
 """
 
 from __future__ import annotations

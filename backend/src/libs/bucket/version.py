@@ -1,10 +1,7 @@
 """The package's version: one source for ``pyproject.toml`` (hatchling reads
 ``__version__`` here), ``backend.src.libs.bucket.__version__`` and ``bucket --version``.
-
-Kept in the code rather than read from the installed metadata so that it is right in every
-way the package is used: installed from the wheel, installed editable from a checkout, run
-from a checkout never installed, or vendored into a service's own ``backend/src/libs``
-(the seeds' services do this), where no metadata of this distribution exists.
+Kept in the code, not read from installed metadata, so that it is right also when the
+package is vendored into a service's own ``backend/src/libs`` (no metadata there).
 """
 
 from __future__ import annotations

@@ -7,28 +7,19 @@ Two routes, chosen per call before any request:
 - **native**: the hot data-plane calls that ``s3.obstore``'s routing rule gives to
   obstore (``upload_stream`` of at most 64 KiB in memory, ``download_stream`` /
   ``get_file_range`` of at most 64 KiB, ``file_exists``, ``delete_file`` of the latest
-  version, plain presigned GET/PUT URLs) await obstore's async calls on the event loop
-  (``async_plane.AsyncPlane``): no thread is involved;
-- **executor**: everything else (bucket administration, large bodies, files, listings,
-  encryption, versions, batches, the local store) runs the sync ``Bucket`` method in a
-  bounded thread pool that this facade owns (``max_threads``, default
-  ``BUCKET_POOL_SIZE``) and closes (``aclose()``), with every guarantee of the sync code
-  (atomic files, no traversal, multipart aborted on failure). Each call runs on a
-  ``Bucket`` of its own that borrows this facade's store; its error becomes the awaiting
-  task's ``last_error`` (``last_error`` is per thread and per task:
-  ``core.context_errors``), so each task reads its own even when many run at once; the
-  generated ``async_methods.AsyncBucketMethods``
-  holds these coroutines, written from ``Bucket``'s signatures.
+  version, plain presigned GET/PUT URLs) await the store's async twins
+  (``capabilities.AsyncDataPlane``) on the event loop: no thread is involved;
+- **executor**: everything else runs the sync ``Bucket`` method in a bounded thread pool
+  this facade owns (``max_threads``) and closes (``aclose()``), with every guarantee of
+  the sync code (atomic files, no traversal, multipart aborted on failure). Each call
+  runs on a ``Bucket`` of its own that borrows this facade's store; its error becomes
+  the awaiting task's ``last_error``.
 
-Lifecycle: building an ``AsyncBucket`` makes no request and builds nothing; the store
-(its clients, and the default bucket made ready as ``BUCKET_AUTO_CREATE`` says) is built
-by the first call, in the executor. A dropped connection is rebuilt once per failing
-call, as in ``Bucket``. Cancellation is safe: see ``async_jobs`` (executor calls) and
-``async_plane`` (native calls), and ``docs/async.md``.
-
-Event loops: the facade holds nothing bound to a loop (obstore's calls and the thread
-pool work from any loop; progress is reported on the loop of the call that asked for
-it), so one instance may serve every loop of the process, one after another or at once.
+Building an ``AsyncBucket`` makes no request and builds nothing; the first call builds
+the store (and makes the default bucket ready) in the executor. A dropped connection is
+rebuilt once per failing call, as in ``Bucket``. Cancellation: ``aio.jobs`` and
+``docs/async.md``. The facade holds nothing bound to an event loop, so one instance may
+serve every loop of the process.
 """
 
 from __future__ import annotations
@@ -36,34 +27,29 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import itertools
 import logging
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import (
-    IO,
-    TYPE_CHECKING,
-    Concatenate,
-    ParamSpec,
-    Protocol,
-    Self,
-    TypeVar,
-    Unpack,
-    cast,
-)
+from typing import IO, TYPE_CHECKING, Concatenate, ParamSpec, Self, TypeVar, Unpack, cast
 
 from backend.src.libs.bucket.aio.jobs import Job, new_executor, run_job
-from backend.src.libs.bucket.base.capabilities import AsyncDataPlane, Store, check_write, config_of
+from backend.src.libs.bucket.base.capabilities import AsyncDataPlane, Store
 from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.bucket.base.errors import ConnectionFailed, StorageError
-from backend.src.libs.bucket.base.options import WriteArguments, WriteOptions
+from backend.src.libs.bucket.base.options import WriteArguments
 from backend.src.libs.bucket.base.store import Data, ListEntry, ObjectStore, ProgressCallback
 from backend.src.libs.bucket.base.validation import naming
-from backend.src.libs.bucket.bucket import READS, Bucket, facade_words
-from backend.src.libs.bucket.s3.transfer import TransferSettings
-from backend.src.libs.core.codes import ReturnCodes, Unknown
+from backend.src.libs.bucket.bucket import (
+    READS,
+    Bucket,
+    as_storage_error,
+    facade_words,
+    write_settings,
+)
+from backend.src.libs.core.codes import Log, ReturnCodes, Unknown
 from backend.src.libs.core.final import FinalClass
-from backend.src.libs.core.logs import library_logger
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -71,7 +57,6 @@ if TYPE_CHECKING:
     from backend.src.libs.bucket.s3.admin import EnsureReport
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
 P = ParamSpec("P")
 
 READ_CHUNK = 1024 * 1024
@@ -83,7 +68,7 @@ class _CallLog:
     (``bucket.AsyncBucket``), where a job stopped by its cancelled caller logs at DEBUG
     (a cancellation is not an error)."""
 
-    def __init__(self, logger: logging.Logger, job: Job | None) -> None:
+    def __init__(self, logger: Log, job: Job | None) -> None:
         self._logger = logger
         self._job = job
 
@@ -99,13 +84,6 @@ class _CallLog:
         self.log(logging.WARNING, msg, *args)
 
 
-class _AnyArguments(Protocol[T_co]):
-    """A callable whose arguments are not checked here (``_in_executor``'s callers are
-    checked against ``Bucket``'s signature instead)."""
-
-    def __call__(self, *args: object, **kwargs: object) -> T_co: ...
-
-
 REPORTS_PROGRESS = frozenset({"upload_file", "upload_stream", "download_file"})
 """The ``Bucket`` methods that take a ``progress`` callback (a test keeps this in step
 with ``Bucket``'s signatures)."""
@@ -114,14 +92,13 @@ with ``Bucket``'s signatures)."""
 def _in_executor(
     method: Callable[Concatenate[Bucket, P], T],
 ) -> Callable[Concatenate[AsyncBucket, P], Awaitable[T | int]]:
-    """``Bucket``'s ``method`` as a coroutine of ``AsyncBucket``: the same parameters
-    (mypy checks every call against ``Bucket``'s signature), run on a per-call ``Bucket``
-    in the facade's executor (``AsyncBucket.run_in_executor``). A ``progress`` parameter
-    is always given the job's progress callback, the point where a cancelled job stops
-    (and where the caller's callback is called on the event loop)."""
+    """``Bucket``'s ``method`` as a coroutine of ``AsyncBucket`` (same parameters, checked
+    by mypy), run on a per-call ``Bucket`` in the executor. A ``progress`` parameter is
+    given the job's callback: where a cancelled job stops, and the caller's callback is
+    called on the event loop."""
     name = method.__name__
     reports = name in REPORTS_PROGRESS
-    untyped = cast("_AnyArguments[T]", method)
+    untyped = cast("Callable[..., T]", method)  # the callers are checked against P
 
     @functools.wraps(method)
     async def call(self: AsyncBucket, /, *args: P.args, **kwargs: P.kwargs) -> T | int:
@@ -144,31 +121,21 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
     """Object storage with return codes, for asyncio: the coroutines of ``Bucket``.
 
     Args:
-        error: the code returned on failure (default 84).
-        success: the code returned on success (default 0).
+        error, success, debug, config, store: as ``Bucket``'s (defaults 84, 0, False,
+            ``BucketConfig.from_env()`` read by the first call, None).
         auto_connect: kept for ``Bucket``'s signature; the store is always built by the
             first call, in the executor (building it here would block the event loop).
-        debug: kept for ``Bucket``'s signature; changes nothing (the application sets the
-            ``bucket`` logger's level).
-        config: settings; default ``BucketConfig.from_env()``, read by the first call
-            (a bad setting is that call's ``error``, never an exception).
-        store: an ``ObjectStore`` to use instead of building one (borrowed as
-            ``Bucket`` borrows it: closed by ``disconnect``, never forgotten).
-        max_threads: the executor's worker threads (default ``BUCKET_POOL_SIZE``,
-            ``max(BUCKET_MAX_POOL_CONNECTIONS, BUCKET_MAX_WORKERS)``, 10 by default: one
-            HTTP connection each). Calls past it wait their turn without blocking the loop.
+        max_threads: the executor's worker threads (default ``BUCKET_POOL_SIZE``, 10 by
+            default: one HTTP connection each). Calls past it wait without blocking.
+
+    Raises:
+        ValueError: ``max_threads`` is not a positive integer.
 
     Attributes:
-        last_error: the ``StorageError`` of the calling task's (or thread's) last call;
-            None after a success. An executor call's error is set in the task that
-            awaited it; a task starts with its creator's, then sees its own calls only.
-        last_latency: seconds the last ``health_check`` probe took.
-        bucket_report: the ``EnsureReport`` of the last ``ensure_bucket`` (or of the
-            default bucket made ready on first use); None before any.
+        last_error, last_latency, bucket_report: as ``Bucket``'s. An executor call's
+            error is set in the task that awaited it.
 
-    Thread-safety and loops: one instance may be shared by every task, thread and event
-    loop of the process; ``last_error`` is per task and per thread
-    (``core.context_errors``): each reads the error of its own last call.
+    One instance may be shared by every task, thread and event loop of the process.
     """
 
     logger_name = "bucket.AsyncBucket"
@@ -190,7 +157,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
             raise ValueError(f"max_threads must be a positive integer, not {max_threads!r}")
         self.last_latency: float | None = None
         self._owner = Bucket(error, success, False, debug, config=config, store=store)
-        self._owner.log = _CallLog(self._logger(), None)
+        self._owner.log = _CallLog(self.log, None)
         self._max_threads = max_threads
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -215,14 +182,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         return self._owner.config
 
     # ------------------------------------------------------------- plumbing
-    def _logger(self) -> logging.Logger:
-        """This facade's ``bucket.AsyncBucket`` logger (what its per-call facades write to)."""
-        return library_logger(self.logger_name)
-
-    def _translate(self, exc: Exception, operation: str) -> StorageError:
-        if isinstance(exc, StorageError):
-            return exc
-        return StorageError(f"{operation} failed: {exc!r}", code=type(exc).__name__)
+    _translate = staticmethod(as_storage_error)
 
     def _pool(self) -> concurrent.futures.ThreadPoolExecutor:
         """The executor, built on first use (again after ``aclose``)."""
@@ -243,8 +203,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
             return 1
 
     async def in_thread(self, func: Callable[[Job], T]) -> T:
-        """``func(job)`` in this facade's executor (cancellation: ``async_jobs.run_job``);
-        what ``AsyncListing`` and ``AsyncReader`` read with."""
+        """``func(job)`` in this facade's executor (cancellation: ``jobs.run_job``)."""
         return await run_job(self._pool(), func)
 
     def call_view(self, job: Job | None) -> Bucket:
@@ -257,7 +216,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         view = Bucket(
             self.error, self.success, False, self.debug, config=self._owner.config, store=store
         )
-        view.log = _CallLog(self._logger(), job)
+        view.log = _CallLog(self.log, job)
         return view
 
     async def run_in_executor(self, operation: str, func: Callable[[Bucket, Job], T]) -> T | int:
@@ -286,11 +245,10 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
     async def _native_call(
         self, operation: str, attempt: Callable[[AsyncDataPlane], Awaitable[T | None]]
     ) -> T | int | None:
-        """A call on the event loop: ``attempt(store)`` (a twin of ``AsyncDataPlane``),
-        replayed once after a dropped connection (the clients rebuilt in the executor).
-        None when the event loop does not make it (no store built yet, a store without
-        twins, or the route is not obstore's): run the ``Bucket`` method in the executor
-        then; ``error`` on failure."""
+        """``attempt(store)`` on the event loop (an ``AsyncDataPlane`` twin), replayed once
+        after a dropped connection (the clients rebuilt in the executor); ``error`` on
+        failure. None when the event loop does not make it (no store built yet, no twins,
+        not obstore's route): the caller runs the ``Bucket`` method in the executor."""
         store = self._native
         if store is None:
             return None
@@ -315,10 +273,9 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         return done
 
     def _gate(self) -> asyncio.Semaphore:
-        """At most ``IN_FLIGHT`` native calls of this facade run at once on the running
-        loop. Without it, 1,000 calls started together each run their checks in the same
-        loop turn before the first request leaves (a 150-270 ms gap between two ticks of
-        a 1 ms timer, W7); with it the others wait their turn, a few µs each."""
+        """At most ``IN_FLIGHT`` native calls of this facade at once on the running loop:
+        1,000 calls started together would otherwise all run their checks in one loop
+        turn before the first request leaves, stalling the loop."""
         loop = asyncio.get_running_loop()
         gate = self._gates.get(loop)
         if gate is None:
@@ -444,31 +401,18 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
             body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
             done = await self._native_call(
                 "upload_stream",
-                lambda store: self._put(store, bucket_name, key_name, body, progress, options),
+                lambda store: store.aput_object(
+                    bucket_name,
+                    key_name,
+                    body,
+                    # Bucket's checks of the options, on the store made ready (the same object)
+                    options=write_settings(cast("ObjectStore", store), "put_object", options)[0],
+                    progress=progress,
+                ),
             )
             if done is not None:
                 return self.error if isinstance(done, int) else self.success
         return await _upload_stream(self, bucket_name, data, key_name, progress=progress, **options)
-
-    async def _put(
-        self,
-        store: AsyncDataPlane,
-        bucket: str,
-        key: str,
-        body: bytes,
-        progress: ProgressCallback | None,
-        arguments: WriteArguments,
-    ) -> object:
-        """``Bucket``'s checks of a write's options, then the store's twin."""
-        ready = cast("ObjectStore", store)  # the same object: the store made ready
-        write = WriteOptions.from_arguments(config=config_of(ready), **arguments)
-        transfer = TransferSettings(
-            arguments.get("multipart_threshold"),
-            arguments.get("part_size"),
-            arguments.get("max_concurrency"),
-        )
-        check_write(ready, "put_object", write, transfer)
-        return await store.aput_object(bucket, key, body, options=write, progress=progress)
 
     async def download_stream(
         self,
@@ -520,32 +464,29 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         )
 
     async def file_exists(self, bucket_name: str, key_name: str) -> bool | Unknown:
-        """``Bucket.file_exists``: one native HEAD where the store's route allows it;
-        ``Unknown`` (falsy, equal to ``error``) when the server cannot say."""
+        """``Bucket.file_exists``: one native HEAD where the store's route allows it."""
         done = await self._native_call(
             "file_exists", lambda store: store.aobject_exists(bucket_name, key_name)
         )
-        if done is not None:
-            return self._answer(done)
-        return self._answer(await _file_exists(self, bucket_name, key_name))
+        if done is None:
+            done = await _file_exists(self, bucket_name, key_name)
+        return self._answer(done)
 
     async def bucket_exists(self, bucket_name: str) -> bool | Unknown:
-        """``Bucket.bucket_exists`` in the executor: True, False, or ``Unknown`` (falsy,
-        equal to ``error``) when the server cannot say or the store cannot be built."""
+        """``Bucket.bucket_exists`` in the executor."""
         return self._answer(await _bucket_exists(self, bucket_name))
 
     async def get_legal_hold(
         self, bucket_name: str, key_name: str, *, version_id: str | None = None
     ) -> bool | Unknown:
-        """``Bucket.get_legal_hold`` in the executor: True, False, or ``Unknown`` (falsy,
-        equal to ``error``) when the server cannot say or the store cannot be built."""
+        """``Bucket.get_legal_hold`` in the executor."""
         return self._answer(
             await _get_legal_hold(self, bucket_name, key_name, version_id=version_id)
         )
 
     def _answer(self, result: object) -> bool | Unknown:
-        """A yes/no call's result: its answer, else ``Unknown(error)`` (falsy): the
-        ``error`` of a store that could not be built becomes one too."""
+        """A yes/no call's answer, else ``Unknown(error)`` (a store that could not be
+        built too)."""
         return result if isinstance(result, bool) else Unknown(self.error)
 
     async def delete_file(
@@ -560,8 +501,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         store's route allows it; a version, or a governance bypass, in the executor."""
         if version_id is None and not bypass_governance:
             done = await self._native_call(
-                "delete_file",
-                lambda store: _deleted(store.adelete_object(bucket_name, key_name)),
+                "delete_file", lambda store: _deleted(store.adelete_object(bucket_name, key_name))
             )
             if done is not None:
                 return self.success if done is True else self.error
@@ -618,14 +558,11 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         start_after: str | None = None,
         page_size: int = 1000,
     ) -> AsyncListing:
-        """``Bucket.list_files`` as an ``AsyncListing``: ``async for entry in
-        bucket.list_files(...)`` yields ``ObjectInfo`` (and ``PrefixInfo`` with a
-        delimiter), one page fetched in the executor at a time; ``await
-        bucket.list_files(...)`` fetches the first page and returns the listing, or
-        ``error`` (a missing bucket, bad input), as the sync facade does.
-
-        A failure (first page included, when iterated without ``await``) ends the
-        iteration early, logs it and sets ``last_error``: check it after the loop.
+        """``Bucket.list_files`` as an ``AsyncListing`` (not a coroutine): ``async for``
+        yields its entries, one page fetched in the executor at a time; ``await`` fetches
+        the first page and returns the listing, or ``error``. A failure (the first page's
+        too, when iterated without ``await``) ends the iteration early, logs it and sets
+        ``last_error``: check it after the loop.
         """
         return AsyncListing(
             self,
@@ -648,22 +585,17 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         version_id: str | None = None,
         sse_customer_key: str | bytes | None = None,
     ) -> AsyncReader | int:
-        """An ``AsyncReader`` of the object (``await reader.read(n)``, ``async for chunk
-        in reader``; close it, or use ``async with``), or ``error``. The body streams
-        through the executor, ``READ_CHUNK`` bytes a job: nothing is buffered beyond
-        what is read."""
-        stream = await self.run_in_executor(
-            "open_file",
-            lambda view, job: view.open_file(
-                bucket_name, key_name, version_id=version_id, sse_customer_key=sse_customer_key
-            ),
+        """``Bucket.open_file`` as an ``AsyncReader`` (close it, or use ``async with``), or
+        ``error``; nothing is buffered beyond what is read."""
+        stream = await _open_file(
+            self, bucket_name, key_name, version_id=version_id, sse_customer_key=sse_customer_key
         )
         if isinstance(stream, int):
             return stream
         return AsyncReader(self, stream)
 
 
-# the executor's side of the calls the event loop makes when their route allows it
+# the executor's side of the calls written out above
 _upload_stream = _in_executor(Bucket.upload_stream)
 _download_stream = _in_executor(Bucket.download_stream)
 _get_file_range = _in_executor(Bucket.get_file_range)
@@ -672,6 +604,7 @@ _bucket_exists = _in_executor(Bucket.bucket_exists)
 _get_legal_hold = _in_executor(Bucket.get_legal_hold)
 _delete_file = _in_executor(Bucket.delete_file)
 _presign_url = _in_executor(Bucket.presign_url)
+_open_file = _in_executor(Bucket.open_file)
 
 
 async def _deleted(done: Awaitable[bool]) -> bool | None:
@@ -738,7 +671,7 @@ class AsyncListing:
                     return [], view.last_error
                 self._iterator = started
             assert self._iterator is not None
-            batch = [entry for _, entry in zip(range(self._batch), self._iterator, strict=False)]
+            batch = list(itertools.islice(self._iterator, self._batch))
             return batch, self._view.last_error
 
         try:

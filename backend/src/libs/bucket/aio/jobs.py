@@ -18,10 +18,7 @@ before ``CancelledError`` goes on (``run_job``):
 
 So when ``CancelledError`` reaches the caller nothing runs on its behalf any more, and
 every object and file is either whole or absent. A second cancellation while waiting is
-absorbed (the wait goes on; it is bounded by the deadlines); ``CancelledError`` is
-raised once.
-
-Importing this module imports ``asyncio`` and the standard library only.
+absorbed (the wait is bounded by the deadlines); ``CancelledError`` is raised once.
 """
 
 from __future__ import annotations
@@ -97,10 +94,8 @@ def new_executor(threads: int) -> concurrent.futures.ThreadPoolExecutor:
 
 async def run_job(executor: concurrent.futures.Executor, func: Callable[[Job], T]) -> T:
     """Run ``func(job)`` in ``executor`` and return its result (or raise its exception).
-
-    When the awaiting task is cancelled: a job not started yet never starts; a running
-    one is told to stop (``Job.cancel``) and awaited to its end; then ``CancelledError``
-    is raised (see the module doc).
+    When the awaiting task is cancelled: a job not started yet never starts, a running one
+    is told to stop and awaited to its end; then ``CancelledError`` is raised.
     """
     job = Job(asyncio.get_running_loop())
     future = executor.submit(func, job)
@@ -122,7 +117,6 @@ async def _settled(future: concurrent.futures.Future[T]) -> None:
             continue  # cancelled again: the job still runs; it is bounded by its deadlines
         except Exception:
             return  # it failed: nothing runs any more
-    return
 
 
 __all__ = ["Job", "OperationCancelled", "new_executor", "run_job"]

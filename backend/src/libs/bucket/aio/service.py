@@ -1,12 +1,8 @@
-"""``AsyncBucket`` (and the asyncio Redis clients) as runtime services: how every
-``RuntimeManager`` builds, probes and closes them.
-
-The runtime imports this module (``core.services.PEER_MODULES["abucket"]``, and
-``["aredis"]``) the first time ``runtime.abucket`` / ``runtime.aredis`` (or
-``get("abucket")``, ``ping("abucket")``...) needs it. The hooks are coroutines:
-``await runtime.aping()`` and ``await runtime.aclose()`` await them on the caller's loop;
-the sync ``ping()`` / ``close()`` run them on a loop of their own (``run_awaitable``),
-which an ``AsyncBucket`` allows (it holds nothing bound to a loop).
+"""``AsyncBucket`` as a runtime service: how every ``RuntimeManager`` builds, probes and
+closes it. The runtime imports this module (``core.services.PEER_MODULES["abucket"]``) the
+first time it needs an ``AsyncBucket``. The hooks are coroutines: ``aping()`` /
+``aclose()`` await them on the caller's loop, the sync ``ping()`` / ``close()`` on a loop
+of their own (an ``AsyncBucket`` holds nothing bound to a loop).
 """
 
 from __future__ import annotations
@@ -40,12 +36,7 @@ async def close(bucket: AsyncBucket) -> None:
 
 SERVICE = declare(
     ServiceSpec(
-        AsyncBucket,
-        build,
-        settings=BucketConfig,
-        ping=ping,
-        on_close=close,
-        aliases=("abucket",),
+        AsyncBucket, build, settings=BucketConfig, ping=ping, on_close=close, aliases=("abucket",)
     )
 )
 """The declaration: keyed by ``AsyncBucket``, alias ``"abucket"``, settings ``BucketConfig``."""

@@ -18,7 +18,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from backend.src.libs.core.settings import (
@@ -514,11 +514,7 @@ class DeclaredConfig:
         table = cls._settings
         values, sources = cls._read(env)
         table.take(values, sources, overrides, known=cls._overridable())
-
-        def var(name: str) -> str:
-            return table.var(sources, name)
-
-        kwargs = table.parse(values, var)
+        kwargs = table.parse(values, partial(table.var, sources))
         kwargs["sources"] = dict(sources)
         # every declared setting read (an input such as REDIS_URL too), then the fields
         kwargs["origins"] = table.origins(env, {**table.read(env)[1], **sources})

@@ -576,9 +576,8 @@ class RuntimeManager(metaclass=FinalClass):
 
     @property
     def aredis(self) -> AsyncClient:
-        """The running event loop's ``redis.asyncio`` client (one per loop: its
-        connections belong to the loop that opened them), built on first use with the
-        settings of ``configure(redis=...)`` or the environment; no request is made.
+        """The running event loop's ``redis.asyncio`` client (one per loop), built on first
+        use with the settings of ``configure(redis=...)`` or the environment; no request.
 
         Raises:
             RuntimeError: called outside a running event loop.
@@ -586,12 +585,8 @@ class RuntimeManager(metaclass=FinalClass):
         return self.get("aredis").for_running_loop()  # type: ignore[no-any-return]
 
     async def aping(self, *names: str) -> PingReport:
-        """``ping()`` for async code: the probes run concurrently, coroutine hooks
-        awaited on this loop, blocking ones in worker threads. Never raises.
-
-        Args:
-            *names: as for ``ping()`` (default: every built service with a probe).
-        """
+        """``ping(*names)`` for async code (never raises): the probes run concurrently,
+        coroutine hooks awaited on this loop, blocking ones in worker threads."""
         if names:
             targets = await asyncio.to_thread(lambda: [self._target(name) for name in names])
         else:
@@ -599,13 +594,8 @@ class RuntimeManager(metaclass=FinalClass):
         return PingReport(tuple(await asyncio.gather(*(_aprobe(t) for t in targets))))
 
     async def aclose(self) -> CloseReport:
-        """``close()`` for async code: every service in reverse creation order,
-        coroutine hooks (and ``aclose()`` methods) awaited on this loop, blocking ones
-        in a worker thread. Never raises; idempotent.
-
-        Returns:
-            A ``CloseReport`` naming what closed and what failed.
-        """
+        """``close()`` for async code (the same ``CloseReport``; never raises): coroutine
+        hooks (and ``aclose()`` methods) awaited on this loop, blocking ones in a thread."""
         outcomes = [(b.name, await _aclose_one(b)) for b in reversed(self._take_built())]
         return _close_report(outcomes)
 

@@ -1,25 +1,21 @@
 """What the return-code facades (``Bucket``, ``Redis``, ``SQL``) share.
 
 Each facade calls its exception-based core through ``_call`` / ``_code``: on success it
-returns the data (or ``success``) and clears ``last_error``; on any exception it turns
-it into the facade's error type, logs it once, keeps it in ``last_error`` and returns
-``error``. Nothing escapes: a bug below still becomes an error code with a message, never
-a traceback in the caller's request.
-The lifecycle around it (settings, lazy open, probe, close, replay) is ``core.facade``.
+returns the data (or ``success``) and clears ``last_error``; on any exception (a bug
+below too) it turns it into the facade's error type, logs it once, keeps it in
+``last_error`` and returns ``error``.
 
-Logging (``core.logs``: stdlib ``logging``, one ``NullHandler`` on ``bucket``, no other
-handler, no level set): one record per failed call on the facade's logger
-(``bucket.Bucket``, ``bucket.AsyncBucket``, ``bucket.Redis``, ``bucket.SQL``), at WARNING
-with the operation, the error's code and its reason; at DEBUG when the failure is an
-answer (a ``NotFound`` of an operation in the facade's ``reads``: a missing key or bucket
-asked about) or the call was quiet (``health_check``, the construction's ``auto_connect``).
-Nothing above DEBUG on success. ``debug`` is kept for the seeds' signature and changes
-nothing: a library sets no level; the application turns DEBUG on for ``bucket``.
+Logging (``core.logs``): one record per failed call on the facade's logger
+(``bucket.Bucket``, ``bucket.Redis``...), at WARNING with the operation, the error's code
+and its reason; at DEBUG when the failure is an answer (a ``NotFound`` of an operation in
+``reads``) or the call was quiet (``health_check``, ``auto_connect``). ``debug`` changes
+nothing (kept for the seeds' signature): the application sets the levels.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partialmethod
 from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 
 from backend.src.libs.core.context_errors import ContextErrors
@@ -28,7 +24,7 @@ T = TypeVar("T")
 E = TypeVar("E", bound=Exception)
 
 _DEBUG, _INFO, _WARNING, _ERROR, _CRITICAL = 10, 20, 30, 40, 50
-"""``logging``'s levels (``logging`` itself is imported on first use: W5)."""
+"""``logging``'s levels (``logging`` itself is imported on first use)."""
 
 
 class Log(Protocol):
@@ -43,43 +39,31 @@ class Log(Protocol):
 
 
 class Disp:
-    """``facade.disp``, kept for the seeds' code: display-tty's ``log_debug``,
-    ``log_info``, ``log_warning``, ``log_error`` and ``log_critical`` (a message, then
-    the calling function's name), written to the facade's stdlib logger. No handler, no
-    colour, no level of its own: the application's logging decides what is shown."""
+    """``facade.disp``, kept for the seeds' code: display-tty's ``log_debug`` ...
+    ``log_critical`` (a message, then the calling function's name), written to the
+    facade's stdlib logger."""
 
     def __init__(self, log: Log) -> None:
         self._log = log
 
-    def _write(self, level: int, string: str, func_name: str | None) -> None:
+    def _write(self, level: int, string: str = "", func_name: str | None = None) -> None:
         if func_name:
             self._log.log(level, "(%s) %s", func_name, string)
         else:
             self._log.log(level, "%s", string)
 
-    def log_debug(self, string: str = "", func_name: str | None = None) -> None:
-        self._write(_DEBUG, string, func_name)
-
-    def log_info(self, string: str = "", func_name: str | None = None) -> None:
-        self._write(_INFO, string, func_name)
-
-    def log_warning(self, string: str = "", func_name: str | None = None) -> None:
-        self._write(_WARNING, string, func_name)
-
-    def log_error(self, string: str = "", func_name: str | None = None) -> None:
-        self._write(_ERROR, string, func_name)
-
-    def log_critical(self, string: str = "", func_name: str | None = None) -> None:
-        self._write(_CRITICAL, string, func_name)
+    log_debug = partialmethod(_write, _DEBUG)
+    log_info = partialmethod(_write, _INFO)
+    log_warning = partialmethod(_write, _WARNING)
+    log_error = partialmethod(_write, _ERROR)
+    log_critical = partialmethod(_write, _CRITICAL)
 
 
 class Unknown(int):
-    """The answer of a yes/no question (``bucket_exists``, ``file_exists``,
-    ``get_legal_hold``) when the server could not say: equal to the facade's ``error``
-    code, so ``answer == bucket.error`` still tells, but falsy, so ``if
-    bucket.file_exists(b, k):`` never takes the "yes" branch when the server is
-    unreachable; ``last_error`` says why. Its ``str`` is the code (logs and JSON read as
-    before), its ``repr`` ``Unknown(84)``; ``isinstance(answer, bool)`` tells an answer
+    """The answer of a yes/no question (``file_exists``...) when the server could not
+    say: equal to the facade's ``error`` code but falsy, so ``if bucket.file_exists(b,
+    k):`` never takes the "yes" branch; ``last_error`` says why. Its ``str`` is the
+    code, its ``repr`` ``Unknown(84)``; ``isinstance(answer, bool)`` tells an answer
     from it."""
 
     __slots__ = ()

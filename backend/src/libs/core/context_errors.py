@@ -1,38 +1,24 @@
 """``ContextErrors``: a facade's ``last_error``, one per thread and per asyncio task.
 
-A facade is shared: ``runtime.bucket`` by every thread of the process, an
-``AsyncBucket`` by every task of its loops. With one attribute per instance, a success in
-one thread cleared another thread's error before it read it. Here each *context*
-(``contextvars``: a thread starts with an empty one, an asyncio task runs in a copy of
-its creator's taken when it was created, a callback in the context it was scheduled
-from) has its own answer, so ``facade.last_error`` is always the error of the caller's
-own last call:
+A facade is shared by threads and tasks, so each *context* (``contextvars``: a new
+thread starts empty, an asyncio task runs in a copy of its creator's taken at creation)
+has its own answer: ``facade.last_error`` is the error of the caller's own last call. A
+new thread reads None until it calls; a task starts with what its creator had, then sees
+only its own calls.
 
-- a new thread reads None until it calls;
-- a task starts with what its creator had when it was created, then sees only its own
-  calls (its creator never sees a task's errors, nor a task its siblings');
-- ``AsyncBucket`` sets, in the awaiting task, the error of the executor job it awaited.
+How nothing leaks: one ``ContextVar`` holds, per context, an immutable mapping *facade
+key -> slot*, copied on every write (a task never shares writes with its creator). The
+error itself is held by the facade in a ``WeakKeyDictionary`` keyed by the slot, so:
 
-How it is kept, and why nothing leaks: one module-level ``ContextVar`` holds, per
-context, an immutable mapping *facade key -> slot*, replaced (copied) on every write so
-that a context copied into a task never shares writes with its creator. A slot is a
-small object standing for one failure; the error itself is held by the facade, in a
-``WeakKeyDictionary`` keyed by the slot. So:
-
-- the context holds only keys and slots, never an error: an error's traceback refers to
-  the facade (and its store), and a context that lives as long as its thread (the main
-  thread, a pool's workers) would otherwise keep every facade that ever failed there;
-- when a context ends (a task finishes, a thread exits) or its entry is replaced, the
-  slot is dropped and the facade forgets that error;
+- a context never holds an error (whose traceback would keep the facade alive as long
+  as a long-lived thread's context);
+- when a context ends or its entry is replaced, the slot goes and the facade forgets
+  that error;
 - when a facade is dropped, its errors go with it; its stale entries in a living context
-  are pruned at that context's next write (each entry knows its facade weakly).
+  are pruned at that context's next write.
 
-Costs: a read is a ``ContextVar.get`` and two dictionary look-ups; a success with no
-error to clear writes nothing; a failure (or the first success after one) copies the
-mapping of the facades that have an error in this context (a handful).
-
-Thread-safety: a context is used by one thread at a time; the facade's dictionary takes
-concurrent writes from many threads (each inserts its own new slot).
+A read is a ``ContextVar.get`` and two look-ups; a success with no error to clear
+writes nothing. The facade's dictionary takes concurrent writes (each a new slot).
 """
 
 from __future__ import annotations

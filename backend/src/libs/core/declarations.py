@@ -1,28 +1,15 @@
 """Declared settings: one ``Setting`` per setting, one ``Table`` per config class.
 
-A config module declares each of its settings once: the field name, the variables that
-set it (highest precedence first: the first is the canonical name, the rest are the
-aliases other deployments use), its kind and bounds, its default, whether it is a
-secret, one line of doc, and the example value of ``.env.example``. From that table
-follow:
+A config module declares each of its settings once (field, variables by precedence,
+kind and bounds, default, secret, doc, ``.env.example`` value). From that table follow
+reading a mapping (``Table.read``), overrides (``Table.take``) and parsing
+(``Table.parse``), each error naming the variable read; the checks of a config built
+directly (``Table.check``); masked secrets in ``repr`` and ``describe``; where each
+setting came from (``SettingSource``, never the value); and the tables of
+``docs/configuration.md`` and ``.env.example`` (``core.settings_docs``, checked by a test).
 
-- reading a mapping (``Table.read``: first variable set wins, empty counts as unset
-  unless ``keep_empty``), explicit overrides (``Table.take``) and parsing
-  (``Table.parse``: integers within their bounds, positive seconds, booleans, lowercased
-  choices, or the setting's own parser), each error naming the variable that was read;
-- the type checks of a config built directly (``Table.check``);
-- masking of secrets in ``repr`` and ``describe`` (``Table.masked_repr``,
-  ``Table.describe``);
-- where each setting in force came from (``SettingSource``: the variable, and the process
-  environment, which ``.env`` file, a mapping, an explicit value or the default), for
-  ``doctor`` and ``health --json`` (``DeclaredConfig.provenance``), never the value;
-- the tables of ``docs/configuration.md`` and the blocks of ``.env.example``
-  (``backend.src.libs.core.settings_docs``, which a test runs to catch drift).
-
-Adding a setting: add the dataclass field, add its ``Setting`` to the module's table,
-then run ``python -m backend.src.libs.core.settings_docs --write``.
-
-Nothing here reads the environment at import time; declarations are frozen.
+Adding a setting: add the dataclass field and its ``Setting``, then run
+``python -m backend.src.libs.core.settings_docs --write``.
 """
 
 from __future__ import annotations
@@ -31,7 +18,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from backend.src.libs.core.settings import (
@@ -48,9 +35,8 @@ from backend.src.libs.core.settings import (
 )
 
 Kind = Literal["str", "int", "float", "bool", "choice"]
-"""How a text value becomes the field's value: as is, ``parse_int`` within ``low..high``,
-``parse_float`` (positive seconds), ``parse_bool``, or lowercased (checked against
-``choices`` by the config). A ``parser`` replaces the kind's parsing."""
+"""How a text value is parsed: as is, an integer within ``low..high``, positive seconds,
+a boolean, or lowercased (checked against ``choices`` by the config)."""
 
 Parser = Callable[[Any, str], object]
 """``parser(raw, variable)``: the field's value, or the config's error naming ``variable``."""
@@ -115,11 +101,8 @@ class Setting:
         return self.variables[0]
 
     def read(self, env: Mapping[str, str]) -> tuple[str, str] | None:
-        """``(variable, value)`` of the first variable set in ``env``, or None.
-
-        Values are stripped and blank counts as unset, except with ``keep_empty``,
-        where the first variable present wins with its value as it is.
-        """
+        """``(variable, value)`` of the first variable set in ``env``, or None (values
+        stripped, blank is unset; with ``keep_empty`` the first present wins as it is)."""
         if not self.keep_empty:
             return first_set(env, self.variables)
         for variable in self.variables:
@@ -213,9 +196,8 @@ class SettingSource:
 
 
 class DirectOrigins(dict[str, SettingSource]):
-    """The ``origins`` of a config built directly (no ``from_env``): empty, and
-    ``provenance`` counts every field that differs from its default as ``explicit``.
-    Configs declare ``origins: ... = field(default_factory=DirectOrigins, ...)``."""
+    """The ``origins`` of a config built directly (no ``from_env``): ``provenance``
+    counts every field that differs from its default as ``explicit``."""
 
     __slots__ = ()
 
@@ -227,10 +209,8 @@ Endpoint = tuple[str, int]
 def parse_endpoints(
     raw: Any, var: str, *, default_port: int, error: type[Exception]
 ) -> tuple[Endpoint, ...]:
-    """``host:port,host:port`` (or a sequence of ``(host, port)``) as a tuple of endpoints.
-
-    A missing port is ``default_port``; IPv6 addresses are written ``[::1]:6379``. An
-    empty sequence given explicitly is no endpoint.
+    """``host:port,host:port`` (or a sequence of ``(host, port)``) as a tuple of endpoints;
+    a missing port is ``default_port``, IPv6 is ``[::1]:6379``, an empty sequence none.
 
     Raises:
         error: (the peer's config error) an entry has no host, a port that is not
@@ -243,6 +223,11 @@ def parse_endpoints(
     if not out:
         raise error(f"{var} must list at least one host:port")
     return tuple(out)
+
+
+def join_endpoints(endpoints: tuple[Endpoint, ...]) -> str:
+    """``host:port,host:port`` (IPv6 hosts in brackets), for messages."""
+    return ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in endpoints)
 
 
 def _endpoint(entry: object, var: str, *, default_port: int, error: type[Exception]) -> Endpoint:
@@ -340,8 +325,7 @@ class Table:
         self, env: Mapping[str, str], sources: Mapping[str, str]
     ) -> dict[str, SettingSource]:
         """Where each setting of ``sources`` (name -> variable, or ``"explicit"``) came
-        from in ``env`` (``read_environ``'s ``Environ`` records it; any other mapping is
-        ``mapping``), with the setting's other variables set in ``env`` that it outranks."""
+        from in ``env``, with the setting's other variables set there that it outranks."""
         out: dict[str, SettingSource] = {}
         for name, variable in sources.items():
             setting = self.by_name.get(name)
@@ -484,10 +468,9 @@ def _check_one(
 class DeclaredConfig:
     """Base of a frozen config dataclass whose settings are declared in a ``Table``.
 
-    The subclass sets ``_settings`` (its table), declares a ``sources`` field and
+    The subclass sets ``_settings``, declares ``sources`` and ``origins`` fields and
     implements ``_validate``; it gets ``from_env``, ``replace``, ``describe`` and a
-    ``repr`` that masks the secrets. Hooks: ``_read`` (what the mapping gives) and
-    ``_from_env`` (the whole build) for configs with more to do.
+    masking ``repr``. Hooks: ``_read`` (what the mapping gives), ``_from_env`` (the build).
     """
 
     _settings: ClassVar[Table]
@@ -531,11 +514,7 @@ class DeclaredConfig:
         table = cls._settings
         values, sources = cls._read(env)
         table.take(values, sources, overrides, known=cls._overridable())
-
-        def var(name: str) -> str:
-            return table.var(sources, name)
-
-        kwargs = table.parse(values, var)
+        kwargs = table.parse(values, partial(table.var, sources))
         kwargs["sources"] = dict(sources)
         # every declared setting read (an input such as REDIS_URL too), then the fields
         kwargs["origins"] = table.origins(env, {**table.read(env)[1], **sources})
@@ -555,6 +534,11 @@ class DeclaredConfig:
     def _var(self, name: str) -> str:
         return self._settings.var(self.sources, name)
 
+    def _name(self, name: str) -> str:
+        """The variable that set ``name`` (the canonical one when given explicitly)."""
+        found = self.sources.get(name)
+        return found if found and found != "explicit" else self._settings[name].variable
+
     def replace(self, **changes: Any) -> Self:
         """A copy with ``changes`` applied (validated again; their source ``explicit``)."""
         sources = dict(self.sources)
@@ -564,11 +548,9 @@ class DeclaredConfig:
         return dataclasses.replace(self, sources=sources, origins=origins, **changes)  # type: ignore[type-var]
 
     def provenance(self) -> tuple[SettingSource, ...]:
-        """Where each declared setting came from (the variable and the process
-        environment, which ``.env`` file, a mapping, an explicit value or the default),
-        in declaration order; never a value. ``doctor`` and ``health --json`` show it.
-        A field of a config built directly (no ``from_env``) that differs from its
-        default is ``explicit``."""
+        """Where each declared setting came from, in declaration order; never a value
+        (``doctor`` and ``health --json``). A field of a config built directly that
+        differs from its default is ``explicit``."""
         origins = dict(self.origins)
         if isinstance(self.origins, DirectOrigins):
             for f, value in _fields(self):
@@ -599,4 +581,6 @@ __all__ = [
     "Setting",
     "SettingSource",
     "Table",
+    "join_endpoints",
+    "parse_endpoints",
 ]

@@ -1,28 +1,21 @@
 """``Facade``: the lifecycle shared by the return-code facades ``Bucket``, ``Redis``, ``SQL``.
 
 A facade holds its settings and one resource it opens lazily (a store, a client, a
-connection pool), and goes through two states::
+connection pool)::
 
     not connected --first use, connect()--> connected --disconnect(), close()--> not connected
 
 - **Settings**: ``config`` is the one given to the constructor, else read from the
-  environment and ``.env`` on first access (``_read_config``), so a bad setting
-  surfaces as ``error`` from ``connect()`` or the first operation, never at construction.
-- **Lazy open**: the resource is built on first use, once, under a lock (``_open``);
-  building it makes no request. A resource given to the constructor is borrowed: it is
-  never forgotten, and each facade says what ``disconnect()`` does to it.
-- **Probe**: ``connect()`` drops what the facade opened and checks a new one with one
-  request; ``health_check()`` makes one request and records its latency;
-  ``is_connected()`` is False until something was opened.
-- **Close**: ``disconnect()`` / ``close()`` / leaving a ``with`` block release the
-  resource; idempotent, never raise.
-- **Replay after reconnect** (the one rule): a call made with ``reconnect=True`` that
-  fails with an error the facade calls a dropped connection (``_is_dropped``) runs once
-  more after ``_reconnect()``; never twice. Calls that may have had an effect (writes
-  from a one-shot stream, SQL writes) pass ``reconnect=False``.
+  environment on first access, so a bad setting surfaces as ``error``, never at
+  construction.
+- **Lazy open**: the resource is built once, on first use, under a lock; no request. A
+  resource given to the constructor is borrowed: never forgotten.
+- **Replay after reconnect**: a call made with ``reconnect=True`` that fails with an
+  error ``_is_dropped`` accepts runs once more after ``_reconnect()``, never twice.
+  Calls that may have had an effect (one-shot streams, SQL writes) pass ``reconnect=False``.
 
-Nothing here raises to the caller: failures become ``error`` and ``last_error`` through
-``ReturnCodes``. ``ping_hook`` lets the ``RuntimeManager`` probe any facade.
+Nothing here raises to the caller: failures become ``error`` and ``last_error``
+(``ReturnCodes``).
 """
 
 from __future__ import annotations
@@ -33,18 +26,20 @@ from collections.abc import Callable
 from typing import Any, Generic, Self, TypeVar
 
 from backend.src.libs.core.codes import ReturnCodes
-from backend.src.libs.core.services import Unhealthy
+from backend.src.libs.core.services import ServiceSpec, Unhealthy, declare
 
 C = TypeVar("C")
 R = TypeVar("R")
 E = TypeVar("E", bound=Exception)
 T = TypeVar("T")
+F = TypeVar("F", bound="Facade[Any, Any, Any]")
 
 
 class Facade(ReturnCodes[E], Generic[C, R, E]):
     """Settings, lazy open, probe, close and replay of a return-code facade.
 
-    Subclasses call ``_init_facade`` at the end of ``__init__`` and implement:
+    A subclass with a constructor of its own calls ``_init_facade`` at its end (the
+    default takes the codes, ``auto_connect``, ``debug`` and ``config``). It implements:
 
     - ``_read_config()``: the settings from the environment (may raise the config error);
     - ``_open()``: build the resource from ``config`` (no request; called under the lock);
@@ -70,6 +65,24 @@ class Facade(ReturnCodes[E], Generic[C, R, E]):
     _owns_resource: bool
     _lock: threading.RLock
 
+    def __init__(
+        self,
+        error: int = 84,
+        success: int = 0,
+        auto_connect: bool = True,
+        debug: bool = False,
+        *,
+        config: C | None = None,
+    ) -> None:
+        self._init_facade(
+            error=error,
+            success=success,
+            debug=debug,
+            auto_connect=auto_connect,
+            config=config,
+            resource=None,
+        )
+
     def _init_facade(
         self,
         *,
@@ -81,8 +94,7 @@ class Facade(ReturnCodes[E], Generic[C, R, E]):
         resource: R | None,
     ) -> None:
         """Set the codes, the settings and the (borrowed) resource; with ``auto_connect``
-        run ``_auto_open`` now (a failure is kept in ``last_error``, never raised, and
-        logged at DEBUG: the first call, or ``connect()``, reports it once)."""
+        run ``_auto_open`` now (a failure is kept in ``last_error`` and logged at DEBUG)."""
         self._init_codes(error=error, success=success, debug=debug)
         self.last_latency = None
         self._config = config
@@ -213,8 +225,7 @@ class Facade(ReturnCodes[E], Generic[C, R, E]):
 
     @property
     def answered_by(self) -> str | None:
-        """Which server answered last, for the ping report's ``detail`` (a facade with
-        several servers names them; None here, before any, or with one server)."""
+        """Which server answered last, for the ping report's ``detail`` (None here)."""
         return None
 
     def health_check(self) -> bool:
@@ -278,4 +289,20 @@ def close_hook(facade: Facade[Any, Any, Any]) -> None:
     facade.disconnect()
 
 
-__all__ = ["Facade", "close_hook", "ping_hook"]
+def declare_facade(cls: type[F], settings: type[Any], alias: str) -> ServiceSpec[F]:
+    """Declare the facade ``cls`` as a runtime service: built as ``cls(config=config)``
+    (None: the facade reads its settings on first use; no request), probed with
+    ``ping_hook``, closed with ``close_hook``, known as ``alias``."""
+    return declare(
+        ServiceSpec(
+            cls,
+            lambda config: cls(config=config),
+            settings=settings,
+            ping=ping_hook,
+            on_close=close_hook,
+            aliases=(alias,),
+        )
+    )
+
+
+__all__ = ["Facade", "close_hook", "declare_facade", "ping_hook"]

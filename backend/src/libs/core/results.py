@@ -1,10 +1,7 @@
 """``ok``: tell a facade's result from its error code, and narrow its type.
 
-The return-code facades (``Bucket``, ``AsyncBucket``, ``Redis``, ``SQL``) return either
-their data or the ``error`` code (an ``int``, 84 by default), typed ``X | int``
-(``BucketFile | int``, ``list[str] | int``, ``Retention | int | None``...); the calls
-with nothing to return give ``success`` (0) or ``error``, typed ``int``. ``ok`` is the
-one test for all of them::
+The return-code facades return their data or the ``error`` code, typed ``X | int``;
+calls with nothing to return give ``success`` (0) or ``error``, typed ``int``::
 
     info = bucket.get_bucket_file("media", "k")
     if ok(info):
@@ -12,16 +9,9 @@ one test for all of them::
     else:
         print(bucket.last_error)         # info: int (the error code) here
 
-It is a ``TypeIs`` function: in the ``if`` branch a type checker narrows ``X | int`` to
-``X``, in the ``else`` branch to ``int``. For a code (``int``) it narrows nothing and says
-whether the code is ``success``.
-
-The rule, at run time: a result is a failure when it is an ``int`` that is not a
-``bool`` and not the success code. Data is never an ``int`` (no facade method returns a
-number as its data), ``True`` and ``False`` are answers (``bool`` is an ``int``
-subclass, so it is tested first), and ``None`` is data (``get_versioning`` of a bucket
-that never had versioning). A facade built with another success code than 0 passes it:
-``ok(result, success=bucket.success)``.
+The rule: a result is a failure when it is an ``int`` that is not a ``bool`` and not
+the success code. Data is never an ``int``; ``True`` / ``False`` are answers and ``None``
+is data (``get_versioning`` of a bucket that never had versioning).
 """
 
 from __future__ import annotations
@@ -47,10 +37,9 @@ def ok(result: object, /, *, success: int = 0) -> bool:
     an error code.
 
     Args:
-        result: what a facade method returned: its data, ``True``/``False`` (answers,
-            never errors), ``None`` (data), or a code.
-        success: the facade's success code (default 0, as ``Bucket()``, ``Redis()`` and
-            ``SQL()`` use).
+        result: what a facade method returned.
+        success: the facade's success code (default 0; pass ``bucket.success`` for a
+            facade built with another).
 
     Returns:
         For ``X | int``: True narrows to ``X``, False to ``int`` (a ``TypeIs``). For a

@@ -1,7 +1,7 @@
 """``RuntimeManager``: the process-wide registry of shared services (in the manner of svcs).
 
-Every ``RuntimeManager()`` of a process sees the same services (``RI`` is a ready
-handle); ``RuntimeManager(isolated=True)`` has its own registry (tests, embedding).
+Every ``RuntimeManager()`` of a process shares one registry (``RI`` is a ready handle);
+``RuntimeManager(isolated=True)`` has its own.
 
 ::
 
@@ -17,37 +17,29 @@ handle); ``RuntimeManager(isolated=True)`` has its own registry (tests, embeddin
     runtime.ping()            # one PingReport: each service healthy or why not
     runtime.close()           # reverse creation order; logs failures, never raises
 
-    # asyncio services (issue 13, docs/async.md)
+    # asyncio services (docs/async.md)
     runtime.abucket           # AsyncBucket: one per process, good on every event loop
     runtime.aredis            # the running loop's redis.asyncio client
     await runtime.aping()     # the same PingReport, probes awaited concurrently
     await runtime.aclose()    # async and sync services, reverse creation order
 
-**Keys cannot collide.** A service is keyed by its type (two classes of one name in
-two modules are two services), or by the string given to ``register(..., name=)``.
-Each service also has a display name, used by ``names``, the reports and string
-lookups: the class's ``__name__``, or ``module.QualName`` when another service of the
-registry already shows that name. ``get("Name")`` accepts a display name, a
-module-qualified name or an alias.
+A service is keyed by its type, or by the string given to ``register(..., name=)``.
+Its display name (``names``, reports, string lookups) is the class's ``__name__``, or
+``module.QualName`` when another service already shows that name; ``get("Name")``
+accepts a display name, a module-qualified name or an alias.
 
-**The runtime does not know its peers.** ``Bucket``, ``Redis`` and ``SQL`` declare
-themselves as ``ServiceSpec`` s (factory, settings type, ping and close hooks, alias)
-in a small module beside each peer (``bucket/service.py``...); ``core.services``
-names those modules, imported the first time a peer is asked for. ``runtime.redis``,
-``get(Redis)`` and ``get("redis")`` are the same object.
+The peers (``Bucket``, ``Redis``, ``SQL``) declare themselves as ``ServiceSpec`` s in a
+module beside each (``bucket/service.py``...), which ``core.services`` imports the first
+time a peer is asked for: ``runtime.redis``, ``get(Redis)`` and ``get("redis")`` are
+the same object.
 
-Creation is thread-safe: each key has its own lock, so many threads racing on ``get``
-build exactly one instance while other services build in parallel. A factory (or
-async initialiser) that raises registers nothing, and the next ``get`` tries again.
-A service whose instance has an ``ainit()`` method returning an awaitable is awaited
-before it is registered: with ``asyncio.run`` outside an event loop, and in a helper
-thread with its own loop when called from inside a running loop (``await
-runtime.aget(...)`` does the same without blocking the caller's loop).
+Each key has its own lock: racing threads build one instance while other services build
+in parallel. A factory that raises registers nothing; the next ``get`` tries again. An
+instance's awaitable ``ainit()`` is awaited before it is registered (``run_awaitable``).
+Services registered without hooks are probed with ``health_check()`` (else ``ping()``)
+and closed with ``close()`` (else ``disconnect()``, else ``aclose()``).
 
-Services registered without hooks are probed with their ``health_check()`` (else
-``ping()``) and closed with ``close()`` (else ``disconnect()``, else ``aclose()``).
-
-Importing this module imports neither the peers, boto3, redis nor mysql. Building a
+Importing this module imports neither the peers, boto3, redis nor mysql; building a
 ``RuntimeManager`` makes no request.
 """
 
@@ -215,6 +207,10 @@ class _Built:
     on_close: Hook | None = None
     aliases: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, instance: Any, name: str, hooks: _Recipe | ServiceSpec[Any]) -> _Built:
+        return cls(instance, name, hooks.ping, hooks.on_close, hooks.aliases)
+
 
 @dataclass
 class _State:
@@ -230,16 +226,12 @@ class _State:
 
     def key_lock(self, key: object) -> threading.Lock:
         with self.lock:
-            lock = self.key_locks.get(key)
-            if lock is None:
-                lock = self.key_locks[key] = threading.Lock()
-            return lock
+            return self.key_locks.setdefault(key, threading.Lock())
 
     def building_keys(self) -> set[object]:
-        keys: set[object] | None = getattr(self.building, "keys", None)
-        if keys is None:
-            keys = self.building.keys = set()
-        return keys
+        if not hasattr(self.building, "keys"):
+            self.building.keys = set()
+        return self.building.keys  # type: ignore[no-any-return]
 
     def name_of(self, key: object, *, record: bool) -> str:
         """The display name of ``key``: its short name, or ``module.QualName`` when
@@ -263,10 +255,9 @@ class _State:
             for key, shown in self.names.items():
                 if shown == name:
                     return key
-            aliased = [k for k, b in self.built.items() if name in b.aliases]
-            aliased += [k for k, r in self.recipes.items() if name in r.aliases]
-            if aliased:
-                return aliased[0]
+            for key, hooks in (*self.built.items(), *self.recipes.items()):
+                if name in hooks.aliases:
+                    return key
             for key in (*self.names, *self.recipes):
                 if isinstance(key, type) and _qualified_name(key) == name:
                     return key
@@ -472,20 +463,13 @@ class RuntimeManager(metaclass=FinalClass):
         if recipe is not None:
             return recipe
         spec = declared(key) if isinstance(key, type) else None
+        hooks = (spec.ping, spec.on_close, spec.aliases) if spec is not None else (None, None, ())
         direct = auto_register and callable(cls_or_name) and not isinstance(cls_or_name, str)
         if spec is not None and not (direct and (args or kwargs)):
-            config_key = spec.svc_type
-            return _Recipe(
-                lambda: spec.factory(self._state.configs.get(config_key)),
-                spec.ping,
-                spec.on_close,
-                spec.aliases,
-            )
+            make, configs, config_key = spec.factory, self._state.configs, spec.svc_type
+            return _Recipe(lambda: make(configs.get(config_key)), *hooks)
         if direct:
             cls: Callable[..., Any] = cls_or_name  # type: ignore[assignment]
-            hooks = (
-                (spec.ping, spec.on_close, spec.aliases) if spec is not None else (None, None, ())
-            )
             return _Recipe(lambda: cls(*args, **kwargs), *hooks)
         hint = (
             "; pass auto_register=True or call set()/register_factory() first"
@@ -515,9 +499,7 @@ class RuntimeManager(metaclass=FinalClass):
             finally:
                 building.discard(key)
             with state.lock:
-                state.built[key] = _Built(
-                    instance, name, recipe.ping, recipe.on_close, recipe.aliases
-                )
+                state.built[key] = _Built.of(instance, name, recipe)
             log.debug("runtime: built %s (%s)", name, type(instance).__name__)
             return instance
 
@@ -558,9 +540,7 @@ class RuntimeManager(metaclass=FinalClass):
             for spec, value in given:
                 if isinstance(value, spec.svc_type):
                     name = state.name_of(spec.svc_type, record=True)
-                    state.built[spec.svc_type] = _Built(
-                        value, name, spec.ping, spec.on_close, spec.aliases
-                    )
+                    state.built[spec.svc_type] = _Built.of(value, name, spec)
                 else:
                     state.configs[spec.svc_type] = value
                     _share_with_async_twin(state, spec, value)
@@ -586,11 +566,9 @@ class RuntimeManager(metaclass=FinalClass):
 
     @property
     def abucket(self) -> AsyncBucket:
-        """The ``AsyncBucket`` facade (built on first access; no request is made, no
-        client is built until its first call).
+        """The ``AsyncBucket`` facade (built on first access; no request or client yet).
 
-        One per process: it holds nothing bound to an event loop (obstore's calls and
-        its thread pool work from any loop), so every loop of the process shares it.
+        One per process (it holds nothing bound to an event loop): every loop shares it.
         Settings: the ``BucketConfig`` given to ``configure(bucket=...)``, else the
         environment. Closed by ``await aclose()`` (or ``close()``).
         """
@@ -598,9 +576,8 @@ class RuntimeManager(metaclass=FinalClass):
 
     @property
     def aredis(self) -> AsyncClient:
-        """The running event loop's ``redis.asyncio`` client (one per loop: its
-        connections belong to the loop that opened them), built on first use with the
-        settings of ``configure(redis=...)`` or the environment; no request is made.
+        """The running event loop's ``redis.asyncio`` client (one per loop), built on first
+        use with the settings of ``configure(redis=...)`` or the environment; no request.
 
         Raises:
             RuntimeError: called outside a running event loop.
@@ -608,31 +585,17 @@ class RuntimeManager(metaclass=FinalClass):
         return self.get("aredis").for_running_loop()  # type: ignore[no-any-return]
 
     async def aping(self, *names: str) -> PingReport:
-        """``ping()`` for async code: the probes run concurrently, coroutine hooks
-        awaited on this loop, blocking ones in worker threads. Never raises.
-
-        Args:
-            *names: as for ``ping()`` (default: every built service with a probe).
-        """
+        """``ping(*names)`` for async code (never raises): the probes run concurrently,
+        coroutine hooks awaited on this loop, blocking ones in worker threads."""
         if names:
             targets = await asyncio.to_thread(lambda: [self._target(name) for name in names])
         else:
-            with self._state.lock:
-                targets = [
-                    b
-                    for b in self._state.built.values()
-                    if b.ping is not None or _duck_probe(b.instance) is not None
-                ]
+            targets = self._probed()
         return PingReport(tuple(await asyncio.gather(*(_aprobe(t) for t in targets))))
 
     async def aclose(self) -> CloseReport:
-        """``close()`` for async code: every service in reverse creation order,
-        coroutine hooks (and ``aclose()`` methods) awaited on this loop, blocking ones
-        in a worker thread. Never raises; idempotent.
-
-        Returns:
-            A ``CloseReport`` naming what closed and what failed.
-        """
+        """``close()`` for async code (the same ``CloseReport``; never raises): coroutine
+        hooks (and ``aclose()`` methods) awaited on this loop, blocking ones in a thread."""
         outcomes = [(b.name, await _aclose_one(b)) for b in reversed(self._take_built())]
         return _close_report(outcomes)
 
@@ -649,16 +612,14 @@ class RuntimeManager(metaclass=FinalClass):
         a hook, when its probe returns False, None or its error code, or raises); the
         reason is the hook's message, the service's ``last_error`` or the exception.
         """
-        if names:
-            targets = [self._target(name) for name in names]
-        else:
-            with self._state.lock:
-                targets = [
-                    b
-                    for b in self._state.built.values()
-                    if b.ping is not None or _duck_probe(b.instance) is not None
-                ]
+        targets = [self._target(name) for name in names] if names else self._probed()
         return PingReport(tuple(_probe(target) for target in targets))
+
+    def _probed(self) -> list[_Built]:
+        """The built services with a ping hook or a probe method."""
+        with self._state.lock:
+            built = list(self._state.built.values())
+        return [b for b in built if b.ping is not None or _duck_probe(b.instance) is not None]
 
     def _target(self, name: str) -> _Built:
         """The built service ``name`` names (built now if need be), or a stand-in that
@@ -790,11 +751,8 @@ def run_awaitable(awaitable: Awaitable[T]) -> T:
 
 def _await_init(instance: Any) -> None:
     init = getattr(instance, "ainit", None)
-    if init is None or not callable(init):
-        return
-    result = init()
-    if inspect.isawaitable(result):
-        run_awaitable(result)
+    if callable(init):
+        _settle(init())
 
 
 def _settle(result: object) -> object:
@@ -802,28 +760,28 @@ def _settle(result: object) -> object:
     return run_awaitable(result) if inspect.isawaitable(result) else result
 
 
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _close_one(built: _Built) -> str | None:
     """Close a service with its hook (else the first of its close methods); the reason
     it failed, or None."""
-    if built.on_close is not None:
-        try:
-            _settle(built.on_close(built.instance))
-        except Exception as exc:
-            return f"{type(exc).__name__}: {exc}"
-        return None
     instance = built.instance
-    for method in ("close", "disconnect", "aclose"):
-        func = getattr(instance, method, None)
-        if func is None or not callable(func):
-            continue
-        try:
-            result = _settle(func())
-        except Exception as exc:
-            return f"{type(exc).__name__}: {exc}"
-        if _is_error_code(instance, result):
-            last = getattr(instance, "last_error", None)
-            return f"{method}() returned error code {result}" + (f": {last}" if last else "")
-        return None
+    try:
+        if built.on_close is not None:
+            _settle(built.on_close(instance))
+            return None
+        closers = ("close", "disconnect", "aclose")
+        method = next((m for m in closers if callable(getattr(instance, m, None))), None)
+        if method is None:
+            return None
+        result = _settle(getattr(instance, method)())
+    except Exception as exc:
+        return _reason(exc)
+    if _is_error_code(instance, result):
+        last = getattr(instance, "last_error", None)
+        return f"{method}() returned error code {result}" + (f": {last}" if last else "")
     return None
 
 
@@ -841,7 +799,7 @@ def _is_error_code(instance: Any, result: object) -> bool:
 def _duck_probe(instance: Any) -> Callable[[], Any] | None:
     for method in ("health_check", "ping"):
         func = getattr(instance, method, None)
-        if func is not None and callable(func):
+        if callable(func):
             return func  # type: ignore[no-any-return]
     return None
 
@@ -861,94 +819,90 @@ def _close_report(outcomes: list[tuple[str, str | None]]) -> CloseReport:
     return CloseReport(tuple(closed), tuple(failed))
 
 
+def _health(
+    built: _Built, started: float, reason: str | None, detail: str | None = None
+) -> ServiceHealth:
+    latency = time.perf_counter() - started
+    return ServiceHealth(built.name, reason is None, reason, latency, built.aliases, detail)
+
+
+def _answer(result: object, failed: bool, why: str) -> tuple[str | None, str | None]:
+    """``(reason, detail)`` of a probe's result: ``why`` when it ``failed``, else the
+    text it returned (a hook may say which server answered)."""
+    if failed:
+        return why, None
+    return None, result if isinstance(result, str) else None
+
+
 def _probe(built: _Built) -> ServiceHealth:
     """Probe one service with its ping hook, else its own probe method."""
+    started = time.perf_counter()
+    detail: str | None = None
     if built.ping is not None:
-        return _probe_hook(built, built.ping)
+        try:
+            result = _settle(built.ping(built.instance))
+            reason, detail = _answer(result, result is False, "ping hook returned False")
+        except Unhealthy as exc:
+            reason = str(exc)
+        except Exception as exc:
+            reason = _reason(exc)
+        return _health(built, started, reason, detail)
     probe = _duck_probe(built.instance)
     if probe is None:
         return ServiceHealth(
             built.name, False, "has no health_check() or ping() method", aliases=built.aliases
         )
-    started = time.perf_counter()
     try:
         result = _settle(probe())
     except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        return ServiceHealth(
-            built.name, False, reason, time.perf_counter() - started, built.aliases
-        )
-    latency = time.perf_counter() - started
+        return _health(built, started, _reason(exc))
     if result is not False and result is not None and not _is_error_code(built.instance, result):
-        return ServiceHealth(built.name, True, None, latency, built.aliases)
+        return _health(built, started, None)
     last = getattr(built.instance, "last_error", None)
     reason = str(last) if last is not None else f"{getattr(probe, '__name__', 'probe')}() failed"
-    return ServiceHealth(built.name, False, reason, latency, built.aliases)
-
-
-def _probe_hook(built: _Built, hook: Hook) -> ServiceHealth:
-    started = time.perf_counter()
-    reason: str | None = None
-    detail: str | None = None
-    try:
-        result = _settle(hook(built.instance))
-        if result is False:
-            reason = "ping hook returned False"
-        elif isinstance(result, str):  # a hook may say which server answered
-            detail = result
-    except Unhealthy as exc:
-        reason = str(exc)
-    except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-    latency = time.perf_counter() - started
-    return ServiceHealth(built.name, reason is None, reason, latency, built.aliases, detail)
+    return _health(built, started, reason)
 
 
 async def _aprobe(built: _Built) -> ServiceHealth:
     """``_probe`` on this loop for a coroutine probe, else in a worker thread."""
-    probe = built.ping if built.ping is not None else _duck_probe(built.instance)
+    hook = built.ping
+    probe: Any = hook if hook is not None else _duck_probe(built.instance)
     if probe is None or not inspect.iscoroutinefunction(probe):
         return await asyncio.to_thread(_probe, built)
     started = time.perf_counter()
-    reason: str | None = None
     detail: str | None = None
     try:
-        result = await (probe(built.instance) if built.ping is not None else probe())
-        if result is False or (built.ping is None and _is_error_code(built.instance, result)):
-            reason = "ping hook returned False" if built.ping is not None else "probe failed"
-        elif isinstance(result, str):
-            detail = result
+        result = await (probe(built.instance) if hook is not None else probe())
+        failed = result is False or (hook is None and _is_error_code(built.instance, result))
+        why = "ping hook returned False" if hook is not None else "probe failed"
+        reason, detail = _answer(result, failed, why)
     except Unhealthy as exc:
         reason = str(exc)
     except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-    if reason is not None and built.ping is None:
+        reason = _reason(exc)
+    if reason is not None and hook is None:
         last = getattr(built.instance, "last_error", None)
         reason = str(last) if last is not None else reason
-    latency = time.perf_counter() - started
-    return ServiceHealth(built.name, reason is None, reason, latency, built.aliases, detail)
+    return _health(built, started, reason, detail)
 
 
 async def _aclose_one(built: _Built) -> str | None:
     """``_close_one`` on this loop: a coroutine hook or ``aclose()`` is awaited here
     (a loop-bound client closes in its own loop); a blocking close runs in a thread."""
-    func: Callable[[], object] | None = None
-    if built.on_close is not None:
-        hook = built.on_close
-        if inspect.iscoroutinefunction(hook):
-            func = lambda: hook(built.instance)  # noqa: E731
+    hook = built.on_close
+    method = getattr(built.instance, "aclose", None) if hook is None else None
+    if hook is not None and inspect.iscoroutinefunction(hook):
+        func: Callable[[], object] = lambda: hook(built.instance)  # noqa: E731
+    elif method is not None and inspect.iscoroutinefunction(method):
+        func = method
     else:
-        method = getattr(built.instance, "aclose", None)
-        if method is not None and inspect.iscoroutinefunction(method):
-            func = method
-    if func is None:
         return await asyncio.to_thread(_close_one, built)
     try:
         result = func()
         if inspect.isawaitable(result):
             await result
     except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return _reason(exc)
     return None
 
 
@@ -965,11 +919,7 @@ def _share_with_async_twin(state: _State, spec: ServiceSpec[Any], value: object)
         state.configs[twin_spec.svc_type] = value
 
 
-class _Missing:
-    pass
-
-
-_MISSING: Any = _Missing()
+_MISSING: Any = object()
 
 RI = RuntimeManager()
 """The process-wide runtime (same services as every ``RuntimeManager()``)."""

@@ -1,18 +1,9 @@
 """What a package declares so that every ``RuntimeManager`` can build its service.
 
 A peer package keeps one small module beside it (``bucket/service.py``,
-``redis/service.py``, ``sql/service.py``) that declares a ``ServiceSpec``: the service's
-type, its factory, the settings type ``configure()`` accepts, and its ping and close
-hooks. The runtime imports neither the peers nor their classes: it knows only the
-module that holds each declaration (``PEER_MODULES``), imported the first time the
-service is asked for.
-
-::
-
-    SERVICE = declare(
-        ServiceSpec(Redis, lambda config: Redis(config=config), settings=RedisConfig,
-                    ping=ping_hook, on_close=close_hook, aliases=("redis",))
-    )
+``redis/service.py``...) that declares a ``ServiceSpec`` (the facades with
+``core.facade.declare_facade``). The runtime knows only the module that holds each
+declaration (``PEER_MODULES``), imported the first time the service is asked for.
 
 Importing this module imports nothing but the standard library.
 """
@@ -31,7 +22,7 @@ PEER_MODULES: dict[str, str] = {
     "bucket": "backend.src.libs.bucket.service",
     "redis": "backend.src.libs.redis.service",
     "sql": "backend.src.libs.sql.service",
-    # the asyncio services (issue 13), keyed by alias and by their class's name
+    # the asyncio services, keyed by alias and by their class's name
     "abucket": "backend.src.libs.bucket.aio.service",
     "asyncbucket": "backend.src.libs.bucket.aio.service",
     "aredis": "backend.src.libs.redis.async_service",

@@ -1,15 +1,13 @@
-"""Small helpers shared by the peers' config modules: read a mapping, parse values.
+"""Small helpers shared by the config modules: read a mapping, parse values.
 
-Every parser takes the variable's name and raises the caller's error class with a
-message naming it; none of them ever puts a secret value in a message.
-
-``read_environ`` also records where each variable came from (``Environ.origins``: the
-process environment, a ``.env`` file and its path, or a mapping given by the caller), so
-a config can say which source set each of its settings (``SettingSource``).
+Every parser raises the caller's error class with a message naming the variable, never
+a secret value. ``read_environ`` records where each variable came from
+(``Environ.origins``), so a config can say which source set each setting.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,8 +19,8 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 class DefaultEnvFile(str):
-    """The ``.env`` read when the caller names no file: unlike a file the caller names,
-    it may be missing. ``DEFAULT_ENV_FILE`` is the one instance the defaults use."""
+    """The ``.env`` read when the caller names no file (``DEFAULT_ENV_FILE``): unlike a
+    file the caller names, it may be missing."""
 
     __slots__ = ()
 
@@ -33,9 +31,8 @@ directory, read when present, skipped when missing."""
 
 
 SourceKind = Literal["environment", "env_file", "mapping", "explicit", "preset", "default"]
-"""Where a setting's value came from: the process environment, a ``.env`` file, a
-mapping given to ``from_env``, an explicit value (``from_env(field=...)``, ``replace``,
-the constructor), a preset (``BUCKET_CREATE_PRESET``), or the declared default."""
+"""Where a setting's value came from (``explicit``: ``from_env(field=...)``, ``replace``
+or the constructor; ``preset``: ``BUCKET_CREATE_PRESET``)."""
 
 _KIND_WORDS: dict[str, str] = {
     "environment": "process environment",
@@ -115,10 +112,9 @@ def read_environ(
 
     Args:
         environ: a mapping to read instead of the process environment (tests).
-        env_file: read when ``environ`` is None. Default ``DEFAULT_ENV_FILE`` (``.env``
-            in the working directory, skipped when missing); a file named by the caller
-            must exist; None skips it. The process environment wins over the file.
-        error: raised when a named ``env_file`` is missing (the config's error class).
+        env_file: read when ``environ`` is None. Default ``DEFAULT_ENV_FILE`` (``.env``,
+            skipped when missing); a file named by the caller must exist; None skips it.
+        error: the config's error class.
 
     Raises:
         error: ``env_file`` was named, and is not an existing file (the message names it).
@@ -163,14 +159,12 @@ def parse_int(raw: Any, var: str, error: type[Exception], *, low: int, high: int
 
 
 def parse_float(raw: Any, var: str, error: type[Exception]) -> float:
-    """``raw`` as a positive number of seconds; ``error`` naming ``var`` otherwise."""
-    if isinstance(raw, bool):
-        raise error(f"{var} must be a positive number of seconds, not {raw!r}")
+    """``raw`` as a positive, finite number of seconds; ``error`` naming ``var`` otherwise."""
     try:
-        value = float(str(raw).strip())
+        value = math.nan if isinstance(raw, bool) else float(str(raw).strip())
     except ValueError:
-        raise error(f"{var} must be a positive number of seconds, not {raw!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
+        value = math.nan
+    if not 0 < value < math.inf:  # NaN too
         raise error(f"{var} must be a positive number of seconds, not {raw!r}")
     return value
 

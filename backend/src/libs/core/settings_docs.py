@@ -120,15 +120,11 @@ def env_lines(table: Table) -> str:
         values = shown_values(s)
         about = f"{values}; default {shown_default(s)}" if values else f"default {shown_default(s)}"
         aliases = f" Also read from {', '.join(s.variables[1:])}." if s.variables[1:] else ""
-        plain = _plain(f"{s.doc} ({about}).{aliases}")
+        plain = f"{s.doc} ({about}).{aliases}".replace("`", "")
         comment = plain[:1].upper() + plain[1:]
         out.extend(textwrap.wrap(comment, _WIDTH, initial_indent="# ", subsequent_indent="# "))
         out.append(f"{COMMENTED}{s.variable}={s.example}")
     return "\n".join(out) + "\n"
-
-
-def _plain(text: str) -> str:
-    return text.replace("`", "")
 
 
 def blocks(declared: Sequence[Table] | None = None) -> list[Block]:
@@ -165,11 +161,10 @@ def replaced(text: str, block: Block) -> str:
     Raises:
         ValueError: the markers are missing.
     """
+    start, end = _markers(block.path, block.marker)
     body = current(text, block)
     if body is None:
-        start, end = _markers(block.path, block.marker)
         raise ValueError(f"{block.path}: markers {start.strip()} / {end.strip()} not found")
-    start, _ = _markers(block.path, block.marker)
     return text.replace(start + body, start + block.text, 1)
 
 

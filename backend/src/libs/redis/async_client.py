@@ -1,17 +1,13 @@
 """The Redis peer for asyncio code: redis-py's ``redis.asyncio`` client, one per event loop.
 
-``make_async_client(config)`` builds the asyncio client of the same topology and
-settings as ``Redis`` builds its own (``RedisConfig.mode``): ``redis.asyncio.Redis``
-(one server), ``redis.asyncio.sentinel.Sentinel(...).master_for(...)`` or
-``redis.asyncio.cluster.RedisCluster``, with the same retry (``max_retries`` attempts,
-short exponential backoff) and timeouts. It raises redis-py's exceptions, as
-``Redis.client`` does: ``errors.translate`` turns them into ``RedisError``s.
+``make_async_client(config)`` builds the asyncio twin of ``Redis``'s client (same
+topology, retry and timeouts); it raises redis-py's exceptions (``errors.translate``
+turns them into ``RedisError``s).
 
-An asyncio client's connections belong to the event loop that opened them, so
-``AsyncRedisClients`` (the runtime's ``aredis`` service) keeps one client per loop:
-``runtime.aredis`` is the client of the running loop, built on first use (no request).
-``await runtime.aclose()`` closes the client of the loop it runs in; the clients of
-loops that are already closed are forgotten (their connections went with the loop).
+An asyncio client's connections belong to the loop that opened them, so
+``AsyncRedisClients`` (the runtime's ``aredis``) keeps one client per loop, built on
+first use (no request); ``aclose()`` closes the running loop's and forgets those of
+closed loops.
 
 Importing this module imports neither redis-py nor asyncio.
 """
@@ -26,6 +22,7 @@ from backend.src.libs.core.services import Unhealthy
 from backend.src.libs.redis.config import RedisConfig
 from backend.src.libs.redis.errors import (
     RedisConnectionError,
+    RedisError,
     cluster_down,
     is_unreachable,
     name_down_nodes,
@@ -54,8 +51,6 @@ def make_async_client(config: RedisConfig) -> AsyncClient:
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialBackoff, NoBackoff
     except ImportError as exc:
-        from backend.src.libs.redis.errors import RedisError
-
         raise RedisError(
             "the redis driver is not installed: install backend-bucket[redis]",
             code="MissingDriver",
@@ -83,10 +78,8 @@ def make_async_client(config: RedisConfig) -> AsyncClient:
 
 async def _cluster_nodes(client: AsyncRedisCluster) -> list[AsyncClusterNode]:
     """The nodes ``acheck_cluster`` asks, in ``errors.nodes_to_ask`` order: those of the
-    client's slot map, loaded now if need be; when it cannot be loaded because a node
-    does not answer, the nodes its startup found (redis-py's asyncio client fetches its
-    command table from the first primary of the map and gives up when that one is dead,
-    though the others still answer).
+    client's slot map, loaded now if need be, else those its startup found (redis-py's
+    asyncio client gives up when the first primary of the map is dead).
 
     Raises:
         redis.exceptions.RedisError: no startup node answered, or one refused.
@@ -101,11 +94,9 @@ async def _cluster_nodes(client: AsyncRedisCluster) -> list[AsyncClusterNode]:
 
 
 async def acheck_cluster(client: AsyncRedisCluster) -> None:
-    """``client.check_cluster`` for a ``redis.asyncio`` cluster client, by the same
-    rule (``errors``): ``CLUSTER INFO`` on the first node that answers, judged by
-    ``cluster_down``; one ``CLUSTER NODES`` on it only when the cluster is down. The
-    nodes are asked directly (no routing), so a client that could not load its slot
-    map still says why.
+    """``client.check_cluster`` for a ``redis.asyncio`` cluster client. The nodes are
+    asked directly (no routing), so a client that could not load its slot map still
+    says why.
 
     Raises:
         RedisConnectionError: coded ``ClusterDownError`` (``cluster_state:fail`` on the
@@ -169,10 +160,8 @@ class AsyncRedisClients:
         return client
 
     async def ping(self) -> str:
-        """PING from the running loop's client; which server answered (``location``).
-
-        In Cluster mode the cluster's state instead, by the same rule as ``Redis``'s
-        probe (``client.check_cluster``): a cluster whose shard is down is unhealthy.
+        """PING from the running loop's client (in Cluster mode ``acheck_cluster``);
+        which server answered (``location``).
 
         Raises:
             Unhealthy: the server did not answer, or the cluster says it is down

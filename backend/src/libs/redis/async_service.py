@@ -2,7 +2,9 @@
 event loop) as a runtime service: ``runtime.aredis`` is the running loop's client.
 
 The runtime imports this module (``core.services.PEER_MODULES["aredis"]``) the first
-time it is asked for; it shares the settings given to ``configure(redis=...)``.
+time it is asked for; it shares the settings given to ``configure(redis=...)``. The
+hooks are the clients' own coroutines: ``AsyncRedisClients.ping`` (which server
+answered; ``Unhealthy`` when none did) and ``AsyncRedisClients.aclose``.
 """
 
 from __future__ import annotations
@@ -11,25 +13,10 @@ from backend.src.libs.core.services import ServiceSpec, declare
 from backend.src.libs.redis.async_client import AsyncRedisClients
 from backend.src.libs.redis.config import RedisConfig
 
-
-def build(config: RedisConfig | None) -> AsyncRedisClients:
-    """The per-loop clients on ``config`` (None: read on first use). No request."""
-    return AsyncRedisClients(config)
-
-
-async def ping(clients: AsyncRedisClients) -> str:
-    """PING from the running loop's client; which server answered.
-
-    Raises:
-        Unhealthy: the server did not answer.
-    """
-    return await clients.ping()
-
-
-async def close(clients: AsyncRedisClients) -> None:
-    """Close the running loop's client (never raises)."""
-    await clients.aclose()
-
+build = AsyncRedisClients
+"""``build(config)``: the per-loop clients on ``config`` (None: read on first use)."""
+ping = AsyncRedisClients.ping
+close = AsyncRedisClients.aclose
 
 SERVICE = declare(
     ServiceSpec(

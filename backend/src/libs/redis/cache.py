@@ -1,17 +1,10 @@
 """``JsonCache``: a small namespaced JSON cache on the ``Redis`` facade.
 
-Keys are ``{prefix}:{namespace}:{name}`` (prefix ``REDIS_CACHE_PREFIX``, default
-``bucket``); values are JSON; every value expires after its TTL (default
-``REDIS_CACHE_TTL``, 300 s; 0 means never). ``invalidate(prefix)`` deletes the
-namespace's names starting with ``prefix`` with SCAN and UNLINK, never KEYS.
-
-A cache never raises: a read that fails (server down, a value that is not JSON) is a
-miss and returns the default; writes return ``success`` / ``error``; the facade's
-``last_error`` says why. It goes through the facade's public methods only
-(``get_json``, ``set_json``, ``delete``, ``delete_prefix``, ``config``).
-
-``Redis.cache(namespace)`` is the never-raising way to build one (``error`` for an
-invalid namespace); building ``JsonCache`` directly raises ``ValueError`` instead.
+Keys are ``{prefix}:{namespace}:{name}``; values are JSON and expire after their TTL.
+A cache never raises: a failed read (server down, a value that is not JSON) is a miss;
+writes return ``success`` / ``error``; the facade's ``last_error`` says why. It uses the
+facade's public methods only. ``Redis.cache(namespace)`` is the never-raising way to
+build one; building ``JsonCache`` directly raises ``ValueError`` for bad arguments.
 """
 
 from __future__ import annotations

@@ -1,31 +1,26 @@
 """``Redis``: the final facade with return codes over a redis-py client.
 
-The same connection pattern as ``Bucket``: building it makes no request; the client
-(and its connection pool) is built on first use; ``connect()`` builds it and checks
-it with one PING (in Cluster mode one ``CLUSTER INFO``: ``check_cluster`` asks the
-cluster its state, as ``health_check()`` does). A connection that dropped (server
-restarted) is rebuilt by redis-py's own retry (``max_retries`` attempts, each on a
-fresh connection, with a short exponential backoff): no second retry loop is stacked
-on top.
+The lifecycle is ``core.facade``'s: the client is built on first use (no request);
+``connect()`` and ``health_check()`` send one PING (in Cluster mode ``check_cluster``).
+A dropped connection is rebuilt by redis-py's own retry (``max_retries`` attempts, each
+on a fresh connection, short exponential backoff); the facade replays nothing.
 
-The client is redis-py's own for each topology (``RedisConfig.mode``): ``redis.Redis``
-(one server), ``redis.sentinel.Sentinel(...).master_for(...)`` (the sentinels name the
-primary; each new connection asks them again, so after a failover the retry lands on
-the new primary) or ``redis.cluster.RedisCluster`` (commands routed by slot, SCAN sent
-to every primary, the slot map reloaded after a connection error). A failover costs the
-calls made while no primary is elected (they return ``error``); the first call after
-the election succeeds on the same facade.
+The client is redis-py's own for each topology (``RedisConfig.mode``): ``redis.Redis``,
+``redis.sentinel.Sentinel(...).master_for(...)`` (each new connection asks the sentinels,
+so after a failover the retry lands on the new primary) or ``redis.cluster.RedisCluster``
+(routed by slot, the slot map reloaded after a connection error). A failover costs the
+calls made while no primary is elected (they return ``error``).
 
-Every public method returns ``success`` / ``error`` (or its data, or ``error``) and
-never raises for a server, network or input error: the failure is logged once (a
-WARNING on the ``bucket.Redis`` logger) and kept in ``last_error``. Code that prefers
-exceptions uses
-``redis.client`` (the redis-py client) directly.
+Every public method returns ``success`` / ``error`` (or its data, or ``error``) and never
+raises: the failure is logged once on ``bucket.Redis`` and kept in ``last_error``. Code
+that prefers exceptions uses ``redis.client`` (the redis-py client).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -64,12 +59,9 @@ def _check_ttl(ttl: int | None) -> None:
 def check_cluster(client: RedisCluster) -> None:
     """The Cluster mode probe: ask the cluster its state, not one node whether it is up.
 
-    ``CLUSTER INFO`` on the first node that answers (``errors.nodes_to_ask``: redis-py's
-    default node, then the other primaries, then the replicas; a node that does not
-    answer costs one failed connection and the next is asked); ``errors.cluster_down``
-    judges its ``cluster_state``. A healthy cluster costs one request. Only when it is
-    down, one ``CLUSTER NODES`` on the same node names the failed nodes and their slots.
-    ``acheck_cluster`` (async_client.py) is the same walk for ``redis.asyncio``.
+    ``CLUSTER INFO`` on the first node that answers (``errors.nodes_to_ask``), judged by
+    ``errors.cluster_down``; only when the cluster is down, one ``CLUSTER NODES`` on the
+    same node names the failed nodes. ``acheck_cluster`` is the ``redis.asyncio`` twin.
 
     Raises:
         RedisConnectionError: coded ``ClusterDownError``, naming ``cluster_state:fail``,
@@ -97,40 +89,29 @@ def check_cluster(client: RedisCluster) -> None:
 
 def escape_glob(text: str) -> str:
     """``text`` with Redis glob characters (``* ? [ ] \\``) escaped, for SCAN MATCH."""
-    out = []
-    for char in text:
-        if char in "*?[]\\":
-            out.append("\\")
-        out.append(char)
-    return "".join(out)
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
 
 
 class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
-    """Redis with return codes (redis-py underneath).
-
-    The lifecycle (settings, lazy client, ``connect`` / ``is_connected`` /
-    ``health_check`` / ``disconnect`` / ``close``, ``with`` blocks) is ``Facade``'s;
-    nothing is replayed by the facade: redis-py's own retry rebuilds a dropped connection.
+    """Redis with return codes (redis-py underneath; lifecycle: ``Facade``).
 
     Args:
         error: the code returned on failure (default 84).
         success: the code returned on success (default 0).
-        auto_connect: build the client now (no request is made); otherwise on first use.
-        debug: kept for the seeds' signature; changes nothing (the application sets the
-            ``bucket`` logger's level).
-        config: settings; default ``RedisConfig.from_env()`` (environment and ``.env``),
-            read when the client is first built, so a bad setting surfaces as ``error``
-            from ``connect()`` or the first operation, never at construction.
-        client: a ready ``redis.Redis`` or ``RedisCluster`` to use instead of building
-            one (built with ``decode_responses=True``); ``disconnect`` leaves it open.
+        auto_connect: build the client now (default True; no request is made; in
+            Cluster mode only the settings are read).
+        debug: kept for the seeds' signature; changes nothing.
+        config: settings; default ``RedisConfig.from_env()``, read on first use (a bad
+            setting surfaces as ``error``, never at construction).
+        client: a ready ``redis.Redis`` or ``RedisCluster`` (with
+            ``decode_responses=True``) to use; ``disconnect`` leaves it open.
 
     Attributes:
-        last_error: the ``RedisError`` of the calling thread's (or asyncio task's) last
-            call; None after a success.
+        last_error: the ``RedisError`` of the calling thread's (or task's) last call;
+            None after a success.
         last_latency: seconds taken by the last ``health_check`` probe.
 
-    Thread-safety: one instance may be shared by threads (redis-py pools connections);
-    ``last_error`` is per thread and per asyncio task: each reads its own last call's.
+    Thread-safety: shareable by threads (redis-py pools connections).
     """
 
     logger_name = "bucket.Redis"
@@ -349,11 +330,7 @@ class Redis(Facade[RedisConfig, "Client", RedisError], metaclass=FinalClass):
             iterator: Iterator[str] = self._ensure().scan_iter(
                 match=escape_glob(prefix) + "*", count=count
             )
-            head = []
-            for key in iterator:
-                head.append(key)
-                break
-            return iterator, head
+            return iterator, list(itertools.islice(iterator, 1))
 
         started = self._call("iter_keys", first)
         if not isinstance(started, tuple):

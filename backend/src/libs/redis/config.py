@@ -1,22 +1,19 @@
 """Every setting of the Redis peer, read from a mapping and validated.
 
-``RedisConfig.from_env()`` reads ``os.environ`` over a ``.env`` file; tests pass a
-dict. ``REDIS_URL`` (``redis://[user:password@]host:port/db``, ``rediss://`` for TLS,
-``unix:///path/redis.sock?db=N``) gives the defaults; any ``REDIS_*`` variable that is
-also set wins over the matching part of the URL; explicit ``from_env(**overrides)``
-win over everything. Invalid values raise ``RedisConfigError`` naming the variable.
-``repr`` masks the passwords; nothing is read at import time.
+``RedisConfig.from_env()`` reads ``os.environ`` over a ``.env`` file (tests pass a
+dict). ``REDIS_URL`` (``redis://[user:password@]host:port/db``, ``rediss://`` for TLS,
+``unix:///path/redis.sock?db=N``) gives the defaults; a ``REDIS_*`` variable also set
+wins over its part of the URL; ``from_env(**overrides)`` win over everything. Invalid
+values raise ``RedisConfigError`` naming the variable; ``repr`` masks the passwords.
 
-Three topologies, one facade (``RedisConfig.mode``):
+Three topologies (``RedisConfig.mode``):
 
 - ``single`` (default): one server, ``REDIS_URL`` or ``REDIS_HOST``/``REDIS_PORT``;
-- ``sentinel``: ``REDIS_SENTINELS=host:port,...`` and ``REDIS_SENTINEL_MASTER``; the
-  sentinels name the primary (redis-py's ``redis.sentinel.Sentinel``), the data
-  password is ``REDIS_PASSWORD``, the sentinels' own is ``REDIS_SENTINEL_PASSWORD``;
+- ``sentinel``: ``REDIS_SENTINELS=host:port,...`` name the primary of
+  ``REDIS_SENTINEL_MASTER``; ``REDIS_SENTINEL_PASSWORD`` is the sentinels' own;
 - ``cluster``: ``REDIS_CLUSTER=true``; the startup nodes are ``REDIS_HOST``/``REDIS_PORT``
-  (or ``REDIS_URL``: redis-py's ``RedisCluster.from_url`` takes a plain ``redis://`` /
-  ``rediss://`` URL, it documents no cluster scheme) plus ``REDIS_CLUSTER_NODES``
-  (which alone also turns Cluster mode on).
+  (or a plain ``REDIS_URL``) plus ``REDIS_CLUSTER_NODES`` (which alone also turns
+  Cluster mode on).
 """
 
 from __future__ import annotations
@@ -33,6 +30,7 @@ from backend.src.libs.core.declarations import (
     Setting,
     SettingSource,
     Table,
+    join_endpoints,
 )
 from backend.src.libs.core.declarations import parse_endpoints as _parse_endpoints
 from backend.src.libs.redis.errors import RedisConfigError
@@ -231,12 +229,9 @@ class RedisConfig(DeclaredConfig):
         connect_timeout: seconds to open a connection (default 5).
         socket_timeout: seconds to wait for an answer (default 5).
         max_connections: connection pool size (default 50).
-        max_retries: redis-py retries of a command after a connection error, each on
-            a fresh connection (default 1: a dropped connection is rebuilt once); in
-            Sentinel mode the fresh connection asks the sentinels for the primary, in
-            Cluster mode the slot map is reloaded: the budget a failover costs one call.
-        sentinels: Sentinel mode when set: ``(host, port)`` of each sentinel (default
-            ``()``: no Sentinel).
+        max_retries: retries of a command after a connection error, each on a fresh
+            connection (default 1): the budget a failover costs one call.
+        sentinels: Sentinel mode when set: ``(host, port)`` of each sentinel (default ``()``).
         sentinel_master: the name the sentinels monitor (default ``"mymaster"``).
         sentinel_password: the sentinels' own password (default None); masked.
         cluster: Cluster mode (default False); ``host``/``port`` are a startup node.
@@ -309,16 +304,12 @@ class RedisConfig(DeclaredConfig):
                 object.__setattr__(self, name, parsed)  # a list given directly
         if not isinstance(self.sentinel_master, str) or not self.sentinel_master.strip():
             raise RedisConfigError(f"{self._var('sentinel_master')} must name the primary")
-        if self.sentinels and self.cluster:
-            raise RedisConfigError(
-                f"{self._var('sentinels')} and {self._var('cluster')}=true cannot be used "
-                "together: a deployment is Sentinel or Cluster"
-            )
-        if self.cluster_nodes and self.sentinels:
-            raise RedisConfigError(
-                f"{self._var('sentinels')} and {self._var('cluster_nodes')} cannot be used "
-                "together: a deployment is Sentinel or Cluster"
-            )
+        for other, value in (("cluster", "=true"), ("cluster_nodes", "")):
+            if self.sentinels and getattr(self, other):
+                raise RedisConfigError(
+                    f"{self._var('sentinels')} and {self._var(other)}{value} cannot be used "
+                    "together: a deployment is Sentinel or Cluster"
+                )
         if self.mode != "single" and self.socket:
             raise RedisConfigError(
                 f"{self._var('socket')} cannot be used in {self.mode} mode (TCP nodes only)"
@@ -341,9 +332,9 @@ class RedisConfig(DeclaredConfig):
         """Where the server is, for messages (no secret): ``host:port/db``, the socket,
         ``sentinel mymaster via h:p,h:p/db`` or ``cluster h:p,h:p``."""
         if self.sentinels:
-            return f"sentinel {self.sentinel_master} via {_join(self.sentinels)}/{self.db}"
+            return f"sentinel {self.sentinel_master} via {join_endpoints(self.sentinels)}/{self.db}"
         if self.mode == "cluster":
-            return f"cluster {_join(self.startup_nodes)}"
+            return f"cluster {join_endpoints(self.startup_nodes)}"
         where = f"unix://{self.socket}" if self.socket else f"{self.host}:{self.port}"
         return f"{where}/{self.db}"
 
@@ -352,29 +343,21 @@ class RedisConfig(DeclaredConfig):
         """Cluster mode: ``(host, port)`` then ``cluster_nodes`` (without repeats)."""
         return tuple(dict.fromkeys(((self.host, self.port), *self.cluster_nodes)))
 
-    def _name(self, name: str) -> str:
-        """The variable that set ``name`` (the canonical one when given explicitly)."""
-        found = self.sources.get(name)
-        return found if found and found != "explicit" else SETTINGS[name].variable
-
     def setting_at_fault(self) -> str:
         """The variables that say where the server is, for connection error messages:
         ``REDIS_SENTINELS`` / ``REDIS_SENTINEL_MASTER``, ``REDIS_CLUSTER_NODES``..."""
         if self.sentinels:
             return f"{self._name('sentinels')} / {self._name('sentinel_master')}"
-        if self.mode == "cluster":
-            parts = [self._name("host"), self._name("port")]
-            if self.cluster_nodes:
-                parts.append(self._name("cluster_nodes"))
-            return " / ".join(dict.fromkeys(parts))
-        return " / ".join(dict.fromkeys((self._name("host"), self._name("port"))))
+        parts = [self._name("host"), self._name("port")]
+        if self.mode == "cluster" and self.cluster_nodes:
+            parts.append(self._name("cluster_nodes"))
+        return " / ".join(dict.fromkeys(parts))
 
     def sentinel_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of the connections to the sentinels (holds their password).
 
-        One attempt per sentinel and per lookup (redis-py's default would retry each
-        with backoff, ~8 s a sentinel when none answers): the command's own retry
-        (``max_retries``) asks the sentinels again.
+        One attempt per sentinel and lookup (redis-py's default retry costs ~8 s a dead
+        sentinel): the command's own retry (``max_retries``) asks them again.
         """
         from redis.backoff import NoBackoff
         from redis.retry import Retry
@@ -409,10 +392,6 @@ class RedisConfig(DeclaredConfig):
         else:
             kwargs.update(host=self.host, port=self.port, ssl=self.ssl)
         return kwargs
-
-
-def _join(endpoints: tuple[Endpoint, ...]) -> str:
-    return ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in endpoints)
 
 
 def _parse_url(url: str) -> dict[str, Any]:

@@ -84,10 +84,9 @@ def translate(exc: BaseException) -> RedisError:
         text = text.split(":", 1)[0] + ": no startup node answered"
     if isinstance(exc, (rex.AuthenticationError, rex.AuthorizationError, rex.NoPermissionError)):
         return RedisAuthError(text, code=type(exc).__name__)
-    if isinstance(exc, (rex.ConnectionError, rex.TimeoutError, TimeoutError, ConnectionError)):
-        return RedisConnectionError(text, code=type(exc).__name__)
-    if isinstance(exc, (rex.RedisClusterException, rex.ClusterDownError)):
-        # no reachable startup node, a slot without a node, CLUSTERDOWN during a failover
+    # the cluster's: no reachable startup node, a slot without a node, CLUSTERDOWN
+    dropped = (rex.RedisClusterException, rex.ClusterDownError, rex.TimeoutError, TimeoutError)
+    if isinstance(exc, (rex.ConnectionError, ConnectionError, *dropped)):
         return RedisConnectionError(text, code=type(exc).__name__)
     if isinstance(exc, rex.ResponseError):
         head = text.split(" ", 1)[0]
@@ -109,12 +108,8 @@ N = TypeVar("N", bound=_Node)
 
 def nodes_to_ask(default: N | None, nodes: Iterable[N]) -> list[N]:
     """The nodes a cluster probe asks, in turn, until one answers: redis-py's default
-    node (where it sends keyless commands; None: none yet), then the other primaries,
-    then the replicas of ``nodes``, each once.
-
-    Not only the default node: redis-py keeps a dead default node until a later
-    command replaces it, and a probe must not report a shard's death as "no answer".
-    """
+    node (None: none yet), then the other primaries, then the replicas, each once (a
+    dead default node, kept by redis-py, must not make a shard's death "no answer")."""
     ordered = sorted(nodes, key=lambda node: node.server_type != "primary")
     seen: dict[str, N] = {} if default is None else {default.name: default}
     for node in ordered:
@@ -140,21 +135,15 @@ def _count(info: Mapping[str, str], field: str) -> int:
 
 
 def cluster_down(info: Mapping[str, str], asked: str) -> RedisConnectionError | None:
-    """The cluster health rule: None when ``info`` (a node's ``CLUSTER INFO``, parsed)
-    says ``cluster_state:ok``, else the error to report.
+    """The cluster health rule: None when ``info`` (the parsed ``CLUSTER INFO`` of the
+    node ``asked``) says ``cluster_state:ok``, else the error to report.
 
-    A node says ``ok`` only when every one of the 16384 slots is served by a primary it
-    does not flag as failed and it is on the majority side, so one reachable node's
-    answer is the cluster's own verdict; a PING would only say that node is up.
-
-    Args:
-        info: the ``CLUSTER INFO`` fields (``cluster_state``, ``cluster_slots_ok``...).
-        asked: the node that answered (``host:port``), named in the message.
+    A node says ``ok`` only when every slot is served by a primary it does not flag as
+    failed and it is on the majority side: one node's answer is the cluster's verdict.
 
     Returns:
-        None, or a ``RedisConnectionError`` coded ``ClusterDownError`` (as redis-py's
-        ``CLUSTERDOWN`` reply of every call is) whose message names the state, the node
-        asked and the slots not served, e.g. ``cluster_state:fail on 127.0.0.1:7001:
+        None, or a ``RedisConnectionError`` coded ``ClusterDownError`` naming the state,
+        the node and the slots not served, e.g. ``cluster_state:fail on 127.0.0.1:7001:
         10923 of 16384 slots served (5461 failed)``.
     """
     state = str(info.get("cluster_state", "unknown"))

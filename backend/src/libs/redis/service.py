@@ -1,5 +1,5 @@
 """The ``Redis`` facade as a runtime service: how every ``RuntimeManager`` builds, probes
-and closes it.
+and closes it (``core.facade.declare_facade``).
 
 The runtime does not import this package: it imports this module (named in
 ``core.services.PEER_MODULES["redis"]``) the first time ``runtime.redis``,
@@ -8,28 +8,15 @@ The runtime does not import this package: it imports this module (named in
 
 from __future__ import annotations
 
-from backend.src.libs.core.facade import close_hook, ping_hook
-from backend.src.libs.core.services import ServiceSpec, declare
+from backend.src.libs.core.facade import declare_facade
 from backend.src.libs.redis.client import Redis
 from backend.src.libs.redis.config import RedisConfig
 
-
-def build(config: RedisConfig | None) -> Redis:
-    """A ``Redis`` on ``config`` (None: read from the environment and ``.env`` on first
-    use). Makes no request and never raises."""
-    return Redis(config=config)
-
-
-SERVICE = declare(
-    ServiceSpec(
-        Redis,
-        build,
-        settings=RedisConfig,
-        ping=ping_hook,
-        on_close=close_hook,
-        aliases=("redis",),
-    )
-)
+SERVICE = declare_facade(Redis, RedisConfig, "redis")
 """The declaration: keyed by ``Redis``, alias ``"redis"``, settings ``RedisConfig``."""
+
+build = SERVICE.factory
+"""``build(config)``: a ``Redis`` on ``config`` (None: read from the environment and
+``.env`` on first use). Makes no request and never raises."""
 
 __all__ = ["SERVICE", "build"]

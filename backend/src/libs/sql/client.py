@@ -1,28 +1,22 @@
 """``SQL``: the final facade with return codes over a mysql-connector connection pool.
 
-The same connection pattern as ``Bucket``: building it makes no request; the pool is
-opened on first use (it opens ``pool_size`` connections at once); ``connect()`` opens
-it and checks it with ``SELECT 1``. mysql-connector pings a pooled connection when it
-is checked out and reconnects it if the server restarted, so the first call after a
-restart works; a read whose connection drops mid-way is replayed once on a fresh
-connection (writes are not replayed: they may have been applied).
+The lifecycle is ``core.facade``'s: the pool opens on first use (``pool_size``
+connections at once); ``connect()`` and ``health_check()`` send ``SELECT 1``.
+mysql-connector reconnects a pooled connection at checkout after a server restart; a
+read whose connection drops mid-way is replayed once (writes are not: they may have
+been applied).
 
-With ``DB_FAILOVER`` each checkout goes through the connector's own ``failover``
-argument, one named pool per server (``priority`` 100, 99, ... in the listed order):
-the connector takes a connection from the first server's pool that gives one, so
-while ``DB_HOST`` is down new connections go to the next server, and back to
-``DB_HOST`` once it answers again. ``answered_by`` (and the runtime's ping report)
-says which server answered last. TLS settings (``DB_SSL_*``) apply to every server.
+With ``DB_FAILOVER`` each checkout goes through the connector's ``failover`` argument,
+one named pool per server (``priority`` 100, 99, ... in the listed order): while
+``DB_HOST`` is down new connections go to the next server, and back once it answers.
+``answered_by`` says which server answered last. ``DB_SSL_*`` apply to every server.
 
-Values never go into SQL text: every method takes ``query`` with ``%s`` (or
-``%(name)s``) placeholders and ``params`` separately, and the driver sends them as
-data. Identifiers cannot be parameters: ``quote_identifier`` validates and quotes them.
+Values never go into SQL text: ``query`` has ``%s`` (or ``%(name)s``) placeholders and
+``params`` go as data; ``quote_identifier`` validates and quotes identifiers.
 
-Every public method returns ``success`` / ``error`` (or its data, or ``error``) and
-never raises for a server, network or input error: the failure is logged once (a
-WARNING on the ``bucket.SQL`` logger) and kept in ``last_error``. ``transaction()`` is the
-exception-based zone: inside it statements raise ``SQLError``, and any exception
-rolls the transaction back and propagates.
+Every public method returns ``success`` / ``error`` (or its data, or ``error``) and never
+raises: the failure is logged once on ``bucket.SQL`` and kept in ``last_error``. Inside
+``transaction()`` statements raise ``SQLError``; any exception rolls back and propagates.
 """
 
 from __future__ import annotations
@@ -186,53 +180,28 @@ class _Pool:
 
 
 class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
-    """MariaDB / MySQL with return codes (a mysql-connector pool underneath).
-
-    The lifecycle (settings, lazy pool, ``connect`` / ``is_connected`` /
-    ``health_check`` / ``disconnect`` / ``close``, ``with`` blocks, one replay of a read
-    whose connection dropped) is ``Facade``'s.
+    """MariaDB / MySQL with return codes (a mysql-connector pool; lifecycle: ``Facade``).
 
     Args:
         error: the code returned on failure (default 84).
         success: the code returned on success (default 0).
-        auto_connect: read and validate the settings now (no connection is opened:
-            the pool opens on first use or ``connect()``).
-        debug: kept for the seeds' signature; changes nothing (the application sets the
-            ``bucket`` logger's level).
-        config: settings; default ``SQLConfig.from_env()`` (environment and ``.env``),
-            read on first use, so a bad setting surfaces as ``error``, never at
-            construction.
+        auto_connect: read and validate the settings now (default True; no connection
+            is opened before first use or ``connect()``).
+        debug: kept for the seeds' signature; changes nothing.
+        config: settings; default ``SQLConfig.from_env()``, read on first use (a bad
+            setting surfaces as ``error``, never at construction).
 
     Attributes:
-        last_error: the ``SQLError`` of the calling thread's (or asyncio task's) last
-            call; None after a success.
+        last_error: the ``SQLError`` of the calling thread's (or task's) last call;
+            None after a success.
         last_latency: seconds taken by the last ``health_check`` probe.
 
-    Thread-safety: one instance may be shared by threads; each call checks a
-    connection out of the pool (waiting up to ``pool_timeout`` when all are busy).
-    ``last_error`` is per thread and per asyncio task: each reads its own last call's.
+    Thread-safety: shareable by threads; each call checks a connection out of the pool
+    (waiting up to ``pool_timeout`` when all are busy).
     """
 
     logger_name = "bucket.SQL"
-
-    def __init__(
-        self,
-        error: int = 84,
-        success: int = 0,
-        auto_connect: bool = True,
-        debug: bool = False,
-        *,
-        config: SQLConfig | None = None,
-    ) -> None:
-        self._answered_by: str | None = None
-        self._init_facade(
-            error=error,
-            success=success,
-            debug=debug,
-            auto_connect=auto_connect,
-            config=config,
-            resource=None,
-        )
+    _answered_by: str | None = None
 
     # ------------------------------------------------------------- plumbing
     def _read_config(self) -> SQLConfig:
@@ -304,18 +273,13 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
         return isinstance(error, SQLConnectionError) and not isinstance(error, SQLPoolTimeout)
 
     @contextmanager
-    def _connection(self) -> Iterator[Any]:
+    def _checkout(self, resource: _Pool) -> Iterator[Any]:
         """A pooled connection for the block (returned to the pool afterwards).
 
         Raises:
             SQLPoolTimeout: none became free within ``pool_timeout``.
             Exception: mysql-connector's, when the server cannot be reached.
         """
-        with self._checkout(self._ensure()) as cnx:
-            yield cnx
-
-    @contextmanager
-    def _checkout(self, resource: _Pool) -> Iterator[Any]:
         if not resource.slots.acquire(timeout=self.config.pool_timeout):
             raise SQLPoolTimeout(
                 f"no pooled connection became free within {self.config.pool_timeout} s "
@@ -346,7 +310,7 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
         self, operation: str, func: Callable[[Any], T], *, replay: bool
     ) -> T | int:
         def run() -> T:
-            with self._connection() as cnx:
+            with self._checkout(self._ensure()) as cnx:
                 return func(cnx)
 
         return self._call(operation, run, reconnect=replay)
@@ -424,19 +388,15 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
                 failed (after a rollback). ``last_error`` is set too.
         """
         try:
-            ctx = self._connection()
+            ctx = self._checkout(self._ensure())
             cnx = ctx.__enter__()
         except Exception as exc:
-            error = translate(exc)
-            self._fail("transaction", error)
-            raise error from exc
+            raise self._failed(exc) from exc
         try:
             try:
                 cnx.start_transaction()
             except Exception as exc:
-                error = translate(exc)
-                self._fail("transaction", error)
-                raise error from exc
+                raise self._failed(exc) from exc
             tx = Transaction(cnx)
             try:
                 yield tx
@@ -451,15 +411,19 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
                 if isinstance(exc, SQLError):
                     self._fail("transaction", exc)
                 elif isinstance(exc, Exception) and type(exc).__module__.startswith("mysql"):
-                    error = translate(exc)
-                    self._fail("transaction", error)
-                    raise error from exc
+                    raise self._failed(exc) from exc
                 else:
                     self.log.warning("transaction: rolled back: %s", type(exc).__name__)
                 raise
             self.last_error = None
         finally:
             ctx.__exit__(None, None, None)
+
+    def _failed(self, exc: Exception) -> SQLError:
+        """``exc`` translated, logged and kept in ``last_error`` (``transaction``)."""
+        error = translate(exc)
+        self._fail("transaction", error)
+        return error
 
 
 def _failover_pools(config: SQLConfig, name: str) -> tuple[Callable[[], Any], Callable[[], None]]:

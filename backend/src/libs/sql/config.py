@@ -1,15 +1,12 @@
 """Every setting of the SQL peer (MariaDB / MySQL), read from a mapping and validated.
 
-``SQLConfig.from_env()`` reads ``os.environ`` over a ``.env`` file; tests pass a dict;
-explicit ``from_env(**overrides)`` win. Invalid values raise ``SQLConfigError``
-naming the variable. ``repr`` masks the password; nothing is read at import time.
+``SQLConfig.from_env()`` reads ``os.environ`` over a ``.env`` file (tests pass a dict);
+``from_env(**overrides)`` win. Invalid values raise ``SQLConfigError`` naming the
+variable; ``repr`` masks the password.
 
-TLS takes mysql-connector's own options under ``DB_`` names (``DB_SSL_CA`` is the
-connector's ``ssl_ca``...); ``check_tls`` checks them and their files when the pool
-opens, so a missing CA is a ``SQLConfigError`` naming ``DB_SSL_CA`` before any
-connection.
-``DB_FAILOVER`` lists the servers tried after ``DB_HOST``/``DB_PORT``, in order
-(the connector's ``failover`` argument, one pool per server).
+TLS takes mysql-connector's own options under ``DB_`` names (``DB_SSL_CA`` is
+``ssl_ca``...); ``check_tls`` checks them and their files when the pool opens, before
+any connection. ``DB_FAILOVER`` lists the servers tried after ``DB_HOST``/``DB_PORT``.
 """
 
 from __future__ import annotations
@@ -27,6 +24,7 @@ from backend.src.libs.core.declarations import (
     Setting,
     SettingSource,
     Table,
+    join_endpoints,
 )
 from backend.src.libs.core.declarations import parse_endpoints as _parse_endpoints
 from backend.src.libs.sql.errors import SQLConfigError
@@ -280,11 +278,6 @@ class SQLConfig(DeclaredConfig):
         """``(host, port)`` then each ``failover`` server, in the order they are tried."""
         return ((self.host, self.port), *self.failover)
 
-    def _name(self, name: str) -> str:
-        """The variable that set ``name`` (the canonical one when given explicitly)."""
-        found = self.sources.get(name)
-        return found if found and found != "explicit" else SETTINGS[name].variable
-
     def connection_hint(self, message: str) -> str:
         """``check ...``: the settings to look at for a connection error ``message``
         (the failover list, the TLS files, the identity check, or host and port)."""
@@ -293,7 +286,7 @@ class SQLConfig(DeclaredConfig):
         if "any of the target hosts" in low:
             return (
                 f"check {where} and {self._name('failover')}: none of "
-                f"{_join(self.servers)} answered (each is down, or refused the TLS "
+                f"{join_endpoints(self.servers)} answered (each is down, or refused the TLS "
                 "settings or the credentials)"
             )
         if "certificate" in low or "ssl" in low or "tls" in low:
@@ -319,7 +312,7 @@ class SQLConfig(DeclaredConfig):
     def location(self) -> str:
         """Where the server is, for messages: ``user@host:port/database`` (no secret)."""
         where = f"unix:{self.socket}" if self.socket else f"{self.host}:{self.port}"
-        more = f" (failover {_join(self.failover)})" if self.failover else ""
+        more = f" (failover {join_endpoints(self.failover)})" if self.failover else ""
         return f"{self.user}@{where}/{self.database or ''}{more}"
 
     def connect_kwargs(self) -> dict[str, Any]:
@@ -350,10 +343,6 @@ class SQLConfig(DeclaredConfig):
         if self.ssl_cert and self.ssl_key:
             kwargs.update(ssl_cert=self.ssl_cert, ssl_key=self.ssl_key)
         return kwargs
-
-
-def _join(endpoints: tuple[Endpoint, ...]) -> str:
-    return ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in endpoints)
 
 
 __all__ = ["SETTINGS", "VARIABLES", "Endpoint", "SQLConfig", "parse_endpoints"]

@@ -13,11 +13,10 @@ Precedence, highest first (the first one that yields a key wins):
 4. boto3's own chain: process environment, the default profile, web identity, container
    (ECS/EKS) and instance (IMDS) roles.
 
-Then, when ``role_arn`` is set, the credentials found above are only used to call STS
-``AssumeRole`` (session name, external id, duration), and the store signs with the role's
-temporary credentials. They are botocore ``DeferredRefreshableCredentials``: fetched on
-the first request, refreshed before they expire (botocore refreshes 15 minutes ahead,
-and blocks only in the last 10), shared safely by every thread of the store.
+Then, when ``role_arn`` is set, the credentials found above only sign the STS
+``AssumeRole`` call, and the store signs with the role's temporary credentials (botocore
+``DeferredRefreshableCredentials``: fetched on the first request, refreshed before they
+expire, shared safely by every thread of the store).
 
 Secrets are never logged; errors name the variable, never its value.
 """
@@ -37,26 +36,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bucket.credentials")
 
-StsFactory = Callable[[Any], Any]
-"""Builds the STS client from the source botocore session (tests pass a stubbed one)."""
-
 
 def make_session(config: BucketConfig, *, sts_client: Any = None) -> boto3.session.Session:
-    """A boto3 session whose credentials follow the precedence of this module.
-
-    No request is made here; with ``role_arn`` the first STS call happens on the first
-    request that needs credentials.
+    """A boto3 session whose credentials follow the precedence of this module (no request
+    is made here).
 
     Args:
-        config: the store's settings.
-        sts_client: an STS client to use for assume-role (default: one built from the
-            source credentials, in ``config.region``). Tests pass a stubbed client.
+        sts_client: an STS client for assume-role (default: one built from the source
+            credentials, in ``config.region``).
 
     Raises:
         ConfigError: the profile named by the settings is not in the shared files.
-
-    Thread-safety: the session is built once per store client; the refreshable
-    credentials it holds lock around their refresh.
     """
     import boto3
     import botocore.session
@@ -84,15 +74,10 @@ def make_session(config: BucketConfig, *, sts_client: Any = None) -> boto3.sessi
 
 
 def assume_role_credentials(core: Any, config: BucketConfig, *, sts_client: Any = None) -> Any:
-    """Refreshable credentials of ``config.role_arn``, obtained with ``core``'s credentials.
-
-    Args:
-        core: the botocore session holding the source credentials.
-        config: gives the role ARN, session name, external id and duration.
-        sts_client: an STS client to call (default: built from ``core`` on first refresh).
-
-    Returns:
-        botocore ``DeferredRefreshableCredentials``: no STS call until first used.
+    """Refreshable credentials of ``config.role_arn`` (botocore
+    ``DeferredRefreshableCredentials``: no STS call until first used), obtained with the
+    botocore session ``core``'s credentials through ``sts_client`` (default: built from
+    ``core`` on first refresh).
 
     Raises:
         ConfigError: ``role_arn`` is not set.
@@ -159,16 +144,12 @@ def _install_credentials(core: Any, credentials: Any) -> None:
 
 
 def require_credentials(session: boto3.session.Session, config: BucketConfig) -> None:
-    """Fail now when boto3's chain finds no credentials for ``session``.
-
-    The chain is the one boto3 walks on the first request (keys, profiles, web
-    identity, container and instance roles; the instance metadata lookup can take a
-    second when it is not disabled).
+    """Fail now when boto3's chain (keys, profiles, web identity, container and instance
+    roles) finds no credentials for ``session``.
 
     Raises:
-        ConfigError: no credentials anywhere; the message names the settings that
-            chose S3 (never a value) and how to give credentials, so nothing is written
-            anywhere instead.
+        ConfigError: no credentials anywhere; the message names the settings that chose
+            S3 (never a value) and how to give credentials.
     """
     if session.get_credentials() is not None:
         return
@@ -183,13 +164,12 @@ def require_credentials(session: boto3.session.Session, config: BucketConfig) ->
 
 
 def configured_endpoint(session: boto3.session.Session) -> str | None:
-    """The S3 endpoint boto3 itself will use when the settings name none: the
-    ``AWS_ENDPOINT_URL(_S3)`` variables of the process, or ``endpoint_url`` in the
-    shared config file's profile (or its ``services`` section). None means AWS.
+    """The S3 endpoint boto3 itself will use when the settings name none
+    (``AWS_ENDPOINT_URL(_S3)``, ``endpoint_url`` in the shared config file). None means AWS.
 
     Raises:
         RuntimeError: this boto3 keeps its botocore session elsewhere
-            (``botocore_private.core_session``: a release outside the tested bounds).
+            (``botocore_private.core_session``).
     """
     from botocore.configprovider import ConfiguredEndpointProvider
 

@@ -119,13 +119,3 @@ def sse_c_args(encryption: SseC) -> SseCArgs:
     redact.register(encryption.raw)
     redact.install()
     return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": encryption.raw}
-
-
-__all__ = [
-    "encryption_args",
-    "EncryptionArgs",
-    "s3_write_args",
-    "sse_c_args",
-    "SseCArgs",
-    "WriteArgs",
-]

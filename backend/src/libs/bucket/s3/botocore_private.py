@@ -262,19 +262,3 @@ def core_session(session: boto3.session.Session) -> botocore.session.Session:
             "install a boto3 within this library's tested bounds (pyproject.toml)"
         )
     return found
-
-
-__all__ = [
-    "REACHES",
-    "Reach",
-    "core_session",
-    "endpoint",
-    "event_emitter",
-    "handle_200_error_check",
-    "handlers",
-    "http_session",
-    "pool_class",
-    "pool_classes",
-    "raw_stream",
-    "registrations",
-]

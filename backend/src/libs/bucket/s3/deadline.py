@@ -295,17 +295,3 @@ def obstore_retry(
             )
         ),
     }
-
-
-__all__ = [
-    "MIN_RATE",
-    "WATCHDOG",
-    "attempt_bound",
-    "backoff_bound",
-    "call_bound",
-    "install",
-    "obstore_retry",
-    "reading",
-    "release",
-    "stream_connection",
-]

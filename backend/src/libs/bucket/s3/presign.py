@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from backend.src.libs.bucket.base.errors import InvalidArgument
 from backend.src.libs.bucket.base.results import PresignedPost as PresignedPost
@@ -17,7 +17,6 @@ from backend.src.libs.bucket.s3 import sigv4
 
 MIN_EXPIRATION = 1
 MAX_EXPIRATION = 7 * 24 * 3600
-PresignMethod = Literal["GET", "PUT"]
 _CLIENT_METHODS = {"GET": "get_object", "PUT": "put_object"}
 
 

@@ -81,13 +81,11 @@ def head(
     spans: tracing.Spans | None = None,
 ) -> Mapping[str, str]:
     """One HeadObject on ``{route.url}/{path}`` (``bucket/key``), retried as the client's
-    botocore retry handlers decide; its headers, names in lower case. One span
-    ``S3.HeadObject`` with ``spans`` (``s3.tracing``), its retries inside.
+    retry handlers decide, in one span with ``spans``; its headers, names in lower case.
 
     Raises:
         botocore.exceptions.ClientError: the server answered 3xx/4xx/5xx (after the
-            retries botocore's handlers asked for); its ``Error.Code`` is the status, as
-            botocore's.
+            retries); its ``Error.Code`` is the status, as botocore's.
         botocore.exceptions.BotoCoreError: the connection failed on every attempt.
     """
     bucket, _, key = path.partition("/")
@@ -132,9 +130,8 @@ def _send(route: Route, url: str, headers: dict[str, str]) -> tuple[Any, Excepti
     from botocore.awsrequest import AWSPreparedRequest
 
     headers["User-Agent"] = "bucket"
-    # prepared as is: the URL is already quoted and the headers a plain dict (botocore's
-    # AWSRequest.prepare would copy them into its case-insensitive mapping, ~30 us)
-    # (the session reads them with .get() and iteration, as a dict allows)
+    # prepared as is: the URL is quoted and a plain dict of headers serves the session
+    # (botocore's AWSRequest.prepare would copy them into its own mapping, ~30 us)
     request = AWSPreparedRequest("HEAD", url, cast(Any, headers), None, stream_output=False)
     try:
         return route.session.send(request), None
@@ -188,9 +185,7 @@ def _needs_retry(
 
 def as_head_object(headers: Mapping[str, str]) -> dict[str, Any]:
     """The fields of botocore's ``head_object`` answer that ``ObjectInfo`` reads, from the
-    headers of a signed HEAD (``ContentLength``, ``ETag``, ``LastModified``,
-    ``ContentType``, ``Metadata``, ``StorageClass`` and ``VersionId``; absent ones left
-    out, as botocore leaves them out)."""
+    headers of a signed HEAD (absent ones left out, as botocore leaves them out)."""
     answer: dict[str, Any] = {
         "ContentLength": int(headers.get("content-length", "0")),
         "Metadata": {n[len(_META) :]: v for n, v in headers.items() if n.startswith(_META)},

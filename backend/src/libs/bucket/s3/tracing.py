@@ -97,8 +97,8 @@ def api() -> _Api | None:
 
 
 def spans_for(enabled: bool, region: str, endpoint_url: str | None) -> Spans | None:
-    """The ``Spans`` of a client (``BUCKET_TRACING``, its region and endpoint URL), or None
-    when tracing is off or opentelemetry is not installed."""
+    """The ``Spans`` of a client, or None when tracing is off (``BUCKET_TRACING``) or
+    opentelemetry is not installed."""
     if not enabled:
         return None
     found = api()
@@ -111,8 +111,7 @@ _NULL: Final = contextlib.nullcontext()
 def request(
     spans: Spans | None, operation: str, bucket: str, key: str | None = None
 ) -> contextlib.AbstractContextManager[object]:
-    """A span around one request (``spans.request``), or a shared null context when
-    ``spans`` is None (tracing off)."""
+    """``spans.request``, or a shared null context when ``spans`` is None (tracing off)."""
     return _NULL if spans is None else spans.request(operation, bucket, key)
 
 
@@ -162,9 +161,8 @@ class Spans:
         return {**self._base, "rpc.method": operation, **s3}
 
     def request(self, operation: str, bucket: str, key: str | None = None) -> _Request:
-        """A span ``S3.<operation>`` around one request of ``bucket`` (and ``key``),
-        ended when the block ends; a failure raised in the block is recorded (status,
-        ``error.type``, the answer's status and request id) and raised on."""
+        """A span ``S3.<operation>`` around one request of ``bucket`` (and ``key``); a
+        failure raised in the block is recorded and raised on."""
         s3: dict[str, str | int] = {"aws.s3.bucket": bucket}
         if key is not None:
             s3["aws.s3.key"] = key
@@ -179,7 +177,7 @@ class Spans:
 
     def start(self, model: Any, context: dict[str, object], **_: object) -> None:
         """``before-call.s3`` (last): start the call's span, unless an instrumentation
-        above already traces it (then add the ``aws.s3.*`` attributes to its span)."""
+        already traces it (then add the ``aws.s3.*`` attributes to its span)."""
         otel = self.otel
         if not otel.enabled():
             return
@@ -218,8 +216,7 @@ class Spans:
         span.end()
 
     def failed(self, exception: BaseException, context: dict[str, object], **_: object) -> None:
-        """``after-call-error.s3`` (first): no answer (the connection failed on every
-        attempt): record it; end the span."""
+        """``after-call-error.s3`` (first): no answer; record the failure, end the span."""
         span: Any = context.pop(_SPAN, None)
         if span is None:
             return
@@ -260,8 +257,7 @@ def _answer(span: Any, status: object, request_id: object, extended_id: object) 
 
 
 class _Request:
-    """``Spans.request``: a span around a block (not made current: no request below it
-    is traced in Python)."""
+    """``Spans.request``: a span around a block (not made current)."""
 
     __slots__ = ("_operation", "_s3", "_span", "_spans")
 

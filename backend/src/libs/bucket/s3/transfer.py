@@ -27,10 +27,9 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.bucket.base.files import flushing
-from backend.src.libs.bucket.base.options import MAX_PART_SIZE as MAX_PART_SIZE
+from backend.src.libs.bucket.base.options import MAX_PART_SIZE
 from backend.src.libs.bucket.base.options import MAX_PARTS as MAX_PARTS
 from backend.src.libs.bucket.base.options import MAX_SINGLE_PUT as MAX_SINGLE_PUT
-from backend.src.libs.bucket.base.options import MIN_PART_SIZE as MIN_PART_SIZE
 from backend.src.libs.bucket.base.options import TransferSettings as TransferSettings
 from backend.src.libs.bucket.base.store import ProgressCallback
 

@@ -168,8 +168,7 @@ class S3BucketFeatures:
     _conn: S3Connection
 
     def _version_target(self, bucket: str, key: str, version_id: str | None) -> _VersionTarget:
-        """``{"Bucket", "Key"(, "VersionId")}`` for an object-version request, after
-        checking the bucket name and the key and applying the store's prefix."""
+        """The checked target of an object-version request, key under the store's prefix."""
         check_bucket_name(bucket)
         target: _VersionTarget = {"Bucket": bucket, "Key": self._conn.key(key, bucket)}
         if version_id:
@@ -509,9 +508,8 @@ class S3BucketFeatures:
         return "eu-west-1" if location == "EU" else str(location)
 
     def get_bucket_info(self, bucket: str) -> BucketProperties:
-        """Region, versioning, default encryption, lifecycle rules and object lock.
-
-        Settings the server does not implement read as None (or no rules).
+        """Region, versioning, default encryption, lifecycle rules and object lock; settings
+        the server does not implement read as None (or no rules).
 
         Raises:
             BucketNotFound: no such bucket.
@@ -532,12 +530,9 @@ class S3BucketFeatures:
     def get_bucket_stats(
         self, bucket: str, *, prefix: str = "", page_size: int = 1000
     ) -> BucketStats:
-        """Object count and bytes, in total, per top-level prefix and per storage class,
-        over every listing page (memory: one page plus the counters).
-
-        Args:
-            prefix: count only keys under this prefix (relative to the store prefix).
-            page_size: keys per listing request, 1..1000 (default 1000).
+        """Object count and bytes, in total, per top-level prefix and per storage class of
+        the keys under ``prefix`` (``stats.bucket_stats``; ``page_size`` keys per listing
+        request, 1..1000, default 1000).
 
         Raises:
             BucketNotFound: no such bucket.

@@ -106,15 +106,10 @@ def sign(
     """A presigned URL for ``method`` on ``{endpoint}/{path}``.
 
     Args:
-        endpoint: ``scheme://host[:port]``, a path-style endpoint for which ``signs``
-            holds (the caller checks it once).
-        credentials: what to sign with.
-        region: the signing region.
+        endpoint: ``scheme://host[:port]``, for which ``signs`` holds (the caller checks).
         path: ``bucket/key`` as stored (the key is percent-encoded here, '/' and '~' kept).
-        method: the HTTP method the URL is for (``GET``, ``PUT``).
         seconds: ``X-Amz-Expires`` (the caller checks the 1 s .. 7 days bound).
-        query: further query parameters, signed, in this order before the signature's
-            own (``versionId``, ``response-content-disposition``).
+        query: further query parameters, signed, in this order before the signature's.
         content_type: a ``Content-Type`` the request must carry (signed as a header).
     """
     stamp, day = _now()

@@ -184,19 +184,16 @@ def install(client: Any, *, connect_timeout: float, read_timeout: float) -> bool
     if pools is None:
         return False
     settings = {"connect_timeout": float(connect_timeout), "read_timeout": float(read_timeout)}
-    http_conn = type("DeadlineHTTPConnection", (_DeadlineConnection, AWSHTTPConnection), settings)
-    https_conn = type(
-        "DeadlineHTTPSConnection", (_DeadlineConnection, AWSHTTPSConnection), settings
-    )
-    http_pool = botocore_private.pool_class(
-        AWSHTTPConnectionPool, http_conn, WATCHDOG.unwatch, "DeadlineHTTPConnectionPool"
-    )
-    https_pool = botocore_private.pool_class(
-        AWSHTTPSConnectionPool, https_conn, WATCHDOG.unwatch, "DeadlineHTTPSConnectionPool"
-    )
-    if http_pool is None or https_pool is None:
+    made = {}
+    for scheme, name, connection, pool in (
+        ("http", "DeadlineHTTPConnection", AWSHTTPConnection, AWSHTTPConnectionPool),
+        ("https", "DeadlineHTTPSConnection", AWSHTTPSConnection, AWSHTTPSConnectionPool),
+    ):
+        watched = type(name, (_DeadlineConnection, connection), settings)
+        made[scheme] = botocore_private.pool_class(pool, watched, WATCHDOG.unwatch, f"{name}Pool")
+    if None in made.values():
         return False
-    pools["http"], pools["https"] = http_pool, https_pool
+    pools.update(made)
     return True
 
 

@@ -1,28 +1,19 @@
-"""Deadlines for every HTTP attempt: the read timeout bounds silence, this bounds the wait.
+"""Deadlines for every HTTP attempt: the read timeout bounds silence, this bounds the wait
+(``docs/reliability.md``, "Every attempt has a deadline").
 
-botocore's ``read_timeout`` applies to each socket read, so a server that trickles one
-byte every half second never trips it. Here every attempt of every request made through
-an ``S3Store``'s client gets a deadline, and a watchdog thread shuts the socket of an
-attempt that outlives it: the read fails at once, botocore retries within
-``max_retries`` (or the store resumes the body), and the call ends with
-``ConnectionFailed`` when the budget is spent.
-
-The formula, with ``connect`` = ``BUCKET_CONNECT_TIMEOUT``, ``read`` =
-``BUCKET_READ_TIMEOUT`` and ``MIN_RATE`` = 64 KiB/s:
+A watchdog thread shuts the socket of an attempt that outlives its deadline: the read
+fails at once and botocore retries (or the store resumes the body). With ``connect`` =
+``BUCKET_CONNECT_TIMEOUT``, ``read`` = ``BUCKET_READ_TIMEOUT`` and ``MIN_RATE``:
 
 - sending a request: ``connect + read + body bytes / MIN_RATE``;
 - its response, once the head arrived: ``read + Content-Length / MIN_RATE`` (1 MiB
-  counted for a chunked body of unknown length; the body of a non-streaming response,
-  such as a listing, is read within it);
-- a body handed to the caller as a stream (``open_object``, ``download_stream``): each
-  ``read(n)`` the caller makes gets ``read + n / MIN_RATE``; the time between reads is
-  the caller's and is not counted.
+  counted for a body of unknown length; a non-streaming body is read within it);
+- a body handed to the caller as a stream: each ``read(n)`` gets ``read + n / MIN_RATE``;
+  the time between reads is the caller's.
 
-A call is then bounded by ``call_bound`` (``docs/reliability.md`` works it out).
-
-How: the client's connection pools are given connection classes that register each
-attempt with the watchdog (``install``). The watchdog wakes every ``TICK`` seconds while
-an attempt is registered and sleeps otherwise; an attempt costs two dictionary updates.
+A call is then bounded by ``call_bound``. The client's pools get connection classes that
+register each attempt with the watchdog (``install``), which wakes every ``TICK`` seconds
+while an attempt is registered and sleeps otherwise.
 """
 
 from __future__ import annotations
@@ -268,14 +259,8 @@ def obstore_retry(
     retry_mode: str = "standard",
 ) -> RetryConfig:
     """obstore's retry settings for requests moving up to ``size`` bytes, from botocore's:
-    ``max_retries`` retries, waits bounded as ``backoff_bound`` bounds botocore's (a random
-    wait between the first bound and twice the one before), no retry started past
-    ``call_bound``.
-
-    What obstore cannot follow: it retries every 5xx, 429 and dropped or refused
-    connection, and a timed-out GET or HEAD but not PUT; it does not read S3's error code
-    (a 400 ``RequestTimeout`` or ``SlowDown`` is not retried, a 501 is); no adaptive mode.
-    """
+    ``max_retries`` retries, waits bounded as ``backoff_bound`` bounds botocore's, no retry
+    started past ``call_bound`` (what obstore cannot follow: ``docs/reliability.md``)."""
     from datetime import timedelta
 
     cap = backoff_bound(retry_mode, max(0, max_retries - 1))

@@ -1,24 +1,20 @@
 """Is a boto3 client's sending hooked? Then every request of its store goes through botocore.
 
-Test doubles and request recorders sit on botocore's events: moto's ``mock_aws`` answers
-on ``before-send`` (``moto.core.botocore_stubber.BotocoreStubber``, on every client built
-after ``moto`` was imported, answering only while a mock is started: its ``enabled``),
-botocore's ``Stubber`` on ``before-call``, an application's own handler on
-``before-send``. obstore and the signed HEAD would pass them by (under ``mock_aws`` they
-would dial the real AWS), so while the client is hooked the obstore plane stands aside
-(``S3Connection.plane`` is None) and botocore carries every request. That is the
-``auto`` engine's rule; an explicit ``BUCKET_ENGINE=obstore`` is kept.
+Test doubles sit on botocore's events (moto's ``mock_aws`` on ``before-send``: its
+``BotocoreStubber``, answering while a mock is started; botocore's ``Stubber`` on
+``before-call``; an application's handler on ``before-send``); obstore and the signed HEAD
+would pass them by and dial the real server. So while the client is hooked the obstore
+plane stands aside (``S3Connection.plane`` is None) and botocore carries every request
+(the ``auto`` engine's rule; an explicit ``BUCKET_ENGINE=obstore`` is kept). See
+``docs/testing.md``.
 
-Hooked means, for the requests the plane could carry (``OPERATIONS``): a handler on
-``before-send`` (moto's stubber while its mock is started, any other always), or a
-handler on ``before-call`` the client did not have when it was built (``Stubber``'s).
+Hooked, for the operations the plane could carry (``OPERATIONS``): a handler on
+``before-send`` (moto's stubber while its mock is started, any other always), or one on
+``before-call`` the client did not have when it was built.
 
 Cost: ``SendHooks.hooked()`` runs on every request of the obstore route: one identity
-comparison with the emitter's lookup cache (``botocore_private.registrations``, replaced
-on every ``register`` and ``unregister``) and moto's ``enabled``, ~0.1 us; the handlers
-are read again (~35 us) only after a registration changed. So a mock started, a
-``Stubber`` activated or moto's ``patch_client`` after the store was built is seen at the
-next request.
+comparison (``botocore_private.registrations``) and moto's ``enabled``, ~0.1 us; the
+handlers are read again (~35 us) only after a handler was registered or removed.
 
 Thread-safety: ``hooked`` may be called from any thread; a re-read replaces one tuple.
 """

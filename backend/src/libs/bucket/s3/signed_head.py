@@ -9,14 +9,12 @@ deadlines as every other request of the store. ``S3Store`` uses it where ``sigv4
 (a custom path-style endpoint) and the call needs nothing else (no SSE-C key, not the
 adaptive retry mode, whose rate limiter gates botocore's own sends).
 
-Retries stay botocore's: each attempt's answer (or exception) is handed to the client's
-``needs-retry.s3.HeadObject`` handlers as botocore's endpoint hands it, and the call ends
-with ``after-call`` (or ``after-call-error``) as botocore's client ends one. A 2xx answer
-ends the loop without asking (none of botocore's handlers retries one; asking costs
-~10 us). The request context tells botocore's region redirector the request was already
-redirected (its endpoint is not AWS's). Errors are botocore's ``ClientError`` with the
-code botocore gives a HEAD (the status as text, ``404``), so ``s3.errors.translate``
-reads them as botocore's; transport failures are botocore's own exceptions.
+Retries stay botocore's (``docs/reliability.md``): each attempt's answer or exception goes
+to the client's ``needs-retry.s3.HeadObject`` handlers as botocore's endpoint hands it
+(a 2xx answer, which none retries, ends the loop without asking: ~10 us), and the call
+ends with ``after-call`` (or ``after-call-error``). Errors are botocore's ``ClientError``
+with the code botocore gives a HEAD (the status as text), so ``s3.errors.translate``
+reads them as botocore's.
 
 Thread-safety: ``head`` may be called from any thread.
 """
@@ -90,6 +88,7 @@ def head(
     """
     bucket, _, key = path.partition("/")
     query = {"versionId": version_id} if version_id is not None else None
+    # tells botocore's region redirector not to redirect (the endpoint is not AWS's)
     context: dict[str, Any] = {
         "s3_redirect": {"redirected": True, "bucket": bucket, "params": {"Bucket": bucket}}
     }

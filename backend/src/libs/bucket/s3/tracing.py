@@ -1,45 +1,29 @@
 """OpenTelemetry: one span for each request an ``S3Store`` sends, the same whichever engine
-sends it.
+sends it (``docs/architecture.md``, "Tracing").
 
-Spans come from the global tracer provider (``opentelemetry.trace.get_tracer``: a provider
-set after the store was built is used from then on), when ``opentelemetry-api`` is
-installed (the ``otel`` extra) and ``BUCKET_TRACING`` is on (the default). They are named
-and described as opentelemetry-instrumentation-botocore names its own, so dashboards built
-on it keep working when the engine changes: ``S3.<Operation>``, kind CLIENT,
-``rpc.system=aws-api``, ``rpc.service=S3``, ``rpc.method=<Operation>``, ``cloud.region``,
-``server.address`` and ``server.port`` (of the boto3 client's endpoint), and the semantic
-conventions' ``aws.s3.bucket``, ``aws.s3.key`` (as sent, prefix included),
-``aws.s3.copy_source``, ``aws.s3.upload_id`` and ``aws.s3.part_number`` where the operation
-has them (not ``aws.s3.delete``: a batch's whole key list). Where the engine reports them:
-``aws.request_id``, ``aws.extended_request_id``, ``http.status_code``. A failed request has
-status ERROR described by its S3 error code, also its ``error.type`` (as
-``s3.errors.translate`` names it, on both engines).
+Spans come from the global tracer provider, when ``opentelemetry-api`` is installed (the
+``otel`` extra) and ``BUCKET_TRACING`` is on (the default). They are named and described
+as opentelemetry-instrumentation-botocore names its own: ``S3.<Operation>``, kind CLIENT,
+``rpc.system=aws-api``, ``rpc.service=S3``, ``rpc.method``, ``cloud.region``,
+``server.address`` / ``server.port`` (of the boto3 client's endpoint), and where the
+operation has them ``aws.s3.bucket``, ``aws.s3.key`` (as sent, prefix included),
+``aws.s3.copy_source``, ``aws.s3.upload_id``, ``aws.s3.part_number``; where the engine
+reports them ``aws.request_id``, ``aws.extended_request_id``, ``http.status_code``. A
+failed request has status ERROR described by its S3 error code, also its ``error.type``
+(as ``s3.errors.translate`` names it).
 
-Three senders, one span each, plugged in where each sends:
+Senders: obstore's requests and the signed HEAD are wrapped in ``Spans.request`` (an
+obstore multipart upload is one span, ``S3.MultipartUpload``); botocore's get handlers on
+the client's events (``install``: ``before-call`` starts the span, ``after-call`` /
+``after-call-error`` end it; a call a ``Stubber`` answers gets none; a client handed to
+the store gets no handlers). Spans are never made current. With
+opentelemetry-instrumentation-botocore active, botocore's requests are its spans and
+``before-call`` only adds the ``aws.s3.*`` attributes: no request is traced twice. A
+context where instrumentation is suppressed gets no span.
 
-- **obstore** (``ObstorePlane``'s request methods): ``Spans.request`` around each obstore
-  call (one request with its retries); a multipart upload, whose requests obstore sends
-  unseen, is one span ``S3.MultipartUpload``.
-- **the signed HEAD** (``signed_head.head``): ``Spans.request``, its retries inside.
-- **botocore** (every other request): handlers on the client's events (``install``):
-  ``before-parameter-build`` keeps the parameters, ``before-call`` (last) starts the span,
-  ``after-call`` / ``after-call-error`` (first) end it, retries inside. A call a
-  ``before-call`` handler answers (``Stubber``) gets no span. These spans are not made
-  current: botocore has no event after every failure that can follow ``before-call``, so
-  a current span could stay attached. A client handed to the store (``client=...``) gets
-  none of these handlers.
-
-**With opentelemetry-instrumentation-botocore active**, botocore's requests are its own
-(inside a call it traces, ``is_http_instrumentation_enabled()`` is False): ``before-call``
-adds the ``aws.s3.*`` attributes to its span instead of starting one. obstore's requests
-and the signed HEAD keep this module's spans: none traced twice, none missed. A context
-where instrumentation is suppressed (``suppress_instrumentation()``) gets no span.
-
-Cost: nothing when the package is absent or ``BUCKET_TRACING=false`` (the import is tried
-once per process; no handler is registered, ``request`` is a shared null context); with
-it, see ``bench.overhead.tracing_overhead_us`` and docs/performance.md.
-
-Thread-safety: a ``Spans`` may be shared by any number of threads and event loops.
+Cost: nothing without the package or with ``BUCKET_TRACING=false`` (no handler; ``request``
+is a shared null context). Thread-safety: a ``Spans`` may be shared by any threads and
+event loops.
 """
 
 from __future__ import annotations

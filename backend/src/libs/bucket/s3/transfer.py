@@ -196,19 +196,14 @@ class _Entry:
 
 
 class Transfers:
-    """The s3transfer ``TransferManager``s of one store: built on first use, reused by
-    every upload, shut down by ``close()``. A manager's thread pools are shared by its
-    uploads, so ``BUCKET_MAX_WORKERS`` bounds their part requests together.
+    """The s3transfer ``TransferManager``s of one store (``docs/architecture.md``,
+    "Transfers"): one per set of settings in force, up to ``MAX_MANAGERS`` (past that, one
+    of its own, shut down after its upload), plus one for write-once single PUTs.
 
-    s3transfer reads the threshold, part size and concurrency from its manager, not from
-    the call, so the manager is chosen by the settings in force: one per set, up to
-    ``MAX_MANAGERS``; past that, a set not kept gets a manager of its own, shut down after
-    its upload. Write-once single PUTs (``upload_once``) use one more manager.
-
-    ``close()`` retires every manager: one without running uploads is shut down at once,
-    the others by their last upload (it neither waits for nor cancels them). A manager
-    built on a client the store has since replaced is retired the same way. s3transfer's
-    ``shutdown(cancel=True)`` is never used (it mis-passes its arguments and raises).
+    ``close()`` retires every manager: an idle one is shut down at once, the others by
+    their last upload (it neither waits for nor cancels them); so is a manager built on a
+    client the store has since replaced. s3transfer's ``shutdown(cancel=True)`` is never
+    used (it mis-passes its arguments and raises).
 
     Args:
         client: gives the store's current boto3 client (built on first use).

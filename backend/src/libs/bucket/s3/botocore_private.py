@@ -1,15 +1,12 @@
-"""The one module that reaches into private names of botocore, boto3 and urllib3.
+"""The one module that reaches into private names of botocore, boto3 and urllib3
+(``docs/architecture.md``, "botocore's private names").
 
-Every such reach is a small function here and nowhere else (``ruff check --select SLF001``
-reports this module alone; names read with ``getattr`` are found by the canary test's
-scan). ``REACHES`` lists each name with what uses it and what happens when a release
-moves it: the function either **falls back** (returns None, logs one WARNING per process
-naming the attribute; its caller keeps working without the patch) or **fails loudly**
-(``RuntimeError`` naming the attribute), when a fallback would be wrong rather than
-slower. ``tests/unit/test_botocore_private.py`` holds a canary per reach; the releases
-they passed with are in ``docs/architecture.md`` ("botocore's private names").
-
-Thread-safety: every function may be called from any thread.
+Every such reach is a small function here and nowhere else; ``REACHES`` lists each name
+with what uses it and what happens when a release moves it: the function **falls back**
+(returns None, logs one WARNING per process naming the attribute; its caller works
+without the patch) or **fails loudly** (``RuntimeError`` naming it) when a fallback would
+be wrong rather than slower. ``tests/unit/test_botocore_private.py`` holds a canary per
+reach. Thread-safety: every function may be called from any thread.
 """
 
 from __future__ import annotations

@@ -1,24 +1,16 @@
 """Where a store's credentials come from, and assume-role with refresh.
 
-Precedence, highest first (the first one that yields a key wins):
+Precedence, highest first (the first that yields a key wins): explicit config
+(``BucketConfig(access_key=...)``); ``BUCKET_USER`` / ``BUCKET_PASSWORD`` /
+``BUCKET_SESSION_TOKEN`` (and the other ``BUCKET_*`` spellings), ``S3_*``, then
+``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` of the mapping
+the config was read from; the profile ``BUCKET_PROFILE`` / ``AWS_PROFILE`` of the shared
+AWS files; boto3's own chain (process environment, default profile, web identity,
+container and instance roles).
 
-1. explicit config: ``BucketConfig(access_key=..., secret_key=..., session_token=...)`` or
-   ``BucketConfig.from_env(env, access_key=...)``;
-2. ``BUCKET_USER`` / ``BUCKET_PASSWORD`` / ``BUCKET_SESSION_TOKEN`` (and the other
-   ``BUCKET_*`` spellings), then ``S3_ACCESS_KEY``... then ``AWS_ACCESS_KEY_ID`` /
-   ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` in the mapping the config was read from;
-3. a named profile of the shared AWS files (``BUCKET_PROFILE`` or ``AWS_PROFILE``; the
-   files are ``~/.aws/credentials`` and ``~/.aws/config``, or ``AWS_SHARED_CREDENTIALS_FILE``
-   and ``AWS_CONFIG_FILE``);
-4. boto3's own chain: process environment, the default profile, web identity, container
-   (ECS/EKS) and instance (IMDS) roles.
-
-Then, when ``role_arn`` is set, the credentials found above only sign the STS
-``AssumeRole`` call, and the store signs with the role's temporary credentials (botocore
-``DeferredRefreshableCredentials``: fetched on the first request, refreshed before they
-expire, shared safely by every thread of the store).
-
-Secrets are never logged; errors name the variable, never its value.
+With ``role_arn`` those credentials only sign the STS ``AssumeRole`` call; the store signs
+with the role's refreshable temporary credentials. Secrets are never logged; errors name
+the variable, never its value.
 """
 
 from __future__ import annotations

@@ -1,17 +1,13 @@
-"""A fast reader of ListObjectsV2 answers, in place of botocore's XML parser.
+"""A fast reader of ListObjectsV2 answers, in place of botocore's XML parser
+(``docs/architecture.md``, ``docs/performance.md``).
 
-A listing page of 1,000 keys costs botocore's generic XML parser ~65 ms of client CPU;
-``xml.etree.ElementTree`` reads it in ~6 ms. botocore still builds, signs, sends, retries
-and checks the request and reads every error answer: ``parse_hook`` reads the body of a
-200 answer to a ``ListObjectsV2`` call made inside ``reading()`` (``S3Store``'s listings
-only: anyone else's call on the same client gets botocore's answer), hands the ``Page``
-to the caller in the parsed response under ``FAST_LISTING``, and gives botocore an empty
-``ListBucketResult`` to parse instead. A body it cannot read is left to botocore, whole.
-
-botocore also parses every 200 body once more, only to see whether S3 hid an ``<Error>``
-in it (its private ``_handle_200_error``, reached through ``botocore_private``): ~40% of
-a listing's client CPU. ``install`` puts ``parse_hook`` in front of that check, which then
-reads the empty document when the page was read here, and the whole body otherwise.
+botocore still builds, signs, sends, retries and checks the request, and reads every error
+answer: ``parse_hook`` reads the body of a 200 answer to a ``ListObjectsV2`` call made
+inside ``reading()`` (``S3Store``'s listings only) with ElementTree, hands the ``Page`` to
+the caller in the parsed response under ``FAST_LISTING``, and gives botocore an empty
+``ListBucketResult`` to parse instead; a body it cannot read is left to botocore, whole.
+``install`` puts it in front of botocore's check for an ``<Error>`` hidden in a 200 answer
+(``_handle_200_error``), which then reads the empty document instead of the page.
 
 Keys come URL-encoded (``encoding-type=url``) and are decoded as botocore decodes them.
 """

@@ -1,9 +1,7 @@
 """Bucket-level S3 features of ``S3Store``: versioning, default encryption, lifecycle,
-tagging, object lock, bucket info and stats (counted by ``stats.py``, which works on
-any store).
+tagging, object lock, bucket info and stats (counted by ``stats.py``).
 
-These are S3-only, so they are not part of the ``ObjectStore`` protocol: ``S3Store``
-gets them from ``S3BucketFeatures`` below (working through the store's ``S3Connection``), and the ``Bucket`` facade turns a
+These are S3-only, not part of the ``ObjectStore`` protocol: the ``Bucket`` facade turns a
 store without them into ``error`` with a ``NotSupported`` ``last_error``. Every method
 validates its input before any request and raises ``StorageError`` subclasses.
 
@@ -26,51 +24,32 @@ from typing import (
 from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.bucket.base.errors import InvalidArgument, NotFound, StorageError
 from backend.src.libs.bucket.base.results import (
-    BucketProperties as BucketProperties,
-)
-from backend.src.libs.bucket.base.results import (
-    EnsureReport as EnsureReport,
-)
-from backend.src.libs.bucket.base.results import (
-    EnsuresBucket as EnsuresBucket,
-)
-from backend.src.libs.bucket.base.results import (
-    EnsureStep as EnsureStep,
-)
-from backend.src.libs.bucket.base.results import (
-    LifecycleRule as LifecycleRule,
-)
-from backend.src.libs.bucket.base.results import (
-    ObjectLockConfig as ObjectLockConfig,
-)
-from backend.src.libs.bucket.base.results import (
-    ObjectVersion as ObjectVersion,
-)
-from backend.src.libs.bucket.base.results import (
-    StepOutcome as StepOutcome,
-)
-from backend.src.libs.bucket.base.results import (
-    VersioningStatus as VersioningStatus,
-)
-from backend.src.libs.bucket.base.results import (
-    is_unsupported as is_unsupported,
-)
-from backend.src.libs.bucket.base.results import (
-    run_step as run_step,
+    BucketProperties,
+    EnsureReport,
+    EnsuresBucket,
+    EnsureStep,
+    LifecycleRule,
+    ObjectLockConfig,
+    ObjectVersion,
+    VersioningStatus,
+    is_unsupported,
+    run_step,
 )
 from backend.src.libs.bucket.base.stats import BucketStats, bucket_stats
 from backend.src.libs.bucket.base.store import ObjectInfo
-from backend.src.libs.bucket.base.validation import check_bucket_name
-from backend.src.libs.bucket.base.write_rules import MAX_TAGS as MAX_TAGS
-from backend.src.libs.bucket.base.write_rules import SSE_ALGORITHMS, STORAGE_CLASSES
-from backend.src.libs.bucket.base.write_rules import LockMode as LockMode
-from backend.src.libs.bucket.base.write_rules import Retention as Retention
-from backend.src.libs.bucket.base.write_rules import check_lock_mode as check_lock_mode
-from backend.src.libs.bucket.base.write_rules import check_retain_until as check_retain_until
-from backend.src.libs.bucket.base.write_rules import check_tags as check_tags
-from backend.src.libs.bucket.base.write_rules import tagging_header as tagging_header
+from backend.src.libs.bucket.base.validation import check_bucket_name, check_listing
+from backend.src.libs.bucket.base.write_rules import (
+    SSE_ALGORITHMS,
+    STORAGE_CLASSES,
+    LockMode,
+    Retention,
+    check_lock_mode,
+    check_retain_until,
+    check_tags,
+)
 
 if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
     from types_boto3_s3.literals import ServerSideEncryptionType, TransitionStorageClassType
     from types_boto3_s3.type_defs import (
         LifecycleRuleOutputTypeDef,
@@ -85,6 +64,8 @@ if TYPE_CHECKING:
     from backend.src.libs.bucket.s3.connection import S3Connection
 
 T = TypeVar("T")
+
+_NO_OBJECT = ("NoSuchKey", "NoSuchVersion")
 
 
 class _VersionTarget(TypedDict):
@@ -180,22 +161,32 @@ def _rule_from_s3(raw: LifecycleRuleOutputTypeDef, unprefix: Callable[[str], str
 class S3BucketFeatures:
     """Versioning, encryption, lifecycle, tagging, object lock, info and stats on S3.
 
-    A base of ``S3Store`` whose one dependency is ``_conn``, the ``S3Connection`` the
-    store shares with its object operations: the client, the key prefix and the error
-    translation all come from there.
+    A base of ``S3Store`` whose one dependency is ``_conn``, the ``S3Connection`` (client,
+    key prefix, error translation) the store shares with its object operations.
     """
 
     _conn: S3Connection
-    """The client part the store shares with its object operations (set by ``S3Store``)."""
 
     def _version_target(self, bucket: str, key: str, version_id: str | None) -> _VersionTarget:
-        """``{"Bucket", "Key"(, "VersionId")}`` for an object-version request, after
-        checking the bucket name and the key and applying the store's prefix."""
+        """The checked target of an object-version request, key under the store's prefix."""
         check_bucket_name(bucket)
         target: _VersionTarget = {"Bucket": bucket, "Key": self._conn.key(key, bucket)}
         if version_id:
             target["VersionId"] = version_id
         return target
+
+    def _read(
+        self, operation: str, bucket: str, key: str | None, call: Callable[[S3Client], T]
+    ) -> T | None:
+        """``call(client)``, translated; None when the setting is absent: a ``NotFound``
+        other than the missing bucket (or, with ``key``, object or version)."""
+        try:
+            with self._conn.translating(operation, bucket, key):
+                return call(self._conn.client)
+        except NotFound as exc:
+            if exc.code == "NoSuchBucket" or (key is not None and exc.code in _NO_OBJECT):
+                raise
+            return None
 
     # ------------------------------------------------------------ versioning
     def set_versioning(self, bucket: str, enabled: bool = True) -> None:
@@ -233,14 +224,7 @@ class S3BucketFeatures:
             BucketNotFound: no such bucket (on the first ``next()``).
         """
         check_bucket_name(bucket)
-        if (
-            isinstance(page_size, bool)
-            or not isinstance(page_size, int)
-            or not 1 <= page_size <= 1000
-        ):
-            raise InvalidArgument(
-                f"page_size must be an integer between 1 and 1000, not {page_size!r}"
-            )
+        check_listing(page_size=page_size)
         return self._versions(bucket, prefix, page_size)
 
     def _versions(self, bucket: str, prefix: str, page_size: int) -> Iterator[ObjectVersion]:
@@ -323,12 +307,10 @@ class S3BucketFeatures:
         """``(algorithm, kms key id or None)`` of the bucket's default encryption, or
         None when there is none."""
         check_bucket_name(bucket)
-        try:
-            with self._conn.translating("get_bucket_encryption", bucket):
-                response = self._conn.client.get_bucket_encryption(Bucket=bucket)
-        except NotFound as exc:
-            if exc.code == "NoSuchBucket":
-                raise
+        response = self._read(
+            "get_bucket_encryption", bucket, None, lambda c: c.get_bucket_encryption(Bucket=bucket)
+        )
+        if response is None:
             return None
         rules = response.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
         for rule in rules:
@@ -367,12 +349,13 @@ class S3BucketFeatures:
     def get_lifecycle(self, bucket: str) -> tuple[LifecycleRule, ...]:
         """The bucket's lifecycle rules; empty when none are set."""
         check_bucket_name(bucket)
-        try:
-            with self._conn.translating("get_lifecycle", bucket):
-                response = self._conn.client.get_bucket_lifecycle_configuration(Bucket=bucket)
-        except NotFound as exc:
-            if exc.code == "NoSuchBucket":
-                raise
+        response = self._read(
+            "get_lifecycle",
+            bucket,
+            None,
+            lambda c: c.get_bucket_lifecycle_configuration(Bucket=bucket),
+        )
+        if response is None:
             return ()
         return tuple(_rule_from_s3(r, self._conn.unprefix) for r in response.get("Rules", []))
 
@@ -412,12 +395,13 @@ class S3BucketFeatures:
     def get_object_lock(self, bucket: str) -> ObjectLockConfig:
         """The bucket's object lock state and default retention."""
         check_bucket_name(bucket)
-        try:
-            with self._conn.translating("get_object_lock", bucket):
-                response = self._conn.client.get_object_lock_configuration(Bucket=bucket)
-        except NotFound as exc:
-            if exc.code == "NoSuchBucket":
-                raise
+        response = self._read(
+            "get_object_lock",
+            bucket,
+            None,
+            lambda c: c.get_object_lock_configuration(Bucket=bucket),
+        )
+        if response is None:
             return ObjectLockConfig(enabled=False)
         conf = response.get("ObjectLockConfiguration", {})
         default = (conf.get("Rule") or {}).get("DefaultRetention") or {}
@@ -467,29 +451,24 @@ class S3BucketFeatures:
             "Mode": check_lock_mode(mode),
             "RetainUntilDate": check_retain_until(retain_until),
         }
-        client = self._conn.client
         with self._conn.translating("set_retention", bucket, key):
-            if bypass_governance:  # the header goes only when asked for, as before
-                client.put_object_retention(
+            if bypass_governance:  # the header goes only when asked for
+                self._conn.client.put_object_retention(
                     **kwargs, Retention=retention, BypassGovernanceRetention=True
                 )
             else:
-                client.put_object_retention(**kwargs, Retention=retention)
+                self._conn.client.put_object_retention(**kwargs, Retention=retention)
 
     def get_retention(
         self, bucket: str, key: str, *, version_id: str | None = None
     ) -> Retention | None:
         """The object version's retention, or None when it has none."""
-        kwargs = self._version_target(bucket, key, version_id)
-        try:
-            with self._conn.translating("get_retention", bucket, key):
-                response = self._conn.client.get_object_retention(**kwargs)
-        except NotFound as exc:
-            if exc.code in ("NoSuchKey", "NoSuchBucket", "NoSuchVersion"):
-                raise
-            return None
-        retention = response.get("Retention") or {}
-        if not retention.get("Mode"):
+        target = self._version_target(bucket, key, version_id)
+        answer = self._read(
+            "get_retention", bucket, key, lambda c: c.get_object_retention(**target)
+        )
+        retention = answer.get("Retention") if answer is not None else None
+        if not retention or not retention.get("Mode"):
             return None
         return Retention(
             mode=check_lock_mode(retention["Mode"]), retain_until=retention["RetainUntilDate"]
@@ -509,15 +488,12 @@ class S3BucketFeatures:
 
     def get_legal_hold(self, bucket: str, key: str, *, version_id: str | None = None) -> bool:
         """True when a legal hold is on the object version."""
-        kwargs = self._version_target(bucket, key, version_id)
-        try:
-            with self._conn.translating("get_legal_hold", bucket, key):
-                response = self._conn.client.get_object_legal_hold(**kwargs)
-        except NotFound as exc:
-            if exc.code in ("NoSuchKey", "NoSuchBucket", "NoSuchVersion"):
-                raise
-            return False
-        return (response.get("LegalHold") or {}).get("Status") == "ON"
+        target = self._version_target(bucket, key, version_id)
+        answer = self._read(
+            "get_legal_hold", bucket, key, lambda c: c.get_object_legal_hold(**target)
+        )
+        hold = answer.get("LegalHold") if answer is not None else None
+        return hold is not None and hold.get("Status") == "ON"
 
     # ------------------------------------------------------------ info/stats
     def get_bucket_region(self, bucket: str) -> str:
@@ -532,9 +508,8 @@ class S3BucketFeatures:
         return "eu-west-1" if location == "EU" else str(location)
 
     def get_bucket_info(self, bucket: str) -> BucketProperties:
-        """Region, versioning, default encryption, lifecycle rules and object lock.
-
-        Settings the server does not implement read as None (or no rules).
+        """Region, versioning, default encryption, lifecycle rules and object lock; settings
+        the server does not implement read as None (or no rules).
 
         Raises:
             BucketNotFound: no such bucket.
@@ -555,12 +530,9 @@ class S3BucketFeatures:
     def get_bucket_stats(
         self, bucket: str, *, prefix: str = "", page_size: int = 1000
     ) -> BucketStats:
-        """Object count and bytes, in total, per top-level prefix and per storage class,
-        over every listing page (memory: one page plus the counters).
-
-        Args:
-            prefix: count only keys under this prefix (relative to the store prefix).
-            page_size: keys per listing request, 1..1000 (default 1000).
+        """Object count and bytes, in total, per top-level prefix and per storage class of
+        the keys under ``prefix`` (``stats.bucket_stats``; ``page_size`` keys per listing
+        request, 1..1000, default 1000).
 
         Raises:
             BucketNotFound: no such bucket.
@@ -569,8 +541,8 @@ class S3BucketFeatures:
 
 
 def _unsupported_as_none(func: Callable[[], T]) -> T | None:
-    """Run ``func``; a server that does not implement the call (or refuses it as
-    invalid) reads as None. Missing buckets, denials and outages still raise."""
+    """``func()``; None when the server does not implement the call (or refuses it as
+    invalid). Missing buckets, denials and outages still raise."""
     try:
         return func()
     except StorageError as exc:
@@ -585,10 +557,13 @@ __all__ = [
     "EnsureStep",
     "EnsuresBucket",
     "LifecycleRule",
+    "LockMode",
     "ObjectInfo",
     "ObjectLockConfig",
     "ObjectVersion",
     "Retention",
     "S3BucketFeatures",
+    "bucket_stats",
     "default_lifecycle",
+    "run_step",
 ]

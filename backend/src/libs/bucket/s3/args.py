@@ -101,11 +101,7 @@ def encryption_args(encryption: Encryption) -> EncryptionArgs:
     """boto3's arguments for ``encryption`` (an SSE-C key also on reads, see
     ``sse_c_args``)."""
     if isinstance(encryption, SseC):
-        sse_c = sse_c_args(encryption)
-        return {
-            "SSECustomerAlgorithm": sse_c["SSECustomerAlgorithm"],
-            "SSECustomerKey": sse_c["SSECustomerKey"],
-        }
+        return {**sse_c_args(encryption)}
     if isinstance(encryption, SseKms):
         if encryption.key_id:
             return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": encryption.key_id}
@@ -123,13 +119,3 @@ def sse_c_args(encryption: SseC) -> SseCArgs:
     redact.register(encryption.raw)
     redact.install()
     return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": encryption.raw}
-
-
-__all__ = [
-    "encryption_args",
-    "EncryptionArgs",
-    "s3_write_args",
-    "sse_c_args",
-    "SseCArgs",
-    "WriteArgs",
-]

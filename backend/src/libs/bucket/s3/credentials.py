@@ -1,25 +1,16 @@
 """Where a store's credentials come from, and assume-role with refresh.
 
-Precedence, highest first (the first one that yields a key wins):
+Precedence, highest first (the first that yields a key wins): explicit config
+(``BucketConfig(access_key=...)``); ``BUCKET_USER`` / ``BUCKET_PASSWORD`` /
+``BUCKET_SESSION_TOKEN`` (and the other ``BUCKET_*`` spellings), ``S3_*``, then
+``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` of the mapping
+the config was read from; the profile ``BUCKET_PROFILE`` / ``AWS_PROFILE`` of the shared
+AWS files; boto3's own chain (process environment, default profile, web identity,
+container and instance roles).
 
-1. explicit config: ``BucketConfig(access_key=..., secret_key=..., session_token=...)`` or
-   ``BucketConfig.from_env(env, access_key=...)``;
-2. ``BUCKET_USER`` / ``BUCKET_PASSWORD`` / ``BUCKET_SESSION_TOKEN`` (and the other
-   ``BUCKET_*`` spellings), then ``S3_ACCESS_KEY``... then ``AWS_ACCESS_KEY_ID`` /
-   ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` in the mapping the config was read from;
-3. a named profile of the shared AWS files (``BUCKET_PROFILE`` or ``AWS_PROFILE``; the
-   files are ``~/.aws/credentials`` and ``~/.aws/config``, or ``AWS_SHARED_CREDENTIALS_FILE``
-   and ``AWS_CONFIG_FILE``);
-4. boto3's own chain: process environment, the default profile, web identity, container
-   (ECS/EKS) and instance (IMDS) roles.
-
-Then, when ``role_arn`` is set, the credentials found above are only used to call STS
-``AssumeRole`` (session name, external id, duration), and the store signs with the role's
-temporary credentials. They are botocore ``DeferredRefreshableCredentials``: fetched on
-the first request, refreshed before they expire (botocore refreshes 15 minutes ahead,
-and blocks only in the last 10), shared safely by every thread of the store.
-
-Secrets are never logged; errors name the variable, never its value.
+With ``role_arn`` those credentials only sign the STS ``AssumeRole`` call; the store signs
+with the role's refreshable temporary credentials. Secrets are never logged; errors name
+the variable, never its value.
 """
 
 from __future__ import annotations
@@ -37,26 +28,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bucket.credentials")
 
-StsFactory = Callable[[Any], Any]
-"""Builds the STS client from the source botocore session (tests pass a stubbed one)."""
-
 
 def make_session(config: BucketConfig, *, sts_client: Any = None) -> boto3.session.Session:
-    """A boto3 session whose credentials follow the precedence of this module.
-
-    No request is made here; with ``role_arn`` the first STS call happens on the first
-    request that needs credentials.
+    """A boto3 session whose credentials follow the precedence of this module (no request
+    is made here).
 
     Args:
-        config: the store's settings.
-        sts_client: an STS client to use for assume-role (default: one built from the
-            source credentials, in ``config.region``). Tests pass a stubbed client.
+        sts_client: an STS client for assume-role (default: one built from the source
+            credentials, in ``config.region``).
 
     Raises:
         ConfigError: the profile named by the settings is not in the shared files.
-
-    Thread-safety: the session is built once per store client; the refreshable
-    credentials it holds lock around their refresh.
     """
     import boto3
     import botocore.session
@@ -84,15 +66,10 @@ def make_session(config: BucketConfig, *, sts_client: Any = None) -> boto3.sessi
 
 
 def assume_role_credentials(core: Any, config: BucketConfig, *, sts_client: Any = None) -> Any:
-    """Refreshable credentials of ``config.role_arn``, obtained with ``core``'s credentials.
-
-    Args:
-        core: the botocore session holding the source credentials.
-        config: gives the role ARN, session name, external id and duration.
-        sts_client: an STS client to call (default: built from ``core`` on first refresh).
-
-    Returns:
-        botocore ``DeferredRefreshableCredentials``: no STS call until first used.
+    """Refreshable credentials of ``config.role_arn`` (botocore
+    ``DeferredRefreshableCredentials``: no STS call until first used), obtained with the
+    botocore session ``core``'s credentials through ``sts_client`` (default: built from
+    ``core`` on first refresh).
 
     Raises:
         ConfigError: ``role_arn`` is not set.
@@ -159,16 +136,12 @@ def _install_credentials(core: Any, credentials: Any) -> None:
 
 
 def require_credentials(session: boto3.session.Session, config: BucketConfig) -> None:
-    """Fail now when boto3's chain finds no credentials for ``session``.
-
-    The chain is the one boto3 walks on the first request (keys, profiles, web
-    identity, container and instance roles; the instance metadata lookup can take a
-    second when it is not disabled).
+    """Fail now when boto3's chain (keys, profiles, web identity, container and instance
+    roles) finds no credentials for ``session``.
 
     Raises:
-        ConfigError: no credentials anywhere; the message names the settings that
-            chose S3 (never a value) and how to give credentials, so nothing is written
-            anywhere instead.
+        ConfigError: no credentials anywhere; the message names the settings that chose
+            S3 (never a value) and how to give credentials.
     """
     if session.get_credentials() is not None:
         return
@@ -183,13 +156,12 @@ def require_credentials(session: boto3.session.Session, config: BucketConfig) ->
 
 
 def configured_endpoint(session: boto3.session.Session) -> str | None:
-    """The S3 endpoint boto3 itself will use when the settings name none: the
-    ``AWS_ENDPOINT_URL(_S3)`` variables of the process, or ``endpoint_url`` in the
-    shared config file's profile (or its ``services`` section). None means AWS.
+    """The S3 endpoint boto3 itself will use when the settings name none
+    (``AWS_ENDPOINT_URL(_S3)``, ``endpoint_url`` in the shared config file). None means AWS.
 
     Raises:
         RuntimeError: this boto3 keeps its botocore session elsewhere
-            (``botocore_private.core_session``: a release outside the tested bounds).
+            (``botocore_private.core_session``).
     """
     from botocore.configprovider import ConfiguredEndpointProvider
 

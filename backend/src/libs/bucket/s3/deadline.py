@@ -1,34 +1,19 @@
-"""Deadlines for every HTTP attempt: the read timeout bounds silence, this bounds the wait.
+"""Deadlines for every HTTP attempt: the read timeout bounds silence, this bounds the wait
+(``docs/reliability.md``, "Every attempt has a deadline").
 
-botocore's ``read_timeout`` applies to each socket read, so a server (or a middlebox) that
-trickles one byte every half second never trips it and holds a call for as long as it
-likes. Here every attempt of every request made through an ``S3Store``'s client gets a
-deadline, and a watchdog thread shuts the socket of an attempt that outlives it; the
-blocked read then fails at once, botocore retries the attempt within ``max_retries`` (or
-the store resumes a body from where it stopped), and the call ends with
-``ConnectionFailed`` when the budget is spent.
-
-The formula, with ``connect`` = ``BUCKET_CONNECT_TIMEOUT``, ``read`` =
-``BUCKET_READ_TIMEOUT`` and ``MIN_RATE`` = 64 KiB/s:
+A watchdog thread shuts the socket of an attempt that outlives its deadline: the read
+fails at once and botocore retries (or the store resumes the body). With ``connect`` =
+``BUCKET_CONNECT_TIMEOUT``, ``read`` = ``BUCKET_READ_TIMEOUT`` and ``MIN_RATE``:
 
 - sending a request: ``connect + read + body bytes / MIN_RATE``;
 - its response, once the head arrived: ``read + Content-Length / MIN_RATE`` (1 MiB
-  counted for a chunked body of unknown length; the body of a non-streaming response,
-  such as a listing, is read within it);
-- a body handed to the caller as a stream (``open_object``, ``download_stream``): each
-  ``read(n)`` the caller makes gets ``read + n / MIN_RATE``; the time between reads is
-  the caller's and is not counted.
+  counted for a body of unknown length; a non-streaming body is read within it);
+- a body handed to the caller as a stream: each ``read(n)`` gets ``read + n / MIN_RATE``;
+  the time between reads is the caller's.
 
-A call is then bounded by ``attempts x (that attempt's deadline) + botocore's backoff``
-(``attempts`` = ``BUCKET_MAX_RETRIES`` + 1; standard-mode backoff is at most 1, 2, 4...
-seconds, capped at 20). ``docs/reliability.md`` works it out for the default and the test
-settings.
-
-How: the client's connection pools are given connection classes that register each
-attempt with the watchdog (``install``, through ``botocore_private``: the pool classes
-are botocore's private names). The watchdog wakes at most every
-``TICK`` seconds while an attempt is registered and sleeps otherwise; an attempt costs
-two dictionary updates under a lock.
+A call is then bounded by ``call_bound``. The client's pools get connection classes that
+register each attempt with the watchdog (``install``), which wakes every ``TICK`` seconds
+while an attempt is registered and sleeps otherwise.
 """
 
 from __future__ import annotations
@@ -134,10 +119,8 @@ def _content_length(headers: Any, unknown: int = 0) -> int:
 
 
 class _DeadlineConnection:
-    """Mixin for botocore's connection classes: each attempt registered with the watchdog.
-
-    ``connect_timeout`` and ``read_timeout`` are class attributes set by ``install``.
-    """
+    """Mixin for botocore's connection classes: each attempt registered with the watchdog
+    (the timeouts are set by ``install``)."""
 
     connect_timeout: float = 60.0
     read_timeout: float = 60.0
@@ -172,15 +155,13 @@ class _DeadlineConnection:
 
 
 def install(client: Any, *, connect_timeout: float, read_timeout: float) -> bool:
-    """Give ``client`` (a boto3 client) deadline-watched connections: its HTTP session's
-    pool classes are replaced (in place, so its pool managers see them) by pools whose
-    connections register each attempt with the watchdog and whose connections handed
-    back are no longer watched (``botocore_private.pool_classes`` and ``pool_class``).
+    """Give a boto3 client deadline-watched connections: its HTTP session's pool classes
+    are replaced in place by pools whose connections register each attempt with the
+    watchdog and are no longer watched once handed back.
 
     Returns:
-        True when installed; False (with a warning logged by ``botocore_private``) when
-        this botocore keeps its connection pools where this library does not look, in
-        which case the client works as before, bounded by the read timeout only.
+        True when installed; False (a warning logged by ``botocore_private``) when this
+        botocore keeps its pools elsewhere: the client is then bounded by the read timeout.
     """
     from botocore.awsrequest import (
         AWSHTTPConnection,
@@ -194,19 +175,16 @@ def install(client: Any, *, connect_timeout: float, read_timeout: float) -> bool
     if pools is None:
         return False
     settings = {"connect_timeout": float(connect_timeout), "read_timeout": float(read_timeout)}
-    http_conn = type("DeadlineHTTPConnection", (_DeadlineConnection, AWSHTTPConnection), settings)
-    https_conn = type(
-        "DeadlineHTTPSConnection", (_DeadlineConnection, AWSHTTPSConnection), settings
-    )
-    http_pool = botocore_private.pool_class(
-        AWSHTTPConnectionPool, http_conn, WATCHDOG.unwatch, "DeadlineHTTPConnectionPool"
-    )
-    https_pool = botocore_private.pool_class(
-        AWSHTTPSConnectionPool, https_conn, WATCHDOG.unwatch, "DeadlineHTTPSConnectionPool"
-    )
-    if http_pool is None or https_pool is None:
+    made = {}
+    for scheme, name, connection, pool in (
+        ("http", "DeadlineHTTPConnection", AWSHTTPConnection, AWSHTTPConnectionPool),
+        ("https", "DeadlineHTTPSConnection", AWSHTTPSConnection, AWSHTTPSConnectionPool),
+    ):
+        watched = type(name, (_DeadlineConnection, connection), settings)
+        made[scheme] = botocore_private.pool_class(pool, watched, WATCHDOG.unwatch, f"{name}Pool")
+    if None in made.values():
         return False
-    pools["http"], pools["https"] = http_pool, https_pool
+    pools.update(made)
     return True
 
 
@@ -219,9 +197,8 @@ def stream_connection(body: Any) -> Any:
 
 @contextlib.contextmanager
 def reading(connection: Any, amount: int | None, *, read_timeout: float) -> Iterator[None]:
-    """Watch ``connection`` for the length of one read of ``amount`` bytes (None: until
-    the end of the body, counted at ``MIN_RATE`` over 1 MiB), then stop watching it: the
-    time the caller spends between reads is its own."""
+    """Watch ``connection`` for the length of one read of ``amount`` bytes (None: the rest
+    of the body, counted as 1 MiB); the time the caller spends between reads is its own."""
     if connection is None:
         yield
         return
@@ -250,15 +227,10 @@ BACKOFF_CAP = 20.0
 
 
 def backoff_bound(retry_mode: str, retry: int) -> float:
-    """The longest wait before retry number ``retry`` (0: the first retry), in seconds,
-    under botocore's ``retry_mode`` (``BUCKET_RETRY_MODE``).
-
-    standard and adaptive: ``min(20, 2 ** retry)``, botocore's bound for a throttling
-    answer (``SlowDown``, 429; botocore 1.44 scales the bound of other errors by 0.05);
-    legacy: ``2 ** retry``, not capped. botocore waits a random fraction of the bound;
-    obstore a random wait between the first bound and twice the wait before it
-    (``obstore_retry``).
-    """
+    """The longest wait before retry number ``retry`` (0: the first), in seconds, under
+    botocore's ``retry_mode``: ``min(20, 2 ** retry)`` in standard and adaptive modes
+    (botocore's bound for a throttling answer), ``2 ** retry`` in legacy mode. botocore
+    waits a random fraction of it."""
     wait = 2.0**retry
     return wait if retry_mode == "legacy" else min(BACKOFF_CAP, wait)
 
@@ -272,8 +244,7 @@ def call_bound(
     retry_mode: str = "standard",
 ) -> float:
     """The longest one call may take when every attempt hits its deadline: each attempt's
-    bound, the watchdog's tick, and the backoff between attempts (``backoff_bound`` of
-    each retry: at most 1, 2, 4... seconds, capped at 20 but in legacy mode)."""
+    bound and the watchdog's tick, plus ``backoff_bound`` of each retry."""
     attempts = max_retries + 1
     backoff = sum(backoff_bound(retry_mode, i) for i in range(max_retries))
     return attempts * (attempt_bound(connect_timeout, read_timeout, size) + TICK) + backoff
@@ -287,18 +258,9 @@ def obstore_retry(
     *,
     retry_mode: str = "standard",
 ) -> RetryConfig:
-    """obstore's retry settings for requests moving up to ``size`` bytes, from the same
-    settings as botocore's: ``max_retries`` retries (``max_retries + 1`` attempts), waits
-    bounded as ``backoff_bound`` bounds botocore's (the first 1 s, then a random wait
-    between 1 s and twice the one before, at most 20 s; not capped in legacy mode), and
-    no retry started past ``call_bound`` of the call.
-
-    What obstore cannot follow (its retries are Rust's, ``object_store``): it retries
-    every 5xx, 429 and dropped or refused connections, and a timeout of a GET or HEAD but
-    not of a PUT; it does not read S3's error code, so a 4xx that botocore retries by its
-    code (``RequestTimeout``, ``SlowDown`` in a 400) is not retried, and a 501 is. The
-    adaptive mode's client-side rate limiter is botocore's alone.
-    """
+    """obstore's retry settings for requests moving up to ``size`` bytes, from botocore's:
+    ``max_retries`` retries, waits bounded as ``backoff_bound`` bounds botocore's, no retry
+    started past ``call_bound`` (what obstore cannot follow: ``docs/reliability.md``)."""
     from datetime import timedelta
 
     cap = backoff_bound(retry_mode, max(0, max_retries - 1))
@@ -315,17 +277,3 @@ def obstore_retry(
             )
         ),
     }
-
-
-__all__ = [
-    "MIN_RATE",
-    "WATCHDOG",
-    "attempt_bound",
-    "backoff_bound",
-    "call_bound",
-    "install",
-    "obstore_retry",
-    "reading",
-    "release",
-    "stream_connection",
-]

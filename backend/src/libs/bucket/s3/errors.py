@@ -1,8 +1,6 @@
-"""The one place that turns the S3 engines' errors into the ``StorageError`` tree
-(``errors.py``): botocore's ``ClientError`` and transport errors (``translate``) and
-obstore's (``translate_obstore``, through ``EngineError``). Callers write
-``raise translate(exc, ...) from exc``; nothing else in the project looks inside these
-exceptions.
+"""The one place that turns the S3 engines' errors into the ``StorageError`` tree:
+botocore's ``ClientError`` and transport errors (``translate``) and obstore's
+(``translate_obstore``, through ``EngineError``). Nothing else looks inside them.
 """
 
 from __future__ import annotations
@@ -28,73 +26,43 @@ from backend.src.libs.bucket.base.errors import (
     StorageError,
 )
 
-# S3 error codes -> our classes. Codes not listed fall back on the HTTP status.
-_CODE_TABLE: dict[str, type[StorageError]] = {
-    "NoSuchBucket": BucketNotFound,
-    "NoSuchKey": ObjectNotFound,
-    "NoSuchVersion": ObjectNotFound,
-    "NoSuchUpload": NotFound,
-    "NoSuchLifecycleConfiguration": NotFound,
-    "NoSuchTagSet": NotFound,
-    "ServerSideEncryptionConfigurationNotFoundError": NotFound,
-    "ObjectLockConfigurationNotFoundError": NotFound,
-    "AccessDenied": PermissionDenied,
-    "AllAccessDisabled": PermissionDenied,
-    "AccountProblem": PermissionDenied,
-    "InvalidAccessKeyId": AuthenticationFailed,
-    "SignatureDoesNotMatch": AuthenticationFailed,
-    "InvalidToken": AuthenticationFailed,
-    "ExpiredToken": AuthenticationFailed,
-    "TokenRefreshRequired": AuthenticationFailed,
-    "RequestTimeTooSkewed": AuthenticationFailed,
-    "BucketAlreadyExists": AlreadyExists,
-    "BucketAlreadyOwnedByYou": AlreadyExists,
-    "BucketNotEmpty": BucketNotEmpty,
-    "PreconditionFailed": Conflict,
-    "ConditionalRequestConflict": Conflict,
-    "OperationAborted": Conflict,
-    "InvalidObjectState": Conflict,
-    "InvalidBucketName": InvalidArgument,
-    "InvalidArgument": InvalidArgument,
-    "InvalidRange": InvalidArgument,
-    "InvalidRequest": InvalidArgument,
-    "InvalidStorageClass": InvalidArgument,
-    "InvalidLocationConstraint": InvalidArgument,
-    "IllegalLocationConstraintException": InvalidArgument,
-    "KeyTooLongError": InvalidArgument,
-    "MetadataTooLarge": InvalidArgument,
-    "EntityTooLarge": InvalidArgument,
-    "EntityTooSmall": InvalidArgument,
-    "MalformedXML": InvalidArgument,
-    "InvalidPart": InvalidArgument,
-    "InvalidPartOrder": InvalidArgument,
-    "MissingContentLength": InvalidArgument,
-    "BadDigest": IntegrityError,
-    "InvalidDigest": IntegrityError,
-    "XAmzContentSHA256Mismatch": IntegrityError,
-    "MissingContentMD5": NotSupported,
-    "NotImplemented": NotSupported,
-    "SlowDown": ServiceUnavailable,
-    "ServiceUnavailable": ServiceUnavailable,
-    "InternalError": ServiceUnavailable,
-    "RequestTimeout": ConnectionFailed,
-    # versioning, encryption, lifecycle, object lock, write-once, STS
-    "NoSuchObjectLockConfiguration": NotFound,
-    "NoSuchBucketPolicy": NotFound,
-    "ReplicationConfigurationNotFoundError": NotFound,
-    "InvalidEncryptionAlgorithmError": InvalidArgument,
-    "InvalidRetentionPeriod": InvalidArgument,
-    "InvalidBucketState": Conflict,
-    "ObjectLocked": Conflict,
-    "MethodNotAllowed": NotSupported,
-    "UnsupportedOperation": NotSupported,
-    "KMS.NotFoundException": InvalidArgument,
-    "KMS.DisabledException": InvalidArgument,
-    "AccessDeniedException": PermissionDenied,
-    "RegionDisabledException": PermissionDenied,
-    "MalformedPolicyDocument": InvalidArgument,
-    "PackedPolicyTooLarge": InvalidArgument,
+# S3 error codes by class. Codes not listed fall back on the HTTP status.
+_CODES: dict[type[StorageError], str] = {
+    BucketNotFound: "NoSuchBucket",
+    ObjectNotFound: "NoSuchKey NoSuchVersion",
+    NotFound: (
+        "NoSuchUpload NoSuchLifecycleConfiguration NoSuchTagSet NoSuchObjectLockConfiguration"
+        " ServerSideEncryptionConfigurationNotFoundError ObjectLockConfigurationNotFoundError"
+        " NoSuchBucketPolicy ReplicationConfigurationNotFoundError"
+    ),
+    PermissionDenied: (
+        "AccessDenied AllAccessDisabled AccountProblem AccessDeniedException"
+        " RegionDisabledException"
+    ),
+    AuthenticationFailed: (
+        "InvalidAccessKeyId SignatureDoesNotMatch InvalidToken ExpiredToken"
+        " TokenRefreshRequired RequestTimeTooSkewed"
+    ),
+    AlreadyExists: "BucketAlreadyExists BucketAlreadyOwnedByYou",
+    BucketNotEmpty: "BucketNotEmpty",
+    Conflict: (
+        "PreconditionFailed ConditionalRequestConflict OperationAborted InvalidObjectState"
+        " InvalidBucketState ObjectLocked"
+    ),
+    InvalidArgument: (
+        "InvalidBucketName InvalidArgument InvalidRange InvalidRequest InvalidStorageClass"
+        " InvalidLocationConstraint IllegalLocationConstraintException KeyTooLongError"
+        " MetadataTooLarge EntityTooLarge EntityTooSmall MalformedXML InvalidPart"
+        " InvalidPartOrder MissingContentLength InvalidEncryptionAlgorithmError"
+        " InvalidRetentionPeriod KMS.NotFoundException KMS.DisabledException"
+        " MalformedPolicyDocument PackedPolicyTooLarge"
+    ),
+    IntegrityError: "BadDigest InvalidDigest XAmzContentSHA256Mismatch",
+    NotSupported: "MissingContentMD5 NotImplemented MethodNotAllowed UnsupportedOperation",
+    ServiceUnavailable: "SlowDown ServiceUnavailable InternalError",
+    ConnectionFailed: "RequestTimeout",
 }
+_CODE_TABLE = {code: cls for cls, codes in _CODES.items() for code in codes.split()}
 
 _STATUS_TABLE: dict[int, type[StorageError]] = {
     400: InvalidArgument,
@@ -110,10 +78,8 @@ _STATUS_TABLE: dict[int, type[StorageError]] = {
 
 _MESSAGES: dict[str, str] = {
     "InvalidAccessKeyId": "the access key is not known to the server (check BUCKET_USER / AWS_ACCESS_KEY_ID)",
-    # The library refuses the input known to break signatures (metadata values with a tab
-    # or other control characters, non-ASCII, edge spaces: validation.check_metadata), so
-    # what is left is a wrong secret or something rewriting the request on the way; the
-    # hint names both instead of blaming the password alone.
+    # input known to break signatures is refused (validation.check_metadata): what is left
+    # is a wrong secret or something rewriting the request on the way
     "SignatureDoesNotMatch": (
         "the request signature does not match: either the secret key is wrong (check "
         "BUCKET_PASSWORD / AWS_SECRET_ACCESS_KEY) or a header was altered on the way "
@@ -149,20 +115,14 @@ def translate(
     operation: str | None = None,
 ) -> StorageError:
     """Turn a botocore, obstore (``translate_obstore``) or socket exception into a
-    ``StorageError``.
-
-    This is the only place in the project that reads botocore exceptions. It keeps
-    the S3 error code, the HTTP status, the request id, the bucket and the key.
+    ``StorageError`` keeping the S3 error code, HTTP status, request id, bucket and key.
 
     Args:
-        exc: the exception raised by boto3, botocore or the network stack.
-        bucket: the bucket the operation was about, if any.
-        key: the key the operation was about, if any.
         operation: the store method's name, used in messages.
 
     Returns:
-        A ``StorageError`` subclass instance; ``exc`` itself if it already is one.
-        The caller raises it ``from exc``.
+        A ``StorageError`` subclass instance (``exc`` itself if it already is one), for
+        the caller to raise ``from exc``.
     """
     if isinstance(exc, StorageError):
         return exc
@@ -198,15 +158,31 @@ def _from_client_error(
     code = str(error.get("Code") or status or "Unknown")
     headers = _mapping(meta.get("HTTPHeaders"))
     found_id = meta.get("RequestId") or headers.get("x-amz-request-id")
+    bare = code in ("404", "NotFound")  # always a not-found class: its message is ours
+    detail = "" if bare else str(error.get("Message") or "")
     request_id = str(found_id) if found_id else None
-    detail = str(error.get("Message") or "")
+    return _answered(what, code, status, detail, request_id, bare=bare, bucket=bucket, key=key)
+
+
+def _answered(
+    what: str,
+    code: str,
+    status: int | None,
+    detail: str,
+    request_id: str | None,
+    *,
+    bare: bool,
+    bucket: str | None,
+    key: str | None,
+) -> StorageError:
+    """The error of a server's answer, either engine's; ``bare``: the code is only the
+    status (a HEAD's bodiless 404 is then named as GET would name it)."""
+    cls = _class_for(code, status, has_key=key is not None)
     hint = _MESSAGES.get(code)
     if hint:
         detail = f"{detail} ({hint})" if detail else hint
-    cls = _class_for(code, status, has_key=key is not None)
-    if code in ("404", "NotFound") and cls in (ObjectNotFound, BucketNotFound):
-        code = cls.default_code  # HEAD answers a bare 404: name it as GET would
-        detail = ""
+    if bare and cls in (ObjectNotFound, BucketNotFound):
+        code = cls.default_code
     if cls is BucketNotFound and not detail:
         detail = "the bucket does not exist"
     elif cls is ObjectNotFound and not detail:
@@ -286,9 +262,7 @@ def _from_other(
 # ------------------------------------------------------------------ obstore
 class EngineError(Exception):
     """An exception obstore raised (``cause``), wrapped by ``s3.obstore`` so that
-    ``translate`` knows whose it is: obstore raises Python's own ``FileNotFoundError`` and
-    ``ValueError`` too. Never leaves the store: ``translate`` turns it into a
-    ``StorageError``."""
+    ``translate`` knows whose it is (obstore raises Python's own ``ValueError`` too)."""
 
     def __init__(self, cause: BaseException) -> None:
         super().__init__(str(cause))
@@ -310,10 +284,9 @@ def translate_obstore(
     operation: str | None = None,
 ) -> StorageError:
     """Turn an obstore exception into a ``StorageError``, as ``translate`` does for
-    botocore's: the S3 error code, HTTP status and request id are read from the answer
-    obstore quotes; a timeout is ``ConnectionFailed`` (code ``DeadlineExceeded``), a
-    request that never reached the server ``ConnectionFailed``. obstore's own text (the
-    request URL, its debug dump) is not passed on beyond one redacted line.
+    botocore's: code, status and request id read from the answer obstore quotes; a
+    timeout or a request that never reached the server is ``ConnectionFailed``. Of
+    obstore's own text (the URL, its debug dump) one redacted line is passed on.
 
     Returns:
         A ``StorageError`` subclass instance (``exc`` itself if it already is one).
@@ -354,20 +327,10 @@ def _from_obstore_answer(
     code = code_match.group(1) if code_match else str(status)
     message_match = _OB_MESSAGE.search(text)
     request_match = _OB_REQUEST_ID.search(text)
-    cls = _class_for(code, status, has_key=key is not None)
     detail = message_match.group(1) if message_match else ""
-    hint = _MESSAGES.get(code)
-    if hint:
-        detail = f"{detail} ({hint})" if detail else hint
-    if code == str(status) and cls in (ObjectNotFound, BucketNotFound):
-        code = cls.default_code  # HEAD answers a bare 404: name it as GET would
-    if cls is BucketNotFound and not detail:
-        detail = "the bucket does not exist"
-    elif cls is ObjectNotFound and not detail:
-        detail = "the object does not exist"
-    message = f"{what}: {detail}" if detail else f"{what}: {code}"
     request_id = request_match.group(1) if request_match else None
-    return cls(message, code=code, bucket=bucket, key=key, request_id=request_id, status=status)
+    bare = code == str(status)
+    return _answered(what, code, status, detail, request_id, bare=bare, bucket=bucket, key=key)
 
 
 def _first_line(text: str) -> str:

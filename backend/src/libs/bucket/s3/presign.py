@@ -1,20 +1,15 @@
 """Presigned GET/PUT URLs and presigned POST forms.
 
-Signing makes no request: botocore computes the SigV4 signature locally for the host
-of the client it is given. When ``BUCKET_PUBLIC_URL`` is set, ``S3Store`` hands in a
-second client built for that public endpoint (same credentials, never used to send a
-request), so the URL is valid for the host a browser or another container will use.
-
-Expiry is bounded to 1 second .. 7 days (SigV4's limit); outside it ``InvalidArgument``
-names ``expiration``. A ``download_name`` becomes a ``Content-Disposition`` encoded by
-``content_disposition`` (RFC 6266 / RFC 5987), never pasted into the header as is.
+Signing makes no request: the signature is computed locally for the host of the client
+given (with ``BUCKET_PUBLIC_URL``, ``S3Store`` hands in a client built for that public
+endpoint, never used to send). Expiry is bounded to 1 second .. 7 days (SigV4's limit).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from backend.src.libs.bucket.base.errors import InvalidArgument
 from backend.src.libs.bucket.base.results import PresignedPost as PresignedPost
@@ -22,7 +17,6 @@ from backend.src.libs.bucket.s3 import sigv4
 
 MIN_EXPIRATION = 1
 MAX_EXPIRATION = 7 * 24 * 3600
-PresignMethod = Literal["GET", "PUT"]
 _CLIENT_METHODS = {"GET": "get_object", "PUT": "put_object"}
 
 
@@ -215,13 +209,9 @@ def presign_path_style(
     expiration: int | float | timedelta,
     params: Mapping[str, Any] | None = None,
 ) -> str | None:
-    """A SigV4 presigned URL for a path-style endpoint, signed by ``sigv4.sign`` (the URL
-    botocore's client makes, without its per-call serialisation, endpoint rules and
-    signer: ~3 us where ``generate_presigned_url`` takes ~50 us).
-
-    Args:
-        credentials: botocore's frozen credentials (``access_key``, ``secret_key``,
-            ``token``).
+    """``presign_url``'s URL for a path-style endpoint, signed by ``sigv4.sign`` (~3 us
+    where botocore's ``generate_presigned_url`` takes ~50 us). ``credentials``: botocore's
+    frozen credentials.
 
     Returns:
         The URL, or None when ``params`` holds a parameter this path does not handle or

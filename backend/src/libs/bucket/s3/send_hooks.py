@@ -1,35 +1,20 @@
 """Is a boto3 client's sending hooked? Then every request of its store goes through botocore.
 
-Test doubles and request recorders sit on botocore's events, between the client and the
-network: moto's ``mock_aws`` answers on ``before-send`` (``moto.core.botocore_stubber.
-BotocoreStubber``, which every client built after ``moto`` was imported carries through
-botocore's ``BUILTIN_HANDLERS``, and which answers only while a mock is started: its
-``enabled``), botocore's ``Stubber`` on ``before-call`` (once activated), an application's
-own handler on ``before-send``. obstore (its own HTTP client, in Rust) and the signed HEAD
-(``signed_head``: sent on the client's HTTP session, past ``before-send``) would pass them
-by: under ``mock_aws`` they would dial the real AWS. So while the client is hooked the
-obstore plane stands aside (``S3Connection.plane`` is None) and botocore carries every
-request, as ``BUCKET_ENGINE=boto3`` would. That is the default engine's (``auto``) rule;
-an explicit ``BUCKET_ENGINE=obstore`` is kept (the tests of the obstore route record
-botocore's requests on ``before-send`` to show there are none).
+Test doubles sit on botocore's events (moto's ``mock_aws`` on ``before-send``: its
+``BotocoreStubber``, answering while a mock is started; botocore's ``Stubber`` on
+``before-call``; an application's handler on ``before-send``); obstore and the signed HEAD
+would pass them by and dial the real server. So while the client is hooked the obstore
+plane stands aside (``S3Connection.plane`` is None) and botocore carries every request
+(the ``auto`` engine's rule; an explicit ``BUCKET_ENGINE=obstore`` is kept). See
+``docs/testing.md``.
 
-Hooked means, for the requests the plane could carry (``OPERATIONS``):
+Hooked, for the operations the plane could carry (``OPERATIONS``): a handler on
+``before-send`` (moto's stubber while its mock is started, any other always), or one on
+``before-call`` the client did not have when it was built.
 
-- a handler on ``before-send``: moto's stubber while its mock is started, any other
-  always (botocore itself registers none there);
-- a handler on ``before-call`` that the client did not have when it was built (the
-  baseline: botocore's own and this library's), such as ``Stubber``'s.
-
-Cost: ``SendHooks.hooked()`` runs on every request of the obstore route. It compares one
-object (the emitter's lookup cache, which botocore replaces on every ``register`` and
-``unregister``: ``botocore_private.registrations``) with the one seen last, and reads
-``enabled`` of the moto stubbers found: ~0.1 us. The handlers themselves are read again
-(~35 us) only after a handler was registered or removed. So a mock started after the
-store was built is seen at the next request (the stubber was on the client all along),
-and so is a ``Stubber`` activated, or moto's ``patch_client``, on the store's client. A
-client built before ``moto`` was imported has no stubber: botocore's own requests would
-dial out too (moto's documented rule: import moto, or start the mock, before building
-clients, or ``patch_client`` them).
+Cost: ``SendHooks.hooked()`` runs on every request of the obstore route: one identity
+comparison (``botocore_private.registrations``) and moto's ``enabled``, ~0.1 us; the
+handlers are read again (~35 us) only after a handler was registered or removed.
 
 Thread-safety: ``hooked`` may be called from any thread; a re-read replaces one tuple.
 """

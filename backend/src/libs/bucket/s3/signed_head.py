@@ -1,38 +1,22 @@
 """HeadObject signed here (``sigv4``) and sent on the boto3 client's own connection pool.
 
-A HEAD through botocore costs ~0.8 ms of client CPU (its event hooks, serialisation,
-endpoint rules, signer and response parser), several times obstore's; obstore's HEAD
-cannot stand in, because it does not report ``x-amz-storage-class`` (``ObjectInfo``
-carries it). What a HEAD needs is small: a signature (``sigv4.authorization``, ~5 us) and
-the answer's headers. So this module sends ``HEAD {endpoint}/{bucket}/{key}``, signed in
-its headers, through the client's HTTP session (``botocore_private.http_session``): the
-same connection pool, TLS settings, proxies and per-attempt deadlines
-(``deadline.install``) as every other request of the store, and none of the per-request
-machinery. ``S3Store`` uses it where ``sigv4`` signs (a custom path-style endpoint, a
-session of its own) and the call needs nothing else (no SSE-C key; not the adaptive retry
-mode, whose send-rate limiter gates botocore's own sends): AWS endpoints, with their
-region redirects, keep botocore's HEAD.
+A HEAD through botocore costs ~0.8 ms of client CPU (hooks, serialisation, endpoint
+rules, signer, parser); obstore's HEAD does not report ``x-amz-storage-class``. So this
+module sends ``HEAD {endpoint}/{bucket}/{key}``, signed in its headers
+(``sigv4.authorization``, ~5 us), through the client's HTTP session
+(``botocore_private.http_session``): the same pool, TLS settings, proxies and attempt
+deadlines as every other request of the store. ``S3Store`` uses it where ``sigv4`` signs
+(a custom path-style endpoint) and the call needs nothing else (no SSE-C key, not the
+adaptive retry mode, whose rate limiter gates botocore's own sends).
 
-What it keeps from botocore: its retries, by botocore's own objects. Each attempt's
-answer (or exception) is handed to the client's ``needs-retry.s3.HeadObject`` handlers
-exactly as botocore's endpoint hands it (the same arguments, the parsed answer botocore
-makes of a bodiless HEAD error), and the call ends with ``after-call`` (or
-``after-call-error``) as botocore's client ends one. A 2xx answer ends the loop without
-asking: botocore's handlers (standard and legacy) retry on a 5xx or 429 status, an error
-code or an exception, none of which a 2xx answer to a HEAD (no body to hide an error in)
-carries, and asking costs ~10 us of the ~0.3 ms a signed HEAD takes. So the retry mode
-(``BUCKET_RETRY_MODE``: standard or legacy), the attempts (``BUCKET_MAX_RETRIES`` + 1), which
-statuses, codes and exceptions are retried, the backoff (slept as botocore sleeps it)
-and the client's retry quota are the client's, whatever the botocore release. The
-request context tells botocore's region redirector that the request was already
-redirected: a signed HEAD never follows a region redirect (its endpoint is not AWS's).
-Errors are botocore's ``ClientError`` with the code botocore gives a HEAD (the status
-as text, ``404``), the status and the request id, so ``s3_errors.translate`` reads them as
-it reads botocore's; transport failures are botocore's own exceptions (raised by its
-HTTP session).
+Retries stay botocore's (``docs/reliability.md``): each attempt's answer or exception goes
+to the client's ``needs-retry.s3.HeadObject`` handlers as botocore's endpoint hands it
+(a 2xx answer, which none retries, ends the loop without asking: ~10 us), and the call
+ends with ``after-call`` (or ``after-call-error``). Errors are botocore's ``ClientError``
+with the code botocore gives a HEAD (the status as text), so ``s3.errors.translate``
+reads them as botocore's.
 
-Thread-safety: ``head`` may be called from any thread (the HTTP session and the event
-handlers are shared, as botocore shares them).
+Thread-safety: ``head`` may be called from any thread.
 """
 
 from __future__ import annotations
@@ -42,7 +26,6 @@ import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
@@ -54,15 +37,9 @@ _EVENT = "s3.HeadObject"
 
 @dataclass(frozen=True)
 class Route:
-    """What a signed HEAD uses of a boto3 client.
-
-    Attributes:
-        session: its HTTP session (``botocore.httpsession.URLLib3Session``).
-        endpoint: its ``botocore.endpoint.Endpoint`` (passed to ``needs-retry``).
-        events: its event emitter (``client.meta.events``: the retry handlers).
-        operation: the ``HeadObject`` operation model.
-        url: its endpoint URL.
-    """
+    """What a signed HEAD uses of a boto3 client: its HTTP session, its botocore
+    ``Endpoint`` (passed to ``needs-retry``), ``meta.events``, the ``HeadObject``
+    operation model and the endpoint URL."""
 
     session: Any
     endpoint: Any
@@ -102,61 +79,48 @@ def head(
     spans: tracing.Spans | None = None,
 ) -> Mapping[str, str]:
     """One HeadObject on ``{route.url}/{path}`` (``bucket/key``), retried as the client's
-    botocore retry handlers decide; its headers, names in lower case. One span
-    ``S3.HeadObject`` with ``spans`` (``s3.tracing``), its retries inside.
+    retry handlers decide, in one span with ``spans``; its headers, names in lower case.
 
     Raises:
         botocore.exceptions.ClientError: the server answered 3xx/4xx/5xx (after the
-            retries botocore's handlers asked for); its ``Error.Code`` is the status, as
-            botocore's.
+            retries); its ``Error.Code`` is the status, as botocore's.
         botocore.exceptions.BotoCoreError: the connection failed on every attempt.
     """
     bucket, _, key = path.partition("/")
-    with tracing.request(spans, "HeadObject", bucket, key):
-        return _head(route, credentials, region, path, bucket, version_id)
-
-
-def _head(
-    route: Route,
-    credentials: sigv4.Credentials,
-    region: str,
-    path: str,
-    bucket: str,
-    version_id: str | None,
-) -> Mapping[str, str]:
-    """``head`` without its span."""
     query = {"versionId": version_id} if version_id is not None else None
+    # tells botocore's region redirector not to redirect (the endpoint is not AWS's)
     context: dict[str, Any] = {
         "s3_redirect": {"redirected": True, "bucket": bucket, "params": {"Bucket": bucket}}
     }
-    attempts = 1
-    while True:
-        url, headers = sigv4.authorization(
-            route.url, credentials, region, path, method="HEAD", query=query
+    with tracing.request(spans, "HeadObject", bucket, key):
+        attempts = 1
+        while True:
+            url, headers = sigv4.authorization(
+                route.url, credentials, region, path, method="HEAD", query=query
+            )
+            answer, failure = _send(route, url, headers)
+            parsed = _parsed(answer) if answer is not None else None
+            if answer is not None and answer.status_code < 300:
+                break  # no need to ask: see the module doc
+            if not _needs_retry(route, context, attempts, answer, parsed, failure):
+                break
+            attempts += 1
+        if failure is not None or answer is None or parsed is None:
+            route.events.emit(f"after-call-error.{_EVENT}", exception=failure, context=context)
+            raise cast(Exception, failure)
+        parsed["ResponseMetadata"]["RetryAttempts"] = attempts - 1
+        route.events.emit(
+            f"after-call.{_EVENT}",
+            http_response=answer,
+            parsed=parsed,
+            model=route.operation,
+            context=context,
         )
-        answer, failure = _send(route, url, headers)
-        parsed = _parsed(answer) if answer is not None else None
-        if answer is not None and answer.status_code < 300:
-            break  # no need to ask: see the module doc
-        if not _needs_retry(route, context, attempts, answer, parsed, failure):
-            break
-        attempts += 1
-    if failure is not None or answer is None or parsed is None:
-        route.events.emit(f"after-call-error.{_EVENT}", exception=failure, context=context)
-        raise cast(Exception, failure)
-    parsed["ResponseMetadata"]["RetryAttempts"] = attempts - 1
-    route.events.emit(
-        f"after-call.{_EVENT}",
-        http_response=answer,
-        parsed=parsed,
-        model=route.operation,
-        context=context,
-    )
-    if answer.status_code >= 300:
-        from botocore.exceptions import ClientError
+        if answer.status_code >= 300:
+            from botocore.exceptions import ClientError
 
-        raise ClientError(parsed, "HeadObject")  # type: ignore[arg-type]
-    return cast("dict[str, str]", parsed["ResponseMetadata"]["HTTPHeaders"])
+            raise ClientError(parsed, "HeadObject")  # type: ignore[arg-type]
+        return cast("dict[str, str]", parsed["ResponseMetadata"]["HTTPHeaders"])
 
 
 def _send(route: Route, url: str, headers: dict[str, str]) -> tuple[Any, Exception | None]:
@@ -165,9 +129,8 @@ def _send(route: Route, url: str, headers: dict[str, str]) -> tuple[Any, Excepti
     from botocore.awsrequest import AWSPreparedRequest
 
     headers["User-Agent"] = "bucket"
-    # prepared as is: the URL is already quoted and the headers a plain dict (botocore's
-    # AWSRequest.prepare would copy them into its case-insensitive mapping, ~30 us)
-    # (the session reads them with .get() and iteration, as a dict allows)
+    # prepared as is: the URL is quoted and a plain dict of headers serves the session
+    # (botocore's AWSRequest.prepare would copy them into its own mapping, ~30 us)
     request = AWSPreparedRequest("HEAD", url, cast(Any, headers), None, stream_output=False)
     try:
         return route.session.send(request), None
@@ -219,26 +182,12 @@ def _needs_retry(
     return True
 
 
-def last_modified(headers: Mapping[str, str]) -> datetime | None:
-    """The ``Last-Modified`` header as an aware UTC datetime (None when absent)."""
-    value = headers.get("last-modified")
-    return parsedate_to_datetime(value) if value else None
-
-
-def metadata(headers: Mapping[str, str]) -> dict[str, str]:
-    """The user metadata (``x-amz-meta-*``), names without the prefix, as botocore gives
-    them."""
-    return {name[len(_META) :]: value for name, value in headers.items() if name.startswith(_META)}
-
-
 def as_head_object(headers: Mapping[str, str]) -> dict[str, Any]:
     """The fields of botocore's ``head_object`` answer that ``ObjectInfo`` reads, from the
-    headers of a signed HEAD (``ContentLength``, ``ETag``, ``LastModified``,
-    ``ContentType``, ``Metadata``, ``StorageClass`` and ``VersionId``; absent ones left
-    out, as botocore leaves them out)."""
+    headers of a signed HEAD (absent ones left out, as botocore leaves them out)."""
     answer: dict[str, Any] = {
         "ContentLength": int(headers.get("content-length", "0")),
-        "Metadata": metadata(headers),
+        "Metadata": {n[len(_META) :]: v for n, v in headers.items() if n.startswith(_META)},
     }
     for field, name in (
         ("ETag", "etag"),
@@ -248,7 +197,7 @@ def as_head_object(headers: Mapping[str, str]) -> dict[str, Any]:
     ):
         if name in headers:
             answer[field] = headers[name]
-    modified = last_modified(headers)
-    if modified is not None:
-        answer["LastModified"] = modified
+    modified = headers.get("last-modified")
+    if modified:  # an aware UTC datetime, as botocore gives it
+        answer["LastModified"] = parsedate_to_datetime(modified)
     return answer

@@ -1,68 +1,35 @@
 """OpenTelemetry: one span for each request an ``S3Store`` sends, the same whichever engine
-sends it.
+sends it (``docs/architecture.md``, "Tracing").
 
-Spans come from the global tracer provider (``opentelemetry.trace.get_tracer``: a provider
-set after the store was built is used from then on), when ``opentelemetry-api`` is
-installed (the ``otel`` extra) and ``BUCKET_TRACING`` is on (the default). They are named
-and described as opentelemetry-instrumentation-botocore names its own, so a dashboard
-built on that instrumentation keeps working when the engine changes: ``S3.<Operation>``
-(``S3.PutObject``), kind CLIENT, ``rpc.system=aws-api``, ``rpc.service=S3``,
-``rpc.method=<Operation>``, ``cloud.region``, ``server.address`` and ``server.port`` (of
-the boto3 client's endpoint, as the instrumentation reads them), plus the semantic
-conventions' S3 attributes: ``aws.s3.bucket``, and where the operation has them
-``aws.s3.key`` (the key as sent, prefix included), ``aws.s3.copy_source``,
-``aws.s3.upload_id`` and ``aws.s3.part_number`` (``aws.s3.delete`` is left out: the whole
-key list of a batch). What the answer says is added where the engine reports it:
-``aws.request_id`` and ``aws.extended_request_id``, ``http.status_code`` (botocore's every
-answer, obstore's errors). A failed request has status ERROR, described by its S3 error
-code, also its ``error.type`` (``NoSuchKey``: as ``s3.errors.translate`` names it, on
-both engines).
+Spans come from the global tracer provider, when ``opentelemetry-api`` is installed (the
+``otel`` extra) and ``BUCKET_TRACING`` is on (the default). They are named and described
+as opentelemetry-instrumentation-botocore names its own: ``S3.<Operation>``, kind CLIENT,
+``rpc.system=aws-api``, ``rpc.service=S3``, ``rpc.method``, ``cloud.region``,
+``server.address`` / ``server.port`` (of the boto3 client's endpoint), and where the
+operation has them ``aws.s3.bucket``, ``aws.s3.key`` (as sent, prefix included),
+``aws.s3.copy_source``, ``aws.s3.upload_id``, ``aws.s3.part_number``; where the engine
+reports them ``aws.request_id``, ``aws.extended_request_id``, ``http.status_code``. A
+failed request has status ERROR described by its S3 error code, also its ``error.type``
+(as ``s3.errors.translate`` names it).
 
-Three senders, one span each, plugged in where each sends (the routing in ``s3/store.py``
-picks the sender; the span follows it):
+Senders: obstore's requests and the signed HEAD are wrapped in ``Spans.request`` (an
+obstore multipart upload is one span, ``S3.MultipartUpload``); botocore's get handlers on
+the client's events (``install``: ``before-call`` starts the span, ``after-call`` /
+``after-call-error`` end it; a call a ``Stubber`` answers gets none; a client handed to
+the store gets no handlers). Spans are never made current. With
+opentelemetry-instrumentation-botocore active, botocore's requests are its spans and
+``before-call`` only adds the ``aws.s3.*`` attributes: no request is traced twice. A
+context where instrumentation is suppressed gets no span.
 
-- **obstore** (``ObstorePlane``'s request methods, sync and async): ``Spans.request``
-  around each obstore call, which is one request with its retries. The one exception is
-  a multipart upload on obstore: obstore sends its Create / UploadPart / Complete
-  requests itself, unseen, so it is one span, ``S3.MultipartUpload``.
-- **the signed HEAD** (``signed_head.head``): ``Spans.request``, its retries inside.
-- **botocore** (every other request, and all of them on ``BUCKET_ENGINE=boto3``): handlers
-  on the client's events, installed when the store builds its client (``install``):
-  ``before-parameter-build`` keeps the call's parameters, ``before-call`` (registered
-  last) starts the span, ``after-call`` / ``after-call-error`` (first) end it; one span
-  per API call, its retries inside, as the instrumentation's. A call a ``before-call``
-  handler answers (botocore's ``Stubber``) sends nothing and gets no span. These spans are
-  not made current: botocore has no event after every failure that can follow
-  ``before-call``, and a current span left attached would parent the thread's later
-  spans. A client handed to the store (``S3Store(client=...)``) is its owner's and gets
-  none of these handlers.
-
-**With opentelemetry-instrumentation-botocore active**, botocore's requests are traced by
-it: it wraps each API call in its span and suppresses HTTP instrumentation beneath
-(``suppress_http_instrumentation``). The ``before-call`` handler sees that (the
-instrumentation's own public check, ``is_http_instrumentation_enabled()``, is False inside
-a call it traces) and starts no span; it adds the ``aws.s3.*`` attributes to the
-instrumentation's span (the current one) instead, so the attributes still match the
-obstore route's. obstore's requests and the signed HEAD, which that instrumentation never
-sees, keep this module's spans. So no request is traced twice, and none is missed. (The
-alternative, tracing everything here and suppressing the instrumentation for this
-library's calls, would have needed the suppression around every boto3 call site,
-s3transfer's threads included, and would have hidden the instrumentation's hooks from the
-user.) A context where instrumentation is suppressed (``suppress_instrumentation()``)
-gets no span from any route.
-
-Cost: nothing when the package is absent or ``BUCKET_TRACING=false`` (the import is tried
-once per process; no handler is registered, the obstore calls' ``request`` is a shared
-null context). With the API and no provider, and with an SDK provider, see ``make bench``
-(``bench.overhead.tracing_overhead_us``) and docs/performance.md.
-
-Thread-safety: a ``Spans`` may be shared by any number of threads and event loops.
+Cost: nothing without the package or with ``BUCKET_TRACING=false`` (no handler; ``request``
+is a shared null context). Thread-safety: a ``Spans`` may be shared by any threads and
+event loops.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
+import functools
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -104,34 +71,18 @@ def _always() -> bool:
     return True
 
 
-_UNRESOLVED: Final = object()
-_api: object = _UNRESOLVED
-_api_lock = threading.Lock()
-
-
+@functools.cache
 def api() -> _Api | None:
     """opentelemetry's API, or None when it is not installed (found out once a process)."""
-    found = _api
-    if found is _UNRESOLVED:
-        with _api_lock:
-            found = _api
-            if found is _UNRESOLVED:
-                try:
-                    found = _Api()
-                except ImportError:
-                    found = None
-                _set_api(found)
-    return found if isinstance(found, _Api) else None
-
-
-def _set_api(value: object) -> None:
-    global _api
-    _api = value
+    try:
+        return _Api()
+    except ImportError:
+        return None
 
 
 def spans_for(enabled: bool, region: str, endpoint_url: str | None) -> Spans | None:
-    """The ``Spans`` of a client (``BUCKET_TRACING``, its region and endpoint URL), or None
-    when tracing is off or opentelemetry is not installed."""
+    """The ``Spans`` of a client, or None when tracing is off (``BUCKET_TRACING``) or
+    opentelemetry is not installed."""
     if not enabled:
         return None
     found = api()
@@ -144,8 +95,7 @@ _NULL: Final = contextlib.nullcontext()
 def request(
     spans: Spans | None, operation: str, bucket: str, key: str | None = None
 ) -> contextlib.AbstractContextManager[object]:
-    """A span around one request (``spans.request``), or a shared null context when
-    ``spans`` is None (tracing off)."""
+    """``spans.request``, or a shared null context when ``spans`` is None (tracing off)."""
     return _NULL if spans is None else spans.request(operation, bucket, key)
 
 
@@ -173,15 +123,9 @@ def s3_attributes(params: Mapping[str, object]) -> dict[str, str | int]:
 
 
 class Spans:
-    """The spans of one store's requests: the tracer and what every span says of the
-    client (``rpc.*``, ``cloud.region``, ``server.*``).
-
-    Args:
-        otel: ``api()``.
-        region: the client's region (``cloud.region``).
-        endpoint_url: the boto3 client's endpoint URL (``server.address``,
-            ``server.port``: 443 when the URL names none, as the instrumentation says).
-    """
+    """The spans of one store's requests: the tracer (``otel``: ``api()``) and what every
+    span says of the client (``rpc.*``, ``cloud.region``, ``server.*`` of ``endpoint_url``,
+    port 443 when it names none, as the instrumentation says)."""
 
     def __init__(self, otel: _Api, region: str, endpoint_url: str | None) -> None:
         self.otel = otel
@@ -201,9 +145,8 @@ class Spans:
         return {**self._base, "rpc.method": operation, **s3}
 
     def request(self, operation: str, bucket: str, key: str | None = None) -> _Request:
-        """A span ``S3.<operation>`` around one request of ``bucket`` (and ``key``),
-        ended when the block ends; a failure raised in the block is recorded (status,
-        ``error.type``, the answer's status and request id) and raised on."""
+        """A span ``S3.<operation>`` around one request of ``bucket`` (and ``key``); a
+        failure raised in the block is recorded and raised on."""
         s3: dict[str, str | int] = {"aws.s3.bucket": bucket}
         if key is not None:
             s3["aws.s3.key"] = key
@@ -218,7 +161,7 @@ class Spans:
 
     def start(self, model: Any, context: dict[str, object], **_: object) -> None:
         """``before-call.s3`` (last): start the call's span, unless an instrumentation
-        above already traces it (then add the ``aws.s3.*`` attributes to its span)."""
+        already traces it (then add the ``aws.s3.*`` attributes to its span)."""
         otel = self.otel
         if not otel.enabled():
             return
@@ -252,27 +195,22 @@ class Spans:
         if isinstance(status, int) and status >= 300:
             from botocore.exceptions import ClientError
 
-            params = context.get(_PARAMS)
-            key = params.get("Key") if isinstance(params, Mapping) else None
             error = ClientError(dict(parsed), str(model.name))  # type: ignore[arg-type]
-            self.record_failure(span, error, key if isinstance(key, str) else None)
+            self.record_failure(span, error, _key(context))
         span.end()
 
     def failed(self, exception: BaseException, context: dict[str, object], **_: object) -> None:
-        """``after-call-error.s3`` (first): no answer (the connection failed on every
-        attempt): record it; end the span."""
+        """``after-call-error.s3`` (first): no answer; record the failure, end the span."""
         span: Any = context.pop(_SPAN, None)
         if span is None:
             return
-        params = context.get(_PARAMS)
-        key = params.get("Key") if isinstance(params, Mapping) else None
-        self.record_failure(span, exception, key if isinstance(key, str) else None)
+        self.record_failure(span, exception, _key(context))
         span.end()
 
-    def record_failure(self, span: Any, exc: BaseException, key: str | None) -> None:
+    def record_failure(self, span: Any, exc: BaseException, key: object) -> None:
         """Status ERROR, ``error.type`` and what the answer said, from ``translate``."""
         try:
-            error = translate(exc, key=key)
+            error = translate(exc, key=key if isinstance(key, str) else None)
         except Exception:  # never let tracing turn one error into another
             code, status, request_id = type(exc).__name__, None, None
         else:
@@ -286,6 +224,12 @@ class Spans:
         span.set_status(self.otel.status(self.otel.error, code))
 
 
+def _key(context: dict[str, object]) -> object:
+    """The ``Key`` parameter of a botocore call (``keep_params``), if any."""
+    params = context.get(_PARAMS)
+    return params.get("Key") if isinstance(params, Mapping) else None
+
+
 def _answer(span: Any, status: object, request_id: object, extended_id: object) -> None:
     """The answer's attributes that are known."""
     if isinstance(status, int):
@@ -297,8 +241,7 @@ def _answer(span: Any, status: object, request_id: object, extended_id: object) 
 
 
 class _Request:
-    """``Spans.request``: a span around a block (not made current: no request below it
-    is traced in Python)."""
+    """``Spans.request``: a span around a block (not made current)."""
 
     __slots__ = ("_operation", "_s3", "_span", "_spans")
 
@@ -324,8 +267,7 @@ class _Request:
         if span is None:
             return
         if exc is not None:
-            key = self._s3.get("aws.s3.key")
-            self._spans.record_failure(span, exc, key if isinstance(key, str) else None)
+            self._spans.record_failure(span, exc, self._s3.get("aws.s3.key"))
         span.end()
 
 

@@ -1,18 +1,14 @@
 """Multipart uploads through s3transfer, parallel ranged downloads, progress.
 
-Uploads: s3transfer already splits, parallelises, retries parts and aborts a failed
-multipart upload; this module configures it from ``BucketConfig``, keeps one
-``TransferManager`` (and its thread pools) per store for every upload (``Transfers``),
-and adapts its progress events to ``progress(bytes_done, bytes_total)``.
+Uploads: s3transfer splits, parallelises, retries parts and aborts a failed multipart
+upload; this module configures it from ``BucketConfig``, keeps the ``TransferManager``s of
+a store (``Transfers``) and adapts its progress events to ``progress(bytes_done,
+bytes_total)``. Write-once uploads that may not rely on ``If-None-Match`` at
+CompleteMultipartUpload (every server but AWS S3, see ``docs/reliability.md``) go up as
+one conditional PUT of at most ``MAX_SINGLE_PUT`` bytes (``Transfers.upload_once``).
 
-Write-once uploads that may not rely on ``If-None-Match`` at CompleteMultipartUpload
-(every server but AWS S3, see ``docs/reliability.md``) go up as one conditional PUT of at
-most ``MAX_SINGLE_PUT`` bytes: ``Transfers.upload_once``, with ``spool`` making a stream of unknown
-length re-readable first.
-
-Downloads: ``ranged_download`` continues a GET already made with parallel ranged GETs
-(see its docstring for why not s3transfer). Nothing here retries requests on its own:
-botocore does; a body dropped mid-read is resumed by the store's ``_body_chunks``.
+Downloads: ``ranged_download`` continues a GET already made with parallel ranged GETs.
+Nothing here retries requests: botocore does, and the store resumes a dropped body.
 """
 
 from __future__ import annotations
@@ -31,10 +27,9 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from backend.src.libs.bucket.base.config import BucketConfig
 from backend.src.libs.bucket.base.files import flushing
-from backend.src.libs.bucket.base.options import MAX_PART_SIZE as MAX_PART_SIZE
+from backend.src.libs.bucket.base.options import MAX_PART_SIZE
 from backend.src.libs.bucket.base.options import MAX_PARTS as MAX_PARTS
 from backend.src.libs.bucket.base.options import MAX_SINGLE_PUT as MAX_SINGLE_PUT
-from backend.src.libs.bucket.base.options import MIN_PART_SIZE as MIN_PART_SIZE
 from backend.src.libs.bucket.base.options import TransferSettings as TransferSettings
 from backend.src.libs.bucket.base.store import ProgressCallback
 
@@ -47,8 +42,7 @@ if TYPE_CHECKING:
 def transfer_config(
     config: BucketConfig, settings: TransferSettings | None = None
 ) -> TransferConfig:
-    """s3transfer settings from the store's config (threshold, part size, threads),
-    with the per-call ``settings`` on top."""
+    """s3transfer settings from the store's config with the per-call ``settings`` on top."""
     from s3transfer.manager import TransferConfig
 
     settings = settings or TransferSettings()
@@ -88,15 +82,9 @@ def _subscribers(progress: ProgressCallback | None, size: int | None) -> list[An
 
 @dataclass(frozen=True)
 class Uploaded:
-    """What an upload sent and what the server answered to the request that created the
-    object (PutObject or CompleteMultipartUpload).
-
-    Attributes:
-        size: bytes uploaded (counted as they go).
-        etag: the new object's ETag, quotes stripped (a multipart ETag ends in ``-N``);
-            None if the server sent none.
-        version_id: the new version's id on a versioned bucket, else None.
-    """
+    """The bytes an upload sent (counted as they go), and the ETag (quotes stripped; None
+    if the server sent none) and version id (None unversioned) the server answered to the
+    request that created the object (PutObject or CompleteMultipartUpload)."""
 
     size: int
     etag: str | None = None
@@ -106,26 +94,20 @@ class Uploaded:
 _ANSWER: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "bucket_transfer_answer", default=None
 )
-"""The dict an upload's creating response is recorded into: set by ``Transfers`` around
-one upload's submission and carried into every task of that upload (``_context_pool``);
-None everywhere else."""
+"""The dict an upload's creating response is recorded into (``_record_answer``), set
+around one upload's submission and seen by its tasks only (``_context_pool``)."""
 
 _RECORDED = ("PutObject", "CompleteMultipartUpload")
 
 
 def _record_answer(http_response: Any = None, parsed: Any = None, **kwargs: Any) -> None:
     """botocore ``after-call`` hook: keep the ETag and VersionId of a successful
-    PutObject / CompleteMultipartUpload made by a task of an upload.
-
-    s3transfer's future returns no response, so the answer is caught here. Each upload's
-    tasks run in the context of the call that submitted it (``_context_pool``), which
-    holds that upload's own dict: concurrent uploads through one ``TransferManager``,
-    even of the same key, each see their own answer, and calls made outside an upload
-    record nothing.
+    PutObject / CompleteMultipartUpload made by a task of an upload (s3transfer's future
+    returns no response). Each upload's tasks see only their own ``_ANSWER`` dict, so
+    concurrent uploads, even of one key, each get their own answer.
 
     Ceph RGW 16 answers CompleteMultipartUpload with an empty ``<ETag/>``: the ETag is
-    then computed by S3's multipart rule from the parts' ETags (``_record_parts``), which
-    is the ETag the server reports on HEAD.
+    then computed from the parts' ETags (``_record_parts``), as the server reports it.
     """
     answer = _ANSWER.get()
     if answer is None or not isinstance(parsed, dict) or "Error" in parsed:
@@ -184,10 +166,9 @@ THREAD_PREFIX = "bucket-transfer"
 
 @functools.cache
 def _context_pool() -> type[ThreadPoolExecutor]:
-    """A thread pool class for s3transfer that runs each task in a copy of the context
-    it was submitted from. An upload is submitted with its answer dict in ``_ANSWER``;
-    its submission task submits the upload's request tasks, so every task of the
-    upload, and only of that upload, sees that dict, whichever pooled thread runs it."""
+    """A thread pool class for s3transfer that runs each task in a copy of the context it
+    was submitted from: every task of an upload, and only of that upload, sees its
+    ``_ANSWER`` dict, whichever pooled thread runs it."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
     class ContextPool(ThreadPoolExecutor):
@@ -200,13 +181,8 @@ def _context_pool() -> type[ThreadPoolExecutor]:
     return ContextPool
 
 
-def _uploaded(size: int, answer: dict[str, Any]) -> Uploaded:
-    return Uploaded(size=size, etag=answer.get("etag"), version_id=answer.get("version_id"))
-
-
 MAX_MANAGERS = 4
-"""Managers a store keeps at most: its own settings' and up to three other sets asked
-per call (``Transfers``)."""
+"""Managers a store keeps at most (``Transfers``)."""
 
 
 @dataclass
@@ -220,31 +196,17 @@ class _Entry:
 
 
 class Transfers:
-    """The s3transfer ``TransferManager``s of one store: built on first use, reused by
-    every upload, shut down by ``close()``.
+    """The s3transfer ``TransferManager``s of one store (``docs/architecture.md``,
+    "Transfers"): one per set of settings in force, up to ``MAX_MANAGERS`` (past that, one
+    of its own, shut down after its upload), plus one for write-once single PUTs.
 
-    A manager's thread pools are shared by the uploads that run through it, so its
-    ``max_concurrency`` (default ``BUCKET_MAX_WORKERS``) bounds the part requests of
-    all of them together, as the store's HTTP pool does. Each upload still gets its own
-    ETag and version id back (``_record_answer``).
-
-    Per-call settings: s3transfer reads the threshold, part size and concurrency from
-    its manager, not from the call, so the manager is chosen by the settings in force.
-    The store's own settings use one manager; a call with other settings
-    (``TransferSettings``) uses a manager kept for that set, up to ``MAX_MANAGERS`` in
-    all; past that, a set not kept gets a manager of its own, shut down after its upload
-    (the pre-sharing cost, only for those calls). Write-once single PUTs
-    (``upload_once``) use one more manager, whose threshold no single PUT reaches.
-
-    ``close()`` retires every manager: one without running uploads is shut down at once,
-    the others by their last upload (``close()`` neither waits for uploads nor cancels
-    them). A manager built on a client the store has since replaced is retired the same
-    way. s3transfer's ``shutdown(cancel=True)`` is never used (it mis-passes its
-    arguments and raises).
+    ``close()`` retires every manager: an idle one is shut down at once, the others by
+    their last upload (it neither waits for nor cancels them); so is a manager built on a
+    client the store has since replaced. s3transfer's ``shutdown(cancel=True)`` is never
+    used (it mis-passes its arguments and raises).
 
     Args:
         client: gives the store's current boto3 client (built on first use).
-        config: the store's settings (threshold, part size, concurrency).
 
     Thread-safety: one instance is shared by every thread of its store.
     """
@@ -267,14 +229,7 @@ class Transfers:
         settings: TransferSettings | None = None,
     ) -> Uploaded:
         """Upload a file name or a binary stream (any length); multipart above the threshold.
-
-        Returns:
-            The bytes uploaded (counted as they go, so streams of unknown length are
-            measured too), and the ETag and version id the server answered to the
-            PutObject or CompleteMultipartUpload that created the object.
-
-        On failure s3transfer aborts the multipart upload and the error propagates.
-        """
+        On failure s3transfer aborts the multipart upload and the error propagates."""
         tconfig = transfer_config(self._config, settings)
         kind = (
             "upload",
@@ -294,17 +249,10 @@ class Transfers:
         size: int,
         progress: ProgressCallback | None,
     ) -> Uploaded:
-        """Upload a file name or a seekable stream of ``size`` bytes (at most
-        ``MAX_SINGLE_PUT``) as ONE PutObject carrying ``If-None-Match: *``, whatever the
-        multipart threshold: the server checks the condition on the request that creates
-        the object, so an existing object is never replaced (412, raised as s3transfer
-        raises it).
-
-        s3transfer sends it (progress per chunk, not counted while botocore hashes the
-        body, rewound on a retry); a stream is lent to it and stays open.
-
-        Returns:
-            The bytes sent, the ETag and the version id of the new object.
+        """Upload a file name or a seekable stream of ``size`` bytes as ONE PutObject
+        carrying ``If-None-Match: *``, whatever the multipart threshold, so an existing
+        object is never replaced (412, raised as s3transfer raises it). A stream is lent
+        to s3transfer and stays open.
 
         Raises:
             ValueError: ``size`` above ``MAX_SINGLE_PUT`` (the caller checks first).
@@ -352,7 +300,8 @@ class Transfers:
         finally:
             _ANSWER.reset(token)
             self._give_back(entry)
-        return _uploaded(int(subscribers[0].done), answer)
+        size = int(subscribers[0].done)
+        return Uploaded(size=size, etag=answer.get("etag"), version_id=answer.get("version_id"))
 
     def _take(self, kind: tuple[object, ...], tconfig: TransferConfig) -> _Entry:
         """The manager for ``kind``, counted as running one more upload."""
@@ -410,10 +359,8 @@ def _shutdown(entry: _Entry) -> None:
 @functools.cache
 def _write_once_manager() -> type[TransferManager]:
     """A ``TransferManager`` that lets ``IfNoneMatch`` through to PutObject (s3transfer
-    filters it out of ``extra_args``). Only ``Transfers.upload_once`` uses it, and only
-    for single PUTs: were it ever to start a multipart upload, botocore would refuse
-    ``IfNoneMatch`` on CreateMultipartUpload (a parameter error), never drop it
-    silently."""
+    filters it out of ``extra_args``), for ``upload_once``'s single PUTs (botocore would
+    refuse it on CreateMultipartUpload, never drop it silently)."""
     from s3transfer.manager import TransferManager
 
     class WriteOnceManager(TransferManager):
@@ -426,8 +373,8 @@ def _write_once_manager() -> type[TransferManager]:
 
 
 class _Lent:
-    """A caller's seekable stream handed to s3transfer, which closes the body of a single
-    PUT when done: closing this leaves the caller's stream open."""
+    """A caller's seekable stream lent to s3transfer, which closes the body of a single PUT
+    when done: closing this leaves the caller's stream open."""
 
     def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
@@ -452,17 +399,11 @@ class _Lent:
 
 
 class CountingReader:
-    """A caller's binary stream as another engine reads it (obstore's multipart upload):
-    the bytes read are counted and reported to ``progress(done, size)`` after each
-    read, and the first exception raised by the stream or by ``progress`` is kept
-    (``error``) so that the caller re-raises it as itself, whatever the engine made of
-    it. obstore takes it as an iterator of chunks (``chunks``); the stream is never
-    closed here.
-
-    Args:
-        stream: the binary stream to read from its current position.
-        size: the bytes expected (None: unknown), passed to ``progress``.
-        progress: ``progress(bytes_done, size)``, or None.
+    """A caller's binary stream as obstore's multipart upload reads it (``chunks``): the
+    bytes read are counted and reported to ``progress(done, size)`` (``size`` None:
+    unknown) after each read, and the first exception raised by the stream or by
+    ``progress`` is kept (``error``) for the caller to re-raise as itself. The stream is
+    never closed here.
 
     Thread-safety: reads may come from any thread, one at a time or not.
     """
@@ -498,17 +439,13 @@ class CountingReader:
 
 
 def spool(stream: IO[bytes], *, memory: int, limit: int) -> tuple[IO[bytes], int]:
-    """Copy a stream of unknown length into a re-readable temporary spool: in memory up to
-    ``memory`` bytes, then a temporary file (removed when closed), so a retried request
-    can re-read it and memory stays bounded.
-
-    Reads at most ``limit + 1`` bytes: a returned size above ``limit`` means the stream is
-    longer than ``limit`` (the rest is left unread).
+    """Copy a stream of unknown length into a re-readable spool: in memory up to ``memory``
+    bytes, then a temporary file (removed when closed). Reads at most ``limit + 1`` bytes:
+    a returned size above ``limit`` means the stream is longer (the rest is left unread).
 
     Returns:
         The spool, rewound, and its size. The caller closes it.
     """
-    # returned open to the caller, who closes it (removing the temporary file)
     out = tempfile.SpooledTemporaryFile(max_size=max(memory, 1), prefix="bucket-spool-")  # noqa: SIM115
     size = 0
     try:
@@ -527,8 +464,7 @@ def spool(stream: IO[bytes], *, memory: int, limit: int) -> tuple[IO[bytes], int
 
 def read_ahead(stream: IO[bytes], size: int) -> tuple[bytes, IO[bytes]]:
     """Read up to ``size`` bytes of ``stream``: those bytes, and a stream that yields them
-    and then the rest of ``stream`` (for deciding single PUT or multipart on a stream of
-    unknown length before the upload starts)."""
+    and then the rest of ``stream``."""
     head = bytearray()
     while len(head) < size:
         chunk = stream.read(size - len(head))
@@ -572,29 +508,22 @@ def ranged_download(
     progress: ProgressCallback | None,
     received: int | None = None,
 ) -> None:
-    """Write an object of ``size`` bytes into ``fd``: the body of ``first`` (a GET of its
-    first bytes, already made) from offset 0, the rest as parallel ranged GETs.
+    """Write an object of ``size`` bytes into ``fd`` (positional writes): the body of
+    ``first`` (a GET of its first bytes, already made) from offset 0, the rest as parallel
+    ranged GETs.
 
-    Downloads do not go through s3transfer: it needs the size first (a HEAD) and cannot use
-    the bytes of a GET already made, so a one-GET download for small objects would cost a
-    wasted request for large ones. Here a small object costs one GET, a large one one GET
-    per part. Parts are pinned to the first response's ETag by ``fetch`` (``If-Match``)
-    and resumed mid-body by ``chunks``; the first failure cancels the parts not started
-    and is raised (the caller's temporary file is then removed). The bytes written are
-    flushed to disk in the background as the download runs (``files.flushing``,
-    every 64 MiB), so the caller's final fsync only flushes the tail.
+    Not s3transfer: it needs the size first (a HEAD) and cannot use a GET already made.
+    Here a small object costs one GET, a large one one GET per part. The first failure
+    cancels the parts not started and is raised. The bytes written are flushed to disk in
+    the background (``files.flushing``), so the caller's final fsync only flushes the tail.
 
     Args:
-        fd: an open file descriptor to write into (positional writes).
-        first: the first GET's response.
-        size: the object's total size.
-        fetch: ``fetch(start, end)`` makes a ranged GET for bytes ``start..end``.
-        chunks: ``chunks(response, start, end)`` yields a response's body.
-        part_size: bytes per ranged GET.
-        concurrency: parallel ranged GETs.
-        progress: ``progress(bytes_done, size)``.
-        received: the length of ``first``'s body (default: its ``ContentLength``, as
-            boto3 answers).
+        fetch: ``fetch(start, end)`` makes a ranged GET for bytes ``start..end`` (pinned
+            to the first response's ETag).
+        chunks: ``chunks(response, start, end)`` yields a response's body (resumed
+            mid-body).
+        part_size: bytes per ranged GET; ``concurrency``: parallel ranged GETs.
+        received: the length of ``first``'s body (default: its ``ContentLength``).
     """
     from concurrent.futures import ThreadPoolExecutor
 

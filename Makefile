@@ -105,8 +105,8 @@ test-unit: install
 	$(NONET) $(PY) -m pytest -q -m "not integration" tests
 
 lint: install
-	$(VENV)/bin/ruff check backend tests bench
-	$(VENV)/bin/ruff format --check backend
+	$(VENV)/bin/ruff check backend tests bench scripts
+	$(VENV)/bin/ruff format --check backend scripts
 	$(VENV)/bin/lint-imports
 
 typecheck: install

@@ -12,12 +12,12 @@ from dotenv import dotenv_values
 
 from backend.src.libs.bucket.base.config import SETTINGS as BUCKET_SETTINGS
 from backend.src.libs.bucket.base.config import BucketConfig
-from backend.src.libs.core import settings_docs
 from backend.src.libs.core.declarations import DeclaredConfig, Table
 from backend.src.libs.redis.config import SETTINGS as REDIS_SETTINGS
 from backend.src.libs.redis.config import RedisConfig
 from backend.src.libs.sql.config import SETTINGS as SQL_SETTINGS
 from backend.src.libs.sql.config import SQLConfig
+from scripts import settings_docs
 
 EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 MODULES: list[tuple[Table, type[DeclaredConfig]]] = [
@@ -109,7 +109,7 @@ def test_each_example_uncommented_is_a_valid_setting(
 def test_env_example_blocks_are_generated_from_the_declarations() -> None:
     """Each module's block of .env.example is what its declarations give: one comment
     (doc, values, default, aliases) per setting and its first variable with the example,
-    commented out (``python -m backend.src.libs.core.settings_docs --write`` fixes drift)."""
+    commented out (``python -m scripts.settings_docs --write`` fixes drift)."""
     text = EXAMPLE.read_text()
     env_blocks = [b for b in settings_docs.blocks() if b.path == settings_docs.ENV_EXAMPLE]
     assert [b.marker for b in env_blocks] == ["settings:bucket", "settings:redis", "settings:sql"]

@@ -9,9 +9,9 @@ import pytest
 
 from backend.src.libs.bucket.base.config import SETTINGS as BUCKET_SETTINGS
 from backend.src.libs.bucket.base.config import VARIABLES
-from backend.src.libs.core import settings_docs
 from backend.src.libs.redis.config import SETTINGS as REDIS_SETTINGS
 from backend.src.libs.sql.config import SETTINGS as SQL_SETTINGS
+from scripts import settings_docs
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_VARIABLES = sorted({v for names in VARIABLES.values() for v in names})
@@ -40,7 +40,7 @@ def test_env_example_lists_every_bucket_variable() -> None:
 
 def test_generated_tables_and_env_example_match_the_declarations() -> None:
     """Every generated part of docs/configuration.md and .env.example is what the
-    declarations give (run ``python -m backend.src.libs.core.settings_docs --write``)."""
+    declarations give (run ``python -m scripts.settings_docs --write``)."""
     assert settings_docs.drift(ROOT) == []
     assert settings_docs.main(["--check", "--root", str(ROOT)]) == 0
 

@@ -6,10 +6,11 @@ reading a mapping (``Table.read``), overrides (``Table.take``) and parsing
 (``Table.parse``), each error naming the variable read; the checks of a config built
 directly (``Table.check``); masked secrets in ``repr`` and ``describe``; where each
 setting came from (``SettingSource``, never the value); and the tables of
-``docs/configuration.md`` and ``.env.example`` (``core.settings_docs``, checked by a test).
+``docs/configuration.md`` and ``.env.example`` (``scripts/settings_docs.py``, a repository tool
+checked by a test).
 
 Adding a setting: add the dataclass field and its ``Setting``, then run
-``python -m backend.src.libs.core.settings_docs --write``.
+``python -m scripts.settings_docs --write``.
 """
 
 from __future__ import annotations

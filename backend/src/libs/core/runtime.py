@@ -229,9 +229,10 @@ class _State:
             return self.key_locks.setdefault(key, threading.Lock())
 
     def building_keys(self) -> set[object]:
-        if not hasattr(self.building, "keys"):
-            self.building.keys = set()
-        return self.building.keys  # type: ignore[no-any-return]
+        keys: set[object] | None = getattr(self.building, "keys", None)
+        if keys is None:
+            keys = self.building.keys = set()
+        return keys
 
     def name_of(self, key: object, *, record: bool) -> str:
         """The display name of ``key``: its short name, or ``module.QualName`` when
@@ -255,9 +256,10 @@ class _State:
             for key, shown in self.names.items():
                 if shown == name:
                     return key
-            for key, hooks in (*self.built.items(), *self.recipes.items()):
-                if name in hooks.aliases:
-                    return key
+            aliased = [k for k, b in self.built.items() if name in b.aliases]
+            aliased += [k for k, r in self.recipes.items() if name in r.aliases]
+            if aliased:
+                return aliased[0]
             for key in (*self.names, *self.recipes):
                 if isinstance(key, type) and _qualified_name(key) == name:
                     return key

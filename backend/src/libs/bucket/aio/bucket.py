@@ -32,7 +32,17 @@ import logging
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import IO, TYPE_CHECKING, Concatenate, ParamSpec, Self, TypeVar, Unpack, cast
+from typing import (
+    IO,
+    TYPE_CHECKING,
+    Concatenate,
+    ParamSpec,
+    Protocol,
+    Self,
+    TypeVar,
+    Unpack,
+    cast,
+)
 
 from backend.src.libs.bucket.aio.jobs import Job, new_executor, run_job
 from backend.src.libs.bucket.base.capabilities import AsyncDataPlane, Store
@@ -58,6 +68,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 P = ParamSpec("P")
+T_co = TypeVar("T_co", covariant=True)
 
 READ_CHUNK = 1024 * 1024
 """Bytes an ``AsyncReader`` asks for per executor job when iterated."""
@@ -84,6 +95,13 @@ class _CallLog:
         self.log(logging.WARNING, msg, *args)
 
 
+class _AnyArguments(Protocol[T_co]):
+    """A callable whose arguments are not checked here (``_in_executor``'s callers are
+    checked against ``Bucket``'s signature instead)."""
+
+    def __call__(self, *args: object, **kwargs: object) -> T_co: ...
+
+
 REPORTS_PROGRESS = frozenset({"upload_file", "upload_stream", "download_file"})
 """The ``Bucket`` methods that take a ``progress`` callback (a test keeps this in step
 with ``Bucket``'s signatures)."""
@@ -98,7 +116,7 @@ def _in_executor(
     called on the event loop."""
     name = method.__name__
     reports = name in REPORTS_PROGRESS
-    untyped = cast("Callable[..., T]", method)  # the callers are checked against P
+    untyped = cast("_AnyArguments[T]", method)  # the callers are checked against P
 
     @functools.wraps(method)
     async def call(self: AsyncBucket, /, *args: P.args, **kwargs: P.kwargs) -> T | int:

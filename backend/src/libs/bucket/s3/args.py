@@ -101,7 +101,11 @@ def encryption_args(encryption: Encryption) -> EncryptionArgs:
     """boto3's arguments for ``encryption`` (an SSE-C key also on reads, see
     ``sse_c_args``)."""
     if isinstance(encryption, SseC):
-        return {**sse_c_args(encryption)}
+        sse_c = sse_c_args(encryption)
+        return {
+            "SSECustomerAlgorithm": sse_c["SSECustomerAlgorithm"],
+            "SSECustomerKey": sse_c["SSECustomerKey"],
+        }
     if isinstance(encryption, SseKms):
         if encryption.key_id:
             return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": encryption.key_id}

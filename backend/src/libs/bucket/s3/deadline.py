@@ -175,7 +175,7 @@ def install(client: Any, *, connect_timeout: float, read_timeout: float) -> bool
     if pools is None:
         return False
     settings = {"connect_timeout": float(connect_timeout), "read_timeout": float(read_timeout)}
-    made = {}
+    made: dict[str, type[Any] | None] = {}
     for scheme, name, connection, pool in (
         ("http", "DeadlineHTTPConnection", AWSHTTPConnection, AWSHTTPConnectionPool),
         ("https", "DeadlineHTTPSConnection", AWSHTTPSConnection, AWSHTTPSConnectionPool),
@@ -184,7 +184,7 @@ def install(client: Any, *, connect_timeout: float, read_timeout: float) -> bool
         made[scheme] = botocore_private.pool_class(pool, watched, WATCHDOG.unwatch, f"{name}Pool")
     if None in made.values():
         return False
-    pools.update(made)
+    pools.update({scheme: pool for scheme, pool in made.items() if pool is not None})
     return True
 
 

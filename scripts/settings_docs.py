@@ -1,7 +1,8 @@
 """The settings tables of ``docs/configuration.md`` and the blocks of ``.env.example``,
 generated from the declared settings (``core.declarations``).
 
-A developer tool, never imported by the library. Each generated part sits between two
+A developer tool of this repository (it writes the repository's files), kept out of the
+library and its wheel. Each generated part sits between two
 marker lines that name its table (and docs group), so the prose around it stays
 hand-written::
 
@@ -15,8 +16,8 @@ hand-written::
 
 Usage (from the repository root)::
 
-    python -m backend.src.libs.core.settings_docs --check   # exit 1 and name what drifted
-    python -m backend.src.libs.core.settings_docs --write   # rewrite the generated parts
+    python -m scripts.settings_docs --check   # exit 1 and name what drifted
+    python -m scripts.settings_docs --write   # rewrite the generated parts
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from backend.src.libs.core.declarations import Setting, Table
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[1]
 DOC = Path("docs/configuration.md")
 ENV_EXAMPLE = Path(".env.example")
 TABLE_MODULES = (
@@ -193,7 +194,7 @@ def write(root: Path = ROOT) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``--check`` (default): 1 when a generated part drifted; ``--write``: rewrite them."""
-    parser = argparse.ArgumentParser(prog="python -m backend.src.libs.core.settings_docs")
+    parser = argparse.ArgumentParser(prog="python -m scripts.settings_docs")
     parser.add_argument("--write", action="store_true", help="rewrite the generated parts")
     parser.add_argument("--check", action="store_true", help="report drift (the default)")
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root")

@@ -52,7 +52,9 @@ _SCHEME_LIKE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]+):/")
 
 def _refuse_misspelt_scheme(text: str) -> None:
     """A path that looks like a URL but is not ``s3://`` or ``local://`` (``s3:/media/``,
-    ``S3://media``, ``s4://media``) is a typo, never a local file name.
+    ``S3://media``, ``s4://media``) is a typo, never a local file name; ``http://host:port/
+    bucket/key`` is a server's URL with a path on it, which goes in ``--endpoint`` and
+    ``s3://``.
 
     Raises:
         CliError: naming the argument and the spelling to use (status 2).
@@ -62,28 +64,17 @@ def _refuse_misspelt_scheme(text: str) -> None:
         return
     scheme = match["scheme"]
     if scheme.lower() in ("http", "https"):
-        _refuse_endpoint_url(text)
+        parts = urllib.parse.urlsplit(text)
+        raise CliError(
+            f"{text!r} is a server URL, not an address: name the server with --endpoint and "
+            f"the object with s3:// (--endpoint {parts.scheme}://{parts.netloc} "
+            f"s3://{parts.path.lstrip('/') or 'bucket/key'})",
+            EXIT_USAGE,
+        )
     wanted = scheme.lower() if scheme.lower() in ("s3", "local") else "s3"
     rest = text[match.end() :].lstrip("/")
     raise CliError(
         f"{text!r} is not a valid address (write {wanted}://{rest or 'bucket/key'})", EXIT_USAGE
-    )
-
-
-def _refuse_endpoint_url(text: str) -> None:
-    """``http://host:port/bucket/key`` is a server's URL with a path on it: the server goes
-    in ``--endpoint``, the path in ``s3://``.
-
-    Raises:
-        CliError: naming both (status 2).
-    """
-    parts = urllib.parse.urlsplit(text)
-    path = parts.path.lstrip("/")
-    raise CliError(
-        f"{text!r} is a server URL, not an address: name the server with --endpoint and "
-        f"the object with s3:// (--endpoint {parts.scheme}://{parts.netloc} "
-        f"s3://{path or 'bucket/key'})",
-        EXIT_USAGE,
     )
 
 

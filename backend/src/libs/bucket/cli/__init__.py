@@ -9,19 +9,10 @@ local folder store included); ``sync`` also takes ``local://bucket/prefix`` for 
 local folder store when the settings name an S3 server, and ``--source-env`` /
 ``--dest-env`` to read one side's settings from another ``.env`` file.
 
-Exit status: 0 success; 1 failure (storage, network, integrity, a check of
-``doctor``); 2 bad usage or invalid argument (bad bucket name...); 3 not found;
-130 interrupted. A failure prints one line on stderr (``bucket: error: ...``), never a
-traceback unless ``--debug``. ``--json`` prints one JSON document on stdout.
-Secrets never reach the output: every line printed goes through ``redact.scrub``.
-
-Modules: ``app`` (main, errors to exit statuses), ``parsing`` (addresses and the
-argparse grammar), ``examples`` (the examples ending each ``--help``), ``context``
-(settings and stores), ``output`` (text, JSON, progress; one writer), ``words`` (library
-messages said with the CLI's flags), ``commands/`` (one module per group; ``several`` for
-``cp``/``mv`` of several sources, ``versions`` for versions and bucket settings),
-``completion`` (bash, zsh and fish scripts from the grammar), ``doctor`` with
-``doctor_checks`` and ``doctor_scratch``, ``status`` (exit statuses, ``CliError``).
+Exit statuses: ``status``. A failure prints one line on stderr (``bucket: error: ...``),
+never a traceback unless ``--debug``. ``--json`` prints one JSON document on stdout.
+Secrets never reach the output: every line printed goes through ``redact.scrub``. The
+modules are listed in ``docs/architecture.md``.
 """
 
 from __future__ import annotations

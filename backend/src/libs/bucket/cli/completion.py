@@ -15,8 +15,6 @@ from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import build_parser
 from backend.src.libs.bucket.cli.status import EXIT_OK, PROG
 
-SHELLS = ("bash", "zsh", "fish")
-
 
 @dataclass(frozen=True)
 class Option:

@@ -25,15 +25,9 @@ def describe_store(config: BucketConfig) -> str:
 
 
 class Context(Output):
-    """A command's options, settings and store, and its output.
-
-    Every settings object read registers its secrets with ``redact``, so nothing printed
-    shows them.
-
-    Args:
-        args: the parsed command line.
-        stdout, stderr: the text streams written to.
-    """
+    """A command's options (``args``, the parsed command line), settings and store, and
+    its output. Every settings object read registers its secrets with ``redact``, so
+    nothing printed shows them."""
 
     def __init__(self, args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> None:
         # --only-show-errors (cp, mv, sync) is -q: errors only
@@ -45,10 +39,8 @@ class Context(Output):
 
     def config_for(self, env_file: str | None = None, *, local: bool = False) -> BucketConfig:
         """Settings from the environment and ``.env`` (or only ``env_file``), with the
-        global options applied; ``local`` forces the local folder store.
-
-        A settings file named on the command line (``--env-file``, ``--source-env``,
-        ``--dest-env``) must exist; only the default ``.env`` may be missing.
+        global options applied; ``local`` forces the local folder store. A settings file
+        named on the command line must exist; only the default ``.env`` may be missing.
 
         Raises:
             CliError: a named settings file does not exist (status 2).
@@ -68,11 +60,8 @@ class Context(Output):
         }
         if env_file is not None:
             config = BucketConfig.from_env(read_env_file(env_file), **overrides)
-        else:
-            named = args.env_file
-            config = BucketConfig.from_env(
-                env_file=DEFAULT_ENV_FILE if named is None else named, **overrides
-            )
+        else:  # a named --env-file is a file (checked above), never ""
+            config = BucketConfig.from_env(env_file=args.env_file or DEFAULT_ENV_FILE, **overrides)
         for secret in config.secrets():
             redact.register(secret)
         return config

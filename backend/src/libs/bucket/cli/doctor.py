@@ -41,35 +41,20 @@ S3_CHECKS = (
 """Every check of an S3 store, in the order they are made: each gets one line."""
 
 
+def _allow(sid: str, actions: list[str], resource: str) -> dict[str, object]:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}
+
+
 def iam_policy(bucket: str | None) -> dict[str, object]:
     """The IAM policy the CLI and the library need on ``bucket`` (``*`` when unknown)."""
-    name = bucket or "*"
+    arn = f"arn:aws:s3:::{bucket or '*'}"
+    bucket_actions = ["s3:ListBucket", "s3:GetBucketLocation", "s3:CreateBucket", "s3:DeleteBucket"]
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "ListBuckets",
-                "Effect": "Allow",
-                "Action": ["s3:ListAllMyBuckets"],
-                "Resource": "*",
-            },
-            {
-                "Sid": "Bucket",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:ListBucket",
-                    "s3:GetBucketLocation",
-                    "s3:CreateBucket",
-                    "s3:DeleteBucket",
-                ],
-                "Resource": f"arn:aws:s3:::{name}",
-            },
-            {
-                "Sid": "Objects",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": f"arn:aws:s3:::{name}/*",
-            },
+            _allow("ListBuckets", ["s3:ListAllMyBuckets"], "*"),
+            _allow("Bucket", bucket_actions, arn),
+            _allow("Objects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], f"{arn}/*"),
         ],
     }
 
@@ -86,24 +71,22 @@ def run_checks(ctx: Context) -> Findings:
         return f
     _, answer = f.guarded(("endpoint reachable",), lambda: check_endpoint(f))
     if answer is None:
-        f.skip_rest(S3_CHECKS, "the endpoint is unreachable", "fix the endpoint first")
+        f.skip(S3_CHECKS, "the endpoint is unreachable", "fix the endpoint first")
         return f
     f.guarded(("clock skew",), lambda: check_clock(f, answer.date))
     if not answer.s3:
-        f.skip_rest(
-            S3_CHECKS, "the endpoint does not answer as an S3 server", "fix the endpoint first"
-        )
+        f.skip(S3_CHECKS, "the endpoint does not answer as an S3 server", "fix the endpoint first")
         return f
     ran, unusable = f.guarded(("credentials",), lambda: check_credentials(f))
     f.guarded(("addressing style",), lambda: check_addressing(f))
     if not ran or unusable is not None:
         why = unusable or "the credentials could not be checked"
-        f.skip_rest(S3_CHECKS, why, "see the credentials line")
+        f.skip(S3_CHECKS, why, "see the credentials line")
         return f
     _, bucket = f.guarded(("bucket",), lambda: check_bucket(f))
     f.guarded(SCRATCH_CHECKS, lambda: check_scratch(f, bucket))
     f.guarded(("permissions",), lambda: check_permissions(f))
-    f.skip_rest(S3_CHECKS, "not reached", "")
+    f.skip(S3_CHECKS, "not reached", "")
     return f
 
 

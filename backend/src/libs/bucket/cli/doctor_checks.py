@@ -56,11 +56,7 @@ class Check:
 
 class Findings:
     """The checks made so far (each printed as it is made, unless ``--json``) and the
-    actions the server denied.
-
-    Args:
-        ctx: the command's context (settings, store, output).
-    """
+    actions the server denied, for the command's context ``ctx``."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -76,10 +72,20 @@ class Findings:
             self.ctx.out(check.line())
         return check
 
+    def ok(self, name: str, detail: str) -> None:
+        self.add(name, "ok", detail)
+
+    def warn(self, name: str, detail: str, fix: str) -> None:
+        self.add(name, "warn", detail, fix)
+
+    def fail(self, name: str, detail: str, fix: str) -> None:
+        self.add(name, "fail", detail, fix)
+
     def skip(self, names: Iterable[str], detail: str, fix: str = "") -> None:
-        """Record each of ``names`` as skipped, for the same reason."""
+        """Record each of ``names`` without a line yet as skipped, for the same reason."""
         for name in names:
-            self.add(name, "skip", detail, fix)
+            if not self.reported(name):
+                self.add(name, "skip", detail, fix)
 
     def not_applicable(self, names: Iterable[str], detail: str) -> None:
         """Record each of ``names`` as skipped (in ``--json``), but print one line for
@@ -103,21 +109,14 @@ class Findings:
         except StorageError as exc:
             missing = [name for name in names if not self.reported(name)]
             if missing:
-                self.add(missing[0], "fail", f"{exc.code}: {exc.message}", fix_for(exc, self))
+                self.fail(missing[0], f"{exc.code}: {exc.message}", fix_for(exc, self))
                 self.skip(missing[1:], f"not checked: {missing[0]} failed")
             return False, None
 
-    def skip_rest(self, names: Iterable[str], detail: str, fix: str) -> None:
-        """A ``skip`` line for each of ``names`` without a line yet."""
-        self.skip([name for name in names if not self.reported(name)], detail, fix)
-
     def attempt(self, action: str, func: Callable[[], T]) -> tuple[bool, T | None]:
         """Run ``func``: ``(True, its result)``, or ``(False, None)`` when the server
-        denied it (recorded under ``action``).
-
-        Raises:
-            AuthenticationFailed: a bad key is not a missing permission.
-        """
+        denied it (recorded under ``action``); ``AuthenticationFailed`` (a bad key, not a
+        missing permission) is raised."""
         try:
             return True, func()
         except AuthenticationFailed:
@@ -183,16 +182,14 @@ def check_local(f: Findings) -> None:
     try:
         latency = f.ctx.store.ping()
     except StorageError as exc:
-        f.add(
+        f.fail(
             "local root",
-            "fail",
             f"{root}: {exc.message}",
             "set BUCKET_LOCAL_ROOT to a writable folder",
         )
     else:
-        f.add(
+        f.ok(
             "local root",
-            "ok",
             f"{root} is writable ({latency * 1000:.1f} ms); local folder store chosen "
             f"by: {f.config.selected_by}",
         )
@@ -210,12 +207,11 @@ def check_temporaries(f: Findings, root: Path) -> None:
     ``warn`` with their count and bytes (a killed writer left them)."""
     left = list(find_temporaries(root, older_than=GC_GRACE))
     if not left:
-        f.add("temporaries", "ok", f"none older than {GC_GRACE / 3600:g} h under {root}")
+        f.ok("temporaries", f"none older than {GC_GRACE / 3600:g} h under {root}")
         return
     size = sum(t.size for t in left)
-    f.add(
+    f.warn(
         "temporaries",
-        "warn",
         f"{len(left)} left by interrupted writes ({size} bytes), oldest "
         f"{max(t.age for t in left) / 3600:.1f} h",
         f"bucket gc {root}",
@@ -241,11 +237,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def _get(url: str, timeout: float) -> tuple[int, Any, bytes]:
     """``GET url``: the status, the headers and the first 4 KiB of the body, for any HTTP
-    answer (errors and redirects included).
-
-    Raises:
-        URLError, OSError, ValueError: no HTTP answer (or not a URL).
-    """
+    answer (errors and redirects included); ``URLError``, ``OSError`` or ``ValueError``
+    for none (or not a URL)."""
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(url, timeout=timeout) as response:
@@ -284,9 +277,8 @@ def check_endpoint(f: Findings) -> Answer | None:
         status, headers, body = _get(url, cfg.connect_timeout)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        f.add(
+        f.fail(
             "endpoint reachable",
-            "fail",
             f"{url}: {reason}",
             f"check {variable} (scheme, host, port) and that the server is running "
             "and reachable from this machine",
@@ -296,11 +288,10 @@ def check_endpoint(f: Findings) -> Answer | None:
     answered = f"{url} answered HTTP {status} in {elapsed * 1000:.0f} ms"
     s3 = speaks_s3(headers, body)
     if s3:
-        f.add("endpoint reachable", "ok", answered)
+        f.ok("endpoint reachable", answered)
     else:
-        f.add(
+        f.fail(
             "endpoint reachable",
-            "fail",
             f"{answered}, but not as an S3 server (no x-amz-request-id header, no S3 XML)",
             f"check {variable}: it must name the S3 API (scheme, host and port), "
             "not another web server",
@@ -312,9 +303,8 @@ def check_clock(f: Findings, date: ServerDate) -> None:
     """The local clock against the server's ``Date`` (S3 refuses beyond 15 minutes)."""
     server, elapsed = date
     if elapsed < 0:
-        f.add(
+        f.warn(
             "clock skew",
-            "warn",
             "the server sent no Date header; skew unknown",
             "keep this machine's clock synchronised (NTP)",
         )
@@ -322,16 +312,15 @@ def check_clock(f: Findings, date: ServerDate) -> None:
     skew = (datetime.now(UTC) - server).total_seconds() - elapsed / 2
     fix = "synchronise the clock (timedatectl set-ntp true, chrony or ntpd)"
     if abs(skew) > 900:
-        f.add(
+        f.fail(
             "clock skew",
-            "fail",
             f"local clock is {skew:+.0f} s off the server's; S3 refuses signatures beyond 15 min",
             fix,
         )
     elif abs(skew) > 60:
-        f.add("clock skew", "warn", f"local clock is {skew:+.0f} s off the server's", fix)
+        f.warn("clock skew", f"local clock is {skew:+.0f} s off the server's", fix)
     else:
-        f.add("clock skew", "ok", f"{skew:+.1f} s from the server's Date header")
+        f.ok("clock skew", f"{skew:+.1f} s from the server's Date header")
 
 
 def check_credentials(f: Findings) -> str | None:
@@ -342,36 +331,31 @@ def check_credentials(f: Findings) -> str | None:
     try:
         ok, buckets = f.attempt("s3:ListAllMyBuckets", f.ctx.store.list_buckets)
     except AuthenticationFailed as exc:
-        f.add(
+        f.fail(
             "credentials",
-            "fail",
             f"refused by the server ({exc.code}; key from {source})",
             CREDENTIALS_FIX,
         )
         return "the credentials were refused"
     except ConfigError as exc:
-        f.add(
+        f.fail(
             "credentials",
-            "fail",
             exc.message,
             "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE",
         )
         return "no credentials"
     except StorageError as exc:  # an HTTP server, but not S3 (a web server on the port)
-        f.add(
+        f.fail(
             "credentials",
-            "fail",
             f"ListBuckets got no S3 answer ({exc.code}: {exc.message})",
             f"check {endpoint_variable(f.config)} (now {f.config.endpoint_url}): it must "
             "name the S3 API (scheme, host and port), not another web server",
         )
         return "the endpoint does not answer as an S3 server"
     if ok and buckets is not None:
-        f.add(
-            "credentials", "ok", f"accepted (key from {source}; {len(buckets)} bucket(s) visible)"
-        )
+        f.ok("credentials", f"accepted (key from {source}; {len(buckets)} bucket(s) visible)")
     else:
-        f.add("credentials", "ok", f"accepted (key from {source}) but ListBuckets is denied")
+        f.ok("credentials", f"accepted (key from {source}) but ListBuckets is denied")
     return None
 
 
@@ -385,25 +369,23 @@ def check_bucket(f: Findings) -> str | None:
         scratch = (
             "" if f.config.storage_type == "local" else ": the checks below use a temporary one"
         )
-        f.add("bucket", "ok", f"none named (BUCKET_NAME, --bucket){scratch}")
+        f.ok("bucket", f"none named (BUCKET_NAME, --bucket){scratch}")
         return None
     where = "--bucket" if f.ctx.args.bucket else f.config.sources.get("default_bucket", "")
     ok, exists = f.attempt("s3:ListBucket", lambda: f.ctx.store.bucket_exists(named))
     if not ok:
-        f.add(
+        f.warn(
             "bucket",
-            "warn",
             f"{named} ({where}): HEAD denied, existence unknown",
             "grant s3:ListBucket (see the policy below)",
         )
         return named
     if exists:
-        f.add("bucket", "ok", f"{named} ({where}) exists")
+        f.ok("bucket", f"{named} ({where}) exists")
         return named
     if f.config.auto_create and not f.ctx.args.bucket:
-        f.add(
+        f.warn(
             "bucket",
-            "warn",
             f"{named} ({where}) does not exist; the library creates it on first use "
             "(BUCKET_AUTO_CREATE=true), the bucket command does not",
             f"bucket mb s3://{named} (to create it now)",
@@ -414,9 +396,7 @@ def check_bucket(f: Findings) -> str | None:
             if f.ctx.args.bucket
             else ", or set BUCKET_AUTO_CREATE=true (the library creates it on first use)"
         )
-        f.add(
-            "bucket", "fail", f"{named} ({where}) does not exist", f"bucket mb s3://{named}{auto}"
-        )
+        f.fail("bucket", f"{named} ({where}) does not exist", f"bucket mb s3://{named}{auto}")
     return None
 
 
@@ -424,35 +404,30 @@ def check_addressing(f: Findings) -> None:
     """Path style for custom endpoints, virtual-hosted (``auto``) for AWS."""
     cfg = f.config
     style = cfg.effective_addressing_style
-    variable = "BUCKET_ADDRESSING_STYLE"
     if not cfg.is_aws and style == "virtual":
-        f.add(
+        f.warn(
             "addressing style",
-            "warn",
-            f"virtual-hosted for the custom endpoint "
-            f"{cfg.endpoint_url}: bucket names become host names, which most "
-            "self-hosted servers do not resolve",
-            f"set {variable}=path",
+            f"virtual-hosted for the custom endpoint {cfg.endpoint_url}: bucket names "
+            "become host names, which most self-hosted servers do not resolve",
+            "set BUCKET_ADDRESSING_STYLE=path",
         )
     elif cfg.is_aws and style == "path":
-        f.add(
+        f.warn(
             "addressing style",
-            "warn",
             "path-style on AWS S3 (deprecated, refused for new buckets)",
-            f"set {variable}=auto",
+            "set BUCKET_ADDRESSING_STYLE=auto",
         )
     else:
-        f.add("addressing style", "ok", f"{style} ({'AWS' if cfg.is_aws else 'custom'} endpoint)")
+        f.ok("addressing style", f"{style} ({'AWS' if cfg.is_aws else 'custom'} endpoint)")
 
 
 def check_permissions(f: Findings) -> None:
     """Every action the server denied so far, in one line."""
     if not f.denied:
-        f.add("permissions", "ok", "every operation tried was allowed")
+        f.ok("permissions", "every operation tried was allowed")
         return
-    f.add(
+    f.fail(
         "permissions",
-        "fail",
         f"denied: {', '.join(sorted(set(f.denied)))}",
         "attach the IAM policy printed below to these credentials",
     )

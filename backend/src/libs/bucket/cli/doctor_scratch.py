@@ -49,30 +49,28 @@ def check_region(f: Findings, bucket: str) -> None:
     """The bucket's region against the settings' (self-hosted zone groups accepted)."""
     store, configured = f.ctx.store, f.config.region
     if not isinstance(store, BucketInspection):
-        f.add("region", "ok", f"{configured} (the store cannot report one)")
+        f.ok("region", f"{configured} (the store cannot report one)")
         return
     ok, region = f.attempt("s3:GetBucketLocation", lambda: store.get_bucket_region(bucket))
     variable = f.config.sources.get("region", "AWS_REGION")
     if not ok:
-        f.add(
+        f.warn(
             "region",
-            "warn",
             f"{configured} configured; GetBucketLocation denied",
             "grant s3:GetBucketLocation (see the policy below)",
         )
     elif region != configured and not f.config.is_aws:
         # self-hosted servers report their zonegroup ("default"); they accepted the
         # requests signed for the configured region, which is what matters
-        f.add("region", "ok", f"{configured} accepted (the server names its zone group {region!r})")
+        f.ok("region", f"{configured} accepted (the server names its zone group {region!r})")
     elif region != configured:
-        f.add(
+        f.fail(
             "region",
-            "fail",
             f"bucket {bucket} is in {region}, the settings say {configured}",
             f"set {variable}={region}",
         )
     else:
-        f.add("region", "ok", f"{region} (bucket {bucket} agrees)")
+        f.ok("region", f"{region} (bucket {bucket} agrees)")
 
 
 def check_objects(f: Findings, bucket: str) -> None:
@@ -82,13 +80,12 @@ def check_objects(f: Findings, bucket: str) -> None:
     body = b"bucket doctor scratch object\n"
     ok, _ = f.attempt("s3:PutObject", lambda: store.put_object(bucket, key, body))
     if not ok:
-        f.add(
-            "checksum compatibility",
-            "skip",
+        f.skip(
+            ["checksum compatibility"],
             f"PutObject denied on {bucket}",
             "grant s3:PutObject (see the policy below)",
         )
-        f.add("presigned URL", "skip", f"PutObject denied on {bucket}")
+        f.skip(["presigned URL"], f"PutObject denied on {bucket}")
         return
     try:
         check_presigned(f, bucket, key, body)
@@ -104,30 +101,27 @@ def _checksum(f: Findings, *, deleted: bool, result: DeleteResult | None) -> Non
     refused = isinstance(store, BatchDeleteStatus) and not store.batch_delete_supported
     fix = "set BUCKET_CHECKSUM_MODE=when_required"
     if not deleted:
-        f.add(
-            "checksum compatibility",
-            "skip",
+        f.skip(
+            ["checksum compatibility"],
             "DeleteObject denied",
             "grant s3:DeleteObject (see the policy below)",
         )
     elif refused:
-        f.add(
+        f.warn(
             "checksum compatibility",
-            "warn",
             f"the server refused a batch delete "
             f"for its checksum (mode {mode}); per-key deletes are used instead",
             fix,
         )
     elif result is not None and not result.ok:
         error = result.errors[0]
-        f.add(
+        f.fail(
             "checksum compatibility",
-            "fail",
             f"batch delete failed: {error.code}: {error.message}",
             fix,
         )
     else:
-        f.add("checksum compatibility", "ok", f"batch delete accepted (checksum mode {mode})")
+        f.ok("checksum compatibility", f"batch delete accepted (checksum mode {mode})")
 
 
 def _fetch(f: Findings, url: str) -> bytes | None:
@@ -139,17 +133,15 @@ def _fetch(f: Findings, url: str) -> bytes | None:
             body: bytes = response.read()
             return body
     except urllib.error.HTTPError as exc:
-        f.add(
+        f.fail(
             "presigned URL",
-            "fail",
             f"GET through {host} answered HTTP {exc.code}",
             f"set {PUBLIC} to the endpoint clients use, as the server sees it "
             "(the signature covers the host)",
         )
     except (urllib.error.URLError, OSError) as exc:
-        f.add(
+        f.fail(
             "presigned URL",
-            "fail",
             f"{host} is not reachable from here ({getattr(exc, 'reason', exc)})",
             f"set {PUBLIC} to a URL reachable by clients (now "
             f"{cfg.public_url or 'unset: the endpoint is used'})",
@@ -163,9 +155,8 @@ def check_presigned(f: Findings, bucket: str, key: str, body: bytes) -> None:
     try:
         url = presigner(f.ctx.store, "presign_url").presign_url(bucket, key, expiration=300)
     except StorageError as exc:
-        f.add(
+        f.fail(
             "presigned URL",
-            "fail",
             f"cannot presign: {exc}",
             "use an S3 store for presigned URLs",
         )
@@ -175,12 +166,11 @@ def check_presigned(f: Findings, bucket: str, key: str, body: bytes) -> None:
         return
     host = urlsplit(url).netloc
     if got != body:
-        f.add(
+        f.fail(
             "presigned URL",
-            "fail",
             f"GET through {host} returned other bytes",
             f"check {PUBLIC}: it must reach this same server",
         )
         return
     via = f"{PUBLIC}={cfg.public_url}" if cfg.public_url else "the endpoint (no public URL)"
-    f.add("presigned URL", "ok", f"fetched through {host} ({via})")
+    f.ok("presigned URL", f"fetched through {host} ({via})")

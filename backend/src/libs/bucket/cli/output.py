@@ -24,11 +24,11 @@ _END = object()  # the end of an iterator (emit_items)
 def human(size: int | float) -> str:
     """``1536`` -> ``1.5 KiB`` (B, KiB, MiB, GiB, TiB)."""
     value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024:
             return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
-    return f"{value:.1f} PiB"  # pragma: no cover
+    return f"{value:.1f} TiB"
 
 
 def when(value: datetime | None) -> str:
@@ -57,16 +57,11 @@ def to_json(document: object, *, indent: int | None = None) -> str:
 
 
 class Output:
-    """Where a command writes: stdout and stderr, in text or (``json``) JSON.
+    """Where a command writes: stdout and stderr, in text or (``json``, ``--json``: one
+    document on stdout, no per-object lines) JSON; ``quiet`` is ``--quiet``.
 
-    Args:
-        stdout, stderr: the text streams written to.
-        json: True for ``--json`` (one document on stdout, no per-object lines).
-        quiet: True for ``--quiet`` (no progress bars).
-
-    Thread-safe: one lock serialises every write, and each line goes out in one
-    ``write`` with its newline, so lines printed by parallel copies (``cp -r
-    --workers 16``) stay whole and never merge.
+    Thread-safe: one lock serialises every write, and each line goes out in one ``write``
+    with its newline, so lines printed by parallel copies stay whole and never merge.
     """
 
     def __init__(self, stdout: IO[str], stderr: IO[str], *, json: bool, quiet: bool) -> None:
@@ -83,7 +78,6 @@ class Output:
         return redact.scrub(text)
 
     def _write(self, stream: IO[str], text: str) -> None:
-        """``text`` on ``stream`` in one call, under the lock (any thread)."""
         with self._lock:
             stream.write(text)
 
@@ -100,13 +94,18 @@ class Output:
         self._documents += 1
         self.out(to_json(document))
 
-    def emit_items(self, items: Iterable[object]) -> None:
-        """A JSON array written item by item: a big listing is never held in memory.
+    def result(self, document: object, line: str, *, always: bool = False) -> None:
+        """A command's result: ``document`` with ``--json``, else ``line`` (not with ``-q``,
+        unless ``always``)."""
+        if self.json:
+            self.emit(document)
+        elif always or not self.quiet:
+            self.out(line)
 
-        Nothing is written before the first item is at hand, so a listing that fails at
-        once leaves stdout to ``emit_error``; one that fails after some items leaves the
-        array open for ``emit_error`` to close (with the error as its last element).
-        """
+    def emit_items(self, items: Iterable[object]) -> None:
+        """A JSON array written item by item (a big listing is never held in memory); a
+        listing that fails leaves stdout to ``emit_error`` (nothing written before the
+        first item is at hand) or the array open for it to close."""
         iterator = iter(items)
         first = next(iterator, _END)
         self._documents += 1
@@ -121,18 +120,11 @@ class Output:
         self._array_open = False
 
     def emit_error(self, code: str, message: str, **details: object) -> None:
-        """With ``--json``, a failure as ``{"error": {"code", "message", ...}}`` on stdout,
-        so that stdout is always one valid JSON document:
-
-        - nothing written yet: the error document;
-        - an ``emit_items`` array cut short: the error document as its last element, and
-          the array closed;
-        - a document already written (a ``sync`` or ``rm -r`` summary that names what
-          failed): nothing more.
-
-        ``details`` (``bucket``, ``key``, ``status``...) are added when not None. Without
-        ``--json`` this does nothing (the error line on stderr says it all).
-        """
+        """With ``--json``, a failure as ``{"error": {"code", "message", ...details}}`` (the
+        ``details`` not None) on stdout, so that stdout is always one valid JSON document:
+        the error document when nothing was written yet, the last element of an
+        ``emit_items`` array cut short (then closed), nothing after a whole document (a
+        ``sync`` or ``rm -r`` summary names what failed). Nothing without ``--json``."""
         if not self.json:
             return
         error: dict[str, object] = {"code": code, "message": message}

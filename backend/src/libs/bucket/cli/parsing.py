@@ -8,6 +8,7 @@ The parser sets ``args.command`` (and ``args.bundle_command``) to the command's 
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -51,7 +52,9 @@ _SCHEME_LIKE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]+):/")
 
 def _refuse_misspelt_scheme(text: str) -> None:
     """A path that looks like a URL but is not ``s3://`` or ``local://`` (``s3:/media/``,
-    ``S3://media``, ``s4://media``) is a typo, never a local file name.
+    ``S3://media``, ``s4://media``) is a typo, never a local file name; ``http://host:port/
+    bucket/key`` is a server's URL with a path on it, which goes in ``--endpoint`` and
+    ``s3://``.
 
     Raises:
         CliError: naming the argument and the spelling to use (status 2).
@@ -61,28 +64,17 @@ def _refuse_misspelt_scheme(text: str) -> None:
         return
     scheme = match["scheme"]
     if scheme.lower() in ("http", "https"):
-        _refuse_endpoint_url(text)
+        parts = urllib.parse.urlsplit(text)
+        raise CliError(
+            f"{text!r} is a server URL, not an address: name the server with --endpoint and "
+            f"the object with s3:// (--endpoint {parts.scheme}://{parts.netloc} "
+            f"s3://{parts.path.lstrip('/') or 'bucket/key'})",
+            EXIT_USAGE,
+        )
     wanted = scheme.lower() if scheme.lower() in ("s3", "local") else "s3"
     rest = text[match.end() :].lstrip("/")
     raise CliError(
         f"{text!r} is not a valid address (write {wanted}://{rest or 'bucket/key'})", EXIT_USAGE
-    )
-
-
-def _refuse_endpoint_url(text: str) -> None:
-    """``http://host:port/bucket/key`` is a server's URL with a path on it: the server goes
-    in ``--endpoint``, the path in ``s3://``.
-
-    Raises:
-        CliError: naming both (status 2).
-    """
-    parts = urllib.parse.urlsplit(text)
-    path = parts.path.lstrip("/")
-    raise CliError(
-        f"{text!r} is a server URL, not an address: name the server with --endpoint and "
-        f"the object with s3:// (--endpoint {parts.scheme}://{parts.netloc} "
-        f"s3://{path or 'bucket/key'})",
-        EXIT_USAGE,
     )
 
 
@@ -128,146 +120,147 @@ def split_glob(key: str) -> tuple[str, str | None]:
 
 
 # ---------------------------------------------------------------------- parser
+def _flag(p: argparse._ActionsContainer, *names: str, help: str, dest: str | None = None) -> None:
+    """A yes/no option (``store_true``)."""
+    p.add_argument(*names, action="store_true", dest=dest, help=help)
+
+
 def _add_globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
     # On sub-commands the defaults are SUPPRESSed, so an option given before the command
     # is not reset by the sub-parser: `bucket --json ls` and `bucket ls --json` both work.
-    def default(value: object) -> object:
-        return value if top else argparse.SUPPRESS
-
-    group = parser.add_argument_group("global options")
-    group.add_argument(
+    g = parser.add_argument_group(
+        "global options", argument_default=None if top else argparse.SUPPRESS
+    )
+    g.add_argument(
         "--endpoint",
         metavar="URL",
-        default=default(None),
         help="S3 endpoint URL (overrides S3_ENDPOINT_URL / BUCKET_HOST)",
     )
-    group.add_argument(
-        "--profile",
-        default=default(None),
-        help="AWS shared-credentials profile (overrides AWS_PROFILE)",
-    )
-    group.add_argument("--region", default=default(None), help="region (overrides AWS_REGION)")
-    group.add_argument(
-        "--storage",
-        choices=("s3", "local"),
-        default=default(None),
-        help="store kind (overrides STORAGE_TYPE)",
-    )
-    group.add_argument(
+    g.add_argument("--profile", help="AWS shared-credentials profile (overrides AWS_PROFILE)")
+    g.add_argument("--region", help="region (overrides AWS_REGION)")
+    g.add_argument("--storage", choices=("s3", "local"), help="store kind (overrides STORAGE_TYPE)")
+    g.add_argument(
         "--local-root",
         metavar="DIR",
-        default=default(None),
         help="folder of the local store (overrides BUCKET_LOCAL_ROOT)",
     )
-    group.add_argument(
+    g.add_argument(
         "--env-file",
         metavar="FILE",
-        default=default(None),
         help="settings file read under the environment (default .env, if present; "
         "a FILE named here must exist)",
     )
-    group.add_argument(
-        "--json",
-        action="store_true",
-        default=default(False),
-        help="print one JSON document on stdout",
+    _flag(g, "--json", help="print one JSON document on stdout")
+    _flag(g, "-q", "--quiet", help="no progress bars or per-object lines")
+    _flag(g, "--debug", help="log requests to stderr and show tracebacks")
+
+
+def _add_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    text: str,
+    *,
+    parent: str = "",
+) -> argparse.ArgumentParser:
+    """A sub-command (a ``bundle`` action with ``parent``) with the global options repeated
+    after its name; a top-level command's help text is also its description."""
+    p = sub.add_parser(
+        name,
+        help=text,
+        description=None if parent else text,
+        epilog=epilog(f"{parent}{name}"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    group.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        default=default(False),
-        help="no progress bars or per-object lines",
-    )
-    group.add_argument(
-        "--debug",
-        action="store_true",
-        default=default(False),
-        help="log requests to stderr and show tracebacks",
-    )
+    _add_globals(p, top=False)
+    return p
 
 
-class _Commands:
-    """Adds sub-commands, each with the global options repeated after its name."""
-
-    def __init__(self, parser: argparse.ArgumentParser) -> None:
-        self.sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    def add(self, name: str, text: str) -> argparse.ArgumentParser:
-        p = self.sub.add_parser(
-            name,
-            help=text,
-            description=text,
-            epilog=epilog(name),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        _add_globals(p, top=False)
-        return p
-
-
-def _exclude(pattern: str) -> tuple[str, str]:
-    return ("exclude", pattern)
-
-
-def _include(pattern: str) -> tuple[str, str]:
-    return ("include", pattern)
+def _filter(kind: str, pattern: str) -> tuple[str, str]:
+    return (kind, pattern)
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:
     """``--exclude`` / ``--include`` as aws has them: applied in the order given to the
     path relative to the source, the last that matches wins (``args.filters``)."""
+    for kind, text in (
+        ("exclude", "leave out paths matching PATTERN (fnmatch; repeatable, later filters win)"),
+        ("include", "take paths matching PATTERN back in (after an --exclude)"),
+    ):
+        p.add_argument(
+            f"--{kind}",
+            action="append",
+            dest="filters",
+            type=functools.partial(_filter, kind),
+            metavar="PATTERN",
+            help=text,
+        )
+
+
+def _add_symlinks(p: argparse.ArgumentParser, *, leave: str, follow: str) -> None:
+    """``--no-follow-symlinks`` / ``--follow-symlinks`` (``args.follow_symlinks``, default
+    True) with their help texts."""
+    p.add_argument("--no-follow-symlinks", dest="follow_symlinks", action="store_false", help=leave)
     p.add_argument(
-        "--exclude",
-        action="append",
-        dest="filters",
-        type=_exclude,
-        metavar="PATTERN",
-        help="leave out paths matching PATTERN (fnmatch; repeatable, later filters win)",
+        "--follow-symlinks", dest="follow_symlinks", action="store_true", default=True, help=follow
     )
-    p.add_argument(
-        "--include",
-        action="append",
-        dest="filters",
-        type=_include,
-        metavar="PATTERN",
-        help="take paths matching PATTERN back in (after an --exclude)",
+
+
+def _add_bulk(p: argparse.ArgumentParser, *, no_progress: str) -> None:
+    """The options ``cp``, ``mv`` and ``sync`` share after their own."""
+    # 8, the library's BUCKET_MAX_WORKERS: 2,000 small files went 1.2-1.6x faster than with 4
+    # on Ceph here, both ways (bench W8, bench/NOTES.md)
+    p.add_argument("--workers", type=int, default=8, help="objects in parallel (default 8)")
+    _flag(p, "--no-progress", help=no_progress)
+
+
+def _add_only_show_errors(p: argparse.ArgumentParser) -> None:
+    _flag(
+        p, "--only-show-errors", help="print errors only (as -q: no per-object lines, no summary)"
     )
 
 
 def _add_dry_run(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--dryrun",
-        "--dry-run",
-        dest="dry_run",
-        action="store_true",
-        help="show what would be done, change nothing",
+    _flag(
+        p, "--dryrun", "--dry-run", dest="dry_run", help="show what would be done, change nothing"
     )
 
 
-def _add_raw(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    """``--exclude`` / ``--include``, ``--dryrun`` and ``--raw`` (``cp``, ``mv``, ``rm``)."""
+    _add_filters(p)
+    _add_dry_run(p)
+    _flag(
+        p,
         "--raw",
-        action="store_true",
         help="take the s3:// path literally: *, ? and [ ] are plain characters, never a pattern",
     )
 
 
-def _add_workers(p: argparse.ArgumentParser) -> None:
-    # 8, the library's BUCKET_MAX_WORKERS: 2,000 small files went 1.2-1.6x faster than with 4
-    # on Ceph here, both ways (bench W8, bench/NOTES.md)
-    p.add_argument("--workers", type=int, default=8, help="objects in parallel (default 8)")
-
-
-def _add_only_show_errors(p: argparse.ArgumentParser) -> None:
+def _add_transfer(p: argparse.ArgumentParser) -> None:
+    """The arguments ``cp`` and ``mv`` share; the upload flags are those web backends use,
+    as aws s3 names them."""
     p.add_argument(
-        "--only-show-errors",
-        action="store_true",
-        help="print errors only (as -q: no per-object lines, no summary)",
+        "source",
+        nargs="+",
+        help="file, directory (-r), s3://bucket/key (wildcards: *, ?, [...]) or -; "
+        "several: each goes into the destination folder",
     )
-
-
-def _add_headers(p: argparse.ArgumentParser) -> None:
-    """The upload flags web backends use, as aws s3 names them."""
+    p.add_argument("destination", help="file, directory, s3://bucket/key or - for stdout")
+    _flag(p, "-r", "--recursive", help="copy a tree")
+    _add_selection(p)
+    _add_bulk(p, no_progress="no progress bars")
+    p.add_argument("--content-type", metavar="TYPE", help="uploads: the objects' content type")
+    p.add_argument(
+        "--metadata",
+        action="append",
+        metavar="NAME=VALUE",
+        help="uploads: user metadata (repeatable)",
+    )
+    p.add_argument("--cache-control", metavar="VALUE", help="uploads: the Cache-Control header")
+    p.add_argument("--sse", choices=("AES256", "aws:kms"), help="uploads: server-side encryption")
+    p.add_argument(
+        "--storage-class", metavar="CLASS", help="uploads: storage class (STANDARD, ...)"
+    )
     p.add_argument(
         "--content-disposition", metavar="VALUE", help="uploads: the Content-Disposition header"
     )
@@ -283,92 +276,47 @@ def _add_headers(p: argparse.ArgumentParser) -> None:
         metavar="BYTES",
         help="cp - (stdin): the stream's size, so that its parts fit S3's 10,000",
     )
-    p.add_argument(
-        "--no-follow-symlinks",
-        dest="follow_symlinks",
-        action="store_false",
-        help="cp -r of a folder: leave symbolic links out",
+    _add_symlinks(
+        p,
+        leave="cp -r of a folder: leave symbolic links out",
+        follow="cp -r of a folder: read through symbolic links to files (the default)",
     )
-    p.add_argument(
-        "--follow-symlinks",
-        dest="follow_symlinks",
-        action="store_true",
-        default=True,
-        help="cp -r of a folder: read through symbolic links to files (the default)",
-    )
-
-
-def _add_transfer(p: argparse.ArgumentParser) -> None:
-    """The arguments ``cp`` and ``mv`` share."""
-    p.add_argument(
-        "source",
-        nargs="+",
-        help="file, directory (-r), s3://bucket/key (wildcards: *, ?, [...]) or -; "
-        "several: each goes into the destination folder",
-    )
-    p.add_argument("destination", help="file, directory, s3://bucket/key or - for stdout")
-    p.add_argument("-r", "--recursive", action="store_true", help="copy a tree")
-    _add_filters(p)
-    _add_dry_run(p)
-    _add_raw(p)
-    _add_workers(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.add_argument("--content-type", metavar="TYPE", help="uploads: the objects' content type")
-    p.add_argument(
-        "--metadata",
-        action="append",
-        metavar="NAME=VALUE",
-        help="uploads: user metadata (repeatable)",
-    )
-    p.add_argument("--cache-control", metavar="VALUE", help="uploads: the Cache-Control header")
-    p.add_argument("--sse", choices=("AES256", "aws:kms"), help="uploads: server-side encryption")
-    p.add_argument(
-        "--storage-class", metavar="CLASS", help="uploads: storage class (STANDARD, ...)"
-    )
-    _add_headers(p)
     _add_only_show_errors(p)
 
 
-def _object_commands(commands: _Commands) -> None:
-    p = commands.add("ls", "list buckets, or objects under s3://bucket/prefix")
+def _object_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _add_command(sub, "ls", "list buckets, or objects under s3://bucket/prefix")
     p.add_argument("path", nargs="?", help="s3://bucket[/prefix] or a pattern (none: list buckets)")
-    p.add_argument("-r", "--recursive", action="store_true", help="every key, no PRE folders")
-    p.add_argument("--human-readable", action="store_true", help="sizes as KiB, MiB, ...")
-    p.add_argument("--summarize", action="store_true", help="end with the count and total size")
-    p.add_argument(
-        "--versions",
-        action="store_true",
-        help="every version and delete marker, with its id (whole keys, as -r)",
+    _flag(p, "-r", "--recursive", help="every key, no PRE folders")
+    _flag(p, "--human-readable", help="sizes as KiB, MiB, ...")
+    _flag(p, "--summarize", help="end with the count and total size")
+    _flag(p, "--versions", help="every version and delete marker, with its id (whole keys, as -r)")
+
+    p = _add_command(sub, "mb", "make a bucket")
+    p.add_argument("bucket", help="s3://bucket")
+
+    p = _add_command(sub, "rb", "remove a bucket")
+    p.add_argument("bucket", help="s3://bucket")
+    _flag(p, "--force", help="delete its objects first")
+
+    _add_transfer(
+        _add_command(sub, "cp", "copy files and objects (local<->remote, remote->remote)")
     )
+    _add_transfer(_add_command(sub, "mv", "move files and objects: copy, then delete the source"))
 
-    p = commands.add("mb", "make a bucket")
-    p.add_argument("bucket", help="s3://bucket")
-
-    p = commands.add("rb", "remove a bucket")
-    p.add_argument("bucket", help="s3://bucket")
-    p.add_argument("--force", action="store_true", help="delete its objects first")
-
-    p = commands.add("cp", "copy files and objects (local<->remote, remote->remote)")
-    _add_transfer(p)
-
-    p = commands.add("mv", "move files and objects: copy, then delete the source")
-    _add_transfer(p)
-
-    p = commands.add("rm", "delete an object (or a prefix with -r --force)")
+    p = _add_command(sub, "rm", "delete an object (or a prefix with -r --force)")
     p.add_argument("path", help="s3://bucket/key (wildcards: *, ?, [...])")
-    p.add_argument("-r", "--recursive", action="store_true", help="every key under the prefix")
-    p.add_argument("--force", action="store_true", help="needed with -r")
-    _add_filters(p)
-    _add_dry_run(p)
-    _add_raw(p)
+    _flag(p, "-r", "--recursive", help="every key under the prefix")
+    _flag(p, "--force", help="needed with -r")
+    _add_selection(p)
 
-    p = commands.add("stat", "show an object's properties, or a bucket's settings")
+    p = _add_command(sub, "stat", "show an object's properties, or a bucket's settings")
     p.add_argument("path", help="s3://bucket/key, or s3://bucket for its settings")
 
-    p = commands.add("cat", "write an object to stdout")
+    p = _add_command(sub, "cat", "write an object to stdout")
     p.add_argument("path", help="s3://bucket/key")
 
-    p = commands.add("presign", "print a presigned URL")
+    p = _add_command(sub, "presign", "print a presigned URL")
     p.add_argument("path", help="s3://bucket/key")
     p.add_argument(
         "--expires-in",
@@ -381,101 +329,73 @@ def _object_commands(commands: _Commands) -> None:
     )
     p.add_argument("--method", choices=("GET", "PUT"), default="GET", help="default GET")
 
-    p = commands.add("du", "count objects and bytes under a bucket or prefix")
+    p = _add_command(sub, "du", "count objects and bytes under a bucket or prefix")
     p.add_argument("path", help="s3://bucket[/prefix]")
 
-    p = commands.add("versioning", "turn a bucket's versioning on or off, or show it")
+    p = _add_command(sub, "versioning", "turn a bucket's versioning on or off, or show it")
     p.add_argument("action", choices=("enable", "suspend", "info"), help="enable, suspend or info")
     p.add_argument("bucket", help="s3://bucket")
 
 
-def _sync_command(commands: _Commands) -> None:
-    p = commands.add("sync", "copy what is missing or different, then verify")
-    p.add_argument("source", help="a folder, s3://bucket[/prefix] or local://bucket[/prefix]")
-    p.add_argument("destination", help="a folder, s3://bucket[/prefix] or local://bucket[/prefix]")
+def _sync_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _add_command(sub, "sync", "copy what is missing or different, then verify")
+    side = "a folder, s3://bucket[/prefix] or local://bucket[/prefix]"
+    p.add_argument("source", help=side)
+    p.add_argument("destination", help=side)
     _add_dry_run(p)
-    p.add_argument(
-        "--size-only", action="store_true", help="folders: compare sizes only, not times"
-    )
-    p.add_argument(
+    _flag(p, "--size-only", help="folders: compare sizes only, not times")
+    _flag(
+        p,
         "--exact-timestamps",
-        action="store_true",
         help="downloads to a folder: same-sized files are skipped only when the times match",
     )
-    p.add_argument(
-        "--no-follow-symlinks",
-        dest="follow_symlinks",
-        action="store_false",
-        help="uploads from a folder: leave symbolic links out (their objects are kept)",
+    _add_symlinks(
+        p,
+        leave="uploads from a folder: leave symbolic links out (their objects are kept)",
+        follow="uploads from a folder: read through symbolic links (the default)",
     )
-    p.add_argument(
-        "--follow-symlinks",
-        dest="follow_symlinks",
-        action="store_true",
-        default=True,
-        help="uploads from a folder: read through symbolic links (the default)",
-    )
-    p.add_argument("--delete", action="store_true", help="delete destination keys the source lacks")
+    _flag(p, "--delete", help="delete destination keys the source lacks")
     p.add_argument(
         "--verify",
         choices=("quick", "full", "off"),
         default="quick",
         help="final check: quick (default), full (hash every object), off",
     )
-    _add_workers(p)
-    p.add_argument("--no-progress", action="store_true", help="accepted for aws; sync has no bars")
+    _add_bulk(p, no_progress="accepted for aws; sync has no bars")
     _add_filters(p)
     _add_only_show_errors(p)
     p.add_argument("--source-env", metavar="FILE", help="read the source's settings from FILE")
     p.add_argument("--dest-env", metavar="FILE", help="read the destination's settings from FILE")
 
 
-def _bundle_command(commands: _Commands) -> None:
-    p = commands.add("bundle", "evidence bundles: put, get, ls")
-    bsub = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
-    bp = bsub.add_parser(
-        "put",
-        help="store a bundle (write-once)",
-        epilog=epilog("bundle put"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_globals(bp, top=False)
-    bp.add_argument("bucket", help="s3://bucket")
-    bp.add_argument("--type", required=True, help="bundle type")
-    bp.add_argument("--data", required=True, help="JSON object, @file or - for stdin")
-    bp.add_argument("--id", help="bundle id (default: a random one)")
-    bp.add_argument("--meta", action="append", metavar="NAME=VALUE", help="metadata (repeatable)")
-    bp.add_argument("--overwrite", action="store_true", help="replace a stored bundle")
-    bg = bsub.add_parser(
-        "get",
-        help="print a bundle (its checksum verified)",
-        epilog=epilog("bundle get"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_globals(bg, top=False)
-    bg.add_argument("bucket", help="s3://bucket")
-    bg.add_argument("id", help="bundle id")
-    bl = bsub.add_parser(
-        "ls",
-        help="list bundles",
-        epilog=epilog("bundle ls"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_globals(bl, top=False)
-    bl.add_argument("bucket", help="s3://bucket")
-    bl.add_argument("--type", help="only this type")
-    bl.add_argument("--year", type=int, help="only this year (needs --type)")
-    bl.add_argument("--month", type=int, help="only this month (needs --year)")
+def _bundle_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _add_command(sub, "bundle", "evidence bundles: put, get, ls")
+    actions = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
+    put = _add_command(actions, "put", "store a bundle (write-once)", parent="bundle ")
+    put.add_argument("bucket", help="s3://bucket")
+    put.add_argument("--type", required=True, help="bundle type")
+    put.add_argument("--data", required=True, help="JSON object, @file or - for stdin")
+    put.add_argument("--id", help="bundle id (default: a random one)")
+    put.add_argument("--meta", action="append", metavar="NAME=VALUE", help="metadata (repeatable)")
+    _flag(put, "--overwrite", help="replace a stored bundle")
+    get = _add_command(actions, "get", "print a bundle (its checksum verified)", parent="bundle ")
+    get.add_argument("bucket", help="s3://bucket")
+    get.add_argument("id", help="bundle id")
+    ls = _add_command(actions, "ls", "list bundles", parent="bundle ")
+    ls.add_argument("bucket", help="s3://bucket")
+    ls.add_argument("--type", help="only this type")
+    ls.add_argument("--year", type=int, help="only this year (needs --type)")
+    ls.add_argument("--month", type=int, help="only this month (needs --year)")
 
 
-def _setup_commands(commands: _Commands) -> None:
-    commands.add("health", "one probe request; prints the latency")
-    p = commands.add("doctor", "check the setup; one line per check with a fix")
+def _setup_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    _add_command(sub, "health", "one probe request; prints the latency")
+    p = _add_command(sub, "doctor", "check the setup; one line per check with a fix")
     p.add_argument(
         "--bucket",
         help="bucket for the scratch test (default: the settings' bucket, else a temporary one)",
     )
-    p = commands.add("gc", "remove temporary files left by killed writers (.tmp, .part)")
+    p = _add_command(sub, "gc", "remove temporary files left by killed writers (.tmp, .part)")
     p.add_argument("folder", nargs="*", help="folders to sweep (default: the local store's root)")
     p.add_argument(
         "--older-than",
@@ -484,8 +404,8 @@ def _setup_commands(commands: _Commands) -> None:
         metavar="SECONDS",
         help="only temporaries not modified for SECONDS (default 3600)",
     )
-    p.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
-    p = commands.add("completion", "print a shell completion script")
+    _flag(p, "--dry-run", help="list them, remove nothing")
+    p = _add_command(sub, "completion", "print a shell completion script")
     p.add_argument("shell", choices=("bash", "zsh", "fish"), help="bash, zsh or fish")
 
 
@@ -500,9 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     _add_globals(parser, top=True)
-    commands = _Commands(parser)
-    _object_commands(commands)
-    _sync_command(commands)
-    _bundle_command(commands)
-    _setup_commands(commands)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in (_object_commands, _sync_command, _bundle_command, _setup_commands):
+        add(sub)
     return parser

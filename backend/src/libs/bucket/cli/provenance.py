@@ -85,7 +85,7 @@ def check_settings(f: Findings) -> None:
     config = f.config
     hidden = hidden_exports(config)
     if not hidden:
-        f.add("settings", "ok", summary(config))
+        f.ok("settings", summary(config))
         return
     trap = "; ".join(
         f"{s.variable} from {s.path} outranks the exported "
@@ -93,7 +93,7 @@ def check_settings(f: Findings) -> None:
         for s in hidden
     )
     fixes = "; ".join(f"remove {s.variable} from {s.path}, or export {s.variable}" for s in hidden)
-    f.add("settings", "warn", f"{trap}; read: {summary(config)}", fixes)
+    f.warn("settings", f"{trap}; read: {summary(config)}", fixes)
 
 
 __all__ = ["OPTIONS", "check_settings", "hidden_exports", "settings_json", "summary"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from backend.src.libs.bucket.base.errors import BucketNotEmpty
 from backend.src.libs.bucket.base.stats import bucket_stats
-from backend.src.libs.bucket.base.store import BucketDeletion
 from backend.src.libs.bucket.cli.context import Context, describe_store
 from backend.src.libs.bucket.cli.output import human
 from backend.src.libs.bucket.cli.parsing import folder, require_remote
@@ -17,10 +16,7 @@ def cmd_mb(ctx: Context) -> int:
     """Create a bucket (fails if it exists)."""
     remote = require_remote(ctx.args.bucket, key=False)
     ctx.store.create_bucket(remote.bucket, exist_ok=False)
-    if ctx.json:
-        ctx.emit({"created": remote.bucket})
-    elif not ctx.quiet:
-        ctx.out(f"make_bucket: {remote.bucket}")
+    ctx.result({"created": remote.bucket}, f"make_bucket: {remote.bucket}")
     return EXIT_OK
 
 
@@ -38,29 +34,22 @@ def cmd_rb(ctx: Context) -> int:
             f"{exc.code}: {where} is not empty (add --force to delete its objects first)",
             code=exc.code,
         ) from exc
-    if ctx.json:
-        ctx.emit(
-            {
-                "deleted": remote.bucket if done.bucket_deleted else None,
-                "bucket": done.bucket,
-                "prefix": done.prefix,
-                "bucket_deleted": done.bucket_deleted,
-                "objects_deleted": done.objects_deleted,
-            }
-        )
-    elif not ctx.quiet:
-        ctx.out(_removed(done))
-    return EXIT_OK
-
-
-def _removed(done: BucketDeletion) -> str:
-    """The line ``rb`` prints: the bucket removed, or kept and its prefix emptied."""
+    document = {
+        "deleted": remote.bucket if done.bucket_deleted else None,
+        "bucket": done.bucket,
+        "prefix": done.prefix,
+        "bucket_deleted": done.bucket_deleted,
+        "objects_deleted": done.objects_deleted,
+    }
     if done.bucket_deleted:
-        return f"remove_bucket: {done.bucket}"
-    return (
-        f"remove_bucket: kept s3://{done.bucket}, shared with other prefixes; emptied "
-        f"s3://{done.bucket}/{done.prefix} only ({done.objects_deleted} object(s) deleted)"
-    )
+        ctx.result(document, f"remove_bucket: {done.bucket}")
+    else:
+        ctx.result(
+            document,
+            f"remove_bucket: kept s3://{done.bucket}, shared with other prefixes; emptied "
+            f"s3://{done.bucket}/{done.prefix} only ({done.objects_deleted} object(s) deleted)",
+        )
+    return EXIT_OK
 
 
 def cmd_du(ctx: Context) -> int:
@@ -70,20 +59,12 @@ def cmd_du(ctx: Context) -> int:
     remote = require_remote(ctx.args.path)
     prefix = folder(remote.key)
     stats = bucket_stats(ctx.store, remote.bucket, prefix=prefix)
-    if ctx.json:
-        ctx.emit(
-            {
-                "bucket": remote.bucket,
-                "prefix": prefix,
-                "objects": stats.objects,
-                "bytes": stats.bytes,
-            }
-        )
-    else:
-        ctx.out(
-            f"{stats.objects} objects  {stats.bytes} bytes ({human(stats.bytes)})  "
-            f"s3://{remote.bucket}/{prefix}"
-        )
+    ctx.result(
+        {"bucket": remote.bucket, "prefix": prefix, "objects": stats.objects, "bytes": stats.bytes},
+        f"{stats.objects} objects  {stats.bytes} bytes ({human(stats.bytes)})  "
+        f"s3://{remote.bucket}/{prefix}",
+        always=True,
+    )
     return EXIT_OK
 
 
@@ -91,20 +72,18 @@ def cmd_health(ctx: Context) -> int:
     """One probe request; prints the latency."""
     config = ctx.config
     latency = ctx.store.ping()
-    if ctx.json:
-        ctx.emit(
-            {
-                "ok": True,
-                "storage": config.storage_type,
-                "endpoint": describe_store(config),
-                "selected_by": config.selected_by,
-                "latency_ms": round(latency * 1000, 1),
-                "settings": settings_json(config),
-            }
-        )
-    else:
-        ctx.out(
-            f"ok: {config.storage_type} {describe_store(config)} answered in "
-            f"{latency * 1000:.1f} ms (chosen by: {config.selected_by})"
-        )
+    document = {
+        "ok": True,
+        "storage": config.storage_type,
+        "endpoint": describe_store(config),
+        "selected_by": config.selected_by,
+        "latency_ms": round(latency * 1000, 1),
+        "settings": settings_json(config),
+    }
+    ctx.result(
+        document,
+        f"ok: {config.storage_type} {describe_store(config)} answered in "
+        f"{latency * 1000:.1f} ms (chosen by: {config.selected_by})",
+        always=True,
+    )
     return EXIT_OK

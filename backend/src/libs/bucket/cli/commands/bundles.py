@@ -62,20 +62,18 @@ def _put(ctx: Context, bundles: BundleStore, remote: Remote) -> int:
     bundle = EvidenceBundle.create(args.type, data, id=args.id, metadata=metadata)
     bundles.put(bundle, overwrite=args.overwrite)
     key = bundles.key_of(bundle.id)
-    if ctx.json:
-        ctx.emit(
-            {
-                "id": bundle.id,
-                "type": bundle.type,
-                "key": key,
-                "checksum": bundle.checksum,
-                "created_at": bundle.created_at,
-            }
-        )
-    else:
-        ctx.out(
-            f"stored bundle {bundle.id} at s3://{remote.bucket}/{key} (sha256 {bundle.checksum})"
-        )
+    document = {
+        "id": bundle.id,
+        "type": bundle.type,
+        "key": key,
+        "checksum": bundle.checksum,
+        "created_at": bundle.created_at,
+    }
+    ctx.result(
+        document,
+        f"stored bundle {bundle.id} at s3://{remote.bucket}/{key} (sha256 {bundle.checksum})",
+        always=True,
+    )
     return EXIT_OK
 
 

@@ -4,6 +4,7 @@ server-side copy; every copy made is recorded for the ``--json`` summary."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 import urllib.parse
@@ -33,7 +34,8 @@ from backend.src.libs.bucket.base.planner import (
     plan_moves,
     verify_copy,
 )
-from backend.src.libs.bucket.base.store import ObjectInfo, ProgressCallback, UploadResult
+from backend.src.libs.bucket.base.store import ObjectInfo, ProgressCallback
+from backend.src.libs.bucket.cli.commands.objects import send
 from backend.src.libs.bucket.cli.commands.select import (
     included,
     is_pattern,
@@ -51,7 +53,6 @@ from backend.src.libs.bucket.features.batch import local_targets
 Done = list[dict[str, object]]
 """The copies made: ``{"source", "destination", "bytes"}`` each."""
 
-CHUNK = 1024 * 1024
 UPLOAD_FLAGS = (
     "content_type",
     "metadata",
@@ -64,17 +65,14 @@ UPLOAD_FLAGS = (
 )
 
 
-def _dry(ctx: Context) -> bool:
-    return bool(ctx.args.dry_run)
-
-
-def _say(ctx: Context, verb: str, src: str, dst: object) -> None:
-    """``upload: a to b`` (``move:`` for ``mv``, ``(dryrun) `` before it with ``--dryrun``);
-    nothing with ``--json`` or ``-q``."""
+def _made(ctx: Context, done: Done, verb: str, src: str, dst: object, size: int) -> None:
+    """Record a copy in ``done`` and print ``upload: a to b`` (``move:`` for ``mv``,
+    ``(dryrun) `` before it with ``--dryrun``; nothing with ``--json`` or ``-q``)."""
+    done.append({"source": src, "destination": str(dst), "bytes": size})
     if ctx.json or ctx.quiet:
         return
     verb = "move" if ctx.args.command == "mv" and verb != "folder" else verb
-    ctx.out(f"{'(dryrun) ' if _dry(ctx) else ''}{verb}: {src} to {dst}")
+    ctx.out(f"{'(dryrun) ' if ctx.args.dry_run else ''}{verb}: {src} to {dst}")
 
 
 def _bar(
@@ -99,11 +97,8 @@ def _metadata(pairs: list[str] | None) -> dict[str, str] | None:
 
 
 def _tags(text: str | None) -> dict[str, str] | None:
-    """``--tagging 'k1=v1&k2=v2'`` (aws's form: a URL query, values %-encoded) as tags.
-
-    Raises:
-        CliError: not ``K=V`` pairs joined by ``&``, or a key twice (status 2).
-    """
+    """``--tagging 'k1=v1&k2=v2'`` (aws's form: a URL query, values %-encoded) as tags;
+    ``CliError`` (status 2) for another form or a key twice."""
     if text is None:
         return None
     try:
@@ -139,12 +134,8 @@ def _write_options(ctx: Context) -> WriteOptions | None:
 def _stream_transfer(ctx: Context) -> TransferSettings | None:
     """``--expected-size`` of ``cp -``: a part size large enough for the stream to fit in
     S3's 10,000 parts (the store's part size when that is enough). None without the flag,
-    or on a store that has no parts (the local store).
-
-    Raises:
-        CliError: a negative size, or one above what 10,000 parts of 5 GiB hold
-            (status 2).
-    """
+    or on a store that has no parts (the local store). ``CliError`` (status 2) for a
+    negative size, or one above what 10,000 parts of 5 GiB hold."""
     expected = ctx.args.expected_size
     if expected is None:
         return None
@@ -170,19 +161,19 @@ def _refuse_upload_flags(ctx: Context) -> None:
         raise CliError(f"{', '.join(given)}: only for uploads (a local source)", EXIT_USAGE)
 
 
-def _refuse_expected_size(ctx: Context, src: str) -> None:
-    """``--expected-size`` is for a stream (``cp -``) only.
-
-    Raises:
-        CliError: given with another source (status 2).
-    """
+def _sides(ctx: Context, src: str, dst: str) -> tuple[Remote | None, Remote | None]:
+    """``src`` and ``dst`` parsed (None for a local path), once the settings are read (a bad
+    setting is reported before a bad path); ``--expected-size`` is refused (status 2) with
+    another source than ``-``."""
+    ctx.store  # noqa: B018
     if ctx.args.expected_size is not None and src != "-":
         raise CliError("--expected-size: only for cp - (a stream on stdin)", EXIT_USAGE)
+    return parse_remote(src), parse_remote(dst)
 
 
 def _moving(ctx: Context) -> bool:
-    """True for ``mv`` (not a dry run): each source goes once its copy is verified."""
-    return ctx.args.command == "mv" and not _dry(ctx)
+    """``mv`` (not a dry run): each source goes once its copy is verified."""
+    return ctx.args.command == "mv" and not ctx.args.dry_run
 
 
 def _upload(ctx: Context, src: str, d: Remote, done: Done, *, key: str | None = None) -> None:
@@ -196,7 +187,7 @@ def _upload(ctx: Context, src: str, d: Remote, done: Done, *, key: str | None = 
             raise CliError("cp from stdin needs a key: s3://bucket/key", EXIT_USAGE)
         size = 0
         transfer = _stream_transfer(ctx)
-        if not _dry(ctx):
+        if not ctx.args.dry_run:
             size = store.put_object(
                 d.bucket, key, sys.stdin.buffer, options=options, transfer=transfer
             ).size
@@ -210,45 +201,22 @@ def _upload(ctx: Context, src: str, d: Remote, done: Done, *, key: str | None = 
             )
         key = target_key(d, path.name) if key is None else key
         size = path.stat().st_size
-        if not _dry(ctx):
+        if not ctx.args.dry_run:
             with _bar(ctx, path.name, size) as bar:
                 result = store.upload_file(d.bucket, key, str(path), options=options, progress=bar)
             if _moving(ctx):
-                _check_upload(store.head_object(d.bucket, key), size, result)
+                written = store.head_object(d.bucket, key)
+                stored = dataclasses.replace(written, size=size, etag=result.etag)
+                verify_copy(stored, written, result)  # IntegrityError: the file is kept
                 path.unlink()
-    done.append({"source": src, "destination": f"s3://{d.bucket}/{key}", "bytes": size})
-    _say(ctx, "upload", src, f"s3://{d.bucket}/{key}")
-
-
-def _check_upload(written: ObjectInfo, size: int, result: UploadResult) -> None:
-    """The object an upload wrote, read back, has the file's size and the ETag the
-    upload reported.
-
-    Raises:
-        IntegrityError: it does not (the file is kept).
-    """
-    stored = ObjectInfo(bucket=written.bucket, key=written.key, size=size, etag=result.etag)
-    verify_copy(stored, written, result)
-
-
-def _to_stdout(ctx: Context, src: str, s: Remote, done: Done) -> None:
-    """``cp s3://bucket/key -``: the bytes on the process's stdout, streamed."""
-    stream = ctx.store.open_object(s.bucket, s.key)
-    size = 0
-    try:
-        while chunk := stream.read(CHUNK):
-            sys.stdout.buffer.write(chunk)
-            size += len(chunk)
-        sys.stdout.buffer.flush()
-    finally:
-        stream.close()
-    done.append({"source": src, "destination": "-", "bytes": size})
+    _made(ctx, done, "upload", src, f"s3://{d.bucket}/{key}", size)
 
 
 def _download(ctx: Context, src: str, s: Remote, dst: str, done: Done) -> None:
-    """``s`` to the file ``dst`` (into it when it is a folder or ends with ``/``)."""
+    """``s`` to the file ``dst`` (into it when it is a folder or ends with ``/``), or to the
+    process's stdout (``-``)."""
     if dst == "-":
-        _to_stdout(ctx, src, s, done)
+        done.append({"source": src, "destination": "-", "bytes": send(ctx, s, sys.stdout)})
         return
     name = s.key.rstrip("/").rsplit("/", 1)[-1]
     target = Path(dst)
@@ -269,7 +237,7 @@ def _download_to(
     deletes the object once the file is found with its size."""
     store = ctx.store
     size = info.size
-    if not _dry(ctx):
+    if not ctx.args.dry_run:
         target.parent.mkdir(parents=True, exist_ok=True)
         with _bar(ctx, target.name, info.size) as bar:
             size = store.download_file(s.bucket, s.key, str(target), progress=bar)
@@ -283,12 +251,11 @@ def _download_to(
                     key=s.key,
                 )
             _delete_source(ctx, s)
-    done.append({"source": src, "destination": str(target), "bytes": size})
-    _say(ctx, "download", src, target)
+    _made(ctx, done, "download", src, target, size)
 
 
 def _delete_source(ctx: Context, s: Remote) -> None:
-    """Delete the one object ``s`` a move copied (a planned, literal delete)."""
+    """Delete the object ``s`` a move copied (a planned, literal delete)."""
     plan = plan_deletes(Scope(s.bucket, keys=frozenset((s.key,))), (s.key,), operation="mv")
     result = delete_planned(ctx.store, plan)
     for error in result.errors:
@@ -301,11 +268,8 @@ def _delete_source(ctx: Context, s: Remote) -> None:
 
 
 def _refuse_prefix(ctx: Context, src: str, s: Remote) -> None:
-    """A missing key that is a folder (keys exist under ``key/``): say to add ``-r``.
-
-    Raises:
-        CliError: when keys exist under ``s.key + "/"`` (status 2).
-    """
+    """A missing key that is a folder (keys exist under ``key/``): ``CliError`` (status 2)
+    saying to add ``-r``."""
     under = ctx.store.list_objects(s.bucket, prefix=folder(s.key), delimiter="/")
     if next(iter(under), None) is not None:
         raise CliError(f"{src!r} is a folder: add -r to copy what is under it", EXIT_USAGE)
@@ -315,7 +279,7 @@ def _server_copy(ctx: Context, src: str, s: Remote, d: Remote, done: Done) -> No
     """The object ``s`` to the key ``d`` on the server (no bytes through this machine);
     ``mv`` deletes ``s`` once the copy is read back and found equal (``verify_copy``)."""
     store = ctx.store
-    if _dry(ctx):
+    if ctx.args.dry_run:
         size = store.head_object(s.bucket, s.key).size
     else:
         before = store.head_object(s.bucket, s.key) if _moving(ctx) else None
@@ -325,18 +289,12 @@ def _server_copy(ctx: Context, src: str, s: Remote, d: Remote, done: Done) -> No
         if before is not None:
             verify_copy(before, written, result)
             _delete_source(ctx, s)
-    done.append({"source": src, "destination": f"s3://{d.bucket}/{d.key}", "bytes": size})
-    _say(ctx, "copy", src, f"s3://{d.bucket}/{d.key}")
+    _made(ctx, done, "copy", src, f"s3://{d.bucket}/{d.key}", size)
 
 
 def _plan(ctx: Context, source: Scope, destination: Scope, moves: list[Move]) -> None:
-    """Check the copies (``cp``) or moves (``mv``) before the first one: no destination
-    on another copy's source, no two on one key; for ``mv`` also no destination folder
-    inside the source folder.
-
-    Raises:
-        InvalidArgument: (status 2) an unsafe plan; nothing was copied.
-    """
+    """Check the copies (``cp``) or moves (``mv``) before the first one (``plan_moves``:
+    ``InvalidArgument``, status 2, for an unsafe plan)."""
     plan_moves(
         source,
         destination,
@@ -358,9 +316,7 @@ def copy_one(ctx: Context, src: str, dst: str, done: Done) -> None:
         InvalidArgument: a move onto itself (status 2).
         StorageError: the store failed.
     """
-    ctx.store  # noqa: B018 - settings first: a bad setting is reported before a bad path
-    _refuse_expected_size(ctx, src)
-    s, d = parse_remote(src), parse_remote(dst)
+    s, d = _sides(ctx, src, dst)
     if s is None:
         if d is None:
             raise CliError(
@@ -395,11 +351,8 @@ Job = tuple[str, Callable[[], None]]
 def _run(ctx: Context, jobs: list[Job], *, refused: int = 0) -> None:
     """Each job, ``--workers`` at a time; a failed copy gets a line on stderr and the
     others go on. ``refused``: copies already refused (and reported) by the caller.
-
-    Raises:
-        CliError: some copies failed or were refused (status 1), or ``--workers`` below 1
-            (status 2).
-    """
+    ``CliError``: some copies failed or were refused (status 1), ``--workers`` below 1
+    (status 2)."""
     if ctx.args.workers < 1:
         raise CliError(f"--workers must be 1 or more, not {ctx.args.workers}", EXIT_USAGE)
     failed = refused
@@ -425,11 +378,7 @@ def _copy_listed(
     prefix ``dst``, keeping the paths relative to the source. Each listed key is copied as
     that key (never read as a pattern again); the whole set is planned before the first
     copy (``_plan``; downloads: ``batch.local_targets``). ``raw``: ``s`` is a literal path.
-
-    Raises:
-        CliError: a pattern that matches nothing (status 3), failed copies (status 1).
-        InvalidArgument: an unsafe plan (status 2); nothing was copied.
-    """
+    ``CliError`` for a pattern that matches nothing (status 3)."""
     chosen = selection(s, raw=raw)
     listed = [
         (info, relative)
@@ -475,15 +424,10 @@ def _download_listed(
     _run(ctx, jobs, refused=refused)
 
 
-def _files_under(root: Path, *, follow_symlinks: bool) -> list[Path]:
-    """The files under ``root``, sorted. A symbolic link to a file is read through
-    (aws's default), left out with ``follow_symlinks=False`` (``--no-follow-symlinks``);
-    a link to a folder is never descended into."""
-    files = (p for p in root.rglob("*") if p.is_file())
-    return sorted(p for p in files if follow_symlinks or not p.is_symlink())
-
-
 def _upload_tree(ctx: Context, src: str, d: Remote | None, done: Done) -> None:
+    """The files under the folder ``src``, in order. A symbolic link to a file is read
+    through (aws's default), left out with ``--no-follow-symlinks``; a link to a folder
+    is never descended into."""
     root = Path(src)
     if not root.is_dir():
         raise CliError(
@@ -493,7 +437,8 @@ def _upload_tree(ctx: Context, src: str, d: Remote | None, done: Done) -> None:
         raise CliError(f"{ctx.args.command} -r needs at least one s3:// path", EXIT_USAGE)
     base = folder(d.key)
     jobs: list[Job] = []
-    for path in _files_under(root, follow_symlinks=ctx.args.follow_symlinks):
+    files = (p for p in root.rglob("*") if p.is_file())
+    for path in sorted(p for p in files if ctx.args.follow_symlinks or not p.is_symlink()):
         rel = path.relative_to(root).as_posix()
         if included(rel, ctx.args.filters):
             work = partial(_upload, ctx, str(path), d, done, key=base + rel)
@@ -514,12 +459,9 @@ def _download_tree(ctx: Context, bucket: str, prefix: str, target: Path, done: D
         if item.error is not None:
             ctx.err(f"{PROG}: could not download {item.key!r}: {item.error.message}")
             continue
-        path = root / item.key[len(prefix) :]
-        done.append(
-            {"source": f"s3://{bucket}/{item.key}", "destination": str(path), "bytes": item.value}
-        )
         verb = "folder" if item.key.endswith("/") else "download"
-        _say(ctx, verb, f"s3://{bucket}/{item.key}", path)
+        path = root / item.key[len(prefix) :]
+        _made(ctx, done, verb, f"s3://{bucket}/{item.key}", path, item.value)
     failed = sum(1 for item in results if item.error is not None)
     if failed:
         raise CliError(f"{failed} of {len(results)} key(s) could not be downloaded")
@@ -535,9 +477,7 @@ def copy_tree(ctx: Context, src: str, dst: str, done: Done) -> None:
         InvalidArgument: an unsafe plan (status 2); nothing was copied.
         StorageError: the store failed.
     """
-    ctx.store  # noqa: B018 - settings first: a bad setting is reported before a bad path
-    _refuse_expected_size(ctx, src)
-    s, d = parse_remote(src), parse_remote(dst)
+    s, d = _sides(ctx, src, dst)
     if s is None:
         _upload_tree(ctx, src, d, done)
         return
@@ -550,43 +490,31 @@ def copy_tree(ctx: Context, src: str, dst: str, done: Done) -> None:
     _copy_listed(ctx, s, dst, done, recursive=True, raw=raw)
 
 
-def _copy(ctx: Context, done: Done) -> None:
-    """One source as aws copies it, or several into one folder (``several``)."""
+def cmd_cp(ctx: Context) -> int:
+    """Copy local -> remote, remote -> local or remote -> remote (``-r`` for trees), one
+    source as aws copies it or several into one folder (``several``).
+
+    As ``mv`` (``cmd_mv``), it deletes each source (a local file or an object) once its
+    copy is read back and found equal; with ``--dryrun`` nothing is copied or deleted. The
+    copies are planned before the first one: a destination folder inside the source
+    folder (``mv``), a destination that is another copy's source, or two sources on one key
+    is refused (``InvalidArgument``, status 2) and nothing is copied. A copy that failed
+    or did not verify keeps its source; the sources moved before a failure stay moved.
+
+    Raises:
+        CliError: see ``copy_one``, ``copy_tree`` and ``copy_several``.
+    """
     copy = copy_tree if ctx.args.recursive else copy_one
     sources: list[str] = ctx.args.source
+    done: Done = []
     if len(sources) > 1:
         copy_several(ctx, sources, ctx.args.destination, done, copy)
     else:
         copy(ctx, sources[0], ctx.args.destination, done)
-
-
-def _summary(ctx: Context, done: Done) -> None:
     if ctx.json:
-        ctx.emit(
-            {"copied": done, "count": len(done), "bytes": sum(int(str(x["bytes"])) for x in done)}
-        )
-
-
-def cmd_cp(ctx: Context) -> int:
-    """Copy local -> remote, remote -> local or remote -> remote (``-r`` for trees)."""
-    done: Done = []
-    _copy(ctx, done)
-    _summary(ctx, done)
+        total = sum(int(str(x["bytes"])) for x in done)
+        ctx.emit({"copied": done, "count": len(done), "bytes": total})
     return EXIT_OK
 
 
-def cmd_mv(ctx: Context) -> int:
-    """``cp``, deleting each source (a local file or an object) once its copy is read
-    back and found equal; with ``--dryrun`` nothing is copied or deleted. The moves are
-    planned before the first copy: a destination folder inside the source folder, a
-    destination that is another move's source, or two sources on one key is refused
-    (status 2) and nothing moves. A copy that failed or did not verify keeps its source.
-
-    Raises:
-        CliError: as ``cp`` (the sources moved before a failure stay moved).
-        InvalidArgument: an unsafe move (status 2).
-    """
-    done: Done = []
-    _copy(ctx, done)
-    _summary(ctx, done)
-    return EXIT_OK
+cmd_mv = cmd_cp

@@ -1,11 +1,7 @@
-"""``gc``: find and remove the temporary files that killed writers left behind.
-
-A write to the local store goes through a hidden ``.<32 hex>.tmp`` file in the object's
-folder, a download through a hidden ``.<name>.<32 hex>.part`` file beside its target
-(``files.is_temporary``). Both are removed when the write fails or is interrupted
-(SIGINT, SIGTERM); only a process killed outright (SIGKILL, a crash, power loss) leaves
-one. ``gc`` removes those older than a grace period, so writes still running keep theirs.
-"""
+"""``gc``: find and remove the temporary files (``files.is_temporary``: a local store
+write's ``.<32 hex>.tmp``, a download's ``.<name>.<32 hex>.part``) that writers killed
+outright (SIGKILL, a crash) left behind; those younger than a grace period are left to
+the writes still running."""
 
 from __future__ import annotations
 
@@ -17,9 +13,6 @@ from backend.src.libs.bucket.base.files import find_temporaries
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.output import human
 from backend.src.libs.bucket.cli.status import EXIT_OK, EXIT_USAGE, CliError
-
-DEFAULT_GRACE = 3600
-"""Seconds a temporary is left alone by default (``--older-than``): one hour."""
 
 
 def _folders(ctx: Context) -> list[Path]:

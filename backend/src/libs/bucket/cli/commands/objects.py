@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from fnmatch import fnmatchcase
+from typing import IO
 
 from backend.src.libs.bucket.base.capabilities import presigner
 from backend.src.libs.bucket.base.errors import NotFound
 from backend.src.libs.bucket.base.planner import Scope, delete_planned, plan_deletes
-from backend.src.libs.bucket.base.store import ObjectInfo, ObjectStore, PrefixInfo
-from backend.src.libs.bucket.cli.commands.select import is_pattern, matching_objects, selection
+from backend.src.libs.bucket.base.store import DeleteError, ObjectInfo, ObjectStore, PrefixInfo
+from backend.src.libs.bucket.cli.commands.select import (
+    is_pattern,
+    matched,
+    matching_objects,
+    selection,
+)
 from backend.src.libs.bucket.cli.commands.versions import list_versions, stat_bucket
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.output import human, when
@@ -54,11 +59,8 @@ def _name(entry: ObjectInfo | PrefixInfo) -> str:
 def _listing(ctx: Context, remote: Remote) -> Iterator[ObjectInfo | PrefixInfo]:
     """The entries ``ls`` shows, in key order: objects and prefixes in one sorted
     listing (one folder level is sorted in memory; ``-r`` streams in the store's order).
-    A key with wildcards lists its folder and keeps the names matching the pattern.
-
-    Raises:
-        CliError: a pattern that matches nothing (status 3).
-    """
+    A key with wildcards lists its folder and keeps the names matching the pattern (one
+    that matches nothing: ``CliError``, status 3)."""
     base, pattern = split_glob(remote.key)
     delimiter = None if ctx.args.recursive else "/"
     entries: Iterable[ObjectInfo | PrefixInfo] = ctx.store.list_objects(
@@ -68,12 +70,7 @@ def _listing(ctx: Context, remote: Remote) -> Iterator[ObjectInfo | PrefixInfo]:
         entries = (e for e in entries if fnmatchcase(_name(e)[len(base) :].rstrip("/"), pattern))
     if delimiter is not None:
         entries = sorted(entries, key=_name)
-    first = next(iter_entries := iter(entries), None)
-    if first is None:
-        if pattern is not None:
-            raise CliError(f"no key matches {ctx.args.path!r}", EXIT_NOT_FOUND)
-        return iter(())
-    return itertools.chain((first,), iter_entries)
+    return matched(entries, pattern, ctx.args.path)
 
 
 def cmd_ls(ctx: Context) -> int:
@@ -135,21 +132,29 @@ def cmd_stat(ctx: Context) -> int:
     return EXIT_OK
 
 
-def cmd_cat(ctx: Context) -> int:
-    """Write an object's bytes to stdout (streamed, 1 MiB at a time)."""
-    remote = require_remote(ctx.args.path, key=True)
+def send(ctx: Context, remote: Remote, out: IO[str]) -> int:
+    """Stream the object ``remote`` to ``out``'s bytes (as UTF-8 text when it has none),
+    1 MiB at a time; returns the size sent."""
     stream = ctx.store.open_object(remote.bucket, remote.key)
-    out = getattr(ctx.stdout, "buffer", None)
+    binary = getattr(out, "buffer", None)
+    size = 0
     try:
         while chunk := stream.read(1024 * 1024):
-            if out is not None:
-                out.write(chunk)
+            if binary is not None:
+                binary.write(chunk)
             else:
-                ctx.stdout.write(chunk.decode("utf-8", "replace"))
+                out.write(chunk.decode("utf-8", "replace"))
+            size += len(chunk)
     finally:
         stream.close()
-    if out is not None:
-        out.flush()
+    if binary is not None:
+        binary.flush()
+    return size
+
+
+def cmd_cat(ctx: Context) -> int:
+    """Write an object's bytes to stdout."""
+    send(ctx, require_remote(ctx.args.path, key=True), ctx.stdout)
     return EXIT_OK
 
 
@@ -159,10 +164,8 @@ def cmd_presign(ctx: Context) -> int:
     url = presigner(ctx.store, "presign").presign_url(
         remote.bucket, remote.key, method=ctx.args.method, expiration=ctx.args.expires
     )
-    if ctx.json:
-        ctx.emit({"url": url, "method": ctx.args.method, "expires_in": ctx.args.expires})
-    else:
-        ctx.out(url)
+    document = {"url": url, "method": ctx.args.method, "expires_in": ctx.args.expires}
+    ctx.result(document, url, always=True)
     return EXIT_OK
 
 
@@ -187,27 +190,36 @@ def _rm_one(ctx: Context, store: ObjectStore, remote: Remote) -> int:
     plan = plan_deletes(scope, (remote.key,), operation="rm")
     if not ctx.args.dry_run:
         delete_planned(store, plan)
+    return _deleted(ctx, remote.bucket, [remote.key], [])
+
+
+def _deleted(ctx: Context, bucket: str, deleted: list[str], errors: list[DeleteError]) -> int:
+    """Print what ``rm`` deleted (``delete: s3://b/k`` each) and a line for each key it
+    could not delete (then ``CliError``, status 1), or the ``--json`` document of both."""
     if ctx.json:
-        ctx.emit({"deleted": [remote.key], "errors": []})
-    elif not ctx.quiet:
-        ctx.out(f"{_dry(ctx)}delete: s3://{remote.bucket}/{remote.key}")
+        ctx.emit(
+            {
+                "deleted": deleted,
+                "errors": [{"key": e.key, "code": e.code, "message": e.message} for e in errors],
+            }
+        )
+    else:
+        dry = "(dryrun) " if ctx.args.dry_run else ""
+        for key in deleted if not ctx.quiet else ():
+            ctx.out(f"{dry}delete: s3://{bucket}/{key}")
+        for error in errors:
+            ctx.err(f"{PROG}: could not delete {error.key}: {error.code}: {error.message}")
+    if errors:
+        raise CliError(f"{len(errors)} key(s) could not be deleted")
     return EXIT_OK
-
-
-def _dry(ctx: Context) -> str:
-    return "(dryrun) " if ctx.args.dry_run else ""
 
 
 def _rm_many(ctx: Context, store: ObjectStore, remote: Remote, *, raw: bool) -> int:
     """Delete what a pattern or ``-r`` names (``--exclude`` / ``--include`` applied): the
     listing is read whole and planned (every key inside the folder named, or the folder
     before the first wildcard) before the first delete, then sent 1000 keys a request;
-    ``--dryrun`` prints exactly the plan. ``raw``: ``remote`` is a literal path.
-
-    Raises:
-        CliError: a pattern that matches nothing (status 3), or some keys could not be
-            deleted (status 1, after a line for each).
-    """
+    ``--dryrun`` prints exactly the plan. ``raw``: ``remote`` is a literal path. A pattern
+    that matches nothing is a ``CliError`` (status 3)."""
     chosen = selection(remote, raw=raw)
     keys = (
         info.key
@@ -223,29 +235,14 @@ def _rm_many(ctx: Context, store: ObjectStore, remote: Remote, *, raw: bool) -> 
         deleted, errors = list(result.deleted), list(result.errors)
     if chosen.pattern is not None and not deleted and not errors:
         raise CliError(f"no key matches {ctx.args.path!r}", EXIT_NOT_FOUND)
-    if ctx.json:
-        ctx.emit(
-            {
-                "deleted": deleted,
-                "errors": [{"key": e.key, "code": e.code, "message": e.message} for e in errors],
-            }
-        )
-    else:
-        for key in deleted if not ctx.quiet else ():
-            ctx.out(f"{_dry(ctx)}delete: s3://{remote.bucket}/{key}")
-        for error in errors:
-            ctx.err(f"{PROG}: could not delete {error.key}: {error.code}: {error.message}")
-    if errors:
-        raise CliError(f"{len(errors)} key(s) could not be deleted")
-    return EXIT_OK
+    return _deleted(ctx, remote.bucket, deleted, errors)
 
 
 def cmd_rm(ctx: Context) -> int:
     """Delete a key, the keys a pattern matches, or (``-r --force``) every key under a
     prefix taken as a folder (``--exclude`` / ``--include`` choose among them). A key
     that exists under the exact name given is that key (with ``-r``, a folder of that
-    name is that folder), wildcards or not; ``--raw``
-    never reads the path as a pattern.
+    name is that folder), wildcards or not; ``--raw`` never reads the path as a pattern.
 
     Raises:
         CliError: no key without ``-r``, ``-r`` without ``--force`` (status 2), or some

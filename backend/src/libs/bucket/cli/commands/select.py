@@ -11,13 +11,18 @@ folder it may touch), which the destructive-work planner checks each key against
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import TypeVar
 
 from backend.src.libs.bucket.base.planner import Scope
 from backend.src.libs.bucket.base.store import ObjectInfo, ObjectStore
 from backend.src.libs.bucket.cli.parsing import Remote, folder, split_glob
+from backend.src.libs.bucket.cli.status import EXIT_NOT_FOUND, CliError
+
+T = TypeVar("T")
 
 Filters = Sequence[tuple[str, str]]
 """``("exclude" | "include", pattern)`` in the order given on the command line."""
@@ -93,3 +98,15 @@ def matching_objects(
             continue
         if included(relative, filters):
             yield entry, relative
+
+
+def matched(items: Iterable[T], pattern: str | None, path: str) -> Iterator[T]:
+    """``items``, once it is known that a ``pattern`` (if any) matched at least one (else
+    ``CliError``, status 3, naming ``path``)."""
+    iterator = iter(items)
+    first = next(iterator, None)
+    if first is None:
+        if pattern is not None:
+            raise CliError(f"no key matches {path!r}", EXIT_NOT_FOUND)
+        return iter(())
+    return itertools.chain((first,), iterator)

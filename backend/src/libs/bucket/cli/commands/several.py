@@ -29,14 +29,9 @@ CopyOne = Callable[[Context, str, str, Done], None]
 
 @dataclass(frozen=True)
 class Landing:
-    """Where one source goes.
-
-    Attributes:
-        source: the source as given.
-        destination: the folder (ending in ``/``) handed to ``copy_one`` / ``copy_tree``.
-        target: the path it lands on (the folder itself for a wildcard), to compare.
-        scope: for a remote source, ``(bucket, key or folder)`` it reads; None for a file.
-    """
+    """Where one ``source`` (as given) goes: the ``destination`` folder (ending in ``/``)
+    handed to ``copy``, the ``target`` path it lands on (the folder itself for a wildcard),
+    and for a remote source the ``scope`` it reads, ``(bucket, key or folder)``."""
 
     source: str
     destination: str
@@ -45,8 +40,7 @@ class Landing:
 
 
 def _destination_folder(dst: str) -> str:
-    """``dst`` as a folder: a remote prefix ending in ``/``, or a local folder (existing,
-    or to be made) ending in ``/``.
+    """``dst`` as a folder (a remote prefix or a local folder) ending in ``/``.
 
     Raises:
         CliError: ``-`` or an existing file as the destination (status 2).

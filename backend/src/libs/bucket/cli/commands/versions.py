@@ -10,62 +10,31 @@ other work.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
 from backend.src.libs.bucket.base.capabilities import BucketInspection, Versioning
 from backend.src.libs.bucket.base.results import BucketProperties, ObjectVersion
+from backend.src.libs.bucket.cli.commands.select import matched
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.output import human, when
 from backend.src.libs.bucket.cli.parsing import Remote, require_remote, split_glob
-from backend.src.libs.bucket.cli.status import EXIT_FAIL, EXIT_NOT_FOUND, EXIT_OK, CliError
+from backend.src.libs.bucket.cli.status import EXIT_FAIL, EXIT_OK, CliError
 
 _STATES = {"Enabled": "enabled", "Suspended": "suspended", None: "off (never enabled)"}
 
 
+def _unsupported(what: str, lacks: str) -> CliError:
+    """The failure of ``what`` on the local folder store, which ``lacks`` it (status 1)."""
+    return CliError(
+        f"{what}: the local folder store {lacks}; use an S3 store", EXIT_FAIL, code="NotImplemented"
+    )
+
+
 def _versioning(ctx: Context, what: str) -> Versioning:
-    """The store as ``Versioning``.
-
-    Raises:
-        CliError: the store keeps no versions (the local folder store; status 1).
-    """
-    store = ctx.store
-    if isinstance(store, Versioning):
+    """The store as ``Versioning``; ``CliError`` (status 1) on the local folder store."""
+    if isinstance(store := ctx.store, Versioning):
         return store
-    raise CliError(
-        f"{what}: the local folder store keeps one version of each object (no versioning); "
-        "use an S3 store",
-        EXIT_FAIL,
-        code="NotImplemented",
-    )
-
-
-def _inspection(ctx: Context, what: str) -> BucketInspection:
-    """The store as ``BucketInspection``.
-
-    Raises:
-        CliError: the store has no bucket settings (the local folder store; status 1).
-    """
-    store = ctx.store
-    if isinstance(store, BucketInspection):
-        return store
-    raise CliError(
-        f"{what}: the local folder store has no bucket settings (region, versioning, "
-        "encryption, object lock, lifecycle); use an S3 store",
-        EXIT_FAIL,
-        code="NotImplemented",
-    )
-
-
-def _versions(ctx: Context, remote: Remote) -> Iterator[ObjectVersion]:
-    """Every version under the prefix (a pattern after the last literal folder keeps the
-    keys whose remainder matches), newest first per key."""
-    base, pattern = split_glob(remote.key)
-    for version in _versioning(ctx, "ls --versions").list_object_versions(
-        remote.bucket, prefix=base
-    ):
-        if pattern is None or fnmatchcase(version.key[len(base) :], pattern):
-            yield version
+    raise _unsupported(what, "keeps one version of each object (no versioning)")
 
 
 def _version_document(v: ObjectVersion) -> dict[str, object]:
@@ -81,32 +50,28 @@ def _version_document(v: ObjectVersion) -> dict[str, object]:
 
 
 def list_versions(ctx: Context, remote: Remote) -> int:
-    """``ls --versions``: one line per version, newest first per key: date, size (``DELETE``
-    for a delete marker), ``latest`` for the current one, the version id and the whole key.
+    """``ls --versions``: one line per version under the prefix (a pattern after the last
+    literal folder keeps the keys whose remainder matches), newest first per key: date,
+    size (``DELETE`` for a delete marker), ``latest`` for the current one, the version id
+    and the whole key.
 
     Raises:
         CliError: the store keeps no versions (status 1); a pattern that matches nothing
             (status 3).
     """
-    versions = _versions(ctx, remote)
-    first = next(versions, None)
-    if first is None and split_glob(remote.key)[1] is not None:
-        raise CliError(f"no key matches {ctx.args.path!r}", EXIT_NOT_FOUND)
-    chain = iter(()) if first is None else _chain(first, versions)
+    base, pattern = split_glob(remote.key)
+    listing = _versioning(ctx, "ls --versions").list_object_versions(remote.bucket, prefix=base)
+    chosen = (v for v in listing if pattern is None or fnmatchcase(v.key[len(base) :], pattern))
+    versions = matched(chosen, pattern, ctx.args.path)
     if ctx.json:
-        ctx.emit_items(_version_document(v) for v in chain)
+        ctx.emit_items(_version_document(v) for v in versions)
         return EXIT_OK
     size = human if ctx.args.human_readable else str
-    for v in chain:
+    for v in versions:
         shown = "DELETE" if v.is_delete_marker else size(v.size)
         latest = "latest" if v.is_latest else ""
         ctx.out(f"{when(v.last_modified)}  {shown:>12}  {latest:<6}  {v.version_id}  {v.key}")
     return EXIT_OK
-
-
-def _chain(first: ObjectVersion, rest: Iterator[ObjectVersion]) -> Iterator[ObjectVersion]:
-    yield first
-    yield from rest
 
 
 def _bucket_document(info: BucketProperties) -> dict[str, object]:
@@ -142,7 +107,13 @@ def stat_bucket(ctx: Context, remote: Remote) -> int:
         CliError: the store has no bucket settings (status 1).
         BucketNotFound: no such bucket (status 3).
     """
-    info = _inspection(ctx, f"stat s3://{remote.bucket}").get_bucket_info(remote.bucket)
+    store = ctx.store
+    if not isinstance(store, BucketInspection):
+        raise _unsupported(
+            f"stat s3://{remote.bucket}",
+            "has no bucket settings (region, versioning, encryption, object lock, lifecycle)",
+        )
+    info = store.get_bucket_info(remote.bucket)
     if ctx.json:
         ctx.emit(_bucket_document(info))
         return EXIT_OK
@@ -176,8 +147,9 @@ def cmd_versioning(ctx: Context) -> int:
     if action != "info":
         store.set_versioning(remote.bucket, enabled=action == "enable")
     state = store.get_versioning(remote.bucket)
-    if ctx.json:
-        ctx.emit({"bucket": remote.bucket, "versioning": state})
-    elif action == "info" or not ctx.quiet:
-        ctx.out(f"s3://{remote.bucket} versioning: {_STATES.get(state, state)}")
+    ctx.result(
+        {"bucket": remote.bucket, "versioning": state},
+        f"s3://{remote.bucket} versioning: {_STATES.get(state, state)}",
+        always=action == "info",
+    )
     return EXIT_OK

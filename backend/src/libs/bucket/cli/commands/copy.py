@@ -65,7 +65,7 @@ UPLOAD_FLAGS = (
 )
 
 
-def _made(ctx: Context, done: Done, verb: str, src: str, dst: object, size: int) -> None:
+def _made(ctx: Context, done: Done, verb: str, src: str, dst: object, size: int | None) -> None:
     """Record a copy in ``done`` and print ``upload: a to b`` (``move:`` for ``mv``,
     ``(dryrun) `` before it with ``--dryrun``; nothing with ``--json`` or ``-q``)."""
     done.append({"source": src, "destination": str(dst), "bytes": size})

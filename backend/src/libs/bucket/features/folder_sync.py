@@ -58,7 +58,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -67,9 +67,8 @@ from backend.src.libs.bucket.base.errors import (
     BucketNotFound,
     IntegrityError,
     InvalidArgument,
-    StorageError,
 )
-from backend.src.libs.bucket.base.planner import Scope, as_folder, delete_planned, plan_deletes
+from backend.src.libs.bucket.base.planner import Scope, as_folder, plan_deletes
 from backend.src.libs.bucket.base.store import ObjectInfo, ObjectStore
 from backend.src.libs.bucket.features import batch
 from backend.src.libs.bucket.features.sync import (
@@ -79,16 +78,16 @@ from backend.src.libs.bucket.features.sync import (
     SyncEvent,
     SyncFailure,
     SyncReport,
+    Tally,
     Unreadables,
     VerifyMode,
     encrypted,
     is_md5,
+    log_report,
     merge,
     objects_in_order,
+    stream_sha256,
 )
-from backend.src.libs.core.logs import library_logger
-
-log = library_logger("bucket.sync")
 
 MiB = 1024 * 1024
 CHUNK = 1000
@@ -321,33 +320,6 @@ def download_reason(obj: ObjectInfo, file: LocalEntry | None, options: FolderSyn
 
 
 # --------------------------------------------------------------------- the run
-@dataclass
-class _Tally:
-    """What a run did so far."""
-
-    options: FolderSyncOptions
-    actions: dict[Action, int] = field(
-        default_factory=lambda: {"copy": 0, "skip": 0, "delete": 0, "extra": 0, "fail": 0}
-    )
-    bytes_copied: int = 0
-    source_objects: int = 0
-    source_bytes: int = 0
-    failures: list[SyncFailure] = field(default_factory=list)
-
-    def record(
-        self, action: Action, key: str, size: int = 0, reason: str = "", moved: int = 0
-    ) -> None:
-        """Count one event, keep it if it failed, and tell ``on_event``."""
-        self.actions[action] += 1
-        self.bytes_copied += moved
-        if action == "fail":
-            log.warning("sync: %s failed: %s", key, reason)
-            if len(self.failures) < self.options.max_failures_kept:
-                self.failures.append(SyncFailure(key, reason))
-        if self.options.on_event is not None:
-            self.options.on_event(SyncEvent(action, key, size, reason))
-
-
 @dataclass(frozen=True)
 class _Sides:
     """The two ends of a folder sync."""
@@ -369,7 +341,7 @@ class _FolderRun:
     def __init__(self, sides: _Sides, options: FolderSyncOptions) -> None:
         self.sides = sides
         self.options = options
-        self.tally = _Tally(options)
+        self.tally = Tally(options.max_failures_kept, options.on_event, options.dry_run)
         self.unreadable = Unreadables()  # what the source could not read: failures
         self.skipped = Unreadables()  # what it left out on purpose (links, special files)
         self.plain = not encrypted(sides.store)
@@ -550,29 +522,11 @@ class _FolderRun:
 
     def _delete_objects(self, sizes: dict[str, int]) -> None:
         sides = self.sides
-        scope = Scope(sides.bucket, sides.prefix)
-        plan = plan_deletes(scope, (sides.prefix + r for r in sizes), operation="sync")
-        if self.options.dry_run:
-            for full in plan.keys:
-                self.tally.record(
-                    "delete", full[len(sides.prefix) :], sizes[full[len(sides.prefix) :]]
-                )
-            return
-        try:
-            result = delete_planned(sides.store, plan)
-        except StorageError as exc:
-            for relative, size in sizes.items():
-                self.tally.record("fail", relative, size, reason=f"delete failed: {exc}")
-            return
-        for full in result.deleted:
-            relative = full[len(sides.prefix) :]
-            self.tally.record(
-                "delete", relative, sizes.get(relative, 0), reason="not in the folder"
-            )
-        for error in result.errors:
-            relative = error.key[len(sides.prefix) :]
-            why = f"delete failed: {error.code}: {error.message}"
-            self.tally.record("fail", relative, sizes.get(relative, 0), reason=why)
+        full = {sides.prefix + relative: size for relative, size in sizes.items()}
+        plan = plan_deletes(Scope(sides.bucket, sides.prefix), full, operation="sync")
+        self.tally.deletes(
+            sides.store, plan, full, prefix=sides.prefix, reason="not in the folder", dry_reason=""
+        )
 
     def _delete_file(self, relative: str, size: int) -> None:
         if self.options.dry_run:
@@ -587,30 +541,11 @@ class _FolderRun:
 
     # -- verification and report
     def report(self) -> SyncReport:
-        options, tally = self.options, self.tally
         problems: list[SyncFailure] = []
-        counted: tuple[int, int] | None = None
-        if not options.dry_run and options.verify != "off":
+        counted = None
+        if not self.options.dry_run and self.options.verify != "off":
             counted = self.verify(problems)
-        source, destination = self.sides.describe()
-        return SyncReport(
-            source=source,
-            destination=destination,
-            dry_run=options.dry_run,
-            copied=tally.actions["copy"],
-            skipped=tally.actions["skip"],
-            deleted=tally.actions["delete"],
-            extra=tally.actions["extra"],
-            failed=tuple(tally.failures),
-            failed_count=tally.actions["fail"],
-            bytes_copied=tally.bytes_copied,
-            source_objects=tally.source_objects,
-            source_bytes=tally.source_bytes,
-            destination_objects=None if counted is None else counted[0],
-            destination_bytes=None if counted is None else counted[1],
-            verified=None if counted is None else not problems,
-            problems=tuple(problems),
-        )
+        return self.tally.report(*self.sides.describe(), counted, problems)
 
     def verify(self, problems: list[SyncFailure]) -> tuple[int, int]:
         """List both sides again; each source entry must be at the destination with its
@@ -648,19 +583,10 @@ class _FolderRun:
         return ""
 
     def _sha256(self, entry: ObjectInfo | LocalFile) -> str:
-        digest = hashlib.sha256()
         if isinstance(entry, LocalFile):
             with open(entry.path, "rb") as handle:
-                while chunk := handle.read(MiB):
-                    digest.update(chunk)
-            return digest.hexdigest()
-        stream = self.sides.store.open_object(self.sides.bucket, entry.key)
-        try:
-            while chunk := stream.read(MiB):
-                digest.update(chunk)
-        finally:
-            stream.close()
-        return digest.hexdigest()
+                return hashlib.file_digest(handle, "sha256").hexdigest()
+        return stream_sha256(self.sides.store, self.sides.bucket, entry.key)[0]
 
 
 def _read(path: Path, *, follow: bool) -> bytes:
@@ -707,18 +633,7 @@ def _source_bucket(store: ObjectStore, bucket: str) -> None:
 def _run(sides: _Sides, options: FolderSyncOptions, *, exists: bool) -> SyncReport:
     run = _FolderRun(sides, options)
     run.walk(exists=exists)
-    report = run.report()
-    log.debug(
-        "sync %s -> %s: %d copied, %d skipped, %d deleted, %d failed, verified=%s",
-        report.source,
-        report.destination,
-        report.copied,
-        report.skipped,
-        report.deleted,
-        report.failed_count,
-        report.verified,
-    )
-    return report
+    return log_report(run.report())
 
 
 def upload_folder(

@@ -1,68 +1,50 @@
 """Copy and verify everything between two stores: migration, backup, mirroring.
 
 ``sync`` makes a destination bucket (under an optional prefix) hold what a source
-bucket (under an optional prefix) holds, between any two ``ObjectStore`` objects:
-local folder to S3, S3 to a local backup, S3 to another S3 server or bucket.
+bucket (under an optional prefix) holds, between any two ``ObjectStore`` objects.
 
-How it works:
-
-- **Merge-join listing.** Both sides are listed as sorted generators (UTF-8 byte order)
-  and walked in step, one entry of each at a time. A store that lists in byte order
-  (``ObjectStore.lists_in_byte_order``: the local store, AWS) is read as it lists, and
-  a listing of it that goes backwards raises ``IntegrityError`` rather than mis-pair
-  keys. Any other store's listing (S3 servers other than AWS: SeaweedFS lists in
-  folder-tree order, ``a/z`` before ``a!``) is read in full and sorted first: runs of
-  ``SORT_RUN`` entries are sorted in memory and spilled to temporary files, then merged,
-  so memory stays bounded whatever the bucket's size.
+- **Merge-join listing.** Both sides are listed in UTF-8 byte order and walked in step.
+  A store that lists in byte order (``ObjectStore.lists_in_byte_order``: local, AWS) is
+  read as it lists, and a listing of it that goes backwards raises ``IntegrityError``.
+  Any other store's listing (SeaweedFS lists ``a/z`` before ``a!``) is sorted first:
+  runs of ``SORT_RUN`` entries sorted in memory, spilled to temporary files and merged,
+  so memory stays bounded.
 - **Nothing deleted on an unchecked listing.** With ``delete=True`` the destination keys
-  the source lacks are only noted (in a temporary file past a few MiB) while the
-  listings are walked; they are deleted after both listings have been read to the end
-  and found in order. A listing that fails or goes out of order stops the run before
-  any delete is sent.
-- **Only what is proven absent is deleted.** A source that can say what its listing
-  met but could not read (``ReportsUnreadable``: the local store's damaged object
-  files, symbolic links, folders it may not open) is listed that way: such an object
-  (or every key under such a folder) counts as present. Its destination copy stays,
-  and the run reports it as a failure (``report.ok`` False). The deletes are planned
-  by ``planner.plan_deletes`` in the destination's scope (its bucket, ``dst_prefix``
-  as a folder): every key is checked before the first request, and the keys whose
-  source could not be read are kept, each reported as a failure.
-- **Prefixes are folders.** ``"photos"`` means ``photos/``: ``photos-old/`` is neither
-  copied nor, with ``delete``, deleted.
-- **Same place refused.** Source and destination are compared by where they keep
-  their objects (``ObjectStore.location``: the endpoint or resolved root folder, plus
-  the store's key prefix), the bucket and the prefixes, not by Python object: two
-  stores built from the same settings are the same place, and a source inside the
-  destination (or the reverse) is refused before anything is listed.
+  the source lacks are only noted (in a temporary file past a few MiB); they are
+  deleted after both listings were read to the end in order.
+- **Only what is proven absent is deleted.** What a ``ReportsUnreadable`` source listed
+  but could not read (a damaged object file, a link, a folder it may not open) counts
+  as present: its destination copy (every key under such a folder) stays and is
+  reported as a failure (``report.ok`` False). The deletes are planned by
+  ``planner.plan_deletes`` in the destination's scope (its bucket, ``dst_prefix``).
+- **Prefixes are folders.** ``"photos"`` means ``photos/``, never ``photos-old/``.
+- **Same place refused.** Sides are compared by where they keep their objects
+  (``ObjectStore.location``: endpoint or resolved root, plus the store's key prefix),
+  bucket and prefixes, not by Python object: one inside the other is refused before
+  anything is listed.
 - **What "identical" means.** Same size, and then the cheapest proof available:
   1. both ETags are plain MD5s (single-part uploads, the local store) and equal;
   2. the destination's user metadata carries ``source-etag`` equal to the source's
      current ETag and a ``sha256`` (written by a previous ``sync`` at copy time);
   3. otherwise both sides are read as streams and their SHA-256 compared.
-  Multipart ETags (``<md5>-<parts>``) and the ETags of encrypted objects are not MD5s of
-  the bytes, which is why rules 2 and 3 exist.
-- **Copying** reads the source's metadata (one HEAD), then streams the object: objects
-  up to ``buffer_limit`` bytes are read whole (one GET, one PUT, ETag checked against
-  the MD5 computed here); larger ones are piped from ``open_object`` into
-  ``put_object`` through a hashing reader, so memory stays flat whatever their size.
-  The destination keeps the source's content type and user metadata, plus ``sha256``
-  (of the bytes) and ``source-etag``. A large object's SHA-256 must be known before
-  its upload starts (metadata goes with the first request): it comes from the source's
-  own ``sha256`` metadata when present, else from a first streaming pass. The streamed
-  bytes are checked against that size and SHA-256 *before* the last of them is handed
-  to the destination: a source that changed during the copy makes the upload fail
-  (multipart aborted, local temporary file removed), so the destination keeps the
-  version it held.
-- **Resume.** What is already identical is skipped, so a run interrupted at any point
-  continues where it stopped: the second run of a finished sync lists both sides and
-  copies nothing. An upload cut in the middle leaves no object (S3 multipart uploads
-  are aborted or never completed; local writes are atomic), so it is simply redone.
+  Multipart ETags (``<md5>-<parts>``) and encrypted objects' ETags are not MD5s.
+- **Copying** reads the source's metadata (one HEAD). Objects up to ``buffer_limit``
+  bytes are read whole (one GET, one PUT, ETag checked against the MD5 computed here);
+  larger ones are piped from ``open_object`` into ``put_object`` through a hashing
+  reader. The destination keeps the source's content type and user metadata, plus
+  ``sha256`` (of the bytes) and ``source-etag``. A large object's SHA-256 (sent with
+  the first request) comes from the source's ``sha256`` metadata, else from a first
+  streaming pass; the streamed bytes are checked against it *before* the last of them
+  reaches the destination, so a source that changed during the copy fails the upload
+  and the destination keeps the version it held.
+- **Resume.** What is already identical is skipped; an interrupted upload leaves no
+  object (multipart aborted, local writes atomic), so a second run finishes the work.
 - **Verification** (after the copy pass, unless ``dry_run``): both sides are listed again
-  and compared key by key: count, bytes and checksums (``verify="quick"`` uses the rules
-  above; ``verify="full"`` reads and hashes every object on both sides).
+  and compared key by key (``verify="quick"``: the rules above; ``"full"``: every
+  object read and hashed on both sides).
 
-Errors: listing failures (missing source bucket, unreachable endpoint) raise a
-``StorageError``; a failure on one object is recorded in the report and the run goes on.
+Errors: listing failures raise a ``StorageError``; a failure on one object is recorded
+in the report and the run goes on.
 """
 
 from __future__ import annotations
@@ -76,7 +58,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import IO, Literal, TypeVar, cast
+from typing import IO, Literal, NamedTuple, TypeVar, cast
 
 from backend.src.libs.bucket.base.capabilities import Configured, ReportsUnreadable
 from backend.src.libs.bucket.base.errors import (
@@ -208,16 +190,119 @@ class SyncReport:
         }
 
 
-@dataclass(frozen=True)
-class _Outcome:
+class _Outcome(NamedTuple):
+    """One key's outcome, as ``Tally.record`` takes it."""
+
     action: Action
     key: str
     size: int
-    bytes: int = 0
     reason: str = ""
+    moved: int = 0
 
 
 _ABSENT = "not in the source"
+
+
+@dataclass
+class Tally:
+    """What a run did so far, and the report built from it."""
+
+    keep: int
+    on_event: Callable[[SyncEvent], None] | None
+    dry_run: bool
+    actions: dict[Action, int] = field(
+        default_factory=lambda: {"copy": 0, "skip": 0, "delete": 0, "extra": 0, "fail": 0}
+    )
+    bytes_copied: int = 0
+    source_objects: int = 0
+    source_bytes: int = 0
+    failures: list[SyncFailure] = field(default_factory=list)
+
+    def record(
+        self, action: Action, key: str, size: int = 0, reason: str = "", moved: int = 0
+    ) -> None:
+        """Count one event, keep it if it failed (the first ``keep``), tell ``on_event``."""
+        self.actions[action] += 1
+        self.bytes_copied += moved
+        if action == "fail":
+            log.warning("sync: %s failed: %s", key, reason)
+            if len(self.failures) < self.keep:
+                self.failures.append(SyncFailure(key, reason))
+        if self.on_event is not None:
+            self.on_event(SyncEvent(action, key, size, reason))
+
+    def deletes(
+        self,
+        store: ObjectStore,
+        plan: DeletePlan,
+        sizes: dict[str, int],
+        *,
+        prefix: str,
+        reason: str,
+        dry_reason: str | None = None,
+    ) -> None:
+        """Send ``plan`` (not in a dry run) and record each key, relative to ``prefix``:
+        deleted (``reason``; ``dry_reason`` in a dry run) or failed."""
+        cut = len(prefix)
+        if self.dry_run:
+            for full in plan.keys:
+                self.record(
+                    "delete", full[cut:], sizes[full], reason if dry_reason is None else dry_reason
+                )
+            return
+        try:
+            result = delete_planned(store, plan)
+        except StorageError as exc:
+            for full in plan.keys:
+                self.record("fail", full[cut:], sizes[full], f"delete failed: {exc}")
+            return
+        for full in result.deleted:
+            self.record("delete", full[cut:], sizes.get(full, 0), reason)
+        for error in result.errors:
+            why = f"delete failed: {error.code}: {error.message}"
+            self.record("fail", error.key[cut:], sizes.get(error.key, 0), why)
+
+    def report(
+        self,
+        source: str,
+        destination: str,
+        counted: tuple[int, int] | None,
+        problems: list[SyncFailure],
+    ) -> SyncReport:
+        """The report; ``counted``: the destination's (objects, bytes) when verified."""
+        return SyncReport(
+            source=source,
+            destination=destination,
+            dry_run=self.dry_run,
+            copied=self.actions["copy"],
+            skipped=self.actions["skip"],
+            deleted=self.actions["delete"],
+            extra=self.actions["extra"],
+            failed=tuple(self.failures),
+            failed_count=self.actions["fail"],
+            bytes_copied=self.bytes_copied,
+            source_objects=self.source_objects,
+            source_bytes=self.source_bytes,
+            destination_objects=None if counted is None else counted[0],
+            destination_bytes=None if counted is None else counted[1],
+            verified=None if counted is None else not problems,
+            problems=tuple(problems),
+        )
+
+
+def log_report(report: SyncReport) -> SyncReport:
+    """``report``, once logged (DEBUG)."""
+    log.debug(
+        "sync %s -> %s: %d copied, %d skipped, %d deleted, %d failed, verified=%s",
+        report.source,
+        report.destination,
+        report.copied,
+        report.skipped,
+        report.deleted,
+        report.failed_count,
+        report.verified,
+    )
+    return report
 
 
 class _VerifyingReader:
@@ -320,6 +405,20 @@ class DeleteJournal:
         self._file.close()
 
 
+def stream_sha256(store: ObjectStore, bucket: str, key: str) -> tuple[str, int]:
+    """The SHA-256 (hex) and size of an object, read as a stream."""
+    digest = hashlib.sha256()
+    size = 0
+    stream = store.open_object(bucket, key)
+    try:
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    finally:
+        stream.close()
+    return digest.hexdigest(), size
+
+
 def is_md5(etag: str | None) -> bool:
     return etag is not None and bool(_MD5_RE.match(etag))
 
@@ -332,27 +431,8 @@ def encrypted(store: ObjectStore) -> bool:
 
 
 _Info = TypeVar("_Info", bound=ObjectInfo | Unreadable)
-_Dst = TypeVar("_Dst", bound=ObjectInfo | Unreadable)
 _Entry = tuple[bytes, str, _Info]
 """A listing entry: ``(sort key, key relative to the prefix, info)``."""
-
-
-def _objects(
-    store: ObjectStore, bucket: str, prefix: str, include: Include | None = None
-) -> Iterator[_Entry[ObjectInfo]]:
-    """Every object under ``prefix`` (that ``include`` takes) in UTF-8 byte order of its
-    key. What the store could not read is not listed.
-
-    Raises:
-        IntegrityError: a store that lists in byte order listed a key out of order, or
-            a key outside ``prefix``, or a listing returned a key twice.
-        StorageError: the listing failed.
-    """
-    listed = (e for e in store.list_objects(bucket, prefix=prefix) if isinstance(e, ObjectInfo))
-    entries = _entries(listed, bucket, prefix, include)
-    if not store.lists_in_byte_order:
-        entries = _sorted(entries)
-    return _in_order(entries, bucket, prefix)
 
 
 def objects_in_order(
@@ -360,25 +440,35 @@ def objects_in_order(
 ) -> Iterator[tuple[bytes, str, ObjectInfo]]:
     """``(sort key, key relative to prefix, info)`` of every object under the folder
     ``prefix`` (that ``include`` takes), in UTF-8 byte order: the listing ``sync``
-    walks, for other walkers (``folder_sync``).
+    walks. What the store could not read is not listed.
 
     Raises:
         IntegrityError: a store that lists in byte order listed a key out of order, or
             a key outside ``prefix``, or a listing returned a key twice.
         StorageError: the listing failed.
     """
-    return _objects(store, bucket, as_folder(prefix), include)
+    prefix = as_folder(prefix)
+    listed = (e for e in store.list_objects(bucket, prefix=prefix) if isinstance(e, ObjectInfo))
+    return _ordered(store, listed, bucket, prefix, include)
 
 
 def _audited(
     store: ObjectStore, bucket: str, prefix: str, include: Include | None = None
 ) -> Iterator[_Entry[ObjectInfo | Unreadable]]:
-    """``_objects``, with an ``Unreadable`` where a ``ReportsUnreadable`` store met
+    """``objects_in_order``, with an ``Unreadable`` where a ``ReportsUnreadable`` store met
     something it could not read (a folder's sort key is its key, so it comes before
     every key it stands for; one that holds the whole listing is ``""``)."""
     if not isinstance(store, ReportsUnreadable):
-        return _objects(store, bucket, prefix, include)
-    entries = _entries(store.list_objects_audited(bucket, prefix=prefix), bucket, prefix, include)
+        return objects_in_order(store, bucket, prefix, include)
+    listed = store.list_objects_audited(bucket, prefix=prefix)
+    return _ordered(store, listed, bucket, prefix, include)
+
+
+def _ordered(
+    store: ObjectStore, listed: Iterable[_Info], bucket: str, prefix: str, include: Include | None
+) -> Iterator[_Entry[_Info]]:
+    """The listing's entries in byte order (sorted first unless the store lists so)."""
+    entries = _entries(listed, bucket, prefix, include)
     if not store.lists_in_byte_order:
         entries = _sorted(entries)
     return _in_order(entries, bucket, prefix)
@@ -552,24 +642,11 @@ class _Sync:
         not read), the destination's objects (none when its bucket does not exist)."""
         source = _audited(self.src, self.src_bucket, self.src_prefix, self.include)
         destination = (
-            _objects(self.dst, self.dst_bucket, self.dst_prefix, self.include)
+            objects_in_order(self.dst, self.dst_bucket, self.dst_prefix, self.include)
             if dst_exists
             else iter(())
         )
         return merge(source, destination)
-
-    # ---------------------------------------------------------- comparing
-    def _hash(self, store: ObjectStore, bucket: str, key: str) -> tuple[str, int]:
-        digest = hashlib.sha256()
-        size = 0
-        stream = store.open_object(bucket, key)
-        try:
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-        finally:
-            stream.close()
-        return digest.hexdigest(), size
 
     def difference(self, key: str, s: ObjectInfo, d: ObjectInfo, *, deep: bool = False) -> str:
         """Why the two objects differ, or "" when they are identical.
@@ -588,8 +665,8 @@ class _Sync:
                 return ""
             if self.plain_etags and is_md5(s.etag) and is_md5(d.etag):
                 return "content differs (MD5 ETags differ)"
-        src_sha, src_size = self._hash(self.src, self.src_bucket, self.src_prefix + key)
-        dst_sha, dst_size = self._hash(self.dst, self.dst_bucket, self.dst_prefix + key)
+        src_sha, src_size = stream_sha256(self.src, self.src_bucket, self.src_prefix + key)
+        dst_sha, dst_size = stream_sha256(self.dst, self.dst_bucket, self.dst_prefix + key)
         if src_size != dst_size:
             return f"size differs when read ({src_size} != {dst_size} bytes)"
         if src_sha != dst_sha:
@@ -643,7 +720,7 @@ class _Sync:
             return len(data)
         expected = metadata.get(SHA256_META, "").lower()
         if not _SHA256_RE.match(expected):
-            expected, _ = self._hash(self.src, self.src_bucket, src_key)
+            expected, _ = stream_sha256(self.src, self.src_bucket, src_key)
         metadata[SHA256_META] = expected
         if head.etag:
             metadata[SOURCE_ETAG_META] = head.etag
@@ -680,9 +757,9 @@ class _Sync:
             if not reason:
                 return _Outcome("skip", key, s.size)
             written = s.size if dry_run else self.copy(key)
-            return _Outcome("copy", key, s.size, bytes=written, reason=reason)
+            return _Outcome("copy", key, s.size, reason, written)
         except StorageError as exc:
-            return _Outcome("fail", key, s.size, reason=str(exc))
+            return _Outcome("fail", key, s.size, str(exc))
 
 
 def sync(
@@ -787,18 +864,7 @@ def sync(
         ),
     )
     run.walk(dst_exists=dst_exists)
-    report = run.report()
-    log.debug(
-        "sync %s -> %s: %d copied, %d skipped, %d deleted, %d failed, verified=%s",
-        report.source,
-        report.destination,
-        report.copied,
-        report.skipped,
-        report.deleted,
-        report.failed_count,
-        report.verified,
-    )
-    return report
+    return log_report(run.report())
 
 
 def _check_options(*, verify: str, workers: object, buffer_limit: object) -> None:
@@ -849,19 +915,6 @@ class _RunOptions:
     keep: int
 
 
-@dataclass
-class _Counts:
-    """What a run did so far."""
-
-    actions: dict[str, int] = field(
-        default_factory=lambda: {"copy": 0, "skip": 0, "delete": 0, "extra": 0, "fail": 0}
-    )
-    bytes_copied: int = 0
-    source_objects: int = 0
-    source_bytes: int = 0
-    failures: list[SyncFailure] = field(default_factory=list)
-
-
 class _Run:
     """One ``sync`` call: walks both listings, reconciles each key (in a thread pool),
     deletes extras once the listings are read, verifies, and builds the report."""
@@ -869,21 +922,8 @@ class _Run:
     def __init__(self, pair: _Sync, options: _RunOptions) -> None:
         self.pair = pair
         self.options = options
-        self.counts = _Counts()
+        self.tally = Tally(options.keep, options.on_event, options.dry_run)
         self.unreadable = Unreadables()
-
-    def record(self, outcome: _Outcome) -> None:
-        """Count ``outcome``, keep it if it failed, and tell ``on_event``."""
-        counts = self.counts
-        counts.actions[outcome.action] += 1
-        counts.bytes_copied += outcome.bytes
-        if outcome.action == "fail":
-            log.warning("sync: %s failed: %s", outcome.key, outcome.reason)
-            if len(counts.failures) < self.options.keep:
-                counts.failures.append(SyncFailure(outcome.key, outcome.reason))
-        if self.options.on_event is not None:
-            event = SyncEvent(outcome.action, outcome.key, outcome.size, outcome.reason)
-            self.options.on_event(event)
 
     def walk(self, *, dst_exists: bool) -> None:
         """The copy pass, then the deletes (only after both listings were read in full)."""
@@ -908,10 +948,10 @@ class _Run:
                     if s is None or isinstance(s, Unreadable):
                         self._not_copied(key, s, d, extras)
                         continue
-                    self.counts.source_objects += 1
-                    self.counts.source_bytes += s.size
+                    self.tally.source_objects += 1
+                    self.tally.source_bytes += s.size
                     if options.workers == 1:
-                        self.record(self.pair.reconcile(key, s, d, dry_run=options.dry_run))
+                        self.tally.record(*self.pair.reconcile(key, s, d, dry_run=options.dry_run))
                         continue
                     task = pool.submit(self.pair.reconcile, key, s, d, dry_run=options.dry_run)
                     pending.add(task)
@@ -926,7 +966,7 @@ class _Run:
         while len(pending) > until:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                self.record(future.result())
+                self.tally.record(*future.result())
         return pending
 
     def _not_copied(
@@ -942,14 +982,13 @@ class _Run:
         size = d.size if d is not None else 0
         if s is not None:
             self.unreadable.add(key, s.reason)
-            reason = f"the source could not read it: {s.reason}"
-            self.record(_Outcome("fail", key, size, reason=reason))
+            self.tally.record("fail", key, size, f"the source could not read it: {s.reason}")
         elif d is not None and self.options.delete:
             extras.add(d.key, size)  # the full key: the plan checks it against the scope
         elif d is not None:
             kept = self._keep(d.key)
             action: Action = "extra" if kept is None else "fail"
-            self.record(_Outcome(action, key, size, reason=kept or "not in the source"))
+            self.tally.record(action, key, size, kept or _ABSENT)
 
     def _keep(self, full: str) -> str | None:
         """``plan_deletes``'s keep rule: why the destination key ``full`` stays."""
@@ -968,68 +1007,27 @@ class _Run:
             sizes = dict(batch)
             plan = plan_deletes(scope, sizes, operation="sync", keep=self._keep)
             for full, reason in plan.kept:
-                self.record(_Outcome("fail", self._relative(full), sizes[full], reason=reason))
-            self._send(plan, sizes)
-
-    def _relative(self, full: str) -> str:
-        return full[len(self.pair.dst_prefix) :]
-
-    def _send(self, plan: DeletePlan, sizes: dict[str, int]) -> None:
-        if self.options.dry_run:
-            for full in plan.keys:
-                self.record(_Outcome("delete", self._relative(full), sizes[full], reason=_ABSENT))
-            return
-        try:
-            result = delete_planned(self.pair.dst, plan)
-        except StorageError as exc:
-            for full in plan.keys:
-                reason = f"delete failed: {exc}"
-                self.record(_Outcome("fail", self._relative(full), sizes[full], reason=reason))
-            return
-        for full in result.deleted:
-            self.record(
-                _Outcome("delete", self._relative(full), sizes.get(full, 0), reason=_ABSENT)
-            )
-        for error in result.errors:
-            reason = f"delete failed: {error.code}: {error.message}"
-            self.record(
-                _Outcome("fail", self._relative(error.key), sizes.get(error.key, 0), reason=reason)
-            )
+                self.tally.record("fail", full[len(pair.dst_prefix) :], sizes[full], reason)
+            self.tally.deletes(pair.dst, plan, sizes, prefix=pair.dst_prefix, reason=_ABSENT)
 
     def report(self) -> SyncReport:
         """Verify (unless a dry run or ``verify="off"``) and build the report."""
-        options, counts, pair = self.options, self.counts, self.pair
-        verified: bool | None = None
+        options, pair = self.options, self.pair
         problems: list[SyncFailure] = []
-        dst_objects: int | None = None
-        dst_bytes: int | None = None
+        counted = None
         if not options.dry_run and options.verify != "off":
-            dst_objects, dst_bytes = _verify(
+            counted = _verify(
                 pair,
                 deep=options.verify == "full",
                 strict=options.delete,
                 problems=problems,
                 keep=options.keep,
             )
-            verified = not problems
-        return SyncReport(
-            source=f"{pair.src_bucket}/{pair.src_prefix}",
-            destination=f"{pair.dst_bucket}/{pair.dst_prefix}",
-            dry_run=options.dry_run,
-            copied=counts.actions["copy"],
-            skipped=counts.actions["skip"],
-            deleted=counts.actions["delete"],
-            extra=counts.actions["extra"],
-            failed=tuple(counts.failures),
-            failed_count=counts.actions["fail"],
-            bytes_copied=counts.bytes_copied,
-            source_objects=counts.source_objects,
-            source_bytes=counts.source_bytes,
-            destination_objects=dst_objects,
-            destination_bytes=dst_bytes,
-            verified=verified,
-            problems=tuple(problems),
+        source, destination = (
+            f"{pair.src_bucket}/{pair.src_prefix}",
+            f"{pair.dst_bucket}/{pair.dst_prefix}",
         )
+        return self.tally.report(source, destination, counted, problems)
 
 
 def _verify(

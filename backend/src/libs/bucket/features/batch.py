@@ -69,12 +69,13 @@ def _workers(store: ObjectStore, max_workers: int | None) -> int:
     return max_workers
 
 
-def _run(
-    items: Iterable[V],
-    key_of: Callable[[V], str],
-    work: Callable[[V], T],
-    workers: int,
+def run_each(
+    items: Iterable[V], key_of: Callable[[V], str], work: Callable[[V], T], *, workers: int
 ) -> list[ItemResult[T]]:
+    """``work(item)`` for every item on ``workers`` threads (each in a copy of the
+    caller's context); one result per item, in input order, a ``StorageError`` (or any
+    other exception, wrapped) kept in its result instead of stopping the others."""
+
     def one(item: V) -> ItemResult[T]:
         key = key_of(item)
         try:
@@ -93,15 +94,6 @@ def _run(
         # each item runs in a copy of the caller's context (``files.deferred_renames``)
         futures = [pool.submit(contextvars.copy_context().run, one, item) for item in materialised]
         return [future.result() for future in futures]
-
-
-def run_each(
-    items: Iterable[V], key_of: Callable[[V], str], work: Callable[[V], T], *, workers: int
-) -> list[ItemResult[T]]:
-    """``work(item)`` for every item on ``workers`` threads (each in a copy of the
-    caller's context); one result per item, in input order, a ``StorageError`` (or any
-    other exception, wrapped) kept in its result instead of stopping the others."""
-    return _run(items, key_of, work, workers)
 
 
 def put_many(
@@ -125,11 +117,11 @@ def put_many(
     check_bucket_name(bucket)
     options = WriteOptions(content_type=content_type)
     pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
-    return _run(
+    return run_each(
         pairs,
         lambda pair: pair[0],
         lambda pair: store.put_object(bucket, pair[0], pair[1], options=options),
-        _workers(store, max_workers),
+        workers=_workers(store, max_workers),
     )
 
 
@@ -138,11 +130,11 @@ def get_many(
 ) -> list[ItemResult[bytes]]:
     """Read many objects in parallel; one result per key, in input order."""
     check_bucket_name(bucket)
-    return _run(
+    return run_each(
         list(keys),
         lambda key: key,
         lambda key: store.get_object(bucket, key),
-        _workers(store, max_workers),
+        workers=_workers(store, max_workers),
     )
 
 
@@ -158,11 +150,11 @@ def delete_many(
     planned = plan_deletes(scope, ordered, operation="delete_many").keys
     chunks = [planned[i : i + DELETE_BATCH] for i in range(0, len(planned), DELETE_BATCH)]
     outcomes: dict[str, StorageError | None] = {}
-    results = _run(
+    results = run_each(
         chunks,
         lambda chunk: chunk[0],
         lambda chunk: delete_planned(store, DeletePlan(scope, chunk)),
-        _workers(store, max_workers),
+        workers=_workers(store, max_workers),
     )
     for chunk, outcome in zip(chunks, results, strict=True):
         if outcome.value is None:  # the whole batch failed: every key of it carries why
@@ -246,13 +238,13 @@ def upload_directory(
     if not root.is_dir():
         raise InvalidArgument(f"directory {str(root)!r} is not a folder")
     files = sorted(p for p in root.rglob("*") if p.is_file())
-    return _run(
+    return run_each(
         files,
         lambda path: prefix + path.relative_to(root).as_posix(),
         lambda path: store.upload_file(
             bucket, prefix + path.relative_to(root).as_posix(), str(path)
         ),
-        _workers(store, max_workers),
+        workers=_workers(store, max_workers),
     )
 
 
@@ -347,7 +339,9 @@ def download_to(
                 return _get_whole(store, bucket, key, target)
             return store.download_file(bucket, key, str(target))
 
-        results = _run(list(targets), lambda key: key, fetch, _workers(store, max_workers))
+        results = run_each(
+            list(targets), lambda key: key, fetch, workers=_workers(store, max_workers)
+        )
     return [_committed(item, targets[item.key], deferred.failures) for item in results]
 
 

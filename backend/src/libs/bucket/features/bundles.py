@@ -60,7 +60,7 @@ from backend.src.libs.bucket.base.errors import (
     ObjectNotFound,
     StorageError,
 )
-from backend.src.libs.bucket.base.options import PutMode, WriteOptions
+from backend.src.libs.bucket.base.options import WriteOptions
 from backend.src.libs.bucket.base.planner import Scope, delete_planned, plan_deletes, verify_copy
 from backend.src.libs.bucket.base.store import (
     Data,
@@ -72,11 +72,6 @@ from backend.src.libs.bucket.base.store import (
 
 Clock = Callable[[], datetime]
 """Returns the current time (timezone-aware); injected in tests."""
-
-
-def _put_mode(once: bool) -> PutMode:
-    """``"create"`` (write-once) when ``once``, else ``"overwrite"``."""
-    return "create" if once else "overwrite"
 
 
 EVIDENCE = "evidence"
@@ -740,16 +735,7 @@ class BundleStore:
             once = not overwrite and self._write_once
             body = bundle.to_json()
             try:
-                result = self.store.put_object(
-                    self.bucket,
-                    key,
-                    body,
-                    options=WriteOptions(
-                        content_type="application/json",
-                        metadata=bundle.object_metadata(),
-                        mode=_put_mode(once),
-                    ),
-                )
+                result = self._put_json(key, body, once, bundle.object_metadata())
             except Conflict as exc:
                 # the same bundle left without its pointer by a writer that died: adopt it
                 if not self._is_orphan_of(bundle, key):
@@ -789,12 +775,18 @@ class BundleStore:
             "checksum": bundle.checksum if bundle.verified else None,
             "created_at": _iso(bundle.created_at),
         }
-        self.store.put_object(
-            self.bucket,
-            self._pointer_key(bundle.id),
-            canonical_json(pointer),
-            options=WriteOptions(content_type="application/json", mode=_put_mode(once)),
+        self._put_json(self._pointer_key(bundle.id), canonical_json(pointer), once)
+
+    def _put_json(
+        self, key: str, body: bytes, once: bool, metadata: dict[str, str] | None = None
+    ) -> UploadResult:
+        """A JSON document, write-once (``If-None-Match: *``) when ``once``."""
+        options = WriteOptions(
+            content_type="application/json",
+            metadata=metadata or {},
+            mode="create" if once else "overwrite",
         )
+        return self.store.put_object(self.bucket, key, body, options=options)
 
     @property
     def _write_once(self) -> bool:
@@ -1172,24 +1164,16 @@ class BundleStore:
                     key,
                     body,
                     options=WriteOptions(
-                        content_type=content_type, metadata=meta, mode=_put_mode(once)
+                        content_type=content_type,
+                        metadata=meta,
+                        mode="create" if once else "overwrite",
                     ),
                 )
             except Conflict as exc:
                 if not once:
                     raise
                 raise taken() from exc
-        info = self.store.head_object(self.bucket, key)
-        return AttachmentInfo(
-            id=bundle_id,
-            name=name,
-            key=key,
-            size=result.size,
-            content_type=info.content_type,
-            metadata=dict(info.metadata),
-            etag=info.etag,
-            last_modified=info.last_modified,
-        )
+        return self._head(bundle_id, name, key, size=result.size)
 
     def get_attachment(self, bundle_id: str, name: str) -> bytes:
         """The attachment's bytes, checked against their SHA-256.
@@ -1239,13 +1223,15 @@ class BundleStore:
         Raises:
             ObjectNotFound: no such attachment.
         """
-        key = self._attachment_key(bundle_id, name)
+        return self._head(bundle_id, name, self._attachment_key(bundle_id, name))
+
+    def _head(self, bundle_id: str, name: str, key: str, size: int | None = None) -> AttachmentInfo:
         info = self.store.head_object(self.bucket, key)
         return AttachmentInfo(
             id=bundle_id,
             name=name,
             key=key,
-            size=info.size,
+            size=info.size if size is None else size,
             content_type=info.content_type,
             metadata=dict(info.metadata),
             etag=info.etag,
@@ -1337,12 +1323,7 @@ class BundleStore:
                     record["legacy"] = "eje"
                 once = self._write_once
                 try:
-                    self.store.put_object(
-                        self.bucket,
-                        key,
-                        canonical_json(record),
-                        options=WriteOptions(content_type="application/json", mode=_put_mode(once)),
-                    )
+                    self._put_json(key, canonical_json(record), once)
                 except Conflict:
                     if not once:
                         raise

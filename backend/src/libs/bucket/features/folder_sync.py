@@ -1,54 +1,44 @@
 """Sync between a plain local folder and a store, as ``aws s3 sync`` does.
 
 ``upload_folder`` makes ``bucket/prefix`` hold the files of a folder; ``download_folder``
-makes a folder hold the objects under ``bucket/prefix``, as plain files at the same
-relative paths (byte for byte; not the local store's object files, which carry a
-trailer). ``bucket sync ./site s3://b/site`` and ``bucket sync s3://b/site ./out`` run
-them.
+makes a folder hold the objects under ``bucket/prefix`` as plain files (byte for byte,
+not the local store's object files). ``bucket sync ./site s3://b/site`` runs them.
 
-What is copied (aws's documented rules, ``awscli``'s ``SizeAndLastModifiedSync``):
+What is copied (aws's rules, ``awscli``'s ``SizeAndLastModifiedSync``):
 
 - **Upload**: a file missing from the destination, of another size, or modified after
   the object (the object's ``LastModified`` older than the file's mtime).
 - **Download**: an object missing locally, of another size, or whose local file was
-  modified after the object (aws: "ignore same-sized items unless the local version is
-  newer"). A downloaded file gets the object's ``LastModified`` as its mtime, so the
-  next run skips it. An object changed on the server without changing size is only seen
-  with ``exact_timestamps`` (same size downloaded unless the times are equal), as in aws.
+  modified after it. A downloaded file gets the object's ``LastModified`` as its mtime,
+  so the next run skips it; a same-sized object changed on the server is only seen
+  with ``exact_timestamps``, as in aws.
 - ``size_only``: sizes alone decide, both ways.
-- A server that keeps whole seconds (its times have no fraction) is compared with the
-  file's time cut to the second, so a file uploaded in the second it was written is not
-  sent again on every run.
+- A server that keeps whole seconds is compared with the file's time cut to the second.
 
 Safety, as ``sync.sync``:
 
-- **Prefixes and folders are folders**: ``s3://b/site`` means ``site/``; ``site-other/``
-  is never listed, copied or deleted.
-- **Deletes after both listings are read.** With ``delete``, objects the folder lacks are
-  planned by ``planner.plan_deletes`` in the scope ``bucket/prefix``; local files the
-  prefix lacks are removed only inside the folder named: each is opened from the folder
-  down without following a symbolic link (``O_NOFOLLOW`` on every folder on the way), and
-  only a regular file is removed. A symbolic link at the destination is never removed.
-- **What the folder holds but cannot read counts as present**: an unreadable file or
-  folder, a name that is not UTF-8, a broken link. Its object (every object under it,
-  for a folder) is kept and reported as a failure (``report.ok`` False), as the store
-  sync's ``ReportsUnreadable`` rule. A symbolic link left out by
-  ``follow_symlinks=False`` and a special file (FIFO, socket, device) are skipped, and
-  their objects kept, without failing the run.
-- **Whole or not at all**: uploads are single PUTs (ETag checked against the MD5 of the
-  bytes read) or multipart uploads completed only at the end; downloads go through
-  ``batch.download_to`` (temporary files, one flush of the file system per thousand
-  files, then renames), and a key that cannot land on a path of its own
-  (``batch.local_targets``: ``..``, empty segments, two keys on one path) is refused.
-- **Resume**: what is already the same is skipped, so a run cut short is finished by
-  running it again; a second run of a finished sync copies nothing.
+- **Prefixes and folders are folders**: ``s3://b/site`` means ``site/``, never
+  ``site-other/``.
+- **Deletes after both listings are read.** Objects the folder lacks are planned by
+  ``planner.plan_deletes`` in the scope ``bucket/prefix``; a local file is removed
+  only inside the folder named, reached from it without following a symbolic link
+  (``O_NOFOLLOW`` on every folder on the way), and only a regular file. A symbolic link
+  at the destination is never removed.
+- **What the folder holds but cannot read counts as present** (an unreadable file or
+  folder, a name that is not UTF-8, a broken link): its objects are kept and reported
+  as failures (``report.ok`` False). A link left out by ``follow_symlinks=False`` and a
+  special file (FIFO, socket, device) are skipped, their objects kept, without failing.
+- **Whole or not at all**: uploads are single PUTs (ETag checked against the MD5) or
+  multipart uploads completed at the end; downloads go through ``batch.download_to``
+  (temporary files, one flush per thousand files, then renames), and a key that cannot
+  land on a path of its own (``batch.local_targets``) is refused.
+- **Resume**: what is already the same is skipped; a second run copies nothing.
 - **Verification** (``verify="quick"``): both sides listed again, each source entry must
-  be at the destination with its size (and, with ``delete``, no destination extra);
+  be at the destination with its size (with ``delete``, no destination extra);
   ``"full"`` hashes every pair (SHA-256).
 
-Errors: listing failures (a missing bucket, an unreachable endpoint, a folder that is
-not there for an upload) raise; a failure on one file or object is recorded in the
-report and the run goes on.
+Errors: listing failures (a missing bucket, a folder that is not there for an upload)
+raise; a failure on one file or object is recorded in the report and the run goes on.
 """
 
 from __future__ import annotations
@@ -172,15 +162,6 @@ class FolderSyncOptions:
 
 
 # ---------------------------------------------------------------- the folder side
-def _relative_name(parent: str, name: str) -> str | None:
-    """``parent + name`` as UTF-8 text, or None for a name that is not UTF-8."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return parent + name
-
-
 class _Walker:
     """Lists a folder's regular files (and what it cannot read) under relative paths."""
 
@@ -219,12 +200,13 @@ class _Walker:
             self._add(relative, Unread(relative, f"cannot list the folder: {exc.strerror}"))
             return
         for child in children:
-            name = _relative_name(relative, child.name)
-            if name is None:
+            try:
+                child.name.encode("utf-8")
+            except UnicodeEncodeError:
                 shown = relative + os.fsencode(child.name).decode("utf-8", "replace")
                 self._add(shown, Unread(shown, "its name is not UTF-8"))
                 continue
-            self._child(child, name, above | {here})
+            self._child(child, relative + child.name, above | {here})
 
     def _child(
         self, child: os.DirEntry[str], relative: str, above: frozenset[tuple[int, int]]
@@ -624,12 +606,6 @@ def remove_inside(root: Path, relative: str) -> None:
 
 
 # ------------------------------------------------------------------ entry points
-def _source_bucket(store: ObjectStore, bucket: str) -> None:
-    """Raises BucketNotFound when the bucket a download reads does not exist."""
-    if not store.bucket_exists(bucket):
-        raise BucketNotFound("sync: the source bucket does not exist", bucket=bucket, status=404)
-
-
 def _run(sides: _Sides, options: FolderSyncOptions, *, exists: bool) -> SyncReport:
     run = _FolderRun(sides, options)
     run.walk(exists=exists)
@@ -695,7 +671,8 @@ def download_folder(
     if root.exists() and not root.is_dir():
         raise InvalidArgument(f"{str(folder)!r} is not a folder", code="NotAFolder")
     _refuse_store_folder(store, root)
-    _source_bucket(store, bucket)
+    if not store.bucket_exists(bucket):
+        raise BucketNotFound("sync: the source bucket does not exist", bucket=bucket, status=404)
     if not options.dry_run:
         root.mkdir(parents=True, exist_ok=True)
     return _run(_Sides("download", root, store, bucket, as_folder(prefix)), options, exists=True)

@@ -57,7 +57,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import IO, Literal, NamedTuple, TypeVar, cast
 
 from backend.src.libs.bucket.base.capabilities import Configured, ReportsUnreadable
@@ -160,7 +160,7 @@ class SyncReport:
     destination_objects: int | None = None
     destination_bytes: int | None = None
     verified: bool | None = None
-    problems: tuple[SyncFailure, ...] = field(default_factory=tuple)
+    problems: tuple[SyncFailure, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -169,25 +169,9 @@ class SyncReport:
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready dict of the report (for ``--json``)."""
-        return {
-            "source": self.source,
-            "destination": self.destination,
-            "dry_run": self.dry_run,
-            "copied": self.copied,
-            "skipped": self.skipped,
-            "deleted": self.deleted,
-            "extra": self.extra,
-            "failed": [{"key": f.key, "reason": f.reason} for f in self.failed],
-            "failed_count": self.failed_count,
-            "bytes_copied": self.bytes_copied,
-            "source_objects": self.source_objects,
-            "source_bytes": self.source_bytes,
-            "destination_objects": self.destination_objects,
-            "destination_bytes": self.destination_bytes,
-            "verified": self.verified,
-            "problems": [{"key": p.key, "reason": p.reason} for p in self.problems],
-            "ok": self.ok,
-        }
+        fields = asdict(self)  # in field order, each SyncFailure as {"key", "reason"}
+        failed, problems = list(fields["failed"]), list(fields["problems"])
+        return {**fields, "failed": failed, "problems": problems, "ok": self.ok}
 
 
 class _Outcome(NamedTuple):
@@ -425,9 +409,7 @@ def is_md5(etag: str | None) -> bool:
 
 def encrypted(store: ObjectStore) -> bool:
     """True when ``store`` encrypts its writes (its ETags are then not MD5s)."""
-    if not isinstance(store, Configured):
-        return False
-    return bool(store.config.sse or store.config.sse_customer_key)
+    return isinstance(store, Configured) and bool(store.config.sse or store.config.sse_customer_key)
 
 
 _Info = TypeVar("_Info", bound=ObjectInfo | Unreadable)
@@ -685,7 +667,6 @@ class _Sync:
         """
         src_key, dst_key = self.src_prefix + key, self.dst_prefix + key
         head = self.src.head_object(self.src_bucket, src_key)
-        metadata = dict(head.metadata)
         if head.size <= self.buffer_limit:
             data = self.src.get_object(self.src_bucket, src_key)
             md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -701,15 +682,8 @@ class _Sync:
                     bucket=self.src_bucket,
                     key=src_key,
                 )
-            metadata[SHA256_META] = hashlib.sha256(data).hexdigest()
-            if head.etag:
-                metadata[SOURCE_ETAG_META] = head.etag
-            result = self.dst.put_object(
-                self.dst_bucket,
-                dst_key,
-                data,
-                options=WriteOptions(content_type=head.content_type, metadata=metadata),
-            )
+            options = _copy_options(head, hashlib.sha256(data).hexdigest())
+            result = self.dst.put_object(self.dst_bucket, dst_key, data, options=options)
             if self.plain_etags and is_md5(result.etag) and result.etag != md5:
                 self.dst.delete_object(self.dst_bucket, dst_key)
                 raise IntegrityError(
@@ -718,12 +692,9 @@ class _Sync:
                     key=dst_key,
                 )
             return len(data)
-        expected = metadata.get(SHA256_META, "").lower()
+        expected = head.metadata.get(SHA256_META, "").lower()
         if not _SHA256_RE.match(expected):
             expected, _ = stream_sha256(self.src, self.src_bucket, src_key)
-        metadata[SHA256_META] = expected
-        if head.etag:
-            metadata[SOURCE_ETAG_META] = head.etag
         reader = _VerifyingReader(
             self.src.open_object(self.src_bucket, src_key),
             size=head.size,
@@ -732,12 +703,8 @@ class _Sync:
             key=src_key,
         )
         try:
-            self.dst.put_object(
-                self.dst_bucket,
-                dst_key,
-                cast(IO[bytes], reader),
-                options=WriteOptions(content_type=head.content_type, metadata=metadata),
-            )
+            options = _copy_options(head, expected)
+            self.dst.put_object(self.dst_bucket, dst_key, cast(IO[bytes], reader), options=options)
         finally:
             reader.close()
         if not reader.verified:  # a store that stopped reading early: should not happen
@@ -762,6 +729,14 @@ class _Sync:
             return _Outcome("fail", key, s.size, str(exc))
 
 
+def _copy_options(head: ObjectInfo, sha256: str) -> WriteOptions:
+    """The source's content type and metadata, plus ``sha256`` and ``source-etag``."""
+    metadata = {**head.metadata, SHA256_META: sha256}
+    if head.etag:
+        metadata[SOURCE_ETAG_META] = head.etag
+    return WriteOptions(content_type=head.content_type, metadata=metadata)
+
+
 def sync(
     src: ObjectStore,
     src_bucket: str,
@@ -782,60 +757,43 @@ def sync(
 ) -> SyncReport:
     """Make ``dst_bucket``/``dst_prefix`` hold what ``src_bucket``/``src_prefix`` holds.
 
-    Copies what is missing or different, skips what is identical (so a second run, or a
-    run after an interruption, copies only what is left), optionally deletes what the
-    source lacks, then verifies. See the module docstring for how objects are compared.
-
-    Deletes only what is proven absent: an object the source lists but cannot read
-    (``ReportsUnreadable``: a damaged local object file, a symbolic link, a file or
-    folder it may not open) counts as present; its destination copy (every key under
-    it, for a folder) stays, and each is reported as a failure.
+    Copies what is missing or different, skips what is identical, optionally deletes
+    what the source lacks (only what is proven absent, see the module), then verifies.
 
     Args:
-        src: the store to read from.
-        src_bucket: its bucket.
-        dst: the store to write to (may be ``src`` itself, for bucket-to-bucket copies).
-        dst_bucket: its bucket.
-        src_prefix: the folder to sync (default "": the whole bucket). A prefix is a
-            folder: ``"photos"`` means ``photos/`` and never matches ``photos-old/x``.
+        src, dst: the stores read from and written to (may be one store).
+        src_prefix: the folder to sync (default "": the whole bucket).
         dst_prefix: the folder that replaces ``src_prefix`` in destination keys
             (default: the same); ``delete`` never reaches outside it.
-        dry_run: list and compare only; nothing is written, deleted or created, and the
-            report counts what would be done (default False).
-        delete: delete destination objects (under ``dst_prefix``) the source lacks
-            (default False: they are counted as ``extra`` and kept); planned by
-            ``planner.plan_deletes`` in the scope ``dst_bucket``/``dst_prefix``.
-        verify: ``"quick"`` (default: sizes, ETags, ``sha256`` metadata, hashing only
-            what those cannot settle), ``"full"`` (read and hash every object on both
-            sides) or ``"off"``.
+        dry_run: compare only; nothing written, deleted or created; the report counts
+            what would be done (default False).
+        delete: delete destination objects the source lacks (default False: counted as
+            ``extra`` and kept); planned in the scope ``dst_bucket``/``dst_prefix``.
+        verify: ``"quick"`` (default), ``"full"`` (hash every object on both sides) or
+            ``"off"``.
         workers: objects compared or copied in parallel (default 4; 1 = in order).
-        buffer_limit: objects up to this many bytes are copied in one GET and one PUT;
-            larger ones are streamed (default 8 MiB).
-        create_bucket: create ``dst_bucket`` when it is missing (default True; never in
-            a dry run).
+        buffer_limit: objects up to this size are copied in one GET and one PUT, larger
+            ones streamed (default 8 MiB).
+        create_bucket: create a missing ``dst_bucket`` (default True; never in a dry run).
         on_event: called with a ``SyncEvent`` for every key, from the calling thread.
-        max_failures_kept: failures (and verification problems) kept in the report with
-            their reasons (default 1000); the rest are only counted.
-        include: whether a key (relative to its side's prefix) takes part (default None:
-            every key); a key it leaves out is neither copied, deleted nor verified, on
-            either side (``bucket sync --exclude/--include``).
+        max_failures_kept: failures (and verification problems) kept with their reasons
+            (default 1000); the rest are only counted.
+        include: whether a key (relative to its prefix) takes part (default None: every
+            key); one left out is neither copied, deleted nor verified.
 
     Returns:
-        A frozen ``SyncReport``; ``report.ok`` is False if anything failed (an object the
-        source could not read included) or the verification found a difference.
+        A frozen ``SyncReport``; ``report.ok`` is False if anything failed or the
+        verification found a difference.
 
     Raises:
-        InvalidArgument: bad arguments, or source and destination overlap (the same
-            place, see ``check_disjoint``: same endpoint or root folder, same bucket,
-            one prefix inside the other), whichever store objects were passed.
-        BucketNotFound: the source bucket does not exist, or the destination bucket does
-            not and ``create_bucket`` is False.
-        StorageError: a listing failed (nothing is deleted: deletes are sent only after
-            both listings were read to the end).
-        IntegrityError: a store that lists in byte order listed keys out of order, or a
-            key outside its prefix (nothing is deleted either).
-        OutOfScope: a key planned for deletion lies outside ``dst_bucket``/``dst_prefix``
-            (nothing is deleted).
+        InvalidArgument: bad arguments, or the two sides overlap (``check_disjoint``).
+        BucketNotFound: no source bucket, or no destination bucket and ``create_bucket``
+            False.
+        StorageError: a listing failed (nothing is deleted).
+        IntegrityError: a byte-order store listed keys out of order, or a key outside
+            its prefix (nothing is deleted).
+        OutOfScope: a planned delete outside ``dst_bucket``/``dst_prefix`` (nothing is
+            deleted).
     """
     src_prefix = as_folder(src_prefix)
     dst_prefix = src_prefix if dst_prefix is None else as_folder(dst_prefix)
@@ -852,17 +810,8 @@ def sync(
         include=include,
     )
     dst_exists = _prepare_buckets(pair, dry_run=dry_run, create_bucket=create_bucket)
-    run = _Run(
-        pair,
-        _RunOptions(
-            dry_run=dry_run,
-            delete=delete,
-            verify=verify,
-            workers=workers,
-            on_event=on_event,
-            keep=max_failures_kept,
-        ),
-    )
+    tally = Tally(max_failures_kept, on_event, dry_run)
+    run = _Run(pair, tally, delete=delete, verify=verify, workers=workers)
     run.walk(dst_exists=dst_exists)
     return log_report(run.report())
 
@@ -878,13 +827,8 @@ def _check_options(*, verify: str, workers: object, buffer_limit: object) -> Non
 
 
 def _prepare_buckets(pair: _Sync, *, dry_run: bool, create_bucket: bool) -> bool:
-    """Check the source bucket and make the destination's (unless a dry run); returns
-    whether the destination bucket exists.
-
-    Raises:
-        BucketNotFound: no source bucket, or no destination bucket and ``create_bucket``
-            off.
-    """
+    """Check the source bucket, make the destination's (unless a dry run); whether the
+    destination bucket exists. Raises BucketNotFound as ``sync`` says."""
     if not pair.src.bucket_exists(pair.src_bucket):
         raise BucketNotFound(
             "sync: the source bucket does not exist", bucket=pair.src_bucket, status=404
@@ -903,26 +847,15 @@ def _prepare_buckets(pair: _Sync, *, dry_run: bool, create_bucket: bool) -> bool
     return True
 
 
-@dataclass(frozen=True)
-class _RunOptions:
-    """What one ``sync`` call asked for (see ``sync``'s arguments)."""
-
-    dry_run: bool
-    delete: bool
-    verify: VerifyMode
-    workers: int
-    on_event: Callable[[SyncEvent], None] | None
-    keep: int
-
-
 class _Run:
     """One ``sync`` call: walks both listings, reconciles each key (in a thread pool),
     deletes extras once the listings are read, verifies, and builds the report."""
 
-    def __init__(self, pair: _Sync, options: _RunOptions) -> None:
-        self.pair = pair
-        self.options = options
-        self.tally = Tally(options.keep, options.on_event, options.dry_run)
+    def __init__(
+        self, pair: _Sync, tally: Tally, *, delete: bool, verify: VerifyMode, workers: int
+    ) -> None:
+        self.pair, self.tally = pair, tally
+        self.delete, self.verify, self.workers = delete, verify, workers
         self.unreadable = Unreadables()
 
     def walk(self, *, dst_exists: bool) -> None:
@@ -940,9 +873,9 @@ class _Run:
         pairs: Iterator[tuple[str, ObjectInfo | Unreadable | None, ObjectInfo | None]],
         extras: DeleteJournal,
     ) -> None:
-        options = self.options
+        workers, dry_run = self.workers, self.tally.dry_run
         pending: set[Future[_Outcome]] = set()
-        with ThreadPoolExecutor(options.workers, thread_name_prefix="bucket-sync") as pool:
+        with ThreadPoolExecutor(workers, thread_name_prefix="bucket-sync") as pool:
             try:
                 for key, s, d in pairs:
                     if s is None or isinstance(s, Unreadable):
@@ -950,12 +883,11 @@ class _Run:
                         continue
                     self.tally.source_objects += 1
                     self.tally.source_bytes += s.size
-                    if options.workers == 1:
-                        self.tally.record(*self.pair.reconcile(key, s, d, dry_run=options.dry_run))
+                    if workers == 1:
+                        self.tally.record(*self.pair.reconcile(key, s, d, dry_run=dry_run))
                         continue
-                    task = pool.submit(self.pair.reconcile, key, s, d, dry_run=options.dry_run)
-                    pending.add(task)
-                    pending = self._drain(pending, until=options.workers * 4)
+                    pending.add(pool.submit(self.pair.reconcile, key, s, d, dry_run=dry_run))
+                    pending = self._drain(pending, until=workers * 4)
                 self._drain(pending, until=0)
             finally:
                 for future in pending:
@@ -983,7 +915,7 @@ class _Run:
         if s is not None:
             self.unreadable.add(key, s.reason)
             self.tally.record("fail", key, size, f"the source could not read it: {s.reason}")
-        elif d is not None and self.options.delete:
+        elif d is not None and self.delete:
             extras.add(d.key, size)  # the full key: the plan checks it against the scope
         elif d is not None:
             kept = self._keep(d.key)
@@ -1012,22 +944,22 @@ class _Run:
 
     def report(self) -> SyncReport:
         """Verify (unless a dry run or ``verify="off"``) and build the report."""
-        options, pair = self.options, self.pair
+        pair, tally = self.pair, self.tally
         problems: list[SyncFailure] = []
         counted = None
-        if not options.dry_run and options.verify != "off":
+        if not tally.dry_run and self.verify != "off":
             counted = _verify(
                 pair,
-                deep=options.verify == "full",
-                strict=options.delete,
+                deep=self.verify == "full",
+                strict=self.delete,
                 problems=problems,
-                keep=options.keep,
+                keep=tally.keep,
             )
         source, destination = (
             f"{pair.src_bucket}/{pair.src_prefix}",
             f"{pair.dst_bucket}/{pair.dst_prefix}",
         )
-        return self.tally.report(source, destination, counted, problems)
+        return tally.report(source, destination, counted, problems)
 
 
 def _verify(

@@ -173,15 +173,13 @@ def delete_many(
 def delete_keys(store: ObjectStore, bucket: str, keys: Iterable[str]) -> DeleteResult:
     """Delete many keys, 1000 a request, every key checked before the first request.
 
-    A batch the server refuses as a whole (after botocore's retries) stops the call.
-    When an earlier batch was already deleted, the result still says so: the keys of
-    the refused batch and of the batches not sent are listed in ``errors`` with the
-    refusal's code, the keys really deleted in ``deleted``.
+    A batch the server refuses as a whole stops the call; after an earlier batch was
+    deleted, the keys of the refused batch and of those not sent are in ``errors`` with
+    the refusal's code.
 
     Args:
-        keys: the keys (any iterable but a single ``str``; read once, up front; a key
-            named twice is deleted once). They are the plan's scope (``planner``):
-            literal keys, never patterns.
+        keys: literal keys, the plan's scope (any iterable but a single ``str``; read
+            once, up front; a key named twice is deleted once).
 
     Returns:
         ``DeleteResult``: keys deleted (missing keys count as deleted) and, for the
@@ -257,20 +255,15 @@ def download_directory(
     max_workers: int | None = None,
 ) -> list[ItemResult[int]]:
     """Download every object under the folder ``prefix`` into ``directory`` (folders
-    created).
-
-    The one download-to-folder routine: the facade's ``download_directory`` and the
-    CLI's ``cp -r`` both use it.
+    created): the facade's ``download_directory`` and the CLI's ``cp -r``.
 
     - ``prefix`` is a folder: ``"site"`` downloads ``site/...``, never ``site-other/``
       (default ``""``: the whole bucket).
-    - A key is written at ``directory / key[len(prefix):]``. A key that could not land
-      on a path of its own is a failed item (``InvalidArgument``), never written, never
-      a folder created for it: see ``local_targets`` (``.``/``..``/empty segments, an
-      absolute remainder, a symlink leading out, two keys on one path).
-    - A folder marker (a key ending in ``/``, as consoles create for "new folder")
-      becomes a folder (its result is 0 bytes), never a file; the marker of ``prefix``
-      itself is ``directory``.
+    - A key is written at ``directory / key[len(prefix):]``; one that could not land on
+      a path of its own (``local_targets``) is a failed item (``InvalidArgument``),
+      nothing written or created for it.
+    - A folder marker (a key ending in ``/``) becomes a folder (0 bytes), never a file;
+      the marker of ``prefix`` itself is ``directory``.
 
     Returns:
         One result per object (bytes written, 0 for a folder marker), in key order.
@@ -304,10 +297,9 @@ def download_to(
     """Download each key to its path (``local_targets``' answer), folders created, each
     file whole or not at all, and every file durable on disk when this returns.
 
-    The files are made durable together, not one fsync each
-    (``files.deferred_renames``): written as temporaries, flushed with one
-    ``syncfs`` per thousand files (or 256 MiB), then renamed; a crash leaves each
-    target whole (old or new) and at worst a ``.part`` temporary (``bucket gc``).
+    The files are made durable together (``files.deferred_renames``): temporaries, one
+    ``syncfs`` per thousand files (or 256 MiB), then renames; a crash leaves each target
+    whole (old or new) and at worst a ``.part`` temporary (``bucket gc``).
 
     Args:
         targets: ``{key: path}``, or ``{key: InvalidArgument}`` for a key refused (a
@@ -346,12 +338,8 @@ def download_to(
 
 
 def _get_whole(store: ObjectStore, bucket: str, key: str, target: Path) -> int:
-    """A small object read with one ``get_object`` and written whole to ``target``.
-
-    Raises:
-        InvalidArgument: ``target`` cannot be written (as ``download_file``).
-        StorageError: the read failed.
-    """
+    """A small object read with one ``get_object`` and written whole to ``target``
+    (``InvalidArgument`` when it cannot be written, as ``download_file``)."""
     writable_target(target)
     data = store.get_object(bucket, key)
     write_atomically(target, [data])

@@ -944,76 +944,55 @@ class _Run:
 
     def report(self) -> SyncReport:
         """Verify (unless a dry run or ``verify="off"``) and build the report."""
-        pair, tally = self.pair, self.tally
+        pair = self.pair
         problems: list[SyncFailure] = []
-        counted = None
-        if not tally.dry_run and self.verify != "off":
-            counted = _verify(
-                pair,
-                deep=self.verify == "full",
-                strict=self.delete,
-                problems=problems,
-                keep=tally.keep,
-            )
-        source, destination = (
-            f"{pair.src_bucket}/{pair.src_prefix}",
-            f"{pair.dst_bucket}/{pair.dst_prefix}",
-        )
-        return tally.report(source, destination, counted, problems)
+        counted = None if self.tally.dry_run or self.verify == "off" else self._verify(problems)
+        source = f"{pair.src_bucket}/{pair.src_prefix}"
+        return self.tally.report(source, f"{pair.dst_bucket}/{pair.dst_prefix}", counted, problems)
 
+    def _verify(self, problems: list[SyncFailure]) -> tuple[int, int]:
+        """List both sides again and compare them; returns the destination's (objects,
+        bytes). Problems beyond ``keep`` are only noted by one entry when none was kept."""
+        found = False
+        objects = total = 0
+        unreadable = Unreadables()
+        for key, s, d in self.pair.listings():
+            if d is not None:
+                objects += 1
+                total += d.size
+            reason = self._verdict(key, s, d, unreadable)
+            if reason:
+                found = True
+                if len(problems) < self.tally.keep:
+                    problems.append(SyncFailure(key, reason))
+        if found and not problems:  # keep == 0: still report that something differed
+            problems.append(SyncFailure("", "differences found (none kept)"))
+        return objects, total
 
-def _verify(
-    run: _Sync, *, deep: bool, strict: bool, problems: list[SyncFailure], keep: int
-) -> tuple[int, int]:
-    """List both sides again and compare them; returns the destination's (objects, bytes).
-
-    ``strict`` (set when extras were to be deleted) makes a destination-only key a
-    problem, unless the source could not read it. Something the source could not read
-    is a problem (nothing proves the two sides equal there). Problems beyond ``keep``
-    are counted into the last entry's absence only.
-    """
-    found = False
-    objects = 0
-    total = 0
-    unreadable = Unreadables()
-    for key, s, d in run.listings():
-        if d is not None:
-            objects += 1
-            total += d.size
-        reason = _verdict(run, key, s, d, unreadable, deep=deep, strict=strict)
-        if reason:
-            found = True
-            if len(problems) < keep:
-                problems.append(SyncFailure(key, reason))
-    if found and not problems:  # keep == 0: still report that something differed
-        problems.append(SyncFailure("", "differences found (none kept)"))
-    return objects, total
-
-
-def _verdict(
-    run: _Sync,
-    key: str,
-    s: ObjectInfo | Unreadable | None,
-    d: ObjectInfo | None,
-    unreadable: Unreadables,
-    *,
-    deep: bool,
-    strict: bool,
-) -> str:
-    """What the verification finds wrong with one key ("" when nothing)."""
-    if isinstance(s, Unreadable):
-        unreadable.add(key, s.reason)
-        return f"not verified: the source could not read it: {s.reason}"
-    if s is None:
-        if not strict or unreadable.reason(key) is not None:
-            return ""
-        return "extra at the destination (not in the source)"
-    if d is None:
-        return "missing at the destination"
-    try:
-        return run.difference(key, s, d, deep=deep)
-    except StorageError as exc:
-        return f"could not compare: {exc}"
+    def _verdict(
+        self,
+        key: str,
+        s: ObjectInfo | Unreadable | None,
+        d: ObjectInfo | None,
+        unreadable: Unreadables,
+    ) -> str:
+        """What the verification finds wrong with one key ("" when nothing). Something
+        the source could not read is a problem (nothing proves the sides equal there);
+        with ``delete``, so is a destination-only key, unless the source could not
+        read it."""
+        if isinstance(s, Unreadable):
+            unreadable.add(key, s.reason)
+            return f"not verified: the source could not read it: {s.reason}"
+        if s is None:
+            if not self.delete or unreadable.reason(key) is not None:
+                return ""
+            return "extra at the destination (not in the source)"
+        if d is None:
+            return "missing at the destination"
+        try:
+            return self.pair.difference(key, s, d, deep=self.verify == "full")
+        except StorageError as exc:
+            return f"could not compare: {exc}"
 
 
 __all__ = [

@@ -814,9 +814,7 @@ class BundleStore:
             IntegrityError: the stored bundle is damaged (a field missing, named), its
                 checksum does not match, or it is not the bundle its key or pointer names.
         """
-        found = self._locate(bundle_id)
-        if found is None:
-            raise self._not_found(bundle_id)
+        found = self._found(bundle_id)
         raw = found.raw
         if raw is None:
             try:
@@ -884,18 +882,19 @@ class BundleStore:
         Raises:
             ObjectNotFound: no bundle with this id.
         """
+        return self._found(bundle_id).key
+
+    def _found(self, bundle_id: str) -> _Found:
+        """``_locate``'s answer; ObjectNotFound when there is none."""
         found = self._locate(bundle_id)
         if found is None:
-            raise self._not_found(bundle_id)
-        return found.key
-
-    def _not_found(self, bundle_id: str) -> ObjectNotFound:
-        return ObjectNotFound(
-            f"no bundle with id {bundle_id!r}",
-            bucket=self.bucket,
-            key=self._pointer_key(bundle_id),
-            status=404,
-        )
+            raise ObjectNotFound(
+                f"no bundle with id {bundle_id!r}",
+                bucket=self.bucket,
+                key=self._pointer_key(bundle_id),
+                status=404,
+            )
+        return found
 
     def _locate(self, bundle_id: str) -> _Found | None:
         """Where the bundle is: its pointer's key, else an EJE document found by
@@ -1025,9 +1024,7 @@ class BundleStore:
             ObjectNotFound: no bundle with this id.
         """
         with self._lock:
-            found = self._locate(bundle_id)
-            if found is None:
-                raise self._not_found(bundle_id)
+            found = self._found(bundle_id)
             self.store.delete_object(self.bucket, found.key)
             if found.pointer:
                 self.store.delete_object(self.bucket, self._pointer_key(bundle_id))

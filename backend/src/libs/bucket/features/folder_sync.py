@@ -639,10 +639,7 @@ def upload_folder(
         OutOfScope: a planned delete outside ``bucket/prefix`` (nothing was deleted).
     """
     options = options or FolderSyncOptions()
-    root = Path(folder).resolve()
-    if not root.is_dir():
-        raise InvalidArgument(f"{str(folder)!r} is not a folder", code="NotAFolder")
-    _refuse_store_folder(store, root)
+    root = _root(folder, store, missing_ok=False)
     exists = store.bucket_exists(bucket)
     if not exists and not options.dry_run:
         store.create_bucket(bucket)
@@ -667,10 +664,7 @@ def download_folder(
         StorageError: the listing failed (nothing was deleted).
     """
     options = options or FolderSyncOptions()
-    root = Path(folder).resolve()
-    if root.exists() and not root.is_dir():
-        raise InvalidArgument(f"{str(folder)!r} is not a folder", code="NotAFolder")
-    _refuse_store_folder(store, root)
+    root = _root(folder, store, missing_ok=True)
     if not store.bucket_exists(bucket):
         raise BucketNotFound("sync: the source bucket does not exist", bucket=bucket, status=404)
     if not options.dry_run:
@@ -678,22 +672,21 @@ def download_folder(
     return _run(_Sides("download", root, store, bucket, as_folder(prefix)), options, exists=True)
 
 
-def _refuse_store_folder(store: ObjectStore, root: Path) -> None:
-    """Refuse a folder inside the local store's root (or holding it): the sync would
-    read what it writes.
-
-    Raises:
-        InvalidArgument: they overlap.
-    """
+def _root(folder: str | os.PathLike[str], store: ObjectStore, *, missing_ok: bool) -> Path:
+    """``folder`` resolved; InvalidArgument when it is not a folder (or is missing,
+    unless ``missing_ok``), or lies inside the local store's root (or holds it): the
+    sync would read what it writes."""
+    root = Path(folder).resolve()
+    if (root.exists() or not missing_ok) and not root.is_dir():
+        raise InvalidArgument(f"{str(folder)!r} is not a folder", code="NotAFolder")
     where = store.location
-    if where.kind != "local":
-        return
     place = Path(where.place)
-    if root == place or place in root.parents or root in place.parents:
+    if where.kind == "local" and (root == place or place in root.parents or root in place.parents):
         raise InvalidArgument(
             f"sync: the folder {str(root)!r} and the local store at {where.place!r} overlap; "
             "use a folder outside the store's root"
         )
+    return root
 
 
 __all__ = [

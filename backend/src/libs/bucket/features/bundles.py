@@ -113,8 +113,7 @@ def check_attachment_name(name: object) -> str:
     Raises:
         InvalidArgument: names the rule broken.
     """
-    _check_name(name, "name", pattern=None)
-    assert isinstance(name, str)
+    name = _check_name(name, "name", pattern=None)
     if name.startswith("."):
         raise InvalidArgument(f"name {name!r} must not start with '.'")
     return name
@@ -700,10 +699,8 @@ class BundleStore:
         if not isinstance(bundle, EvidenceBundle):
             raise InvalidArgument(f"bundle must be an EvidenceBundle, not {type(bundle).__name__}")
         if bundle.compute_checksum() != bundle.checksum:
-            raise IntegrityError(
-                f"bundle {bundle.id!r}: checksum does not match its content",
-                bucket=self.bucket,
-                key=bundle.id,
+            raise self._integrity(
+                f"bundle {bundle.id!r}: checksum does not match its content", bundle.id
             )
         key = bundle_key(bundle.type, bundle.created_at, bundle.id)
         with self._lock:
@@ -776,6 +773,9 @@ class BundleStore:
         )
         return self.store.put_object(self.bucket, key, body, options=options)
 
+    def _integrity(self, message: str, key: str) -> IntegrityError:
+        return IntegrityError(message, bucket=self.bucket, key=key)
+
     @property
     def _write_once(self) -> bool:
         """True when the store declares ``if_none_match`` for ``put_object`` (S3 and local
@@ -831,9 +831,7 @@ class BundleStore:
         try:
             bundle = EvidenceBundle.from_json(raw)
         except IntegrityError as exc:
-            raise IntegrityError(
-                f"bundle {bundle_id!r}: {exc.message}", bucket=self.bucket, key=found.key
-            ) from exc
+            raise self._integrity(f"bundle {bundle_id!r}: {exc.message}", found.key) from exc
         if not bundle.verified:
             bundle = self._checked_by_metadata(bundle, found.key)
         recorded = found.checksum
@@ -841,19 +839,17 @@ class BundleStore:
             bundle.id != bundle_id
             or (recorded is not None and (not bundle.verified or bundle.checksum != recorded))
         ):
-            raise IntegrityError(
+            raise self._integrity(
                 f"bundle {bundle_id!r}: the object at {found.key} is not the bundle its "
                 "pointer names (id or checksum differ)",
-                bucket=self.bucket,
-                key=found.key,
+                found.key,
             )
         parts = found.key.split("/")
         if (bundle.id, bundle.type) != (parts[-1][: -len(".json")], parts[1]):
-            raise IntegrityError(
+            raise self._integrity(
                 f"bundle {bundle_id!r}: the document at {found.key} names decision_id/id "
                 f"{bundle.id!r} and evidence_type/type {bundle.type!r}, not its key's",
-                bucket=self.bucket,
-                key=found.key,
+                found.key,
             )
         return bundle
 
@@ -864,11 +860,10 @@ class BundleStore:
         if not _SHA256.match(recorded):
             return bundle  # nothing recorded anywhere: returned with verified=False
         if recorded != bundle.checksum:
-            raise IntegrityError(
+            raise self._integrity(
                 f"bundle {bundle.id!r}: its document has no checksum and its data does not "
                 f"match the checksum in its object metadata ({recorded})",
-                bucket=self.bucket,
-                key=key,
+                key,
             )
         return dataclasses.replace(bundle, verified=True)
 
@@ -1067,18 +1062,11 @@ class BundleStore:
             if not isinstance(pointer, dict) or not isinstance(pointer.get("key"), str):
                 raise ValueError("no key")
         except ValueError as exc:
-            raise IntegrityError(
-                f"the pointer of bundle {bundle_id!r} is damaged: {exc}",
-                bucket=self.bucket,
-                key=key,
+            raise self._integrity(
+                f"the pointer of bundle {bundle_id!r} is damaged: {exc}", key
             ) from exc
-        expected_prefix = f"{EVIDENCE}/"
-        if not pointer["key"].startswith(expected_prefix) or pointer.get("id") != bundle_id:
-            raise IntegrityError(
-                f"the pointer of bundle {bundle_id!r} names another object",
-                bucket=self.bucket,
-                key=key,
-            )
+        if not pointer["key"].startswith(f"{EVIDENCE}/") or pointer.get("id") != bundle_id:
+            raise self._integrity(f"the pointer of bundle {bundle_id!r} names another object", key)
         return pointer
 
     # ------------------------------------------------------------ attachments
@@ -1166,12 +1154,11 @@ class BundleStore:
             if not expected and self._is_eje_attachment(bundle_id, name, info):
                 return self.store.get_object(self.bucket, key)
             if not expected:
-                raise IntegrityError(
+                raise self._integrity(
                     f"attachment {name!r} of {bundle_id!r} has no sha256 checksum (every "
                     "attachment is stored with one): it was replaced outside "
                     "put_attachment or damaged",
-                    bucket=self.bucket,
-                    key=key,
+                    key,
                 )
             data = self.store.get_object(self.bucket, key)
             if hashlib.sha256(data).hexdigest() == expected:
@@ -1181,11 +1168,7 @@ class BundleStore:
             if attempt == 1 and self.store.head_object(self.bucket, key).etag != info.etag:
                 continue
             break
-        raise IntegrityError(
-            f"attachment {name!r} of {bundle_id!r}: SHA-256 mismatch",
-            bucket=self.bucket,
-            key=key,
-        )
+        raise self._integrity(f"attachment {name!r} of {bundle_id!r}: SHA-256 mismatch", key)
 
     def head_attachment(self, bundle_id: str, name: str) -> AttachmentInfo:
         """The attachment's size, content type, metadata, ETag and date.
@@ -1258,10 +1241,9 @@ class BundleStore:
             )
             if not result.ok:
                 first = result.errors[0]
-                raise IntegrityError(
+                raise self._integrity(
                     f"could not delete attachment {first.key}: {first.code} {first.message}",
-                    bucket=self.bucket,
-                    key=first.key,
+                    first.key,
                 )
             self.store.delete_object(self.bucket, self._attachment_pointer_key(bundle_id))
         return len(result.deleted)
@@ -1338,18 +1320,16 @@ class BundleStore:
         try:
             folder = json.loads(raw.decode("utf-8"))["prefix"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise IntegrityError(
-                f"the attachment pointer of {bundle_id!r} is damaged", bucket=self.bucket, key=key
+            raise self._integrity(
+                f"the attachment pointer of {bundle_id!r} is damaged", key
             ) from exc
         if (
             not isinstance(folder, str)
             or not folder.startswith(f"{ATTACHMENTS}/")
             or not folder.endswith(f"/{bundle_id}/")
         ):
-            raise IntegrityError(
-                f"the attachment pointer of {bundle_id!r} names another folder",
-                bucket=self.bucket,
-                key=key,
+            raise self._integrity(
+                f"the attachment pointer of {bundle_id!r} names another folder", key
             )
         return folder
 

@@ -524,9 +524,8 @@ class _FolderRun:
     # -- verification and report
     def report(self) -> SyncReport:
         problems: list[SyncFailure] = []
-        counted = None
-        if not self.options.dry_run and self.options.verify != "off":
-            counted = self.verify(problems)
+        off = self.options.dry_run or self.options.verify == "off"
+        counted = None if off else self.verify(problems)
         return self.tally.report(*self.sides.describe(), counted, problems)
 
     def verify(self, problems: list[SyncFailure]) -> tuple[int, int]:

@@ -544,13 +544,10 @@ def check_disjoint(
     dst_bucket: str,
     dst_prefix: str,
 ) -> None:
-    """Refuse a source and a destination that are, or contain, one another.
-
-    Two sides overlap when their stores keep objects in the same place (same kind and
-    endpoint, or the same resolved root folder), the bucket is the same, and one full
-    prefix (the store's key prefix, then the sync prefix) starts with the other: a
-    ``delete`` would then remove the source's own objects, and copies would feed on
-    themselves.
+    """Refuse a source and a destination that are, or contain, one another: same place
+    (``ObjectStore.location``), same bucket, and one full prefix (the store's key prefix,
+    then the sync prefix) starting with the other. A ``delete`` would remove the
+    source's own objects, and copies would feed on themselves.
 
     Raises:
         InvalidArgument: they overlap.

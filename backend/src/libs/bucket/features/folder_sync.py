@@ -679,8 +679,8 @@ def _root(folder: str | os.PathLike[str], store: ObjectStore, *, missing_ok: boo
     if (root.exists() or not missing_ok) and not root.is_dir():
         raise InvalidArgument(f"{str(folder)!r} is not a folder", code="NotAFolder")
     where = store.location
-    place = Path(where.place)
-    if where.kind == "local" and (root == place or place in root.parents or root in place.parents):
+    place = Path(where.place) if where.kind == "local" else None
+    if place is not None and (root == place or place in root.parents or root in place.parents):
         raise InvalidArgument(
             f"sync: the folder {str(root)!r} and the local store at {where.place!r} overlap; "
             "use a folder outside the store's root"

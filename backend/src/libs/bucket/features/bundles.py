@@ -293,9 +293,7 @@ class EvidenceBundle:
         evidence_type: str | None = None,
         evidence_data: Mapping[str, Any] | None = None,
     ) -> None:
-        eje_names = (
-            decision_id is not None or evidence_type is not None or evidence_data is not None
-        )
+        eje_names = any(v is not None for v in (decision_id, evidence_type, evidence_data))
         names = (
             ("decision_id", "evidence_type", "evidence_data")
             if eje_names

@@ -223,16 +223,14 @@ class Tally:
         *,
         prefix: str,
         reason: str,
-        dry_reason: str | None = None,
+        dry_reason: str,
     ) -> None:
         """Send ``plan`` (not in a dry run) and record each key, relative to ``prefix``:
         deleted (``reason``; ``dry_reason`` in a dry run) or failed."""
         cut = len(prefix)
         if self.dry_run:
             for full in plan.keys:
-                self.record(
-                    "delete", full[cut:], sizes[full], reason if dry_reason is None else dry_reason
-                )
+                self.record("delete", full[cut:], sizes[full], dry_reason)
             return
         try:
             result = delete_planned(store, plan)
@@ -937,7 +935,9 @@ class _Run:
             plan = plan_deletes(scope, sizes, operation="sync", keep=self._keep)
             for full, reason in plan.kept:
                 self.tally.record("fail", full[len(pair.dst_prefix) :], sizes[full], reason)
-            self.tally.deletes(pair.dst, plan, sizes, prefix=pair.dst_prefix, reason=_ABSENT)
+            self.tally.deletes(
+                pair.dst, plan, sizes, prefix=pair.dst_prefix, reason=_ABSENT, dry_reason=_ABSENT
+            )
 
     def report(self) -> SyncReport:
         """Verify (unless a dry run or ``verify="off"``) and build the report."""

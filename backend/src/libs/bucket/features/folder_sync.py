@@ -622,9 +622,7 @@ def upload_folder(
     """Make ``bucket/prefix`` hold the files of ``folder`` (see the module).
 
     Args:
-        folder: the local folder.
-        store, bucket: where to upload (the bucket is created when missing, never in a
-            dry run).
+        store, bucket: where to upload (a missing bucket is created, not in a dry run).
         prefix: the folder of keys (default ""; ``"site"`` means ``site/``).
         options: the flags (default ``FolderSyncOptions()``).
 
@@ -632,8 +630,7 @@ def upload_folder(
         The ``SyncReport``; ``report.ok`` False when something failed or did not verify.
 
     Raises:
-        InvalidArgument: ``folder`` is not a folder, or it lies inside the local store
-            it would upload into.
+        InvalidArgument: ``folder`` is not a folder, or lies inside the local store.
         StorageError: listing the bucket failed (nothing was deleted).
         OutOfScope: a planned delete outside ``bucket/prefix`` (nothing was deleted).
     """

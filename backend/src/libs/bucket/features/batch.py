@@ -69,12 +69,13 @@ def _workers(store: ObjectStore, max_workers: int | None) -> int:
     return max_workers
 
 
-def _run(
-    items: Iterable[V],
-    key_of: Callable[[V], str],
-    work: Callable[[V], T],
-    workers: int,
+def run_each(
+    items: Iterable[V], key_of: Callable[[V], str], work: Callable[[V], T], *, workers: int
 ) -> list[ItemResult[T]]:
+    """``work(item)`` for every item on ``workers`` threads (each in a copy of the
+    caller's context); one result per item, in input order, a ``StorageError`` (or any
+    other exception, wrapped) kept in its result instead of stopping the others."""
+
     def one(item: V) -> ItemResult[T]:
         key = key_of(item)
         try:
@@ -93,15 +94,6 @@ def _run(
         # each item runs in a copy of the caller's context (``files.deferred_renames``)
         futures = [pool.submit(contextvars.copy_context().run, one, item) for item in materialised]
         return [future.result() for future in futures]
-
-
-def run_each(
-    items: Iterable[V], key_of: Callable[[V], str], work: Callable[[V], T], *, workers: int
-) -> list[ItemResult[T]]:
-    """``work(item)`` for every item on ``workers`` threads (each in a copy of the
-    caller's context); one result per item, in input order, a ``StorageError`` (or any
-    other exception, wrapped) kept in its result instead of stopping the others."""
-    return _run(items, key_of, work, workers)
 
 
 def put_many(
@@ -125,11 +117,11 @@ def put_many(
     check_bucket_name(bucket)
     options = WriteOptions(content_type=content_type)
     pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
-    return _run(
+    return run_each(
         pairs,
         lambda pair: pair[0],
         lambda pair: store.put_object(bucket, pair[0], pair[1], options=options),
-        _workers(store, max_workers),
+        workers=_workers(store, max_workers),
     )
 
 
@@ -138,11 +130,11 @@ def get_many(
 ) -> list[ItemResult[bytes]]:
     """Read many objects in parallel; one result per key, in input order."""
     check_bucket_name(bucket)
-    return _run(
+    return run_each(
         list(keys),
         lambda key: key,
         lambda key: store.get_object(bucket, key),
-        _workers(store, max_workers),
+        workers=_workers(store, max_workers),
     )
 
 
@@ -158,11 +150,11 @@ def delete_many(
     planned = plan_deletes(scope, ordered, operation="delete_many").keys
     chunks = [planned[i : i + DELETE_BATCH] for i in range(0, len(planned), DELETE_BATCH)]
     outcomes: dict[str, StorageError | None] = {}
-    results = _run(
+    results = run_each(
         chunks,
         lambda chunk: chunk[0],
         lambda chunk: delete_planned(store, DeletePlan(scope, chunk)),
-        _workers(store, max_workers),
+        workers=_workers(store, max_workers),
     )
     for chunk, outcome in zip(chunks, results, strict=True):
         if outcome.value is None:  # the whole batch failed: every key of it carries why
@@ -181,15 +173,13 @@ def delete_many(
 def delete_keys(store: ObjectStore, bucket: str, keys: Iterable[str]) -> DeleteResult:
     """Delete many keys, 1000 a request, every key checked before the first request.
 
-    A batch the server refuses as a whole (after botocore's retries) stops the call.
-    When an earlier batch was already deleted, the result still says so: the keys of
-    the refused batch and of the batches not sent are listed in ``errors`` with the
-    refusal's code, the keys really deleted in ``deleted``.
+    A batch the server refuses as a whole stops the call; after an earlier batch was
+    deleted, the keys of the refused batch and of those not sent are in ``errors`` with
+    the refusal's code.
 
     Args:
-        keys: the keys (any iterable but a single ``str``; read once, up front; a key
-            named twice is deleted once). They are the plan's scope (``planner``):
-            literal keys, never patterns.
+        keys: literal keys, the plan's scope (any iterable but a single ``str``; read
+            once, up front; a key named twice is deleted once).
 
     Returns:
         ``DeleteResult``: keys deleted (missing keys count as deleted) and, for the
@@ -246,13 +236,13 @@ def upload_directory(
     if not root.is_dir():
         raise InvalidArgument(f"directory {str(root)!r} is not a folder")
     files = sorted(p for p in root.rglob("*") if p.is_file())
-    return _run(
+    return run_each(
         files,
         lambda path: prefix + path.relative_to(root).as_posix(),
         lambda path: store.upload_file(
             bucket, prefix + path.relative_to(root).as_posix(), str(path)
         ),
-        _workers(store, max_workers),
+        workers=_workers(store, max_workers),
     )
 
 
@@ -265,20 +255,15 @@ def download_directory(
     max_workers: int | None = None,
 ) -> list[ItemResult[int]]:
     """Download every object under the folder ``prefix`` into ``directory`` (folders
-    created).
-
-    The one download-to-folder routine: the facade's ``download_directory`` and the
-    CLI's ``cp -r`` both use it.
+    created): the facade's ``download_directory`` and the CLI's ``cp -r``.
 
     - ``prefix`` is a folder: ``"site"`` downloads ``site/...``, never ``site-other/``
       (default ``""``: the whole bucket).
-    - A key is written at ``directory / key[len(prefix):]``. A key that could not land
-      on a path of its own is a failed item (``InvalidArgument``), never written, never
-      a folder created for it: see ``local_targets`` (``.``/``..``/empty segments, an
-      absolute remainder, a symlink leading out, two keys on one path).
-    - A folder marker (a key ending in ``/``, as consoles create for "new folder")
-      becomes a folder (its result is 0 bytes), never a file; the marker of ``prefix``
-      itself is ``directory``.
+    - A key is written at ``directory / key[len(prefix):]``; one that could not land on
+      a path of its own (``local_targets``) is a failed item (``InvalidArgument``),
+      nothing written or created for it.
+    - A folder marker (a key ending in ``/``) becomes a folder (0 bytes), never a file;
+      the marker of ``prefix`` itself is ``directory``.
 
     Returns:
         One result per object (bytes written, 0 for a folder marker), in key order.
@@ -312,10 +297,9 @@ def download_to(
     """Download each key to its path (``local_targets``' answer), folders created, each
     file whole or not at all, and every file durable on disk when this returns.
 
-    The files are made durable together, not one fsync each
-    (``files.deferred_renames``): written as temporaries, flushed with one
-    ``syncfs`` per thousand files (or 256 MiB), then renamed; a crash leaves each
-    target whole (old or new) and at worst a ``.part`` temporary (``bucket gc``).
+    The files are made durable together (``files.deferred_renames``): temporaries, one
+    ``syncfs`` per thousand files (or 256 MiB), then renames; a crash leaves each target
+    whole (old or new) and at worst a ``.part`` temporary (``bucket gc``).
 
     Args:
         targets: ``{key: path}``, or ``{key: InvalidArgument}`` for a key refused (a
@@ -347,17 +331,15 @@ def download_to(
                 return _get_whole(store, bucket, key, target)
             return store.download_file(bucket, key, str(target))
 
-        results = _run(list(targets), lambda key: key, fetch, _workers(store, max_workers))
+        results = run_each(
+            list(targets), lambda key: key, fetch, workers=_workers(store, max_workers)
+        )
     return [_committed(item, targets[item.key], deferred.failures) for item in results]
 
 
 def _get_whole(store: ObjectStore, bucket: str, key: str, target: Path) -> int:
-    """A small object read with one ``get_object`` and written whole to ``target``.
-
-    Raises:
-        InvalidArgument: ``target`` cannot be written (as ``download_file``).
-        StorageError: the read failed.
-    """
+    """A small object read with one ``get_object`` and written whole to ``target``
+    (``InvalidArgument`` when it cannot be written, as ``download_file``)."""
     writable_target(target)
     data = store.get_object(bucket, key)
     write_atomically(target, [data])

@@ -7,29 +7,27 @@ Layout in the bucket::
     attachments/{YYYY}/{MM}/{id}/{name}       an attachment's bytes (content type, metadata)
     attachments/_index/{id}.json              pointer: id -> its attachments' folder
 
-``YYYY/MM`` is the bundle's ``created_at`` month (UTC). ``get(id)`` reads the pointer,
-so it finds a bundle whatever month it was stored in: no key is ever rebuilt from
-today's date.
+``YYYY/MM`` is the bundle's ``created_at`` month (UTC); ``get(id)`` reads the pointer,
+so no key is ever rebuilt from today's date. Attachments of one id live under the
+month of the first one stored (the clock's month), recorded in their pointer.
 
 Bundles written by the EJE system (same key pattern, EJE's document: ``decision_id``,
 ``evidence_data``, ``created_at`` naive UTC, ``evidence_type``, ``version`` "1.0",
-``checksum`` of ``evidence_data`` only, ``metadata``; no pointer) are read as they lie:
-``get`` finds them by listing the type, year and month folders (a few names each) and
-reading one key per month, verifies EJE's checksum and names a missing field;
-``reindex()`` writes their pointers once. New bundles keep our layout (see
-``docs/bundles.md`` for why); ``EvidenceBundle`` also takes EJE's field names. Attachments of one id live under the month of the first one stored
-(the clock's month), recorded in their pointer.
+``checksum`` of ``evidence_data`` only, ``metadata``; no pointer) are read as they lie,
+found by listing the type, year and month folders, their checksum verified by EJE's
+rule; ``reindex()`` writes their pointers once. New bundles keep our layout
+(``docs/bundles.md``); ``EvidenceBundle`` also takes EJE's field names.
 
 Checksum: SHA-256 (hex) of the canonical JSON of ``{id, type, created_at, version,
 data, metadata}``: keys sorted, separators ``,`` and ``:``, UTF-8, no ASCII escaping.
-It is checked when a bundle is stored and when it is read; a mismatch raises
-``IntegrityError``. Attachments carry their SHA-256 in the ``sha256`` metadata entry,
-checked on read too: an attachment without it is an ``IntegrityError`` as well.
+It is checked when a bundle is stored and read (``IntegrityError``). Attachments carry
+their SHA-256 in the ``sha256`` metadata entry, checked on read (missing: an
+``IntegrityError`` too).
 
 Write-once (``AlreadyExists``) is the store's atomic conditional write where it offers
-one (``put_object`` with ``WriteOptions(mode="create")``: S3 and the local store), so it holds across
-processes for bundles, their pointers, attachments and the attachments' folder pointer.
-A store without it gets a check-then-write, serialised within one ``BundleStore`` only.
+one (``WriteOptions(mode="create")``: S3 and the local store), across processes, for
+bundles, their pointers, attachments and the attachments' folder pointer. A store
+without it gets a check-then-write, serialised within one ``BundleStore`` only.
 """
 
 from __future__ import annotations
@@ -60,7 +58,7 @@ from backend.src.libs.bucket.base.errors import (
     ObjectNotFound,
     StorageError,
 )
-from backend.src.libs.bucket.base.options import PutMode, WriteOptions
+from backend.src.libs.bucket.base.options import WriteOptions
 from backend.src.libs.bucket.base.planner import Scope, delete_planned, plan_deletes, verify_copy
 from backend.src.libs.bucket.base.store import (
     Data,
@@ -72,11 +70,6 @@ from backend.src.libs.bucket.base.store import (
 
 Clock = Callable[[], datetime]
 """Returns the current time (timezone-aware); injected in tests."""
-
-
-def _put_mode(once: bool) -> PutMode:
-    """``"create"`` (write-once) when ``once``, else ``"overwrite"``."""
-    return "create" if once else "overwrite"
 
 
 EVIDENCE = "evidence"
@@ -120,8 +113,7 @@ def check_attachment_name(name: object) -> str:
     Raises:
         InvalidArgument: names the rule broken.
     """
-    _check_name(name, "name", pattern=None)
-    assert isinstance(name, str)
+    name = _check_name(name, "name", pattern=None)
     if name.startswith("."):
         raise InvalidArgument(f"name {name!r} must not start with '.'")
     return name
@@ -247,14 +239,12 @@ def _one_of(ours: Any, theirs: Any, name: str, eje_name: str) -> Any:
 class EvidenceBundle:
     """One piece of evidence: typed JSON data with metadata and a SHA-256 checksum.
 
-    Frozen, and ``data``/``metadata`` are deep read-only copies, so a bundle cannot
-    change after its checksum is computed. Build one with ``EvidenceBundle.create``, or
-    with the constructor under our names or EJE's: ``EvidenceBundle(decision_id=...,
-    evidence_data=..., created_at=datetime.utcnow(), evidence_type="decision",
-    metadata=...)`` works as EJE's did (``created_at`` naive means UTC and defaults to
-    now, ``evidence_type`` defaults to ``"decision"``, ``version`` may be ``"1.0"``, a
-    ``checksum`` given is checked by EJE's rule); the bundle is then one of ours
-    (``layout="bucket"``) with our checksum.
+    Frozen, with deep read-only ``data``/``metadata``, so it cannot change after its
+    checksum is computed. Build one with ``EvidenceBundle.create``, or with the
+    constructor under our names or EJE's, as EJE's worked (``created_at`` naive means
+    UTC and defaults to now, ``evidence_type`` defaults to ``"decision"``, ``version``
+    may be ``"1.0"``, a ``checksum`` given is checked by EJE's rule): the bundle is then
+    one of ours (``layout="bucket"``) with our checksum.
 
     Attributes:
         id: 1-128 ASCII letters, digits, ``.``, ``_``, ``-`` (no ``..``). EJE: ``decision_id``.
@@ -303,9 +293,7 @@ class EvidenceBundle:
         evidence_type: str | None = None,
         evidence_data: Mapping[str, Any] | None = None,
     ) -> None:
-        eje_names = (
-            decision_id is not None or evidence_type is not None or evidence_data is not None
-        )
+        eje_names = any(v is not None for v in (decision_id, evidence_type, evidence_data))
         names = (
             ("decision_id", "evidence_type", "evidence_data")
             if eje_names
@@ -364,15 +352,12 @@ class EvidenceBundle:
 
     def _set_checksum(self, checksum: str) -> None:
         expected = self.compute_checksum()
-        if not checksum:
-            object.__setattr__(self, "checksum", expected)
-        elif checksum != expected:
+        if checksum and checksum != expected:
             raise IntegrityError(
                 f"bundle {self.id!r}: checksum {checksum} does not match its content ({expected})",
                 key=self.id,
             )
-        else:
-            object.__setattr__(self, "checksum", checksum)
+        object.__setattr__(self, "checksum", expected)
 
     @classmethod
     def create(
@@ -660,12 +645,8 @@ class BundleStore:
         clock: the current time (default: ``utc_now``); decides the month folder of
             new attachments and of bundles made with ``create``.
 
-    Thread-safety: one instance may be shared by threads; the write-once check and the
-    write are done under one lock; across processes, where the store offers write-once
-    puts (S3 and the local store), the bundle, its pointer, each attachment (without
-    ``overwrite``) and the attachments' folder pointer are written with
-    ``If-None-Match: *``, so exactly one of two writers of an id (or of an attachment
-    name) succeeds.
+    Thread-safety: one instance may be shared by threads (the write-once check and the
+    write under one lock); across processes, see the module's write-once.
     """
 
     def __init__(self, store: ObjectStore, bucket: str, *, clock: Clock = utc_now) -> None:
@@ -699,14 +680,13 @@ class BundleStore:
     def put(self, bundle: EvidenceBundle, *, overwrite: bool = False) -> UploadResult:
         """Store ``bundle`` at ``evidence/{type}/{YYYY}/{MM}/{id}.json``, then its pointer.
 
-        The document is the bundle's layout's: ours for new bundles, EJE's for a bundle
-        read from an EJE document (so its checksum still verifies wherever it is copied).
+        The document is in the bundle's layout (an EJE bundle's stays EJE's, so its
+        checksum still verifies wherever it is copied).
 
         Args:
-            overwrite: default False: a second store of the same id raises
-                ``AlreadyExists``, whether the id is ours or an EJE bundle's (found
-                without a pointer, see ``get``). True replaces it (and removes the old
-                copy if its key differs).
+            overwrite: default False: a stored id (ours or EJE's) raises
+                ``AlreadyExists``. True replaces it (the old copy removed if its key
+                differs).
 
         Raises:
             InvalidArgument: not an ``EvidenceBundle``.
@@ -717,10 +697,8 @@ class BundleStore:
         if not isinstance(bundle, EvidenceBundle):
             raise InvalidArgument(f"bundle must be an EvidenceBundle, not {type(bundle).__name__}")
         if bundle.compute_checksum() != bundle.checksum:
-            raise IntegrityError(
-                f"bundle {bundle.id!r}: checksum does not match its content",
-                bucket=self.bucket,
-                key=bundle.id,
+            raise self._integrity(
+                f"bundle {bundle.id!r}: checksum does not match its content", bundle.id
             )
         key = bundle_key(bundle.type, bundle.created_at, bundle.id)
         with self._lock:
@@ -732,24 +710,13 @@ class BundleStore:
                     bucket=self.bucket,
                     key=previous.key,
                 )
-            # Without overwrite, both writes are write-once where the store offers it
-            # (If-None-Match: *): the bundle first, then its pointer, which claims the id.
-            # Two processes storing the same id: exactly one pointer is created, and a
-            # loser removes its own bundle object (never the winner's: same key means its
-            # bundle write already failed).
+            # Write-once (without overwrite): the bundle, then its pointer, which claims
+            # the id; a loser removes its own bundle object (same key as the winner's:
+            # its bundle write already failed).
             once = not overwrite and self._write_once
             body = bundle.to_json()
             try:
-                result = self.store.put_object(
-                    self.bucket,
-                    key,
-                    body,
-                    options=WriteOptions(
-                        content_type="application/json",
-                        metadata=bundle.object_metadata(),
-                        mode=_put_mode(once),
-                    ),
-                )
+                result = self._put(key, body, once, metadata=bundle.object_metadata())
             except Conflict as exc:
                 # the same bundle left without its pointer by a writer that died: adopt it
                 if not self._is_orphan_of(bundle, key):
@@ -766,13 +733,8 @@ class BundleStore:
         return result
 
     def _replace(self, previous: str, key: str, written: UploadResult) -> None:
-        """Delete the bundle object ``previous`` that the one at ``key`` replaces, once the
-        new one is read back with the size and ETag its write reported.
-
-        Raises:
-            IntegrityError: the new bundle does not read back as written (the previous
-                one is kept).
-        """
+        """Delete the bundle object ``previous`` once the new one at ``key`` reads back
+        with the size and ETag its write reported (else ``IntegrityError``, kept)."""
         verify_copy(
             ObjectInfo(bucket=self.bucket, key=key, size=written.size, etag=written.etag),
             self.store.head_object(self.bucket, key),
@@ -789,12 +751,28 @@ class BundleStore:
             "checksum": bundle.checksum if bundle.verified else None,
             "created_at": _iso(bundle.created_at),
         }
-        self.store.put_object(
-            self.bucket,
-            self._pointer_key(bundle.id),
-            canonical_json(pointer),
-            options=WriteOptions(content_type="application/json", mode=_put_mode(once)),
+        self._put(self._pointer_key(bundle.id), canonical_json(pointer), once)
+
+    def _put(
+        self,
+        key: str,
+        body: bytes,
+        once: bool,
+        *,
+        content_type: str | None = "application/json",
+        metadata: dict[str, str] | None = None,
+    ) -> UploadResult:
+        """Write ``body`` (default: a JSON document), write-once (``If-None-Match: *``)
+        when ``once``."""
+        options = WriteOptions(
+            content_type=content_type,
+            metadata=metadata or {},
+            mode="create" if once else "overwrite",
         )
+        return self.store.put_object(self.bucket, key, body, options=options)
+
+    def _integrity(self, message: str, key: str) -> IntegrityError:
+        return IntegrityError(message, bucket=self.bucket, key=key)
 
     @property
     def _write_once(self) -> bool:
@@ -824,12 +802,9 @@ class BundleStore:
     def get(self, bundle_id: str) -> EvidenceBundle:
         """The bundle stored under ``bundle_id``, checked against its checksum.
 
-        Found by its pointer (``evidence/_index/{id}.json``: one GET); an EJE bundle,
-        which has none, by ``_find_eje``: one listing of ``evidence/`` (types), one per
-        type (years) and one per type and year (months), then one GET per month present,
-        newest first: a cost that grows with the types and months present, never with
-        the number of bundles. ``reindex()`` writes the pointers once, after which every
-        id costs one GET.
+        Found by its pointer (one GET); an EJE bundle, which has none, by ``_find_eje``
+        (a cost that grows with the types and months present, never with the number of
+        bundles, until ``reindex()`` writes the pointers).
 
         Raises:
             InvalidArgument: an invalid id (``/``, ``..``...).
@@ -837,9 +812,7 @@ class BundleStore:
             IntegrityError: the stored bundle is damaged (a field missing, named), its
                 checksum does not match, or it is not the bundle its key or pointer names.
         """
-        found = self._locate(bundle_id)
-        if found is None:
-            raise self._not_found(bundle_id)
+        found = self._found(bundle_id)
         raw = found.raw
         if raw is None:
             try:
@@ -856,9 +829,7 @@ class BundleStore:
         try:
             bundle = EvidenceBundle.from_json(raw)
         except IntegrityError as exc:
-            raise IntegrityError(
-                f"bundle {bundle_id!r}: {exc.message}", bucket=self.bucket, key=found.key
-            ) from exc
+            raise self._integrity(f"bundle {bundle_id!r}: {exc.message}", found.key) from exc
         if not bundle.verified:
             bundle = self._checked_by_metadata(bundle, found.key)
         recorded = found.checksum
@@ -866,19 +837,17 @@ class BundleStore:
             bundle.id != bundle_id
             or (recorded is not None and (not bundle.verified or bundle.checksum != recorded))
         ):
-            raise IntegrityError(
+            raise self._integrity(
                 f"bundle {bundle_id!r}: the object at {found.key} is not the bundle its "
                 "pointer names (id or checksum differ)",
-                bucket=self.bucket,
-                key=found.key,
+                found.key,
             )
         parts = found.key.split("/")
         if (bundle.id, bundle.type) != (parts[-1][: -len(".json")], parts[1]):
-            raise IntegrityError(
+            raise self._integrity(
                 f"bundle {bundle_id!r}: the document at {found.key} names decision_id/id "
                 f"{bundle.id!r} and evidence_type/type {bundle.type!r}, not its key's",
-                bucket=self.bucket,
-                key=found.key,
+                found.key,
             )
         return bundle
 
@@ -889,11 +858,10 @@ class BundleStore:
         if not _SHA256.match(recorded):
             return bundle  # nothing recorded anywhere: returned with verified=False
         if recorded != bundle.checksum:
-            raise IntegrityError(
+            raise self._integrity(
                 f"bundle {bundle.id!r}: its document has no checksum and its data does not "
                 f"match the checksum in its object metadata ({recorded})",
-                bucket=self.bucket,
-                key=key,
+                key,
             )
         return dataclasses.replace(bundle, verified=True)
 
@@ -907,18 +875,19 @@ class BundleStore:
         Raises:
             ObjectNotFound: no bundle with this id.
         """
+        return self._found(bundle_id).key
+
+    def _found(self, bundle_id: str) -> _Found:
+        """``_locate``'s answer; ObjectNotFound when there is none."""
         found = self._locate(bundle_id)
         if found is None:
-            raise self._not_found(bundle_id)
-        return found.key
-
-    def _not_found(self, bundle_id: str) -> ObjectNotFound:
-        return ObjectNotFound(
-            f"no bundle with id {bundle_id!r}",
-            bucket=self.bucket,
-            key=self._pointer_key(bundle_id),
-            status=404,
-        )
+            raise ObjectNotFound(
+                f"no bundle with id {bundle_id!r}",
+                bucket=self.bucket,
+                key=self._pointer_key(bundle_id),
+                status=404,
+            )
+        return found
 
     def _locate(self, bundle_id: str) -> _Found | None:
         """Where the bundle is: its pointer's key, else an EJE document found by
@@ -958,9 +927,8 @@ class BundleStore:
     def reindex(self) -> int:
         """Write the pointer of every bundle that has none (EJE's), so that ``get`` costs
         one GET for every id. Run it once after the last EJE writer has stopped: it lists
-        the whole ``evidence/`` folder once (a cost that grows with the bucket, paid once)
-        and reads each bundle without a pointer (verified: a damaged one raises). Pointers
-        are written write-once, so it is safe to run twice or next to writers.
+        ``evidence/`` once and reads (verifies) each bundle without a pointer. Pointers
+        are written write-once: safe to run twice or next to writers.
 
         Returns:
             The number of pointers written.
@@ -1049,9 +1017,7 @@ class BundleStore:
             ObjectNotFound: no bundle with this id.
         """
         with self._lock:
-            found = self._locate(bundle_id)
-            if found is None:
-                raise self._not_found(bundle_id)
+            found = self._found(bundle_id)
             self.store.delete_object(self.bucket, found.key)
             if found.pointer:
                 self.store.delete_object(self.bucket, self._pointer_key(bundle_id))
@@ -1094,18 +1060,11 @@ class BundleStore:
             if not isinstance(pointer, dict) or not isinstance(pointer.get("key"), str):
                 raise ValueError("no key")
         except ValueError as exc:
-            raise IntegrityError(
-                f"the pointer of bundle {bundle_id!r} is damaged: {exc}",
-                bucket=self.bucket,
-                key=key,
+            raise self._integrity(
+                f"the pointer of bundle {bundle_id!r} is damaged: {exc}", key
             ) from exc
-        expected_prefix = f"{EVIDENCE}/"
-        if not pointer["key"].startswith(expected_prefix) or pointer.get("id") != bundle_id:
-            raise IntegrityError(
-                f"the pointer of bundle {bundle_id!r} names another object",
-                bucket=self.bucket,
-                key=key,
-            )
+        if not pointer["key"].startswith(f"{EVIDENCE}/") or pointer.get("id") != bundle_id:
+            raise self._integrity(f"the pointer of bundle {bundle_id!r} names another object", key)
         return pointer
 
     # ------------------------------------------------------------ attachments
@@ -1122,15 +1081,14 @@ class BundleStore:
         """Store an attachment at ``attachments/{YYYY}/{MM}/{id}/{name}``.
 
         The first attachment of an id fixes its month folder (``clock()``'s month) in
-        ``attachments/_index/{id}.json``; later ones go to the same folder. The bytes'
-        SHA-256 is kept in the ``sha256`` metadata entry.
+        ``attachments/_index/{id}.json``. The bytes' SHA-256 is kept in the ``sha256``
+        metadata entry.
 
         Args:
             content_type: default: guessed from ``name`` by the store.
             metadata: user metadata (``sha256`` is reserved).
-            overwrite: default False: an existing name raises ``AlreadyExists``, checked
-                by the store's atomic write-once put (``If-None-Match: *``), so of two
-                writers of one name, in any processes, exactly one succeeds.
+            overwrite: default False: an existing name raises ``AlreadyExists`` (the
+                store's write-once put: of two writers, in any processes, one succeeds).
 
         Raises:
             InvalidArgument: invalid id, name, metadata or data.
@@ -1167,38 +1125,20 @@ class BundleStore:
             if not overwrite and not once and self.store.object_exists(self.bucket, key):
                 raise taken()
             try:
-                result = self.store.put_object(
-                    self.bucket,
-                    key,
-                    body,
-                    options=WriteOptions(
-                        content_type=content_type, metadata=meta, mode=_put_mode(once)
-                    ),
-                )
+                result = self._put(key, body, once, content_type=content_type, metadata=meta)
             except Conflict as exc:
                 if not once:
                     raise
                 raise taken() from exc
-        info = self.store.head_object(self.bucket, key)
-        return AttachmentInfo(
-            id=bundle_id,
-            name=name,
-            key=key,
-            size=result.size,
-            content_type=info.content_type,
-            metadata=dict(info.metadata),
-            etag=info.etag,
-            last_modified=info.last_modified,
-        )
+        return self._head(bundle_id, name, key, size=result.size)
 
     def get_attachment(self, bundle_id: str, name: str) -> bytes:
         """The attachment's bytes, checked against their SHA-256.
 
-        Every attachment we store carries its SHA-256 (``sha256`` metadata): one without
-        it was replaced outside ``put_attachment`` (or damaged) and is refused. The one
-        exception is an attachment EJE wrote (``attachments/{YYYY}/{MM}/{id}/{name}``
-        with EJE's ``decision-id`` and ``attachment-name`` metadata, in a folder EJE
-        made): EJE stored no checksum, so its bytes are returned as they lie, unverified.
+        One without ``sha256`` metadata was replaced outside ``put_attachment`` (or
+        damaged) and is refused, except an attachment EJE wrote (EJE's ``decision-id``
+        and ``attachment-name`` metadata, in a folder EJE made): EJE stored no checksum,
+        so its bytes are returned unverified.
 
         Raises:
             ObjectNotFound: no such attachment.
@@ -1212,12 +1152,11 @@ class BundleStore:
             if not expected and self._is_eje_attachment(bundle_id, name, info):
                 return self.store.get_object(self.bucket, key)
             if not expected:
-                raise IntegrityError(
+                raise self._integrity(
                     f"attachment {name!r} of {bundle_id!r} has no sha256 checksum (every "
                     "attachment is stored with one): it was replaced outside "
                     "put_attachment or damaged",
-                    bucket=self.bucket,
-                    key=key,
+                    key,
                 )
             data = self.store.get_object(self.bucket, key)
             if hashlib.sha256(data).hexdigest() == expected:
@@ -1227,11 +1166,7 @@ class BundleStore:
             if attempt == 1 and self.store.head_object(self.bucket, key).etag != info.etag:
                 continue
             break
-        raise IntegrityError(
-            f"attachment {name!r} of {bundle_id!r}: SHA-256 mismatch",
-            bucket=self.bucket,
-            key=key,
-        )
+        raise self._integrity(f"attachment {name!r} of {bundle_id!r}: SHA-256 mismatch", key)
 
     def head_attachment(self, bundle_id: str, name: str) -> AttachmentInfo:
         """The attachment's size, content type, metadata, ETag and date.
@@ -1239,13 +1174,15 @@ class BundleStore:
         Raises:
             ObjectNotFound: no such attachment.
         """
-        key = self._attachment_key(bundle_id, name)
+        return self._head(bundle_id, name, self._attachment_key(bundle_id, name))
+
+    def _head(self, bundle_id: str, name: str, key: str, size: int | None = None) -> AttachmentInfo:
         info = self.store.head_object(self.bucket, key)
         return AttachmentInfo(
             id=bundle_id,
             name=name,
             key=key,
-            size=info.size,
+            size=info.size if size is None else size,
             content_type=info.content_type,
             metadata=dict(info.metadata),
             etag=info.etag,
@@ -1296,19 +1233,15 @@ class BundleStore:
             folder = self._attachment_folder(bundle_id, create=False)
             keys = [a.key for a in self._list_attachments(bundle_id)]
             # the id's folder is the scope (no folder: nothing may go)
-            if folder is None:
-                scope = Scope(self.bucket, keys=frozenset())
-            else:
-                scope = Scope(self.bucket, folder)
+            scope = Scope(self.bucket, folder) if folder else Scope(self.bucket, keys=frozenset())
             result = delete_planned(
                 self.store, plan_deletes(scope, keys, operation="delete_attachments")
             )
             if not result.ok:
                 first = result.errors[0]
-                raise IntegrityError(
+                raise self._integrity(
                     f"could not delete attachment {first.key}: {first.code} {first.message}",
-                    bucket=self.bucket,
-                    key=first.key,
+                    first.key,
                 )
             self.store.delete_object(self.bucket, self._attachment_pointer_key(bundle_id))
         return len(result.deleted)
@@ -1337,12 +1270,7 @@ class BundleStore:
                     record["legacy"] = "eje"
                 once = self._write_once
                 try:
-                    self.store.put_object(
-                        self.bucket,
-                        key,
-                        canonical_json(record),
-                        options=WriteOptions(content_type="application/json", mode=_put_mode(once)),
-                    )
+                    self._put(key, canonical_json(record), once)
                 except Conflict:
                     if not once:
                         raise
@@ -1390,18 +1318,16 @@ class BundleStore:
         try:
             folder = json.loads(raw.decode("utf-8"))["prefix"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise IntegrityError(
-                f"the attachment pointer of {bundle_id!r} is damaged", bucket=self.bucket, key=key
+            raise self._integrity(
+                f"the attachment pointer of {bundle_id!r} is damaged", key
             ) from exc
         if (
             not isinstance(folder, str)
             or not folder.startswith(f"{ATTACHMENTS}/")
             or not folder.endswith(f"/{bundle_id}/")
         ):
-            raise IntegrityError(
-                f"the attachment pointer of {bundle_id!r} names another folder",
-                bucket=self.bucket,
-                key=key,
+            raise self._integrity(
+                f"the attachment pointer of {bundle_id!r} names another folder", key
             )
         return folder
 

@@ -1,54 +1,44 @@
 """Sync between a plain local folder and a store, as ``aws s3 sync`` does.
 
 ``upload_folder`` makes ``bucket/prefix`` hold the files of a folder; ``download_folder``
-makes a folder hold the objects under ``bucket/prefix``, as plain files at the same
-relative paths (byte for byte; not the local store's object files, which carry a
-trailer). ``bucket sync ./site s3://b/site`` and ``bucket sync s3://b/site ./out`` run
-them.
+makes a folder hold the objects under ``bucket/prefix`` as plain files (byte for byte,
+not the local store's object files). ``bucket sync ./site s3://b/site`` runs them.
 
-What is copied (aws's documented rules, ``awscli``'s ``SizeAndLastModifiedSync``):
+What is copied (aws's rules, ``awscli``'s ``SizeAndLastModifiedSync``):
 
 - **Upload**: a file missing from the destination, of another size, or modified after
   the object (the object's ``LastModified`` older than the file's mtime).
 - **Download**: an object missing locally, of another size, or whose local file was
-  modified after the object (aws: "ignore same-sized items unless the local version is
-  newer"). A downloaded file gets the object's ``LastModified`` as its mtime, so the
-  next run skips it. An object changed on the server without changing size is only seen
-  with ``exact_timestamps`` (same size downloaded unless the times are equal), as in aws.
+  modified after it. A downloaded file gets the object's ``LastModified`` as its mtime,
+  so the next run skips it; a same-sized object changed on the server is only seen
+  with ``exact_timestamps``, as in aws.
 - ``size_only``: sizes alone decide, both ways.
-- A server that keeps whole seconds (its times have no fraction) is compared with the
-  file's time cut to the second, so a file uploaded in the second it was written is not
-  sent again on every run.
+- A server that keeps whole seconds is compared with the file's time cut to the second.
 
 Safety, as ``sync.sync``:
 
-- **Prefixes and folders are folders**: ``s3://b/site`` means ``site/``; ``site-other/``
-  is never listed, copied or deleted.
-- **Deletes after both listings are read.** With ``delete``, objects the folder lacks are
-  planned by ``planner.plan_deletes`` in the scope ``bucket/prefix``; local files the
-  prefix lacks are removed only inside the folder named: each is opened from the folder
-  down without following a symbolic link (``O_NOFOLLOW`` on every folder on the way), and
-  only a regular file is removed. A symbolic link at the destination is never removed.
-- **What the folder holds but cannot read counts as present**: an unreadable file or
-  folder, a name that is not UTF-8, a broken link. Its object (every object under it,
-  for a folder) is kept and reported as a failure (``report.ok`` False), as the store
-  sync's ``ReportsUnreadable`` rule. A symbolic link left out by
-  ``follow_symlinks=False`` and a special file (FIFO, socket, device) are skipped, and
-  their objects kept, without failing the run.
-- **Whole or not at all**: uploads are single PUTs (ETag checked against the MD5 of the
-  bytes read) or multipart uploads completed only at the end; downloads go through
-  ``batch.download_to`` (temporary files, one flush of the file system per thousand
-  files, then renames), and a key that cannot land on a path of its own
-  (``batch.local_targets``: ``..``, empty segments, two keys on one path) is refused.
-- **Resume**: what is already the same is skipped, so a run cut short is finished by
-  running it again; a second run of a finished sync copies nothing.
+- **Prefixes and folders are folders**: ``s3://b/site`` means ``site/``, never
+  ``site-other/``.
+- **Deletes after both listings are read.** Objects the folder lacks are planned by
+  ``planner.plan_deletes`` in the scope ``bucket/prefix``; a local file is removed
+  only inside the folder named, reached from it without following a symbolic link
+  (``O_NOFOLLOW`` on every folder on the way), and only a regular file. A symbolic link
+  at the destination is never removed.
+- **What the folder holds but cannot read counts as present** (an unreadable file or
+  folder, a name that is not UTF-8, a broken link): its objects are kept and reported
+  as failures (``report.ok`` False). A link left out by ``follow_symlinks=False`` and a
+  special file (FIFO, socket, device) are skipped, their objects kept, without failing.
+- **Whole or not at all**: uploads are single PUTs (ETag checked against the MD5) or
+  multipart uploads completed at the end; downloads go through ``batch.download_to``
+  (temporary files, one flush per thousand files, then renames), and a key that cannot
+  land on a path of its own (``batch.local_targets``) is refused.
+- **Resume**: what is already the same is skipped; a second run copies nothing.
 - **Verification** (``verify="quick"``): both sides listed again, each source entry must
-  be at the destination with its size (and, with ``delete``, no destination extra);
+  be at the destination with its size (with ``delete``, no destination extra);
   ``"full"`` hashes every pair (SHA-256).
 
-Errors: listing failures (a missing bucket, an unreachable endpoint, a folder that is
-not there for an upload) raise; a failure on one file or object is recorded in the
-report and the run goes on.
+Errors: listing failures (a missing bucket, a folder that is not there for an upload)
+raise; a failure on one file or object is recorded in the report and the run goes on.
 """
 
 from __future__ import annotations
@@ -58,7 +48,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -67,9 +57,8 @@ from backend.src.libs.bucket.base.errors import (
     BucketNotFound,
     IntegrityError,
     InvalidArgument,
-    StorageError,
 )
-from backend.src.libs.bucket.base.planner import Scope, as_folder, delete_planned, plan_deletes
+from backend.src.libs.bucket.base.planner import Scope, as_folder, plan_deletes
 from backend.src.libs.bucket.base.store import ObjectInfo, ObjectStore
 from backend.src.libs.bucket.features import batch
 from backend.src.libs.bucket.features.sync import (
@@ -79,16 +68,16 @@ from backend.src.libs.bucket.features.sync import (
     SyncEvent,
     SyncFailure,
     SyncReport,
+    Tally,
     Unreadables,
     VerifyMode,
     encrypted,
     is_md5,
+    log_report,
     merge,
     objects_in_order,
+    stream_sha256,
 )
-from backend.src.libs.core.logs import library_logger
-
-log = library_logger("bucket.sync")
 
 MiB = 1024 * 1024
 CHUNK = 1000
@@ -173,15 +162,6 @@ class FolderSyncOptions:
 
 
 # ---------------------------------------------------------------- the folder side
-def _relative_name(parent: str, name: str) -> str | None:
-    """``parent + name`` as UTF-8 text, or None for a name that is not UTF-8."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return parent + name
-
-
 class _Walker:
     """Lists a folder's regular files (and what it cannot read) under relative paths."""
 
@@ -220,12 +200,13 @@ class _Walker:
             self._add(relative, Unread(relative, f"cannot list the folder: {exc.strerror}"))
             return
         for child in children:
-            name = _relative_name(relative, child.name)
-            if name is None:
+            try:
+                child.name.encode("utf-8")
+            except UnicodeEncodeError:
                 shown = relative + os.fsencode(child.name).decode("utf-8", "replace")
                 self._add(shown, Unread(shown, "its name is not UTF-8"))
                 continue
-            self._child(child, name, above | {here})
+            self._child(child, relative + child.name, above | {here})
 
     def _child(
         self, child: os.DirEntry[str], relative: str, above: frozenset[tuple[int, int]]
@@ -321,33 +302,6 @@ def download_reason(obj: ObjectInfo, file: LocalEntry | None, options: FolderSyn
 
 
 # --------------------------------------------------------------------- the run
-@dataclass
-class _Tally:
-    """What a run did so far."""
-
-    options: FolderSyncOptions
-    actions: dict[Action, int] = field(
-        default_factory=lambda: {"copy": 0, "skip": 0, "delete": 0, "extra": 0, "fail": 0}
-    )
-    bytes_copied: int = 0
-    source_objects: int = 0
-    source_bytes: int = 0
-    failures: list[SyncFailure] = field(default_factory=list)
-
-    def record(
-        self, action: Action, key: str, size: int = 0, reason: str = "", moved: int = 0
-    ) -> None:
-        """Count one event, keep it if it failed, and tell ``on_event``."""
-        self.actions[action] += 1
-        self.bytes_copied += moved
-        if action == "fail":
-            log.warning("sync: %s failed: %s", key, reason)
-            if len(self.failures) < self.options.max_failures_kept:
-                self.failures.append(SyncFailure(key, reason))
-        if self.options.on_event is not None:
-            self.options.on_event(SyncEvent(action, key, size, reason))
-
-
 @dataclass(frozen=True)
 class _Sides:
     """The two ends of a folder sync."""
@@ -369,7 +323,7 @@ class _FolderRun:
     def __init__(self, sides: _Sides, options: FolderSyncOptions) -> None:
         self.sides = sides
         self.options = options
-        self.tally = _Tally(options)
+        self.tally = Tally(options.max_failures_kept, options.on_event, options.dry_run)
         self.unreadable = Unreadables()  # what the source could not read: failures
         self.skipped = Unreadables()  # what it left out on purpose (links, special files)
         self.plain = not encrypted(sides.store)
@@ -550,29 +504,11 @@ class _FolderRun:
 
     def _delete_objects(self, sizes: dict[str, int]) -> None:
         sides = self.sides
-        scope = Scope(sides.bucket, sides.prefix)
-        plan = plan_deletes(scope, (sides.prefix + r for r in sizes), operation="sync")
-        if self.options.dry_run:
-            for full in plan.keys:
-                self.tally.record(
-                    "delete", full[len(sides.prefix) :], sizes[full[len(sides.prefix) :]]
-                )
-            return
-        try:
-            result = delete_planned(sides.store, plan)
-        except StorageError as exc:
-            for relative, size in sizes.items():
-                self.tally.record("fail", relative, size, reason=f"delete failed: {exc}")
-            return
-        for full in result.deleted:
-            relative = full[len(sides.prefix) :]
-            self.tally.record(
-                "delete", relative, sizes.get(relative, 0), reason="not in the folder"
-            )
-        for error in result.errors:
-            relative = error.key[len(sides.prefix) :]
-            why = f"delete failed: {error.code}: {error.message}"
-            self.tally.record("fail", relative, sizes.get(relative, 0), reason=why)
+        full = {sides.prefix + relative: size for relative, size in sizes.items()}
+        plan = plan_deletes(Scope(sides.bucket, sides.prefix), full, operation="sync")
+        self.tally.deletes(
+            sides.store, plan, full, prefix=sides.prefix, reason="not in the folder", dry_reason=""
+        )
 
     def _delete_file(self, relative: str, size: int) -> None:
         if self.options.dry_run:
@@ -587,30 +523,10 @@ class _FolderRun:
 
     # -- verification and report
     def report(self) -> SyncReport:
-        options, tally = self.options, self.tally
         problems: list[SyncFailure] = []
-        counted: tuple[int, int] | None = None
-        if not options.dry_run and options.verify != "off":
-            counted = self.verify(problems)
-        source, destination = self.sides.describe()
-        return SyncReport(
-            source=source,
-            destination=destination,
-            dry_run=options.dry_run,
-            copied=tally.actions["copy"],
-            skipped=tally.actions["skip"],
-            deleted=tally.actions["delete"],
-            extra=tally.actions["extra"],
-            failed=tuple(tally.failures),
-            failed_count=tally.actions["fail"],
-            bytes_copied=tally.bytes_copied,
-            source_objects=tally.source_objects,
-            source_bytes=tally.source_bytes,
-            destination_objects=None if counted is None else counted[0],
-            destination_bytes=None if counted is None else counted[1],
-            verified=None if counted is None else not problems,
-            problems=tuple(problems),
-        )
+        off = self.options.dry_run or self.options.verify == "off"
+        counted = None if off else self.verify(problems)
+        return self.tally.report(*self.sides.describe(), counted, problems)
 
     def verify(self, problems: list[SyncFailure]) -> tuple[int, int]:
         """List both sides again; each source entry must be at the destination with its
@@ -648,19 +564,10 @@ class _FolderRun:
         return ""
 
     def _sha256(self, entry: ObjectInfo | LocalFile) -> str:
-        digest = hashlib.sha256()
         if isinstance(entry, LocalFile):
             with open(entry.path, "rb") as handle:
-                while chunk := handle.read(MiB):
-                    digest.update(chunk)
-            return digest.hexdigest()
-        stream = self.sides.store.open_object(self.sides.bucket, entry.key)
-        try:
-            while chunk := stream.read(MiB):
-                digest.update(chunk)
-        finally:
-            stream.close()
-        return digest.hexdigest()
+                return hashlib.file_digest(handle, "sha256").hexdigest()
+        return stream_sha256(self.sides.store, self.sides.bucket, entry.key)[0]
 
 
 def _read(path: Path, *, follow: bool) -> bytes:
@@ -698,27 +605,10 @@ def remove_inside(root: Path, relative: str) -> None:
 
 
 # ------------------------------------------------------------------ entry points
-def _source_bucket(store: ObjectStore, bucket: str) -> None:
-    """Raises BucketNotFound when the bucket a download reads does not exist."""
-    if not store.bucket_exists(bucket):
-        raise BucketNotFound("sync: the source bucket does not exist", bucket=bucket, status=404)
-
-
 def _run(sides: _Sides, options: FolderSyncOptions, *, exists: bool) -> SyncReport:
     run = _FolderRun(sides, options)
     run.walk(exists=exists)
-    report = run.report()
-    log.debug(
-        "sync %s -> %s: %d copied, %d skipped, %d deleted, %d failed, verified=%s",
-        report.source,
-        report.destination,
-        report.copied,
-        report.skipped,
-        report.deleted,
-        report.failed_count,
-        report.verified,
-    )
-    return report
+    return log_report(run.report())
 
 
 def upload_folder(
@@ -732,9 +622,7 @@ def upload_folder(
     """Make ``bucket/prefix`` hold the files of ``folder`` (see the module).
 
     Args:
-        folder: the local folder.
-        store, bucket: where to upload (the bucket is created when missing, never in a
-            dry run).
+        store, bucket: where to upload (a missing bucket is created, not in a dry run).
         prefix: the folder of keys (default ""; ``"site"`` means ``site/``).
         options: the flags (default ``FolderSyncOptions()``).
 
@@ -742,16 +630,12 @@ def upload_folder(
         The ``SyncReport``; ``report.ok`` False when something failed or did not verify.
 
     Raises:
-        InvalidArgument: ``folder`` is not a folder, or it lies inside the local store
-            it would upload into.
+        InvalidArgument: ``folder`` is not a folder, or lies inside the local store.
         StorageError: listing the bucket failed (nothing was deleted).
         OutOfScope: a planned delete outside ``bucket/prefix`` (nothing was deleted).
     """
     options = options or FolderSyncOptions()
-    root = Path(folder).resolve()
-    if not root.is_dir():
-        raise InvalidArgument(f"{str(folder)!r} is not a folder", code="NotAFolder")
-    _refuse_store_folder(store, root)
+    root = _root(folder, store, missing_ok=False)
     exists = store.bucket_exists(bucket)
     if not exists and not options.dry_run:
         store.create_bucket(bucket)
@@ -776,32 +660,29 @@ def download_folder(
         StorageError: the listing failed (nothing was deleted).
     """
     options = options or FolderSyncOptions()
-    root = Path(folder).resolve()
-    if root.exists() and not root.is_dir():
-        raise InvalidArgument(f"{str(folder)!r} is not a folder", code="NotAFolder")
-    _refuse_store_folder(store, root)
-    _source_bucket(store, bucket)
+    root = _root(folder, store, missing_ok=True)
+    if not store.bucket_exists(bucket):
+        raise BucketNotFound("sync: the source bucket does not exist", bucket=bucket, status=404)
     if not options.dry_run:
         root.mkdir(parents=True, exist_ok=True)
     return _run(_Sides("download", root, store, bucket, as_folder(prefix)), options, exists=True)
 
 
-def _refuse_store_folder(store: ObjectStore, root: Path) -> None:
-    """Refuse a folder inside the local store's root (or holding it): the sync would
-    read what it writes.
-
-    Raises:
-        InvalidArgument: they overlap.
-    """
+def _root(folder: str | os.PathLike[str], store: ObjectStore, *, missing_ok: bool) -> Path:
+    """``folder`` resolved; InvalidArgument when it is not a folder (or is missing,
+    unless ``missing_ok``), or lies inside the local store's root (or holds it): the
+    sync would read what it writes."""
+    root = Path(folder).resolve()
+    if (root.exists() or not missing_ok) and not root.is_dir():
+        raise InvalidArgument(f"{str(folder)!r} is not a folder", code="NotAFolder")
     where = store.location
-    if where.kind != "local":
-        return
-    place = Path(where.place)
-    if root == place or place in root.parents or root in place.parents:
+    place = Path(where.place) if where.kind == "local" else None
+    if place is not None and (root == place or place in root.parents or root in place.parents):
         raise InvalidArgument(
             f"sync: the folder {str(root)!r} and the local store at {where.place!r} overlap; "
             "use a folder outside the store's root"
         )
+    return root
 
 
 __all__ = [

@@ -1,68 +1,50 @@
 """Copy and verify everything between two stores: migration, backup, mirroring.
 
 ``sync`` makes a destination bucket (under an optional prefix) hold what a source
-bucket (under an optional prefix) holds, between any two ``ObjectStore`` objects:
-local folder to S3, S3 to a local backup, S3 to another S3 server or bucket.
+bucket (under an optional prefix) holds, between any two ``ObjectStore`` objects.
 
-How it works:
-
-- **Merge-join listing.** Both sides are listed as sorted generators (UTF-8 byte order)
-  and walked in step, one entry of each at a time. A store that lists in byte order
-  (``ObjectStore.lists_in_byte_order``: the local store, AWS) is read as it lists, and
-  a listing of it that goes backwards raises ``IntegrityError`` rather than mis-pair
-  keys. Any other store's listing (S3 servers other than AWS: SeaweedFS lists in
-  folder-tree order, ``a/z`` before ``a!``) is read in full and sorted first: runs of
-  ``SORT_RUN`` entries are sorted in memory and spilled to temporary files, then merged,
-  so memory stays bounded whatever the bucket's size.
+- **Merge-join listing.** Both sides are listed in UTF-8 byte order and walked in step.
+  A store that lists in byte order (``ObjectStore.lists_in_byte_order``: local, AWS) is
+  read as it lists, and a listing of it that goes backwards raises ``IntegrityError``.
+  Any other store's listing (SeaweedFS lists ``a/z`` before ``a!``) is sorted first:
+  runs of ``SORT_RUN`` entries sorted in memory, spilled to temporary files and merged,
+  so memory stays bounded.
 - **Nothing deleted on an unchecked listing.** With ``delete=True`` the destination keys
-  the source lacks are only noted (in a temporary file past a few MiB) while the
-  listings are walked; they are deleted after both listings have been read to the end
-  and found in order. A listing that fails or goes out of order stops the run before
-  any delete is sent.
-- **Only what is proven absent is deleted.** A source that can say what its listing
-  met but could not read (``ReportsUnreadable``: the local store's damaged object
-  files, symbolic links, folders it may not open) is listed that way: such an object
-  (or every key under such a folder) counts as present. Its destination copy stays,
-  and the run reports it as a failure (``report.ok`` False). The deletes are planned
-  by ``planner.plan_deletes`` in the destination's scope (its bucket, ``dst_prefix``
-  as a folder): every key is checked before the first request, and the keys whose
-  source could not be read are kept, each reported as a failure.
-- **Prefixes are folders.** ``"photos"`` means ``photos/``: ``photos-old/`` is neither
-  copied nor, with ``delete``, deleted.
-- **Same place refused.** Source and destination are compared by where they keep
-  their objects (``ObjectStore.location``: the endpoint or resolved root folder, plus
-  the store's key prefix), the bucket and the prefixes, not by Python object: two
-  stores built from the same settings are the same place, and a source inside the
-  destination (or the reverse) is refused before anything is listed.
+  the source lacks are only noted (in a temporary file past a few MiB); they are
+  deleted after both listings were read to the end in order.
+- **Only what is proven absent is deleted.** What a ``ReportsUnreadable`` source listed
+  but could not read (a damaged object file, a link, a folder it may not open) counts
+  as present: its destination copy (every key under such a folder) stays and is
+  reported as a failure (``report.ok`` False). The deletes are planned by
+  ``planner.plan_deletes`` in the destination's scope (its bucket, ``dst_prefix``).
+- **Prefixes are folders.** ``"photos"`` means ``photos/``, never ``photos-old/``.
+- **Same place refused.** Sides are compared by where they keep their objects
+  (``ObjectStore.location``: endpoint or resolved root, plus the store's key prefix),
+  bucket and prefixes, not by Python object: one inside the other is refused before
+  anything is listed.
 - **What "identical" means.** Same size, and then the cheapest proof available:
   1. both ETags are plain MD5s (single-part uploads, the local store) and equal;
   2. the destination's user metadata carries ``source-etag`` equal to the source's
      current ETag and a ``sha256`` (written by a previous ``sync`` at copy time);
   3. otherwise both sides are read as streams and their SHA-256 compared.
-  Multipart ETags (``<md5>-<parts>``) and the ETags of encrypted objects are not MD5s of
-  the bytes, which is why rules 2 and 3 exist.
-- **Copying** reads the source's metadata (one HEAD), then streams the object: objects
-  up to ``buffer_limit`` bytes are read whole (one GET, one PUT, ETag checked against
-  the MD5 computed here); larger ones are piped from ``open_object`` into
-  ``put_object`` through a hashing reader, so memory stays flat whatever their size.
-  The destination keeps the source's content type and user metadata, plus ``sha256``
-  (of the bytes) and ``source-etag``. A large object's SHA-256 must be known before
-  its upload starts (metadata goes with the first request): it comes from the source's
-  own ``sha256`` metadata when present, else from a first streaming pass. The streamed
-  bytes are checked against that size and SHA-256 *before* the last of them is handed
-  to the destination: a source that changed during the copy makes the upload fail
-  (multipart aborted, local temporary file removed), so the destination keeps the
-  version it held.
-- **Resume.** What is already identical is skipped, so a run interrupted at any point
-  continues where it stopped: the second run of a finished sync lists both sides and
-  copies nothing. An upload cut in the middle leaves no object (S3 multipart uploads
-  are aborted or never completed; local writes are atomic), so it is simply redone.
+  Multipart ETags (``<md5>-<parts>``) and encrypted objects' ETags are not MD5s.
+- **Copying** reads the source's metadata (one HEAD). Objects up to ``buffer_limit``
+  bytes are read whole (one GET, one PUT, ETag checked against the MD5 computed here);
+  larger ones are piped from ``open_object`` into ``put_object`` through a hashing
+  reader. The destination keeps the source's content type and user metadata, plus
+  ``sha256`` (of the bytes) and ``source-etag``. A large object's SHA-256 (sent with
+  the first request) comes from the source's ``sha256`` metadata, else from a first
+  streaming pass; the streamed bytes are checked against it *before* the last of them
+  reaches the destination, so a source that changed during the copy fails the upload
+  and the destination keeps the version it held.
+- **Resume.** What is already identical is skipped; an interrupted upload leaves no
+  object (multipart aborted, local writes atomic), so a second run finishes the work.
 - **Verification** (after the copy pass, unless ``dry_run``): both sides are listed again
-  and compared key by key: count, bytes and checksums (``verify="quick"`` uses the rules
-  above; ``verify="full"`` reads and hashes every object on both sides).
+  and compared key by key (``verify="quick"``: the rules above; ``"full"``: every
+  object read and hashed on both sides).
 
-Errors: listing failures (missing source bucket, unreachable endpoint) raise a
-``StorageError``; a failure on one object is recorded in the report and the run goes on.
+Errors: listing failures raise a ``StorageError``; a failure on one object is recorded
+in the report and the run goes on.
 """
 
 from __future__ import annotations
@@ -75,8 +57,8 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from typing import IO, Literal, TypeVar, cast
+from dataclasses import asdict, dataclass, field
+from typing import IO, Literal, NamedTuple, TypeVar, cast
 
 from backend.src.libs.bucket.base.capabilities import Configured, ReportsUnreadable
 from backend.src.libs.bucket.base.errors import (
@@ -178,7 +160,7 @@ class SyncReport:
     destination_objects: int | None = None
     destination_bytes: int | None = None
     verified: bool | None = None
-    problems: tuple[SyncFailure, ...] = field(default_factory=tuple)
+    problems: tuple[SyncFailure, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -187,37 +169,122 @@ class SyncReport:
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready dict of the report (for ``--json``)."""
-        return {
-            "source": self.source,
-            "destination": self.destination,
-            "dry_run": self.dry_run,
-            "copied": self.copied,
-            "skipped": self.skipped,
-            "deleted": self.deleted,
-            "extra": self.extra,
-            "failed": [{"key": f.key, "reason": f.reason} for f in self.failed],
-            "failed_count": self.failed_count,
-            "bytes_copied": self.bytes_copied,
-            "source_objects": self.source_objects,
-            "source_bytes": self.source_bytes,
-            "destination_objects": self.destination_objects,
-            "destination_bytes": self.destination_bytes,
-            "verified": self.verified,
-            "problems": [{"key": p.key, "reason": p.reason} for p in self.problems],
-            "ok": self.ok,
-        }
+        fields = asdict(self)  # in field order, each SyncFailure as {"key", "reason"}
+        failed, problems = list(fields["failed"]), list(fields["problems"])
+        return {**fields, "failed": failed, "problems": problems, "ok": self.ok}
 
 
-@dataclass(frozen=True)
-class _Outcome:
+class _Outcome(NamedTuple):
+    """One key's outcome, as ``Tally.record`` takes it."""
+
     action: Action
     key: str
     size: int
-    bytes: int = 0
     reason: str = ""
+    moved: int = 0
 
 
 _ABSENT = "not in the source"
+
+
+@dataclass
+class Tally:
+    """What a run did so far, and the report built from it."""
+
+    keep: int
+    on_event: Callable[[SyncEvent], None] | None
+    dry_run: bool
+    actions: dict[Action, int] = field(
+        default_factory=lambda: {"copy": 0, "skip": 0, "delete": 0, "extra": 0, "fail": 0}
+    )
+    bytes_copied: int = 0
+    source_objects: int = 0
+    source_bytes: int = 0
+    failures: list[SyncFailure] = field(default_factory=list)
+
+    def record(
+        self, action: Action, key: str, size: int = 0, reason: str = "", moved: int = 0
+    ) -> None:
+        """Count one event, keep it if it failed (the first ``keep``), tell ``on_event``."""
+        self.actions[action] += 1
+        self.bytes_copied += moved
+        if action == "fail":
+            log.warning("sync: %s failed: %s", key, reason)
+            if len(self.failures) < self.keep:
+                self.failures.append(SyncFailure(key, reason))
+        if self.on_event is not None:
+            self.on_event(SyncEvent(action, key, size, reason))
+
+    def deletes(
+        self,
+        store: ObjectStore,
+        plan: DeletePlan,
+        sizes: dict[str, int],
+        *,
+        prefix: str,
+        reason: str,
+        dry_reason: str,
+    ) -> None:
+        """Send ``plan`` (not in a dry run) and record each key, relative to ``prefix``:
+        deleted (``reason``; ``dry_reason`` in a dry run) or failed."""
+        cut = len(prefix)
+        if self.dry_run:
+            for full in plan.keys:
+                self.record("delete", full[cut:], sizes[full], dry_reason)
+            return
+        try:
+            result = delete_planned(store, plan)
+        except StorageError as exc:
+            for full in plan.keys:
+                self.record("fail", full[cut:], sizes[full], f"delete failed: {exc}")
+            return
+        for full in result.deleted:
+            self.record("delete", full[cut:], sizes.get(full, 0), reason)
+        for error in result.errors:
+            why = f"delete failed: {error.code}: {error.message}"
+            self.record("fail", error.key[cut:], sizes.get(error.key, 0), why)
+
+    def report(
+        self,
+        source: str,
+        destination: str,
+        counted: tuple[int, int] | None,
+        problems: list[SyncFailure],
+    ) -> SyncReport:
+        """The report; ``counted``: the destination's (objects, bytes) when verified."""
+        return SyncReport(
+            source=source,
+            destination=destination,
+            dry_run=self.dry_run,
+            copied=self.actions["copy"],
+            skipped=self.actions["skip"],
+            deleted=self.actions["delete"],
+            extra=self.actions["extra"],
+            failed=tuple(self.failures),
+            failed_count=self.actions["fail"],
+            bytes_copied=self.bytes_copied,
+            source_objects=self.source_objects,
+            source_bytes=self.source_bytes,
+            destination_objects=None if counted is None else counted[0],
+            destination_bytes=None if counted is None else counted[1],
+            verified=None if counted is None else not problems,
+            problems=tuple(problems),
+        )
+
+
+def log_report(report: SyncReport) -> SyncReport:
+    """``report``, once logged (DEBUG)."""
+    log.debug(
+        "sync %s -> %s: %d copied, %d skipped, %d deleted, %d failed, verified=%s",
+        report.source,
+        report.destination,
+        report.copied,
+        report.skipped,
+        report.deleted,
+        report.failed_count,
+        report.verified,
+    )
+    return report
 
 
 class _VerifyingReader:
@@ -320,39 +387,32 @@ class DeleteJournal:
         self._file.close()
 
 
+def stream_sha256(store: ObjectStore, bucket: str, key: str) -> tuple[str, int]:
+    """The SHA-256 (hex) and size of an object, read as a stream."""
+    digest = hashlib.sha256()
+    size = 0
+    stream = store.open_object(bucket, key)
+    try:
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    finally:
+        stream.close()
+    return digest.hexdigest(), size
+
+
 def is_md5(etag: str | None) -> bool:
     return etag is not None and bool(_MD5_RE.match(etag))
 
 
 def encrypted(store: ObjectStore) -> bool:
     """True when ``store`` encrypts its writes (its ETags are then not MD5s)."""
-    if not isinstance(store, Configured):
-        return False
-    return bool(store.config.sse or store.config.sse_customer_key)
+    return isinstance(store, Configured) and bool(store.config.sse or store.config.sse_customer_key)
 
 
 _Info = TypeVar("_Info", bound=ObjectInfo | Unreadable)
-_Dst = TypeVar("_Dst", bound=ObjectInfo | Unreadable)
 _Entry = tuple[bytes, str, _Info]
 """A listing entry: ``(sort key, key relative to the prefix, info)``."""
-
-
-def _objects(
-    store: ObjectStore, bucket: str, prefix: str, include: Include | None = None
-) -> Iterator[_Entry[ObjectInfo]]:
-    """Every object under ``prefix`` (that ``include`` takes) in UTF-8 byte order of its
-    key. What the store could not read is not listed.
-
-    Raises:
-        IntegrityError: a store that lists in byte order listed a key out of order, or
-            a key outside ``prefix``, or a listing returned a key twice.
-        StorageError: the listing failed.
-    """
-    listed = (e for e in store.list_objects(bucket, prefix=prefix) if isinstance(e, ObjectInfo))
-    entries = _entries(listed, bucket, prefix, include)
-    if not store.lists_in_byte_order:
-        entries = _sorted(entries)
-    return _in_order(entries, bucket, prefix)
 
 
 def objects_in_order(
@@ -360,25 +420,35 @@ def objects_in_order(
 ) -> Iterator[tuple[bytes, str, ObjectInfo]]:
     """``(sort key, key relative to prefix, info)`` of every object under the folder
     ``prefix`` (that ``include`` takes), in UTF-8 byte order: the listing ``sync``
-    walks, for other walkers (``folder_sync``).
+    walks. What the store could not read is not listed.
 
     Raises:
         IntegrityError: a store that lists in byte order listed a key out of order, or
             a key outside ``prefix``, or a listing returned a key twice.
         StorageError: the listing failed.
     """
-    return _objects(store, bucket, as_folder(prefix), include)
+    prefix = as_folder(prefix)
+    listed = (e for e in store.list_objects(bucket, prefix=prefix) if isinstance(e, ObjectInfo))
+    return _ordered(store, listed, bucket, prefix, include)
 
 
 def _audited(
     store: ObjectStore, bucket: str, prefix: str, include: Include | None = None
 ) -> Iterator[_Entry[ObjectInfo | Unreadable]]:
-    """``_objects``, with an ``Unreadable`` where a ``ReportsUnreadable`` store met
+    """``objects_in_order``, with an ``Unreadable`` where a ``ReportsUnreadable`` store met
     something it could not read (a folder's sort key is its key, so it comes before
     every key it stands for; one that holds the whole listing is ``""``)."""
     if not isinstance(store, ReportsUnreadable):
-        return _objects(store, bucket, prefix, include)
-    entries = _entries(store.list_objects_audited(bucket, prefix=prefix), bucket, prefix, include)
+        return objects_in_order(store, bucket, prefix, include)
+    listed = store.list_objects_audited(bucket, prefix=prefix)
+    return _ordered(store, listed, bucket, prefix, include)
+
+
+def _ordered(
+    store: ObjectStore, listed: Iterable[_Info], bucket: str, prefix: str, include: Include | None
+) -> Iterator[_Entry[_Info]]:
+    """The listing's entries in byte order (sorted first unless the store lists so)."""
+    entries = _entries(listed, bucket, prefix, include)
     if not store.lists_in_byte_order:
         entries = _sorted(entries)
     return _in_order(entries, bucket, prefix)
@@ -472,13 +542,10 @@ def check_disjoint(
     dst_bucket: str,
     dst_prefix: str,
 ) -> None:
-    """Refuse a source and a destination that are, or contain, one another.
-
-    Two sides overlap when their stores keep objects in the same place (same kind and
-    endpoint, or the same resolved root folder), the bucket is the same, and one full
-    prefix (the store's key prefix, then the sync prefix) starts with the other: a
-    ``delete`` would then remove the source's own objects, and copies would feed on
-    themselves.
+    """Refuse a source and a destination that are, or contain, one another: same place
+    (``ObjectStore.location``), same bucket, and one full prefix (the store's key prefix,
+    then the sync prefix) starting with the other. A ``delete`` would remove the
+    source's own objects, and copies would feed on themselves.
 
     Raises:
         InvalidArgument: they overlap.
@@ -552,24 +619,11 @@ class _Sync:
         not read), the destination's objects (none when its bucket does not exist)."""
         source = _audited(self.src, self.src_bucket, self.src_prefix, self.include)
         destination = (
-            _objects(self.dst, self.dst_bucket, self.dst_prefix, self.include)
+            objects_in_order(self.dst, self.dst_bucket, self.dst_prefix, self.include)
             if dst_exists
             else iter(())
         )
         return merge(source, destination)
-
-    # ---------------------------------------------------------- comparing
-    def _hash(self, store: ObjectStore, bucket: str, key: str) -> tuple[str, int]:
-        digest = hashlib.sha256()
-        size = 0
-        stream = store.open_object(bucket, key)
-        try:
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-        finally:
-            stream.close()
-        return digest.hexdigest(), size
 
     def difference(self, key: str, s: ObjectInfo, d: ObjectInfo, *, deep: bool = False) -> str:
         """Why the two objects differ, or "" when they are identical.
@@ -588,8 +642,8 @@ class _Sync:
                 return ""
             if self.plain_etags and is_md5(s.etag) and is_md5(d.etag):
                 return "content differs (MD5 ETags differ)"
-        src_sha, src_size = self._hash(self.src, self.src_bucket, self.src_prefix + key)
-        dst_sha, dst_size = self._hash(self.dst, self.dst_bucket, self.dst_prefix + key)
+        src_sha, src_size = stream_sha256(self.src, self.src_bucket, self.src_prefix + key)
+        dst_sha, dst_size = stream_sha256(self.dst, self.dst_bucket, self.dst_prefix + key)
         if src_size != dst_size:
             return f"size differs when read ({src_size} != {dst_size} bytes)"
         if src_sha != dst_sha:
@@ -608,7 +662,6 @@ class _Sync:
         """
         src_key, dst_key = self.src_prefix + key, self.dst_prefix + key
         head = self.src.head_object(self.src_bucket, src_key)
-        metadata = dict(head.metadata)
         if head.size <= self.buffer_limit:
             data = self.src.get_object(self.src_bucket, src_key)
             md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -624,15 +677,8 @@ class _Sync:
                     bucket=self.src_bucket,
                     key=src_key,
                 )
-            metadata[SHA256_META] = hashlib.sha256(data).hexdigest()
-            if head.etag:
-                metadata[SOURCE_ETAG_META] = head.etag
-            result = self.dst.put_object(
-                self.dst_bucket,
-                dst_key,
-                data,
-                options=WriteOptions(content_type=head.content_type, metadata=metadata),
-            )
+            options = _copy_options(head, hashlib.sha256(data).hexdigest())
+            result = self.dst.put_object(self.dst_bucket, dst_key, data, options=options)
             if self.plain_etags and is_md5(result.etag) and result.etag != md5:
                 self.dst.delete_object(self.dst_bucket, dst_key)
                 raise IntegrityError(
@@ -641,12 +687,9 @@ class _Sync:
                     key=dst_key,
                 )
             return len(data)
-        expected = metadata.get(SHA256_META, "").lower()
+        expected = head.metadata.get(SHA256_META, "").lower()
         if not _SHA256_RE.match(expected):
-            expected, _ = self._hash(self.src, self.src_bucket, src_key)
-        metadata[SHA256_META] = expected
-        if head.etag:
-            metadata[SOURCE_ETAG_META] = head.etag
+            expected, _ = stream_sha256(self.src, self.src_bucket, src_key)
         reader = _VerifyingReader(
             self.src.open_object(self.src_bucket, src_key),
             size=head.size,
@@ -655,12 +698,8 @@ class _Sync:
             key=src_key,
         )
         try:
-            self.dst.put_object(
-                self.dst_bucket,
-                dst_key,
-                cast(IO[bytes], reader),
-                options=WriteOptions(content_type=head.content_type, metadata=metadata),
-            )
+            options = _copy_options(head, expected)
+            self.dst.put_object(self.dst_bucket, dst_key, cast(IO[bytes], reader), options=options)
         finally:
             reader.close()
         if not reader.verified:  # a store that stopped reading early: should not happen
@@ -680,9 +719,17 @@ class _Sync:
             if not reason:
                 return _Outcome("skip", key, s.size)
             written = s.size if dry_run else self.copy(key)
-            return _Outcome("copy", key, s.size, bytes=written, reason=reason)
+            return _Outcome("copy", key, s.size, reason, written)
         except StorageError as exc:
-            return _Outcome("fail", key, s.size, reason=str(exc))
+            return _Outcome("fail", key, s.size, str(exc))
+
+
+def _copy_options(head: ObjectInfo, sha256: str) -> WriteOptions:
+    """The source's content type and metadata, plus ``sha256`` and ``source-etag``."""
+    metadata = {**head.metadata, SHA256_META: sha256}
+    if head.etag:
+        metadata[SOURCE_ETAG_META] = head.etag
+    return WriteOptions(content_type=head.content_type, metadata=metadata)
 
 
 def sync(
@@ -705,60 +752,43 @@ def sync(
 ) -> SyncReport:
     """Make ``dst_bucket``/``dst_prefix`` hold what ``src_bucket``/``src_prefix`` holds.
 
-    Copies what is missing or different, skips what is identical (so a second run, or a
-    run after an interruption, copies only what is left), optionally deletes what the
-    source lacks, then verifies. See the module docstring for how objects are compared.
-
-    Deletes only what is proven absent: an object the source lists but cannot read
-    (``ReportsUnreadable``: a damaged local object file, a symbolic link, a file or
-    folder it may not open) counts as present; its destination copy (every key under
-    it, for a folder) stays, and each is reported as a failure.
+    Copies what is missing or different, skips what is identical, optionally deletes
+    what the source lacks (only what is proven absent, see the module), then verifies.
 
     Args:
-        src: the store to read from.
-        src_bucket: its bucket.
-        dst: the store to write to (may be ``src`` itself, for bucket-to-bucket copies).
-        dst_bucket: its bucket.
-        src_prefix: the folder to sync (default "": the whole bucket). A prefix is a
-            folder: ``"photos"`` means ``photos/`` and never matches ``photos-old/x``.
+        src, dst: the stores read from and written to (may be one store).
+        src_prefix: the folder to sync (default "": the whole bucket).
         dst_prefix: the folder that replaces ``src_prefix`` in destination keys
             (default: the same); ``delete`` never reaches outside it.
-        dry_run: list and compare only; nothing is written, deleted or created, and the
-            report counts what would be done (default False).
-        delete: delete destination objects (under ``dst_prefix``) the source lacks
-            (default False: they are counted as ``extra`` and kept); planned by
-            ``planner.plan_deletes`` in the scope ``dst_bucket``/``dst_prefix``.
-        verify: ``"quick"`` (default: sizes, ETags, ``sha256`` metadata, hashing only
-            what those cannot settle), ``"full"`` (read and hash every object on both
-            sides) or ``"off"``.
+        dry_run: compare only; nothing written, deleted or created; the report counts
+            what would be done (default False).
+        delete: delete destination objects the source lacks (default False: counted as
+            ``extra`` and kept); planned in the scope ``dst_bucket``/``dst_prefix``.
+        verify: ``"quick"`` (default), ``"full"`` (hash every object on both sides) or
+            ``"off"``.
         workers: objects compared or copied in parallel (default 4; 1 = in order).
-        buffer_limit: objects up to this many bytes are copied in one GET and one PUT;
-            larger ones are streamed (default 8 MiB).
-        create_bucket: create ``dst_bucket`` when it is missing (default True; never in
-            a dry run).
+        buffer_limit: objects up to this size are copied in one GET and one PUT, larger
+            ones streamed (default 8 MiB).
+        create_bucket: create a missing ``dst_bucket`` (default True; never in a dry run).
         on_event: called with a ``SyncEvent`` for every key, from the calling thread.
-        max_failures_kept: failures (and verification problems) kept in the report with
-            their reasons (default 1000); the rest are only counted.
-        include: whether a key (relative to its side's prefix) takes part (default None:
-            every key); a key it leaves out is neither copied, deleted nor verified, on
-            either side (``bucket sync --exclude/--include``).
+        max_failures_kept: failures (and verification problems) kept with their reasons
+            (default 1000); the rest are only counted.
+        include: whether a key (relative to its prefix) takes part (default None: every
+            key); one left out is neither copied, deleted nor verified.
 
     Returns:
-        A frozen ``SyncReport``; ``report.ok`` is False if anything failed (an object the
-        source could not read included) or the verification found a difference.
+        A frozen ``SyncReport``; ``report.ok`` is False if anything failed or the
+        verification found a difference.
 
     Raises:
-        InvalidArgument: bad arguments, or source and destination overlap (the same
-            place, see ``check_disjoint``: same endpoint or root folder, same bucket,
-            one prefix inside the other), whichever store objects were passed.
-        BucketNotFound: the source bucket does not exist, or the destination bucket does
-            not and ``create_bucket`` is False.
-        StorageError: a listing failed (nothing is deleted: deletes are sent only after
-            both listings were read to the end).
-        IntegrityError: a store that lists in byte order listed keys out of order, or a
-            key outside its prefix (nothing is deleted either).
-        OutOfScope: a key planned for deletion lies outside ``dst_bucket``/``dst_prefix``
-            (nothing is deleted).
+        InvalidArgument: bad arguments, or the two sides overlap (``check_disjoint``).
+        BucketNotFound: no source bucket, or no destination bucket and ``create_bucket``
+            False.
+        StorageError: a listing failed (nothing is deleted).
+        IntegrityError: a byte-order store listed keys out of order, or a key outside
+            its prefix (nothing is deleted).
+        OutOfScope: a planned delete outside ``dst_bucket``/``dst_prefix`` (nothing is
+            deleted).
     """
     src_prefix = as_folder(src_prefix)
     dst_prefix = src_prefix if dst_prefix is None else as_folder(dst_prefix)
@@ -775,30 +805,10 @@ def sync(
         include=include,
     )
     dst_exists = _prepare_buckets(pair, dry_run=dry_run, create_bucket=create_bucket)
-    run = _Run(
-        pair,
-        _RunOptions(
-            dry_run=dry_run,
-            delete=delete,
-            verify=verify,
-            workers=workers,
-            on_event=on_event,
-            keep=max_failures_kept,
-        ),
-    )
+    tally = Tally(max_failures_kept, on_event, dry_run)
+    run = _Run(pair, tally, delete=delete, verify=verify, workers=workers)
     run.walk(dst_exists=dst_exists)
-    report = run.report()
-    log.debug(
-        "sync %s -> %s: %d copied, %d skipped, %d deleted, %d failed, verified=%s",
-        report.source,
-        report.destination,
-        report.copied,
-        report.skipped,
-        report.deleted,
-        report.failed_count,
-        report.verified,
-    )
-    return report
+    return log_report(run.report())
 
 
 def _check_options(*, verify: str, workers: object, buffer_limit: object) -> None:
@@ -812,13 +822,8 @@ def _check_options(*, verify: str, workers: object, buffer_limit: object) -> Non
 
 
 def _prepare_buckets(pair: _Sync, *, dry_run: bool, create_bucket: bool) -> bool:
-    """Check the source bucket and make the destination's (unless a dry run); returns
-    whether the destination bucket exists.
-
-    Raises:
-        BucketNotFound: no source bucket, or no destination bucket and ``create_bucket``
-            off.
-    """
+    """Check the source bucket, make the destination's (unless a dry run); whether the
+    destination bucket exists. Raises BucketNotFound as ``sync`` says."""
     if not pair.src.bucket_exists(pair.src_bucket):
         raise BucketNotFound(
             "sync: the source bucket does not exist", bucket=pair.src_bucket, status=404
@@ -837,53 +842,16 @@ def _prepare_buckets(pair: _Sync, *, dry_run: bool, create_bucket: bool) -> bool
     return True
 
 
-@dataclass(frozen=True)
-class _RunOptions:
-    """What one ``sync`` call asked for (see ``sync``'s arguments)."""
-
-    dry_run: bool
-    delete: bool
-    verify: VerifyMode
-    workers: int
-    on_event: Callable[[SyncEvent], None] | None
-    keep: int
-
-
-@dataclass
-class _Counts:
-    """What a run did so far."""
-
-    actions: dict[str, int] = field(
-        default_factory=lambda: {"copy": 0, "skip": 0, "delete": 0, "extra": 0, "fail": 0}
-    )
-    bytes_copied: int = 0
-    source_objects: int = 0
-    source_bytes: int = 0
-    failures: list[SyncFailure] = field(default_factory=list)
-
-
 class _Run:
     """One ``sync`` call: walks both listings, reconciles each key (in a thread pool),
     deletes extras once the listings are read, verifies, and builds the report."""
 
-    def __init__(self, pair: _Sync, options: _RunOptions) -> None:
-        self.pair = pair
-        self.options = options
-        self.counts = _Counts()
+    def __init__(
+        self, pair: _Sync, tally: Tally, *, delete: bool, verify: VerifyMode, workers: int
+    ) -> None:
+        self.pair, self.tally = pair, tally
+        self.delete, self.verify, self.workers = delete, verify, workers
         self.unreadable = Unreadables()
-
-    def record(self, outcome: _Outcome) -> None:
-        """Count ``outcome``, keep it if it failed, and tell ``on_event``."""
-        counts = self.counts
-        counts.actions[outcome.action] += 1
-        counts.bytes_copied += outcome.bytes
-        if outcome.action == "fail":
-            log.warning("sync: %s failed: %s", outcome.key, outcome.reason)
-            if len(counts.failures) < self.options.keep:
-                counts.failures.append(SyncFailure(outcome.key, outcome.reason))
-        if self.options.on_event is not None:
-            event = SyncEvent(outcome.action, outcome.key, outcome.size, outcome.reason)
-            self.options.on_event(event)
 
     def walk(self, *, dst_exists: bool) -> None:
         """The copy pass, then the deletes (only after both listings were read in full)."""
@@ -900,22 +868,21 @@ class _Run:
         pairs: Iterator[tuple[str, ObjectInfo | Unreadable | None, ObjectInfo | None]],
         extras: DeleteJournal,
     ) -> None:
-        options = self.options
+        workers, dry_run = self.workers, self.tally.dry_run
         pending: set[Future[_Outcome]] = set()
-        with ThreadPoolExecutor(options.workers, thread_name_prefix="bucket-sync") as pool:
+        with ThreadPoolExecutor(workers, thread_name_prefix="bucket-sync") as pool:
             try:
                 for key, s, d in pairs:
                     if s is None or isinstance(s, Unreadable):
                         self._not_copied(key, s, d, extras)
                         continue
-                    self.counts.source_objects += 1
-                    self.counts.source_bytes += s.size
-                    if options.workers == 1:
-                        self.record(self.pair.reconcile(key, s, d, dry_run=options.dry_run))
+                    self.tally.source_objects += 1
+                    self.tally.source_bytes += s.size
+                    if workers == 1:
+                        self.tally.record(*self.pair.reconcile(key, s, d, dry_run=dry_run))
                         continue
-                    task = pool.submit(self.pair.reconcile, key, s, d, dry_run=options.dry_run)
-                    pending.add(task)
-                    pending = self._drain(pending, until=options.workers * 4)
+                    pending.add(pool.submit(self.pair.reconcile, key, s, d, dry_run=dry_run))
+                    pending = self._drain(pending, until=workers * 4)
                 self._drain(pending, until=0)
             finally:
                 for future in pending:
@@ -926,7 +893,7 @@ class _Run:
         while len(pending) > until:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                self.record(future.result())
+                self.tally.record(*future.result())
         return pending
 
     def _not_copied(
@@ -942,14 +909,13 @@ class _Run:
         size = d.size if d is not None else 0
         if s is not None:
             self.unreadable.add(key, s.reason)
-            reason = f"the source could not read it: {s.reason}"
-            self.record(_Outcome("fail", key, size, reason=reason))
-        elif d is not None and self.options.delete:
+            self.tally.record("fail", key, size, f"the source could not read it: {s.reason}")
+        elif d is not None and self.delete:
             extras.add(d.key, size)  # the full key: the plan checks it against the scope
         elif d is not None:
             kept = self._keep(d.key)
             action: Action = "extra" if kept is None else "fail"
-            self.record(_Outcome(action, key, size, reason=kept or "not in the source"))
+            self.tally.record(action, key, size, kept or _ABSENT)
 
     def _keep(self, full: str) -> str | None:
         """``plan_deletes``'s keep rule: why the destination key ``full`` stays."""
@@ -968,122 +934,62 @@ class _Run:
             sizes = dict(batch)
             plan = plan_deletes(scope, sizes, operation="sync", keep=self._keep)
             for full, reason in plan.kept:
-                self.record(_Outcome("fail", self._relative(full), sizes[full], reason=reason))
-            self._send(plan, sizes)
-
-    def _relative(self, full: str) -> str:
-        return full[len(self.pair.dst_prefix) :]
-
-    def _send(self, plan: DeletePlan, sizes: dict[str, int]) -> None:
-        if self.options.dry_run:
-            for full in plan.keys:
-                self.record(_Outcome("delete", self._relative(full), sizes[full], reason=_ABSENT))
-            return
-        try:
-            result = delete_planned(self.pair.dst, plan)
-        except StorageError as exc:
-            for full in plan.keys:
-                reason = f"delete failed: {exc}"
-                self.record(_Outcome("fail", self._relative(full), sizes[full], reason=reason))
-            return
-        for full in result.deleted:
-            self.record(
-                _Outcome("delete", self._relative(full), sizes.get(full, 0), reason=_ABSENT)
-            )
-        for error in result.errors:
-            reason = f"delete failed: {error.code}: {error.message}"
-            self.record(
-                _Outcome("fail", self._relative(error.key), sizes.get(error.key, 0), reason=reason)
+                self.tally.record("fail", full[len(pair.dst_prefix) :], sizes[full], reason)
+            self.tally.deletes(
+                pair.dst, plan, sizes, prefix=pair.dst_prefix, reason=_ABSENT, dry_reason=_ABSENT
             )
 
     def report(self) -> SyncReport:
         """Verify (unless a dry run or ``verify="off"``) and build the report."""
-        options, counts, pair = self.options, self.counts, self.pair
-        verified: bool | None = None
+        pair = self.pair
         problems: list[SyncFailure] = []
-        dst_objects: int | None = None
-        dst_bytes: int | None = None
-        if not options.dry_run and options.verify != "off":
-            dst_objects, dst_bytes = _verify(
-                pair,
-                deep=options.verify == "full",
-                strict=options.delete,
-                problems=problems,
-                keep=options.keep,
-            )
-            verified = not problems
-        return SyncReport(
-            source=f"{pair.src_bucket}/{pair.src_prefix}",
-            destination=f"{pair.dst_bucket}/{pair.dst_prefix}",
-            dry_run=options.dry_run,
-            copied=counts.actions["copy"],
-            skipped=counts.actions["skip"],
-            deleted=counts.actions["delete"],
-            extra=counts.actions["extra"],
-            failed=tuple(counts.failures),
-            failed_count=counts.actions["fail"],
-            bytes_copied=counts.bytes_copied,
-            source_objects=counts.source_objects,
-            source_bytes=counts.source_bytes,
-            destination_objects=dst_objects,
-            destination_bytes=dst_bytes,
-            verified=verified,
-            problems=tuple(problems),
-        )
+        counted = None if self.tally.dry_run or self.verify == "off" else self._verify(problems)
+        source = f"{pair.src_bucket}/{pair.src_prefix}"
+        return self.tally.report(source, f"{pair.dst_bucket}/{pair.dst_prefix}", counted, problems)
 
+    def _verify(self, problems: list[SyncFailure]) -> tuple[int, int]:
+        """List both sides again and compare them; returns the destination's (objects,
+        bytes). Problems beyond ``keep`` are only noted by one entry when none was kept."""
+        found = False
+        objects = total = 0
+        unreadable = Unreadables()
+        for key, s, d in self.pair.listings():
+            if d is not None:
+                objects += 1
+                total += d.size
+            reason = self._verdict(key, s, d, unreadable)
+            if reason:
+                found = True
+                if len(problems) < self.tally.keep:
+                    problems.append(SyncFailure(key, reason))
+        if found and not problems:  # keep == 0: still report that something differed
+            problems.append(SyncFailure("", "differences found (none kept)"))
+        return objects, total
 
-def _verify(
-    run: _Sync, *, deep: bool, strict: bool, problems: list[SyncFailure], keep: int
-) -> tuple[int, int]:
-    """List both sides again and compare them; returns the destination's (objects, bytes).
-
-    ``strict`` (set when extras were to be deleted) makes a destination-only key a
-    problem, unless the source could not read it. Something the source could not read
-    is a problem (nothing proves the two sides equal there). Problems beyond ``keep``
-    are counted into the last entry's absence only.
-    """
-    found = False
-    objects = 0
-    total = 0
-    unreadable = Unreadables()
-    for key, s, d in run.listings():
-        if d is not None:
-            objects += 1
-            total += d.size
-        reason = _verdict(run, key, s, d, unreadable, deep=deep, strict=strict)
-        if reason:
-            found = True
-            if len(problems) < keep:
-                problems.append(SyncFailure(key, reason))
-    if found and not problems:  # keep == 0: still report that something differed
-        problems.append(SyncFailure("", "differences found (none kept)"))
-    return objects, total
-
-
-def _verdict(
-    run: _Sync,
-    key: str,
-    s: ObjectInfo | Unreadable | None,
-    d: ObjectInfo | None,
-    unreadable: Unreadables,
-    *,
-    deep: bool,
-    strict: bool,
-) -> str:
-    """What the verification finds wrong with one key ("" when nothing)."""
-    if isinstance(s, Unreadable):
-        unreadable.add(key, s.reason)
-        return f"not verified: the source could not read it: {s.reason}"
-    if s is None:
-        if not strict or unreadable.reason(key) is not None:
-            return ""
-        return "extra at the destination (not in the source)"
-    if d is None:
-        return "missing at the destination"
-    try:
-        return run.difference(key, s, d, deep=deep)
-    except StorageError as exc:
-        return f"could not compare: {exc}"
+    def _verdict(
+        self,
+        key: str,
+        s: ObjectInfo | Unreadable | None,
+        d: ObjectInfo | None,
+        unreadable: Unreadables,
+    ) -> str:
+        """What the verification finds wrong with one key ("" when nothing). Something
+        the source could not read is a problem (nothing proves the sides equal there);
+        with ``delete``, so is a destination-only key, unless the source could not
+        read it."""
+        if isinstance(s, Unreadable):
+            unreadable.add(key, s.reason)
+            return f"not verified: the source could not read it: {s.reason}"
+        if s is None:
+            if not self.delete or unreadable.reason(key) is not None:
+                return ""
+            return "extra at the destination (not in the source)"
+        if d is None:
+            return "missing at the destination"
+        try:
+            return self.pair.difference(key, s, d, deep=self.verify == "full")
+        except StorageError as exc:
+            return f"could not compare: {exc}"
 
 
 __all__ = [

@@ -20,6 +20,7 @@ import pytest
 
 from backend.src.libs.bucket import BucketConfig, BucketNotFound, InvalidArgument
 from backend.src.libs.bucket.base.options import WriteOptions
+from backend.src.libs.bucket.features.folder_sync import FolderSyncOptions, upload_folder
 from backend.src.libs.bucket.features.sync import SyncEvent, SyncReport
 from backend.src.libs.bucket.features.sync import sync as _sync
 from backend.src.libs.bucket.local.store import LocalStore
@@ -283,6 +284,42 @@ def test_verification_detects_a_clobbered_object(local: LocalStore, s3: S3Store,
     # the next run repairs it
     assert sync(local, "src-bucket", s3, buckets[0]).verified is True
     assert s3.get_object(buckets[0], "a.txt") == b"alpha\n"
+
+
+class GrowingStore(CountingStore):
+    """A destination where another writer replaces ``victim`` with more bytes right after
+    sync writes it."""
+
+    def __init__(self, inner: Any, victim: str) -> None:
+        super().__init__(inner)
+        self._victim = victim
+
+    def put_object(self, bucket: str, key: str, data: Any, **kwargs: Any) -> Any:
+        result = self._inner.put_object(bucket, key, data, **kwargs)
+        if key == self._victim:
+            self._inner.put_object(bucket, key, b"clobbered by another writer")
+        return result
+
+
+@pytest.mark.parametrize("kept", [0, 1000])
+def test_folder_upload_verification_reports_a_clobbered_object(
+    s3: S3Store, buckets: list[str], tmp_path: Path, kept: int
+) -> None:
+    """A folder upload whose object another writer replaced right after it was written is
+    not verified, however many failures are kept: with ``max_failures_kept=0`` one
+    problem still says that something differed (before, ``verified`` was True)."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(b"alpha\n")
+    (folder / "b.txt").write_bytes(b"beta\n")
+    options = FolderSyncOptions(max_failures_kept=kept)
+    report = upload_folder(folder, GrowingStore(s3, "a.txt"), buckets[0], options=options)
+    assert report.copied == 2 and report.failed_count == 0
+    assert report.verified is False and not report.ok
+    expected = ["a.txt"] if kept else [""]
+    assert [p.key for p in report.problems] == expected
+    if not kept:
+        assert report.problems[0].reason == "differences found (none kept)"
 
 
 def test_full_verification_hashes_both_sides(local: LocalStore, s3: S3Store, buckets: list[str]) -> None:

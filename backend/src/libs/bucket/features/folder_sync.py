@@ -532,6 +532,7 @@ class _FolderRun:
         """List both sides again; each source entry must be at the destination with its
         size (with ``verify="full"``, its SHA-256); with ``delete``, no unkept extra.
         Returns the destination's (entries, bytes)."""
+        found = False
         objects = total = 0
         unreadable = Unreadables()
         for relative, s, d in self.pairs():
@@ -539,8 +540,11 @@ class _FolderRun:
                 objects += 1
                 total += d.size
             why = self.verdict(relative, s, d, unreadable)
+            found = found or bool(why)
             if why and len(problems) < self.options.max_failures_kept:
                 problems.append(SyncFailure(relative, why))
+        if found and not problems:  # none kept: still report that something differed
+            problems.append(SyncFailure("", "differences found (none kept)"))
         return objects, total
 
     def verdict(self, relative: str, s: object, d: object, unreadable: Unreadables) -> str:

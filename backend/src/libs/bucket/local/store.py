@@ -198,11 +198,10 @@ def check_local_key(
         InvalidArgument: the message names the key and the rule it breaks.
     """
     check_key(key, argument=argument, bucket=bucket)
-    shown = named(argument)
 
     def bad(rule: str) -> InvalidArgument:
         return InvalidArgument(
-            f"{shown} {key!r} {rule} (the local store refuses it)",
+            f"{named(argument)} {key!r} {rule} (the local store refuses it)",
             code="InvalidKey",
             bucket=bucket,
             key=key,
@@ -562,10 +561,9 @@ class LocalStore:
             BucketNotEmpty: the bucket (the prefix, for a store with one) holds objects
                 and ``force`` is False.
             BucketNotFound: no such bucket.
-            PermissionDenied: the root or the bucket folder is a symbolic link (code
-                ``SymlinkRefused``), or the folder was swapped during the call; nothing
-                is renamed or removed. With a prefix: a folder under it could not be
-                read (a link, permission denied): the rest was deleted, that folder kept.
+            PermissionDenied: the root or bucket folder is a symbolic link (code
+                ``SymlinkRefused``) or was swapped during the call (nothing removed);
+                with a prefix, a folder under it could not be read (kept, the rest deleted).
             StorageError: with a prefix, an object could not be deleted (the others were).
         """
         check_bucket_name(bucket)
@@ -774,8 +772,7 @@ class LocalStore:
         options = options if options is not None else NO_OPTIONS
         check_bucket_name(bucket)
         full = self._full_key(key, bucket)
-        source = readable_file(path)
-        with source.open("rb") as handle:
+        with readable_file(path).open("rb") as handle:
             total = os.fstat(handle.fileno()).st_size
             return self._write(
                 "upload_file",
@@ -1163,10 +1160,10 @@ class LocalStore:
     ) -> Iterator[ObjectInfo | Unreadable]:
         """``list_objects`` (no delimiter), plus an ``Unreadable`` for each thing it skips
         with a warning (``ReportsUnreadable``): a damaged object file (``damaged: ...``),
-        an object file or folder that is a symbolic link, an object file or folder the
-        process may not open (``permission denied``). A folder is reported once, as its
-        key ending in ``/``, and stands for every key below it; a linked folder of
-        ``prefix`` stands for the whole listing (``""`` when it holds the store's prefix).
+        a symbolic link, an object file or folder the process may not open (``permission
+        denied``). A folder is reported once, as its key ending in ``/``, for every key
+        below it; a linked folder of ``prefix`` stands for the whole listing (``""`` when
+        it holds the store's prefix).
 
         Raises:
             BucketNotFound: no such bucket (raised on the first ``next()``).

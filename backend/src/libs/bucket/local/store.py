@@ -12,61 +12,60 @@ Layout under ``config.local_root``::
         %2Eenv~                    the object ".env"
         .3f9c...e1.tmp             a write in progress (or left by a killed writer)
 
-Key encoding. A key is split on ``/``; every segment but the last names a folder, the
-last names a file. Each segment is percent-encoded: ASCII letters, digits, ``-``,
-``_`` and ``.`` stay as they are (a leading ``.`` becomes ``%2E``); every other byte
-of its UTF-8 form becomes ``%XX``. An object's file is its encoded last segment plus
-``~``; a folder is the encoded segment alone (``%`` for an empty segment, as in
-``a//b``). ``~`` is always encoded, so a file name (ending in ``~``) can never equal
-a folder name: the keys ``a`` and ``a/b`` coexist as ``a~`` and ``a/b~``. No encoded
-name starts with ``.``, so temporary and bookkeeping files (which do) never collide
-with objects, and no name is ``.`` or ``..``: a key cannot reach outside its bucket.
+Key encoding. A key is split on ``/``: every segment but the last names a folder, the
+last a file. Each segment is percent-encoded: ASCII letters, digits, ``-``, ``_`` and
+``.`` stay (a leading ``.`` becomes ``%2E``); every other UTF-8 byte becomes ``%XX``.
+An object's file is its encoded last segment plus ``~``; a folder is the encoded
+segment alone (``%`` for an empty segment, as in ``a//b``). ``~`` is always encoded,
+so a file never has a folder's name: the keys ``a`` and ``a/b`` coexist as ``a~`` and
+``a/b~``. No encoded name starts with ``.``, so temporary and bookkeeping files (which
+do) never collide with objects, and none is ``.`` or ``..``: a key cannot leave its
+bucket.
 
-Object files. Each file holds the object's bytes from offset 0, followed by a
-trailer: the object's properties as JSON (size, ETag = hex MD5 of the bytes, content
-type, user metadata lowercased, last-modified time, key), the JSON's length as an
-8-byte big-endian integer and the 8-byte magic ``b"bucket1\\n"``. Keeping data and
-metadata in one file makes one ``rename`` commit both: a reader can never see new
-bytes with stale metadata (or the reverse). ``head -c <size> file`` gives the bytes.
+Object files hold the object's bytes from offset 0, then a trailer: the properties as
+JSON (size, ETag = hex MD5 of the bytes, content type, user metadata lowercased,
+last-modified time, key), the JSON's length as an 8-byte big-endian integer and the
+8-byte magic ``b"bucket1\\n"``. One ``rename`` thus commits data and metadata together.
+``head -c <size> file`` gives the bytes.
 
-Writes are atomic: bytes go to a temporary file in the object's own folder, are
-fsynced, then renamed over the old file, and the folder is fsynced. A killed writer
-leaves the old object (or none) and, at worst, a hidden ``.*.tmp`` file that listings
-ignore. Readers use one open file descriptor, so a concurrent overwrite or delete
-never mixes two versions in one read.
+Writes are atomic: a temporary file in the object's folder, fsynced, renamed over the
+old file, then the folder fsynced; a killed writer leaves the old object (or none) and
+at worst a hidden ``.*.tmp`` file that listings ignore. A read uses one open
+descriptor, so a concurrent overwrite or delete never mixes two versions in it.
 
-Links. No symbolic link at or below the root is followed: each folder is opened
-relative to its parent's descriptor with ``O_NOFOLLOW`` (``openat``), the object file
-too, so a link planted anywhere under the root (or a root that is a link) is refused
-with ``PermissionDenied`` (code ``SymlinkRefused``) and listings skip it with a warning.
-Folders above the root are followed.
+Links. Each folder, and the object file, is opened relative to its parent's descriptor
+with ``O_NOFOLLOW`` (``openat``): a link at or below the root (the root included) is
+refused with ``PermissionDenied`` (code ``SymlinkRefused``) and skipped by listings
+with a warning. Folders above the root are followed.
 
 Damage. An object file that is not a regular file or whose trailer is not what the
-store writes is an ``IntegrityError`` for reads of that key; a listing skips it with a
-WARNING naming the key and file, and lists the rest.
+store writes is an ``IntegrityError`` for reads of that key; listings skip it with a
+WARNING naming the key and file.
 
-Limits (see ``docs/local.md``): an encoded segment may not exceed 255 bytes (the
-usual file-name limit); keys that differ only by case collide on case-insensitive
-file systems; keys with ``..`` segments, backslashes, control characters or a
-leading ``/`` are refused although S3 accepts them; no versioning, presigned URLs or
-server-side encryption (``NotSupported``).
+Limits (see ``docs/local.md``): an encoded segment may not exceed 255 bytes; keys
+differing only by case collide on case-insensitive file systems; keys with ``..``
+segments, backslashes, control characters or a leading ``/`` are refused although S3
+accepts them; no versioning, presigned URLs or server-side encryption
+(``NotSupported``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import io
 import itertools
 import json
-import math
 import os
+import re
 import shutil
 import stat
 import struct
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -89,6 +88,7 @@ from backend.src.libs.bucket.base.errors import (
     StorageError,
 )
 from backend.src.libs.bucket.base.files import (
+    NAME_MAX,
     fsync_fd,
     guess_content_type,
     readable_file,
@@ -136,67 +136,46 @@ CHUNK = 1024 * 1024
 MAGIC = b"bucket1\n"
 _TRAILER = struct.Struct(">Q8s")
 MAX_HEADER_BYTES = 64 * 1024
-MAX_NAME_BYTES = 255
 OBJECT_SUFFIX = "~"
 EMPTY_SEGMENT_DIR = "%"
 BUCKET_FILE = ".bucket.json"
-_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
-# Every folder and file under the root is opened relative to its parent's descriptor and
-# without following a link (``openat`` with ``O_NOFOLLOW``): see ``LocalStore._descend``.
+_ENCODED = re.compile(r"(?:[A-Za-z0-9_.-]|%[0-9A-F]{2})*")  # what encode_segment makes
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK  # a FIFO must not block a read
 _TEMP_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
 _LINK_ERRNOS = frozenset({errno.ELOOP, errno.ENOTDIR})  # O_NOFOLLOW's answers to a link
+# what ``LocalStore._os_error`` makes of these (any other: a StorageError coded by errno)
+_ERRNO_ERRORS: dict[int | None, tuple[type[StorageError], str, str]] = {
+    errno.ENAMETOOLONG: (
+        InvalidArgument,
+        "the key is too long for the local file system",
+        "KeyTooLongError",
+    ),
+    errno.ENOSPC: (StorageError, "no space left on the device", "InsufficientStorage"),
+}
 
 
 # ----------------------------------------------------------------- key encoding
 def encode_segment(segment: str) -> str:
-    """Percent-encode one key segment (no ``/``) into a safe file-system name.
-
-    ASCII letters, digits, ``-``, ``_`` and ``.`` are kept, except a leading ``.``;
-    every other UTF-8 byte becomes ``%XX``. The result never contains ``/``, ``~`` or
-    ``\\``, never starts with ``.``, and is empty only for an empty segment.
-    """
-    out: list[str] = []
-    for index, char in enumerate(segment):
-        if char in _SAFE and not (index == 0 and char == "."):
-            out.append(char)
-        else:
-            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8"))
-    return "".join(out)
+    """Percent-encode one key segment (no ``/``) as the module docstring says: the name
+    never contains ``/``, ``~`` or ``\\``, never starts with ``.``, and is empty only
+    for an empty segment."""
+    encoded = urllib.parse.quote(segment, safe="").replace("~", "%7E")
+    return "%2E" + encoded[1:] if encoded.startswith(".") else encoded
 
 
 def decode_segment(name: str) -> str | None:
     """Inverse of ``encode_segment``; None if ``name`` is not an encoded segment."""
-    if "%" not in name:
-        return name if all(c in _SAFE for c in name) and not name.startswith(".") else None
-    raw = bytearray()
-    i = 0
-    while i < len(name):
-        char = name[i]
-        if char == "%":
-            pair = name[i + 1 : i + 3]
-            if len(pair) != 2 or any(c not in "0123456789ABCDEF" for c in pair):
-                return None
-            raw.append(int(pair, 16))
-            i += 3
-        elif char in _SAFE:
-            raw.append(ord(char))
-            i += 1
-        else:
-            return None
+    if _ENCODED.fullmatch(name) is None or (name.startswith(".") and "%" not in name):
+        return None
     try:
-        return raw.decode("utf-8")
+        return urllib.parse.unquote_to_bytes(name).decode("utf-8")
     except UnicodeDecodeError:
         return None
 
 
 def _dir_name(segment: str) -> str:
     return encode_segment(segment) if segment else EMPTY_SEGMENT_DIR
-
-
-def _file_name(segment: str) -> str:
-    return encode_segment(segment) + OBJECT_SUFFIX
 
 
 def check_local_key(
@@ -219,11 +198,10 @@ def check_local_key(
         InvalidArgument: the message names the key and the rule it breaks.
     """
     check_key(key, argument=argument, bucket=bucket)
-    shown = named(argument)
 
     def bad(rule: str) -> InvalidArgument:
         return InvalidArgument(
-            f"{shown} {key!r} {rule} (the local store refuses it)",
+            f"{named(argument)} {key!r} {rule} (the local store refuses it)",
             code="InvalidKey",
             bucket=bucket,
             key=key,
@@ -244,19 +222,16 @@ def check_local_key(
 
 # ------------------------------------------------------------------- the store
 class LocalStore:
-    """The ``ObjectStore`` protocol on a local folder, with S3's semantics.
-
-    Buckets are folders under ``config.local_root``; see the module docstring for the
-    layout. Nothing touches the disk until the first call (``create_bucket`` creates
-    the root folder if it is missing).
+    """The ``ObjectStore`` protocol on a local folder, with S3's semantics (layout: see
+    the module docstring). Nothing touches the disk until the first call
+    (``create_bucket`` creates the root folder if it is missing).
 
     Args:
         config: settings; only ``local_root`` and ``prefix`` are used. Default:
             ``BucketConfig.from_env()``.
 
-    Thread-safety: one instance may be shared by any number of threads, and several
-    processes may share one root: every write is a rename, every read uses one open
-    file. Bucket creation and deletion are serialised within the instance.
+    Thread-safety: an instance may be shared by threads, and a root by processes (every
+    write is a rename); bucket creation and deletion are serialised within the instance.
     """
 
     options_supported: ClassVar[Mapping[str, frozenset[str]]] = {
@@ -351,49 +326,26 @@ class LocalStore:
         return self._root / check_bucket_name(bucket)
 
     def _open_root(self, operation: str) -> int:
-        """The root folder's descriptor (the caller closes it). Links above the root are
-        followed (the operator chose that path); the root itself may not be a link.
-
-        Raises:
-            PermissionDenied: the root is a symbolic link (code ``SymlinkRefused``).
-            OSError: any other failure to open it (missing, not a folder...).
-        """
-        try:
-            return os.open(self._root, _DIR_FLAGS)
-        except OSError as exc:
-            refused = _link_error(exc, str(self._root), None, self._root, operation)
-            if refused is not None:
-                raise refused from exc
-            raise
+        """The root folder's descriptor (the caller closes it); links above the root are
+        followed, the root may not be one (``PermissionDenied``, else the ``OSError``)."""
+        return _open_at(str(self._root), _DIR_FLAGS, None, lambda: self._root, operation)
 
     def _open_bucket(self, bucket: str, operation: str, *, root_fd: int | None = None) -> int:
-        """The bucket folder's descriptor, opened without following a link (the caller
-        closes it); inside ``root_fd`` if given, else in a freshly opened root.
-
-        ``bucket`` must have been checked (``check_bucket_name``) by the caller.
+        """The descriptor of the bucket folder (name checked by the caller), opened in
+        ``root_fd`` (default: a fresh root's) without following a link; the caller closes it.
 
         Raises:
             BucketNotFound: no such folder (or a file of that name).
             PermissionDenied: the root or the bucket folder is a symbolic link, or unreadable.
         """
-        parent = root_fd
-        try:
-            if parent is None:
-                parent = self._open_root(operation)
-            return _open_at(
-                bucket, _DIR_FLAGS, parent, lambda: self._root / bucket, operation, bucket
-            )
-        except StorageError:
-            raise
-        except (FileNotFoundError, NotADirectoryError):
-            raise BucketNotFound(
-                f"{operation} failed: the bucket does not exist", bucket=bucket, status=404
-            ) from None
-        except OSError as exc:
-            raise self._os_error(exc, operation, bucket) from exc
-        finally:
-            if root_fd is None and parent is not None:
-                os.close(parent)
+        with self._translating(operation, bucket, missing=BucketNotFound):
+            parent = self._open_root(operation) if root_fd is None else root_fd
+            try:
+                where = functools.partial(self._root.joinpath, bucket)
+                return _open_at(bucket, _DIR_FLAGS, parent, where, operation, bucket)
+            finally:
+                if root_fd is None:
+                    os.close(parent)
 
     def _descend(
         self,
@@ -406,41 +358,30 @@ class LocalStore:
         create: bool = False,
     ) -> list[int]:
         """Open the folders ``dirs`` below the bucket one at a time, each relative to its
-        parent's descriptor and without following a link (``openat`` + ``O_NOFOLLOW``).
-
-        This is race-free where checking each component with ``lstat`` before use is not:
-        a folder swapped for a link after the check would still be followed by the open.
-        It costs one ``open`` and one ``close`` per folder, about what the kernel's own
-        path walk did.
+        parent without following a link (``openat`` + ``O_NOFOLLOW``: unlike an ``lstat``
+        before use, race-free against a folder swapped for a link); with ``create``, a
+        missing folder is made first.
 
         Returns:
-            ``[bucket_fd, fd of dirs[0], ...]``; the caller closes all but ``bucket_fd``
-            (which it owns).
+            ``[bucket_fd, fd of dirs[0], ...]``; the caller closes all but ``bucket_fd``.
 
         Raises:
             PermissionDenied: a folder is a symbolic link (code ``SymlinkRefused``).
-            OSError: a folder is missing (``create`` False) or a file is in the way; with
-                ``create``, a missing folder is made first.
+            OSError: a folder is missing (``create`` False) or a file is in the way.
         """
         chain = [bucket_fd]
         try:
             for depth, part in enumerate(dirs, 1):
-
-                def where(depth: int = depth) -> Path:
-                    return self._root.joinpath(bucket, *dirs[:depth])
-
+                where = functools.partial(self._root.joinpath, bucket, *dirs[:depth])
                 try:
-                    chain.append(
-                        _open_at(part, _DIR_FLAGS, chain[-1], where, operation, bucket, key)
-                    )
+                    fd = _open_at(part, _DIR_FLAGS, chain[-1], where, operation, bucket, key)
                 except FileNotFoundError:
                     if not create:
                         raise
                     with contextlib.suppress(FileExistsError):
                         os.mkdir(part, dir_fd=chain[-1])
-                    chain.append(
-                        _open_at(part, _DIR_FLAGS, chain[-1], where, operation, bucket, key)
-                    )
+                    fd = _open_at(part, _DIR_FLAGS, chain[-1], where, operation, bucket, key)
+                chain.append(fd)
         except BaseException:
             _close(chain[1:])
             raise
@@ -450,12 +391,12 @@ class LocalStore:
         """Folder names and file name of ``full_key`` inside its bucket."""
         segments = full_key.split("/")
         dirs = [_dir_name(s) for s in segments[:-1]]
-        name = _file_name(segments[-1])
+        name = encode_segment(segments[-1]) + OBJECT_SUFFIX
         for part in [*dirs, name]:
-            if len(part.encode()) > MAX_NAME_BYTES:
+            if len(part.encode()) > NAME_MAX:
                 raise InvalidArgument(
                     f"{named('key')} {key!r} has a segment of {len(part.encode())} bytes once encoded "
-                    f"for the local store; the file-system limit is {MAX_NAME_BYTES}",
+                    f"for the local store; the file-system limit is {NAME_MAX}",
                     code="KeyTooLongError",
                     bucket=bucket,
                     key=key,
@@ -472,30 +413,41 @@ class LocalStore:
         dirs, name = self._relative_path(full, bucket=bucket, key=key)
         return self._bucket_path(bucket).joinpath(*dirs, name)
 
+    @contextlib.contextmanager
+    def _translating(
+        self,
+        operation: str,
+        bucket: str | None,
+        key: str | None = None,
+        *,
+        missing: type[NotFound] | None = None,
+    ) -> Iterator[None]:
+        """Raise an ``OSError`` of the block as a ``StorageError`` (``_os_error``), a missing
+        file or folder as ``missing`` (``BucketNotFound``, ``ObjectNotFound``) when given."""
+        try:
+            yield
+        except StorageError:
+            raise
+        except OSError as exc:
+            if missing is not None and isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+                what = "bucket" if missing is BucketNotFound else "object"
+                raise missing(
+                    f"{operation} failed: the {what} does not exist",
+                    bucket=bucket,
+                    key=key,
+                    status=404,
+                ) from None
+            raise self._os_error(exc, operation, bucket, key) from exc
+
+    @staticmethod
     def _os_error(
-        self, exc: OSError, operation: str, bucket: str | None, key: str | None = None
+        exc: OSError, operation: str, bucket: str | None, key: str | None = None
     ) -> StorageError:
-        if isinstance(exc, StorageError):  # already ours (a refused link)
-            return exc
-        what = f"{operation} failed"
         if isinstance(exc, PermissionError):
-            return PermissionDenied(f"{what}: {exc.strerror}", bucket=bucket, key=key)
-        if exc.errno == errno.ENAMETOOLONG:
-            return InvalidArgument(
-                f"{what}: the key is too long for the local file system",
-                code="KeyTooLongError",
-                bucket=bucket,
-                key=key,
-            )
-        if exc.errno == errno.ENOSPC:
-            return StorageError(
-                f"{what}: no space left on the device",
-                code="InsufficientStorage",
-                bucket=bucket,
-                key=key,
-            )
+            return PermissionDenied(f"{operation} failed: {exc.strerror}", bucket=bucket, key=key)
         name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
-        return StorageError(f"{what}: {exc.strerror or exc}", code=name, bucket=bucket, key=key)
+        kind, reason, code = _ERRNO_ERRORS.get(exc.errno, (StorageError, exc.strerror or exc, name))
+        return kind(f"{operation} failed: {reason}", code=code, bucket=bucket, key=key)
 
     # --------------------------------------------------------------- buckets
     def list_buckets(self) -> list[BucketInfo]:
@@ -506,19 +458,16 @@ class LocalStore:
         Raises:
             PermissionDenied: the root cannot be read, or is a symbolic link.
         """
-        try:
-            root_fd = self._open_root("list_buckets")
+        with self._translating("list_buckets", None):
+            try:
+                root_fd = self._open_root("list_buckets")
+            except FileNotFoundError:
+                return []  # no root yet: no buckets
             try:
                 with os.scandir(root_fd) as listing:
                     entries = sorted(listing, key=lambda e: e.name)
             finally:
                 os.close(root_fd)
-        except StorageError:
-            raise
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise self._os_error(exc, "list_buckets", None) from exc
         out: list[BucketInfo] = []
         for entry in entries:
             if entry.is_symlink():
@@ -559,7 +508,7 @@ class LocalStore:
             PermissionDenied: the root is not writable.
         """
         path = self._bucket_path(bucket)
-        with self._lock:
+        with self._lock, self._translating("create_bucket", bucket):
             try:
                 self._root.mkdir(parents=True, exist_ok=True)
                 path.mkdir()
@@ -578,13 +527,7 @@ class LocalStore:
                         status=409,
                     ) from None
                 return
-            except OSError as exc:
-                raise self._os_error(exc, "create_bucket", bucket) from exc
-            body = json.dumps({"created": time.time()}).encode()
-            try:
-                write_atomically(path / BUCKET_FILE, [body])
-            except OSError as exc:
-                raise self._os_error(exc, "create_bucket", bucket) from exc
+            write_atomically(path / BUCKET_FILE, [json.dumps({"created": time.time()}).encode()])
         log.debug("created local bucket %s", bucket)
 
     def bucket_exists(self, bucket: str) -> bool:
@@ -599,50 +542,41 @@ class LocalStore:
             return False
 
     def delete_bucket(self, bucket: str, *, force: bool = False) -> BucketDeletion:
-        """Delete the bucket's folder; or, for a store with a key prefix, empty the prefix.
-
-        The folder is first renamed to a hidden name in the root (so the bucket
-        disappears at once), then removed (``shutil.rmtree``, which follows no link).
+        """Delete the bucket's folder: renamed to a hidden name in the root (the bucket is
+        gone at once), then removed (``shutil.rmtree``, which follows no link).
 
         A store with a key prefix (``BUCKET_PREFIX``) shares the bucket with the other
-        prefixes: it never removes the folder. With ``force`` it deletes the objects
-        under its prefix (damaged object files and links in place of one included),
-        planned by ``planner.plan_deletes`` in the scope ``bucket``/prefix (every key
-        checked before the first delete), and keeps the bucket (``bucket_deleted``
-        False).
+        prefixes and keeps the folder (``bucket_deleted`` False): with ``force`` it
+        deletes the objects under its prefix (damaged files and links included), planned
+        by ``planner.plan_deletes`` (every key checked before the first delete).
 
         Args:
             force: default False; True deletes every object first (under the prefix
                 only, for a store with one).
 
         Returns:
-            ``BucketDeletion``: whether the bucket was deleted (False for a store with a
-            prefix) and the objects deleted.
+            ``BucketDeletion``: whether the bucket was deleted, and the objects deleted.
 
         Raises:
             BucketNotEmpty: the bucket (the prefix, for a store with one) holds objects
                 and ``force`` is False.
             BucketNotFound: no such bucket.
-            PermissionDenied: the root or the bucket folder is a symbolic link (code
-                ``SymlinkRefused``), or the folder was swapped during the call; nothing
-                is renamed or removed. With a prefix: a folder under it could not be
-                read (a link, permission denied): the rest was deleted, that folder kept.
+            PermissionDenied: the root or bucket folder is a symbolic link (code
+                ``SymlinkRefused``) or was swapped during the call (nothing removed);
+                with a prefix, a folder under it could not be read (kept, the rest deleted).
             StorageError: with a prefix, an object could not be deleted (the others were).
         """
         check_bucket_name(bucket)
         if self._prefix:
             return self._empty_prefix(bucket, force=force)
         with self._lock:
-            try:
-                root_fd = self._open_root("delete_bucket")
-            except StorageError:
-                raise
-            except FileNotFoundError:
-                raise BucketNotFound(
-                    "delete_bucket failed: the bucket does not exist", bucket=bucket, status=404
-                ) from None
-            except OSError as exc:
-                raise self._os_error(exc, "delete_bucket", bucket) from exc
+            with self._translating("delete_bucket", bucket):
+                try:
+                    root_fd = self._open_root("delete_bucket")
+                except FileNotFoundError:
+                    raise BucketNotFound(
+                        "delete_bucket failed: the bucket does not exist", bucket=bucket, status=404
+                    ) from None
             try:
                 count = self._delete_bucket_in(root_fd, bucket, force=force)
             finally:
@@ -665,15 +599,9 @@ class LocalStore:
         finally:
             os.close(bucket_fd)
         trash = f".deleted-{bucket}-{uuid.uuid4().hex}"
-        try:
+        with self._translating("delete_bucket", bucket, missing=BucketNotFound):
             os.rename(bucket, trash, src_dir_fd=root_fd, dst_dir_fd=root_fd)
             moved = os.lstat(trash, dir_fd=root_fd)
-        except FileNotFoundError:
-            raise BucketNotFound(
-                "delete_bucket failed: the bucket does not exist", bucket=bucket, status=404
-            ) from None
-        except OSError as exc:
-            raise self._os_error(exc, "delete_bucket", bucket) from exc
         if (moved.st_dev, moved.st_ino) != (opened.st_dev, opened.st_ino):
             # swapped (for a link?) between the check and the rename: put it back
             os.rename(trash, bucket, src_dir_fd=root_fd, dst_dir_fd=root_fd)
@@ -691,24 +619,12 @@ class LocalStore:
         with contextlib.closing(
             self._walk(bucket_fd, self._root / bucket, "", "", None, collapse=False)
         ) as walk:
-            count = 0
-            for _, found in walk:
-                if isinstance(found, _Found):
-                    count += 1
-                    if first_only:
-                        break
-            return count
+            files = (found for _, found in walk if isinstance(found, _Found))
+            return sum(1 for _ in itertools.islice(files, 1 if first_only else None))
 
     def _empty_prefix(self, bucket: str, *, force: bool) -> BucketDeletion:
-        """``delete_bucket`` of a store with a key prefix: the bucket is shared, so only
-        the prefix is emptied (with ``force``) and the folder is kept.
-
-        Raises:
-            BucketNotEmpty: objects under the prefix and ``force`` False.
-            OutOfScope: a listed key outside the prefix (nothing deleted).
-            PermissionDenied: a folder under the prefix could not be read (kept).
-            StorageError: an object could not be deleted.
-        """
+        """``delete_bucket`` of a store with a key prefix (see there); ``OutOfScope`` for a
+        listed key outside the prefix (nothing deleted)."""
         found = list(self.list_objects_audited(bucket))
         if found and not force:
             raise BucketNotEmpty(
@@ -743,11 +659,7 @@ class LocalStore:
 
     def _unlink_planned(self, bucket: str, full_keys: Sequence[str]) -> int:
         """Delete the object files of ``full_keys`` (checked by the planner); returns how
-        many.
-
-        Raises:
-            StorageError: the first failure, once every key was tried.
-        """
+        many, or raises a ``StorageError`` for the first failure once every key was tried."""
         failures: list[StorageError] = []
         bucket_fd = self._open_bucket(bucket, "delete_bucket")
         try:
@@ -784,21 +696,17 @@ class LocalStore:
 
         Args:
             data: bytes-like, text (UTF-8 encoded) or a binary stream (read to its end).
-            options: content type (default: guessed from the key's extension), user
-                metadata (at most 2 KiB; names lowercased) and the put mode:
-                ``mode="create"`` makes the write write-once, as on S3: the file is
-                linked into place only if no object exists (atomic across processes).
-                Default: ``WriteOptions()``. Encryption, storage class, tags and object
-                lock are S3's (``NotSupported``).
+            options: default ``WriteOptions()``: content type (default: guessed from the
+                key's extension), user metadata (at most 2 KiB) and ``mode="create"``
+                (write-once, as on S3: the file is linked into place only if no object
+                exists, atomic across processes); S3's other options are ``NotSupported``.
             progress: ``progress(bytes_done, bytes_total)``; total is None for a stream
                 whose size cannot be known.
-            transfer: multipart settings: a folder has no parts, so any is refused
-                (``NotSupported``); None.
+            transfer: default None; any is ``NotSupported`` (a folder has no parts).
 
         Raises:
             InvalidArgument: bad bucket name, key or data type.
-            NotSupported: an option or transfer setting this store does not declare
-                (``put_object with sse is not supported by LocalStore``).
+            NotSupported: an option or transfer setting this store does not declare.
             AlreadyExists: ``mode="create"`` and the key exists.
             BucketNotFound: no such bucket.
         """
@@ -814,9 +722,8 @@ class LocalStore:
             total: int | None = len(body)
             chunks = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
         elif hasattr(data, "read"):
-            stream = data
-            total = remaining_size(stream)
-            chunks = _read_chunks(stream)
+            total = remaining_size(data)
+            chunks = _read_chunks(data)
         else:
             raise InvalidArgument(
                 f"data must be bytes, str or a binary stream, not {type(data).__name__}",
@@ -829,7 +736,7 @@ class LocalStore:
             key,
             full,
             chunks,
-            content_type=options.content_type or guess_content_type(key),
+            content_type=options.content_type,
             metadata=options.metadata,
             progress=progress,
             total=total,
@@ -865,8 +772,7 @@ class LocalStore:
         options = options if options is not None else NO_OPTIONS
         check_bucket_name(bucket)
         full = self._full_key(key, bucket)
-        source = readable_file(path)
-        with source.open("rb") as handle:
+        with readable_file(path).open("rb") as handle:
             total = os.fstat(handle.fileno()).st_size
             return self._write(
                 "upload_file",
@@ -874,7 +780,7 @@ class LocalStore:
                 key,
                 full,
                 _read_chunks(handle),
-                content_type=options.content_type or guess_content_type(key),
+                content_type=options.content_type,
                 metadata=options.metadata,
                 progress=progress,
                 total=total,
@@ -888,75 +794,72 @@ class LocalStore:
         full: str,
         chunks: Iterable[bytes],
         *,
-        content_type: str,
+        content_type: str | None,
         metadata: Mapping[str, str],
         progress: ProgressCallback | None = None,
         total: int | None = None,
         write_once: bool = False,
     ) -> UploadResult:
-        """Write one object file: temp file beside it, fsync, rename, fsync the folder.
-
-        With ``write_once`` the temp file is hard-linked to its name instead of renamed
-        over it: ``link`` fails when the name exists, so exactly one writer wins.
-        """
+        """Write one object file (atomically, as the module docstring says); without
+        ``content_type``, the one the key's extension suggests. With ``write_once`` the
+        temp file is hard-linked to its name instead (``link`` fails when the name exists,
+        so exactly one writer wins)."""
         dirs, name = self._relative_path(full, bucket=bucket, key=key)
         folder_fd, fd, temp = self._open_temp(dirs, bucket=bucket, key=key, operation=operation)
-        try:
-            md5 = hashlib.md5(usedforsecurity=False)
-            size = 0
-            with os.fdopen(fd, "wb") as out:
-                if progress:
-                    progress(0, total)
-                for chunk in chunks:
-                    if not chunk:
-                        continue
-                    out.write(chunk)
-                    md5.update(chunk)
-                    size += len(chunk)
+        with self._translating(operation, bucket, key):
+            try:
+                md5 = hashlib.md5(usedforsecurity=False)
+                size = 0
+                with os.fdopen(fd, "wb") as out:
                     if progress:
-                        progress(size, total)
-                etag = md5.hexdigest()
-                header = {
-                    "v": 1,
-                    "key": full,
-                    "size": size,
-                    "etag": etag,
-                    "content_type": content_type,
-                    "metadata": dict(metadata),
-                    "last_modified": time.time(),
-                }
-                out.write(_trailer(header))
-                out.flush()
-                os.fsync(out.fileno())
-            if write_once:
-                try:
-                    os.link(
-                        temp,
-                        name,
-                        src_dir_fd=folder_fd,
-                        dst_dir_fd=folder_fd,
-                        follow_symlinks=False,
-                    )
-                except FileExistsError:
-                    raise AlreadyExists(
-                        f"{operation} failed: the key exists (write-once put)",
-                        code="PreconditionFailed",
-                        bucket=bucket,
-                        key=key,
-                        status=412,
-                    ) from None
-                os.unlink(temp, dir_fd=folder_fd)
-            else:
-                os.replace(temp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-            fsync_fd(folder_fd)
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(temp, dir_fd=folder_fd)
-            if isinstance(exc, OSError) and not isinstance(exc, StorageError):
-                raise self._os_error(exc, operation, bucket, key) from exc
-            raise
-        finally:
-            os.close(folder_fd)
+                        progress(0, total)
+                    for chunk in chunks:
+                        if chunk:
+                            out.write(chunk)
+                            md5.update(chunk)
+                            size += len(chunk)
+                            if progress:
+                                progress(size, total)
+                    etag = md5.hexdigest()
+                    header = {
+                        "v": 1,
+                        "key": full,
+                        "size": size,
+                        "etag": etag,
+                        "content_type": content_type or guess_content_type(key),
+                        "metadata": dict(metadata),
+                        "last_modified": time.time(),
+                    }
+                    out.write(_trailer(header))
+                    out.flush()
+                    os.fsync(out.fileno())
+                if write_once:
+                    try:
+                        os.link(
+                            temp,
+                            name,
+                            src_dir_fd=folder_fd,
+                            dst_dir_fd=folder_fd,
+                            follow_symlinks=False,
+                        )
+                    except FileExistsError:
+                        raise AlreadyExists(
+                            f"{operation} failed: the key exists (write-once put)",
+                            code="PreconditionFailed",
+                            bucket=bucket,
+                            key=key,
+                            status=412,
+                        ) from None
+                    os.unlink(temp, dir_fd=folder_fd)
+                else:
+                    os.replace(temp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+                fsync_fd(folder_fd)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp, dir_fd=folder_fd)
+                raise
+            finally:
+                os.close(folder_fd)
         if progress and total is None:
             progress(size, size)
         return UploadResult(bucket=bucket, key=key, size=size, etag=etag)
@@ -964,52 +867,45 @@ class LocalStore:
     def _open_temp(
         self, dirs: Sequence[str], *, bucket: str, key: str, operation: str
     ) -> tuple[int, int, str]:
-        """Create the object's folders and a temporary file in the last one.
-
-        Retries when a concurrent delete prunes a folder between the two steps.
+        """Create the object's folders and a temporary file in the last one, starting again
+        when a concurrent delete prunes a folder between the two steps.
 
         Returns:
-            ``(folder descriptor, temporary file descriptor, temporary file name)``; the
-            caller closes both.
+            ``(folder fd, temporary file fd, temporary file name)``; the caller closes both.
 
         Raises:
             BucketNotFound: no such bucket.
             PermissionDenied: a folder on the way is a symbolic link.
             StorageError: a file is in the way of a folder (code ``LocalLayoutConflict``).
         """
-        for _attempt in range(10):
-            chain = [self._open_bucket(bucket, operation)]
-            temp = f".{uuid.uuid4().hex}.tmp"
-            try:
-                chain = self._descend(
-                    chain[0], dirs, operation=operation, bucket=bucket, key=key, create=True
-                )
-                fd = os.open(temp, _TEMP_FLAGS, 0o666, dir_fd=chain[-1])
-            except FileNotFoundError:
-                _close(chain)
-                continue  # pruned by a concurrent delete: start again from the bucket
-            except BaseException as exc:
-                _close(chain)
-                if isinstance(exc, (FileExistsError, NotADirectoryError)):
-                    raise self._in_the_way(exc, operation, bucket, key) from exc
-                if isinstance(exc, OSError) and not isinstance(exc, StorageError):
-                    raise self._os_error(exc, operation, bucket, key) from exc
-                raise
-            _close(chain[:-1])
-            return chain[-1], fd, temp
+        with self._translating(operation, bucket, key):
+            for _attempt in range(10):
+                chain = [self._open_bucket(bucket, operation)]
+                temp = f".{uuid.uuid4().hex}.tmp"
+                try:
+                    chain = self._descend(
+                        chain[0], dirs, operation=operation, bucket=bucket, key=key, create=True
+                    )
+                    fd = os.open(temp, _TEMP_FLAGS, 0o666, dir_fd=chain[-1])
+                except BaseException as exc:
+                    _close(chain)
+                    if isinstance(exc, FileNotFoundError):
+                        continue  # pruned by a concurrent delete: start again from the bucket
+                    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+                        raise StorageError(
+                            f"{operation} failed: a file is in the way of the folders of the "
+                            f"key ({exc.strerror})",
+                            code="LocalLayoutConflict",
+                            bucket=bucket,
+                            key=key,
+                        ) from exc
+                    raise
+                _close(chain[:-1])
+                return chain[-1], fd, temp
         raise StorageError(
             f"{operation} failed: the object's folder keeps disappearing",
             code="LocalLayoutConflict",
             bucket=bucket,
-        )
-
-    @staticmethod
-    def _in_the_way(exc: OSError, operation: str, bucket: str, key: str) -> StorageError:
-        return StorageError(
-            f"{operation} failed: a file is in the way of the folders of the key ({exc.strerror})",
-            code="LocalLayoutConflict",
-            bucket=bucket,
-            key=key,
         )
 
     # --------------------------------------------------------------- reading
@@ -1019,47 +915,26 @@ class LocalStore:
         full = self._full_key(key, bucket)
         dirs, name = self._relative_path(full, bucket=bucket, key=key)
         bucket_fd = self._open_bucket(bucket, operation)
+        where = functools.partial(self.object_path, bucket, key)
         try:
-            chain = self._descend(bucket_fd, dirs, operation=operation, bucket=bucket, key=key)
-            try:
-                fd = _open_at(
-                    name,
-                    _FILE_FLAGS,
-                    chain[-1],
-                    lambda: self.object_path(bucket, key),
-                    operation,
-                    bucket,
-                    key,
-                )
-            finally:
-                _close(chain[1:])
-        except StorageError:
-            raise
-        except (FileNotFoundError, NotADirectoryError):
-            raise ObjectNotFound(
-                f"{operation} failed: the object does not exist",
-                bucket=bucket,
-                key=key,
-                status=404,
-            ) from None
-        except OSError as exc:
-            raise self._os_error(exc, operation, bucket, key) from exc
+            with self._translating(operation, bucket, key, missing=ObjectNotFound):
+                chain = self._descend(bucket_fd, dirs, operation=operation, bucket=bucket, key=key)
+                try:
+                    fd = _open_at(name, _FILE_FLAGS, chain[-1], where, operation, bucket, key)
+                finally:
+                    _close(chain[1:])
         finally:
             os.close(bucket_fd)
         handle = os.fdopen(fd, "rb")
         try:
-            header = _read_trailer(handle)
-        except IntegrityError as exc:
+            return handle, _read_trailer(handle)
+        except BaseException as exc:
             handle.close()
-            raise IntegrityError(
-                f"{operation} failed: {exc.message} ({self.object_path(bucket, key)})",
-                bucket=bucket,
-                key=key,
-            ) from exc
-        except BaseException:
-            handle.close()
+            if isinstance(exc, IntegrityError):
+                raise IntegrityError(
+                    f"{operation} failed: {exc.message} ({where()})", bucket=bucket, key=key
+                ) from exc
             raise
-        return handle, header
 
     def get_object(
         self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
@@ -1079,7 +954,7 @@ class LocalStore:
         check_range(start, end)
         handle, header = self._open(bucket, key, "get_object")
         with handle:
-            size = int(header["size"])
+            size = header["size"]
             if start is None and end is None:
                 return _read_exact(handle, size)
             first = start or 0
@@ -1097,15 +972,13 @@ class LocalStore:
 
     def open_object(self, bucket: str, key: str) -> IO[bytes]:
         """A readable, seekable binary stream of the object's bytes; the caller closes it.
-
-        The stream keeps reading the version it opened even if the object is
-        overwritten or deleted meanwhile.
+        It keeps reading the version it opened if the object is overwritten or deleted.
 
         Raises:
             ObjectNotFound, BucketNotFound: nothing there.
         """
         handle, header = self._open(bucket, key, "open_object")
-        return io.BufferedReader(_Slice(handle, int(header["size"])), CHUNK)
+        return io.BufferedReader(_Slice(handle, header["size"]), CHUNK)
 
     def download_file(
         self,
@@ -1115,10 +988,8 @@ class LocalStore:
         *,
         progress: ProgressCallback | None = None,
     ) -> int:
-        """Copy the object to ``path``; the file appears whole or not at all.
-
-        An existing file at ``path`` keeps its permission bits; a new one gets ``0o666``
-        less the umask (see ``files.atomic_file``).
+        """Copy the object to ``path``; the file appears whole or not at all, keeping the
+        permission bits of a file it replaces (else ``0o666`` less the umask).
 
         Returns:
             The number of bytes written.
@@ -1131,7 +1002,7 @@ class LocalStore:
         """
         target = writable_target(path)
         handle, header = self._open(bucket, key, "download_file")
-        size = int(header["size"])
+        size = header["size"]
         with handle:
             if progress:
                 progress(0, size)
@@ -1151,10 +1022,8 @@ class LocalStore:
                     if progress:
                         progress(done, size)
 
-            try:
+            with self._translating("download_file", bucket, key):
                 write_atomically(target, chunks())
-            except OSError as exc:
-                raise self._os_error(exc, "download_file", bucket, key) from exc
         return size
 
     def head_object(self, bucket: str, key: str) -> ObjectInfo:
@@ -1181,9 +1050,7 @@ class LocalStore:
 
     # -------------------------------------------------------------- deleting
     def delete_object(self, bucket: str, key: str) -> None:
-        """Delete ``key``; deleting a missing key is not an error (S3's rule).
-
-        Folders left empty are removed.
+        """Delete ``key`` and the folders it leaves empty; a missing key is not an error.
 
         Raises:
             BucketNotFound: no such bucket.
@@ -1204,26 +1071,22 @@ class LocalStore:
             chain = self._descend(
                 bucket_fd, dirs, operation="delete_object", bucket=bucket, key=key
             )
+            try:
+                os.unlink(name, dir_fd=chain[-1])
+                fsync_fd(chain[-1])
+                for index in range(len(dirs) - 1, -1, -1):
+                    try:
+                        os.rmdir(dirs[index], dir_fd=chain[index])
+                    except OSError:
+                        break
+            finally:
+                _close(chain[1:])
         except StorageError:
             raise
         except (FileNotFoundError, NotADirectoryError):
-            return
+            return  # nothing to delete
         except OSError as exc:
             raise self._os_error(exc, "delete_object", bucket, key) from exc
-        try:
-            os.unlink(name, dir_fd=chain[-1])
-            fsync_fd(chain[-1])
-            for index in range(len(dirs) - 1, -1, -1):
-                try:
-                    os.rmdir(dirs[index], dir_fd=chain[index])
-                except OSError:
-                    break
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        except OSError as exc:
-            raise self._os_error(exc, "delete_object", bucket, key) from exc
-        finally:
-            _close(chain[1:])
 
     def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
         """Delete many keys, reading ``keys`` lazily; missing keys count as deleted.
@@ -1236,30 +1099,24 @@ class LocalStore:
             BucketNotFound: no such bucket.
         """
         check_bucket_name(bucket)
-        bucket_fd = self._open_bucket(bucket, "delete_objects")
-        try:
-            return self._delete_all(bucket_fd, bucket, keys)
-        finally:
-            os.close(bucket_fd)
-
-    def _delete_all(self, bucket_fd: int, bucket: str, keys: Iterable[str]) -> DeleteResult:
         deleted: list[str] = []
         errors: list[DeleteError] = []
         iterator = iter(keys)
-        while True:
-            chunk = [
+        bucket_fd = self._open_bucket(bucket, "delete_objects")
+        try:
+            while chunk := [
                 (k, self._full_key(k, bucket, "keys", deleting=True))
                 for k in itertools.islice(iterator, 1000)
-            ]
-            if not chunk:
-                break
-            for key, full in chunk:
-                try:
-                    self._unlink(bucket_fd, full, bucket, key)
-                except StorageError as exc:
-                    errors.append(DeleteError(key=key, code=exc.code, message=exc.message))
-                else:
-                    deleted.append(key)
+            ]:
+                for key, full in chunk:
+                    try:
+                        self._unlink(bucket_fd, full, bucket, key)
+                    except StorageError as exc:
+                        errors.append(DeleteError(key=key, code=exc.code, message=exc.message))
+                    else:
+                        deleted.append(key)
+        finally:
+            os.close(bucket_fd)
         return DeleteResult(deleted=tuple(deleted), errors=tuple(errors))
 
     # --------------------------------------------------------------- listing
@@ -1275,9 +1132,8 @@ class LocalStore:
     ) -> Iterator[ListEntry]:
         """Yield ``ObjectInfo`` (and ``PrefixInfo`` with a delimiter) in UTF-8 byte order.
 
-        Walks the bucket's folders lazily, one sorted folder at a time: memory holds
-        one folder's entries per level of depth, never the whole bucket. With the
-        delimiter ``/`` the walk does not descend below the prefix's level at all.
+        Walks the folders lazily, one sorted folder at a time (memory: one folder's
+        entries per level); with the delimiter ``/``, not below the prefix's level.
 
         Args:
             prefix: default "": only keys starting with it.
@@ -1286,8 +1142,7 @@ class LocalStore:
             max_keys: default None (all); caps the entries (objects and prefixes) yielded.
             start_after: default None; only keys after it (byte order). A common
                 prefix is yielded only if it sorts after it too, as S3 servers do.
-            page_size: default 1000; checked (1..1000) like S3Store's but otherwise
-                unused, as there are no pages to fetch.
+            page_size: default 1000; checked (1..1000) like S3Store's, else unused.
 
         Raises:
             BucketNotFound: no such bucket (raised on the first ``next()``).
@@ -1305,10 +1160,10 @@ class LocalStore:
     ) -> Iterator[ObjectInfo | Unreadable]:
         """``list_objects`` (no delimiter), plus an ``Unreadable`` for each thing it skips
         with a warning (``ReportsUnreadable``): a damaged object file (``damaged: ...``),
-        an object file or folder that is a symbolic link, an object file or folder the
-        process may not open (``permission denied``). A folder is reported once, as its
-        key ending in ``/``, and stands for every key below it; a linked folder of
-        ``prefix`` stands for the whole listing (``""`` when it holds the store's prefix).
+        a symbolic link, an object file or folder the process may not open (``permission
+        denied``). A folder is reported once, as its key ending in ``/``, for every key
+        below it; a linked folder of ``prefix`` stands for the whole listing (``""`` when
+        it holds the store's prefix).
 
         Raises:
             BucketNotFound: no such bucket (raised on the first ``next()``).
@@ -1353,13 +1208,12 @@ class LocalStore:
             last_prefix: str | None = None
             for full, found in walk:
                 entry: ListEntry | Unreadable | None
-                if isinstance(found, _Skipped):
-                    yield self._unreadable(bucket, full, found.reason)
-                    continue
-                if found is None:
+                rest = full[len(full_prefix) :]
+                if isinstance(found, str):
+                    entry = self._unreadable(bucket, full, found)
+                elif found is None:
                     entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(full))
-                elif delimiter and not collapse and delimiter in full[len(full_prefix) :]:
-                    rest = full[len(full_prefix) :]
+                elif delimiter and not collapse and delimiter in rest:
                     common = full_prefix + rest[: rest.index(delimiter) + len(delimiter)]
                     if common == last_prefix or (after is not None and common <= after):
                         continue
@@ -1367,25 +1221,20 @@ class LocalStore:
                     entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(common))
                 else:
                     entry = self._list_info(bucket, full, found, audited=audited)
-                    if entry is None or isinstance(entry, Unreadable):
-                        if entry is not None:
-                            yield entry
-                        continue
-                yield entry
-                count += 1
-                if max_keys is not None and count >= max_keys:
-                    return
+                if isinstance(entry, Unreadable):
+                    yield entry
+                elif entry is not None:
+                    yield entry
+                    count += 1
+                    if max_keys is not None and count >= max_keys:
+                        return
         finally:
             _close(chain)
 
     def _open_listing(self, bucket: str, dirs: Sequence[str]) -> tuple[list[int], str | None]:
-        """``[bucket fd, fds of dirs...]`` for a listing, shorter when a folder of the
-        prefix is missing or a link (nothing to list there), and why the walk stopped
-        at a link (None: it did not). The caller closes them all.
-
-        Raises:
-            BucketNotFound, PermissionDenied: as ``_open_bucket``.
-        """
+        """``[bucket fd, fds of dirs...]`` for a listing (the caller closes them), shorter
+        when a folder of the prefix is missing or a link, and why the walk stopped at a
+        link (None: it did not). Raises as ``_open_bucket``."""
         bucket_fd = self._open_bucket(bucket, "list_objects")
         try:
             return self._descend(bucket_fd, dirs, operation="list_objects", bucket=bucket), None
@@ -1409,11 +1258,7 @@ class LocalStore:
     ) -> ObjectInfo | Unreadable | None:
         """The listed properties of one object file; an ``Unreadable`` (with a warning)
         for a damaged file or a link, and with ``audited`` for one the process may not
-        open; None for a file deleted while listing.
-
-        Raises:
-            PermissionDenied (``audited`` False), StorageError: the file could not be read.
-        """
+        open (else ``PermissionDenied``); None for a file deleted while listing."""
         key = self._unprefix(full)
         try:
             fd = os.open(found.name, _FILE_FLAGS, dir_fd=found.dir_fd)
@@ -1432,8 +1277,9 @@ class LocalStore:
             return Unreadable(bucket=bucket, key=key, reason=f"damaged: {exc.message}")
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                log.warning("list_objects: skipping %s, a symbolic link", found.folder / found.name)
-                return Unreadable(bucket=bucket, key=key, reason="a symbolic link")
+                return Unreadable(
+                    bucket=bucket, key=key, reason=_skip_link(found.folder / found.name)
+                )
             if audited and isinstance(exc, PermissionError):
                 return Unreadable(bucket=bucket, key=key, reason="permission denied")
             raise self._os_error(exc, "list_objects", bucket, key) from exc
@@ -1448,7 +1294,7 @@ class LocalStore:
         after: str | None,
         *,
         collapse: bool,
-    ) -> Generator[tuple[str, _Found | _Skipped | None], None, None]:
+    ) -> Generator[tuple[str, _Found | str | None], None, None]:
         """Yield ``(full_key, file)`` for every object below ``folder`` in key order.
 
         ``folder_fd`` is the open folder (``folder`` its path, for messages); the
@@ -1457,8 +1303,8 @@ class LocalStore:
         ``partial`` are visited. With ``collapse``, a child folder is yielded once as
         ``(prefix, None)`` (if it holds a key after ``after``) instead of being walked.
         Code-point order of ``str`` is UTF-8 byte order. Links are never followed: a
-        link, or a folder that cannot be opened, is yielded as ``(key, _Skipped)`` (a
-        folder's key ends with ``/``) and not walked.
+        link, or a folder that cannot be opened, is yielded as ``(key, why)`` (a folder's
+        key ends with ``/``) and not walked.
         """
         for sort_key, is_dir, name, skipped in self._children(folder_fd, folder, partial):
             key = path_key + sort_key
@@ -1502,19 +1348,16 @@ class LocalStore:
                     name = entry.name
                     if name.startswith("."):
                         continue
-                    skipped = None
                     try:
                         is_link = entry.is_symlink()
                         is_dir = entry.is_dir(follow_symlinks=False)
+                        skipped = _skip_link(folder / name) if is_link else None
                     except FileNotFoundError:
                         continue  # deleted while listing
                     except OSError as exc:
-                        is_link, is_dir = False, not name.endswith(OBJECT_SUFFIX)
-                        skipped = _Skipped(f"could not be read ({exc.strerror or exc})")
-                    if is_link:
-                        log.warning("list_objects: skipping %s, a symbolic link", folder / name)
+                        skipped = f"could not be read ({exc.strerror or exc})"
+                    if skipped is not None:
                         is_dir = not name.endswith(OBJECT_SUFFIX)
-                        skipped = _Skipped("a symbolic link")
                     sort_key = _sort_key(name, is_dir=is_dir)
                     if sort_key is not None and sort_key.startswith(partial):
                         children.append(_Child(sort_key, is_dir, name, skipped))
@@ -1558,20 +1401,18 @@ class LocalStore:
                 status=400,
             )
         handle, header = self._open(src_bucket, src_key, "copy_object")
+        size = header["size"]
         with handle:
-            size = int(header["size"])
-            new_meta = checked if checked is not None else dict(header.get("metadata") or {})
-            new_type = content_type or header.get("content_type") or guess_content_type(dst_key)
             result = self._write(
                 "copy_object",
                 dst_bucket,
                 dst_key,
                 dst_full,
                 _read_chunks(handle, size),
-                content_type=str(new_type),
-                metadata=new_meta,
+                content_type=content_type or header["content_type"],
+                metadata=checked if checked is not None else header["metadata"] or {},
             )
-        if result.size != size or result.etag != header.get("etag"):
+        if result.size != size or result.etag != header["etag"]:
             raise IntegrityError(
                 "copy_object failed: the source changed size or checksum while being copied",
                 bucket=src_bucket,
@@ -1582,10 +1423,8 @@ class LocalStore:
     def move_object(
         self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str
     ) -> UploadResult:
-        """Copy the object, then delete the source. The source stays if the copy fails.
-
-        Within one bucket this is a copy and a delete too (not a rename), so the
-        destination appears whole before the source disappears.
+        """Copy the object, then delete the source (kept if the copy fails); within one
+        bucket too, so the destination appears whole before the source disappears.
 
         Raises:
             InvalidArgument: source and destination are the same object.
@@ -1624,10 +1463,8 @@ class LocalStore:
         version_id: str | None = None,
         download_name: str | None = None,
     ) -> str:
-        """Presigned URLs need an HTTP server; a folder has none.
-
-        Takes ``S3Store.presign_url``'s arguments (the ``Presigner`` signature) so that
-        callers get this error with its reason, not a ``TypeError``.
+        """Presigned URLs need an HTTP server; a folder has none. Takes ``S3Store``'s
+        arguments (``Presigner``) so that callers get this reason, not a ``TypeError``.
 
         Raises:
             NotSupported: always.
@@ -1677,8 +1514,8 @@ class LocalStore:
 
         Args:
             versioning, encryption, lifecycle, object_lock: default None; a folder has
-                none of these, so asking for one raises ``NotSupported`` (before
-                anything is created). The ``BUCKET_CREATE_*`` settings are ignored.
+                none of these: asking for one is ``NotSupported`` (nothing is created).
+                The ``BUCKET_CREATE_*`` settings are ignored.
 
         Returns:
             One ``bucket`` step: ``created`` or ``exists``.
@@ -1721,13 +1558,6 @@ class _Found(NamedTuple):
     folder: Path
 
 
-class _Skipped(NamedTuple):
-    """What a listing met and could not follow or open (a link, a folder it may not
-    open): reported by ``list_objects_audited`` as an ``Unreadable``."""
-
-    reason: str
-
-
 class _Child(NamedTuple):
     """One entry of a folder a listing walks: its sort key, whether it is a key folder,
     its name, and why it is not followed (None: it is)."""
@@ -1735,7 +1565,7 @@ class _Child(NamedTuple):
     sort_key: str
     is_dir: bool
     name: str
-    skipped: _Skipped | None
+    skipped: str | None
 
 
 def _sort_key(name: str, *, is_dir: bool) -> str | None:
@@ -1749,69 +1579,60 @@ def _sort_key(name: str, *, is_dir: bool) -> str | None:
     return None
 
 
-def _open_listed_folder(name: str, dir_fd: int, folder: Path) -> int | _Skipped | None:
+def _open_listed_folder(name: str, dir_fd: int, folder: Path) -> int | str | None:
     """The descriptor of a folder a listing walks into; None if it is gone or was
-    swapped for a file since it was read; ``_Skipped`` (with a warning) if it is a link
+    swapped for a file since it was read; why not (with a warning) if it is a link
     or cannot be opened (permission denied...)."""
     try:
         return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
     except OSError as exc:
-        if _link_error(exc, name, dir_fd, folder / name, "list_objects") is not None:
-            log.warning("list_objects: skipping %s, a symbolic link", folder / name)
-            return _Skipped("a symbolic link")
+        if _is_link(exc, name, dir_fd):
+            return _skip_link(folder / name)
         if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
             return None
         log.warning("list_objects: skipping %s, not opened (%s)", folder / name, exc.strerror)
-        return _Skipped(f"could not be opened ({exc.strerror or exc})")
+        return f"could not be opened ({exc.strerror or exc})"
 
 
-def _link_error(
-    exc: OSError,
-    name: str,
-    dir_fd: int | None,
-    where: Path | Callable[[], Path],
-    operation: str,
-    bucket: str | None = None,
-    key: str | None = None,
-) -> PermissionDenied | None:
-    """The error for an ``O_NOFOLLOW`` open of ``name`` that failed because it is a link;
-    None when it failed for another reason. Costs an ``lstat`` on failures only."""
+def _skip_link(path: Path) -> str:
+    """Warn that a listing skips the symbolic link ``path``; returns the reason."""
+    log.warning("list_objects: skipping %s, a symbolic link", path)
+    return "a symbolic link"
+
+
+def _is_link(exc: OSError, name: str, dir_fd: int | None) -> bool:
+    """Whether an ``O_NOFOLLOW`` open of ``name`` failed with ``exc`` because it is a
+    link (an ``lstat``, on failures only)."""
     if exc.errno not in _LINK_ERRNOS:
-        return None
+        return False
     try:
-        if not stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode):
-            return None
+        return stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode)
     except OSError:
-        return None
-    if callable(where):
-        where = where()
-    return PermissionDenied(
-        f"{operation} failed: {str(where)!r} is a symbolic link; the local store follows "
-        "no link at or below its root",
-        code="SymlinkRefused",
-        bucket=bucket,
-        key=key,
-    )
+        return False
 
 
 def _open_at(
     name: str,
     flags: int,
-    dir_fd: int,
-    where: Path | Callable[[], Path],
+    dir_fd: int | None,
+    where: Callable[[], Path],
     operation: str,
     bucket: str | None = None,
     key: str | None = None,
 ) -> int:
-    """``os.open(name, flags, dir_fd=dir_fd)``, with a link met under ``O_NOFOLLOW``
-    raised as ``PermissionDenied`` naming ``where`` (a path, or a function making it only
-    when needed); other errors as they are."""
+    """``os.open(name, flags, dir_fd=dir_fd)``; a link met under ``O_NOFOLLOW`` is raised
+    as ``PermissionDenied`` (code ``SymlinkRefused``) naming the path ``where()``."""
     try:
         return os.open(name, flags, 0o666, dir_fd=dir_fd)
     except OSError as exc:
-        refused = _link_error(exc, name, dir_fd, where, operation, bucket, key)
-        if refused is not None:
-            raise refused from exc
+        if _is_link(exc, name, dir_fd):
+            raise PermissionDenied(
+                f"{operation} failed: {str(where())!r} is a symbolic link; the local store "
+                "follows no link at or below its root",
+                code="SymlinkRefused",
+                bucket=bucket,
+                key=key,
+            ) from exc
         raise
 
 
@@ -1838,12 +1659,8 @@ def _trailer(header: Mapping[str, object]) -> bytes:
 
 
 def _read_trailer(handle: IO[bytes]) -> _Properties:
-    """Read the properties from the end of an object file; leaves the file at offset 0.
-
-    Raises:
-        IntegrityError: not a regular file, no trailer, or a trailer whose JSON is not
-            the properties the store writes (see ``_check_header``).
-    """
+    """Read the properties from the end of an object file, leaving it at offset 0;
+    ``IntegrityError`` if it is not a regular file or has no valid trailer."""
     try:
         status = os.fstat(handle.fileno())
         if not stat.S_ISREG(status.st_mode):
@@ -1872,11 +1689,9 @@ def _is_text_map(value: object) -> bool:
 
 
 def _is_timestamp(value: object) -> bool:
-    if value is None:
-        return True  # written before the field existed: shown as 1970
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return False
-    return _FIRST_STAMP <= value <= _LAST_STAMP
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value is None  # written before the field existed: shown as 1970
+    return _FIRST_STAMP <= value <= _LAST_STAMP  # False for NaN and infinities too
 
 
 # the seconds ``datetime`` can show (years 1 to 9999, UTC), with a second to spare
@@ -1895,11 +1710,8 @@ _FIELD_CHECKS: tuple[tuple[str, str, Callable[[object], bool]], ...] = (
 def _check_header(header: object, data_size: int) -> _Properties:
     """The trailer's properties, checked: a JSON object whose ``size`` is the data's,
     with a non-empty ``etag``, a representable ``last_modified``, ``metadata`` mapping
-    text to text and a text ``content_type`` (the last three may be absent).
-
-    Raises:
-        IntegrityError: the first field that is wrong, named.
-    """
+    text to text and a text ``content_type`` (the last three may be absent); else an
+    ``IntegrityError`` naming the first wrong field."""
     if not isinstance(header, dict):
         raise IntegrityError("the object file's trailer is not a JSON object")
     size = header.get("size")
@@ -1918,16 +1730,15 @@ def _check_header(header: object, data_size: int) -> _Properties:
 
 
 def _info(bucket: str, key: str, header: _Properties, *, full: bool) -> ObjectInfo:
-    stamp = float(header.get("last_modified") or 0.0)
-    modified = datetime.fromtimestamp(round(stamp, 3), tz=UTC)
+    stamp = round(header["last_modified"] or 0.0, 3)
     return ObjectInfo(
         bucket=bucket,
         key=key,
-        size=int(header["size"]),
-        etag=str(header["etag"]),
-        last_modified=modified,
-        content_type=str(header.get("content_type")) if full else None,
-        metadata=dict(header.get("metadata") or {}) if full else {},
+        size=header["size"],
+        etag=header["etag"],
+        last_modified=datetime.fromtimestamp(stamp, tz=UTC),
+        content_type=str(header["content_type"]) if full else None,
+        metadata=dict(header["metadata"] or {}) if full else {},
         storage_class="STANDARD",
     )
 

@@ -1381,7 +1381,9 @@ class S3Store(S3BucketFeatures):
             sse_customer_key if sse_customer_key is not None else self.config.sse_customer_key
         )
         if customer_key is not None:
-            request.update(sse_c_args(SseC(customer_key)))
+            sse_c = sse_c_args(SseC(customer_key))
+            request["SSECustomerAlgorithm"] = sse_c["SSECustomerAlgorithm"]
+            request["SSECustomerKey"] = sse_c["SSECustomerKey"]
         return request
 
     # ------------------------------------------------------------ write-once

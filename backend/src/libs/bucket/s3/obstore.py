@@ -16,18 +16,16 @@ The routing is a typed decision made per call, before the request:
   ``metadata_ok``), a tag obstore would encode differently (it sends a space as ``+``,
   which Ceph RGW keeps) and larger bodies go to boto3 (``writes``);
 - **reads**: GET and DELETE of the latest version without an SSE-C key (``reads``), and
-  the HEAD of ``object_exists``; a whole-object GET is a plain GET whose answer is
-  dropped after its head when the object holds more than ``SMALL_OBJECT`` bytes (boto3
-  then reads it: two requests for such objects), a ranged GET at most ``SMALL_OBJECT``
-  bytes long. ``head_object`` is not obstore's (its HEAD does not report the storage
-  class): on this engine it is a HEAD signed by the store itself (``signed_head``);
+  the HEAD of ``object_exists``; a whole-object GET is dropped after its head when the
+  object holds more than ``SMALL_OBJECT`` bytes (boto3 then reads it), a ranged GET is at
+  most ``SMALL_OBJECT`` bytes long. ``head_object`` is not obstore's (its HEAD does not
+  report the storage class): on this engine it is a HEAD signed here (``signed_head``);
 - **presigned GET/PUT URLs** without extra parameters, when no ``public_url`` is set and
   the endpoint is not one ``sigv4`` signs directly (path-style custom endpoints, either
   engine);
-- **multipart uploads** (``large_writes``): a stream at or above the multipart threshold,
-  with the options ``writes`` takes, never write-once (obstore's ``create`` mode is one
-  PUT buffering the whole body: s3transfer keeps those), aborted by obstore on failure
-  (``ObstorePlane.put_multipart``);
+- **multipart uploads** (``large_writes``): a body at or above the multipart threshold,
+  with the options ``writes`` takes, never write-once (obstore's ``create`` mode buffers
+  the whole body), aborted by obstore on failure (``ObstorePlane.put_multipart``);
 - **downloads to files** (``downloads``): the latest or a given version without an SSE-C
   key; a first GET, then ranged GETs pinned by ``If-Match`` and the version, each body
   resumed where it dropped (``ObstorePlane.open_first``, ``open_range``, ``body``);

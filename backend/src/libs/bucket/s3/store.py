@@ -724,10 +724,9 @@ class S3Store(S3BucketFeatures):
         ``multipart_threshold``, ``part_size`` and ``max_concurrency`` override the
         store's ranged-download settings for this call.
 
-        One GET below ``multipart_threshold`` (streamed to a temporary file beside
-        ``path``, fsynced, then renamed); above it, parallel ranged GETs. An existing
-        file at ``path`` keeps its permission bits; a new one gets ``0o666`` less the
-        umask (see ``files.atomic_file``).
+        One GET below ``multipart_threshold``, above it parallel ranged GETs, into a
+        temporary file beside ``path``, fsynced, then renamed. An existing file keeps its
+        permission bits; a new one gets ``0o666`` less the umask.
 
         Returns:
             The number of bytes written.
@@ -847,10 +846,8 @@ class S3Store(S3BucketFeatures):
 
         Raises:
             ObjectNotFound: no such key (or version).
-            BucketNotFound: no such bucket. S3 answers a HEAD of either with a bare 404
-                (a HEAD response has no body to carry ``NoSuchKey`` / ``NoSuchBucket``),
-                so a 404 costs one HeadBucket more, to name what is missing as
-                ``get_object`` and the local store do.
+            BucketNotFound: no such bucket (S3 answers a HEAD of either with a bare
+                404, so a 404 costs one HeadBucket more to name what is missing).
         """
         try:
             return self._head(bucket, key, version_id=version_id, sse_customer_key=sse_customer_key)

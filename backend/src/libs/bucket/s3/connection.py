@@ -4,11 +4,10 @@ other part of the store shares through it.
 ``S3Connection`` holds the settings, the client (and the ``public_url`` signer), the
 key prefix, and the one context manager that turns botocore's and the network's errors
 into ``StorageError``s (``translating``). ``S3Store``'s object operations and its bucket
-administration (``admin.S3BucketFeatures``) both work through one instance; none
-of them builds a client or reads botocore's exceptions itself.
+administration (``admin.S3BucketFeatures``) both work through one instance.
 
-boto3 is imported on first use, so importing this module is cheap.
-Thread-safety: one instance may be shared by any number of threads.
+boto3 is imported on first use. Thread-safety: one instance may be shared by any number
+of threads.
 """
 
 from __future__ import annotations
@@ -89,9 +88,8 @@ class S3Connection:
     def plane(self) -> ObstorePlane | None:
         """The obstore data plane (built with the client), or None when boto3 carries
         every request: ``BUCKET_ENGINE`` (``s3.obstore.choose_engine``), and, on ``auto``,
-        while the client's sending is hooked by a test double (moto's ``mock_aws``,
-        botocore's ``Stubber``, a ``before-send`` handler: ``s3.send_hooks``, ~0.1 us a
-        call). Every route of the store asks here, so the signed HEAD stands aside too."""
+        while a test double hooks the client's sending (moto, ``Stubber``, a
+        ``before-send`` handler: ``s3.send_hooks``). Every route of the store asks here."""
         if self.engine != "obstore":
             return None
         plane = self._plane
@@ -101,8 +99,8 @@ class S3Connection:
         return None if self._hooked() else plane
 
     def _hooked(self) -> bool:
-        """True when a test double sees this client's sending and ``auto`` yields to it
-        (before the client is built, or while it is closed: True, the safe answer)."""
+        """True when ``auto`` yields to a test double hooking this client (True before
+        the client is built or while it is closed: the safe answer)."""
         if not self._watch_hooks:
             return False
         hooks = self._hooks
@@ -111,17 +109,11 @@ class S3Connection:
     @property
     def built_plane(self) -> ObstorePlane | None:
         """``plane`` as it is now, never built here (None before the first request or
-        after ``close``): for callers that must not build a client, such as an event
-        loop (``AsyncBucket``)."""
+        after ``close``): for the event loop (``AsyncBucket``)."""
         if self.engine != "obstore":
             return None
         plane = self._plane
         return None if plane is None or self._hooked() else plane
-
-    @property
-    def injected(self) -> bool:
-        """True when the client was handed in (tests) rather than built here."""
-        return self._injected
 
     @property
     def client(self) -> S3Client:
@@ -153,8 +145,7 @@ class S3Connection:
             effective = cfg
             if cfg.endpoint_url is None:
                 effective = cfg.replace(endpoint_url=configured_endpoint(session))
-            # BucketConfig validated both choices; its effective_* properties widen them to
-            # str, botocore's stubs want the literals back
+            # validated by BucketConfig; botocore's stubs want the literals back
             addressing = cast(
                 "Literal['auto', 'virtual', 'path']", effective.effective_addressing_style
             )
@@ -213,8 +204,8 @@ class S3Connection:
         return client
 
     def close(self) -> None:
-        """Drop the client and its connections (and the ``public_url`` signer); the next
-        use builds new ones. An injected client is kept (its owner closes it). Idempotent."""
+        """Drop the client, the ``public_url`` signer and the plane; the next use builds
+        new ones. An injected client is kept open (its owner closes it). Idempotent."""
         with self._lock:
             client, self._client = self._client, None
             signer, self._signer = self._signer, None
@@ -233,8 +224,8 @@ class S3Connection:
         """One request (HeadBucket on the default bucket, else ListBuckets); returns seconds.
 
         A HeadBucket refused with 403 makes one more request (``check_denied``): a bucket
-        these credentials may not HEAD (a least-privilege policy) is no failure of the
-        connection, refused credentials are.
+        these credentials may not HEAD is no failure of the connection, refused
+        credentials are.
 
         Raises:
             StorageError: the server cannot be reached or refuses the credentials
@@ -256,18 +247,16 @@ class S3Connection:
         return time.perf_counter() - started
 
     def check_denied(self, denied: PermissionDenied, operation: str) -> None:
-        """Tell refused credentials from a refused request, after a 403 that does not say
-        which (a HEAD answer has no body, so no error code): one signed ListBuckets, whose
-        answer does. The server checks the signature before the policy, so an answer, or
-        an ``AccessDenied`` (least privilege may deny ListBuckets too), means the
+        """Tell refused credentials from a refused request after a 403 that does not say
+        which (a HEAD answer has no body): one ListBuckets. The server checks the
+        signature before the policy, so an answer or an ``AccessDenied`` means the
         credentials are good and ``denied`` is about the bucket only: this returns.
 
         Raises:
             AuthenticationFailed: ``denied`` itself when it already is one; else the
-                server refused ListBuckets' credentials (``SignatureDoesNotMatch``: a wrong
-                secret; ``InvalidAccessKeyId``; an expired token), its message naming the
-                variable that set the secret (or key, or token), never the value.
-            StorageError: ListBuckets failed otherwise (the server stopped answering...).
+                server refused ListBuckets' credentials, the message naming the variable
+                that set the secret (or key, or token), never the value.
+            StorageError: ListBuckets failed otherwise.
         """
         if isinstance(denied, AuthenticationFailed):
             raise denied
@@ -284,8 +273,7 @@ class S3Connection:
 
     def _named(self, refused: AuthenticationFailed) -> AuthenticationFailed:
         """``refused`` with the variable that set the credential it is about added to its
-        message (``the secret in use is set by BUCKET_PASSWORD``): the hint of
-        ``s3.errors`` names every variable of the kind, this names the one in force."""
+        message (``the secret in use is set by BUCKET_PASSWORD``)."""
         field, what = _REFUSED_FIELD.get(refused.code, ("secret_key", "secret"))
         variable = self.config.sources.get(field, "")
         if not _VARIABLE.fullmatch(variable):
@@ -327,9 +315,7 @@ class S3Connection:
 
     def _outlived_deadlines(self, started: float) -> bool:
         """True when an obstore call that timed out took, per attempt, longer than
-        silence can explain (``BUCKET_CONNECT_TIMEOUT + BUCKET_READ_TIMEOUT``): its
-        attempts hit the deadline of ``s3.obstore`` (a trickling server), not the
-        read timeout (a silent one)."""
+        silence explains (connect + read timeout): it hit ``s3.obstore``'s deadline."""
         cfg = self.config
         per_attempt = (time.monotonic() - started) / (cfg.max_retries + 1)
         return per_attempt >= cfg.connect_timeout + cfg.read_timeout
@@ -369,8 +355,8 @@ class S3Connection:
 
     @property
     def signing_client(self) -> S3Client:
-        """The client presigned URLs are signed with: the store's own, or one built
-        for ``public_url`` (same credentials and settings; it never sends a request)."""
+        """The client presigned URLs are signed with: the store's own, or one built for
+        ``public_url`` (same credentials and settings; it sends no request)."""
         if not self.config.public_url or self._injected:
             return self.client
         signer = self._signer
@@ -409,19 +395,15 @@ class S3Connection:
 
 
 SMALL_BODY = 1024 * 1024
-"""Bodies up to this size go without ``Expect: 100-continue`` (see ``_no_expect...``)."""
+"""Bodies up to this size go without ``Expect: 100-continue``."""
 
 
 def _no_expect_for_small_bodies(
     params: dict[str, object], model: object = None, **_: object
 ) -> None:
-    """Drop botocore's ``Expect: 100-continue`` from PUTs of at most ``SMALL_BODY`` bytes.
-
-    botocore asks every file-like body to wait for ``100 Continue`` and, when the server
-    says nothing, waits 1 s before sending the body anyway: against a slow or stalled
-    server each attempt of a small PUT costs a second more, for no gain (sending a small
-    body the server may refuse costs less than the round trip). Larger bodies keep it.
-    """
+    """Drop botocore's ``Expect: 100-continue`` from PUTs of at most ``SMALL_BODY`` bytes:
+    against a silent server botocore waits 1 s for ``100 Continue`` on every attempt, more
+    than sending a small body costs."""
     headers = params.get("headers") or {}
     if (
         not isinstance(headers, MutableMapping)

@@ -3,8 +3,7 @@
 botocore spends 2.4-2.7 ms of client CPU on every request (event hooks, signing, endpoint
 rules, serialisation); obstore spends 0.2-0.3 ms. ``S3Store`` keeps boto3 as its control
 plane and for every request this module cannot carry exactly; what it can carry goes here.
-The routing is a typed decision made before the request, per call (``S3Store`` asks
-``ObstorePlane.writes``, ``reads`` and ``key_ok``):
+The routing is a typed decision made per call, before the request:
 
 - **keys**: obstore's paths cannot hold a key with an empty segment (``a//b``), a ``.`` or
   ``..`` segment or a control character (it refuses them), and it silently drops a leading
@@ -17,18 +16,16 @@ The routing is a typed decision made before the request, per call (``S3Store`` a
   ``metadata_ok``), a tag obstore would encode differently (it sends a space as ``+``,
   which Ceph RGW keeps) and larger bodies go to boto3 (``writes``);
 - **reads**: GET and DELETE of the latest version without an SSE-C key (``reads``), and
-  the HEAD of ``object_exists``; a whole-object GET is a plain GET whose answer is
-  dropped after its head when the object holds more than ``SMALL_OBJECT`` bytes (boto3
-  then reads it: two requests for such objects), a ranged GET at most ``SMALL_OBJECT``
-  bytes long. ``head_object`` is not obstore's (its HEAD does not report the storage
-  class): on this engine it is a HEAD signed by the store itself (``signed_head``);
+  the HEAD of ``object_exists``; a whole-object GET is dropped after its head when the
+  object holds more than ``SMALL_OBJECT`` bytes (boto3 then reads it), a ranged GET is at
+  most ``SMALL_OBJECT`` bytes long. ``head_object`` is not obstore's (its HEAD does not
+  report the storage class): on this engine it is a HEAD signed here (``signed_head``);
 - **presigned GET/PUT URLs** without extra parameters, when no ``public_url`` is set and
   the endpoint is not one ``sigv4`` signs directly (path-style custom endpoints, either
   engine);
-- **multipart uploads** (``large_writes``): a stream at or above the multipart threshold,
-  with the options ``writes`` takes, never write-once (obstore's ``create`` mode is one
-  PUT buffering the whole body: s3transfer keeps those), aborted by obstore on failure
-  (``ObstorePlane.put_multipart``);
+- **multipart uploads** (``large_writes``): a body at or above the multipart threshold,
+  with the options ``writes`` takes, never write-once (obstore's ``create`` mode buffers
+  the whole body), aborted by obstore on failure (``ObstorePlane.put_multipart``);
 - **downloads to files** (``downloads``): the latest or a given version without an SSE-C
   key; a first GET, then ranged GETs pinned by ``If-Match`` and the version, each body
   resumed where it dropped (``ObstorePlane.open_first``, ``open_range``, ``body``);
@@ -39,9 +36,8 @@ The routing is a typed decision made before the request, per call (``S3Store`` a
 Every obstore request has the deadline of ``deadline.attempt_bound`` for the largest body
 it may move (obstore's ``timeout``): ``SMALL_OBJECT`` on ``store(bucket)``, ``n`` bytes on
 ``sized(bucket, n)``; silence is cut by ``read_timeout``, and obstore retries up to
-``BUCKET_MAX_RETRIES`` times: a trickling or stalled server ends a call as it does on the
-boto3 route. Credentials come from the store's boto3 session
-(profiles, assumed roles with refresh, container and instance roles): one chain, one
+``BUCKET_MAX_RETRIES`` times, as on the boto3 route. Credentials come from the store's
+boto3 session (profiles, assumed roles with refresh, instance roles): one chain, one
 rotation. obstore's errors become ``StorageError``s in ``s3_errors.translate_obstore``.
 
 What this plane sends is invisible to botocore's events, where test doubles and tracing
@@ -88,8 +84,7 @@ log = logging.getLogger("bucket.obstore")
 Engine = Literal["obstore", "boto3"]
 
 SMALL_OBJECT = 64 * 1024
-"""The largest body a request of this plane carries: one obstore attempt's deadline is
-``deadline.attempt_bound(connect, read, SMALL_OBJECT)``, one second over an empty one."""
+"""The largest body a request of ``ObstorePlane.store`` carries (its deadline's size)."""
 
 ATTRIBUTE_ALIASES = frozenset(
     {
@@ -107,11 +102,9 @@ ATTRIBUTE_ALIASES = frozenset(
         "storageclass",
     }
 )
-"""Every key of obstore's ``attributes`` that it sends as the object's own header, not as
-user metadata, once ASCII-lowercased: pyo3-object_store's ``PyAttribute::extract``
-(obstore/src/attributes.rs, obstore 0.12). Any other key is user metadata: obstore sends
-it as ``x-amz-meta-<key>`` (object_store's ``USER_DEFINED_METADATA_HEADER_PREFIX``), with
-``_``, ``-`` and case left as they are (``content_type`` is metadata)."""
+"""Every key of obstore's ``attributes`` that it sends as the object's own header, once
+ASCII-lowercased (``PyAttribute::extract`` in obstore/src/attributes.rs, obstore 0.12). Any
+other key is sent as ``x-amz-meta-<key>``, unchanged (``content_type`` is metadata)."""
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # WriteArgs keys obstore expresses; any other key (encryption, object lock) goes to boto3
 _PLAIN_TAG = re.compile(r"[A-Za-z0-9_.~-]*")  # tags obstore's encoding carries unchanged
@@ -120,18 +113,11 @@ _PLAIN_WRITE_KEYS = frozenset(
 )
 
 
-def obstore_installed() -> bool:
-    """True when obstore can be imported (checked without importing it)."""
-    return importlib.util.find_spec("obstore") is not None
-
-
 def choose_engine(config: BucketConfig, *, injected: bool) -> Engine:
     """The engine of a store's data plane: ``BUCKET_ENGINE``, with ``auto`` resolved.
 
-    ``auto`` (the default) is obstore when it is installed and the settings are ones it
-    carries exactly: SigV4 signatures, and path-style addressing on a custom endpoint or
-    AWS S3 itself (obstore takes a virtual-hosted custom endpoint as the bucket's own).
-    A client handed in (tests) keeps everything on that client.
+    ``auto`` (the default) is obstore when it is installed and carries the settings
+    exactly (``_unsupported``). A client handed in (tests) keeps everything on it.
 
     Raises:
         ConfigError: ``BUCKET_ENGINE=obstore`` where obstore is not installed or cannot
@@ -148,7 +134,7 @@ def choose_engine(config: BucketConfig, *, injected: bool) -> Engine:
 
 def _unsupported(config: BucketConfig) -> str | None:
     """Why obstore cannot carry these settings, or None."""
-    if not obstore_installed():
+    if importlib.util.find_spec("obstore") is None:
         return "obstore is not installed (a dependency of backend-bucket: pip install obstore)"
     if config.signature_version != "s3v4":
         return "obstore signs with SigV4 only (BUCKET_SIGNATURE_VERSION=s3)"
@@ -169,34 +155,25 @@ def key_ok(key: str) -> bool:
 
 @dataclass(frozen=True)
 class ObstoreWrite:
-    """What one obstore put carries beside the body (``ObstorePlane.writes``)."""
+    """What one obstore put carries beside the body."""
 
     attributes: Attributes
     tags: dict[str, str]
 
 
 def writes(args: WriteArgs, size: int) -> ObstoreWrite | None:
-    """The obstore form of a write of ``size`` bytes with boto3's ``args``, or None when
-    boto3 must make it (see the module doc)."""
-    if size > SMALL_OBJECT:
-        return None
-    return _form(args)
+    """The obstore form of a write of ``size`` bytes with boto3's ``args``, or None."""
+    return None if size > SMALL_OBJECT else _form(args)
 
 
 def large_writes(args: WriteArgs, *, write_once: bool) -> ObstoreWrite | None:
-    """The obstore form of a multipart upload (a body at or above the multipart
-    threshold) with boto3's ``args``, or None when s3transfer must make it: the options
-    ``writes`` refuses, and any write-once upload (obstore's ``create`` mode is one PUT
-    that buffers the whole body in memory; s3transfer's route keeps it bounded and
-    checked, see ``S3Store._upload_once``). The key is checked apart (``key_ok``)."""
-    if write_once:
-        return None
-    return _form(args)
+    """The obstore form of a multipart upload with boto3's ``args``, or None (the options
+    ``writes`` refuses, and any write-once upload)."""
+    return None if write_once else _form(args)
 
 
 def _form(args: WriteArgs) -> ObstoreWrite | None:
-    """The attributes and tags of a write with boto3's ``args``, or None when obstore
-    cannot send them exactly."""
+    """The attributes and tags of a write, or None when obstore cannot send them exactly."""
     if not _PLAIN_WRITE_KEYS.issuperset(args):
         return None
     metadata = args.get("Metadata", {})
@@ -217,27 +194,20 @@ def _form(args: WriteArgs) -> ObstoreWrite | None:
 
 def is_attribute_name(name: str) -> bool:
     """True when obstore reads ``name``, an ``attributes`` key, as one of the object's own
-    headers (``Content-Type``, ``Cache-Control``, ``Content-Encoding``...) and not as user
-    metadata: ``name`` ASCII-lowercased is in ``ATTRIBUTE_ALIASES`` (``contentEncoding``,
-    ``CACHE-CONTROL``, ``storageclass``; not ``content_type``): obstore's own rule, which
-    folds ASCII letters only."""
+    headers, not as user metadata (obstore's rule, folding ASCII letters only)."""
     return name.translate(_ASCII_LOWER) in ATTRIBUTE_ALIASES
 
 
 def metadata_ok(metadata: Mapping[str, str]) -> bool:
-    """True when obstore sends every name of ``metadata`` (user metadata) as user metadata:
-    none is an attribute alias (``is_attribute_name``). A write whose metadata is not ok
-    is boto3's (``writes`` and ``large_writes`` are None), which keeps it as metadata;
-    obstore has no way to send such a name as metadata. The one rule of every route:
-    ``S3Store``'s put, its async twin and multipart upload (through ``writes``)."""
+    """True when obstore sends every name of ``metadata`` as user metadata (none is an
+    attribute alias); else the write is boto3's, every route's one rule."""
     return not any(is_attribute_name(name) for name in metadata)
 
 
 def get_window(start: int | None, end: int | None) -> tuple[int, int] | None:
-    """The bytes ``first .. stop - 1`` obstore's ranged GET asks for, for a read of the
-    inclusive range ``start .. end`` (``start`` None: from byte 0): a closed range of at
-    most ``SMALL_OBJECT`` bytes. None when boto3 reads it: a range open past its start,
-    or a longer one. (A whole object is a plain GET: ``ObstorePlane.get`` with no range.)"""
+    """``(first, stop)``, ``stop`` excluded, of obstore's ranged GET for the inclusive range
+    ``start .. end`` (``start`` None: 0); None when boto3 reads it (open or longer than
+    ``SMALL_OBJECT``)."""
     if end is None:
         return None
     first = start or 0
@@ -247,15 +217,12 @@ def get_window(start: int | None, end: int | None) -> tuple[int, int] | None:
 
 
 def reads(request: Mapping[str, object]) -> bool:
-    """True when a GetObject/HeadObject request (boto3's arguments) is one obstore makes:
-    the latest version, no SSE-C key, no condition."""
+    """True when a GetObject/HeadObject request (boto3's arguments) is one obstore makes."""
     return set(request) <= {"Bucket", "Key", "Range"}
 
 
 def downloads(request: Mapping[str, object]) -> bool:
-    """True when a download to a file (a GetObject request in boto3's arguments, before
-    its range) is one obstore makes: the latest or a given version, no SSE-C key (obstore
-    cannot send one), no condition. The key is checked apart (``key_ok``)."""
+    """True when a download's GetObject request (before its range) is one obstore makes."""
     return set(request) <= {"Bucket", "Key", "VersionId"}
 
 
@@ -283,15 +250,12 @@ class _Credentials:
 
 
 MAX_SIZED_STORES = 8
-"""Stores sized for bodies above ``SMALL_OBJECT`` a plane keeps at most (``ObstorePlane.sized``):
-the least recently used one is dropped past that."""
+"""Sized stores a plane keeps at most (``ObstorePlane.sized``, least recently used dropped)."""
 
 
 class ObstorePlane:
-    """One obstore ``S3Store`` per bucket, built on first use from the settings, and
-    stores sized for larger bodies (``sized``).
-
-    Every request is one OpenTelemetry span when ``spans`` is given (``s3.tracing``).
+    """One obstore ``S3Store`` per bucket, built on first use, and stores sized for
+    larger bodies (``sized``). Every request is a span when ``spans`` is given.
 
     Args:
         config: the store's validated settings.
@@ -328,13 +292,9 @@ class ObstorePlane:
 
     def sized(self, bucket: str, body_bytes: int) -> ObStore:
         """The obstore store of ``bucket`` for requests moving up to ``body_bytes`` bytes:
-        the settings of ``store``, with one attempt's deadline (obstore's ``timeout``) of
-        ``deadline.attempt_bound(connect, read, body_bytes)`` and a retry budget of
-        ``deadline.call_bound`` for that size. ``body_bytes`` at most ``SMALL_OBJECT``
-        gives ``store(bucket)``.
-
-        Kept per (bucket, size), ``MAX_SIZED_STORES`` at most (least recently used
-        dropped; a dropped store still serves the calls holding it). Thread-safe.
+        the settings of ``store`` with the deadline and retry budget for that size;
+        ``store(bucket)`` up to ``SMALL_OBJECT``. Kept per (bucket, size),
+        ``MAX_SIZED_STORES`` at most (a dropped store still serves its callers).
 
         Raises:
             ValueError: ``body_bytes`` is negative.
@@ -427,7 +387,7 @@ class ObstorePlane:
             )
         return Sent(etag=result["e_tag"], version_id=result["version"])
 
-    def get(self, bucket: str, key: str, window: tuple[int, int] | None) -> Got | None:
+    def get(self, bucket: str, key: str, window: tuple[int, int] | None) -> bytes | None:
         """One GET of the bytes ``window`` = ``(start, stop)``, ``stop`` excluded, or of
         the whole object (``window`` None; a plain GET: Ceph RGW answers one ~0.25 ms
         sooner than a ranged GET). None, with the answer dropped after its head and
@@ -438,16 +398,9 @@ class ObstorePlane:
         options: GetOptions = {} if window is None else {"range": window}
         with traced(self._spans, "GetObject", bucket, key), _wrapped():
             result = obstore.get(self.store(bucket), key, options=options)
-            meta = result.meta
-            if window is None and int(meta["size"]) > SMALL_OBJECT:
+            if window is None and int(result.meta["size"]) > SMALL_OBJECT:
                 return None
-            data = bytes(result.bytes())
-        return Got(
-            data=data,
-            size=int(meta["size"]),
-            etag=meta["e_tag"],
-            version_id=meta["version"],
-        )
+            return bytes(result.bytes())
 
     def put_multipart(
         self,
@@ -459,15 +412,13 @@ class ObstorePlane:
         part_size: int,
         concurrency: int,
     ) -> Sent:
-        """A multipart upload of the chunks of ``source``, in parts of ``part_size``
-        bytes, ``concurrency`` parts in flight, on the store sized for one part (each
-        part request has that deadline). obstore aborts the upload when a part fails
-        past its retries or ``source`` raises.
+        """A multipart upload of the chunks of ``source`` in parts of ``part_size`` bytes,
+        on the store sized for one part; obstore aborts it when a part fails past its
+        retries or ``source`` raises.
 
         Returns:
-            The ETag and version id the server answered CompleteMultipartUpload. Ceph RGW
-            answers an empty ETag: it is then read by one HEAD of the version created
-            (of the latest object on a bucket without versions).
+            The ETag and version id of CompleteMultipartUpload's answer (Ceph RGW answers
+            an empty ETag: it is then read by a HEAD of the version created).
 
         Raises:
             s3_errors.EngineError: obstore's error (an exception ``source`` raised is
@@ -499,10 +450,8 @@ class ObstorePlane:
     def open_first(
         self, bucket: str, key: str, length: int, *, version: str | None, store_bytes: int
     ) -> Opened:
-        """The first GET of a download: bytes ``0 .. length - 1`` (of ``version``, None:
-        the latest), its body not read yet. An empty object has no byte 0 (S3 answers
-        416 InvalidRange): it is then read by a plain GET. ``store_bytes``: the largest
-        body any request of this download moves (``sized``).
+        """The first GET of a download: bytes ``0 .. length - 1``, body unread; a plain
+        GET for an empty object (no byte 0: 416). ``store_bytes``: as in ``sized``.
 
         Raises:
             s3_errors.EngineError: obstore's error (``s3_errors.translate_obstore``).
@@ -525,9 +474,8 @@ class ObstorePlane:
         if_match: str | None = None,
         version: str | None = None,
     ) -> Opened:
-        """One GET of the bytes ``start .. stop - 1`` (``stop`` None: a plain GET of the
-        whole object), pinned to ``if_match`` (an ETag) and ``version`` when given, on the
-        store sized for ``store_bytes``; its body not read yet (``body``).
+        """One GET of the bytes ``start .. stop - 1`` (``stop`` None: the whole object),
+        pinned to ``if_match`` and ``version`` when given; body unread (``body``).
 
         Raises:
             s3_errors.EngineError: obstore's error; a replaced object is its
@@ -567,11 +515,8 @@ class ObstorePlane:
     ) -> Iterator[bytes]:
         """Yield ``opened``'s body in chunks of about ``chunk`` bytes (default 1 MiB).
 
-        obstore retries a request, not a body it has started to hand over: when the body
-        drops mid-way (a reset, a deadline), the rest is asked for (a ranged GET pinned to
-        the same ETag with ``If-Match``, and to ``version`` when given, so two versions
-        are never stitched together), at most ``BUCKET_MAX_RETRIES`` times. The bytes
-        already received are kept. Without an ETag nothing is resumed.
+        When the body drops mid-way, the rest is asked for (pinned to the same ETag and
+        ``version``), at most ``BUCKET_MAX_RETRIES`` times; without an ETag, never.
 
         Raises:
             s3_errors.EngineError: the body dropped past the budget, or the resume was
@@ -589,12 +534,11 @@ class ObstorePlane:
                 if opened.etag is None or resumes >= self._config.max_retries:
                     raise EngineError(exc) from exc
                 resumes += 1
-                at = opened.start + received
                 log.debug("body dropped after %d bytes; resuming (%d)", received, resumes)
                 rest = self.open_range(
                     bucket,
                     key,
-                    at,
+                    opened.start + received,
                     opened.stop,
                     store_bytes=store_bytes,
                     if_match=opened.etag,
@@ -645,20 +589,16 @@ class ObstorePlane:
             )
         return Sent(etag=result["e_tag"], version_id=result["version"])
 
-    async def aget(self, bucket: str, key: str, window: tuple[int, int] | None) -> Got | None:
+    async def aget(self, bucket: str, key: str, window: tuple[int, int] | None) -> bytes | None:
         """``get`` on obstore's async call."""
         import obstore
 
         options: GetOptions = {} if window is None else {"range": window}
         with traced(self._spans, "GetObject", bucket, key), _wrapped():
             result = await obstore.get_async(self.store(bucket), key, options=options)
-            meta = result.meta
-            if window is None and int(meta["size"]) > SMALL_OBJECT:
+            if window is None and int(result.meta["size"]) > SMALL_OBJECT:
                 return None
-            data = bytes(await result.bytes_async())
-        return Got(
-            data=data, size=int(meta["size"]), etag=meta["e_tag"], version_id=meta["version"]
-        )
+            return bytes(await result.bytes_async())
 
     async def ahead(self, bucket: str, key: str) -> None:
         """``head`` on obstore's async call."""
@@ -673,17 +613,6 @@ class ObstorePlane:
 
         with traced(self._spans, "DeleteObject", bucket, key), _wrapped():
             await obstore.delete_async(self.store(bucket), key)
-
-    async def asign(
-        self, bucket: str, key: str, *, method: Literal["GET", "PUT"], seconds: int
-    ) -> str:
-        """``sign`` on obstore's async call."""
-        import obstore
-
-        with _wrapped():
-            return await obstore.sign_async(
-                self.store(bucket), method, key, timedelta(seconds=seconds)
-            )
 
 
 @contextlib.contextmanager
@@ -705,29 +634,12 @@ class Sent:
 
 @dataclass(frozen=True)
 class Opened:
-    """A GET whose body is not read yet, and what it said of the object.
-
-    Attributes:
-        result: obstore's answer (its body is read through ``ObstorePlane.body``).
-        start, stop: the bytes it carries, ``stop`` excluded.
-        size: the object's size.
-        etag: the object's ETag as the server sent it (quoted), or None.
-        version_id: the version read, or None on a bucket without versions.
-    """
+    """A GET whose body is not read yet (``ObstorePlane.body``): the bytes ``start ..
+    stop - 1`` of an object of ``size`` bytes, its ETag (quoted) and version."""
 
     result: GetResult
     start: int
     stop: int
-    size: int
-    etag: str | None
-    version_id: str | None
-
-
-@dataclass(frozen=True)
-class Got:
-    """A GET's bytes and what it said of the object."""
-
-    data: bytes
     size: int
     etag: str | None
     version_id: str | None

@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, ClassVar, Protocol, cast
@@ -141,6 +142,8 @@ _BATCH_CHECKSUM_REFUSALS = frozenset(
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 _READ_OPTIONS = frozenset({"version_id", "sse_customer_key"})
+# the codes of a 400 answered to a read of an SSE-C object without its key
+_BAD_REQUEST = frozenset({"400", "InvalidArgument", "InvalidRequest", "BadRequest"})
 
 
 class S3Store(S3BucketFeatures):
@@ -199,8 +202,7 @@ class S3Store(S3BucketFeatures):
 
     @property
     def engine(self) -> str:
-        """``"obstore"`` when small objects go through obstore, else ``"boto3"``
-        (``BUCKET_ENGINE``; see ``s3.obstore``)."""
+        """``"obstore"`` when small objects go through obstore, else ``"boto3"``."""
         return self._conn.engine
 
     @property
@@ -216,9 +218,8 @@ class S3Store(S3BucketFeatures):
         return self._conn.client
 
     def close(self) -> None:
-        """Drop the client, its connections and its transfer managers (uploads running
-        finish first on the old ones, see ``transfer.Transfers``); the next call builds
-        new ones. Idempotent."""
+        """Drop the client, its connections and its transfer managers (running uploads
+        finish on the old ones); the next call builds new ones. Idempotent."""
         self._transfers.close()
         self._conn.close()
 
@@ -274,8 +275,7 @@ class S3Store(S3BucketFeatures):
                 raise
 
     def _create_bucket(self, bucket: str, *, object_lock: bool) -> None:
-        """One CreateBucket with the region rule (no ``LocationConstraint`` in
-        us-east-1). Raises ``AlreadyExists`` for a bucket already yours too."""
+        """One CreateBucket; ``AlreadyExists`` for a bucket already yours too."""
         kwargs: CreateBucketRequestTypeDef = {"Bucket": bucket}
         if object_lock:
             kwargs["ObjectLockEnabledForBucket"] = True  # also turns versioning on
@@ -311,9 +311,8 @@ class S3Store(S3BucketFeatures):
 
         Args:
             force: first delete every object, every version and delete marker, and abort
-                every incomplete multipart upload (default False). Each listing is sent
-                with ``Prefix=`` the store's prefix, and each page's keys are checked by
-                the planner against the scope ``bucket``/prefix before its request.
+                every incomplete multipart upload (default False); only keys under the
+                store's prefix, each page checked by the planner before its request.
 
         Returns:
             ``BucketDeletion``: whether the bucket was deleted, the objects (versions and
@@ -337,8 +336,7 @@ class S3Store(S3BucketFeatures):
         return BucketDeletion(bucket, "", True, objects_deleted=deleted, uploads_aborted=aborted)
 
     def _empty_prefix(self, bucket: str, *, force: bool) -> BucketDeletion:
-        """``delete_bucket`` of a store with a key prefix: empty the prefix (``force``),
-        keep the bucket."""
+        """``delete_bucket`` with a key prefix: empty it (``force``), keep the bucket."""
         prefix = self._conn.prefix
         if not force:
             if next(iter(self.list_objects(bucket, max_keys=1)), None) is not None:
@@ -354,15 +352,8 @@ class S3Store(S3BucketFeatures):
         return BucketDeletion(bucket, prefix, False, deleted, aborted)
 
     def _empty(self, bucket: str, *, raise_failures: bool) -> tuple[int, int]:
-        """Abort the incomplete uploads and delete every version and delete marker under
-        the store's prefix (the whole bucket without one); returns ``(versions deleted,
-        uploads aborted)``. Each page's keys are checked by the planner first.
-
-        Raises:
-            OutOfScope: a listed key outside the prefix (that page is not sent).
-            StorageError: a listing failed, or (``raise_failures``) a version could not
-                be deleted.
-        """
+        """``delete_bucket``'s ``force``: returns ``(versions deleted, uploads aborted)``;
+        ``raise_failures``: a version not deleted raises ``StorageError``."""
         client, prefix = self.client, self._conn.prefix
         scope = Scope(bucket, prefix)
         aborted = deleted = 0
@@ -420,14 +411,12 @@ class S3Store(S3BucketFeatures):
             options: content type (default: guessed from the key's extension),
                 metadata, storage class (default ``BUCKET_STORAGE_CLASS``), tags,
                 encryption (default ``BUCKET_SSE*``, see ``options.encryption_in_force``),
-                object lock and the put mode; default: ``WriteOptions()``. With
-                ``mode="create"`` the put is write-once: ``AlreadyExists`` when the key
-                exists, checked atomically by the server on the request that creates
-                the object. Above the multipart threshold, only AWS S3 is trusted to
-                check it on CompleteMultipartUpload (Ceph RGW ignores it there);
-                elsewhere the body goes up as one conditional PUT (a stream of unknown
-                length is spooled first: memory up to the threshold, then a temporary
-                file), so at most 5 GiB (``transfer.MAX_SINGLE_PUT``).
+                object lock and the put mode; default: ``WriteOptions()``.
+                ``mode="create"`` is write-once, checked atomically by the server on the
+                request that creates the object. Above the multipart threshold only AWS
+                S3 is trusted to check it on CompleteMultipartUpload; elsewhere the body
+                goes up as one conditional PUT (a stream of unknown length spooled
+                first), so at most 5 GiB (``transfer.MAX_SINGLE_PUT``).
             progress: ``progress(bytes_done, bytes_total)``.
             transfer: this call's multipart settings (default: the store's).
 
@@ -454,31 +443,11 @@ class S3Store(S3BucketFeatures):
                 bucket=bucket,
                 key=key,
             )
-        stream = data
-        size = remaining_size(stream)
+        size = remaining_size(data)
         if size is not None and size < settings.threshold(self.config):
-            return self._put_small(bucket, key, full, stream, size, extra, progress, write_once)
-        route = self._multipart_route(full, extra, write_once=write_once)
-        if route is not None:
-            plane, form = route
-            return self._multipart_obstore(
-                "put_object", plane, bucket, key, full, stream, size, form, progress, settings
-            )
-        if write_once:
-            return self._upload_once(
-                "put_object", bucket, key, full, stream, size, extra, progress, settings
-            )
-        with self._conn.translating("put_object", bucket, key):
-            sent = self._transfers.upload(
-                stream,
-                bucket,
-                full,
-                extra_args=dict(extra),
-                size=size,
-                progress=progress,
-                settings=settings,
-            )
-        return _upload_result(bucket, key, size, sent)
+            return self._put_small(bucket, key, full, data, size, extra, progress, write_once)
+        up = _Upload("put_object", bucket, key, full, extra, progress, settings, write_once)
+        return self._put_large(up, data, size)
 
     def _put_small(
         self,
@@ -494,33 +463,22 @@ class S3Store(S3BucketFeatures):
         if progress:
             progress(0, size)
         route = self._put_route(full, extra, size)
-        if route is not None:
-            plane, form = route
-            with (
-                _write_once_conflict(write_once, bucket, key),
-                self._conn.translating("put_object", bucket, key),
-            ):
-                data = body if isinstance(body, bytes) else body.read()
-                sent = plane.put(bucket, full, data, form, create=write_once)
-            if progress:
-                progress(size, size)
-            return _sent(bucket, key, size, sent.etag, sent.version_id)
-        if write_once:
-            extra = {**extra, "IfNoneMatch": "*"}
         with (
             _write_once_conflict(write_once, bucket, key),
             self._conn.translating("put_object", bucket, key),
         ):
-            response = self.client.put_object(Bucket=bucket, Key=full, Body=body, **extra)
+            if route is not None:
+                plane, form = route
+                data = body if isinstance(body, bytes) else body.read()
+                sent = plane.put(bucket, full, data, form, create=write_once)
+                etag, version_id = sent.etag, sent.version_id
+            else:
+                args = {**extra, "IfNoneMatch": "*"} if write_once else extra
+                response = self.client.put_object(Bucket=bucket, Key=full, Body=body, **args)
+                etag, version_id = response.get("ETag"), response.get("VersionId")
         if progress:
             progress(size, size)
-        return UploadResult(
-            bucket=bucket,
-            key=key,
-            size=size,
-            etag=_etag(response.get("ETag")),
-            version_id=response.get("VersionId"),
-        )
+        return _sent(bucket, key, size, etag, version_id)
 
     def upload_file(
         self,
@@ -554,87 +512,83 @@ class S3Store(S3BucketFeatures):
         if size < settings.threshold(self.config):
             with source.open("rb") as handle:
                 return self._put_small(bucket, key, full, handle, size, extra, progress, write_once)
-        route = self._multipart_route(full, extra, write_once=write_once)
-        if route is not None:
-            plane, form = route
-            with source.open("rb") as handle:
-                return self._multipart_obstore(
-                    "upload_file", plane, bucket, key, full, handle, size, form, progress, settings
-                )
-        if write_once:
-            return self._upload_once(
-                "upload_file", bucket, key, full, str(source), size, extra, progress, settings
-            )
-        with self._conn.translating("upload_file", bucket, key):
-            sent = self._transfers.upload(
-                str(source),
-                bucket,
-                full,
-                extra_args=dict(extra),
-                size=size,
-                progress=progress,
-                settings=settings,
-            )
-        return _upload_result(bucket, key, size, sent)
+        up = _Upload("upload_file", bucket, key, full, extra, progress, settings, write_once)
+        return self._put_large(up, source, size)
 
-    def _multipart_route(
-        self, full: str, extra: WriteArgs, *, write_once: bool
-    ) -> tuple[ObstorePlane, ObstoreWrite] | None:
-        """The obstore plane and the form of a multipart upload of ``full`` with boto3's
-        ``extra``, or None when s3transfer makes it (``key_ok``, ``large_writes``)."""
+    def _put_large(self, up: _Upload, source: IO[bytes] | Path, size: int | None) -> UploadResult:
+        """A stream (``size`` None: unknown length) or a file at or above the multipart
+        threshold: a multipart upload on obstore's plane when ``key_ok`` and
+        ``large_writes`` allow it, else s3transfer's (``_upload_once`` when write-once)."""
         plane = self._conn.plane
-        if plane is None or not key_ok(full):
-            return None
-        form = large_writes(extra, write_once=write_once)
-        return None if form is None else (plane, form)
+        form = None
+        if plane is not None and key_ok(up.full):
+            form = large_writes(up.extra, write_once=up.write_once)
+        if plane is not None and form is not None:
+            opened = (
+                source.open("rb") if isinstance(source, Path) else contextlib.nullcontext(source)
+            )
+            with opened as stream:
+                return self._multipart_obstore(up, plane, form, stream, size)
+        body = str(source) if isinstance(source, Path) else source
+        if up.write_once:
+            return self._upload_once(up, body, size)
+        return self._transfer(up, body, size)
+
+    def _transfer(self, up: _Upload, source: str | IO[bytes], size: int | None) -> UploadResult:
+        """An upload by s3transfer (write-once: its CompleteMultipartUpload carries
+        ``If-None-Match: *``, see ``_maybe_write_once``)."""
+        with (
+            _write_once_conflict(up.write_once, up.bucket, up.key),
+            self._conn.translating(up.operation, up.bucket, up.key),
+            self._maybe_write_once(up.bucket, up.full, up.write_once),
+        ):
+            sent = self._transfers.upload(
+                source,
+                up.bucket,
+                up.full,
+                extra_args=dict(up.extra),
+                size=size,
+                progress=up.progress,
+                settings=up.settings,
+            )
+        return _upload_result(up.bucket, up.key, size, sent)
 
     def _multipart_obstore(
         self,
-        operation: str,
+        up: _Upload,
         plane: ObstorePlane,
-        bucket: str,
-        key: str,
-        full: str,
+        form: ObstoreWrite,
         stream: IO[bytes],
         size: int | None,
-        form: ObstoreWrite,
-        progress: ProgressCallback | None,
-        settings: TransferSettings,
     ) -> UploadResult:
-        """A multipart upload of ``stream`` (``size`` None: unknown length) on the
-        obstore plane (``s3.obstore.large_writes`` allowed it): parts of the part
-        size in force (raised so that a known size fits in ``transfer.MAX_PARTS``),
-        the concurrency in force, aborted by obstore on failure. ``progress(0, size)``
-        comes before any request, then after every read of ``stream``. An exception of
+        """A multipart upload of ``stream`` on the obstore plane: parts of the part size in
+        force (raised so that a known size fits in ``transfer.MAX_PARTS``), the
+        concurrency in force, aborted by obstore on failure. ``progress(0, size)`` comes
+        before any request, then after every read of ``stream``. An exception of
         ``stream`` or ``progress`` is raised as itself (translated as on the boto3
         route), after the abort."""
-        part_size = settings.chunk(self.config)
+        part_size = up.settings.chunk(self.config)
         if size is not None:
             part_size = max(part_size, -(-size // _transfer.MAX_PARTS))
-        if progress:
-            progress(0, size)
-        reader = CountingReader(stream, size, progress)
-        with self._conn.translating(operation, bucket, key):
+        if up.progress:
+            up.progress(0, size)
+        reader = CountingReader(stream, size, up.progress)
+        with self._conn.translating(up.operation, up.bucket, up.key):
             try:
                 sent = plane.put_multipart(
-                    bucket,
-                    full,
+                    up.bucket,
+                    up.full,
                     reader.chunks(),
                     form,
                     part_size=part_size,
-                    concurrency=settings.concurrency(self.config),
+                    concurrency=up.settings.concurrency(self.config),
                 )
             except EngineError:
                 if reader.error is not None:
                     raise reader.error from None
                 raise
-        return UploadResult(
-            bucket=bucket,
-            key=key,
-            size=size if size is not None else reader.done,
-            etag=_etag(sent.etag),
-            version_id=sent.version_id,
-        )
+        total = size if size is not None else reader.done
+        return _sent(up.bucket, up.key, total, sent.etag, sent.version_id)
 
     def get_object(
         self,
@@ -669,7 +623,7 @@ class S3Store(S3BucketFeatures):
             with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
                 got = plane.get(bucket, full, window)
             if got is not None:
-                return got.data
+                return got
         header = range_header(start, end)
         if header:
             kwargs["Range"] = header
@@ -685,18 +639,12 @@ class S3Store(S3BucketFeatures):
         first: int,
         end: int | None,
     ) -> Iterator[bytes]:
-        """Yield a GET's body in 1 MiB chunks, and close it.
+        """Yield the body of ``response`` (to ``request``) in 1 MiB chunks, and close it.
 
-        botocore retries a failed request, but not a body it has already handed over: when
-        the connection drops mid-body, this asks for the rest (a ranged GET pinned to the
-        same ETag with ``If-Match``, so two versions are never stitched together), at most
-        ``max_retries`` times. The bytes already received are kept.
-
-        Args:
-            response: the first ``get_object`` response.
-            request: the keyword arguments of that ``get_object`` call.
-            first: the offset of the body's first byte in the object.
-            end: the inclusive last offset asked for, None for the end of the object.
+        botocore retries a request, not a body it has handed over: when the connection
+        drops mid-body, the rest is asked for (a ranged GET from ``first`` + the bytes
+        received to ``end``, pinned to the same ETag with ``If-Match``), at most
+        ``max_retries`` times.
         """
         from botocore.exceptions import (
             IncompleteReadError,
@@ -776,10 +724,9 @@ class S3Store(S3BucketFeatures):
         ``multipart_threshold``, ``part_size`` and ``max_concurrency`` override the
         store's ranged-download settings for this call.
 
-        One GET below ``multipart_threshold`` (streamed to a temporary file beside
-        ``path``, fsynced, then renamed); above it, parallel ranged GETs. An existing
-        file at ``path`` keeps its permission bits; a new one gets ``0o666`` less the
-        umask (see ``files.atomic_file``).
+        One GET below ``multipart_threshold``, above it parallel ranged GETs, into a
+        temporary file beside ``path``, fsynced, then renamed. An existing file keeps its
+        permission bits; a new one gets ``0o666`` less the umask.
 
         Returns:
             The number of bytes written.
@@ -841,12 +788,10 @@ class S3Store(S3BucketFeatures):
         settings: TransferSettings,
         progress: ProgressCallback | None,
     ) -> int:
-        """``download_file`` on the obstore plane, with the boto3 route's guarantees: a
-        first GET of bytes ``0 .. threshold - 1`` (a plain GET for an empty object), then
-        parallel ranged GETs, every one pinned to the first answer's ETag (``If-Match``)
-        and version, each body resumed where it dropped (``ObstorePlane.body``), written
-        to a temporary file that is fsynced and renamed. Every request uses the store
-        sized for ``max(threshold, part size)`` (its deadline grows with the body)."""
+        """``download_file`` on the obstore plane, as on boto3's route: parts pinned to
+        the first answer's ETag and version, each body resumed where it dropped
+        (``ObstorePlane.body``); every request on the store sized for ``max(threshold,
+        part size)``."""
         threshold = settings.threshold(self.config)
         part_size = settings.chunk(self.config)
         store_bytes = max(threshold, part_size)
@@ -901,10 +846,8 @@ class S3Store(S3BucketFeatures):
 
         Raises:
             ObjectNotFound: no such key (or version).
-            BucketNotFound: no such bucket. S3 answers a HEAD of either with a bare 404
-                (a HEAD response has no body to carry ``NoSuchKey`` / ``NoSuchBucket``),
-                so a 404 costs one HeadBucket more, to name what is missing as
-                ``get_object`` and the local store do.
+            BucketNotFound: no such bucket (S3 answers a HEAD of either with a bare
+                404, so a 404 costs one HeadBucket more to name what is missing).
         """
         try:
             return self._head(bucket, key, version_id=version_id, sse_customer_key=sse_customer_key)
@@ -1020,10 +963,7 @@ class S3Store(S3BucketFeatures):
                 break
             done, failed = self._delete_batch(bucket, [{"Key": k} for k in chunk])
             deleted.extend(self._conn.unprefix(k) for k in done)
-            errors.extend(
-                DeleteError(key=self._conn.unprefix(e.key), code=e.code, message=e.message)
-                for e in failed
-            )
+            errors.extend(replace(e, key=self._conn.unprefix(e.key)) for e in failed)
         return DeleteResult(deleted=tuple(deleted), errors=tuple(errors))
 
     def _delete_batch(
@@ -1115,13 +1055,10 @@ class S3Store(S3BucketFeatures):
         start_after: str | None,
         page_size: int,
     ) -> Iterator[ListEntry]:
-        """The pages of one listing, the next one asked for while this one is handed out.
-
-        A page is a request (server time) and the reading of 1,000 keys (client time);
-        done in turn, a listing waits for both. Here the request for page n+1 is sent
-        (on a thread of this listing) as soon as page n has arrived, so the server works
-        while the caller reads: one request more than the caller needs when it stops
-        early, none when ``max_keys`` says where the listing ends.
+        """The pages of one listing: page n+1 is asked for (on a thread of this listing)
+        as soon as page n has arrived, so the server works while the caller reads. That
+        costs one request more when the caller stops early, none when ``max_keys`` says
+        where the listing ends.
         """
         from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -1232,14 +1169,8 @@ class S3Store(S3BucketFeatures):
             )
         with self._conn.translating("copy_object", dst_bucket, dst_key):
             response = self.client.copy_object(**kwargs)
-        result = response.get("CopyObjectResult", {})
-        return UploadResult(
-            bucket=dst_bucket,
-            key=dst_key,
-            size=-1,
-            etag=_etag(result.get("ETag")),
-            version_id=response.get("VersionId"),
-        )
+        etag = response.get("CopyObjectResult", {}).get("ETag")
+        return _sent(dst_bucket, dst_key, -1, etag, response.get("VersionId"))
 
     def move_object(
         self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str
@@ -1266,9 +1197,8 @@ class S3Store(S3BucketFeatures):
         )
 
     # ----------------------------------------- obstore's routes, sync and async
-    # Each hot call asks one route function whether obstore carries it; the call and its
-    # async twin (below, for AsyncBucket: ``capabilities.AsyncDataPlane``) ask the same
-    # one, so the two can never route differently. ``built``: the plane as it is now,
+    # A hot call and its async twin (``capabilities.AsyncDataPlane``) ask the same route
+    # function, so the two never route differently. ``built``: the plane as it is now,
     # never built here (the async twins run on the event loop).
     def _route(self, full: str, *, built: bool = False) -> ObstorePlane | None:
         """The obstore plane when it may carry a request of ``full`` (``key_ok``)."""
@@ -1326,11 +1256,8 @@ class S3Store(S3BucketFeatures):
         progress: ProgressCallback | None = None,
     ) -> UploadResult | None:
         """``put_object`` of in-memory ``data`` on the event loop, when its route is
-        obstore's; None when it is not (run ``put_object`` in a thread).
-
-        Raises:
-            As ``put_object``.
-        """
+        obstore's; None when it is not (run ``put_object`` in a thread). Raises as
+        ``put_object``."""
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
         size = len(data)
@@ -1355,11 +1282,8 @@ class S3Store(S3BucketFeatures):
         self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
     ) -> bytes | None:
         """``get_object`` of the latest version on the event loop, when its route is
-        obstore's and the object is small; None otherwise (run ``get_object``).
-
-        Raises:
-            As ``get_object``.
-        """
+        obstore's and the object is small; None otherwise (run ``get_object``). Raises as
+        ``get_object``."""
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
         check_range(start, end)
@@ -1370,8 +1294,7 @@ class S3Store(S3BucketFeatures):
             return None
         plane, window = route
         with _sse_c_hint(bucket, key), self._conn.translating("get_object", bucket, key):
-            got = await plane.aget(bucket, full, window)
-        return None if got is None else got.data
+            return await plane.aget(bucket, full, window)
 
     async def aobject_exists(self, bucket: str, key: str) -> bool | None:
         """``object_exists`` on the event loop when its route is obstore's; None when it
@@ -1390,11 +1313,8 @@ class S3Store(S3BucketFeatures):
 
     async def adelete_object(self, bucket: str, key: str) -> bool:
         """``delete_object`` of the latest version on the event loop when its route is
-        obstore's; False when it is not (run ``delete_object``), True once deleted.
-
-        Raises:
-            As ``delete_object``.
-        """
+        obstore's; False when it is not (run ``delete_object``), True once deleted. Raises
+        as ``delete_object``."""
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket, deleting=True)
         plane = self._delete_route(full, None, False, built=True)
@@ -1406,10 +1326,9 @@ class S3Store(S3BucketFeatures):
 
     # -------------------------------------------------------------- helpers
     def _head_answer(self, request: GetObjectRequestTypeDef) -> HeadObjectOutputTypeDef:
-        """HeadObject's answer: a HEAD signed here (``signed_head``, retried by the
-        client's own botocore retry handlers) on the obstore engine when the key, the
-        endpoint and the request allow it (path-style custom endpoint, no SSE-C key, a key
-        ``key_ok`` accepts, not the adaptive retry mode), else botocore's ``head_object``."""
+        """HeadObject's answer: on the obstore engine a HEAD signed here (``signed_head``,
+        retried by botocore's retry handlers) when the request allows it (path-style
+        custom endpoint, no SSE-C key, ``key_ok``, not adaptive retries), else botocore's."""
         route = None
         if (
             self._conn.plane is not None
@@ -1431,8 +1350,8 @@ class S3Store(S3BucketFeatures):
         return cast("HeadObjectOutputTypeDef", signed_head.as_head_object(headers))
 
     def _signed_route(self) -> tuple[signed_head.Route, sigv4.Credentials] | None:
-        """What ``signed_head`` needs (what the client lends it, current credentials), or
-        None when this store's requests cannot be signed here."""
+        """What ``signed_head`` needs, or None when this store's requests cannot be signed
+        here."""
         client = self.client
         credentials = self._conn.path_style_credentials(client)
         if credentials is None or not sigv4.signs(client.meta.endpoint_url):
@@ -1465,52 +1384,26 @@ class S3Store(S3BucketFeatures):
         return request
 
     # ------------------------------------------------------------ write-once
-    def _upload_once(
-        self,
-        operation: str,
-        bucket: str,
-        key: str,
-        full: str,
-        source: str | IO[bytes],
-        size: int | None,
-        extra: WriteArgs,
-        progress: ProgressCallback | None,
-        settings: TransferSettings,
-    ) -> UploadResult:
-        """A write-once upload of a file name or a stream at or above the multipart
-        threshold (``size`` None: unknown length). An existing object is never replaced.
+    def _upload_once(self, up: _Upload, source: str | IO[bytes], size: int | None) -> UploadResult:
+        """A write-once upload at or above the multipart threshold (``size`` None: a
+        stream of unknown length, which is one conditional PUT when it turns out shorter).
 
-        - AWS S3 checks ``If-None-Match: *`` on CompleteMultipartUpload: multipart, the
-          condition added to that request (a stream of unknown length shorter than the
-          threshold is one conditional PUT).
-        - Any other server may ignore it there (Ceph RGW 16 does, and completes over the
-          object): one conditional PUT of at most ``transfer.MAX_SINGLE_PUT`` bytes, a
-          stream of unknown length spooled first; larger bodies raise ``NotSupported``.
+        - AWS S3 checks ``If-None-Match: *`` on CompleteMultipartUpload: multipart.
+        - Other servers may ignore it there (Ceph RGW 16 completes over the object): one
+          conditional PUT of at most ``transfer.MAX_SINGLE_PUT`` bytes, a stream of
+          unknown length spooled first; larger bodies raise ``NotSupported``.
         """
-        threshold = settings.threshold(self.config)
+        bucket, key, operation = up.bucket, up.key, up.operation
+        threshold = up.settings.threshold(self.config)
         if self._multipart_checks_if_none_match():
             if size is None and not isinstance(source, str):
                 with self._conn.translating(operation, bucket, key):
                     head, source = read_ahead(source, threshold)
                 if len(head) < threshold:
                     return self._put_small(
-                        bucket, key, full, head, len(head), extra, progress, True
+                        bucket, key, up.full, head, len(head), up.extra, up.progress, True
                     )
-            with (
-                _write_once_conflict(True, bucket, key),
-                self._conn.translating(operation, bucket, key),
-                self._maybe_write_once(bucket, full, True),
-            ):
-                sent = self._transfers.upload(
-                    source,
-                    bucket,
-                    full,
-                    extra_args=dict(extra),
-                    size=size,
-                    progress=progress,
-                    settings=settings,
-                )
-            return _upload_result(bucket, key, size, sent)
+            return self._transfer(up, source, size)
         limit = _transfer.MAX_SINGLE_PUT  # read at call time (tests lower it)
         with contextlib.ExitStack() as cleanup:
             if size is None and not isinstance(source, str):
@@ -1534,23 +1427,26 @@ class S3Store(S3BucketFeatures):
                 self._conn.translating(operation, bucket, key),
             ):
                 sent = self._transfers.upload_once(
-                    source, bucket, full, extra_args=dict(extra), size=size, progress=progress
+                    source,
+                    bucket,
+                    up.full,
+                    extra_args=dict(up.extra),
+                    size=size,
+                    progress=up.progress,
                 )
         return _upload_result(bucket, key, size, sent)
 
     def _multipart_checks_if_none_match(self) -> bool:
-        """True when the server is AWS S3 (judged by the endpoint the client really uses,
-        wherever it came from), which checks ``If-None-Match`` on CompleteMultipartUpload.
-        Other servers are not trusted to: Ceph RGW 16 ignores it there."""
+        """True when the client's endpoint is AWS S3's, the one server trusted to check
+        ``If-None-Match`` on CompleteMultipartUpload."""
         endpoint = getattr(self.client.meta, "endpoint_url", None) or ""
         host = (urlsplit(str(endpoint)).hostname or "").lower()
         return host == "amazonaws.com" or host.endswith(".amazonaws.com")
 
     @contextlib.contextmanager
     def _maybe_write_once(self, bucket: str, full: str, write_once: bool) -> Iterator[None]:
-        """While a write-once multipart upload of ``bucket``/``full`` runs, its
-        CompleteMultipartUpload carries ``If-None-Match: *`` (s3transfer cannot pass it).
-        Used on AWS S3 only (``_multipart_checks_if_none_match``)."""
+        """While a write-once upload of ``bucket``/``full`` runs, its
+        CompleteMultipartUpload carries ``If-None-Match: *`` (s3transfer cannot pass it)."""
         if not write_once:
             yield
             return
@@ -1629,27 +1525,20 @@ class S3Store(S3BucketFeatures):
                 )
                 if url is not None:
                     return url
-        plane = self._conn.plane
-        if (
-            plane is not None
-            and not params
-            and verb in ("GET", "PUT")
-            and not self.config.public_url
-            and key_ok(full)
-        ):
-            seconds = presign.check_expiration(expiration)
-            with self._conn.translating("presign_url", bucket, key):
+            plane = self._conn.plane
+            if (
+                plane is not None
+                and not params
+                and verb in ("GET", "PUT")
+                and not self.config.public_url
+                and key_ok(full)
+            ):
+                seconds = presign.check_expiration(expiration)
                 return plane.sign(
                     bucket, full, method="GET" if verb == "GET" else "PUT", seconds=seconds
                 )
-        with self._conn.translating("presign_url", bucket, key):
             return presign.presign_url(
-                self._conn.signing_client,
-                bucket,
-                full,
-                method=verb,
-                expiration=expiration,
-                params=params,
+                signer, bucket, full, method=verb, expiration=expiration, params=params
             )
 
     def presign_post(
@@ -1704,12 +1593,12 @@ class S3Store(S3BucketFeatures):
         bucket is left as it is.
 
         A 403 on the HEAD is recorded (``denied``) and not fatal: the credentials may
-        use a bucket they cannot see. Since a HEAD answer does not say why, that 403 costs
-        one ListBuckets (``S3Connection.check_denied``): credentials the server refuses
-        (a wrong secret) make the step ``failed`` with their ``AuthenticationFailed``. When another process creates the bucket at the
-        same moment, this call reports ``exists`` and leaves the setup to the creator.
-        A setting the server does not implement (Ceph RGW 16 has no bucket default
-        encryption) is ``unsupported`` and the other steps still run.
+        use a bucket they cannot see. That 403 costs one ListBuckets
+        (``S3Connection.check_denied``): credentials the server refuses make the step
+        ``failed`` with their ``AuthenticationFailed``. A bucket another process creates
+        meanwhile is ``exists`` (the setup left to the creator). A setting the server
+        does not implement (Ceph RGW 16: bucket default encryption) is ``unsupported``
+        and the other steps still run.
 
         Args:
             versioning: enable versioning (default ``BUCKET_CREATE_VERSIONING``, off).
@@ -1733,7 +1622,8 @@ class S3Store(S3BucketFeatures):
         versioning = cfg.create_versioning if versioning is None else versioning
         encryption = cfg.create_encryption if encryption is None else encryption
         object_lock = cfg.create_object_lock if object_lock is None else object_lock
-        rules = _creation_rules(cfg, cfg.create_lifecycle if lifecycle is None else lifecycle)
+        lifecycle = cfg.create_lifecycle if lifecycle is None else lifecycle
+        rules = (default_lifecycle(cfg),) if lifecycle is True else tuple(lifecycle or ())
         if encryption is not None and encryption not in SSE_ALGORITHMS:
             raise InvalidArgument(f"encryption must be AES256 or aws:kms, not {encryption!r}")
         first = self._ensure_exists(bucket, object_lock=bool(object_lock))
@@ -1787,13 +1677,19 @@ class S3Store(S3BucketFeatures):
         return EnsureStep("bucket", "created", "with object lock" if object_lock else "")
 
 
-def _creation_rules(
-    config: BucketConfig, lifecycle: list[LifecycleRule] | tuple[LifecycleRule, ...] | bool
-) -> tuple[LifecycleRule, ...]:
-    """The lifecycle rules of a new bucket: the settings' policy for True, none for False."""
-    if lifecycle is True:
-        return (default_lifecycle(config),)
-    return tuple(lifecycle) if lifecycle else ()
+@dataclass(frozen=True)
+class _Upload:
+    """A put or upload at or above the multipart threshold: what ``put_object`` and
+    ``upload_file`` hand their large-body routes."""
+
+    operation: str
+    bucket: str
+    key: str
+    full: str
+    extra: WriteArgs
+    progress: ProgressCallback | None
+    settings: TransferSettings
+    write_once: bool
 
 
 class _Body(Protocol):
@@ -1846,9 +1742,8 @@ class _TranslatingStream:
 
 
 def _page(answer: ListObjectsV2OutputTypeDef) -> listing_xml.Page:
-    """A ListObjectsV2 page as ``listing_xml`` read it (its ``parse_hook`` on the
-    store's client), or from botocore's own parse (a body the hook left alone, or a
-    client handed in without the hook)."""
+    """A ListObjectsV2 page as ``listing_xml`` read it, or from botocore's own parse (a
+    body the hook left alone, or a client handed in without the hook)."""
     fast = cast("Mapping[str, object]", answer).get(listing_xml.FAST_LISTING)
     if isinstance(fast, listing_xml.Page):
         return fast
@@ -1881,30 +1776,23 @@ def _etag(value: str | None) -> str | None:
 
 
 def _upload_result(bucket: str, key: str, size: int | None, sent: Uploaded) -> UploadResult:
-    """An ``UploadResult`` from what s3transfer sent and the server answered (its ETag and
-    version id, as single puts return them); ``size`` None: the bytes counted."""
-    return UploadResult(
-        bucket=bucket,
-        key=key,
-        size=size if size is not None else sent.size,
-        etag=sent.etag,
-        version_id=sent.version_id,
-    )
+    """What s3transfer sent as an ``UploadResult``; ``size`` None: the bytes counted."""
+    total = size if size is not None else sent.size
+    return UploadResult(bucket, key, total, etag=sent.etag, version_id=sent.version_id)
 
 
 def _pinned(
     request: GetObjectRequestTypeDef, response: GetObjectOutputTypeDef, byte_range: str = ""
 ) -> GetObjectRequestTypeDef:
-    """``request`` pinned to ``response``'s ETag (``If-Match``), with ``Range`` when
-    ``byte_range`` is given: a part of a ranged download."""
+    """``request`` pinned to ``response``'s ETag (``If-Match``), with ``byte_range``."""
     if byte_range:
         return {**request, "Range": byte_range, "IfMatch": response.get("ETag")}
     return {**request, "IfMatch": response.get("ETag")}
 
 
 def _total_size(response: GetObjectOutputTypeDef) -> int:
-    """The object's size from a (ranged) GET: ``Content-Range: bytes 0-N/TOTAL``, or the
-    whole body's length when the server answered 200."""
+    """The object's size from a (ranged) GET: ``Content-Range``'s total, or the length
+    of a 200's body."""
     content_range = response.get("ContentRange")
     if content_range and "/" in content_range:
         total = content_range.rsplit("/", 1)[1]
@@ -1937,12 +1825,7 @@ def _sse_c_hint(bucket: str, key: str) -> Iterator[None]:
     try:
         yield
     except InvalidArgument as exc:
-        if exc.status != 400 or exc.code not in (
-            "400",
-            "InvalidArgument",
-            "InvalidRequest",
-            "BadRequest",
-        ):
+        if exc.status != 400 or exc.code not in _BAD_REQUEST:
             raise
         raise InvalidArgument(
             f"{exc.message} (if the object is encrypted with a customer key (SSE-C), pass "

@@ -4,6 +4,7 @@ real-server check, a GET and a PUT through these URLs, is in
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ ENDPOINTS = [
 ]
 
 
+@functools.cache  # a client per endpoint and token (building one takes ~0.25 s)
 def _client(endpoint: str, token: str | None) -> Any:
     import botocore.session
     from botocore.config import Config

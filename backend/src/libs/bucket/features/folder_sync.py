@@ -66,7 +66,6 @@ from backend.src.libs.bucket.features.sync import (
     DeleteJournal,
     Include,
     SyncEvent,
-    SyncFailure,
     SyncReport,
     Tally,
     Unreadables,
@@ -523,28 +522,21 @@ class _FolderRun:
 
     # -- verification and report
     def report(self) -> SyncReport:
-        problems: list[SyncFailure] = []
         off = self.options.dry_run or self.options.verify == "off"
-        counted = None if off else self.verify(problems)
-        return self.tally.report(*self.sides.describe(), counted, problems)
+        counted = None if off else self.verify()
+        return self.tally.report(*self.sides.describe(), counted)
 
-    def verify(self, problems: list[SyncFailure]) -> tuple[int, int]:
+    def verify(self) -> tuple[int, int]:
         """List both sides again; each source entry must be at the destination with its
-        size (with ``verify="full"``, its SHA-256); with ``delete``, no unkept extra.
-        Returns the destination's (entries, bytes)."""
-        found = False
+        size (with ``verify="full"``, its SHA-256); with ``delete``, no unkept extra (each
+        difference noted by ``Tally.problem``). Returns the destination's (entries, bytes)."""
         objects = total = 0
         unreadable = Unreadables()
         for relative, s, d in self.pairs():
             if isinstance(d, (ObjectInfo, LocalFile)):
                 objects += 1
                 total += d.size
-            why = self.verdict(relative, s, d, unreadable)
-            found = found or bool(why)
-            if why and len(problems) < self.options.max_failures_kept:
-                problems.append(SyncFailure(relative, why))
-        if found and not problems:  # none kept: still report that something differed
-            problems.append(SyncFailure("", "differences found (none kept)"))
+            self.tally.problem(relative, self.verdict(relative, s, d, unreadable))
         return objects, total
 
     def verdict(self, relative: str, s: object, d: object, unreadable: Unreadables) -> str:

@@ -201,6 +201,8 @@ class Tally:
     source_objects: int = 0
     source_bytes: int = 0
     failures: list[SyncFailure] = field(default_factory=list)
+    problems: list[SyncFailure] = field(default_factory=list)
+    differed: bool = False
 
     def record(
         self, action: Action, key: str, size: int = 0, reason: str = "", moved: int = 0
@@ -244,14 +246,20 @@ class Tally:
             why = f"delete failed: {error.code}: {error.message}"
             self.record("fail", error.key[cut:], sizes.get(error.key, 0), why)
 
-    def report(
-        self,
-        source: str,
-        destination: str,
-        counted: tuple[int, int] | None,
-        problems: list[SyncFailure],
-    ) -> SyncReport:
-        """The report; ``counted``: the destination's (objects, bytes) when verified."""
+    def problem(self, key: str, why: str) -> None:
+        """Note what the verification found wrong with ``key`` (nothing when ``why`` is
+        empty); the first ``keep`` are kept with their reason."""
+        if why:
+            self.differed = True
+            if len(self.problems) < self.keep:
+                self.problems.append(SyncFailure(key, why))
+
+    def report(self, source: str, destination: str, counted: tuple[int, int] | None) -> SyncReport:
+        """The report; ``counted``: the destination's (objects, bytes) when verified. A
+        verification that found differences and kept none still says so in one problem."""
+        problems = tuple(self.problems)
+        if self.differed and not problems:
+            problems = (SyncFailure("", "differences found (none kept)"),)
         return SyncReport(
             source=source,
             destination=destination,
@@ -268,7 +276,7 @@ class Tally:
             destination_objects=None if counted is None else counted[0],
             destination_bytes=None if counted is None else counted[1],
             verified=None if counted is None else not problems,
-            problems=tuple(problems),
+            problems=problems,
         )
 
 
@@ -942,28 +950,20 @@ class _Run:
     def report(self) -> SyncReport:
         """Verify (unless a dry run or ``verify="off"``) and build the report."""
         pair = self.pair
-        problems: list[SyncFailure] = []
-        counted = None if self.tally.dry_run or self.verify == "off" else self._verify(problems)
+        counted = None if self.tally.dry_run or self.verify == "off" else self._verify()
         source = f"{pair.src_bucket}/{pair.src_prefix}"
-        return self.tally.report(source, f"{pair.dst_bucket}/{pair.dst_prefix}", counted, problems)
+        return self.tally.report(source, f"{pair.dst_bucket}/{pair.dst_prefix}", counted)
 
-    def _verify(self, problems: list[SyncFailure]) -> tuple[int, int]:
-        """List both sides again and compare them; returns the destination's (objects,
-        bytes). Problems beyond ``keep`` are only noted by one entry when none was kept."""
-        found = False
+    def _verify(self) -> tuple[int, int]:
+        """List both sides again and compare them (each difference noted by
+        ``Tally.problem``); returns the destination's (objects, bytes)."""
         objects = total = 0
         unreadable = Unreadables()
         for key, s, d in self.pair.listings():
             if d is not None:
                 objects += 1
                 total += d.size
-            reason = self._verdict(key, s, d, unreadable)
-            if reason:
-                found = True
-                if len(problems) < self.tally.keep:
-                    problems.append(SyncFailure(key, reason))
-        if found and not problems:  # keep == 0: still report that something differed
-            problems.append(SyncFailure("", "differences found (none kept)"))
+            self.tally.problem(key, self._verdict(key, s, d, unreadable))
         return objects, total
 
     def _verdict(

@@ -26,43 +26,73 @@ from backend.src.libs.bucket.base.errors import (
     StorageError,
 )
 
-# S3 error codes by class. Codes not listed fall back on the HTTP status.
-_CODES: dict[type[StorageError], str] = {
-    BucketNotFound: "NoSuchBucket",
-    ObjectNotFound: "NoSuchKey NoSuchVersion",
-    NotFound: (
-        "NoSuchUpload NoSuchLifecycleConfiguration NoSuchTagSet NoSuchObjectLockConfiguration"
-        " ServerSideEncryptionConfigurationNotFoundError ObjectLockConfigurationNotFoundError"
-        " NoSuchBucketPolicy ReplicationConfigurationNotFoundError"
-    ),
-    PermissionDenied: (
-        "AccessDenied AllAccessDisabled AccountProblem AccessDeniedException"
-        " RegionDisabledException"
-    ),
-    AuthenticationFailed: (
-        "InvalidAccessKeyId SignatureDoesNotMatch InvalidToken ExpiredToken"
-        " TokenRefreshRequired RequestTimeTooSkewed"
-    ),
-    AlreadyExists: "BucketAlreadyExists BucketAlreadyOwnedByYou",
-    BucketNotEmpty: "BucketNotEmpty",
-    Conflict: (
-        "PreconditionFailed ConditionalRequestConflict OperationAborted InvalidObjectState"
-        " InvalidBucketState ObjectLocked"
-    ),
-    InvalidArgument: (
-        "InvalidBucketName InvalidArgument InvalidRange InvalidRequest InvalidStorageClass"
-        " InvalidLocationConstraint IllegalLocationConstraintException KeyTooLongError"
-        " MetadataTooLarge EntityTooLarge EntityTooSmall MalformedXML InvalidPart"
-        " InvalidPartOrder MissingContentLength InvalidEncryptionAlgorithmError"
-        " InvalidRetentionPeriod KMS.NotFoundException KMS.DisabledException"
-        " MalformedPolicyDocument PackedPolicyTooLarge"
-    ),
-    IntegrityError: "BadDigest InvalidDigest XAmzContentSHA256Mismatch",
-    NotSupported: "MissingContentMD5 NotImplemented MethodNotAllowed UnsupportedOperation",
-    ServiceUnavailable: "SlowDown ServiceUnavailable InternalError",
-    ConnectionFailed: "RequestTimeout",
+# S3 error codes -> our classes. Codes not listed fall back on the HTTP status.
+_CODE_TABLE: dict[str, type[StorageError]] = {
+    "NoSuchBucket": BucketNotFound,
+    "NoSuchKey": ObjectNotFound,
+    "NoSuchVersion": ObjectNotFound,
+    "NoSuchUpload": NotFound,
+    "NoSuchLifecycleConfiguration": NotFound,
+    "NoSuchTagSet": NotFound,
+    "ServerSideEncryptionConfigurationNotFoundError": NotFound,
+    "ObjectLockConfigurationNotFoundError": NotFound,
+    "AccessDenied": PermissionDenied,
+    "AllAccessDisabled": PermissionDenied,
+    "AccountProblem": PermissionDenied,
+    "InvalidAccessKeyId": AuthenticationFailed,
+    "SignatureDoesNotMatch": AuthenticationFailed,
+    "InvalidToken": AuthenticationFailed,
+    "ExpiredToken": AuthenticationFailed,
+    "TokenRefreshRequired": AuthenticationFailed,
+    "RequestTimeTooSkewed": AuthenticationFailed,
+    "BucketAlreadyExists": AlreadyExists,
+    "BucketAlreadyOwnedByYou": AlreadyExists,
+    "BucketNotEmpty": BucketNotEmpty,
+    "PreconditionFailed": Conflict,
+    "ConditionalRequestConflict": Conflict,
+    "OperationAborted": Conflict,
+    "InvalidObjectState": Conflict,
+    "InvalidBucketName": InvalidArgument,
+    "InvalidArgument": InvalidArgument,
+    "InvalidRange": InvalidArgument,
+    "InvalidRequest": InvalidArgument,
+    "InvalidStorageClass": InvalidArgument,
+    "InvalidLocationConstraint": InvalidArgument,
+    "IllegalLocationConstraintException": InvalidArgument,
+    "KeyTooLongError": InvalidArgument,
+    "MetadataTooLarge": InvalidArgument,
+    "EntityTooLarge": InvalidArgument,
+    "EntityTooSmall": InvalidArgument,
+    "MalformedXML": InvalidArgument,
+    "InvalidPart": InvalidArgument,
+    "InvalidPartOrder": InvalidArgument,
+    "MissingContentLength": InvalidArgument,
+    "BadDigest": IntegrityError,
+    "InvalidDigest": IntegrityError,
+    "XAmzContentSHA256Mismatch": IntegrityError,
+    "MissingContentMD5": NotSupported,
+    "NotImplemented": NotSupported,
+    "SlowDown": ServiceUnavailable,
+    "ServiceUnavailable": ServiceUnavailable,
+    "InternalError": ServiceUnavailable,
+    "RequestTimeout": ConnectionFailed,
+    # versioning, encryption, lifecycle, object lock, write-once, STS
+    "NoSuchObjectLockConfiguration": NotFound,
+    "NoSuchBucketPolicy": NotFound,
+    "ReplicationConfigurationNotFoundError": NotFound,
+    "InvalidEncryptionAlgorithmError": InvalidArgument,
+    "InvalidRetentionPeriod": InvalidArgument,
+    "InvalidBucketState": Conflict,
+    "ObjectLocked": Conflict,
+    "MethodNotAllowed": NotSupported,
+    "UnsupportedOperation": NotSupported,
+    "KMS.NotFoundException": InvalidArgument,
+    "KMS.DisabledException": InvalidArgument,
+    "AccessDeniedException": PermissionDenied,
+    "RegionDisabledException": PermissionDenied,
+    "MalformedPolicyDocument": InvalidArgument,
+    "PackedPolicyTooLarge": InvalidArgument,
 }
-_CODE_TABLE = {code: cls for cls, codes in _CODES.items() for code in codes.split()}
 
 _STATUS_TABLE: dict[int, type[StorageError]] = {
     400: InvalidArgument,

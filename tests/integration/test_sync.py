@@ -81,16 +81,18 @@ class CountingStore:
 
 
 class ClobberingStore(CountingStore):
-    """A destination where another writer replaces ``victim`` right after sync writes it."""
+    """A destination where another writer replaces ``victim`` with ``replacement`` right
+    after sync writes it (default: 6 bytes, the size of "alpha\\n")."""
 
-    def __init__(self, inner: Any, victim: str) -> None:
+    def __init__(self, inner: Any, victim: str, replacement: bytes = b"X" * 6) -> None:
         super().__init__(inner)
         self._victim = victim
+        self._replacement = replacement
 
     def put_object(self, bucket: str, key: str, data: Any, **kwargs: Any) -> Any:
         result = self._inner.put_object(bucket, key, data, **kwargs)
         if key == self._victim:
-            self._inner.put_object(bucket, key, b"X" * 6)  # same size as "alpha\n"
+            self._inner.put_object(bucket, key, self._replacement)
         return result
 
 
@@ -286,21 +288,6 @@ def test_verification_detects_a_clobbered_object(local: LocalStore, s3: S3Store,
     assert s3.get_object(buckets[0], "a.txt") == b"alpha\n"
 
 
-class GrowingStore(CountingStore):
-    """A destination where another writer replaces ``victim`` with more bytes right after
-    sync writes it."""
-
-    def __init__(self, inner: Any, victim: str) -> None:
-        super().__init__(inner)
-        self._victim = victim
-
-    def put_object(self, bucket: str, key: str, data: Any, **kwargs: Any) -> Any:
-        result = self._inner.put_object(bucket, key, data, **kwargs)
-        if key == self._victim:
-            self._inner.put_object(bucket, key, b"clobbered by another writer")
-        return result
-
-
 @pytest.mark.parametrize("kept", [0, 1000])
 def test_folder_upload_verification_reports_a_clobbered_object(
     s3: S3Store, buckets: list[str], tmp_path: Path, kept: int
@@ -313,7 +300,8 @@ def test_folder_upload_verification_reports_a_clobbered_object(
     (folder / "a.txt").write_bytes(b"alpha\n")
     (folder / "b.txt").write_bytes(b"beta\n")
     options = FolderSyncOptions(max_failures_kept=kept)
-    report = upload_folder(folder, GrowingStore(s3, "a.txt"), buckets[0], options=options)
+    clobbering = ClobberingStore(s3, "a.txt", b"clobbered by another writer")
+    report = upload_folder(folder, clobbering, buckets[0], options=options)
     assert report.copied == 2 and report.failed_count == 0
     assert report.verified is False and not report.ok
     expected = ["a.txt"] if kept else [""]

@@ -66,6 +66,18 @@ def content_disposition(download_name: object) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
 
 
+def _checked(method: str, expiration: int | float | timedelta) -> tuple[str, int]:
+    """The HTTP verb (``GET`` or ``PUT``, any case given) and the seconds of validity.
+
+    Raises:
+        InvalidArgument: another method, or an expiration ``check_expiration`` refuses.
+    """
+    verb = str(method).upper()
+    if verb not in _CLIENT_METHODS:
+        raise InvalidArgument(f"method must be GET or PUT, not {method!r}")
+    return verb, check_expiration(expiration)
+
+
 def check_expiration(expiration: int | float | timedelta) -> int:
     """Seconds of validity, 1 .. 604800 (7 days).
 
@@ -111,10 +123,7 @@ def presign_url(
     Raises:
         InvalidArgument: bad method or expiration.
     """
-    verb = str(method).upper()
-    if verb not in _CLIENT_METHODS:
-        raise InvalidArgument(f"method must be GET or PUT, not {method!r}")
-    seconds = check_expiration(expiration)
+    verb, seconds = _checked(method, expiration)
     request = {"Bucket": bucket, "Key": key, **dict(params or {})}
     return str(
         client.generate_presigned_url(
@@ -220,10 +229,7 @@ def presign_path_style(
     Raises:
         InvalidArgument: bad method or expiration.
     """
-    verb = str(method).upper()
-    if verb not in _CLIENT_METHODS:
-        raise InvalidArgument(f"method must be GET or PUT, not {method!r}")
-    seconds = check_expiration(expiration)
+    verb, seconds = _checked(method, expiration)
     query: dict[str, str] = {}
     content_type: str | None = None
     for name, value in (params or {}).items():

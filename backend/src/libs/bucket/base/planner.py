@@ -28,9 +28,6 @@ from dataclasses import dataclass, field
 
 from backend.src.libs.bucket.base.errors import IntegrityError, InvalidArgument
 from backend.src.libs.bucket.base.store import DeleteResult, ObjectInfo, ObjectStore, UploadResult
-from backend.src.libs.core.logs import library_logger
-
-log = library_logger("bucket.planner")
 
 
 class OutOfScope(InvalidArgument):

@@ -281,29 +281,28 @@ class DeclaresOptions(Protocol):
 # isinstance() against a runtime_checkable protocol with data members walks the protocol's
 # attributes on every call (~6 µs each on CPython 3.11: most of the facade's own cost per
 # write); a capability is a property of a store's class, so the answer is kept per class
-_DECLARES_OPTIONS: dict[type, bool] = {}
-_CONFIGURED: dict[type, bool] = {}
 _HAS: dict[tuple[type, type], bool] = {}
+
+
+def _has(store: object, capability: type[object]) -> bool:
+    """``isinstance(store, capability)``, decided once per (store class, capability)."""
+    key = (type(store), capability)
+    answer = _HAS.get(key)
+    if answer is None:
+        answer = _HAS[key] = isinstance(store, capability)
+    return answer
 
 
 def options_of(store: object, operation: str) -> frozenset[str]:
     """The options ``store`` declares for ``operation`` (empty when it declares none)."""
-    kind = type(store)
-    declares = _DECLARES_OPTIONS.get(kind)
-    if declares is None:
-        declares = _DECLARES_OPTIONS[kind] = isinstance(store, DeclaresOptions)
-    if declares:
+    if _has(store, DeclaresOptions):
         return cast(DeclaresOptions, store).options_supported.get(operation, NO_OPTIONS)
     return NO_OPTIONS
 
 
 def config_of(store: object) -> BucketConfig | None:
     """The ``BucketConfig`` of a ``Configured`` store, else None (decided once per class)."""
-    kind = type(store)
-    configured = _CONFIGURED.get(kind)
-    if configured is None:
-        configured = _CONFIGURED[kind] = isinstance(store, Configured)
-    return cast(Configured, store).config if configured else None
+    return cast(Configured, store).config if _has(store, Configured) else None
 
 
 def check_options(store: object, operation: str, options: Iterable[str]) -> None:
@@ -345,13 +344,8 @@ def not_supported(store: object, what: str) -> NotSupported:
 
 
 def _require(store: object, operation: str, capability: type[object]) -> None:
-    """Raise ``NotSupported`` naming the store and the capability unless ``store`` has it,
-    decided once per (store class, capability): the methods of a store are its class's."""
-    key = (type(store), capability)
-    answer = _HAS.get(key)
-    if answer is None:
-        answer = _HAS[key] = isinstance(store, capability)
-    if not answer:
+    """Raise ``NotSupported`` naming the store and the capability unless ``store`` has it."""
+    if not _has(store, capability):
         raise not_supported(store, f"{operation} ({capability.__name__} capability)")
 
 

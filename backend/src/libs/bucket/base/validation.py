@@ -178,16 +178,8 @@ def check_key(
             f"{argument} must not contain a NUL character", code="InvalidKey", bucket=bucket
         )
     if portable:
-        if marker and len(key) > 1 and key[-1] == "/":
-            _refuse_if_unportable(key[:-1], argument, bucket)
-        elif _is_unportable(key, size):
-            _refuse_unportable(key, argument, bucket)
+        _check_portable(key, size, argument, bucket, marker)
     return key
-
-
-def _refuse_if_unportable(key: str, argument: str, bucket: str | None) -> None:
-    if _is_unportable(key, len(key.encode("utf-8", "surrogatepass"))):
-        _refuse_unportable(key + "/", argument, bucket)
 
 
 def check_portable_key(
@@ -221,11 +213,21 @@ def check_portable_key(
         InvalidArgument: code ``InvalidKey``; the message names the key, the rule it
             breaks and ``BUCKET_PORTABLE_KEYS``.
     """
-    if marker and len(key) > 1 and key[-1] == "/":
-        _refuse_if_unportable(key[:-1], named(argument), bucket)
-    elif key and _is_unportable(key, len(key.encode("utf-8", "surrogatepass"))):
-        _refuse_unportable(key, named(argument), bucket)
+    if key:
+        size = len(key.encode("utf-8", "surrogatepass"))
+        _check_portable(key, size, named(argument), bucket, marker)
     return key
+
+
+def _check_portable(key: str, size: int, argument: str, bucket: str | None, marker: bool) -> None:
+    """``check_portable_key`` of a non-empty ``key`` of ``size`` UTF-8 bytes (``argument``
+    already named): a folder marker is judged without its final ``/``."""
+    if marker and len(key) > 1 and key[-1] == "/":
+        refused = _is_unportable(key[:-1], size - 1)
+    else:
+        refused = _is_unportable(key, size)
+    if refused:
+        _refuse_unportable(key, argument, bucket)
 
 
 def _is_unportable(key: str, size: int) -> bool:

@@ -684,39 +684,22 @@ class BucketConfig(DeclaredConfig):
     @classmethod
     def _from_env(cls, env: Mapping[str, str], overrides: Mapping[str, Any]) -> BucketConfig:
         """``from_env`` (see ``DeclaredConfig.from_env``): also refuses ``BUCKET_STORAGE_TYPE``
-        and ``STORAGE_TYPE`` that contradict each other, and finds the ``s3_signs``."""
+        and ``STORAGE_TYPE`` that contradict each other, and finds the ``s3_signs``.
+
+        ``host``/``port``/``scheme`` build ``endpoint_url``; a ``create_preset`` fills the
+        creation settings not given; ``storage_type`` unset is ``s3`` when a setting points
+        at S3. The ``origins`` gain the endpoint built from ``host`` and the settings the
+        preset filled.
+        """
         values, sources = SETTINGS.read(env)
         _check_storage_type_variables(env)
         SETTINGS.take(values, sources, overrides, known=cls._overridable())
-        origins = SETTINGS.origins(env, sources)
-        return cls._from_values(values, sources, signs=s3_signs(env, overrides), origins=origins)
-
-    @classmethod
-    def _overridable(cls) -> frozenset[str]:
-        """Every field (``sources`` and ``s3_signs`` included) and ``host``/``port``/``scheme``."""
-        return _KNOWN
-
-    @classmethod
-    def _from_values(
-        cls,
-        values: dict[str, Any],
-        sources: dict[str, str],
-        *,
-        signs: tuple[str, ...] = (),
-        origins: Mapping[str, SettingSource] | None = None,
-    ) -> BucketConfig:
-        """Parse ``values`` by their declarations into a config.
-
-        ``host``/``port``/``scheme`` build ``endpoint_url``; a ``create_preset`` fills the
-        creation settings not given; ``storage_type`` unset is ``s3`` when ``signs``.
-        ``origins`` (``Table.origins``) gains the endpoint built from ``host`` and the
-        settings the preset filled.
-        """
+        kept = SETTINGS.origins(env, sources)
+        signs = s3_signs(env, overrides)
 
         def var(name: str) -> str:
             return SETTINGS.var(sources, name)
 
-        kept = dict(origins or {})
         kwargs: dict[str, Any] = {"sources": dict(sources), "s3_signs": signs, "origins": kept}
         endpoint = _endpoint(values, sources, var)
         if endpoint is not None:
@@ -732,6 +715,12 @@ class BucketConfig(DeclaredConfig):
             kwargs["storage_type"] = "s3" if signs else "local"
             kwargs["storage_defaulted"] = True
         return SETTINGS.build(cls, kwargs)
+
+    @classmethod
+    def _overridable(cls) -> frozenset[str]:
+        """Every field (``sources`` and ``s3_signs`` included) and ``host``/``port``/``scheme``."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return frozenset(SETTINGS.by_name).union(fields) - {"origins"}
 
     # -------------------------------------------------------------- validation
     def _validate(self) -> None:
@@ -888,11 +877,6 @@ class BucketConfig(DeclaredConfig):
     def secrets(self) -> tuple[str, ...]:
         """The secret values this config holds (for tests that check nothing leaks)."""
         return SETTINGS.secret_values(self)
-
-
-_KNOWN = (frozenset(SETTINGS.by_name) | {f.name for f in dataclasses.fields(BucketConfig)}) - {
-    "origins"
-}
 
 
 def _check_prefix(prefix: Any, var: str) -> None:

@@ -19,6 +19,7 @@ bounds, default, secrecy and doc. Reading, parsing, masking, the tables of
 from __future__ import annotations
 
 import configparser
+import contextlib
 import dataclasses
 import re
 from collections.abc import Callable, Mapping
@@ -114,13 +115,9 @@ def _parse_size(raw: Any, var: str) -> int:
 
 
 def _parse_verify(raw: Any, var: str) -> bool | str:
-    if isinstance(raw, bool):
-        return raw
+    with contextlib.suppress(ConfigError):  # not a boolean: the path of a CA bundle?
+        return settings.parse_bool(raw, var, ConfigError)
     text = str(raw).strip()
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
     if Path(text).is_file():
         return text
     raise ConfigError(f"{var} must be true, false or the path of a CA bundle, not {raw!r}")

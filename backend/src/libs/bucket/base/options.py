@@ -254,11 +254,21 @@ class WriteOptions:
                 "encryption must be SseS3(), SseKms(key_id) or SseC(key), "
                 f"not {type(self.encryption).__name__}"
             )
-        _check_storage_class(self.storage_class)
+        if self.storage_class is not None and self.storage_class not in STORAGE_CLASSES:
+            raise InvalidArgument(
+                f"storage_class must be one of {', '.join(STORAGE_CLASSES)}, "
+                f"not {self.storage_class!r}"
+            )
         if self.tags is not None:
             object.__setattr__(self, "tags", check_tags(self.tags))
         if self.retention is not None:
-            _check_retention(self.retention)
+            if not isinstance(self.retention, Retention):
+                raise InvalidArgument(
+                    "retention must be a Retention(mode, retain_until), "
+                    f"not {type(self.retention).__name__}"
+                )
+            check_lock_mode(self.retention.mode)
+            check_retain_until(self.retention.retain_until)
         if self.mode not in ("create", "overwrite"):
             raise InvalidArgument(f"mode must be 'create' or 'overwrite', not {self.mode!r}")
 
@@ -374,22 +384,6 @@ def _call_mode(if_none_match: str | None) -> PutMode:
     if if_none_match != "*":
         raise InvalidArgument(f"if_none_match must be '*' (write-once), not {if_none_match!r}")
     return "create"
-
-
-def _check_storage_class(storage_class: str | None) -> None:
-    if storage_class is not None and storage_class not in STORAGE_CLASSES:
-        raise InvalidArgument(
-            f"storage_class must be one of {', '.join(STORAGE_CLASSES)}, not {storage_class!r}"
-        )
-
-
-def _check_retention(retention: Retention) -> None:
-    if not isinstance(retention, Retention):
-        raise InvalidArgument(
-            f"retention must be a Retention(mode, retain_until), not {type(retention).__name__}"
-        )
-    check_lock_mode(retention.mode)
-    check_retain_until(retention.retain_until)
 
 
 def default_encryption(config: BucketConfig) -> Encryption | None:

@@ -51,7 +51,7 @@ import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from backend.src.libs.core.final import FinalClass
@@ -636,7 +636,7 @@ class RuntimeManager(metaclass=FinalClass):
             aliases = (name,) if name != shown else ()
             return _Built(_Unbuildable(exc), shown, aliases=aliases)
         if name != built.name and name not in built.aliases:
-            return _Built(built.instance, built.name, built.ping, built.on_close, (name,))
+            return replace(built, aliases=(name,))
         return built
 
     def close(self) -> CloseReport:
@@ -794,7 +794,7 @@ def _close_quietly(built: _Built) -> None:
 
 
 def _is_error_code(instance: Any, result: object) -> bool:
-    error = getattr(instance, "error", _MISSING)
+    error = getattr(instance, "error", None)
     return isinstance(result, int) and not isinstance(result, bool) and result == error
 
 
@@ -908,20 +908,19 @@ async def _aclose_one(built: _Built) -> str | None:
     return None
 
 
+_ASYNC_TWINS = {"bucket": "abucket", "redis": "aredis"}
+
+
 def _share_with_async_twin(state: _State, spec: ServiceSpec[Any], value: object) -> None:
     """Settings given for ``bucket`` / ``redis`` serve their asyncio twin too
     (``abucket`` / ``aredis``) unless it is already built."""
-    twin = {"bucket": "abucket", "redis": "aredis"}.get(
-        next((a for a in spec.aliases if a in ("bucket", "redis")), "")
-    )
+    twin = next((_ASYNC_TWINS[a] for a in spec.aliases if a in _ASYNC_TWINS), None)
     if twin is None:
         return
     twin_spec = declared_by_alias(twin)
     if twin_spec is not None and twin_spec.svc_type not in state.built:
         state.configs[twin_spec.svc_type] = value
 
-
-_MISSING: Any = object()
 
 RI = RuntimeManager()
 """The process-wide runtime (same services as every ``RuntimeManager()``)."""

@@ -90,9 +90,8 @@ def _insert_sql(table: str, row: Mapping[str, Any]) -> tuple[str, tuple[Any, ...
         raise SQLQueryError("insert needs at least one column")
     columns = ", ".join(quote_identifier(c) for c in row)
     marks = ", ".join(["%s"] * len(row))
-    return f"INSERT INTO {quote_identifier(table)} ({columns}) VALUES ({marks})", tuple(
-        row.values()
-    )
+    query = f"INSERT INTO {quote_identifier(table)} ({columns}) VALUES ({marks})"
+    return query, tuple(row.values())
 
 
 Fetch = Literal["all", "one", "none"]

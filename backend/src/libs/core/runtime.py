@@ -52,6 +52,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from backend.src.libs.core.final import FinalClass
@@ -894,7 +895,7 @@ async def _aclose_one(built: _Built) -> str | None:
     hook = built.on_close
     method = getattr(built.instance, "aclose", None) if hook is None else None
     if hook is not None and inspect.iscoroutinefunction(hook):
-        func: Callable[[], object] = lambda: hook(built.instance)  # noqa: E731
+        func: Callable[[], object] = partial(hook, built.instance)
     elif method is not None and inspect.iscoroutinefunction(method):
         func = method
     else:

@@ -622,7 +622,7 @@ class RuntimeManager(metaclass=FinalClass):
         """The built services with a ping hook or a probe method."""
         with self._state.lock:
             built = list(self._state.built.values())
-        return [b for b in built if b.ping is not None or _duck_probe(b.instance) is not None]
+        return [b for b in built if _probe_call(b) is not None]
 
     def _target(self, name: str) -> _Built:
         """The built service ``name`` names (built now if need be), or a stand-in that
@@ -829,36 +829,35 @@ def _health(
     return ServiceHealth(built.name, reason is None, reason, latency, built.aliases, detail)
 
 
-def _answer(result: object, failed: bool, why: str) -> tuple[str | None, str | None]:
-    """``(reason, detail)`` of a probe's result: ``why`` when it ``failed``, else the
-    text it returned (a hook may say which server answered)."""
-    if failed:
-        return why, None
-    return None, result if isinstance(result, str) else None
-
-
-def _probe(built: _Built) -> ServiceHealth:
-    """Probe one service with its ping hook, else its own probe method."""
-    started = time.perf_counter()
-    detail: str | None = None
+def _probe_call(built: _Built) -> Callable[[], Any] | None:
+    """What probes ``built``: its ping hook (given the instance), else its own
+    ``health_check()`` / ``ping()``; None when it has neither."""
     if built.ping is not None:
-        try:
-            result = _settle(built.ping(built.instance))
-            reason, detail = _answer(result, result is False, "ping hook returned False")
-        except Unhealthy as exc:
-            reason = str(exc)
-        except Exception as exc:
-            reason = _reason(exc)
-        return _health(built, started, reason, detail)
-    probe = _duck_probe(built.instance)
-    if probe is None:
-        return ServiceHealth(
-            built.name, False, "has no health_check() or ping() method", aliases=built.aliases
-        )
-    try:
-        result = _settle(probe())
-    except Exception as exc:
-        return _health(built, started, _reason(exc))
+        return partial(built.ping, built.instance)
+    return _duck_probe(built.instance)
+
+
+def _verdict(
+    built: _Built,
+    probe: Callable[[], Any],
+    started: float,
+    result: object = None,
+    error: Exception | None = None,
+) -> ServiceHealth:
+    """The health of ``built`` from what ``probe`` returned (``result``) or raised (``error``).
+
+    A ping hook fails when it raises (an ``Unhealthy`` message is the reason as it is) or
+    returns False; a text it returns is the detail (which server answered). A service's
+    own probe fails when it raises, or returns False, None or its error code (the reason
+    is then its ``last_error``).
+    """
+    if error is not None:
+        hooked = built.ping is not None and isinstance(error, Unhealthy)
+        return _health(built, started, str(error) if hooked else _reason(error))
+    if built.ping is not None:
+        if result is False:
+            return _health(built, started, "ping hook returned False")
+        return _health(built, started, None, result if isinstance(result, str) else None)
     if result is not False and result is not None and not _is_error_code(built.instance, result):
         return _health(built, started, None)
     last = getattr(built.instance, "last_error", None)
@@ -866,27 +865,32 @@ def _probe(built: _Built) -> ServiceHealth:
     return _health(built, started, reason)
 
 
+def _probe(built: _Built) -> ServiceHealth:
+    """Probe one service with its ping hook, else its own probe method."""
+    probe = _probe_call(built)
+    if probe is None:
+        return ServiceHealth(
+            built.name, False, "has no health_check() or ping() method", aliases=built.aliases
+        )
+    started = time.perf_counter()
+    try:
+        result = _settle(probe())
+    except Exception as exc:
+        return _verdict(built, probe, started, error=exc)
+    return _verdict(built, probe, started, result)
+
+
 async def _aprobe(built: _Built) -> ServiceHealth:
     """``_probe`` on this loop for a coroutine probe, else in a worker thread."""
-    hook = built.ping
-    probe: Any = hook if hook is not None else _duck_probe(built.instance)
+    probe = _probe_call(built)
     if probe is None or not inspect.iscoroutinefunction(probe):
         return await asyncio.to_thread(_probe, built)
     started = time.perf_counter()
-    detail: str | None = None
     try:
-        result = await (probe(built.instance) if hook is not None else probe())
-        failed = result is False or (hook is None and _is_error_code(built.instance, result))
-        why = "ping hook returned False" if hook is not None else "probe failed"
-        reason, detail = _answer(result, failed, why)
-    except Unhealthy as exc:
-        reason = str(exc)
+        result = await probe()
     except Exception as exc:
-        reason = _reason(exc)
-    if reason is not None and hook is None:
-        last = getattr(built.instance, "last_error", None)
-        reason = str(last) if last is not None else reason
-    return _health(built, started, reason, detail)
+        return _verdict(built, probe, started, error=exc)
+    return _verdict(built, probe, started, result)
 
 
 async def _aclose_one(built: _Built) -> str | None:

@@ -897,12 +897,11 @@ async def _aclose_one(built: _Built) -> str | None:
     """``_close_one`` on this loop: a coroutine hook or ``aclose()`` is awaited here
     (a loop-bound client closes in its own loop); a blocking close runs in a thread."""
     hook = built.on_close
-    method = getattr(built.instance, "aclose", None) if hook is None else None
-    if hook is not None and inspect.iscoroutinefunction(hook):
-        func: Callable[[], object] = partial(hook, built.instance)
-    elif method is not None and inspect.iscoroutinefunction(method):
-        func = method
+    if hook is None:
+        func = getattr(built.instance, "aclose", None)
     else:
+        func = partial(hook, built.instance)
+    if func is None or not inspect.iscoroutinefunction(func):
         return await asyncio.to_thread(_close_one, built)
     try:
         result = func()

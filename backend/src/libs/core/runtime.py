@@ -799,14 +799,6 @@ def _is_error_code(instance: Any, result: object) -> bool:
     return isinstance(result, int) and not isinstance(result, bool) and result == error
 
 
-def _duck_probe(instance: Any) -> Callable[[], Any] | None:
-    for method in ("health_check", "ping"):
-        func = getattr(instance, method, None)
-        if callable(func):
-            return func  # type: ignore[no-any-return]
-    return None
-
-
 def _close_report(outcomes: list[tuple[str, str | None]]) -> CloseReport:
     """The report of closing services in order: ``(name, None)`` closed, ``(name,
     reason)`` failed; each outcome logged."""
@@ -834,7 +826,11 @@ def _probe_call(built: _Built) -> Callable[[], Any] | None:
     ``health_check()`` / ``ping()``; None when it has neither."""
     if built.ping is not None:
         return partial(built.ping, built.instance)
-    return _duck_probe(built.instance)
+    for method in ("health_check", "ping"):
+        func = getattr(built.instance, method, None)
+        if callable(func):
+            return func  # type: ignore[no-any-return]
+    return None
 
 
 def _verdict(

@@ -418,6 +418,46 @@ def test_register_factory_uses_its_ping_and_close_hooks(runtime: RuntimeManager)
     assert service.closed is True
 
 
+class AsyncProbed:
+    """A service without hooks whose own ``health_check()`` is a coroutine."""
+
+    error = 84
+
+    def __init__(
+        self, answer: object = None, *, fails: bool = False, last: str | None = None
+    ) -> None:
+        self.answer = answer
+        self.fails = fails
+        self.last_error = last
+
+    async def health_check(self) -> object:
+        if self.fails:
+            raise RuntimeError("probe raised")
+        return self.answer
+
+
+def test_aping_judges_a_coroutine_probe_as_ping_does(runtime: RuntimeManager) -> None:
+    """await aping() gives a service whose health_check() is a coroutine the verdict
+    ping() gives it: None, False or the error code is unhealthy (its last_error the
+    reason), a raise is reported as the exception, an answer carries no detail."""
+    runtime.register_value("none", AsyncProbed(None))
+    runtime.register_value("code", AsyncProbed(84, last="refused"))
+    runtime.register_value("raises", AsyncProbed(fails=True, last="stale"))
+    runtime.register_value("text", AsyncProbed("up"))
+
+    def verdicts(report: Any) -> dict[str, tuple[bool, str | None, str | None]]:
+        return {s.name: (s.healthy, s.reason, s.detail) for s in report.services}
+
+    expected = {
+        "none": (False, "health_check() failed", None),
+        "code": (False, "refused", None),
+        "raises": (False, "RuntimeError: probe raised", None),
+        "text": (True, None, None),
+    }
+    assert verdicts(runtime.ping()) == expected
+    assert verdicts(asyncio.run(runtime.aping())) == expected
+
+
 def test_register_value_registers_a_ready_instance_once(runtime: RuntimeManager) -> None:
     """register_value() makes the instance the service at once; a second one while it is
     built raises instead of silently replacing it."""

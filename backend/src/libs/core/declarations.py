@@ -555,12 +555,8 @@ class DeclaredConfig:
         origins = dict(self.origins)
         if isinstance(self.origins, DirectOrigins):
             for f, value in _fields(self):
-                default = (
-                    f.default_factory()
-                    if f.default_factory is not dataclasses.MISSING
-                    else f.default
-                )
-                if f.name in self._settings and value != default:
+                setting = self._settings.by_name.get(f.name)
+                if setting is not None and value != setting.default:
                     origins.setdefault(f.name, SettingSource(f.name, "explicit"))
         return self._settings.provenance(origins)
 

@@ -51,7 +51,8 @@ import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from backend.src.libs.core.final import FinalClass
@@ -621,7 +622,7 @@ class RuntimeManager(metaclass=FinalClass):
         """The built services with a ping hook or a probe method."""
         with self._state.lock:
             built = list(self._state.built.values())
-        return [b for b in built if b.ping is not None or _duck_probe(b.instance) is not None]
+        return [b for b in built if _probe_call(b) is not None]
 
     def _target(self, name: str) -> _Built:
         """The built service ``name`` names (built now if need be), or a stand-in that
@@ -636,7 +637,7 @@ class RuntimeManager(metaclass=FinalClass):
             aliases = (name,) if name != shown else ()
             return _Built(_Unbuildable(exc), shown, aliases=aliases)
         if name != built.name and name not in built.aliases:
-            return _Built(built.instance, built.name, built.ping, built.on_close, (name,))
+            return replace(built, aliases=(name,))
         return built
 
     def close(self) -> CloseReport:
@@ -794,16 +795,8 @@ def _close_quietly(built: _Built) -> None:
 
 
 def _is_error_code(instance: Any, result: object) -> bool:
-    error = getattr(instance, "error", _MISSING)
+    error = getattr(instance, "error", None)
     return isinstance(result, int) and not isinstance(result, bool) and result == error
-
-
-def _duck_probe(instance: Any) -> Callable[[], Any] | None:
-    for method in ("health_check", "ping"):
-        func = getattr(instance, method, None)
-        if callable(func):
-            return func  # type: ignore[no-any-return]
-    return None
 
 
 def _close_report(outcomes: list[tuple[str, str | None]]) -> CloseReport:
@@ -828,36 +821,39 @@ def _health(
     return ServiceHealth(built.name, reason is None, reason, latency, built.aliases, detail)
 
 
-def _answer(result: object, failed: bool, why: str) -> tuple[str | None, str | None]:
-    """``(reason, detail)`` of a probe's result: ``why`` when it ``failed``, else the
-    text it returned (a hook may say which server answered)."""
-    if failed:
-        return why, None
-    return None, result if isinstance(result, str) else None
-
-
-def _probe(built: _Built) -> ServiceHealth:
-    """Probe one service with its ping hook, else its own probe method."""
-    started = time.perf_counter()
-    detail: str | None = None
+def _probe_call(built: _Built) -> Callable[[], Any] | None:
+    """What probes ``built``: its ping hook (given the instance), else its own
+    ``health_check()`` / ``ping()``; None when it has neither."""
     if built.ping is not None:
-        try:
-            result = _settle(built.ping(built.instance))
-            reason, detail = _answer(result, result is False, "ping hook returned False")
-        except Unhealthy as exc:
-            reason = str(exc)
-        except Exception as exc:
-            reason = _reason(exc)
-        return _health(built, started, reason, detail)
-    probe = _duck_probe(built.instance)
-    if probe is None:
-        return ServiceHealth(
-            built.name, False, "has no health_check() or ping() method", aliases=built.aliases
-        )
-    try:
-        result = _settle(probe())
-    except Exception as exc:
-        return _health(built, started, _reason(exc))
+        return partial(built.ping, built.instance)
+    for method in ("health_check", "ping"):
+        func = getattr(built.instance, method, None)
+        if callable(func):
+            return func  # type: ignore[no-any-return]
+    return None
+
+
+def _verdict(
+    built: _Built,
+    probe: Callable[[], Any],
+    started: float,
+    result: object = None,
+    error: Exception | None = None,
+) -> ServiceHealth:
+    """The health of ``built`` from what ``probe`` returned (``result``) or raised (``error``).
+
+    A ping hook fails when it raises (an ``Unhealthy`` message is the reason as it is) or
+    returns False; a text it returns is the detail (which server answered). A service's
+    own probe fails when it raises, or returns False, None or its error code (the reason
+    is then its ``last_error``).
+    """
+    if error is not None:
+        hooked = built.ping is not None and isinstance(error, Unhealthy)
+        return _health(built, started, str(error) if hooked else _reason(error))
+    if built.ping is not None:
+        if result is False:
+            return _health(built, started, "ping hook returned False")
+        return _health(built, started, None, result if isinstance(result, str) else None)
     if result is not False and result is not None and not _is_error_code(built.instance, result):
         return _health(built, started, None)
     last = getattr(built.instance, "last_error", None)
@@ -865,39 +861,43 @@ def _probe(built: _Built) -> ServiceHealth:
     return _health(built, started, reason)
 
 
+def _probe(built: _Built) -> ServiceHealth:
+    """Probe one service with its ping hook, else its own probe method."""
+    probe = _probe_call(built)
+    if probe is None:
+        return ServiceHealth(
+            built.name, False, "has no health_check() or ping() method", aliases=built.aliases
+        )
+    started = time.perf_counter()
+    try:
+        result = _settle(probe())
+    except Exception as exc:
+        return _verdict(built, probe, started, error=exc)
+    return _verdict(built, probe, started, result)
+
+
 async def _aprobe(built: _Built) -> ServiceHealth:
     """``_probe`` on this loop for a coroutine probe, else in a worker thread."""
-    hook = built.ping
-    probe: Any = hook if hook is not None else _duck_probe(built.instance)
+    probe = _probe_call(built)
     if probe is None or not inspect.iscoroutinefunction(probe):
         return await asyncio.to_thread(_probe, built)
     started = time.perf_counter()
-    detail: str | None = None
     try:
-        result = await (probe(built.instance) if hook is not None else probe())
-        failed = result is False or (hook is None and _is_error_code(built.instance, result))
-        why = "ping hook returned False" if hook is not None else "probe failed"
-        reason, detail = _answer(result, failed, why)
-    except Unhealthy as exc:
-        reason = str(exc)
+        result = await probe()
     except Exception as exc:
-        reason = _reason(exc)
-    if reason is not None and hook is None:
-        last = getattr(built.instance, "last_error", None)
-        reason = str(last) if last is not None else reason
-    return _health(built, started, reason, detail)
+        return _verdict(built, probe, started, error=exc)
+    return _verdict(built, probe, started, result)
 
 
 async def _aclose_one(built: _Built) -> str | None:
     """``_close_one`` on this loop: a coroutine hook or ``aclose()`` is awaited here
     (a loop-bound client closes in its own loop); a blocking close runs in a thread."""
     hook = built.on_close
-    method = getattr(built.instance, "aclose", None) if hook is None else None
-    if hook is not None and inspect.iscoroutinefunction(hook):
-        func: Callable[[], object] = lambda: hook(built.instance)  # noqa: E731
-    elif method is not None and inspect.iscoroutinefunction(method):
-        func = method
+    if hook is None:
+        func = getattr(built.instance, "aclose", None)
     else:
+        func = partial(hook, built.instance)
+    if func is None or not inspect.iscoroutinefunction(func):
         return await asyncio.to_thread(_close_one, built)
     try:
         result = func()
@@ -908,20 +908,19 @@ async def _aclose_one(built: _Built) -> str | None:
     return None
 
 
+_ASYNC_TWINS = {"bucket": "abucket", "redis": "aredis"}
+
+
 def _share_with_async_twin(state: _State, spec: ServiceSpec[Any], value: object) -> None:
     """Settings given for ``bucket`` / ``redis`` serve their asyncio twin too
     (``abucket`` / ``aredis``) unless it is already built."""
-    twin = {"bucket": "abucket", "redis": "aredis"}.get(
-        next((a for a in spec.aliases if a in ("bucket", "redis")), "")
-    )
+    twin = next((_ASYNC_TWINS[a] for a in spec.aliases if a in _ASYNC_TWINS), None)
     if twin is None:
         return
     twin_spec = declared_by_alias(twin)
     if twin_spec is not None and twin_spec.svc_type not in state.built:
         state.configs[twin_spec.svc_type] = value
 
-
-_MISSING: Any = object()
 
 RI = RuntimeManager()
 """The process-wide runtime (same services as every ``RuntimeManager()``)."""

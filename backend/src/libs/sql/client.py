@@ -25,7 +25,7 @@ import itertools
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -90,9 +90,8 @@ def _insert_sql(table: str, row: Mapping[str, Any]) -> tuple[str, tuple[Any, ...
         raise SQLQueryError("insert needs at least one column")
     columns = ", ".join(quote_identifier(c) for c in row)
     marks = ", ".join(["%s"] * len(row))
-    return f"INSERT INTO {quote_identifier(table)} ({columns}) VALUES ({marks})", tuple(
-        row.values()
-    )
+    query = f"INSERT INTO {quote_identifier(table)} ({columns}) VALUES ({marks})"
+    return query, tuple(row.values())
 
 
 Fetch = Literal["all", "one", "none"]
@@ -387,13 +386,9 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
             SQLError: no connection could be had, a statement failed, or the commit
                 failed (after a rollback). ``last_error`` is set too.
         """
-        try:
-            ctx = self._checkout(self._ensure())
-            cnx = ctx.__enter__()
-        except Exception as exc:
-            raise self._failed(exc) from exc
-        try:
+        with ExitStack() as stack:
             try:
+                cnx = stack.enter_context(self._checkout(self._ensure()))
                 cnx.start_transaction()
             except Exception as exc:
                 raise self._failed(exc) from exc
@@ -416,8 +411,6 @@ class SQL(Facade[SQLConfig, _Pool, SQLError], metaclass=FinalClass):
                     self.log.warning("transaction: rolled back: %s", type(exc).__name__)
                 raise
             self.last_error = None
-        finally:
-            ctx.__exit__(None, None, None)
 
     def _failed(self, exc: Exception) -> SQLError:
         """``exc`` translated, logged and kept in ``last_error`` (``transaction``)."""

@@ -205,11 +205,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
             ConfigError: a setting is invalid.
             StorageError: the default bucket could not be made ready.
         """
-        return cast("Store", self._ready_store())  # built by make_store, or given as a Store
-
-    def _ready_store(self) -> ObjectStore:
-        """The store, after making the default bucket ready once."""
-        store = self._ensure()
+        store = cast("Store", self._ensure())  # built by make_store, or given as a Store
         if not self._prepared:
             with self._lock:
                 if not self._prepared:
@@ -217,14 +213,10 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
                     self._prepared = True
         return store
 
-    def _prepare_default_bucket(self, store: ObjectStore) -> None:
+    def _prepare_default_bucket(self, store: Store) -> None:
         config = self.config
         name = config.default_bucket
         if not (self._owns_resource and name and config.auto_create):
-            return
-        from backend.src.libs.bucket.s3.admin import EnsuresBucket
-
-        if not isinstance(store, EnsuresBucket):
             return
         report = self.bucket_report = store.ensure_bucket(name)
         for step in report.steps:
@@ -279,7 +271,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
 
     # ----------------------------------------------------------- connection
     def _connect_probe(self) -> None:
-        store = self._ready_store()
+        store = self.store
         report = self.bucket_report
         if report is not None and report.outcome("bucket") == "denied":
             return  # HeadBucket was refused (403) and is not fatal: do not repeat it

@@ -381,10 +381,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         """
 
         def run() -> object:
-            if not isinstance(file_path, (str, os.PathLike)):
-                raise InvalidArgument(
-                    f"file_path must be a path (str or os.PathLike), not {type(file_path).__name__}"
-                )
+            _check_path(file_path, "file_path")
             key = key_name if key_name is not None else _default_key(file_path)
             store = self.store
             write, transfer = write_settings(store, "upload_file", options)
@@ -459,11 +456,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         )
 
         def run() -> object:
-            if not isinstance(destination_path, (str, os.PathLike)):
-                raise InvalidArgument(
-                    "destination_path must be a path (str or os.PathLike), "
-                    f"not {type(destination_path).__name__}"
-                )
+            _check_path(destination_path, "destination_path")
             return self._optioned("download_file", options).download_file(
                 bucket_name, key_name, os.fspath(destination_path), progress=progress, **options
             )
@@ -1111,6 +1104,14 @@ def _file_dict(info: ObjectInfo) -> BucketFile:
         "storage_class": info.storage_class,
         "version_id": info.version_id,
     }
+
+
+def _check_path(path: object, argument: str) -> None:
+    """``InvalidArgument`` naming ``argument`` when ``path`` is not a str or os.PathLike."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidArgument(
+            f"{argument} must be a path (str or os.PathLike), not {type(path).__name__}"
+        )
 
 
 def _default_key(file_path: str | os.PathLike[str]) -> str:

@@ -1121,15 +1121,14 @@ def _default_key(file_path: str | os.PathLike[str]) -> str:
     return key.lstrip("/")
 
 
-def _tell(data: object) -> int | None:
+def _tell(data: Data) -> int | None:
+    """A seekable stream's position (a replay rewinds it there), else None."""
     if isinstance(data, (bytes, bytearray, memoryview, str)):
         return None
     try:
-        if data.seekable():  # type: ignore[attr-defined]
-            return int(data.tell())  # type: ignore[attr-defined]
+        return int(data.tell()) if data.seekable() else None
     except Exception:
         return None
-    return None
 
 
 __all__ = ["Bucket", "PrefixInfo"]

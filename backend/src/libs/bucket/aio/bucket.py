@@ -541,9 +541,9 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """``Bucket.presign_url``: signed on the event loop by the store's own signer (no
         request, a few µs) once the store is built; before that, in the executor (which
         builds it)."""
-        if self._ready is None:
-            return await _presign_url(
-                self,
+
+        def sign(view: Bucket) -> str | int:
+            return view.presign_url(
                 bucket_name,
                 key_name,
                 method=method,
@@ -552,16 +552,11 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
                 version_id=version_id,
                 download_name=download_name,
             )
+
+        if self._ready is None:
+            return await self.run_in_executor("presign_url", lambda view, job: sign(view))
         view = self.call_view(None)
-        url = view.presign_url(
-            bucket_name,
-            key_name,
-            method=method,
-            expiration=expiration,
-            content_type=content_type,
-            version_id=version_id,
-            download_name=download_name,
-        )
+        url = sign(view)
         self.last_error = view.last_error
         return url
 
@@ -621,7 +616,6 @@ _file_exists = _in_executor(Bucket.file_exists)
 _bucket_exists = _in_executor(Bucket.bucket_exists)
 _get_legal_hold = _in_executor(Bucket.get_legal_hold)
 _delete_file = _in_executor(Bucket.delete_file)
-_presign_url = _in_executor(Bucket.presign_url)
 _open_file = _in_executor(Bucket.open_file)
 
 

@@ -305,7 +305,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """Drop what this facade opened, open anew and check it with one request (in
         the executor). Returns ``success`` or ``error``."""
         self._ready = self._native = None
-        return await self._lifecycle(lambda: self._owner.connect())
+        return await self._lifecycle(self._owner.connect)
 
     async def is_connected(self) -> bool:
         """True when something is open and answers one probe request. Never raises."""
@@ -315,7 +315,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
 
     async def health_check(self) -> bool:
         """One probe request (in the executor); never raises. Records ``last_latency``."""
-        ok = await self._lifecycle(lambda: self._owner.health_check())
+        ok = await self._lifecycle(self._owner.health_check)
         self.last_latency = self._owner.last_latency
         return ok
 
@@ -327,7 +327,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
             self._owner.disconnect()  # nothing was built: nothing blocks
             self.last_error = None
             return self.success
-        return await self._lifecycle(lambda: self._owner.disconnect())
+        return await self._lifecycle(self._owner.disconnect)
 
     async def aclose(self) -> None:
         """``disconnect()``, then shut the executor down (waiting for its jobs). Never
@@ -719,10 +719,7 @@ class AsyncReader:
             lambda job: stream.read() if size < 0 else stream.read(size)
         )
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks()
-
-    async def _chunks(self) -> AsyncIterator[bytes]:
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         while chunk := await self.read(READ_CHUNK):
             yield chunk
 

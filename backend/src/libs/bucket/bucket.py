@@ -5,12 +5,12 @@ never raises for a storage, network or input error: the failure is logged once (
 ``bucket.Bucket`` logger: WARNING, or DEBUG for a missing key or bucket asked about, see
 ``READS``) and kept in ``last_error``. Code that prefers exceptions uses ``bucket.store``.
 
-Connection model: building a ``Bucket`` makes no request. The store is built on the first
-operation; ``connect()`` builds it and checks it with one request. With a default bucket
-and ``BUCKET_AUTO_CREATE`` on (the default), ``connect()`` and the first operation first
-make sure that bucket exists (``ensure_bucket``: HEAD, create on 404 with the
-``BUCKET_CREATE_*`` setup). An operation that fails because the connection dropped is
-tried once more on a rebuilt client. No request is added before operations.
+Connection model: building a ``Bucket`` makes no request; ``connect()`` checks the store
+with one. With a default bucket and ``BUCKET_AUTO_CREATE`` on (the default), ``connect()``
+and the first operation first make sure that bucket exists (``ensure_bucket``: HEAD,
+create on 404 with the ``BUCKET_CREATE_*`` setup); no other request is added before
+operations. An operation that fails because the connection dropped is tried once more on
+a rebuilt client.
 """
 
 from __future__ import annotations

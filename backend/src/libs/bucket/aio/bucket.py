@@ -88,11 +88,8 @@ class _CallLog:
             level = min(level, logging.DEBUG)
         self._logger.log(level, msg, *args)
 
-    def debug(self, msg: object, *args: object) -> None:
-        self.log(logging.DEBUG, msg, *args)
-
-    def warning(self, msg: object, *args: object) -> None:
-        self.log(logging.WARNING, msg, *args)
+    debug = functools.partialmethod(log, logging.DEBUG)
+    warning = functools.partialmethod(log, logging.WARNING)
 
 
 class _AnyArguments(Protocol[T_co]):

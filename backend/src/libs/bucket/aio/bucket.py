@@ -320,10 +320,9 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """Release the store's connections; the next call opens new ones. Idempotent;
         returns ``success``. The executor stays (``aclose`` shuts it down)."""
         self._ready = self._native = None
-        if self._executor is None:
-            self._owner.disconnect()  # nothing was built: nothing blocks
+        if self._executor is None:  # nothing was built: nothing blocks
             self.last_error = None
-            return self.success
+            return self._owner.disconnect()
         return await self._lifecycle(self._owner.disconnect)
 
     async def aclose(self) -> None:
@@ -335,9 +334,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, wait=True)
 
-    async def close(self) -> None:
-        """Same as ``aclose()`` (``Bucket.close``'s name)."""
-        await self.aclose()
+    close = aclose  # Bucket.close's name
 
     async def __aenter__(self) -> Self:
         return self

@@ -240,8 +240,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
 
         def job_run(job: Job) -> tuple[T, StorageError | None, EnsureReport | None]:
             view = self.call_view(job)
-            result = func(view, job)
-            return result, view.last_error, view.bucket_report
+            return func(view, job), view.last_error, view.bucket_report
 
         try:
             result, error, report = await self.in_thread(job_run)
@@ -346,8 +345,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """An owner's lifecycle call in the executor, its ``last_error`` copied."""
 
         def run(job: Job) -> tuple[T, StorageError | None]:
-            result = func()
-            return result, self._owner.last_error
+            return func(), self._owner.last_error
 
         result, error = await self.in_thread(run)
         self.last_error = error

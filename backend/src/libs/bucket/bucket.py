@@ -5,12 +5,12 @@ never raises for a storage, network or input error: the failure is logged once (
 ``bucket.Bucket`` logger: WARNING, or DEBUG for a missing key or bucket asked about, see
 ``READS``) and kept in ``last_error``. Code that prefers exceptions uses ``bucket.store``.
 
-Connection model: building a ``Bucket`` makes no request. The store is built on the first
-operation; ``connect()`` builds it and checks it with one request. With a default bucket
-and ``BUCKET_AUTO_CREATE`` on (the default), ``connect()`` and the first operation first
-make sure that bucket exists (``ensure_bucket``: HEAD, create on 404 with the
-``BUCKET_CREATE_*`` setup). An operation that fails because the connection dropped is
-tried once more on a rebuilt client. No request is added before operations.
+Connection model: building a ``Bucket`` makes no request; ``connect()`` checks the store
+with one. With a default bucket and ``BUCKET_AUTO_CREATE`` on (the default), ``connect()``
+and the first operation first make sure that bucket exists (``ensure_bucket``: HEAD,
+create on 404 with the ``BUCKET_CREATE_*`` setup); no other request is added before
+operations. An operation that fails because the connection dropped is tried once more on
+a rebuilt client.
 """
 
 from __future__ import annotations
@@ -205,11 +205,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
             ConfigError: a setting is invalid.
             StorageError: the default bucket could not be made ready.
         """
-        return cast("Store", self._ready_store())  # built by make_store, or given as a Store
-
-    def _ready_store(self) -> ObjectStore:
-        """The store, after making the default bucket ready once."""
-        store = self._ensure()
+        store = cast("Store", self._ensure())  # built by make_store, or given as a Store
         if not self._prepared:
             with self._lock:
                 if not self._prepared:
@@ -217,14 +213,10 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
                     self._prepared = True
         return store
 
-    def _prepare_default_bucket(self, store: ObjectStore) -> None:
+    def _prepare_default_bucket(self, store: Store) -> None:
         config = self.config
         name = config.default_bucket
         if not (self._owns_resource and name and config.auto_create):
-            return
-        from backend.src.libs.bucket.s3.admin import EnsuresBucket
-
-        if not isinstance(store, EnsuresBucket):
             return
         report = self.bucket_report = store.ensure_bucket(name)
         for step in report.steps:
@@ -279,7 +271,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
 
     # ----------------------------------------------------------- connection
     def _connect_probe(self) -> None:
-        store = self._ready_store()
+        store = self.store
         report = self.bucket_report
         if report is not None and report.outcome("bucket") == "denied":
             return  # HeadBucket was refused (403) and is not fatal: do not repeat it
@@ -389,10 +381,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         """
 
         def run() -> object:
-            if not isinstance(file_path, (str, os.PathLike)):
-                raise InvalidArgument(
-                    f"file_path must be a path (str or os.PathLike), not {type(file_path).__name__}"
-                )
+            _check_path(file_path, "file_path")
             key = key_name if key_name is not None else _default_key(file_path)
             store = self.store
             write, transfer = write_settings(store, "upload_file", options)
@@ -467,11 +456,7 @@ class Bucket(Facade["BucketConfig", ObjectStore, StorageError], metaclass=FinalC
         )
 
         def run() -> object:
-            if not isinstance(destination_path, (str, os.PathLike)):
-                raise InvalidArgument(
-                    "destination_path must be a path (str or os.PathLike), "
-                    f"not {type(destination_path).__name__}"
-                )
+            _check_path(destination_path, "destination_path")
             return self._optioned("download_file", options).download_file(
                 bucket_name, key_name, os.fspath(destination_path), progress=progress, **options
             )
@@ -1121,6 +1106,14 @@ def _file_dict(info: ObjectInfo) -> BucketFile:
     }
 
 
+def _check_path(path: object, argument: str) -> None:
+    """``InvalidArgument`` naming ``argument`` when ``path`` is not a str or os.PathLike."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidArgument(
+            f"{argument} must be a path (str or os.PathLike), not {type(path).__name__}"
+        )
+
+
 def _default_key(file_path: str | os.PathLike[str]) -> str:
     key = os.fspath(file_path)
     while key.startswith("./"):
@@ -1128,15 +1121,14 @@ def _default_key(file_path: str | os.PathLike[str]) -> str:
     return key.lstrip("/")
 
 
-def _tell(data: object) -> int | None:
+def _tell(data: Data) -> int | None:
+    """A seekable stream's position (a replay rewinds it there), else None."""
     if isinstance(data, (bytes, bytearray, memoryview, str)):
         return None
     try:
-        if data.seekable():  # type: ignore[attr-defined]
-            return int(data.tell())  # type: ignore[attr-defined]
+        return int(data.tell()) if data.seekable() else None
     except Exception:
         return None
-    return None
 
 
 __all__ = ["Bucket", "PrefixInfo"]

@@ -88,11 +88,8 @@ class _CallLog:
             level = min(level, logging.DEBUG)
         self._logger.log(level, msg, *args)
 
-    def debug(self, msg: object, *args: object) -> None:
-        self.log(logging.DEBUG, msg, *args)
-
-    def warning(self, msg: object, *args: object) -> None:
-        self.log(logging.WARNING, msg, *args)
+    debug = functools.partialmethod(log, logging.DEBUG)
+    warning = functools.partialmethod(log, logging.WARNING)
 
 
 class _AnyArguments(Protocol[T_co]):
@@ -243,8 +240,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
 
         def job_run(job: Job) -> tuple[T, StorageError | None, EnsureReport | None]:
             view = self.call_view(job)
-            result = func(view, job)
-            return result, view.last_error, view.bucket_report
+            return func(view, job), view.last_error, view.bucket_report
 
         try:
             result, error, report = await self.in_thread(job_run)
@@ -305,7 +301,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """Drop what this facade opened, open anew and check it with one request (in
         the executor). Returns ``success`` or ``error``."""
         self._ready = self._native = None
-        return await self._lifecycle(lambda: self._owner.connect())
+        return await self._lifecycle(self._owner.connect)
 
     async def is_connected(self) -> bool:
         """True when something is open and answers one probe request. Never raises."""
@@ -315,7 +311,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
 
     async def health_check(self) -> bool:
         """One probe request (in the executor); never raises. Records ``last_latency``."""
-        ok = await self._lifecycle(lambda: self._owner.health_check())
+        ok = await self._lifecycle(self._owner.health_check)
         self.last_latency = self._owner.last_latency
         return ok
 
@@ -323,11 +319,10 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """Release the store's connections; the next call opens new ones. Idempotent;
         returns ``success``. The executor stays (``aclose`` shuts it down)."""
         self._ready = self._native = None
-        if self._executor is None:
-            self._owner.disconnect()  # nothing was built: nothing blocks
+        if self._executor is None:  # nothing was built: nothing blocks
             self.last_error = None
-            return self.success
-        return await self._lifecycle(lambda: self._owner.disconnect())
+            return self._owner.disconnect()
+        return await self._lifecycle(self._owner.disconnect)
 
     async def aclose(self) -> None:
         """``disconnect()``, then shut the executor down (waiting for its jobs). Never
@@ -338,9 +333,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, wait=True)
 
-    async def close(self) -> None:
-        """Same as ``aclose()`` (``Bucket.close``'s name)."""
-        await self.aclose()
+    close = aclose  # Bucket.close's name
 
     async def __aenter__(self) -> Self:
         return self
@@ -352,8 +345,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """An owner's lifecycle call in the executor, its ``last_error`` copied."""
 
         def run(job: Job) -> tuple[T, StorageError | None]:
-            result = func()
-            return result, self._owner.last_error
+            return func(), self._owner.last_error
 
         result, error = await self.in_thread(run)
         self.last_error = error
@@ -541,9 +533,9 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         """``Bucket.presign_url``: signed on the event loop by the store's own signer (no
         request, a few µs) once the store is built; before that, in the executor (which
         builds it)."""
-        if self._ready is None:
-            return await _presign_url(
-                self,
+
+        def sign(view: Bucket) -> str | int:
+            return view.presign_url(
                 bucket_name,
                 key_name,
                 method=method,
@@ -552,16 +544,11 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
                 version_id=version_id,
                 download_name=download_name,
             )
+
+        if self._ready is None:
+            return await self.run_in_executor("presign_url", lambda view, job: sign(view))
         view = self.call_view(None)
-        url = view.presign_url(
-            bucket_name,
-            key_name,
-            method=method,
-            expiration=expiration,
-            content_type=content_type,
-            version_id=version_id,
-            download_name=download_name,
-        )
+        url = sign(view)
         self.last_error = view.last_error
         return url
 
@@ -621,7 +608,6 @@ _file_exists = _in_executor(Bucket.file_exists)
 _bucket_exists = _in_executor(Bucket.bucket_exists)
 _get_legal_hold = _in_executor(Bucket.get_legal_hold)
 _delete_file = _in_executor(Bucket.delete_file)
-_presign_url = _in_executor(Bucket.presign_url)
 _open_file = _in_executor(Bucket.open_file)
 
 
@@ -725,10 +711,7 @@ class AsyncReader:
             lambda job: stream.read() if size < 0 else stream.read(size)
         )
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks()
-
-    async def _chunks(self) -> AsyncIterator[bytes]:
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         while chunk := await self.read(READ_CHUNK):
             yield chunk
 

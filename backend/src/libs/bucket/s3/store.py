@@ -1155,18 +1155,13 @@ class S3Store(S3BucketFeatures):
             "CopySource": {"Bucket": src_bucket, "Key": src_full},
         }
         if metadata is not None or content_type is not None:
-            source = None
             if metadata is None or content_type is None:
                 source = self.head_object(src_bucket, src_key)
+                metadata = source.metadata if metadata is None else metadata
+                content_type = content_type or source.content_type
             kwargs["MetadataDirective"] = "REPLACE"
-            kwargs["Metadata"] = check_metadata(
-                metadata if metadata is not None else source.metadata if source else {}
-            )
-            kwargs["ContentType"] = (
-                content_type
-                or (source.content_type if source else None)
-                or guess_content_type(dst_key)
-            )
+            kwargs["Metadata"] = check_metadata(metadata)
+            kwargs["ContentType"] = content_type or guess_content_type(dst_key)
         with self._conn.translating("copy_object", dst_bucket, dst_key):
             response = self.client.copy_object(**kwargs)
         etag = response.get("CopyObjectResult", {}).get("ETag")

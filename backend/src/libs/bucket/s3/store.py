@@ -519,10 +519,8 @@ class S3Store(S3BucketFeatures):
         """A stream (``size`` None: unknown length) or a file at or above the multipart
         threshold: a multipart upload on obstore's plane when ``key_ok`` and
         ``large_writes`` allow it, else s3transfer's (``_upload_once`` when write-once)."""
-        plane = self._conn.plane
-        form = None
-        if plane is not None and key_ok(up.full):
-            form = large_writes(up.extra, write_once=up.write_once)
+        plane = self._route(up.full)
+        form = large_writes(up.extra, write_once=up.write_once) if plane is not None else None
         if plane is not None and form is not None:
             opened = (
                 source.open("rb") if isinstance(source, Path) else contextlib.nullcontext(source)
@@ -741,12 +739,12 @@ class S3Store(S3BucketFeatures):
         target = writable_target(path)
         settings = TransferSettings(multipart_threshold, part_size, max_concurrency)
         request = self._read_request(bucket, full, version_id, sse_customer_key)
-        threshold = settings.threshold(self.config)
-        plane = self._conn.plane
-        if plane is not None and downloads(request) and key_ok(full):
+        plane = self._route(full)
+        if plane is not None and downloads(request):
             return self._download_obstore(
                 plane, bucket, key, full, target, version_id, settings, progress
             )
+        threshold = settings.threshold(self.config)
         with _sse_c_hint(bucket, key), self._conn.translating("download_file", bucket, key):
             try:
                 head: GetObjectRequestTypeDef = {**request, "Range": f"bytes=0-{threshold - 1}"}
@@ -1429,7 +1427,7 @@ class S3Store(S3BucketFeatures):
                     size=size,
                     progress=up.progress,
                 )
-        return _upload_result(bucket, key, size, sent)
+        return _sent(bucket, key, size, sent.etag, sent.version_id)
 
     def _multipart_checks_if_none_match(self) -> bool:
         """True when the client's endpoint is AWS S3's, the one server trusted to check

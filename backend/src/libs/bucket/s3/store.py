@@ -1070,8 +1070,6 @@ class S3Store(S3BucketFeatures):
             kwargs["Delimiter"] = delimiter
         if start_after:
             kwargs["StartAfter"] = self._conn.prefix + start_after
-        if remaining is not None and remaining <= 0:
-            return
         page = self._list_page(bucket, kwargs)
         ahead: Future[listing_xml.Page] | None = None
         pages: ThreadPoolExecutor | None = None
@@ -1327,8 +1325,9 @@ class S3Store(S3BucketFeatures):
             self._conn.plane is not None
             and "SSECustomerKey" not in request
             and self.config.retry_mode != "adaptive"
+            and key_ok(request["Key"])
         ):
-            route = self._signed_route() if key_ok(request["Key"]) else None
+            route = self._signed_route()
         if route is None:
             return self.client.head_object(**request)
         sender, credentials = route
@@ -1450,16 +1449,14 @@ class S3Store(S3BucketFeatures):
                     "before-parameter-build.s3.CompleteMultipartUpload", self._add_if_none_match
                 )
                 self._hooked.add(id(client))
-            self._write_once[(bucket, full)] = self._write_once.get((bucket, full), 0) + 1
+            self._write_once[(bucket, full)] += 1
         try:
             yield
         finally:
             with self._write_once_lock:
-                left = self._write_once.get((bucket, full), 1) - 1
-                if left:
-                    self._write_once[(bucket, full)] = left
-                else:
-                    self._write_once.pop((bucket, full), None)
+                self._write_once[(bucket, full)] -= 1
+                if not self._write_once[(bucket, full)]:
+                    del self._write_once[(bucket, full)]
 
     def _add_if_none_match(self, params: dict[str, object], **kwargs: object) -> None:
         with self._write_once_lock:

@@ -16,11 +16,12 @@ import os
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, ClassVar, Protocol, cast
+from typing import IO, TYPE_CHECKING, ClassVar, cast
 from urllib.parse import urlsplit
 
 from backend.src.libs.bucket.base.config import (
@@ -103,13 +104,13 @@ from backend.src.libs.bucket.s3.transfer import (
     CountingReader,
     Transfers,
     TransferSettings,
-    Uploaded,
     ranged_download,
     read_ahead,
     spool,
 )
 
 if TYPE_CHECKING:
+    from botocore.response import StreamingBody
     from types_boto3_s3.client import S3Client
     from types_boto3_s3.literals import BucketLocationConstraintType
     from types_boto3_s3.type_defs import (
@@ -188,7 +189,7 @@ class S3Store(S3BucketFeatures):
         )
         self.config = self._conn.config
         self._batch_delete_ok = True
-        self._write_once: dict[tuple[str, str], int] = {}
+        self._write_once: Counter[tuple[str, str]] = Counter()
         self._write_once_lock = threading.Lock()
         self._hooked: set[int] = set()
         self._transfers = Transfers(lambda: self.client, self.config)
@@ -549,7 +550,8 @@ class S3Store(S3BucketFeatures):
                 progress=up.progress,
                 settings=up.settings,
             )
-        return _upload_result(up.bucket, up.key, size, sent)
+        total = size if size is not None else sent.size
+        return _sent(up.bucket, up.key, total, sent.etag, sent.version_id)
 
     def _multipart_obstore(
         self,
@@ -766,8 +768,9 @@ class S3Store(S3BucketFeatures):
                     fetch=lambda start, end: self.client.get_object(
                         **_pinned(request, response, f"bytes={start}-{end}")
                     ),
+                    # (a resumed body is pinned to its own answer's ETag by _body_chunks)
                     chunks=lambda resp, start, end: self._body_chunks(
-                        resp, _pinned(request, response), first=start, end=end
+                        resp, request, first=start, end=end
                     ),
                     part_size=settings.chunk(self.config),
                     concurrency=settings.concurrency(self.config),
@@ -1012,7 +1015,7 @@ class S3Store(S3BucketFeatures):
                 with self._conn.translating("delete_object", bucket, target["Key"]):
                     self.client.delete_object(Bucket=bucket, **target)  # type: ignore[arg-type]
             except StorageError as exc:
-                if exc.code in ("NoSuchBucket",) or exc.status is None:
+                if exc.code == "NoSuchBucket" or exc.status is None:
                     raise
                 failures.append(DeleteError(key=target["Key"], code=exc.code, message=exc.message))
             else:
@@ -1061,6 +1064,8 @@ class S3Store(S3BucketFeatures):
         from concurrent.futures import Future, ThreadPoolExecutor
 
         remaining = max_keys
+        if remaining is not None and remaining <= 0:
+            return
         kwargs: ListObjectsV2RequestTypeDef = {
             "Bucket": bucket,
             "Prefix": self._conn.prefix + prefix,
@@ -1682,18 +1687,10 @@ class _Upload:
     write_once: bool
 
 
-class _Body(Protocol):
-    """What ``_TranslatingStream`` calls on botocore's ``StreamingBody``."""
-
-    def read(self, amt: int | None = None) -> bytes: ...
-
-    def close(self) -> None: ...
-
-
 class _TranslatingStream:
     """Wraps a ``StreamingBody`` so read errors become ``StorageError`` too."""
 
-    def __init__(self, body: _Body, conn: S3Connection, bucket: str, key: str) -> None:
+    def __init__(self, body: StreamingBody, conn: S3Connection, bucket: str, key: str) -> None:
         self._body = body
         self._conn = conn
         self._bucket = bucket
@@ -1757,7 +1754,7 @@ def _page(answer: ListObjectsV2OutputTypeDef) -> listing_xml.Page:
 def _sent(
     bucket: str, key: str, size: int, etag: str | None, version_id: str | None
 ) -> UploadResult:
-    """The ``UploadResult`` of one PUT of ``size`` bytes."""
+    """The ``UploadResult`` of a write of ``size`` bytes (quotes stripped from ``etag``)."""
     return UploadResult(bucket=bucket, key=key, size=size, etag=_etag(etag), version_id=version_id)
 
 
@@ -1765,19 +1762,11 @@ def _etag(value: str | None) -> str | None:
     return value.strip('"') if value else value
 
 
-def _upload_result(bucket: str, key: str, size: int | None, sent: Uploaded) -> UploadResult:
-    """What s3transfer sent as an ``UploadResult``; ``size`` None: the bytes counted."""
-    total = size if size is not None else sent.size
-    return UploadResult(bucket, key, total, etag=sent.etag, version_id=sent.version_id)
-
-
 def _pinned(
-    request: GetObjectRequestTypeDef, response: GetObjectOutputTypeDef, byte_range: str = ""
+    request: GetObjectRequestTypeDef, response: GetObjectOutputTypeDef, byte_range: str
 ) -> GetObjectRequestTypeDef:
-    """``request`` pinned to ``response``'s ETag (``If-Match``), with ``byte_range``."""
-    if byte_range:
-        return {**request, "Range": byte_range, "IfMatch": response.get("ETag")}
-    return {**request, "IfMatch": response.get("ETag")}
+    """``request`` for ``byte_range``, pinned to ``response``'s ETag (``If-Match``)."""
+    return {**request, "Range": byte_range, "IfMatch": response.get("ETag")}
 
 
 def _total_size(response: GetObjectOutputTypeDef) -> int:

@@ -430,7 +430,6 @@ class S3Store(S3BucketFeatures):
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
         options = options if options is not None else NO_OPTIONS
-        settings = transfer if transfer is not None else TransferSettings()
         extra = s3_write_args(options, self.config, key=key)
         write_once = options.write_once
         if isinstance(data, str):
@@ -445,6 +444,7 @@ class S3Store(S3BucketFeatures):
                 key=key,
             )
         size = remaining_size(data)
+        settings = transfer if transfer is not None else TransferSettings()
         if size is not None and size < settings.threshold(self.config):
             return self._put_small(bucket, key, full, data, size, extra, progress, write_once)
         up = _Upload("put_object", bucket, key, full, extra, progress, settings, write_once)

@@ -340,7 +340,7 @@ class S3Store(S3BucketFeatures):
         """``delete_bucket`` with a key prefix: empty it (``force``), keep the bucket."""
         prefix = self._conn.prefix
         if not force:
-            if next(iter(self.list_objects(bucket, max_keys=1)), None) is not None:
+            if next(self.list_objects(bucket, max_keys=1), None) is not None:
                 raise BucketNotEmpty(
                     f"delete_bucket failed: {prefix} holds objects (use force=True to delete "
                     "them; the bucket is shared with other prefixes and is kept)",

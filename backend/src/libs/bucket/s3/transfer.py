@@ -95,7 +95,8 @@ _ANSWER: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "bucket_transfer_answer", default=None
 )
 """The dict an upload's creating response is recorded into (``_record_answer``), set
-around one upload's submission and seen by its tasks only (``_context_pool``)."""
+around one upload's submission and seen by its tasks only (``_context_pool``): concurrent
+uploads, even of one key, each get their own answer."""
 
 _RECORDED = ("PutObject", "CompleteMultipartUpload")
 
@@ -103,8 +104,7 @@ _RECORDED = ("PutObject", "CompleteMultipartUpload")
 def _record_answer(http_response: Any = None, parsed: Any = None, **kwargs: Any) -> None:
     """botocore ``after-call`` hook: keep the ETag and VersionId of a successful
     PutObject / CompleteMultipartUpload made by a task of an upload (s3transfer's future
-    returns no response). Each upload's tasks see only their own ``_ANSWER`` dict, so
-    concurrent uploads, even of one key, each get their own answer.
+    returns no response), into that upload's ``_ANSWER`` dict.
 
     Ceph RGW 16 answers CompleteMultipartUpload with an empty ``<ETag/>``: the ETag is
     then computed from the parts' ETags (``_record_parts``), as the server reports it.

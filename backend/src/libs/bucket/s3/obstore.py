@@ -106,8 +106,8 @@ ATTRIBUTE_ALIASES = frozenset(
 ASCII-lowercased (``PyAttribute::extract`` in obstore/src/attributes.rs, obstore 0.12). Any
 other key is sent as ``x-amz-meta-<key>``, unchanged (``content_type`` is metadata)."""
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-# WriteArgs keys obstore expresses; any other key (encryption, object lock) goes to boto3
 _PLAIN_TAG = re.compile(r"[A-Za-z0-9_.~-]*")  # tags obstore's encoding carries unchanged
+# WriteArgs keys obstore expresses; any other key (encryption, object lock) goes to boto3
 _PLAIN_WRITE_KEYS = frozenset(
     {"ContentType", "Metadata", "CacheControl", "StorageClass", "Tagging"}
 )

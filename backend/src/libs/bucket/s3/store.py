@@ -16,11 +16,12 @@ import os
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, ClassVar, Protocol, cast
+from typing import IO, TYPE_CHECKING, ClassVar, cast
 from urllib.parse import urlsplit
 
 from backend.src.libs.bucket.base.config import (
@@ -103,13 +104,13 @@ from backend.src.libs.bucket.s3.transfer import (
     CountingReader,
     Transfers,
     TransferSettings,
-    Uploaded,
     ranged_download,
     read_ahead,
     spool,
 )
 
 if TYPE_CHECKING:
+    from botocore.response import StreamingBody
     from types_boto3_s3.client import S3Client
     from types_boto3_s3.literals import BucketLocationConstraintType
     from types_boto3_s3.type_defs import (
@@ -188,7 +189,7 @@ class S3Store(S3BucketFeatures):
         )
         self.config = self._conn.config
         self._batch_delete_ok = True
-        self._write_once: dict[tuple[str, str], int] = {}
+        self._write_once: Counter[tuple[str, str]] = Counter()
         self._write_once_lock = threading.Lock()
         self._hooked: set[int] = set()
         self._transfers = Transfers(lambda: self.client, self.config)
@@ -339,7 +340,7 @@ class S3Store(S3BucketFeatures):
         """``delete_bucket`` with a key prefix: empty it (``force``), keep the bucket."""
         prefix = self._conn.prefix
         if not force:
-            if next(iter(self.list_objects(bucket, max_keys=1)), None) is not None:
+            if next(self.list_objects(bucket, max_keys=1), None) is not None:
                 raise BucketNotEmpty(
                     f"delete_bucket failed: {prefix} holds objects (use force=True to delete "
                     "them; the bucket is shared with other prefixes and is kept)",
@@ -429,7 +430,6 @@ class S3Store(S3BucketFeatures):
         check_bucket_name(bucket)
         full = self._conn.key(key, bucket)
         options = options if options is not None else NO_OPTIONS
-        settings = transfer if transfer is not None else TransferSettings()
         extra = s3_write_args(options, self.config, key=key)
         write_once = options.write_once
         if isinstance(data, str):
@@ -444,6 +444,7 @@ class S3Store(S3BucketFeatures):
                 key=key,
             )
         size = remaining_size(data)
+        settings = transfer if transfer is not None else TransferSettings()
         if size is not None and size < settings.threshold(self.config):
             return self._put_small(bucket, key, full, data, size, extra, progress, write_once)
         up = _Upload("put_object", bucket, key, full, extra, progress, settings, write_once)
@@ -519,10 +520,8 @@ class S3Store(S3BucketFeatures):
         """A stream (``size`` None: unknown length) or a file at or above the multipart
         threshold: a multipart upload on obstore's plane when ``key_ok`` and
         ``large_writes`` allow it, else s3transfer's (``_upload_once`` when write-once)."""
-        plane = self._conn.plane
-        form = None
-        if plane is not None and key_ok(up.full):
-            form = large_writes(up.extra, write_once=up.write_once)
+        plane = self._route(up.full)
+        form = large_writes(up.extra, write_once=up.write_once) if plane is not None else None
         if plane is not None and form is not None:
             opened = (
                 source.open("rb") if isinstance(source, Path) else contextlib.nullcontext(source)
@@ -551,7 +550,8 @@ class S3Store(S3BucketFeatures):
                 progress=up.progress,
                 settings=up.settings,
             )
-        return _upload_result(up.bucket, up.key, size, sent)
+        total = size if size is not None else sent.size
+        return _sent(up.bucket, up.key, total, sent.etag, sent.version_id)
 
     def _multipart_obstore(
         self,
@@ -741,12 +741,12 @@ class S3Store(S3BucketFeatures):
         target = writable_target(path)
         settings = TransferSettings(multipart_threshold, part_size, max_concurrency)
         request = self._read_request(bucket, full, version_id, sse_customer_key)
-        threshold = settings.threshold(self.config)
-        plane = self._conn.plane
-        if plane is not None and downloads(request) and key_ok(full):
+        plane = self._route(full)
+        if plane is not None and downloads(request):
             return self._download_obstore(
                 plane, bucket, key, full, target, version_id, settings, progress
             )
+        threshold = settings.threshold(self.config)
         with _sse_c_hint(bucket, key), self._conn.translating("download_file", bucket, key):
             try:
                 head: GetObjectRequestTypeDef = {**request, "Range": f"bytes=0-{threshold - 1}"}
@@ -768,8 +768,9 @@ class S3Store(S3BucketFeatures):
                     fetch=lambda start, end: self.client.get_object(
                         **_pinned(request, response, f"bytes={start}-{end}")
                     ),
+                    # (a resumed body is pinned to its own answer's ETag by _body_chunks)
                     chunks=lambda resp, start, end: self._body_chunks(
-                        resp, _pinned(request, response), first=start, end=end
+                        resp, request, first=start, end=end
                     ),
                     part_size=settings.chunk(self.config),
                     concurrency=settings.concurrency(self.config),
@@ -1014,7 +1015,7 @@ class S3Store(S3BucketFeatures):
                 with self._conn.translating("delete_object", bucket, target["Key"]):
                     self.client.delete_object(Bucket=bucket, **target)  # type: ignore[arg-type]
             except StorageError as exc:
-                if exc.code in ("NoSuchBucket",) or exc.status is None:
+                if exc.code == "NoSuchBucket" or exc.status is None:
                     raise
                 failures.append(DeleteError(key=target["Key"], code=exc.code, message=exc.message))
             else:
@@ -1063,6 +1064,8 @@ class S3Store(S3BucketFeatures):
         from concurrent.futures import Future, ThreadPoolExecutor
 
         remaining = max_keys
+        if remaining is not None and remaining <= 0:
+            return
         kwargs: ListObjectsV2RequestTypeDef = {
             "Bucket": bucket,
             "Prefix": self._conn.prefix + prefix,
@@ -1072,8 +1075,6 @@ class S3Store(S3BucketFeatures):
             kwargs["Delimiter"] = delimiter
         if start_after:
             kwargs["StartAfter"] = self._conn.prefix + start_after
-        if remaining is not None and remaining <= 0:
-            return
         page = self._list_page(bucket, kwargs)
         ahead: Future[listing_xml.Page] | None = None
         pages: ThreadPoolExecutor | None = None
@@ -1155,18 +1156,13 @@ class S3Store(S3BucketFeatures):
             "CopySource": {"Bucket": src_bucket, "Key": src_full},
         }
         if metadata is not None or content_type is not None:
-            source = None
             if metadata is None or content_type is None:
                 source = self.head_object(src_bucket, src_key)
+                metadata = source.metadata if metadata is None else metadata
+                content_type = content_type or source.content_type
             kwargs["MetadataDirective"] = "REPLACE"
-            kwargs["Metadata"] = check_metadata(
-                metadata if metadata is not None else source.metadata if source else {}
-            )
-            kwargs["ContentType"] = (
-                content_type
-                or (source.content_type if source else None)
-                or guess_content_type(dst_key)
-            )
+            kwargs["Metadata"] = check_metadata(metadata)
+            kwargs["ContentType"] = content_type or guess_content_type(dst_key)
         with self._conn.translating("copy_object", dst_bucket, dst_key):
             response = self.client.copy_object(**kwargs)
         etag = response.get("CopyObjectResult", {}).get("ETag")
@@ -1334,8 +1330,9 @@ class S3Store(S3BucketFeatures):
             self._conn.plane is not None
             and "SSECustomerKey" not in request
             and self.config.retry_mode != "adaptive"
+            and key_ok(request["Key"])
         ):
-            route = self._signed_route() if key_ok(request["Key"]) else None
+            route = self._signed_route()
         if route is None:
             return self.client.head_object(**request)
         sender, credentials = route
@@ -1434,7 +1431,7 @@ class S3Store(S3BucketFeatures):
                     size=size,
                     progress=up.progress,
                 )
-        return _upload_result(bucket, key, size, sent)
+        return _sent(bucket, key, size, sent.etag, sent.version_id)
 
     def _multipart_checks_if_none_match(self) -> bool:
         """True when the client's endpoint is AWS S3's, the one server trusted to check
@@ -1457,16 +1454,14 @@ class S3Store(S3BucketFeatures):
                     "before-parameter-build.s3.CompleteMultipartUpload", self._add_if_none_match
                 )
                 self._hooked.add(id(client))
-            self._write_once[(bucket, full)] = self._write_once.get((bucket, full), 0) + 1
+            self._write_once[(bucket, full)] += 1
         try:
             yield
         finally:
             with self._write_once_lock:
-                left = self._write_once.get((bucket, full), 1) - 1
-                if left:
-                    self._write_once[(bucket, full)] = left
-                else:
-                    self._write_once.pop((bucket, full), None)
+                self._write_once[(bucket, full)] -= 1
+                if not self._write_once[(bucket, full)]:
+                    del self._write_once[(bucket, full)]
 
     def _add_if_none_match(self, params: dict[str, object], **kwargs: object) -> None:
         with self._write_once_lock:
@@ -1692,18 +1687,10 @@ class _Upload:
     write_once: bool
 
 
-class _Body(Protocol):
-    """What ``_TranslatingStream`` calls on botocore's ``StreamingBody``."""
-
-    def read(self, amt: int | None = None) -> bytes: ...
-
-    def close(self) -> None: ...
-
-
 class _TranslatingStream:
     """Wraps a ``StreamingBody`` so read errors become ``StorageError`` too."""
 
-    def __init__(self, body: _Body, conn: S3Connection, bucket: str, key: str) -> None:
+    def __init__(self, body: StreamingBody, conn: S3Connection, bucket: str, key: str) -> None:
         self._body = body
         self._conn = conn
         self._bucket = bucket
@@ -1767,7 +1754,7 @@ def _page(answer: ListObjectsV2OutputTypeDef) -> listing_xml.Page:
 def _sent(
     bucket: str, key: str, size: int, etag: str | None, version_id: str | None
 ) -> UploadResult:
-    """The ``UploadResult`` of one PUT of ``size`` bytes."""
+    """The ``UploadResult`` of a write of ``size`` bytes (quotes stripped from ``etag``)."""
     return UploadResult(bucket=bucket, key=key, size=size, etag=_etag(etag), version_id=version_id)
 
 
@@ -1775,19 +1762,11 @@ def _etag(value: str | None) -> str | None:
     return value.strip('"') if value else value
 
 
-def _upload_result(bucket: str, key: str, size: int | None, sent: Uploaded) -> UploadResult:
-    """What s3transfer sent as an ``UploadResult``; ``size`` None: the bytes counted."""
-    total = size if size is not None else sent.size
-    return UploadResult(bucket, key, total, etag=sent.etag, version_id=sent.version_id)
-
-
 def _pinned(
-    request: GetObjectRequestTypeDef, response: GetObjectOutputTypeDef, byte_range: str = ""
+    request: GetObjectRequestTypeDef, response: GetObjectOutputTypeDef, byte_range: str
 ) -> GetObjectRequestTypeDef:
-    """``request`` pinned to ``response``'s ETag (``If-Match``), with ``byte_range``."""
-    if byte_range:
-        return {**request, "Range": byte_range, "IfMatch": response.get("ETag")}
-    return {**request, "IfMatch": response.get("ETag")}
+    """``request`` for ``byte_range``, pinned to ``response``'s ETag (``If-Match``)."""
+    return {**request, "Range": byte_range, "IfMatch": response.get("ETag")}
 
 
 def _total_size(response: GetObjectOutputTypeDef) -> int:

@@ -56,7 +56,7 @@ def transfer_config(
 SPOOL_CHUNK = 1024 * 1024
 
 
-def _subscribers(progress: ProgressCallback | None, size: int | None) -> list[Any]:
+def _subscriber(progress: ProgressCallback | None, size: int | None) -> Any:
     from s3transfer.subscribers import BaseSubscriber
 
     class Subscriber(BaseSubscriber):
@@ -77,7 +77,7 @@ def _subscribers(progress: ProgressCallback | None, size: int | None) -> list[An
             if progress is not None:
                 progress(done, size)
 
-    return [Subscriber()]
+    return Subscriber()
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,8 @@ _ANSWER: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "bucket_transfer_answer", default=None
 )
 """The dict an upload's creating response is recorded into (``_record_answer``), set
-around one upload's submission and seen by its tasks only (``_context_pool``)."""
+around one upload's submission and seen by its tasks only (``_context_pool``): concurrent
+uploads, even of one key, each get their own answer."""
 
 _RECORDED = ("PutObject", "CompleteMultipartUpload")
 
@@ -103,8 +104,7 @@ _RECORDED = ("PutObject", "CompleteMultipartUpload")
 def _record_answer(http_response: Any = None, parsed: Any = None, **kwargs: Any) -> None:
     """botocore ``after-call`` hook: keep the ETag and VersionId of a successful
     PutObject / CompleteMultipartUpload made by a task of an upload (s3transfer's future
-    returns no response). Each upload's tasks see only their own ``_ANSWER`` dict, so
-    concurrent uploads, even of one key, each get their own answer.
+    returns no response), into that upload's ``_ANSWER`` dict.
 
     Ceph RGW 16 answers CompleteMultipartUpload with an empty ``<ETag/>``: the ETag is
     then computed from the parts' ETags (``_record_parts``), as the server reports it.
@@ -288,20 +288,21 @@ class Transfers:
         size: int | None,
         progress: ProgressCallback | None,
     ) -> Uploaded:
-        subscribers = _subscribers(progress, size)
+        subscriber = _subscriber(progress, size)
         answer: dict[str, Any] = {}
         entry = self._take(kind, tconfig)
         token = _ANSWER.set(answer)
         try:
             future = entry.manager.upload(
-                source, bucket, key, extra_args=extra_args, subscribers=subscribers
+                source, bucket, key, extra_args=extra_args, subscribers=[subscriber]
             )
             future.result()
         finally:
             _ANSWER.reset(token)
             self._give_back(entry)
-        size = int(subscribers[0].done)
-        return Uploaded(size=size, etag=answer.get("etag"), version_id=answer.get("version_id"))
+        return Uploaded(
+            size=subscriber.done, etag=answer.get("etag"), version_id=answer.get("version_id")
+        )
 
     def _take(self, kind: tuple[object, ...], tconfig: TransferConfig) -> _Entry:
         """The manager for ``kind``, counted as running one more upload."""

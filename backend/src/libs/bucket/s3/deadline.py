@@ -263,12 +263,12 @@ def obstore_retry(
     started past ``call_bound`` (what obstore cannot follow: ``docs/reliability.md``)."""
     from datetime import timedelta
 
-    cap = backoff_bound(retry_mode, max(0, max_retries - 1))
+    last = max(0, max_retries - 1)
     return {
         "max_retries": max_retries,
         "backoff": {
             "init_backoff": timedelta(seconds=backoff_bound(retry_mode, 0)),
-            "max_backoff": timedelta(seconds=max(cap, backoff_bound(retry_mode, 0))),
+            "max_backoff": timedelta(seconds=backoff_bound(retry_mode, last)),
             "base": 2,
         },
         "retry_timeout": timedelta(

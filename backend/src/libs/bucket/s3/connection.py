@@ -24,7 +24,6 @@ from backend.src.libs.bucket.base import redact
 from backend.src.libs.bucket.base.config import BucketConfig, sse_customer_key_bytes
 from backend.src.libs.bucket.base.errors import (
     AuthenticationFailed,
-    ConfigError,
     ConnectionFailed,
     PermissionDenied,
     StorageError,
@@ -188,11 +187,10 @@ class S3Connection:
         except BotoCoreError as exc:
             from botocore.exceptions import ProfileNotFound
 
+            from backend.src.libs.bucket.s3.credentials import profile_not_found
+
             if isinstance(exc, ProfileNotFound):
-                raise ConfigError(
-                    f"{cfg.sources.get('profile', 'AWS_PROFILE')} names a profile that is not "
-                    f"in the shared AWS files: {cfg.profile!r}"
-                ) from exc
+                raise profile_not_found(cfg) from exc
             raise translate(exc, operation="connect") from exc
         for secret in (cfg.secret_key, cfg.session_token):
             redact.register(secret)

@@ -191,8 +191,7 @@ def install(client: Any, *, connect_timeout: float, read_timeout: float) -> bool
 def stream_connection(body: Any) -> Any:
     """The connection a botocore ``StreamingBody`` reads from (the urllib3 response's
     public ``connection``, under ``botocore_private.raw_stream``), or None."""
-    raw = botocore_private.raw_stream(body)
-    return getattr(raw, "connection", None) if raw is not None else None
+    return getattr(botocore_private.raw_stream(body), "connection", None)
 
 
 @contextlib.contextmanager

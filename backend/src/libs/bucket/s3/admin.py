@@ -176,7 +176,7 @@ class S3BucketFeatures:
         return target
 
     def _read(
-        self, operation: str, bucket: str, key: str | None, call: Callable[[S3Client], T]
+        self, operation: str, bucket: str, call: Callable[[S3Client], T], key: str | None = None
     ) -> T | None:
         """``call(client)``, translated; None when the setting is absent: a ``NotFound``
         other than the missing bucket (or, with ``key``, object or version)."""
@@ -308,7 +308,7 @@ class S3BucketFeatures:
         None when there is none."""
         check_bucket_name(bucket)
         response = self._read(
-            "get_bucket_encryption", bucket, None, lambda c: c.get_bucket_encryption(Bucket=bucket)
+            "get_bucket_encryption", bucket, lambda c: c.get_bucket_encryption(Bucket=bucket)
         )
         if response is None:
             return None
@@ -350,10 +350,7 @@ class S3BucketFeatures:
         """The bucket's lifecycle rules; empty when none are set."""
         check_bucket_name(bucket)
         response = self._read(
-            "get_lifecycle",
-            bucket,
-            None,
-            lambda c: c.get_bucket_lifecycle_configuration(Bucket=bucket),
+            "get_lifecycle", bucket, lambda c: c.get_bucket_lifecycle_configuration(Bucket=bucket)
         )
         if response is None:
             return ()
@@ -396,10 +393,7 @@ class S3BucketFeatures:
         """The bucket's object lock state and default retention."""
         check_bucket_name(bucket)
         response = self._read(
-            "get_object_lock",
-            bucket,
-            None,
-            lambda c: c.get_object_lock_configuration(Bucket=bucket),
+            "get_object_lock", bucket, lambda c: c.get_object_lock_configuration(Bucket=bucket)
         )
         if response is None:
             return ObjectLockConfig(enabled=False)
@@ -465,7 +459,7 @@ class S3BucketFeatures:
         """The object version's retention, or None when it has none."""
         target = self._version_target(bucket, key, version_id)
         answer = self._read(
-            "get_retention", bucket, key, lambda c: c.get_object_retention(**target)
+            "get_retention", bucket, lambda c: c.get_object_retention(**target), key
         )
         retention = answer.get("Retention") if answer is not None else None
         if not retention or not retention.get("Mode"):
@@ -490,7 +484,7 @@ class S3BucketFeatures:
         """True when a legal hold is on the object version."""
         target = self._version_target(bucket, key, version_id)
         answer = self._read(
-            "get_legal_hold", bucket, key, lambda c: c.get_object_legal_hold(**target)
+            "get_legal_hold", bucket, lambda c: c.get_object_legal_hold(**target), key
         )
         hold = answer.get("LegalHold") if answer is not None else None
         return hold is not None and hold.get("Status") == "ON"

@@ -24,7 +24,6 @@ from backend.src.libs.bucket.base import redact
 from backend.src.libs.bucket.base.config import BucketConfig, sse_customer_key_bytes
 from backend.src.libs.bucket.base.errors import (
     AuthenticationFailed,
-    ConfigError,
     ConnectionFailed,
     PermissionDenied,
     StorageError,
@@ -188,11 +187,10 @@ class S3Connection:
         except BotoCoreError as exc:
             from botocore.exceptions import ProfileNotFound
 
+            from backend.src.libs.bucket.s3.credentials import profile_not_found
+
             if isinstance(exc, ProfileNotFound):
-                raise ConfigError(
-                    f"{cfg.sources.get('profile', 'AWS_PROFILE')} names a profile that is not "
-                    f"in the shared AWS files: {cfg.profile!r}"
-                ) from exc
+                raise profile_not_found(cfg) from exc
             raise translate(exc, operation="connect") from exc
         for secret in (cfg.secret_key, cfg.session_token):
             redact.register(secret)
@@ -213,7 +211,7 @@ class S3Connection:
             self._hooks = None
         if plane is not None:
             plane.close()
-        if signer is not None and signer is not client:
+        if signer is not None:
             with contextlib.suppress(Exception):
                 signer.close()
         if client is not None and not self._injected:
@@ -361,21 +359,18 @@ class S3Connection:
             return self.client
         signer = self._signer
         if signer is None:
-            client = self.client  # builds the session and botocore config
+            _ = self.client  # builds the session and botocore config
+            session = self._session
+            assert session is not None  # set with the client, never cleared
             with self._lock:
                 signer = self._signer
                 if signer is None:
                     with self.translating("presign"):
-                        session = self._session
-                        signer = self._signer = (
-                            session.client(
-                                "s3",
-                                endpoint_url=self.config.public_url,
-                                verify=self.config.verify_ssl,
-                                config=self._botocore_config,
-                            )
-                            if session is not None
-                            else client
+                        signer = self._signer = session.client(
+                            "s3",
+                            endpoint_url=self.config.public_url,
+                            verify=self.config.verify_ssl,
+                            config=self._botocore_config,
                         )
         return signer
 

@@ -16,7 +16,6 @@ the variable, never its value.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from backend.src.libs.bucket.base.config import BucketConfig
@@ -54,44 +53,30 @@ def make_session(config: BucketConfig, *, sts_client: Any = None) -> boto3.sessi
         if config.role_arn:
             # the source credentials only sign the STS call; S3 sees the role's
             core = botocore.session.Session(profile=config.profile)
-            _install_credentials(
-                core, assume_role_credentials(source, config, sts_client=sts_client)
-            )
+            _install_credentials(core, _assume_role(source, config, sts_client))
         return boto3.session.Session(botocore_session=core, region_name=config.region)
     except ProfileNotFound as exc:
-        raise ConfigError(
-            f"{config.sources.get('profile', 'AWS_PROFILE')} names a profile that is not "
-            f"in the shared AWS files: {config.profile!r}"
-        ) from exc
+        raise profile_not_found(config) from exc
 
 
-def assume_role_credentials(core: Any, config: BucketConfig, *, sts_client: Any = None) -> Any:
+def profile_not_found(config: BucketConfig) -> ConfigError:
+    """The error of a profile named by the settings that the shared AWS files lack."""
+    return ConfigError(
+        f"{config.sources.get('profile', 'AWS_PROFILE')} names a profile that is not "
+        f"in the shared AWS files: {config.profile!r}"
+    )
+
+
+def _assume_role(source: Any, config: BucketConfig, sts_client: Any) -> Any:
     """Refreshable credentials of ``config.role_arn`` (botocore
     ``DeferredRefreshableCredentials``: no STS call until first used), obtained with the
-    botocore session ``core``'s credentials through ``sts_client`` (default: built from
-    ``core`` on first refresh).
-
-    Raises:
-        ConfigError: ``role_arn`` is not set.
-        StorageError (on first use, through botocore): STS refused the role.
-    """
+    botocore session ``source``'s credentials through ``sts_client`` (default: built from
+    ``source`` on first refresh). On first use, STS refusing the role raises a
+    ``StorageError`` through botocore."""
     from botocore.credentials import DeferredRefreshableCredentials
 
-    if not config.role_arn:
-        raise ConfigError("role_arn is not set (BUCKET_ROLE_ARN)")
-    refresher = _refresher(core, config, sts_client)
-    return DeferredRefreshableCredentials(refresh_using=refresher, method="assume-role")
-
-
-def _refresher(core: Any, config: BucketConfig, sts_client: Any) -> Callable[[], dict[str, str]]:
-    clients: list[Any] = [sts_client] if sts_client is not None else []
-
-    def sts() -> Any:
-        if not clients:
-            clients.append(core.create_client("sts", region_name=config.region))
-        return clients[0]
-
     def refresh() -> dict[str, str]:
+        nonlocal sts_client
         kwargs: dict[str, Any] = {
             "RoleArn": config.role_arn,
             "RoleSessionName": config.role_session_name,
@@ -100,7 +85,9 @@ def _refresher(core: Any, config: BucketConfig, sts_client: Any) -> Callable[[],
         if config.role_external_id:
             kwargs["ExternalId"] = config.role_external_id
         try:
-            response = sts().assume_role(**kwargs)
+            if sts_client is None:
+                sts_client = source.create_client("sts", region_name=config.region)
+            response = sts_client.assume_role(**kwargs)
         except StorageError:
             raise
         except Exception as exc:
@@ -117,7 +104,7 @@ def _refresher(core: Any, config: BucketConfig, sts_client: Any) -> Callable[[],
             else str(expiration),
         }
 
-    return refresh
+    return DeferredRefreshableCredentials(refresh_using=refresh, method="assume-role")
 
 
 def _install_credentials(core: Any, credentials: Any) -> None:

@@ -191,8 +191,7 @@ def install(client: Any, *, connect_timeout: float, read_timeout: float) -> bool
 def stream_connection(body: Any) -> Any:
     """The connection a botocore ``StreamingBody`` reads from (the urllib3 response's
     public ``connection``, under ``botocore_private.raw_stream``), or None."""
-    raw = botocore_private.raw_stream(body)
-    return getattr(raw, "connection", None) if raw is not None else None
+    return getattr(botocore_private.raw_stream(body), "connection", None)
 
 
 @contextlib.contextmanager
@@ -263,12 +262,12 @@ def obstore_retry(
     started past ``call_bound`` (what obstore cannot follow: ``docs/reliability.md``)."""
     from datetime import timedelta
 
-    cap = backoff_bound(retry_mode, max(0, max_retries - 1))
+    last = max(0, max_retries - 1)
     return {
         "max_retries": max_retries,
         "backoff": {
             "init_backoff": timedelta(seconds=backoff_bound(retry_mode, 0)),
-            "max_backoff": timedelta(seconds=max(cap, backoff_bound(retry_mode, 0))),
+            "max_backoff": timedelta(seconds=backoff_bound(retry_mode, last)),
             "base": 2,
         },
         "retry_timeout": timedelta(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 from backend.src.libs.bucket.base.errors import InvalidArgument
 from backend.src.libs.bucket.base.results import PresignedPost as PresignedPost
@@ -57,8 +58,6 @@ def content_disposition(download_name: object) -> str:
         raise InvalidArgument(
             f"download_name must be 1 to {MAX_DOWNLOAD_NAME_BYTES} UTF-8 bytes, not {len(encoded)}"
         )
-    from urllib.parse import quote
-
     fallback = "".join(
         c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_" for c in download_name
     )

@@ -105,7 +105,7 @@ def head(
             if not _needs_retry(route, context, attempts, answer, parsed, failure):
                 break
             attempts += 1
-        if failure is not None or answer is None or parsed is None:
+        if parsed is None:  # no answer: the last attempt raised ``failure``
             route.events.emit(f"after-call-error.{_EVENT}", exception=failure, context=context)
             raise cast(Exception, failure)
         parsed["ResponseMetadata"]["RetryAttempts"] = attempts - 1

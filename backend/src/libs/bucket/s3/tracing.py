@@ -140,9 +140,14 @@ class Spans:
             base["server.port"] = url.port or 443
         self._base = base
 
-    def attributes(self, operation: str, s3: Mapping[str, str | int]) -> dict[str, str | int]:
-        """Every attribute of a span of ``operation`` with the ``aws.s3.*`` ones given."""
-        return {**self._base, "rpc.method": operation, **s3}
+    def start_span(self, operation: str, s3: Mapping[str, str | int]) -> Any:
+        """Start the span ``S3.<operation>`` (not made current) with every attribute of the
+        client and the ``aws.s3.*`` ones given."""
+        return self.otel.tracer.start_span(
+            f"S3.{operation}",
+            kind=self.otel.client,
+            attributes={**self._base, "rpc.method": operation, **s3},
+        )
 
     def request(self, operation: str, bucket: str, key: str | None = None) -> _Request:
         """A span ``S3.<operation>`` around one request of ``bucket`` (and ``key``); a
@@ -172,10 +177,7 @@ class Spans:
             if current.is_recording():
                 current.set_attributes(s3)
             return
-        operation = str(model.name)
-        context[_SPAN] = otel.tracer.start_span(
-            f"S3.{operation}", kind=otel.client, attributes=self.attributes(operation, s3)
-        )
+        context[_SPAN] = self.start_span(str(model.name), s3)
 
     def end(
         self,
@@ -253,13 +255,8 @@ class _Request:
 
     def __enter__(self) -> object:
         spans = self._spans
-        otel = spans.otel
-        if otel.enabled():
-            self._span = otel.tracer.start_span(
-                f"S3.{self._operation}",
-                kind=otel.client,
-                attributes=spans.attributes(self._operation, self._s3),
-            )
+        if spans.otel.enabled():
+            self._span = spans.start_span(self._operation, self._s3)
         return self._span
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:

@@ -1067,26 +1067,23 @@ class LocalStore:
     def _unlink(self, bucket_fd: int, full: str, bucket: str, key: str) -> None:
         """Remove the object's file, then the folders it leaves empty (bottom up)."""
         dirs, name = self._relative_path(full, bucket=bucket, key=key)
-        try:
+        with (
+            self._translating("delete_object", bucket, key),
+            contextlib.suppress(FileNotFoundError, NotADirectoryError),  # nothing to delete
+        ):
             chain = self._descend(
                 bucket_fd, dirs, operation="delete_object", bucket=bucket, key=key
             )
             try:
                 os.unlink(name, dir_fd=chain[-1])
                 fsync_fd(chain[-1])
-                for index in range(len(dirs) - 1, -1, -1):
+                for index in reversed(range(len(dirs))):
                     try:
                         os.rmdir(dirs[index], dir_fd=chain[index])
                     except OSError:
                         break
             finally:
                 _close(chain[1:])
-        except StorageError:
-            raise
-        except (FileNotFoundError, NotADirectoryError):
-            return  # nothing to delete
-        except OSError as exc:
-            raise self._os_error(exc, "delete_object", bucket, key) from exc
 
     def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
         """Delete many keys, reading ``keys`` lazily; missing keys count as deleted.
@@ -1349,9 +1346,8 @@ class LocalStore:
                     if name.startswith("."):
                         continue
                     try:
-                        is_link = entry.is_symlink()
                         is_dir = entry.is_dir(follow_symlinks=False)
-                        skipped = _skip_link(folder / name) if is_link else None
+                        skipped = _skip_link(folder / name) if entry.is_symlink() else None
                     except FileNotFoundError:
                         continue  # deleted while listing
                     except OSError as exc:
@@ -1550,8 +1546,7 @@ class LocalStore:
 
 # ------------------------------------------------------------------ helpers
 class _Found(NamedTuple):
-    """An object file met by a listing: its folder's open descriptor, its name, and the
-    folder's path (for messages)."""
+    """An object file met by a listing (``folder``: its folder's path, for messages)."""
 
     dir_fd: int
     name: str
@@ -1559,8 +1554,7 @@ class _Found(NamedTuple):
 
 
 class _Child(NamedTuple):
-    """One entry of a folder a listing walks: its sort key, whether it is a key folder,
-    its name, and why it is not followed (None: it is)."""
+    """One entry of a folder a listing walks (``skipped``: why it is not followed, or None)."""
 
     sort_key: str
     is_dir: bool
@@ -1805,17 +1799,15 @@ class _Slice(io.RawIOBase):
 
 if TYPE_CHECKING:
     from backend.src.libs.bucket.base import capabilities as _capabilities
-    from backend.src.libs.bucket.base.store import ObjectStore
 
     def _has_capabilities(
         store: LocalStore,
     ) -> tuple[
-        _capabilities.Presigner,
+        _capabilities.Store,
         _capabilities.Configured,
         _capabilities.DeclaresOptions,
         _capabilities.ReportsUnreadable,
-        ObjectStore,
     ]:
         """mypy checks here that ``LocalStore`` has these capabilities' exact signatures
-        (``Presigner`` only to refuse with the reason: a folder has no URL to sign)."""
-        return (store, store, store, store, store)
+        (``Store``'s ``Presigner`` methods only to refuse: a folder has no URL to sign)."""
+        return (store, store, store, store)

@@ -1731,7 +1731,7 @@ def _info(bucket: str, key: str, header: _Properties, *, full: bool) -> ObjectIn
         size=header["size"],
         etag=header["etag"],
         last_modified=datetime.fromtimestamp(stamp, tz=UTC),
-        content_type=str(header["content_type"]) if full else None,
+        content_type=header["content_type"] if full else None,
         metadata=dict(header["metadata"] or {}) if full else {},
         storage_class="STANDARD",
     )

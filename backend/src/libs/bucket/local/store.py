@@ -319,9 +319,6 @@ class LocalStore:
             check_local_key(full, argument=argument, bucket=bucket)
         return full
 
-    def _unprefix(self, key: str) -> str:
-        return key[len(self._prefix) :] if self._prefix and key.startswith(self._prefix) else key
-
     def _bucket_path(self, bucket: str) -> Path:
         return self._root / check_bucket_name(bucket)
 
@@ -665,7 +662,7 @@ class LocalStore:
         try:
             for full in full_keys:
                 try:
-                    self._unlink(bucket_fd, full, bucket, self._unprefix(full))
+                    self._unlink(bucket_fd, full, bucket, full.removeprefix(self._prefix))
                 except StorageError as exc:
                     failures.append(exc)
         finally:
@@ -1189,18 +1186,17 @@ class LocalStore:
         full_prefix = self._prefix + prefix
         after = self._prefix + start_after if start_after else None
         cut = full_prefix.rfind("/") + 1
-        dirs = [_dir_name(segment) for segment in full_prefix[:cut].split("/")[:-1]]
+        path_key, partial = full_prefix[:cut], full_prefix[cut:]  # up to the last '/', after it
+        dirs = [_dir_name(segment) for segment in path_key.split("/")[:-1]]
         chain, refused = self._open_listing(bucket, dirs)
         try:
             if refused is not None:  # a folder at or above the listing's is a link
-                yield self._unreadable(bucket, full_prefix[:cut], refused)
+                yield self._unreadable(bucket, path_key, refused)
             if max_keys == 0 or len(chain) <= len(dirs):
                 return
             collapse = delimiter == "/"
             folder = self._root.joinpath(bucket, *dirs)
-            walk = self._walk(
-                chain[-1], folder, full_prefix[:cut], full_prefix[cut:], after, collapse=collapse
-            )
+            walk = self._walk(chain[-1], folder, path_key, partial, after, collapse=collapse)
             count = 0
             last_prefix: str | None = None
             for full, found in walk:
@@ -1209,13 +1205,13 @@ class LocalStore:
                 if isinstance(found, str):
                     entry = self._unreadable(bucket, full, found)
                 elif found is None:
-                    entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(full))
+                    entry = PrefixInfo(bucket=bucket, prefix=full.removeprefix(self._prefix))
                 elif delimiter and not collapse and delimiter in rest:
                     common = full_prefix + rest[: rest.index(delimiter) + len(delimiter)]
                     if common == last_prefix or (after is not None and common <= after):
                         continue
                     last_prefix = common
-                    entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(common))
+                    entry = PrefixInfo(bucket=bucket, prefix=common.removeprefix(self._prefix))
                 else:
                     entry = self._list_info(bucket, full, found, audited=audited)
                 if isinstance(entry, Unreadable):
@@ -1247,7 +1243,8 @@ class LocalStore:
     def _unreadable(self, bucket: str, full: str, reason: str) -> Unreadable:
         """``full`` (a key, or a folder ending in ``/``) met but not read, under the
         caller's key: a folder holding the store's prefix stands for all of it (``""``)."""
-        key = "" if full.endswith("/") and self._prefix.startswith(full) else self._unprefix(full)
+        holds_prefix = full.endswith("/") and self._prefix.startswith(full)
+        key = "" if holds_prefix else full.removeprefix(self._prefix)
         return Unreadable(bucket=bucket, key=key, reason=reason)
 
     def _list_info(
@@ -1256,7 +1253,7 @@ class LocalStore:
         """The listed properties of one object file; an ``Unreadable`` (with a warning)
         for a damaged file or a link, and with ``audited`` for one the process may not
         open (else ``PermissionDenied``); None for a file deleted while listing."""
-        key = self._unprefix(full)
+        key = full.removeprefix(self._prefix)
         try:
             fd = os.open(found.name, _FILE_FLAGS, dir_fd=found.dir_fd)
             with os.fdopen(fd, "rb") as handle:
@@ -1745,13 +1742,12 @@ def _read_exact(handle: IO[bytes], count: int) -> bytes:
 
 
 def _read_chunks(stream: IO[bytes], limit: int | None = None) -> Iterator[bytes]:
-    left = limit
-    while left is None or left > 0:
-        chunk = stream.read(CHUNK if left is None else min(CHUNK, left))
+    while limit is None or limit > 0:
+        chunk = stream.read(CHUNK if limit is None else min(CHUNK, limit))
         if not chunk:
             return
-        if left is not None:
-            left -= len(chunk)
+        if limit is not None:
+            limit -= len(chunk)
         yield bytes(chunk)
 
 

@@ -227,8 +227,8 @@ class LocalStore:
     (``create_bucket`` creates the root folder if it is missing).
 
     Args:
-        config: settings; only ``local_root`` and ``prefix`` are used. Default:
-            ``BucketConfig.from_env()``.
+        config: settings; the store uses ``local_root``, ``prefix`` and
+            ``portable_keys``. Default: ``BucketConfig.from_env()``.
 
     Thread-safety: an instance may be shared by threads, and a root by processes (every
     write is a rename); bucket creation and deletion are serialised within the instance.

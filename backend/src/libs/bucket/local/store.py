@@ -1566,7 +1566,7 @@ def _sort_key(name: str, *, is_dir: bool) -> str | None:
         segment = "" if name == EMPTY_SEGMENT_DIR else decode_segment(name)
         return None if segment is None else segment + "/"
     if name.endswith(OBJECT_SUFFIX):
-        return decode_segment(name[: -len(OBJECT_SUFFIX)])
+        return decode_segment(name.removesuffix(OBJECT_SUFFIX))
     return None
 
 
@@ -1659,14 +1659,13 @@ def _read_trailer(handle: IO[bytes]) -> _Properties:
         total = status.st_size
         if total < _TRAILER.size:
             raise IntegrityError("the object file has no trailer")
-        handle.seek(total - _TRAILER.size)
+        json_end = total - _TRAILER.size
+        handle.seek(json_end)
         length, magic = _TRAILER.unpack(handle.read(_TRAILER.size))
-        if magic != MAGIC or length > MAX_HEADER_BYTES or length > total - _TRAILER.size:
+        if magic != MAGIC or length > MAX_HEADER_BYTES or length > json_end:
             raise IntegrityError("the object file's trailer is damaged")
-        handle.seek(total - _TRAILER.size - length)
-        header = _check_header(
-            json.loads(handle.read(length).decode("utf-8")), total - _TRAILER.size - length
-        )
+        handle.seek(json_end - length)
+        header = _check_header(json.loads(handle.read(length).decode("utf-8")), json_end - length)
     except (ValueError, KeyError, TypeError, struct.error) as exc:
         raise IntegrityError(f"the object file's trailer is damaged ({exc})") from exc
     handle.seek(0)

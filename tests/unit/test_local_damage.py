@@ -116,3 +116,16 @@ def test_damaged_object_through_the_facade(
     assert bucket.get_bucket_file(BUCKET, "b") == bucket.error
     assert isinstance(bucket.last_error, IntegrityError)
     assert bucket.last_error.key == "b"
+
+
+@pytest.mark.parametrize("absent", ["content_type", "metadata", "last_modified"])
+def test_trailer_without_an_optional_field_is_not_damage(store: LocalStore, absent: str) -> None:
+    """A trailer without content type, metadata or last-modified time (fields a trailer
+    may lack) reads as unknown: head_object gives None, {} or 1970, never the text
+    'None' as a content type."""
+    rewrite_trailer(store, "a", without(absent))
+    info = store.head_object(BUCKET, "a")
+    assert info.content_type == (None if absent == "content_type" else "application/octet-stream")
+    assert info.metadata == ({} if absent == "metadata" else {"k": "v"})
+    assert (info.last_modified.year == 1970) == (absent == "last_modified")
+    assert store.get_object(BUCKET, "a") == b"bytes of a"

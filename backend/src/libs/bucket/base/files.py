@@ -320,7 +320,7 @@ class DeferredFiles:
             _flush_entries(p.target for p in renamed)
 
     def _fail(self, group: list[_Pending], error: OSError | None) -> None:
-        """Remove the temporaries of ``group``; note ``error`` for each target."""
+        """Remove the temporaries of ``group``; note ``error`` (if any) for each target."""
         for item in group:
             _remove(item.temp)
         if error is not None:
@@ -331,9 +331,7 @@ class DeferredFiles:
         try:
             os.replace(item.temp, item.target)
         except OSError as exc:
-            _remove(item.temp)
-            with self._lock:
-                self.failures[item.target] = exc
+            self._fail([item], exc)
             return False
         with self._lock:
             self.renamed += 1
@@ -345,8 +343,7 @@ class DeferredFiles:
         with self._lock:
             self._closed = True
             taken, self._pending, self._bytes = self._pending, [], 0
-        for item in taken:
-            _remove(item.temp)
+        self._fail(taken, None)
 
 
 def _remove(path: Path) -> None:
@@ -361,9 +358,8 @@ def _stamp(path: Path, mtime_ns: int) -> None:
 
 def _filesystems(paths: Iterable[Path]) -> dict[int, Path]:
     """One folder per file system (by device) among the folders of ``paths``."""
-    folders = {path.parent for path in paths}
     found: dict[int, Path] = {}
-    for folder in folders:
+    for folder in {path.parent for path in paths}:
         found.setdefault(os.stat(folder).st_dev, folder)
     return found
 
@@ -375,12 +371,11 @@ def _flush(temps: Iterable[Path]) -> None:
     Raises:
         OSError: a flush failed.
     """
-    listed = list(temps)
     if _syncfs is not None:
-        for folder in _filesystems(listed).values():
+        for folder in _filesystems(temps).values():
             sync_filesystem(folder)
         return
-    for path in listed:
+    for path in temps:
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -390,13 +385,12 @@ def _flush(temps: Iterable[Path]) -> None:
 
 def _flush_entries(targets: Iterable[Path]) -> None:
     """Make the renames onto ``targets`` durable (best effort, as ``fsync_dir``)."""
-    listed = list(targets)
     if _syncfs is not None:
-        for folder in _filesystems(listed).values():
+        for folder in _filesystems(targets).values():
             with contextlib.suppress(OSError):
                 sync_filesystem(folder)
         return
-    for folder in {path.parent for path in listed}:
+    for folder in {path.parent for path in targets}:
         fsync_dir(folder)
 
 

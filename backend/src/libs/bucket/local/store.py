@@ -227,8 +227,8 @@ class LocalStore:
     (``create_bucket`` creates the root folder if it is missing).
 
     Args:
-        config: settings; only ``local_root`` and ``prefix`` are used. Default:
-            ``BucketConfig.from_env()``.
+        config: settings; the store uses ``local_root``, ``prefix`` and
+            ``portable_keys``. Default: ``BucketConfig.from_env()``.
 
     Thread-safety: an instance may be shared by threads, and a root by processes (every
     write is a rename); bucket creation and deletion are serialised within the instance.
@@ -318,9 +318,6 @@ class LocalStore:
         if self._prefix:
             check_local_key(full, argument=argument, bucket=bucket)
         return full
-
-    def _unprefix(self, key: str) -> str:
-        return key[len(self._prefix) :] if self._prefix and key.startswith(self._prefix) else key
 
     def _bucket_path(self, bucket: str) -> Path:
         return self._root / check_bucket_name(bucket)
@@ -665,7 +662,7 @@ class LocalStore:
         try:
             for full in full_keys:
                 try:
-                    self._unlink(bucket_fd, full, bucket, self._unprefix(full))
+                    self._unlink(bucket_fd, full, bucket, full.removeprefix(self._prefix))
                 except StorageError as exc:
                     failures.append(exc)
         finally:
@@ -1067,26 +1064,23 @@ class LocalStore:
     def _unlink(self, bucket_fd: int, full: str, bucket: str, key: str) -> None:
         """Remove the object's file, then the folders it leaves empty (bottom up)."""
         dirs, name = self._relative_path(full, bucket=bucket, key=key)
-        try:
+        with (
+            self._translating("delete_object", bucket, key),
+            contextlib.suppress(FileNotFoundError, NotADirectoryError),  # nothing to delete
+        ):
             chain = self._descend(
                 bucket_fd, dirs, operation="delete_object", bucket=bucket, key=key
             )
             try:
                 os.unlink(name, dir_fd=chain[-1])
                 fsync_fd(chain[-1])
-                for index in range(len(dirs) - 1, -1, -1):
+                for index in reversed(range(len(dirs))):
                     try:
                         os.rmdir(dirs[index], dir_fd=chain[index])
                     except OSError:
                         break
             finally:
                 _close(chain[1:])
-        except StorageError:
-            raise
-        except (FileNotFoundError, NotADirectoryError):
-            return  # nothing to delete
-        except OSError as exc:
-            raise self._os_error(exc, "delete_object", bucket, key) from exc
 
     def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
         """Delete many keys, reading ``keys`` lazily; missing keys count as deleted.
@@ -1192,18 +1186,17 @@ class LocalStore:
         full_prefix = self._prefix + prefix
         after = self._prefix + start_after if start_after else None
         cut = full_prefix.rfind("/") + 1
-        dirs = [_dir_name(segment) for segment in full_prefix[:cut].split("/")[:-1]]
+        path_key, partial = full_prefix[:cut], full_prefix[cut:]  # up to the last '/', after it
+        dirs = [_dir_name(segment) for segment in path_key.split("/")[:-1]]
         chain, refused = self._open_listing(bucket, dirs)
         try:
             if refused is not None:  # a folder at or above the listing's is a link
-                yield self._unreadable(bucket, full_prefix[:cut], refused)
+                yield self._unreadable(bucket, path_key, refused)
             if max_keys == 0 or len(chain) <= len(dirs):
                 return
             collapse = delimiter == "/"
             folder = self._root.joinpath(bucket, *dirs)
-            walk = self._walk(
-                chain[-1], folder, full_prefix[:cut], full_prefix[cut:], after, collapse=collapse
-            )
+            walk = self._walk(chain[-1], folder, path_key, partial, after, collapse=collapse)
             count = 0
             last_prefix: str | None = None
             for full, found in walk:
@@ -1212,13 +1205,13 @@ class LocalStore:
                 if isinstance(found, str):
                     entry = self._unreadable(bucket, full, found)
                 elif found is None:
-                    entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(full))
+                    entry = PrefixInfo(bucket=bucket, prefix=full.removeprefix(self._prefix))
                 elif delimiter and not collapse and delimiter in rest:
                     common = full_prefix + rest[: rest.index(delimiter) + len(delimiter)]
                     if common == last_prefix or (after is not None and common <= after):
                         continue
                     last_prefix = common
-                    entry = PrefixInfo(bucket=bucket, prefix=self._unprefix(common))
+                    entry = PrefixInfo(bucket=bucket, prefix=common.removeprefix(self._prefix))
                 else:
                     entry = self._list_info(bucket, full, found, audited=audited)
                 if isinstance(entry, Unreadable):
@@ -1250,7 +1243,8 @@ class LocalStore:
     def _unreadable(self, bucket: str, full: str, reason: str) -> Unreadable:
         """``full`` (a key, or a folder ending in ``/``) met but not read, under the
         caller's key: a folder holding the store's prefix stands for all of it (``""``)."""
-        key = "" if full.endswith("/") and self._prefix.startswith(full) else self._unprefix(full)
+        holds_prefix = full.endswith("/") and self._prefix.startswith(full)
+        key = "" if holds_prefix else full.removeprefix(self._prefix)
         return Unreadable(bucket=bucket, key=key, reason=reason)
 
     def _list_info(
@@ -1259,7 +1253,7 @@ class LocalStore:
         """The listed properties of one object file; an ``Unreadable`` (with a warning)
         for a damaged file or a link, and with ``audited`` for one the process may not
         open (else ``PermissionDenied``); None for a file deleted while listing."""
-        key = self._unprefix(full)
+        key = full.removeprefix(self._prefix)
         try:
             fd = os.open(found.name, _FILE_FLAGS, dir_fd=found.dir_fd)
             with os.fdopen(fd, "rb") as handle:
@@ -1349,9 +1343,8 @@ class LocalStore:
                     if name.startswith("."):
                         continue
                     try:
-                        is_link = entry.is_symlink()
                         is_dir = entry.is_dir(follow_symlinks=False)
-                        skipped = _skip_link(folder / name) if is_link else None
+                        skipped = _skip_link(folder / name) if entry.is_symlink() else None
                     except FileNotFoundError:
                         continue  # deleted while listing
                     except OSError as exc:
@@ -1550,8 +1543,7 @@ class LocalStore:
 
 # ------------------------------------------------------------------ helpers
 class _Found(NamedTuple):
-    """An object file met by a listing: its folder's open descriptor, its name, and the
-    folder's path (for messages)."""
+    """An object file met by a listing (``folder``: its folder's path, for messages)."""
 
     dir_fd: int
     name: str
@@ -1559,8 +1551,7 @@ class _Found(NamedTuple):
 
 
 class _Child(NamedTuple):
-    """One entry of a folder a listing walks: its sort key, whether it is a key folder,
-    its name, and why it is not followed (None: it is)."""
+    """One entry of a folder a listing walks (``skipped``: why it is not followed, or None)."""
 
     sort_key: str
     is_dir: bool
@@ -1575,7 +1566,7 @@ def _sort_key(name: str, *, is_dir: bool) -> str | None:
         segment = "" if name == EMPTY_SEGMENT_DIR else decode_segment(name)
         return None if segment is None else segment + "/"
     if name.endswith(OBJECT_SUFFIX):
-        return decode_segment(name[: -len(OBJECT_SUFFIX)])
+        return decode_segment(name.removesuffix(OBJECT_SUFFIX))
     return None
 
 
@@ -1668,14 +1659,13 @@ def _read_trailer(handle: IO[bytes]) -> _Properties:
         total = status.st_size
         if total < _TRAILER.size:
             raise IntegrityError("the object file has no trailer")
-        handle.seek(total - _TRAILER.size)
+        json_end = total - _TRAILER.size
+        handle.seek(json_end)
         length, magic = _TRAILER.unpack(handle.read(_TRAILER.size))
-        if magic != MAGIC or length > MAX_HEADER_BYTES or length > total - _TRAILER.size:
+        if magic != MAGIC or length > MAX_HEADER_BYTES or length > json_end:
             raise IntegrityError("the object file's trailer is damaged")
-        handle.seek(total - _TRAILER.size - length)
-        header = _check_header(
-            json.loads(handle.read(length).decode("utf-8")), total - _TRAILER.size - length
-        )
+        handle.seek(json_end - length)
+        header = _check_header(json.loads(handle.read(length).decode("utf-8")), json_end - length)
     except (ValueError, KeyError, TypeError, struct.error) as exc:
         raise IntegrityError(f"the object file's trailer is damaged ({exc})") from exc
     handle.seek(0)
@@ -1737,7 +1727,7 @@ def _info(bucket: str, key: str, header: _Properties, *, full: bool) -> ObjectIn
         size=header["size"],
         etag=header["etag"],
         last_modified=datetime.fromtimestamp(stamp, tz=UTC),
-        content_type=str(header["content_type"]) if full else None,
+        content_type=header["content_type"] if full else None,
         metadata=dict(header["metadata"] or {}) if full else {},
         storage_class="STANDARD",
     )
@@ -1751,13 +1741,12 @@ def _read_exact(handle: IO[bytes], count: int) -> bytes:
 
 
 def _read_chunks(stream: IO[bytes], limit: int | None = None) -> Iterator[bytes]:
-    left = limit
-    while left is None or left > 0:
-        chunk = stream.read(CHUNK if left is None else min(CHUNK, left))
+    while limit is None or limit > 0:
+        chunk = stream.read(CHUNK if limit is None else min(CHUNK, limit))
         if not chunk:
             return
-        if left is not None:
-            left -= len(chunk)
+        if limit is not None:
+            limit -= len(chunk)
         yield bytes(chunk)
 
 
@@ -1805,17 +1794,15 @@ class _Slice(io.RawIOBase):
 
 if TYPE_CHECKING:
     from backend.src.libs.bucket.base import capabilities as _capabilities
-    from backend.src.libs.bucket.base.store import ObjectStore
 
     def _has_capabilities(
         store: LocalStore,
     ) -> tuple[
-        _capabilities.Presigner,
+        _capabilities.Store,
         _capabilities.Configured,
         _capabilities.DeclaresOptions,
         _capabilities.ReportsUnreadable,
-        ObjectStore,
     ]:
         """mypy checks here that ``LocalStore`` has these capabilities' exact signatures
-        (``Presigner`` only to refuse with the reason: a folder has no URL to sign)."""
-        return (store, store, store, store, store)
+        (``Store``'s ``Presigner`` methods only to refuse: a folder has no URL to sign)."""
+        return (store, store, store, store)

@@ -183,8 +183,6 @@ def _upload(ctx: Context, src: str, d: Remote, done: Done, *, key: str | None = 
     options = _write_options(ctx)
     if src == "-":
         key = target_key(d, "stdin")
-        if key == d.key and not key:
-            raise CliError("cp from stdin needs a key: s3://bucket/key", EXIT_USAGE)
         size = 0
         transfer = _stream_transfer(ctx)
         if not ctx.args.dry_run:

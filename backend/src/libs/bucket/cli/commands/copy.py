@@ -42,16 +42,13 @@ from backend.src.libs.bucket.cli.commands.select import (
     matching_objects,
     selection,
 )
-from backend.src.libs.bucket.cli.commands.several import copy_several
+from backend.src.libs.bucket.cli.commands.several import Done, copy_several
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import Remote, folder, parse_remote, target_key
 from backend.src.libs.bucket.cli.status import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, PROG, CliError
 from backend.src.libs.bucket.cli.words import cli_words
 from backend.src.libs.bucket.features import batch
 from backend.src.libs.bucket.features.batch import local_targets
-
-Done = list[dict[str, object]]
-"""The copies made: ``{"source", "destination", "bytes"}`` each."""
 
 UPLOAD_FLAGS = (
     "content_type",

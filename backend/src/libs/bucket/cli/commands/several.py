@@ -21,7 +21,7 @@ from backend.src.libs.bucket.cli.status import EXIT_FAIL, EXIT_USAGE, PROG, CliE
 from backend.src.libs.bucket.cli.words import describe
 
 Done = list[dict[str, object]]
-"""The copies made (``copy.Done``)."""
+"""The copies made: ``{"source", "destination", "bytes"}`` each."""
 
 CopyOne = Callable[[Context, str, str, Done], None]
 """``copy.copy_one`` or ``copy.copy_tree``: one source to one destination."""

@@ -73,8 +73,7 @@ def _landing(ctx: Context, src: str, base: str) -> Landing:
     recursive = bool(ctx.args.recursive)
     scope: tuple[str, str] | None = None
     if remote is not None:
-        pattern = is_pattern(ctx.store, remote, raw=ctx.args.raw, recursive=recursive)
-        if pattern:
+        if is_pattern(ctx.store, remote, raw=ctx.args.raw, recursive=recursive):
             prefix = selection(remote, raw=False).scope.prefix
             return Landing(src, base, base, (remote.bucket, prefix))
         scope = (remote.bucket, folder(remote.key) if recursive else remote.key)

@@ -73,7 +73,7 @@ def run_checks(ctx: Context) -> Findings:
     if answer is None:
         f.skip(S3_CHECKS, "the endpoint is unreachable", "fix the endpoint first")
         return f
-    f.guarded(("clock skew",), lambda: check_clock(f, answer.date))
+    f.guarded(("clock skew",), lambda: check_clock(f, answer))
     if not answer.s3:
         f.skip(S3_CHECKS, "the endpoint does not answer as an S3 server", "fix the endpoint first")
         return f

@@ -32,9 +32,6 @@ from backend.src.libs.bucket.factory import credential_source
 
 T = TypeVar("T")
 
-ServerDate = tuple[datetime, float]
-"""The server's ``Date`` and the request's round trip in seconds (-1: no Date header)."""
-
 
 @dataclass(frozen=True)
 class Check:
@@ -64,13 +61,12 @@ class Findings:
         self.checks: list[Check] = []
         self.denied: list[str] = []
 
-    def add(self, name: str, status: str, detail: str, fix: str = "") -> Check:
+    def add(self, name: str, status: str, detail: str, fix: str = "") -> None:
         """Record (and print) one check."""
         check = Check(name, status, detail, fix)
         self.checks.append(check)
         if not self.ctx.json:
             self.ctx.out(check.line())
-        return check
 
     def ok(self, name: str, detail: str) -> None:
         self.add(name, "ok", detail)
@@ -220,10 +216,12 @@ def check_temporaries(f: Findings, root: Path) -> None:
 
 @dataclass(frozen=True)
 class Answer:
-    """The endpoint's answer to one plain GET: the server's date and round trip (for the
-    clock check), and whether it answered as an S3 server."""
+    """The endpoint's answer to one plain GET: the server's ``Date`` (None without one)
+    and the round trip in seconds (for the clock check), and whether it answered as an
+    S3 server."""
 
-    date: ServerDate
+    date: datetime | None
+    elapsed: float
     s3: bool
 
 
@@ -256,13 +254,12 @@ def speaks_s3(headers: Any, body: bytes) -> bool:
     return b"<ListAllMyBucketsResult" in body or b"<Error>" in body
 
 
-def _server_date(headers: Any, elapsed: float) -> ServerDate:
+def _server_date(headers: Any) -> datetime | None:
     raw_date = headers.get("Date") if headers is not None else None
     try:
-        server = parsedate_to_datetime(raw_date) if raw_date else None
+        return parsedate_to_datetime(raw_date) if raw_date else None
     except (TypeError, ValueError):
-        server = None
-    return (server, elapsed) if server is not None else (datetime.now(UTC), -1.0)
+        return None
 
 
 def check_endpoint(f: Findings) -> Answer | None:
@@ -296,20 +293,19 @@ def check_endpoint(f: Findings) -> Answer | None:
             f"check {variable}: it must name the S3 API (scheme, host and port), "
             "not another web server",
         )
-    return Answer(_server_date(headers, elapsed), s3)
+    return Answer(_server_date(headers), elapsed, s3)
 
 
-def check_clock(f: Findings, date: ServerDate) -> None:
+def check_clock(f: Findings, answer: Answer) -> None:
     """The local clock against the server's ``Date`` (S3 refuses beyond 15 minutes)."""
-    server, elapsed = date
-    if elapsed < 0:
+    if answer.date is None:
         f.warn(
             "clock skew",
             "the server sent no Date header; skew unknown",
             "keep this machine's clock synchronised (NTP)",
         )
         return
-    skew = (datetime.now(UTC) - server).total_seconds() - elapsed / 2
+    skew = (datetime.now(UTC) - answer.date).total_seconds() - answer.elapsed / 2
     fix = "synchronise the clock (timedatectl set-ntp true, chrony or ntpd)"
     if abs(skew) > 900:
         f.fail(

@@ -42,16 +42,13 @@ from backend.src.libs.bucket.cli.commands.select import (
     matching_objects,
     selection,
 )
-from backend.src.libs.bucket.cli.commands.several import copy_several
+from backend.src.libs.bucket.cli.commands.several import Done, copy_several
 from backend.src.libs.bucket.cli.context import Context
 from backend.src.libs.bucket.cli.parsing import Remote, folder, parse_remote, target_key
 from backend.src.libs.bucket.cli.status import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, PROG, CliError
 from backend.src.libs.bucket.cli.words import cli_words
 from backend.src.libs.bucket.features import batch
 from backend.src.libs.bucket.features.batch import local_targets
-
-Done = list[dict[str, object]]
-"""The copies made: ``{"source", "destination", "bytes"}`` each."""
 
 UPLOAD_FLAGS = (
     "content_type",
@@ -183,8 +180,6 @@ def _upload(ctx: Context, src: str, d: Remote, done: Done, *, key: str | None = 
     options = _write_options(ctx)
     if src == "-":
         key = target_key(d, "stdin")
-        if key == d.key and not key:
-            raise CliError("cp from stdin needs a key: s3://bucket/key", EXIT_USAGE)
         size = 0
         transfer = _stream_transfer(ctx)
         if not ctx.args.dry_run:

@@ -46,15 +46,16 @@ def cmd_gc(ctx: Context) -> int:
             raise CliError(f"{str(folder)!r} is not a folder", EXIT_USAGE)
     dry = "(dryrun) " if args.dry_run else ""
     found: list[dict[str, object]] = []
+    total = 0
     for folder in folders:
         for temp in find_temporaries(folder, older_than=grace):
             if not args.dry_run:
                 with contextlib.suppress(FileNotFoundError):  # its writer removed it
                     os.unlink(temp.path)
             found.append({"path": str(temp.path), "bytes": temp.size, "age": round(temp.age)})
+            total += temp.size
             if not ctx.json and not ctx.quiet:
                 ctx.out(f"{dry}remove: {temp.path} ({human(temp.size)}, {temp.age:.0f} s old)")
-    total = sum(int(str(item["bytes"])) for item in found)
     if ctx.json:
         ctx.emit({"removed": found, "count": len(found), "bytes": total, "dry_run": args.dry_run})
     elif not ctx.quiet:

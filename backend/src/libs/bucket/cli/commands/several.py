@@ -21,7 +21,7 @@ from backend.src.libs.bucket.cli.status import EXIT_FAIL, EXIT_USAGE, PROG, CliE
 from backend.src.libs.bucket.cli.words import describe
 
 Done = list[dict[str, object]]
-"""The copies made (``copy.Done``)."""
+"""The copies made: ``{"source", "destination", "bytes"}`` each."""
 
 CopyOne = Callable[[Context, str, str, Done], None]
 """``copy.copy_one`` or ``copy.copy_tree``: one source to one destination."""
@@ -73,8 +73,7 @@ def _landing(ctx: Context, src: str, base: str) -> Landing:
     recursive = bool(ctx.args.recursive)
     scope: tuple[str, str] | None = None
     if remote is not None:
-        pattern = is_pattern(ctx.store, remote, raw=ctx.args.raw, recursive=recursive)
-        if pattern:
+        if is_pattern(ctx.store, remote, raw=ctx.args.raw, recursive=recursive):
             prefix = selection(remote, raw=False).scope.prefix
             return Landing(src, base, base, (remote.bucket, prefix))
         scope = (remote.bucket, folder(remote.key) if recursive else remote.key)

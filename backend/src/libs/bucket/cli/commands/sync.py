@@ -19,6 +19,8 @@ from backend.src.libs.bucket.cli.status import EXIT_OK, EXIT_USAGE, PROG, CliErr
 if TYPE_CHECKING:
     from backend.src.libs.bucket.features.sync import Include, SyncEvent, SyncReport
 
+    OnEvent = Callable[[SyncEvent], None]
+
 _VERIFIED = {True: "verified", False: "VERIFICATION FAILED", None: "not verified"}
 
 
@@ -45,41 +47,35 @@ def _include(filters: Filters | None) -> Include | None:
     return functools.partial(included, filters=filters) if filters else None
 
 
-class _Lines:
-    """Prints one line per sync event, as aws does (none for skips and extras, none with
-    ``--json`` or ``-q``): ``copied(key)`` is the copy's line, ``deleted(key)`` the path
-    deleted."""
+def _lines(ctx: Context, copied: Callable[[str], str], deleted: Callable[[str], str]) -> OnEvent:
+    """The ``on_event`` that prints one line per sync event, as aws does (none for skips
+    and extras, none with ``--json`` or ``-q``): ``copied(key)`` is the copy's line,
+    ``deleted(key)`` the path deleted."""
+    dry = "(dryrun) " if ctx.args.dry_run else ""
 
-    def __init__(
-        self, ctx: Context, copied: Callable[[str], str], deleted: Callable[[str], str]
-    ) -> None:
-        self.ctx = ctx
-        self.copied = copied
-        self.deleted = deleted
-        self.dry = "(dryrun) " if ctx.args.dry_run else ""
-
-    def __call__(self, e: SyncEvent) -> None:
-        ctx = self.ctx
-        if ctx.json or ctx.args.quiet:
+    def on_event(e: SyncEvent) -> None:
+        if ctx.json or ctx.quiet:
             return
         if e.action == "copy":
-            ctx.out(self.dry + self.copied(e.key))
+            ctx.out(dry + copied(e.key))
         elif e.action == "delete":
-            ctx.out(f"{self.dry}delete: {self.deleted(e.key)}")
+            ctx.out(f"{dry}delete: {deleted(e.key)}")
         elif e.action == "fail":
             ctx.err(f"{PROG}: failed: {e.key}: {e.reason}")
 
+    return on_event
 
-def _store_lines(ctx: Context, src: Remote, dst: Remote) -> _Lines:
+
+def _store_lines(ctx: Context, src: Remote, dst: Remote) -> OnEvent:
     """``copy: s3://a/k to s3://b/k``, ``delete: s3://b/k``."""
     source = f"{src.scheme}://{src.bucket}/{folder(src.key)}"
-    target = f"{dst}" if dst.key.endswith("/") or not dst.key else f"{dst}/"
-    return _Lines(
+    target = f"{dst.scheme}://{dst.bucket}/{folder(dst.key)}"
+    return _lines(
         ctx, lambda key: f"copy: {source}{key} to {target}{key}", lambda key: target + key
     )
 
 
-def _folder_lines(ctx: Context, local: str, remote: Remote, *, upload: bool) -> _Lines:
+def _folder_lines(ctx: Context, local: str, remote: Remote, *, upload: bool) -> OnEvent:
     """``upload: site/a to s3://b/site/a``, ``download: s3://b/site/a to out/a``,
     ``delete: ...`` (the destination's path)."""
     base = f"{remote.scheme}://{remote.bucket}/{folder(remote.key)}"
@@ -88,10 +84,10 @@ def _folder_lines(ctx: Context, local: str, remote: Remote, *, upload: bool) -> 
         return _shown(os.path.join(local, key))
 
     if upload:
-        return _Lines(
+        return _lines(
             ctx, lambda key: f"upload: {shown(key)} to {base}{key}", lambda key: base + key
         )
-    return _Lines(ctx, lambda key: f"download: {base}{key} to {shown(key)}", shown)
+    return _lines(ctx, lambda key: f"download: {base}{key} to {shown(key)}", shown)
 
 
 def _shown(path: str) -> str:

@@ -154,3 +154,25 @@ def test_spool_is_bounded_in_memory_and_stops_past_the_limit() -> None:
     assert size == 2 * MiB + 1
     head, whole = transfer.read_ahead(io.BufferedReader(UnsizedStream(data)), MiB)
     assert head == data[:MiB] and whole.read() == data
+
+
+def test_write_once_condition_survives_a_rebuilt_client_at_a_reused_address(
+    aws: tuple[S3Store, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The If-None-Match hook is registered on every client the store builds, even when a
+    new client lands at the address of a closed one (CPython reuses freed addresses;
+    ``id`` is patched to one value here so that it always happens): the second
+    write-once upload on the rebuilt client is still refused and the first bytes stay."""
+    from backend.src.libs.bucket.s3 import store as store_module
+
+    store, _ = aws
+    monkeypatch.setattr(store_module, "id", lambda _obj: 1, raising=False)
+    first, second = os.urandom(6 * MiB), os.urandom(6 * MiB)
+    create = WriteOptions(mode="create")
+    store.put_object("write-once", "k", io.BytesIO(first), options=create, transfer=LARGE_TRANSFER)
+    store.close()  # the next call builds a new client
+    with pytest.raises(AlreadyExists):
+        store.put_object(
+            "write-once", "k", io.BytesIO(second), options=create, transfer=LARGE_TRANSFER
+        )
+    assert store.get_object("write-once", "k") == first

@@ -191,7 +191,6 @@ class S3Store(S3BucketFeatures):
         self._batch_delete_ok = True
         self._write_once: Counter[tuple[str, str]] = Counter()
         self._write_once_lock = threading.Lock()
-        self._hooked: set[int] = set()
         self._transfers = Transfers(lambda: self.client, self.config)
 
     @property
@@ -1447,13 +1446,14 @@ class S3Store(S3BucketFeatures):
         if not write_once:
             yield
             return
-        client = self.client
         with self._write_once_lock:
-            if id(client) not in self._hooked:
-                client.meta.events.register(
-                    "before-parameter-build.s3.CompleteMultipartUpload", self._add_if_none_match
-                )
-                self._hooked.add(id(client))
+            # once per (client, store): botocore ignores a unique_id it holds already; the
+            # bound handler keeps this store alive, so no other store can reuse its id
+            self.client.meta.events.register(
+                "before-parameter-build.s3.CompleteMultipartUpload",
+                self._add_if_none_match,
+                unique_id=f"bucket.store.write-once.{id(self)}",
+            )
             self._write_once[(bucket, full)] += 1
         try:
             yield

@@ -218,7 +218,7 @@ def _eje_time(value: object) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _eje_version(value: object, argument: str = "version") -> int:
+def _eje_version(value: object) -> int:
     """EJE's version string (``"1.0"``) as our integer: ``"N"`` or ``"N.0"``, N >= 1."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -226,7 +226,7 @@ def _eje_version(value: object, argument: str = "version") -> int:
         whole = value[:-2] if value.endswith(".0") else value
         if whole.isdigit() and int(whole) >= 1:
             return int(whole)
-    raise InvalidArgument(f"{argument} must be a positive integer or 'N.0', not {value!r}")
+    raise InvalidArgument(f"version must be a positive integer or 'N.0', not {value!r}")
 
 
 def _one_of(ours: Any, theirs: Any, name: str, eje_name: str) -> Any:

@@ -380,19 +380,17 @@ class _FolderRun:
         else:
             self.tally.source_objects += 1
             self.tally.source_bytes += s.size
-            if self.reason(s, d):
+            if self.reason(relative, s, d):
                 self.batch.append((relative, s))
             else:
                 self.tally.record("skip", relative, s.size)
 
-    def reason(self, s: LocalFile | ObjectInfo, d: _Side) -> str:
+    def reason(self, relative: str, s: LocalFile | ObjectInfo, d: _Side) -> str:
         if isinstance(s, LocalFile):
             obj = d if isinstance(d, ObjectInfo) else None
             return upload_reason(s, obj, self.options)
         if s.key.endswith("/"):  # a folder marker: a folder
-            return (
-                "" if (self.sides.root / s.key[len(self.sides.prefix) :]).is_dir() else "no folder"
-            )
+            return "" if (self.sides.root / relative).is_dir() else "no folder"
         return download_reason(s, d if isinstance(d, (LocalFile, Unread)) else None, self.options)
 
     def extra(self, relative: str, d: _Side, extras: DeleteJournal) -> None:

@@ -385,6 +385,45 @@ def test_orphan_of_a_dead_writer_is_adopted(any_store: StoreCase) -> None:
     assert bundles.get("orphan-1").data == {"n": 1}
 
 
+class _PointerRace:
+    """A store on which ``first`` is stored whole just before the first pointer write."""
+
+    def __init__(self, inner: Any, first: Callable[[], object]) -> None:
+        self._inner, self._first = inner, first
+
+    @property
+    def options_supported(self) -> Any:
+        return self._inner.options_supported
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def put_object(self, bucket: str, key: str, data: Any, **kwargs: Any) -> Any:
+        if key.startswith("evidence/_index/") and self._first is not None:
+            first, self._first = self._first, None
+            first()
+        return self._inner.put_object(bucket, key, data, **kwargs)
+
+
+def test_an_adopted_object_whose_writer_was_only_slow_is_kept(any_store: StoreCase) -> None:
+    """A writer adopts the bundle object of a slower writer storing the same bundle (its
+    pointer not written yet), then loses the pointer to it: AlreadyExists, and the object
+    the winner's pointer names is left in place (get() returns the bundle)."""
+    bundle = EvidenceBundle.create("audit", {"n": 1}, id="adopted-1")
+    key = bundle_key(bundle.type, bundle.created_at, bundle.id)
+    any_store.store.put_object(
+        any_store.bucket,
+        key,
+        bundle.to_json(),
+        options=WriteOptions(metadata={"sha256": bundle.checksum}),
+    )  # the slow writer's bundle, its pointer still to come
+    slow = BundleStore(any_store.store, any_store.bucket)
+    racing = _PointerRace(any_store.store, lambda: slow.put(bundle))
+    with pytest.raises(AlreadyExists):
+        BundleStore(racing, any_store.bucket).put(bundle)
+    assert slow.get("adopted-1") == bundle
+
+
 # ------------------------------------------------------------ issue 15 items 4, 9, 20
 def _another_store(case: StoreCase) -> Any:
     """A second store on the same place, as another process would have: no lock, no state

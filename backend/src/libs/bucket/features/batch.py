@@ -116,9 +116,8 @@ def put_many(
     """
     check_bucket_name(bucket)
     options = WriteOptions(content_type=content_type)
-    pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
     return run_each(
-        pairs,
+        items.items() if isinstance(items, Mapping) else items,
         lambda pair: pair[0],
         lambda pair: store.put_object(bucket, pair[0], pair[1], options=options),
         workers=_workers(store, max_workers),
@@ -131,7 +130,7 @@ def get_many(
     """Read many objects in parallel; one result per key, in input order."""
     check_bucket_name(bucket)
     return run_each(
-        list(keys),
+        keys,
         lambda key: key,
         lambda key: store.get_object(bucket, key),
         workers=_workers(store, max_workers),
@@ -236,12 +235,14 @@ def upload_directory(
     if not root.is_dir():
         raise InvalidArgument(f"directory {str(root)!r} is not a folder")
     files = sorted(p for p in root.rglob("*") if p.is_file())
+
+    def key_of(path: Path) -> str:
+        return prefix + path.relative_to(root).as_posix()
+
     return run_each(
         files,
-        lambda path: prefix + path.relative_to(root).as_posix(),
-        lambda path: store.upload_file(
-            bucket, prefix + path.relative_to(root).as_posix(), str(path)
-        ),
+        key_of,
+        lambda path: store.upload_file(bucket, key_of(path), str(path)),
         workers=_workers(store, max_workers),
     )
 
@@ -331,9 +332,7 @@ def download_to(
                 return _get_whole(store, bucket, key, target)
             return store.download_file(bucket, key, str(target))
 
-        results = run_each(
-            list(targets), lambda key: key, fetch, workers=_workers(store, max_workers)
-        )
+        results = run_each(targets, lambda key: key, fetch, workers=_workers(store, max_workers))
     return [_committed(item, targets[item.key], deferred.failures) for item in results]
 
 

@@ -218,7 +218,7 @@ def _eje_time(value: object) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _eje_version(value: object, argument: str = "version") -> int:
+def _eje_version(value: object) -> int:
     """EJE's version string (``"1.0"``) as our integer: ``"N"`` or ``"N.0"``, N >= 1."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -226,7 +226,7 @@ def _eje_version(value: object, argument: str = "version") -> int:
         whole = value[:-2] if value.endswith(".0") else value
         if whole.isdigit() and int(whole) >= 1:
             return int(whole)
-    raise InvalidArgument(f"{argument} must be a positive integer or 'N.0', not {value!r}")
+    raise InvalidArgument(f"version must be a positive integer or 'N.0', not {value!r}")
 
 
 def _one_of(ours: Any, theirs: Any, name: str, eje_name: str) -> Any:
@@ -711,22 +711,25 @@ class BundleStore:
                     key=previous.key,
                 )
             # Write-once (without overwrite): the bundle, then its pointer, which claims
-            # the id; a loser removes its own bundle object (same key as the winner's:
-            # its bundle write already failed).
+            # the id; a loser removes its own bundle object, never one it adopted.
             once = not overwrite and self._write_once
             body = bundle.to_json()
+            adopted = False
             try:
                 result = self._put(key, body, once, metadata=bundle.object_metadata())
             except Conflict as exc:
-                # the same bundle left without its pointer by a writer that died: adopt it
+                # the same bundle left without its pointer by a writer that died (or is
+                # slow: it may still write the pointer naming that object): adopt it
                 if not self._is_orphan_of(bundle, key):
                     raise self._taken(bundle.id, key) from exc
+                adopted = True
                 result = UploadResult(bucket=self.bucket, key=key, size=len(body))
             try:
                 self._write_pointer(bundle, key, once)
             except Conflict as exc:
-                with contextlib.suppress(StorageError):
-                    self.store.delete_object(self.bucket, key)
+                if not adopted:
+                    with contextlib.suppress(StorageError):
+                        self.store.delete_object(self.bucket, key)
                 raise self._taken(bundle.id, key) from exc
             if previous is not None and previous.key != key:
                 self._replace(previous.key, key, result)

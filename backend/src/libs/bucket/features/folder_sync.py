@@ -111,6 +111,9 @@ class Unread:
 
 LocalEntry = LocalFile | Unread
 _Entry = tuple[bytes, str, LocalEntry]
+_Side = LocalEntry | ObjectInfo | None
+"""One side of a path in the merged listings: a file or what the folder cannot read,
+an object, or nothing."""
 
 
 @dataclass(frozen=True)
@@ -326,7 +329,7 @@ class _FolderRun:
         self.unreadable = Unreadables()  # what the source could not read: failures
         self.skipped = Unreadables()  # what it left out on purpose (links, special files)
         self.plain = not encrypted(sides.store)
-        self.batch: list[tuple[str, ObjectInfo | LocalFile, int]] = []
+        self.batch: list[tuple[str, ObjectInfo | LocalFile]] = []
 
     # -- listings
     def local(self) -> Iterator[_Entry]:
@@ -345,7 +348,7 @@ class _FolderRun:
             return iter(())
         return objects_in_order(sides.store, sides.bucket, sides.prefix, self.options.include)
 
-    def pairs(self, exists: bool = True) -> Iterator[tuple[str, object, object]]:
+    def pairs(self, exists: bool = True) -> Iterator[tuple[str, _Side, _Side]]:
         """``(relative, source entry, destination entry)`` in byte order."""
         if self.sides.direction == "upload":
             return merge(self.local(), self.remote(exists))
@@ -364,41 +367,33 @@ class _FolderRun:
         finally:
             extras.close()
 
-    def one(self, relative: str, s: object, d: object, extras: DeleteJournal) -> None:
+    def one(self, relative: str, s: _Side, d: _Side, extras: DeleteJournal) -> None:
         """Decide one path: copy (queued), skip, keep, note for deletion or fail."""
-        if isinstance(s, Unread):
-            (self.skipped if s.silent else self.unreadable).add(relative, s.reason)
-            if not s.silent:
-                self.tally.record(
-                    "fail", relative, reason=f"the source could not read it: {s.reason}"
-                )
-            else:
-                self.tally.record("skip", relative, reason=s.reason)
-            return
-        if s is None:
+        if isinstance(s, Unread) and s.silent:
+            self.skipped.add(relative, s.reason)
+            self.tally.record("skip", relative, reason=s.reason)
+        elif isinstance(s, Unread):
+            self.unreadable.add(relative, s.reason)
+            self.tally.record("fail", relative, reason=f"the source could not read it: {s.reason}")
+        elif s is None:
             self.extra(relative, d, extras)
-            return
-        reason = self.reason(s, d)
-        size = s.size if isinstance(s, (ObjectInfo, LocalFile)) else 0
-        self.tally.source_objects += 1
-        self.tally.source_bytes += size
-        if not reason:
-            self.tally.record("skip", relative, size)
-        elif isinstance(s, (ObjectInfo, LocalFile)):
-            self.batch.append((relative, s, size))
+        else:
+            self.tally.source_objects += 1
+            self.tally.source_bytes += s.size
+            if self.reason(relative, s, d):
+                self.batch.append((relative, s))
+            else:
+                self.tally.record("skip", relative, s.size)
 
-    def reason(self, s: object, d: object) -> str:
+    def reason(self, relative: str, s: LocalFile | ObjectInfo, d: _Side) -> str:
         if isinstance(s, LocalFile):
             obj = d if isinstance(d, ObjectInfo) else None
             return upload_reason(s, obj, self.options)
-        assert isinstance(s, ObjectInfo)
         if s.key.endswith("/"):  # a folder marker: a folder
-            return (
-                "" if (self.sides.root / s.key[len(self.sides.prefix) :]).is_dir() else "no folder"
-            )
+            return "" if (self.sides.root / relative).is_dir() else "no folder"
         return download_reason(s, d if isinstance(d, (LocalFile, Unread)) else None, self.options)
 
-    def extra(self, relative: str, d: object, extras: DeleteJournal) -> None:
+    def extra(self, relative: str, d: _Side, extras: DeleteJournal) -> None:
         """A destination entry the source lacks: noted for deletion (``delete``), kept
         (a link, something unreadable, the marker of a folder that exists: a skip; under
         something the source could not read: a failure), or counted as extra."""
@@ -411,7 +406,7 @@ class _FolderRun:
         else:
             self.tally.record("extra", relative, size, reason="not in the source")
 
-    def kept(self, relative: str, d: object) -> tuple[Action, str] | None:
+    def kept(self, relative: str, d: _Side) -> tuple[Action, str] | None:
         """Whether the destination entry ``relative`` stays whatever ``delete`` says:
         ``(action, reason)``, or None."""
         if isinstance(d, Unread):
@@ -432,16 +427,16 @@ class _FolderRun:
         if not queued:
             return
         if self.options.dry_run:
-            for relative, _, size in queued:
-                self.tally.record("copy", relative, size, reason="dry run", moved=size)
+            for relative, s in queued:
+                self.tally.record("copy", relative, s.size, reason="dry run", moved=s.size)
             return
         if self.sides.direction == "upload":
             self._uploads(queued)
         else:
             self._downloads(queued)
 
-    def _uploads(self, queued: list[tuple[str, ObjectInfo | LocalFile, int]]) -> None:
-        files = [(relative, s) for relative, s, _ in queued if isinstance(s, LocalFile)]
+    def _uploads(self, queued: list[tuple[str, ObjectInfo | LocalFile]]) -> None:
+        files = [(relative, s) for relative, s in queued if isinstance(s, LocalFile)]
         results = batch.run_each(
             files, lambda item: item[0], self._upload, workers=self.options.workers
         )
@@ -465,9 +460,9 @@ class _FolderRun:
             )
         return len(data)
 
-    def _downloads(self, queued: list[tuple[str, ObjectInfo | LocalFile, int]]) -> None:
+    def _downloads(self, queued: list[tuple[str, ObjectInfo | LocalFile]]) -> None:
         sides = self.sides
-        objects = [s for _, s, _ in queued if isinstance(s, ObjectInfo)]
+        objects = [s for _, s in queued if isinstance(s, ObjectInfo)]
         targets = batch.local_targets(
             sides.root, ((o.key, o.key[len(sides.prefix) :]) for o in objects)
         )
@@ -539,7 +534,7 @@ class _FolderRun:
             self.tally.problem(relative, self.verdict(relative, s, d, unreadable))
         return objects, total
 
-    def verdict(self, relative: str, s: object, d: object, unreadable: Unreadables) -> str:
+    def verdict(self, relative: str, s: _Side, d: _Side, unreadable: Unreadables) -> str:
         """What the verification finds wrong with one path ("" when nothing)."""
         if isinstance(s, Unread):
             unreadable.add(relative, s.reason)
@@ -551,7 +546,7 @@ class _FolderRun:
             return (
                 "" if (self.sides.root / relative).is_dir() else "folder missing at the destination"
             )
-        if not isinstance(d, (ObjectInfo, LocalFile)) or not isinstance(s, (ObjectInfo, LocalFile)):
+        if not isinstance(d, (ObjectInfo, LocalFile)):
             return "missing at the destination"
         if s.size != d.size:
             return f"size differs ({s.size} != {d.size} bytes)"

@@ -399,13 +399,10 @@ def stream_sha256(store: ObjectStore, bucket: str, key: str) -> tuple[str, int]:
     """The SHA-256 (hex) and size of an object, read as a stream."""
     digest = hashlib.sha256()
     size = 0
-    stream = store.open_object(bucket, key)
-    try:
+    with store.open_object(bucket, key) as stream:
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
-    finally:
-        stream.close()
     return digest.hexdigest(), size
 
 
@@ -600,7 +597,8 @@ def merge(
 
 
 class _Sync:
-    """One run of ``sync``: the settings, the counters and the per-key work."""
+    """The two sides of one ``sync`` and the per-key work (compare, copy), safe to run
+    from the run's threads: it only reads its settings."""
 
     def __init__(
         self,

@@ -304,10 +304,11 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         return await self._lifecycle(self._owner.connect)
 
     async def is_connected(self) -> bool:
-        """True when something is open and answers one probe request. Never raises."""
-        if self._ready is None:
-            return False
-        return await self.health_check()
+        """True when something is open and answers one probe request (``Bucket``'s, in
+        the executor). Never raises. Records ``last_latency``."""
+        ok = await self._lifecycle(self._owner.is_connected)
+        self.last_latency = self._owner.last_latency
+        return ok
 
     async def health_check(self) -> bool:
         """One probe request (in the executor); never raises. Records ``last_latency``."""
@@ -352,8 +353,7 @@ class AsyncBucket(ReturnCodes[StorageError], metaclass=FinalClass):
         return result
 
     def __repr__(self) -> str:
-        state = "connected" if self._ready is not None else "not connected"
-        return f"<AsyncBucket {state} of {self._owner!r}>"
+        return f"<AsyncBucket of {self._owner!r}>"
 
     # ------------------------------------------------- the executor's calls
     get_bucket_names = _in_executor(Bucket.get_bucket_names)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import http.server
 import json
 import os
@@ -266,3 +267,28 @@ def test_doctor_finishes_on_a_web_server_that_is_not_s3(s3_cli: Cli, web_server:
     doc = json.loads(s3_cli("doctor", "--json", extra_env=env).stdout)
     assert [c["name"] for c in doc["checks"]] == list(S3_CHECKS)
     assert [c["status"] for c in doc["checks"]] == ["ok", "fail", "ok"] + ["skip"] * 7
+
+
+class _NotS3MinusZero(_NotS3):
+    """The same web server, its ``Date`` header in RFC 5322's ``-0000`` form (UTC, with
+    no zone said), which ``parsedate_to_datetime`` reads as a naive date."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return email.utils.formatdate(timestamp, localtime=False, usegmt=False)
+
+
+def test_doctor_finishes_when_the_date_header_says_minus_zero(s3_cli: Cli) -> None:
+    """A ``Date: ... -0000`` header is read as UTC: the clock check is made (ok) and
+    doctor goes on through every check (it stopped with a TypeError there)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotS3MinusZero)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {"S3_ENDPOINT_URL": f"http://127.0.0.1:{server.server_address[1]}"}
+        result = s3_cli("doctor", extra_env=env)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert _names(result.stdout) == list(S3_CHECKS)
+    assert result.stdout.splitlines()[2].startswith("[ ok ] clock skew:")
+    assert result.stderr.strip() == "bucket: error: doctor: 1 check(s) failed"

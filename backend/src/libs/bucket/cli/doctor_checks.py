@@ -255,11 +255,14 @@ def speaks_s3(headers: Any, body: bytes) -> bool:
 
 
 def _server_date(headers: Any) -> datetime | None:
+    """The ``Date`` header as an aware datetime (RFC 5322's ``-0000``, which the parser
+    leaves naive, is UTC), or None when there is none or it cannot be read."""
     raw_date = headers.get("Date") if headers is not None else None
     try:
-        return parsedate_to_datetime(raw_date) if raw_date else None
+        date = parsedate_to_datetime(raw_date) if raw_date else None
     except (TypeError, ValueError):
         return None
+    return date.replace(tzinfo=UTC) if date is not None and date.tzinfo is None else date
 
 
 def check_endpoint(f: Findings) -> Answer | None:

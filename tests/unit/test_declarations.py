@@ -206,11 +206,12 @@ def test_replace_validates_again_and_marks_the_change_explicit(
     table: Table, cls: type[Any]
 ) -> None:
     """DeclaredConfig.replace returns a new config, checked again, the change's source
-    ``explicit``; a bad value raises the table's error naming ``explicit``."""
+    ``explicit``; a bad value raises the table's error naming the argument (not the word
+    ``explicit``)."""
     config = cls.from_env({})
     changed = config.replace(connect_timeout=2.5)
     assert changed.connect_timeout == 2.5 and changed.sources["connect_timeout"] == "explicit"
     assert config.connect_timeout != 2.5
-    with pytest.raises(table.error, match="explicit must be a positive number of seconds"):
+    with pytest.raises(table.error, match="connect_timeout must be a positive number of seconds"):
         config.replace(connect_timeout=0)
     assert str(changed) == repr(changed) and repr(changed).startswith(f"{cls.__name__}(")

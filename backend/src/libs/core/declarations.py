@@ -303,11 +303,12 @@ class Table:
         return tuple(dict.fromkeys(s.group for s in self.settings))
 
     def var(self, sources: Mapping[str, str], name: str) -> str:
-        """The variable to name in a message about ``name``: the one that set it, or the
-        canonical one (the field name for a field without a declaration)."""
+        """The variable to name in a message about ``name``: the one that set it (the
+        argument ``name`` itself for an explicit value), or the canonical one (the field
+        name for a field without a declaration)."""
         found = sources.get(name)
         if found:
-            return found
+            return name if found == "explicit" else found
         setting = self.by_name.get(name)
         return setting.variable if setting is not None else name
 

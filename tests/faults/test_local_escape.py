@@ -146,6 +146,24 @@ def test_linked_bucket_folder_is_refused(root: Path) -> None:
     assert outside_files(root) == ["x~"]
 
 
+def test_creating_a_bucket_over_a_link_is_refused(root: Path) -> None:
+    """create_bucket (and ensure_bucket) where the bucket's name is a link to a folder:
+    PermissionDenied (code SymlinkRefused) naming it, as every other call says, instead of
+    succeeding (``ensure_bucket`` reported it created while puts were refused); nothing is
+    written through the link."""
+    (root / "linked").symlink_to(root.parent / "outside", target_is_directory=True)
+    store = make_store(root)
+    for exist_ok in (True, False):
+        with pytest.raises(PermissionDenied) as caught:
+            store.create_bucket("linked", exist_ok=exist_ok)
+        assert caught.value.code == "SymlinkRefused" and "linked" in caught.value.message
+    with pytest.raises(PermissionDenied) as caught:
+        store.ensure_bucket("linked")
+    assert caught.value.code == "SymlinkRefused"
+    assert store.bucket_exists("linked") is False
+    assert outside_files(root) == ["x~"]
+
+
 def test_force_delete_of_a_linked_bucket_changes_nothing(root: Path) -> None:
     """delete_bucket(force=True) on a bucket folder that is a link raises PermissionDenied;
     the link, the outside data and the root's entries are as before (no ``.deleted-*``)."""

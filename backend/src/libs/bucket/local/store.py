@@ -502,7 +502,8 @@ class LocalStore:
             InvalidArgument: the name breaks an S3 naming rule (nothing is created).
             AlreadyExists: the bucket exists and ``exist_ok`` is False
                 (code ``BucketAlreadyOwnedByYou``).
-            PermissionDenied: the root is not writable.
+            PermissionDenied: the root is not writable, or the bucket's name in the root is
+                a symbolic link (code ``SymlinkRefused``).
         """
         path = self._bucket_path(bucket)
         with self._lock, self._translating("create_bucket", bucket):
@@ -510,6 +511,13 @@ class LocalStore:
                 self._root.mkdir(parents=True, exist_ok=True)
                 path.mkdir()
             except FileExistsError:
+                if path.is_symlink():
+                    raise PermissionDenied(
+                        f"create_bucket failed: {str(path)!r} is a symbolic link; the local "
+                        "store follows no link at or below its root",
+                        code="SymlinkRefused",
+                        bucket=bucket,
+                    ) from None
                 if not path.is_dir():
                     raise AlreadyExists(
                         "create_bucket failed: a file of that name is in the local root",
@@ -1516,6 +1524,8 @@ class LocalStore:
         Raises:
             InvalidArgument: invalid name.
             NotSupported: a bucket feature the local store cannot have was asked for.
+            PermissionDenied: the bucket's name in the root is a symbolic link (code
+                ``SymlinkRefused``).
         """
         check_bucket_name(bucket)
         asked = [

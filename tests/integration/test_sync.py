@@ -310,6 +310,30 @@ def test_folder_upload_verification_reports_a_clobbered_object(
         assert report.problems[0].reason == "differences found (none kept)"
 
 
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_folder_sync_copy_events_say_why(
+    s3: S3Store, buckets: list[str], tmp_path: Path, dry_run: bool
+) -> None:
+    """A folder sync's ``copy`` events carry why the path is copied, as the store sync's
+    do (``SyncEvent.reason``: missing, or what differs), in a dry run too; before, every
+    copy said "copied" (or "dry run")."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "new.txt").write_bytes(b"new\n")
+    (folder / "grown.txt").write_bytes(b"grown, now longer\n")
+    s3.create_bucket(buckets[0])
+    s3.put_object(buckets[0], "grown.txt", b"short\n")
+    events: list[SyncEvent] = []
+    options = FolderSyncOptions(dry_run=dry_run, on_event=events.append)
+    report = upload_folder(folder, s3, buckets[0], options=options)
+    assert report.copied == 2
+    reasons = {e.key: e.reason for e in events if e.action == "copy"}
+    assert reasons == {
+        "new.txt": "missing at the destination",
+        "grown.txt": "size differs (18 != 6 bytes)",
+    }
+
+
 def test_full_verification_hashes_both_sides(local: LocalStore, s3: S3Store, buckets: list[str]) -> None:
     """``verify="full"`` reads every object on both sides (one open per object and side)
     and passes on an identical copy."""

@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple, cast
 
 from backend.src.libs.bucket.base.errors import (
     BucketNotFound,
@@ -114,6 +114,15 @@ _Entry = tuple[bytes, str, LocalEntry]
 _Side = LocalEntry | ObjectInfo | None
 """One side of a path in the merged listings: a file or what the folder cannot read,
 an object, or nothing."""
+
+
+class _Copy(NamedTuple):
+    """A path queued for copying: its relative path, the source entry and why (the
+    ``copy`` event's reason: missing, or what differs)."""
+
+    relative: str
+    source: LocalFile | ObjectInfo
+    why: str
 
 
 @dataclass(frozen=True)
@@ -329,7 +338,7 @@ class _FolderRun:
         self.unreadable = Unreadables()  # what the source could not read: failures
         self.skipped = Unreadables()  # what it left out on purpose (links, special files)
         self.plain = not encrypted(sides.store)
-        self.batch: list[tuple[str, ObjectInfo | LocalFile]] = []
+        self.batch: list[_Copy] = []
 
     # -- listings
     def local(self) -> Iterator[_Entry]:
@@ -380,8 +389,9 @@ class _FolderRun:
         else:
             self.tally.source_objects += 1
             self.tally.source_bytes += s.size
-            if self.reason(relative, s, d):
-                self.batch.append((relative, s))
+            why = self.reason(relative, s, d)
+            if why:
+                self.batch.append(_Copy(relative, s, why))
             else:
                 self.tally.record("skip", relative, s.size)
 
@@ -427,21 +437,23 @@ class _FolderRun:
         if not queued:
             return
         if self.options.dry_run:
-            for relative, s in queued:
-                self.tally.record("copy", relative, s.size, reason="dry run", moved=s.size)
+            for copy in queued:
+                size = copy.source.size
+                self.tally.record("copy", copy.relative, size, reason=copy.why, moved=size)
             return
         if self.sides.direction == "upload":
             self._uploads(queued)
         else:
             self._downloads(queued)
 
-    def _uploads(self, queued: list[tuple[str, ObjectInfo | LocalFile]]) -> None:
-        files = [(relative, s) for relative, s in queued if isinstance(s, LocalFile)]
+    def _uploads(self, queued: list[_Copy]) -> None:
+        copies = [c for c in queued if isinstance(c.source, LocalFile)]
+        files = [(c.relative, cast(LocalFile, c.source)) for c in copies]
         results = batch.run_each(
             files, lambda item: item[0], self._upload, workers=self.options.workers
         )
-        for (relative, file), result in zip(files, results, strict=True):
-            self._done(relative, file.size, result)
+        for copy, result in zip(copies, results, strict=True):
+            self._done(copy, result)
 
     def _upload(self, item: tuple[str, LocalFile]) -> int:
         relative, file = item
@@ -460,9 +472,10 @@ class _FolderRun:
             )
         return len(data)
 
-    def _downloads(self, queued: list[tuple[str, ObjectInfo | LocalFile]]) -> None:
+    def _downloads(self, queued: list[_Copy]) -> None:
         sides = self.sides
-        objects = [s for _, s in queued if isinstance(s, ObjectInfo)]
+        copies = [c for c in queued if isinstance(c.source, ObjectInfo)]
+        objects = [cast(ObjectInfo, c.source) for c in copies]
         targets = batch.local_targets(
             sides.root, ((o.key, o.key[len(sides.prefix) :]) for o in objects)
         )
@@ -475,15 +488,16 @@ class _FolderRun:
             sizes={o.key: o.size for o in objects},
             max_workers=self.options.workers,
         )
-        for obj, result in zip(objects, results, strict=True):
-            self._done(obj.key[len(sides.prefix) :], obj.size, result)
+        for copy, result in zip(copies, results, strict=True):
+            self._done(copy, result)
 
-    def _done(self, relative: str, size: int, result: batch.ItemResult[int]) -> None:
+    def _done(self, copy: _Copy, result: batch.ItemResult[int]) -> None:
+        size = copy.source.size
         if result.error is not None:
-            self.tally.record("fail", relative, size, reason=str(result.error))
+            self.tally.record("fail", copy.relative, size, reason=str(result.error))
         else:
             moved = result.value or 0
-            self.tally.record("copy", relative, size, reason="copied", moved=moved)
+            self.tally.record("copy", copy.relative, size, reason=copy.why, moved=moved)
 
     # -- deletes
     def delete(self, extras: DeleteJournal) -> None:

@@ -362,20 +362,22 @@ def test_write_once_across_writers(any_store: StoreCase) -> None:
         }
 
 
+def _bundle_object_alone(case: StoreCase, bundle: EvidenceBundle) -> None:
+    """Store ``bundle``'s object as ``BundleStore.put`` does, without its pointer."""
+    case.store.put_object(
+        case.bucket,
+        bundle_key(bundle.type, bundle.created_at, bundle.id),
+        bundle.to_json(),
+        options=WriteOptions(metadata={"sha256": bundle.checksum}),
+    )
+
+
 def test_orphan_of_a_dead_writer_is_adopted(any_store: StoreCase) -> None:
     """A bundle object left without its pointer (writer died) is adopted by storing the same
     bundle again; a different bundle under that id and month is refused."""
-    from backend.src.libs.bucket.features.bundles import BundleStore, EvidenceBundle, bundle_key
-
     bundles = BundleStore(any_store.store, any_store.bucket)
     bundle = EvidenceBundle.create("audit", {"n": 1}, id="orphan-1")
-    key = bundle_key(bundle.type, bundle.created_at, bundle.id)
-    any_store.store.put_object(
-        any_store.bucket,
-        key,
-        bundle.to_json(),
-        options=WriteOptions(metadata={"sha256": bundle.checksum}),
-    )  # the dead writer's half
+    _bundle_object_alone(any_store, bundle)  # the dead writer's half
     with pytest.raises(ObjectNotFound):
         bundles.get("orphan-1")
     other = EvidenceBundle.create("audit", {"n": 2}, id="orphan-1", clock=lambda: bundle.created_at)
@@ -410,13 +412,7 @@ def test_an_adopted_object_whose_writer_was_only_slow_is_kept(any_store: StoreCa
     pointer not written yet), then loses the pointer to it: AlreadyExists, and the object
     the winner's pointer names is left in place (get() returns the bundle)."""
     bundle = EvidenceBundle.create("audit", {"n": 1}, id="adopted-1")
-    key = bundle_key(bundle.type, bundle.created_at, bundle.id)
-    any_store.store.put_object(
-        any_store.bucket,
-        key,
-        bundle.to_json(),
-        options=WriteOptions(metadata={"sha256": bundle.checksum}),
-    )  # the slow writer's bundle, its pointer still to come
+    _bundle_object_alone(any_store, bundle)  # the slow writer's, its pointer still to come
     slow = BundleStore(any_store.store, any_store.bucket)
     racing = _PointerRace(any_store.store, lambda: slow.put(bundle))
     with pytest.raises(AlreadyExists):

@@ -16,6 +16,7 @@ from backend.src.libs.bucket import (
     AlreadyExists,
     Bucket,
     Conflict,
+    InvalidArgument,
     NotSupported,
     PermissionDenied,
     UploadResult,
@@ -100,6 +101,23 @@ def test_object_lock_retention_and_legal_hold(s3case: ServerCase) -> None:
     store.set_legal_hold(b, "h.txt", False, version_id=v2)
     store.delete_object(b, "h.txt", version_id=v2)
     store.delete_object(b, "r.txt", version_id=v1, bypass_governance=True)
+
+
+def test_default_retention_is_set_and_bad_days_are_refused_before_a_request(
+    s3case: ServerCase,
+) -> None:
+    """set_object_lock sets a bucket's default retention (get_object_lock reads it back);
+    days that are not a positive whole number (None, 0, 1.5, True) raise InvalidArgument
+    naming ``days`` before any request (None reached botocore's own parameter check)."""
+    store = s3case.store
+    b = s3case.new_bucket(object_lock=True)
+    store.set_object_lock(b, mode="GOVERNANCE", days=1)
+    config = store.get_object_lock(b)
+    assert (config.enabled, config.mode, config.days) == (True, "GOVERNANCE", 1)
+    for days in (None, 0, 1.5, True):
+        with pytest.raises(InvalidArgument, match=r"\bdays must be a positive number of days, not"):
+            store.set_object_lock(b, mode="GOVERNANCE", days=days)  # type: ignore[arg-type]
+    assert store.get_object_lock(b).days == 1
 
 
 # ---------------------------------------------------- issue 15 item 3: every upload path

@@ -415,12 +415,14 @@ class S3BucketFeatures:
         check_bucket_name(bucket)
         lock_mode = check_lock_mode(mode)
         checked = _days(days, "days")
+        if checked is None:  # _days lets None through for the optional lifecycle fields
+            raise InvalidArgument("days must be a positive number of days, not None")
         with self._conn.translating("set_object_lock", bucket):
             self._conn.client.put_object_lock_configuration(
                 Bucket=bucket,
                 ObjectLockConfiguration={
                     "ObjectLockEnabled": "Enabled",
-                    "Rule": {"DefaultRetention": {"Mode": lock_mode, "Days": checked}},  # type: ignore[typeddict-item]
+                    "Rule": {"DefaultRetention": {"Mode": lock_mode, "Days": checked}},
                 },
             )
 

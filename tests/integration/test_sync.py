@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -355,6 +356,27 @@ def test_unstorable_key_fails_alone(local: LocalStore, s3: S3Store, buckets: lis
     assert report.copied == 6 and report.failed_count == 1 and not report.ok
     assert report.failed[0].key == "bad/../key" and "key" in report.failed[0].reason
     assert sorted(contents(local, "backup")) == sorted(SMALL)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("verify", "some", "verify must be 'off', 'quick' or 'full', not 'some'"),
+        ("workers", 0, "workers must be a positive integer, not 0"),
+        ("buffer_limit", -1, "buffer_limit must be a non-negative integer, not -1"),
+        ("max_failures_kept", -1, "max_failures_kept must be a non-negative integer, not -1"),
+        ("max_failures_kept", True, "max_failures_kept must be a non-negative integer, not True"),
+    ],
+)
+def test_bad_options_are_refused_naming_the_option(
+    local: LocalStore, option: str, value: object, message: str
+) -> None:
+    """Each bad option raises InvalidArgument naming it, before the destination bucket is
+    made (a negative max_failures_kept was taken, and kept no failure)."""
+    fill(local, "src-bucket", big=False)
+    with pytest.raises(InvalidArgument, match=re.escape(message)):
+        sync(local, "src-bucket", local, "dst-bucket", **{option: value})
+    assert not local.bucket_exists("dst-bucket")
 
 
 def test_bad_arguments_and_missing_buckets(local: LocalStore, s3: S3Store, buckets: list[str]) -> None:

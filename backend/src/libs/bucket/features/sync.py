@@ -798,7 +798,12 @@ def sync(
     """
     src_prefix = as_folder(src_prefix)
     dst_prefix = src_prefix if dst_prefix is None else as_folder(dst_prefix)
-    _check_options(verify=verify, workers=workers, buffer_limit=buffer_limit)
+    _check_options(
+        verify=verify,
+        workers=workers,
+        buffer_limit=buffer_limit,
+        max_failures_kept=max_failures_kept,
+    )
     check_disjoint(src, src_bucket, src_prefix, dst, dst_bucket, dst_prefix)
     pair = _Sync(
         src,
@@ -817,14 +822,16 @@ def sync(
     return log_report(run.report())
 
 
-def _check_options(*, verify: str, workers: object, buffer_limit: object) -> None:
-    """Raises InvalidArgument naming the first bad option."""
+def _check_options(*, verify: str, workers: object, **counts: object) -> None:
+    """Raises InvalidArgument naming the first bad option (``counts``: non-negative
+    integers, by name)."""
     if verify not in ("off", "quick", "full"):
         raise InvalidArgument(f"verify must be 'off', 'quick' or 'full', not {verify!r}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidArgument(f"workers must be a positive integer, not {workers!r}")
-    if isinstance(buffer_limit, bool) or not isinstance(buffer_limit, int) or buffer_limit < 0:
-        raise InvalidArgument(f"buffer_limit must be a non-negative integer, not {buffer_limit!r}")
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidArgument(f"{name} must be a non-negative integer, not {value!r}")
 
 
 def _prepare_buckets(pair: _Sync, *, dry_run: bool, create_bucket: bool) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -388,6 +389,11 @@ def test_open_object_is_seekable_and_bounded(store: LocalStore) -> None:
         stream.seek(0)
         assert stream.read() == b"0123456789"
         assert stream.read() == b""
+        # a whence it does not know (SEEK_DATA: BufferedReader passes it through) is an
+        # io.UnsupportedOperation (a ValueError and an OSError), not a KeyError
+        with pytest.raises(io.UnsupportedOperation, match="whence 3"):
+            stream.seek(0, os.SEEK_DATA)
+        assert stream.tell() == 10
 
 
 def test_reader_keeps_its_version(store: LocalStore) -> None:

@@ -1786,8 +1786,10 @@ class _Slice(io.RawIOBase):
         return len(data)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        position = base + offset
+        bases = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}
+        if whence not in bases:
+            raise io.UnsupportedOperation(f"whence {whence} is not supported (0, 1 or 2)")
+        position = bases[whence] + offset
         if position < 0:
             raise ValueError(f"negative seek position {position}")
         self._pos = position

@@ -475,3 +475,22 @@ def test_ensure_bucket(tmp_path: Path) -> None:
     assert s.bucket_exists("other-bucket") is False
     with pytest.raises(NotSupported):
         s.presign_post("ens-bucket", "k")
+
+
+def test_a_root_that_is_a_file_holds_no_bucket(tmp_path: Path) -> None:
+    """With BUCKET_LOCAL_ROOT naming a file, delete_bucket says BucketNotFound (404), as
+    bucket_exists (False) and every other bucket call do; it raised a StorageError
+    (ENOTDIR). The file is left as it was."""
+    root = tmp_path / "a-file"
+    root.write_bytes(b"not a folder")
+    store = make_store(root)
+    assert store.bucket_exists(BUCKET) is False
+    for call in (
+        lambda: store.delete_bucket(BUCKET),
+        lambda: store.delete_bucket(BUCKET, force=True),
+        lambda: store.get_object(BUCKET, "k"),
+    ):
+        with pytest.raises(BucketNotFound) as caught:
+            call()
+        assert caught.value.status == 404
+    assert root.read_bytes() == b"not a folder"

@@ -575,13 +575,8 @@ class LocalStore:
         if self._prefix:
             return self._empty_prefix(bucket, force=force)
         with self._lock:
-            with self._translating("delete_bucket", bucket):
-                try:
-                    root_fd = self._open_root("delete_bucket")
-                except FileNotFoundError:
-                    raise BucketNotFound(
-                        "delete_bucket failed: the bucket does not exist", bucket=bucket, status=404
-                    ) from None
+            with self._translating("delete_bucket", bucket, missing=BucketNotFound):
+                root_fd = self._open_root("delete_bucket")  # a file there: no bucket either
             try:
                 count = self._delete_bucket_in(root_fd, bucket, force=force)
             finally:

@@ -31,7 +31,9 @@ def test_listing_follows_continuation_tokens(s3_store: S3Store, bucket_name: str
     listed = [e.key for e in s3_store.list_objects(bucket_name) if isinstance(e, ObjectInfo)]
     assert listed == keys
     requests: list[Any] = []
-    s3_store.client.meta.events.register("before-send.s3.ListObjectsV2", lambda **kw: requests.append(1))
+    s3_store.client.meta.events.register(
+        "before-send.s3.ListObjectsV2", lambda **kw: requests.append(1)
+    )
     small = list(s3_store.list_objects(bucket_name, prefix="item/0000", page_size=7))
     assert [e.key for e in small] == keys[:10]  # type: ignore[union-attr]
     assert len(requests) == 2
@@ -43,7 +45,9 @@ def test_listing_is_lazy(s3_store: S3Store, bucket_name: str) -> None:
     request per page."""
     _fill(s3_store, bucket_name, [f"k{i:03d}" for i in range(30)])
     requests: list[Any] = []
-    s3_store.client.meta.events.register("before-send.s3.ListObjectsV2", lambda **kw: requests.append(1))
+    s3_store.client.meta.events.register(
+        "before-send.s3.ListObjectsV2", lambda **kw: requests.append(1)
+    )
     iterator = s3_store.list_objects(bucket_name, page_size=10)
     first = [next(iterator) for _ in range(5)]
     assert [e.key for e in first] == [f"k{i:03d}" for i in range(5)]  # type: ignore[union-attr]
@@ -53,7 +57,9 @@ def test_listing_is_lazy(s3_store: S3Store, bucket_name: str) -> None:
     assert len(requests) == 3
 
 
-def test_listing_with_max_keys_asks_for_no_page_past_it(s3_store: S3Store, bucket_name: str) -> None:
+def test_listing_with_max_keys_asks_for_no_page_past_it(
+    s3_store: S3Store, bucket_name: str
+) -> None:
     """max_keys ends the listing where it says: 15 keys in pages of 10 are two requests
     (10, then 5), none ahead."""
     _fill(s3_store, bucket_name, [f"m{i:03d}" for i in range(30)])
@@ -71,7 +77,9 @@ def test_delete_many_in_batches_of_1000(s3_store: S3Store, bucket_name: str) -> 
     keys = [f"bulk/{i:05d}" for i in range(2100)]
     _fill(s3_store, bucket_name, keys)
     batches: list[Any] = []
-    s3_store.client.meta.events.register("before-send.s3.DeleteObjects", lambda **kw: batches.append(1))
+    s3_store.client.meta.events.register(
+        "before-send.s3.DeleteObjects", lambda **kw: batches.append(1)
+    )
     result = s3_store.delete_objects(bucket_name, iter(keys))
     assert result.ok
     assert len(result.deleted) == 2100
@@ -79,21 +87,30 @@ def test_delete_many_in_batches_of_1000(s3_store: S3Store, bucket_name: str) -> 
     assert list(s3_store.list_objects(bucket_name)) == []
 
 
-def test_batch_delete_falls_back_when_refused_for_checksum(s3_store: S3Store, bucket_name: str) -> None:
+def test_batch_delete_falls_back_when_refused_for_checksum(
+    s3_store: S3Store, bucket_name: str
+) -> None:
     """When the server refuses a batch for its checksum, keys are deleted one by one, for good."""
     keys = [f"fb/{i}" for i in range(5)]
     _fill(s3_store, bucket_name, keys)
 
     def refuse(**kwargs: Any) -> None:
         raise ClientError(
-            {"Error": {"Code": "MissingContentMD5", "Message": "Missing required header for this request: Content-MD5"},
-             "ResponseMetadata": {"HTTPStatusCode": 400}},
+            {
+                "Error": {
+                    "Code": "MissingContentMD5",
+                    "Message": "Missing required header for this request: Content-MD5",
+                },
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
             "DeleteObjects",
         )
 
     s3_store.client.meta.events.register("before-call.s3.DeleteObjects", refuse)
     singles: list[Any] = []
-    s3_store.client.meta.events.register("before-send.s3.DeleteObject", lambda **kw: singles.append(1))
+    s3_store.client.meta.events.register(
+        "before-send.s3.DeleteObject", lambda **kw: singles.append(1)
+    )
     result = s3_store.delete_objects(bucket_name, keys[:3])
     assert result.ok and sorted(result.deleted) == keys[:3]
     assert len(singles) == 3
@@ -120,21 +137,30 @@ def test_force_delete_removes_versions_and_uploads(s3_store: S3Store) -> None:
     assert s3_store.bucket_exists(name) is False
 
 
-def test_multipart_file_round_trip_with_progress(s3_config: BucketConfig, bucket_name: str, tmp_path: Path) -> None:
+def test_multipart_file_round_trip_with_progress(
+    s3_config: BucketConfig, bucket_name: str, tmp_path: Path
+) -> None:
     """A 13 MiB file over a 5 MiB threshold goes up in parts and comes back byte-identical."""
     store = S3Store(s3_config.replace(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB))
     payload = os.urandom(13 * MiB)
     source = tmp_path / "big.bin"
     source.write_bytes(payload)
     seen: list[tuple[int, int | None]] = []
-    store.upload_file(bucket_name, "big.bin", str(source), progress=lambda d, t: seen.append((d, t)))
+    store.upload_file(
+        bucket_name, "big.bin", str(source), progress=lambda d, t: seen.append((d, t))
+    )
     assert seen[-1] == (13 * MiB, 13 * MiB)
     head = store.head_object(bucket_name, "big.bin")
     assert head.size == 13 * MiB
     assert head.etag is not None and head.etag.endswith("-3")  # three parts
     down: list[tuple[int, int | None]] = []
     dest = tmp_path / "back.bin"
-    assert store.download_file(bucket_name, "big.bin", str(dest), progress=lambda d, t: down.append((d, t))) == 13 * MiB
+    assert (
+        store.download_file(
+            bucket_name, "big.bin", str(dest), progress=lambda d, t: down.append((d, t))
+        )
+        == 13 * MiB
+    )
     assert dest.read_bytes() == payload
     assert down[-1] == (13 * MiB, 13 * MiB)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".") or ".part" in p.name] == []
@@ -222,3 +248,33 @@ def test_compatibility_settings_reach_the_client(s3_store: S3Store) -> None:
     assert config.response_checksum_validation == "when_required"
     assert config.max_pool_connections >= s3_store.config.max_workers
     assert config.retries["total_max_attempts"] == s3_store.config.max_retries + 1
+
+
+def test_upload_file_errors_name_upload_file_whatever_the_size(
+    s3_store: S3Store, tmp_path: Path
+) -> None:
+    """An upload_file that fails says "upload_file failed" for a small file (one PUT) as
+    for a large one; the small one said "put_object failed" (and so did the write-once
+    read-ahead path). put_object's own errors still say put_object."""
+    from backend.src.libs.bucket import BucketNotFound
+    from backend.src.libs.bucket.base.options import WriteOptions
+    from backend.src.libs.bucket.s3.transfer import TransferSettings
+
+    missing = unique_bucket_name("gone")
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"small")
+    large = TransferSettings(multipart_threshold=5 * 1024 * 1024)
+    calls = [
+        ("upload_file", lambda: s3_store.upload_file(missing, "k", small)),
+        (
+            "upload_file",
+            lambda: s3_store.upload_file(
+                missing, "k", small, options=WriteOptions(mode="create"), transfer=large
+            ),
+        ),
+        ("put_object", lambda: s3_store.put_object(missing, "k", b"small")),
+    ]
+    for operation, call in calls:
+        with pytest.raises(BucketNotFound) as caught:
+            call()
+        assert f"{operation} failed" in str(caught.value), str(caught.value)

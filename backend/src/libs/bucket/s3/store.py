@@ -459,13 +459,15 @@ class S3Store(S3BucketFeatures):
         extra: WriteArgs,
         progress: ProgressCallback | None,
         write_once: bool = False,
+        operation: str = "put_object",
     ) -> UploadResult:
+        """One PUT of ``body`` (``size`` bytes) on its route; errors name ``operation``."""
         if progress:
             progress(0, size)
         route = self._put_route(full, extra, size)
         with (
             _write_once_conflict(write_once, bucket, key),
-            self._conn.translating("put_object", bucket, key),
+            self._conn.translating(operation, bucket, key),
         ):
             if route is not None:
                 plane, form = route
@@ -511,7 +513,9 @@ class S3Store(S3BucketFeatures):
         write_once = options.write_once
         if size < settings.threshold(self.config):
             with source.open("rb") as handle:
-                return self._put_small(bucket, key, full, handle, size, extra, progress, write_once)
+                return self._put_small(
+                    bucket, key, full, handle, size, extra, progress, write_once, "upload_file"
+                )
         up = _Upload("upload_file", bucket, key, full, extra, progress, settings, write_once)
         return self._put_large(up, source, size)
 
@@ -1397,7 +1401,15 @@ class S3Store(S3BucketFeatures):
                     head, source = read_ahead(source, threshold)
                 if len(head) < threshold:
                     return self._put_small(
-                        bucket, key, up.full, head, len(head), up.extra, up.progress, True
+                        bucket,
+                        key,
+                        up.full,
+                        head,
+                        len(head),
+                        up.extra,
+                        up.progress,
+                        True,
+                        operation,
                     )
             return self._transfer(up, source, size)
         limit = _transfer.MAX_SINGLE_PUT  # read at call time (tests lower it)

@@ -1067,10 +1067,7 @@ class LocalStore:
     def _unlink(self, bucket_fd: int, full: str, bucket: str, key: str) -> None:
         """Remove the object's file, then the folders it leaves empty (bottom up)."""
         dirs, name = self._relative_path(full, bucket=bucket, key=key)
-        with (
-            self._translating("delete_object", bucket, key),
-            contextlib.suppress(FileNotFoundError, NotADirectoryError),  # nothing to delete
-        ):
+        try:  # not _translating: a context manager costs ~3 us on every delete (measured)
             chain = self._descend(
                 bucket_fd, dirs, operation="delete_object", bucket=bucket, key=key
             )
@@ -1084,6 +1081,12 @@ class LocalStore:
                         break
             finally:
                 _close(chain[1:])
+        except StorageError:
+            raise
+        except (FileNotFoundError, NotADirectoryError):
+            return  # nothing to delete
+        except OSError as exc:
+            raise self._os_error(exc, "delete_object", bucket, key) from exc
 
     def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
         """Delete many keys, reading ``keys`` lazily; missing keys count as deleted.

@@ -512,12 +512,7 @@ class LocalStore:
                 path.mkdir()
             except FileExistsError:
                 if path.is_symlink():
-                    raise PermissionDenied(
-                        f"create_bucket failed: {str(path)!r} is a symbolic link; the local "
-                        "store follows no link at or below its root",
-                        code="SymlinkRefused",
-                        bucket=bucket,
-                    ) from None
+                    raise _link_refused("create_bucket", path, bucket) from None
                 if not path.is_dir():
                     raise AlreadyExists(
                         "create_bucket failed: a file of that name is in the local root",
@@ -1625,14 +1620,21 @@ def _open_at(
         return os.open(name, flags, 0o666, dir_fd=dir_fd)
     except OSError as exc:
         if _is_link(exc, name, dir_fd):
-            raise PermissionDenied(
-                f"{operation} failed: {str(where())!r} is a symbolic link; the local store "
-                "follows no link at or below its root",
-                code="SymlinkRefused",
-                bucket=bucket,
-                key=key,
-            ) from exc
+            raise _link_refused(operation, where(), bucket, key) from exc
         raise
+
+
+def _link_refused(
+    operation: str, path: Path, bucket: str | None, key: str | None = None
+) -> PermissionDenied:
+    """The error of a symbolic link met at ``path`` (code ``SymlinkRefused``)."""
+    return PermissionDenied(
+        f"{operation} failed: {str(path)!r} is a symbolic link; the local store "
+        "follows no link at or below its root",
+        code="SymlinkRefused",
+        bucket=bucket,
+        key=key,
+    )
 
 
 def _close(fds: Iterable[int]) -> None:

@@ -89,8 +89,11 @@ def default_lifecycle(config: BucketConfig) -> LifecycleRule:
 
 
 def _days(value: object, name: str) -> int | None:
-    if value is None:
-        return None
+    """``_positive_days``, or None for an optional setting left out."""
+    return None if value is None else _positive_days(value, name)
+
+
+def _positive_days(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidArgument(f"{name} must be a positive number of days, not {value!r}")
     return value
@@ -414,9 +417,7 @@ class S3BucketFeatures:
         """
         check_bucket_name(bucket)
         lock_mode = check_lock_mode(mode)
-        checked = _days(days, "days")
-        if checked is None:  # _days lets None through for the optional lifecycle fields
-            raise InvalidArgument("days must be a positive number of days, not None")
+        checked = _positive_days(days, "days")
         with self._conn.translating("set_object_lock", bucket):
             self._conn.client.put_object_lock_configuration(
                 Bucket=bucket,
